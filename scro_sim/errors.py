@@ -1,0 +1,89 @@
+"""One exception tree for scro_sim; every error can say where (file, line) and what (field).
+
+Lecturers meet these errors, so ``str(err)`` is the one-line ``path:line: field: message``
+form that editors and CI logs understand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = [
+    "CityModelError",
+    "DecisionError",
+    "InputError",
+    "PlanError",
+    "Problem",
+    "ScenarioError",
+    "ScroSimError",
+    "StoreError",
+    "VerificationError",
+    "YamlError",
+]
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One validation problem: where it is and what is wrong."""
+
+    path: str = "<input>"
+    line: int | None = None
+    field: str = ""
+    message: str = ""
+
+    def __str__(self) -> str:
+        where = self.path if self.line is None else f"{self.path}:{self.line}"
+        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+
+
+class ScroSimError(Exception):
+    """Base of every error scro_sim raises on purpose."""
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        path: str | None = None,
+        line: int | None = None,
+        field: str = "",
+        problems: list[Problem] | None = None,
+    ) -> None:
+        if problems is None:
+            problems = [Problem(path or "<input>", line, field, message)] if message else []
+        self.problems: list[Problem] = list(problems)
+        self.path = path if path is not None else (self.problems[0].path if self.problems else None)
+        self.line = line if line is not None else (self.problems[0].line if self.problems else None)
+        self.field = field or (self.problems[0].field if self.problems else "")
+        super().__init__("\n".join(str(p) for p in self.problems) or message)
+
+
+class InputError(ScroSimError):
+    """A file a person wrote is malformed or inconsistent."""
+
+
+class YamlError(InputError):
+    """The text is not acceptable YAML (syntax, duplicate keys, aliases, tags, size caps)."""
+
+
+class ScenarioError(InputError):
+    """A scenario file breaks the scenario language or does not fit its city."""
+
+
+class CityModelError(InputError):
+    """A city model file is malformed or inconsistent."""
+
+
+class PlanError(InputError):
+    """A response plan is malformed or does not fit its scenario."""
+
+
+class DecisionError(ScroSimError):
+    """A learner's action is not allowed now; the simulation state is unchanged."""
+
+
+class StoreError(ScroSimError):
+    """The database refused an operation (unknown run, bad credentials, conflict)."""
+
+
+class VerificationError(ScroSimError):
+    """A stored run could not be re-simulated at all (as opposed to differing)."""

@@ -1,0 +1,473 @@
+"""Grade exports for the course's learning platform: gradebook CSVs and xAPI statements.
+
+This module takes plain :class:`GradeRow` records (the caller reads them from the store,
+with assessor overrides already applied) and never imports the engine or the store.
+
+Formats
+-------
+``moodle``
+    Moodle's *Import grades from CSV* (gradeimport_csv): UTF-8, comma separated, one
+    header row.  The first column identifies the learner (``Email address`` when every
+    learner has a distinct email, else ``Username``; map it to the matching *Map to*
+    field), then one grade column per scenario (``<title> (scro_sim)``), ordered by
+    scenario id, grades 0..100 with two decimals.  A learner with no run for a scenario
+    gets ``-``, the value Moodle's own exports use and its importer reads as "no grade"
+    both for existing and for new grade items (an empty cell means "no grade" only for an
+    existing item; for a *new grade item* Moodle stores it as a grade value).  Note that
+    "no grade" for an existing item clears a grade entered in Moodle by hand.
+``openedx``
+    A flat Open edX style grade sheet: ``username,email`` and one column per scenario with
+    the grade as a fraction 0..1 (four decimals), as in the Open edX grade report.  Open
+    edX's own *bulk management* import (Gradebook > Bulk Management > Import grades, the
+    ``edx-bulk-grades`` ``GradeCSVProcessor``) needs Open edX internal ids (numeric
+    ``user_id``, the subsection block ids and each subsection's possible points) that
+    scro_sim cannot know, so it is a separate function, :func:`openedx_bulk_csv`, which
+    takes those ids as arguments.
+``openedx-bulk``
+    :func:`openedx_bulk_csv`: columns ``user_id, username, student_key, course_id, track,
+    cohort`` then, per subsection, ``name-<id>, grade-<id>, original_grade-<id>,
+    previous_override-<id>, new_override-<id>`` where ``<id>`` is the first 8 characters
+    of the subsection's block id.  Only ``user_id``, ``course_id`` and ``new_override-*``
+    are read on import; ``new_override`` holds earned points (not a fraction).
+``xapi``
+    One xAPI 1.0.3 ``completed`` statement per run (:func:`xapi_statements`), as a JSON
+    array (:func:`xapi_json`) ready to POST to an LRS's ``/statements`` resource.  The
+    statement id is a UUID5 of the run, so re-exporting is idempotent; an LRS refuses a
+    statement whose id it holds with different content (409), so a score changed by an
+    assessor after it was sent must be corrected by voiding, not by re-sending.
+
+Every function is deterministic: the same rows give the same text, whatever their order.
+CSV text uses the csv module's CRLF line ends (RFC 4180); write it with
+``open(path, "w", encoding="utf-8", newline="")``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import re
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, Literal
+from urllib.parse import quote
+
+__all__ = [
+    "FORMATS",
+    "XAPI_ACTIVITY_SIMULATION",
+    "XAPI_VERB_COMPLETED",
+    "GradeRow",
+    "best_rows",
+    "export",
+    "moodle_csv",
+    "openedx_bulk_csv",
+    "openedx_csv",
+    "xapi_json",
+    "xapi_statements",
+]
+
+#: Export formats understood by :func:`export`.
+FORMATS: tuple[str, ...] = ("moodle", "openedx", "openedx-bulk", "xapi")
+
+XAPI_VERB_COMPLETED = "http://adlnet.gov/expapi/verbs/completed"
+XAPI_ACTIVITY_SIMULATION = "http://adlnet.gov/expapi/activities/simulation"
+DEFAULT_HOMEPAGE = "https://crisis-scro.example/scro_sim"
+DEFAULT_ACTIVITY_BASE = "https://crisis-scro.example/scro_sim/scenario/"
+
+_COLUMN_SUFFIX = " (scro_sim)"
+_LANGUAGE_TAG = re.compile(r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$")
+_ABSOLUTE_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|\\^`]+$")
+
+
+@dataclass(frozen=True)
+class GradeRow:
+    """One graded run of one learner, as the LMS exports need it (plain data, no engine)."""
+
+    username: str  # learner's login in scro_sim (= LMS username)
+    email: str | None
+    display_name: str | None
+    scenario_id: str
+    scenario_title: str
+    run_id: str
+    score: float  # 0..100, with assessor overrides applied by the caller
+    passed: bool
+    provisional: bool  # judged criteria not yet rated
+    started_at: datetime  # tz-aware
+    finished_at: datetime  # tz-aware
+    language: str = "en"
+    modules: tuple[str, ...] = ()  # course modules evidenced, e.g. ("M14",)
+
+    def __post_init__(self) -> None:
+        for name in ("username", "scenario_id", "run_id"):
+            if not getattr(self, name):
+                raise ValueError(f"GradeRow.{name} must not be empty")
+        if not math.isfinite(self.score):
+            raise ValueError(
+                f"GradeRow.score must be a finite number, not {self.score!r} (run {self.run_id})"
+            )
+        for name in ("started_at", "finished_at"):
+            value = getattr(self, name)
+            if value.tzinfo is None or value.utcoffset() is None:
+                raise ValueError(f"GradeRow.{name} must be timezone-aware (run {self.run_id})")
+        if self.finished_at < self.started_at:
+            raise ValueError(f"GradeRow.finished_at is before started_at (run {self.run_id})")
+        if not _LANGUAGE_TAG.match(self.language):
+            raise ValueError(f"GradeRow.language {self.language!r} is not a language tag (run {self.run_id})")
+        if not isinstance(self.modules, tuple):  # accept any sequence, store a tuple (frozen, hashable)
+            object.__setattr__(self, "modules", tuple(self.modules))
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _round_half_up(value: float, places: int) -> float:
+    """Round as a person does on paper (55.555 -> 55.56), not as binary floats do (55.55).
+
+    >>> _round_half_up(55.555, 2), round(55.555, 2)
+    (55.56, 55.55)
+    """
+    return float(Decimal(repr(value)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
+
+
+def _clamped_score(row: GradeRow) -> float:
+    """Return the score in 0..100, rounded half up to 2 decimals (what every export writes)."""
+    return _round_half_up(min(100.0, max(0.0, float(row.score))), 2)
+
+
+def _order_key(row: GradeRow) -> tuple[float, datetime, str]:
+    """Preference between runs of one scenario: higher score, then later finish, then run id."""
+    return (float(row.score), row.finished_at.astimezone(UTC), row.run_id)
+
+
+def _scenario_titles(rows: Sequence[GradeRow]) -> dict[str, str]:
+    """One column title per scenario id, unique, in scenario-id order.
+
+    A scenario can be played in several languages, so rows may carry different titles for
+    one scenario: an English title wins, then the alphabetically first.  Titles that two
+    scenarios share get the scenario id appended, so every column is unambiguous.
+    """
+    candidates: dict[str, set[tuple[bool, str]]] = defaultdict(set)
+    for row in rows:
+        title = row.scenario_title.strip() or row.scenario_id
+        candidates[row.scenario_id].add((not row.language.lower().startswith("en"), title))
+    chosen = {sid: min(options)[1] for sid, options in sorted(candidates.items())}
+    counts: dict[str, int] = defaultdict(int)
+    for title in chosen.values():
+        counts[title.casefold()] += 1
+    return {
+        sid: (f"{title} [{sid}]" if counts[title.casefold()] > 1 else title) for sid, title in chosen.items()
+    }
+
+
+def _latest_by_user(rows: Sequence[GradeRow]) -> dict[str, GradeRow]:
+    """Each learner's most recent row (for their current email and display name)."""
+    latest: dict[str, GradeRow] = {}
+    for row in rows:
+        held = latest.get(row.username)
+        if held is None or (row.finished_at, row.run_id) > (held.finished_at, held.run_id):
+            latest[row.username] = row
+    return latest
+
+
+def _emails(rows: Sequence[GradeRow]) -> dict[str, str] | None:
+    """Map username -> email, or None if some learner has no email or two learners share one."""
+    emails: dict[str, str] = {}
+    if not rows:
+        return None
+    for username, row in _latest_by_user(rows).items():
+        email = (row.email or "").strip()
+        if not email:
+            return None
+        emails[username] = email
+    if len({e.casefold() for e in emails.values()}) != len(emails):
+        return None
+    return emails
+
+
+def _grid(rows: Sequence[GradeRow]) -> tuple[list[str], dict[str, dict[str, GradeRow]]]:
+    """Usernames in order, and username -> scenario_id -> best row."""
+    grid: dict[str, dict[str, GradeRow]] = defaultdict(dict)
+    for row in best_rows(rows):
+        grid[row.username][row.scenario_id] = row
+    return sorted(grid), grid
+
+
+def _write_csv(header: list[str], body: Iterable[list[str]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, dialect="excel")  # comma, '"' quoting, \r\n: RFC 4180
+    writer.writerow(header)
+    writer.writerows(body)
+    return buffer.getvalue()
+
+
+def _format_duration(delta: timedelta) -> str:
+    """ISO 8601 duration in hours, minutes and seconds (0.01 s precision, as xAPI compares).
+
+    >>> _format_duration(timedelta(hours=1, minutes=2, seconds=3))
+    'PT1H2M3S'
+    >>> _format_duration(timedelta(days=1, seconds=0.5))
+    'PT24H0.5S'
+    >>> _format_duration(timedelta(0))
+    'PT0S'
+    """
+    if delta < timedelta(0):
+        raise ValueError(f"negative duration {delta}")
+    centis = round(delta / timedelta(milliseconds=10))
+    hours, rest = divmod(centis, 360_000)
+    minutes, rest = divmod(rest, 6_000)
+    seconds, hundredths = divmod(rest, 100)
+    text = "PT"
+    if hours:
+        text += f"{hours}H"
+    if minutes:
+        text += f"{minutes}M"
+    if seconds or hundredths or text == "PT":
+        text += f"{seconds}.{hundredths:02d}".rstrip("0").rstrip(".") + "S"
+    return text
+
+
+def _format_timestamp(moment: datetime) -> str:
+    """ISO 8601 UTC timestamp with millisecond precision and ``Z``.
+
+    >>> _format_timestamp(datetime(2025, 3, 1, 9, 30, tzinfo=UTC))
+    '2025-03-01T09:30:00.000Z'
+    """
+    utc = moment.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S") + f".{utc.microsecond // 1000:03d}Z"
+
+
+def _language_map_key(language: str) -> str:
+    """Language-map key for text in ``language``: en -> en-US (the xAPI convention)."""
+    return "en-US" if language.lower() == "en" else language
+
+
+def _check_iri(value: str, what: str) -> None:
+    if not _ABSOLUTE_IRI.match(value):
+        raise ValueError(f"{what} must be an absolute IRI (e.g. https://...), not {value!r}")
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def best_rows(rows: Iterable[GradeRow]) -> list[GradeRow]:
+    """One row per (username, scenario_id): the best run, sorted by (username, scenario_id).
+
+    The best run has the highest score; ties go to the latest ``finished_at``, then to the
+    greatest ``run_id``, so the choice never depends on input order.
+    """
+    best: dict[tuple[str, str], GradeRow] = {}
+    for row in rows:
+        key = (row.username, row.scenario_id)
+        held = best.get(key)
+        if held is None or _order_key(row) > _order_key(held):
+            best[key] = row
+    return [best[key] for key in sorted(best)]
+
+
+def moodle_csv(rows: Iterable[GradeRow], *, missing: str = "-") -> str:
+    """Moodle "Import grades from CSV" text: identifier column, then one column per scenario.
+
+    The identifier is ``Email address`` if every learner has a (distinct) email, else
+    ``Username``.  Grades are the best run's score (0..100, two decimals); a learner with
+    no run for a scenario gets ``missing`` (``-`` is Moodle's "no grade").
+    """
+    rows = list(rows)
+    usernames, grid = _grid(rows)
+    titles = _scenario_titles(rows)
+    emails = _emails(rows)
+    header = ["Email address" if emails is not None else "Username"]
+    header += [title + _COLUMN_SUFFIX for title in titles.values()]
+    body = []
+    for username in usernames:
+        line = [emails[username] if emails is not None else username]
+        for sid in titles:
+            row = grid[username].get(sid)
+            line.append(f"{_clamped_score(row):.2f}" if row is not None else missing)
+        body.append(line)
+    return _write_csv(header, body)
+
+
+def openedx_csv(rows: Iterable[GradeRow]) -> str:
+    """Open edX style grade sheet: ``username,email`` then one 0..1 grade column per scenario.
+
+    Grades are fractions with four decimals (as in the Open edX grade report); missing
+    runs are empty.  For Open edX's own bulk import use :func:`openedx_bulk_csv`.
+    """
+    rows = list(rows)
+    usernames, grid = _grid(rows)
+    titles = _scenario_titles(rows)
+    latest = _latest_by_user(rows)
+    header = ["username", "email"] + [title + _COLUMN_SUFFIX for title in titles.values()]
+    body = []
+    for username in usernames:
+        line = [username, (latest[username].email or "").strip()]
+        for sid in titles:
+            row = grid[username].get(sid)
+            line.append(f"{_round_half_up(_clamped_score(row) / 100, 4):.4f}" if row is not None else "")
+        body.append(line)
+    return _write_csv(header, body)
+
+
+def openedx_bulk_csv(
+    rows: Iterable[GradeRow],
+    *,
+    course_id: str,
+    user_ids: Mapping[str, int | str],
+    block_ids: Mapping[str, str],
+    points_possible: float | Mapping[str, float],
+) -> str:
+    """Open edX Gradebook *Bulk Management* import CSV (``new_override-<block>`` columns).
+
+    ``user_ids`` maps scro_sim usernames to Open edX numeric user ids; ``block_ids`` maps
+    scenario ids to the graded subsection's usage key (or bare block id);
+    ``points_possible`` is the subsection's possible points (one number, or per scenario).
+    The override written is ``score / 100 * points_possible``.  A learner or scenario with
+    no mapping raises ``ValueError``: Open edX would reject or misfile the row.
+    """
+    rows = list(rows)
+    usernames, grid = _grid(rows)
+    titles = _scenario_titles(rows)
+    if not course_id:
+        raise ValueError("course_id is required (e.g. 'course-v1:Org+Course+Run')")
+    unmapped_users = [u for u in usernames if u not in user_ids]
+    unmapped_scenarios = [s for s in titles if s not in block_ids]
+    if unmapped_users or unmapped_scenarios:
+        raise ValueError(
+            "openedx_bulk_csv needs Open edX ids for every learner and scenario; missing "
+            f"user_ids for {unmapped_users or 'none'}, block_ids for {unmapped_scenarios or 'none'}"
+        )
+    short_ids: dict[str, str] = {}
+    for sid in titles:
+        short = block_ids[sid].rsplit("@", 1)[-1][:8]
+        if not short:
+            raise ValueError(f"empty block id for scenario {sid!r}")
+        if short in short_ids.values():
+            raise ValueError(f"block ids of two scenarios share the short id {short!r} (first 8 characters)")
+        short_ids[sid] = short
+    possible: dict[str, float] = {}
+    for sid in titles:
+        value = points_possible[sid] if isinstance(points_possible, Mapping) else points_possible
+        if not (math.isfinite(value) and value > 0):
+            raise ValueError(f"points_possible for scenario {sid!r} must be a positive number, not {value!r}")
+        possible[sid] = float(value)
+    prefixes = ("name", "grade", "original_grade", "previous_override", "new_override")
+    header = ["user_id", "username", "student_key", "course_id", "track", "cohort"]
+    header += [f"{prefix}-{short_ids[sid]}" for sid in titles for prefix in prefixes]
+    body = []
+    for username in usernames:
+        line = [str(user_ids[username]), username, "", course_id, "", ""]
+        for sid, title in titles.items():
+            row = grid[username].get(sid)
+            points = (
+                "" if row is None else f"{_round_half_up(_clamped_score(row) / 100 * possible[sid], 2):.2f}"
+            )
+            line += [title, "", "", "", points]
+        body.append(line)
+    return _write_csv(header, body)
+
+
+def xapi_statements(
+    rows: Iterable[GradeRow],
+    *,
+    homepage: str = DEFAULT_HOMEPAGE,
+    activity_base: str = DEFAULT_ACTIVITY_BASE,
+) -> list[dict[str, Any]]:
+    """One xAPI 1.0.3 "completed" statement per run, sorted by (username, scenario, finish, run).
+
+    The actor is identified by an ``account`` on ``homepage`` (name = username); the
+    object is the activity ``activity_base + scenario_id``; the statement id is
+    ``uuid5(NAMESPACE_URL, <homepage>/run/<run_id>)``, stable across re-exports.  Context
+    extensions (keys under ``<homepage>/xapi/extensions/``) carry the run id, whether the
+    score is provisional and the course modules evidenced.
+    """
+    _check_iri(homepage, "homepage")
+    _check_iri(activity_base, "activity_base")
+    home = homepage.rstrip("/")
+    extension = f"{home}/xapi/extensions/"
+    unique: dict[str, GradeRow] = {}
+    for row in rows:
+        held = unique.setdefault(row.run_id, row)
+        if held != row:
+            raise ValueError(f"two different rows share run_id {row.run_id!r}")
+    ordered = sorted(
+        unique.values(),
+        key=lambda r: (r.username, r.scenario_id, r.finished_at.astimezone(UTC), r.run_id),
+    )
+    statements = []
+    for row in ordered:
+        raw = _clamped_score(row)
+        actor: dict[str, Any] = {
+            "objectType": "Agent",
+            "account": {"homePage": homepage, "name": row.username},
+        }
+        if row.display_name:
+            actor["name"] = row.display_name
+        extensions: dict[str, Any] = {
+            extension + "run-id": row.run_id,
+            extension + "provisional": row.provisional,
+        }
+        if row.modules:
+            extensions[extension + "modules"] = list(row.modules)
+        statements.append(
+            {
+                "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{home}/run/{quote(row.run_id, safe='')}")),
+                "actor": actor,
+                "verb": {"id": XAPI_VERB_COMPLETED, "display": {"en-US": "completed"}},
+                "object": {
+                    "objectType": "Activity",
+                    "id": activity_base + quote(row.scenario_id, safe="-._~"),
+                    "definition": {
+                        "name": {_language_map_key(row.language): row.scenario_title or row.scenario_id},
+                        "type": XAPI_ACTIVITY_SIMULATION,
+                    },
+                },
+                "result": {
+                    "score": {
+                        "scaled": min(1.0, max(0.0, _round_half_up(raw / 100, 4))),
+                        "raw": raw,
+                        "min": 0,
+                        "max": 100,
+                    },
+                    "success": bool(row.passed),
+                    "completion": True,
+                    "duration": _format_duration(row.finished_at - row.started_at),
+                },
+                "timestamp": _format_timestamp(row.finished_at),
+                "context": {"language": row.language, "extensions": extensions},
+            }
+        )
+    return statements
+
+
+def xapi_json(
+    rows: Iterable[GradeRow],
+    *,
+    homepage: str = DEFAULT_HOMEPAGE,
+    activity_base: str = DEFAULT_ACTIVITY_BASE,
+) -> str:
+    """Return :func:`xapi_statements` as a JSON array (UTF-8 text, sorted keys, 2-space indent)."""
+    statements = xapi_statements(rows, homepage=homepage, activity_base=activity_base)
+    return json.dumps(statements, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+
+
+def export(
+    rows: Iterable[GradeRow],
+    fmt: Literal["moodle", "openedx", "openedx-bulk", "xapi"],
+    **options: Any,
+) -> str:
+    """Export ``rows`` in format ``fmt`` (one of :data:`FORMATS`); ``options`` go to that exporter."""
+    exporters = {
+        "moodle": moodle_csv,
+        "openedx": openedx_csv,
+        "openedx-bulk": openedx_bulk_csv,
+        "xapi": xapi_json,
+    }
+    exporter = exporters.get(fmt)
+    if exporter is None:
+        raise ValueError(f"unknown export format {fmt!r}; expected one of: {', '.join(FORMATS)}")
+    return exporter(rows, **options)

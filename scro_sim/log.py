@@ -1,0 +1,168 @@
+"""The event log: the plain record of a run that scoring, storage, reports and the app read.
+
+Records are flat (time, seq, kind, subject, data) so pandas reads them directly.  The
+digest is a SHA-256 over a canonical text form; floats are written with 12 significant
+digits so that a last-bit difference in a transcendental function on another CPU does not
+change a digest, while any real change to the log does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+__all__ = ["KINDS", "EventLog", "EventRecord", "canonical"]
+
+#: Every kind of record the engine writes, with what its ``data`` holds.
+KINDS: dict[str, str] = {
+    "run_start": "scenario, city, seed, engine version, start time, duration, population",
+    "hazard": "hazard id and its state (e.g. gauge stage in m) at this time",
+    "damage": "asset damaged: hazard, intensity, damage state, repair hours",
+    "asset_down": "asset stopped working: cause (damage, service lost, backup exhausted, cyber)",
+    "asset_up": "asset working again: cause (repaired, supply returned, generator)",
+    "backup_start": "asset running on its backup: hours of backup left",
+    "backup_stop": "asset back on supply: backup hours left",
+    "backup_exhausted": "backup ran out",
+    "service": "district service change: unserved people and unserved vulnerable people",
+    "population": "people moved (evacuation): district residents and evacuees",
+    "exposure": "hazard reached a district: people exposed, warned, evacuated, at risk",
+    "road": "road edge closed or reopened, with cause",
+    "crew": "crew state change: dispatched, arrived, repairing, idle, with route time",
+    "repair": "repair started or finished on an asset",
+    "generator": "mobile generator deployed, running, exhausted or removed",
+    "inject": "MSEL inject delivered: id, sender, channel, text",
+    "decision_point": "the game paused for decisions",
+    "decision": "a learner's or plan's decision: actions, rationale, answers",
+    "skipped": "plan actions that could not be taken when their rule fired, with the reasons",
+    "action": "an action took effect (after its lead time)",
+    "cost": "money spent: action kind, amount, budget left",
+    "expected": "an MSEL expected action became due or was met",
+    "run_end": "end of the run",
+}
+
+
+def _canon_value(value: Any) -> Any:
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            raise ValueError(f"non-finite number {value!r} in event log")
+        if value == int(value) and abs(value) < 2**53:
+            return int(value)
+        return float(f"{value:.12g}")
+    if isinstance(value, dict):
+        return {str(k): _canon_value(value[k]) for k in sorted(value, key=str)}
+    if isinstance(value, list | tuple):
+        return [_canon_value(v) for v in value]
+    if hasattr(value, "item"):  # numpy scalar
+        return _canon_value(value.item())
+    raise TypeError(f"cannot put {type(value).__name__} in an event log")
+
+
+def canonical(obj: Any) -> str:
+    """Canonical JSON text of ``obj``: sorted keys, 12 significant digits, no spaces."""
+    return json.dumps(_canon_value(obj), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    """One thing that happened: at ``time`` hours after the start, the ``seq``-th record."""
+
+    time: float
+    seq: int
+    kind: str
+    subject: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"time": self.time, "seq": self.seq, "kind": self.kind, "subject": self.subject, "data": self.data}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> EventRecord:
+        return cls(float(d["time"]), int(d["seq"]), str(d["kind"]), str(d["subject"]), dict(d.get("data") or {}))
+
+
+class EventLog:
+    """An append-only, ordered list of :class:`EventRecord`."""
+
+    def __init__(self, records: Iterable[EventRecord] = ()) -> None:
+        self._records: list[EventRecord] = list(records)
+
+    def append(self, time: float, kind: str, subject: str = "", data: dict[str, Any] | None = None) -> EventRecord:
+        """Add a record stamped with the next sequence number and return it."""
+        if not math.isfinite(time):
+            raise ValueError(f"event time must be finite, got {time!r}")
+        if self._records and time < self._records[-1].time - 1e-9:
+            raise ValueError(f"event log time went backwards: {time} < {self._records[-1].time}")
+        rec = EventRecord(float(time), len(self._records), kind, subject, data or {})
+        self._records.append(rec)
+        return rec
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def __iter__(self) -> Iterator[EventRecord]:
+        return iter(self._records)
+
+    def __getitem__(self, i: int) -> EventRecord:
+        return self._records[i]
+
+    @property
+    def records(self) -> list[EventRecord]:
+        return self._records
+
+    def of_kind(self, *kinds: str) -> list[EventRecord]:
+        """Records whose kind is one of ``kinds``, in log order."""
+        return [r for r in self._records if r.kind in kinds]
+
+    def first(self, kind: str) -> EventRecord | None:
+        return next((r for r in self._records if r.kind == kind), None)
+
+    # -- serialisation ---------------------------------------------------------------
+    def to_jsonl(self) -> str:
+        """The log as canonical JSON Lines (one record per line)."""
+        return "".join(canonical(r.to_dict()) + "\n" for r in self._records)
+
+    def write_jsonl(self, path: str | Path) -> None:
+        Path(path).write_text(self.to_jsonl(), encoding="utf-8")
+
+    @classmethod
+    def from_jsonl(cls, text: str) -> EventLog:
+        recs = [EventRecord.from_dict(json.loads(line)) for line in text.splitlines() if line.strip()]
+        return cls(recs)
+
+    @classmethod
+    def read_jsonl(cls, path: str | Path) -> EventLog:
+        return cls.from_jsonl(Path(path).read_text(encoding="utf-8"))
+
+    def digest(self) -> str:
+        """SHA-256 of the canonical form of the whole log."""
+        h = hashlib.sha256()
+        for r in self._records:
+            h.update(canonical(r.to_dict()).encode("utf-8"))
+            h.update(b"\n")
+        return h.hexdigest()
+
+    def to_dataframe(self) -> pd.DataFrame:
+        """One row per record: time, seq, kind, subject, and ``data`` as a dict column."""
+        import pandas as pd
+
+        return pd.DataFrame(
+            {
+                "time": [r.time for r in self._records],
+                "seq": [r.seq for r in self._records],
+                "kind": [r.kind for r in self._records],
+                "subject": [r.subject for r in self._records],
+                "data": [r.data for r in self._records],
+            }
+        )

@@ -1,0 +1,249 @@
+"""Who decides: the ``Policy`` protocol, recorded learner decisions, response plans, baselines.
+
+A policy sees an :class:`Observation` at each decision point (and, for plans, at each rule
+check) and answers with a :class:`Decision`.  Policies never touch the engine: what they
+may do is exactly what a learner may do through :meth:`Simulation.apply`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+from .scenario import Action, Condition, Plan
+
+__all__ = [
+    "Decision",
+    "DoNothing",
+    "Greedy",
+    "Observation",
+    "PlanPolicy",
+    "Policy",
+    "RecordedDecisions",
+    "baseline_policy",
+    "condition_met",
+]
+
+
+@dataclass
+class Observation:
+    """What a player sees at a decision point (built by the engine, read by policies and the app)."""
+
+    time_h: float
+    clock: str
+    point: int
+    kind: str  # "decision" (a scenario decision point) or "check" (a plan's rule check)
+    done: bool
+    gauge_m: float | None
+    injects: list[dict[str, Any]]
+    questions: list[dict[str, Any]]
+    assets_down: list[dict[str, Any]]
+    assets_on_backup: list[dict[str, Any]]
+    asset_counts: dict[str, int]
+    services: dict[str, dict[str, float]]  # district -> service -> served share
+    service_totals: dict[str, float]  # service -> served share of the whole population
+    crews: list[dict[str, Any]]
+    generators_available: int
+    mutual_aid_left: int
+    budget_left: float
+    spent: float
+    allowed: dict[str, dict[str, Any]]
+    changes: list[dict[str, Any]] = field(default_factory=list)
+    warned: list[str] = field(default_factory=list)
+    evacuated: dict[str, int] = field(default_factory=dict)
+    repairs_waiting: list[str] = field(default_factory=list)
+    # states the condition language needs, by id
+    asset_state: dict[str, str] = field(default_factory=dict)
+    type_of: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Decision:
+    """Actions taken at one decision point, with the reasons and answers that go into the log."""
+
+    actions: list[Action] = field(default_factory=list)
+    rationale: str = ""
+    answers: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "actions": [a.model_dump(mode="json", exclude_none=True) for a in self.actions],
+            "rationale": self.rationale,
+            "answers": dict(sorted(self.answers.items())),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Decision:
+        return cls(
+            actions=[Action.model_validate(a) for a in d.get("actions", [])],
+            rationale=str(d.get("rationale", "")),
+            answers={str(k): str(v) for k, v in (d.get("answers") or {}).items()},
+        )
+
+
+@runtime_checkable
+class Policy(Protocol):
+    """Anything with ``decide(observation) -> Decision | None``.
+
+    ``check_every_h`` (optional attribute): also call ``decide`` between decision points.
+    """
+
+    def decide(self, obs: Observation) -> Decision | None: ...
+
+
+class DoNothing:
+    """The do-nothing baseline: the city is left to the hazard."""
+
+    name = "do_nothing"
+    check_every_h: float | None = None
+
+    def decide(self, obs: Observation) -> Decision | None:
+        return None
+
+
+class Greedy:
+    """A simple greedy responder: warn everyone, repair by criticality, generators to backups."""
+
+    name = "greedy"
+    check_every_h: float | None = None
+
+    def __init__(self) -> None:
+        self._warned = False
+        self._prioritised = False
+        self._aid = False
+
+    def decide(self, obs: Observation) -> Decision | None:
+        acts: list[Action] = []
+        if not self._warned and obs.injects and "warn_public" in obs.allowed:
+            acts.append(Action(action="warn_public", target="all", message="Flood warning: move to higher ground."))
+            self._warned = True
+        if not self._prioritised and "set_priorities" in obs.allowed and obs.assets_down:
+            order = [a["id"] for a in sorted(obs.assets_down, key=lambda a: (-a["criticality"], a["id"]))]
+            acts.append(Action(action="set_priorities", order=tuple(order)))
+            self._prioritised = True
+        gens = obs.generators_available
+        for a in sorted(obs.assets_on_backup, key=lambda a: (-a["criticality"], a["backup_left_h"], a["id"])):
+            if gens <= 0 or "deploy_generator" not in obs.allowed:
+                break
+            if "power" in a.get("missing", ()) and not a.get("generator"):
+                acts.append(Action(action="deploy_generator", target=a["id"]))
+                gens -= 1
+        if not self._aid and len(obs.assets_down) >= 5 and obs.mutual_aid_left > 0:
+            acts.append(Action(action="request_mutual_aid"))
+            self._aid = True
+        acts = [a for a in acts if _affordable(a, obs)]
+        return Decision(acts, rationale="greedy baseline") if acts else None
+
+
+def _affordable(a: Action, obs: Observation) -> bool:
+    spec = obs.allowed.get(a.action)
+    return spec is not None and spec.get("cost", 0.0) <= obs.budget_left
+
+
+class RecordedDecisions:
+    """Replays a learner's recorded decisions: decision ``k`` is applied at decision point ``k``.
+
+    This is how a game resumes after a refresh and how a stored score is verified.
+    """
+
+    name = "recorded"
+    check_every_h: float | None = None
+
+    def __init__(self, decisions: Sequence[dict[str, Any] | Decision]) -> None:
+        self.by_point: dict[int, Decision] = {}
+        for d in decisions:
+            if isinstance(d, Decision):
+                raise TypeError("recorded decisions need their decision point: pass dicts with 'point'")
+            self.by_point[int(d["point"])] = Decision.from_dict(d)
+
+    def decide(self, obs: Observation) -> Decision | None:
+        return self.by_point.get(obs.point)
+
+
+def condition_met(c: Condition, obs: Observation) -> tuple[bool, str | None]:
+    """Whether condition ``c`` holds in ``obs``; also the asset/district that made it true."""
+    k, v = c.key, c.value
+    if k == "after_h":
+        return obs.time_h >= v - 1e-9, None
+    if k == "gauge_above":
+        return (obs.gauge_m is not None and obs.gauge_m > v), None
+    if k == "asset_down":
+        return obs.asset_state.get(v) == "down", v
+    if k == "asset_on_backup":
+        return obs.asset_state.get(v) == "backup", v
+    if k in ("any_down", "any_on_backup"):
+        want = "down" if k == "any_down" else "backup"
+        for a, st in obs.asset_state.items():
+            if st == want and obs.type_of.get(a) == v:
+                return True, a
+        return False, None
+    if k == "district_unserved":
+        d, s = v
+        return obs.services.get(d, {}).get(s, 1.0) < 1.0 - 1e-9, d
+    if k == "unserved_share_above":
+        s, share = v
+        return 1.0 - obs.service_totals.get(s, 1.0) > share, None
+    if k == "inject":
+        return any(i["id"] == v for i in obs.injects) or v in _seen(obs), None
+    return False, None
+
+
+def _seen(obs: Observation) -> set[str]:
+    return {c["id"] for c in obs.changes if c.get("kind") == "inject"}
+
+
+class PlanPolicy:
+    """Carries out a learner's (or the expert's) written response plan.
+
+    Pre-positioning happens at the first call; priorities are set then too; each rule fires
+    when its condition first holds (or every time, with ``once: false``, for new triggers).
+    """
+
+    def __init__(self, plan: Plan, name: str = "plan") -> None:
+        self.plan = plan
+        self.name = name
+        self.check_every_h: float | None = plan.check_every_h
+        self._started = False
+        self._fired: dict[int, set[str | None]] = {}
+        self._inject_seen: set[str] = set()
+
+    def decide(self, obs: Observation) -> Decision | None:
+        acts: list[Action] = []
+        for i in obs.injects:
+            self._inject_seen.add(i["id"])
+        if not self._started:
+            self._started = True
+            acts.extend(self.plan.prepositioning)
+            if self.plan.priorities:
+                acts.append(Action(action="set_priorities", order=self.plan.priorities))
+        for k, rule in enumerate(self.plan.rules):
+            if rule.when.key == "inject":
+                ok, subject = rule.when.value in self._inject_seen, None
+            else:
+                ok, subject = condition_met(rule.when, obs)
+            fired = self._fired.setdefault(k, set())
+            if not ok or (rule.once and fired) or subject in fired:
+                continue
+            fired.add(subject)
+            for a in rule.do:
+                acts.append(_bind(a, subject))
+        acts = [a for a in acts if a.action in obs.allowed]
+        if not acts:
+            return None
+        return Decision(acts, rationale=self.plan.rationale or f"{self.name}: rules")
+
+
+def _bind(a: Action, subject: str | None) -> Action:
+    if a.target in ("$asset", "$district") and subject is not None:
+        return a.model_copy(update={"target": subject})
+    return a
+
+
+def baseline_policy(name: str) -> Policy:
+    """A baseline by name: ``do_nothing`` or ``greedy``."""
+    if name == "do_nothing":
+        return DoNothing()
+    if name == "greedy":
+        return Greedy()
+    raise ValueError(f"unknown baseline {name!r}; choose do_nothing or greedy")
