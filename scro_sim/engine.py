@@ -64,6 +64,20 @@ def _finite_delay(d: float, what: str) -> float:
     return float(d)
 
 
+class _LateTimeout(simpy.events.Event):
+    """A timeout processed after every ordinary event due at the same time.
+
+    Decision points use it so that a stop at hour t sees everything that happens at t,
+    and a replay stops at exactly the same place in the event sequence as the original.
+    """
+
+    def __init__(self, env: simpy.Environment, delay: float) -> None:
+        super().__init__(env)
+        self._ok = True
+        self._value = None
+        env.schedule(self, priority=2, delay=delay)
+
+
 @dataclass
 class Crew:
     """One repair crew: where it is and what it does."""
@@ -121,6 +135,7 @@ class Simulation:
          self.rng_misc) = (np.random.default_rng(s) for s in streams)
         self.duration = float(scenario.duration_h)
         self.decisions: list[dict[str, Any]] = []
+        self.skipped: list[dict[str, Any]] = []
         self._init_state()
         self._init_hazards()
         self._init_people()
@@ -971,6 +986,10 @@ class Simulation:
         sc = self.scenario
         times = [(t, "decision") for t in sc.decision_times()]
         every = getattr(self.policy, "check_every_h", None) if self.policy is not None else None
+        decision_set = {round(x, 9) for x, _ in times}
+        for t in getattr(self.policy, "extra_points", ()):  # a replayed plan's decision times
+            if round(t, 9) not in decision_set and t < self.duration:
+                times.append((round(t, 9), "check"))
         if every:
             t = 0.0
             decision_set = {round(x, 9) for x, _ in times}
@@ -1000,9 +1019,8 @@ class Simulation:
             self._point_i += 1  # already stopped here (an inject paused at this time)
         nxt, kind = (self.points[self._point_i] if self._point_i < len(self.points) else (self.duration, "end"))
         self._stop = stop = self.env.event()
-        # the timer is created after everything already due at that time, so it stops the
-        # clock only once those (injects at the same hour, hazard steps) have happened
-        timer = self.env.timeout(_finite_delay(max(0.0, nxt - self.env.now), "decision point"))
+        # a late timeout: the clock stops only once everything due at that hour has happened
+        timer = _LateTimeout(self.env, _finite_delay(max(0.0, nxt - self.env.now), "decision point"))
         timer.callbacks.append(lambda _e, stop=stop, kind=kind: (not stop.triggered) and self._stop_kind_set(stop, kind))
         self.env.run(until=stop)
         kind = self._stop_kind
@@ -1012,8 +1030,8 @@ class Simulation:
         if kind == "end" or self.env.now >= self.duration - _EPS:
             self._finish()
             return self.observe()
-        self.point += 1
         if kind != "check":
+            self.point += 1
             self.log.append(self.env.now, "decision_point", str(self.point), {"cause": kind})
             for q in self.scenario.questions:
                 if q.at_h is not None and abs(q.at_h - self.env.now) < _EPS:
@@ -1319,8 +1337,8 @@ class Simulation:
                     skipped.append({"action": a.model_dump(mode="json", exclude_none=True), "problems": problems})
                 else:
                     kept.append(a)
-            if skipped:
-                self.log.append(self.env.now, "skipped", str(self.point), {"skipped": skipped})
+            if skipped:  # kept beside the log: a plan's unmet intentions are not events in the city
+                self.skipped.append({"time_h": self.env.now, "skipped": skipped})
             if kept:
                 self.apply(Decision(kept, d.rationale, d.answers))
         return self.log
@@ -1400,11 +1418,11 @@ def replay(scenario: Scenario, city: City, seed: int, decisions: Sequence[dict[s
     from .policy import RecordedDecisions
 
     rec = RecordedDecisions(decisions)
-    sim = Simulation(scenario, city, seed, lang=lang)
+    sim = Simulation(scenario, city, seed, rec, lang=lang)
     obs = sim.observe()
     while not sim.done:
         obs = sim.advance()
-        if obs.done or (until_point is not None and obs.point >= until_point):
+        if obs.done or (until_point is not None and obs.point >= until_point and obs.kind != "check"):
             break
         d = rec.decide(obs)
         if d is not None:

@@ -41,7 +41,6 @@ KINDS: dict[str, str] = {
     "inject": "MSEL inject delivered: id, sender, channel, text",
     "decision_point": "the game paused for decisions",
     "decision": "a learner's or plan's decision: actions, rationale, answers",
-    "skipped": "plan actions that could not be taken when their rule fired, with the reasons",
     "action": "an action took effect (after its lead time)",
     "cost": "money spent: action kind, amount, budget left",
     "expected": "an MSEL expected action became due or was met",

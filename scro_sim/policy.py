@@ -142,23 +142,29 @@ def _affordable(a: Action, obs: Observation) -> bool:
 
 
 class RecordedDecisions:
-    """Replays a learner's recorded decisions: decision ``k`` is applied at decision point ``k``.
+    """Replays recorded decisions, each at the hour it was taken.
 
-    This is how a game resumes after a refresh and how a stored score is verified.
+    This is how a game resumes after a refresh and how a stored score is verified.  A
+    plan's decisions can fall between the scenario's decision points; ``extra_points``
+    tells the engine to stop there too.
     """
 
     name = "recorded"
     check_every_h: float | None = None
 
     def __init__(self, decisions: Sequence[dict[str, Any] | Decision]) -> None:
-        self.by_point: dict[int, Decision] = {}
+        self.by_time: dict[float, Decision] = {}
         for d in decisions:
             if isinstance(d, Decision):
-                raise TypeError("recorded decisions need their decision point: pass dicts with 'point'")
-            self.by_point[int(d["point"])] = Decision.from_dict(d)
+                raise TypeError("recorded decisions need their time: pass the dicts Simulation.decisions holds")
+            t = round(float(d["time_h"]), 9)
+            if t in self.by_time:
+                raise ValueError(f"two recorded decisions at {t} h")
+            self.by_time[t] = Decision.from_dict(d)
+        self.extra_points = sorted(self.by_time)
 
     def decide(self, obs: Observation) -> Decision | None:
-        return self.by_point.get(obs.point)
+        return self.by_time.pop(round(obs.time_h, 9), None)
 
 
 def condition_met(c: Condition, obs: Observation) -> tuple[bool, str | None]:

@@ -974,8 +974,13 @@ def resolve_city_path(sc: Scenario, base: Path | None) -> Path:
     if base is not None and not p.is_absolute():
         candidates.append(base / p)
     candidates.append(p)
-    here = Path(__file__).resolve().parent.parent / "city_models"
-    candidates += [here / f"{sc.city}.yaml", here / f"{sc.city}.json"]
+    # then by name in the city folders: $SCRO_SIM_CITY_PATH (os.pathsep-separated), bundled city_models/
+    import os
+
+    folders = [Path(x) for x in os.environ.get("SCRO_SIM_CITY_PATH", "").split(os.pathsep) if x]
+    folders.append(Path(__file__).resolve().parent.parent / "city_models")
+    for here in folders:
+        candidates += [here / p.name, here / f"{sc.city}.yaml", here / f"{sc.city}.json"]
     for c in candidates:
         if c.is_file():
             return c
@@ -1000,10 +1005,11 @@ def parse_scenario(data: Any, loaded: Loaded, city: City | None = None) -> Scena
 
 
 def load_scenario(path: str | Path, *, city: City | None = None, text: str | None = None,
-                  with_city: bool = True) -> tuple[Scenario, City]:
+                  base_dir: Path | None = None) -> tuple[Scenario, City]:
     """Load a scenario file and its city; every problem is reported as ``path:line: field: msg``.
 
-    ``text`` loads an in-memory upload (``path`` then only names it).
+    ``text`` loads an in-memory upload (``path`` then only names it, and the city path is
+    resolved against ``base_dir``).
     """
     label = str(path)
     try:
@@ -1014,7 +1020,7 @@ def load_scenario(path: str | Path, *, city: City | None = None, text: str | Non
     # first pass without the city, so type errors come out even if the city is broken
     sc = parse_scenario(loaded.data, loaded, None)
     if city is None:
-        base = Path(path).parent if text is None else None
+        base = Path(path).parent if text is None else base_dir
         city_path = resolve_city_path(sc, base)
         if not city_path.is_file():
             raise ScenarioError(f"city file {sc.city!r} not found (looked for {city_path})", path=label,

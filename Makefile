@@ -1,0 +1,33 @@
+# Two commands a newcomer needs: `make run` (the main job) and `make test` (the whole suite).
+# Each creates .venv and installs what it needs on first use.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint bench schema clean
+
+$(STAMP): pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(PY) -m scro_sim.cli validate scenarios/riverton_flood.yaml city_models/riverton.yaml
+	$(PY) -m scro_sim.cli run scenarios/riverton_flood.yaml --baseline expert --seed 1 --out var/riverton_expert.jsonl
+
+test: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m pytest -q
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+
+bench: $(STAMP)
+	$(PY) bench/bench.py --quick
+
+schema: $(STAMP)
+	$(PY) -m scro_sim.cli schema
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

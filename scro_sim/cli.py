@@ -1,0 +1,556 @@
+"""The ``scro-sim`` command: a thin shell over the library (no logic of its own).
+
+Every input problem is printed as ``path:line: field: message`` and the command exits
+non-zero; no traceback reaches a lecturer or learner.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from .errors import ScroSimError
+
+__all__ = ["main"]
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _console() -> Any:
+    from rich.console import Console
+
+    return Console(highlight=False)
+
+
+def _fail(exc: ScroSimError) -> int:
+    for p in exc.problems or []:
+        print(str(p), file=sys.stderr)
+    if not exc.problems:
+        print(str(exc), file=sys.stderr)
+    return 1
+
+
+def _store(args: argparse.Namespace) -> Any:
+    from .store import Store
+
+    return Store(args.db)
+
+
+# -- validate / schema --------------------------------------------------------------------------
+
+
+def _kind_of(path: Path) -> str:
+    try:
+        head = path.read_text(encoding="utf-8-sig", errors="replace")[:20000]
+    except OSError:
+        return "scenario"
+    if path.suffix == ".json" or "scro-city/" in head or "\ndistricts:" in f"\n{head}":
+        return "city"
+    if "scro-plan/" in head or "\nrules:" in f"\n{head}" or "\nprepositioning:" in f"\n{head}":
+        return "plan"
+    return "scenario"
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .city import load_city
+    from .scenario import load_plan, load_scenario
+
+    scenario = city = None
+    if args.scenario:
+        try:
+            scenario, city = load_scenario(args.scenario)
+        except ScroSimError as exc:
+            return _fail(exc)
+    bad = 0
+    for f in args.files:
+        p = Path(f)
+        kind = _kind_of(p) if p.exists() else "scenario"
+        try:
+            if kind == "city":
+                c = load_city(p)
+                msg = f"{c.n_assets} assets, {c.n_districts} districts, {len(c.road_ids)} road nodes"
+            elif kind == "plan":
+                load_plan(p, scenario, city)
+                msg = "plan" + (f" for {scenario.id}" if scenario else " (use --scenario to cross-check it)")
+            else:
+                sc, c = load_scenario(p)
+                msg = f"scenario {sc.id} v{sc.version} on {c.id}: {len(sc.msel)} injects, {len(sc.rubric.criteria)} criteria"
+            print(f"{f}: ok ({kind}: {msg})")
+        except ScroSimError as exc:
+            bad += 1
+            _fail(exc)
+    return 1 if bad else 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from .city import CityModel
+    from .scenario import plan_schema, scenario_schema
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    city = CityModel.model_json_schema()
+    city["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    for name, schema in (("scenario", scenario_schema()), ("plan", plan_schema()), ("city", city)):
+        path = out / f"{name}.schema.json"
+        path.write_text(json.dumps(schema, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        print(f"wrote {path}")
+    return 0
+
+
+# -- run / play ---------------------------------------------------------------------------------
+
+
+def _policy(args: argparse.Namespace, scenario: Any, city: Any) -> tuple[Any, str | None, str | None]:
+    from .policy import PlanPolicy, baseline_policy
+    from .scenario import load_plan
+
+    if args.plan:
+        plan = load_plan(args.plan, scenario, city)
+        return PlanPolicy(plan), f"plan:{args.plan}", Path(args.plan).read_text(encoding="utf-8")
+    if args.baseline == "expert":
+        if scenario.reference_plans.expert is None:
+            raise ScroSimError("this scenario has no expert plan", field="reference_plans.expert")
+        return PlanPolicy(scenario.reference_plans.expert, "expert"), "expert", None
+    return baseline_policy(args.baseline), args.baseline, None
+
+
+def _summary(metrics: Any, console: Any, title: str) -> None:
+    from rich.table import Table
+
+    t = Table(title=title)
+    t.add_column("measure")
+    t.add_column("value", justify="right")
+    for s in ("power", "water", "telecom", "health"):
+        t.add_row(f"person-hours without {s}", f"{metrics.resilience_loss[s]:,.0f}")
+    for s in ("power", "water"):
+        r = metrics.recovery_95[s]
+        t.add_row(f"hours until 95 % have {s}", "not by the end" if r is None else f"{r:,.1f}")
+    t.add_row("people at risk", f"{metrics.people_at_risk:,.0f}")
+    t.add_row("  of whom vulnerable", f"{metrics.people_at_risk_vulnerable:,.0f}")
+    t.add_row("cost", f"{metrics.cost:,.0f} of {metrics.budget:,.0f}")
+    for a in metrics.critical:
+        t.add_row(f"downtime {a} (critical)", f"{metrics.downtime.get(a, 0.0):,.1f} h")
+    console.print(t)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .engine import Simulation
+    from .scenario import load_scenario
+    from .scoring import compute_metrics
+
+    console = _console()
+    try:
+        scenario, city = load_scenario(args.scenario)
+        policy, pname, plan_yaml = _policy(args, scenario, city)
+    except ScroSimError as exc:
+        return _fail(exc)
+    sim = Simulation(scenario, city, args.seed, policy)
+    log = sim.run()
+    m = compute_metrics(log)
+    _summary(m, console, f"{scenario.id} · seed {args.seed} · {pname}")
+    if args.out:
+        log.write_jsonl(args.out)
+        console.print(f"event log: {args.out} ({len(log)} records, digest {log.digest()[:16]}…)")
+    else:
+        console.print(f"{len(log)} events, digest {log.digest()}")
+    if args.store:
+        from .assessment import record_log
+
+        with _store(args) as store:
+            run_id, card = record_log(store, scenario, city, args.seed, log, decisions=sim.decisions,
+                                      learner=args.learner, cohort=args.cohort, source="cli", policy=pname,
+                                      plan_yaml=plan_yaml)
+        console.print(f"stored run {run_id}: score {card.total:.1f} ({'pass' if card.passed else 'fail'}"
+                      f"{', provisional' if card.provisional else ''})")
+    return 0
+
+
+_PLAY_HELP = """actions (one per line, empty line to continue the clock):
+  warn all|DISTRICT [message...]     warn the public
+  evacuate DISTRICT SHELTER          move people to a shelter
+  gen ASSET                          deploy a mobile generator
+  refuel ASSET                       bring fuel to a generator
+  crew ASSET [TEAM]                  send a repair crew
+  priorities ASSET ASSET ...         restoration order for all crews
+  protect ASSET                      sandbags / barriers
+  aid                                request mutual aid
+  close FROM~TO | reopen FROM~TO     road closures
+  why TEXT                           your rationale for this decision point
+  answer QID TEXT                    answer a discussion question
+  status                             show assets and services again
+  quit                               stop here"""
+
+
+def _parse_play(line: str) -> Any:
+    from .scenario import Action
+
+    w = line.split()
+    k = w[0].lower()
+    table = {"gen": "deploy_generator", "refuel": "refuel", "protect": "protect_asset", "close": "close_road",
+             "reopen": "reopen_road"}
+    if k == "warn":
+        return Action(action="warn_public", target=w[1] if len(w) > 1 else "all", message=" ".join(w[2:]) or None)
+    if k == "evacuate":
+        return Action(action="evacuate", target=w[1], shelter=w[2])
+    if k == "crew":
+        return Action(action="dispatch_crew", target=w[1], crew=w[2] if len(w) > 2 else None)
+    if k == "priorities":
+        return Action(action="set_priorities", order=tuple(w[1:]))
+    if k == "aid":
+        return Action(action="request_mutual_aid")
+    if k in table:
+        return Action(action=table[k], target=w[1])
+    raise ValueError(f"unknown command {k!r}; type 'help'")
+
+
+def _show_obs(obs: Any, console: Any) -> None:
+    from rich.table import Table
+
+    console.rule(f"[bold]{obs.clock}[/bold]  (t = {obs.time_h:g} h)")
+    if obs.gauge_m is not None:
+        console.print(f"river gauge: {obs.gauge_m:.2f} m")
+    for i in obs.injects:
+        console.print(f"[yellow]INJECT[/yellow] [{i['channel']}] {i['sender']}: {i['text']}")
+    for q in obs.questions:
+        console.print(f"[cyan]QUESTION {q['id']}[/cyan]: {q['text']}")
+    t = Table(title="services (share of people served)")
+    t.add_column("service")
+    t.add_column("served", justify="right")
+    for s, v in obs.service_totals.items():
+        t.add_row(s, f"{100 * v:.0f} %")
+    console.print(t)
+    if obs.assets_down:
+        console.print("down: " + ", ".join(f"{a['id']} ({a['cause']})" for a in obs.assets_down[:30]))
+    if obs.assets_on_backup:
+        console.print("on backup: " + ", ".join(f"{a['id']} ({a['backup_left_h']:.1f} h left)"
+                                                for a in obs.assets_on_backup[:30]))
+    console.print(f"budget left: {obs.budget_left:,.0f} · generators: {obs.generators_available} · "
+                  f"crews idle: {sum(c['state'] == 'idle' for c in obs.crews)}/{len(obs.crews)}")
+
+
+def cmd_play(args: argparse.Namespace) -> int:
+    from .engine import Simulation
+    from .errors import DecisionError
+    from .policy import Decision
+    from .scenario import load_scenario, text_in
+    from .scoring import compute_metrics
+
+    console = _console()
+    try:
+        scenario, city = load_scenario(args.scenario)
+    except ScroSimError as exc:
+        return _fail(exc)
+    sim = Simulation(scenario, city, args.seed, lang=args.lang)
+    console.print(f"[bold]{text_in(scenario.title, args.lang)}[/bold]\n{text_in(scenario.briefing or scenario.summary, args.lang)}")
+    console.print(_PLAY_HELP)
+    while True:
+        obs = sim.advance()
+        if obs.done:
+            break
+        _show_obs(obs, console)
+        actions, rationale, answers = [], "", {}
+        while True:
+            try:
+                line = input("> ").strip()
+            except EOFError:
+                line = "quit"
+            if not line:
+                break
+            if line in ("help", "?"):
+                console.print(_PLAY_HELP)
+                continue
+            if line == "status":
+                _show_obs(obs, console)
+                continue
+            if line == "quit":
+                sim._finish()
+                break
+            if line.startswith("why "):
+                rationale = line[4:]
+                continue
+            if line.startswith("answer "):
+                parts = line.split(maxsplit=2)
+                if len(parts) == 3:
+                    answers[parts[1]] = parts[2]
+                continue
+            try:
+                a = _parse_play(line)
+                problems = sim.check(Decision([*actions, a]))
+                if problems:
+                    console.print("[red]" + "\n".join(problems) + "[/red]")
+                else:
+                    actions.append(a)
+                    console.print(f"ok: {a.action} {a.target or ''}")
+            except (ValueError, IndexError) as exc:
+                console.print(f"[red]{exc}[/red]")
+        if actions or rationale or answers:
+            try:
+                sim.apply(Decision(actions, rationale, answers))
+            except DecisionError as exc:
+                console.print(f"[red]{exc}[/red]")
+        if sim.done:
+            break
+    m = compute_metrics(sim.log)
+    _summary(m, console, "how it went")
+    if args.out:
+        Path(args.out).write_text(json.dumps(sim.decisions, indent=2), encoding="utf-8")
+        console.print(f"decisions written to {args.out}")
+    return 0
+
+
+# -- assessment -------------------------------------------------------------------------------------
+
+
+def _print_card(card: Any, console: Any) -> None:
+    from rich.table import Table
+
+    t = Table(title=f"{card.scenario} · total {card.total:.1f} / 100 · "
+                    f"{'PASS' if card.passed else 'FAIL'}{' (provisional)' if card.provisional else ''}")
+    for col in ("criterion", "value", "rating", "points", "outcome", "status"):
+        t.add_column(col)
+    for c in card.criteria:
+        val = "" if c.value is None else f"{c.value:,.2f}"
+        t.add_row(c.title, val, c.rating or "-", f"{c.points:.2f}/{c.weight:g}", c.outcome, c.status)
+    console.print(t)
+
+
+def cmd_grade(args: argparse.Namespace) -> int:
+    from .assessment import regrade, score
+    from .log import EventLog
+    from .scenario import load_scenario
+
+    console = _console()
+    try:
+        if Path(args.target).is_file():
+            if not args.scenario:
+                print("grading a log file needs --scenario", file=sys.stderr)
+                return 2
+            scenario, city = load_scenario(args.scenario)
+            log = EventLog.read_jsonl(args.target)
+            start = log.first("run_start")
+            seed = int(start.data["seed"]) if start else 0
+            card = score(scenario, city, seed, log, lang=args.lang)
+        else:
+            with _store(args) as store:
+                text = Path(args.scenario).read_text(encoding="utf-8") if args.scenario else None
+                card = regrade(store, args.target, text)
+    except ScroSimError as exc:
+        return _fail(exc)
+    _print_card(card, console)
+    return 0
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    from rich.table import Table
+
+    with _store(args) as store:
+        runs = store.list_runs(learner=args.learner, scenario=args.scenario, cohort=args.cohort)
+    t = Table(title=f"{len(runs)} runs")
+    for col in ("run", "learner", "cohort", "scenario", "seed", "score", "result", "finished"):
+        t.add_column(col)
+    for r in runs:
+        t.add_row(r.id, r.learner, r.cohort or "", r.scenario_id, str(r.seed), f"{r.total:.1f}",
+                  ("pass" if r.passed else "fail") + (" (provisional)" if r.provisional else ""),
+                  r.finished_at.strftime("%Y-%m-%d %H:%M"))
+    _console().print(t)
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from .assessment import verify_run
+
+    try:
+        with _store(args) as store:
+            rep = verify_run(store, args.run_id)
+    except ScroSimError as exc:
+        return _fail(exc)
+    print(rep)
+    return 0 if rep.verified else 1
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from .assessment import export_cohort
+
+    try:
+        with _store(args) as store:
+            text = export_cohort(store, args.cohort, args.format)
+    except (ScroSimError, ValueError) as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+        print(f"wrote {args.out}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    password = args.password or os.environ.get("SCRO_SIM_PASSWORD") or getpass.getpass("password: ")
+    try:
+        with _store(args) as store:
+            u = store.add_user(args.username, password, args.role, display_name=args.name, email=args.email,
+                               language=args.lang)
+            for c in args.cohort or []:
+                if c not in {x.name for x in store.list_cohorts()}:
+                    store.add_cohort(c)
+                store.add_member(c, u.username)
+    except ScroSimError as exc:
+        return _fail(exc)
+    print(f"added {u.role} {u.username}")
+    return 0
+
+
+def cmd_rate(args: argparse.Namespace) -> int:
+    from .assessment import judge, override
+
+    fn = judge if args.command == "judge" else override
+    try:
+        with _store(args) as store:
+            card = fn(store, args.run_id, args.criterion, args.rating, args.comment, args.assessor)
+    except ScroSimError as exc:
+        return _fail(exc)
+    _print_card(card, _console())
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import seed_demo
+
+    with _store(args) as store:
+        for line in seed_demo(store):
+            print(line)
+    return 0
+
+
+def cmd_app(args: argparse.Namespace) -> int:
+    import subprocess
+
+    app = REPO / "app" / "streamlit_app.py"
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.address", args.address,
+           "--server.port", str(args.port), "--server.headless", "true", "--client.showErrorDetails", "false",
+           "--browser.gatherUsageStats", "false"]
+    env = dict(os.environ)
+    if args.db:
+        env["SCRO_SIM_DB"] = args.db
+    return subprocess.call(cmd, env=env)
+
+
+# -- parser ---------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="scro-sim", description="Disaster-response tabletop simulation for SCROs.")
+    p.add_argument("--db", default=None, help="database URL (default: $SCRO_SIM_DB or sqlite:///var/scro_sim.sqlite)")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    v = sub.add_parser("validate", help="check scenario, city and plan files")
+    v.add_argument("files", nargs="+")
+    v.add_argument("--scenario", help="scenario to cross-check plans against")
+    v.set_defaults(fn=cmd_validate)
+
+    s = sub.add_parser("schema", help="write JSON Schemas for editors")
+    s.add_argument("--out", default=str(REPO / "schema"))
+    s.set_defaults(fn=cmd_schema)
+
+    def policy_args(q: argparse.ArgumentParser) -> None:
+        q.add_argument("--plan", help="response plan YAML")
+        q.add_argument("--baseline", default="do_nothing", choices=["do_nothing", "greedy", "expert"])
+        q.add_argument("--seed", type=int, default=0)
+
+    r = sub.add_parser("run", help="run a scenario to the end with a plan or a baseline")
+    r.add_argument("scenario")
+    policy_args(r)
+    r.add_argument("--out", help="write the event log (JSON Lines)")
+    r.add_argument("--store", action="store_true", help="grade and store the run")
+    r.add_argument("--learner", default="cli")
+    r.add_argument("--cohort")
+    r.set_defaults(fn=cmd_run)
+
+    pl = sub.add_parser("play", help="play a scenario in the terminal")
+    pl.add_argument("scenario")
+    pl.add_argument("--seed", type=int, default=0)
+    pl.add_argument("--lang", default="en", choices=["en", "el", "de", "pt"])
+    pl.add_argument("--out", help="write your decisions (JSON)")
+    pl.set_defaults(fn=cmd_play)
+
+    g = sub.add_parser("grade", help="grade a stored run or an event-log file")
+    g.add_argument("target", help="run id or .jsonl file")
+    g.add_argument("--scenario", help="scenario file (for log files, or a revised rubric for a stored run)")
+    g.add_argument("--lang", default="en")
+    g.set_defaults(fn=cmd_grade)
+
+    ru = sub.add_parser("runs", help="list stored runs")
+    ru.add_argument("--learner")
+    ru.add_argument("--scenario")
+    ru.add_argument("--cohort")
+    ru.set_defaults(fn=cmd_runs)
+
+    ve = sub.add_parser("verify", help="re-simulate a stored run and compare digest and score")
+    ve.add_argument("run_id")
+    ve.set_defaults(fn=cmd_verify)
+
+    ex = sub.add_parser("export", help="export grades for the LMS")
+    ex.add_argument("--cohort")
+    ex.add_argument("--format", required=True, choices=["moodle", "openedx", "xapi"])
+    ex.add_argument("--out")
+    ex.set_defaults(fn=cmd_export)
+
+    us = sub.add_parser("user", help="manage users")
+    us_sub = us.add_subparsers(dest="user_command", required=True)
+    ua = us_sub.add_parser("add", help="add a user")
+    ua.add_argument("username")
+    ua.add_argument("--role", required=True, choices=["learner", "lecturer", "assessor", "admin"])
+    ua.add_argument("--password", help="(or $SCRO_SIM_PASSWORD, or a prompt)")
+    ua.add_argument("--name")
+    ua.add_argument("--email")
+    ua.add_argument("--lang", default="en", choices=["en", "el", "de", "pt"])
+    ua.add_argument("--cohort", action="append")
+    ua.set_defaults(fn=cmd_user_add)
+
+    for name, helptext in (("judge", "rate a judged criterion"), ("override", "override a rating with a comment")):
+        j = sub.add_parser(name, help=helptext)
+        j.add_argument("run_id")
+        j.add_argument("criterion")
+        j.add_argument("rating", choices=["P", "S", "M", "U"])
+        j.add_argument("--comment", required=(name == "override"), default="")
+        j.add_argument("--assessor", required=True)
+        j.set_defaults(fn=cmd_rate)
+
+    d = sub.add_parser("demo", help="create the demo accounts and cohort named in the README")
+    d.set_defaults(fn=cmd_demo)
+
+    a = sub.add_parser("app", help="start the Streamlit app")
+    a.add_argument("--address", default="127.0.0.1")
+    a.add_argument("--port", type=int, default=8501)
+    a.set_defaults(fn=cmd_app)
+
+    try:
+        from .batch_cli import add_batch_commands
+    except ImportError:  # pragma: no cover - batch is part of the package
+        pass
+    else:
+        add_batch_commands(sub)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``scro-sim``."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.fn(args) or 0)
+    except ScroSimError as exc:
+        return _fail(exc)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
