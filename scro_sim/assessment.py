@@ -24,18 +24,18 @@ from .scoring import Metrics, ScoreCard, compute_metrics, grade
 from .store import NewRun, Store
 
 __all__ = [
-    "reference_metrics",
-    "score",
-    "record_run",
-    "record_log",
     "VerifyReport",
-    "verify_run",
+    "export_cohort",
+    "grade_rows",
     "judge",
     "override",
+    "record_log",
+    "record_run",
+    "reference_metrics",
     "regrade",
-    "grade_rows",
-    "export_cohort",
     "scenario_from_text",
+    "score",
+    "verify_run",
 ]
 
 BUNDLED_SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"

@@ -473,6 +473,16 @@ class City:
         )
         self.edge_xy = (rxy[self.edge_u] + rxy[self.edge_v]) / 2 if len(edges) else np.zeros((0, 2))
         self.edge_zones = self._zone_membership(self.edge_xy, [() for _ in edges])
+        by_type: dict[str, list[int]] = {}
+        for i, a in enumerate(model.assets):
+            by_type.setdefault(a.type, []).append(i)
+        #: asset type -> indices of the assets of that type
+        self.by_type: dict[str, np.ndarray] = {t: np.array(v, dtype=np.int64) for t, v in sorted(by_type.items())}
+        #: critical facilities (life-safety types, or criticality 5), judged on their own downtime
+        self.critical: list[int] = [i for i, a in enumerate(model.assets) if a.type in CRITICAL_TYPES - {"shelter",
+                                    "fire_station"} or a.criticality >= 5]
+        #: per-process memo for derived arrays (e.g. fragility by scenario); never part of the model
+        self.memo: dict[Any, Any] = {}
         self.river = model.river
         self.gauge_xy = _xy(model.river.gauge_location, ref) if model.river else (0.0, 0.0)
         self._graph_cache: dict[str, Any] = {}
@@ -832,6 +842,11 @@ def synthetic(n_assets: int = 500, seed: int = 0, *, people_per_district: int = 
         return float(rng.uniform(0, width - spacing)), float(rng.uniform(-rows * spacing / 2, rows * spacing / 2))
 
     plants = [add(f"PP{i}", "power_plant", *spot(), criticality=5, capacity=400.0) for i in range(n_plants)]
+    # crews and the emergency operations centre sit on high ground, away from the river
+    top = rows * spacing / 2
+    for i in range(max(1, n_d // 25 + 1)):
+        add(f"DEP{i}", "depot", float(rng.uniform(0, width - spacing)), top - 100.0, criticality=3)
+    add("EOC", "eoc", width / 2, top - 200.0, criticality=5)
     dcs = [add(f"DC{i}", "data_centre", *spot(), criticality=4,
                backup={"kind": "generator", "hours": 48.0}, needs={"power": [plants[i % n_plants]]})
            for i in range(n_dc)]

@@ -247,7 +247,8 @@ def cmd_play(args: argparse.Namespace) -> int:
     except ScroSimError as exc:
         return _fail(exc)
     sim = Simulation(scenario, city, args.seed, lang=args.lang)
-    console.print(f"[bold]{text_in(scenario.title, args.lang)}[/bold]\n{text_in(scenario.briefing or scenario.summary, args.lang)}")
+    briefing = text_in(scenario.briefing or scenario.summary, args.lang)
+    console.print(f"[bold]{text_in(scenario.title, args.lang)}[/bold]\n{briefing}")
     console.print(_PLAY_HELP)
     while True:
         obs = sim.advance()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from .store import Store
 
-__all__ = ["DEMO_USERS", "DEMO_COHORT", "seed_demo"]
+__all__ = ["DEMO_COHORT", "DEMO_USERS", "seed_demo"]
 
 DEMO_COHORT = "demo-cohort"
 #: (username, password, role, display name, language)

@@ -9,6 +9,7 @@ draws; those read the log.
 
 from __future__ import annotations
 
+import json
 import math
 from collections import deque
 from collections.abc import Iterable, Sequence
@@ -76,6 +77,54 @@ class _LateTimeout(simpy.events.Event):
         self._ok = True
         self._value = None
         env.schedule(self, priority=2, delay=delay)
+
+
+_LAZY: Any = object()
+
+
+class _LiveObservation(Observation):
+    """An :class:`Observation` whose damage-sized parts are built on first access.
+
+    A policy that only needs the clock and the injects never pays for listing a thousand
+    flooded assets; whoever reads a part gets exactly what a full observation would hold.
+    """
+
+    _LAZY_FIELDS = ("assets_down", "assets_on_backup", "services", "changes", "repairs_waiting", "asset_state",
+                    "type_of")
+    _sim: Any = None
+    _window: tuple[int, int] = (0, 0)
+
+    def _get(self, name: str) -> Any:
+        v = self.__dict__.get("_v_" + name, _LAZY)
+        if v is _LAZY:
+            if self._sim is None:
+                raise RuntimeError(f"observation at t={self.time_h} h is out of date: read {name} before advancing")
+            v = self._sim._obs_part(name, self._window)
+            self.__dict__["_v_" + name] = v
+        return v
+
+    def _materialize(self) -> None:
+        if self._sim is not None:
+            for name in self._LAZY_FIELDS:
+                self._get(name)
+            self._sim = None
+
+    def _detach(self) -> None:
+        self._sim = None
+
+
+def _lazy_property(name: str) -> property:
+    def get(self: _LiveObservation) -> Any:
+        return self._get(name)
+
+    def put(self: _LiveObservation, value: Any) -> None:
+        self.__dict__["_v_" + name] = value
+
+    return property(get, put)
+
+
+for _name in _LiveObservation._LAZY_FIELDS:
+    setattr(_LiveObservation, _name, _lazy_property(_name))
 
 
 @dataclass
@@ -154,8 +203,8 @@ class Simulation:
             "critical": [city.asset_ids[i] for i in self.critical],
             "hazard_params": self.hazard_params,
         })
-        self._propagate(range(city.n_assets), initial=True)
-        self._recompute_districts(range(city.n_districts), initial=True)
+        # Nothing is damaged at t=0 and every need has a supplier (the city loader checks it),
+        # so everything works: the greatest fixpoint is "all up" and costs nothing to find.
         self._start_processes()
 
     # ------------------------------------------------------------------------------------
@@ -180,11 +229,7 @@ class Simulation:
         self.assigned = np.full(n, -1, np.int64)
         self.repairing = np.zeros(n, bool)
         self._queued = np.zeros(n, bool)
-        self.critical = [i for i in range(n) if c.asset_type[i] in ("hospital", "water_treatment", "eoc")
-                         or c.asset_crit[i] >= 5]
-        self.by_type: dict[str, list[int]] = {}
-        for i in range(n):
-            self.by_type.setdefault(str(c.asset_type[i]), []).append(i)
+        self.critical = c.critical
         self.max_intensity: dict[str, np.ndarray] = {}
         self.capacity_z: dict[str, np.ndarray] = {}
         self.edge_closed_flood = np.zeros(len(c.edge_u), bool)
@@ -468,14 +513,23 @@ class Simulation:
     def _curves(self, hazard: str, idx: Sequence[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Arrays (deg median, deg beta, fail median, fail beta) for assets ``idx`` (nan = immune)."""
         c, sc = self.city, self.scenario
-        out = np.full((4, len(idx)), np.nan)
-        for k, i in enumerate(idx):
-            curves = fragility_for(hazard, str(c.asset_type[i]), sc.fragility,
-                                   c.model.assets[i].fragility or None)
-            for cur in curves:
-                col = 0 if cur.state == "degraded" else 2
-                out[col, k], out[col + 1, k] = cur.median, cur.beta
-        return out[0], out[1], out[2], out[3]
+        key = ("fragility", hazard, json.dumps(sc.model_dump(mode="json")["fragility"].get(hazard), sort_keys=True))
+        table = c.memo.get(key)
+        if table is None:  # once per city and scenario fragility: by type, then per-asset overrides
+            table = np.full((4, c.n_assets), np.nan)
+            for typ, members in c.by_type.items():
+                for cur in fragility_for(hazard, typ, sc.fragility, None):
+                    col = 0 if cur.state == "degraded" else 2
+                    table[col, members], table[col + 1, members] = cur.median, cur.beta
+            for i, a in enumerate(c.model.assets):
+                if a.fragility and hazard in a.fragility:
+                    table[:, i] = np.nan
+                    for cur in fragility_for(hazard, a.type, sc.fragility, a.fragility):
+                        col = 0 if cur.state == "degraded" else 2
+                        table[col, i], table[col + 1, i] = cur.median, cur.beta
+            c.memo[key] = table
+        sel = table[:, np.asarray(idx, dtype=np.int64)]
+        return sel[0], sel[1], sel[2], sel[3]
 
     def _damage(self, hazard: str, idx: np.ndarray, intensity: np.ndarray, curves: tuple[np.ndarray, ...]) -> None:
         """Apply damage where intensity passed each asset's sampled capacity; log and cascade."""
@@ -555,7 +609,6 @@ class Simulation:
             return river.slope_m_per_km * down_km
 
         self.f_idx = np.nonzero(in_zone)[0]
-        self.f_pos = {int(i): k for k, i in enumerate(self.f_idx)}
         self.f_base = c.asset_elev[self.f_idx] + drop(c.asset_xy[self.f_idx]) - river.datum
         self.f_curves = self._curves("flood", self.f_idx.tolist())
         self.fd_idx = np.nonzero(d_zone)[0]
@@ -650,7 +703,8 @@ class Simulation:
         idx = np.arange(c.n_assets)
         curves = self._curves("earthquake", idx.tolist())
         dist_km = np.hypot(c.asset_xy[:, 0] - h.epicentre[0], c.asset_xy[:, 1] - h.epicentre[1]) / 1000.0
-        shocks = [(h.time_h, p["magnitude"]), *sorted((p[f"aftershock{k}_h"], p[f"aftershock{k}_m"]) for k in range(int(p["aftershocks"])))]
+        after = sorted((p[f"aftershock{k}_h"], p[f"aftershock{k}_m"]) for k in range(int(p["aftershocks"])))
+        shocks = [(h.time_h, p["magnitude"]), *after]
         for t, m in shocks:
             if t >= self.duration:
                 break
@@ -665,8 +719,9 @@ class Simulation:
 
     # heat and storm -----------------------------------------------------------------------
     def _heat_proc(self, h: HeatwaveHazard, p: dict[str, float]) -> Any:
+        c_by_type = {t: v.tolist() for t, v in self.city.by_type.items()}
         idx = np.array(sorted(i for t in ("power_plant", "substation", "data_centre", "telecom_tower",
-                                          "pumping_station") for i in self.by_type.get(t, [])), dtype=np.int64)
+                                          "pumping_station") for i in c_by_type.get(t, [])), dtype=np.int64)
         curves = self._curves("heatwave", idx.tolist())
         t = h.start_h
         end = min(self.duration, h.start_h + p["duration_h"])
@@ -1005,6 +1060,7 @@ class Simulation:
         self.done = False
         self._last_obs_seq = 0
         self._last_point_time = -1.0
+        self._live: _LiveObservation | None = None
 
     def _request_stop(self, kind: str) -> None:
         if self._stop is not None and not self._stop.triggered:
@@ -1013,6 +1069,9 @@ class Simulation:
 
     def advance(self) -> Observation:
         """Run to the next decision point (or the end) and return what the player sees."""
+        if self._live is not None:
+            self._live._materialize()
+            self._live = None
         if self.done:
             return self.observe()
         while self._point_i < len(self.points) and self.points[self._point_i][0] <= self._last_point_time + _EPS:
@@ -1058,32 +1117,18 @@ class Simulation:
         })
 
     def observe(self, kind: str = "decision") -> Observation:
-        """The current state as a player sees it (cheap: lists only what is not working)."""
+        """The current state as a player sees it.
+
+        Cheap parts are filled now; the lists that grow with the damage (assets down, on
+        backup, per-district services...) are built on first access, which must happen
+        before the simulation moves on (:meth:`advance` fills in whatever is left of the
+        previous observation first).
+        """
         c, sc = self.city, self.scenario
-        down = np.nonzero(self.state == DOWN)[0].tolist()
-        backup = np.nonzero(self.state == BACKUP)[0].tolist()
         now = self.env.now
-        for i in backup:
-            self._settle(i)
-        assets_down = [{"id": c.asset_ids[i], "type": str(c.asset_type[i]), "cause": self.cause[i],
-                        "damage": int(self.damage[i]), "criticality": int(c.asset_crit[i]),
-                        "crew": self.crews[self.assigned[i]].id if self.assigned[i] >= 0 else None,
-                        "flooded": bool(self.flooded[i])} for i in down]
-        on_backup = [{"id": c.asset_ids[i], "type": str(c.asset_type[i]), "criticality": int(c.asset_crit[i]),
-                      "backup_left_h": round(float(min((self.own_left[i] if s == "own" else self.gen_left[i])
-                                                       for s in self.bk_using[i])), 3),
-                      "missing": list(self._target(i)[3]), "generator": bool(self.has_gen[i])} for i in backup]
-        state = {c.asset_ids[i]: "down" for i in down}
-        state.update({c.asset_ids[i]: "backup" for i in backup})
-        for i in np.nonzero(self.overloaded)[0].tolist():
-            state.setdefault(c.asset_ids[i], "overloaded")
-        type_of = {a: str(c.asset_type[c.asset_index[a]]) for a in state}
-        pop = c.district_pop.astype(float)
-        services = {}
-        for j, d in enumerate(c.district_ids):
-            services[d] = {s: 1.0 - float(self.district_unserved[j, k]) / max(pop[j], 1.0)
-                           for k, s in enumerate(self._SERVICES)}
-        total = max(float(pop.sum()), 1.0)
+        if self._live is not None:
+            self._live._materialize()
+        total = max(float(c.district_pop.sum()), 1.0)
         totals = {s: 1.0 - float(self.district_unserved[:, k].sum()) / total for k, s in enumerate(self._SERVICES)}
         allowed = {}
         for k in ("dispatch_crew", "deploy_generator", "refuel", "evacuate", "warn_public", "protect_asset",
@@ -1099,31 +1144,69 @@ class Simulation:
                 continue
             allowed[k] = {"cost": spec.cost, "cost_per_person": spec.cost_per_person, "lead_time_h": spec.lead_time_h,
                           "label": text_in(spec.label, self.lang) if spec.label else k.replace("_", " ")}
-        changes = [{"time_h": r.time, "kind": r.kind, "subject": r.subject, "id": r.subject, **r.data}
-                   for r in self.log.records[self._last_obs_seq:]
-                   if r.kind in ("damage", "asset_down", "asset_up", "backup_start", "backup_exhausted", "inject",
-                                 "repair", "road", "exposure", "population", "action")][-300:]
+        window = (self._last_obs_seq, len(self.log))
         self._last_obs_seq = len(self.log)
         crews = [{"id": cr.id, "team": cr.team, "state": cr.state, "skills": list(cr.skills),
                   "task": c.asset_ids[cr.task] if cr.task is not None else None,
                   "node": c.road_ids[cr.node]} for cr in self.crews]
         injects, questions = self.pending.injects, self.pending.questions
         self.pending = _Pending()
-        clock = (sc.start + timedelta(hours=now)).isoformat()
-        return Observation(
-            time_h=now, clock=clock, point=self.point, kind=kind, done=self.done, gauge_m=self.gauge,
-            injects=injects, questions=questions, assets_down=assets_down, assets_on_backup=on_backup,
-            asset_counts={"up": int((self.state == UP).sum()), "backup": len(backup), "down": len(down),
-                          "damaged": int((self.damage > 0).sum())},
-            services=services, service_totals=totals, crews=crews, generators_available=self.generators_left,
+        n_backup = int((self.state == BACKUP).sum())
+        obs = _LiveObservation(
+            time_h=now, clock=(sc.start + timedelta(hours=now)).isoformat(), point=self.point, kind=kind,
+            done=self.done, gauge_m=self.gauge, injects=injects, questions=questions,
+            assets_down=_LAZY, assets_on_backup=_LAZY,
+            asset_counts={"up": int((self.state == UP).sum()), "backup": n_backup,
+                          "down": int((self.state == DOWN).sum()), "damaged": int((self.damage > 0).sum())},
+            services=_LAZY, service_totals=totals, crews=crews, generators_available=self.generators_left,
             mutual_aid_left=self.aid_left, budget_left=sc.resources.budget - self.spent, spent=self.spent,
-            allowed=allowed, changes=changes,
+            allowed=allowed, changes=_LAZY,
             warned=[c.district_ids[j] for j in np.nonzero(~np.isnan(self.warned_at))[0].tolist()],
             evacuated={c.district_ids[j]: int(sum(self.evacuees[j].values())) for j in range(c.n_districts)
                        if self.evacuees[j]},
-            repairs_waiting=[c.asset_ids[i] for i in np.nonzero((self.damage > 0) & (self.assigned < 0))[0].tolist()],
-            asset_state=state, type_of=type_of,
+            repairs_waiting=_LAZY, asset_state=_LAZY, type_of=_LAZY,
         )
+        obs._sim = self
+        obs._window = window
+        self._live = obs
+        return obs
+
+    # the parts of an observation built on demand (see _LiveObservation)
+    def _obs_part(self, name: str, window: tuple[int, int]) -> Any:
+        c = self.city
+        if name == "assets_down":
+            return [{"id": c.asset_ids[i], "type": str(c.asset_type[i]), "cause": self.cause[i],
+                     "damage": int(self.damage[i]), "criticality": int(c.asset_crit[i]),
+                     "crew": self.crews[self.assigned[i]].id if self.assigned[i] >= 0 else None,
+                     "flooded": bool(self.flooded[i])} for i in np.nonzero(self.state == DOWN)[0].tolist()]
+        if name == "assets_on_backup":
+            out = []
+            for i in np.nonzero(self.state == BACKUP)[0].tolist():
+                self._settle(i)
+                left = min((self.own_left[i] if s == "own" else self.gen_left[i]) for s in self.bk_using[i])
+                out.append({"id": c.asset_ids[i], "type": str(c.asset_type[i]), "criticality": int(c.asset_crit[i]),
+                            "backup_left_h": round(float(left), 3), "missing": list(self._target(i)[3]),
+                            "generator": bool(self.has_gen[i])})
+            return out
+        if name in ("asset_state", "type_of"):
+            state = {c.asset_ids[i]: _STATE_NAME[int(self.state[i])] for i in np.nonzero(self.state != UP)[0].tolist()}
+            for i in np.nonzero(self.overloaded)[0].tolist():
+                state.setdefault(c.asset_ids[i], "overloaded")
+            if name == "asset_state":
+                return state
+            return {a: str(c.asset_type[c.asset_index[a]]) for a in state}
+        if name == "services":
+            pop = np.maximum(c.district_pop.astype(float), 1.0)
+            served = 1.0 - self.district_unserved / pop[:, None]
+            return {d: dict(zip(self._SERVICES, served[j].tolist(), strict=True)) for j, d in enumerate(c.district_ids)}
+        if name == "changes":
+            return [{"time_h": r.time, "kind": r.kind, "subject": r.subject, "id": r.subject, **r.data}
+                    for r in self.log.records[window[0]:window[1]]
+                    if r.kind in ("damage", "asset_down", "asset_up", "backup_start", "backup_exhausted", "inject",
+                                  "repair", "road", "exposure", "population", "action")][-300:]
+        if name == "repairs_waiting":
+            return [c.asset_ids[i] for i in np.nonzero((self.damage > 0) & (self.assigned < 0))[0].tolist()]
+        raise AttributeError(name)
 
     # ------------------------------------------------------------------------------------
     # decisions
@@ -1326,6 +1409,8 @@ class Simulation:
             if self.policy is None:
                 continue
             d = self.policy.decide(obs)
+            obs._detach()  # nobody else reads it: skip building what the policy did not ask for
+            self._live = None
             if d is None or not d.actions:
                 continue
             # a plan rule that cannot act now (no budget, nothing to repair) is skipped, and logged

@@ -748,9 +748,9 @@ def _scenario_problems(sc: Scenario, city: City | None) -> list[tuple[tuple[Any,
             msg = metric_problem(c.metric, city, expected)
             if msg:
                 out.append((("rubric", "criteria", i, "metric"), msg))
-        if c.kind == "judged" and c.evidence and c.evidence.startswith("answer:"):
-            if c.evidence[len("answer:"):] not in question_ids:
-                out.append((("rubric", "criteria", i, "evidence"), f"unknown question {c.evidence[7:]!r}"))
+        if (c.kind == "judged" and c.evidence and c.evidence.startswith("answer:")
+                and c.evidence[len("answer:"):] not in question_ids):
+            out.append((("rubric", "criteria", i, "evidence"), f"unknown question {c.evidence[7:]!r}"))
     for i, h in enumerate(sc.hazards):
         out.extend(_hazard_problems(("hazards", i), h, sc, city))
     if city is not None:

@@ -20,16 +20,16 @@ from .scenario import RATINGS, Criterion, Rubric, Scenario, text_in
 
 __all__ = [
     "SERVICES",
-    "Metrics",
-    "compute_metrics",
-    "metric_value",
-    "relative",
-    "rate",
     "CriterionResult",
+    "Metrics",
     "ScoreCard",
-    "grade",
-    "service_curves",
+    "compute_metrics",
     "evidence",
+    "grade",
+    "metric_value",
+    "rate",
+    "relative",
+    "service_curves",
 ]
 
 SERVICES: tuple[str, ...] = ("power", "water", "telecom", "health")
@@ -206,7 +206,7 @@ def _recovery_time(steps: list[tuple[float, float]], population: int, end: float
     limit = 0.05 * population
     last_bad_end: float | None = None
     fell = False
-    for k, (t, unserved) in enumerate(steps):
+    for k, (_t, unserved) in enumerate(steps):
         if unserved > limit:
             fell = True
             last_bad_end = steps[k + 1][0] if k + 1 < len(steps) else None

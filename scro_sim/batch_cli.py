@@ -1,0 +1,325 @@
+"""The ``scro-sim batch`` and ``scro-sim compare`` commands (wired in by :mod:`scro_sim.cli`).
+
+``batch`` runs many paired replications of one plan with a rich progress bar and prints
+the summary; ``compare`` puts several plans side by side and draws their distributions.
+Input problems come out as ``path:line: field: message`` lines and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from .errors import ScroSimError
+
+__all__ = ["add_batch_commands", "cmd_batch", "cmd_compare", "main"]
+
+_NAMED = ("do_nothing", "greedy", "expert", "baseline")
+_TABLE_METRICS = ("score", "resilience_loss.total", "critical_downtime", "people_at_risk", "cost")
+_HIST_METRICS = ("score", "resilience_loss.total")
+
+
+def _fail(exc: ScroSimError) -> int:
+    for p in exc.problems or []:
+        print(str(p), file=sys.stderr)
+    if not exc.problems:
+        print(str(exc), file=sys.stderr)
+    return 2
+
+
+def _common(q: argparse.ArgumentParser) -> None:
+    q.add_argument("-n", type=int, default=100, help="replications (default 100)")
+    q.add_argument("--seed", type=int, default=0, help="root seed of the batch (default 0)")
+    q.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786 (needs scro_sim[dask])")
+    q.add_argument("--workers", type=int, help="local worker processes (default: the CPUs available; 1 = in-process)")
+    q.add_argument("--chunk", type=int, help="replications per task (default: automatic, at most 25)")
+    q.add_argument("--db", dest="batch_db", metavar="URL",
+                   help="store replications here, so an interrupted batch resumes (SQLite file or PostgreSQL URL)")
+
+
+def add_batch_commands(subparsers: Any) -> None:
+    """Add ``batch`` and ``compare`` to the ``scro-sim`` subcommands (handlers under ``fn``)."""
+    b = subparsers.add_parser("batch", help="run many replications of a plan and summarise them")
+    b.add_argument("scenario", help="scenario YAML")
+    b.add_argument("--plan", required=True,
+                   help="response plan YAML, or do_nothing, greedy, expert (the scenario's expert plan)")
+    _common(b)
+    b.add_argument("--out", help="write one row per replication and policy (Parquet)")
+    b.add_argument("--batch-id", help="name of the batch in --db (default: a hash of its inputs)")
+    b.set_defaults(fn=cmd_batch)
+
+    c = subparsers.add_parser("compare", help="compare plans over the same replications")
+    c.add_argument("scenario", help="scenario YAML")
+    c.add_argument("plans", nargs="+", metavar="PLAN", help="plan YAML files or do_nothing, greedy, expert")
+    _common(c)
+    c.add_argument("--out", default="compare.png", help="histogram figure (PNG/SVG/PDF; default compare.png)")
+    c.set_defaults(fn=cmd_compare)
+
+
+# -- helpers -------------------------------------------------------------------------------------
+
+
+def _load(path: str) -> tuple[Any, Any]:
+    from .scenario import load_scenario
+
+    return load_scenario(path)
+
+
+def _plan(spec: str, scenario: Any, city: Any) -> Any:
+    """A plan argument: a YAML path or a name."""
+    from .scenario import load_plan
+
+    if spec == "expert":
+        if scenario.reference_plans.expert is None:
+            raise ScroSimError("this scenario has no expert plan", path=scenario.source_path,
+                               field="reference_plans.expert")
+        return scenario.reference_plans.expert
+    if spec == "baseline":
+        return scenario.reference_plans.baseline
+    if spec in ("do_nothing", "greedy") and not Path(spec).exists():
+        return spec
+    return load_plan(spec, scenario, city)
+
+
+def _executor(args: argparse.Namespace) -> Any:
+    if args.scheduler:
+        from .batch import dask_executor
+
+        return dask_executor(args.scheduler)
+    if args.workers == 1:
+        return "inline"
+    return "auto"
+
+
+def _store(args: argparse.Namespace) -> Any:
+    url = args.batch_db or getattr(args, "db", None)
+    if not url:
+        return None
+    from .store import Store
+
+    return Store(url)
+
+
+def _fmt(x: float) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    if abs(x) >= 1000:
+        return f"{x:,.0f}"
+    return f"{x:,.3g}" if abs(x) < 10 else f"{x:,.1f}"
+
+
+def _run(args: argparse.Namespace, scenario: Any, city: Any, plan: Any, label: str, store: Any,
+         executor: Any, batch_id: str | None = None) -> Any:
+    """One batch with a rich progress bar."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    from .batch import evaluate
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  TimeRemainingColumn(), transient=False) as bar:
+        task = bar.add_task(label, total=args.n)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        return evaluate(scenario, city, plan, args.n, args.seed, executor=executor, workers=args.workers,
+                        chunk=args.chunk, store=store, batch_id=batch_id, progress=progress)
+
+
+def _summary_table(result: Any, title: str) -> Any:
+    from rich.table import Table
+
+    t = Table(title=title)
+    for col, just in (("metric", "left"), ("policy", "left"), ("mean", "right"), ("p10", "right"), ("p50", "right"),
+                      ("p90", "right"), ("worst 10 %", "right"), ("P(pass)", "right"), ("P(plan better)", "right")):
+        t.add_column(col, justify=just)  # type: ignore[arg-type]
+    s = result.summary
+    for m in dict.fromkeys(s["metric"]):
+        sub = s[s["metric"] == m]
+        for k, (_, r) in enumerate(sub.iterrows()):
+            t.add_row(m if k == 0 else "", r["policy"], _fmt(r["mean"]), _fmt(r["p10"]), _fmt(r["p50"]),
+                      _fmt(r["p90"]), _fmt(r["cvar10"]),
+                      "" if math.isnan(r["p_pass"]) else f"{r['p_pass']:.0%}",
+                      "" if math.isnan(r["p_better"]) else f"{r['p_better']:.0%}",
+                      end_section=k == len(sub) - 1)
+    return t
+
+
+def _console() -> Any:
+    from rich.console import Console
+
+    return Console(highlight=False)
+
+
+def _tail(result: Any, console: Any) -> None:
+    console.print(f"batch {result.batch_id}: {result.n} replications ({result.resumed} from the store, "
+                  f"{result.ran} run now on {result.executor}) in {result.elapsed_s:.1f} s")
+    if not result.failed.empty:
+        console.print(f"[bold red]{len(result.failed)} replication(s) failed[/] after retries:")
+        for _, r in result.failed.head(10).iterrows():
+            first = str(r["error"]).splitlines()[0] if r["error"] else ""
+            console.print(f"  #{r['index']} (seed {r['seed']}, {r['attempts']} attempts): {first}")
+
+
+# -- commands ------------------------------------------------------------------------------------
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    """``scro-sim batch SCENARIO --plan PLAN -n N``: progress bar, summary table, optional Parquet."""
+    if args.n < 1:
+        print("-n: must be at least 1", file=sys.stderr)
+        return 2
+    console = _console()
+    executor: Any = None
+    try:
+        scenario, city = _load(args.scenario)
+        plan = _plan(args.plan, scenario, city)
+        executor = _executor(args)
+        store = _store(args)
+        try:
+            result = _run(args, scenario, city, plan, f"{Path(args.plan).stem}", store, executor, args.batch_id)
+        finally:
+            if store is not None:
+                store.close()
+    except ScroSimError as exc:
+        return _fail(exc)
+    except (ImportError, OSError) as exc:  # no dask extra, unreachable scheduler
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        if executor is not None and not isinstance(executor, str):
+            executor.shutdown()
+    console.print(_summary_table(result, f"{scenario.id}: {args.plan} over {args.n} replications (seed {args.seed})"))
+    _tail(result, console)
+    if args.out:
+        result.to_parquet(args.out)
+        console.print(f"wrote {args.out}")
+    return 1 if not result.failed.empty else 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """``scro-sim compare SCENARIO PLAN... -n N``: the plans side by side and a histogram figure."""
+    if args.n < 1:
+        print("-n: must be at least 1", file=sys.stderr)
+        return 2
+    console = _console()
+    executor: Any = None
+    results: dict[str, Any] = {}
+    try:
+        scenario, city = _load(args.scenario)
+        plans = {}
+        for spec in args.plans:
+            label = spec if spec in _NAMED else Path(spec).stem
+            while label in plans:
+                label += "'"
+            plans[label] = _plan(spec, scenario, city)
+        executor = _executor(args)
+        store = _store(args)
+        try:
+            for label, plan in plans.items():
+                results[label] = _run(args, scenario, city, plan, label, store, executor)
+        finally:
+            if store is not None:
+                store.close()
+    except ScroSimError as exc:
+        return _fail(exc)
+    except (ImportError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        if executor is not None and not isinstance(executor, str):
+            executor.shutdown()
+    console.print(_compare_table(results, scenario, args))
+    for r in results.values():
+        _tail(r, console)
+    path = _histograms(results, args.out)
+    console.print(f"wrote {path}")
+    return 1 if any(not r.failed.empty for r in results.values()) else 0
+
+
+def _compare_table(results: dict[str, Any], scenario: Any, args: argparse.Namespace) -> Any:
+    from rich.table import Table
+
+    t = Table(title=f"{scenario.id}: {len(results)} plans over the same {args.n} replications (seed {args.seed})")
+    t.add_column("metric")
+    t.add_column("")
+    for label in results:
+        t.add_column(label, justify="right")
+    first = next(iter(results.values()))
+    refs = [p for p in ("baseline", "expert") if p in set(first.summary["policy"])]
+    for m in _TABLE_METRICS:
+        cells: dict[str, list[str]] = {"mean": [], "p10–p90": [], "worst 10 %": [], "P(pass)": [],
+                                       **{f"P(better than {p})": [] for p in refs}}
+        for r in results.values():
+            s = r.summary
+            row = s[(s["policy"] == "plan") & (s["metric"] == m)]
+            if row.empty:
+                for v in cells.values():
+                    v.append("–")
+                continue
+            x = row.iloc[0]
+            cells["mean"].append(_fmt(x["mean"]))
+            cells["p10–p90"].append(f"{_fmt(x['p10'])}–{_fmt(x['p90'])}")
+            cells["worst 10 %"].append(_fmt(x["cvar10"]))
+            cells["P(pass)"].append("" if math.isnan(x["p_pass"]) else f"{x['p_pass']:.0%}")
+            for p in refs:
+                d = s[(s["policy"] == f"plan-{p}") & (s["metric"] == m)]
+                cells[f"P(better than {p})"].append(
+                    "" if d.empty or math.isnan(d.iloc[0]["p_better"]) else f"{d.iloc[0]['p_better']:.0%}")
+        keys = [k for k in cells if m == "score" or k != "P(pass)"]
+        for k, name in enumerate(keys):
+            t.add_row(m if k == 0 else "", name, *cells[name], end_section=k == len(keys) - 1)
+    return t
+
+
+def _histograms(results: dict[str, Any], out: str) -> Path:
+    """Overlaid histograms of each plan's score and total resilience loss (matplotlib, Agg)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    fig, axes = plt.subplots(1, len(_HIST_METRICS), figsize=(6 * len(_HIST_METRICS), 4), constrained_layout=True)
+    try:
+        for ax, m in zip(np.atleast_1d(axes), _HIST_METRICS, strict=True):
+            values = {label: r.frame.loc[r.frame["policy"] == "plan", m].to_numpy(dtype=float)
+                      for label, r in results.items()}
+            allv = np.concatenate([v[~np.isnan(v)] for v in values.values()]) if values else np.zeros(0)
+            lo, hi = (float(allv.min()), float(allv.max())) if len(allv) else (0.0, 1.0)
+            if hi <= lo:
+                lo, hi = lo - 0.5, hi + 0.5
+            bins = np.linspace(lo, hi, 31)
+            for label, v in values.items():
+                ax.hist(v[~np.isnan(v)], bins=bins, alpha=0.5, label=label)
+            ax.set_xlabel("score (%)" if m == "score" else "person-hours without service (all services)")
+            ax.set_ylabel("replications")
+            ax.set_title(m)
+            ax.legend()
+        path = Path(out)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, dpi=120)
+    finally:
+        plt.close(fig)
+    return path
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``batch``/``compare`` on their own (``python -m scro_sim.batch_cli``); ``scro-sim`` wires the same."""
+    p = argparse.ArgumentParser(prog="scro-sim")
+    p.add_argument("--db", default=None, help=argparse.SUPPRESS)
+    sub = p.add_subparsers(dest="command", required=True)
+    add_batch_commands(sub)
+    args = p.parse_args(argv)
+    try:
+        return int(args.fn(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,878 @@
+"""Figures and the after-action report (AAR/IP) of a run, read from its event log; plotting imported lazily.
+
+Nothing here imports matplotlib or pandas at module level.  Figures are built with
+:class:`matplotlib.figure.Figure` on an Agg canvas, *not* through ``pyplot``: they are
+never registered in pyplot's global figure list, so a server that draws for many sessions
+in one process (the Streamlit app) neither shares state between sessions nor leaks
+figures it forgets.  Each figure function still returns a Figure that **the caller owns
+and should close** when done: :func:`save` writes and closes it, :func:`close` frees one,
+:func:`close_all` also clears anything a caller made through ``pyplot``.  Streamlit's
+``st.pyplot(fig)`` accepts these figures as they are.
+
+The report follows the HSEEP AAR/IP shape: overview, timeline, strengths and areas for
+improvement per capability (here: per learning outcome, from the score card's ratings),
+an improvement plan, and the charts as embedded PNG.  Every piece of scenario or learner
+text goes through :func:`html.escape`: a rationale is evidence, never markup.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import math
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .log import EventLog, EventRecord
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+    from .city import City
+    from .scenario import Scenario
+    from .scoring import ScoreCard
+
+__all__ = [
+    "RATING_NAMES",
+    "STATE_COLOURS",
+    "TYPE_MARKERS",
+    "after_action_report",
+    "city_map",
+    "close",
+    "close_all",
+    "cvar",
+    "outcome_histogram",
+    "resilience_areas",
+    "save",
+    "service_chart",
+    "state_at",
+    "timeline",
+    "timeline_table",
+    "to_png",
+    "write_report",
+]
+
+#: HSEEP ratings as the report spells them out.
+RATING_NAMES: dict[str, str] = {
+    "P": "Performed without challenges",
+    "S": "Performed with some challenges",
+    "M": "Performed with major challenges",
+    "U": "Unable to be performed",
+}
+#: Asset state -> marker colour on the city map.
+STATE_COLOURS: dict[str, str] = {
+    "up": "#2e7d32",
+    "backup": "#f9a825",
+    "overloaded": "#ef6c00",
+    "down": "#c62828",
+    "damaged": "#6a1b9a",
+}
+_UNKNOWN_COLOUR = "#9e9e9e"
+#: Asset type -> marker on the city map (one scatter collection per type present).
+TYPE_MARKERS: dict[str, str] = {
+    "power_plant": "s",
+    "substation": "D",
+    "water_treatment": "p",
+    "pumping_station": "o",
+    "water_tank": "8",
+    "telecom_tower": "^",
+    "data_centre": "h",
+    "hospital": "P",
+    "shelter": "H",
+    "fire_station": "X",
+    "depot": "v",
+    "eoc": "*",
+    "bridge": "d",
+    "traffic_control": "<",
+}
+_SERVICE_COLOURS = {"power": "#f57c00", "water": "#1976d2", "telecom": "#7b1fa2", "health": "#d32f2f"}
+_SERIES_COLOURS = {"plan": "#1565c0", "baseline": "#9e9e9e", "expert": "#2e7d32"}
+_FALLBACK_COLOURS = ("#ef6c00", "#6a1b9a", "#00838f", "#ad1457", "#5d4037")
+
+
+# --------------------------------------------------------------------------------------------
+# Figure life cycle
+
+
+def _figure(size: tuple[float, float]) -> Figure:
+    """A new pyplot-free Figure on an Agg canvas (thread-safe, never in pyplot's registry)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=size, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def close(fig: Figure) -> None:
+    """Free a figure made here (or through pyplot)."""
+    if "matplotlib.pyplot" in sys.modules:
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
+    fig.clear()
+
+
+def close_all() -> None:
+    """Close every pyplot figure (figures made here are not in pyplot; close them with :func:`close`)."""
+    if "matplotlib.pyplot" in sys.modules:
+        import matplotlib.pyplot as plt
+
+        plt.close("all")
+
+
+def save(fig: Figure, path: str | Path, *, dpi: int = 120, **kwargs: Any) -> Path:
+    """Write ``fig`` to ``path`` (format from the suffix: png, svg, pdf...) and close it."""
+    p = Path(path)
+    try:
+        fig.savefig(p, dpi=dpi, **kwargs)
+    finally:
+        close(fig)
+    return p
+
+
+def to_png(fig: Figure, *, dpi: int = 110, close_after: bool = True) -> bytes:
+    """The figure as PNG bytes (closed afterwards unless ``close_after`` is false)."""
+    buf = io.BytesIO()
+    try:
+        fig.savefig(buf, format="png", dpi=dpi)
+    finally:
+        if close_after:
+            close(fig)
+    return buf.getvalue()
+
+
+# --------------------------------------------------------------------------------------------
+# Reading the log
+
+
+def _start(log: EventLog) -> dict[str, Any]:
+    r = log.first("run_start")
+    return dict(r.data) if r is not None else {}
+
+
+def _end_time(log: EventLog) -> float:
+    end = log.first("run_end")
+    if end is not None:
+        return end.time
+    sd = _start(log)
+    if "duration_h" in sd:
+        return float(sd["duration_h"])
+    return log[-1].time if len(log) else 0.0
+
+
+def _clock(start: datetime | None, t: float) -> str:
+    if start is None:
+        return f"+{t:g} h"
+    return (start + timedelta(hours=t)).strftime("%Y-%m-%d %H:%M")
+
+
+def _start_datetime(log: EventLog) -> datetime | None:
+    s = _start(log).get("start")
+    if not s:
+        return None
+    try:
+        return datetime.fromisoformat(str(s))
+    except ValueError:
+        return None
+
+
+def state_at(log: EventLog, time_h: float | None = None, *, service: str | None = None) -> dict[str, Any]:
+    """Asset states and district service at ``time_h`` (the end if None), as :func:`city_map` keywords.
+
+    Returns ``{"asset_state": {id: up|backup|overloaded|down|damaged}, "district_service":
+    {district: served share}}``; the share is of ``service``, or the worst of all services.
+    Only assets that are not plainly up are listed.
+    """
+    t_end = _end_time(log) if time_h is None else float(time_h)
+    down: dict[str, str] = {}
+    backup: set[str] = set()
+    damaged: set[str] = set()
+    unserved: dict[str, dict[str, float]] = {}
+    pops: dict[str, float] = {}
+    for r in log.records:
+        if r.time > t_end + 1e-9:
+            break
+        k, a = r.kind, r.subject
+        if k == "asset_down":
+            down[a] = "overloaded" if r.data.get("overload") else "down"
+        elif k == "asset_up":
+            down.pop(a, None)
+            if r.data.get("on_backup"):
+                backup.add(a)
+            if not r.data.get("overload"):
+                damaged.discard(a)
+        elif k == "backup_start":
+            backup.add(a)
+        elif k in ("backup_stop", "backup_exhausted"):
+            backup.discard(a)
+        elif k == "damage":
+            damaged.add(a)
+        elif k == "repair" and r.data.get("state") == "finished":
+            damaged.discard(a)
+        elif k == "service":
+            unserved.setdefault(a, {})[str(r.data["service"])] = float(r.data["unserved"])
+            if "population" in r.data:
+                pops[a] = float(r.data["population"])
+    for d, info in (_start(log).get("districts") or {}).items():
+        pops.setdefault(d, float(info.get("population", 0)))
+    state: dict[str, str] = {}
+    for a in backup:
+        state[a] = "backup"
+    for a, s in down.items():
+        state[a] = s
+    for a in damaged:
+        state[a] = "damaged"
+    shares: dict[str, float] = {}
+    for d, pop in pops.items():
+        by_service = unserved.get(d, {})
+        vals = [by_service.get(service, 0.0)] if service is not None else list(by_service.values())
+        worst = max(vals, default=0.0)
+        shares[d] = 1.0 - worst / pop if pop > 0 else 1.0
+    return {"asset_state": dict(sorted(state.items())), "district_service": dict(sorted(shares.items()))}
+
+
+# --------------------------------------------------------------------------------------------
+# City map
+
+
+def city_map(city: City, *, asset_state: Mapping[str, str] | None = None, flooded_zones: Iterable[str] = (),
+             district_service: Mapping[str, float] | None = None, crews: Sequence[Mapping[str, Any]] | None = None,
+             title: str = "", labels: bool | None = None, size: tuple[float, float] = (9.0, 7.0)) -> Figure:
+    """The city: roads, zones, districts coloured by served share, assets by type and state, crews.
+
+    ``asset_state`` maps asset id to ``up``/``backup``/``overloaded``/``down``/``damaged``
+    (unlisted assets are up; :func:`state_at` or an Observation's ``asset_state`` give one);
+    ``flooded_zones`` are zone ids drawn as flooded water; ``district_service`` maps a
+    district to its served share 0..1 (green = all served, red = none); ``crews`` are dicts
+    with a ``node`` (road node id), as in ``Observation.crews``.  ``labels`` (default: only
+    for small cities) writes ids next to the markers.  One scatter collection per asset type
+    keeps it fast for thousands of assets.  The caller closes the returned figure.
+    """
+    import numpy as np
+    from matplotlib.collections import LineCollection
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch, Polygon
+
+    fig = _figure(size)
+    ax = fig.add_subplot()
+    n_a, n_d = city.n_assets, city.n_districts
+    if labels is None:
+        labels = n_a <= 80
+
+    # zones under everything
+    flooded = set(flooded_zones)
+    kinds = {z.id: z.kind for z in city.model.zones}
+    any_plain = False
+    for zid, poly in city.zone_polygons.items():
+        if zid in flooded:
+            patch = Polygon(poly, closed=True, facecolor="#4a90d9", edgecolor="#1f5fa8", alpha=0.45, zorder=0)
+        elif kinds.get(zid) == "flood_plain":
+            any_plain = True
+            patch = Polygon(poly, closed=True, facecolor="#d6e6f5", edgecolor="#7fa7cf", alpha=0.35,
+                            linestyle="--", zorder=0)
+        else:
+            patch = Polygon(poly, closed=True, facecolor="none", edgecolor="#bdbdbd", linestyle=":", zorder=0)
+        ax.add_patch(patch)
+
+    # roads
+    if len(city.edge_u):
+        segs = np.stack([city.road_xy[city.edge_u], city.road_xy[city.edge_v]], axis=1)
+        ax.add_collection(LineCollection(segs, colors="#9e9e9e", linewidths=0.6 if len(segs) > 500 else 1.2,
+                                         zorder=1))
+
+    # districts
+    dxy = np.asarray(city.district_xy, dtype=float).reshape(-1, 2)
+    d_size = 900.0 if n_d <= 20 else max(40.0, 18000.0 / n_d)
+    served = np.array([np.nan if district_service is None or d not in district_service else float(district_service[d])
+                       for d in city.district_ids], dtype=float)
+    known = ~np.isnan(served)
+    if (~known).any():
+        ax.scatter(dxy[~known, 0], dxy[~known, 1], s=d_size, c="#e0e0e0", alpha=0.5, edgecolors="#616161",
+                   linewidths=0.6, zorder=2)
+    if known.any():
+        sc = ax.scatter(dxy[known, 0], dxy[known, 1], s=d_size, c=np.clip(served[known], 0, 1), cmap="RdYlGn",
+                        vmin=0.0, vmax=1.0, alpha=0.55, edgecolors="#424242", linewidths=0.6, zorder=2)
+        fig.colorbar(sc, ax=ax, orientation="horizontal", fraction=0.04, pad=0.02, label="district share served")
+    if n_d <= 60:
+        for j, d in enumerate(city.district_ids):
+            ax.annotate(d, dxy[j], ha="center", va="center", fontsize=8, color="#212121", zorder=5)
+
+    # assets: one collection per type, colours by state
+    states = dict(asset_state or {})
+    axy = np.asarray(city.asset_xy, dtype=float).reshape(-1, 2)
+    colours = np.array([STATE_COLOURS.get(states.get(a, "up"), _UNKNOWN_COLOUR) for a in city.asset_ids],
+                       dtype=object)
+    types = np.asarray(city.asset_type, dtype=object)
+    a_size = 55.0 if n_a <= 200 else 14.0 if n_a <= 2000 else 6.0
+    handles: list[Any] = []
+    for typ in sorted(set(types.tolist())):
+        mask = types == typ
+        marker = TYPE_MARKERS.get(typ, "o")
+        ax.scatter(axy[mask, 0], axy[mask, 1], s=a_size, marker=marker, c=list(colours[mask]),
+                   edgecolors="#212121", linewidths=0.3 if n_a > 200 else 0.6, zorder=3)
+        handles.append(Line2D([], [], linestyle="", marker=marker, markerfacecolor="#bdbdbd",
+                              markeredgecolor="#212121", label=typ.replace("_", " ")))
+    if labels:
+        for i, a in enumerate(city.asset_ids):
+            ax.annotate(a, axy[i], xytext=(4, 4), textcoords="offset points", fontsize=6, color="#424242", zorder=5)
+    shown_states = ["up", "backup", "down", "damaged"] + (["overloaded"] if "overloaded" in states.values() else [])
+    handles += [Patch(facecolor=STATE_COLOURS[s], edgecolor="#212121", label=s) for s in shown_states]
+
+    # crews: small triangles at their road node, a count where several stand together
+    if crews:
+        at: dict[int, int] = {}
+        for cr in crews:
+            idx = city.road_index.get(str(cr.get("node", "")))
+            if idx is not None:
+                at[idx] = at.get(idx, 0) + 1
+        if at:
+            idxs = np.array(sorted(at), dtype=np.int64)
+            cxy = np.asarray(city.road_xy, dtype=float)[idxs]
+            ax.scatter(cxy[:, 0], cxy[:, 1], s=28, marker="^", c="#0d47a1", edgecolors="white", linewidths=0.5,
+                       zorder=4)
+            for k, i in enumerate(idxs.tolist()):
+                if at[i] > 1:
+                    ax.annotate(f"×{at[i]}", cxy[k], xytext=(4, -8), textcoords="offset points", fontsize=7,
+                                color="#0d47a1", zorder=5)
+            handles.append(Line2D([], [], linestyle="", marker="^", markerfacecolor="#0d47a1",
+                                  markeredgecolor="white", label="crew"))
+    if flooded:
+        handles.append(Patch(facecolor="#4a90d9", alpha=0.45, label="flooded"))
+    elif any_plain:
+        handles.append(Patch(facecolor="#d6e6f5", edgecolor="#7fa7cf", linestyle="--", label="flood plain"))
+
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False)
+    ax.set_aspect("equal", adjustable="datalim")
+    ax.autoscale_view()
+    ax.set_xlabel("x (m)")
+    ax.set_ylabel("y (m)")
+    ax.set_title(title or city.name)
+    return fig
+
+
+# --------------------------------------------------------------------------------------------
+# Service curves and the resilience triangle
+
+
+def _curve_points(df: Any, service: str) -> tuple[list[float], list[float]]:
+    sub = df[df["service"] == service]
+    return [float(t) for t in sub["time_h"]], [float(v) for v in sub["served"]]
+
+
+def resilience_areas(log: EventLog) -> dict[str, float]:
+    """Person-hours without each service: the shaded area of :func:`service_chart`.
+
+    The integral of (1 - served share) x population over the run, computed from
+    :func:`scro_sim.scoring.service_curves`; it equals ``compute_metrics(log).resilience_loss``.
+    """
+    from .scoring import SERVICES, service_curves
+
+    df = service_curves(log)
+    pop = float(_start(log).get("population", 1.0))
+    out: dict[str, float] = {}
+    for s in SERVICES:
+        ts, vs = _curve_points(df, s)
+        parts = [(1.0 - vs[k]) * (ts[k + 1] - ts[k]) for k in range(len(ts) - 1) if ts[k + 1] > ts[k]]
+        out[s] = math.fsum(parts) * max(pop, 1.0)
+    return out
+
+
+def service_chart(log: EventLog, *, size: tuple[float, float] = (9.0, 4.5), title: str = "") -> Figure:
+    """Served share of the population per service over time, resilience-triangle areas shaded.
+
+    A step plot per service (hours on x), the loss area between full service and the curve
+    shaded, and each service's person-hours without service written on the chart (from
+    :func:`resilience_areas`).  Decisions are marked as faint vertical lines.  The caller
+    closes the returned figure.
+    """
+    from .scoring import SERVICES, service_curves
+
+    df = service_curves(log)
+    areas = resilience_areas(log)
+    fig = _figure(size)
+    ax = fig.add_subplot()
+    for s in SERVICES:
+        ts, vs = _curve_points(df, s)
+        if not ts:
+            continue
+        colour = _SERVICE_COLOURS.get(s, "#424242")
+        ax.step(ts, vs, where="post", color=colour, linewidth=1.6, label=f"{s} ({areas[s]:,.0f} person-h)")
+        ax.fill_between(ts, vs, [1.0] * len(vs), step="post", color=colour, alpha=0.12, linewidth=0)
+    for r in log.of_kind("decision"):
+        ax.axvline(r.time, color="#616161", linewidth=0.6, alpha=0.5, linestyle=":")
+    lines = [f"{s}: {areas[s]:,.0f} person-hours" for s in SERVICES]
+    ax.text(0.99, 0.03, "Resilience loss (area above curve)\n" + "\n".join(lines), transform=ax.transAxes,
+            ha="right", va="bottom", fontsize=8, gid="person-hours",
+            bbox={"boxstyle": "round", "facecolor": "white", "alpha": 0.85, "edgecolor": "#bdbdbd"})
+    ax.set_xlim(0, max(_end_time(log), 1e-9))
+    ax.set_ylim(-0.02, 1.05)
+    ax.set_xlabel("hours since start")
+    ax.set_ylabel("share of population served")
+    ax.set_title(title or "Service levels Q(t) and resilience loss")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower left", fontsize=8)
+    return fig
+
+
+# --------------------------------------------------------------------------------------------
+# Timeline
+
+
+def _actions_text(actions: Iterable[Mapping[str, Any]]) -> str:
+    parts = []
+    for a in actions:
+        p = str(a.get("action", "?"))
+        if a.get("target"):
+            p += f" → {a['target']}"
+        if a.get("crew"):
+            p += f" (crew {a['crew']})"
+        if a.get("shelter"):
+            p += f" (shelter {a['shelter']})"
+        if a.get("order"):
+            p += f" [{', '.join(map(str, a['order']))}]"
+        if a.get("message"):
+            p += f': "{a["message"]}"'
+        parts.append(p)
+    return "; ".join(parts)
+
+
+def _describe(r: EventRecord) -> str:
+    d, k = r.data, r.kind
+    if k == "run_start":
+        return f"Exercise starts: scenario {d.get('scenario', r.subject)}, seed {d.get('seed', '?')}"
+    if k == "run_end":
+        return f"Exercise ends: {d.get('assets_down', '?')} assets down, spent {float(d.get('spent', 0)):,.0f}"
+    if k == "inject":
+        return f"{d.get('sender', '')} ({d.get('channel', '')}): {d.get('text', '')}"
+    if k == "decision_point":
+        return f"Decision point ({d.get('cause', 'decision')})"
+    if k == "decision":
+        txt = _actions_text(d.get("actions", [])) or "no action"
+        if d.get("rationale"):
+            txt += f" — rationale: {d['rationale']}"
+        for q, ans in (d.get("answers") or {}).items():
+            txt += f" — {q}: {ans}"
+        return txt
+    if k == "skipped":
+        return "; ".join(f"{_actions_text([s.get('action', {})])} not taken: {', '.join(s.get('problems', []))}"
+                         for s in d.get("skipped", []))
+    if k == "action":
+        return f"takes effect: {_actions_text([d])}"
+    if k == "expected":
+        st = d.get("status")
+        if st == "due":
+            return f"expected {d.get('action')} → {', '.join(d.get('targets', [])) or 'any'} by {d.get('due_h'):g} h"
+        if st == "met":
+            late = float(d.get("late_h", 0.0))
+            return f"met {'on time' if late <= 1e-9 else f'{late:g} h late'}"
+        return f"missed (was due at {d.get('due_h'):g} h)"
+    if k == "asset_down":
+        return f"{d.get('type', 'asset')} down: {d.get('cause', '')}".rstrip(": ")
+    if k == "asset_up":
+        return f"{d.get('type', 'asset')} working again" + (" (on backup)" if d.get("on_backup") else "")
+    if k == "backup_start":
+        return f"on backup, {float(d.get('hours_left', 0)):g} h left"
+    if k == "backup_exhausted":
+        return "backup exhausted"
+    if k == "damage":
+        return f"{d.get('type', 'asset')} damaged ({d.get('state', '')}) by {d.get('hazard', '')}"
+    if k == "hazard":
+        return ", ".join(f"{kk} {vv}" for kk, vv in d.items() if not isinstance(vv, dict | list))
+    if k == "repair":
+        return f"repair {d.get('state', '')} (crew {d.get('crew', '?')})"
+    if k == "generator":
+        return f"generator {d.get('state', '')}"
+    return ", ".join(f"{kk}={vv}" for kk, vv in d.items() if not isinstance(vv, dict | list))
+
+
+_ALWAYS = frozenset({"run_start", "run_end", "inject", "decision_point", "decision", "skipped", "action", "expected"})
+_ASSET_KINDS = frozenset({"asset_down", "asset_up", "backup_start", "backup_exhausted", "damage"})
+
+
+def _key_records(log: EventLog, key_only: bool) -> list[EventRecord]:
+    if not key_only:
+        return list(log.records)
+    critical = set(_start(log).get("critical", []))
+    peak: dict[str, EventRecord] = {}
+    out: list[EventRecord] = []
+    for r in log.records:
+        if r.kind in _ALWAYS or (r.kind in _ASSET_KINDS and r.subject in critical):
+            out.append(r)
+        elif r.kind == "hazard":
+            if "stage_m" in r.data:  # a flood writes its stage every step: keep the crest only
+                best = peak.get(r.subject)
+                if best is None or float(r.data["stage_m"]) > float(best.data["stage_m"]):
+                    peak[r.subject] = r
+            else:
+                out.append(r)
+    out.extend(peak.values())
+    return sorted(out, key=lambda r: (r.time, r.seq))
+
+
+def timeline_table(log: EventLog, *, key_only: bool = True) -> pd.DataFrame:
+    """The exercise timeline as a table: columns time, clock, kind, subject, text; index seq.
+
+    With ``key_only`` (the default) it holds injects, decision points, decisions, actions
+    taking effect, expected actions (due, met, missed), hazard events (a flood's crest, not
+    every step), and failures, backups and restorations of critical facilities; otherwise
+    every record.  Rows are in time order (then log order).
+    """
+    import pandas as pd
+
+    start = _start_datetime(log)
+    recs = _key_records(log, key_only)
+    df = pd.DataFrame({
+        "time": [r.time for r in recs],
+        "clock": [_clock(start, r.time) for r in recs],
+        "kind": [r.kind for r in recs],
+        "subject": [r.subject for r in recs],
+        "text": [_describe(r) for r in recs],
+    }, index=pd.Index([r.seq for r in recs], name="seq", dtype="int64"))
+    return df
+
+
+_LANES: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
+    ("Injects", ("inject",), "o", "#1565c0"),
+    ("Decision points", ("decision_point",), "|", "#616161"),
+    ("Decisions", ("decision", "action"), "D", "#2e7d32"),
+    ("Expected actions", ("expected",), "s", "#f9a825"),
+    ("Failures", ("asset_down", "backup_exhausted", "damage"), "v", "#c62828"),
+    ("Backups", ("backup_start",), "v", "#ef6c00"),
+    ("Restorations", ("asset_up",), "^", "#2e7d32"),
+    ("Hazard", ("hazard",), "*", "#6a1b9a"),
+)
+
+
+def timeline(log: EventLog, *, key_only: bool = True, size: tuple[float, float] = (10.0, 4.5),
+             title: str = "") -> Figure:
+    """Injects, decision points, decisions, expected actions and key failures/restorations as swimlanes.
+
+    Hours on x, one lane per kind of event (the rows of :func:`timeline_table`); injects and
+    failures are labelled by id when there are few.  The caller closes the returned figure.
+    """
+    recs = _key_records(log, key_only)
+    fig = _figure(size)
+    ax = fig.add_subplot()
+    y_labels: list[str] = []
+    for lane, (name, kinds, marker, colour) in enumerate(_LANES):
+        y = len(_LANES) - 1 - lane
+        y_labels.append(name)
+        rows = [r for r in recs if r.kind in kinds]
+        if not rows:
+            continue
+        colours = [colour] * len(rows)
+        if name == "Expected actions":
+            colours = [{"met": "#2e7d32", "missed": "#c62828"}.get(str(r.data.get("status")), colour) for r in rows]
+        ax.scatter([r.time for r in rows], [y] * len(rows), marker=marker, c=colours, s=40, zorder=3,
+                   linewidths=1.5 if marker == "|" else 0.5, edgecolors=None if marker == "|" else "#212121")
+        if len(rows) <= 40 and name not in ("Decision points",):
+            for k, r in enumerate(rows):
+                label = {"decision": f"#{r.subject}", "action": str(r.data.get("action", ""))}.get(r.kind, r.subject)
+                ax.annotate(label, (r.time, y), xytext=(2, 6 if k % 2 == 0 else -11), textcoords="offset points",
+                            fontsize=6, color="#424242")
+    ax.set_yticks(list(range(len(_LANES) - 1, -1, -1)), y_labels)
+    ax.set_ylim(-0.7, len(_LANES) - 0.3)
+    ax.set_xlim(-0.5, max(_end_time(log), 1.0) + 0.5)
+    ax.set_xlabel("hours since start")
+    ax.grid(axis="x", alpha=0.3)
+    ax.set_title(title or "Exercise timeline")
+    return fig
+
+
+# --------------------------------------------------------------------------------------------
+# Outcomes over many replications
+
+
+def cvar(values: Sequence[float], alpha: float = 0.1, *, lower_is_better: bool = True) -> float:
+    """Mean of the worst ``alpha`` share of outcomes (the highest if lower is better).
+
+    >>> cvar([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.2)
+    9.5
+    """
+    vals = sorted((float(v) for v in values if v is not None and math.isfinite(float(v))),
+                  reverse=lower_is_better)
+    if not vals:
+        return math.nan
+    k = max(1, math.ceil(alpha * len(vals) - 1e-9))
+    return math.fsum(vals[:k]) / k
+
+
+def outcome_histogram(frames: Mapping[str, Sequence[float]], metric_label: str, *, alpha: float = 0.1,
+                      lower_is_better: bool = True, bins: int = 30, size: tuple[float, float] = (8.0, 4.5),
+                      title: str = "") -> Figure:
+    """Overlaid histograms of one metric over replications (plan, baseline, expert...).
+
+    Each series gets its mean as a solid line and its CVaR (mean of the worst ``alpha``
+    share) as a dashed line, in its colour.  The caller closes the returned figure.
+    """
+    import numpy as np
+    from matplotlib.lines import Line2D
+
+    fig = _figure(size)
+    ax = fig.add_subplot()
+    clean = {name: np.array([float(v) for v in vals if v is not None and math.isfinite(float(v))], dtype=float)
+             for name, vals in frames.items()}
+    allv = np.concatenate([v for v in clean.values() if len(v)]) if any(len(v) for v in clean.values()) else None
+    if allv is None:
+        ax.text(0.5, 0.5, "no outcomes", ha="center", va="center", transform=ax.transAxes)
+    else:
+        edges = np.histogram_bin_edges(allv, bins=bins if np.ptp(allv) > 0 else 1)
+        fallback = iter(_FALLBACK_COLOURS * 10)
+        for name, vals in clean.items():
+            if not len(vals):
+                continue
+            colour = _SERIES_COLOURS.get(name) or next(fallback)
+            mean, tail = float(vals.mean()), cvar(vals.tolist(), alpha, lower_is_better=lower_is_better)
+            ax.hist(vals, bins=edges, alpha=0.4, color=colour, edgecolor=colour,
+                    label=f"{name}: mean {mean:,.4g}, CVaR{alpha:.0%} {tail:,.4g} (n={len(vals)})")
+            ax.axvline(mean, color=colour, linewidth=1.8)
+            ax.axvline(tail, color=colour, linewidth=1.8, linestyle="--")
+        handles, _ = ax.get_legend_handles_labels()
+        handles += [Line2D([], [], color="#424242", linewidth=1.8, label="mean"),
+                    Line2D([], [], color="#424242", linewidth=1.8, linestyle="--", label=f"CVaR {alpha:.0%} (worst)")]
+        ax.legend(handles=handles, fontsize=8)
+    ax.set_xlabel(metric_label)
+    ax.set_ylabel("replications")
+    ax.set_title(title or f"{metric_label} over replications")
+    ax.grid(alpha=0.3)
+    return fig
+
+
+# --------------------------------------------------------------------------------------------
+# The after-action report
+
+
+_CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:64rem;margin:2rem auto;padding:0 1rem;
+color:#212121;line-height:1.45}
+h1{font-size:1.6rem;margin-bottom:.2rem}h2{border-bottom:2px solid #1565c0;padding-bottom:.2rem;margin-top:2rem}
+table{border-collapse:collapse;width:100%;margin:.5rem 0 1rem;font-size:.9rem}
+th,td{border:1px solid #cfd8dc;padding:.3rem .5rem;text-align:left;vertical-align:top}th{background:#eceff1}
+.r-P{background:#c8e6c9}.r-S{background:#e6ee9c}.r-M{background:#ffe0b2}.r-U{background:#ffcdd2}
+.muted{color:#616161}.pass{color:#2e7d32;font-weight:600}.fail{color:#c62828;font-weight:600}
+img{max-width:100%;border:1px solid #eceff1;margin:.5rem 0}ul{margin-top:.2rem}
+"""
+
+
+def _e(x: Any) -> str:
+    return html.escape(str(x), quote=True)
+
+
+def _fmt(v: Any) -> str:
+    if v is None:
+        return "—"
+    if isinstance(v, float):
+        if not math.isfinite(v):
+            return "—"
+        return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:,.3g}"
+    return str(v)
+
+
+def _table(header: Sequence[str], rows: Iterable[Sequence[Any]], row_class: Sequence[str] | None = None) -> str:
+    """An HTML table; every cell is escaped."""
+    out = ["<table><thead><tr>", *(f"<th>{_e(h)}</th>" for h in header), "</tr></thead><tbody>"]
+    for k, row in enumerate(rows):
+        cls = f' class="{_e(row_class[k])}"' if row_class and row_class[k] else ""
+        out.append(f"<tr{cls}>" + "".join(f"<td>{_e(c)}</td>" for c in row) + "</tr>")
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
+def _img(fig: Figure, alt: str) -> str:
+    data = base64.b64encode(to_png(fig)).decode("ascii")
+    return f'<img alt="{_e(alt)}" src="data:image/png;base64,{data}">'
+
+
+def _capability(c: Any) -> str:
+    label = c.outcome
+    if c.outcome_text:
+        label += f" — {c.outcome_text}"
+    if c.module:
+        label += f" (module {c.module})"
+    return label
+
+
+def after_action_report(log: EventLog, card: ScoreCard, scenario: Scenario, *, lang: str = "en",
+                        charts: bool = True, city: City | None = None, played_on: str | None = None) -> str:
+    """A self-contained HTML after-action report / improvement plan (AAR/IP) of one run.
+
+    Sections, in HSEEP order: exercise overview (scenario, seed, dates, score), key
+    results, analysis of capabilities (per learning outcome: strengths = criteria rated P
+    or S, areas for improvement = M or U, with the rubric's feedback), improvement plan
+    (criterion, issue, corrective action = the feedback text), decisions and rationales,
+    timeline, and charts as base64 PNG (the service chart and the timeline, plus the end
+    state on the city map when ``city`` is given).  All scenario, learner and assessor text
+    is HTML-escaped.  ``played_on`` is the date to print as played (none by default, so the
+    same run gives the same report).
+    """
+    from .scenario import text_in
+    from .scoring import compute_metrics
+
+    sd = _start(log)
+    metrics = compute_metrics(log)
+    title = text_in(scenario.title, lang)
+    start_dt = _start_datetime(log)
+    parts: list[str] = [
+        "<!DOCTYPE html>",
+        f'<html lang="{_e(lang)}"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{_e(f'After-action report: {title}')}</title><style>{_CSS}</style></head><body>",
+        f"<h1>After-action report / improvement plan</h1><p class=\"muted\">{_e(title)}</p>",
+    ]
+
+    # 1. overview
+    verdict = "passed" if card.passed else "not passed"
+    status = " (provisional: some criteria await an assessor's judgement)" if card.provisional else ""
+    overview = [
+        ("Scenario", f"{title} ({scenario.id}, version {scenario.version})"),
+        ("Summary", text_in(scenario.summary, lang)),
+        ("Level", scenario.level),
+        ("City", sd.get("city", "")),
+        ("Seed", sd.get("seed", "")),
+        ("Scenario start", start_dt.strftime("%Y-%m-%d %H:%M") if start_dt else sd.get("start", "")),
+        ("Duration", f"{_end_time(log):g} h"),
+        ("Engine", sd.get("engine", "")),
+        ("Event log digest", card.log_digest),
+    ]
+    if played_on:
+        overview.insert(6, ("Played on", played_on))
+    parts += ["<h2>1. Exercise overview</h2>", _table(("Item", "Value"), overview)]
+    parts.append(f'<p>Score: <strong>{card.total:.1f}</strong> / 100 (pass mark {card.pass_mark:g}) — '
+                 f'<span class="{"pass" if card.passed else "fail"}">{_e(verdict)}</span>{_e(status)}</p>')
+    if card.modules:
+        parts.append(_table(("Module", "Learning outcomes", "Criteria", "Score"),
+                            [(m.module, ", ".join(m.outcomes), ", ".join(m.criteria),
+                              ("—" if m.score is None else f"{m.score:.1f}") + (" (provisional)" if m.provisional else ""))
+                             for m in card.modules]))
+
+    # 2. key results
+    rows = [(f"Resilience loss: {s}", f"{metrics.resilience_loss[s]:,.0f} person-hours",
+             "—" if metrics.recovery_95.get(s) is None and metrics.resilience_loss[s] > 0
+             else f"{metrics.recovery_95.get(s) or 0:g} h") for s in metrics.resilience_loss]
+    rows += [("Critical facility downtime", f"{metrics.critical_downtime:,.1f} h", ""),
+             ("People at risk", f"{metrics.people_at_risk:,.0f}", ""),
+             ("Cost", f"{metrics.cost:,.0f} of {metrics.budget:,.0f}", "")]
+    parts += ["<h2>2. Key results</h2>",
+              _table(("Measure", "Value", "Recovered to 95 % after (— = not by the end)"), rows)]
+
+    # 3. analysis of capabilities
+    parts.append("<h2>3. Analysis of capabilities</h2>")
+    by_cap: dict[str, list[Any]] = {}
+    for c in card.criteria:
+        by_cap.setdefault(_capability(c), []).append(c)
+    for cap, crits in by_cap.items():
+        parts.append(f"<h3>{_e(cap)}</h3>")
+        groups = (("Strengths", [c for c in crits if c.rating in ("P", "S")]),
+                  ("Areas for improvement", [c for c in crits if c.rating in ("M", "U")]),
+                  ("Awaiting judgement", [c for c in crits if c.rating is None]))
+        for heading, items in groups:
+            if not items:
+                continue
+            parts.append(f"<p><strong>{_e(heading)}</strong></p><ul>")
+            for c in items:
+                line = f"{c.id} {c.title}"
+                if c.rating:
+                    line += f": {c.rating} — {RATING_NAMES.get(c.rating, '')}"
+                if c.kind == "computed":
+                    line += f" ({c.metric} = {_fmt(c.value)})"
+                if c.feedback:
+                    line += f". {c.feedback}"
+                if c.comment:
+                    line += f" Assessor: {c.comment}"
+                parts.append(f"<li>{_e(line)}</li>")
+            parts.append("</ul>")
+    parts.append(_table(("Criterion", "Capability", "Kind", "Value", "Rating", "Status", "Weight", "Points",
+                         "Feedback"),
+                        [(f"{c.id} {c.title}", _capability(c), c.kind,
+                          f"{c.metric} = {_fmt(c.value)}" if c.kind == "computed" else "judged",
+                          c.rating or "—", c.status, f"{c.weight:g}", f"{c.points:g}", c.feedback)
+                         for c in card.criteria],
+                        [f"r-{c.rating}" if c.rating else "" for c in card.criteria]))
+
+    # 4. improvement plan
+    plan = [c for c in card.criteria if c.rating in ("M", "U")]
+    parts.append("<h2>4. Improvement plan</h2>")
+    if plan:
+        parts.append(_table(("Capability", "Criterion", "Issue / area for improvement", "Corrective action"),
+                            [(_capability(c), f"{c.id} {c.title}",
+                              f"Rated {c.rating} ({RATING_NAMES.get(c.rating or '', '')})"
+                              + (f"; {c.metric} = {_fmt(c.value)}" if c.kind == "computed" else "")
+                              + (f"; assessor: {c.comment}" if c.comment else ""),
+                              c.feedback) for c in plan]))
+    else:
+        parts.append("<p>No criterion was rated M or U.</p>")
+
+    # 5. decisions and rationales
+    decisions = log.of_kind("decision")
+    parts.append("<h2>5. Decisions and rationales</h2>")
+    if decisions:
+        parts.append(_table(("Time", "Clock", "Actions", "Rationale", "Answers"),
+                            [(f"{r.time:g} h", _clock(start_dt, r.time), _actions_text(r.data.get("actions", [])),
+                              r.data.get("rationale", ""),
+                              "; ".join(f"{q}: {a}" for q, a in (r.data.get("answers") or {}).items()))
+                             for r in decisions]))
+    else:
+        parts.append("<p>No decisions were taken.</p>")
+
+    # 6. timeline
+    tt = timeline_table(log)
+    parts += ["<h2>6. Timeline</h2>",
+              _table(("Time (h)", "Clock", "Kind", "Subject", "Event"),
+                     [(f"{t:g}", c, k, s, x) for t, c, k, s, x in
+                      zip(tt["time"], tt["clock"], tt["kind"], tt["subject"], tt["text"], strict=True)])]
+
+    # 7. charts
+    if charts:
+        parts += ["<h2>7. Charts</h2>", _img(service_chart(log), "Service levels and resilience loss"),
+                  _img(timeline(log), "Exercise timeline")]
+        if city is not None:
+            parts.append(_img(city_map(city, **state_at(log), title=f"{city.name} at the end of the exercise"),
+                              "City at the end of the exercise"))
+    parts.append('<p class="muted">Generated by scro_sim from the event log; '
+                 "every figure can be traced to the log records it summarises.</p></body></html>")
+    return "\n".join(parts)
+
+
+def write_report(path: str | Path, log: EventLog, card: ScoreCard, scenario: Scenario, *, lang: str = "en",
+                 city: City | None = None, played_on: str | None = None) -> Path:
+    """Write the after-action report: HTML, or (for a ``.pdf`` path) the summary and charts as PDF pages.
+
+    The PDF is drawn with matplotlib's ``PdfPages`` only (no HTML renderer): a summary page
+    with the score and the criteria, then the service chart, the timeline and, given
+    ``city``, the end-state map.  Returns the path written.
+    """
+    p = Path(path)
+    if p.suffix.lower() != ".pdf":
+        p.write_text(after_action_report(log, card, scenario, lang=lang, city=city, played_on=played_on),
+                     encoding="utf-8")
+        return p
+    from matplotlib.backends.backend_pdf import PdfPages
+
+    from .scenario import text_in
+
+    figs: list[Figure] = []
+    summary = _figure((8.27, 11.69))
+    lines = [f"After-action report: {text_in(scenario.title, lang)}",
+             f"scenario {scenario.id} v{scenario.version}, seed {_start(log).get('seed', '')}",
+             f"score {card.total:.1f} / 100 (pass mark {card.pass_mark:g}): {'passed' if card.passed else 'not passed'}"
+             + (" (provisional)" if card.provisional else ""), ""]
+    for c in card.criteria:
+        lines.append(f"{c.id} {c.title}: {c.rating or '—'}  {c.feedback}"[:110])
+    summary.text(0.06, 0.96, "\n".join(lines), va="top", ha="left", fontsize=9, family="monospace", parse_math=False)
+    figs += [summary, service_chart(log), timeline(log)]
+    if city is not None:
+        figs.append(city_map(city, **state_at(log), title="End of the exercise"))
+    try:
+        with PdfPages(p) as pdf:
+            for f in figs:
+                pdf.savefig(f)
+    finally:
+        for f in figs:
+            close(f)
+    return p
