@@ -421,6 +421,28 @@ def cmd_rate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from .assessment import scenario_from_text
+    from .log import EventLog
+    from .report import write_report
+    from .scoring import ScoreCard
+
+    try:
+        with _store(args) as store:
+            run = store.get_run(args.run_id)
+            if run is None:
+                print(f"no run {args.run_id!r}", file=sys.stderr)
+                return 1
+            scenario, city = scenario_from_text(run.scenario_yaml, f"<run {run.id} scenario>")
+    except ScroSimError as exc:
+        return _fail(exc)
+    card = ScoreCard.model_validate(run.scorecard)
+    write_report(args.out, EventLog.from_jsonl(run.log_jsonl), card, scenario, lang=args.lang or card.lang, city=city,
+                 played_on=run.finished_at)
+    print(f"wrote {args.out}")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import seed_demo
 
@@ -523,6 +545,12 @@ def build_parser() -> argparse.ArgumentParser:
         j.add_argument("--comment", required=(name == "override"), default="")
         j.add_argument("--assessor", required=True)
         j.set_defaults(fn=cmd_rate)
+
+    rp = sub.add_parser("report", help="write the after-action report (HTML, or PDF by extension) of a stored run")
+    rp.add_argument("run_id")
+    rp.add_argument("--out", default="aar.html")
+    rp.add_argument("--lang", choices=["en", "el", "de", "pt"])
+    rp.set_defaults(fn=cmd_report)
 
     d = sub.add_parser("demo", help="create the demo accounts and cohort named in the README")
     d.set_defaults(fn=cmd_demo)
