@@ -247,19 +247,23 @@ def cross_check(model: CityModel) -> list[Problem]:
     road_set = set(road_ids)
     zone_ids = {z.id for z in model.zones}
 
-    def dup(kind: str, items: Sequence[Any], key: str) -> None:
+    def dup(kind: str, items: Sequence[Any], *key: str) -> None:
         seen: dict[str, int] = {}
         for i, it in enumerate(items):
             if it.id in seen:
-                out.append(((key, i, "id"), f"duplicate {kind} id {it.id!r} (first at {key}[{seen[it.id]}])"))
+                out.append(((*key, i, "id"), f"duplicate {kind} id {it.id!r} (first at {_fp(key)}[{seen[it.id]}])"))
             else:
                 seen[it.id] = i
 
     dup("district", model.districts, "districts")
     dup("asset", model.assets, "assets")
-    dup("road node", model.roads.nodes, "roads")
+    dup("road node", model.roads.nodes, "roads", "nodes")
     dup("zone", model.zones, "zones")
     asset_by_id = {a.id: a for a in model.assets}
+    district_ids = {d.id for d in model.districts}
+    for i, n in enumerate(model.roads.nodes):
+        if n.id in asset_by_id or n.id in district_ids:
+            out.append((("roads", "nodes", i, "id"), f"id {n.id!r} is used by an asset or district too; ids must be unique"))
     for i, d in enumerate(model.districts):
         if d.id in asset_by_id:
             out.append((("districts", i, "id"), f"id {d.id!r} is used by an asset too; ids must be unique"))
@@ -483,10 +487,49 @@ class City:
                                     "fire_station"} or a.criticality >= 5]
         #: per-process memo for derived arrays (e.g. fragility by scenario); never part of the model
         self.memo: dict[Any, Any] = {}
+        self.supply_loops, self.loops_touching = self._find_supply_loops()
         self.river = model.river
         self.gauge_xy = _xy(model.river.gauge_location, ref) if model.river else (0.0, 0.0)
         self._graph_cache: dict[str, Any] = {}
         self._hash: str | None = None
+
+    def _find_supply_loops(self) -> tuple[list[tuple[str, tuple[int, ...]]], dict[int, tuple[int, ...]]]:
+        """Same-service loops (a ring of substations): members pass on only what reaches them from outside.
+
+        Returns the loops as (service, members) and, per asset, the loops it is in or feeds.
+        """
+        from scipy.sparse import csr_matrix
+        from scipy.sparse.csgraph import connected_components
+
+        loops: list[tuple[str, tuple[int, ...]]] = []
+        touching: dict[int, set[int]] = {}
+        for service in SERVICES:
+            rows, cols = [], []
+            for i, needs in enumerate(self.asset_needs):
+                if service not in self.supplies[i]:
+                    continue
+                for s, sup in needs:
+                    if s == service:
+                        for x in sup:
+                            if service in self.supplies[x]:
+                                rows.append(x)
+                                cols.append(i)
+            if not rows:
+                continue
+            m = csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(self.n_assets, self.n_assets))
+            n_comp, labels = connected_components(m, directed=True, connection="strong")
+            sizes = np.bincount(labels, minlength=n_comp)
+            for comp in np.nonzero(sizes > 1)[0].tolist():
+                members = tuple(np.nonzero(labels == comp)[0].tolist())
+                lid = len(loops)
+                loops.append((service, members))
+                for mem in members:
+                    touching.setdefault(mem, set()).add(lid)
+                    for s, sup in self.asset_needs[mem]:
+                        if s == service:
+                            for x in sup:
+                                touching.setdefault(x, set()).add(lid)
+        return loops, {a: tuple(sorted(v)) for a, v in sorted(touching.items())}
 
     def _zone_membership(self, xy: np.ndarray, declared: Sequence[tuple[str, ...]]) -> dict[str, np.ndarray]:
         """zone id -> boolean mask of members (declared or inside the polygon)."""
@@ -532,18 +575,46 @@ class City:
         for a in depleted:
             dep[self.asset_index[a]] = True
         ok = ~dmg
-        changed = True
-        while changed:
-            changed = False
+        while True:
+            live = {s: self._delivers(s, ok, dep) for s in SERVICES}
+            new = ok.copy()
             for i in range(self.n_assets):
-                if ok[i] and not self._needs_met(i, ok, dep):
-                    ok[i] = False
-                    changed = True
+                if new[i] and not self._needs_met_live(i, live, dep):
+                    new[i] = False
+            if (new == ok).all():
+                break
+            ok = new
         districts = {
             d: {s: any(ok[x] for x in sup) for s, sup in self.district_needs[j]}
             for j, d in enumerate(self.district_ids)
         }
         return Served({a: bool(ok[i]) for i, a in enumerate(self.asset_ids)}, districts)
+
+    def _delivers(self, service: str, ok: np.ndarray, depleted: np.ndarray) -> np.ndarray:
+        """Working suppliers of ``service`` that a source reaches (least fixpoint: loops need a feed)."""
+        out = np.zeros(self.n_assets, bool)
+        cand = [i for i in range(self.n_assets) if ok[i] and service in self.supplies[i]]
+        changed = True
+        while changed:
+            changed = False
+            for i in cand:
+                if out[i]:
+                    continue
+                sup = next((s for svc, s in self.asset_needs[i] if svc == service), None)
+                if (sup is None or any(out[x] for x in sup)
+                        or (service in self.backup_services[i] and not depleted[i])):
+                    out[i] = True
+                    changed = True
+        return out
+
+    def _needs_met_live(self, i: int, live: dict[str, np.ndarray], depleted: np.ndarray) -> bool:
+        for service, sup in self.asset_needs[i]:
+            if any(live[service][s] for s in sup):
+                continue
+            if service in self.backup_services[i] and not depleted[i]:
+                continue
+            return False
+        return True
 
     def _needs_met(self, i: int, ok: np.ndarray, depleted: np.ndarray) -> bool:
         for service, sup in self.asset_needs[i]:
@@ -653,9 +724,9 @@ class City:
         for item in (*self.model.assets, *self.model.districts):
             for s, sup in sorted(item.needs.items()):
                 for x in sup:
-                    g.add_edge(x, item.id, role="dependency", service=s)
-        for e in self.model.roads.edges:
-            data = {"role": "road", "length_m": e.length_m, "speed_kmh": e.speed_kmh}
+                    g.add_edge(x, item.id, role="dependency", service=s, rank=sup.index(x))
+        for k, e in enumerate(self.model.roads.edges):
+            data = {"role": "road", "length_m": e.length_m, "speed_kmh": e.speed_kmh, "index": k}
             if e.bridge:
                 data["bridge"] = e.bridge
             g.add_edge(e.source, e.target, **data)
@@ -677,35 +748,50 @@ class City:
 def _from_node_link(data: dict[str, Any]) -> dict[str, Any]:
     """Node-link JSON (as written by :meth:`City.to_node_link`) back to the YAML dict shape."""
     g = data.get("graph", {})
+    if not isinstance(g, dict) or not isinstance(data.get("nodes", []), list) or not isinstance(
+        data.get("links", data.get("edges", [])), list
+    ):
+        raise CityModelError("node-link JSON needs 'graph' (an object), 'nodes' and 'links' (lists)", field="nodes")
     districts: list[dict[str, Any]] = []
     assets: list[dict[str, Any]] = []
     nodes: list[dict[str, Any]] = []
     needs: dict[str, dict[str, list[str]]] = {}
     for n in data.get("nodes", []):
+        if not isinstance(n, dict) or "id" not in n:
+            raise CityModelError(f"node {n!r} is not an object with an id", field="nodes")
         n = dict(n)
         role = n.pop("role", None)
         target = {"district": districts, "asset": assets, "road": nodes}.get(role)
         if target is None:
             raise CityModelError(f"node {n.get('id')!r} has no role (district, asset or road)", field="nodes")
         target.append(n)
-    edges: list[dict[str, Any]] = []
-    for e in data.get("links", data.get("edges", [])):
+    edges: list[tuple[int, dict[str, Any]]] = []
+    ranked: dict[str, dict[str, list[tuple[int, str]]]] = {}
+    for k, e in enumerate(data.get("links", data.get("edges", []))):
+        if not isinstance(e, dict):
+            raise CityModelError(f"link {k} is not an object", field=f"links[{k}]")
         e = dict(e)
         role = e.pop("role", None)
         e.pop("key", None)
-        if role == "dependency":
-            needs.setdefault(e["target"], {}).setdefault(e["service"], []).append(e["source"])
-        elif role == "road":
-            edge = {"from": e["source"], "to": e["target"], "length_m": e["length_m"]}
-            for k in ("speed_kmh", "bridge"):
-                if k in e:
-                    edge[k] = e[k]
-            edges.append(edge)
+        try:
+            if role == "dependency":
+                ranked.setdefault(e["target"], {}).setdefault(e["service"], []).append((e.get("rank", k), e["source"]))
+            elif role == "road":
+                edge = {"from": e["source"], "to": e["target"], "length_m": e["length_m"]}
+                for key in ("speed_kmh", "bridge"):
+                    if key in e:
+                        edge[key] = e[key]
+                edges.append((e.get("index", k), edge))
+        except KeyError as exc:
+            raise CityModelError(f"{role} link {k} has no {exc.args[0]!r}", field=f"links[{k}]") from None
+    for tgt, by_service in ranked.items():
+        needs[tgt] = {s: [x for _, x in sorted(v, key=lambda t: t[0])] for s, v in by_service.items()}
     for item in (*districts, *assets):
         if item["id"] in needs:
             item["needs"] = needs[item["id"]]
     out: dict[str, Any] = {k: g[k] for k in ("format", "id", "name", "description", "river", "zones") if k in g}
-    out.update(districts=districts, assets=assets, roads={"nodes": nodes, "edges": edges})
+    out.update(districts=districts, assets=assets,
+               roads={"nodes": nodes, "edges": [e for _, e in sorted(edges, key=lambda t: t[0])]})
     return out
 
 
@@ -746,14 +832,23 @@ def load_city(path: str | Path) -> City:
     if p.suffix.lower() == ".json":
         from .yamlio import read_text
 
-        text, label = read_text(p)
+        try:
+            text, label = read_text(p)
+        except YamlError as exc:
+            raise CityModelError(problems=exc.problems) from None
         try:
             raw = json.loads(text)
         except json.JSONDecodeError as exc:
             raise CityModelError(f"malformed JSON: {exc.msg}", path=label, line=exc.lineno) from None
+        except (ValueError, RecursionError) as exc:
+            raise CityModelError(f"malformed JSON: {exc}", path=label) from None
         if not isinstance(raw, dict):
             raise CityModelError("node-link JSON must be an object", path=label, line=1)
-        return parse_city(_from_node_link(raw), Loaded(data=None, path=label))
+        try:
+            data = _from_node_link(raw)
+        except CityModelError as exc:
+            raise CityModelError(problems=[Problem(label, None, p.field, p.message) for p in exc.problems]) from None
+        return parse_city(data, Loaded(data=None, path=label))
     try:
         loaded = load_yaml(p)
     except YamlError as exc:
@@ -778,7 +873,7 @@ def synthetic(n_assets: int = 500, seed: int = 0, *, people_per_district: int = 
     True
     """
     rng = np.random.default_rng(np.random.SeedSequence(seed))
-    n_d = max(2, round(n_assets / assets_per_district))
+    n_d = max(2, math.ceil(n_assets / assets_per_district))
     cols = max(1, math.ceil(math.sqrt(n_d)))
     rows = math.ceil(n_d / cols)
     spacing = 1500.0

@@ -229,6 +229,7 @@ class Simulation:
         self.assigned = np.full(n, -1, np.int64)
         self.repairing = np.zeros(n, bool)
         self._queued = np.zeros(n, bool)
+        self.loop_unfed: dict[str, np.ndarray] = {svc: np.zeros(n, bool) for svc, _ in c.supply_loops}
         self.critical = c.critical
         self.max_intensity: dict[str, np.ndarray] = {}
         self.capacity_z: dict[str, np.ndarray] = {}
@@ -260,7 +261,44 @@ class Simulation:
     def _ok(self, x: int, service: str) -> bool:
         if self.state[x] == DOWN:
             return False
+        unfed = self.loop_unfed.get(service)
+        if unfed is not None and unfed[x]:
+            return False
         return not (service == "health" and self.overloaded[x])
+
+    def _loop_unfed(self, lid: int) -> list[int]:
+        """Members of same-service loop ``lid`` that no outside supply (or backup) reaches."""
+        c = self.city
+        service, members = c.supply_loops[lid]
+        mset = set(members)
+        unfed = self.loop_unfed[service]
+
+        def capable(m: int) -> bool:
+            if self.damage[m] or self.flooded[m] or self.cyber[m]:
+                return False
+            return self.state[m] != DOWN or self.cause[m] == f"no {service}"
+
+        reached: list[int] = []
+        seen: set[int] = set()
+        for m in members:
+            if not capable(m):
+                continue
+            sup = next((x for s, x in c.asset_needs[m] if s == service), ())
+            outside = any(x not in mset and self.state[x] != DOWN and not unfed[x] for x in sup)
+            backup = (service in self.own_services[m] and self.own_left[m] > _EPS) or (
+                service == "power" and self.has_gen[m] and self.gen_left[m] > _EPS)
+            if outside or backup:
+                reached.append(m)
+                seen.add(m)
+        k = 0
+        while k < len(reached):
+            m = reached[k]
+            k += 1
+            for d in c.asset_dependents[m]:
+                if d in mset and d not in seen and capable(d):
+                    seen.add(d)
+                    reached.append(d)
+        return [m for m in members if m not in seen]
 
     def _target(self, i: int) -> tuple[int, str, tuple[str, ...], tuple[str, ...]]:
         """(state, cause, backup sources to use, missing services) that asset ``i`` should be in now."""
@@ -352,6 +390,7 @@ class Simulation:
                 self._queued[i] = True
                 q.append(i)
         came_up: list[int] = []
+        touched_loops: set[int] = set()
         while True:
             while q:
                 i = q.popleft()
@@ -370,6 +409,24 @@ class Simulation:
                         self._dirty_d[d] = True
                     for d in self.shelter_districts.get(i, ()):
                         self._dirty_d[d] = True
+                    touched_loops.update(c.loops_touching.get(i, ()))
+            if touched_loops:
+                for lid in sorted(touched_loops):
+                    service, members = c.supply_loops[lid]
+                    flags = self.loop_unfed[service]
+                    now_unfed = set(self._loop_unfed(lid))
+                    for m in members:
+                        if (m in now_unfed) != bool(flags[m]):
+                            flags[m] = m in now_unfed
+                            for d in (m, *c.asset_dependents[m]):
+                                if not self._queued[d]:
+                                    self._queued[d] = True
+                                    q.append(d)
+                            for d in c.district_dependents[m]:
+                                self._dirty_d[d] = True
+                touched_loops.clear()
+                if q:
+                    continue
             if not came_up:
                 break
             # Interdependency cycles: assets held down only by each other restart together

@@ -17,7 +17,17 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    StrictBool,
+    StrictInt,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from .city import ASSET_TYPES, City, FragilityCurve, load_city
 from .errors import CityModelError, PlanError, Problem, ScenarioError, YamlError
@@ -51,6 +61,9 @@ SCENARIO_FORMAT = "scro-scenario/1"
 PLAN_FORMAT = "scro-plan/1"
 
 Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")]
+#: an action target: an id, a road FROM~TO, or (in plan rules) $asset / $district.
+Target = Annotated[str, Field(min_length=1, max_length=130,
+                              pattern=r"^(\$asset|\$district|[A-Za-z0-9_.\-]+(~[A-Za-z0-9_.\-]+)?)$")]
 Hours = Annotated[float, Field(ge=0, le=24 * 365, allow_inf_nan=False)]
 Money = Annotated[float, Field(ge=0, le=1e12, allow_inf_nan=False)]
 Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
@@ -331,7 +344,7 @@ ACTION_KINDS: tuple[str, ...] = (
 class ActionSpec(_Model):
     """What an action costs, how long it takes to take effect, and its parameters."""
 
-    enabled: bool = True
+    enabled: StrictBool = True
     cost: Money = 0.0
     #: money per person for evacuations (added to ``cost``).
     cost_per_person: Money = 0.0
@@ -382,7 +395,7 @@ class Action(_Model):
     """One decision: ``{action: evacuate, target: D3, shelter: S1}``."""
 
     action: Literal[ACTION_KINDS]  # type: ignore[valid-type]
-    target: Id | None = None
+    target: Target | None = None
     #: dispatch_crew: which crew team; evacuate: the shelter; set_priorities: the order.
     crew: Id | None = None
     shelter: Id | None = None
@@ -463,11 +476,11 @@ class Inject(_Model):
     #: hours after start; or a condition; contingency injects have neither.
     at_h: Hours | None = None
     when: Condition | None = None
-    contingency: bool = False
+    contingency: StrictBool = False
     sender: Text
     channel: Literal["phone", "radio", "email", "sms", "social_media", "news", "sensor", "briefing", "in_person"]
     text: Text
-    pause: bool = False
+    pause: StrictBool = False
     expected_actions: tuple[ExpectedAction, ...] = ()
 
     @model_validator(mode="after")
@@ -537,7 +550,7 @@ class Criterion(_Model):
     outcome: Id
     metric: str | None = Field(default=None, max_length=200)
     thresholds: Thresholds | None = None
-    lower_is_better: bool = True
+    lower_is_better: StrictBool = True
     #: judged: what the assessor reads: warnings, rationales, or an answer (``answer:Q1``).
     evidence: str | None = Field(default=None, max_length=200)
     guidance: RatingTexts | None = None
@@ -575,8 +588,8 @@ class LearningOutcome(_Model):
 
 class DecisionPoints(_Model):
     times_h: tuple[Hours, ...] = ()
-    every_h: float | None = Field(default=None, gt=0, le=24 * 30, allow_inf_nan=False)
-    at_injects: bool = True
+    every_h: float | None = Field(default=None, ge=0.05, le=24 * 30, allow_inf_nan=False)
+    at_injects: StrictBool = True
 
 
 # --------------------------------------------------------------------------------------------
@@ -587,7 +600,7 @@ class Rule(_Model):
     id: Id | None = None
     when: Condition
     do: tuple[Action, ...] = Field(min_length=1)
-    once: bool = True
+    once: StrictBool = True
 
 
 class Plan(_Model):
@@ -623,7 +636,7 @@ class Scenario(_Model):
     summary: Text
     briefing: Text | None = None
     level: Literal["beginner", "intermediate", "advanced"]
-    expected_minutes: int = Field(ge=1, le=24 * 60)
+    expected_minutes: StrictInt = Field(ge=1, le=24 * 60)
     modules: tuple[Id, ...] = Field(min_length=1)
     learning_outcomes: tuple[LearningOutcome, ...] = Field(min_length=1)
     city: str = Field(min_length=1, max_length=500)
@@ -717,7 +730,10 @@ def _scenario_problems(sc: Scenario, city: City | None) -> list[tuple[tuple[Any,
         for j, ea in enumerate(inj.expected_actions):
             if not sc.actions.get(ea.action).enabled:
                 out.append((("msel", i, "expected_actions", j, "action"), f"action {ea.action!r} is disabled"))
-            if ea.contingency is not None:
+            if ea.contingency is not None and ea.contingency == inj.id:
+                out.append((("msel", i, "expected_actions", j, "contingency"),
+                            "a contingency cannot be its own inject: it would fire again and again (a loop)"))
+            elif ea.contingency is not None:
                 target = inject_ids.get(ea.contingency)
                 if target is None:
                     out.append((("msel", i, "expected_actions", j, "contingency"),
@@ -1018,7 +1034,7 @@ def load_scenario(path: str | Path, *, city: City | None = None, text: str | Non
         raise ScenarioError(problems=exc.problems) from None
     raw_text = text if text is not None else Path(path).read_text(encoding="utf-8-sig")
     # first pass without the city, so type errors come out even if the city is broken
-    sc = parse_scenario(loaded.data, loaded, None)
+    sc = parse_scenario(loaded.data, loaded, city)
     if city is None:
         base = Path(path).parent if text is None else base_dir
         city_path = resolve_city_path(sc, base)

@@ -11,6 +11,8 @@ string and ``1:30`` is not silently 90.
 from __future__ import annotations
 
 import math
+import re
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,7 +51,7 @@ class Limits:
 
     max_bytes: int = 5 * 1024 * 1024
     max_depth: int = 40
-    max_nodes: int = 250_000
+    max_nodes: int = 40_000
     max_scalar_chars: int = 20_000
     max_number_chars: int = 64
 
@@ -83,13 +85,16 @@ def read_text(source: str | Path | bytes, *, path: str | None = None, limits: Li
         p = Path(source)
         label = path or str(source)
         try:
-            size = p.stat().st_size
+            st = p.stat()
         except OSError as exc:
             raise YamlError(f"cannot read file: {exc.strerror or exc}", path=label) from None
-        if size > limits.max_bytes:
-            raise YamlError(f"file is {size:,} bytes; the limit is {limits.max_bytes:,}", path=label)
+        if not stat.S_ISREG(st.st_mode):
+            raise YamlError("not a regular file", path=label)
+        if st.st_size > limits.max_bytes:
+            raise YamlError(f"file is {st.st_size:,} bytes; the limit is {limits.max_bytes:,}", path=label)
         try:
-            raw = p.read_bytes()
+            with p.open("rb") as f:
+                raw = f.read(limits.max_bytes + 1)
         except OSError as exc:
             raise YamlError(f"cannot read file: {exc.strerror or exc}", path=label) from None
     if len(raw) > limits.max_bytes:
@@ -175,6 +180,9 @@ class _Builder:
         if tag == "tag:yaml.org,2002:null":
             return None
         if tag == "tag:yaml.org,2002:bool":
+            if value.lower() not in ("true", "false"):
+                raise YamlError(f"{value!r} is not a boolean; write true or false", path=self.label, line=line,
+                                field=field_path(loc))
             return value.lower() == "true"
         if tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float"):
             if len(value) > self.limits.max_number_chars:
@@ -212,6 +220,10 @@ def load_yaml(source: str | Path | bytes, *, path: str | None = None, text: str 
             raise YamlError(f"text is larger than {limits.max_bytes:,} bytes", path=label)
         if not text.strip():
             raise YamlError("file is empty", path=label)
+    m = re.search(r"^%YAML[ \t]+(\S+)", text, re.MULTILINE)
+    if m and m.group(1) != "1.2":
+        raise YamlError(f"only YAML 1.2 is read; remove the '%YAML {m.group(1)}' line", path=label,
+                        line=text.count("\n", 0, m.start()) + 1)
     yaml = YAML(typ="rt", pure=True)
     yaml.allow_duplicate_keys = True  # we report duplicates ourselves, with the field path
     try:
@@ -219,7 +231,7 @@ def load_yaml(source: str | Path | bytes, *, path: str | None = None, text: str 
         node = yaml.compose(text)
     except MarkedYAMLError as exc:
         msg = " ".join(str(p) for p in (exc.context, exc.problem) if p)
-        if "\t" in msg or ("\t" in text and "tab" in msg.lower()):
+        if "\t" in msg or "\\t" in msg or ("\t" in text and "tab" in msg.lower()):
             msg += " (use spaces, not tabs, to indent)"
         raise YamlError(msg or "malformed YAML", path=label, line=_mark_line(exc)) from None
     except YAMLError as exc:
@@ -244,20 +256,28 @@ def field_path(loc: Iterable[Any]) -> str:
     return out
 
 
-def _data_loc(data: Any, loc: tuple[Any, ...]) -> tuple[Any, ...]:
-    """Drop pydantic's union/validator tags from ``loc``, keeping parts that exist in ``data``."""
+def _data_loc(data: Any, loc: tuple[Any, ...], err_type: str = "") -> tuple[Any, ...]:
+    """Drop pydantic's union/validator tags from ``loc``, keeping parts that exist in ``data``.
+
+    pydantic only descends into input that exists, so a part missing from ``data`` is a tag,
+    except the last part of a missing or unknown field, which names that field.
+    """
     kept: list[Any] = []
     cur = data
     for i, part in enumerate(loc):
-        if (isinstance(cur, dict) and part in cur) or (isinstance(cur, list) and isinstance(part, int) and 0 <= part < len(cur)):
+        if (isinstance(cur, dict) and part in cur) or (
+            isinstance(cur, list) and isinstance(part, int) and 0 <= part < len(cur)
+        ):
             kept.append(part)
             cur = cur[part]
-        elif isinstance(cur, dict) and isinstance(part, str) and i == len(loc) - 1:
-            kept.append(part)  # a missing or unknown field: name it
-        elif isinstance(cur, dict) and isinstance(part, str) and "[" not in part and "-" not in part:
+        elif isinstance(cur, dict) and i == len(loc) - 1 and err_type in ("missing", "extra_forbidden"):
             kept.append(part)
-            cur = None
     return tuple(kept)
+
+
+def _is_noise(err: Any) -> bool:
+    t = err["type"]
+    return t.endswith("_type") or (t == "too_short" and bool(err.get("input")))
 
 
 _FRIENDLY = {
@@ -271,8 +291,12 @@ def problems_from_pydantic(exc: Any, loaded: Loaded, *, prefix: tuple[Any, ...] 
     """Turn a pydantic ``ValidationError`` into one :class:`Problem` per error, with lines."""
     problems: list[Problem] = []
     seen: set[tuple[str, str]] = set()
-    for err in exc.errors(include_url=False):
-        loc = _data_loc(loaded.data, prefix + tuple(err["loc"]))
+    errors = exc.errors(include_url=False)
+    locs = [_data_loc(loaded.data, prefix + tuple(e["loc"]), e["type"]) for e in errors]
+    real = [loc for loc, e in zip(locs, errors, strict=True) if not _is_noise(e)]
+    for err, loc in zip(errors, locs, strict=True):
+        if _is_noise(err) and any(r[: len(loc)] == loc for r in real):
+            continue  # a union branch the input does not take, or a list "too short" because an item failed
         msg = _FRIENDLY.get(err["type"], err["msg"])
         if err["type"] == "value_error" and msg.startswith("Value error, "):
             msg = msg[len("Value error, "):]
