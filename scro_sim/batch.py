@@ -36,8 +36,9 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from .engine import ENGINE_VERSION, Simulation
+from .errors import PlanError, Problem
 from .policy import PlanPolicy, Policy, baseline_policy
-from .scenario import Plan, Scenario
+from .scenario import Plan, Scenario, check_plan
 from .scoring import compute_metrics, grade
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -482,6 +483,13 @@ def evaluate(scenario: Scenario, city: City, plan: PlanSpec, n: int, seed: int =
     if downtime not in ("critical", "all"):
         raise ValueError("downtime must be 'critical' or 'all'")
     seed = int(seed)
+    if isinstance(plan, str) and plan not in ("do_nothing", "greedy"):
+        raise ValueError(f"unknown plan name {plan!r}; give a Plan, 'do_nothing', 'greedy' or None")
+    if isinstance(plan, Plan):
+        problems = check_plan(plan, scenario, city)
+        if problems:
+            raise PlanError(problems=[Problem("<plan>", None, *(p.split(": ", 1) if ": " in p else ("", p)))
+                                      for p in problems])
     t0 = time.perf_counter()
 
     refs = scenario.reference_plans

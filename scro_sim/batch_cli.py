@@ -104,12 +104,18 @@ def _store(args: argparse.Namespace) -> Any:
     return Store(url)
 
 
-def _fmt(x: float) -> str:
+def _fmt(x: float | None) -> str:
+    """Short numbers for tables: 1.2M, 35.1k, 43.6, 0.125."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "–"
-    if abs(x) >= 1000:
+    a = abs(x)
+    if a >= 1e6:
+        return f"{x / 1e6:.3g}M"
+    if a >= 1e4:
+        return f"{x / 1e3:.3g}k"
+    if a >= 100:
         return f"{x:,.0f}"
-    return f"{x:,.3g}" if abs(x) < 10 else f"{x:,.1f}"
+    return f"{x:.3g}"
 
 
 def _run(args: argparse.Namespace, scenario: Any, city: Any, plan: Any, label: str, store: Any,
@@ -131,21 +137,25 @@ def _run(args: argparse.Namespace, scenario: Any, city: Any, plan: Any, label: s
 
 
 def _summary_table(result: Any, title: str) -> Any:
+    """Per metric: the plan, the references and the paired differences (Δ = plan minus reference)."""
     from rich.table import Table
 
     t = Table(title=title)
-    for col, just in (("metric", "left"), ("policy", "left"), ("mean", "right"), ("p10", "right"), ("p50", "right"),
-                      ("p90", "right"), ("worst 10 %", "right"), ("P(pass)", "right"), ("P(plan better)", "right")):
-        t.add_column(col, justify=just)  # type: ignore[arg-type]
+    for col in ("metric", "", "mean", "p10", "p50", "p90", "worst10%", "P(pass)", "P(better)"):
+        t.add_column(col, justify="left" if col in ("metric", "") else "right")
     s = result.summary
-    for m in dict.fromkeys(s["metric"]):
+    shown = [m for m in dict.fromkeys(s["metric"]) if m in _TABLE_METRICS or not m.startswith("resilience_loss.")]
+    for m in shown:
         sub = s[s["metric"] == m]
         for k, (_, r) in enumerate(sub.iterrows()):
-            t.add_row(m if k == 0 else "", r["policy"], _fmt(r["mean"]), _fmt(r["p10"]), _fmt(r["p50"]),
+            label = str(r["policy"]).replace("plan-", "Δ ")
+            t.add_row(m if k == 0 else "", label, _fmt(r["mean"]), _fmt(r["p10"]), _fmt(r["p50"]),
                       _fmt(r["p90"]), _fmt(r["cvar10"]),
                       "" if math.isnan(r["p_pass"]) else f"{r['p_pass']:.0%}",
                       "" if math.isnan(r["p_better"]) else f"{r['p_better']:.0%}",
                       end_section=k == len(sub) - 1)
+    t.caption = ("worst10% = mean of the worst decile (highest losses, lowest scores); Δ = plan minus reference on the "
+                 "same seeds; P(better) = share of replications where the plan did better")
     return t
 
 

@@ -54,6 +54,7 @@ __all__ = ["ENGINE_VERSION", "Simulation", "replay", "run"]
 ENGINE_VERSION = "0.1.0"
 
 UP, BACKUP, DOWN = 0, 1, 2
+_BLOCKING = ("damage", "flooded", "cyber")  # causes an asset has itself, not through its suppliers
 _STATE_NAME = ("up", "backup", "down")
 _EPS = 1e-9
 
@@ -374,6 +375,17 @@ class Simulation:
                                                        "type": str(self.city.asset_type[i])})
         return working_changed
 
+    def _rearm(self, i: int) -> None:
+        """After fuel arrived for an asset already on backup: one new exhaustion time, no new start."""
+        if self.state[i] != BACKUP:
+            return
+        self._settle(i)
+        self.bk_token[i] += 1
+        token = int(self.bk_token[i])
+        left = min((self.own_left[i] if s == "own" else self.gen_left[i]) for s in self.bk_using[i])
+        ev = self.env.timeout(_finite_delay(left, "backup"))
+        ev.callbacks.append(lambda _e, i=i, token=token: self._exhausted(i, token))
+
     def _exhausted(self, i: int, token: int) -> None:
         if self.bk_token[i] != token or self.state[i] != BACKUP:
             return
@@ -390,6 +402,7 @@ class Simulation:
                 self._queued[i] = True
                 q.append(i)
         came_up: list[int] = []
+        cleared: list[int] = []
         touched_loops: set[int] = set()
         while True:
             while q:
@@ -398,6 +411,8 @@ class Simulation:
                 self._settle(i)
                 new, cause, src, missing = self._target(i)
                 was_down = self.state[i] == DOWN
+                if was_down and new == DOWN and self.cause[i] in _BLOCKING and cause not in _BLOCKING:
+                    cleared.append(i)  # its own problem is gone; it may be held down only by a cycle
                 if self._transition(i, new, cause, src, missing, initial=initial):
                     if was_down:
                         came_up.append(i)
@@ -427,12 +442,12 @@ class Simulation:
                 touched_loops.clear()
                 if q:
                     continue
-            if not came_up:
+            if not came_up and not cleared:
                 break
             # Interdependency cycles: assets held down only by each other restart together
             # (greatest fixpoint over the down, undamaged assets reachable from what came up).
-            survivors = self._restart_cycles(came_up)
-            came_up = []
+            survivors = self._restart_cycles(came_up, cleared)
+            came_up, cleared = [], []
             for i in survivors:
                 if not self._queued[i]:
                     self._queued[i] = True
@@ -442,11 +457,11 @@ class Simulation:
         if not initial:
             self._flush_districts()
 
-    def _restart_cycles(self, came_up: list[int]) -> list[int]:
+    def _restart_cycles(self, came_up: list[int], cleared: list[int]) -> list[int]:
         c = self.city
-        region: list[int] = []
-        seen: set[int] = set()
-        stack = list(came_up)
+        region: list[int] = [i for i in cleared if self.state[i] == DOWN and self.cause[i] not in _BLOCKING]
+        seen: set[int] = set(region)
+        stack = list(came_up) + region
         while stack:
             i = stack.pop()
             for d in c.asset_dependents[i]:
@@ -741,7 +756,7 @@ class Simulation:
         now = self.env.now
         spec = self.scenario.actions.warn_public
         exposed = float(self.residents[d]) * float(c.district_exposed_share[d])
-        lead = now - self.warned_at[d] if not math.isnan(self.warned_at[d]) else -1.0
+        lead = float(now - self.warned_at[d]) if not math.isnan(self.warned_at[d]) else -1.0
         if lead < 0:
             protected_share = 0.0
         else:
@@ -750,7 +765,7 @@ class Simulation:
         evacuated = sum(self.evacuees[d].values())
         self.log.append(now, "exposure", c.district_ids[d], {
             "hazard": h.id, "exposed": round(exposed, 3), "evacuated": int(evacuated),
-            "warned": lead >= 0, "warning_lead_h": round(lead, 6) if lead >= 0 else None,
+            "warned": bool(lead >= 0), "warning_lead_h": round(lead, 6) if lead >= 0 else None,
             "at_risk": round(at_risk, 3), "at_risk_vulnerable": round(at_risk * float(c.district_vuln[d]), 3),
         })
 
@@ -1363,10 +1378,10 @@ class Simulation:
             self.spent += cost
             self.log.append(self.env.now, "cost", a.action, {"amount": round(cost, 6), "spent": round(self.spent, 6),
                                                              "budget_left": round(sc.resources.budget - self.spent, 6)})
-        if a.action in ("dispatch_crew", "set_priorities"):
-            self._effect(a)  # orders take effect at once; the crew's travel is the delay
-            return
         delay = spec.lead_time_h
+        if a.action in ("dispatch_crew", "set_priorities") and delay <= 0:
+            self._effect(a)  # an order with no lead time reaches the crews at once
+            return
         if a.action == "request_mutual_aid":
             delay = max(0.0, sample(sc.resources.mutual_aid.delay_h, self.rng_aid))
         ev = self.env.timeout(_finite_delay(delay, a.action))
@@ -1392,8 +1407,9 @@ class Simulation:
             self._settle(i)
             self.has_gen[i] = True
             self.gen_left[i] += sc.actions.deploy_generator.fuel_hours
-            self.log.append(now, "generator", a.target or "", {"state": "deployed", "fuel_h": self.gen_left[i]})
+            self.log.append(now, "generator", a.target or "", {"state": "deployed", "fuel_h": float(self.gen_left[i])})
             self._propagate([i])
+            self._rearm(i)
         elif a.action == "refuel":
             i = c.asset_index[a.target]  # type: ignore[index]
             self._settle(i)
@@ -1403,12 +1419,8 @@ class Simulation:
             else:
                 self.own_left[i] += fuel
             data["fuel_h"] = fuel
-            if self.state[i] == BACKUP:  # reschedule exhaustion with the new fuel
-                self.state[i] = UP
-                self.bk_token[i] += 1
-                self._transition(i, BACKUP, "", self.bk_using[i], self._target(i)[3])
-            else:
-                self._propagate([i])
+            self._propagate([i])
+            self._rearm(i)
         elif a.action == "warn_public":
             targets = range(c.n_districts) if a.target in (None, "all") else [c.district_index[a.target]]
             for d in targets:

@@ -387,6 +387,21 @@ class Actions(_Model):
     reopen_road: ActionSpec = _default_actions()["reopen_road"]
     set_priorities: ActionSpec = _default_actions()["set_priorities"]
 
+    @model_validator(mode="before")
+    @classmethod
+    def _keep_defaults(cls, data: Any) -> Any:
+        """``evacuate: {cost: 10}`` changes the cost only; the other fields keep their defaults."""
+        if not isinstance(data, dict):
+            return data
+        defaults = _default_actions()
+        out: dict[str, Any] = {}
+        for k, v in data.items():
+            if isinstance(v, dict) and k in defaults:
+                out[k] = {**defaults[k].model_dump(exclude_unset=True), **v}
+            else:
+                out[k] = v
+        return out
+
     def get(self, kind: str) -> ActionSpec:
         return getattr(self, kind)
 

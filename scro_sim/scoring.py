@@ -118,6 +118,9 @@ def compute_metrics(log: EventLog) -> Metrics:
     recovery: dict[str, float | None] = {}
     for s in SERVICES:
         recovery[s] = _recovery_time(total_steps[s], population, end)
+        links[f"resilience_loss_vulnerable.{s}"] = list(links[f"resilience_loss.{s}"])
+        links[f"recovery_95.{s}"] = list(links[f"resilience_loss.{s}"])
+    links["resilience_loss.total"] = sorted({x for s in SERVICES for x in links[f"resilience_loss.{s}"]})[:_MAX_LINKS]
 
     # asset downtime (overload of a hospital is not downtime of the building)
     down_since: dict[str, float] = {}

@@ -1,0 +1,394 @@
+"""Metrics and grading as plain functions of an event log, checked on logs written by hand.
+
+The hand log (``hand_log``) is a 10 h run of 1000 people in two districts:
+
+* D1 (600 people, vulnerable share 0.5) loses power 2-6 h, then 40 people stay without it
+  to the end; D2 (400 people, share 0.25) loses power 2-5 h.
+  Power loss: D1 600*4 + 40*4 = 2560, D2 400*3 = 1200: **3760 person-hours**;
+  vulnerable: D1 300*4 + 20*4 = 1280, D2 100*3 = 300: **1580**.
+  Unserved totals 600, 1000 (2 h), 600 (5 h), 40 (6 h): above 5 % (50) until **6 h**.
+* SS is down 2-6 h (**4 h**); the hospital H (critical) goes down at 3 h and is still down
+  at the end (**7 h**); its overload record at 4 h is not downtime.
+* Exposure: 120 at risk in D1 (60 vulnerable), 30 in D2 (7.5): **150** and **67.5**.
+* Costs: warn_public 500, dispatch_crew 1500 twice, deploy_generator 4000: **7500** of 10000.
+* Expected actions: EA1 met 1 h early (**-1**), EA2 met 2 h late (**+2**), EA3 missed (**None**);
+  done by the deadline: **1/3**.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from enginekit import make_scenario
+
+from scro_sim.log import EventLog
+from scro_sim.policy import Greedy
+from scro_sim.scenario import Criterion, Rubric, Scenario
+from scro_sim.scoring import compute_metrics, grade, metric_value, rate, records_by_seq, relative, service_curves
+
+
+def service(log: EventLog, t: float, district: str, unserved: int, vuln_share: float, pop: int,
+            svc: str = "power") -> None:
+    log.append(t, "service", district, {"service": svc, "unserved": unserved,
+                                         "unserved_vulnerable": unserved * vuln_share, "population": pop})
+
+
+def expected(log: EventLog, t: float, eid: str, status: str, **data: Any) -> None:
+    log.append(t, "expected", eid, {"status": status, **data})
+
+
+def hand_log(*, end: float | None = 10.0) -> EventLog:
+    log = EventLog()
+    log.append(0, "run_start", "hand", {"duration_h": 10.0, "population": 1000, "critical": ["H"], "budget": 10000,
+                                        "districts": {"D1": {"population": 600, "vulnerable_share": 0.5},
+                                                      "D2": {"population": 400, "vulnerable_share": 0.25}}})
+    log.append(0, "inject", "I1", {"text": "River rising"})
+    expected(log, 0, "EA1", "due", action="warn_public", due_h=2.0, inject="I1")
+    expected(log, 0, "EA2", "due", action="dispatch_crew", due_h=1.0, inject="I1")
+    expected(log, 0, "EA3", "due", action="evacuate", due_h=3.0, inject="I1")
+    log.append(1, "decision", "0", {"time_h": 1.0, "rationale": "Warn first.", "answers": {"Q1": "Life safety first"},
+                                    "actions": [{"action": "warn_public", "target": "all", "message": "Go uphill now"}]})
+    log.append(1, "cost", "warn_public", {"amount": 500.0})
+    expected(log, 1, "EA1", "met", action_time_h=1.0, due_h=2.0, late_h=-1.0)
+    log.append(2, "asset_down", "SS", {"cause": "flooded"})
+    service(log, 2, "D1", 600, 0.5, 600)
+    service(log, 2, "D2", 400, 0.25, 400)
+    log.append(3, "asset_down", "H", {"cause": "no power"})
+    log.append(3, "exposure", "D1", {"at_risk": 120.0, "at_risk_vulnerable": 60.0})
+    log.append(3, "decision", "1", {"time_h": 3.0, "rationale": "", "answers": {},
+                                    "actions": [{"action": "dispatch_crew", "target": "SS"},
+                                                {"action": "deploy_generator", "target": "H"}]})
+    log.append(3, "cost", "dispatch_crew", {"amount": 1500.0})
+    log.append(3, "cost", "deploy_generator", {"amount": 4000.0})
+    expected(log, 3, "EA2", "met", action_time_h=3.0, due_h=1.0, late_h=2.0)
+    expected(log, 3, "EA3", "missed", due_h=3.0)
+    log.append(4, "asset_down", "H", {"cause": "overloaded", "overload": True})
+    service(log, 5, "D2", 0, 0.25, 400)
+    log.append(5, "exposure", "D2", {"at_risk": 30.0, "at_risk_vulnerable": 7.5})
+    log.append(6, "asset_up", "SS", {"on_backup": False})
+    service(log, 6, "D1", 40, 0.5, 600)
+    log.append(7, "cost", "dispatch_crew", {"amount": 1500.0})
+    if end is not None:
+        log.append(end, "run_end", "hand", {"spent": 7500.0})
+    return log
+
+
+# --------------------------------------------------------------------------------------------
+# metrics
+
+
+def test_resilience_loss_is_unserved_person_hours() -> None:
+    m = compute_metrics(hand_log())
+    assert m.resilience_loss == {"power": 3760.0, "water": 0.0, "telecom": 0.0, "health": 0.0}
+    assert m.flat()["resilience_loss.total"] == 3760.0
+
+
+def test_vulnerable_weighting_uses_each_districts_share() -> None:
+    m = compute_metrics(hand_log())
+    assert m.resilience_loss_vulnerable["power"] == pytest.approx(1580.0)
+
+
+def test_recovery_95_is_when_unserved_last_drops_to_five_percent() -> None:
+    m = compute_metrics(hand_log())
+    assert m.recovery_95["power"] == 6.0
+    assert m.recovery_95["water"] == 0.0  # never fell
+
+
+def test_recovery_95_is_none_when_never_recovered() -> None:
+    log = hand_log(end=None)
+    service(log, 8, "D2", 400, 0.25, 400)  # 440 unserved from 8 h to the end
+    log.append(10, "run_end", "hand", {})
+    m = compute_metrics(log)
+    assert m.recovery_95["power"] is None
+    assert m.resilience_loss["power"] == 3760.0 + 400 * 2
+
+
+def test_downtime_counts_to_the_end_when_the_run_ends_while_down() -> None:
+    m = compute_metrics(hand_log())
+    assert m.downtime == {"H": 7.0, "SS": 4.0}  # the overload at 4 h changes nothing
+    assert m.critical == ["H"]
+    assert m.critical_downtime == 7.0
+    assert metric_value(m, "downtime.NEVER_DOWN") == 0.0
+
+
+def test_without_run_end_the_scenario_duration_closes_the_books() -> None:
+    m = compute_metrics(hand_log(end=None))
+    assert m.duration_h == 10.0
+    assert m.downtime["H"] == 7.0
+
+
+def test_people_at_risk_sums_exposure_records() -> None:
+    m = compute_metrics(hand_log())
+    assert m.people_at_risk == 150.0
+    assert m.people_at_risk_vulnerable == 67.5
+
+
+def test_cost_by_action_and_share_of_budget() -> None:
+    m = compute_metrics(hand_log())
+    assert m.cost_by_action == {"deploy_generator": 4000.0, "dispatch_crew": 3000.0, "warn_public": 500.0}
+    assert m.cost == 7500.0
+    assert m.flat()["cost_share"] == 0.75
+
+
+def test_timeliness_early_negative_late_positive_missing_none() -> None:
+    m = compute_metrics(hand_log())
+    assert m.timeliness == {"EA1": -1.0, "EA2": 2.0, "EA3": None}
+    assert m.expected_done_share == pytest.approx(1 / 3)
+
+
+def test_a_log_without_run_start_is_refused() -> None:
+    with pytest.raises(ValueError, match="run_start"):
+        compute_metrics(EventLog())
+
+
+def test_service_curves_give_served_share_over_time() -> None:
+    df = service_curves(hand_log())
+    power = df[df.service == "power"]
+    assert power.served.tolist() == [1.0, 0.4, 0.0, 0.4, 0.96, 0.96]
+    assert power.time_h.tolist() == [0.0, 2.0, 2.0, 5.0, 6.0, 10.0]
+    assert ((df.served >= 0) & (df.served <= 1)).all()
+
+
+# --------------------------------------------------------------------------------------------
+# relative and rate
+
+
+def test_relative_scale_between_baseline_and_expert() -> None:
+    assert relative(100.0, 100.0, 20.0) == 0.0
+    assert relative(20.0, 100.0, 20.0) == 1.0
+    assert relative(60.0, 100.0, 20.0) == 0.5
+    assert relative(0.0, 100.0, 20.0) == pytest.approx(1.25)  # beating the expert
+    assert relative(140.0, 100.0, 20.0) == pytest.approx(-0.5)  # worse than doing nothing
+    assert relative(None, 100.0, 20.0) is None
+    assert relative(5.0, 5.0, 5.0) == 1.0  # no span: as good as both
+
+
+def crit(thresholds: dict[str, float], lower_is_better: bool = True, metric: str = "cost", **kw: Any) -> Criterion:
+    return Criterion.model_validate({"id": "C", "title": "t", "kind": "computed", "weight": 1, "outcome": "LO1",
+                                     "metric": metric, "thresholds": thresholds, "lower_is_better": lower_is_better,
+                                     "feedback": {"P": "p", "S": "s", "M": "m", "U": "u"}, **kw})
+
+
+@pytest.mark.parametrize("value, want", [(-5, "P"), (10, "P"), (10.001, "S"), (20, "S"), (30, "M"), (30.5, "U"),
+                                         (None, "U"), (float("nan"), "U")])
+def test_rate_lower_is_better(value: float | None, want: str) -> None:
+    assert rate(value, crit({"P": 10, "S": 20, "M": 30})) == want
+
+
+@pytest.mark.parametrize("value, want", [(1.2, "P"), (0.9, "P"), (0.89, "S"), (0.6, "S"), (0.3, "M"), (0.29, "U"),
+                                         (None, "U")])
+def test_rate_higher_is_better(value: float | None, want: str) -> None:
+    assert rate(value, crit({"P": 0.9, "S": 0.6, "M": 0.3}, lower_is_better=False)) == want
+
+
+def test_thresholds_out_of_order_are_refused() -> None:
+    with pytest.raises(ValueError, match="ordered"):
+        crit({"P": 30, "S": 20, "M": 10})
+    with pytest.raises(ValueError, match="ordered"):
+        crit({"P": 0.3, "S": 0.6, "M": 0.9}, lower_is_better=False)
+
+
+# --------------------------------------------------------------------------------------------
+# grade
+
+
+FB = {"P": {"en": "Excellent", "de": "Ausgezeichnet"}, "S": {"en": "Good", "de": "Gut"},
+      "M": {"en": "Fair", "de": "Ausreichend"}, "U": {"en": "Poor", "de": "Mangelhaft"}}
+GUIDE = {"P": "clear", "S": "sound", "M": "vague", "U": "missing"}
+
+
+def computed(cid: str, metric: str, thresholds: dict[str, float], *, outcome: str = "LO1", weight: float = 1,
+             lower_is_better: bool = True) -> dict[str, Any]:
+    return {"id": cid, "title": {"en": f"Title {cid}", "de": f"Titel {cid}"}, "kind": "computed", "weight": weight,
+            "outcome": outcome, "metric": metric, "thresholds": thresholds, "lower_is_better": lower_is_better,
+            "feedback": FB}
+
+
+def judged(cid: str, evidence: str, *, outcome: str) -> dict[str, Any]:
+    return {"id": cid, "title": f"Title {cid}", "kind": "judged", "weight": 1, "outcome": outcome,
+            "evidence": evidence, "guidance": GUIDE, "feedback": FB}
+
+
+CRITERIA = [
+    computed("C1", "resilience_loss.power", {"P": 1000, "S": 3000, "M": 5000}, weight=2),  # 3760: M
+    computed("C2", "timeliness.EA1", {"P": 0, "S": 1, "M": 3}, outcome="LO2"),  # -1: P
+    computed("C3", "timeliness.EA3", {"P": 0, "S": 1, "M": 3}),  # missing: U
+    computed("C4", "expected_done_share", {"P": 0.9, "S": 0.6, "M": 0.3}, outcome="LO2",
+             lower_is_better=False),  # 1/3: M
+    judged("C5", "answer:Q1", outcome="LO1"),
+    judged("C6", "warnings", outcome="LO2"),
+]
+
+
+def graded_scenario(criteria: list[dict[str, Any]] | None = None, pass_mark: float = 50) -> Scenario:
+    return make_scenario(
+        [{"id": "cy", "type": "cyber", "start_h": 1, "targets": ["SS"], "recovery_h": 1}],
+        modules=["M1", "M2"],
+        learning_outcomes=[{"id": "LO1", "module": "M1", "text": {"en": "Keep power on", "de": "Strom halten"}},
+                           {"id": "LO2", "module": "M2", "text": "Act on time"}],
+        questions=[{"id": "Q1", "at_h": 0, "text": "What first?"}],
+        rubric={"pass_mark": pass_mark, "criteria": criteria or CRITERIA})
+
+
+def line(card: Any, cid: str) -> Any:
+    return next(c for c in card.criteria if c.id == cid)
+
+
+def test_grade_computed_ratings_and_provisional_total() -> None:
+    """Rated so far: C1 M (2 x 0.4), C2 P (1), C3 U (0), C4 M (0.4): 2.2 of 5 = 44 %, provisional."""
+    card = grade(hand_log(), graded_scenario())
+    assert [line(card, c).rating for c in ("C1", "C2", "C3", "C4", "C5", "C6")] == ["M", "P", "U", "M", None, None]
+    assert line(card, "C1").value == 3760.0
+    assert line(card, "C3").value is None
+    assert card.provisional
+    assert card.total == pytest.approx(44.0)
+    assert not card.passed
+    assert [line(card, c).status for c in ("C1", "C5")] == ["rated", "awaiting judgement"]
+    assert 0 <= card.total <= 100
+
+
+def test_grade_with_judgements_is_final_and_passes() -> None:
+    """Add C5 P (1) and C6 S (0.75): 3.95 of 7 = 56.43 % >= 50."""
+    card = grade(hand_log(), graded_scenario(),
+                 judgements={"C5": {"rating": "P", "comment": "Clear", "by": "assessor1"}, "C6": {"rating": "S"}})
+    assert not card.provisional
+    assert card.total == pytest.approx(100 * 3.95 / 7, abs=1e-6)
+    assert card.passed
+    c5 = line(card, "C5")
+    assert (c5.status, c5.comment, c5.by, c5.points) == ("judged", "Clear", "assessor1", 1.0)
+    failing = grade(hand_log(), graded_scenario(pass_mark=60), judgements={"C5": {"rating": "P"}, "C6": {"rating": "S"}})
+    assert not failing.passed
+
+
+def test_all_p_scores_100_and_all_u_scores_0() -> None:
+    judged_all = {"C5": {"rating": "P"}, "C6": {"rating": "P"}}
+    best = grade(hand_log(), graded_scenario(), judgements=judged_all,
+                 overrides={c: {"rating": "P"} for c in ("C1", "C3", "C4")})
+    assert best.total == 100.0
+    worst = grade(hand_log(), graded_scenario(), judgements={"C5": {"rating": "U"}, "C6": {"rating": "U"}},
+                  overrides={c: {"rating": "U"} for c in ("C1", "C2", "C4")})
+    assert worst.total == 0.0
+
+
+def test_override_wins_and_keeps_the_computed_rating() -> None:
+    card = grade(hand_log(), graded_scenario(), judgements={"C5": {"rating": "M"}, "C6": {"rating": "S"}},
+                 overrides={"C1": {"rating": "P", "comment": "Flood beyond design", "by": "lead"},
+                            "C5": {"rating": "S", "by": "lead"}})
+    c1 = line(card, "C1")
+    assert (c1.rating, c1.computed_rating, c1.status, c1.by) == ("P", "M", "overridden", "lead")
+    assert c1.comment == "Flood beyond design"
+    assert c1.feedback == "Excellent"
+    assert (line(card, "C5").rating, line(card, "C5").status) == ("S", "overridden")
+    # 2 + 1 + 0 + 0.4 + 0.75 + 0.75 = 4.9 of 7
+    assert card.total == pytest.approx(70.0)
+
+
+def test_feedback_in_the_chosen_language_with_english_fallback() -> None:
+    de = grade(hand_log(), graded_scenario(), lang="de")
+    assert (line(de, "C1").feedback, line(de, "C1").title) == ("Ausreichend", "Titel C1")
+    assert line(de, "C1").outcome_text == "Strom halten"
+    assert line(de, "C2").outcome_text == "Act on time"  # plain text: the same in every language
+    el = grade(hand_log(), graded_scenario(), lang="el")
+    assert (line(el, "C1").feedback, line(el, "C1").title, el.lang) == ("Fair", "Title C1", "el")
+
+
+def test_per_module_evidence() -> None:
+    """M1: C1 M (0.8 of 2) and C3 U (0 of 1) -> 26.67 %; M2: C2 P and C4 M -> 1.4 of 2 = 70 %."""
+    card = grade(hand_log(), graded_scenario())
+    mods = {m.module: m for m in card.modules}
+    assert set(mods) == {"M1", "M2"}
+    assert mods["M1"].criteria == ["C1", "C3", "C5"] and mods["M1"].outcomes == ["LO1"]
+    assert mods["M2"].criteria == ["C2", "C4", "C6"] and mods["M2"].outcomes == ["LO2"]
+    assert mods["M1"].score == pytest.approx(100 * 0.8 / 3, abs=1e-6)
+    assert mods["M2"].score == pytest.approx(70.0)
+    assert mods["M1"].provisional and mods["M2"].provisional
+    done = grade(hand_log(), graded_scenario(), judgements={"C5": {"rating": "P"}, "C6": {"rating": "P"}})
+    assert not any(m.provisional for m in done.modules)
+
+
+def test_judged_lines_show_the_evidence_an_assessor_reads() -> None:
+    log = hand_log()
+    card = grade(log, graded_scenario())
+    c5, c6 = line(card, "C5"), line(card, "C6")
+    assert [e["text"] for e in c5.evidence] == ["Life safety first"]
+    assert [e["text"] for e in c6.evidence] == ["Go uphill now"]
+    assert c5.events == c6.events == [5]
+    assert log[5].kind == "decision"
+    assert c5.guidance == GUIDE
+
+
+def test_every_computed_line_links_to_events_that_exist() -> None:
+    log = hand_log()
+    card = grade(log, graded_scenario())
+    for ln in card.criteria:
+        assert all(0 <= s < len(log) for s in ln.events), ln.id
+    assert {log[s].kind for s in line(card, "C1").events} == {"service"}
+    # the late decision itself is on the EA2 line, with the inject that asked for it
+    m = compute_metrics(log)
+    assert {log[s].kind for s in m.links["timeliness.EA2"]} == {"inject", "expected", "decision"}
+    assert 13 in m.links["timeliness.EA2"] and log[13].time == 3.0
+    assert {r.subject for r in records_by_seq(log, m.links["downtime.H"])} == {"H", "1"}
+
+
+METRIC_NAMES = ["resilience_loss.power", "resilience_loss.total", "resilience_loss_vulnerable.power",
+                "recovery_95.power", "downtime.SS", "critical_downtime", "people_at_risk", "people_at_risk_vulnerable",
+                "cost", "cost_share", "timeliness.EA2", "expected_done_share"]
+
+
+@pytest.mark.parametrize("metric", METRIC_NAMES)
+def test_each_metric_with_a_value_links_to_the_events_behind_it(metric: str) -> None:
+    """An assessor follows every computed line back to events.  Regression: resilience_loss.total,
+    resilience_loss_vulnerable.* and recovery_95.* had no links."""
+    log = hand_log()
+    card = grade(log, graded_scenario([computed("X", metric, {"P": 0, "S": 1, "M": 2})]))
+    ln = line(card, "X")
+    assert ln.value is not None
+    assert ln.events, f"{metric} = {ln.value} links to no events"
+    assert all(0 <= s < len(log) for s in ln.events)
+
+
+def test_engine_run_graded_against_its_scenario_links_real_events(mini_scenario: Scenario, mini_city: Any) -> None:
+    from scro_sim.engine import Simulation
+
+    log = Simulation(mini_scenario, mini_city, 2, Greedy()).run()
+    card = grade(log, mini_scenario)
+    assert card.provisional  # two judged criteria await an assessor
+    for ln in card.criteria:
+        if ln.kind == "computed":
+            assert ln.events and all(0 <= s < len(log) for s in ln.events), ln.id
+    assert card.log_digest == log.digest()
+
+
+def test_regrading_under_a_revised_rubric_changes_the_rating_without_rerunning() -> None:
+    log = hand_log()
+    digest = log.digest()
+    first = grade(log, graded_scenario())
+    revised = [computed("C1", "resilience_loss.power", {"P": 4000, "S": 6000, "M": 8000}, weight=2), *CRITERIA[1:]]
+    second = grade(log, graded_scenario(revised))
+    assert (line(first, "C1").rating, line(second, "C1").rating) == ("M", "P")
+    assert line(first, "C1").value == line(second, "C1").value == 3760.0
+    assert second.total > first.total
+    assert log.digest() == digest == second.log_digest
+    # a bare Rubric grades too (no modules or outcome texts without the scenario)
+    bare = grade(log, Rubric.model_validate({"criteria": revised}))
+    assert line(bare, "C1").rating == "P" and line(bare, "C1").module == ""
+
+
+def test_relative_metric_against_reference_runs() -> None:
+    """Baseline loses 10000 person-hours, the expert 1000; this run 3760: (10000-3760)/9000."""
+    def with_loss(unserved: int) -> EventLog:
+        log = EventLog()
+        log.append(0, "run_start", "x", {"duration_h": 10.0, "population": 1000, "critical": [], "budget": 0})
+        service(log, 0, "D1", unserved, 0.5, 1000)
+        log.append(10, "run_end", "x", {})
+        return log
+
+    ref = {"baseline": compute_metrics(with_loss(1000)), "expert": compute_metrics(with_loss(100))}
+    crit_rel = computed("R", "relative.resilience_loss.power", {"P": 0.9, "S": 0.6, "M": 0.3}, lower_is_better=False)
+    card = grade(hand_log(), graded_scenario([crit_rel]), reference=ref)
+    assert line(card, "R").value == pytest.approx(6240 / 9000)
+    assert line(card, "R").rating == "S"
+    assert line(card, "R").events  # links of the underlying metric
+    no_ref = grade(hand_log(), graded_scenario([crit_rel]))
+    assert (line(no_ref, "R").value, line(no_ref, "R").rating) == (None, "U")
