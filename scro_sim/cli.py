@@ -46,13 +46,21 @@ def _store(args: argparse.Namespace) -> Any:
 
 
 def _kind_of(path: Path) -> str:
+    """City, plan or scenario, from the file's top-level ``format:`` (or its top-level keys)."""
+    import re
+
+    if path.suffix == ".json":
+        return "city"
     try:
-        head = path.read_text(encoding="utf-8-sig", errors="replace")[:20000]
+        head = path.read_text(encoding="utf-8-sig", errors="replace")[:200_000]
     except OSError:
         return "scenario"
-    if path.suffix == ".json" or "scro-city/" in head or "\ndistricts:" in f"\n{head}":
+    m = re.search(r"^format:\s*[\"']?scro-(city|plan|scenario)/", head, re.M)
+    if m:
+        return m.group(1)
+    if re.search(r"^districts:", head, re.M):
         return "city"
-    if "scro-plan/" in head or "\nrules:" in f"\n{head}" or "\nprepositioning:" in f"\n{head}":
+    if re.search(r"^(rules|prepositioning):", head, re.M) and not re.search(r"^msel:", head, re.M):
         return "plan"
     return "scenario"
 

@@ -150,6 +150,7 @@ class _Expected:
     due: float
     inject: str
     contingency: str | None
+    only_after: bool = False
     met: bool = False
 
 
@@ -1056,11 +1057,12 @@ class Simulation:
             if q.at_inject == inj.id:
                 self.pending.questions.append({"id": q.id, "text": text_in(q.text, self.lang)})
         for ea in inj.expected_actions:
-            exp = _Expected(ea.id, ea.action, ea.targets, now + ea.deadline_h, inj.id, ea.contingency)
+            exp = _Expected(ea.id, ea.action, ea.targets, now + ea.deadline_h, inj.id, ea.contingency,
+                            ea.only_after_inject)
             self.expected.append(exp)
             self.log.append(now, "expected", ea.id, {"status": "due", "action": ea.action, "targets": list(ea.targets),
                                                      "due_h": round(exp.due, 9), "inject": inj.id})
-            for t, a in self.action_history:  # done before it was asked for counts, early
+            for t, a in ([] if exp.only_after else self.action_history):  # done before it was asked for: early
                 if self._matches(exp, a):
                     self._meet(exp, t)
                     break
@@ -1303,7 +1305,7 @@ class Simulation:
             spec = sc.actions.get(a.action)
             if a.action == "evacuate":
                 d = c.district_index[a.target]  # type: ignore[index]
-                cost += spec.cost + spec.cost_per_person * float(self.residents[d]) * spec.compliance
+                cost += spec.cost + spec.cost_per_person * self._evacuees_for(a)
                 if self.residents[d] <= 0:
                     out.append(f"{where}: {a.target} has nobody left to evacuate")
             else:
@@ -1362,13 +1364,22 @@ class Simulation:
                     self._meet(exp, now)
         self._changed_since_obs += 1
 
+    def _evacuees_for(self, a: Action) -> int:
+        """People an evacuation order moves now: those who comply, up to the shelter's free places."""
+        c = self.city
+        d = c.district_index[a.target]  # type: ignore[index]
+        s = c.asset_index[a.shelter]  # type: ignore[index]
+        want = round(float(self.residents[d]) * self.scenario.actions.evacuate.compliance)
+        if c.asset_capacity[s] > 0:
+            want = min(want, int(c.asset_capacity[s]) - int(self.shelter_load[s]))
+        return max(0, int(want))
+
     def _schedule(self, a: Action) -> None:
-        c, sc = self.city, self.scenario
+        sc = self.scenario
         spec = sc.actions.get(a.action)
         cost = spec.cost
         if a.action == "evacuate":
-            d = c.district_index[a.target]  # type: ignore[index]
-            cost += spec.cost_per_person * float(self.residents[d]) * spec.compliance
+            cost += spec.cost_per_person * self._evacuees_for(a)
         if a.action == "deploy_generator":
             self.generators_left -= 1
         if a.action == "request_mutual_aid":
@@ -1431,9 +1442,7 @@ class Simulation:
         elif a.action == "evacuate":
             d = c.district_index[a.target]  # type: ignore[index]
             s = c.asset_index[a.shelter]  # type: ignore[index]
-            want = round(float(self.residents[d]) * sc.actions.evacuate.compliance)
-            cap = int(c.asset_capacity[s]) - int(self.shelter_load[s]) if c.asset_capacity[s] > 0 else want
-            moved = max(0, min(want, cap))
+            moved = self._evacuees_for(a)
             self.residents[d] -= moved
             self.evacuees[d][s] = self.evacuees[d].get(s, 0) + moved
             self.shelter_load[s] += moved

@@ -26,14 +26,15 @@ __all__ = [
 class Problem:
     """One validation problem: where it is and what is wrong."""
 
-    path: str = "<input>"
+    path: str = ""
     line: int | None = None
     field: str = ""
     message: str = ""
 
     def __str__(self) -> str:
         where = self.path if self.line is None else f"{self.path}:{self.line}"
-        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+        parts = [p for p in (where, self.field, self.message) if p]
+        return ": ".join(parts)
 
 
 class ScroSimError(Exception):
@@ -49,7 +50,7 @@ class ScroSimError(Exception):
         problems: list[Problem] | None = None,
     ) -> None:
         if problems is None:
-            problems = [Problem(path or "<input>", line, field, message)] if message else []
+            problems = [Problem(path or "", line, field, message)] if message else []
         self.problems: list[Problem] = list(problems)
         self.path = path if path is not None else (self.problems[0].path if self.problems else None)
         self.line = line if line is not None else (self.problems[0].line if self.problems else None)

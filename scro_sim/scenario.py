@@ -477,13 +477,15 @@ class RepairTime(_Model):
 class ExpectedAction(_Model):
     id: Id
     action: Literal[ACTION_KINDS]  # type: ignore[valid-type]
-    #: any of these targets satisfies it (empty: any target).
-    targets: tuple[Id, ...] = ()
+    #: any of these targets satisfies it (empty: any target); roads are named FROM~TO.
+    targets: tuple[Target, ...] = ()
     #: hours after the inject by which it should be done.
     deadline_h: Hours
     description: Text | None = None
     #: inject id fired if the action was not taken by the deadline.
     contingency: Id | None = None
+    #: count only actions taken after the inject arrived (default: a step taken earlier counts, early).
+    only_after_inject: bool = False
 
 
 class Inject(_Model):
@@ -800,7 +802,7 @@ def _scenario_problems(sc: Scenario, city: City | None) -> list[tuple[tuple[Any,
 
 
 def _target_exists(tg: str, city: City) -> bool:
-    return tg in city.asset_index or tg in city.district_index or tg == "all"
+    return tg in city.asset_index or tg in city.district_index or tg == "all" or _edge_index(tg, city) is not None
 
 
 def _depot_problem(loc: tuple[Any, ...], depot: str, city: City) -> list[tuple[tuple[Any, ...], str]]:

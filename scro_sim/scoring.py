@@ -266,7 +266,7 @@ class CriterionResult(BaseModel):
     value: float | None = None
     rating: Literal["P", "S", "M", "U"] | None = None
     computed_rating: Literal["P", "S", "M", "U"] | None = None
-    status: Literal["rated", "awaiting judgement", "judged", "overridden"]
+    status: Literal["rated", "awaiting judgement", "judged", "overridden", "not applicable"]
     points: float = 0.0
     weight: float
     feedback: str = ""
@@ -351,9 +351,13 @@ def grade(log: EventLog, rubric: Rubric | Scenario, *, lang: str = "en",
                 "outcome": c.outcome, "outcome_text": text_in(lo.text, lang) if lo else "", "module": module}
         if c.kind == "computed":
             assert c.metric is not None
+            key = c.metric[len("relative."):] if c.metric.startswith("relative.") else c.metric
+            if key.startswith("timeliness.") and key[len("timeliness."):] not in m.timeliness:
+                # its inject never arrived in this run: nothing was asked, so nothing is judged
+                lines.append(CriterionResult(**base, metric=c.metric, status="not applicable"))
+                continue
             value = metric_value(m, c.metric, reference)
             rating: str | None = rate(value, c)
-            key = c.metric[len("relative."):] if c.metric.startswith("relative.") else c.metric
             line = CriterionResult(**base, metric=c.metric, value=value, rating=rating, computed_rating=rating,
                                    status="rated", events=m.links.get(key, []))
         else:
@@ -377,7 +381,7 @@ def grade(log: EventLog, rubric: Rubric | Scenario, *, lang: str = "en",
             line.feedback = text_in(getattr(c.feedback, line.rating), lang)
         lines.append(line)
     rated = [ln for ln in lines if ln.rating is not None]
-    provisional = len(rated) < len(lines)
+    provisional = any(ln.rating is None and ln.status != "not applicable" for ln in lines)
     total = _percent(rated)
     modules: list[ModuleEvidence] = []
     for mod in sorted({ln.module for ln in lines}):
@@ -385,7 +389,7 @@ def grade(log: EventLog, rubric: Rubric | Scenario, *, lang: str = "en",
         modules.append(ModuleEvidence(
             module=mod, outcomes=sorted({ln.outcome for ln in mine}), criteria=[ln.id for ln in mine],
             score=_percent([ln for ln in mine if ln.rating is not None]) if any(ln.rating for ln in mine) else None,
-            provisional=any(ln.rating is None for ln in mine)))
+            provisional=any(ln.rating is None and ln.status != "not applicable" for ln in mine)))
     return ScoreCard(
         scenario=scenario.id if scenario else "", scenario_version=scenario.version if scenario else "", lang=lang,
         criteria=lines, modules=modules, total=total, pass_mark=rb.pass_mark, passed=total >= rb.pass_mark,

@@ -386,14 +386,14 @@ def test_orders_respect_their_lead_time_too(kind: str) -> None:
 def test_evacuation_moves_people_within_shelter_capacity() -> None:
     """1000 residents, compliance 0.8 -> 800 want to go, the shelter takes 500.
 
-    Cost is fixed at decision time: 10 + 2 per person for the 800 expected to leave = 1610.
+    Cost is charged per person who can be moved: 10 + 2 per person for the 500 places = 1010.
     """
     sim, _ = lead_setup()
     log = play(sim, {0.0: [act("evacuate", "Z", shelter="SH")]})
     (pop,) = records(log, "population", "Z")
     assert pop.data["moved"] == 500
     assert pop.data["residents"] + pop.data["evacuees"] == pop.data["population"] == 1000
-    assert records(log, "cost", "evacuate")[0].data["amount"] == pytest.approx(1610)
+    assert records(log, "cost", "evacuate")[0].data["amount"] == pytest.approx(1010)
 
 
 def test_decision_after_the_end_is_refused() -> None:

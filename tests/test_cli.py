@@ -1,0 +1,89 @@
+"""The scro-sim command: file kinds, exit codes and file:line messages, never a traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from scro_sim.cli import _kind_of, main
+
+DATA = Path(__file__).parent / "data"
+REPO = Path(__file__).parent.parent
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    ("format: scro-city/1\nid: x\n", "city"),
+    ("format: scro-plan/1\nrules: []\n", "plan"),
+    ("id: s\nmsel: []\nreference_plans:\n  expert:\n    format: scro-plan/1\n    rules: []\n", "scenario"),
+    ("id: s\ndistricts: []\n", "city"),
+    ("prepositioning: []\n", "plan"),
+])
+def test_file_kind_comes_from_the_top_level_format_or_keys(tmp_path: Path, text: str, kind: str) -> None:
+    p = tmp_path / "f.yaml"
+    p.write_text(text)
+    assert _kind_of(p) == kind
+
+
+def test_validate_accepts_the_shipped_files(capsys: pytest.CaptureFixture[str]) -> None:
+    files = [str(p) for p in sorted((REPO / "scenarios").glob("*.yaml")) + sorted((REPO / "city_models").glob("*.yaml"))]
+    plans = [str(p) for p in sorted((REPO / "plans").glob("*.yaml"))]
+    assert main(["validate", *files]) == 0
+    assert main(["validate", "--scenario", str(REPO / "scenarios" / "riverton_flood.yaml"), *plans]) == 0
+    assert "ok" in capsys.readouterr().out
+
+
+def test_validate_prints_file_line_field_and_exits_non_zero(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.yaml"
+    text = (DATA / "mini_scenario.yaml").read_text().replace("expected_minutes: 30", "expected_minutes: lots")
+    bad.write_text(text)
+    (tmp_path / "mini_city.yaml").write_text((DATA / "mini_city.yaml").read_text())
+    assert main(["validate", str(bad)]) == 1
+    err = capsys.readouterr().err
+    line = text.splitlines().index("expected_minutes: lots") + 1
+    assert f"{bad}:{line}: expected_minutes:" in err
+    assert "Traceback" not in err
+
+
+def test_schema_writes_the_three_schemas(tmp_path: Path) -> None:
+    assert main(["schema", "--out", str(tmp_path)]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["city.schema.json", "plan.schema.json", "scenario.schema.json"]
+
+
+def test_run_writes_a_log_with_a_stable_digest(tmp_path: Path) -> None:
+    a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    sc = str(REPO / "scenarios" / "riverton_flood.yaml")
+    assert main(["run", sc, "--baseline", "expert", "--seed", "4", "--out", str(a)]) == 0
+    assert main(["run", sc, "--baseline", "expert", "--seed", "4", "--out", str(b)]) == 0
+    assert a.read_bytes() == b.read_bytes() and a.stat().st_size > 1000
+
+
+def test_the_whole_assessment_flow_from_the_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run, store, list, verify, judge, override, export, report; then a tampered run fails verification."""
+    import sqlalchemy as sa
+
+    from scro_sim.store import Store
+
+    db = f"sqlite:///{tmp_path / 'cli.sqlite'}"
+    sc = str(REPO / "scenarios" / "riverton_flood.yaml")
+    assert main(["--db", db, "demo"]) == 0
+    assert main(["--db", db, "run", sc, "--baseline", "greedy", "--seed", "2", "--store", "--learner", "learner",
+                 "--cohort", "demo-cohort"]) == 0
+    with Store(db) as store:
+        run_id = store.list_runs()[0].id
+    assert main(["--db", db, "runs", "--cohort", "demo-cohort"]) == 0
+    assert main(["--db", db, "verify", run_id]) == 0
+    assert "verified" in capsys.readouterr().out
+    assert main(["--db", db, "judge", run_id, "CR_coordination", "S", "--assessor", "assessor", "--comment", "clear"]) == 0
+    assert main(["--db", db, "override", run_id, "CR_power", "P", "--assessor", "assessor", "--comment", "radio first"]) == 0
+    out = tmp_path / "grades.csv"
+    assert main(["--db", db, "export", "--cohort", "demo-cohort", "--format", "moodle", "--out", str(out)]) == 0
+    assert "learner" in out.read_text()
+    assert main(["--db", db, "report", run_id, "--out", str(tmp_path / "aar.html")]) == 0
+    assert "After-action" in (tmp_path / "aar.html").read_text()
+    with Store(db) as store, store.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE runs SET decisions = '[]' WHERE id = :i"), {"i": run_id})
+    capsys.readouterr()
+    assert main(["--db", db, "verify", run_id]) == 1
+    assert "decisions or the log were changed" in capsys.readouterr().out

@@ -1,0 +1,86 @@
+"""Supply loops, expected actions and evacuation costs: behaviour pinned after review findings."""
+
+from __future__ import annotations
+
+import pytest
+from enginekit import act, asset, cyber, make_city, make_scenario, play, records, times
+
+from scro_sim.engine import Simulation
+from scro_sim.scoring import grade
+
+RING = [
+    asset("PP1", "power_plant"),
+    asset("PP2", "power_plant"),
+    asset("SS1", "substation", needs={"power": ["PP1", "SS2"]}),
+    asset("SS2", "substation", needs={"power": ["PP2", "SS1"]}),
+]
+
+
+def test_a_ring_of_substations_goes_dark_when_every_feed_outside_it_fails() -> None:
+    city = make_city(RING)
+    log = Simulation(make_scenario([cyber("PP1", "PP2", start_h=2, recovery_h=3, detection_delay_h=0)]), city, 0).run()
+    assert times(log, "asset_down", "SS1") == [2.0]
+    assert times(log, "asset_down", "SS2") == [2.0]
+    assert times(log, "asset_up", "SS1") == [5.0]
+
+
+def test_a_ring_with_one_feed_left_keeps_both_members_working() -> None:
+    city = make_city(RING)
+    log = Simulation(make_scenario([cyber("PP1", start_h=2, recovery_h=3, detection_delay_h=0)]), city, 0).run()
+    assert records(log, "asset_down", "SS1") == []
+    assert records(log, "asset_down", "SS2") == []
+
+
+def _msel_scenario(only_after: bool, at_h: float = 4.0, **kw: object) -> object:
+    return make_scenario(
+        [cyber("PP1", start_h=20)], duration_h=12, times_h=(0, 2, 6), resources={"budget": 10_000},
+        msel=[{"id": "I1", "at_h": at_h, "sender": "Met", "channel": "email", "text": "Rain",
+               "expected_actions": [{"id": "EA1", "action": "warn_public", "targets": ["Z"], "deadline_h": 2,
+                                     "only_after_inject": only_after}]}],
+        **kw,
+    )
+
+
+@pytest.mark.parametrize(("only_after", "met"), [(False, True), (True, False)])
+def test_an_action_before_the_inject_counts_unless_only_after_inject(only_after: bool, met: bool) -> None:
+    city = make_city([asset("PP1", "power_plant")])
+    sim = Simulation(_msel_scenario(only_after), city, 0)  # type: ignore[arg-type]
+    log = play(sim, {0.0: [act("warn_public", "Z", message="Rain is coming")]})
+    assert bool(records(log, "expected", "EA1", status="met")) is met
+    assert bool(records(log, "expected", "EA1", status="missed")) is not met
+
+
+def test_timeliness_of_an_inject_that_never_arrived_is_not_applicable_and_not_counted() -> None:
+    city = make_city([asset("PP1", "power_plant")])
+    rubric = {"criteria": [
+        {"id": "C1", "title": "Power", "kind": "computed", "weight": 1, "outcome": "LO1",
+         "metric": "resilience_loss.power", "thresholds": {"P": 0, "S": 10, "M": 100},
+         "feedback": {"P": "p", "S": "s", "M": "m", "U": "u"}},
+        {"id": "C2", "title": "Warned", "kind": "computed", "weight": 3, "outcome": "LO1",
+         "metric": "timeliness.EA1", "thresholds": {"P": 0, "S": 1, "M": 2},
+         "feedback": {"P": "p", "S": "s", "M": "m", "U": "u"}}]}
+    never = make_scenario([cyber("PP1", start_h=20)], duration_h=12, rubric=rubric,
+                          msel=[{"id": "I1", "when": {"asset_down": "PP1"}, "sender": "Utility", "channel": "phone",
+                                 "text": "Plant down", "expected_actions": [
+                                     {"id": "EA1", "action": "warn_public", "deadline_h": 2}]}])
+    card = grade(Simulation(never, city, 0).run(), never)
+    c2 = next(c for c in card.criteria if c.id == "C2")
+    assert c2.status == "not applicable" and c2.rating is None
+    assert card.total == 100.0 and not card.provisional
+
+
+def test_evacuation_is_charged_per_person_moved_up_to_the_shelter_places() -> None:
+    city = make_city([asset("PP1", "power_plant"), asset("S1", "shelter", capacity=100)])
+    sc = make_scenario([cyber("PP1", start_h=20)], duration_h=12, times_h=(0,),
+                       resources={"budget": 1_000_000},
+                       actions={"evacuate": {"cost": 1000, "cost_per_person": 10, "compliance": 0.5}})
+    sim = Simulation(sc, city, 0)
+    log = play(sim, {0.0: [act("evacuate", "Z", shelter="S1")]})
+    moved = records(log, "population", "Z")[0].data["moved"]
+    assert moved == 100  # 500 would leave, the shelter has 100 places
+    assert records(log, "cost", "evacuate")[0].data["amount"] == 1000 + 10 * 100
+
+
+def test_overriding_compliance_keeps_the_other_evacuation_defaults() -> None:
+    sc = make_scenario([cyber("PP1")], actions={"evacuate": {"compliance": 0.5}})
+    assert sc.actions.evacuate.lead_time_h == 3.0 and sc.actions.evacuate.cost_per_person == 25
