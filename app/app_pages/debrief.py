@@ -1,0 +1,216 @@
+"""Debrief page (the hotwash): a learner's own scored runs, with feedback, charts and the expert's plan.
+
+A run is shown only to the learner who made it; ``?run=<id>`` of anyone else's run gets
+the same answer as a run that does not exist.  The render functions here are shared with
+the review page.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from app import services, state
+from scro_sim.assessment import score
+from scro_sim.errors import ScroSimError
+from scro_sim.log import EventLog
+from scro_sim.scenario import Plan, Scenario
+from scro_sim.scoring import ScoreCard, service_curves
+from scro_sim.store import StoredRun
+
+log = logging.getLogger(__name__)
+PAGE = "debrief"
+
+
+# -- handlers
+
+
+def own_run(username: str, run_id: str | None) -> StoredRun | None:
+    """The run if it exists and belongs to ``username`` (None for both "missing" and "not yours")."""
+    if not run_id or not isinstance(run_id, str) or len(run_id) > 64:
+        return None
+    run = services.store().get_run(run_id)
+    return run if run is not None and run.learner == username else None
+
+
+def scenario_of(run: StoredRun) -> Scenario | None:
+    ld = services.load_text(run.scenario_yaml, f"<run {run.id} scenario>")
+    return ld.scenario
+
+
+def card_in(run: StoredRun, lang: str) -> ScoreCard:
+    """The run's score card, its feedback re-worded in ``lang`` (the stored card is not changed)."""
+    card = ScoreCard.model_validate(run.scorecard)
+    if card.lang == lang:
+        return card
+    try:
+        ld = services.load_text(run.scenario_yaml, f"<run {run.id} scenario>")
+        if ld.scenario is None or ld.city is None:
+            return card
+        s = services.store()
+        judgements = {j.criterion_id: {"rating": j.rating, "comment": j.comment, "by": j.assessor}
+                      for j in s.judgements(run.id)}
+        overrides = {o.criterion_id: {"rating": o.rating, "comment": o.comment, "by": o.assessor}
+                     for o in s.overrides(run.id)}
+        return score(ld.scenario, ld.city, run.seed, EventLog.from_jsonl(run.log_jsonl), lang=lang,
+                     judgements=judgements, overrides=overrides)
+    except ScroSimError:
+        log.exception("re-wording run %s failed", run.id)
+        return card
+
+
+# -- render (shared with review)
+
+
+def render_card(card: ScoreCard) -> None:
+    _ = state.gettext()
+    c = st.columns(3)
+    c[0].metric(_("Score"), f"{card.total:.1f} / 100")
+    c[1].metric(_("Pass mark"), f"{card.pass_mark:g}")
+    c[2].metric(_("Result"), _("Passed") if card.passed else _("Not passed"))
+    if card.provisional:
+        st.info(_("Provisional: some criteria are awaiting an assessor's judgement."))
+    rows = [{_("Criterion"): f"{ln.id}: {ln.title}", _("Kind"): _(ln.kind), _("Rating"): ln.rating or "-",
+             _("Value"): "" if ln.value is None else f"{ln.value:.3g}", _("Points"): f"{ln.points:g} / {ln.weight:g}",
+             _("Status"): _(ln.status), _("Feedback"): ln.feedback, _("Comment"): ln.comment}
+            for ln in card.criteria]
+    st.dataframe(pd.DataFrame(rows), hide_index=True)
+    st.markdown("**" + _("By module") + "**")
+    st.dataframe(pd.DataFrame([{_("Module"): m.module, _("Score"): "-" if m.score is None else f"{m.score:.1f}",
+                                _("Outcomes"): ", ".join(m.outcomes),
+                                _("Provisional"): _("yes") if m.provisional else _("no")} for m in card.modules]),
+                 hide_index=True)
+
+
+def timeline_rows(log_: EventLog) -> list[dict[str, Any]]:
+    """Injects and decisions in time order, as table rows."""
+    _ = state.gettext()
+    rows = []
+    for r in log_.of_kind("inject", "decision"):
+        if r.kind == "inject":
+            what = f"{r.data.get('sender', '')} ({_(str(r.data.get('channel', '')))}): {r.data.get('text', '')}"
+        else:
+            acts = ", ".join(" ".join(str(x) for x in (_(a.get("action", "")), a.get("target", ""))) for a in
+                             r.data.get("actions", [])) or _("no action")
+            what = acts + (f" | {r.data['rationale']}" if r.data.get("rationale") else "")
+        rows.append({_("Hour"): f"{r.time:g}", _("Kind"): _(r.kind), _("What"): what})
+    return rows
+
+
+def figure(run: StoredRun, name: str, log_: EventLog) -> bytes | None:
+    """A report figure of a stored run as PNG, drawn once per session and run (kept in session state)."""
+    key = f"png.{run.id}.{run.log_digest[:16]}.{name}"
+    png = state.get(PAGE, key)
+    if png is None:
+        png = services.figure_png(name, log_) or b""
+        state.put(PAGE, key, png)
+    return png or None
+
+
+def render_timeline(run: StoredRun, log_: EventLog) -> None:
+    _ = state.gettext()
+    png = figure(run, "timeline", log_)
+    if png:
+        st.image(png)
+    rows = timeline_rows(log_)
+    if rows:
+        st.dataframe(pd.DataFrame(rows), hide_index=True)
+    else:
+        st.caption(_("Nothing happened."))
+
+
+def render_services(run: StoredRun, log_: EventLog) -> None:
+    _ = state.gettext()
+    png = figure(run, "service_chart", log_)
+    if png:
+        st.image(png)
+    else:
+        df = service_curves(log_)
+        st.line_chart(df.pivot_table(index="time_h", columns="service", values="served", aggfunc="last").ffill())
+    st.caption(_("The area above each curve is the resilience loss: smaller is better."))
+
+
+def _describe(a: Any) -> str:
+    _ = state.gettext()
+    d = a if isinstance(a, dict) else a.model_dump(mode="json", exclude_none=True)
+    parts = [_(d.get("action", ""))]
+    for k in ("target", "crew", "shelter"):
+        if d.get(k):
+            parts.append(str(d[k]))
+    if d.get("order"):
+        parts.append(" > ".join(d["order"]))
+    return " ".join(parts)
+
+
+def render_expert(sc: Scenario, run: StoredRun) -> None:
+    _ = state.gettext()
+    expert: Plan | None = sc.reference_plans.expert
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**" + _("What the expert plan does") + "**")
+        if expert is None:
+            st.caption(_("This scenario has no expert plan."))
+        else:
+            rows = [{_("When"): _("at the start"), _("Action"): _describe(a)} for a in expert.prepositioning]
+            if expert.priorities:
+                rows.append({_("When"): _("at the start"), _("Action"): _("repair order") + ": "
+                             + " > ".join(expert.priorities)})
+            for r in expert.rules:
+                cond = f"{r.when.key} {r.when.value}"
+                rows += [{_("When"): cond, _("Action"): _describe(a)} for a in r.do]
+            st.dataframe(pd.DataFrame(rows), hide_index=True)
+    with right:
+        st.markdown("**" + _("What you did") + "**")
+        rows = [{_("Hour"): f"{d.get('time_h', 0):g}", _("Action"): _describe(a)}
+                for d in run.decisions for a in d.get("actions", [])]
+        if rows:
+            st.dataframe(pd.DataFrame(rows), hide_index=True)
+        else:
+            st.caption(_("You took no action."))
+
+
+def render_run(run: StoredRun, card: ScoreCard) -> None:
+    _ = state.gettext()
+    log_ = EventLog.from_jsonl(run.log_jsonl)
+    render_card(card)
+    st.markdown("#### " + _("Service over time"))
+    render_services(run, log_)
+    st.markdown("#### " + _("Timeline of messages and decisions"))
+    render_timeline(run, log_)
+
+
+def main() -> None:
+    u = state.require("learner", "lecturer")
+    _ = state.gettext()
+    st.title(_("Debrief"))
+    asked = st.query_params.get("run")
+    runs = services.store().list_runs(learner=u.username)
+    if asked:
+        run = own_run(u.username, asked)
+        if run is None:
+            st.error(_("This run is not available."))
+            return
+    else:
+        if not runs:
+            st.info(_("You have no scored runs yet. Play an exercise first."))
+            return
+        ids = [r.id for r in runs]
+        labels = {r.id: f"{r.finished_at:%Y-%m-%d %H:%M} - {r.scenario_id} - {r.total:.1f}" for r in runs}
+        chosen = st.selectbox(_("Run"), ids, format_func=labels.__getitem__, key=state.wkey(PAGE, "run"))
+        run = own_run(u.username, chosen)
+        if run is None:
+            st.error(_("This run is not available."))
+            return
+    card = card_in(run, state.lang())
+    render_run(run, card)
+    sc = scenario_of(run)
+    if sc is not None:
+        st.markdown("#### " + _("Compared with the expert plan"))
+        render_expert(sc, run)
+
+
+if __name__ == "__main__":
+    main()

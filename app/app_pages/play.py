@@ -1,0 +1,402 @@
+"""Play page: choose a scenario, read the briefing, then decide point by point until the score.
+
+The live :class:`~scro_sim.engine.Simulation` stays in the session between reruns; the
+store keeps the decision list after every decision, so a refresh (or another server)
+resumes the game by replaying it.  The score is always computed on the server by
+:func:`~scro_sim.assessment.record_run`.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import uuid
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+from pydantic import ValidationError
+
+from app import services, state
+from scro_sim.assessment import record_run
+from scro_sim.engine import Simulation, replay
+from scro_sim.errors import ScroSimError
+from scro_sim.policy import Decision, Observation
+from scro_sim.scenario import Action, text_in
+from scro_sim.store import Game
+
+log = logging.getLogger(__name__)
+PAGE = "play"
+ASSET_ACTIONS = ("dispatch_crew", "deploy_generator", "refuel", "protect_asset")
+ROAD_ACTIONS = ("close_road", "reopen_road")
+
+
+# -- handlers (call the library, write state)
+
+
+def _entry_for(u: state.SignedIn, key: str | None = None, sha: str | None = None) -> services.ScenarioEntry | None:
+    for e in services.available_scenarios(u.username, u.cohorts):
+        if (key is not None and e.key == key) or (sha is not None and e.sha256 == sha):
+            return e
+    return None
+
+
+def _loaded(g: state.GameSession | None, u: state.SignedIn, key: str | None = None,
+            sha: str | None = None) -> tuple[services.ScenarioEntry, services.Loaded] | None:
+    e = _entry_for(u, key=key or (g.scenario_key if g else None), sha=sha)
+    if e is None:
+        return None
+    return e, services.load_entry(e)
+
+
+def start_game(u: state.SignedIn, key: str) -> None:
+    """Start a new game of scenario ``key`` with a seed the server chooses."""
+    _ = state.gettext()
+    found = _loaded(None, u, key=key)
+    if found is None or found[1].scenario is None:
+        state.flash("error", _("This scenario is not available."))
+        return
+    e, ld = found
+    assert ld.scenario is not None and ld.city is not None
+    seed = secrets.randbelow(2**31)
+    sim = Simulation(ld.scenario, ld.city, seed, lang=state.lang())
+    obs = sim.advance()
+    g = state.GameSession(uuid.uuid4().hex, e.key, e.sha256, seed, sim, obs)
+    services.store().save_game(g.game_id, u.username, ld.scenario.id, e.sha256, seed, [])
+    state.set_game(g)
+    if obs.done:
+        finish(g, u)
+
+
+def resume_game(u: state.SignedIn, game: Game) -> None:
+    """Rebuild a stored game by replaying its decisions up to the point where the learner stopped."""
+    _ = state.gettext()
+    if game.learner != u.username:
+        state.flash("error", _("This game is not yours."))
+        return
+    found = _loaded(None, u, sha=game.scenario_hash)
+    if found is None or found[1].scenario is None:
+        state.flash("error", _("The scenario of this game has changed or is no longer available."))
+        return
+    e, ld = found
+    assert ld.scenario is not None and ld.city is not None
+    decisions = list(game.decisions)
+    until = max(int(d["point"]) for d in decisions) + 1 if decisions else 0
+    sim, obs = replay(ld.scenario, ld.city, game.seed, decisions, until_point=until, lang=state.lang())
+    g = state.GameSession(game.id, e.key, e.sha256, game.seed, sim, obs)
+    state.set_game(g)
+    if obs.done:
+        finish(g, u)
+
+
+def ensure_game(u: state.SignedIn) -> state.GameSession | None:
+    """The session's game; if the session lost its simulation, replay the stored game."""
+    g = state.game()
+    if g is not None and g.sim is None and g.run_id is None:
+        game = services.store().load_game(g.game_id)
+        state.clear_game()
+        if game is not None:
+            resume_game(u, game)
+        g = state.game()
+    return g
+
+
+def add_action(g: state.GameSession, fields: dict[str, Any]) -> None:
+    """Add one action to the decision being prepared (checked now, together with the others)."""
+    _ = state.gettext()
+    try:
+        a = Action.model_validate({k: v for k, v in fields.items() if v not in (None, "", [], ())})
+    except ValidationError as exc:
+        g.problems = [f"{'.'.join(str(x) for x in err['loc'])}: {err['msg']}" for err in exc.errors()]
+        return
+    problems = g.sim.check(Decision([*g.pending, a]))
+    g.problems = problems
+    if not problems:
+        g.pending.append(a)
+        state.flash("success", _("Action added to your decision."))
+
+
+def remove_action(g: state.GameSession, index: int) -> None:
+    if 0 <= index < len(g.pending):
+        del g.pending[index]
+    g.problems = []
+
+
+def decide(g: state.GameSession, u: state.SignedIn, rationale: str, answers: dict[str, str], act: bool = True) -> None:
+    """Apply the decision (server-side check first: a refused one changes nothing), save, and advance."""
+    actions = list(g.pending) if act else []
+    d = Decision(actions, rationale.strip(), {k: v.strip() for k, v in answers.items() if v.strip()})
+    problems = g.sim.check(d)
+    if problems:
+        g.problems = problems
+        return
+    try:
+        g.sim.apply(d)
+    except ScroSimError as exc:
+        g.problems = [str(p) for p in exc.problems] or [str(exc)]
+        return
+    services.store().save_game(g.game_id, u.username, g.sim.scenario.id, g.scenario_hash, g.seed, list(g.sim.decisions))
+    g.history.append({"point": g.obs.point, "clock": g.obs.clock, "actions": len(actions)})
+    g.pending, g.problems = [], []
+    g.obs = g.sim.advance()
+    if g.obs.done:
+        finish(g, u)
+
+
+def finish(g: state.GameSession, u: state.SignedIn) -> None:
+    """Score the game on the server (re-simulated from its decisions) and store the run."""
+    sc, city = g.sim.scenario, g.sim.city
+    cohort = g.scenario_key.split(":")[1] if g.scenario_key.startswith("p:") else (u.cohorts[0] if u.cohorts else None)
+    s = services.store()
+    run_id, card = record_run(s, sc, city, g.seed, list(g.sim.decisions), learner=u.username, cohort=cohort,
+                              source="play", lang=state.lang())
+    s.finish_game(g.game_id, run_id)
+    g.run_id, g.total, g.passed, g.provisional = run_id, card.total, card.passed, card.provisional
+
+
+def city_map(g: state.GameSession) -> bytes | None:
+    """The map of the current decision point, drawn once per point and kept in the session."""
+    if g.map_point != g.obs.point or g.map_png is None:
+        obs = g.obs
+        worst = {d: min(sv.values(), default=1.0) for d, sv in obs.services.items()}
+        g.map_png = services.figure_png("city_map", g.sim.city, asset_state=obs.asset_state, district_service=worst,
+                                        crews=obs.crews)
+        g.map_point = obs.point
+    return g.map_png
+
+
+def abandon(g: state.GameSession, u: state.SignedIn) -> None:
+    if g.run_id is None:
+        services.store().save_game(g.game_id, u.username, g.sim.scenario.id, g.scenario_hash, g.seed,
+                                   list(g.sim.decisions), status="abandoned")
+    state.clear_game()
+
+
+# -- render (reads state only; buttons call the handlers and rerun)
+
+
+def _money(x: float) -> str:
+    return f"{x:,.0f}"
+
+
+def _choose(u: state.SignedIn) -> None:
+    _ = state.gettext()
+    lang = state.lang()
+    entries = services.available_scenarios(u.username, u.cohorts)
+    s = services.store()
+    playing = [gm for gm in s.list_games(u.username, status="playing")]
+    if playing:
+        st.subheader(_("Games in progress"))
+        titles = {e.sha256: e.title(lang) for e in entries}
+        for gm in playing[:10]:
+            c1, c2 = st.columns([4, 1])
+            c1.text(_("{title}: {n} decisions so far, last played {when}").format(
+                title=titles.get(gm.scenario_hash, gm.scenario_id), n=len(gm.decisions),
+                when=gm.updated_at.strftime("%Y-%m-%d %H:%M")))
+            if c2.button(_("Resume"), key=state.wkey(PAGE, "resume", gm.id)):
+                resume_game(u, gm)
+                st.rerun()
+    st.subheader(_("Choose a scenario"))
+    if not entries:
+        st.info(_("No scenario is available yet."))
+        return
+    keys = [e.key for e in entries]
+    by_key = {e.key: e for e in entries}
+    key = st.selectbox(_("Scenario"), keys, format_func=lambda k: by_key[k].title(lang), key=state.wkey(PAGE, "scenario"))
+    e = by_key[key]
+    m = e.meta
+    st.caption(_("Level: {level}; about {minutes} minutes; {hours} hours of simulated time").format(
+        level=_(m["level"]), minutes=m["minutes"], hours=f"{m['duration_h']:g}"))
+    st.text(m["summary"].get(lang) or m["summary"]["en"])
+    briefing = m["briefing"].get(lang) or m["briefing"]["en"]
+    if briefing:
+        st.markdown("**" + _("Briefing") + "**")
+        st.text(briefing)
+    if st.button(_("Start the exercise"), type="primary", key=state.wkey(PAGE, "start")):
+        start_game(u, key)
+        st.rerun()
+
+
+def _status(g: state.GameSession) -> None:
+    _ = state.gettext()
+    obs: Observation = g.obs
+    sc = g.sim.scenario
+    st.subheader(text_in(sc.title, state.lang()))
+    c = st.columns(6)
+    c[0].metric(_("Clock"), obs.clock.replace("T", " ")[:16])
+    c[1].metric(_("Hour"), f"{obs.time_h:g} / {sc.duration_h:g}")
+    c[2].metric(_("River gauge"), "-" if obs.gauge_m is None else f"{obs.gauge_m:.2f} m")
+    c[3].metric(_("Budget left"), f"{_money(obs.budget_left)} {sc.resources.currency}")
+    c[4].metric(_("Assets down"), f"{obs.asset_counts.get('down', 0)}")
+    c[5].metric(_("On backup"), f"{obs.asset_counts.get('backup', 0)}")
+
+
+def _feed(g: state.GameSession) -> None:
+    _ = state.gettext()
+    obs = g.obs
+    st.markdown("#### " + _("Messages"))
+    if not obs.injects:
+        st.caption(_("No new messages."))
+    for inj in obs.injects:
+        with st.container(border=True):
+            st.caption(_("{sender} by {channel} at hour {h}").format(
+                sender=inj.get("sender", ""), channel=_(str(inj.get("channel", ""))), h=f"{inj.get('time_h', 0):g}"))
+            st.text(str(inj.get("text", "")))
+
+
+def _tables(g: state.GameSession) -> None:
+    _ = state.gettext()
+    obs = g.obs
+    left, right = st.columns(2)
+    with left:
+        st.markdown("#### " + _("Services (share of people served)"))
+        rows = [{_("District"): d, **{_(s): f"{v * 100:.0f} %" for s, v in sv.items()}} for d, sv in obs.services.items()]
+        rows.append({_("District"): _("whole city"), **{_(s): f"{v * 100:.0f} %" for s, v in obs.service_totals.items()}})
+        st.dataframe(pd.DataFrame(rows), hide_index=True)
+        st.markdown("#### " + _("Crews"))
+        st.dataframe(pd.DataFrame([{_("Crew"): c["id"], _("Team"): c["team"], _("State"): _(c["state"]),
+                                    _("Task"): c["task"] or ""} for c in obs.crews]), hide_index=True)
+        st.caption(_("Mobile generators available: {g}; mutual aid requests left: {m}").format(
+            g=obs.generators_available, m=obs.mutual_aid_left))
+    with right:
+        st.markdown("#### " + _("City map"))
+        png = city_map(g)
+        if png:
+            st.image(png)
+        else:
+            st.caption(_("The map is not available."))
+        st.markdown("#### " + _("Assets down"))
+        if obs.assets_down:
+            st.dataframe(pd.DataFrame([{_("Asset"): a["id"], _("Type"): a["type"], _("Cause"): a["cause"],
+                                        _("Crew"): a["crew"] or ""} for a in obs.assets_down]), hide_index=True)
+        else:
+            st.caption(_("None."))
+        st.markdown("#### " + _("Assets on backup"))
+        if obs.assets_on_backup:
+            st.dataframe(pd.DataFrame([{_("Asset"): a["id"], _("Type"): a["type"],
+                                        _("Backup left (h)"): a["backup_left_h"],
+                                        _("Generator"): _("yes") if a["generator"] else _("no")}
+                                       for a in obs.assets_on_backup]), hide_index=True)
+        else:
+            st.caption(_("None."))
+    with st.expander(_("What changed since the last decision point"), expanded=False):
+        ch = [{_("Hour"): f"{c['time_h']:g}", _("Event"): c["kind"], _("Subject"): c["subject"]} for c in obs.changes]
+        if ch:
+            st.dataframe(pd.DataFrame(ch), hide_index=True)
+        else:
+            st.caption(_("Nothing changed."))
+
+
+def _targets(g: state.GameSession, kind: str) -> list[str]:
+    city = g.sim.city
+    if kind in ASSET_ACTIONS:
+        return list(city.asset_ids)
+    if kind == "evacuate":
+        return list(city.district_ids)
+    if kind == "warn_public":
+        return ["all", *city.district_ids]
+    if kind in ROAD_ACTIONS:
+        return sorted({f"{city.road_ids[int(a)]}~{city.road_ids[int(b)]}" for a, b in zip(city.edge_u, city.edge_v,
+                                                                                          strict=True)})
+    return []
+
+
+def _action_form(g: state.GameSession, u: state.SignedIn) -> None:
+    _ = state.gettext()
+    obs, city = g.obs, g.sim.city
+    cur = g.sim.scenario.resources.currency
+    st.markdown("#### " + _("Your decision"))
+    kinds = list(obs.allowed)
+    if not kinds:
+        st.caption(_("No action is allowed now."))
+    else:
+        def label(k: str) -> str:
+            spec = obs.allowed[k]
+            extra = _(" + {x} per person").format(x=_money(spec["cost_per_person"])) if spec.get("cost_per_person") else ""
+            return _("{action}: {cost} {cur}{extra}, takes effect after {lead} h").format(
+                action=_(k), cost=_money(spec["cost"]), cur=cur, extra=extra, lead=f"{spec['lead_time_h']:g}")
+
+        kind = st.selectbox(_("Action"), kinds, format_func=label, key=state.wkey(PAGE, "kind", g.game_id))
+        fields: dict[str, Any] = {"action": kind}
+        targets = _targets(g, kind)
+        if targets:
+            fields["target"] = st.selectbox(_("Target"), targets, key=state.wkey(PAGE, "target", g.game_id, kind))
+        if kind == "dispatch_crew":
+            teams = ["", *[t.id for t in g.sim.scenario.resources.crews]]
+            fields["crew"] = st.selectbox(_("Crew team"), teams, format_func=lambda t: t or _("any suitable team"),
+                                          key=state.wkey(PAGE, "crew", g.game_id))
+        if kind == "evacuate":
+            shelters = [a for a, t in zip(city.asset_ids, city.asset_type, strict=True) if str(t) == "shelter"]
+            fields["shelter"] = st.selectbox(_("Shelter"), shelters, key=state.wkey(PAGE, "shelter", g.game_id))
+        if kind == "warn_public":
+            fields["message"] = st.text_area(_("Warning message to the public"), max_chars=5000,
+                                             key=state.wkey(PAGE, "message", g.game_id, obs.point))
+        if kind == "set_priorities":
+            fields["order"] = tuple(st.multiselect(_("Repair order (first = most urgent)"), list(city.asset_ids),
+                                                   key=state.wkey(PAGE, "order", g.game_id)))
+        if st.button(_("Add action"), key=state.wkey(PAGE, "add")):
+            add_action(g, fields)
+            st.rerun()
+    if g.pending:
+        st.markdown("**" + _("Actions in this decision") + "**")
+        for i, a in enumerate(g.pending):
+            c1, c2 = st.columns([5, 1])
+            c1.text(" ".join(str(x) for x in (_(a.action), a.target or "", a.crew or "", a.shelter or "",
+                                               " > ".join(a.order or ())) if x))
+            if c2.button(_("Remove"), key=state.wkey(PAGE, "remove", i)):
+                remove_action(g, i)
+                st.rerun()
+    answers: dict[str, str] = {}
+    for q in obs.questions:
+        answers[q["id"]] = st.text_area(_("Discussion question: {q}").format(q=q["text"]), max_chars=5000,
+                                        key=state.wkey(PAGE, "answer", g.game_id, obs.point, q["id"]))
+    rationale = st.text_area(_("Rationale (why you decide this)"), max_chars=5000,
+                             key=state.wkey(PAGE, "rationale", g.game_id, obs.point))
+    for p in g.problems:
+        st.error(p)
+    c1, c2, c3 = st.columns(3)
+    if c1.button(_("Decide and continue"), type="primary", key=state.wkey(PAGE, "decide")):
+        decide(g, u, rationale, answers, act=True)
+        st.rerun()
+    if c2.button(_("Continue without acting"), key=state.wkey(PAGE, "skip")):
+        decide(g, u, rationale, answers, act=False)
+        st.rerun()
+    if c3.button(_("Abandon this game"), key=state.wkey(PAGE, "abandon")):
+        abandon(g, u)
+        st.rerun()
+
+
+def _finished(g: state.GameSession) -> None:
+    _ = state.gettext()
+    st.success(_("The exercise is over."))
+    st.metric(_("Your score"), f"{(g.total or 0):.1f} / 100")
+    if g.provisional:
+        st.info(_("The score is provisional: an assessor still has to rate some criteria."))
+    st.write(_("Passed") if g.passed else _("Not passed yet"))
+    st.page_link("app_pages/debrief.py", label=_("Open the debrief"), query_params={"run": g.run_id or ""})
+    if st.button(_("Play another exercise"), key=state.wkey(PAGE, "again")):
+        state.clear_game()
+        st.rerun()
+
+
+def main() -> None:
+    u = state.require("learner", "lecturer")
+    _ = state.gettext()
+    st.title(_("Play"))
+    for kind, text in state.pop_flashes():
+        getattr(st, kind if kind in ("success", "info", "warning", "error") else "info")(text)
+    g = ensure_game(u)
+    if g is None:
+        _choose(u)
+        return
+    if g.run_id is not None:
+        _finished(g)
+        return
+    _status(g)
+    _feed(g)
+    _tables(g)
+    _action_form(g, u)
+
+
+if __name__ == "__main__":
+    main()

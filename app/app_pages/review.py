@@ -1,0 +1,186 @@
+"""Review page (assessor): the queue of provisional runs, a run's evidence, verify, judge, override, export."""
+
+from __future__ import annotations
+
+import logging
+
+import pandas as pd
+import streamlit as st
+
+from app import services, state
+from app.app_pages.debrief import render_run, scenario_of
+from scro_sim.assessment import VerifyReport, export_cohort, judge, override, verify_run
+from scro_sim.errors import ScroSimError
+from scro_sim.scoring import ScoreCard
+from scro_sim.store import RATINGS, RunSummary, StoredRun
+
+log = logging.getLogger(__name__)
+PAGE = "review"
+EXPORTS = {"moodle": ("grades-moodle.csv", "text/csv"), "openedx": ("grades-openedx.csv", "text/csv"),
+           "xapi": ("grades-xapi.json", "application/json")}
+
+
+# -- handlers
+
+
+def do_verify(run_id: str) -> None:
+    """Re-simulate the stored run and keep the report for this session's view."""
+    try:
+        rep = verify_run(services.store(), run_id, scenarios_dir=services.bundled_dir())
+    except ScroSimError as exc:
+        rep = VerifyReport(run_id=run_id, verified=False, differences=[str(exc)])
+    state.put(PAGE, f"verify.{run_id}", rep)
+
+
+def do_judge(run_id: str, criterion: str, rating: str, comment: str, assessor: str) -> None:
+    _ = state.gettext()
+    try:
+        judge(services.store(), run_id, criterion, rating, comment.strip(), assessor)
+        state.flash("success", _("Rating saved."))
+    except ScroSimError as exc:
+        state.flash("error", str(exc))
+
+
+def do_override(run_id: str, criterion: str, rating: str, comment: str, assessor: str) -> None:
+    _ = state.gettext()
+    if not comment.strip():
+        state.flash("error", _("An override needs a comment."))
+        return
+    try:
+        override(services.store(), run_id, criterion, rating, comment.strip(), assessor)
+        state.flash("success", _("Override saved."))
+    except ScroSimError as exc:
+        state.flash("error", str(exc))
+
+
+def export(cohort: str | None, fmt: str) -> str:
+    return export_cohort(services.store(), cohort, fmt)
+
+
+# -- render
+
+
+def _filters() -> list[RunSummary]:
+    _ = state.gettext()
+    s = services.store()
+    c1, c2, c3, c4 = st.columns(4)
+    cohorts = ["", *[c.name for c in s.list_cohorts()]]
+    cohort = c1.selectbox(_("Cohort"), cohorts, format_func=lambda x: x or _("all"), key=state.wkey(PAGE, "cohort"))
+    scenario = c2.text_input(_("Scenario id"), key=state.wkey(PAGE, "scenario")).strip()
+    learner = c3.text_input(_("Learner"), key=state.wkey(PAGE, "learner")).strip()
+    only_queue = c4.checkbox(_("Only awaiting judgement"), value=True, key=state.wkey(PAGE, "queue"))
+    return s.list_runs(learner=learner or None, scenario=scenario or None, cohort=cohort or None,
+                       provisional=True if only_queue else None, limit=500)
+
+
+def _verify_view(run: StoredRun) -> None:
+    _ = state.gettext()
+    if st.button(_("Verify by re-simulation"), key=state.wkey(PAGE, "verify", run.id)):
+        with st.spinner(_("Re-simulating...")):
+            do_verify(run.id)
+    rep: VerifyReport | None = state.get(PAGE, f"verify.{run.id}")
+    if rep is not None:
+        if rep.verified:
+            st.success(_("verified: re-simulating the stored decisions gives the same log and score"))
+        else:
+            st.error(_("not verified"))
+            for d in rep.differences:
+                st.text(d)
+
+
+def _judge_view(run: StoredRun, card: ScoreCard, assessor: str) -> None:
+    _ = state.gettext()
+    st.markdown("#### " + _("Judged criteria"))
+    judged = [ln for ln in card.criteria if ln.kind == "judged"]
+    if not judged:
+        st.caption(_("This scenario has no judged criteria."))
+    for ln in judged:
+        with st.container(border=True):
+            st.markdown(f"**{ln.id}**")
+            st.text(ln.title)
+            st.caption(_("Status: {status}; rating: {rating}").format(status=_(ln.status), rating=ln.rating or "-"))
+            st.markdown("*" + _("Evidence") + "*")
+            if ln.evidence:
+                for ev in ln.evidence:
+                    st.text(f"[{ev.get('time_h', 0):g} h] {ev.get('text', '')}")
+            else:
+                st.caption(_("No evidence in the log."))
+            st.markdown("*" + _("Guidance per rating") + "*")
+            st.dataframe(pd.DataFrame([{_("Rating"): k, _("Guidance"): v} for k, v in ln.guidance.items()]),
+                         hide_index=True)
+            c1, c2 = st.columns([1, 3])
+            rating = c1.radio(_("Rating"), RATINGS, horizontal=True, key=state.wkey(PAGE, "rate", run.id, ln.id))
+            comment = c2.text_input(_("Comment"), key=state.wkey(PAGE, "rate_comment", run.id, ln.id))
+            if st.button(_("Save rating"), key=state.wkey(PAGE, "rate_save", run.id, ln.id)):
+                do_judge(run.id, ln.id, str(rating), comment, assessor)
+                st.rerun()
+    st.markdown("#### " + _("Override a rating"))
+    ids = [ln.id for ln in card.criteria]
+    c1, c2 = st.columns(2)
+    crit = c1.selectbox(_("Criterion"), ids, key=state.wkey(PAGE, "ovr_crit", run.id))
+    rating = c2.radio(_("New rating"), RATINGS, horizontal=True, key=state.wkey(PAGE, "ovr_rating", run.id))
+    comment = st.text_area(_("Comment (required)"), max_chars=5000, key=state.wkey(PAGE, "ovr_comment", run.id))
+    if st.button(_("Save override"), key=state.wkey(PAGE, "ovr_save", run.id)):
+        do_override(run.id, str(crit), str(rating), comment, assessor)
+        st.rerun()
+
+
+def _decisions_view(run: StoredRun) -> None:
+    _ = state.gettext()
+    st.markdown("#### " + _("Decisions and rationales"))
+    rows = [{_("Point"): d.get("point"), _("Hour"): f"{d.get('time_h', 0):g}",
+             _("Actions"): ", ".join(f"{a.get('action')} {a.get('target', '')}".strip() for a in d.get("actions", [])),
+             _("Rationale"): d.get("rationale", ""),
+             _("Answers"): "; ".join(f"{k}: {v}" for k, v in (d.get("answers") or {}).items())} for d in run.decisions]
+    if rows:
+        st.dataframe(pd.DataFrame(rows), hide_index=True)
+    else:
+        st.caption(_("No decisions."))
+
+
+def _export_view() -> None:
+    _ = state.gettext()
+    st.markdown("#### " + _("Export grades"))
+    cohorts = [c.name for c in services.store().list_cohorts()]
+    if not cohorts:
+        st.caption(_("No cohort yet."))
+        return
+    cohort = st.selectbox(_("Cohort to export"), cohorts, key=state.wkey(PAGE, "export_cohort"))
+    cols = st.columns(len(EXPORTS))
+    for col, (fmt, (name, mime)) in zip(cols, EXPORTS.items(), strict=True):
+        # the export is built only when the button is pressed (a callable), not on every rerun
+        col.download_button(_("Download {fmt}").format(fmt=fmt), data=lambda fmt=fmt: export(cohort, fmt).encode("utf-8"),
+                            file_name=f"{cohort}-{name}", mime=mime, key=state.wkey(PAGE, "export", fmt), on_click="ignore")
+
+
+def main() -> None:
+    u = state.require("assessor")
+    _ = state.gettext()
+    st.title(_("Review"))
+    for kind, text in state.pop_flashes():
+        getattr(st, kind if kind in ("success", "info", "warning", "error") else "info")(text)
+    runs = _filters()
+    if not runs:
+        st.info(_("No runs match."))
+    else:
+        st.dataframe(pd.DataFrame([{_("Run"): r.id[:8], _("Learner"): r.learner, _("Cohort"): r.cohort or "",
+                                    _("Scenario"): r.scenario_id, _("Score"): f"{r.total:.1f}",
+                                    _("Provisional"): _("yes") if r.provisional else _("no"),
+                                    _("Finished"): f"{r.finished_at:%Y-%m-%d %H:%M}"} for r in runs]), hide_index=True)
+        labels = {r.id: f"{r.id[:8]} - {r.learner} - {r.scenario_id} - {r.total:.1f}" for r in runs}
+        run_id = st.selectbox(_("Open a run"), list(labels), format_func=labels.__getitem__, key=state.wkey(PAGE, "open"))
+        run = services.store().get_run(run_id)
+        if run is not None:
+            st.subheader(_("Run {id} by {learner}").format(id=run.id[:8], learner=run.learner))
+            _verify_view(run)
+            card = ScoreCard.model_validate(run.scorecard)
+            render_run(run, card)
+            _decisions_view(run)
+            if scenario_of(run) is not None:
+                _judge_view(run, card, u.username)
+    st.divider()
+    _export_view()
+
+
+if __name__ == "__main__":
+    main()

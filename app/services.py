@@ -1,0 +1,210 @@
+"""Cached loaders for the app: the Store (one per database URL) and parsed scenarios (by content hash).
+
+Only shared, read-only things are cached here: the database handle and scenarios parsed
+from their text (keyed by the text's SHA-256).  Nothing per learner is cached; pages
+read runs and games from the store each time, after checking who may see them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from scro_sim.city import City
+from scro_sim.errors import ScroSimError
+from scro_sim.scenario import Scenario, load_scenario, text_in
+from scro_sim.store import DEFAULT_URL, Store
+
+__all__ = [
+    "MAX_UPLOAD_BYTES",
+    "REPO",
+    "Loaded",
+    "ScenarioEntry",
+    "available_scenarios",
+    "bundled_dir",
+    "draw",
+    "load_text",
+    "store",
+]
+
+log = logging.getLogger(__name__)
+
+REPO = Path(__file__).resolve().parent.parent
+#: Largest scenario or plan text the app accepts (also ``server.maxUploadSize`` in .streamlit/config.toml).
+MAX_UPLOAD_BYTES = 1_000_000
+
+
+def bundled_dir() -> Path:
+    """Folder of bundled scenarios: ``$SCRO_SIM_SCENARIOS_DIR`` or the repository's ``scenarios/``."""
+    env = os.environ.get("SCRO_SIM_SCENARIOS_DIR")
+    return Path(env) if env else REPO / "scenarios"
+
+
+@st.cache_resource(show_spinner=False)
+def _store(url: str) -> Store:
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+        Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+    s = Store(url)
+    if os.environ.get("SCRO_SIM_DEMO", "").lower() in ("1", "true", "yes"):
+        from scro_sim.demo import seed_demo
+
+        seed_demo(s)
+    return s
+
+
+def store() -> Store:
+    """The database for ``$SCRO_SIM_DB`` (one shared handle per URL)."""
+    return _store(os.environ.get("SCRO_SIM_DB") or DEFAULT_URL)
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A parsed scenario and its city, or the problems (``file:line: field: message``) that stopped it."""
+
+    scenario: Scenario | None
+    city: City | None
+    problems: tuple[str, ...] = ()
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _parse(sha: str, label: str, base_dir: str, _text: str) -> Loaded:
+    # keyed by the text's hash (``_text`` is not hashed by streamlit); Scenario and City are frozen
+    try:
+        sc, city = load_scenario(label, text=_text, base_dir=Path(base_dir))
+    except ScroSimError as exc:
+        return Loaded(None, None, tuple(str(p) for p in exc.problems) or (str(exc),))
+    return Loaded(sc, city)
+
+
+def sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def load_text(text: str, label: str, base_dir: Path | None = None) -> Loaded:
+    """Parse a scenario text (cached by its hash); a city path is resolved against ``base_dir``."""
+    return _parse(sha256(text), label, str(base_dir or bundled_dir()), text)
+
+
+@dataclass(frozen=True)
+class ScenarioEntry:
+    """A scenario a learner may play: bundled or published to one of their cohorts."""
+
+    key: str
+    label: str
+    sha256: str
+    text: str
+    source: str  # "bundled" or the cohort name
+    meta: dict[str, Any]
+
+    def title(self, lang: str) -> str:
+        return str(self.meta.get("title", {}).get(lang) or self.meta.get("title", {}).get("en") or self.key)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _meta(sha: str, label: str, base_dir: str, _text: str) -> dict[str, Any]:
+    """Plain, picklable facts about a scenario for lists and the briefing (cached by hash)."""
+    loaded = _parse(sha, label, base_dir, _text)
+    sc = loaded.scenario
+    if sc is None:
+        return {"ok": False, "problems": list(loaded.problems)}
+    langs = ("en", "el", "de", "pt")
+    return {
+        "ok": True, "id": sc.id, "version": sc.version, "level": sc.level, "minutes": sc.expected_minutes,
+        "title": {lg: text_in(sc.title, lg) for lg in langs},
+        "summary": {lg: text_in(sc.summary, lg) for lg in langs},
+        "briefing": {lg: text_in(sc.briefing, lg) for lg in langs},
+        "duration_h": sc.duration_h,
+    }
+
+
+def _bundled() -> list[ScenarioEntry]:
+    folder = bundled_dir()
+    out = []
+    for p in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
+        try:
+            text = p.read_text(encoding="utf-8-sig")
+        except OSError:
+            continue
+        sha = sha256(text)
+        out.append(ScenarioEntry(f"b:{p.name}", str(p), sha, text, "bundled", _meta(sha, str(p), str(folder), text)))
+    return out
+
+
+def available_scenarios(username: str, cohorts: tuple[str, ...]) -> list[ScenarioEntry]:
+    """Bundled scenarios plus those published to the user's cohorts, that load without problems."""
+    entries = _bundled()
+    s = store()
+    base = str(bundled_dir())
+    for cohort in cohorts:
+        for pub in s.published_scenarios(cohort):
+            label = f"<{cohort}/{pub.scenario_id} v{pub.version}>"
+            entries.append(ScenarioEntry(f"p:{cohort}:{pub.scenario_id}", label, pub.sha256, pub.yaml_text, cohort,
+                                         _meta(pub.sha256, label, base, pub.yaml_text)))
+    return [e for e in entries if e.meta.get("ok")]
+
+
+def load_entry(e: ScenarioEntry) -> Loaded:
+    """The parsed scenario of a catalogue entry (bundled files resolve their city next to them)."""
+    base = str(Path(e.label).parent) if e.source == "bundled" else str(bundled_dir())
+    return _parse(e.sha256, e.label, base, e.text)
+
+
+def draw(name: str, *args: Any, fallback: Callable[[], None] | None = None, **kwargs: Any) -> None:
+    """Draw ``scro_sim.report.<name>(*args, **kwargs)`` with st.pyplot, then close it; else run ``fallback``."""
+    import matplotlib.pyplot as plt
+
+    try:
+        from scro_sim import report
+
+        fn = getattr(report, name)
+    except (ImportError, AttributeError):  # report.py is optional for the app
+        fn = None
+    if fn is not None:
+        fig = None
+        try:
+            fig = fn(*args, **kwargs)
+            st.pyplot(fig, clear_figure=False)
+            return
+        except Exception:  # a figure must never take the page down
+            log.exception("report.%s failed", name)
+        finally:
+            if fig is not None:
+                plt.close(fig)
+    if fallback is not None:
+        fallback()
+
+
+def figure_png(name: str, *args: Any, **kwargs: Any) -> bytes | None:
+    """``scro_sim.report.<name>(...)`` as PNG bytes (figure closed), or None if it cannot be drawn.
+
+    For figures a page keeps between reruns (the play page's map changes only at a new decision point).
+    """
+    import io
+
+    import matplotlib.pyplot as plt
+
+    try:
+        from scro_sim import report
+
+        fn = getattr(report, name)
+    except (ImportError, AttributeError):
+        return None
+    fig = None
+    try:
+        fig = fn(*args, **kwargs)
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
+        return buf.getvalue()
+    except Exception:
+        log.exception("report.%s failed", name)
+        return None
+    finally:
+        if fig is not None:
+            plt.close(fig)

@@ -1,0 +1,343 @@
+"""The Streamlit app through streamlit.testing.v1.AppTest: every page and role, on a temp SQLite DB."""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = ROOT / "app" / "streamlit_app.py"
+DATA = ROOT / "tests" / "data"
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+pytest.importorskip("streamlit")
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+from scro_sim.assessment import record_run  # noqa: E402
+from scro_sim.demo import seed_demo  # noqa: E402
+from scro_sim.scenario import load_scenario  # noqa: E402
+from scro_sim.store import Store  # noqa: E402
+
+
+def mini_text() -> str:
+    """The mini scenario with its city as an absolute path (so stored copies load from anywhere)."""
+    text = (DATA / "mini_scenario.yaml").read_text(encoding="utf-8")
+    return text.replace("city: mini_city.yaml", f"city: {DATA / 'mini_city.yaml'}")
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
+    db = f"sqlite:///{tmp_path / 'app.sqlite'}"
+    scen = tmp_path / "scenarios"
+    scen.mkdir()
+    (scen / "mini.yaml").write_text(mini_text(), encoding="utf-8")
+    monkeypatch.setenv("SCRO_SIM_DB", db)
+    monkeypatch.setenv("SCRO_SIM_SCENARIOS_DIR", str(scen))
+    monkeypatch.setenv("SCRO_SIM_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("SCRO_SIM_DEMO", raising=False)
+    with Store(db) as s:
+        seed_demo(s)
+        for name in ("learner", "learner2", "lecturer", "assessor"):
+            s.set_language(name, "en")  # assertions read English; one test checks another language
+        yield s
+
+
+def app() -> AppTest:
+    return AppTest.from_file(str(APP), default_timeout=60)
+
+
+def sign_in(username: str, password: str) -> AppTest:
+    at = app().run()
+    at.text_input(key="w.sign_in.username").input(username)
+    at.text_input(key="w.sign_in.password").input(password)
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def texts(at: AppTest) -> str:
+    """Everything visible as one string (titles, text, captions, alerts, metrics, code)."""
+    parts: list[str] = []
+    for kind in ("title", "subheader", "markdown", "text", "caption", "success", "info", "warning", "error", "code"):
+        parts += [str(e.value) for e in getattr(at, kind)]
+    parts += [f"{m.label} {m.value}" for m in at.metric]
+    return "\n".join(parts)
+
+
+def stored_run(store: Store, learner: str) -> str:
+    sc, city = load_scenario("mini.yaml", text=mini_text())
+    run_id, _ = record_run(store, sc, city, 3, [], learner=learner, cohort="demo-cohort")
+    return run_id
+
+
+# -- signed out
+
+
+def test_signed_out_sees_only_sign_in(env: Store) -> None:
+    at = app().run()
+    assert not at.exception
+    assert "tabletop simulation" in texts(at)
+    with pytest.raises(ValueError):
+        at.switch_page("app_pages/play.py")
+    with pytest.raises(ValueError):
+        at.switch_page("app_pages/review.py")
+
+
+def test_wrong_password_is_generic(env: Store) -> None:
+    at = sign_in("learner", "nope")
+    assert "Wrong username or password." in texts(at)
+    at2 = sign_in("nobody", "nope")
+    assert "Wrong username or password." in texts(at2)
+
+
+# -- playing
+
+
+def test_learner_plays_to_the_end_and_sees_the_score(env: Store) -> None:
+    at = sign_in("learner", "learner-demo")
+    assert "Play" in texts(at)
+    at.button(key="w.play.start").click().run()
+    assert not at.exception
+    # an action with a message, added then decided with a rationale
+    at.selectbox(key=next(s.key for s in at.selectbox if s.key and s.key.startswith("w.play.kind."))).set_value(
+        "warn_public").run()
+    msg = next(t for t in at.text_area if t.key and t.key.startswith("w.play.message."))
+    msg.input("<b>Leave the flood plain now</b>").run()
+    at.button(key="w.play.add").click().run()
+    assert "Action added to your decision." in texts(at) or any("warn_public" in t for t in texts(at).split("\n"))
+    rationale = next(t for t in at.text_area if t.key and t.key.startswith("w.play.rationale."))
+    rationale.input("Warn early.").run()
+    at.button(key="w.play.decide").click().run()
+    assert not at.exception
+    assert not at.error, [e.value for e in at.error]
+    for _ in range(30):
+        if any(m.label == "Your score" for m in at.metric):
+            break
+        answers = [t for t in at.text_area if t.key and t.key.startswith("w.play.answer.")]
+        for t in answers:
+            t.input("Life safety first: hospital power.")
+        at.button(key="w.play.decide").click().run()
+        assert not at.exception
+    score = next(m for m in at.metric if m.label == "Your score")
+    assert re.match(r"\d+\.\d / 100", score.value)
+    runs = env.list_runs(learner="learner")
+    assert len(runs) == 1 and runs[0].source == "play"
+    games = env.list_games("learner")
+    assert games[0].status == "finished" and games[0].run_id == runs[0].id
+    run = env.get_run(runs[0].id)
+    assert run is not None and run.decisions[0]["actions"][0]["message"] == "<b>Leave the flood plain now</b>"
+
+
+def test_refused_decision_changes_nothing(env: Store) -> None:
+    at = sign_in("learner", "learner-demo")
+    at.button(key="w.play.start").click().run()
+    kind = next(s for s in at.selectbox if s.key and s.key.startswith("w.play.kind."))
+    kind.set_value("reopen_road").run()
+    at.button(key="w.play.add").click().run()
+    assert at.error, "reopening a road that was never closed is refused"
+    assert "Hour 0 / 48" in texts(at)
+    assert env.list_games("learner")[0].decisions == []
+
+
+def test_a_new_session_resumes_the_stored_game(env: Store) -> None:
+    at = sign_in("learner", "learner-demo")
+    at.button(key="w.play.start").click().run()
+    at.button(key="w.play.skip").click().run()
+    at.button(key="w.play.skip").click().run()
+    hour = next(m.value for m in at.metric if m.label == "Hour")
+    game = env.list_games("learner")[0]
+    assert len(game.decisions) == 2
+    at2 = sign_in("learner", "learner-demo")  # a refresh: a new session
+    assert "Games in progress" in texts(at2)
+    at2.button(key=f"w.play.resume.{game.id}").click().run()
+    assert not at2.exception
+    assert next(m.value for m in at2.metric if m.label == "Hour") == hour
+    # learner2 sees no game of learner's
+    at3 = sign_in("learner2", "learner-demo")
+    assert "Games in progress" not in texts(at3)
+
+
+# -- isolation between learners
+
+
+def test_learners_never_see_each_others_runs(env: Store) -> None:
+    mine = stored_run(env, "learner")
+    at = sign_in("learner2", "learner-demo")
+    at.switch_page("app_pages/debrief.py").run()
+    assert "You have no scored runs yet" in texts(at)
+    at.query_params["run"] = mine
+    at.run()
+    assert "This run is not available." in texts(at)
+    assert mine not in texts(at)
+    # the owner sees it, by list and by link
+    at = sign_in("learner", "learner-demo")
+    at.switch_page("app_pages/debrief.py").run()
+    assert not at.exception
+    assert "Score" in texts(at) and "This run is not available." not in texts(at)
+    at.query_params["run"] = mine
+    at.run()
+    assert "This run is not available." not in texts(at)
+    # and learner2 again, after the owner's view was rendered (no shared cache leaks it)
+    at = sign_in("learner2", "learner-demo")
+    at.switch_page("app_pages/debrief.py").run()
+    at.query_params["run"] = mine
+    at.run()
+    assert "This run is not available." in texts(at)
+
+
+def test_debrief_in_another_language(env: Store) -> None:
+    env.set_language("learner2", "el")  # learner2 works in Greek
+    stored_run(env, "learner2")
+    at = sign_in("learner2", "learner-demo")
+    at.switch_page("app_pages/debrief.py").run()
+    assert not at.exception
+    assert "Απολογισμός" in texts(at)
+
+
+# -- roles
+
+
+@pytest.mark.parametrize(("user", "password", "allowed", "refused"), [
+    ("learner", "learner-demo", ["play", "plan", "debrief"], ["review", "author"]),
+    ("lecturer", "lecturer-demo", ["author", "play"], ["review"]),
+    ("assessor", "assessor-demo", ["review"], ["play", "author", "plan", "debrief"]),
+])
+def test_pages_by_role(env: Store, user: str, password: str, allowed: list[str], refused: list[str]) -> None:
+    at = sign_in(user, password)
+    for page in allowed:
+        at.switch_page(f"app_pages/{page}.py").run()
+        assert not at.exception, (page, at.exception)
+    for page in refused:
+        with pytest.raises(ValueError):
+            at.switch_page(f"app_pages/{page}.py")
+
+
+def test_language_is_remembered(env: Store) -> None:
+    at = sign_in("learner", "learner-demo")
+    at.selectbox(key="w.lang").set_value("de").run()
+    assert not at.exception
+    assert "Übung" in texts(at)
+    user = env.get_user("learner")
+    assert user is not None and user.language == "de"
+
+
+# -- review
+
+
+def test_assessor_reviews_verifies_judges_and_exports(env: Store) -> None:
+    run_id = stored_run(env, "learner")
+    at = sign_in("assessor", "assessor-demo")
+    assert not at.exception
+    at.button(key=f"w.review.verify.{run_id}").click().run()
+    assert "verified" in texts(at) and "not verified" not in texts(at)
+    at.radio(key=f"w.review.rate.{run_id}.C3").set_value("S")
+    at.text_input(key=f"w.review.rate_comment.{run_id}.C3").input("Sound")
+    at.button(key=f"w.review.rate_save.{run_id}.C3").click().run()
+    assert "Rating saved." in texts(at)
+    assert env.judgements(run_id)[0].rating == "S"
+    at.button(key=f"w.review.ovr_save.{run_id}").click().run()
+    assert "An override needs a comment." in texts(at)
+    assert env.overrides(run_id) == []
+    at.text_area(key=f"w.review.ovr_comment.{run_id}").input("Better than computed")
+    at.button(key=f"w.review.ovr_save.{run_id}").click().run()
+    assert "Override saved." in texts(at)
+    assert len(env.overrides(run_id)) == 1
+    assert len(at.get("download_button")) == 3
+    from app.app_pages import review
+
+    for fmt in ("moodle", "openedx", "xapi"):
+        assert "learner" in review.export("demo-cohort", fmt)
+
+
+# -- authoring
+
+
+BAD = {
+    "broken": "id: x\ntitle: [unclosed\n",
+    "tabs": "id: x\n\ttitle: y\n",
+    "types": None,  # filled from the mini scenario below
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_bad_scenario_text_shows_file_line_messages(env: Store, case: str) -> None:
+    text = BAD[case] or mini_text().replace("duration_h: 48", "duration_h: forty-eight")
+    at = sign_in("lecturer", "lecturer-demo")
+    at.switch_page("app_pages/author.py").run()
+    at.text_area(key="w.author.text").input(text).run()
+    assert not at.exception
+    assert "The scenario has problems:" in texts(at)
+    assert re.search(r"scenario\.yaml:\d+", "\n".join(str(c.value) for c in at.code)), [c.value for c in at.code]
+
+
+def test_uploads_are_checked(env: Store) -> None:
+    from app.app_pages import author
+
+    at = sign_in("lecturer", "lecturer-demo")  # gives the handlers a session language
+    assert not at.exception
+    text, problems = author.read_upload("big.yaml", b"a: 1\n" * 300_000)
+    assert text is None and "1 MB" in problems[0] and problems[0].startswith("big.yaml")
+    text, problems = author.read_upload("bin.yaml", b"\xff\xfe\x00bad")
+    assert text is None and problems[0].startswith("bin.yaml")
+    text, problems = author.read_upload("ok.yaml", "id: é\n".encode())
+    assert text == "id: é\n" and not problems
+
+
+def test_lecturer_publishes_and_learner_can_play_it(env: Store) -> None:
+    text = mini_text().replace("id: mini-flood", "id: mini-published").replace("en: Mini flood", "en: Published flood")
+    at = sign_in("lecturer", "lecturer-demo")
+    at.switch_page("app_pages/author.py").run()
+    at.text_area(key="w.author.text").input(text).run()
+    assert "The scenario is valid." in texts(at)
+    at.button(key="w.author.dry").click().run()
+    assert not at.exception
+    at.button(key="w.author.publish").click().run()
+    assert "Published to demo-cohort" in texts(at)
+    at = sign_in("learner", "learner-demo")
+    options = at.selectbox(key="w.play.scenario").options
+    assert "Published flood" in options
+
+
+# -- plan
+
+
+def test_plan_page_validates_and_runs(env: Store) -> None:
+    at = sign_in("learner", "learner-demo")
+    at.switch_page("app_pages/plan.py").run()
+    assert "The plan is valid." in texts(at)
+    editor = next(t for t in at.text_area if t.key and t.key.startswith("w.plan.text."))
+    editor.input("rules:\n  - when: {gauge_above: 3}\n    do: [{action: evacuate}]\n").run()
+    assert "The plan has problems:" in texts(at)
+    assert re.search(r"plan\.yaml:\d+", "\n".join(str(c.value) for c in at.code))
+    editor.input((DATA / "mini_plan.yaml").read_text(encoding="utf-8")).run()
+    if "The plan is valid." not in texts(at):
+        pytest.skip("tests/data/mini_plan.yaml does not fit the mini scenario")
+    at.number_input(key="w.plan.n").set_value(3).run()
+    at.button(key="w.plan.run").click().run()
+    assert not at.exception, at.exception
+    assert "3 replications" in texts(at)
+
+
+# -- no HTML from users
+
+
+def test_no_unsafe_html_in_the_app() -> None:
+    for p in (ROOT / "app").rglob("*.py"):
+        src = p.read_text(encoding="utf-8")
+        assert "unsafe_allow_html" not in src, p
+        assert "st.html(" not in src and "components.html" not in src, p
+
+
+def test_config_limits_uploads_and_hides_errors() -> None:
+    import tomllib
+
+    cfg = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert cfg["server"]["maxUploadSize"] == 1
+    assert cfg["client"]["showErrorDetails"] is False
+    assert cfg["client"]["toolbarMode"] == "minimal"
+    assert cfg["browser"]["gatherUsageStats"] is False
