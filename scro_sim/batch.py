@@ -311,6 +311,7 @@ class BatchResult:
     elapsed_s: float = 0.0
     executor: str = ""
     meta: dict[str, Any] = field(default_factory=dict)
+    incidents: list[str] = field(default_factory=list)  # task-level failures (lost workers, broken pools)
 
     @property
     def complete(self) -> bool:
@@ -545,10 +546,12 @@ def evaluate(scenario: Scenario, city: City, plan: PlanSpec, n: int, seed: int =
         return False
 
     ran: set[int] = set()
+    incidents: list[str] = []
     n_attempts = 0
     how = "none"
     if todo:
-        how, n_attempts = _execute(ctx, seed, todo, report, ran, executor=executor, workers=workers, chunk=chunk)
+        how, n_attempts = _execute(ctx, seed, todo, report, ran, incidents, executor=executor, workers=workers,
+                                   chunk=chunk)
 
     import pandas as pd
 
@@ -558,11 +561,11 @@ def evaluate(scenario: Scenario, city: City, plan: PlanSpec, n: int, seed: int =
     summary = summarize(frame, keys, higher_is_better=rubric_higher)
     return BatchResult(batch_id=bid, n=n, seed=seed, frame=frame, summary=summary,
                        failed=_failed_frame(failed, seed), ran=len(ran), resumed=resumed, attempts=n_attempts,
-                       elapsed_s=time.perf_counter() - t0, executor=how, meta=meta)
+                       elapsed_s=time.perf_counter() - t0, executor=how, meta=meta, incidents=incidents)
 
 
-def _execute(ctx: _Context, seed: int, todo: list[int], report: Callable[[int, str, Any], bool], ran: set[int], *,
-             executor: ExecutorSpec, workers: int | None, chunk: int | None) -> tuple[str, int]:
+def _execute(ctx: _Context, seed: int, todo: list[int], report: Callable[[int, str, Any], bool], ran: set[int],
+             incidents: list[str], *, executor: ExecutorSpec, workers: int | None, chunk: int | None) -> tuple[str, int]:
     """Run ``todo`` on the chosen executor, calling ``report`` per outcome; retries what it asks for."""
     kind: str
     if isinstance(executor, cf.Executor):
@@ -644,6 +647,10 @@ def _execute(ctx: _Context, seed: int, todo: list[int], report: Callable[[int, s
                         if own is None:
                             raise
                         broken = True
+                    incidents.append(f"task of {len(idx)} replication(s) from #{idx[0]}: {type(exc).__name__}: {exc}")
+                    if own is None:
+                        # the worker may have lost the shared context (restarted, data lost): retries carry it
+                        send = payload
                     for i in idx:
                         if report(i, "error", f"task failed: {type(exc).__name__}: {exc}"):
                             pending.append([i])  # alone, so one replication that kills workers sinks no other

@@ -734,15 +734,9 @@ class City:
 
     def to_yaml(self) -> str:
         """The city as a ``scro-city/1`` YAML document."""
-        import io
+        from .yamlio import dump_yaml
 
-        from ruamel.yaml import YAML
-
-        yaml = YAML(typ="safe", pure=True)
-        yaml.default_flow_style = None
-        buf = io.StringIO()
-        yaml.dump(self.model.model_dump(mode="json", by_alias=True, exclude_none=True), buf)
-        return buf.getvalue()
+        return dump_yaml(self.model.model_dump(mode="json", by_alias=True, exclude_none=True))
 
 
 def _from_node_link(data: dict[str, Any]) -> dict[str, Any]:

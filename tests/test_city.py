@@ -534,7 +534,7 @@ def test_a_city_that_is_a_list_is_refused(write_yaml) -> None:
 @pytest.mark.parametrize(
     ("text", "line", "words"),
     [
-        ("format: scro-city/1\n\tid: t\n", 2, "\\t"),
+        ("format: scro-city/1\n\tid: t\n", 2, "not tabs"),
         ("format: scro-city/1\n---\nid: t\n", 2, "more than one"),
         ("id: t\nname: &x t\n", 2, "anchor"),
         ("id: !!python/object/apply:os.system ['ls']\n", 1, "tag"),

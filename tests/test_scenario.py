@@ -531,7 +531,7 @@ def test_missing_required_fields_are_all_reported(mini_city: City) -> None:
         ("title: Überschwemmung\n".encode("latin-1"), "UTF-8"),
         (b"id: !!python/object/apply:os.system ['ls']\n", "tag"),
         (b"id: a\n---\nid: b\n", "more than one"),
-        (b"id: x\n\tversion: 1\n", "\\t"),
+        (b"id: x\n\tversion: 1\n", "not tabs"),
     ],
     ids=["empty", "binary", "latin-1", "python-tag", "two-documents", "tab"],
 )

@@ -1,0 +1,361 @@
+"""Batch replications: same frame on every executor, resume after SIGKILL, retries, summary statistics, CLI."""
+
+from __future__ import annotations
+
+import math
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from scro_sim import batch
+from scro_sim.batch import cvar, evaluate, replication_seed, summarize
+
+N = 8
+SEED = 20240301
+
+
+@pytest.fixture(scope="module")
+def mini(mini_scenario_path: Path, mini_plan_path: Path) -> tuple[Any, Any, Any]:
+    from scro_sim.scenario import load_plan, load_scenario
+
+    sc, city = load_scenario(mini_scenario_path)
+    return sc, city, load_plan(mini_plan_path, sc, city)
+
+
+@pytest.fixture(scope="module")
+def reference(mini: tuple[Any, Any, Any]) -> batch.BatchResult:
+    """The uninterrupted, in-process run every other run must equal bit for bit."""
+    sc, city, plan = mini
+    return evaluate(sc, city, plan, N, SEED, executor="inline")
+
+
+def _same(a: batch.BatchResult, b: batch.BatchResult) -> None:
+    pd.testing.assert_frame_equal(a.frame, b.frame, check_exact=True)
+    pd.testing.assert_frame_equal(a.summary, b.summary, check_exact=True)
+    assert pd.util.hash_pandas_object(a.frame).tolist() == pd.util.hash_pandas_object(b.frame).tolist()
+
+
+# -- seeds and the frame ---------------------------------------------------------------------------
+
+
+def test_replication_seeds_come_from_one_seed_sequence() -> None:
+    kids = np.random.SeedSequence(SEED).spawn(5)
+    want = [int(k.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1)) for k in kids]
+    assert [replication_seed(SEED, k) for k in range(5)] == want
+    assert len(set(want)) == 5
+
+
+def test_frame_has_one_row_per_replication_and_policy(reference: batch.BatchResult) -> None:
+    f = reference.frame
+    assert len(f) == 3 * N and reference.complete and reference.ran == N
+    assert f[["index", "policy"]].values.tolist() == [[i, p] for i in range(N) for p in ("baseline", "expert", "plan")]
+    assert list(f.columns[:8]) == list(batch.FIXED_COLUMNS)
+    for col in ("resilience_loss.total", "critical_downtime", "people_at_risk", "cost", "downtime.H1"):
+        assert f[col].dtype == np.float64
+    # paired: the three policies of one replication share its seed, and seeds follow the index
+    assert (f.groupby("index")["seed"].nunique() == 1).all()
+    assert f.drop_duplicates("index")["seed"].tolist() == [replication_seed(SEED, i) for i in range(N)]
+    # the plan really differs from doing nothing on the same seed (it spends money)
+    plan, base = f[f.policy == "plan"], f[f.policy == "baseline"]
+    assert (plan["cost"].to_numpy() > 0).all() and (base["cost"].to_numpy() == 0).all()
+    assert set(reference.summary["policy"]) == {"plan", "baseline", "expert", "plan-baseline", "plan-expert"}
+
+
+@pytest.mark.timeout(180)
+def test_same_frame_inline_process_pool_and_dask(mini: tuple[Any, Any, Any], reference: batch.BatchResult) -> None:
+    sc, city, plan = mini
+    ticks: list[tuple[int, int]] = []
+    pooled = evaluate(sc, city, plan, N, SEED, executor="process", workers=2, chunk=3,
+                      progress=lambda d, t: ticks.append((d, t)))
+    assert pooled.executor.startswith("process")
+    _same(reference, pooled)
+    assert ticks[0] == (0, N) and ticks[-1] == (N, N) and len(ticks) == N + 1
+
+    distributed = pytest.importorskip("distributed")
+    import logging
+
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
+                                  silence_logs=logging.ERROR) as cluster, \
+            distributed.Client(cluster, timeout="60s") as client:
+        client.wait_for_workers(2, timeout=60)
+        on_dask = evaluate(sc, city, plan, N, SEED, executor=client.get_executor(), chunk=2)
+    assert on_dask.executor == "dask"
+    _same(reference, on_dask)
+
+
+def test_plan_may_be_a_name_or_none(mini: tuple[Any, Any, Any]) -> None:
+    sc, city, _ = mini
+    nothing = evaluate(sc, city, None, 2, SEED, executor="inline")
+    named = evaluate(sc, city, "do_nothing", 2, SEED, executor="inline")
+    f = nothing.frame
+    # doing nothing is the baseline: same log digest on the same seed
+    assert (f[f.policy == "plan"]["digest"].to_numpy() == f[f.policy == "baseline"]["digest"].to_numpy()).all()
+    pd.testing.assert_frame_equal(nothing.frame, named.frame, check_exact=True)
+    assert nothing.batch_id == named.batch_id
+    greedy = evaluate(sc, city, "greedy", 2, SEED, executor="inline")
+    assert greedy.batch_id != named.batch_id
+
+
+# -- resume after a hard kill --------------------------------------------------------------------------
+
+
+@pytest.mark.timeout(120)
+def test_killed_batch_resumes_with_only_the_missing_replications(
+        tmp_path: Path, mini: tuple[Any, Any, Any], mini_scenario_path: Path, mini_plan_path: Path) -> None:
+    from scro_sim.store import Store
+
+    sc, city, plan = mini
+    n, bid = 30, "killed-batch"
+    url = f"sqlite:///{tmp_path / 'batches.sqlite'}"
+    store = Store(url)  # creates the schema before the child opens it
+    script = textwrap.dedent(f"""
+        from scro_sim.batch import evaluate
+        from scro_sim.scenario import load_plan, load_scenario
+        from scro_sim.store import Store
+        sc, city = load_scenario({str(mini_scenario_path)!r})
+        plan = load_plan({str(mini_plan_path)!r}, sc, city)
+        evaluate(sc, city, plan, {n}, {SEED}, executor="process", workers=2, chunk=1,
+                 store=Store({url!r}), batch_id={bid!r})
+        """)
+    child = subprocess.Popen([sys.executable, "-c", script], start_new_session=True,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 40
+        done = 0
+        while time.monotonic() < deadline:
+            if store.get_batch(bid) is not None:
+                done = sum(r.status == "done" for r in store.replications(bid))
+                if done >= 4:
+                    break
+            if child.poll() is not None:
+                pytest.fail(f"the batch ended before it could be killed: {child.stderr.read().decode()[-2000:]}")
+            time.sleep(0.01)
+        else:
+            pytest.fail("no replication was stored in time")
+    finally:
+        os.killpg(child.pid, signal.SIGKILL)  # the parent and its pool workers, at once
+        child.wait(timeout=10)
+    stored = sum(r.status == "done" for r in store.replications(bid))
+    assert 4 <= stored < n, stored
+    assert len(store.missing_replications(bid)) == n - stored
+
+    ticks: list[tuple[int, int]] = []
+    resumed = evaluate(sc, city, plan, n, SEED, executor="inline", store=store, batch_id=bid,
+                       progress=lambda d, t: ticks.append((d, t)))
+    assert resumed.resumed == stored and resumed.ran == n - stored
+    assert ticks[0] == (stored, n) and ticks[-1] == (n, n)
+    assert store.missing_replications(bid) == []
+    uninterrupted = evaluate(sc, city, plan, n, SEED, executor="inline")
+    _same(uninterrupted, resumed)
+    # a third call finds everything stored and runs nothing
+    again = evaluate(sc, city, plan, n, SEED, executor="inline", store=store, batch_id=bid)
+    assert again.ran == 0 and again.resumed == n
+    _same(uninterrupted, again)
+    store.close()
+
+
+# -- failures ------------------------------------------------------------------------------------------
+
+
+def _failing(monkeypatch: pytest.MonkeyPatch, *, always: set[int] = frozenset(), once: set[int] = frozenset()
+             ) -> Counter[int]:
+    """Make replications ``always`` raise every time and ``once`` on their first attempt; count attempts."""
+    calls: Counter[int] = Counter()
+    real = batch._replicate
+
+    def flaky(ctx: Any, root: int, i: int) -> Any:
+        calls[i] += 1
+        if i in always or (i in once and calls[i] == 1):
+            raise RuntimeError(f"boom in replication {i}")
+        return real(ctx, root, i)
+
+    monkeypatch.setattr(batch, "_replicate", flaky)
+    return calls
+
+
+def test_a_replication_that_always_fails_is_marked_failed(
+        monkeypatch: pytest.MonkeyPatch, mini: tuple[Any, Any, Any], reference: batch.BatchResult) -> None:
+    sc, city, plan = mini
+    calls = _failing(monkeypatch, always={2})
+    res = evaluate(sc, city, plan, 4, SEED, executor="inline", max_attempts=3)
+    assert calls == Counter({0: 1, 1: 1, 2: 3, 3: 1})
+    assert not res.complete
+    assert res.failed[["index", "attempts"]].values.tolist() == [[2, 3]]
+    assert res.failed["seed"].tolist() == [replication_seed(SEED, 2)]
+    assert "boom in replication 2" in res.failed["error"].iloc[0]
+    assert sorted(set(res.frame["index"])) == [0, 1, 3]
+    want = reference.frame[reference.frame["index"].isin([0, 1, 3])].reset_index(drop=True)
+    pd.testing.assert_frame_equal(res.frame, want, check_exact=True)
+
+
+def test_failures_on_a_pool_are_retried_and_stored(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path, mini: tuple[Any, Any, Any],
+        reference: batch.BatchResult) -> None:
+    from scro_sim.store import Store
+
+    sc, city, plan = mini
+    calls = _failing(monkeypatch, always={5}, once={1})
+    with Store(f"sqlite:///{tmp_path / 'b.sqlite'}") as store, ThreadPoolExecutor(2) as pool:
+        res = evaluate(sc, city, plan, N, SEED, executor=pool, chunk=3, store=store, max_attempts=2)
+        assert res.executor == "given"
+        assert calls[1] == 2 and calls[5] == 2 and res.attempts == N + 2
+        assert res.failed["index"].tolist() == [5]
+        reps = {r.index: r for r in store.replications(res.batch_id)}
+        assert reps[5].status == "failed" and reps[5].attempts == 2 and "boom" in (reps[5].error or "")
+        assert reps[1].status == "done"
+        want = reference.frame[reference.frame["index"] != 5].reset_index(drop=True)
+        pd.testing.assert_frame_equal(res.frame, want, check_exact=True)
+        # resuming does not try the exhausted replication again, and still reports it
+        again = evaluate(sc, city, plan, N, SEED, executor="inline", store=store, max_attempts=2)
+        assert again.ran == 0 and again.failed["index"].tolist() == [5] and calls[5] == 2
+        pd.testing.assert_frame_equal(again.frame, want, check_exact=True)
+
+
+class _FlakyExecutor(ThreadPoolExecutor):
+    """A pool whose first tasks are lost (as when a remote worker dies), raising ConnectionError."""
+
+    def __init__(self, lose: int) -> None:
+        super().__init__(2)
+        self.lose = lose
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+        if self.lose > 0:
+            self.lose -= 1
+
+            def lost(*_a: Any, **_k: Any) -> Any:
+                raise ConnectionError("worker lost")
+
+            return super().submit(lost)
+        return super().submit(fn, *args, **kwargs)
+
+
+def test_lost_tasks_are_retried_and_reported(mini: tuple[Any, Any, Any], reference: batch.BatchResult) -> None:
+    sc, city, plan = mini
+    with _FlakyExecutor(lose=2) as pool:
+        res = evaluate(sc, city, plan, N, SEED, executor=pool, chunk=2)
+    assert res.complete and len(res.incidents) == 2 and "worker lost" in res.incidents[0]
+    _same(reference, res)
+
+
+# -- summary statistics ----------------------------------------------------------------------------------
+
+
+def test_cvar_is_the_mean_of_the_worst_decile() -> None:
+    assert cvar(range(1, 21)) == 19.5  # highest two of twenty losses
+    assert cvar(range(1, 21), higher_is_better=True) == 1.5  # lowest two of twenty scores
+    assert cvar([3.0, 1.0, 2.0]) == 3.0  # fewer than ten: the single worst
+    assert cvar(range(1, 16)) == 14.5  # ceil(1.5) = 2 worst
+    assert math.isnan(cvar([]))
+
+
+def test_summary_on_a_hand_made_frame() -> None:
+    k = np.arange(20)
+    plan = pd.DataFrame({"index": k, "policy": "plan", "score": 5.0 * k, "passed": k >= 15,
+                         "resilience_loss.total": k + 1.0})
+    base = pd.DataFrame({"index": k, "policy": "baseline", "score": 2.0 * k, "passed": k >= 19,
+                         "resilience_loss.total": 2.0 * (k + 1)})
+    s = summarize(pd.concat([base, plan], ignore_index=True), ["score", "resilience_loss.total"])
+    row = s.set_index(["policy", "metric"])
+
+    loss = row.loc[("plan", "resilience_loss.total")]
+    assert loss["n"] == 20 and loss["mean"] == 10.5
+    assert loss["p10"] == pytest.approx(2.9) and loss["p50"] == 10.5 and loss["p90"] == pytest.approx(18.1)
+    assert loss["cvar10"] == 19.5 and loss["p_pass"] == 0.25
+    score = row.loc[("plan", "score")]
+    assert score["cvar10"] == 2.5  # mean of the two lowest scores, 0 and 5
+    assert score["std"] == pytest.approx(np.std(5.0 * k, ddof=1))
+    assert row.loc[("baseline", "score"), "p_pass"] == 0.05
+
+    d = row.loc[("plan-baseline", "resilience_loss.total")]  # plan - baseline = -(k + 1)
+    assert d["mean"] == -10.5 and d["p_better"] == 1.0 and d["cvar10"] == -1.5  # worst: the smallest gains
+    ds = row.loc[("plan-baseline", "score")]  # 3k: better everywhere except k = 0 (a tie)
+    assert ds["p_better"] == 0.95 and ds["cvar10"] == 1.5
+    assert math.isnan(d["p_pass"]) and math.isnan(loss["p_better"])
+    assert ("plan-expert", "score") not in row.index
+
+
+def test_summary_pairs_by_index_and_skips_missing_values() -> None:
+    plan = pd.DataFrame({"index": [0, 1, 2], "policy": "plan", "passed": True, "m": [1.0, np.nan, 3.0]})
+    base = pd.DataFrame({"index": [2, 0], "policy": "baseline", "passed": False, "m": [1.0, 4.0]})
+    s = summarize(pd.concat([plan, base]), ["m"]).set_index(["policy", "metric"])
+    assert s.loc[("plan", "m"), "n"] == 2 and s.loc[("plan", "m"), "mean"] == 2.0
+    d = s.loc[("plan-baseline", "m")]  # index 0: 1 - 4, index 2: 3 - 1
+    assert d["n"] == 2 and d["mean"] == -0.5 and d["p_better"] == 0.5
+
+
+def test_parquet_round_trip(tmp_path: Path, reference: batch.BatchResult) -> None:
+    import pyarrow.parquet as pq
+
+    path = reference.to_parquet(tmp_path / "r.parquet", summary_path=tmp_path / "s.parquet")
+    back = pd.read_parquet(path)
+    pd.testing.assert_frame_equal(back, reference.frame, check_exact=True, check_dtype=False)
+    assert b"scro_sim.batch" in pq.read_schema(path).metadata
+    assert len(pd.read_parquet(tmp_path / "s.parquet")) == len(reference.summary)
+
+
+def test_bad_arguments_are_refused(mini: tuple[Any, Any, Any]) -> None:
+    sc, city, plan = mini
+    with pytest.raises(ValueError, match="n must be"):
+        evaluate(sc, city, plan, 0)
+    with pytest.raises(ValueError, match="seed"):
+        evaluate(sc, city, plan, 1, -1)
+    with pytest.raises(ValueError, match="executor"):
+        evaluate(sc, city, plan, 1, executor="threads")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="unknown plan name"):
+        evaluate(sc, city, "heroic", 1)
+    from scro_sim.errors import PlanError
+    from scro_sim.scenario import Action, Plan
+
+    wrong = Plan(prepositioning=(Action(action="protect_asset", target="NO_SUCH_ASSET"),))
+    with pytest.raises(PlanError, match="NO_SUCH_ASSET"):
+        evaluate(sc, city, wrong, 1)
+
+
+# -- CLI -----------------------------------------------------------------------------------------------
+
+
+def test_cli_batch_and_compare(tmp_path: Path, mini_scenario_path: Path, mini_plan_path: Path,
+                               capsys: pytest.CaptureFixture[str]) -> None:
+    from scro_sim.batch_cli import main
+
+    out = tmp_path / "r.parquet"
+    rc = main(["batch", str(mini_scenario_path), "--plan", str(mini_plan_path), "-n", "3", "--workers", "1",
+               "--out", str(out), "--db", f"sqlite:///{tmp_path / 'b.sqlite'}"])
+    assert rc == 0 and len(pd.read_parquet(out)) == 9
+    printed = capsys.readouterr().out
+    assert "score" in printed and "3 run now" in printed.replace("\n", " ").replace("  ", " ")
+    fig = tmp_path / "cmp.png"
+    rc = main(["compare", str(mini_scenario_path), str(mini_plan_path), "greedy", "-n", "2", "--workers", "1",
+               "--out", str(fig)])
+    assert rc == 0 and fig.stat().st_size > 1000
+    import matplotlib.pyplot as plt
+
+    assert plt.get_fignums() == []  # the figure was closed
+
+
+def test_cli_reports_input_errors_as_file_line_messages(
+        tmp_path: Path, scenario_data: dict[str, Any], to_yaml: Any, mini_city_path: Path, mini_plan_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from scro_sim.batch_cli import main
+
+    scenario_data["city"] = str(mini_city_path)
+    scenario_data["duration_h"] = -5
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(to_yaml(scenario_data), encoding="utf-8")
+    rc = main(["batch", str(bad), "--plan", str(mini_plan_path), "-n", "2", "--workers", "1"])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert f"{bad}:" in err and "duration_h" in err and "Traceback" not in err
+    rc = main(["batch", str(bad).replace("bad", "missing"), "--plan", "greedy", "-n", "2"])
+    assert rc == 2 and "Traceback" not in capsys.readouterr().err
