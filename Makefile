@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench schema clean
+.PHONY: run reference test lint bench schema clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -12,8 +12,15 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[test]'
 	touch $(STAMP)
 
+# the app on http://127.0.0.1:8501 with the embedded SQLite database (var/scro_sim.sqlite),
+# the bundled scenarios and the demo accounts named in the README
 run: $(STAMP)
-	$(PY) -m scro_sim.cli validate scenarios/riverton_flood.yaml city_models/riverton.yaml
+	$(PY) -m scro_sim.cli validate scenarios/*.yaml city_models/*.yaml
+	$(PY) -m scro_sim.cli demo
+	$(PY) -m scro_sim.cli app
+
+# the reference scenario from the command line, no app
+reference: $(STAMP)
 	$(PY) -m scro_sim.cli run scenarios/riverton_flood.yaml --baseline expert --seed 1 --out var/riverton_expert.jsonl
 
 test: $(STAMP)

@@ -156,6 +156,17 @@ def load_entry(e: ScenarioEntry) -> Loaded:
     return _parse(e.sha256, e.label, base, e.text)
 
 
+def show_text(text: str) -> None:
+    """Show a scenario text as plain paragraphs: hand-wrapped lines re-flow, blank lines separate.
+
+    Plain text only (never markdown or HTML), so nothing a lecturer or learner writes is rendered.
+    """
+    import re
+
+    for para in re.split(r"\n\s*\n", text.strip()):
+        st.text(" ".join(line.strip() for line in para.splitlines()))
+
+
 def draw(name: str, *args: Any, fallback: Callable[[], None] | None = None, **kwargs: Any) -> None:
     """Draw ``scro_sim.report.<name>(*args, **kwargs)`` with st.pyplot, then close it; else run ``fallback``."""
     import matplotlib.pyplot as plt

@@ -207,11 +207,11 @@ def _choose(u: state.SignedIn) -> None:
     m = e.meta
     st.caption(_("Level: {level}; about {minutes} minutes; {hours} hours of simulated time").format(
         level=_(m["level"]), minutes=m["minutes"], hours=f"{m['duration_h']:g}"))
-    st.text(m["summary"].get(lang) or m["summary"]["en"])
+    services.show_text(m["summary"].get(lang) or m["summary"]["en"])
     briefing = m["briefing"].get(lang) or m["briefing"]["en"]
     if briefing:
         st.markdown("**" + _("Briefing") + "**")
-        st.text(briefing)
+        services.show_text(briefing)
     if st.button(_("Start the exercise"), type="primary", key=state.wkey(PAGE, "start")):
         start_game(u, key)
         st.rerun()
@@ -250,7 +250,9 @@ def _tables(g: state.GameSession) -> None:
     left, right = st.columns(2)
     with left:
         st.markdown("#### " + _("Services (share of people served)"))
-        rows = [{_("District"): d, **{_(s): f"{v * 100:.0f} %" for s, v in sv.items()}} for d, sv in obs.services.items()]
+        names = {d.id: d.name for d in g.sim.city.model.districts}
+        rows = [{_("District"): f"{names.get(d, d)} ({d})", **{_(s): f"{v * 100:.0f} %" for s, v in sv.items()}}
+                for d, sv in obs.services.items()]
         rows.append({_("District"): _("whole city"), **{_(s): f"{v * 100:.0f} %" for s, v in obs.service_totals.items()}})
         st.dataframe(pd.DataFrame(rows), hide_index=True)
         st.markdown("#### " + _("Crews"))
