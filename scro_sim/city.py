@@ -421,6 +421,7 @@ class City:
         rxy = np.array([_xy(n.location, ref) for n in model.roads.nodes], dtype=float).reshape(-1, 2)
         self.asset_xy, self.district_xy, self.road_xy = axy, dxy, rxy
         self.asset_type = np.array([a.type for a in model.assets], dtype=object)
+        self.type_names: list[str] = [a.type for a in model.assets]
         self.asset_elev = np.array([a.elevation for a in model.assets], dtype=float)
         self.asset_protection = np.array([a.flood_protection for a in model.assets], dtype=float)
         self.asset_crit = np.array([a.criticality for a in model.assets], dtype=np.int64)

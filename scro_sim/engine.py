@@ -113,6 +113,19 @@ class _LiveObservation(Observation):
     def _detach(self) -> None:
         self._sim = None
 
+    def state_of(self, asset: str) -> str:
+        return _SimView(self._sim).state_of(asset) if self._sim is not None else super().state_of(asset)
+
+    def first_with(self, asset_type: str, state: str) -> str | None:
+        if self._sim is not None:
+            return _SimView(self._sim).first_with(asset_type, state)
+        return super().first_with(asset_type, state)
+
+    def served_share(self, district: str, service: str) -> float:
+        if self._sim is not None:
+            return _SimView(self._sim).served_share(district, service)
+        return super().served_share(district, service)
+
 
 def _lazy_property(name: str) -> property:
     def get(self: _LiveObservation) -> Any:
@@ -188,6 +201,7 @@ class Simulation:
         self.decisions: list[dict[str, Any]] = []
         self.skipped: list[dict[str, Any]] = []
         self._init_state()
+        self._any_overload = any(isinstance(h, SurgeHazard) for h in scenario.hazards)
         self._init_hazards()
         self._init_people()
         self._init_resources()
@@ -214,23 +228,31 @@ class Simulation:
 
     def _init_state(self) -> None:
         c, n = self.city, self.city.n_assets
-        self.state = np.zeros(n, np.int8)
+        # Per-asset flags live in bytearrays: the cascade reads and writes single entries
+        # (fast on a bytearray, slow on a numpy scalar), while numpy views of the same memory
+        # serve the vectorised hazard steps and observations.
+        self._st = bytearray(n)  # UP / BACKUP / DOWN
+        self._dm = bytearray(n)  # damage state 0 / 1 / 2
+        self._fl = bytearray(n)  # under water now
+        self._cy = bytearray(n)  # taken down by a cyber attack
+        self._ov = bytearray(n)  # hospital overloaded by a patient surge
+        self.state = np.frombuffer(self._st, dtype=np.int8)
+        self.damage = np.frombuffer(self._dm, dtype=np.int8)
+        self.flooded = np.frombuffer(self._fl, dtype=np.bool_)
+        self.cyber = np.frombuffer(self._cy, dtype=np.bool_)
+        self.overloaded = np.frombuffer(self._ov, dtype=np.bool_)
         self.cause: list[str] = [""] * n
-        self.damage = np.zeros(n, np.int8)
-        self.flooded = np.zeros(n, bool)
-        self.cyber = np.zeros(n, bool)
-        self.overloaded = np.zeros(n, bool)
-        self.own_left = c.backup_hours.astype(float).copy()
+        self.own_left: list[float] = c.backup_hours.astype(float).tolist()
         self.own_services = c.backup_services
-        self.gen_left = np.zeros(n)
-        self.has_gen = np.zeros(n, bool)
-        self.bk_since = np.zeros(n)
+        self.gen_left: list[float] = [0.0] * n
+        self.has_gen: list[bool] = [False] * n
+        self.bk_since: list[float] = [0.0] * n
         self.bk_using: list[tuple[str, ...]] = [()] * n
-        self.bk_token = np.zeros(n, np.int64)
+        self.bk_token: list[int] = [0] * n
         self.protection = c.asset_protection.copy()
         self.assigned = np.full(n, -1, np.int64)
         self.repairing = np.zeros(n, bool)
-        self._queued = np.zeros(n, bool)
+        self._queued = bytearray(n)
         self.loop_unfed: dict[str, np.ndarray] = {svc: np.zeros(n, bool) for svc, _ in c.supply_loops}
         self.critical = c.critical
         self.max_intensity: dict[str, np.ndarray] = {}
@@ -244,7 +266,8 @@ class Simulation:
         self.spent = 0.0
         self._changed_since_obs = 0
         self.district_unserved = np.zeros((c.n_districts, 4), np.int64)
-        self._dirty_d = np.zeros(c.n_districts, bool)
+        self._dirty_db = bytearray(c.n_districts)
+        self._dirty_d = np.frombuffer(self._dirty_db, dtype=np.bool_)
 
     def _z(self, hazard: str, idx: np.ndarray) -> np.ndarray:
         """Capacity quantiles (standard normal) for assets ``idx``, drawn on first need in index order."""
@@ -261,12 +284,12 @@ class Simulation:
     # cascades
 
     def _ok(self, x: int, service: str) -> bool:
-        if self.state[x] == DOWN:
+        if self._st[x] == DOWN:
             return False
         unfed = self.loop_unfed.get(service)
         if unfed is not None and unfed[x]:
             return False
-        return not (service == "health" and self.overloaded[x])
+        return not (service == "health" and self._ov[x])
 
     def _loop_unfed(self, lid: int) -> list[int]:
         """Members of same-service loop ``lid`` that no outside supply (or backup) reaches."""
@@ -304,13 +327,24 @@ class Simulation:
 
     def _target(self, i: int) -> tuple[int, str, tuple[str, ...], tuple[str, ...]]:
         """(state, cause, backup sources to use, missing services) that asset ``i`` should be in now."""
-        if self.damage[i]:
+        if self._dm[i]:
             return DOWN, "damage", (), ()
-        if self.flooded[i]:
+        if self._fl[i]:
             return DOWN, "flooded", (), ()
-        if self.cyber[i]:
+        if self._cy[i]:
             return DOWN, "cyber", (), ()
-        missing = tuple(s for s, sup in self.city.asset_needs[i] if not any(self._ok(x, s) for x in sup))
+        st = self._st
+        missing: tuple[str, ...] = ()
+        plain = not self.loop_unfed and not self._any_overload
+        for s, sup in self.city.asset_needs[i]:
+            if plain:
+                for x in sup:
+                    if st[x] != DOWN:
+                        break
+                else:
+                    missing += (s,)
+            elif not any(self._ok(x, s) for x in sup):
+                missing += (s,)
         if not missing:
             return UP, "", (), ()
         own = self.own_left[i] > _EPS
@@ -326,7 +360,7 @@ class Simulation:
 
     def _settle(self, i: int) -> None:
         """Charge the backup fuel used since the last settlement."""
-        if self.state[i] != BACKUP:
+        if self._st[i] != BACKUP:
             return
         used = self.env.now - self.bk_since[i]
         if used > 0:
@@ -339,7 +373,7 @@ class Simulation:
     def _transition(self, i: int, new: int, cause: str, sources: tuple[str, ...], missing: tuple[str, ...],
                     *, initial: bool = False) -> bool:
         """Move asset ``i`` to ``new``; log it; schedule backup exhaustion. True if working changed."""
-        old = int(self.state[i])
+        old = self._st[i]
         aid = self.city.asset_ids[i]
         now = self.env.now
         if new == old and (new != BACKUP or sources == self.bk_using[i]):
@@ -351,7 +385,7 @@ class Simulation:
             if new == UP:
                 self.log.append(now, "backup_stop", aid, {"own_left_h": round(float(self.own_left[i]), 6),
                                                           "generator_left_h": round(float(self.gen_left[i]), 6)})
-        self.state[i] = new
+        self._st[i] = new
         self.cause[i] = cause
         if new == BACKUP:
             self.bk_using[i] = sources
@@ -361,7 +395,7 @@ class Simulation:
             if old != BACKUP:
                 self.log.append(now, "backup_start", aid, {"sources": list(sources), "missing": list(missing),
                                                            "hours_left": round(float(left), 6)})
-            token = int(self.bk_token[i])
+            token = self.bk_token[i]
             ev = self.env.timeout(_finite_delay(left, "backup"))
             ev.callbacks.append(lambda _e, i=i, token=token: self._exhausted(i, token))
         else:
@@ -370,25 +404,24 @@ class Simulation:
         if working_changed:
             self._changed_since_obs += 1
             if new == DOWN:
-                self.log.append(now, "asset_down", aid, {"cause": cause, "type": str(self.city.asset_type[i])})
+                self.log.append(now, "asset_down", aid, {"cause": cause, "type": self.city.type_names[i]})
             elif not initial or old == DOWN:
-                self.log.append(now, "asset_up", aid, {"on_backup": new == BACKUP,
-                                                       "type": str(self.city.asset_type[i])})
+                self.log.append(now, "asset_up", aid, {"on_backup": new == BACKUP, "type": self.city.type_names[i]})
         return working_changed
 
     def _rearm(self, i: int) -> None:
         """After fuel arrived for an asset already on backup: one new exhaustion time, no new start."""
-        if self.state[i] != BACKUP:
+        if self._st[i] != BACKUP:
             return
         self._settle(i)
         self.bk_token[i] += 1
-        token = int(self.bk_token[i])
+        token = self.bk_token[i]
         left = min((self.own_left[i] if s == "own" else self.gen_left[i]) for s in self.bk_using[i])
         ev = self.env.timeout(_finite_delay(left, "backup"))
         ev.callbacks.append(lambda _e, i=i, token=token: self._exhausted(i, token))
 
     def _exhausted(self, i: int, token: int) -> None:
-        if self.bk_token[i] != token or self.state[i] != BACKUP:
+        if self.bk_token[i] != token or self._st[i] != BACKUP:
             return
         self._settle(i)
         self.log.append(self.env.now, "backup_exhausted", self.city.asset_ids[i], {"sources": list(self.bk_using[i])})
@@ -397,10 +430,11 @@ class Simulation:
     def _propagate(self, seeds: Iterable[int], *, initial: bool = False) -> None:
         """Re-evaluate ``seeds`` and everything downstream of what changes (incremental cascade)."""
         c = self.city
+        queued, dirty, st = self._queued, self._dirty_db, self._st
         q: deque[int] = deque()
         for i in seeds:
-            if not self._queued[i]:
-                self._queued[i] = True
+            if not queued[i]:
+                queued[i] = 1
                 q.append(i)
         came_up: list[int] = []
         cleared: list[int] = []
@@ -408,24 +442,26 @@ class Simulation:
         while True:
             while q:
                 i = q.popleft()
-                self._queued[i] = False
-                self._settle(i)
+                queued[i] = 0
+                if st[i] == BACKUP:
+                    self._settle(i)
                 new, cause, src, missing = self._target(i)
-                was_down = self.state[i] == DOWN
+                was_down = st[i] == DOWN
                 if was_down and new == DOWN and self.cause[i] in _BLOCKING and cause not in _BLOCKING:
                     cleared.append(i)  # its own problem is gone; it may be held down only by a cycle
                 if self._transition(i, new, cause, src, missing, initial=initial):
                     if was_down:
                         came_up.append(i)
                     for d in c.asset_dependents[i]:
-                        if not self._queued[d]:
-                            self._queued[d] = True
+                        if not queued[d]:
+                            queued[d] = 1
                             q.append(d)
                     for d in c.district_dependents[i]:
-                        self._dirty_d[d] = True
+                        dirty[d] = 1
                     for d in self.shelter_districts.get(i, ()):
-                        self._dirty_d[d] = True
-                    touched_loops.update(c.loops_touching.get(i, ()))
+                        dirty[d] = 1
+                    if c.loops_touching:
+                        touched_loops.update(c.loops_touching.get(i, ()))
             if touched_loops:
                 for lid in sorted(touched_loops):
                     service, members = c.supply_loops[lid]
@@ -435,8 +471,8 @@ class Simulation:
                         if (m in now_unfed) != bool(flags[m]):
                             flags[m] = m in now_unfed
                             for d in (m, *c.asset_dependents[m]):
-                                if not self._queued[d]:
-                                    self._queued[d] = True
+                                if not queued[d]:
+                                    queued[d] = 1
                                     q.append(d)
                             for d in c.district_dependents[m]:
                                 self._dirty_d[d] = True
@@ -450,8 +486,8 @@ class Simulation:
             survivors = self._restart_cycles(came_up, cleared)
             came_up, cleared = [], []
             for i in survivors:
-                if not self._queued[i]:
-                    self._queued[i] = True
+                if not queued[i]:
+                    queued[i] = 1
                     q.append(i)
             if not q:
                 break
@@ -636,7 +672,7 @@ class Simulation:
         self._wake_crews()
 
     def _bridges_changed(self, assets: np.ndarray) -> None:
-        if np.any(np.isin(self.city.edge_bridge, assets)):
+        if self._on_road[assets].any():
             self.closure_version += 1
 
     def _start_processes(self) -> None:
@@ -681,6 +717,7 @@ class Simulation:
             down_km = (xy[:, axis[0]] - c.gauge_xy[axis[0]]) * axis[1] / 1000.0
             return river.slope_m_per_km * down_km
 
+        self._flood_prev_stage = -math.inf
         self.f_idx = np.nonzero(in_zone)[0]
         self.f_base = c.asset_elev[self.f_idx] + drop(c.asset_xy[self.f_idx]) - river.datum
         self.f_curves = self._curves("flood", self.f_idx.tolist())
@@ -723,8 +760,11 @@ class Simulation:
         touched = np.concatenate([newly_wet, newly_dry])
         if len(touched):
             self._propagate(np.sort(touched).tolist())
-        if wet.any():
+        # Water deepens only while the river rises; on a falling river nothing new is damaged
+        # (a repaired asset is dry, since repairs wait for the water to go).
+        if stage > self._flood_prev_stage + _EPS and wet.any():
             self._damage("flood", self.f_idx[wet], depth[wet], tuple(a[wet] for a in self.f_curves))
+        self._flood_prev_stage = stage
         if len(newly_dry):
             self._wake_crews()
         # roads
@@ -901,8 +941,22 @@ class Simulation:
         self.generators_left = r.generators.count
         self.aid_left = r.mutual_aid.max_requests if r.mutual_aid.crews > 0 else 0
         self.priorities: list[int] | None = None
+        self._skill_of = np.array([SKILL_FOR_TYPE.get(t, "general") for t in c.type_names], dtype=object)
+        self._skill_masks: dict[tuple[str, ...], np.ndarray] = {}
+        self._on_road = np.zeros(c.n_assets, bool)  # assets that carry a road (bridges)
+        self._on_road[c.edge_bridge[c.edge_bridge >= 0]] = True
         self.orders: dict[str, deque[int]] = {}
         self.repair_spec = self.scenario.repair_times
+
+    def _skill_mask(self, skills: tuple[str, ...]) -> np.ndarray:
+        """Assets a crew with ``skills`` can repair (one mask per set of skills, made once)."""
+        m = self._skill_masks.get(skills)
+        if m is None:
+            m = np.zeros(self.city.n_assets, bool)
+            for sk in skills:
+                m |= self._skill_of == sk
+            self._skill_masks[skills] = m
+        return m
 
     def _skill_ok(self, crew: Crew, i: int) -> bool:
         need = SKILL_FOR_TYPE.get(str(self.city.asset_type[i]), "general")
@@ -919,17 +973,18 @@ class Simulation:
                     return i
         if self.priorities is None:
             return None
-        best = None
+        dm, fl = self._dm, self._fl
         for i in self.priorities:
-            if self.damage[i] and self.assigned[i] < 0 and not self.flooded[i] and self._skill_ok(crew, i):
+            if dm[i] and self.assigned[i] < 0 and not fl[i] and self._skill_ok(crew, i):
                 return i
-        # then by criticality among the rest
-        cand = np.nonzero((self.damage > 0) & (self.assigned < 0) & ~self.flooded)[0]
-        if len(cand):
-            ok = [i for i in cand.tolist() if self._skill_ok(crew, i)]
-            if ok:
-                best = min(ok, key=lambda i: (-int(self.city.asset_crit[i]), i))
-        return best
+        # then the most critical of the rest (lowest index first among equals)
+        free = (self.damage > 0) & (self.assigned < 0) & ~self.flooded
+        if "general" not in crew.skills:
+            free &= self._skill_mask(crew.skills)
+        cand = np.nonzero(free)[0]
+        if not len(cand):
+            return None
+        return int(cand[np.argmax(self.city.asset_crit[cand])])  # argmax takes the first of the highest
 
     def _closed_mask(self) -> np.ndarray:
         c = self.city
@@ -1020,6 +1075,8 @@ class Simulation:
             self._propagate([task])
 
     def _wake_crews(self) -> None:
+        if self.priorities is None and not any(self.orders.values()):
+            return  # no orders: idle crews stay put
         for crew in self.crews:
             if crew.state == "idle" and crew.wake is not None and not crew.wake.triggered:
                 crew.wake.succeed()
@@ -1103,7 +1160,7 @@ class Simulation:
     def _check_conditions(self) -> None:
         if not self.cond_injects:
             return
-        view = _EngineView(self)
+        view = _SimView(self)
         for inj in self.cond_injects:
             if inj.id not in self.fired and condition_met(inj.when, view)[0]:  # type: ignore[arg-type]
                 self._fire_inject(inj)
@@ -1249,10 +1306,12 @@ class Simulation:
     def _obs_part(self, name: str, window: tuple[int, int]) -> Any:
         c = self.city
         if name == "assets_down":
-            return [{"id": c.asset_ids[i], "type": str(c.asset_type[i]), "cause": self.cause[i],
-                     "damage": int(self.damage[i]), "criticality": int(c.asset_crit[i]),
-                     "crew": self.crews[self.assigned[i]].id if self.assigned[i] >= 0 else None,
-                     "flooded": bool(self.flooded[i])} for i in np.nonzero(self.state == DOWN)[0].tolist()]
+            idx = np.nonzero(self.state == DOWN)[0]
+            ids, types, cause = c.asset_ids, c.type_names, self.cause
+            return [{"id": ids[i], "type": types[i], "cause": cause[i], "damage": d, "criticality": k,
+                     "crew": self.crews[a].id if a >= 0 else None, "flooded": f}
+                    for i, d, k, a, f in zip(idx.tolist(), self.damage[idx].tolist(), c.asset_crit[idx].tolist(),
+                                             self.assigned[idx].tolist(), self.flooded[idx].tolist(), strict=True)]
         if name == "assets_on_backup":
             out = []
             for i in np.nonzero(self.state == BACKUP)[0].tolist():
@@ -1507,62 +1566,54 @@ class Simulation:
         return self.log
 
 
-class _EngineView:
-    """The engine's state seen through the questions :func:`condition_met` asks."""
+class _SimView:
+    """The engine's state answering the questions :func:`condition_met` asks, straight from its arrays."""
 
     def __init__(self, sim: Simulation) -> None:
         self.sim = sim
         self.time_h = sim.env.now
         self.gauge_m = sim.gauge
-        self.injects = [{"id": k} for k in sim.fired]
-        self.changes: list[dict[str, Any]] = []
-        c = sim.city
-        self._c = c
 
-    @property
-    def asset_state(self) -> _StateLookup:
-        return _StateLookup(self.sim)
-
-    @property
-    def type_of(self) -> dict[str, str]:
-        return _TypeLookup(self._c)  # type: ignore[return-value]
-
-    @property
-    def services(self) -> dict[str, dict[str, float]]:
-        sim, c = self.sim, self._c
-        return {d: {s: 1.0 - float(sim.district_unserved[j, k]) / max(float(c.district_pop[j]), 1.0)
-                    for k, s in enumerate(sim._SERVICES)} for j, d in enumerate(c.district_ids)}
-
-    @property
-    def service_totals(self) -> dict[str, float]:
-        sim, c = self.sim, self._c
-        total = max(float(c.district_pop.sum()), 1.0)
-        return {s: 1.0 - float(sim.district_unserved[:, k].sum()) / total for k, s in enumerate(sim._SERVICES)}
-
-
-class _StateLookup:
-    def __init__(self, sim: Simulation) -> None:
-        self.sim = sim
-
-    def get(self, asset: str, default: str | None = None) -> str | None:
-        i = self.sim.city.asset_index.get(asset)
-        if i is None:
-            return default
-        return _STATE_NAME[int(self.sim.state[i])]
-
-    def items(self) -> Iterable[tuple[str, str]]:
+    def state_of(self, asset: str) -> str:
         sim = self.sim
-        for i in np.nonzero(sim.state != UP)[0].tolist():
-            yield sim.city.asset_ids[i], _STATE_NAME[int(sim.state[i])]
+        i = sim.city.asset_index.get(asset)
+        if i is None:
+            return "up"
+        st = sim._st[i]
+        if st == UP and sim._ov[i]:
+            return "overloaded"
+        return _STATE_NAME[st]
 
+    def first_with(self, asset_type: str, state: str) -> str | None:
+        sim = self.sim
+        members = sim.city.by_type.get(asset_type)
+        if members is None or not len(members):
+            return None
+        code = {"up": UP, "backup": BACKUP, "down": DOWN}.get(state)
+        if code is None:
+            hits = members[sim.overloaded[members]]
+        else:
+            hits = members[sim.state[members] == code]
+        if not len(hits):
+            return None
+        return sim.city.asset_ids[int(hits[0])]  # city-file order, as an Observation lists them
 
-class _TypeLookup:
-    def __init__(self, city: City) -> None:
-        self.city = city
+    def served_share(self, district: str, service: str) -> float:
+        sim = self.sim
+        j = sim.city.district_index.get(district)
+        if j is None or service not in sim._SERVICES:
+            return 1.0
+        return 1.0 - float(sim.district_unserved[j, sim._SERVICES.index(service)]) / max(float(sim.city.district_pop[j]), 1.0)
 
-    def get(self, asset: str, default: str | None = None) -> str | None:
-        i = self.city.asset_index.get(asset)
-        return default if i is None else str(self.city.asset_type[i])
+    def total_served(self, service: str) -> float:
+        sim = self.sim
+        if service not in sim._SERVICES:
+            return 1.0
+        total = max(float(sim.city.district_pop.sum()), 1.0)
+        return 1.0 - float(sim.district_unserved[:, sim._SERVICES.index(service)].sum()) / total
+
+    def has_inject(self, inject: str) -> bool:
+        return inject in self.sim.fired
 
 
 def run(scenario: Scenario, city: City, seed: int = 0, policy: Policy | None = None) -> EventLog:

@@ -57,6 +57,25 @@ class Observation:
     asset_state: dict[str, str] = field(default_factory=dict)
     type_of: dict[str, str] = field(default_factory=dict)
 
+    # -- the questions the condition language asks (see condition_met) ----------------------
+    def state_of(self, asset: str) -> str:
+        """``up``, ``backup``, ``down`` or ``overloaded``."""
+        return self.asset_state.get(asset, "up")
+
+    def first_with(self, asset_type: str, state: str) -> str | None:
+        """The first asset (in city-file order) of this type in this state, or None."""
+        return next((a for a, st in self.asset_state.items() if st == state and self.type_of.get(a) == asset_type), None)
+
+    def served_share(self, district: str, service: str) -> float:
+        return self.services.get(district, {}).get(service, 1.0)
+
+    def total_served(self, service: str) -> float:
+        return self.service_totals.get(service, 1.0)
+
+    def has_inject(self, inject: str) -> bool:
+        return any(i["id"] == inject for i in self.injects) or any(
+            c.get("kind") == "inject" and c.get("id") == inject for c in self.changes)
+
 
 @dataclass
 class Decision:
@@ -129,7 +148,7 @@ class Greedy:
             if "power" in a.get("missing", ()) and not a.get("generator"):
                 acts.append(Action(action="deploy_generator", target=a["id"]))
                 gens -= 1
-        if not self._aid and len(obs.assets_down) >= 5 and obs.mutual_aid_left > 0:
+        if not self._aid and obs.mutual_aid_left > 0 and obs.asset_counts.get("down", 0) >= 5:
             acts.append(Action(action="request_mutual_aid"))
             self._aid = True
         acts = [a for a in acts if _affordable(a, obs)]
@@ -167,36 +186,33 @@ class RecordedDecisions:
         return self.by_time.pop(round(obs.time_h, 9), None)
 
 
-def condition_met(c: Condition, obs: Observation) -> tuple[bool, str | None]:
-    """Whether condition ``c`` holds in ``obs``; also the asset/district that made it true."""
+def condition_met(c: Condition, obs: Any) -> tuple[bool, str | None]:
+    """Whether condition ``c`` holds; also the asset/district that made it true.
+
+    ``obs`` is an :class:`Observation` or anything answering the same questions
+    (``state_of``, ``first_with``, ``served_share``, ``total_served``, ``has_inject``).
+    """
     k, v = c.key, c.value
     if k == "after_h":
         return obs.time_h >= v - 1e-9, None
     if k == "gauge_above":
         return (obs.gauge_m is not None and obs.gauge_m > v), None
     if k == "asset_down":
-        return obs.asset_state.get(v) == "down", v
+        return obs.state_of(v) == "down", v
     if k == "asset_on_backup":
-        return obs.asset_state.get(v) == "backup", v
+        return obs.state_of(v) == "backup", v
     if k in ("any_down", "any_on_backup"):
-        want = "down" if k == "any_down" else "backup"
-        for a, st in obs.asset_state.items():
-            if st == want and obs.type_of.get(a) == v:
-                return True, a
-        return False, None
+        hit = obs.first_with(v, "down" if k == "any_down" else "backup")
+        return hit is not None, hit
     if k == "district_unserved":
         d, s = v
-        return obs.services.get(d, {}).get(s, 1.0) < 1.0 - 1e-9, d
+        return obs.served_share(d, s) < 1.0 - 1e-9, d
     if k == "unserved_share_above":
         s, share = v
-        return 1.0 - obs.service_totals.get(s, 1.0) > share, None
+        return 1.0 - obs.total_served(s) > share, None
     if k == "inject":
-        return any(i["id"] == v for i in obs.injects) or v in _seen(obs), None
+        return obs.has_inject(v), None
     return False, None
-
-
-def _seen(obs: Observation) -> set[str]:
-    return {c["id"] for c in obs.changes if c.get("kind") == "inject"}
 
 
 class PlanPolicy:
