@@ -47,7 +47,23 @@ KINDS: dict[str, str] = {
 }
 
 
+_PLAIN = (str, int, bool, type(None))
+
+
 def _canon_value(value: Any) -> Any:
+    t = type(value)
+    if t in _PLAIN:
+        return value
+    if t is dict:
+        return {str(k): _canon_value(v) for k, v in value.items()}  # the encoder sorts the keys
+    if t is float:
+        if value != value or value in (math.inf, -math.inf):
+            raise ValueError(f"non-finite number {value!r} in event log")
+        if value == int(value) and abs(value) < 2**53:
+            return int(value)
+        return float(f"{value:.12g}")
+    if t is list:
+        return [_canon_value(v) for v in value]
     if isinstance(value, bool) or value is None or isinstance(value, str):
         return value
     if isinstance(value, int):
@@ -67,9 +83,12 @@ def _canon_value(value: Any) -> Any:
     raise TypeError(f"cannot put {type(value).__name__} in an event log")
 
 
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
 def canonical(obj: Any) -> str:
     """Canonical JSON text of ``obj``: sorted keys, 12 significant digits, no spaces."""
-    return json.dumps(_canon_value(obj), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _ENCODER.encode(_canon_value(obj))
 
 
 class EventRecord(NamedTuple):
@@ -98,6 +117,7 @@ class EventLog:
     def __init__(self, records: Iterable[EventRecord] = ()) -> None:
         self._records: list[EventRecord] = list(records)
         self._last = self._records[-1].time if self._records else -math.inf
+        self._canon: list[str] = []  # canonical lines of the first len(_canon) records (records never change)
 
     def append(self, time: float, kind: str, subject: str = "", data: dict[str, Any] | None = None) -> EventRecord:
         """Add a record stamped with the next sequence number and return it."""
@@ -130,9 +150,16 @@ class EventLog:
         return next((r for r in self._records if r.kind == kind), None)
 
     # -- serialisation ---------------------------------------------------------------
+    def _canonical_lines(self) -> list[str]:
+        """Canonical JSON of every record, made once per record (digest and JSONL share it)."""
+        done = len(self._canon)
+        if done < len(self._records):
+            self._canon.extend(canonical(r.to_dict()) + "\n" for r in self._records[done:])
+        return self._canon
+
     def to_jsonl(self) -> str:
         """The log as canonical JSON Lines (one record per line)."""
-        return "".join(canonical(r.to_dict()) + "\n" for r in self._records)
+        return "".join(self._canonical_lines())
 
     def write_jsonl(self, path: str | Path) -> None:
         Path(path).write_text(self.to_jsonl(), encoding="utf-8")
@@ -148,11 +175,7 @@ class EventLog:
 
     def digest(self) -> str:
         """SHA-256 of the canonical form of the whole log."""
-        h = hashlib.sha256()
-        for r in self._records:
-            h.update(canonical(r.to_dict()).encode("utf-8"))
-            h.update(b"\n")
-        return h.hexdigest()
+        return hashlib.sha256("".join(self._canonical_lines()).encode("utf-8")).hexdigest()
 
     def to_dataframe(self) -> pd.DataFrame:
         """One row per record: time, seq, kind, subject, and ``data`` as a dict column."""
