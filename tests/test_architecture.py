@@ -38,21 +38,26 @@ ALLOWED: dict[str, set[str]] = {
 }
 
 
-def _imports(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+def _imports(module: str) -> set[str]:
+    """What a module (or a package: all its files) imports; ``.x`` is scro_sim's module x."""
+    path = PKG / f"{module}.py"
+    files = [path] if path.exists() else sorted((PKG / module).glob("*.py"))
     out: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom):
-            if node.level >= 1 and node.module:
-                out.add("." + node.module.split(".")[0])
-            elif node.module:
-                out.add(node.module)
-        elif isinstance(node, ast.Import):
-            out.update(a.name for a in node.names)
+    for f in files:
+        depth = 1 if f.parent == PKG else 2  # a package's own files import the library with ..
+        for node in ast.walk(ast.parse(f.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                if node.level == depth and node.module:
+                    out.add("." + node.module.split(".")[0])
+                elif node.level == 0 and node.module:
+                    out.add(node.module)
+            elif isinstance(node, ast.Import):
+                out.update(a.name for a in node.names)
     return out
 
 
-MODULES = sorted(p.stem for p in PKG.glob("*.py") if p.stem != "__init__")
+MODULES = sorted([p.stem for p in PKG.glob("*.py") if p.stem != "__init__"]
+                 + [p.parent.name for p in PKG.glob("*/__init__.py") if p.parent.name != "migrations"])
 
 
 def test_every_module_has_a_place_in_the_layering() -> None:
@@ -61,7 +66,7 @@ def test_every_module_has_a_place_in_the_layering() -> None:
 
 @pytest.mark.parametrize("module", MODULES)
 def test_imports_go_down_the_layers_only(module: str) -> None:
-    found = _imports(PKG / f"{module}.py")
+    found = _imports(module)
     internal = {m[1:] for m in found if m.startswith(".")} | {m.split(".")[1] for m in found
                                                              if m.startswith("scro_sim.")}
     assert internal <= ALLOWED[module], f"{module} imports {sorted(internal - ALLOWED[module])}"
@@ -69,14 +74,14 @@ def test_imports_go_down_the_layers_only(module: str) -> None:
 
 @pytest.mark.parametrize("module", MODULES)
 def test_no_library_module_imports_streamlit_or_the_app(module: str) -> None:
-    found = _imports(PKG / f"{module}.py")
+    found = _imports(module)
     assert not {m for m in found if m.split(".")[0] in ("streamlit", "app")}
 
 
 def test_engine_and_scoring_never_import_each_other() -> None:
     assert "scoring" not in ALLOWED["engine"] and "engine" not in ALLOWED["scoring"]
-    assert ".scoring" not in _imports(PKG / "engine.py")
-    assert ".engine" not in _imports(PKG / "scoring.py")
+    assert ".scoring" not in _imports("engine")
+    assert ".engine" not in _imports("scoring")
 
 
 def test_the_public_api_is_pinned() -> None:

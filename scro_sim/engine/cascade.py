@@ -1,0 +1,385 @@
+"""Asset state and cascades: who works, who runs on backup, who is down, and who is served.
+
+State lives in flat per-asset arrays; a change is propagated only to the dependents of what
+changed.  Interdependency cycles restart together; same-service loops pass on only what
+reaches them from outside."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from ._common import (
+    _BLOCKING,
+    _EPS,
+    BACKUP,
+    DOWN,
+    UP,
+    _finite_delay,
+)
+
+
+class CascadeMixin:
+    """State arrays, the cascade and the people each district has served (part of Simulation)."""
+
+    def _init_state(self) -> None:
+        c, n = self.city, self.city.n_assets
+        # Per-asset flags live in bytearrays: the cascade reads and writes single entries
+        # (fast on a bytearray, slow on a numpy scalar), while numpy views of the same memory
+        # serve the vectorised hazard steps and observations.
+        self._st = bytearray(n)  # UP / BACKUP / DOWN
+        self._dm = bytearray(n)  # damage state 0 / 1 / 2
+        self._fl = bytearray(n)  # under water now
+        self._cy = bytearray(n)  # taken down by a cyber attack
+        self._ov = bytearray(n)  # hospital overloaded by a patient surge
+        self.state = np.frombuffer(self._st, dtype=np.int8)
+        self.damage = np.frombuffer(self._dm, dtype=np.int8)
+        self.flooded = np.frombuffer(self._fl, dtype=np.bool_)
+        self.cyber = np.frombuffer(self._cy, dtype=np.bool_)
+        self.overloaded = np.frombuffer(self._ov, dtype=np.bool_)
+        self.cause: list[str] = [""] * n
+        self.own_left: list[float] = c.backup_hours.astype(float).tolist()
+        self.own_services = c.backup_services
+        self.gen_left: list[float] = [0.0] * n
+        self.has_gen: list[bool] = [False] * n
+        self.bk_since: list[float] = [0.0] * n
+        self.bk_using: list[tuple[str, ...]] = [()] * n
+        self.bk_token: list[int] = [0] * n
+        self.protection = c.asset_protection.copy()
+        self.assigned = np.full(n, -1, np.int64)
+        self.repairing = np.zeros(n, bool)
+        self._queued = bytearray(n)
+        self.loop_unfed: dict[str, np.ndarray] = {svc: np.zeros(n, bool) for svc, _ in c.supply_loops}
+        self.critical = c.critical
+        self.max_intensity: dict[str, np.ndarray] = {}
+        self.capacity_z: dict[str, np.ndarray] = {}
+        self.edge_closed_flood = np.zeros(len(c.edge_u), bool)
+        self.edge_closed_manual = np.zeros(len(c.edge_u), bool)
+        self.closure_version = 0
+        self._matrix_cache: tuple[int, Any] | None = None
+        self._dist_cache: dict[tuple[int, int], np.ndarray] = {}
+        self.gauge: float | None = None
+        self.spent = 0.0
+        self._changed_since_obs = 0
+        self.district_unserved = np.zeros((c.n_districts, 4), np.int64)
+        self._dirty_db = bytearray(c.n_districts)
+        self._dirty_d = np.frombuffer(self._dirty_db, dtype=np.bool_)
+
+    def _z(self, hazard: str, idx: np.ndarray) -> np.ndarray:
+        """Capacity quantiles (standard normal) for assets ``idx``, drawn on first need in index order."""
+        z = self.capacity_z.get(hazard)
+        if z is None:
+            z = np.full(self.city.n_assets, np.nan)
+            self.capacity_z[hazard] = z
+        need = idx[np.isnan(z[idx])]
+        if len(need):
+            z[np.sort(need)] = self.rng_damage.standard_normal(len(need))
+        return z[idx]
+
+    # ------------------------------------------------------------------------------------
+    # cascades
+
+    def _ok(self, x: int, service: str) -> bool:
+        if self._st[x] == DOWN:
+            return False
+        unfed = self.loop_unfed.get(service)
+        if unfed is not None and unfed[x]:
+            return False
+        return not (service == "health" and self._ov[x])
+
+    def _loop_unfed(self, lid: int) -> list[int]:
+        """Members of same-service loop ``lid`` that no outside supply (or backup) reaches."""
+        c = self.city
+        service, members = c.supply_loops[lid]
+        mset = set(members)
+        unfed = self.loop_unfed[service]
+
+        def capable(m: int) -> bool:
+            if self.damage[m] or self.flooded[m] or self.cyber[m]:
+                return False
+            return self.state[m] != DOWN or self.cause[m] == f"no {service}"
+
+        reached: list[int] = []
+        seen: set[int] = set()
+        for m in members:
+            if not capable(m):
+                continue
+            sup = next((x for s, x in c.asset_needs[m] if s == service), ())
+            outside = any(x not in mset and self.state[x] != DOWN and not unfed[x] for x in sup)
+            backup = (service in self.own_services[m] and self.own_left[m] > _EPS) or (
+                service == "power" and self.has_gen[m] and self.gen_left[m] > _EPS)
+            if outside or backup:
+                reached.append(m)
+                seen.add(m)
+        k = 0
+        while k < len(reached):
+            m = reached[k]
+            k += 1
+            for d in c.asset_dependents[m]:
+                if d in mset and d not in seen and capable(d):
+                    seen.add(d)
+                    reached.append(d)
+        return [m for m in members if m not in seen]
+
+    def _target(self, i: int) -> tuple[int, str, tuple[str, ...], tuple[str, ...]]:
+        """(state, cause, backup sources to use, missing services) that asset ``i`` should be in now."""
+        if self._dm[i]:
+            return DOWN, "damage", (), ()
+        if self._fl[i]:
+            return DOWN, "flooded", (), ()
+        if self._cy[i]:
+            return DOWN, "cyber", (), ()
+        st = self._st
+        missing: tuple[str, ...] = ()
+        plain = not self.loop_unfed and not self._any_overload
+        for s, sup in self.city.asset_needs[i]:
+            if plain:
+                for x in sup:
+                    if st[x] != DOWN:
+                        break
+                else:
+                    missing += (s,)
+            elif not any(self._ok(x, s) for x in sup):
+                missing += (s,)
+        if not missing:
+            return UP, "", (), ()
+        own = self.own_left[i] > _EPS
+        own_cov = self.own_services[i]
+        gen = self.has_gen[i] and self.gen_left[i] > _EPS
+        if own and all(s in own_cov for s in missing):
+            return BACKUP, "", ("own",), missing
+        if gen and missing == ("power",):
+            return BACKUP, "", ("gen",), missing
+        if own and gen and all(s in own_cov or s == "power" for s in missing):
+            return BACKUP, "", ("own", "gen"), missing
+        return DOWN, "no " + missing[0], (), missing
+
+    def _settle(self, i: int) -> None:
+        """Charge the backup fuel used since the last settlement."""
+        if self._st[i] != BACKUP:
+            return
+        used = self.env.now - self.bk_since[i]
+        if used > 0:
+            if "own" in self.bk_using[i]:
+                self.own_left[i] = max(0.0, self.own_left[i] - used)
+            if "gen" in self.bk_using[i]:
+                self.gen_left[i] = max(0.0, self.gen_left[i] - used)
+        self.bk_since[i] = self.env.now
+
+    def _transition(self, i: int, new: int, cause: str, sources: tuple[str, ...], missing: tuple[str, ...],
+                    *, initial: bool = False) -> bool:
+        """Move asset ``i`` to ``new``; log it; schedule backup exhaustion. True if working changed."""
+        old = self._st[i]
+        aid = self.city.asset_ids[i]
+        now = self.env.now
+        if new == old and (new != BACKUP or sources == self.bk_using[i]):
+            if new == DOWN:
+                self.cause[i] = cause
+            return False
+        if old == BACKUP and new != BACKUP:
+            self.bk_token[i] += 1
+            if new == UP:
+                self.log.append(now, "backup_stop", aid, {"own_left_h": round(float(self.own_left[i]), 6),
+                                                          "generator_left_h": round(float(self.gen_left[i]), 6)})
+        self._st[i] = new
+        self.cause[i] = cause
+        if new == BACKUP:
+            self.bk_using[i] = sources
+            self.bk_since[i] = now
+            self.bk_token[i] += 1
+            left = min((self.own_left[i] if s == "own" else self.gen_left[i]) for s in sources)
+            if old != BACKUP:
+                self.log.append(now, "backup_start", aid, {"sources": list(sources), "missing": list(missing),
+                                                           "hours_left": round(float(left), 6)})
+            token = self.bk_token[i]
+            ev = self.env.timeout(_finite_delay(left, "backup"))
+            ev.callbacks.append(lambda _e, i=i, token=token: self._exhausted(i, token))
+        else:
+            self.bk_using[i] = ()
+        working_changed = (old == DOWN) != (new == DOWN)
+        if working_changed:
+            self._changed_since_obs += 1
+            if new == DOWN:
+                self.log.append(now, "asset_down", aid, {"cause": cause, "type": self.city.type_names[i]})
+            elif not initial or old == DOWN:
+                self.log.append(now, "asset_up", aid, {"on_backup": new == BACKUP, "type": self.city.type_names[i]})
+        return working_changed
+
+    def _rearm(self, i: int) -> None:
+        """After fuel arrived for an asset already on backup: one new exhaustion time, no new start."""
+        if self._st[i] != BACKUP:
+            return
+        self._settle(i)
+        self.bk_token[i] += 1
+        token = self.bk_token[i]
+        left = min((self.own_left[i] if s == "own" else self.gen_left[i]) for s in self.bk_using[i])
+        ev = self.env.timeout(_finite_delay(left, "backup"))
+        ev.callbacks.append(lambda _e, i=i, token=token: self._exhausted(i, token))
+
+    def _exhausted(self, i: int, token: int) -> None:
+        if self.bk_token[i] != token or self._st[i] != BACKUP:
+            return
+        self._settle(i)
+        self.log.append(self.env.now, "backup_exhausted", self.city.asset_ids[i], {"sources": list(self.bk_using[i])})
+        self._propagate([i])
+
+    def _propagate(self, seeds: Iterable[int], *, initial: bool = False) -> None:
+        """Re-evaluate ``seeds`` and everything downstream of what changes (incremental cascade)."""
+        c = self.city
+        queued, dirty, st = self._queued, self._dirty_db, self._st
+        q: deque[int] = deque()
+        for i in seeds:
+            if not queued[i]:
+                queued[i] = 1
+                q.append(i)
+        came_up: list[int] = []
+        cleared: list[int] = []
+        touched_loops: set[int] = set()
+        while True:
+            while q:
+                i = q.popleft()
+                queued[i] = 0
+                if st[i] == BACKUP:
+                    self._settle(i)
+                new, cause, src, missing = self._target(i)
+                was_down = st[i] == DOWN
+                if was_down and new == DOWN and self.cause[i] in _BLOCKING and cause not in _BLOCKING:
+                    cleared.append(i)  # its own problem is gone; it may be held down only by a cycle
+                if self._transition(i, new, cause, src, missing, initial=initial):
+                    if was_down:
+                        came_up.append(i)
+                    for d in c.asset_dependents[i]:
+                        if not queued[d]:
+                            queued[d] = 1
+                            q.append(d)
+                    for d in c.district_dependents[i]:
+                        dirty[d] = 1
+                    for d in self.shelter_districts.get(i, ()):
+                        dirty[d] = 1
+                    if c.loops_touching:
+                        touched_loops.update(c.loops_touching.get(i, ()))
+            if touched_loops:
+                for lid in sorted(touched_loops):
+                    service, members = c.supply_loops[lid]
+                    flags = self.loop_unfed[service]
+                    now_unfed = set(self._loop_unfed(lid))
+                    for m in members:
+                        if (m in now_unfed) != bool(flags[m]):
+                            flags[m] = m in now_unfed
+                            for d in (m, *c.asset_dependents[m]):
+                                if not queued[d]:
+                                    queued[d] = 1
+                                    q.append(d)
+                            for d in c.district_dependents[m]:
+                                self._dirty_d[d] = True
+                touched_loops.clear()
+                if q:
+                    continue
+            if not came_up and not cleared:
+                break
+            # Interdependency cycles: assets held down only by each other restart together
+            # (greatest fixpoint over the down, undamaged assets reachable from what came up).
+            survivors = self._restart_cycles(came_up, cleared)
+            came_up, cleared = [], []
+            for i in survivors:
+                if not queued[i]:
+                    queued[i] = 1
+                    q.append(i)
+            if not q:
+                break
+        if not initial:
+            self._flush_districts()
+
+    def _restart_cycles(self, came_up: list[int], cleared: list[int]) -> list[int]:
+        c = self.city
+        region: list[int] = [i for i in cleared if self.state[i] == DOWN and self.cause[i] not in _BLOCKING]
+        seen: set[int] = set(region)
+        stack = list(came_up) + region
+        while stack:
+            i = stack.pop()
+            for d in c.asset_dependents[i]:
+                if d in seen:
+                    continue
+                seen.add(d)
+                if self.state[d] == DOWN and not (self.damage[d] or self.flooded[d] or self.cyber[d]):
+                    region.append(d)
+                    stack.append(d)
+        if not region:
+            return []
+        region.sort()
+        saved = {i: int(self.state[i]) for i in region}
+        for i in region:
+            self.state[i] = UP
+        changed = True
+        while changed:
+            changed = False
+            for i in region:
+                if self.state[i] != DOWN and self._target(i)[0] == DOWN:
+                    self.state[i] = DOWN
+                    changed = True
+        survivors = [i for i in region if self.state[i] != DOWN]
+        for i, s in saved.items():
+            self.state[i] = s
+        # let the survivors find their state through normal evaluation, with the others assumed up
+        for i in survivors:
+            self.state[i] = UP  # provisional: evaluated again by the caller's queue
+            self.log.append(self.env.now, "asset_up", c.asset_ids[i], {"on_backup": False, "restart": True,
+                                                                    "type": str(c.asset_type[i])})
+            for d in c.district_dependents[i]:
+                self._dirty_d[d] = True
+        out: list[int] = []
+        for i in survivors:
+            out.extend(c.asset_dependents[i])
+            out.append(i)
+        return out
+
+    # ------------------------------------------------------------------------------------
+    # people
+
+    def _init_people(self) -> None:
+        c = self.city
+        self.residents = c.district_pop.astype(np.int64).copy()
+        self.evacuees: list[dict[int, int]] = [{} for _ in range(c.n_districts)]
+        self.shelter_load = np.zeros(c.n_assets, np.int64)
+        self.shelter_districts: dict[int, list[int]] = {}
+        self.warned_at = np.full(c.n_districts, np.nan)
+        self.exposed = np.zeros(c.n_districts, bool)
+        self.district_needs = [dict(n) for n in c.district_needs]
+
+    def _district_served(self, d: int, service: str) -> bool:
+        sup = self.district_needs[d].get(service)
+        if sup is None:
+            return True
+        return any(self._ok(x, service) for x in sup)
+
+    _SERVICES = ("power", "water", "telecom", "health")
+
+    def _recompute_districts(self, districts: Iterable[int], *, initial: bool = False) -> None:
+        c = self.city
+        for d in districts:
+            for k, s in enumerate(self._SERVICES):
+                unserved = 0 if self._district_served(d, s) else int(self.residents[d])
+                for shelter, n in self.evacuees[d].items():
+                    if s == "health":
+                        ok = self._district_served(d, s)
+                    else:
+                        ok = self.state[shelter] != DOWN
+                    if not ok:
+                        unserved += n
+                if unserved != self.district_unserved[d, k]:
+                    self.district_unserved[d, k] = unserved
+                    self.log.append(self.env.now, "service", c.district_ids[d], {
+                        "service": s, "unserved": unserved,
+                        "unserved_vulnerable": round(unserved * float(c.district_vuln[d]), 3),
+                        "population": int(c.district_pop[d]),
+                    })
+
+    def _flush_districts(self) -> None:
+        idx = np.nonzero(self._dirty_d)[0]
+        if len(idx):
+            self._dirty_d[idx] = False
+            self._recompute_districts(idx.tolist())
+        self._check_conditions()

@@ -1,0 +1,181 @@
+"""Repair crews: orders and priorities, travel over the road graph as it is now, repairs, mutual aid."""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from typing import Any
+
+import numpy as np
+
+from ..hazards import (
+    DEFAULT_REPAIR_H,
+    SKILL_FOR_TYPE,
+)
+from ._common import (
+    Crew,
+    _finite_delay,
+)
+
+
+class CrewMixin:
+    """Crews and repairs (part of Simulation)."""
+
+    def _init_resources(self) -> None:
+        c, r = self.city, self.scenario.resources
+        self.crews: list[Crew] = []
+        for team in r.crews:
+            for k in range(team.count):
+                self.crews.append(Crew(f"{team.id}#{k + 1}", team.id, team.skills, int(c.asset_road[c.asset_index[team.depot]])))
+        self.generators_left = r.generators.count
+        self.aid_left = r.mutual_aid.max_requests if r.mutual_aid.crews > 0 else 0
+        self.priorities: list[int] | None = None
+        self._skill_of = np.array([SKILL_FOR_TYPE.get(t, "general") for t in c.type_names], dtype=object)
+        self._skill_masks: dict[tuple[str, ...], np.ndarray] = {}
+        self._on_road = np.zeros(c.n_assets, bool)  # assets that carry a road (bridges)
+        self._on_road[c.edge_bridge[c.edge_bridge >= 0]] = True
+        self.orders: dict[str, deque[int]] = {}
+        self.repair_spec = self.scenario.repair_times
+
+    def _skill_mask(self, skills: tuple[str, ...]) -> np.ndarray:
+        """Assets a crew with ``skills`` can repair (one mask per set of skills, made once)."""
+        m = self._skill_masks.get(skills)
+        if m is None:
+            m = np.zeros(self.city.n_assets, bool)
+            for sk in skills:
+                m |= self._skill_of == sk
+            self._skill_masks[skills] = m
+        return m
+
+    def _skill_ok(self, crew: Crew, i: int) -> bool:
+        need = SKILL_FOR_TYPE.get(str(self.city.asset_type[i]), "general")
+        return need in crew.skills or "general" in crew.skills
+
+    def _next_task(self, crew: Crew) -> int | None:
+        q = self.orders.get(crew.team)
+        if q:
+            for i in list(q):  # orders in the order given; a flooded site waits until it is dry
+                if not self.damage[i] or self.assigned[i] >= 0:
+                    q.remove(i)
+                elif not self.flooded[i]:
+                    q.remove(i)
+                    return i
+        if self.priorities is None:
+            return None
+        dm, fl = self._dm, self._fl
+        for i in self.priorities:
+            if dm[i] and self.assigned[i] < 0 and not fl[i] and self._skill_ok(crew, i):
+                return i
+        # then the most critical of the rest (lowest index first among equals)
+        free = (self.damage > 0) & (self.assigned < 0) & ~self.flooded
+        if "general" not in crew.skills:
+            free &= self._skill_mask(crew.skills)
+        cand = np.nonzero(free)[0]
+        if not len(cand):
+            return None
+        return int(cand[np.argmax(self.city.asset_crit[cand])])  # argmax takes the first of the highest
+
+    def _closed_mask(self) -> np.ndarray:
+        c = self.city
+        closed = self.edge_closed_flood | self.edge_closed_manual
+        b = c.edge_bridge
+        has = b >= 0
+        if has.any():
+            bad = np.zeros(len(b), bool)
+            bad[has] = self.damage[b[has]] > 0
+            closed = closed | bad
+        return closed
+
+    def _travel_hours(self, src: int, dst: int) -> float:
+        """Road hours from ``src`` to ``dst`` with today's closures (one cached search per source)."""
+        if src == dst:
+            return 0.0
+        key = (self.closure_version, src)
+        dist = self._dist_cache.get(key)
+        if dist is None:
+            from scipy.sparse.csgraph import dijkstra
+
+            if self._matrix_cache is None or self._matrix_cache[0] != self.closure_version:
+                self._matrix_cache = (self.closure_version, self.city.road_matrix(self._closed_mask()))
+                self._dist_cache = {}
+            dist = dijkstra(self._matrix_cache[1], directed=False, indices=src)
+            self._dist_cache[key] = dist
+        return float(dist[dst])
+
+    def _repair_hours(self, i: int, crew: Crew) -> float:
+        typ = str(self.city.asset_type[i])
+        spec = self.repair_spec.get(typ)
+        deg, fail = (spec.degraded, spec.failed) if spec is not None else DEFAULT_REPAIR_H.get(typ, ((12.0, 6.0), (72.0, 36.0)))
+        mean, sd = fail if self.damage[i] >= 2 else deg
+        h = float(self.rng_repair.normal(mean, sd))
+        h = max(h, 0.2 * mean)
+        if SKILL_FOR_TYPE.get(typ, "general") not in crew.skills:
+            h *= 1.5  # a general crew on specialist equipment
+        return h
+
+    def _crew_proc(self, crew: Crew) -> Any:
+        c = self.city
+        while True:
+            task = self._next_task(crew)
+            if task is None:
+                crew.state, crew.task = "idle", None
+                crew.wake = self.env.event()
+                yield crew.wake
+                continue
+            crew.task = task
+            self.assigned[task] = self.crews.index(crew)
+            aid = c.asset_ids[task]
+            dst = int(c.asset_road[task])
+            hours = self._travel_hours(crew.node, dst)
+            if not math.isfinite(hours):
+                crew.state = "blocked"
+                self.log.append(self.env.now, "crew", crew.id, {"state": "blocked", "asset": aid})
+                while not math.isfinite(hours):  # wait for a route to open (water recedes, bridge fixed)
+                    yield self.env.timeout(1.0)
+                    hours = self._travel_hours(crew.node, dst)
+            crew.state = "travelling"
+            self.log.append(self.env.now, "crew", crew.id, {"state": "dispatched", "asset": aid,
+                                                            "travel_h": round(hours, 6)})
+            yield self.env.timeout(_finite_delay(hours, "travel"))
+            crew.node = dst
+            self.log.append(self.env.now, "crew", crew.id, {"state": "arrived", "asset": aid})
+            while self.flooded[task]:
+                crew.state = "waiting"
+                yield self.env.timeout(1.0)
+            if not self.damage[task]:
+                self.assigned[task] = -1
+                continue
+            crew.state = "repairing"
+            dur = self._repair_hours(task, crew)
+            crew.busy_until = self.env.now + dur
+            self.log.append(self.env.now, "repair", aid, {"state": "started", "crew": crew.id,
+                                                          "hours": round(dur, 6),
+                                                          "damage": "failed" if self.damage[task] >= 2 else "degraded"})
+            yield self.env.timeout(_finite_delay(dur, "repair"))
+            self.damage[task] = 0
+            for hz, mx in self.max_intensity.items():  # a repaired asset has a new capacity
+                mx[task] = 0.0
+                z = self.capacity_z.get(hz)
+                if z is not None:
+                    z[task] = np.nan
+            self.assigned[task] = -1
+            self.log.append(self.env.now, "repair", aid, {"state": "finished", "crew": crew.id})
+            self._bridges_changed(np.array([task]))
+            self._propagate([task])
+
+    def _wake_crews(self) -> None:
+        if self.priorities is None and not any(self.orders.values()):
+            return  # no orders: idle crews stay put
+        for crew in self.crews:
+            if crew.state == "idle" and crew.wake is not None and not crew.wake.triggered:
+                crew.wake.succeed()
+
+    def _aid_arrives(self, k: int) -> None:
+        c, ma = self.city, self.scenario.resources.mutual_aid
+        depot = ma.depot or self.scenario.resources.crews[0].depot
+        node = int(c.asset_road[c.asset_index[depot]])
+        new = [Crew(f"mutual_aid{k}#{j + 1}", "mutual_aid", ma.skills, node) for j in range(ma.crews)]
+        self.crews.extend(new)
+        self.log.append(self.env.now, "crew", f"mutual_aid{k}", {"state": "arrived", "crews": ma.crews})
+        for crew in new:
+            self.env.process(self._crew_proc(crew))

@@ -1,0 +1,381 @@
+"""Hazard processes on the simpy clock: floods, earthquakes, heat, storms, cyber attacks, surges.
+
+What a hazard does to an asset comes from :mod:`scro_sim.hazards` (intensities, fragility);
+here is only when it happens and what changes in the city then."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ..hazards import (
+    flood_stage,
+    fragility_for,
+    heat_temperature,
+    pga_g,
+    surge_patients,
+    wind_speed,
+)
+from ..scenario import (
+    CyberHazard,
+    EarthquakeHazard,
+    FloodHazard,
+    HeatwaveHazard,
+    StormHazard,
+    SurgeHazard,
+    sample,
+)
+from ._common import (
+    _EPS,
+    DOWN,
+    _finite_delay,
+)
+
+
+class HazardMixin:
+    """Hazard sampling, damage and the hazard processes (part of Simulation)."""
+
+    def _init_hazards(self) -> None:
+        """Sample every uncertain hazard parameter now, in file order, from the hazard stream."""
+        sc, rng = self.scenario, self.rng_hazard
+        self.hazard_params: dict[str, dict[str, float]] = {}
+        for h in sc.hazards:
+            p: dict[str, float] = {}
+            if isinstance(h, FloodHazard):
+                p = {k: sample(getattr(h, k), rng) for k in
+                     ("base_stage_m", "peak_stage_m", "rise_start_h", "time_to_peak_h", "recession_h")}
+                p["peak_stage_m"] = max(p["peak_stage_m"], p["base_stage_m"])
+            elif isinstance(h, EarthquakeHazard):
+                p = {"magnitude": sample(h.magnitude, rng), "aftershocks": max(0.0, round(sample(h.aftershock_count, rng)))}
+                for k in range(int(p["aftershocks"])):
+                    p[f"aftershock{k}_h"] = h.time_h + float(rng.uniform(0.1, h.aftershock_within_h))
+                    p[f"aftershock{k}_m"] = p["magnitude"] - h.aftershock_magnitude_drop - float(rng.exponential(0.4))
+            elif isinstance(h, HeatwaveHazard):
+                p = {"duration_h": sample(h.duration_h, rng), "peak_temp_c": sample(h.peak_temp_c, rng)}
+            elif isinstance(h, StormHazard):
+                p = {"duration_h": sample(h.duration_h, rng), "peak_wind_ms": sample(h.peak_wind_ms, rng)}
+            elif isinstance(h, CyberHazard):
+                p = {"start_h": sample(h.start_h, rng), "detection_delay_h": sample(h.detection_delay_h, rng),
+                     "recovery_h": sample(h.recovery_h, rng)}
+            elif isinstance(h, SurgeHazard):
+                p = {"peak_extra_patients": max(0.0, sample(h.peak_extra_patients, rng))}
+            for k, v in p.items():
+                if not math.isfinite(v):
+                    raise ValueError(f"hazard {h.id}: sampled {k} is not finite")
+                if k.endswith("_h") and v < 0:
+                    p[k] = 0.0
+            self.hazard_params[h.id] = {k: round(v, 9) for k, v in p.items()}
+
+    def _curves(self, hazard: str, idx: Sequence[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Arrays (deg median, deg beta, fail median, fail beta) for assets ``idx`` (nan = immune)."""
+        c, sc = self.city, self.scenario
+        key = ("fragility", hazard, json.dumps(sc.model_dump(mode="json")["fragility"].get(hazard), sort_keys=True))
+        table = c.memo.get(key)
+        if table is None:  # once per city and scenario fragility: by type, then per-asset overrides
+            table = np.full((4, c.n_assets), np.nan)
+            for typ, members in c.by_type.items():
+                for cur in fragility_for(hazard, typ, sc.fragility, None):
+                    col = 0 if cur.state == "degraded" else 2
+                    table[col, members], table[col + 1, members] = cur.median, cur.beta
+            for i, a in enumerate(c.model.assets):
+                if a.fragility and hazard in a.fragility:
+                    table[:, i] = np.nan
+                    for cur in fragility_for(hazard, a.type, sc.fragility, a.fragility):
+                        col = 0 if cur.state == "degraded" else 2
+                        table[col, i], table[col + 1, i] = cur.median, cur.beta
+            c.memo[key] = table
+        sel = table[:, np.asarray(idx, dtype=np.int64)]
+        return sel[0], sel[1], sel[2], sel[3]
+
+    def _damage(self, hazard: str, idx: np.ndarray, intensity: np.ndarray, curves: tuple[np.ndarray, ...]) -> None:
+        """Apply damage where intensity passed each asset's sampled capacity; log and cascade."""
+        mx = self.max_intensity.setdefault(hazard, np.zeros(self.city.n_assets))
+        deeper = intensity > mx[idx] + _EPS
+        if not deeper.any():
+            return
+        sel = np.nonzero(deeper)[0]
+        ai = idx[sel]
+        x = intensity[sel]
+        mx[ai] = x
+        z = self._z(hazard, ai)
+        dm, db, fm, fb = (a[sel] for a in curves)
+        with np.errstate(invalid="ignore"):
+            fail = x >= fm * np.exp(fb * z)
+            deg = x >= dm * np.exp(db * z)
+        new_state = np.where(fail, 2, np.where(deg, 1, 0)).astype(np.int8)
+        worse = new_state > self.damage[ai]
+        hit = ai[worse]
+        if not len(hit):
+            return
+        states = new_state[worse]
+        xs = x[worse]
+        for i, st, xi in zip(hit.tolist(), states.tolist(), xs.tolist(), strict=True):
+            self.damage[i] = st
+            self.log.append(self.env.now, "damage", self.city.asset_ids[i], {
+                "hazard": hazard, "intensity": round(xi, 6), "state": "failed" if st == 2 else "degraded",
+                "type": str(self.city.asset_type[i])})
+        self._propagate(hit.tolist())
+        self._bridges_changed(hit)
+        self._wake_crews()
+
+    def _bridges_changed(self, assets: np.ndarray) -> None:
+        if self._on_road[assets].any():
+            self.closure_version += 1
+
+    def _start_processes(self) -> None:
+        for h in self.scenario.hazards:
+            p = self.hazard_params[h.id]
+            if isinstance(h, FloodHazard):
+                self.env.process(self._flood_proc(h, p))
+            elif isinstance(h, EarthquakeHazard):
+                self.env.process(self._quake_proc(h, p))
+            elif isinstance(h, HeatwaveHazard):
+                self.env.process(self._heat_proc(h, p))
+            elif isinstance(h, StormHazard):
+                self.env.process(self._storm_proc(h, p))
+            elif isinstance(h, CyberHazard):
+                self.env.process(self._cyber_proc(h, p))
+            elif isinstance(h, SurgeHazard):
+                self.env.process(self._surge_proc(h, p))
+        for crew in self.crews:
+            self.env.process(self._crew_proc(crew))
+        for inj in self.scenario.msel:
+            if inj.at_h is not None:
+                ev = self.env.timeout(_finite_delay(inj.at_h, f"inject {inj.id}"))
+                ev.callbacks.append(lambda _e, inj=inj: self._fire_inject(inj))
+
+    # flood ------------------------------------------------------------------------------
+    def _flood_setup(self, h: FloodHazard) -> None:
+        c = self.city
+        river = c.river
+        assert river is not None
+        in_zone = np.zeros(c.n_assets, bool)
+        d_zone = np.zeros(c.n_districts, bool)
+        e_zone = np.zeros(len(c.edge_u), bool)
+        for z in h.zones:
+            in_zone |= c.asset_zones[z]
+            d_zone |= c.district_zones[z]
+            e_zone |= c.edge_zones[z]
+        axis = {"x": (0, 1.0), "-x": (0, -1.0), "y": (1, 1.0), "-y": (1, -1.0)}[river.flow_axis]
+
+        def drop(xy: np.ndarray) -> np.ndarray:
+            if not len(xy):
+                return np.zeros(0)
+            down_km = (xy[:, axis[0]] - c.gauge_xy[axis[0]]) * axis[1] / 1000.0
+            return river.slope_m_per_km * down_km
+
+        self._flood_prev_stage = -math.inf
+        self.f_idx = np.nonzero(in_zone)[0]
+        self.f_base = c.asset_elev[self.f_idx] + drop(c.asset_xy[self.f_idx]) - river.datum
+        self.f_curves = self._curves("flood", self.f_idx.tolist())
+        self.fd_idx = np.nonzero(d_zone)[0]
+        self.fd_off = c.district_elev[self.fd_idx] + drop(c.district_xy[self.fd_idx]) - river.datum
+        self.fe_idx = np.nonzero(e_zone)[0]
+        self.fe_off = (c.edge_elev[self.fe_idx] + drop(c.edge_xy[self.fe_idx]) - river.datum
+                       + h.road_closure_depth_m)
+
+    def _flood_proc(self, h: FloodHazard, p: dict[str, float]) -> Any:
+        self._flood_setup(h)
+        step = h.step_h
+        t = 0.0
+        last = None
+        while t < self.duration + _EPS:
+            stage = flood_stage(t, p["base_stage_m"], p["peak_stage_m"], p["rise_start_h"], p["time_to_peak_h"],
+                                p["recession_h"])
+            self.gauge = stage
+            if last is None or abs(stage - last) >= 0.01:
+                self.log.append(self.env.now, "hazard", h.id, {"type": "flood", "stage_m": round(stage, 4)})
+                last = stage
+            self._flood_step(h, stage)
+            t = round(t + step, 9)
+            if t > self.duration + _EPS:
+                break
+            yield self.env.timeout(_finite_delay(t - self.env.now, "flood step"))
+
+    def _flood_step(self, h: FloodHazard, stage: float) -> None:
+        # assets
+        off = self.f_base + self.protection[self.f_idx]
+        depth = stage - off
+        wet = depth > 0
+        was = self.flooded[self.f_idx]
+        newly_wet = self.f_idx[wet & ~was]
+        newly_dry = self.f_idx[~wet & was]
+        if len(newly_wet):
+            self.flooded[newly_wet] = True
+        if len(newly_dry):
+            self.flooded[newly_dry] = False
+        touched = np.concatenate([newly_wet, newly_dry])
+        if len(touched):
+            self._propagate(np.sort(touched).tolist())
+        # Water deepens only while the river rises; on a falling river nothing new is damaged
+        # (a repaired asset is dry, since repairs wait for the water to go).
+        if stage > self._flood_prev_stage + _EPS and wet.any():
+            self._damage("flood", self.f_idx[wet], depth[wet], tuple(a[wet] for a in self.f_curves))
+        self._flood_prev_stage = stage
+        if len(newly_dry):
+            self._wake_crews()
+        # roads
+        if len(self.fe_idx):
+            closed = stage > self.fe_off
+            prev = self.edge_closed_flood[self.fe_idx]
+            ch = np.nonzero(closed != prev)[0]
+            if len(ch):
+                self.edge_closed_flood[self.fe_idx] = closed
+                self.closure_version += 1
+                for k in ch.tolist():
+                    e = int(self.fe_idx[k])
+                    self.log.append(self.env.now, "road", self._edge_name(e),
+                                    {"closed": bool(closed[k]), "cause": "flood"})
+        # people
+        if len(self.fd_idx):
+            reached = (stage > self.fd_off) & ~self.exposed[self.fd_idx]
+            for d in self.fd_idx[reached].tolist():
+                self._expose(d, h)
+        self._check_conditions()
+
+    def _edge_name(self, e: int) -> str:
+        c = self.city
+        return f"{c.road_ids[c.edge_u[e]]}~{c.road_ids[c.edge_v[e]]}"
+
+    def _expose(self, d: int, h: Any) -> None:
+        """The hazard reached district ``d``: count who was warned or evacuated in time."""
+        c = self.city
+        self.exposed[d] = True
+        now = self.env.now
+        spec = self.scenario.actions.warn_public
+        exposed = float(self.residents[d]) * float(c.district_exposed_share[d])
+        lead = float(now - self.warned_at[d]) if not math.isnan(self.warned_at[d]) else -1.0
+        if lead < 0:
+            protected_share = 0.0
+        else:
+            protected_share = spec.compliance * min(1.0, lead / max(spec.warning_lead_h, _EPS))
+        at_risk = exposed * (1.0 - protected_share)
+        evacuated = sum(self.evacuees[d].values())
+        self.log.append(now, "exposure", c.district_ids[d], {
+            "hazard": h.id, "exposed": round(exposed, 3), "evacuated": int(evacuated),
+            "warned": bool(lead >= 0), "warning_lead_h": round(lead, 6) if lead >= 0 else None,
+            "at_risk": round(at_risk, 3), "at_risk_vulnerable": round(at_risk * float(c.district_vuln[d]), 3),
+        })
+
+    # earthquake ---------------------------------------------------------------------------
+    def _quake_proc(self, h: EarthquakeHazard, p: dict[str, float]) -> Any:
+        c = self.city
+        idx = np.arange(c.n_assets)
+        curves = self._curves("earthquake", idx.tolist())
+        dist_km = np.hypot(c.asset_xy[:, 0] - h.epicentre[0], c.asset_xy[:, 1] - h.epicentre[1]) / 1000.0
+        after = sorted((p[f"aftershock{k}_h"], p[f"aftershock{k}_m"]) for k in range(int(p["aftershocks"])))
+        shocks = [(h.time_h, p["magnitude"]), *after]
+        for t, m in shocks:
+            if t >= self.duration:
+                break
+            yield self.env.timeout(_finite_delay(t - self.env.now, "earthquake"))
+            pga = pga_g(m, dist_km, h.depth_km)
+            self.log.append(self.env.now, "hazard", h.id, {"type": "earthquake", "magnitude": round(m, 4),
+                                                           "max_pga_g": round(float(pga.max()), 6)})
+            self._damage("earthquake", idx, pga, curves)
+            for d in range(c.n_districts):
+                if not self.exposed[d]:
+                    self._expose(d, h)
+
+    # heat and storm -----------------------------------------------------------------------
+    def _heat_proc(self, h: HeatwaveHazard, p: dict[str, float]) -> Any:
+        c_by_type = {t: v.tolist() for t, v in self.city.by_type.items()}
+        idx = np.array(sorted(i for t in ("power_plant", "substation", "data_centre", "telecom_tower",
+                                          "pumping_station") for i in c_by_type.get(t, [])), dtype=np.int64)
+        curves = self._curves("heatwave", idx.tolist())
+        t = h.start_h
+        end = min(self.duration, h.start_h + p["duration_h"])
+        while t <= end + _EPS:
+            yield self.env.timeout(_finite_delay(t - self.env.now, "heat step"))
+            temp = heat_temperature(t, h.start_h, p["duration_h"], h.baseline_temp_c, p["peak_temp_c"])
+            demand = 1.0 + h.demand_per_degree * max(0.0, temp - 30.0)
+            self.log.append(self.env.now, "hazard", h.id, {"type": "heatwave", "temp_c": round(temp, 4),
+                                                           "demand": round(demand, 6)})
+            # overload: effective load temperature rises with demand on the equipment
+            load = np.full(len(idx), temp + 10.0 * (demand - 1.0))
+            if len(idx):
+                self._damage("heatwave", idx, load, curves)
+            if temp > 32.0 and not self.exposed.all():
+                for d in range(self.city.n_districts):
+                    if not self.exposed[d]:
+                        self._expose(d, h)
+            t = round(t + h.step_h, 9)
+
+    def _storm_proc(self, h: StormHazard, p: dict[str, float]) -> Any:
+        c = self.city
+        idx = np.arange(c.n_assets)
+        curves = self._curves("storm", idx.tolist())
+        dist_km = np.hypot(c.asset_xy[:, 0] - h.centre[0], c.asset_xy[:, 1] - h.centre[1]) / 1000.0
+        d_km = np.hypot(c.district_xy[:, 0] - h.centre[0], c.district_xy[:, 1] - h.centre[1]) / 1000.0
+        t = h.start_h
+        end = min(self.duration, h.start_h + p["duration_h"])
+        while t <= end + _EPS:
+            yield self.env.timeout(_finite_delay(t - self.env.now, "storm step"))
+            wind = wind_speed(t, h.start_h, p["duration_h"], p["peak_wind_ms"], dist_km, h.radius_km)
+            self.log.append(self.env.now, "hazard", h.id, {"type": "storm", "max_wind_ms": round(float(wind.max()), 4)})
+            self._damage("storm", idx, wind, curves)
+            dw = wind_speed(t, h.start_h, p["duration_h"], p["peak_wind_ms"], d_km, h.radius_km)
+            for d in np.nonzero((dw > 25.0) & ~self.exposed)[0].tolist():
+                self._expose(d, h)
+            t = round(t + h.step_h, 9)
+
+    # cyber ---------------------------------------------------------------------------------
+    def _cyber_proc(self, h: CyberHazard, p: dict[str, float]) -> Any:
+        c = self.city
+        targets = [c.asset_index[a] for a in h.targets]
+        yield self.env.timeout(_finite_delay(p["start_h"], "cyber start"))
+        if h.effect == "shutdown":
+            for i in targets:
+                self.cyber[i] = True
+                self.log.append(self.env.now, "damage", c.asset_ids[i], {"hazard": h.id, "state": "cyber",
+                                                                         "type": str(c.asset_type[i])})
+            self._propagate(targets)
+        yield self.env.timeout(_finite_delay(p["detection_delay_h"], "cyber detection"))
+        self.log.append(self.env.now, "hazard", h.id, {"type": "cyber", "detected": True,
+                                                       "targets": list(h.targets)})
+        if h.effect == "tamper":  # operators shut the plant down as a precaution once they see it
+            for i in targets:
+                self.cyber[i] = True
+            self._propagate(targets)
+        yield self.env.timeout(_finite_delay(p["recovery_h"], "cyber recovery"))
+        for i in targets:
+            self.cyber[i] = False
+        self.log.append(self.env.now, "hazard", h.id, {"type": "cyber", "recovered": True})
+        self._propagate(targets)
+
+    # surge ---------------------------------------------------------------------------------
+    def _surge_proc(self, h: SurgeHazard, p: dict[str, float]) -> Any:
+        c = self.city
+        hosp = [c.asset_index[a] for a in h.hospitals]
+        cap = np.array([max(c.asset_capacity[i], 1.0) for i in hosp])
+        t = h.start_h
+        while t <= min(self.duration, h.end_h) + _EPS:
+            yield self.env.timeout(_finite_delay(t - self.env.now, "surge step"))
+            extra = surge_patients(t, h.start_h, h.peak_h, h.end_h, p["peak_extra_patients"])
+            open_ = np.array([self.state[i] != DOWN for i in hosp])
+            patients = cap * h.baseline_occupancy
+            if open_.any():  # patients go to the hospitals that are open, by size
+                share = np.where(open_, cap, 0.0) / cap[open_].sum()
+                patients = patients + extra * share
+            occ = patients / cap
+            over = occ > 1.0
+            changed = []
+            for k, i in enumerate(hosp):
+                if bool(over[k]) != bool(self.overloaded[i]):
+                    self.overloaded[i] = bool(over[k])
+                    changed.append(i)
+            self.log.append(self.env.now, "hazard", h.id, {"type": "surge", "extra_patients": round(extra, 3),
+                                                           "occupancy": {c.asset_ids[i]: round(float(occ[k]), 4)
+                                                                         for k, i in enumerate(hosp)}})
+            for i in changed:
+                self.log.append(self.env.now, "asset_down" if self.overloaded[i] else "asset_up", c.asset_ids[i],
+                                {"cause": "overloaded" if self.overloaded[i] else "", "service": "health",
+                                 "type": "hospital", "overload": True})
+                for d in c.district_dependents[i]:
+                    self._dirty_d[d] = True
+            self._flush_districts()
+            t = round(t + h.step_h, 9)

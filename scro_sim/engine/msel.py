@@ -1,0 +1,93 @@
+"""The MSEL at run time: injects on time or condition, expected actions, deadlines, contingencies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..policy import condition_met
+from ..scenario import (
+    Action,
+    text_in,
+)
+from ._common import (
+    _Expected,
+    _finite_delay,
+    _Pending,
+)
+
+
+class MselMixin:
+    """Injects and expected actions (part of Simulation)."""
+
+    def _init_msel(self) -> None:
+        self.fired: dict[str, float] = {}
+        self.expected: list[_Expected] = []
+        self.action_history: list[tuple[float, Action]] = []
+        self.pending = _Pending()
+        self.cond_injects = [i for i in self.scenario.msel if i.when is not None]
+
+    def _fire_inject(self, inj: Any) -> None:
+        if inj.id in self.fired or self.env.now >= self.duration:
+            return
+        now = self.env.now
+        self.fired[inj.id] = now
+        rec = {"id": inj.id, "sender": text_in(inj.sender, self.lang), "channel": inj.channel,
+               "text": text_in(inj.text, self.lang), "pause": inj.pause, "contingency": inj.contingency}
+        self.log.append(now, "inject", inj.id, {k: v for k, v in rec.items() if k != "id"})
+        self.pending.injects.append({"time_h": now, **rec})
+        for q in self.scenario.questions:
+            if q.at_inject == inj.id:
+                self.pending.questions.append({"id": q.id, "text": text_in(q.text, self.lang)})
+        for ea in inj.expected_actions:
+            exp = _Expected(ea.id, ea.action, ea.targets, now + ea.deadline_h, inj.id, ea.contingency,
+                            ea.only_after_inject)
+            self.expected.append(exp)
+            self.log.append(now, "expected", ea.id, {"status": "due", "action": ea.action, "targets": list(ea.targets),
+                                                     "due_h": round(exp.due, 9), "inject": inj.id})
+            for t, a in ([] if exp.only_after else self.action_history):  # done before it was asked for: early
+                if self._matches(exp, a):
+                    self._meet(exp, t)
+                    break
+            if not exp.met:
+                ev = self.env.timeout(_finite_delay(ea.deadline_h, "deadline"))
+                ev.callbacks.append(lambda _e, exp=exp: self._deadline(exp))
+        if inj.pause and self.scenario.decision_points.at_injects:
+            self._request_stop("inject")
+        self._check_conditions()
+
+    def _matches(self, exp: _Expected, a: Action) -> bool:
+        if a.action != exp.action:
+            return False
+        if not exp.targets:
+            return True
+        if a.action == "warn_public" and a.target == "all":
+            return True
+        if a.action == "set_priorities" and a.order:
+            return a.order[0] in exp.targets
+        return a.target in exp.targets
+
+    def _meet(self, exp: _Expected, t: float) -> None:
+        exp.met = True
+        self.log.append(self.env.now, "expected", exp.id, {"status": "met", "action_time_h": round(t, 9),
+                                                           "due_h": round(exp.due, 9),
+                                                           "late_h": round(t - exp.due, 9)})
+
+    def _deadline(self, exp: _Expected) -> None:
+        if exp.met:
+            return
+        self.log.append(self.env.now, "expected", exp.id, {"status": "missed", "due_h": round(exp.due, 9)})
+        if exp.contingency:
+            inj = self.scenario.inject(exp.contingency)
+            if inj is not None:
+                self._fire_inject(inj)
+
+    # the condition language reads the engine through the same questions an Observation answers
+    def _check_conditions(self) -> None:
+        if not self.cond_injects:
+            return
+        from .observation import _SimView
+
+        view = _SimView(self)
+        for inj in self.cond_injects:
+            if inj.id not in self.fired and condition_met(inj.when, view)[0]:  # type: ignore[arg-type]
+                self._fire_inject(inj)

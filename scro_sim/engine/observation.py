@@ -1,0 +1,233 @@
+"""What a player sees at a decision point, built from the engine's arrays (partly on demand)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..policy import Observation
+from ..scenario import (
+    text_in,
+)
+from ._common import (
+    _STATE_NAME,
+    BACKUP,
+    DOWN,
+    UP,
+    _Pending,
+)
+
+_LAZY: Any = object()
+
+
+class _LiveObservation(Observation):
+    """An :class:`Observation` whose damage-sized parts are built on first access.
+
+    A policy that only needs the clock and the injects never pays for listing a thousand
+    flooded assets; whoever reads a part gets exactly what a full observation would hold.
+    """
+
+    _LAZY_FIELDS = ("assets_down", "assets_on_backup", "services", "changes", "repairs_waiting", "asset_state",
+                    "type_of")
+    _sim: Any = None
+    _window: tuple[int, int] = (0, 0)
+
+    def _get(self, name: str) -> Any:
+        v = self.__dict__.get("_v_" + name, _LAZY)
+        if v is _LAZY:
+            if self._sim is None:
+                raise RuntimeError(f"observation at t={self.time_h} h is out of date: read {name} before advancing")
+            v = self._sim._obs_part(name, self._window)
+            self.__dict__["_v_" + name] = v
+        return v
+
+    def _materialize(self) -> None:
+        if self._sim is not None:
+            for name in self._LAZY_FIELDS:
+                self._get(name)
+            self._sim = None
+
+    def _detach(self) -> None:
+        self._sim = None
+
+    def state_of(self, asset: str) -> str:
+        return _SimView(self._sim).state_of(asset) if self._sim is not None else super().state_of(asset)
+
+    def first_with(self, asset_type: str, state: str) -> str | None:
+        if self._sim is not None:
+            return _SimView(self._sim).first_with(asset_type, state)
+        return super().first_with(asset_type, state)
+
+    def served_share(self, district: str, service: str) -> float:
+        if self._sim is not None:
+            return _SimView(self._sim).served_share(district, service)
+        return super().served_share(district, service)
+
+
+def _lazy_property(name: str) -> property:
+    def get(self: _LiveObservation) -> Any:
+        return self._get(name)
+
+    def put(self: _LiveObservation, value: Any) -> None:
+        self.__dict__["_v_" + name] = value
+
+    return property(get, put)
+
+
+for _name in _LiveObservation._LAZY_FIELDS:
+    setattr(_LiveObservation, _name, _lazy_property(_name))
+
+
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .simulation import Simulation
+
+
+class ObservationMixin:
+    """What a player sees (part of Simulation)."""
+
+    def observe(self, kind: str = "decision") -> Observation:
+        """The current state as a player sees it.
+
+        Cheap parts are filled now; the lists that grow with the damage (assets down, on
+        backup, per-district services...) are built on first access, which must happen
+        before the simulation moves on (:meth:`advance` fills in whatever is left of the
+        previous observation first).
+        """
+        c, sc = self.city, self.scenario
+        now = self.env.now
+        if self._live is not None:
+            self._live._materialize()
+        total = max(float(c.district_pop.sum()), 1.0)
+        totals = {s: 1.0 - float(self.district_unserved[:, k].sum()) / total for k, s in enumerate(self._SERVICES)}
+        allowed = {}
+        for k in ("dispatch_crew", "deploy_generator", "refuel", "evacuate", "warn_public", "protect_asset",
+                  "request_mutual_aid", "close_road", "reopen_road", "set_priorities"):
+            spec = sc.actions.get(k)
+            if not spec.enabled:
+                continue
+            if k == "deploy_generator" and self.generators_left <= 0:
+                continue
+            if k == "request_mutual_aid" and self.aid_left <= 0:
+                continue
+            if k == "dispatch_crew" and not self.crews:
+                continue
+            allowed[k] = {"cost": spec.cost, "cost_per_person": spec.cost_per_person, "lead_time_h": spec.lead_time_h,
+                          "label": text_in(spec.label, self.lang) if spec.label else k.replace("_", " ")}
+        window = (self._last_obs_seq, len(self.log))
+        self._last_obs_seq = len(self.log)
+        crews = [{"id": cr.id, "team": cr.team, "state": cr.state, "skills": list(cr.skills),
+                  "task": c.asset_ids[cr.task] if cr.task is not None else None,
+                  "node": c.road_ids[cr.node]} for cr in self.crews]
+        injects, questions = self.pending.injects, self.pending.questions
+        self.pending = _Pending()
+        n_backup = int((self.state == BACKUP).sum())
+        obs = _LiveObservation(
+            time_h=now, clock=(sc.start + timedelta(hours=now)).isoformat(), point=self.point, kind=kind,
+            done=self.done, gauge_m=self.gauge, injects=injects, questions=questions,
+            assets_down=_LAZY, assets_on_backup=_LAZY,
+            asset_counts={"up": int((self.state == UP).sum()), "backup": n_backup,
+                          "down": int((self.state == DOWN).sum()), "damaged": int((self.damage > 0).sum())},
+            services=_LAZY, service_totals=totals, crews=crews, generators_available=self.generators_left,
+            mutual_aid_left=self.aid_left, budget_left=sc.resources.budget - self.spent, spent=self.spent,
+            allowed=allowed, changes=_LAZY,
+            warned=[c.district_ids[j] for j in np.nonzero(~np.isnan(self.warned_at))[0].tolist()],
+            evacuated={c.district_ids[j]: int(sum(self.evacuees[j].values())) for j in range(c.n_districts)
+                       if self.evacuees[j]},
+            repairs_waiting=_LAZY, asset_state=_LAZY, type_of=_LAZY,
+        )
+        obs._sim = self
+        obs._window = window
+        self._live = obs
+        return obs
+
+    # the parts of an observation built on demand (see _LiveObservation)
+    def _obs_part(self, name: str, window: tuple[int, int]) -> Any:
+        c = self.city
+        if name == "assets_down":
+            idx = np.nonzero(self.state == DOWN)[0]
+            ids, types, cause = c.asset_ids, c.type_names, self.cause
+            return [{"id": ids[i], "type": types[i], "cause": cause[i], "damage": d, "criticality": k,
+                     "crew": self.crews[a].id if a >= 0 else None, "flooded": f}
+                    for i, d, k, a, f in zip(idx.tolist(), self.damage[idx].tolist(), c.asset_crit[idx].tolist(),
+                                             self.assigned[idx].tolist(), self.flooded[idx].tolist(), strict=True)]
+        if name == "assets_on_backup":
+            out = []
+            for i in np.nonzero(self.state == BACKUP)[0].tolist():
+                self._settle(i)
+                left = min((self.own_left[i] if s == "own" else self.gen_left[i]) for s in self.bk_using[i])
+                out.append({"id": c.asset_ids[i], "type": str(c.asset_type[i]), "criticality": int(c.asset_crit[i]),
+                            "backup_left_h": round(float(left), 3), "missing": list(self._target(i)[3]),
+                            "generator": bool(self.has_gen[i])})
+            return out
+        if name in ("asset_state", "type_of"):
+            state = {c.asset_ids[i]: _STATE_NAME[int(self.state[i])] for i in np.nonzero(self.state != UP)[0].tolist()}
+            for i in np.nonzero(self.overloaded)[0].tolist():
+                state.setdefault(c.asset_ids[i], "overloaded")
+            if name == "asset_state":
+                return state
+            return {a: str(c.asset_type[c.asset_index[a]]) for a in state}
+        if name == "services":
+            pop = np.maximum(c.district_pop.astype(float), 1.0)
+            served = 1.0 - self.district_unserved / pop[:, None]
+            return {d: dict(zip(self._SERVICES, served[j].tolist(), strict=True)) for j, d in enumerate(c.district_ids)}
+        if name == "changes":
+            return [{"time_h": r.time, "kind": r.kind, "subject": r.subject, "id": r.subject, **r.data}
+                    for r in self.log.records[window[0]:window[1]]
+                    if r.kind in ("damage", "asset_down", "asset_up", "backup_start", "backup_exhausted", "inject",
+                                  "repair", "road", "exposure", "population", "action")][-300:]
+        if name == "repairs_waiting":
+            return [c.asset_ids[i] for i in np.nonzero((self.damage > 0) & (self.assigned < 0))[0].tolist()]
+        raise AttributeError(name)
+
+
+class _SimView:
+    """The engine's state answering the questions :func:`condition_met` asks, straight from its arrays."""
+
+    def __init__(self, sim: Simulation) -> None:
+        self.sim = sim
+        self.time_h = sim.env.now
+        self.gauge_m = sim.gauge
+
+    def state_of(self, asset: str) -> str:
+        sim = self.sim
+        i = sim.city.asset_index.get(asset)
+        if i is None:
+            return "up"
+        st = sim._st[i]
+        if st == UP and sim._ov[i]:
+            return "overloaded"
+        return _STATE_NAME[st]
+
+    def first_with(self, asset_type: str, state: str) -> str | None:
+        sim = self.sim
+        members = sim.city.by_type.get(asset_type)
+        if members is None or not len(members):
+            return None
+        code = {"up": UP, "backup": BACKUP, "down": DOWN}.get(state)
+        if code is None:
+            hits = members[sim.overloaded[members]]
+        else:
+            hits = members[sim.state[members] == code]
+        if not len(hits):
+            return None
+        return sim.city.asset_ids[int(hits[0])]  # city-file order, as an Observation lists them
+
+    def served_share(self, district: str, service: str) -> float:
+        sim = self.sim
+        j = sim.city.district_index.get(district)
+        if j is None or service not in sim._SERVICES:
+            return 1.0
+        return 1.0 - float(sim.district_unserved[j, sim._SERVICES.index(service)]) / max(float(sim.city.district_pop[j]), 1.0)
+
+    def total_served(self, service: str) -> float:
+        sim = self.sim
+        if service not in sim._SERVICES:
+            return 1.0
+        total = max(float(sim.city.district_pop.sum()), 1.0)
+        return 1.0 - float(sim.district_unserved[:, sim._SERVICES.index(service)].sum()) / total
+
+    def has_inject(self, inject: str) -> bool:
+        return inject in self.sim.fired

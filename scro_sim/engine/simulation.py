@@ -1,0 +1,431 @@
+"""The Simulation: one run of a scenario on a city with a seed, whole or step by step.
+
+A run is a pure function of (scenario, city, seed, decisions): every random stream is a
+numpy Generator spawned from one SeedSequence in a fixed order, and every change is written to
+the :class:`~scro_sim.log.EventLog`.  Nothing here scores, stores or draws; those read the log."""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import simpy
+
+from ..city import City
+from ..errors import DecisionError
+from ..hazards import (
+    SKILL_FOR_TYPE,
+)
+from ..log import EventLog
+from ..policy import Decision, Observation, Policy
+from ..scenario import (
+    Action,
+    Scenario,
+    SurgeHazard,
+    action_problems,
+    edge_index,
+    sample,
+    text_in,
+)
+from ._common import (
+    _EPS,
+    BACKUP,
+    DOWN,
+    ENGINE_VERSION,
+    _finite_delay,
+    _LateTimeout,
+)
+from .cascade import CascadeMixin
+from .crews import CrewMixin
+from .hazard_processes import HazardMixin
+from .msel import MselMixin
+from .observation import ObservationMixin, _LiveObservation
+
+
+class Simulation(CascadeMixin, HazardMixin, CrewMixin, MselMixin, ObservationMixin):
+    """One run of a scenario on a city with a seed.
+
+    Drive it whole with :meth:`run` (a policy decides at each decision point), or step by
+    step for play: :meth:`advance` runs to the next decision point and returns an
+    :class:`Observation`; :meth:`apply` checks and schedules the player's decision.
+    """
+
+    def __init__(self, scenario: Scenario, city: City, seed: int = 0, policy: Policy | None = None,
+                 *, lang: str = "en") -> None:
+        if not isinstance(seed, int | np.integer) or seed < 0:
+            raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+        self.scenario = scenario
+        self.city = city
+        self.seed = int(seed)
+        self.policy = policy
+        self.lang = lang
+        self.env = simpy.Environment()
+        self.log = EventLog()
+        streams = np.random.SeedSequence(self.seed).spawn(6)
+        (self.rng_hazard, self.rng_damage, self.rng_repair, self.rng_aid, self.rng_people,
+         self.rng_misc) = (np.random.default_rng(s) for s in streams)
+        self.duration = float(scenario.duration_h)
+        self.decisions: list[dict[str, Any]] = []
+        self.skipped: list[dict[str, Any]] = []
+        self._init_state()
+        self._any_overload = any(isinstance(h, SurgeHazard) for h in scenario.hazards)
+        self._init_hazards()
+        self._init_people()
+        self._init_resources()
+        self._init_msel()
+        self._init_points()
+        self.log.append(0.0, "run_start", scenario.id, {
+            "scenario": scenario.id, "scenario_version": scenario.version,
+            "scenario_sha256": scenario.source_sha256, "city": city.id, "city_sha256": city.content_hash(),
+            "seed": self.seed, "engine": ENGINE_VERSION, "start": scenario.start.isoformat(),
+            "duration_h": self.duration, "population": int(city.district_pop.sum()),
+            "vulnerable": float(np.dot(city.district_pop, city.district_vuln)),
+            "budget": scenario.resources.budget,
+            "districts": {d: {"population": int(city.district_pop[j]), "vulnerable_share": float(city.district_vuln[j])}
+                          for j, d in enumerate(city.district_ids)},
+            "critical": [city.asset_ids[i] for i in self.critical],
+            "hazard_params": self.hazard_params,
+        })
+        # Nothing is damaged at t=0 and every need has a supplier (the city loader checks it),
+        # so everything works: the greatest fixpoint is "all up" and costs nothing to find.
+        self._start_processes()
+
+    # ------------------------------------------------------------------------------------
+    # state
+
+    # ------------------------------------------------------------------------------------
+    # decision points and play
+
+    def _init_points(self) -> None:
+        sc = self.scenario
+        times = [(t, "decision") for t in sc.decision_times()]
+        every = getattr(self.policy, "check_every_h", None) if self.policy is not None else None
+        decision_set = {round(x, 9) for x, _ in times}
+        for t in getattr(self.policy, "extra_points", ()):  # a replayed plan's decision times
+            if round(t, 9) not in decision_set and t < self.duration:
+                times.append((round(t, 9), "check"))
+        if every:
+            t = 0.0
+            decision_set = {round(x, 9) for x, _ in times}
+            while t < self.duration - _EPS:
+                if round(t, 9) not in decision_set:
+                    times.append((round(t, 9), "check"))
+                t = round(t + every, 9)
+        self.points = sorted(times)
+        self._point_i = 0
+        self.point = -1
+        self._stop: Any = None
+        self._stop_kind = "decision"
+        self.done = False
+        self._last_obs_seq = 0
+        self._last_point_time = -1.0
+        self._live: _LiveObservation | None = None
+
+    def _request_stop(self, kind: str) -> None:
+        if self._stop is not None and not self._stop.triggered:
+            self._stop_kind = kind
+            self._stop.succeed(kind)
+
+    def advance(self) -> Observation:
+        """Run to the next decision point (or the end) and return what the player sees."""
+        if self._live is not None:
+            self._live._materialize()
+            self._live = None
+        if self.done:
+            return self.observe()
+        while self._point_i < len(self.points) and self.points[self._point_i][0] <= self._last_point_time + _EPS:
+            self._point_i += 1  # already stopped here (an inject paused at this time)
+        nxt, kind = (self.points[self._point_i] if self._point_i < len(self.points) else (self.duration, "end"))
+        self._stop = stop = self.env.event()
+        # a late timeout: the clock stops only once everything due at that hour has happened
+        timer = _LateTimeout(self.env, _finite_delay(max(0.0, nxt - self.env.now), "decision point"))
+        timer.callbacks.append(lambda _e, stop=stop, kind=kind: (not stop.triggered) and self._stop_kind_set(stop, kind))
+        self.env.run(until=stop)
+        kind = self._stop_kind
+        if kind != "inject" and self._point_i < len(self.points) and abs(self.points[self._point_i][0] - self.env.now) < _EPS:
+            self._point_i += 1
+        self._last_point_time = self.env.now
+        if kind == "end" or self.env.now >= self.duration - _EPS:
+            self._finish()
+            return self.observe()
+        if kind != "check":
+            self.point += 1
+            self.log.append(self.env.now, "decision_point", str(self.point), {"cause": kind})
+            for q in self.scenario.questions:
+                if q.at_h is not None and abs(q.at_h - self.env.now) < _EPS:
+                    self.pending.questions.append({"id": q.id, "text": text_in(q.text, self.lang)})
+        obs = self.observe(kind)
+        return obs
+
+    def _stop_kind_set(self, stop: Any, kind: str) -> None:
+        self._stop_kind = kind
+        stop.succeed(kind)
+
+    def _finish(self) -> None:
+        if self.done:
+            return
+        if self.env.now < self.duration:
+            self.env.run(until=self.duration)
+        for i in np.nonzero(self.state == BACKUP)[0].tolist():
+            self._settle(i)
+        self.done = True
+        self.log.append(self.duration, "run_end", self.scenario.id, {
+            "spent": round(self.spent, 6), "budget": self.scenario.resources.budget,
+            "assets_down": int((self.state == DOWN).sum()), "damaged": int((self.damage > 0).sum()),
+            "decisions": len(self.decisions),
+        })
+
+    # ------------------------------------------------------------------------------------
+    # decisions
+
+    def check(self, decision: Decision | Sequence[Action]) -> list[str]:
+        """Problems that would stop ``decision`` now (empty: it can be applied)."""
+        if not isinstance(decision, Decision):
+            decision = Decision(list(decision))
+        c, sc = self.city, self.scenario
+        out: list[str] = []
+        if self.done:
+            return ["the exercise is over"]
+        cost = 0.0
+        gens = self.generators_left
+        aid = self.aid_left
+        for k, a in enumerate(decision.actions):
+            where = f"actions[{k}] ({a.action})"
+            for loc, msg in action_problems(a, sc, c):
+                out.append(f"{where}: {'.'.join(str(x) for x in loc)}: {msg}")
+            if out:
+                continue
+            spec = sc.actions.get(a.action)
+            if a.action == "evacuate":
+                d = c.district_index[a.target]  # type: ignore[index]
+                cost += spec.cost + spec.cost_per_person * self._evacuees_for(a)
+                if self.residents[d] <= 0:
+                    out.append(f"{where}: {a.target} has nobody left to evacuate")
+            else:
+                cost += spec.cost
+            if a.action == "deploy_generator":
+                gens -= 1
+                if gens < 0:
+                    out.append(f"{where}: no mobile generator left")
+                i = c.asset_index[a.target]  # type: ignore[index]
+                if not any(s == "power" for s, _ in c.asset_needs[i]):
+                    out.append(f"{where}: {a.target} does not take power from the grid")
+            if a.action == "refuel":
+                i = c.asset_index[a.target]  # type: ignore[index]
+                if "power" not in self.own_services[i] and not self.has_gen[i]:
+                    out.append(f"{where}: {a.target} has no generator to refuel")
+            if a.action == "request_mutual_aid":
+                aid -= 1
+                if aid < 0:
+                    out.append(f"{where}: no mutual aid left to request")
+            if a.action == "dispatch_crew":
+                i = c.asset_index[a.target]  # type: ignore[index]
+                teams = [t for t in sc.resources.crews if a.crew in (None, t.id)]
+                ok = [t for t in teams if SKILL_FOR_TYPE.get(str(c.asset_type[i]), "general") in t.skills
+                      or "general" in t.skills]
+                if not ok and not any(cr.team == "mutual_aid" for cr in self.crews):
+                    out.append(f"{where}: no crew team has the skills to repair a {c.asset_type[i]}")
+            if a.action == "protect_asset":
+                i = c.asset_index[a.target]  # type: ignore[index]
+                if self.flooded[i]:
+                    out.append(f"{where}: {a.target} is already under water; protection must go up before")
+            if a.action == "reopen_road":
+                e = edge_index(a.target, c)  # type: ignore[arg-type]
+                if e is not None and not self.edge_closed_manual[e]:
+                    out.append(f"{where}: road {a.target} was not closed by you")
+        if self.spent + cost > sc.resources.budget + 1e-6:
+            out.append(f"not enough budget: this costs {cost:,.0f} {sc.resources.currency}, "
+                       f"{sc.resources.budget - self.spent:,.0f} left")
+        return out
+
+    def apply(self, decision: Decision | Sequence[Action]) -> None:
+        """Check and schedule a decision; an invalid one raises :class:`DecisionError` and changes nothing."""
+        if not isinstance(decision, Decision):
+            decision = Decision(list(decision))
+        problems = self.check(decision)
+        if problems:
+            raise DecisionError("; ".join(problems), field="actions")
+        now = self.env.now
+        rec = {"point": self.point, "time_h": round(now, 9), **decision.to_dict()}
+        self.decisions.append(rec)
+        self.log.append(now, "decision", str(self.point), {k: v for k, v in rec.items() if k != "point"})
+        for a in decision.actions:
+            self._schedule(a)
+            self.action_history.append((now, a))
+            for exp in self.expected:
+                if not exp.met and self._matches(exp, a):
+                    self._meet(exp, now)
+        self._changed_since_obs += 1
+
+    def _evacuees_for(self, a: Action) -> int:
+        """People an evacuation order moves now: those who comply, up to the shelter's free places."""
+        c = self.city
+        d = c.district_index[a.target]  # type: ignore[index]
+        s = c.asset_index[a.shelter]  # type: ignore[index]
+        want = round(float(self.residents[d]) * self.scenario.actions.evacuate.compliance)
+        if c.asset_capacity[s] > 0:
+            want = min(want, int(c.asset_capacity[s]) - int(self.shelter_load[s]))
+        return max(0, int(want))
+
+    def _schedule(self, a: Action) -> None:
+        sc = self.scenario
+        spec = sc.actions.get(a.action)
+        cost = spec.cost
+        if a.action == "evacuate":
+            cost += spec.cost_per_person * self._evacuees_for(a)
+        if a.action == "deploy_generator":
+            self.generators_left -= 1
+        if a.action == "request_mutual_aid":
+            self.aid_left -= 1
+            cost += sc.resources.mutual_aid.cost
+        if cost:
+            self.spent += cost
+            self.log.append(self.env.now, "cost", a.action, {"amount": round(cost, 6), "spent": round(self.spent, 6),
+                                                             "budget_left": round(sc.resources.budget - self.spent, 6)})
+        delay = spec.lead_time_h
+        if a.action in ("dispatch_crew", "set_priorities") and delay <= 0:
+            self._effect(a)  # an order with no lead time reaches the crews at once
+            return
+        if a.action == "request_mutual_aid":
+            delay = max(0.0, sample(sc.resources.mutual_aid.delay_h, self.rng_aid))
+        ev = self.env.timeout(_finite_delay(delay, a.action))
+        ev.callbacks.append(lambda _e, a=a: self._effect(a))
+
+    def _effect(self, a: Action) -> None:
+        c, sc = self.city, self.scenario
+        now = self.env.now
+        data: dict[str, Any] = {"action": a.action}
+        if a.action == "dispatch_crew":
+            i = c.asset_index[a.target]  # type: ignore[index]
+            teams = [t.id for t in sc.resources.crews if a.crew in (None, t.id)
+                     and (SKILL_FOR_TYPE.get(str(c.asset_type[i]), "general") in t.skills or "general" in t.skills)]
+            team = teams[0] if teams else "mutual_aid"
+            self.orders.setdefault(team, deque()).append(i)
+            data["team"] = team
+            self._wake_crews()
+        elif a.action == "set_priorities":
+            self.priorities = [c.asset_index[x] for x in a.order or ()]
+            self._wake_crews()
+        elif a.action == "deploy_generator":
+            i = c.asset_index[a.target]  # type: ignore[index]
+            self._settle(i)
+            self.has_gen[i] = True
+            self.gen_left[i] += sc.actions.deploy_generator.fuel_hours
+            self.log.append(now, "generator", a.target or "", {"state": "deployed", "fuel_h": float(self.gen_left[i])})
+            self._propagate([i])
+            self._rearm(i)
+        elif a.action == "refuel":
+            i = c.asset_index[a.target]  # type: ignore[index]
+            self._settle(i)
+            fuel = sc.actions.refuel.fuel_hours
+            if self.has_gen[i]:
+                self.gen_left[i] += fuel
+            else:
+                self.own_left[i] += fuel
+            data["fuel_h"] = fuel
+            self._propagate([i])
+            self._rearm(i)
+        elif a.action == "warn_public":
+            targets = range(c.n_districts) if a.target in (None, "all") else [c.district_index[a.target]]
+            for d in targets:
+                if math.isnan(self.warned_at[d]):
+                    self.warned_at[d] = now
+            data["target"] = a.target or "all"
+            data["message"] = a.message or ""
+        elif a.action == "evacuate":
+            d = c.district_index[a.target]  # type: ignore[index]
+            s = c.asset_index[a.shelter]  # type: ignore[index]
+            moved = self._evacuees_for(a)
+            self.residents[d] -= moved
+            self.evacuees[d][s] = self.evacuees[d].get(s, 0) + moved
+            self.shelter_load[s] += moved
+            self.log.append(now, "population", a.target or "", {"moved": moved, "shelter": a.shelter,
+                                                                 "residents": int(self.residents[d]),
+                                                                 "evacuees": int(sum(self.evacuees[d].values())),
+                                                                 "population": int(c.district_pop[d])})
+            # the shelter's state now matters to this district's people
+            if d not in self.shelter_districts.setdefault(s, []):
+                self.shelter_districts[s].append(d)
+            self._recompute_districts([d])
+            data.update(target=a.target, shelter=a.shelter, moved=moved)
+        elif a.action == "protect_asset":
+            i = c.asset_index[a.target]  # type: ignore[index]
+            if self.flooded[i]:
+                data["effective"] = False
+            else:
+                self.protection[i] += sc.actions.protect_asset.raise_m
+                data["effective"] = True
+                data["raised_m"] = sc.actions.protect_asset.raise_m
+        elif a.action == "request_mutual_aid":
+            k = sc.resources.mutual_aid.max_requests - self.aid_left
+            self._aid_arrives(k)
+        elif a.action in ("close_road", "reopen_road"):
+            e = edge_index(a.target, c)  # type: ignore[arg-type]
+            if e is not None:
+                self.edge_closed_manual[e] = a.action == "close_road"
+                self.closure_version += 1
+                self.log.append(now, "road", a.target or "", {"closed": a.action == "close_road", "cause": "order"})
+        self.log.append(now, "action", a.target or a.action, data)
+        self._flush_districts()
+
+    # ------------------------------------------------------------------------------------
+    # whole runs
+
+    def run(self) -> EventLog:
+        """Run to the end, letting the policy (if any) decide at every decision point."""
+        while not self.done:
+            obs = self.advance()
+            if obs.done:
+                break
+            if self.policy is None:
+                continue
+            d = self.policy.decide(obs)
+            obs._detach()  # nobody else reads it: skip building what the policy did not ask for
+            self._live = None
+            if d is None or not d.actions:
+                continue
+            # a plan rule that cannot act now (no budget, nothing to repair) is skipped, and logged
+            kept: list[Action] = []
+            skipped: list[dict[str, Any]] = []
+            for a in d.actions:
+                problems = self.check(Decision([*kept, a]))
+                if problems:
+                    skipped.append({"action": a.model_dump(mode="json", exclude_none=True), "problems": problems})
+                else:
+                    kept.append(a)
+            if skipped:  # kept beside the log: a plan's unmet intentions are not events in the city
+                self.skipped.append({"time_h": self.env.now, "skipped": skipped})
+            if kept:
+                self.apply(Decision(kept, d.rationale, d.answers))
+        return self.log
+
+
+def run(scenario: Scenario, city: City, seed: int = 0, policy: Policy | None = None) -> EventLog:
+    """One whole run; returns the event log."""
+    return Simulation(scenario, city, seed, policy).run()
+
+
+def replay(scenario: Scenario, city: City, seed: int, decisions: Sequence[dict[str, Any]],
+           *, until_point: int | None = None, lang: str = "en") -> tuple[Simulation, Observation]:
+    """Rebuild a game from its recorded decisions (to resume play or verify a score).
+
+    Without ``until_point`` it plays to the end; with it, it stops at that decision point,
+    before anything is decided there, ready for the player's next move.  Returns the
+    simulation and the last observation.
+    """
+    from ..policy import RecordedDecisions
+
+    rec = RecordedDecisions(decisions)
+    sim = Simulation(scenario, city, seed, rec, lang=lang)
+    obs = sim.observe()
+    while not sim.done:
+        obs = sim.advance()
+        if obs.done or (until_point is not None and obs.point >= until_point and obs.kind != "check"):
+            break
+        d = rec.decide(obs)
+        if d is not None:
+            sim.apply(d)
+    return sim, obs
