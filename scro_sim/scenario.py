@@ -723,6 +723,10 @@ def _scenario_problems(sc: Scenario, city: City | None) -> list[tuple[tuple[Any,
             seen.add(it.id)
 
     dupes(sc.hazards, ("hazards",), "hazard")
+    floods = [i for i, h in enumerate(sc.hazards) if isinstance(h, FloodHazard)]
+    for i in floods[1:]:
+        out.append((("hazards", i, "type"), "only one flood per scenario: the city has one river gauge "
+                    "(model a bigger flood with a higher peak_stage_m)"))
     dupes(sc.msel, ("msel",), "inject")
     dupes(sc.questions, ("questions",), "question")
     dupes(sc.rubric.criteria, ("rubric", "criteria"), "criterion")

@@ -84,3 +84,14 @@ def test_evacuation_is_charged_per_person_moved_up_to_the_shelter_places() -> No
 def test_overriding_compliance_keeps_the_other_evacuation_defaults() -> None:
     sc = make_scenario([cyber("PP1")], actions={"evacuate": {"compliance": 0.5}})
     assert sc.actions.evacuate.lead_time_h == 3.0 and sc.actions.evacuate.cost_per_person == 25
+
+
+def test_a_scenario_has_at_most_one_flood() -> None:
+    from enginekit import flood
+
+    from scro_sim.scenario import check_scenario_city
+
+    city = make_city([asset("PP1", "power_plant")], flood_plain=True)
+    second = {**flood(), "id": "flood2"}
+    sc = make_scenario([flood(), second])
+    assert any("only one flood" in p for p in check_scenario_city(sc, city))
