@@ -443,9 +443,9 @@ def test_list_runs_filters_and_order(store: Store) -> None:
 
 
 def test_many_runs_with_equal_timestamps_order_by_id(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
-    import scro_sim.store as store_mod
+    import scro_sim.store.runs as runs_mod
 
-    monkeypatch.setattr(store_mod, "_now", lambda: T0)
+    monkeypatch.setattr(runs_mod, "_now", lambda: T0)
     ids = [store.save_run(new_run(i)) for i in range(5)]
     assert [r.id for r in store.list_runs()] == sorted(ids, reverse=True)
 

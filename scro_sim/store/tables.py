@@ -1,0 +1,248 @@
+"""The schema: column types and ORM rows (private to the store; migrations snapshot it)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+if TYPE_CHECKING:  # pragma: no cover
+    pass
+
+
+# ---------------------------------------------------------------- column types
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A tz-aware UTC datetime on every backend (SQLite stores naive UTC text)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: pass a tz-aware UTC datetime")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class IntText(TypeDecorator[int]):
+    """An integer of any size (seeds may be 128-bit SeedSequence entropy), stored as decimal text."""
+
+    impl = String(80)
+    cache_ok = True
+
+    def process_bind_param(self, value: int | None, dialect: Dialect) -> str | None:
+        return None if value is None else str(int(value))
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> int | None:
+        return None if value is None else int(value)
+
+
+# ---------------------------------------------------------------- schema (ORM rows; private)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class _Base(DeclarativeBase):
+    metadata = metadata
+
+
+class _UserRow(_Base):
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint("role IN ('learner', 'lecturer', 'assessor', 'admin')", name="role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    display_name: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254))
+    language: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class _CohortRow(_Base):
+    __tablename__ = "cohorts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class _MemberRow(_Base):
+    __tablename__ = "cohort_members"
+
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True, index=True)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class _PublishedRow(_Base):
+    __tablename__ = "published_scenarios"
+    __table_args__ = (UniqueConstraint("cohort_id", "scenario_id", name="uq_published_scenarios_cohort"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id"))
+    scenario_id: Mapped[str] = mapped_column(String(128))
+    sha256: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    yaml_text: Mapped[str] = mapped_column(Text)
+    published_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class _TextRow(_Base):
+    """Content-addressed texts (scenario and plan YAML), shared by the runs that used them."""
+
+    __tablename__ = "texts"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    body: Mapped[str] = mapped_column(Text)
+
+
+class _RunRow(_Base):
+    __tablename__ = "runs"
+    __table_args__ = (
+        CheckConstraint("total >= 0 AND total <= 100", name="total_range"),
+        Index("ix_runs_created", "created_at", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    learner: Mapped[str] = mapped_column(String(64), index=True)
+    cohort: Mapped[str | None] = mapped_column(String(64), index=True)
+    scenario_id: Mapped[str] = mapped_column(String(128), index=True)
+    scenario_version: Mapped[str] = mapped_column(String(64))
+    scenario_hash: Mapped[str] = mapped_column(String(128))
+    scenario_text: Mapped[str] = mapped_column(ForeignKey("texts.sha256"))
+    city_hash: Mapped[str] = mapped_column(String(128))
+    engine_version: Mapped[str] = mapped_column(String(64))
+    seed: Mapped[int] = mapped_column(IntText())
+    decisions: Mapped[Any] = mapped_column(JSON)
+    policy: Mapped[str | None] = mapped_column(String(255))
+    plan_text: Mapped[str | None] = mapped_column(ForeignKey("texts.sha256"))
+    log_z: Mapped[bytes] = mapped_column(LargeBinary)
+    log_size: Mapped[int] = mapped_column(Integer)
+    log_digest: Mapped[str] = mapped_column(String(128))
+    scorecard: Mapped[Any] = mapped_column(JSON)
+    total: Mapped[float] = mapped_column(Float)
+    passed: Mapped[bool] = mapped_column(Boolean)
+    provisional: Mapped[bool] = mapped_column(Boolean)
+    source: Mapped[str] = mapped_column(String(16))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class _HistoryRow(_Base):
+    __tablename__ = "scorecard_history"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id"), index=True)
+    scorecard: Mapped[Any] = mapped_column(JSON)
+    total: Mapped[float] = mapped_column(Float)
+    passed: Mapped[bool] = mapped_column(Boolean)
+    provisional: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str] = mapped_column(Text)
+    replaced_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class _RatedRow(_Base):
+    """Columns shared by judgements and overrides (each its own table)."""
+
+    __abstract__ = True
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id"), index=True)
+    criterion_id: Mapped[str] = mapped_column(String(128))
+    rating: Mapped[str] = mapped_column(String(1))
+    comment: Mapped[str] = mapped_column(Text)
+    assessor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class _JudgementRow(_RatedRow):
+    __tablename__ = "judgements"
+    __table_args__ = (CheckConstraint("rating IN ('P', 'S', 'M', 'U')", name="rating"),)
+
+
+class _OverrideRow(_RatedRow):
+    __tablename__ = "overrides"
+    __table_args__ = (CheckConstraint("rating IN ('P', 'S', 'M', 'U')", name="rating"),)
+
+
+class _GameRow(_Base):
+    __tablename__ = "games"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    learner: Mapped[str] = mapped_column(String(64), index=True)
+    scenario_id: Mapped[str] = mapped_column(String(128))
+    scenario_hash: Mapped[str] = mapped_column(String(128))
+    seed: Mapped[int] = mapped_column(IntText())
+    decisions: Mapped[Any] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16))
+    run_id: Mapped[str | None] = mapped_column(ForeignKey("runs.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class _BatchRow(_Base):
+    __tablename__ = "batches"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    scenario_hash: Mapped[str] = mapped_column(String(128))
+    plan_hash: Mapped[str] = mapped_column(String(128))
+    n: Mapped[int] = mapped_column(Integer)
+    seed: Mapped[int] = mapped_column(IntText())
+    meta: Mapped[Any] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class _ReplicationRow(_Base):
+    __tablename__ = "replications"
+
+    batch_id: Mapped[str] = mapped_column(ForeignKey("batches.id"), primary_key=True)
+    idx: Mapped[int] = mapped_column(Integer, primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))
+    result: Mapped[Any] = mapped_column(JSON(none_as_null=True), nullable=True)
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
