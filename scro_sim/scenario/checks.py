@@ -1,0 +1,306 @@
+"""Cross-checks that need the whole scenario and its city: references, times, loops, metric names."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from ..city import City
+from .basics import (
+    dist_bounds,
+)
+from .models import (
+    METRICS,
+    Action,
+    Condition,
+    CyberHazard,
+    FloodHazard,
+    Plan,
+    Scenario,
+    SurgeHazard,
+)
+
+# --------------------------------------------------------------------------------------------
+# Cross-checks
+
+
+def _scenario_problems(sc: Scenario, city: City | None) -> list[tuple[tuple[Any, ...], str]]:
+    out: list[tuple[tuple[Any, ...], str]] = []
+    dur = sc.duration_h
+
+    def dupes(items: Iterable[Any], key: tuple[Any, ...], kind: str) -> None:
+        seen: set[str] = set()
+        for i, it in enumerate(items):
+            if it.id in seen:
+                out.append(((*key, i, "id"), f"duplicate {kind} id {it.id!r}"))
+            seen.add(it.id)
+
+    dupes(sc.hazards, ("hazards",), "hazard")
+    floods = [i for i, h in enumerate(sc.hazards) if isinstance(h, FloodHazard)]
+    for i in floods[1:]:
+        out.append((("hazards", i, "type"), "only one flood per scenario: the city has one river gauge "
+                    "(model a bigger flood with a higher peak_stage_m)"))
+    dupes(sc.msel, ("msel",), "inject")
+    dupes(sc.questions, ("questions",), "question")
+    dupes(sc.rubric.criteria, ("rubric", "criteria"), "criterion")
+    dupes(sc.learning_outcomes, ("learning_outcomes",), "learning outcome")
+    dupes(sc.resources.crews, ("resources", "crews"), "crew team")
+    expected_ids = [e for inj in sc.msel for e in inj.expected_actions]
+    dupes(expected_ids, ("msel",), "expected action")
+    for i, lo in enumerate(sc.learning_outcomes):
+        if lo.module not in sc.modules:
+            out.append((("learning_outcomes", i, "module"), f"module {lo.module!r} is not in modules"))
+    for i, t in enumerate(sc.decision_points.times_h):
+        if t >= dur:
+            out.append((("decision_points", "times_h", i), f"{t} h is not inside the {dur} h scenario"))
+    inject_ids = {i.id: i for i in sc.msel}
+    for i, inj in enumerate(sc.msel):
+        if inj.at_h is not None and inj.at_h >= dur:
+            out.append((("msel", i, "at_h"), f"{inj.at_h} h is not inside the {dur} h scenario"))
+        if inj.when is not None:
+            out.extend((("msel", i, "when", *loc[1:]), m) for loc, m in _condition_problems(inj.when, sc, city))
+            if inj.when.inject is not None and inj.when.inject == inj.id:
+                out.append((("msel", i, "when", "inject"), "an inject cannot trigger itself"))
+        for j, ea in enumerate(inj.expected_actions):
+            if not sc.actions.get(ea.action).enabled:
+                out.append((("msel", i, "expected_actions", j, "action"), f"action {ea.action!r} is disabled"))
+            if ea.contingency is not None and ea.contingency == inj.id:
+                out.append((("msel", i, "expected_actions", j, "contingency"),
+                            "a contingency cannot be its own inject: it would fire again and again (a loop)"))
+            elif ea.contingency is not None:
+                target = inject_ids.get(ea.contingency)
+                if target is None:
+                    out.append((("msel", i, "expected_actions", j, "contingency"),
+                                f"unknown inject {ea.contingency!r}"))
+                elif not target.contingency:
+                    out.append((("msel", i, "expected_actions", j, "contingency"),
+                                f"inject {ea.contingency!r} must say contingency: true"))
+            for k, tg in enumerate(ea.targets):
+                if city is not None and not _target_exists(tg, city):
+                    out.append((("msel", i, "expected_actions", j, "targets", k), f"unknown target {tg!r}"))
+    # inject trigger chains (when: {inject: X}) and contingency chains must not loop
+    out.extend(_inject_cycles(sc))
+    for i, q in enumerate(sc.questions):
+        if q.at_inject is not None and q.at_inject not in inject_ids:
+            out.append((("questions", i, "at_inject"), f"unknown inject {q.at_inject!r}"))
+        if q.at_h is not None and q.at_h >= dur:
+            out.append((("questions", i, "at_h"), f"{q.at_h} h is not inside the {dur} h scenario"))
+        if q.at_h is not None and q.at_h not in sc.decision_times():
+            out.append((("questions", i, "at_h"), f"no decision point at {q.at_h} h "
+                        f"(decision points: {', '.join(f'{t:g}' for t in sc.decision_times())})"))
+    outcomes = {lo.id for lo in sc.learning_outcomes}
+    question_ids = {q.id for q in sc.questions}
+    expected = {e.id for e in expected_ids}
+    for i, c in enumerate(sc.rubric.criteria):
+        if c.outcome not in outcomes:
+            out.append((("rubric", "criteria", i, "outcome"), f"unknown learning outcome {c.outcome!r}"))
+        if c.kind == "computed" and c.metric is not None:
+            msg = metric_problem(c.metric, city, expected)
+            if msg:
+                out.append((("rubric", "criteria", i, "metric"), msg))
+        if (c.kind == "judged" and c.evidence and c.evidence.startswith("answer:")
+                and c.evidence[len("answer:"):] not in question_ids):
+            out.append((("rubric", "criteria", i, "evidence"), f"unknown question {c.evidence[7:]!r}"))
+    for i, h in enumerate(sc.hazards):
+        out.extend(_hazard_problems(("hazards", i), h, sc, city))
+    if city is not None:
+        for i, team in enumerate(sc.resources.crews):
+            out.extend(_depot_problem(("resources", "crews", i, "depot"), team.depot, city))
+        if sc.resources.generators.depot is not None:
+            out.extend(_depot_problem(("resources", "generators", "depot"), sc.resources.generators.depot, city))
+        if sc.resources.mutual_aid.depot is not None:
+            out.extend(_depot_problem(("resources", "mutual_aid", "depot"), sc.resources.mutual_aid.depot, city))
+    if sc.resources.mutual_aid.crews and not sc.resources.crews and sc.resources.mutual_aid.depot is None:
+        out.append((("resources", "mutual_aid", "depot"), "mutual aid needs a depot when there are no crew teams"))
+    for name, plan in (("baseline", sc.reference_plans.baseline), ("expert", sc.reference_plans.expert)):
+        if isinstance(plan, Plan):
+            out.extend((("reference_plans", name, *loc), m) for loc, m in _plan_problems(plan, sc, city))
+    return out
+
+
+def _target_exists(tg: str, city: City) -> bool:
+    return tg in city.asset_index or tg in city.district_index or tg == "all" or _edge_index(tg, city) is not None
+
+
+def _depot_problem(loc: tuple[Any, ...], depot: str, city: City) -> list[tuple[tuple[Any, ...], str]]:
+    i = city.asset_index.get(depot)
+    if i is None:
+        return [(loc, f"unknown depot asset {depot!r}")]
+    if city.asset_type[i] not in ("depot", "fire_station", "eoc"):
+        return [(loc, f"{depot!r} is a {city.asset_type[i]}, not a depot")]
+    return []
+
+
+def _hazard_problems(loc: tuple[Any, ...], h: Any, sc: Scenario, city: City | None) -> list[tuple[tuple[Any, ...], str]]:
+    out: list[tuple[tuple[Any, ...], str]] = []
+    dur = sc.duration_h
+    for name in ("time_h", "start_h", "rise_start_h", "peak_h", "end_h"):
+        v = getattr(h, name, None)
+        if v is not None:
+            lo, _hi = dist_bounds(v)
+            if lo < 0:
+                out.append(((*loc, name), "time cannot be negative"))
+            elif lo >= dur:
+                out.append(((*loc, name), f"{lo:g} h is not inside the {dur:g} h scenario"))
+    for name in ("time_to_peak_h", "recession_h", "duration_h", "recovery_h", "detection_delay_h"):
+        v = getattr(h, name, None)
+        if v is not None and dist_bounds(v)[0] < 0:
+            out.append(((*loc, name), "duration cannot be negative"))
+    if isinstance(h, FloodHazard):
+        if city is not None:
+            if city.river is None:
+                out.append((loc, "a flood needs the city to have a river (with its gauge)"))
+            for k, z in enumerate(h.zones):
+                if z not in city.zone_ids:
+                    out.append(((*loc, "zones", k), f"unknown zone {z!r}"))
+        if dist_bounds(h.peak_stage_m)[0] < 0:
+            out.append(((*loc, "peak_stage_m"), "stage cannot be negative"))
+    if isinstance(h, SurgeHazard):
+        if not h.start_h <= h.peak_h <= h.end_h:
+            out.append((loc, "need start_h <= peak_h <= end_h"))
+        if city is not None:
+            for k, a in enumerate(h.hospitals):
+                if a not in city.asset_index:
+                    out.append(((*loc, "hospitals", k), f"unknown asset {a!r}"))
+                elif city.asset_type[city.asset_index[a]] != "hospital":
+                    out.append(((*loc, "hospitals", k), f"{a!r} is not a hospital"))
+    if isinstance(h, CyberHazard) and city is not None:
+        for k, a in enumerate(h.targets):
+            if a not in city.asset_index:
+                out.append(((*loc, "targets", k), f"unknown asset {a!r}"))
+    return out
+
+
+def _condition_problems(c: Condition, sc: Scenario, city: City | None) -> list[tuple[tuple[Any, ...], str]]:
+    out: list[tuple[tuple[Any, ...], str]] = []
+    k = c.key
+    if k in ("asset_down", "asset_on_backup") and city is not None and c.value not in city.asset_index:
+        out.append(((None, k), f"unknown asset {c.value!r}"))
+    if k == "district_unserved" and city is not None and c.value[0] not in city.district_index:
+        out.append(((None, k), f"unknown district {c.value[0]!r}"))
+    if k == "inject" and sc.inject(c.value) is None:
+        out.append(((None, k), f"unknown inject {c.value!r}"))
+    if k == "after_h" and c.value >= sc.duration_h:
+        out.append(((None, k), f"{c.value:g} h is not inside the {sc.duration_h:g} h scenario"))
+    if k == "gauge_above" and not any(isinstance(h, FloodHazard) for h in sc.hazards):
+        out.append(((None, k), "gauge_above needs a flood hazard"))
+    return out
+
+
+def _inject_cycles(sc: Scenario) -> list[tuple[tuple[Any, ...], str]]:
+    import networkx as nx
+
+    g = nx.DiGraph()
+    index = {inj.id: i for i, inj in enumerate(sc.msel)}
+    for inj in sc.msel:
+        g.add_node(inj.id)
+        if inj.when is not None and inj.when.inject is not None and inj.when.inject in index:
+            g.add_edge(inj.when.inject, inj.id)
+        for ea in inj.expected_actions:
+            if ea.contingency in index:
+                g.add_edge(inj.id, ea.contingency)
+    out = []
+    for comp in sorted(sorted(c) for c in nx.strongly_connected_components(g) if len(c) > 1):
+        out.append((("msel", index[comp[0]]),
+                    f"injects trigger each other in a loop: {' -> '.join([*comp, comp[0]])}"))
+    return out
+
+
+def metric_problem(metric: str, city: City | None, expected: set[str]) -> str | None:
+    """Why ``metric`` is not a metric name scoring knows, or None if it is."""
+    from ..city import DISTRICT_SERVICES
+
+    name = metric[len("relative."):] if metric.startswith("relative.") else metric
+    head, _, arg = name.partition(".")
+    if head in ("resilience_loss", "resilience_loss_vulnerable", "recovery_95"):
+        allowed = (*DISTRICT_SERVICES, "total") if head == "resilience_loss" else DISTRICT_SERVICES
+        if arg not in allowed:
+            return f"{head} takes a service: {', '.join(allowed)}"
+        return None
+    if head == "downtime":
+        if city is not None and arg not in city.asset_index:
+            return f"unknown asset {arg!r}"
+        return None if arg else "downtime takes an asset id: downtime.H1"
+    if head == "timeliness":
+        return None if arg in expected else f"unknown expected action {arg!r}"
+    if name in ("critical_downtime", "people_at_risk", "people_at_risk_vulnerable", "cost", "cost_share",
+                "expected_done_share"):
+        return None
+    return f"unknown metric {metric!r}; known: " + ", ".join(METRICS)
+
+
+def _plan_problems(plan: Plan, sc: Scenario, city: City | None) -> list[tuple[tuple[Any, ...], str]]:
+    out: list[tuple[tuple[Any, ...], str]] = []
+    if plan.scenario is not None and plan.scenario != sc.id:
+        out.append((("scenario",), f"plan is for scenario {plan.scenario!r}, not {sc.id!r}"))
+    for i, a in enumerate(plan.prepositioning):
+        out.extend((("prepositioning", i, *loc), m) for loc, m in action_problems(a, sc, city))
+    for i, r in enumerate(plan.rules):
+        out.extend((("rules", i, "when", *loc[1:]), m) for loc, m in _condition_problems(r.when, sc, city))
+        for j, a in enumerate(r.do):
+            out.extend((("rules", i, "do", j, *loc), m) for loc, m in action_problems(a, sc, city, in_rule=True))
+    if city is not None:
+        for i, p in enumerate(plan.priorities):
+            if p not in city.asset_index:
+                out.append((("priorities", i), f"unknown asset {p!r}"))
+    return out
+
+
+def action_problems(a: Action, sc: Scenario, city: City | None, *, in_rule: bool = False
+                    ) -> list[tuple[tuple[Any, ...], str]]:
+    """Static problems with one action (exists, enabled, targets the right kind of thing).
+
+    ``$asset``/``$district`` targets are allowed in plan rules: the asset or district that
+    triggered the rule.
+    """
+    out: list[tuple[tuple[Any, ...], str]] = []
+    spec = sc.actions.get(a.action)
+    if not spec.enabled:
+        out.append((("action",), f"action {a.action!r} is not enabled in this scenario"))
+    needs_asset = a.action in ("dispatch_crew", "deploy_generator", "refuel", "protect_asset")
+    needs_district = a.action == "evacuate"
+    t = a.target
+    if (needs_asset or needs_district or a.action in ("close_road", "reopen_road")) and t is None:
+        out.append((("target",), f"{a.action} needs a target"))
+    if city is not None and t is not None and not (in_rule and t in ("$asset", "$district")):
+        if needs_asset and t not in city.asset_index:
+            out.append((("target",), f"unknown asset {t!r}"))
+        if needs_district and t not in city.district_index:
+            out.append((("target",), f"unknown district {t!r}"))
+        if a.action == "warn_public" and t != "all" and t not in city.district_index:
+            out.append((("target",), f"unknown district {t!r} (or 'all')"))
+        if a.action in ("close_road", "reopen_road") and _edge_index(t, city) is None:
+            out.append((("target",), f"unknown road {t!r}; name a road as FROM~TO (e.g. N1~N2)"))
+    if a.action == "evacuate":
+        if a.shelter is None:
+            out.append((("shelter",), "evacuate needs a shelter"))
+        elif city is not None:
+            i = city.asset_index.get(a.shelter)
+            if i is None or city.asset_type[i] != "shelter":
+                out.append((("shelter",), f"{a.shelter!r} is not a shelter"))
+    if a.action == "set_priorities":
+        if not a.order:
+            out.append((("order",), "set_priorities needs an order (a list of asset ids)"))
+        elif city is not None:
+            for k, x in enumerate(a.order):
+                if x not in city.asset_index:
+                    out.append((("order", k), f"unknown asset {x!r}"))
+    if a.crew is not None and a.crew not in {c.id for c in sc.resources.crews}:
+        out.append((("crew",), f"unknown crew team {a.crew!r}"))
+    return out
+
+
+def _edge_index(name: str, city: City) -> int | None:
+    a, sep, b = name.partition("~")
+    if not sep or a not in city.road_index or b not in city.road_index:
+        return None
+    ia, ib = city.road_index[a], city.road_index[b]
+    hits = np.nonzero(((city.edge_u == ia) & (city.edge_v == ib)) | ((city.edge_u == ib) & (city.edge_v == ia)))[0]
+    return int(hits[0]) if len(hits) else None
+
+
+def edge_index(name: str, city: City) -> int | None:
+    """Index of road ``FROM~TO`` in the city's edge arrays, or None."""
+    return _edge_index(name, city)
