@@ -1,0 +1,130 @@
+"""Reading and writing city files: YAML, and networkx node-link JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from ..errors import CityModelError, Problem, YamlError
+from ..yamlio import Loaded, load_yaml, problems_from_pydantic
+from .model import (
+    CityModel,
+    cross_check,
+)
+from .network import (
+    City,
+)
+
+
+def _from_node_link(data: dict[str, Any]) -> dict[str, Any]:
+    """Node-link JSON (as written by :meth:`City.to_node_link`) back to the YAML dict shape."""
+    g = data.get("graph", {})
+    if not isinstance(g, dict) or not isinstance(data.get("nodes", []), list) or not isinstance(
+        data.get("links", data.get("edges", [])), list
+    ):
+        raise CityModelError("node-link JSON needs 'graph' (an object), 'nodes' and 'links' (lists)", field="nodes")
+    districts: list[dict[str, Any]] = []
+    assets: list[dict[str, Any]] = []
+    nodes: list[dict[str, Any]] = []
+    needs: dict[str, dict[str, list[str]]] = {}
+    for n in data.get("nodes", []):
+        if not isinstance(n, dict) or "id" not in n:
+            raise CityModelError(f"node {n!r} is not an object with an id", field="nodes")
+        n = dict(n)
+        role = n.pop("role", None)
+        target = {"district": districts, "asset": assets, "road": nodes}.get(role)
+        if target is None:
+            raise CityModelError(f"node {n.get('id')!r} has no role (district, asset or road)", field="nodes")
+        target.append(n)
+    edges: list[tuple[int, dict[str, Any]]] = []
+    ranked: dict[str, dict[str, list[tuple[int, str]]]] = {}
+    for k, e in enumerate(data.get("links", data.get("edges", []))):
+        if not isinstance(e, dict):
+            raise CityModelError(f"link {k} is not an object", field=f"links[{k}]")
+        e = dict(e)
+        role = e.pop("role", None)
+        e.pop("key", None)
+        try:
+            if role == "dependency":
+                ranked.setdefault(e["target"], {}).setdefault(e["service"], []).append((e.get("rank", k), e["source"]))
+            elif role == "road":
+                edge = {"from": e["source"], "to": e["target"], "length_m": e["length_m"]}
+                for key in ("speed_kmh", "bridge"):
+                    if key in e:
+                        edge[key] = e[key]
+                edges.append((e.get("index", k), edge))
+        except KeyError as exc:
+            raise CityModelError(f"{role} link {k} has no {exc.args[0]!r}", field=f"links[{k}]") from None
+    for tgt, by_service in ranked.items():
+        needs[tgt] = {s: [x for _, x in sorted(v, key=lambda t: t[0])] for s, v in by_service.items()}
+    for item in (*districts, *assets):
+        if item["id"] in needs:
+            item["needs"] = needs[item["id"]]
+    out: dict[str, Any] = {k: g[k] for k in ("format", "id", "name", "description", "river", "zones") if k in g}
+    out.update(districts=districts, assets=assets,
+               roads={"nodes": nodes, "edges": [e for _, e in sorted(edges, key=lambda t: t[0])]})
+    return out
+
+
+def parse_city(data: dict[str, Any], loaded: Loaded | None = None, path: str = "<city>") -> City:
+    """Validate a plain dict (from YAML or JSON) and build a :class:`City`."""
+    if loaded is None:
+        loaded = Loaded(data=data, path=path)
+    if not isinstance(data, dict):
+        raise CityModelError("a city file must be a mapping of fields (format, id, districts, ...)",
+                             path=loaded.path, line=1)
+    try:
+        model = CityModel.model_validate(data)
+    except ValidationError as exc:
+        raise CityModelError(problems=problems_from_pydantic(exc, loaded)) from None
+    problems = cross_check(model)
+    if problems:
+        located = []
+        for p in problems:
+            loc = _loc_from_field(p.field)
+            located.append(Problem(loaded.path, loaded.line_of(loc), p.field, p.message))
+        raise CityModelError(problems=sorted(located, key=lambda p: (p.line or 0, p.field)))
+    return City(model)
+
+
+def _loc_from_field(field: str) -> tuple[Any, ...]:
+    import re
+
+    out: list[Any] = []
+    for name, idx in re.findall(r"([^.\[\]]+)|\[(\d+)\]", field):
+        out.append(int(idx) if idx else name)
+    # roads.edges lives under roads in the file
+    return tuple(out)
+
+
+def load_city(path: str | Path) -> City:
+    """Load a city from ``.yaml``/``.yml`` or node-link ``.json``; raise errors with file:line."""
+    p = Path(path)
+    if p.suffix.lower() == ".json":
+        from ..yamlio import read_text
+
+        try:
+            text, label = read_text(p)
+        except YamlError as exc:
+            raise CityModelError(problems=exc.problems) from None
+        try:
+            raw = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise CityModelError(f"malformed JSON: {exc.msg}", path=label, line=exc.lineno) from None
+        except (ValueError, RecursionError) as exc:
+            raise CityModelError(f"malformed JSON: {exc}", path=label) from None
+        if not isinstance(raw, dict):
+            raise CityModelError("node-link JSON must be an object", path=label, line=1)
+        try:
+            data = _from_node_link(raw)
+        except CityModelError as exc:
+            raise CityModelError(problems=[Problem(label, None, p.field, p.message) for p in exc.problems]) from None
+        return parse_city(data, Loaded(data=None, path=label))
+    try:
+        loaded = load_yaml(p)
+    except YamlError as exc:
+        raise CityModelError(problems=exc.problems) from None
+    return parse_city(loaded.data, loaded)

@@ -1,0 +1,301 @@
+"""The city file format (scro-city/1) as pydantic models, and the checks that need the whole file."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from ..errors import Problem
+
+FORMAT = "scro-city/1"
+
+#: Infrastructure the language knows.  ``eoc`` is the emergency operations centre.
+ASSET_TYPES: tuple[str, ...] = (
+    "power_plant",
+    "substation",
+    "water_treatment",
+    "pumping_station",
+    "water_tank",
+    "telecom_tower",
+    "data_centre",
+    "hospital",
+    "shelter",
+    "fire_station",
+    "depot",
+    "eoc",
+    "bridge",
+    "traffic_control",
+)
+#: Services that flow along dependencies.
+SERVICES: tuple[str, ...] = ("power", "water", "telecom", "transport", "health")
+#: Services whose loss people feel, counted per district (resilience loss is per service).
+DISTRICT_SERVICES: tuple[str, ...] = ("power", "water", "telecom", "health")
+#: What an asset supplies when its file does not say.
+DEFAULT_SUPPLIES: dict[str, tuple[str, ...]] = {
+    "power_plant": ("power",),
+    "substation": ("power",),
+    "water_treatment": ("water",),
+    "pumping_station": ("water",),
+    "water_tank": ("water",),
+    "telecom_tower": ("telecom",),
+    "data_centre": ("telecom",),
+    "hospital": ("health",),
+    "bridge": ("transport",),
+}
+#: Assets whose loss endangers life; their downtime is judged on its own.
+CRITICAL_TYPES: frozenset[str] = frozenset({"hospital", "water_treatment", "eoc", "shelter", "fire_station"})
+
+Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")]
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+NonNeg = Annotated[float, Field(ge=0, allow_inf_nan=False, le=1e12)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+class Location(_Model):
+    """A point: ``x``/``y`` in metres, or ``lat``/``lon`` in degrees (projected on load)."""
+
+    x: Finite | None = Field(default=None, ge=-1e8, le=1e8)
+    y: Finite | None = Field(default=None, ge=-1e8, le=1e8)
+    lat: Finite | None = Field(default=None, ge=-90, le=90)
+    lon: Finite | None = Field(default=None, ge=-180, le=180)
+
+    @model_validator(mode="after")
+    def _one_system(self) -> Location:
+        xy = self.x is not None and self.y is not None
+        ll = self.lat is not None and self.lon is not None
+        if xy == ll:
+            raise ValueError("give either x and y (metres) or lat and lon (degrees)")
+        return self
+
+
+class Backup(_Model):
+    """A local supply that bridges a lost service for a limited time."""
+
+    kind: Literal["none", "generator", "battery", "tank", "ups"] = "none"
+    hours: NonNeg = 0.0
+    #: services it bridges; a generator or battery bridges power, a tank bridges water.
+    services: tuple[Literal["power", "water", "telecom"], ...] | None = None
+
+    def bridged(self) -> tuple[str, ...]:
+        if self.kind == "none" or self.hours <= 0:
+            return ()
+        if self.services is not None:
+            return self.services
+        return ("water",) if self.kind == "tank" else ("power",)
+
+
+class FragilityCurve(_Model):
+    """Lognormal fragility: P(damage >= state | x) = Phi(ln(x/median)/beta)."""
+
+    median: float = Field(gt=0, le=1e6, allow_inf_nan=False)
+    beta: float = Field(gt=0, le=5, allow_inf_nan=False)
+    state: Literal["degraded", "failed"] = "failed"
+
+
+Hazard = Literal["flood", "earthquake", "heatwave", "storm", "cyber", "surge"]
+
+
+class DistrictSpec(_Model):
+    id: Id
+    name: str = Field(min_length=1, max_length=200)
+    population: int = Field(ge=0, le=50_000_000)
+    vulnerable_share: float = Field(ge=0, le=1, allow_inf_nan=False)
+    location: Location
+    elevation: Finite = Field(default=0.0, ge=-500, le=9000)
+    #: share of the district's people living below the flood line's reach (0..1).
+    flood_exposed_share: float = Field(default=1.0, ge=0, le=1, allow_inf_nan=False)
+    road_node: Id | None = None
+    zones: tuple[Id, ...] = ()
+    needs: dict[Literal["power", "water", "telecom", "transport", "health"], tuple[Id, ...]] = Field(
+        default_factory=dict
+    )
+
+
+class AssetSpec(_Model):
+    id: Id
+    type: Literal[
+        "power_plant", "substation", "water_treatment", "pumping_station", "water_tank", "telecom_tower",
+        "data_centre", "hospital", "shelter", "fire_station", "depot", "eoc", "bridge", "traffic_control",
+    ]
+    name: str = Field(min_length=1, max_length=200)
+    location: Location
+    elevation: Finite = Field(default=0.0, ge=-500, le=9000)
+    road_node: Id
+    #: type-dependent: MW for power, m3/h for water, beds for hospitals, people for shelters.
+    capacity: NonNeg = 0.0
+    backup: Backup = Backup()
+    criticality: int = Field(default=3, ge=1, le=5)
+    supplies: tuple[Literal["power", "water", "telecom", "transport", "health"], ...] | None = None
+    needs: dict[Literal["power", "water", "telecom", "transport", "health"], tuple[Id, ...]] = Field(
+        default_factory=dict
+    )
+    zones: tuple[Id, ...] = ()
+    #: metres of flood defence already in place (raises the depth it takes to flood it).
+    flood_protection: NonNeg = 0.0
+    fragility: dict[Hazard, FragilityCurve | tuple[FragilityCurve, ...]] = Field(default_factory=dict)
+
+    def supplied(self) -> tuple[str, ...]:
+        return self.supplies if self.supplies is not None else DEFAULT_SUPPLIES.get(self.type, ())
+
+
+class RoadNode(_Model):
+    id: Id
+    location: Location
+    elevation: Finite = Field(default=0.0, ge=-500, le=9000)
+
+
+class RoadEdge(_Model):
+    source: Id = Field(alias="from")
+    target: Id = Field(alias="to")
+    length_m: float = Field(gt=0, le=1e7, allow_inf_nan=False)
+    speed_kmh: float = Field(default=40.0, gt=0, le=200, allow_inf_nan=False)
+    bridge: Id | None = None
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, populate_by_name=True)
+
+
+class Roads(_Model):
+    nodes: tuple[RoadNode, ...] = Field(min_length=1)
+    edges: tuple[RoadEdge, ...] = ()
+
+
+class Zone(_Model):
+    """A named area (flood plain, old town...) as a polygon of x/y or lat/lon points."""
+
+    id: Id
+    name: str = ""
+    kind: Literal["flood_plain", "coastal", "urban", "industrial", "other"] = "other"
+    polygon: tuple[Location, ...] = Field(min_length=3)
+
+
+class River(_Model):
+    """The river gauge that flood scenarios drive: stage 0 m is at ``datum`` elevation."""
+
+    name: str = "river"
+    gauge_location: Location
+    datum: Finite = Field(ge=-500, le=9000)
+    #: water surface falls this many metres per km downstream along ``flow_axis``.
+    slope_m_per_km: float = Field(default=0.0, ge=0, le=50, allow_inf_nan=False)
+    flow_axis: Literal["x", "-x", "y", "-y"] = "x"
+
+
+class CityModel(_Model):
+    """The whole city file, validated field by field (cross-checks in :func:`cross_check`)."""
+
+    format: Literal["scro-city/1"] = FORMAT
+    id: Id
+    name: str = Field(min_length=1, max_length=200)
+    description: str = ""
+    river: River | None = None
+    zones: tuple[Zone, ...] = ()
+    districts: tuple[DistrictSpec, ...] = Field(min_length=1)
+    assets: tuple[AssetSpec, ...] = Field(min_length=1)
+    roads: Roads
+
+
+# --------------------------------------------------------------------------------------------
+# Cross-checks: references resolve, ids unique, supply chains have sources.
+
+
+def cross_check(model: CityModel) -> list[Problem]:
+    """Problems that need the whole file: duplicate ids, dangling references, sourceless cycles.
+
+    Each problem's ``field`` is a tuple-path string; callers add file and line.
+    """
+    out: list[tuple[tuple[Any, ...], str]] = []
+    road_ids = [n.id for n in model.roads.nodes]
+    road_set = set(road_ids)
+    zone_ids = {z.id for z in model.zones}
+
+    def dup(kind: str, items: Sequence[Any], *key: str) -> None:
+        seen: dict[str, int] = {}
+        for i, it in enumerate(items):
+            if it.id in seen:
+                out.append(((*key, i, "id"), f"duplicate {kind} id {it.id!r} (first at {_fp(key)}[{seen[it.id]}])"))
+            else:
+                seen[it.id] = i
+
+    dup("district", model.districts, "districts")
+    dup("asset", model.assets, "assets")
+    dup("road node", model.roads.nodes, "roads", "nodes")
+    dup("zone", model.zones, "zones")
+    asset_by_id = {a.id: a for a in model.assets}
+    district_ids = {d.id for d in model.districts}
+    for i, n in enumerate(model.roads.nodes):
+        if n.id in asset_by_id or n.id in district_ids:
+            out.append((("roads", "nodes", i, "id"), f"id {n.id!r} is used by an asset or district too; ids must be unique"))
+    for i, d in enumerate(model.districts):
+        if d.id in asset_by_id:
+            out.append((("districts", i, "id"), f"id {d.id!r} is used by an asset too; ids must be unique"))
+    for key, items in (("districts", model.districts), ("assets", model.assets)):
+        for i, it in enumerate(items):
+            if it.road_node is not None and it.road_node not in road_set:
+                out.append(((key, i, "road_node"), f"unknown road node {it.road_node!r}"))
+            for z in it.zones:
+                if z not in zone_ids:
+                    out.append(((key, i, "zones"), f"unknown zone {z!r}"))
+            for service, suppliers in it.needs.items():
+                if not suppliers:
+                    out.append(((key, i, "needs", service), "list at least one supplier"))
+                for s in suppliers:
+                    sup = asset_by_id.get(s)
+                    if sup is None:
+                        out.append(((key, i, "needs", service), f"unknown supplier asset {s!r}"))
+                    elif s == it.id:
+                        out.append(((key, i, "needs", service), "an asset cannot supply itself"))
+                    elif service not in sup.supplied():
+                        out.append(((key, i, "needs", service),
+                                    f"{s!r} is a {sup.type} and does not supply {service} "
+                                    f"(it supplies: {', '.join(sup.supplied()) or 'nothing'})"))
+    for i, e in enumerate(model.roads.edges):
+        for end, val in (("from", e.source), ("to", e.target)):
+            if val not in road_set:
+                out.append((("roads", "edges", i, end), f"unknown road node {val!r}"))
+        if e.source == e.target:
+            out.append((("roads", "edges", i), "a road cannot start and end at the same node"))
+        if e.bridge is not None:
+            b = asset_by_id.get(e.bridge)
+            if b is None:
+                out.append((("roads", "edges", i, "bridge"), f"unknown bridge asset {e.bridge!r}"))
+            elif b.type != "bridge":
+                out.append((("roads", "edges", i, "bridge"), f"{e.bridge!r} is a {b.type}, not a bridge"))
+    if not out:
+        out.extend(_sourceless_cycles(model))
+    return [Problem("", None, _fp(loc), msg) for loc, msg in out] if out else []
+
+
+def _fp(loc: tuple[Any, ...]) -> str:
+    from ..yamlio import field_path
+
+    return field_path(loc)
+
+
+def _sourceless_cycles(model: CityModel) -> list[tuple[tuple[Any, ...], str]]:
+    """A same-service chain that loops without any source can never carry that service."""
+    import networkx as nx
+
+    out: list[tuple[tuple[Any, ...], str]] = []
+    index = {a.id: i for i, a in enumerate(model.assets)}
+    for service in SERVICES:
+        g = nx.DiGraph()
+        for a in model.assets:
+            if service in a.supplied():
+                g.add_node(a.id)
+                for s in a.needs.get(service, ()):
+                    g.add_edge(s, a.id)
+        for comp in nx.strongly_connected_components(g):
+            if len(comp) < 2:
+                continue
+            members = sorted(comp)
+            feeds = any(s not in comp for m in members for s in model.assets[index[m]].needs.get(service, ()))
+            if not feeds:
+                first = members[0]
+                out.append((("assets", index[first], "needs", service),
+                            f"{service} supply cycle {' -> '.join([*members, first])} has no source: "
+                            "no asset outside the loop feeds it"))
+    return out
