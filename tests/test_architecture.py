@@ -28,7 +28,7 @@ ALLOWED: dict[str, set[str]] = {
     "engine": {"city", "errors", "hazards", "log", "policy", "scenario"},
     "scoring": {"log", "scenario"},
     "store": {"errors"},
-    "report": {"city", "log", "scenario", "scoring"},
+    "report": {"batch", "city", "log", "scenario", "scoring"},
     "assessment": {"city", "engine", "errors", "lms", "log", "policy", "scenario", "scoring", "store"},
     "batch": {"city", "engine", "errors", "policy", "scenario", "scoring", "store"},
     "demo": {"store"},
