@@ -168,8 +168,7 @@ def verify_run(store: Store, run_id: str, *, scenarios_dir: Path | None = None) 
     stored_card = ScoreCard.model_validate(run.scorecard)
     judgements = {c.id: {"rating": c.rating, "comment": c.comment, "by": c.by}
                   for c in stored_card.criteria if c.status == "judged" and c.rating}
-    overrides = {o.criterion_id: {"rating": o.rating, "comment": o.comment, "by": o.assessor}
-                 for o in store.overrides(run_id)}
+    overrides = _ratings(store, run_id)[1]
     card = score(scenario, city, run.seed, log, lang=stored_card.lang, judgements=judgements, overrides=overrides)
     rep.replayed_total = card.total
     if abs(card.total - run.total) > 1e-6:
@@ -200,16 +199,29 @@ def _first_difference(a: EventLog, b: EventLog) -> str:
     return ""
 
 
-def _rescore(store: Store, run_id: str) -> ScoreCard:
-    run = store.get_run(run_id)
-    if run is None:
-        raise StoreError(f"no run {run_id!r}", field="run_id")
-    scenario, city = scenario_from_text(run.scenario_yaml, f"<run {run_id} scenario>")
-    old = ScoreCard.model_validate(run.scorecard)
+def _ratings(store: Store, run_id: str) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+    """The current judgements and overrides of a run, in the shape :func:`grade` takes."""
     judgements = {j.criterion_id: {"rating": j.rating, "comment": j.comment, "by": j.assessor}
                   for j in store.judgements(run_id)}
     overrides = {o.criterion_id: {"rating": o.rating, "comment": o.comment, "by": o.assessor}
                  for o in store.overrides(run_id)}
+    return judgements, overrides
+
+
+def _rescore(store: Store, run_id: str, scenario_yaml: str | None = None) -> ScoreCard:
+    """Grade a stored log again (its own rubric, or a revised scenario's) and store the new card."""
+    run = store.get_run(run_id)
+    if run is None:
+        raise StoreError(f"no run {run_id!r}", field="run_id")
+    if scenario_yaml is None:
+        scenario, city = scenario_from_text(run.scenario_yaml, f"<run {run_id} scenario>")
+    else:
+        scenario, city = scenario_from_text(scenario_yaml, "<revised rubric>")
+        if scenario.id != run.scenario_id:
+            raise StoreError(f"the revised scenario is {scenario.id!r}, the run is {run.scenario_id!r}",
+                             field="scenario")
+    old = ScoreCard.model_validate(run.scorecard)
+    judgements, overrides = _ratings(store, run_id)
     card = score(scenario, city, run.seed, EventLog.from_jsonl(run.log_jsonl), lang=old.lang,
                  judgements=judgements, overrides=overrides)
     store.update_scorecard(run_id, card.model_dump(mode="json"), card.total, card.passed, card.provisional)
@@ -246,23 +258,7 @@ def _check_criterion(store: Store, run_id: str, criterion: str, *, judged: bool 
 
 def regrade(store: Store, run_id: str, scenario_yaml: str | None = None) -> ScoreCard:
     """Re-grade a stored run from its stored log, under its own or a revised rubric (no re-play)."""
-    if scenario_yaml is None:
-        return _rescore(store, run_id)
-    run = store.get_run(run_id)
-    if run is None:
-        raise StoreError(f"no run {run_id!r}", field="run_id")
-    scenario, city = scenario_from_text(scenario_yaml, "<revised rubric>")
-    if scenario.id != run.scenario_id:
-        raise StoreError(f"the revised scenario is {scenario.id!r}, the run is {run.scenario_id!r}", field="scenario")
-    old = ScoreCard.model_validate(run.scorecard)
-    judgements = {j.criterion_id: {"rating": j.rating, "comment": j.comment, "by": j.assessor}
-                  for j in store.judgements(run_id)}
-    overrides = {o.criterion_id: {"rating": o.rating, "comment": o.comment, "by": o.assessor}
-                 for o in store.overrides(run_id)}
-    card = score(scenario, city, run.seed, EventLog.from_jsonl(run.log_jsonl), lang=old.lang,
-                 judgements=judgements, overrides=overrides)
-    store.update_scorecard(run_id, card.model_dump(mode="json"), card.total, card.passed, card.provisional)
-    return card
+    return _rescore(store, run_id, scenario_yaml)
 
 
 def grade_rows(store: Store, cohort: str | None = None) -> list[GradeRow]:

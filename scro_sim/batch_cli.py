@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .errors import ScroSimError
+from .errors import ScroSimError, print_problems
 
 __all__ = ["add_batch_commands", "cmd_batch", "cmd_compare", "main"]
 
@@ -24,10 +24,7 @@ _HIST_METRICS = ("score", "resilience_loss.total")
 
 
 def _fail(exc: ScroSimError) -> int:
-    for p in exc.problems or []:
-        print(str(p), file=sys.stderr)
-    if not exc.problems:
-        print(str(exc), file=sys.stderr)
+    print_problems(exc)
     return 2
 
 

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .errors import ScroSimError
+from .errors import ScroSimError, print_problems
 
 __all__ = ["main"]
 
@@ -29,10 +29,7 @@ def _console() -> Any:
 
 
 def _fail(exc: ScroSimError) -> int:
-    for p in exc.problems or []:
-        print(str(p), file=sys.stderr)
-    if not exc.problems:
-        print(str(exc), file=sys.stderr)
+    print_problems(exc)
     return 1
 
 

@@ -6,7 +6,9 @@ form that editors and CI logs understand.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
+from typing import TextIO
 
 __all__ = [
     "CityModelError",
@@ -19,6 +21,7 @@ __all__ = [
     "StoreError",
     "VerificationError",
     "YamlError",
+    "print_problems",
 ]
 
 
@@ -88,3 +91,12 @@ class StoreError(ScroSimError):
 
 class VerificationError(ScroSimError):
     """A stored run could not be re-simulated at all (as opposed to differing)."""
+
+
+def print_problems(exc: ScroSimError, stream: TextIO | None = None) -> None:
+    """Write an error's problems, one ``path:line: field: message`` line each (to stderr by default)."""
+    out = stream if stream is not None else sys.stderr
+    for p in exc.problems or []:
+        print(str(p), file=out)
+    if not exc.problems:
+        print(str(exc), file=out)
