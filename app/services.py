@@ -211,7 +211,7 @@ def figure_png(name: str, *args: Any, **kwargs: Any) -> bytes | None:
     try:
         fig = fn(*args, **kwargs)
         buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
+        fig.savefig(buf, format="png", dpi=90)  # no bbox_inches="tight": it draws the figure twice
         return buf.getvalue()
     except Exception:
         log.exception("report.%s failed", name)

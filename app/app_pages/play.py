@@ -159,8 +159,11 @@ def city_map(g: state.GameSession) -> bytes | None:
     if g.map_point != g.obs.point or g.map_png is None:
         obs = g.obs
         worst = {d: min(sv.values(), default=1.0) for d, sv in obs.services.items()}
-        g.map_png = services.figure_png("city_map", g.sim.city, asset_state=obs.asset_state, district_service=worst,
-                                        crews=obs.crews)
+        city = g.sim.city
+        # name what needs attention and the critical facilities; labelling every asset costs a second
+        named = [a for a in obs.asset_state][:40] + [city.asset_ids[i] for i in city.critical]
+        g.map_png = services.figure_png("city_map", city, asset_state=obs.asset_state, district_service=worst,
+                                        crews=obs.crews, labels=named)
         g.map_point = obs.point
     return g.map_png
 

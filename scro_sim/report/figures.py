@@ -208,7 +208,8 @@ def state_at(log: EventLog, time_h: float | None = None, *, service: str | None 
 
 def city_map(city: City, *, asset_state: Mapping[str, str] | None = None, flooded_zones: Iterable[str] = (),
              district_service: Mapping[str, float] | None = None, crews: Sequence[Mapping[str, Any]] | None = None,
-             title: str = "", labels: bool | None = None, size: tuple[float, float] = (9.0, 7.0)) -> Figure:
+             title: str = "", labels: bool | Iterable[str] | None = None,
+             size: tuple[float, float] = (9.0, 7.0)) -> Figure:
     """The city: roads, zones, districts coloured by served share, assets by type and state, crews.
 
     ``asset_state`` maps asset id to ``up``/``backup``/``overloaded``/``down``/``damaged``
@@ -216,7 +217,8 @@ def city_map(city: City, *, asset_state: Mapping[str, str] | None = None, floode
     ``flooded_zones`` are zone ids drawn as flooded water; ``district_service`` maps a
     district to its served share 0..1 (green = all served, red = none); ``crews`` are dicts
     with a ``node`` (road node id), as in ``Observation.crews``.  ``labels`` (default: only
-    for small cities) writes ids next to the markers.  One scatter collection per asset type
+    for small cities) writes ids next to the markers: all of them, or only the ids given (text
+    is the slowest thing to draw).  One scatter collection per asset type
     keeps it fast for thousands of assets.  The caller closes the returned figure.
     """
     import numpy as np
@@ -284,8 +286,11 @@ def city_map(city: City, *, asset_state: Mapping[str, str] | None = None, floode
         handles.append(Line2D([], [], linestyle="", marker=marker, markerfacecolor="#bdbdbd",
                               markeredgecolor="#212121", label=typ.replace("_", " ")))
     if labels:
+        wanted = None if labels is True else set(labels)
         for i, a in enumerate(city.asset_ids):
-            ax.annotate(a, axy[i], xytext=(4, 4), textcoords="offset points", fontsize=6, color="#424242", zorder=5)
+            if wanted is None or a in wanted:
+                ax.annotate(a, axy[i], xytext=(4, 4), textcoords="offset points", fontsize=6, color="#424242",
+                            zorder=5)
     shown_states = ["up", "backup", "down", "damaged"] + (["overloaded"] if "overloaded" in states.values() else [])
     handles += [Patch(facecolor=STATE_COLOURS[s], edgecolor="#212121", label=s) for s in shown_states]
 
