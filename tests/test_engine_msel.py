@@ -95,3 +95,25 @@ def test_a_scenario_has_at_most_one_flood() -> None:
     second = {**flood(), "id": "flood2"}
     sc = make_scenario([flood(), second])
     assert any("only one flood" in p for p in check_scenario_city(sc, city))
+
+
+def test_a_crew_sent_before_the_damage_stands_by_and_repairs_on_the_spot() -> None:
+    """Pre-positioning: dispatch_crew to an asset that still works moves the crew there; when the
+    asset is damaged later, that crew repairs it without travelling (and only then)."""
+    from enginekit import flood
+
+    city = make_city([asset("PP1", "power_plant"),
+                      asset("SS", "substation", "C", x=16000, y=0, elevation=1.0, needs={"power": ["PP1"]})],
+                     flood_plain=True)
+    sc = make_scenario([flood(peak_stage_m=3.0)], duration_h=48, times_h=(0,), resources={
+        "budget": 10_000, "crews": [{"id": "pc", "count": 1, "depot": "DEP", "skills": ["power"]}]},
+        actions={"dispatch_crew": {"lead_time_h": 0}},
+        repair_times={"substation": {"degraded": [2, 0], "failed": [2, 0]}},
+        fragility={"flood": {"substation": [{"median": 0.5, "beta": 0.1, "state": "failed"}]}})
+    log = play(Simulation(sc, city, 0), {0.0: [act("dispatch_crew", "SS")]})
+    crew = records(log, "crew", "pc#1")
+    assert [r.data["state"] for r in crew][:3] == ["dispatched", "arrived", "standby"]
+    dispatches = [r for r in crew if r.data["state"] == "dispatched"]
+    assert dispatches[-1].data["travel_h"] == 0.0  # the second trip, to repair, starts where it stands
+    (start,) = records(log, "repair", "SS", state="started")
+    assert start.time > times(log, "damage", "SS")[0]

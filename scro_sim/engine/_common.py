@@ -49,6 +49,7 @@ class Crew:
     task: int | None = None
     wake: Any = None
     busy_until: float = 0.0
+    standby: int | None = None  # pre-positioned at this asset, ready to repair it
 
 
 @dataclass

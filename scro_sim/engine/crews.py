@@ -52,10 +52,15 @@ class CrewMixin:
         return need in crew.skills or "general" in crew.skills
 
     def _next_task(self, crew: Crew) -> int | None:
+        sb = crew.standby  # the site this crew was sent to before anything broke there
+        if sb is not None and self._dm[sb] and self.assigned[sb] < 0 and not self._fl[sb]:
+            return sb
         q = self.orders.get(crew.team)
         if q:
-            for i in list(q):  # orders in the order given; a flooded site waits until it is dry
-                if not self.damage[i] or self.assigned[i] >= 0:
+            # orders in the order given; a flooded site waits until it is dry.  An order for an
+            # asset that is not damaged pre-positions the crew there, on standby.
+            for i in list(q):
+                if self.assigned[i] >= 0:
                     q.remove(i)
                 elif not self.flooded[i]:
                     q.remove(i)
@@ -144,7 +149,12 @@ class CrewMixin:
                 yield self.env.timeout(1.0)
             if not self.damage[task]:
                 self.assigned[task] = -1
+                if crew.standby != task:
+                    crew.standby = task
+                    self.log.append(self.env.now, "crew", crew.id, {"state": "standby", "asset": aid})
                 continue
+            if crew.standby == task:
+                crew.standby = None
             crew.state = "repairing"
             dur = self._repair_hours(task, crew)
             crew.busy_until = self.env.now + dur
@@ -164,7 +174,8 @@ class CrewMixin:
             self._propagate([task])
 
     def _wake_crews(self) -> None:
-        if self.priorities is None and not any(self.orders.values()):
+        if self.priorities is None and not any(self.orders.values()) and not any(
+                cr.standby is not None for cr in self.crews):
             return  # no orders: idle crews stay put
         for crew in self.crews:
             if crew.state == "idle" and crew.wake is not None and not crew.wake.triggered:
