@@ -50,7 +50,6 @@ class CascadeMixin:
         self.bk_token: list[int] = [0] * n
         self.protection = c.asset_protection.copy()
         self.assigned = np.full(n, -1, np.int64)
-        self.repairing = np.zeros(n, bool)
         self._queued = bytearray(n)
         self.loop_unfed: dict[str, np.ndarray] = {svc: np.zeros(n, bool) for svc, _ in c.supply_loops}
         self.critical = c.critical
@@ -63,7 +62,6 @@ class CascadeMixin:
         self._dist_cache: dict[tuple[int, int], np.ndarray] = {}
         self.gauge: float | None = None
         self.spent = 0.0
-        self._changed_since_obs = 0
         self.district_unserved = np.zeros((c.n_districts, 4), np.int64)
         self._dirty_db = bytearray(c.n_districts)
         self._dirty_d = np.frombuffer(self._dirty_db, dtype=np.bool_)
@@ -201,7 +199,6 @@ class CascadeMixin:
             self.bk_using[i] = ()
         working_changed = (old == DOWN) != (new == DOWN)
         if working_changed:
-            self._changed_since_obs += 1
             if new == DOWN:
                 self.log.append(now, "asset_down", aid, {"cause": cause, "type": self.city.type_names[i]})
             elif not initial or old == DOWN:

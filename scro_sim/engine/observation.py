@@ -120,7 +120,9 @@ class ObservationMixin:
         self._last_obs_seq = len(self.log)
         crews = [{"id": cr.id, "team": cr.team, "state": cr.state, "skills": list(cr.skills),
                   "task": c.asset_ids[cr.task] if cr.task is not None else None,
-                  "node": c.road_ids[cr.node]} for cr in self.crews]
+                  "node": c.road_ids[cr.node],
+                  "busy_until_h": round(cr.busy_until, 3) if cr.state == "repairing" else None,
+                  "standby": c.asset_ids[cr.standby] if cr.standby is not None else None} for cr in self.crews]
         injects, questions = self.pending.injects, self.pending.questions
         self.pending = _Pending()
         n_backup = int((self.state == BACKUP).sum())

@@ -258,7 +258,6 @@ class Simulation(CascadeMixin, HazardMixin, CrewMixin, MselMixin, ObservationMix
             for exp in self.expected:
                 if not exp.met and self._matches(exp, a):
                     self._meet(exp, now)
-        self._changed_since_obs += 1
 
     def _evacuees_for(self, a: Action) -> int:
         """People an evacuation order moves now: those who comply, up to the shelter's free places."""

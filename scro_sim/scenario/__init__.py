@@ -22,7 +22,6 @@ from .basics import (
     Triangular,
     Uniform,
     dist_bounds,
-    dist_mean,
     sample,
     text_in,
 )
@@ -128,7 +127,6 @@ __all__ = [
     "check_plan",
     "check_scenario_city",
     "dist_bounds",
-    "dist_mean",
     "edge_index",
     "load_plan",
     "load_scenario",

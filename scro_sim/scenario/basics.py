@@ -150,18 +150,3 @@ def dist_bounds(d: Any) -> tuple[float, float]:
         return 0.0, math.inf
     return 0.0, math.inf
 
-
-def dist_mean(d: Any) -> float:
-    if isinstance(d, int | float):
-        return float(d)
-    if isinstance(d, Fixed):
-        return d.value
-    if isinstance(d, Uniform):
-        return (d.low + d.high) / 2
-    if isinstance(d, Triangular):
-        return (d.low + d.mode + d.high) / 3
-    if isinstance(d, Normal):
-        return d.mean
-    if isinstance(d, LogNormal):
-        return d.median * math.exp(d.beta**2 / 2)
-    return d.mean
