@@ -184,15 +184,16 @@ def _replicate(ctx: _Context, root_seed: int, index: int) -> list[dict[str, Any]
         if k not in by_key:
             by_key[k] = Simulation(sc, city, seed, _make_policy(spec, name)).run()
         logs[name] = by_key[k]
+    measured: dict[int, Any] = {id(log): compute_metrics(log) for log in by_key.values()}
     reference = None
     if "baseline" in logs and "expert" in logs:
-        reference = {"baseline": compute_metrics(logs["baseline"]), "expert": compute_metrics(logs["expert"])}
+        reference = {"baseline": measured[id(logs["baseline"])], "expert": measured[id(logs["expert"])]}
     rows: list[dict[str, Any]] = []
     cards: dict[int, Any] = {}
     for name, log in logs.items():
         card = cards.get(id(log))
         if card is None:
-            card = cards[id(log)] = grade(log, sc, reference=reference)
+            card = cards[id(log)] = grade(log, sc, reference=reference, metrics=measured[id(log)])
         start = log.first("run_start")
         keep = ctx.keep | frozenset(start.data.get("critical", ()) if start is not None else ())
         metrics = {k: v for k, v in card.metrics.items()

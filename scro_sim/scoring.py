@@ -328,19 +328,20 @@ def evidence(log: EventLog, what: str) -> list[dict[str, Any]]:
 def grade(log: EventLog, rubric: Rubric | Scenario, *, lang: str = "en",
           judgements: Mapping[str, Mapping[str, Any]] | None = None,
           overrides: Mapping[str, Mapping[str, Any]] | None = None,
-          reference: Mapping[str, Metrics] | None = None) -> ScoreCard:
+          reference: Mapping[str, Metrics] | None = None, metrics: Metrics | None = None) -> ScoreCard:
     """Grade a run's log against a rubric (pass the scenario to get outcome texts and modules).
 
     ``judgements`` and ``overrides`` map criterion id to ``{"rating", "comment", "by"}``;
     an override wins over both the computed rating and a judgement, and the computed
     rating stays on the card.  ``reference`` holds the baseline's and expert's metrics on
-    the same seed, for ``relative.*`` metrics.
+    the same seed, for ``relative.*`` metrics; ``metrics`` may pass this log's own metrics
+    when the caller has them already (batches do).
     """
     scenario = rubric if isinstance(rubric, Scenario) else None
     rb = scenario.rubric if scenario is not None else rubric
     assert isinstance(rb, Rubric)
     outcomes = {lo.id: lo for lo in scenario.learning_outcomes} if scenario else {}
-    m = compute_metrics(log)
+    m = metrics if metrics is not None else compute_metrics(log)
     judgements = judgements or {}
     overrides = overrides or {}
     lines: list[CriterionResult] = []

@@ -392,3 +392,8 @@ def test_relative_metric_against_reference_runs() -> None:
     assert line(card, "R").events  # links of the underlying metric
     no_ref = grade(hand_log(), graded_scenario([crit_rel]))
     assert (line(no_ref, "R").value, line(no_ref, "R").rating) == (None, "U")
+
+
+def test_grading_with_metrics_already_computed_gives_the_same_card() -> None:
+    log = hand_log()
+    assert grade(log, graded_scenario(), metrics=compute_metrics(log)) == grade(log, graded_scenario())
