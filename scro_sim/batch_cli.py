@@ -16,7 +16,7 @@ from typing import Any
 
 from .errors import ScroSimError, print_problems
 
-__all__ = ["add_batch_commands", "cmd_batch", "cmd_compare", "main"]
+__all__ = ["add_batch_commands", "cmd_batch", "cmd_compare", "main", "seed_arg"]
 
 _NAMED = ("do_nothing", "greedy", "expert", "baseline")
 _TABLE_METRICS = ("score", "resilience_loss.total", "critical_downtime", "people_at_risk", "cost")
@@ -28,9 +28,20 @@ def _fail(exc: ScroSimError) -> int:
     return 2
 
 
+def seed_arg(text: str) -> int:
+    """A seed from the command line: a whole number from 0 up (``scro-sim run``, ``play``, ``batch``)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("a seed is a whole number from 0 up")
+    return value
+
+
 def _common(q: argparse.ArgumentParser) -> None:
     q.add_argument("-n", type=int, default=100, help="replications (default 100)")
-    q.add_argument("--seed", type=int, default=0, help="root seed of the batch (default 0)")
+    q.add_argument("--seed", type=seed_arg, default=0, help="root seed of the batch (default 0)")
     q.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786 (needs scro_sim[dask])")
     q.add_argument("--workers", type=int, help="local worker processes (default: the CPUs available; 1 = in-process)")
     q.add_argument("--chunk", type=int, help="replications per task (default: automatic, at most 25)")

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .batch_cli import add_batch_commands, seed_arg
 from .errors import ScroSimError, print_problems
 
 __all__ = ["main"]
@@ -472,7 +473,6 @@ def cmd_app(args: argparse.Namespace) -> int:
 
 # -- parser ---------------------------------------------------------------------------------------
 
-
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="scro-sim", description="Disaster-response tabletop simulation for SCROs.")
     p.add_argument("--db", default=None, help="database URL (default: $SCRO_SIM_DB or sqlite:///var/scro_sim.sqlite)")
@@ -490,7 +490,7 @@ def build_parser() -> argparse.ArgumentParser:
     def policy_args(q: argparse.ArgumentParser) -> None:
         q.add_argument("--plan", help="response plan YAML")
         q.add_argument("--baseline", default="do_nothing", choices=["do_nothing", "greedy", "expert"])
-        q.add_argument("--seed", type=int, default=0)
+        q.add_argument("--seed", type=seed_arg, default=0)
 
     r = sub.add_parser("run", help="run a scenario to the end with a plan or a baseline")
     r.add_argument("scenario")
@@ -503,7 +503,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     pl = sub.add_parser("play", help="play a scenario in the terminal")
     pl.add_argument("scenario")
-    pl.add_argument("--seed", type=int, default=0)
+    pl.add_argument("--seed", type=seed_arg, default=0)
     pl.add_argument("--lang", default="en", choices=["en", "el", "de", "pt"])
     pl.add_argument("--out", help="write your decisions (JSON)")
     pl.set_defaults(fn=cmd_play)
@@ -565,12 +565,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--port", type=int, default=8501)
     a.set_defaults(fn=cmd_app)
 
-    try:
-        from .batch_cli import add_batch_commands
-    except ImportError:  # pragma: no cover - batch is part of the package
-        pass
-    else:
-        add_batch_commands(sub)
+    add_batch_commands(sub)
     return p
 
 
@@ -584,6 +579,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(exc)
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # a bug, not bad input: one line for the user, the traceback on request
+        if os.environ.get("SCRO_SIM_DEBUG"):
+            raise
+        print(f"scro-sim: internal error: {type(exc).__name__}: {exc} (set SCRO_SIM_DEBUG=1 to see where; "
+              "please report it)", file=sys.stderr)
+        return 70
 
 
 if __name__ == "__main__":  # pragma: no cover

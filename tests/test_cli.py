@@ -87,3 +87,27 @@ def test_the_whole_assessment_flow_from_the_command_line(tmp_path: Path, capsys:
     capsys.readouterr()
     assert main(["--db", db, "verify", run_id]) == 1
     assert "decisions or the log were changed" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("seed", ["-1", "x", "1.5"])
+def test_a_bad_seed_is_refused_by_the_command_line_without_a_traceback(seed: str,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["run", str(REPO / "scenarios" / "riverton_flood.yaml"), "--seed", seed])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "--seed" in err and "Traceback" not in err
+
+
+def test_an_internal_error_is_one_line_not_a_traceback(monkeypatch: pytest.MonkeyPatch,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    import scro_sim.cli as cli
+
+    def boom(args: object) -> int:
+        raise RuntimeError("kaboom")
+
+    monkeypatch.setattr(cli, "cmd_schema", boom)
+    monkeypatch.delenv("SCRO_SIM_DEBUG", raising=False)
+    assert main(["schema"]) == 70
+    err = capsys.readouterr().err
+    assert "internal error: RuntimeError: kaboom" in err and "Traceback" not in err
