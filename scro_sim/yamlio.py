@@ -30,6 +30,7 @@ __all__ = [
     "load_yaml",
     "problems_from_pydantic",
     "read_text",
+    "validate_model",
 ]
 
 _CORE_TAGS = {
@@ -391,3 +392,18 @@ def problems_from_pydantic(exc: Any, loaded: Loaded, *, prefix: tuple[Any, ...] 
         seen.add(key)
         problems.append(Problem(loaded.path, loaded.line_of(loc), field_path(loc), msg))
     return sorted(problems, key=lambda p: (p.line or 0, p.field, p.message))
+
+
+def validate_model(model: Any, loaded: Loaded, error: type[Exception], kind: str, fields: str) -> Any:
+    """Validate a loaded file's data as pydantic ``model``; problems come back as ``error`` with lines.
+
+    ``kind`` and ``fields`` name the file and its main fields for a file that is not a mapping.
+    """
+    from pydantic import ValidationError
+
+    if not isinstance(loaded.data, dict):
+        raise error(f"a {kind} file must be a mapping of fields ({fields})", path=loaded.path, line=1)
+    try:
+        return model.model_validate(loaded.data)
+    except ValidationError as exc:
+        raise error(problems=problems_from_pydantic(exc, loaded)) from None

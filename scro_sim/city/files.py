@@ -6,13 +6,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from ..errors import CityModelError, Problem, YamlError
-from ..yamlio import Loaded, load_yaml, problems_from_pydantic
+from ..yamlio import Loaded, field_path, load_yaml, validate_model
 from .model import (
     CityModel,
-    cross_check,
+    _check,
 )
 from .network import (
     City,
@@ -73,31 +71,13 @@ def parse_city(data: dict[str, Any], loaded: Loaded | None = None, path: str = "
     """Validate a plain dict (from YAML or JSON) and build a :class:`City`."""
     if loaded is None:
         loaded = Loaded(data=data, path=path)
-    if not isinstance(data, dict):
-        raise CityModelError("a city file must be a mapping of fields (format, id, districts, ...)",
-                             path=loaded.path, line=1)
-    try:
-        model = CityModel.model_validate(data)
-    except ValidationError as exc:
-        raise CityModelError(problems=problems_from_pydantic(exc, loaded)) from None
-    problems = cross_check(model)
+    model = validate_model(CityModel, Loaded(data=data, path=loaded.path, lines=loaded.lines), CityModelError,
+                           "city", "format, id, districts, ...")
+    problems = _check(model)
     if problems:
-        located = []
-        for p in problems:
-            loc = _loc_from_field(p.field)
-            located.append(Problem(loaded.path, loaded.line_of(loc), p.field, p.message))
+        located = [Problem(loaded.path, loaded.line_of(loc), field_path(loc), msg) for loc, msg in problems]
         raise CityModelError(problems=sorted(located, key=lambda p: (p.line or 0, p.field)))
     return City(model)
-
-
-def _loc_from_field(field: str) -> tuple[Any, ...]:
-    import re
-
-    out: list[Any] = []
-    for name, idx in re.findall(r"([^.\[\]]+)|\[(\d+)\]", field):
-        out.append(int(idx) if idx else name)
-    # roads.edges lives under roads in the file
-    return tuple(out)
 
 
 def load_city(path: str | Path) -> City:

@@ -205,8 +205,13 @@ class CityModel(_Model):
 def cross_check(model: CityModel) -> list[Problem]:
     """Problems that need the whole file: duplicate ids, dangling references, sourceless cycles.
 
-    Each problem's ``field`` is a tuple-path string; callers add file and line.
+    Each problem's ``field`` is a field path; :func:`located_problems` adds file and line.
     """
+    return [Problem("", None, _fp(loc), msg) for loc, msg in _check(model)]
+
+
+def _check(model: CityModel) -> list[tuple[tuple[Any, ...], str]]:
+    """The cross-check problems as (location in the file's data, message)."""
     out: list[tuple[tuple[Any, ...], str]] = []
     road_ids = [n.id for n in model.roads.nodes]
     road_set = set(road_ids)
@@ -266,7 +271,7 @@ def cross_check(model: CityModel) -> list[Problem]:
                 out.append((("roads", "edges", i, "bridge"), f"{e.bridge!r} is a {b.type}, not a bridge"))
     if not out:
         out.extend(_sourceless_cycles(model))
-    return [Problem("", None, _fp(loc), msg) for loc, msg in out] if out else []
+    return out
 
 
 def _fp(loc: tuple[Any, ...]) -> str:

@@ -6,13 +6,9 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from pydantic import (
-    ValidationError,
-)
-
 from ..city import City, load_city
 from ..errors import CityModelError, PlanError, Problem, ScenarioError, YamlError
-from ..yamlio import Loaded, field_path, load_yaml, problems_from_pydantic
+from ..yamlio import Loaded, field_path, load_yaml, read_text, validate_model
 from .checks import (
     _plan_problems,
     _scenario_problems,
@@ -57,13 +53,12 @@ def resolve_city_path(sc: Scenario, base: Path | None) -> Path:
 
 def parse_scenario(data: Any, loaded: Loaded, city: City | None = None) -> Scenario:
     """Validate plain data as a scenario and cross-check it (with ``city`` if given)."""
-    if not isinstance(data, dict):
-        raise ScenarioError("a scenario file must be a mapping of fields (id, title, city, ...)",
-                            path=loaded.path, line=1)
-    try:
-        sc = Scenario.model_validate(data)
-    except ValidationError as exc:
-        raise ScenarioError(problems=problems_from_pydantic(exc, loaded)) from None
+    sc = validate_model(Scenario, Loaded(data=data, path=loaded.path, lines=loaded.lines), ScenarioError,
+                        "scenario", "id, title, city, ...")
+    return _cross_checked(sc, loaded, city)
+
+
+def _cross_checked(sc: Scenario, loaded: Loaded, city: City | None) -> Scenario:
     problems = _locate(_scenario_problems(sc, city), loaded)
     if problems:
         raise ScenarioError(problems=problems)
@@ -81,11 +76,11 @@ def load_scenario(path: str | Path, *, city: City | None = None, text: str | Non
     """
     label = str(path)
     try:
-        loaded = load_yaml(path if text is None else None, path=label, text=text)
+        raw_text = text if text is not None else read_text(path, path=label)[0]
+        loaded = load_yaml(None, path=label, text=raw_text)
     except YamlError as exc:
         raise ScenarioError(problems=exc.problems) from None
-    raw_text = text if text is not None else Path(path).read_text(encoding="utf-8-sig")
-    # first pass without the city, so type errors come out even if the city is broken
+    # without a city first, so type errors come out even if the city is broken
     sc = parse_scenario(loaded.data, loaded, city)
     if city is None:
         base = Path(path).parent if text is None else base_dir
@@ -98,20 +93,15 @@ def load_scenario(path: str | Path, *, city: City | None = None, text: str | Non
         except CityModelError as exc:
             raise ScenarioError(problems=[Problem(loaded.path, loaded.line_of(("city",)), "city",
                                                   f"the city file has problems: {p}") for p in exc.problems]) from None
-    sc = parse_scenario(loaded.data, loaded, city)
+        sc = _cross_checked(sc, loaded, city)
     sc._source_text = raw_text
     sc._source_sha256 = hashlib.sha256(raw_text.encode("utf-8")).hexdigest()
     return sc, city
 
 
 def parse_plan(data: Any, loaded: Loaded, scenario: Scenario | None = None, city: City | None = None) -> Plan:
-    if not isinstance(data, dict):
-        raise PlanError("a plan file must be a mapping of fields (prepositioning, priorities, rules)",
-                        path=loaded.path, line=1)
-    try:
-        plan = Plan.model_validate(data)
-    except ValidationError as exc:
-        raise PlanError(problems=problems_from_pydantic(exc, loaded)) from None
+    plan = validate_model(Plan, Loaded(data=data, path=loaded.path, lines=loaded.lines), PlanError,
+                          "plan", "prepositioning, priorities, rules")
     if scenario is not None:
         problems = _locate(_plan_problems(plan, scenario, city), loaded)
         if problems:
