@@ -9,11 +9,9 @@ import pandas as pd
 import streamlit as st
 
 from app import services, state
-from scro_sim.engine import Simulation
+from scro_sim.assessment import reference_metrics
 from scro_sim.errors import ScroSimError
-from scro_sim.policy import PlanPolicy, baseline_policy
-from scro_sim.scenario import Plan, text_in
-from scro_sim.scoring import compute_metrics
+from scro_sim.scenario import text_in
 
 log = logging.getLogger(__name__)
 PAGE = "author"
@@ -49,13 +47,9 @@ def dry_run(ld: services.Loaded, seed: int = 1) -> list[dict[str, Any]]:
     """Run the baseline and the expert plan once and keep their key metrics."""
     sc, city = ld.scenario, ld.city
     assert sc is not None and city is not None
-    base = sc.reference_plans.baseline
-    runs = {"baseline": PlanPolicy(base, "baseline") if isinstance(base, Plan) else baseline_policy(base)}
-    if sc.reference_plans.expert is not None:
-        runs["expert"] = PlanPolicy(sc.reference_plans.expert, "expert")
     rows = []
-    for name, policy in runs.items():
-        flat = compute_metrics(Simulation(sc, city, seed, policy).run()).flat()
+    for name, metrics in reference_metrics(sc, city, seed).items():
+        flat = metrics.flat()
         rows.append({"plan": name, **{m: flat.get(m) for m in DRY_METRICS}})
     state.put(PAGE, "dry", rows)
     return rows
