@@ -11,7 +11,8 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Iterable, Iterator
+import sys
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -91,6 +92,96 @@ def canonical(obj: Any) -> str:
     return _ENCODER.encode(_canon_value(obj))
 
 
+_quote = json.encoder.encode_basestring  # the C string encoder json uses with ensure_ascii=False
+_BIG = 2**53
+
+
+def _float_text(value: float) -> str:
+    """Canonical text of a float: integers without a point, otherwise 12 significant digits."""
+    if value.is_integer():
+        if -_BIG < value < _BIG:
+            return str(int(value))
+    elif not _MIN_FLOAT <= value <= _MAX_FLOAT:  # NaN and the infinities
+        raise ValueError(f"non-finite number {value!r} in event log")
+    text = repr(value)
+    if len(text) <= 13:  # at most 12 digits: rounding to 12 significant digits would not change it
+        return text
+    return repr(float(f"{value:.12g}"))
+
+
+_MAX_FLOAT = sys.float_info.max
+_MIN_FLOAT = -_MAX_FLOAT
+_TRUE_FALSE = ("false", "true")
+
+#: canonical text of the plain scalar types, by exact type (bool is not int here)
+_SCALAR_TEXT: dict[type, Callable[[Any], str]] = {
+    str: _quote,
+    float: _float_text,
+    int: int.__repr__,
+    bool: _TRUE_FALSE.__getitem__,
+    type(None): lambda v: "null",
+}
+
+#: (kind, data keys in insertion order) -> (keys sorted, the fixed text before each value, the text after the data)
+_TEMPLATES: dict[tuple[Any, ...], tuple[tuple[str, ...], tuple[str, ...], str]] = {}
+
+
+def _template(shape: tuple[Any, ...]) -> tuple[tuple[str, ...], tuple[str, ...], str] | None:
+    kind, keys = shape[0], shape[1:]
+    if type(kind) is not str or any(type(k) is not str for k in keys):
+        return None
+    order = tuple(sorted(keys))
+    heads = tuple(("{" if n == 0 else ",") + _quote(k) + ":" for n, k in enumerate(order))
+    tpl = (order, heads, '},"kind":' + _quote(kind) + ',"seq":')
+    if len(_TEMPLATES) < 4096:  # a log from elsewhere may have any keys: do not grow without bound
+        _TEMPLATES[shape] = tpl
+    return tpl
+
+
+def _record_lines(records: Iterable[EventRecord]) -> list[str]:
+    """``canonical(rec.to_dict()) + "\\n"`` for each record, built directly for the flat records the engine writes.
+
+    Every digest goes through here, so it avoids the general path's copies and reuses the text
+    of a time shared by consecutive records; a record whose data holds lists, nested dicts,
+    non-string keys or numpy scalars takes the general path.
+    """
+    out: list[str] = []
+    append, scalar_text, templates, quote = out.append, _SCALAR_TEXT.get, _TEMPLATES, _quote
+    last_time, time_text = None, ""
+    for rec in records:
+        time, seq, kind, subject, data = rec
+        shape = (kind, *data)
+        tpl = templates.get(shape) or _template(shape)
+        if tpl is None or type(time) is not float or type(seq) is not int or type(subject) is not str:
+            append(canonical(rec.to_dict()) + "\n")
+            continue
+        order, heads, tail = tpl
+        parts = ['{"data":']
+        for key, head in zip(order, heads, strict=True):
+            value = data[key]
+            text = scalar_text(type(value))
+            if text is None:
+                break
+            parts.append(head)
+            parts.append(text(value))
+        else:
+            if time != last_time:
+                last_time, time_text = time, _float_text(time)
+            if not order:
+                parts.append("{")
+            parts.append(tail)
+            parts.append(str(seq))
+            parts.append(',"subject":')
+            parts.append(quote(subject))
+            parts.append(',"time":')
+            parts.append(time_text)
+            parts.append("}\n")
+            append("".join(parts))
+            continue
+        append(canonical(rec.to_dict()) + "\n")
+    return out
+
+
 class EventRecord(NamedTuple):
     """One thing that happened: at ``time`` hours after the start, the ``seq``-th record.
 
@@ -111,6 +202,9 @@ class EventRecord(NamedTuple):
         return cls(float(d["time"]), int(d["seq"]), str(d["kind"]), str(d["subject"]), dict(d.get("data") or {}))
 
 
+_new_record = tuple.__new__  # builds a record without the named tuple's Python-level __new__
+
+
 class EventLog:
     """An append-only, ordered list of :class:`EventRecord`."""
 
@@ -125,7 +219,7 @@ class EventLog:
         if not time >= self._last - 1e-9 or time == math.inf:  # also refuses NaN
             raise ValueError(f"event log time must be finite and never go backwards: {time!r} after {self._last!r}")
         self._last = time
-        rec = EventRecord(float(time), len(records), kind, subject, {} if data is None else data)
+        rec = _new_record(EventRecord, (float(time), len(records), kind, subject, {} if data is None else data))
         records.append(rec)
         return rec
 
@@ -154,7 +248,7 @@ class EventLog:
         """Canonical JSON of every record, made once per record (digest and JSONL share it)."""
         done = len(self._canon)
         if done < len(self._records):
-            self._canon.extend(canonical(r.to_dict()) + "\n" for r in self._records[done:])
+            self._canon.extend(_record_lines(self._records[done:]))
         return self._canon
 
     def to_jsonl(self) -> str:

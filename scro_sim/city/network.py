@@ -161,6 +161,8 @@ class City:
         )
         self.edge_xy = (rxy[self.edge_u] + rxy[self.edge_v]) / 2 if len(edges) else np.zeros((0, 2))
         self.edge_zones = self._zone_membership(self.edge_xy, [() for _ in edges])
+        #: how the event log names a road edge: "source~target"
+        self.edge_names: list[str] = [f"{e.source}~{e.target}" for e in edges]
         by_type: dict[str, list[int]] = {}
         for i, a in enumerate(model.assets):
             by_type.setdefault(a.type, []).append(i)

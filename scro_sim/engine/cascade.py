@@ -171,17 +171,17 @@ class CascadeMixin:
                     *, initial: bool = False) -> bool:
         """Move asset ``i`` to ``new``; log it; schedule backup exhaustion. True if working changed."""
         old = self._st[i]
-        aid = self.city.asset_ids[i]
-        now = self.env.now
         if new == old and (new != BACKUP or sources == self.bk_using[i]):
             if new == DOWN:
                 self.cause[i] = cause
             return False
+        aid = self.city.asset_ids[i]
+        now = self.env.now
         if old == BACKUP and new != BACKUP:
             self.bk_token[i] += 1
             if new == UP:
-                self.log.append(now, "backup_stop", aid, {"own_left_h": round(float(self.own_left[i]), 6),
-                                                          "generator_left_h": round(float(self.gen_left[i]), 6)})
+                self.log.append(now, "backup_stop", aid, {"own_left_h": round(self.own_left[i], 6),
+                                                          "generator_left_h": round(self.gen_left[i], 6)})
         self._st[i] = new
         self.cause[i] = cause
         if new == BACKUP:
@@ -191,7 +191,7 @@ class CascadeMixin:
             left = min((self.own_left[i] if s == "own" else self.gen_left[i]) for s in sources)
             if old != BACKUP:
                 self.log.append(now, "backup_start", aid, {"sources": list(sources), "missing": list(missing),
-                                                           "hours_left": round(float(left), 6)})
+                                                           "hours_left": round(left, 6)})
             token = self.bk_token[i]
             ev = self.env.timeout(_finite_delay(left, "backup"))
             ev.callbacks.append(lambda _e, i=i, token=token: self._exhausted(i, token))
@@ -227,6 +227,9 @@ class CascadeMixin:
         """Re-evaluate ``seeds`` and everything downstream of what changes (incremental cascade)."""
         c = self.city
         queued, dirty, st = self._queued, self._dirty_db, self._st
+        dm, fl, cy, cause_of = self._dm, self._fl, self._cy, self.cause
+        target, transition = self._target, self._transition
+        dependents, district_dependents, shelters = c.asset_dependents, c.district_dependents, self.shelter_districts
         q: deque[int] = deque()
         for i in seeds:
             if not queued[i]:
@@ -239,22 +242,25 @@ class CascadeMixin:
             while q:
                 i = q.popleft()
                 queued[i] = 0
+                was_down = st[i] == DOWN
+                if was_down and (dm[i] or fl[i] or cy[i]):  # down for its own reason: only the cause may change
+                    cause_of[i] = "damage" if dm[i] else "flooded" if fl[i] else "cyber"
+                    continue
                 if st[i] == BACKUP:
                     self._settle(i)
-                new, cause, src, missing = self._target(i)
-                was_down = st[i] == DOWN
-                if was_down and new == DOWN and self.cause[i] in _BLOCKING and cause not in _BLOCKING:
+                new, cause, src, missing = target(i)
+                if was_down and new == DOWN and cause_of[i] in _BLOCKING and cause not in _BLOCKING:
                     cleared.append(i)  # its own problem is gone; it may be held down only by a cycle
-                if self._transition(i, new, cause, src, missing, initial=initial):
+                if transition(i, new, cause, src, missing, initial=initial):
                     if was_down:
                         came_up.append(i)
-                    for d in c.asset_dependents[i]:
+                    for d in dependents[i]:
                         if not queued[d]:
                             queued[d] = 1
                             q.append(d)
-                    for d in c.district_dependents[i]:
+                    for d in district_dependents[i]:
                         dirty[d] = 1
-                    for d in self.shelter_districts.get(i, ()):
+                    for d in shelters.get(i, ()):
                         dirty[d] = 1
                     if c.loops_touching:
                         touched_loops.update(c.loops_touching.get(i, ()))

@@ -113,12 +113,16 @@ class HazardMixin:
             return
         states = new_state[worse]
         xs = x[worse]
+        now, append, ids, types = self.env.now, self.log.append, self.city.asset_ids, self.city.type_names
         for i, st, xi in zip(hit.tolist(), states.tolist(), xs.tolist(), strict=True):
-            self.damage[i] = st
-            self.log.append(self.env.now, "damage", self.city.asset_ids[i], {
-                "hazard": hazard, "intensity": round(xi, 6), "state": "failed" if st == 2 else "degraded",
-                "type": str(self.city.asset_type[i])})
-        self._propagate(hit.tolist())
+            self._dm[i] = st
+            append(now, "damage", ids[i], {"hazard": hazard, "intensity": round(xi, 6),
+                                           "state": "failed" if st == 2 else "degraded", "type": types[i]})
+        # An asset already down only changes its cause (damage comes first); the rest cascade.
+        down = self.state[hit] == DOWN
+        for i in hit[down].tolist():
+            self.cause[i] = "damage"
+        self._propagate(hit[~down].tolist())
         self._bridges_changed(hit)
         self._wake_crews()
 
@@ -226,20 +230,15 @@ class HazardMixin:
             if len(ch):
                 self.edge_closed_flood[self.fe_idx] = closed
                 self.closure_version += 1
-                for k in ch.tolist():
-                    e = int(self.fe_idx[k])
-                    self.log.append(self.env.now, "road", self._edge_name(e),
-                                    {"closed": bool(closed[k]), "cause": "flood"})
+                now, names = self.env.now, self.city.edge_names
+                for e, shut in zip(self.fe_idx[ch].tolist(), closed[ch].tolist(), strict=True):
+                    self.log.append(now, "road", names[e], {"closed": shut, "cause": "flood"})
         # people
         if len(self.fd_idx):
             reached = (stage > self.fd_off) & ~self.exposed[self.fd_idx]
             for d in self.fd_idx[reached].tolist():
                 self._expose(d, h)
         self._check_conditions()
-
-    def _edge_name(self, e: int) -> str:
-        c = self.city
-        return f"{c.road_ids[c.edge_u[e]]}~{c.road_ids[c.edge_v[e]]}"
 
     def _expose(self, d: int, h: Any) -> None:
         """The hazard reached district ``d``: count who was warned or evacuated in time."""

@@ -1,0 +1,67 @@
+"""The event log's canonical form: the fast path used for digests equals the general definition."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from scro_sim.log import EventLog, EventRecord, _record_lines, canonical
+
+scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=12),
+    st.sampled_from([0.1, 1 / 3, 2.0**53, -(2.0**53), 2.0**53 + 2, 1e-7, 123456789012.5, -0.0, 1e300, 5e-324]),
+)
+values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner,
+                                                                                             max_size=3), max_leaves=6)
+records = st.builds(
+    EventRecord,
+    st.floats(min_value=0, max_value=1e6, allow_nan=False),
+    st.integers(min_value=0, max_value=10**6),
+    st.sampled_from(["damage", "asset_down", "service", "décision"]),
+    st.text(max_size=8),
+    st.dictionaries(st.text(max_size=6), values, max_size=5),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(records, max_size=6))
+def test_fast_canonical_lines_equal_the_general_canonical_form(recs: list[EventRecord]) -> None:
+    assert _record_lines(recs) == [canonical(r.to_dict()) + "\n" for r in recs]
+
+
+def test_canonical_form_rounds_to_12_significant_digits_and_writes_whole_floats_as_integers() -> None:
+    rec = EventRecord(13.0, 4, "damage", "S\u00e91\n", {"x": 0.1 + 0.2, "n": 2.0, "b": True, "z": None, "k": "\x01"})
+    line = _record_lines([rec])[0]
+    assert line == ('{"data":{"b":true,"k":"\\u0001","n":2,"x":0.3,"z":null},"kind":"damage","seq":4,'
+                    '"subject":"S\u00e91\\n","time":13}\n')
+    assert json.loads(line)["data"]["x"] == 0.3
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
+def test_non_finite_numbers_in_a_record_are_refused(bad: float) -> None:
+    with pytest.raises(ValueError, match="non-finite"):
+        _record_lines([EventRecord(1.0, 0, "hazard", "f", {"stage_m": bad})])
+
+
+def test_numpy_scalars_and_tuples_take_the_general_path() -> None:
+    rec = EventRecord(1.5, 0, "hazard", "f", {"stage_m": np.float64(2.25), "ids": ("a", "b")})
+    assert _record_lines([rec]) == ['{"data":{"ids":["a","b"],"stage_m":2.25},"kind":"hazard","seq":0,'
+                                    '"subject":"f","time":1.5}\n']
+
+
+def test_digest_of_a_fixed_log_does_not_change() -> None:
+    """Pins the canonical form: stored runs are verified against digests computed by earlier versions."""
+    log = EventLog()
+    log.append(0.0, "run_start", "", {"seed": 1, "duration_h": 72.0})
+    log.append(2.5, "asset_down", "SS1", {"cause": "flooded", "type": "substation"})
+    log.append(2.5, "service", "D1", {"service": "power", "unserved": 1200, "unserved_vulnerable": 180.123456789012345})
+    log.append(10.25, "backup_start", "H1", {"sources": ["own"], "missing": ["power"], "hours_left": 8.0})
+    assert log.to_jsonl().splitlines()[2] == ('{"data":{"service":"power","unserved":1200,"unserved_vulnerable":'
+                                              '180.123456789},"kind":"service","seq":2,"subject":"D1","time":2.5}')
+    assert log.digest() == "88e05dc7874bcfd83ece21f6326cfdd911ca4b15bd0e29af15971890fe12ec3b"
