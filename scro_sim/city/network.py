@@ -13,6 +13,7 @@ import numpy as np
 
 from .model import (
     CRITICAL_TYPES,
+    DISTRICT_SERVICES,
     FORMAT,
     SERVICES,
     CityModel,
@@ -142,6 +143,14 @@ class City:
                     rev_d[s].add(c)
         self.asset_dependents: list[tuple[int, ...]] = [tuple(sorted(x)) for x in rev_a]
         self.district_dependents: list[tuple[int, ...]] = [tuple(sorted(x)) for x in rev_d]
+        # supplier -> flat (district, service) slots d * 4 + k, k indexing DISTRICT_SERVICES: whose service it feeds
+        rev_ds: list[set[int]] = [set() for _ in range(na)]
+        for c, needs in enumerate(self.district_needs):
+            for s, sup in needs:
+                if s in DISTRICT_SERVICES:
+                    for x in sup:
+                        rev_ds[x].add(c * len(DISTRICT_SERVICES) + DISTRICT_SERVICES.index(s))
+        self.district_service_dependents: list[tuple[int, ...]] = [tuple(sorted(x)) for x in rev_ds]
         # zones
         self.zone_ids = [z.id for z in model.zones]
         self.zone_polygons = {z.id: np.array([_xy(p, ref) for p in z.polygon]) for z in model.zones}

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from ..city import DISTRICT_SERVICES
 from ._common import (
     _BLOCKING,
     _EPS,
@@ -63,8 +64,9 @@ class CascadeMixin:
         self.gauge: float | None = None
         self.spent = 0.0
         self.district_unserved = np.zeros((c.n_districts, 4), np.int64)
-        self._dirty_db = bytearray(c.n_districts)
-        self._dirty_d = np.frombuffer(self._dirty_db, dtype=np.bool_)
+        # (district, service) pairs to recompute; ``_dirty_d[d] = True`` marks all of a district's services
+        self._dirty_db = bytearray(c.n_districts * len(self._SERVICES))
+        self._dirty_d = np.frombuffer(self._dirty_db, dtype=np.bool_).reshape(c.n_districts, len(self._SERVICES))
 
     def _z(self, hazard: str, idx: np.ndarray) -> np.ndarray:
         """Capacity quantiles (standard normal) for assets ``idx``, drawn on first need in index order."""
@@ -229,7 +231,10 @@ class CascadeMixin:
         queued, dirty, st = self._queued, self._dirty_db, self._st
         dm, fl, cy, cause_of = self._dm, self._fl, self._cy, self.cause
         target, transition = self._target, self._transition
-        dependents, district_dependents, shelters = c.asset_dependents, c.district_dependents, self.shelter_districts
+        dependents, district_dependents, shelters = c.asset_dependents, c.district_service_dependents, self.shelter_districts
+        dirty_d = self._dirty_d
+        bk_token, bk_using, append, now = self.bk_token, self.bk_using, self.log.append, self.env.now
+        ids, types = c.asset_ids, c.type_names
         q: deque[int] = deque()
         for i in seeds:
             if not queued[i]:
@@ -243,27 +248,37 @@ class CascadeMixin:
                 i = q.popleft()
                 queued[i] = 0
                 was_down = st[i] == DOWN
-                if was_down and (dm[i] or fl[i] or cy[i]):  # down for its own reason: only the cause may change
+                if dm[i] or fl[i] or cy[i]:  # down for its own reason, whatever its suppliers do
                     cause_of[i] = "damage" if dm[i] else "flooded" if fl[i] else "cyber"
-                    continue
-                if st[i] == BACKUP:
-                    self._settle(i)
-                new, cause, src, missing = target(i)
-                if was_down and new == DOWN and cause_of[i] in _BLOCKING and cause not in _BLOCKING:
-                    cleared.append(i)  # its own problem is gone; it may be held down only by a cycle
-                if transition(i, new, cause, src, missing, initial=initial):
+                    if was_down:
+                        continue
+                    if st[i] == BACKUP:
+                        self._settle(i)
+                        bk_token[i] += 1
+                    st[i] = DOWN
+                    bk_using[i] = ()
+                    append(now, "asset_down", ids[i], {"cause": cause_of[i], "type": types[i]})
+                else:
+                    if st[i] == BACKUP:
+                        self._settle(i)
+                    new, cause, src, missing = target(i)
+                    if was_down and new == DOWN and cause_of[i] in _BLOCKING and cause not in _BLOCKING:
+                        cleared.append(i)  # its own problem is gone; it may be held down only by a cycle
+                    if not transition(i, new, cause, src, missing, initial=initial):
+                        continue
                     if was_down:
                         came_up.append(i)
-                    for d in dependents[i]:
-                        if not queued[d]:
-                            queued[d] = 1
-                            q.append(d)
-                    for d in district_dependents[i]:
-                        dirty[d] = 1
-                    for d in shelters.get(i, ()):
-                        dirty[d] = 1
-                    if c.loops_touching:
-                        touched_loops.update(c.loops_touching.get(i, ()))
+                for d in dependents[i]:
+                    if not queued[d]:
+                        queued[d] = 1
+                        q.append(d)
+                for ds in district_dependents[i]:
+                    dirty[ds] = 1
+                if i in shelters:
+                    for d in shelters[i]:
+                        dirty_d[d] = True
+                if c.loops_touching:
+                    touched_loops.update(c.loops_touching.get(i, ()))
             if touched_loops:
                 for lid in sorted(touched_loops):
                     service, members = c.supply_loops[lid]
@@ -358,31 +373,33 @@ class CascadeMixin:
             return True
         return any(self._ok(x, service) for x in sup)
 
-    _SERVICES = ("power", "water", "telecom", "health")
+    _SERVICES = DISTRICT_SERVICES
 
     def _recompute_districts(self, districts: Iterable[int], *, initial: bool = False) -> None:
-        c = self.city
-        for d in districts:
-            for k, s in enumerate(self._SERVICES):
-                unserved = 0 if self._district_served(d, s) else int(self.residents[d])
-                for shelter, n in self.evacuees[d].items():
-                    if s == "health":
-                        ok = self._district_served(d, s)
-                    else:
-                        ok = self.state[shelter] != DOWN
-                    if not ok:
-                        unserved += n
-                if unserved != self.district_unserved[d, k]:
-                    self.district_unserved[d, k] = unserved
-                    self.log.append(self.env.now, "service", c.district_ids[d], {
-                        "service": s, "unserved": unserved,
-                        "unserved_vulnerable": round(unserved * float(c.district_vuln[d]), 3),
-                        "population": int(c.district_pop[d]),
-                    })
+        """Recompute every service of ``districts``; log the changes."""
+        self._recompute_pairs([(d, k) for d in districts for k in range(len(self._SERVICES))])
+
+    def _recompute_pairs(self, pairs: Iterable[tuple[int, int]]) -> None:
+        """Recompute the unserved people of (district, service index) ``pairs``, in order; log the changes."""
+        c, now, services, state, table = self.city, self.env.now, self._SERVICES, self._st, self.district_unserved
+        for d, k in pairs:
+            s = services[k]
+            served = self._district_served(d, s)
+            unserved = 0 if served else int(self.residents[d])
+            for shelter, n in self.evacuees[d].items():
+                if not (served if s == "health" else state[shelter] != DOWN):
+                    unserved += n
+            if unserved != table[d, k]:
+                table[d, k] = unserved
+                self.log.append(now, "service", c.district_ids[d], {
+                    "service": s, "unserved": unserved,
+                    "unserved_vulnerable": round(unserved * float(c.district_vuln[d]), 3),
+                    "population": int(c.district_pop[d]),
+                })
 
     def _flush_districts(self) -> None:
-        idx = np.nonzero(self._dirty_d)[0]
-        if len(idx):
-            self._dirty_d[idx] = False
-            self._recompute_districts(idx.tolist())
+        rows, cols = np.nonzero(self._dirty_d)
+        if len(rows):
+            self._dirty_d[rows, cols] = False
+            self._recompute_pairs(zip(rows.tolist(), cols.tolist(), strict=True))
         self._check_conditions()

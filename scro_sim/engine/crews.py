@@ -30,7 +30,10 @@ class CrewMixin:
         self.generators_left = r.generators.count
         self.aid_left = r.mutual_aid.max_requests if r.mutual_aid.crews > 0 else 0
         self.priorities: list[int] | None = None
-        self._skill_of = np.array([SKILL_FOR_TYPE.get(t, "general") for t in c.type_names], dtype=object)
+        self._skill_of = c.memo.get("skill_of")
+        if self._skill_of is None:
+            self._skill_of = c.memo["skill_of"] = np.array([SKILL_FOR_TYPE.get(t, "general") for t in c.type_names],
+                                                           dtype=object)
         self._skill_masks: dict[tuple[str, ...], np.ndarray] = {}
         self._on_road = np.zeros(c.n_assets, bool)  # assets that carry a road (bridges)
         self._on_road[c.edge_bridge[c.edge_bridge >= 0]] = True
