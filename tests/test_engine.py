@@ -319,6 +319,16 @@ def test_decision_over_budget_raises_and_changes_nothing() -> None:
     assert sim.spent == 1500
 
 
+def test_an_observation_shows_the_state_before_the_decision_that_follows_it() -> None:
+    """Parts of an observation are built on first read; a decision applied before that read must not show in it."""
+    aid = {"crews": 2, "skills": ["power"], "delay_h": 5.0, "cost": 1000, "depot": "DEP", "max_requests": 1}
+    sim = Simulation(crew_scenario((0.0, 8.0), resources={"mutual_aid": aid}), flood_city(), 0)
+    obs = sim.advance()
+    sim.apply([act("request_mutual_aid")])
+    assert "request_mutual_aid" in obs.allowed and obs.mutual_aid_left == 1 and obs.spent == 0
+    assert "request_mutual_aid" not in sim.observe().allowed
+
+
 @pytest.mark.parametrize("bad", [
     act("dispatch_crew", "NOPE"),
     act("deploy_generator", "DEP"),  # a depot takes no power from the grid

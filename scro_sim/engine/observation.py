@@ -30,7 +30,7 @@ class _LiveObservation(Observation):
     """
 
     _LAZY_FIELDS = ("assets_down", "assets_on_backup", "services", "changes", "repairs_waiting", "asset_state",
-                    "type_of")
+                    "type_of", "asset_counts", "service_totals", "crews", "allowed", "warned", "evacuated")
     _sim: Any = None
     _window: tuple[int, int] = (0, 0)
 
@@ -91,54 +91,26 @@ class ObservationMixin:
     def observe(self, kind: str = "decision") -> Observation:
         """The current state as a player sees it.
 
-        Cheap parts are filled now; the lists that grow with the damage (assets down, on
-        backup, per-district services...) are built on first access, which must happen
-        before the simulation moves on (:meth:`advance` fills in whatever is left of the
-        previous observation first).
+        The clock, injects and counters are filled now; the parts that cost a pass over the
+        city (assets down, on backup, per-district services, crews, allowed actions...) are
+        built on first access.  That access happens before the state moves on: :meth:`advance`
+        and :meth:`apply` fill in whatever is left of the previous observation first.
         """
-        c, sc = self.city, self.scenario
+        sc = self.scenario
         now = self.env.now
         if self._live is not None:
             self._live._materialize()
-        total = max(float(c.district_pop.sum()), 1.0)
-        totals = {s: 1.0 - float(self.district_unserved[:, k].sum()) / total for k, s in enumerate(self._SERVICES)}
-        allowed = {}
-        for k in ("dispatch_crew", "deploy_generator", "refuel", "evacuate", "warn_public", "protect_asset",
-                  "request_mutual_aid", "close_road", "reopen_road", "set_priorities"):
-            spec = sc.actions.get(k)
-            if not spec.enabled:
-                continue
-            if k == "deploy_generator" and self.generators_left <= 0:
-                continue
-            if k == "request_mutual_aid" and self.aid_left <= 0:
-                continue
-            if k == "dispatch_crew" and not self.crews:
-                continue
-            allowed[k] = {"cost": spec.cost, "cost_per_person": spec.cost_per_person, "lead_time_h": spec.lead_time_h,
-                          "label": text_in(spec.label, self.lang) if spec.label else k.replace("_", " ")}
         window = (self._last_obs_seq, len(self.log))
         self._last_obs_seq = len(self.log)
-        crews = [{"id": cr.id, "team": cr.team, "state": cr.state, "skills": list(cr.skills),
-                  "task": c.asset_ids[cr.task] if cr.task is not None else None,
-                  "node": c.road_ids[cr.node],
-                  "busy_until_h": round(cr.busy_until, 3) if cr.state == "repairing" else None,
-                  "standby": c.asset_ids[cr.standby] if cr.standby is not None else None} for cr in self.crews]
         injects, questions = self.pending.injects, self.pending.questions
         self.pending = _Pending()
-        n_backup = int((self.state == BACKUP).sum())
         obs = _LiveObservation(
             time_h=now, clock=(sc.start + timedelta(hours=now)).isoformat(), point=self.point, kind=kind,
             done=self.done, gauge_m=self.gauge, injects=injects, questions=questions,
-            assets_down=_LAZY, assets_on_backup=_LAZY,
-            asset_counts={"up": int((self.state == UP).sum()), "backup": n_backup,
-                          "down": int((self.state == DOWN).sum()), "damaged": int((self.damage > 0).sum())},
-            services=_LAZY, service_totals=totals, crews=crews, generators_available=self.generators_left,
-            mutual_aid_left=self.aid_left, budget_left=sc.resources.budget - self.spent, spent=self.spent,
-            allowed=allowed, changes=_LAZY,
-            warned=[c.district_ids[j] for j in np.nonzero(~np.isnan(self.warned_at))[0].tolist()],
-            evacuated={c.district_ids[j]: int(sum(self.evacuees[j].values())) for j in range(c.n_districts)
-                       if self.evacuees[j]},
-            repairs_waiting=_LAZY, asset_state=_LAZY, type_of=_LAZY,
+            assets_down=_LAZY, assets_on_backup=_LAZY, asset_counts=_LAZY, services=_LAZY, service_totals=_LAZY,
+            crews=_LAZY, generators_available=self.generators_left, mutual_aid_left=self.aid_left,
+            budget_left=sc.resources.budget - self.spent, spent=self.spent, allowed=_LAZY, changes=_LAZY,
+            warned=_LAZY, evacuated=_LAZY, repairs_waiting=_LAZY, asset_state=_LAZY, type_of=_LAZY,
         )
         obs._sim = self
         obs._window = window
@@ -147,7 +119,39 @@ class ObservationMixin:
 
     # the parts of an observation built on demand (see _LiveObservation)
     def _obs_part(self, name: str, window: tuple[int, int]) -> Any:
-        c = self.city
+        c, sc = self.city, self.scenario
+        if name == "asset_counts":
+            return {"up": int((self.state == UP).sum()), "backup": int((self.state == BACKUP).sum()),
+                    "down": int((self.state == DOWN).sum()), "damaged": int((self.damage > 0).sum())}
+        if name == "service_totals":
+            total = max(float(c.district_pop.sum()), 1.0)
+            return {s: 1.0 - float(self.district_unserved[:, k].sum()) / total for k, s in enumerate(self._SERVICES)}
+        if name == "crews":
+            return [{"id": cr.id, "team": cr.team, "state": cr.state, "skills": list(cr.skills),
+                     "task": c.asset_ids[cr.task] if cr.task is not None else None,
+                     "node": c.road_ids[cr.node],
+                     "busy_until_h": round(cr.busy_until, 3) if cr.state == "repairing" else None,
+                     "standby": c.asset_ids[cr.standby] if cr.standby is not None else None} for cr in self.crews]
+        if name == "allowed":
+            allowed = {}
+            for k in ("dispatch_crew", "deploy_generator", "refuel", "evacuate", "warn_public", "protect_asset",
+                      "request_mutual_aid", "close_road", "reopen_road", "set_priorities"):
+                spec = sc.actions.get(k)
+                if not spec.enabled:
+                    continue
+                if k == "deploy_generator" and self.generators_left <= 0:
+                    continue
+                if k == "request_mutual_aid" and self.aid_left <= 0:
+                    continue
+                if k == "dispatch_crew" and not self.crews:
+                    continue
+                allowed[k] = {"cost": spec.cost, "cost_per_person": spec.cost_per_person, "lead_time_h": spec.lead_time_h,
+                              "label": text_in(spec.label, self.lang) if spec.label else k.replace("_", " ")}
+            return allowed
+        if name == "warned":
+            return [c.district_ids[j] for j in np.nonzero(~np.isnan(self.warned_at))[0].tolist()]
+        if name == "evacuated":
+            return {c.district_ids[j]: int(sum(self.evacuees[j].values())) for j in range(c.n_districts) if self.evacuees[j]}
         if name == "assets_down":
             idx = np.nonzero(self.state == DOWN)[0]
             ids, types, cause = c.asset_ids, c.type_names, self.cause

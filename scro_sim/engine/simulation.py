@@ -248,6 +248,9 @@ class Simulation(CascadeMixin, HazardMixin, CrewMixin, MselMixin, ObservationMix
         problems = self.check(decision)
         if problems:
             raise DecisionError("; ".join(problems), field="actions")
+        if self._live is not None:  # the observation shows the state before this decision
+            self._live._materialize()
+            self._live = None
         now = self.env.now
         rec = {"point": self.point, "time_h": round(now, 9), **decision.to_dict()}
         self.decisions.append(rec)
