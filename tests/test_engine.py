@@ -209,6 +209,15 @@ def test_flood_fails_the_substation_while_wet() -> None:
     assert records(log, "asset_up", "SS1") == []  # nobody repaired it
 
 
+def test_protection_before_the_water_keeps_an_asset_dry_while_its_neighbour_floods() -> None:
+    """Both substations are at 1 m; at 1 h (gauge 0.44 m, rising) SS1 is raised by 2.5 m, above the 3 m peak."""
+    sc = crew_scenario((1.0,), actions={"protect_asset": {"lead_time_h": 0.0, "raise_m": 2.5}})
+    log = play(Simulation(sc, flood_city(2), 0), {1.0: [act("protect_asset", "SS1")]})
+    assert records(log, "action", "SS1")[0].data["effective"] is True
+    assert records(log, "asset_down", "SS1") == [] and records(log, "damage", "SS1") == []
+    assert times(log, "asset_down", "SS2") == [2.0]
+
+
 def test_travel_time_is_length_over_speed_along_the_shortest_road() -> None:
     """Depot D -> A 3 km @ 30 (0.1 h), A -> B 10 km @ 50 (0.2 h), B -> C 6 km @ 30 (0.2 h): 0.5 h."""
     sim = Simulation(crew_scenario(), flood_city(), 0)

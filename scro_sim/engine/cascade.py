@@ -50,6 +50,7 @@ class CascadeMixin:
         self.bk_using: list[tuple[str, ...]] = [()] * n
         self.bk_token: list[int] = [0] * n
         self.protection = c.asset_protection.copy()
+        self.protection_version = 0
         self.assigned = np.full(n, -1, np.int64)
         self._queued = bytearray(n)
         self.loop_unfed: dict[str, np.ndarray] = {svc: np.zeros(n, bool) for svc, _ in c.supply_loops}

@@ -176,11 +176,46 @@ class HazardMixin:
         self.f_idx = np.nonzero(in_zone)[0]
         self.f_base = c.asset_elev[self.f_idx] + drop(c.asset_xy[self.f_idx]) - river.datum
         self.f_curves = self._curves("flood", self.f_idx.tolist())
+        self._f_version = -1  # protection version the sorted thresholds below were made for
         self.fd_idx = np.nonzero(d_zone)[0]
-        self.fd_off = c.district_elev[self.fd_idx] + drop(c.district_xy[self.fd_idx]) - river.datum
+        fd_off = c.district_elev[self.fd_idx] + drop(c.district_xy[self.fd_idx]) - river.datum
+        # Districts and roads go under as the stage passes their threshold: sorted by threshold,
+        # a step looks only at the thresholds between the last stage and this one.
+        order = np.argsort(fd_off, kind="stable")
+        self.fd_sorted, self.fd_sorted_off, self._fd_done = self.fd_idx[order], fd_off[order], 0
         self.fe_idx = np.nonzero(e_zone)[0]
-        self.fe_off = (c.edge_elev[self.fe_idx] + drop(c.edge_xy[self.fe_idx]) - river.datum
-                       + h.road_closure_depth_m)
+        fe_off = (c.edge_elev[self.fe_idx] + drop(c.edge_xy[self.fe_idx]) - river.datum + h.road_closure_depth_m)
+        order = np.argsort(fe_off, kind="stable")
+        self.fe_sorted, self.fe_sorted_off, self._fe_closed = self.fe_idx[order], fe_off[order], 0
+
+    def _sort_flood_thresholds(self) -> None:
+        """Floodplain assets by the stage that wets them (made again when a protection changes)."""
+        off = self.f_base + self.protection[self.f_idx]
+        order = np.argsort(off, kind="stable")
+        self.f_sorted, self.f_sorted_off = self.f_idx[order], off[order]
+        self._f_version = self.protection_version
+
+    def _wetting(self, stage: float) -> tuple[np.ndarray, np.ndarray]:
+        """Assets that go under water and that come out of it at ``stage`` (sorted), flags updated."""
+        if self._f_version != self.protection_version:
+            self._sort_flood_thresholds()
+            n_wet = int(np.searchsorted(self.f_sorted_off, stage, side="left"))  # offset < stage: wet
+            wet = np.zeros(len(self.f_sorted), bool)
+            wet[:n_wet] = True
+            was = self.flooded[self.f_sorted]
+            newly_wet = np.sort(self.f_sorted[wet & ~was])
+            newly_dry = np.sort(self.f_sorted[~wet & was])
+        else:
+            # the flags are the first _f_wet of the sorted assets: only those between the two stages change
+            n_wet = int(np.searchsorted(self.f_sorted_off, stage, side="left"))
+            newly_wet = np.sort(self.f_sorted[self._f_wet:n_wet])
+            newly_dry = np.sort(self.f_sorted[n_wet:self._f_wet])
+        self._f_wet = n_wet
+        if len(newly_wet):
+            self.flooded[newly_wet] = True
+        if len(newly_dry):
+            self.flooded[newly_dry] = False
+        return newly_wet, newly_dry
 
     def _flood_proc(self, h: FloodHazard, p: dict[str, float]) -> Any:
         self._flood_setup(h)
@@ -202,42 +237,40 @@ class HazardMixin:
 
     def _flood_step(self, h: FloodHazard, stage: float) -> None:
         # assets
-        off = self.f_base + self.protection[self.f_idx]
-        depth = stage - off
-        wet = depth > 0
-        was = self.flooded[self.f_idx]
-        newly_wet = self.f_idx[wet & ~was]
-        newly_dry = self.f_idx[~wet & was]
-        if len(newly_wet):
-            self.flooded[newly_wet] = True
-        if len(newly_dry):
-            self.flooded[newly_dry] = False
-        touched = np.concatenate([newly_wet, newly_dry])
-        if len(touched):
-            self._propagate(np.sort(touched).tolist())
+        newly_wet, newly_dry = self._wetting(stage)
+        if len(newly_wet) or len(newly_dry):
+            touched = newly_wet if not len(newly_dry) else newly_dry if not len(newly_wet) else \
+                np.sort(np.concatenate([newly_wet, newly_dry]))
+            self._propagate(touched.tolist())
         # Water deepens only while the river rises; on a falling river nothing new is damaged
         # (a repaired asset is dry, since repairs wait for the water to go).
-        if stage > self._flood_prev_stage + _EPS and wet.any():
-            self._damage("flood", self.f_idx[wet], depth[wet], tuple(a[wet] for a in self.f_curves))
+        if stage > self._flood_prev_stage + _EPS and self._f_wet:
+            wet = self.flooded[self.f_idx]
+            self._damage("flood", self.f_idx[wet], stage - (self.f_base[wet] + self.protection[self.f_idx[wet]]),
+                         tuple(a[wet] for a in self.f_curves))
         self._flood_prev_stage = stage
         if len(newly_dry):
             self._wake_crews()
-        # roads
-        if len(self.fe_idx):
-            closed = stage > self.fe_off
-            prev = self.edge_closed_flood[self.fe_idx]
-            ch = np.nonzero(closed != prev)[0]
-            if len(ch):
-                self.edge_closed_flood[self.fe_idx] = closed
-                self.closure_version += 1
-                now, names = self.env.now, self.city.edge_names
-                for e, shut in zip(self.fe_idx[ch].tolist(), closed[ch].tolist(), strict=True):
-                    self.log.append(now, "road", names[e], {"closed": shut, "cause": "flood"})
-        # people
-        if len(self.fd_idx):
-            reached = (stage > self.fd_off) & ~self.exposed[self.fd_idx]
-            for d in self.fd_idx[reached].tolist():
-                self._expose(d, h)
+        # roads: closed while the stage is above the threshold
+        n_closed = int(np.searchsorted(self.fe_sorted_off, stage, side="left"))
+        if n_closed != self._fe_closed:
+            lo, hi = sorted((n_closed, self._fe_closed))
+            changed = np.sort(self.fe_sorted[lo:hi])
+            shut = n_closed > self._fe_closed
+            self._fe_closed = n_closed
+            self.edge_closed_flood[changed] = shut
+            self.closure_version += 1
+            now, names = self.env.now, self.city.edge_names
+            for e in changed.tolist():
+                self.log.append(now, "road", names[e], {"closed": shut, "cause": "flood"})
+        # people: a district is reached once
+        n_reached = int(np.searchsorted(self.fd_sorted_off, stage, side="left"))
+        if n_reached > self._fd_done:
+            reached = np.sort(self.fd_sorted[self._fd_done:n_reached])
+            self._fd_done = n_reached
+            for d in reached.tolist():
+                if not self.exposed[d]:
+                    self._expose(d, h)
         self._check_conditions()
 
     def _expose(self, d: int, h: Any) -> None:

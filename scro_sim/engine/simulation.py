@@ -359,6 +359,7 @@ class Simulation(CascadeMixin, HazardMixin, CrewMixin, MselMixin, ObservationMix
                 data["effective"] = False
             else:
                 self.protection[i] += sc.actions.protect_asset.raise_m
+                self.protection_version += 1
                 data["effective"] = True
                 data["raised_m"] = sc.actions.protect_asset.raise_m
         elif a.action == "request_mutual_aid":
