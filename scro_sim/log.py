@@ -223,6 +223,17 @@ class EventLog:
         records.append(rec)
         return rec
 
+    def extend(self, time: float, kind: str, subjects: list[str], data: list[dict[str, Any]]) -> None:
+        """Add one record per (subject, data) pair, all at ``time`` and of ``kind`` (a hazard step's damage)."""
+        records = self._records
+        if not time >= self._last - 1e-9 or time == math.inf:
+            raise ValueError(f"event log time must be finite and never go backwards: {time!r} after {self._last!r}")
+        if len(subjects) != len(data):
+            raise ValueError(f"{len(subjects)} subjects for {len(data)} data")
+        self._last = time
+        t, n, new = float(time), len(records), _new_record
+        records.extend([new(EventRecord, (t, n + k, kind, s, d)) for k, (s, d) in enumerate(zip(subjects, data, strict=True))])
+
     def __len__(self) -> int:
         return len(self._records)
 

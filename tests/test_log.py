@@ -65,3 +65,15 @@ def test_digest_of_a_fixed_log_does_not_change() -> None:
     assert log.to_jsonl().splitlines()[2] == ('{"data":{"service":"power","unserved":1200,"unserved_vulnerable":'
                                               '180.123456789},"kind":"service","seq":2,"subject":"D1","time":2.5}')
     assert log.digest() == "88e05dc7874bcfd83ece21f6326cfdd911ca4b15bd0e29af15971890fe12ec3b"
+
+
+def test_extend_numbers_records_in_order_and_refuses_time_going_backwards() -> None:
+    log = EventLog()
+    log.append(2.0, "hazard", "f", {"stage_m": 1.0})
+    log.extend(3.0, "damage", ["A", "B"], [{"state": "failed"}, {"state": "degraded"}])
+    assert [(r.seq, r.time, r.subject) for r in log] == [(0, 2.0, "f"), (1, 3.0, "A"), (2, 3.0, "B")]
+    with pytest.raises(ValueError, match="backwards"):
+        log.extend(1.0, "damage", ["C"], [{}])
+    with pytest.raises(ValueError, match="subjects"):
+        log.extend(3.0, "damage", ["C"], [])
+    assert len(log) == 3

@@ -35,6 +35,8 @@ from ._common import (
     _finite_delay,
 )
 
+_DAMAGE_NAME = ("none", "degraded", "failed")
+
 
 class HazardMixin:
     """Hazard sampling, damage and the hazard processes (part of Simulation)."""
@@ -113,11 +115,11 @@ class HazardMixin:
             return
         states = new_state[worse]
         xs = x[worse]
-        now, append, ids, types = self.env.now, self.log.append, self.city.asset_ids, self.city.type_names
-        for i, st, xi in zip(hit.tolist(), states.tolist(), xs.tolist(), strict=True):
-            self._dm[i] = st
-            append(now, "damage", ids[i], {"hazard": hazard, "intensity": round(xi, 6),
-                                           "state": "failed" if st == 2 else "degraded", "type": types[i]})
+        self.damage[hit] = states
+        ids, types, hit_list = self.city.asset_ids, self.city.type_names, hit.tolist()
+        self.log.extend(self.env.now, "damage", [ids[i] for i in hit_list], [
+            {"hazard": hazard, "intensity": round(xi, 6), "state": _DAMAGE_NAME[st], "type": types[i]}
+            for i, st, xi in zip(hit_list, states.tolist(), xs.tolist(), strict=True)])
         # An asset already down only changes its cause (damage comes first); the rest cascade.
         down = self.state[hit] == DOWN
         for i in hit[down].tolist():
