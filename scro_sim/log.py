@@ -122,6 +122,19 @@ _SCALAR_TEXT: dict[type, Callable[[Any], str]] = {
     type(None): lambda v: "null",
 }
 
+def _text(value: Any) -> str:
+    """Canonical text of any value: scalars, and lists and dicts of them, directly; anything else generally."""
+    scalar = _SCALAR_TEXT.get(type(value))
+    if scalar is not None:
+        return scalar(value)
+    t = type(value)
+    if t is list or t is tuple:
+        return "[" + ",".join(map(_text, value)) + "]"
+    if t is dict and all(type(k) is str for k in value):
+        return "{" + ",".join(_quote(k) + ":" + _text(value[k]) for k in sorted(value)) + "}"
+    return canonical(value)
+
+
 #: (kind, data keys in insertion order) -> (keys sorted, the fixed text before each value, the text after the data)
 _TEMPLATES: dict[tuple[Any, ...], tuple[tuple[str, ...], tuple[str, ...], str]] = {}
 
@@ -139,11 +152,12 @@ def _template(shape: tuple[Any, ...]) -> tuple[tuple[str, ...], tuple[str, ...],
 
 
 def _record_lines(records: Iterable[EventRecord]) -> list[str]:
-    """``canonical(rec.to_dict()) + "\\n"`` for each record, built directly for the flat records the engine writes.
+    """``canonical(rec.to_dict()) + "\\n"`` for each record, built without the general path's copies.
 
-    Every digest goes through here, so it avoids the general path's copies and reuses the text
-    of a time shared by consecutive records; a record whose data holds lists, nested dicts,
-    non-string keys or numpy scalars takes the general path.
+    Every digest goes through here.  The fixed text around a record's values comes from a
+    template per (kind, keys), and the text of a time shared by consecutive records is reused;
+    a record with non-string keys or a time, seq or subject of an unexpected type takes the
+    general path.
     """
     out: list[str] = []
     append, scalar_text, templates, quote = out.append, _SCALAR_TEXT.get, _TEMPLATES, _quote
@@ -160,25 +174,14 @@ def _record_lines(records: Iterable[EventRecord]) -> list[str]:
         for key, head in zip(order, heads, strict=True):
             value = data[key]
             text = scalar_text(type(value))
-            if text is None:
-                break
             parts.append(head)
-            parts.append(text(value))
-        else:
-            if time != last_time:
-                last_time, time_text = time, _float_text(time)
-            if not order:
-                parts.append("{")
-            parts.append(tail)
-            parts.append(str(seq))
-            parts.append(',"subject":')
-            parts.append(quote(subject))
-            parts.append(',"time":')
-            parts.append(time_text)
-            parts.append("}\n")
-            append("".join(parts))
-            continue
-        append(canonical(rec.to_dict()) + "\n")
+            parts.append(text(value) if text is not None else _text(value))
+        if time != last_time:
+            last_time, time_text = time, _float_text(time)
+        if not order:
+            parts.append("{")
+        parts += (tail, str(seq), ',"subject":', quote(subject), ',"time":', time_text, "}\n")
+        append("".join(parts))
     return out
 
 
