@@ -372,6 +372,9 @@ class CascadeMixin:
         sup = self.district_needs[d].get(service)
         if sup is None:
             return True
+        if not self.loop_unfed and not self._any_overload:
+            st = self._st
+            return any(st[x] != DOWN for x in sup)
         return any(self._ok(x, service) for x in sup)
 
     _SERVICES = DISTRICT_SERVICES
@@ -399,8 +402,8 @@ class CascadeMixin:
                 })
 
     def _flush_districts(self) -> None:
-        rows, cols = np.nonzero(self._dirty_d)
-        if len(rows):
+        if self._dirty_db.find(1) >= 0:
+            rows, cols = np.nonzero(self._dirty_d)
             self._dirty_d[rows, cols] = False
             self._recompute_pairs(zip(rows.tolist(), cols.tolist(), strict=True))
         self._check_conditions()
