@@ -449,17 +449,3 @@ def test_overriding_one_field_of_an_action_keeps_its_other_defaults() -> None:
     assert sc.actions.evacuate.cost == 10
     assert sc.actions.evacuate.model_dump(exclude={"cost"}) == default.evacuate.model_dump(exclude={"cost"})
     assert sc.actions.close_road.lead_time_h == default.close_road.lead_time_h == 0.5
-
-
-def test_a_whole_run_leaves_the_cycle_collector_as_it_found_it() -> None:
-    import gc
-
-    assert gc.isenabled()
-    Simulation(crew_scenario(), flood_city(), 0).run()
-    assert gc.isenabled()
-    gc.disable()
-    try:
-        Simulation(crew_scenario(), flood_city(), 0).run()
-        assert not gc.isenabled()
-    finally:
-        gc.enable()

@@ -6,11 +6,9 @@ the :class:`~scro_sim.log.EventLog`.  Nothing here scores, stores or draws; thos
 
 from __future__ import annotations
 
-import gc
 import math
 from collections import deque
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -381,11 +379,6 @@ class Simulation(CascadeMixin, HazardMixin, CrewMixin, MselMixin, ObservationMix
 
     def run(self) -> EventLog:
         """Run to the end, letting the policy (if any) decide at every decision point."""
-        with _cyclic_gc_paused():
-            self._run()
-        return self.log
-
-    def _run(self) -> None:
         while not self.done:
             obs = self.advance()
             if obs.done:
@@ -410,25 +403,7 @@ class Simulation(CascadeMixin, HazardMixin, CrewMixin, MselMixin, ObservationMix
                 self.skipped.append({"time_h": self.env.now, "skipped": skipped})
             if kept:
                 self.apply(Decision(kept, d.rationale, d.answers))
-
-
-@contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
-    """Pause Python's cycle collector during a whole run.
-
-    A run allocates thousands of small, acyclic objects that reference counting frees
-    or the log keeps; the collector's passes over them cost about a tenth of a run and
-    find nothing (measured in bench/).  Cycles left behind (simpy processes) are
-    collected once the run is over.  Another thread's pause is never undone here.
-    """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
+        return self.log
 
 
 def run(scenario: Scenario, city: City, seed: int = 0, policy: Policy | None = None) -> EventLog:
