@@ -19,6 +19,7 @@ ones; a replication that raises is retried and marked failed after ``max_attempt
 from __future__ import annotations
 
 import concurrent.futures as cf
+import gc
 import hashlib
 import json
 import math
@@ -169,8 +170,15 @@ def _context_from(key: str, payload: bytes | None) -> _Context:
 
 
 def _init_worker(key: str, payload: bytes) -> None:
-    """Process-pool initializer: unpickle the scenario and city once per worker."""
+    """Process-pool initializer: unpickle the scenario and city once per worker.
+
+    The worker then freezes what it holds out of the cycle collector: the city lives as long
+    as the worker, and full collections rescanning its objects after every few replications
+    took about a fifth of a 5,000-asset run (measured in bench/).
+    """
     _context_from(key, payload)
+    gc.collect()
+    gc.freeze()
 
 
 def _replicate(ctx: _Context, root_seed: int, index: int) -> list[dict[str, Any]]:

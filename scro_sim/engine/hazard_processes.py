@@ -75,7 +75,8 @@ class HazardMixin:
     def _curves(self, hazard: str, idx: Sequence[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Arrays (deg median, deg beta, fail median, fail beta) for assets ``idx`` (nan = immune)."""
         c, sc = self.city, self.scenario
-        key = ("fragility", hazard, json.dumps(sc.model_dump(mode="json")["fragility"].get(hazard), sort_keys=True))
+        key = ("fragility", hazard, json.dumps(sc.model_dump(mode="json", include={"fragility"})["fragility"].get(hazard),
+                                              sort_keys=True))
         table = c.memo.get(key)
         if table is None:  # once per city and scenario fragility: by type, then per-asset overrides
             table = np.full((4, c.n_assets), np.nan)
@@ -209,9 +210,11 @@ class HazardMixin:
             newly_dry = np.sort(self.f_sorted[~wet & was])
         else:
             # the flags are the first _f_wet of the sorted assets: only those between the two stages change
-            n_wet = int(np.searchsorted(self.f_sorted_off, stage, side="left"))
-            newly_wet = np.sort(self.f_sorted[self._f_wet:n_wet])
-            newly_dry = np.sort(self.f_sorted[n_wet:self._f_wet])
+            n_wet = int(self.f_sorted_off.searchsorted(stage, side="left"))
+            newly_wet = self.f_sorted[self._f_wet:n_wet].copy()
+            newly_wet.sort()
+            newly_dry = self.f_sorted[n_wet:self._f_wet].copy()
+            newly_dry.sort()
         self._f_wet = n_wet
         if len(newly_wet):
             self.flooded[newly_wet] = True
@@ -254,7 +257,7 @@ class HazardMixin:
         if len(newly_dry):
             self._wake_crews()
         # roads: closed while the stage is above the threshold
-        n_closed = int(np.searchsorted(self.fe_sorted_off, stage, side="left"))
+        n_closed = int(self.fe_sorted_off.searchsorted(stage, side="left"))
         if n_closed != self._fe_closed:
             lo, hi = sorted((n_closed, self._fe_closed))
             changed = np.sort(self.fe_sorted[lo:hi])
@@ -266,7 +269,7 @@ class HazardMixin:
             for e in changed.tolist():
                 self.log.append(now, "road", names[e], {"closed": shut, "cause": "flood"})
         # people: a district is reached once
-        n_reached = int(np.searchsorted(self.fd_sorted_off, stage, side="left"))
+        n_reached = int(self.fd_sorted_off.searchsorted(stage, side="left"))
         if n_reached > self._fd_done:
             reached = np.sort(self.fd_sorted[self._fd_done:n_reached])
             self._fd_done = n_reached
