@@ -135,17 +135,18 @@ def _text(value: Any) -> str:
     return canonical(value)
 
 
-#: (kind, data keys in insertion order) -> (keys sorted, the fixed text before each value, the text after the data)
-_TEMPLATES: dict[tuple[Any, ...], tuple[tuple[str, ...], tuple[str, ...], str]] = {}
+#: (kind, data keys in insertion order) -> (keys sorted, %-format of the whole line with the values left out)
+_TEMPLATES: dict[tuple[Any, ...], tuple[tuple[str, ...], str]] = {}
 
 
-def _template(shape: tuple[Any, ...]) -> tuple[tuple[str, ...], tuple[str, ...], str] | None:
+def _template(shape: tuple[Any, ...]) -> tuple[tuple[str, ...], str] | None:
     kind, keys = shape[0], shape[1:]
     if type(kind) is not str or any(type(k) is not str for k in keys):
         return None
     order = tuple(sorted(keys))
-    heads = tuple(("{" if n == 0 else ",") + _quote(k) + ":" for n, k in enumerate(order))
-    tpl = (order, heads, '},"kind":' + _quote(kind) + ',"seq":')
+    fields = ",".join(_quote(k).replace("%", "%%") + ":%s" for k in order)
+    fmt = '{"data":{' + fields + '},"kind":' + _quote(kind).replace("%", "%%") + ',"seq":%d,"subject":%s,"time":%s}\n'
+    tpl = (order, fmt)
     if len(_TEMPLATES) < 4096:  # a log from elsewhere may have any keys: do not grow without bound
         _TEMPLATES[shape] = tpl
     return tpl
@@ -169,19 +170,16 @@ def _record_lines(records: Iterable[EventRecord]) -> list[str]:
         if tpl is None or type(time) is not float or type(seq) is not int or type(subject) is not str:
             append(canonical(rec.to_dict()) + "\n")
             continue
-        order, heads, tail = tpl
-        parts = ['{"data":']
-        for key, head in zip(order, heads, strict=True):
+        order, fmt = tpl
+        values = []
+        for key in order:
             value = data[key]
             text = scalar_text(type(value))
-            parts.append(head)
-            parts.append(text(value) if text is not None else _text(value))
+            values.append(text(value) if text is not None else _text(value))
         if time != last_time:
             last_time, time_text = time, _float_text(time)
-        if not order:
-            parts.append("{")
-        parts += (tail, str(seq), ',"subject":', quote(subject), ',"time":', time_text, "}\n")
-        append("".join(parts))
+        values += (seq, quote(subject), time_text)
+        append(fmt % tuple(values))
     return out
 
 
