@@ -57,6 +57,7 @@ class CascadeMixin:
         self.critical = c.critical
         self.max_intensity: dict[str, np.ndarray] = {}
         self.capacity_z: dict[str, np.ndarray] = {}
+        self._capacity: dict[str, np.ndarray] = {}  # hazard -> (degraded, failed) capacity per asset, from capacity_z
         self.edge_closed_flood = np.zeros(len(c.edge_u), bool)
         self.edge_closed_manual = np.zeros(len(c.edge_u), bool)
         self.closure_version = 0

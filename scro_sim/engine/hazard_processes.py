@@ -100,16 +100,13 @@ class HazardMixin:
         deeper = intensity > mx[idx] + _EPS
         if not deeper.any():
             return
-        sel = np.nonzero(deeper)[0]
+        sel = deeper.nonzero()[0]
         ai = idx[sel]
         x = intensity[sel]
         mx[ai] = x
-        z = self._z(hazard, ai)
-        dm, db, fm, fb = (a[sel] for a in curves)
-        with np.errstate(invalid="ignore"):
-            fail = x >= fm * np.exp(fb * z)
-            deg = x >= dm * np.exp(db * z)
-        new_state = np.where(fail, 2, np.where(deg, 1, 0)).astype(np.int8)
+        cap = self._capacities(hazard, ai, sel, curves)
+        with np.errstate(invalid="ignore"):  # nan capacity: immune to this hazard
+            new_state = np.where(x >= cap[1], 2, x >= cap[0]).astype(np.int8)
         worse = new_state > self.damage[ai]
         hit = ai[worse]
         if not len(hit):
@@ -128,6 +125,22 @@ class HazardMixin:
         self._propagate(hit[~down].tolist())
         self._bridges_changed(hit)
         self._wake_crews()
+
+    def _capacities(self, hazard: str, ai: np.ndarray, sel: np.ndarray, curves: tuple[np.ndarray, ...]) -> np.ndarray:
+        """(degraded, failed) capacities of assets ``ai`` (rows ``sel`` of ``curves``), kept from their draw to repair."""
+        cap = self._capacity.get(hazard)
+        if cap is None:
+            cap = self._capacity[hazard] = np.full((2, self.city.n_assets), np.nan)
+        z = self.capacity_z.get(hazard)
+        new = np.ones(len(ai), bool) if z is None else np.isnan(z[ai])
+        if new.any():
+            zn = self._z(hazard, ai)[new]  # draws the missing quantiles, in asset order
+            rows = sel[new]
+            dm, db, fm, fb = (a[rows] for a in curves)
+            with np.errstate(invalid="ignore"):
+                cap[0, ai[new]] = dm * np.exp(db * zn)
+                cap[1, ai[new]] = fm * np.exp(fb * zn)
+        return cap[:, ai]
 
     def _bridges_changed(self, assets: np.ndarray) -> None:
         if self._on_road[assets].any():
