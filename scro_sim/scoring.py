@@ -8,6 +8,7 @@ the events that produced it (``events`` holds their sequence numbers).
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -81,71 +82,120 @@ class Metrics(BaseModel):
 
 def _integrate(steps: list[tuple[float, float]], end: float) -> float:
     """Integral of a step function given as (time, value) change points, from 0 to ``end``."""
+    if not steps:
+        return 0.0
     parts = []
-    for k, (t, v) in enumerate(steps):
-        t_next = steps[k + 1][0] if k + 1 < len(steps) else end
+    t, v = steps[0]
+    for t_next, v_next in steps[1:]:
         if v and t_next > t:
             parts.append(v * (min(t_next, end) - t))
+        t, v = t_next, v_next
+    if v and end > t:
+        parts.append(v * (end - t))
     return math.fsum(parts)
 
 
-def compute_metrics(log: EventLog) -> Metrics:
-    """All metrics of a run from its log."""
-    start = log.first("run_start")
-    if start is None:
-        raise ValueError("the log has no run_start record")
-    sd = start.data
-    end_rec = log.first("run_end")
-    end = end_rec.time if end_rec is not None else float(sd["duration_h"])
-    population = int(sd["population"])
-    links: dict[str, list[int]] = defaultdict(list)
+#: kinds whose metrics depend on their order across kinds share one group in :func:`_by_kind`
+_GROUP_OF: dict[str, str] = {
+    "asset_down": "asset_state", "asset_up": "asset_state",
+    # what shows why an asset was down, linked after its own down/up records
+    **dict.fromkeys(("damage", "repair", "backup_start", "backup_exhausted", "generator"), "asset_evidence"),
+}
 
-    # service step functions per (district, service)
-    steps: dict[tuple[str, str], list[tuple[float, float]]] = defaultdict(list)
-    vsteps: dict[tuple[str, str], list[tuple[float, float]]] = defaultdict(list)
+
+def _by_kind(records: Iterable[EventRecord]) -> dict[str, list[EventRecord]]:
+    """The records grouped by kind in one pass, each group in log order.
+
+    ``asset_down`` and ``asset_up`` share the group ``"asset_state"``, and the records that
+    explain a downtime the group ``"asset_evidence"`` (see ``_GROUP_OF``).
+    """
+    groups: dict[str, list[EventRecord]] = defaultdict(list)
+    group_of = _GROUP_OF.get
+    for r in records:
+        kind = r.kind
+        groups[group_of(kind, kind)].append(r)
+    return groups
+
+
+def compute_metrics(log: EventLog) -> Metrics:
+    """All metrics of a run from its log.
+
+    Batches call this once per replication, so it reads the log once, grouping the records by
+    kind (:func:`_by_kind`), keeps per-service and per-asset state in dicts keyed by district and
+    asset instead of re-sorting or rescanning per record, and sorts each link list once.  Scores
+    are sums by :func:`math.fsum`, which rounds the exact sum once, so the order of the terms
+    does not change a bit of the result.
+    """
+    groups = _by_kind(log.records)
+    if not groups.get("run_start"):
+        raise ValueError("the log has no run_start record")
+    sd = groups["run_start"][0].data
+    end = groups["run_end"][0].time if groups.get("run_end") else float(sd["duration_h"])
+    population = int(sd["population"])
+    links: dict[str, list[int]] = {}  # by metric name, all but downtime.* (see asset_links)
+
+    # service step functions per service and district, and the unserved total per service
+    steps: dict[str, dict[str, list[tuple[float, float]]]] = {s: {} for s in SERVICES}
+    vsteps: dict[str, dict[str, list[tuple[float, float]]]] = {s: {} for s in SERVICES}
     total_steps: dict[str, list[tuple[float, float]]] = {s: [(0.0, 0.0)] for s in SERVICES}
     current: dict[str, dict[str, float]] = {s: {} for s in SERVICES}
-    for r in log.of_kind("service"):
-        s = r.data["service"]
-        steps[(r.subject, s)].append((r.time, float(r.data["unserved"])))
-        vsteps[(r.subject, s)].append((r.time, float(r.data["unserved_vulnerable"])))
-        current[s][r.subject] = float(r.data["unserved"])
-        total_steps[s].append((r.time, math.fsum(current[s][d] for d in sorted(current[s]))))
-        if len(links[f"resilience_loss.{s}"]) < _MAX_LINKS:
-            links[f"resilience_loss.{s}"].append(r.seq)
-    loss = {s: math.fsum(_integrate(v, end) for (d, ss), v in sorted(steps.items()) if ss == s) for s in SERVICES}
-    vloss = {s: math.fsum(_integrate(v, end) for (d, ss), v in sorted(vsteps.items()) if ss == s) for s in SERVICES}
+    service_links: dict[str, list[int]] = {s: [] for s in SERVICES}
+    for t, seq, _kind, district, data in groups.get("service", []):
+        s = data["service"]
+        unserved = float(data["unserved"])
+        by_district = steps[s].get(district)
+        if by_district is None:
+            by_district = steps[s][district] = []
+            vsteps[s][district] = []
+        by_district.append((t, unserved))
+        vsteps[s][district].append((t, float(data["unserved_vulnerable"])))
+        now = current[s]
+        now[district] = unserved
+        total_steps[s].append((t, math.fsum(now.values())))
+        if len(service_links[s]) < _MAX_LINKS:
+            service_links[s].append(seq)
+    loss: dict[str, float] = {}
+    vloss: dict[str, float] = {}
     recovery: dict[str, float | None] = {}
     for s in SERVICES:
+        districts = sorted(steps[s])
+        loss[s] = math.fsum(_integrate(steps[s][d], end) for d in districts)
+        vloss[s] = math.fsum(_integrate(vsteps[s][d], end) for d in districts)
         recovery[s] = _recovery_time(total_steps[s], population, end)
-        links[f"resilience_loss_vulnerable.{s}"] = list(links[f"resilience_loss.{s}"])
-        links[f"recovery_95.{s}"] = list(links[f"resilience_loss.{s}"])
-    links["resilience_loss.total"] = sorted({x for s in SERVICES for x in links[f"resilience_loss.{s}"]})[:_MAX_LINKS]
+        links[f"resilience_loss.{s}"] = service_links[s]
+        links[f"resilience_loss_vulnerable.{s}"] = list(service_links[s])
+        links[f"recovery_95.{s}"] = list(service_links[s])
+    links["resilience_loss.total"] = sorted({x for s in SERVICES for x in service_links[s]})[:_MAX_LINKS]
 
     # asset downtime (overload of a hospital is not downtime of the building)
     down_since: dict[str, float] = {}
-    downtime: dict[str, float] = defaultdict(float)
-    for r in log.records:
-        if r.kind not in ("asset_down", "asset_up") or r.data.get("overload"):
+    downtime: dict[str, float] = {}
+    asset_links: dict[str, list[int]] = {}  # per asset: its down/up records, then evidence
+    for t, seq, kind, asset, data in groups.get("asset_state", []):
+        if data.get("overload"):
             continue
-        if r.kind == "asset_down":
-            down_since.setdefault(r.subject, r.time)
-        elif r.subject in down_since:
-            downtime[r.subject] += r.time - down_since.pop(r.subject)
-        links[f"downtime.{r.subject}"].append(r.seq)
+        if kind == "asset_down":
+            down_since.setdefault(asset, t)
+        elif asset in down_since:
+            downtime[asset] = downtime.get(asset, 0.0) + (t - down_since.pop(asset))
+        seqs = asset_links.get(asset)
+        if seqs is None:
+            asset_links[asset] = [seq]
+        else:
+            seqs.append(seq)
     for a, t in down_since.items():
-        downtime[a] += end - t
-    for r in log.of_kind("damage", "repair", "backup_start", "backup_exhausted", "generator"):
-        key = f"downtime.{r.subject}"
-        if key in links and len(links[key]) < _MAX_LINKS:
-            links[key].append(r.seq)
+        downtime[a] = downtime.get(a, 0.0) + (end - t)
+    for _t, seq, _kind, asset, _data in groups.get("asset_evidence", []):
+        seqs = asset_links.get(asset)
+        if seqs is not None and len(seqs) < _MAX_LINKS:
+            seqs.append(seq)
     critical = list(sd.get("critical", []))
     crit_down = math.fsum(downtime.get(a, 0.0) for a in critical)
-    for a in critical:
-        links["critical_downtime"].extend(links.get(f"downtime.{a}", [])[:10])
+    if critical:
+        links["critical_downtime"] = [x for a in critical for x in asset_links.get(a, [])[:10]]
 
     # people at risk
-    par = [r for r in log.of_kind("exposure")]
+    par = groups.get("exposure", [])
     at_risk = math.fsum(float(r.data["at_risk"]) for r in par)
     at_risk_v = math.fsum(float(r.data["at_risk_vulnerable"]) for r in par)
     links["people_at_risk"] = [r.seq for r in par]
@@ -153,53 +203,84 @@ def compute_metrics(log: EventLog) -> Metrics:
 
     # cost
     by_action: dict[str, float] = defaultdict(float)
-    for r in log.of_kind("cost"):
+    for r in groups.get("cost", []):
         by_action[r.subject] += float(r.data["amount"])
-        links["cost"].append(r.seq)
     cost = math.fsum(by_action.values())
-    links["cost_share"] = links["cost"]
+    links["cost"] = links["cost_share"] = [r.seq for r in groups.get("cost", [])]
 
     # timeliness against the MSEL
+    first_inject: dict[str, int] = {}
+    for r in groups.get("inject", []):
+        first_inject.setdefault(r.subject, r.seq)
     timeliness: dict[str, float | None] = {}
-    on_time = 0
-    for r in log.of_kind("expected"):
+    expected_links: dict[str, list[int]] = {}
+    met: list[EventRecord] = []
+    for r in groups.get("expected", []):
         st = r.data["status"]
-        links[f"timeliness.{r.subject}"].append(r.seq)
+        seqs = expected_links.setdefault(r.subject, [])
+        seqs.append(r.seq)
         if st == "due":
             timeliness.setdefault(r.subject, None)
-            inj = log.records  # the inject that asked for it
-            for rr in inj:
-                if rr.kind == "inject" and rr.subject == r.data.get("inject"):
-                    links[f"timeliness.{r.subject}"].insert(0, rr.seq)
-                    break
+            inject = first_inject.get(r.data.get("inject"))  # the inject that asked for it
+            if inject is not None:
+                seqs.insert(0, inject)
         elif st == "met":
             timeliness[r.subject] = float(r.data["late_h"])
-    for name, late in timeliness.items():
-        if late is not None and late <= 1e-9:
-            on_time += 1
-        links["expected_done_share"].extend(links[f"timeliness.{name}"][-1:])
+            met.append(r)
+    on_time = sum(1 for late in timeliness.values() if late is not None and late <= 1e-9)
+    if timeliness:
+        links["expected_done_share"] = [expected_links[name][-1] for name in timeliness]
     done_share = on_time / len(timeliness) if timeliness else None
     # the decisions that met expected actions, so an assessor sees the (late) decision itself
-    decisions = log.of_kind("decision")
-    for r in log.of_kind("expected"):
-        if r.data["status"] == "met":
-            t = r.data["action_time_h"]
-            for d in decisions:
-                if abs(d.time - t) < 1e-9:
-                    links[f"timeliness.{r.subject}"].append(d.seq)
-                    break
-    for a in downtime:
+    decisions = groups.get("decision", [])
+    for r in met:
+        t = r.data["action_time_h"]
         for d in decisions:
-            if any(act.get("target") == a for act in d.data.get("actions", [])):
-                links[f"downtime.{a}"].append(d.seq)
+            if abs(d.time - t) < 1e-9:
+                expected_links[r.subject].append(d.seq)
+                break
+    for name, seqs in expected_links.items():
+        links[f"timeliness.{name}"] = seqs
+    # the decisions that targeted an asset that was down
+    if downtime:
+        targeted: dict[str | None, list[int]] = {}  # target -> decisions naming it
+        for d in decisions:
+            for target in {act.get("target") for act in d.data.get("actions", [])}:
+                targeted.setdefault(target, []).append(d.seq)
+        for a in downtime:
+            if a in targeted:
+                asset_links[a].extend(targeted[a])
+    assets = sorted(asset_links)  # every asset that went down or up, by name
     return Metrics(
         duration_h=end, population=population, resilience_loss=loss, resilience_loss_vulnerable=vloss,
-        recovery_95=recovery, downtime=dict(sorted(downtime.items())), critical=critical,
+        recovery_95=recovery, downtime={a: downtime[a] for a in assets if a in downtime}, critical=critical,
         critical_downtime=crit_down, people_at_risk=at_risk, people_at_risk_vulnerable=at_risk_v,
         cost=cost, budget=float(sd.get("budget", 0.0)), cost_by_action=dict(sorted(by_action.items())),
         timeliness=dict(sorted(timeliness.items())), expected_done_share=done_share,
-        links={k: sorted(set(v)) for k, v in sorted(links.items())},
+        links=_sorted_links(links, {a: asset_links[a] for a in assets}, log),
     )
+
+
+def _sorted_links(links: dict[str, list[int]], downtime_links: dict[str, list[int]],
+                  log: EventLog) -> dict[str, list[int]]:
+    """Each metric's linked seqs, sorted and without repeats, in metric-name order.
+
+    ``downtime_links`` maps asset to seqs, assets in name order.  A city-sized run has hundreds,
+    so they take a cheaper path: their ``downtime.<asset>`` names sort together, where
+    ``"downtime."`` sorts among the other names, and each list holds seqs of distinct records, so
+    it needs no de-duplication unless two records share a seq (never in a log written by
+    :meth:`EventLog.append`).
+    """
+    names = sorted(links)
+    cut = bisect.bisect_left(names, "downtime.")
+    out = {k: sorted(set(links[k])) for k in names[:cut]}
+    records = log.records
+    if len({r.seq for r in records}) == len(records):
+        out.update((f"downtime.{a}", sorted(v)) for a, v in downtime_links.items())
+    else:
+        out.update((f"downtime.{a}", sorted(set(v))) for a, v in downtime_links.items())
+    out.update((k, sorted(set(links[k]))) for k in names[cut:])
+    return out
 
 
 def _recovery_time(steps: list[tuple[float, float]], population: int, end: float) -> float | None:

@@ -137,6 +137,32 @@ def test_timeliness_early_negative_late_positive_missing_none() -> None:
     assert m.expected_done_share == pytest.approx(1 / 3)
 
 
+def test_downtime_links_keep_the_assets_own_records_then_the_first_evidence_up_to_60() -> None:
+    log = EventLog()
+    log.append(0, "run_start", "x", {"duration_h": 10.0, "population": 10, "critical": ["X"]})
+    for _ in range(100):
+        log.append(1, "damage", "X", {})  # seqs 1..100
+    down = log.append(2, "asset_down", "X", {"cause": "flooded"}).seq
+    up = log.append(5, "asset_up", "X", {}).seq
+    m = compute_metrics(log)
+    assert m.downtime == {"X": 3.0}
+    assert m.links["downtime.X"] == [*range(1, 59), down, up]
+    assert m.links["critical_downtime"] == [*range(1, 9), down, up]  # the first 10 of down, up, damage...
+
+
+def test_link_lists_are_sorted_without_repeats_whatever_the_seqs_of_a_stored_log() -> None:
+    log = hand_log()
+    want = compute_metrics(log).links
+    twice = compute_metrics(EventLog([*log, *log])).links  # every seq twice
+    assert (twice["downtime.SS"], twice["downtime.H"]) == (want["downtime.SS"], want["downtime.H"])
+    assert all(v == sorted(set(v)) for v in twice.values())
+    n = len(log)
+    backwards = compute_metrics(EventLog([r._replace(seq=n - 1 - r.seq) for r in log])).links
+    assert backwards.keys() == want.keys()
+    assert all(v == sorted(set(v)) for v in backwards.values())
+    assert backwards["downtime.H"] == sorted(n - 1 - s for s in want["downtime.H"])
+
+
 def test_a_log_without_run_start_is_refused() -> None:
     with pytest.raises(ValueError, match="run_start"):
         compute_metrics(EventLog())
