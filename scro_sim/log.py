@@ -130,9 +130,21 @@ def _text(value: Any) -> str:
     t = type(value)
     if t is list or t is tuple:
         return "[" + ",".join(map(_text, value)) + "]"
-    if t is dict and all(type(k) is str for k in value):
-        return "{" + ",".join(_quote(k) + ":" + _text(value[k]) for k in sorted(value)) + "}"
+    if t is dict:
+        shape = tuple(value)
+        fmt = _DICT_FORMATS.get(shape)
+        if fmt is None:
+            if not all(type(k) is str for k in shape):
+                return canonical(value)
+            fmt = ("{" + ",".join(_quote(k).replace("%", "%%") + ":%s" for k in sorted(shape)) + "}", tuple(sorted(shape)))
+            if len(_DICT_FORMATS) < 4096:
+                _DICT_FORMATS[shape] = fmt
+        return fmt[0] % tuple([_text(value[k]) for k in fmt[1]])
     return canonical(value)
+
+
+#: a nested dict's keys in insertion order -> (%-format of its text, keys sorted): tables repeat their row shape
+_DICT_FORMATS: dict[tuple[Any, ...], tuple[str, tuple[str, ...]]] = {}
 
 
 #: (kind, data keys in insertion order) -> (keys sorted, %-format of the whole line with the values left out)
@@ -152,34 +164,53 @@ def _template(shape: tuple[Any, ...]) -> tuple[tuple[str, ...], str] | None:
     return tpl
 
 
+def _column_text(values: list[Any]) -> list[str]:
+    """Canonical text of one column of values (the same key across records of one shape)."""
+    kinds = set(map(type, values))
+    if kinds == {str}:
+        return list(map(_quote, values))
+    if kinds == {float}:
+        return list(map(_float_text, values))
+    return list(map(_text, values))
+
+
 def _record_lines(records: Iterable[EventRecord]) -> list[str]:
     """``canonical(rec.to_dict()) + "\\n"`` for each record, built without the general path's copies.
 
-    Every digest goes through here.  The fixed text around a record's values comes from a
-    template per (kind, keys), and the text of a time shared by consecutive records is reused;
-    a record with non-string keys or a time, seq or subject of an unexpected type takes the
-    general path.
+    Every digest goes through here, thousands of records per run, so it works by columns:
+    records are grouped by shape (kind and keys), each shape has a %-format of the whole line
+    (:func:`_template`), and each key's values are converted together, mostly by C functions
+    mapped over the column.  Records with non-string keys, or a time, seq or subject of an
+    unexpected type, take the general path.
     """
-    out: list[str] = []
-    append, scalar_text, templates, quote = out.append, _SCALAR_TEXT.get, _TEMPLATES, _quote
-    last_time, time_text = None, ""
-    for rec in records:
-        time, seq, kind, subject, data = rec
-        shape = (kind, *data)
-        tpl = templates.get(shape) or _template(shape)
-        if tpl is None or type(time) is not float or type(seq) is not int or type(subject) is not str:
-            append(canonical(rec.to_dict()) + "\n")
+    records = list(records)
+    out: list[str] = [""] * len(records)
+    shapes: dict[tuple[Any, ...], list[int]] = {}
+    for k, rec in enumerate(records):
+        key = (rec[2], *rec[4])
+        members = shapes.get(key)
+        if members is None:
+            shapes[key] = [k]
+        else:
+            members.append(k)
+    time_text: dict[float, str] = {}
+    for shape, members in shapes.items():
+        group = [records[k] for k in members]
+        tpl = _TEMPLATES.get(shape) or _template(shape)
+        if tpl is None or {type(r[0]) for r in group} != {float} or {type(r[1]) for r in group} != {int} \
+                or {type(r[3]) for r in group} != {str}:
+            for k, rec in zip(members, group, strict=True):
+                out[k] = canonical(rec.to_dict()) + "\n"
             continue
         order, fmt = tpl
-        values = []
-        for key in order:
-            value = data[key]
-            text = scalar_text(type(value))
-            values.append(text(value) if text is not None else _text(value))
-        if time != last_time:
-            last_time, time_text = time, _float_text(time)
-        values += (seq, quote(subject), time_text)
-        append(fmt % tuple(values))
+        columns = [_column_text([r[4][key] for r in group]) for key in order]
+        for r in group:
+            if r[0] not in time_text:
+                time_text[r[0]] = _float_text(r[0])
+        columns += ([r[1] for r in group], list(map(_quote, [r[3] for r in group])),
+                    [time_text[r[0]] for r in group])
+        for k, line in zip(members, map(fmt.__mod__, zip(*columns, strict=True)), strict=True):
+            out[k] = line
     return out
 
 
