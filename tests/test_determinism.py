@@ -341,3 +341,13 @@ def test_negative_or_fractional_seed_is_refused(mini: tuple[Scenario, City]) -> 
     for bad in (-1, 1.5):
         with pytest.raises(ValueError, match="seed"):
             Simulation(*mini, bad)  # type: ignore[arg-type]
+
+
+def test_each_random_stream_is_a_spawned_child_of_the_run_seed(mini: tuple[Scenario, City]) -> None:
+    """Streams are made on first use; each must still be child k of SeedSequence(seed), as spawn() makes it."""
+    sim = Simulation(*mini, 1234)
+    children = np.random.SeedSequence(1234).spawn(6)
+    for k, name in enumerate(("rng_hazard", "rng_damage", "rng_repair", "rng_aid")):
+        expected = np.random.default_rng(children[k]).standard_normal(5)
+        assert np.array_equal(getattr(Simulation(*mini, 1234), name).standard_normal(5), expected), name
+    assert sim.rng_damage is sim.rng_damage  # one generator per stream and run

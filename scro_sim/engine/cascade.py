@@ -367,7 +367,10 @@ class CascadeMixin:
         self.shelter_districts: dict[int, list[int]] = {}
         self.warned_at = np.full(c.n_districts, np.nan)
         self.exposed = np.zeros(c.n_districts, bool)
-        self.district_needs = [dict(n) for n in c.district_needs]
+        needs = c.memo.get("district_needs")  # read-only: made once per city
+        if needs is None:
+            needs = c.memo["district_needs"] = [dict(n) for n in c.district_needs]
+        self.district_needs: list[dict[str, tuple[int, ...]]] = needs
 
     def _district_served(self, d: int, service: str) -> bool:
         sup = self.district_needs[d].get(service)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Sequence
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -64,9 +65,6 @@ class Simulation(CascadeMixin, HazardMixin, CrewMixin, MselMixin, ObservationMix
         self.lang = lang
         self.env = simpy.Environment()
         self.log = EventLog()
-        streams = np.random.SeedSequence(self.seed).spawn(6)
-        (self.rng_hazard, self.rng_damage, self.rng_repair, self.rng_aid, self.rng_people,
-         self.rng_misc) = (np.random.default_rng(s) for s in streams)
         self.duration = float(scenario.duration_h)
         self.decisions: list[dict[str, Any]] = []
         self.skipped: list[dict[str, Any]] = []
@@ -84,14 +82,40 @@ class Simulation(CascadeMixin, HazardMixin, CrewMixin, MselMixin, ObservationMix
             "duration_h": self.duration, "population": int(city.district_pop.sum()),
             "vulnerable": float(np.dot(city.district_pop, city.district_vuln)),
             "budget": scenario.resources.budget,
-            "districts": {d: {"population": int(city.district_pop[j]), "vulnerable_share": float(city.district_vuln[j])}
-                          for j, d in enumerate(city.district_ids)},
+            "districts": {d: {"population": p, "vulnerable_share": v} for d, p, v in
+                          zip(city.district_ids, city.district_pop.tolist(), city.district_vuln.astype(float).tolist(),
+                              strict=True)},
             "critical": [city.asset_ids[i] for i in self.critical],
             "hazard_params": self.hazard_params,
         })
         # Nothing is damaged at t=0 and every need has a supplier (the city loader checks it),
         # so everything works: the greatest fixpoint is "all up" and costs nothing to find.
         self._start_processes()
+
+    # ------------------------------------------------------------------------------------
+    # random streams: child k of SeedSequence(seed), made on first use (a run that never
+    # repairs never pays for the repair stream); the same numbers as spawn(6)[k]
+
+    def _stream(self, k: int) -> np.random.Generator:
+        return np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=(k,)))
+
+    @cached_property
+    def rng_hazard(self) -> np.random.Generator:
+        return self._stream(0)
+
+    @cached_property
+    def rng_damage(self) -> np.random.Generator:
+        return self._stream(1)
+
+    @cached_property
+    def rng_repair(self) -> np.random.Generator:
+        return self._stream(2)
+
+    @cached_property
+    def rng_aid(self) -> np.random.Generator:
+        return self._stream(3)
+
+    # streams 4 and 5 are reserved (people, misc): new uses take them, so existing streams keep their numbers
 
     # ------------------------------------------------------------------------------------
     # state
