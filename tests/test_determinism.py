@@ -348,6 +348,9 @@ def test_each_random_stream_is_a_spawned_child_of_the_run_seed(mini: tuple[Scena
     sim = Simulation(*mini, 1234)
     children = np.random.SeedSequence(1234).spawn(6)
     for k, name in enumerate(("rng_hazard", "rng_damage", "rng_repair", "rng_aid")):
-        expected = np.random.default_rng(children[k]).standard_normal(5)
-        assert np.array_equal(getattr(Simulation(*mini, 1234), name).standard_normal(5), expected), name
+        seq = getattr(sim, name).bit_generator.seed_seq
+        assert (seq.entropy, seq.spawn_key, seq.pool_size) == (1234, (k,), 4) == (
+            children[k].entropy, children[k].spawn_key, children[k].pool_size), name
+    fresh = Simulation(*mini, 1234)
+    assert np.array_equal(fresh.rng_repair.standard_normal(5), np.random.default_rng(children[2]).standard_normal(5))
     assert sim.rng_damage is sim.rng_damage  # one generator per stream and run
