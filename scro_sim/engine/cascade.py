@@ -66,9 +66,9 @@ class CascadeMixin:
         self.gauge: float | None = None
         self.spent = 0.0
         self.district_unserved = np.zeros((c.n_districts, 4), np.int64)
-        # (district, service) pairs to recompute; ``_dirty_d[d] = True`` marks all of a district's services
+        # (district, service) pairs to recompute, as flat indices d * 4 + k: a flag each, and the list of those set
         self._dirty_db = bytearray(c.n_districts * len(self._SERVICES))
-        self._dirty_d = np.frombuffer(self._dirty_db, dtype=np.bool_).reshape(c.n_districts, len(self._SERVICES))
+        self._dirty: list[int] = []
 
     def _z(self, hazard: str, idx: np.ndarray) -> np.ndarray:
         """Capacity quantiles (standard normal) for assets ``idx``, drawn on first need in index order."""
@@ -234,7 +234,7 @@ class CascadeMixin:
         dm, fl, cy, cause_of = self._dm, self._fl, self._cy, self.cause
         target, transition = self._target, self._transition
         dependents, district_dependents, shelters = c.asset_dependents, c.district_service_dependents, self.shelter_districts
-        dirty_d = self._dirty_d
+        dirty_list, mark_district = self._dirty, self._mark_district
         bk_token, bk_using, append, now = self.bk_token, self.bk_using, self.log.append, self.env.now
         ids, types = c.asset_ids, c.type_names
         q: deque[int] = deque()
@@ -275,10 +275,12 @@ class CascadeMixin:
                         queued[d] = 1
                         q.append(d)
                 for ds in district_dependents[i]:
-                    dirty[ds] = 1
+                    if not dirty[ds]:
+                        dirty[ds] = 1
+                        dirty_list.append(ds)
                 if i in shelters:
                     for d in shelters[i]:
-                        dirty_d[d] = True
+                        mark_district(d)
                 if c.loops_touching:
                     touched_loops.update(c.loops_touching.get(i, ()))
             if touched_loops:
@@ -294,7 +296,7 @@ class CascadeMixin:
                                     queued[d] = 1
                                     q.append(d)
                             for d in c.district_dependents[m]:
-                                self._dirty_d[d] = True
+                                self._mark_district(d)
                 touched_loops.clear()
                 if q:
                     continue
@@ -349,7 +351,7 @@ class CascadeMixin:
             self.log.append(self.env.now, "asset_up", c.asset_ids[i], {"on_backup": False, "restart": True,
                                                                     "type": str(c.asset_type[i])})
             for d in c.district_dependents[i]:
-                self._dirty_d[d] = True
+                self._mark_district(d)
         out: list[int] = []
         for i in survivors:
             out.extend(c.asset_dependents[i])
@@ -405,9 +407,20 @@ class CascadeMixin:
                     "population": int(c.district_pop[d]),
                 })
 
+    def _mark_district(self, d: int) -> None:
+        """Recompute every service of district ``d`` at the next flush (its people moved, or a loop changed)."""
+        n = len(self._SERVICES)
+        for ds in range(d * n, d * n + n):
+            if not self._dirty_db[ds]:
+                self._dirty_db[ds] = 1
+                self._dirty.append(ds)
+
     def _flush_districts(self) -> None:
-        if self._dirty_db.find(1) >= 0:
-            rows, cols = np.nonzero(self._dirty_d)
-            self._dirty_d[rows, cols] = False
-            self._recompute_pairs(zip(rows.tolist(), cols.tolist(), strict=True))
+        if self._dirty:
+            flat = sorted(self._dirty)
+            self._dirty.clear()
+            n = len(self._SERVICES)
+            for ds in flat:
+                self._dirty_db[ds] = 0
+            self._recompute_pairs([divmod(ds, n) for ds in flat])
         self._check_conditions()

@@ -426,6 +426,6 @@ class HazardMixin:
                                 {"cause": "overloaded" if self.overloaded[i] else "", "service": "health",
                                  "type": "hospital", "overload": True})
                 for d in c.district_dependents[i]:
-                    self._dirty_d[d] = True
+                    self._mark_district(d)
             self._flush_districts()
             t = round(t + h.step_h, 9)
