@@ -5,6 +5,7 @@ here is only when it happens and what changes in the city then."""
 
 from __future__ import annotations
 
+import bisect
 import json
 import math
 from collections.abc import Sequence
@@ -197,42 +198,41 @@ class HazardMixin:
         fd_off = c.district_elev[self.fd_idx] + drop(c.district_xy[self.fd_idx]) - river.datum
         # Districts and roads go under as the stage passes their threshold: sorted by threshold,
         # a step looks only at the thresholds between the last stage and this one.
+        # Python lists: a step's binary search and slice are cheaper on them than numpy calls.
         order = np.argsort(fd_off, kind="stable")
-        self.fd_sorted, self.fd_sorted_off, self._fd_done = self.fd_idx[order], fd_off[order], 0
+        self.fd_sorted, self.fd_sorted_off = self.fd_idx[order].tolist(), fd_off[order].tolist()
+        self._fd_done = 0
         self.fe_idx = np.nonzero(e_zone)[0]
         fe_off = (c.edge_elev[self.fe_idx] + drop(c.edge_xy[self.fe_idx]) - river.datum + h.road_closure_depth_m)
         order = np.argsort(fe_off, kind="stable")
-        self.fe_sorted, self.fe_sorted_off, self._fe_closed = self.fe_idx[order], fe_off[order], 0
+        self.fe_sorted, self.fe_sorted_off = self.fe_idx[order].tolist(), fe_off[order].tolist()
+        self._fe_closed = 0
 
     def _sort_flood_thresholds(self) -> None:
         """Floodplain assets by the stage that wets them (made again when a protection changes)."""
         off = self.f_base + self.protection[self.f_idx]
         order = np.argsort(off, kind="stable")
-        self.f_sorted, self.f_sorted_off = self.f_idx[order], off[order]
+        self.f_sorted, self.f_sorted_off = self.f_idx[order].tolist(), off[order].tolist()
         self._f_version = self.protection_version
 
-    def _wetting(self, stage: float) -> tuple[np.ndarray, np.ndarray]:
+    def _wetting(self, stage: float) -> tuple[list[int], list[int]]:
         """Assets that go under water and that come out of it at ``stage`` (sorted), flags updated."""
+        fl = self._fl
         if self._f_version != self.protection_version:
             self._sort_flood_thresholds()
-            n_wet = int(np.searchsorted(self.f_sorted_off, stage, side="left"))  # offset < stage: wet
-            wet = np.zeros(len(self.f_sorted), bool)
-            wet[:n_wet] = True
-            was = self.flooded[self.f_sorted]
-            newly_wet = np.sort(self.f_sorted[wet & ~was])
-            newly_dry = np.sort(self.f_sorted[~wet & was])
+            n_wet = bisect.bisect_left(self.f_sorted_off, stage)  # offset < stage: wet
+            newly_wet = sorted(i for i in self.f_sorted[:n_wet] if not fl[i])
+            newly_dry = sorted(i for i in self.f_sorted[n_wet:] if fl[i])
         else:
             # the flags are the first _f_wet of the sorted assets: only those between the two stages change
-            n_wet = int(self.f_sorted_off.searchsorted(stage, side="left"))
-            newly_wet = self.f_sorted[self._f_wet:n_wet].copy()
-            newly_wet.sort()
-            newly_dry = self.f_sorted[n_wet:self._f_wet].copy()
-            newly_dry.sort()
+            n_wet = bisect.bisect_left(self.f_sorted_off, stage)
+            newly_wet = sorted(self.f_sorted[self._f_wet:n_wet])
+            newly_dry = sorted(self.f_sorted[n_wet:self._f_wet])
         self._f_wet = n_wet
-        if len(newly_wet):
-            self.flooded[newly_wet] = True
-        if len(newly_dry):
-            self.flooded[newly_dry] = False
+        for i in newly_wet:
+            fl[i] = 1
+        for i in newly_dry:
+            fl[i] = 0
         return newly_wet, newly_dry
 
     def _flood_proc(self, h: FloodHazard, p: dict[str, float]) -> Any:
@@ -256,10 +256,8 @@ class HazardMixin:
     def _flood_step(self, h: FloodHazard, stage: float) -> None:
         # assets
         newly_wet, newly_dry = self._wetting(stage)
-        if len(newly_wet) or len(newly_dry):
-            touched = newly_wet if not len(newly_dry) else newly_dry if not len(newly_wet) else \
-                np.sort(np.concatenate([newly_wet, newly_dry]))
-            self._propagate(touched.tolist())
+        if newly_wet or newly_dry:
+            self._propagate(sorted(newly_wet + newly_dry) if newly_wet and newly_dry else newly_wet or newly_dry)
         # Water deepens only while the river rises; on a falling river nothing new is damaged
         # (a repaired asset is dry, since repairs wait for the water to go).
         if stage > self._flood_prev_stage + _EPS and self._f_wet:
@@ -267,26 +265,26 @@ class HazardMixin:
             self._damage("flood", self.f_idx[wet], stage - (self.f_base[wet] + self.protection[self.f_idx[wet]]),
                          tuple(a[wet] for a in self.f_curves))
         self._flood_prev_stage = stage
-        if len(newly_dry):
+        if newly_dry:
             self._wake_crews()
         # roads: closed while the stage is above the threshold
-        n_closed = int(self.fe_sorted_off.searchsorted(stage, side="left"))
+        n_closed = bisect.bisect_left(self.fe_sorted_off, stage)
         if n_closed != self._fe_closed:
             lo, hi = sorted((n_closed, self._fe_closed))
-            changed = np.sort(self.fe_sorted[lo:hi])
+            changed = sorted(self.fe_sorted[lo:hi])
             shut = n_closed > self._fe_closed
             self._fe_closed = n_closed
             self.edge_closed_flood[changed] = shut
             self.closure_version += 1
             now, names = self.env.now, self.city.edge_names
-            for e in changed.tolist():
+            for e in changed:
                 self.log.append(now, "road", names[e], {"closed": shut, "cause": "flood"})
         # people: a district is reached once
-        n_reached = int(self.fd_sorted_off.searchsorted(stage, side="left"))
+        n_reached = bisect.bisect_left(self.fd_sorted_off, stage)
         if n_reached > self._fd_done:
-            reached = np.sort(self.fd_sorted[self._fd_done:n_reached])
+            reached = sorted(self.fd_sorted[self._fd_done:n_reached])
             self._fd_done = n_reached
-            for d in reached.tolist():
+            for d in reached:
                 if not self.exposed[d]:
                     self._expose(d, h)
         self._check_conditions()
