@@ -23,6 +23,7 @@ __all__ = [
     "RecordedDecisions",
     "baseline_policy",
     "condition_met",
+    "trigger_met",
 ]
 
 
@@ -192,7 +193,14 @@ def condition_met(c: Condition, obs: Any) -> tuple[bool, str | None]:
     ``obs`` is an :class:`Observation` or anything answering the same questions
     (``state_of``, ``first_with``, ``served_share``, ``total_served``, ``has_inject``).
     """
-    k, v = c.key, c.value
+    return trigger_met(c.key, c.value, obs)
+
+
+def trigger_met(k: str, v: Any, obs: Any) -> tuple[bool, str | None]:
+    """:func:`condition_met` for a condition already split into its trigger ``k`` and value ``v``.
+
+    Engines and plans check their conditions at every state change; they split them once.
+    """
     if k == "after_h":
         return obs.time_h >= v - 1e-9, None
     if k == "gauge_above":
@@ -229,6 +237,7 @@ class PlanPolicy:
         self._started = False
         self._fired: dict[int, set[str | None]] = {}
         self._inject_seen: set[str] = set()
+        self._triggers = [(rule.when.key, rule.when.value) for rule in plan.rules]
 
     def decide(self, obs: Observation) -> Decision | None:
         acts: list[Action] = []
@@ -239,11 +248,11 @@ class PlanPolicy:
             acts.extend(self.plan.prepositioning)
             if self.plan.priorities:
                 acts.append(Action(action="set_priorities", order=self.plan.priorities))
-        for k, rule in enumerate(self.plan.rules):
-            if rule.when.key == "inject":
-                ok, subject = rule.when.value in self._inject_seen, None
+        for k, (rule, (trigger, value)) in enumerate(zip(self.plan.rules, self._triggers, strict=True)):
+            if trigger == "inject":
+                ok, subject = value in self._inject_seen, None
             else:
-                ok, subject = condition_met(rule.when, obs)
+                ok, subject = trigger_met(trigger, value, obs)
             fired = self._fired.setdefault(k, set())
             if not ok or (rule.once and fired) or subject in fired:
                 continue

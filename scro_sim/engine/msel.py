@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..policy import condition_met
+from ..policy import trigger_met
 from ..scenario import (
     Action,
     text_in,
@@ -14,6 +14,7 @@ from ._common import (
     _finite_delay,
     _Pending,
 )
+from .observation import _SimView
 
 
 class MselMixin:
@@ -24,7 +25,8 @@ class MselMixin:
         self.expected: list[_Expected] = []
         self.action_history: list[tuple[float, Action]] = []
         self.pending = _Pending()
-        self.cond_injects = [i for i in self.scenario.msel if i.when is not None]
+        # (inject, trigger, value) of the injects that wait for a condition and have not fired yet
+        self.cond_injects = [(i, i.when.key, i.when.value) for i in self.scenario.msel if i.when is not None]
 
     def _fire_inject(self, inj: Any) -> None:
         if inj.id in self.fired or self.env.now >= self.duration:
@@ -85,9 +87,9 @@ class MselMixin:
     def _check_conditions(self) -> None:
         if not self.cond_injects:
             return
-        from .observation import _SimView
-
         view = _SimView(self)
-        for inj in self.cond_injects:
-            if inj.id not in self.fired and condition_met(inj.when, view)[0]:  # type: ignore[arg-type]
+        for inj, trigger, value in self.cond_injects:
+            if inj.id not in self.fired and trigger_met(trigger, value, view)[0]:
                 self._fire_inject(inj)
+        if any(inj.id in self.fired for inj, _, _ in self.cond_injects):
+            self.cond_injects = [c for c in self.cond_injects if c[0].id not in self.fired]
