@@ -4,7 +4,8 @@
     python bench/bench.py              # the full sizes (1,000 replications; takes longer)
     python bench/bench.py --only engine,replication --json out.json
 
-Sections: (1) engine cost per simpy event against bare simpy timeouts; (2) time per
+Sections: (1) engine cost per simpy event and per event-log record against bare simpy
+timeouts; (2) time per
 replication of a flood on synthetic cities of 500, 5,000 and 50,000 assets, and batch
 throughput; (3) interactive play on 50,000 assets: step latency and replay to a mid-game
 decision point; (4) parallel speedup against the raw two-process speedup of a plain CPU
@@ -226,7 +227,8 @@ def _bare_simpy(n_events: int) -> tuple[float, int]:
 
 def bench_engine(quick: bool) -> None:
     say("\n(1) engine cost per simpy event vs bare simpy timeouts (same number of events; CPU time)")
-    cases = [("mini city, 48 h flood, do nothing", None), ("synthetic 500, 72 h flood, do nothing", 500)]
+    cases = [("mini city, 48 h flood, do nothing", None), ("synthetic 500, 72 h flood, do nothing", 500),
+             ("synthetic 5000, 72 h flood, do nothing", 5000)]
     for label, n in cases:
         if n is None:
             sc, city = load_scenario(Path(__file__).resolve().parent.parent / "tests" / "data" / "mini_scenario.yaml")
