@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Sequence
-from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -44,6 +43,23 @@ from .crews import CrewMixin
 from .hazard_processes import HazardMixin
 from .msel import MselMixin
 from .observation import ObservationMixin, _LiveObservation
+
+
+class _Stream:
+    """A run's random stream ``k``: a Generator on child k of SeedSequence(seed), as spawn() makes it."""
+
+    def __init__(self, k: int) -> None:
+        self.k = k
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, sim: Any, owner: type | None = None) -> Any:
+        if sim is None:
+            return self
+        rng = np.random.default_rng(np.random.SeedSequence(sim.seed, spawn_key=(self.k,)))
+        sim.__dict__[self.name] = rng  # made once: later reads find it in the instance
+        return rng
 
 
 class Simulation(CascadeMixin, HazardMixin, CrewMixin, MselMixin, ObservationMixin):
@@ -93,29 +109,12 @@ class Simulation(CascadeMixin, HazardMixin, CrewMixin, MselMixin, ObservationMix
         self._start_processes()
 
     # ------------------------------------------------------------------------------------
-    # random streams: child k of SeedSequence(seed), made on first use (a run that never
-    # repairs never pays for the repair stream); the same numbers as spawn(6)[k]
-
-    def _stream(self, k: int) -> np.random.Generator:
-        return np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=(k,)))
-
-    @cached_property
-    def rng_hazard(self) -> np.random.Generator:
-        return self._stream(0)
-
-    @cached_property
-    def rng_damage(self) -> np.random.Generator:
-        return self._stream(1)
-
-    @cached_property
-    def rng_repair(self) -> np.random.Generator:
-        return self._stream(2)
-
-    @cached_property
-    def rng_aid(self) -> np.random.Generator:
-        return self._stream(3)
-
-    # streams 4 and 5 are reserved (people, misc): new uses take them, so existing streams keep their numbers
+    # random streams, each made on first use (a run that never repairs never makes the repair
+    # stream); 4 and 5 are reserved (people, misc), so new uses leave these streams' numbers alone
+    rng_hazard = _Stream(0)
+    rng_damage = _Stream(1)
+    rng_repair = _Stream(2)
+    rng_aid = _Stream(3)
 
     # ------------------------------------------------------------------------------------
     # state
