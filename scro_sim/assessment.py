@@ -283,7 +283,7 @@ def grade_rows(store: Store, cohort: str | None = None) -> list[GradeRow]:
             username=r.learner, email=user.email if user else None, display_name=user.display_name if user else None,
             scenario_id=r.scenario_id, scenario_title=title, run_id=r.id, score=r.total, passed=r.passed,
             provisional=r.provisional, started_at=r.started_at, finished_at=r.finished_at, language=lang,
-            modules=modules))
+            modules=modules, revised_at=tuple(h.replaced_at for h in store.scorecard_history(r.id))))
     return rows
 
 

@@ -32,9 +32,10 @@ Formats
 ``xapi``
     One xAPI 1.0.3 ``completed`` statement per run (:func:`xapi_statements`), as a JSON
     array (:func:`xapi_json`) ready to POST to an LRS's ``/statements`` resource.  The
-    statement id is a UUID5 of the run, so re-exporting is idempotent; an LRS refuses a
-    statement whose id it holds with different content (409), so a score changed by an
-    assessor after it was sent must be corrected by voiding, not by re-sending.
+    statement id is a UUID5 of the run and its grade version, so re-exporting is
+    idempotent.  An LRS refuses a statement whose id it holds with different content (409),
+    so a run re-graded after an export (an assessor's judgement or override) gets a new
+    statement id, and ``voided`` statements for each earlier version come first.
 
 Every function is deterministic: the same rows give the same text, whatever their order.
 CSV text uses the csv module's CRLF line ends (RFC 4180); write it with
@@ -61,6 +62,7 @@ __all__ = [
     "FORMATS",
     "XAPI_ACTIVITY_SIMULATION",
     "XAPI_VERB_COMPLETED",
+    "XAPI_VERB_VOIDED",
     "GradeRow",
     "best_rows",
     "export",
@@ -75,6 +77,7 @@ __all__ = [
 FORMATS: tuple[str, ...] = ("moodle", "openedx", "openedx-bulk", "xapi")
 
 XAPI_VERB_COMPLETED = "http://adlnet.gov/expapi/verbs/completed"
+XAPI_VERB_VOIDED = "http://adlnet.gov/expapi/verbs/voided"
 XAPI_ACTIVITY_SIMULATION = "http://adlnet.gov/expapi/activities/simulation"
 DEFAULT_HOMEPAGE = "https://crisis-scro.example/scro_sim"
 DEFAULT_ACTIVITY_BASE = "https://crisis-scro.example/scro_sim/scenario/"
@@ -101,6 +104,7 @@ class GradeRow:
     finished_at: datetime  # tz-aware
     language: str = "en"
     modules: tuple[str, ...] = ()  # course modules evidenced, e.g. ("M14",)
+    revised_at: tuple[datetime, ...] = ()  # when each earlier grade of the run was replaced, oldest first (tz-aware)
 
     def __post_init__(self) -> None:
         for name in ("username", "scenario_id", "run_id"):
@@ -120,6 +124,11 @@ class GradeRow:
             raise ValueError(f"GradeRow.language {self.language!r} is not a language tag (run {self.run_id})")
         if not isinstance(self.modules, tuple):  # accept any sequence, store a tuple (frozen, hashable)
             object.__setattr__(self, "modules", tuple(self.modules))
+        if not isinstance(self.revised_at, tuple):
+            object.__setattr__(self, "revised_at", tuple(self.revised_at))
+        for moment in self.revised_at:
+            if not isinstance(moment, datetime) or moment.tzinfo is None or moment.utcoffset() is None:
+                raise ValueError(f"GradeRow.revised_at must hold timezone-aware datetimes (run {self.run_id})")
 
 
 # --------------------------------------------------------------------------- helpers
@@ -381,9 +390,15 @@ def xapi_statements(
 
     The actor is identified by an ``account`` on ``homepage`` (name = username); the
     object is the activity ``activity_base + scenario_id``; the statement id is
-    ``uuid5(NAMESPACE_URL, <homepage>/run/<run_id>)``, stable across re-exports.  Context
-    extensions (keys under ``<homepage>/xapi/extensions/``) carry the run id, whether the
-    score is provisional and the course modules evidenced.
+    ``uuid5(NAMESPACE_URL, <homepage>/run/<run_id>)`` for a run's first grade and
+    ``.../run/<run_id>/grade/<n>`` for its n-th re-grade, stable across re-exports.  Context
+    extensions (keys under ``<homepage>/xapi/extensions/``) carry the run id, the grade
+    version, whether the score is provisional and the course modules evidenced.
+
+    A re-graded run's statement comes after one ``voided`` statement per earlier grade
+    (actor: the ``scro_sim`` account on ``homepage``; timestamp: when that grade was
+    replaced), so an LRS that received an earlier export drops the old score.  An LRS
+    accepts a voiding statement whose target it never received.
     """
     _check_iri(homepage, "homepage")
     _check_iri(activity_base, "activity_base")
@@ -400,6 +415,11 @@ def xapi_statements(
     )
     statements = []
     for row in ordered:
+        run_iri = f"{home}/run/{quote(row.run_id, safe='')}"
+        version = len(row.revised_at)
+        for earlier, replaced_at in enumerate(row.revised_at):
+            statements.append(_voiding(homepage, f"{run_iri}/void/{earlier}", _statement_id(run_iri, earlier),
+                                       replaced_at))
         raw = _clamped_score(row)
         actor: dict[str, Any] = {
             "objectType": "Agent",
@@ -409,13 +429,14 @@ def xapi_statements(
             actor["name"] = row.display_name
         extensions: dict[str, Any] = {
             extension + "run-id": row.run_id,
+            extension + "grade-version": version,
             extension + "provisional": row.provisional,
         }
         if row.modules:
             extensions[extension + "modules"] = list(row.modules)
         statements.append(
             {
-                "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{home}/run/{quote(row.run_id, safe='')}")),
+                "id": _statement_id(run_iri, version),
                 "actor": actor,
                 "verb": {"id": XAPI_VERB_COMPLETED, "display": {"en-US": "completed"}},
                 "object": {
@@ -442,6 +463,22 @@ def xapi_statements(
             }
         )
     return statements
+
+
+def _statement_id(run_iri: str, version: int) -> str:
+    """The id of a run's statement for its ``version``-th grade (0: the first, as before re-grades existed)."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, run_iri if version == 0 else f"{run_iri}/grade/{version}"))
+
+
+def _voiding(homepage: str, key: str, target: str, moment: datetime) -> dict[str, Any]:
+    """A statement voiding statement ``target`` (its id is a UUID5 of ``key``)."""
+    return {
+        "id": str(uuid.uuid5(uuid.NAMESPACE_URL, key)),
+        "actor": {"objectType": "Agent", "account": {"homePage": homepage, "name": "scro_sim"}},
+        "verb": {"id": XAPI_VERB_VOIDED, "display": {"en-US": "voided"}},
+        "object": {"objectType": "StatementRef", "id": target},
+        "timestamp": _format_timestamp(moment),
+    }
 
 
 def xapi_json(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -75,8 +76,19 @@ def test_the_whole_assessment_flow_from_the_command_line(tmp_path: Path, capsys:
     assert main(["--db", db, "runs", "--cohort", "demo-cohort"]) == 0
     assert main(["--db", db, "verify", run_id]) == 0
     assert "verified" in capsys.readouterr().out
+    sent = tmp_path / "before.json"
+    assert main(["--db", db, "export", "--cohort", "demo-cohort", "--format", "xapi", "--out", str(sent)]) == 0
     assert main(["--db", db, "judge", run_id, "CR_coordination", "S", "--assessor", "assessor", "--comment", "clear"]) == 0
     assert main(["--db", db, "override", run_id, "CR_power", "P", "--assessor", "assessor", "--comment", "radio first"]) == 0
+    resent = tmp_path / "after.json"
+    assert main(["--db", db, "export", "--cohort", "demo-cohort", "--format", "xapi", "--out", str(resent)]) == 0
+    ext = "https://crisis-scro.example/scro_sim/xapi/extensions/"
+    before = [s for s in json.loads(sent.read_text()) if s["context"]["extensions"][ext + "run-id"] == run_id]
+    after = json.loads(resent.read_text())
+    voided = [s["object"]["id"] for s in after if s["verb"]["id"].endswith("/voided")]
+    assert before[0]["id"] in voided and len(voided) == 2  # the judgement and the override each re-graded the run
+    (latest,) = [s for s in after if s.get("context", {}).get("extensions", {}).get(ext + "run-id") == run_id]
+    assert latest["id"] not in voided and latest["context"]["extensions"][ext + "grade-version"] == 2
     out = tmp_path / "grades.csv"
     assert main(["--db", db, "export", "--cohort", "demo-cohort", "--format", "moodle", "--out", str(out)]) == 0
     assert "learner" in out.read_text()

@@ -398,6 +398,7 @@ def test_xapi_statement_content() -> None:
         "language": "el",
         "extensions": {
             EXT + "run-id": "e-heat-1",
+            EXT + "grade-version": 0,
             EXT + "provisional": True,
             EXT + "modules": ["M14", "M15"],
         },
@@ -422,6 +423,7 @@ def test_xapi_custom_homepage_and_activity_base() -> None:
     assert statement["object"]["id"] == "https://lms.example.edu/scro/activities/flood%2001%2F%CE%B2"
     assert set(statement["context"]["extensions"]) == {
         "https://lms.example.edu/xapi/extensions/run-id",
+        "https://lms.example.edu/xapi/extensions/grade-version",
         "https://lms.example.edu/xapi/extensions/provisional",
         "https://lms.example.edu/xapi/extensions/modules",
     }
@@ -444,6 +446,35 @@ def test_xapi_ids_are_stable_and_distinct() -> None:
     assert first == again
     assert len(set(first)) == len(first)
     assert all(uuid.UUID(i).version == 5 for i in first)
+
+
+def test_xapi_regraded_run_voids_each_earlier_statement_then_sends_the_new_grade() -> None:
+    first_at = datetime(2025, 3, 2, 9, 0, tzinfo=UTC)
+    second_at = datetime(2025, 3, 3, 17, 30, tzinfo=timezone(timedelta(hours=2)))
+    (sent,) = xapi_statements([row(score=55.0, provisional=True)])
+    void0, void1, regraded = xapi_statements([row(score=72.0, revised_at=(first_at, second_at))])
+    assert [void0["object"], void1["object"]] == [
+        {"objectType": "StatementRef", "id": sent["id"]},
+        {"objectType": "StatementRef", "id": xapi_statements([row(revised_at=(first_at,))])[-1]["id"]},
+    ]
+    for void, moment in ((void0, first_at), (void1, second_at)):
+        assert void["verb"]["id"] == "http://adlnet.gov/expapi/verbs/voided"
+        assert void["actor"]["account"] == {"homePage": "https://crisis-scro.example/scro_sim", "name": "scro_sim"}
+        assert tincan.Statement.from_json(json.dumps(void)).timestamp == moment
+    assert regraded["id"] not in (sent["id"], void0["object"]["id"], void1["object"]["id"])
+    assert regraded["result"]["score"]["raw"] == 72.0
+    assert regraded["context"]["extensions"][EXT + "grade-version"] == 2
+    again = xapi_statements([row(score=72.0, revised_at=(first_at, second_at))])
+    assert [s["id"] for s in again] == [void0["id"], void1["id"], regraded["id"]]  # re-export is idempotent
+    assert len({void0["id"], void1["id"], regraded["id"], sent["id"]}) == 4
+    for statement in (void0, void1, regraded):
+        VALIDATOR.validate(statement)
+        tincan.Statement.from_json(json.dumps(statement))
+
+
+def test_graderow_rejects_naive_revision_times() -> None:
+    with pytest.raises(ValueError, match="revised_at"):
+        row(revised_at=(datetime(2025, 3, 2, 9, 0),))
 
 
 def test_xapi_duplicate_run_ids() -> None:
@@ -638,6 +669,7 @@ def test_public_api() -> None:
             "FORMATS",
             "GradeRow",
             "XAPI_ACTIVITY_SIMULATION",
+            "XAPI_VERB_VOIDED",
             "XAPI_VERB_COMPLETED",
             "best_rows",
             "export",
