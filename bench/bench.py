@@ -198,7 +198,7 @@ def city_of(n: int) -> City:
     if n not in _CITIES:
         dt, c = timed(lambda: synthetic(n, seed=1))
         _CITIES[n] = c
-        # Long-lived objects leave the cycle collector's reach, as in a batch worker (batch._init_worker):
+        # Long-lived objects leave the cycle collector's reach, as in a batch worker (batch.replication._init_worker):
         # otherwise every few runs a full collection rescans the cities and is charged to whichever run it hits.
         gc.collect()
         gc.freeze()

@@ -20,6 +20,7 @@ import pytest
 
 from scro_sim import batch
 from scro_sim.batch import cvar, evaluate, replication_seed, summarize
+from scro_sim.batch import replication as batch_replication
 
 N = 8
 SEED = 20240301
@@ -172,7 +173,7 @@ def _failing(monkeypatch: pytest.MonkeyPatch, *, always: set[int] = frozenset(),
              ) -> Counter[int]:
     """Make replications ``always`` raise every time and ``once`` on their first attempt; count attempts."""
     calls: Counter[int] = Counter()
-    real = batch._replicate
+    real = batch_replication._replicate
 
     def flaky(ctx: Any, root: int, i: int) -> Any:
         calls[i] += 1
@@ -180,7 +181,7 @@ def _failing(monkeypatch: pytest.MonkeyPatch, *, always: set[int] = frozenset(),
             raise RuntimeError(f"boom in replication {i}")
         return real(ctx, root, i)
 
-    monkeypatch.setattr(batch, "_replicate", flaky)
+    monkeypatch.setattr(batch_replication, "_replicate", flaky)
     return calls
 
 
