@@ -58,6 +58,8 @@ def add_batch_commands(subparsers: Any) -> None:
     _common(b)
     b.add_argument("--out", help="write one row per replication and policy (Parquet)")
     b.add_argument("--batch-id", help="name of the batch in --db (default: a hash of its inputs)")
+    b.add_argument("--digests", action="store_true",
+                   help="add each run's event-log digest to its row (slower: every log is written out canonically)")
     b.set_defaults(fn=cmd_batch)
 
     c = subparsers.add_parser("compare", help="compare plans over the same replications")
@@ -141,7 +143,8 @@ def _run(args: argparse.Namespace, scenario: Any, city: Any, plan: Any, label: s
             bar.update(task, completed=done, total=total)
 
         return evaluate(scenario, city, plan, args.n, args.seed, executor=executor, workers=args.workers,
-                        chunk=args.chunk, store=store, batch_id=batch_id, progress=progress)
+                        chunk=args.chunk, store=store, batch_id=batch_id, progress=progress,
+                        digests=bool(getattr(args, "digests", False)))
 
 
 def _summary_table(result: Any, title: str) -> Any:

@@ -61,7 +61,7 @@ def test_frame_has_one_row_per_replication_and_policy(reference: batch.BatchResu
     f = reference.frame
     assert len(f) == 3 * N and reference.complete and reference.ran == N
     assert f[["index", "policy"]].values.tolist() == [[i, p] for i in range(N) for p in ("baseline", "expert", "plan")]
-    assert list(f.columns[:8]) == list(batch.FIXED_COLUMNS)
+    assert list(f.columns[:len(batch.FIXED_COLUMNS)]) == list(batch.FIXED_COLUMNS)
     for col in ("resilience_loss.total", "critical_downtime", "people_at_risk", "cost", "downtime.H1"):
         assert f[col].dtype == np.float64
     # paired: the three policies of one replication share its seed, and seeds follow the index
@@ -95,10 +95,26 @@ def test_same_frame_inline_process_pool_and_dask(mini: tuple[Any, Any, Any], ref
     _same(reference, on_dask)
 
 
+def test_digests_are_asked_for_and_equal_the_digest_of_the_same_run(mini: tuple[Any, Any, Any]) -> None:
+    from scro_sim.engine import Simulation
+    from scro_sim.policy import PlanPolicy
+
+    sc, city, plan = mini
+    plain = evaluate(sc, city, plan, 2, SEED, executor="inline")
+    assert "digest" not in plain.frame.columns
+    with_digests = evaluate(sc, city, plan, 2, SEED, executor="inline", digests=True)
+    assert list(with_digests.frame.columns[:8]) == [*batch.FIXED_COLUMNS, "digest"]
+    pd.testing.assert_frame_equal(with_digests.frame.drop(columns="digest"), plain.frame, check_exact=True)
+    assert with_digests.batch_id != plain.batch_id  # a resumed batch never mixes rows with and without
+    row = with_digests.frame[(with_digests.frame.policy == "plan") & (with_digests.frame["index"] == 1)].iloc[0]
+    log = Simulation(sc, city, replication_seed(SEED, 1), PlanPolicy(plan, "plan")).run()
+    assert row["digest"] == log.digest() and row["events"] == len(log)
+
+
 def test_plan_may_be_a_name_or_none(mini: tuple[Any, Any, Any]) -> None:
     sc, city, _ = mini
-    nothing = evaluate(sc, city, None, 2, SEED, executor="inline")
-    named = evaluate(sc, city, "do_nothing", 2, SEED, executor="inline")
+    nothing = evaluate(sc, city, None, 2, SEED, executor="inline", digests=True)
+    named = evaluate(sc, city, "do_nothing", 2, SEED, executor="inline", digests=True)
     f = nothing.frame
     # doing nothing is the baseline: same log digest on the same seed
     assert (f[f.policy == "plan"]["digest"].to_numpy() == f[f.policy == "baseline"]["digest"].to_numpy()).all()
@@ -332,8 +348,9 @@ def test_cli_batch_and_compare(tmp_path: Path, mini_scenario_path: Path, mini_pl
 
     out = tmp_path / "r.parquet"
     rc = main(["batch", str(mini_scenario_path), "--plan", str(mini_plan_path), "-n", "3", "--workers", "1",
-               "--out", str(out), "--db", f"sqlite:///{tmp_path / 'b.sqlite'}"])
-    assert rc == 0 and len(pd.read_parquet(out)) == 9
+               "--out", str(out), "--db", f"sqlite:///{tmp_path / 'b.sqlite'}", "--digests"])
+    frame = pd.read_parquet(out)
+    assert rc == 0 and len(frame) == 9 and frame["digest"].str.fullmatch("[0-9a-f]{64}").all()
     printed = capsys.readouterr().out
     assert "score" in printed and "3 run now" in printed.replace("\n", " ").replace("  ", " ")
     fig = tmp_path / "cmp.png"

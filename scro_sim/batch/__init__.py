@@ -66,7 +66,7 @@ def evaluate(scenario: Scenario, city: City, plan: PlanSpec, n: int, seed: int =
              store: Store | None = None, batch_id: str | None = None,
              progress: Callable[[int, int], Any] | None = None, max_attempts: int = 3,
              downtime: Literal["critical", "all"] = "critical",
-             metrics: Sequence[str] | None = None) -> BatchResult:
+             metrics: Sequence[str] | None = None, digests: bool = False) -> BatchResult:
     """Run ``n`` paired replications of ``plan`` (and the scenario's baseline and expert plans).
 
     ``executor``: "inline" (this process), "process" (a process pool of ``workers``,
@@ -77,6 +77,9 @@ def evaluate(scenario: Scenario, city: City, plan: PlanSpec, n: int, seed: int =
     is called as replications settle.  ``downtime``: per-asset ``downtime.*`` columns for
     critical and rubric-named assets only ("critical") or for every asset that went down ("all").
     ``metrics``: the summary's metrics (default :data:`DEFAULT_METRICS` + the rubric's).
+    ``digests``: add each run's event-log digest as a ``digest`` column (it writes every
+    log out canonically, about a quarter of a replication's time; the rows are reproducible
+    from their seeds either way).
     """
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"n must be a positive integer, got {n!r}")
@@ -101,13 +104,14 @@ def evaluate(scenario: Scenario, city: City, plan: PlanSpec, n: int, seed: int =
     if refs.expert is not None:
         specs["expert"] = refs.expert
     rubric_names, rubric_higher, rubric_assets = _rubric_metrics(scenario)
-    ctx = _Context(scenario, city, specs, downtime, frozenset(rubric_assets))
+    ctx = _Context(scenario, city, specs, downtime, frozenset(rubric_assets), digests=bool(digests))
     ctx.run_key = {name: _spec_json(s) + ("#" + name if isinstance(s, Plan) or callable(s) else "")
                    for name, s in specs.items()}
     plan_json = _spec_json(plan)
-    bid = batch_id or batch_key(scenario, city, plan, n, seed, downtime=downtime)
+    bid = batch_id or batch_key(scenario, city, plan, n, seed, downtime=downtime, digests=bool(digests))
     meta = {"scenario": scenario.id, "scenario_version": scenario.version, "city": city.id,
             "city_sha256": city.content_hash(), "engine": ENGINE_VERSION, "downtime": downtime,
+            "digests": bool(digests),
             "policies": {k: json.loads(_spec_json(v)) for k, v in specs.items()}}
 
     results: dict[int, list[dict[str, Any]]] = {}

@@ -70,9 +70,11 @@ def _make_policy(spec: PlanSpec, name: str) -> Policy:
 
 
 def batch_key(scenario: Scenario, city: City, plan: PlanSpec, n: int, seed: int,
-              *, downtime: str = "critical") -> str:
+              *, downtime: str = "critical", digests: bool = False) -> str:
     """Default batch id: a hash of scenario, city, plan, ``n``, seed, engine version and columns."""
     parts = [scenario.source_sha256, city.content_hash(), _spec_json(plan), str(n), str(seed), ENGINE_VERSION, downtime]
+    if not digests:  # batches made before digests became optional had them: they keep their ids
+        parts.append("no-digests")
     return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()[:32]
 
 
@@ -86,6 +88,7 @@ class _Context:
     downtime: str
     keep: frozenset[str]  # assets whose downtime always gets a column (named in the rubric)
     run_key: dict[str, str] = field(default_factory=dict)  # policy -> key of identical runs
+    digests: bool = False  # give each row its log's digest
 
 
 _CACHE: OrderedDict[str, _Context] = OrderedDict()
@@ -140,14 +143,14 @@ def _replicate(ctx: _Context, root_seed: int, index: int) -> list[dict[str, Any]
     for name, log in logs.items():
         card = cards.get(id(log))
         if card is None:
-            card = cards[id(log)] = grade(log, sc, reference=reference, metrics=measured[id(log)])
+            card = cards[id(log)] = grade(log, sc, reference=reference, metrics=measured[id(log)], digest=ctx.digests)
         start = log.first("run_start")
         keep = ctx.keep | frozenset(start.data.get("critical", ()) if start is not None else ())
         metrics = {k: v for k, v in card.metrics.items()
                    if ctx.downtime == "all" or not k.startswith("downtime.") or k[9:] in keep}
         rows.append({"index": index, "seed": seed, "policy": name, "score": float(card.total),
                      "passed": bool(card.passed), "provisional": bool(card.provisional), "events": len(log),
-                     "digest": card.log_digest, **metrics})
+                     **({"digest": card.log_digest} if ctx.digests else {}), **metrics})
     return rows
 
 

@@ -31,8 +31,8 @@ DEFAULT_METRICS: tuple[str, ...] = (
 )
 #: Metrics where more is better (everything else is a loss: less is better).
 HIGHER_IS_BETTER: frozenset[str] = frozenset({"score", "expected_done_share"})
-#: The columns before the metrics, in this order; metric columns follow sorted by name.
-FIXED_COLUMNS: tuple[str, ...] = ("index", "seed", "policy", "score", "passed", "provisional", "events", "digest")
+#: The columns before the metrics, in this order (then ``digest`` if asked for); metric columns follow sorted by name.
+FIXED_COLUMNS: tuple[str, ...] = ("index", "seed", "policy", "score", "passed", "provisional", "events")
 _POLICY_ORDER = ("plan", "baseline", "expert")
 
 
@@ -87,13 +87,14 @@ def _frame(rows: Iterable[dict[str, Any]]) -> pd.DataFrame:
     import pandas as pd
 
     df = pd.DataFrame.from_records(list(rows))
-    metric_cols = sorted(c for c in df.columns if c not in FIXED_COLUMNS)
-    df = df.reindex(columns=[*FIXED_COLUMNS, *metric_cols])
+    fixed = [*FIXED_COLUMNS, "digest"] if "digest" in df.columns else list(FIXED_COLUMNS)
+    metric_cols = sorted(c for c in df.columns if c not in fixed)
+    df = df.reindex(columns=[*fixed, *metric_cols])
     types = {"index": "int64", "seed": "int64", "score": "float64", "passed": "bool", "provisional": "bool",
              "events": "int64"}
     for c, t in types.items():
         df[c] = df[c].astype(t)
-    for c in ("policy", "digest"):
+    for c in [c for c in ("policy", "digest") if c in fixed]:
         df[c] = df[c].astype("str") if len(df) else df[c].astype(object).astype("str")
     for c in metric_cols:
         col = pd.to_numeric(df[c].astype(object).where(df[c].notna(), np.nan), errors="coerce").astype("float64")
