@@ -349,7 +349,7 @@ def _batch(fn: Callable[[], Any]) -> tuple[Any, float, float]:
 
 
 def bench_throughput(quick: bool, scen: dict[int, Scenario]) -> None:
-    say("\n(2b) batch throughput at 5,000 assets on 2 worker processes")
+    say("\n(2b) batch throughput at 5,000 (and 50,000) assets on 2 worker processes")
     city = city_of(5000)
     single = flood_scenario(city, expert=False)  # plan = do nothing = baseline: one engine run per replication
     n = 40 if quick else 1000
@@ -362,13 +362,27 @@ def bench_throughput(quick: bool, scen: dict[int, Scenario]) -> None:
            + ("" if n == 1000 else " (extrapolated)") + f"; {cpu / n * 1e3:.0f} CPU ms per replication in all "
            f"processes -> {ideal:.0f} s per 1,000 on 2 uncontended cores")
     RESULTS["throughput.5000.single_cpu_ms"] = cpu / n * 1e3
-    target("1,000 replications at 5,000 assets in <= 10 s on 2 cores", f"{per1000:.1f} s measured, {ideal:.1f} s from CPU time",
-           min(per1000, ideal) <= 10.0)
+    if quick:
+        say("  (--quick: too few replications to judge the 1,000-replication targets; start-up dominates)")
+    else:
+        target("1,000 replications at 5,000 assets in <= 10 s on 2 cores",
+               f"{per1000:.1f} s measured, {ideal:.1f} s from CPU time", min(per1000, ideal) <= 10.0)
     n2 = 6 if quick else 100
     _, wall, cpu = _batch(lambda: evaluate(scen[5000], city, "greedy", n2, 1, executor="process", workers=2))
     record("throughput.5000.paired_cpu_ms", cpu / n2 * 1e3,
            f"{n2} paired replications (greedy + do nothing + expert, each graded): {wall:.1f} s wall, "
            f"{cpu / n2 * 1e3:.0f} CPU ms per replication")
+    # stretch: 1,000 at 50,000 assets (the city goes to each worker once, pickled)
+    big = city_of(50000)
+    n3 = 20 if quick else 1000
+    _, wall, cpu = _batch(lambda: evaluate(flood_scenario(big, expert=False), big, None, n3, 1, executor="process",
+                                           workers=2))
+    per1000 = wall / n3 * 1000
+    record("throughput.50000.single_s_per_1000", per1000,
+           f"{n3} single-policy replications at {big.n_assets} assets: {wall:.1f} s wall -> {per1000:.0f} s per 1,000"
+           + ("" if n3 == 1000 else " (extrapolated)") + f"; {cpu / n3 * 1e3:.0f} CPU ms per replication in all processes")
+    if not quick:
+        target("stretch: 1,000 replications at 50,000 assets in <= 120 s on 2 cores", f"{per1000:.0f} s", per1000 <= 120.0)
 
 
 # ----------------------------------------------------------------------------------------
