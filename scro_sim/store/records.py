@@ -84,35 +84,6 @@ class NewRun:
 
 
 @dataclass(frozen=True, slots=True)
-class StoredRun:
-    """A saved run with everything needed to verify it by re-simulation."""
-
-    id: str
-    learner: str
-    cohort: str | None
-    scenario_id: str
-    scenario_version: str
-    scenario_hash: str
-    scenario_yaml: str
-    city_hash: str
-    engine_version: str
-    seed: int
-    decisions: list[dict[str, Any]]
-    policy: str | None
-    plan_yaml: str | None
-    log_jsonl: str
-    log_digest: str
-    scorecard: dict[str, Any]
-    total: float
-    passed: bool
-    provisional: bool
-    source: str
-    started_at: datetime
-    finished_at: datetime
-    created_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
 class RunSummary:
     """A saved run without its log, texts and decisions (for lists and gradebooks)."""
 
@@ -134,6 +105,17 @@ class RunSummary:
     started_at: datetime
     finished_at: datetime
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRun(RunSummary):
+    """A saved run with everything needed to verify it by re-simulation: its summary plus texts, log, decisions."""
+
+    scenario_yaml: str
+    decisions: list[dict[str, Any]]
+    plan_yaml: str | None
+    log_jsonl: str
+    scorecard: dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
