@@ -27,11 +27,11 @@ __all__ = [
     "get",
     "gettext",
     "lang",
-    "pop_flashes",
     "put",
     "set_game",
     "set_lang",
     "set_user",
+    "show_flashes",
     "user",
     "wkey",
 ]
@@ -135,8 +135,10 @@ def flash(kind: str, text: str) -> None:
     st.session_state.setdefault(_FLASH, []).append((kind, text))
 
 
-def pop_flashes() -> list[tuple[str, str]]:
-    return list(st.session_state.pop(_FLASH, []))
+def show_flashes() -> None:
+    """Show (once) the messages left for this page by the action before the rerun."""
+    for kind, text in st.session_state.pop(_FLASH, []):
+        getattr(st, kind if kind in ("success", "info", "warning", "error") else "info")(text)
 
 
 # -- per-page values (plan results, the author's text, the review selection)

@@ -98,8 +98,7 @@ def main() -> None:
     u = state.require("lecturer")
     _ = state.gettext()
     st.title(_("Author a scenario"))
-    for kind, text in state.pop_flashes():
-        getattr(st, kind if kind in ("success", "info", "warning", "error") else "info")(text)
+    state.show_flashes()
     editor = state.wkey(PAGE, "text")
     up = st.file_uploader(_("Upload a scenario (YAML, at most 1 MB)"), type=["yaml", "yml"], key=state.wkey(PAGE, "upload"))
     if up is not None and state.get(PAGE, "upload_id") != up.file_id:

@@ -388,8 +388,7 @@ def main() -> None:
     u = state.require("learner", "lecturer")
     _ = state.gettext()
     st.title(_("Play"))
-    for kind, text in state.pop_flashes():
-        getattr(st, kind if kind in ("success", "info", "warning", "error") else "info")(text)
+    state.show_flashes()
     g = ensure_game(u)
     if g is None:
         _choose(u)

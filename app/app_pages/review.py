@@ -157,8 +157,7 @@ def main() -> None:
     u = state.require("assessor")
     _ = state.gettext()
     st.title(_("Review"))
-    for kind, text in state.pop_flashes():
-        getattr(st, kind if kind in ("success", "info", "warning", "error") else "info")(text)
+    state.show_flashes()
     runs = _filters()
     if not runs:
         st.info(_("No runs match."))
