@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -189,20 +189,23 @@ def _tail(result: Any, console: Any) -> None:
 # -- commands ------------------------------------------------------------------------------------
 
 
-def cmd_batch(args: argparse.Namespace) -> int:
-    """``scro-sim batch SCENARIO --plan PLAN -n N``: progress bar, summary table, optional Parquet."""
+def _batches(args: argparse.Namespace, plans_of: Callable[[Any, Any], dict[str, Any]],
+             batch_id: str | None = None) -> tuple[Any, dict[str, Any]] | int:
+    """Load the scenario and run each plan ``plans_of(scenario, city)`` names as a batch, on one
+    executor and store; (scenario, results by label), or the exit code of what went wrong."""
     if args.n < 1:
         print("-n: must be at least 1", file=sys.stderr)
         return 2
-    console = _console()
     executor: Any = None
+    results: dict[str, Any] = {}
     try:
         scenario, city = _load(args.scenario)
-        plan = _plan(args.plan, scenario, city)
+        plans = plans_of(scenario, city)
         executor = _executor(args)
         store = _store(args)
         try:
-            result = _run(args, scenario, city, plan, f"{Path(args.plan).stem}", store, executor, args.batch_id)
+            for label, plan in plans.items():
+                results[label] = _run(args, scenario, city, plan, label, store, executor, batch_id)
         finally:
             if store is not None:
                 store.close()
@@ -214,6 +217,18 @@ def cmd_batch(args: argparse.Namespace) -> int:
     finally:
         if executor is not None and not isinstance(executor, str):
             executor.shutdown()
+    return scenario, results
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    """``scro-sim batch SCENARIO --plan PLAN -n N``: progress bar, summary table, optional Parquet."""
+    done = _batches(args, lambda scenario, city: {Path(args.plan).stem: _plan(args.plan, scenario, city)},
+                    args.batch_id)
+    if isinstance(done, int):
+        return done
+    scenario, results = done
+    (result,) = results.values()
+    console = _console()
     console.print(_summary_table(result, f"{scenario.id}: {args.plan} over {args.n} replications (seed {args.seed})"))
     _tail(result, console)
     if args.out:
@@ -224,36 +239,21 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """``scro-sim compare SCENARIO PLAN... -n N``: the plans side by side and a histogram figure."""
-    if args.n < 1:
-        print("-n: must be at least 1", file=sys.stderr)
-        return 2
-    console = _console()
-    executor: Any = None
-    results: dict[str, Any] = {}
-    try:
-        scenario, city = _load(args.scenario)
-        plans = {}
+
+    def plans_of(scenario: Any, city: Any) -> dict[str, Any]:
+        plans: dict[str, Any] = {}
         for spec in args.plans:
             label = spec if spec in _NAMED else Path(spec).stem
             while label in plans:
                 label += "'"
             plans[label] = _plan(spec, scenario, city)
-        executor = _executor(args)
-        store = _store(args)
-        try:
-            for label, plan in plans.items():
-                results[label] = _run(args, scenario, city, plan, label, store, executor)
-        finally:
-            if store is not None:
-                store.close()
-    except ScroSimError as exc:
-        return _fail(exc)
-    except (ImportError, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    finally:
-        if executor is not None and not isinstance(executor, str):
-            executor.shutdown()
+        return plans
+
+    done = _batches(args, plans_of)
+    if isinstance(done, int):
+        return done
+    scenario, results = done
+    console = _console()
     console.print(_compare_table(results, scenario, args))
     for r in results.values():
         _tail(r, console)
