@@ -171,8 +171,7 @@ class CascadeMixin:
                 self.gen_left[i] = max(0.0, self.gen_left[i] - used)
         self.bk_since[i] = self.env.now
 
-    def _transition(self, i: int, new: int, cause: str, sources: tuple[str, ...], missing: tuple[str, ...],
-                    *, initial: bool = False) -> bool:
+    def _transition(self, i: int, new: int, cause: str, sources: tuple[str, ...], missing: tuple[str, ...]) -> bool:
         """Move asset ``i`` to ``new``; log it; schedule backup exhaustion. True if working changed."""
         old = self._st[i]
         if new == old and (new != BACKUP or sources == self.bk_using[i]):
@@ -205,7 +204,7 @@ class CascadeMixin:
         if working_changed:
             if new == DOWN:
                 self.log.append(now, "asset_down", aid, {"cause": cause, "type": self.city.type_names[i]})
-            elif not initial or old == DOWN:
+            else:
                 self.log.append(now, "asset_up", aid, {"on_backup": new == BACKUP, "type": self.city.type_names[i]})
         return working_changed
 
@@ -227,7 +226,7 @@ class CascadeMixin:
         self.log.append(self.env.now, "backup_exhausted", self.city.asset_ids[i], {"sources": list(self.bk_using[i])})
         self._propagate([i])
 
-    def _propagate(self, seeds: Iterable[int], *, initial: bool = False) -> None:
+    def _propagate(self, seeds: Iterable[int]) -> None:
         """Re-evaluate ``seeds`` and everything downstream of what changes (incremental cascade)."""
         c = self.city
         queued, dirty, st = self._queued, self._dirty_db, self._st
@@ -266,7 +265,7 @@ class CascadeMixin:
                     new, cause, src, missing = target(i)
                     if was_down and new == DOWN and cause_of[i] in _BLOCKING and cause not in _BLOCKING:
                         cleared.append(i)  # its own problem is gone; it may be held down only by a cycle
-                    if not transition(i, new, cause, src, missing, initial=initial):
+                    if not transition(i, new, cause, src, missing):
                         continue
                     if was_down:
                         came_up.append(i)
@@ -312,8 +311,7 @@ class CascadeMixin:
                     q.append(i)
             if not q:
                 break
-        if not initial:
-            self._flush_districts()
+        self._flush_districts()
 
     def _restart_cycles(self, came_up: list[int], cleared: list[int]) -> list[int]:
         c = self.city
@@ -385,7 +383,7 @@ class CascadeMixin:
 
     _SERVICES = DISTRICT_SERVICES
 
-    def _recompute_districts(self, districts: Iterable[int], *, initial: bool = False) -> None:
+    def _recompute_districts(self, districts: Iterable[int]) -> None:
         """Recompute every service of ``districts``; log the changes."""
         self._recompute_pairs([(d, k) for d in districts for k in range(len(self._SERVICES))])
 

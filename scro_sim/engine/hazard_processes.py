@@ -194,18 +194,18 @@ class HazardMixin:
         self.f_base = c.asset_elev[self.f_idx] + drop(c.asset_xy[self.f_idx]) - river.datum
         self.f_curves = self._curves("flood", self.f_idx.tolist())
         self._f_version = -1  # protection version the sorted thresholds below were made for
-        self.fd_idx = np.nonzero(d_zone)[0]
-        fd_off = c.district_elev[self.fd_idx] + drop(c.district_xy[self.fd_idx]) - river.datum
+        fd_idx = np.nonzero(d_zone)[0]
+        fd_off = c.district_elev[fd_idx] + drop(c.district_xy[fd_idx]) - river.datum
         # Districts and roads go under as the stage passes their threshold: sorted by threshold,
         # a step looks only at the thresholds between the last stage and this one.
         # Python lists: a step's binary search and slice are cheaper on them than numpy calls.
         order = np.argsort(fd_off, kind="stable")
-        self.fd_sorted, self.fd_sorted_off = self.fd_idx[order].tolist(), fd_off[order].tolist()
+        self.fd_sorted, self.fd_sorted_off = fd_idx[order].tolist(), fd_off[order].tolist()
         self._fd_done = 0
-        self.fe_idx = np.nonzero(e_zone)[0]
-        fe_off = (c.edge_elev[self.fe_idx] + drop(c.edge_xy[self.fe_idx]) - river.datum + h.road_closure_depth_m)
+        fe_idx = np.nonzero(e_zone)[0]
+        fe_off = c.edge_elev[fe_idx] + drop(c.edge_xy[fe_idx]) - river.datum + h.road_closure_depth_m
         order = np.argsort(fe_off, kind="stable")
-        self.fe_sorted, self.fe_sorted_off = self.fe_idx[order].tolist(), fe_off[order].tolist()
+        self.fe_sorted, self.fe_sorted_off = fe_idx[order].tolist(), fe_off[order].tolist()
         self._fe_closed = 0
 
     def _sort_flood_thresholds(self) -> None:
@@ -262,8 +262,8 @@ class HazardMixin:
         # (a repaired asset is dry, since repairs wait for the water to go).
         if stage > self._flood_prev_stage + _EPS and self._f_wet:
             wet = self.flooded[self.f_idx]
-            self._damage("flood", self.f_idx[wet], stage - (self.f_base[wet] + self.protection[self.f_idx[wet]]),
-                         tuple(a[wet] for a in self.f_curves))
+            idx = self.f_idx[wet]
+            self._damage("flood", idx, stage - (self.f_base[wet] + self.protection[idx]), tuple(a[wet] for a in self.f_curves))
         self._flood_prev_stage = stage
         if newly_dry:
             self._wake_crews()
