@@ -94,6 +94,9 @@ def canonical(obj: Any) -> str:
 
 _quote = json.encoder.encode_basestring  # the C string encoder json uses with ensure_ascii=False
 _BIG = 2**53
+_MAX_FLOAT = sys.float_info.max
+_MIN_FLOAT = -_MAX_FLOAT
+_TRUE_FALSE = ("false", "true")
 
 
 def _float_text(value: float) -> str:
@@ -109,10 +112,6 @@ def _float_text(value: float) -> str:
     return repr(float(f"{value:.12g}"))
 
 
-_MAX_FLOAT = sys.float_info.max
-_MIN_FLOAT = -_MAX_FLOAT
-_TRUE_FALSE = ("false", "true")
-
 #: canonical text of the plain scalar types, by exact type (bool is not int here)
 _SCALAR_TEXT: dict[type, Callable[[Any], str]] = {
     str: _quote,
@@ -121,6 +120,21 @@ _SCALAR_TEXT: dict[type, Callable[[Any], str]] = {
     bool: _TRUE_FALSE.__getitem__,
     type(None): lambda v: "null",
 }
+
+_CACHE_MAX = 4096  # shapes kept per cache: a log from elsewhere may have any keys, so do not grow without bound
+
+
+def _fields(keys: tuple[Any, ...]) -> tuple[tuple[str, ...], str] | None:
+    """(the keys sorted, ``"key":%s`` for each joined by commas); None if a key is not a string."""
+    if any(type(k) is not str for k in keys):
+        return None
+    order = tuple(sorted(keys))
+    return order, ",".join(_quote(k).replace("%", "%%") + ":%s" for k in order)
+
+
+#: a nested dict's keys in insertion order -> (keys sorted, %-format of its text): tables repeat their row shape
+_DICT_FORMATS: dict[tuple[Any, ...], tuple[tuple[str, ...], str]] = {}
+
 
 def _text(value: Any) -> str:
     """Canonical text of any value: scalars, and lists and dicts of them, directly; anything else generally."""
@@ -134,17 +148,14 @@ def _text(value: Any) -> str:
         shape = tuple(value)
         fmt = _DICT_FORMATS.get(shape)
         if fmt is None:
-            if not all(type(k) is str for k in shape):
+            fields = _fields(shape)
+            if fields is None:
                 return canonical(value)
-            fmt = ("{" + ",".join(_quote(k).replace("%", "%%") + ":%s" for k in sorted(shape)) + "}", tuple(sorted(shape)))
-            if len(_DICT_FORMATS) < 4096:
+            fmt = (fields[0], "{" + fields[1] + "}")
+            if len(_DICT_FORMATS) < _CACHE_MAX:
                 _DICT_FORMATS[shape] = fmt
-        return fmt[0] % tuple([_text(value[k]) for k in fmt[1]])
+        return fmt[1] % tuple([_text(value[k]) for k in fmt[0]])
     return canonical(value)
-
-
-#: a nested dict's keys in insertion order -> (%-format of its text, keys sorted): tables repeat their row shape
-_DICT_FORMATS: dict[tuple[Any, ...], tuple[str, tuple[str, ...]]] = {}
 
 
 #: (kind, data keys in insertion order) -> (keys sorted, %-format of the whole line with the values left out)
@@ -152,14 +163,13 @@ _TEMPLATES: dict[tuple[Any, ...], tuple[tuple[str, ...], str]] = {}
 
 
 def _template(shape: tuple[Any, ...]) -> tuple[tuple[str, ...], str] | None:
-    kind, keys = shape[0], shape[1:]
-    if type(kind) is not str or any(type(k) is not str for k in keys):
+    kind = shape[0]
+    fields = _fields(shape[1:])
+    if type(kind) is not str or fields is None:
         return None
-    order = tuple(sorted(keys))
-    fields = ",".join(_quote(k).replace("%", "%%") + ":%s" for k in order)
-    fmt = '{"data":{' + fields + '},"kind":' + _quote(kind).replace("%", "%%") + ',"seq":%d,"subject":%s,"time":%s}\n'
-    tpl = (order, fmt)
-    if len(_TEMPLATES) < 4096:  # a log from elsewhere may have any keys: do not grow without bound
+    tpl = (fields[0], '{"data":{' + fields[1] + '},"kind":' + _quote(kind).replace("%", "%%")
+           + ',"seq":%d,"subject":%s,"time":%s}\n')
+    if len(_TEMPLATES) < _CACHE_MAX:
         _TEMPLATES[shape] = tpl
     return tpl
 
