@@ -88,8 +88,10 @@ class MselMixin:
         if not self.cond_injects:
             return
         view = _SimView(self)
+        fired = False
         for inj, trigger, value in self.cond_injects:
             if inj.id not in self.fired and trigger_met(trigger, value, view)[0]:
                 self._fire_inject(inj)
-        if any(inj.id in self.fired for inj, _, _ in self.cond_injects):
+                fired = True
+        if fired:
             self.cond_injects = [c for c in self.cond_injects if c[0].id not in self.fired]
