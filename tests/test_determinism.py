@@ -354,3 +354,28 @@ def test_each_random_stream_is_a_spawned_child_of_the_run_seed(mini: tuple[Scena
     fresh = Simulation(*mini, 1234)
     assert np.array_equal(fresh.rng_repair.standard_normal(5), np.random.default_rng(children[2]).standard_normal(5))
     assert sim.rng_damage is sim.rng_damage  # one generator per stream and run
+
+
+# -- rounding the numbers that go into the log ----------------------------------------------------------
+
+def _bits(x: float) -> bytes:
+    return np.float64(x).tobytes() if x == x else b"nan"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.floats(allow_nan=True, allow_infinity=True), min_size=1, max_size=50), st.integers(0, 15))
+def test_rounded_gives_what_round_gives_bit_for_bit(values: list[float], ndigits: int) -> None:
+    from scro_sim.engine._common import rounded
+
+    assert [_bits(x) for x in rounded(np.array(values), ndigits)] == [_bits(round(x, ndigits)) for x in values]
+
+
+@pytest.mark.parametrize("ndigits", [0, 3, 4, 6, 9, 12])
+def test_rounded_matches_round_on_and_next_to_decimal_ties(ndigits: int) -> None:
+    """Halfway cases (k + 0.5) / 10**n and their neighbours, where scaling can round across the tie."""
+    from scro_sim.engine._common import rounded
+
+    ties = (np.arange(-3000, 3000) + 0.5) / 10.0**ndigits
+    values = np.concatenate([ties, np.nextafter(ties, np.inf), np.nextafter(ties, -np.inf),
+                             [0.0078125, -0.0, 5e-324, 2.0**60, 1e300]])
+    assert [_bits(x) for x in rounded(values, ndigits)] == [_bits(round(float(x), ndigits)) for x in values]

@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import simpy
 
 ENGINE_VERSION = "0.1.0"
@@ -21,6 +22,29 @@ def _finite_delay(d: float, what: str) -> float:
     if not math.isfinite(d) or d < 0:
         raise ValueError(f"{what}: delay must be a finite, non-negative number of hours, got {d!r}")
     return float(d)
+
+
+def rounded(values: np.ndarray, ndigits: int) -> list[float]:
+    """``[round(float(v), ndigits) for v in values]``, bit for bit, without a decimal conversion per value.
+
+    ``round`` rounds the exact decimal value of each float, which costs about 0.6 us; the event
+    log holds thousands of rounded numbers per run.  Scaling, ``rint`` and dividing back gives the
+    same double unless the scaled value lies within rounding error of a half-integer (the
+    product itself may then have rounded across it) or is too large to hold integers exactly:
+    those few go through ``round``.
+    """
+    x = np.asarray(values, dtype=np.float64)
+    if not 0 <= ndigits <= 15:
+        return [round(v, ndigits) for v in x.tolist()]
+    scale = 10.0 ** ndigits  # exact for these ndigits
+    with np.errstate(invalid="ignore", over="ignore"):
+        p = x * scale
+        out = (np.rint(p) / scale).tolist()  # an exact integer over an exact power of ten: correctly rounded
+        near_tie = np.abs(p - np.floor(p) - 0.5) <= 4 * np.abs(np.spacing(p))
+        risky = near_tie | ~(np.abs(p) < 2.0**52)  # also NaN and the infinities
+    for k in np.flatnonzero(risky).tolist():
+        out[k] = round(float(x[k]), ndigits)
+    return out
 
 
 class _LateTimeout(simpy.events.Event):

@@ -34,6 +34,7 @@ from ._common import (
     _EPS,
     DOWN,
     _finite_delay,
+    rounded,
 )
 
 _DAMAGE_NAME = ("none", "degraded", "failed")
@@ -117,8 +118,8 @@ class HazardMixin:
         self.damage[hit] = states
         ids, types, hit_list = self.city.asset_ids, self.city.type_names, hit.tolist()
         self.log.extend(self.env.now, "damage", [ids[i] for i in hit_list], [
-            {"hazard": hazard, "intensity": round(xi, 6), "state": _DAMAGE_NAME[st], "type": types[i]}
-            for i, st, xi in zip(hit_list, states.tolist(), xs.tolist(), strict=True)])
+            {"hazard": hazard, "intensity": xi, "state": _DAMAGE_NAME[st], "type": types[i]}
+            for i, st, xi in zip(hit_list, states.tolist(), rounded(xs, 6), strict=True)])
         # An asset already down only changes its cause (damage comes first); the rest cascade.
         down = self.state[hit] == DOWN
         for i in hit[down].tolist():
