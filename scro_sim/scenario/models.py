@@ -497,6 +497,7 @@ class Scenario(_Model):
     _source_sha256: str = PrivateAttr(default="")
     _source_text: str = PrivateAttr(default="")
     _lines: dict[tuple[Any, ...], int] = PrivateAttr(default_factory=dict)
+    _memo: dict[Any, Any] = PrivateAttr(default_factory=dict)  # derived texts; the model is frozen
 
     @property
     def source_path(self) -> str:
@@ -506,9 +507,29 @@ class Scenario(_Model):
     def source_sha256(self) -> str:
         """SHA-256 of the scenario file's text (or of its canonical JSON if built in code)."""
         if not self._source_sha256:
-            text = json.dumps(self.model_dump(mode="json"), sort_keys=True)
-            return hashlib.sha256(text.encode()).hexdigest()
+            memo = self._derived()
+            digest = memo.get("sha256")
+            if digest is None:
+                text = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+                digest = memo["sha256"] = hashlib.sha256(text.encode()).hexdigest()
+            return digest
         return self._source_sha256
+
+    def _derived(self) -> dict[Any, Any]:
+        """Texts derived from this frozen model, made once.  A copy (``model_copy(update=...)``) shares the
+        private dict it came with, so the dict names its owner and a copy starts its own."""
+        if self._memo.get("owner") is not self:
+            self._memo = {"owner": self}
+        return self._memo
+
+    def fragility_text(self, hazard: str) -> str:
+        """Canonical JSON of this scenario's fragility curves for ``hazard``: the key of tables made from them."""
+        memo = self._derived()
+        text = memo.get(("fragility", hazard))
+        if text is None:
+            text = memo[("fragility", hazard)] = json.dumps(
+                self.model_dump(mode="json", include={"fragility"})["fragility"].get(hazard), sort_keys=True)
+        return text
 
     @property
     def source_text(self) -> str:
