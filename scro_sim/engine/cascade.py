@@ -6,7 +6,7 @@ reaches them from outside."""
 
 from __future__ import annotations
 
-from collections import deque
+from collections import defaultdict, deque
 from collections.abc import Iterable
 from typing import Any
 
@@ -21,6 +21,8 @@ from ._common import (
     UP,
     _finite_delay,
 )
+
+_NONE: dict[int, int] = {}  # read-only: the evacuees of a district that sent none
 
 
 class CascadeMixin:
@@ -362,7 +364,8 @@ class CascadeMixin:
     def _init_people(self) -> None:
         c = self.city
         self.residents = c.district_pop.astype(np.int64).copy()
-        self.evacuees: list[dict[int, int]] = [{} for _ in range(c.n_districts)]
+        # district -> {shelter: people}; a district appears once it sent people
+        self.evacuees: defaultdict[int, dict[int, int]] = defaultdict(dict)
         self.shelter_load = np.zeros(c.n_assets, np.int64)
         self.shelter_districts: dict[int, list[int]] = {}
         self.warned_at = np.full(c.n_districts, np.nan)
@@ -394,7 +397,7 @@ class CascadeMixin:
             s = services[k]
             served = self._district_served(d, s)
             unserved = 0 if served else int(self.residents[d])
-            for shelter, n in self.evacuees[d].items():
+            for shelter, n in self.evacuees.get(d, _NONE).items():
                 if not (served if s == "health" else state[shelter] != DOWN):
                     unserved += n
             if unserved != table[d, k]:

@@ -6,7 +6,6 @@ here is only when it happens and what changes in the city then."""
 from __future__ import annotations
 
 import bisect
-import json
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -77,8 +76,7 @@ class HazardMixin:
     def _curves(self, hazard: str, idx: Sequence[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Arrays (deg median, deg beta, fail median, fail beta) for assets ``idx`` (nan = immune)."""
         c, sc = self.city, self.scenario
-        key = ("fragility", hazard, json.dumps(sc.model_dump(mode="json", include={"fragility"})["fragility"].get(hazard),
-                                              sort_keys=True))
+        key = ("fragility", hazard, sc.fragility_text(hazard))
         table = c.memo.get(key)
         if table is None:  # once per city and scenario fragility: by type, then per-asset overrides
             table = np.full((4, c.n_assets), np.nan)
@@ -172,6 +170,19 @@ class HazardMixin:
 
     # flood ------------------------------------------------------------------------------
     def _flood_setup(self, h: FloodHazard) -> None:
+        self._flood_prev_stage = -math.inf
+        self._f_version = -1  # protection version the sorted thresholds were made for
+        self._fd_done = 0
+        self._fe_closed = 0
+        key = self._f_key = ("flood_setup", h.zones, h.road_closure_depth_m)
+        plain = self.city.memo.get(key)  # read-only: made once per city, zones and closure depth
+        if plain is None:
+            plain = self.city.memo[key] = self._flood_plain(h)
+        self.f_idx, self.f_base, self.fd_sorted, self.fd_sorted_off, self.fe_sorted, self.fe_sorted_off = plain
+        self.f_curves = self._curves("flood", plain[0])
+
+    def _flood_plain(self, h: FloodHazard) -> tuple[Any, ...]:
+        """Floodplain assets, districts and roads with the stage that reaches each (city data only)."""
         c = self.city
         river = c.river
         assert river is not None
@@ -190,30 +201,31 @@ class HazardMixin:
             down_km = (xy[:, axis[0]] - c.gauge_xy[axis[0]]) * axis[1] / 1000.0
             return river.slope_m_per_km * down_km
 
-        self._flood_prev_stage = -math.inf
-        self.f_idx = np.nonzero(in_zone)[0]
-        self.f_base = c.asset_elev[self.f_idx] + drop(c.asset_xy[self.f_idx]) - river.datum
-        self.f_curves = self._curves("flood", self.f_idx.tolist())
-        self._f_version = -1  # protection version the sorted thresholds below were made for
+        f_idx = np.nonzero(in_zone)[0]
+        f_base = c.asset_elev[f_idx] + drop(c.asset_xy[f_idx]) - river.datum
         fd_idx = np.nonzero(d_zone)[0]
         fd_off = c.district_elev[fd_idx] + drop(c.district_xy[fd_idx]) - river.datum
         # Districts and roads go under as the stage passes their threshold: sorted by threshold,
         # a step looks only at the thresholds between the last stage and this one.
         # Python lists: a step's binary search and slice are cheaper on them than numpy calls.
-        order = np.argsort(fd_off, kind="stable")
-        self.fd_sorted, self.fd_sorted_off = fd_idx[order].tolist(), fd_off[order].tolist()
-        self._fd_done = 0
+        d_order = np.argsort(fd_off, kind="stable")
         fe_idx = np.nonzero(e_zone)[0]
         fe_off = c.edge_elev[fe_idx] + drop(c.edge_xy[fe_idx]) - river.datum + h.road_closure_depth_m
-        order = np.argsort(fe_off, kind="stable")
-        self.fe_sorted, self.fe_sorted_off = fe_idx[order].tolist(), fe_off[order].tolist()
-        self._fe_closed = 0
+        e_order = np.argsort(fe_off, kind="stable")
+        return (f_idx, f_base, fd_idx[d_order].tolist(), fd_off[d_order].tolist(),
+                fe_idx[e_order].tolist(), fe_off[e_order].tolist())
 
     def _sort_flood_thresholds(self) -> None:
         """Floodplain assets by the stage that wets them (made again when a protection changes)."""
-        off = self.f_base + self.protection[self.f_idx]
-        order = np.argsort(off, kind="stable")
-        self.f_sorted, self.f_sorted_off = self.f_idx[order].tolist(), off[order].tolist()
+        key = ("flood_sorted", self._f_key)  # with the city's own protection: the same in every run
+        made = self.city.memo.get(key) if self.protection_version == 0 else None
+        if made is None:
+            off = self.f_base + self.protection[self.f_idx]
+            order = np.argsort(off, kind="stable")
+            made = self.f_idx[order].tolist(), off[order].tolist()
+            if self.protection_version == 0:
+                self.city.memo[key] = made
+        self.f_sorted, self.f_sorted_off = made
         self._f_version = self.protection_version
 
     def _wetting(self, stage: float) -> tuple[list[int], list[int]]:
@@ -303,7 +315,7 @@ class HazardMixin:
         else:
             protected_share = spec.compliance * min(1.0, lead / max(spec.warning_lead_h, _EPS))
         at_risk = exposed * (1.0 - protected_share)
-        evacuated = sum(self.evacuees[d].values())
+        evacuated = sum(self.evacuees[d].values()) if d in self.evacuees else 0
         self.log.append(now, "exposure", c.district_ids[d], {
             "hazard": h.id, "exposed": round(exposed, 3), "evacuated": int(evacuated),
             "warned": bool(lead >= 0), "warning_lead_h": round(lead, 6) if lead >= 0 else None,

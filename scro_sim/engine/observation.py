@@ -151,7 +151,7 @@ class ObservationMixin:
         if name == "warned":
             return [c.district_ids[j] for j in np.nonzero(~np.isnan(self.warned_at))[0].tolist()]
         if name == "evacuated":
-            return {c.district_ids[j]: int(sum(self.evacuees[j].values())) for j in range(c.n_districts) if self.evacuees[j]}
+            return {c.district_ids[j]: int(sum(self.evacuees[j].values())) for j in sorted(self.evacuees) if self.evacuees[j]}
         if name == "assets_down":
             idx = np.nonzero(self.state == DOWN)[0]
             ids, types, cause = c.asset_ids, c.type_names, self.cause

@@ -91,17 +91,23 @@ class Simulation(CascadeMixin, HazardMixin, CrewMixin, MselMixin, ObservationMix
         self._init_resources()
         self._init_msel()
         self._init_points()
+        about_city = city.memo.get("run_start")  # read-only, like every record's data: made once per city
+        if about_city is None:
+            about_city = city.memo["run_start"] = {
+                "city": city.id, "city_sha256": city.content_hash(), "population": int(city.district_pop.sum()),
+                "vulnerable": float(np.dot(city.district_pop, city.district_vuln)),
+                "districts": {d: {"population": p, "vulnerable_share": v} for d, p, v in
+                              zip(city.district_ids, city.district_pop.tolist(),
+                                  city.district_vuln.astype(float).tolist(), strict=True)},
+                "critical": [city.asset_ids[i] for i in self.critical],
+            }
         self.log.append(0.0, "run_start", scenario.id, {
             "scenario": scenario.id, "scenario_version": scenario.version,
-            "scenario_sha256": scenario.source_sha256, "city": city.id, "city_sha256": city.content_hash(),
-            "seed": self.seed, "engine": ENGINE_VERSION, "start": scenario.start.isoformat(),
-            "duration_h": self.duration, "population": int(city.district_pop.sum()),
-            "vulnerable": float(np.dot(city.district_pop, city.district_vuln)),
-            "budget": scenario.resources.budget,
-            "districts": {d: {"population": p, "vulnerable_share": v} for d, p, v in
-                          zip(city.district_ids, city.district_pop.tolist(), city.district_vuln.astype(float).tolist(),
-                              strict=True)},
-            "critical": [city.asset_ids[i] for i in self.critical],
+            "scenario_sha256": scenario.source_sha256, "city": about_city["city"],
+            "city_sha256": about_city["city_sha256"], "seed": self.seed, "engine": ENGINE_VERSION,
+            "start": scenario.start.isoformat(), "duration_h": self.duration, "population": about_city["population"],
+            "vulnerable": about_city["vulnerable"], "budget": scenario.resources.budget,
+            "districts": about_city["districts"], "critical": about_city["critical"],
             "hazard_params": self.hazard_params,
         })
         # Nothing is damaged at t=0 and every need has a supplier (the city loader checks it),
