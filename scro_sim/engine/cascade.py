@@ -6,6 +6,7 @@ reaches them from outside."""
 
 from __future__ import annotations
 
+from array import array
 from collections import defaultdict, deque
 from collections.abc import Iterable
 from typing import Any
@@ -44,13 +45,15 @@ class CascadeMixin:
         self.cyber = np.frombuffer(self._cy, dtype=np.bool_)
         self.overloaded = np.frombuffer(self._ov, dtype=np.bool_)
         self.cause: list[str] = [""] * n
-        self.own_left: list[float] = c.backup_hours.astype(float).tolist()
+        # Numbers per asset in arrays, not lists: the cycle collector walks every item of a list
+        # at each collection that sees it, and never looks inside an array.
+        self.own_left = array("d", c.backup_hours.astype(np.float64).tobytes())  # hours of own backup left
         self.own_services = c.backup_services
-        self.gen_left: list[float] = [0.0] * n
-        self.has_gen: list[bool] = [False] * n
-        self.bk_since: list[float] = [0.0] * n
+        self.gen_left = array("d", bytes(8 * n))  # hours of mobile-generator fuel left
+        self.has_gen = bytearray(n)
+        self.bk_since = array("d", bytes(8 * n))  # when its backup use was last charged
         self.bk_using: list[tuple[str, ...]] = [()] * n
-        self.bk_token: list[int] = [0] * n
+        self.bk_token = array("q", bytes(8 * n))  # invalidates a scheduled exhaustion
         self.protection = c.asset_protection.copy()
         self.protection_version = 0
         self.assigned = np.full(n, -1, np.int64)
