@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -73,8 +72,8 @@ class HazardMixin:
                     p[k] = 0.0
             self.hazard_params[h.id] = {k: round(v, 9) for k, v in p.items()}
 
-    def _curves(self, hazard: str, idx: Sequence[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Arrays (deg median, deg beta, fail median, fail beta) for assets ``idx`` (nan = immune)."""
+    def _curves(self, hazard: str) -> np.ndarray:
+        """Rows (deg median, deg beta, fail median, fail beta) by asset (nan = immune), made once per city and curves."""
         c, sc = self.city, self.scenario
         key = ("fragility", hazard, sc.fragility_text(hazard))
         table = c.memo.get(key)
@@ -91,12 +90,13 @@ class HazardMixin:
                         col = 0 if cur.state == "degraded" else 2
                         table[col, i], table[col + 1, i] = cur.median, cur.beta
             c.memo[key] = table
-        sel = table[:, np.asarray(idx, dtype=np.int64)]
-        return sel[0], sel[1], sel[2], sel[3]
+        return table
 
-    def _damage(self, hazard: str, idx: np.ndarray, intensity: np.ndarray, curves: tuple[np.ndarray, ...]) -> None:
+    def _damage(self, hazard: str, idx: np.ndarray, intensity: np.ndarray) -> None:
         """Apply damage where intensity passed each asset's sampled capacity; log and cascade."""
-        mx = self.max_intensity.setdefault(hazard, np.zeros(self.city.n_assets))
+        mx = self.max_intensity.get(hazard)
+        if mx is None:
+            mx = self.max_intensity[hazard] = np.zeros(self.city.n_assets)
         deeper = intensity > mx[idx] + _EPS
         if not deeper.any():
             return
@@ -104,7 +104,7 @@ class HazardMixin:
         ai = idx[sel]
         x = intensity[sel]
         mx[ai] = x
-        cap = self._capacities(hazard, ai, sel, curves)
+        cap = self._capacities(hazard, ai)
         with np.errstate(invalid="ignore"):  # nan capacity: immune to this hazard
             new_state = np.where(x >= cap[1], 2, x >= cap[0]).astype(np.int8)
         worse = new_state > self.damage[ai]
@@ -126,8 +126,8 @@ class HazardMixin:
         self._bridges_changed(hit)
         self._wake_crews()
 
-    def _capacities(self, hazard: str, ai: np.ndarray, sel: np.ndarray, curves: tuple[np.ndarray, ...]) -> np.ndarray:
-        """(degraded, failed) capacities of assets ``ai`` (rows ``sel`` of ``curves``), kept from their draw to repair."""
+    def _capacities(self, hazard: str, ai: np.ndarray) -> np.ndarray:
+        """(degraded, failed) capacities of assets ``ai``, kept from their draw to repair."""
         cap = self._capacity.get(hazard)
         if cap is None:
             cap = self._capacity[hazard] = np.full((2, self.city.n_assets), np.nan)
@@ -135,8 +135,7 @@ class HazardMixin:
         new = np.ones(len(ai), bool) if z is None else np.isnan(z[ai])
         if new.any():
             zn = self._z(hazard, ai)[new]  # draws the missing quantiles, in asset order
-            rows = sel[new]
-            dm, db, fm, fb = (a[rows] for a in curves)
+            dm, db, fm, fb = self._curves(hazard)[:, ai[new]]
             with np.errstate(invalid="ignore"):
                 cap[0, ai[new]] = dm * np.exp(db * zn)
                 cap[1, ai[new]] = fm * np.exp(fb * zn)
@@ -179,7 +178,6 @@ class HazardMixin:
         if plain is None:
             plain = self.city.memo[key] = self._flood_plain(h)
         self.f_idx, self.f_base, self.fd_sorted, self.fd_sorted_off, self.fe_sorted, self.fe_sorted_off = plain
-        self.f_curves = self._curves("flood", plain[0])
 
     def _flood_plain(self, h: FloodHazard) -> tuple[Any, ...]:
         """Floodplain assets, districts and roads with the stage that reaches each (city data only)."""
@@ -276,7 +274,7 @@ class HazardMixin:
         if stage > self._flood_prev_stage + _EPS and self._f_wet:
             wet = self.flooded[self.f_idx]
             idx = self.f_idx[wet]
-            self._damage("flood", idx, stage - (self.f_base[wet] + self.protection[idx]), tuple(a[wet] for a in self.f_curves))
+            self._damage("flood", idx, stage - (self.f_base[wet] + self.protection[idx]))
         self._flood_prev_stage = stage
         if newly_dry:
             self._wake_crews()
@@ -326,7 +324,6 @@ class HazardMixin:
     def _quake_proc(self, h: EarthquakeHazard, p: dict[str, float]) -> Any:
         c = self.city
         idx = np.arange(c.n_assets)
-        curves = self._curves("earthquake", idx.tolist())
         dist_km = np.hypot(c.asset_xy[:, 0] - h.epicentre[0], c.asset_xy[:, 1] - h.epicentre[1]) / 1000.0
         after = sorted((p[f"aftershock{k}_h"], p[f"aftershock{k}_m"]) for k in range(int(p["aftershocks"])))
         shocks = [(h.time_h, p["magnitude"]), *after]
@@ -337,7 +334,7 @@ class HazardMixin:
             pga = pga_g(m, dist_km, h.depth_km)
             self.log.append(self.env.now, "hazard", h.id, {"type": "earthquake", "magnitude": round(m, 4),
                                                            "max_pga_g": round(float(pga.max()), 6)})
-            self._damage("earthquake", idx, pga, curves)
+            self._damage("earthquake", idx, pga)
             for d in range(c.n_districts):
                 if not self.exposed[d]:
                     self._expose(d, h)
@@ -347,7 +344,6 @@ class HazardMixin:
         c_by_type = {t: v.tolist() for t, v in self.city.by_type.items()}
         idx = np.array(sorted(i for t in ("power_plant", "substation", "data_centre", "telecom_tower",
                                           "pumping_station") for i in c_by_type.get(t, [])), dtype=np.int64)
-        curves = self._curves("heatwave", idx.tolist())
         t = h.start_h
         end = min(self.duration, h.start_h + p["duration_h"])
         while t <= end + _EPS:
@@ -359,7 +355,7 @@ class HazardMixin:
             # overload: effective load temperature rises with demand on the equipment
             load = np.full(len(idx), temp + 10.0 * (demand - 1.0))
             if len(idx):
-                self._damage("heatwave", idx, load, curves)
+                self._damage("heatwave", idx, load)
             if temp > 32.0 and not self.exposed.all():
                 for d in range(self.city.n_districts):
                     if not self.exposed[d]:
@@ -369,7 +365,6 @@ class HazardMixin:
     def _storm_proc(self, h: StormHazard, p: dict[str, float]) -> Any:
         c = self.city
         idx = np.arange(c.n_assets)
-        curves = self._curves("storm", idx.tolist())
         dist_km = np.hypot(c.asset_xy[:, 0] - h.centre[0], c.asset_xy[:, 1] - h.centre[1]) / 1000.0
         d_km = np.hypot(c.district_xy[:, 0] - h.centre[0], c.district_xy[:, 1] - h.centre[1]) / 1000.0
         t = h.start_h
@@ -378,7 +373,7 @@ class HazardMixin:
             yield self.env.timeout(_finite_delay(t - self.env.now, "storm step"))
             wind = wind_speed(t, h.start_h, p["duration_h"], p["peak_wind_ms"], dist_km, h.radius_km)
             self.log.append(self.env.now, "hazard", h.id, {"type": "storm", "max_wind_ms": round(float(wind.max()), 4)})
-            self._damage("storm", idx, wind, curves)
+            self._damage("storm", idx, wind)
             dw = wind_speed(t, h.start_h, p["duration_h"], p["peak_wind_ms"], d_km, h.radius_km)
             for d in np.nonzero((dw > 25.0) & ~self.exposed)[0].tolist():
                 self._expose(d, h)
