@@ -139,6 +139,13 @@ class CascadeMixin:
             return DOWN, "flooded", (), ()
         if self._cy[i]:
             return DOWN, "cyber", (), ()
+        missing = self._missing(i)
+        if not missing:
+            return UP, "", (), ()
+        return (*self._without(i, missing), missing)
+
+    def _missing(self, i: int) -> tuple[str, ...]:
+        """The services asset ``i`` needs that none of its suppliers gives now."""
         st = self._st
         missing: tuple[str, ...] = ()
         plain = not self.loop_unfed and not self._any_overload
@@ -151,18 +158,20 @@ class CascadeMixin:
                     missing += (s,)
             elif not any(self._ok(x, s) for x in sup):
                 missing += (s,)
-        if not missing:
-            return UP, "", (), ()
+        return missing
+
+    def _without(self, i: int, missing: tuple[str, ...]) -> tuple[int, str, tuple[str, ...]]:
+        """(state, cause, backup sources) of asset ``i`` without the ``missing`` services: on backup, or down."""
         own = self.own_left[i] > _EPS
         own_cov = self.own_services[i]
         gen = self.has_gen[i] and self.gen_left[i] > _EPS
         if own and all(s in own_cov for s in missing):
-            return BACKUP, "", ("own",), missing
+            return BACKUP, "", ("own",)
         if gen and missing == ("power",):
-            return BACKUP, "", ("gen",), missing
+            return BACKUP, "", ("gen",)
         if own and gen and all(s in own_cov or s == "power" for s in missing):
-            return BACKUP, "", ("own", "gen"), missing
-        return DOWN, "no " + missing[0], (), missing
+            return BACKUP, "", ("own", "gen")
+        return DOWN, "no " + missing[0], ()
 
     def _settle(self, i: int) -> None:
         """Charge the backup fuel used since the last settlement."""
@@ -236,7 +245,9 @@ class CascadeMixin:
         c = self.city
         queued, dirty, st = self._queued, self._dirty_db, self._st
         dm, fl, cy, cause_of = self._dm, self._fl, self._cy, self.cause
-        target, transition = self._target, self._transition
+        missing_of, without, transition = self._missing, self._without, self._transition
+        needs, loops_touching = c.asset_needs, c.loops_touching
+        plain = not self.loop_unfed and not self._any_overload  # no supply loops, no overloaded hospitals
         dependents, district_dependents, shelters = c.asset_dependents, c.district_service_dependents, self.shelter_districts
         dirty_list, mark_district = self._dirty, self._mark_district
         bk_token, bk_using, append, now = self.bk_token, self.bk_using, self.log.append, self.env.now
@@ -265,11 +276,29 @@ class CascadeMixin:
                     bk_using[i] = ()
                     append(now, "asset_down", ids[i], {"cause": cause_of[i], "type": types[i]})
                 else:
-                    if st[i] == BACKUP:
+                    old = st[i]
+                    if old == BACKUP:
                         self._settle(i)
-                    new, cause, src, missing = target(i)
+                    if plain:  # _missing(i), inline: this is the cascade's innermost step
+                        missing: tuple[str, ...] = ()
+                        for s, sup in needs[i]:
+                            for x in sup:
+                                if st[x] != DOWN:
+                                    break
+                            else:
+                                missing += (s,)
+                    else:
+                        missing = missing_of(i)
+                    if missing:
+                        new, cause, src = without(i, missing)
+                    else:
+                        new, cause, src = UP, "", ()
                     if was_down and new == DOWN and cause_of[i] in _BLOCKING and cause not in _BLOCKING:
                         cleared.append(i)  # its own problem is gone; it may be held down only by a cycle
+                    if new == old and new != BACKUP:  # no change: what _transition would decide
+                        if new == DOWN:
+                            cause_of[i] = cause
+                        continue
                     if not transition(i, new, cause, src, missing):
                         continue
                     if was_down:
@@ -285,8 +314,8 @@ class CascadeMixin:
                 if i in shelters:
                     for d in shelters[i]:
                         mark_district(d)
-                if c.loops_touching:
-                    touched_loops.update(c.loops_touching.get(i, ()))
+                if loops_touching:
+                    touched_loops.update(loops_touching.get(i, ()))
             if touched_loops:
                 for lid in sorted(touched_loops):
                     service, members = c.supply_loops[lid]
