@@ -167,12 +167,17 @@ def pga_g(magnitude: float, dist_km: np.ndarray, depth_km: float) -> np.ndarray:
     return np.exp(ln)
 
 
-def heat_temperature(t: float, start: float, duration: float, baseline: float, peak: float) -> float:
-    """Air temperature (deg C): a heat dome rising and falling over the event, with a daily cycle."""
+def heat_temperature(t: float, start: float, duration: float, baseline: float, peak: float, *,
+                     clock_h: float = 0.0) -> float:
+    """Air temperature (deg C): a heat dome rising and falling over the event, with a daily cycle.
+
+    ``t`` is hours since the exercise began at ``clock_h`` o'clock; the daily cycle peaks at 15:00
+    and bottoms out at 03:00 by the clock.
+    """
     if t < start or t > start + duration:
         return baseline
     f = (t - start) / max(duration, 1e-9)
-    daily = 3.0 * math.sin(2 * math.pi * ((t % 24.0) - 9.0) / 24.0)
+    daily = 3.0 * math.sin(2 * math.pi * (((t + clock_h) % 24.0) - 9.0) / 24.0)
     return baseline + (peak - baseline) * math.sin(math.pi * f) + daily
 
 

@@ -449,3 +449,27 @@ def test_overriding_one_field_of_an_action_keeps_its_other_defaults() -> None:
     assert sc.actions.evacuate.cost == 10
     assert sc.actions.evacuate.model_dump(exclude={"cost"}) == default.evacuate.model_dump(exclude={"cost"})
     assert sc.actions.close_road.lead_time_h == default.close_road.lead_time_h == 0.5
+
+
+def test_heat_and_shaking_put_a_whole_district_in_the_footprint_and_a_flood_only_its_flood_plain_share() -> None:
+    """A district of 1000 people, 30 % of them on the flood plain: a flood exposes 300, a heatwave all 1000."""
+    district = {"id": "Z", "name": "Z", "population": 1000, "vulnerable_share": 0.2, "location": {"x": 16000, "y": 0},
+                "elevation": 1.0, "road_node": "C", "flood_exposed_share": 0.3}
+    city = make_city([asset("PP", "power_plant")], districts=[district], flood_plain=True)
+    flooded = Simulation(make_scenario([flood()]), city, 0).run()
+    heat = {"id": "hw", "type": "heatwave", "start_h": 0.0, "duration_h": 20.0, "peak_temp_c": 40.0}
+    hot = Simulation(make_scenario([heat]), city, 0).run()
+    assert [r.data["exposed"] for r in records(flooded, "exposure", "Z")] == [300.0]
+    assert [r.data["exposed"] for r in records(hot, "exposure", "Z")] == [1000.0]
+
+
+def test_the_daily_heat_cycle_follows_the_clock_not_the_start_of_the_exercise() -> None:
+    """Without the dome (peak = baseline) only the daily cycle is left: +3 C at 15:00, -3 C at 03:00."""
+    city = make_city([asset("PP", "power_plant")])
+    heat = {"id": "hw", "type": "heatwave", "start_h": 0.0, "duration_h": 30.0, "baseline_temp_c": 25.0,
+            "peak_temp_c": 25.0}
+    for start, hottest_t in (("2024-07-01T00:00:00", 15.0), ("2024-07-01T12:00:00", 3.0)):
+        log = Simulation(make_scenario([heat], start=start), city, 0).run()
+        temps = {round(r.time, 9): r.data["temp_c"] for r in records(log, "hazard", "hw")}
+        assert temps[hottest_t] == pytest.approx(28.0)
+        assert temps[(hottest_t + 12.0) % 24.0] == pytest.approx(22.0)

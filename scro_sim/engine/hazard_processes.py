@@ -306,7 +306,9 @@ class HazardMixin:
         self.exposed[d] = True
         now = self.env.now
         spec = self.scenario.actions.warn_public
-        exposed = float(self.residents[d]) * float(c.district_exposed_share[d])
+        # a flood reaches the district's share on the flood plain; shaking, heat and wind reach everyone in it
+        share = float(c.district_exposed_share[d]) if isinstance(h, FloodHazard) else 1.0
+        exposed = float(self.residents[d]) * share
         lead = float(now - self.warned_at[d]) if not math.isnan(self.warned_at[d]) else -1.0
         if lead < 0:
             protected_share = 0.0
@@ -344,11 +346,14 @@ class HazardMixin:
         c_by_type = {t: v.tolist() for t, v in self.city.by_type.items()}
         idx = np.array(sorted(i for t in ("power_plant", "substation", "data_centre", "telecom_tower",
                                           "pumping_station") for i in c_by_type.get(t, [])), dtype=np.int64)
+        start = self.scenario.start
+        clock0 = start.hour + start.minute / 60.0  # the daily cycle follows the clock, not the exercise
         t = h.start_h
         end = min(self.duration, h.start_h + p["duration_h"])
         while t <= end + _EPS:
             yield self.env.timeout(_finite_delay(t - self.env.now, "heat step"))
-            temp = heat_temperature(t, h.start_h, p["duration_h"], h.baseline_temp_c, p["peak_temp_c"])
+            temp = heat_temperature(t, h.start_h, p["duration_h"], h.baseline_temp_c, p["peak_temp_c"],
+                                    clock_h=clock0)
             demand = 1.0 + h.demand_per_degree * max(0.0, temp - 30.0)
             self.log.append(self.env.now, "hazard", h.id, {"type": "heatwave", "temp_c": round(temp, 4),
                                                            "demand": round(demand, 6)})
