@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 import simpy
 
-ENGINE_VERSION = "0.1.0"
+# 0.2.0: exposure of non-flood hazards and the heat cycle's clock changed those runs' logs
+ENGINE_VERSION = "0.2.0"
 
 UP, BACKUP, DOWN = 0, 1, 2
 _BLOCKING = ("damage", "flooded", "cyber")  # causes an asset has itself, not through its suppliers
