@@ -244,6 +244,7 @@ class EventRecord(NamedTuple):
         return cls(float(d["time"]), int(d["seq"]), str(d["kind"]), str(d["subject"]), dict(d.get("data") or {}))
 
 
+_INF = math.inf
 _new_record = tuple.__new__  # builds a record without the named tuple's Python-level __new__
 
 
@@ -252,13 +253,13 @@ class EventLog:
 
     def __init__(self, records: Iterable[EventRecord] = ()) -> None:
         self._records: list[EventRecord] = list(records)
-        self._last = self._records[-1].time if self._records else -math.inf
+        self._last = self._records[-1].time if self._records else _MIN_FLOAT  # not -inf: refuse a first time of -inf
         self._canon: list[str] = []  # canonical lines of the first len(_canon) records (records never change)
 
     def append(self, time: float, kind: str, subject: str = "", data: dict[str, Any] | None = None) -> EventRecord:
         """Add a record stamped with the next sequence number and return it."""
         records = self._records
-        if not time >= self._last - 1e-9 or time == math.inf:  # also refuses NaN
+        if not self._last - 1e-9 <= time < _INF:  # also refuses NaN
             raise ValueError(f"event log time must be finite and never go backwards: {time!r} after {self._last!r}")
         self._last = time
         rec = _new_record(EventRecord, (float(time), len(records), kind, subject, {} if data is None else data))
@@ -268,7 +269,7 @@ class EventLog:
     def extend(self, time: float, kind: str, subjects: list[str], data: list[dict[str, Any]]) -> None:
         """Add one record per (subject, data) pair, all at ``time`` and of ``kind`` (a hazard step's damage)."""
         records = self._records
-        if not time >= self._last - 1e-9 or time == math.inf:
+        if not self._last - 1e-9 <= time < _INF:
             raise ValueError(f"event log time must be finite and never go backwards: {time!r} after {self._last!r}")
         if len(subjects) != len(data):
             raise ValueError(f"{len(subjects)} subjects for {len(data)} data")

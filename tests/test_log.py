@@ -77,3 +77,16 @@ def test_extend_numbers_records_in_order_and_refuses_time_going_backwards() -> N
     with pytest.raises(ValueError, match="subjects"):
         log.extend(3.0, "damage", ["C"], [])
     assert len(log) == 3
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
+def test_a_record_time_that_is_not_finite_is_refused_even_as_the_first_record(bad: float) -> None:
+    with pytest.raises(ValueError, match="finite"):
+        EventLog().append(bad, "hazard", "f")
+    log = EventLog()
+    log.append(1.0, "hazard", "f")
+    with pytest.raises(ValueError, match="finite"):
+        log.append(bad, "hazard", "f")
+    with pytest.raises(ValueError, match="finite"):
+        log.extend(bad, "damage", ["A"], [{}])
+    assert len(log) == 1

@@ -254,9 +254,13 @@ class CascadeMixin:
         ids, types = c.asset_ids, c.type_names
         q: deque[int] = deque()
         for i in seeds:
-            if not queued[i]:
-                queued[i] = 1
-                q.append(i)
+            if queued[i]:
+                continue
+            if st[i] == DOWN and (dm[i] or fl[i] or cy[i]):  # stays down: only its cause can change
+                cause_of[i] = "damage" if dm[i] else "flooded" if fl[i] else "cyber"
+                continue
+            queued[i] = 1
+            q.append(i)
         came_up: list[int] = []
         cleared: list[int] = []
         touched_loops: set[int] = set()
