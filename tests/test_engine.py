@@ -473,3 +473,28 @@ def test_the_daily_heat_cycle_follows_the_clock_not_the_start_of_the_exercise() 
         temps = {round(r.time, 9): r.data["temp_c"] for r in records(log, "hazard", "hw")}
         assert temps[hottest_t] == pytest.approx(28.0)
         assert temps[(hottest_t + 12.0) % 24.0] == pytest.approx(22.0)
+
+
+@pytest.mark.parametrize("policy", ["do_nothing", "greedy"])
+def test_a_finished_run_is_freed_without_the_cycle_collector_and_stays_readable(
+        mini_scenario: Any, mini_city: Any, policy: str) -> None:
+    """run() closes its processes and drops what is still scheduled: batches then free each run at once."""
+    import gc
+    import weakref
+
+    from scro_sim.policy import baseline_policy
+
+    sim = Simulation(mini_scenario, mini_city, 3, baseline_policy(policy))
+    log = sim.run()
+    obs = sim.advance()  # a finished run still answers
+    assert obs.done and obs.time_h == pytest.approx(mini_scenario.duration_h)
+    assert sim.log is log and log.records[-1].kind == "run_end"
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        ref = weakref.ref(sim)
+        del sim, obs
+        assert ref() is None
+    finally:
+        if was_enabled:
+            gc.enable()

@@ -192,4 +192,4 @@ class CrewMixin:
         self.crews.extend(new)
         self.log.append(self.env.now, "crew", f"mutual_aid{k}", {"state": "arrived", "crews": ma.crews})
         for crew in new:
-            self.env.process(self._crew_proc(crew))
+            self._start(self._crew_proc(crew))

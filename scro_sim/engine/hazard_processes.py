@@ -149,19 +149,19 @@ class HazardMixin:
         for h in self.scenario.hazards:
             p = self.hazard_params[h.id]
             if isinstance(h, FloodHazard):
-                self.env.process(self._flood_proc(h, p))
+                self._start(self._flood_proc(h, p))
             elif isinstance(h, EarthquakeHazard):
-                self.env.process(self._quake_proc(h, p))
+                self._start(self._quake_proc(h, p))
             elif isinstance(h, HeatwaveHazard):
-                self.env.process(self._heat_proc(h, p))
+                self._start(self._heat_proc(h, p))
             elif isinstance(h, StormHazard):
-                self.env.process(self._storm_proc(h, p))
+                self._start(self._storm_proc(h, p))
             elif isinstance(h, CyberHazard):
-                self.env.process(self._cyber_proc(h, p))
+                self._start(self._cyber_proc(h, p))
             elif isinstance(h, SurgeHazard):
-                self.env.process(self._surge_proc(h, p))
+                self._start(self._surge_proc(h, p))
         for crew in self.crews:
-            self.env.process(self._crew_proc(crew))
+            self._start(self._crew_proc(crew))
         for inj in self.scenario.msel:
             if inj.at_h is not None:
                 ev = self.env.timeout(_finite_delay(inj.at_h, f"inject {inj.id}"))

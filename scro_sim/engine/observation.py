@@ -114,7 +114,7 @@ class ObservationMixin:
         )
         obs._sim = self
         obs._window = window
-        self._live = obs
+        self._live = None if self.done else obs  # a finished run's state no longer moves: nothing to fill in first
         return obs
 
     # the parts of an observation built on demand (see _LiveObservation)

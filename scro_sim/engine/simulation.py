@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Generator, Sequence
 from typing import Any
 
 import numpy as np
@@ -82,6 +82,7 @@ class Simulation(CascadeMixin, HazardMixin, CrewMixin, MselMixin, ObservationMix
         self.env = simpy.Environment()
         self.log = EventLog()
         self.duration = float(scenario.duration_h)
+        self._generators: list[Generator[Any, Any, Any]] = []  # our simpy processes, closed by _release()
         self.decisions: list[dict[str, Any]] = []
         self.skipped: list[dict[str, Any]] = []
         self._init_state()
@@ -188,6 +189,30 @@ class Simulation(CascadeMixin, HazardMixin, CrewMixin, MselMixin, ObservationMix
                     self.pending.questions.append({"id": q.id, "text": text_in(q.text, self.lang)})
         obs = self.observe(kind)
         return obs
+
+    def _start(self, generator: Generator[Any, Any, Any]) -> None:
+        """Start a hazard or crew process on the clock."""
+        self._generators.append(generator)
+        self.env.process(generator)
+
+    def _release(self) -> None:
+        """Let go of the clock's pending work once a whole run is over.
+
+        The processes' frames and the callbacks still scheduled point back at this simulation:
+        without them a finished run is freed as soon as its last reference goes, instead of by the
+        cycle collector (collecting finished runs took about a tenth of a 5,000-asset run).  The
+        state, the log and the clock's time stay readable.
+        """
+        for generator in self._generators:
+            generator.close()
+        self._generators.clear()
+        queue = getattr(self.env, "_queue", None)  # simpy's heap of scheduled events
+        if isinstance(queue, list):
+            queue.clear()
+        for crew in self.crews:
+            crew.wake = None
+        self._live = None
+        self._stop = None
 
     def _stop_kind_set(self, stop: Any, kind: str) -> None:
         self._stop_kind = kind
@@ -432,6 +457,7 @@ class Simulation(CascadeMixin, HazardMixin, CrewMixin, MselMixin, ObservationMix
                 self.skipped.append({"time_h": self.env.now, "skipped": skipped})
             if kept:
                 self.apply(Decision(kept, d.rationale, d.answers))
+        self._release()
         return self.log
 
 
