@@ -122,6 +122,9 @@ class DoNothing:
         return None
 
 
+_FLOOD_WARNING = "Flood warning: move to higher ground."
+
+
 class Greedy:
     """A simple greedy responder: warn everyone, repair by criticality, generators to backups."""
 
@@ -136,7 +139,9 @@ class Greedy:
     def decide(self, obs: Observation) -> Decision | None:
         acts: list[Action] = []
         if not self._warned and obs.injects and "warn_public" in obs.allowed:
-            acts.append(Action(action="warn_public", target="all", message="Flood warning: move to higher ground."))
+            message = (_FLOOD_WARNING if obs.gauge_m is not None  # a river gauge: a flood
+                       else "Emergency warning: follow the authorities' instructions and check on vulnerable neighbours.")
+            acts.append(Action(action="warn_public", target="all", message=message))
             self._warned = True
         if not self._prioritised and "set_priorities" in obs.allowed and obs.assets_down:
             order = [a["id"] for a in sorted(obs.assets_down, key=lambda a: (-a["criticality"], a["id"]))]

@@ -498,3 +498,18 @@ def test_a_finished_run_is_freed_without_the_cycle_collector_and_stays_readable(
     finally:
         if was_enabled:
             gc.enable()
+
+
+def test_the_greedy_baseline_warns_of_a_flood_only_when_there_is_one() -> None:
+    from scro_sim.policy import Greedy
+
+    city = make_city([asset("PP", "power_plant"), asset("SS", "substation", needs={"power": ["PP"]})], flood_plain=True)
+    kw: dict[str, Any] = {"times_h": (1.0,), "resources": {"budget": 1000},
+                          "msel": [{"id": "I1", "at_h": 0.5, "sender": "Met office", "channel": "email", "text": "Alert"}]}
+    messages = {}
+    for name, hazard in (("flood", flood()), ("cyber", cyber("SS", start_h=0.2))):
+        log = Simulation(make_scenario([hazard], **kw), city, 0, Greedy()).run()
+        (decision,) = [r for r in log.of_kind("decision") if any(a["action"] == "warn_public" for a in r.data["actions"])]
+        messages[name] = next(a["message"] for a in decision.data["actions"] if a["action"] == "warn_public")
+    assert messages["flood"].startswith("Flood warning")
+    assert "flood" not in messages["cyber"].lower()
