@@ -264,26 +264,24 @@ def regrade(store: Store, run_id: str, scenario_yaml: str | None = None) -> Scor
 def grade_rows(store: Store, cohort: str | None = None) -> list[GradeRow]:
     """Gradebook rows for a cohort's runs (stored totals already include judgements and overrides)."""
     rows: list[GradeRow] = []
-    for r in store.list_runs(cohort=cohort):
-        user = store.get_user(r.learner)
-        run = store.get_run(r.id)
-        title = r.scenario_id
-        modules: tuple[str, ...] = ()
-        lang = "en"
-        if run is not None:
-            card = ScoreCard.model_validate(run.scorecard)
-            modules = tuple(m.module for m in card.modules if m.module)
-            lang = card.lang
+    users = {u.username: u for u in store.list_users()}
+    titles: dict[str, str | None] = {}  # by scenario text: parsed once however many runs used it
+    for entry in store.gradebook(cohort):
+        r = entry.summary
+        user = users.get(r.learner)
+        card = ScoreCard.model_validate(entry.scorecard)
+        if entry.scenario_yaml not in titles:
             try:
-                sc, _ = scenario_from_text(run.scenario_yaml)
-                title = text_in(sc.title, "en")
+                sc, _ = scenario_from_text(entry.scenario_yaml)
+                titles[entry.scenario_yaml] = text_in(sc.title, "en")
             except ScroSimError:
-                pass
+                titles[entry.scenario_yaml] = None
         rows.append(GradeRow(
             username=r.learner, email=user.email if user else None, display_name=user.display_name if user else None,
-            scenario_id=r.scenario_id, scenario_title=title, run_id=r.id, score=r.total, passed=r.passed,
-            provisional=r.provisional, started_at=r.started_at, finished_at=r.finished_at, language=lang,
-            modules=modules, revised_at=tuple(h.replaced_at for h in store.scorecard_history(r.id))))
+            scenario_id=r.scenario_id, scenario_title=titles[entry.scenario_yaml] or r.scenario_id, run_id=r.id,
+            score=r.total, passed=r.passed, provisional=r.provisional, started_at=r.started_at,
+            finished_at=r.finished_at, language=card.lang, modules=tuple(m.module for m in card.modules if m.module),
+            revised_at=entry.revised_at))
     return rows
 
 

@@ -855,3 +855,26 @@ def test_public_api_is_pinned() -> None:
         "create_batch", "get_batch", "put_replication", "replications", "missing_replications",
         "migrate", "schema_revision", "alembic_config", "integrity_check", "close", "engine",
     }  # fmt: skip
+
+
+def test_gradebook_gives_each_runs_grade_text_and_revisions_in_three_queries_without_reading_logs(
+        store: Store) -> None:
+    ids = [store.save_run(new_run(i, cohort="c1" if i < 4 else "c2",
+                                  scenario_yaml=SCENARIO if i % 2 else "id: other\n")) for i in range(6)]
+    store.update_scorecard(ids[1], {"criteria": [], "v": 2}, 70.0, True, False)
+    store.update_scorecard(ids[1], {"criteria": [], "v": 3}, 75.0, True, False)
+    store.update_scorecard(ids[3], {"criteria": [], "v": 2}, 10.0, False, False)
+    with store.engine.begin() as conn:  # a corrupt log: a gradebook must not need it
+        conn.execute(text("UPDATE runs SET log_z = :z WHERE id = :id"), {"z": b"not zlib", "id": ids[2]})
+    seen = statements(store)
+    book = store.gradebook("c1")
+    assert len([s for s in seen if s.lstrip().upper().startswith("SELECT")]) == 3
+    assert [e.summary for e in book] == store.list_runs(cohort="c1")
+    by_id = {e.summary.id: e for e in book}
+    assert by_id[ids[1]].scorecard == {"criteria": [], "v": 3}
+    assert [e.scenario_yaml for e in book] == [SCENARIO if ids.index(e.summary.id) % 2 else "id: other\n" for e in book]
+    hist = {i: tuple(h.replaced_at for h in store.scorecard_history(i)) for i in ids[:4]}
+    assert {i: by_id[i].revised_at for i in ids[:4]} == hist
+    assert len(hist[ids[1]]) == 2 and hist[ids[0]] == ()
+    assert {e.summary.id for e in store.gradebook()} == set(ids)
+    assert store.gradebook("nobody") == []

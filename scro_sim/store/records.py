@@ -108,6 +108,16 @@ class RunSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class GradebookEntry:
+    """What a gradebook export needs of one run: no log, no decisions."""
+
+    summary: RunSummary
+    scorecard: dict[str, Any]
+    scenario_yaml: str  # shared by every entry of the same scenario text
+    revised_at: tuple[datetime, ...]  # when each earlier scorecard was replaced, oldest first
+
+
+@dataclass(frozen=True, slots=True)
 class StoredRun(RunSummary):
     """A saved run with everything needed to verify it by re-simulation: its summary plus texts, log, decisions."""
 
