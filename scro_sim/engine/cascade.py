@@ -23,8 +23,6 @@ from ._common import (
     _finite_delay,
 )
 
-_NONE: dict[int, int] = {}  # read-only: the evacuees of a district that sent none
-
 
 class CascadeMixin:
     """State arrays, the cascade and the people each district has served (part of Simulation)."""
@@ -185,15 +183,15 @@ class CascadeMixin:
                 self.gen_left[i] = max(0.0, self.gen_left[i] - used)
         self.bk_since[i] = self.env.now
 
-    def _transition(self, i: int, new: int, cause: str, sources: tuple[str, ...], missing: tuple[str, ...]) -> bool:
-        """Move asset ``i`` to ``new``; log it; schedule backup exhaustion. True if working changed."""
+    def _transition(self, i: int, new: int, cause: str, sources: tuple[str, ...], missing: tuple[str, ...],
+                    now: float) -> bool:
+        """Move asset ``i`` to ``new`` at ``now``; log it; schedule backup exhaustion. True if working changed."""
         old = self._st[i]
         if new == old and (new != BACKUP or sources == self.bk_using[i]):
             if new == DOWN:
                 self.cause[i] = cause
             return False
         aid = self.city.asset_ids[i]
-        now = self.env.now
         if old == BACKUP and new != BACKUP:
             self.bk_token[i] += 1
             if new == UP:
@@ -205,10 +203,12 @@ class CascadeMixin:
             self.bk_using[i] = sources
             self.bk_since[i] = now
             self.bk_token[i] += 1
-            left = min((self.own_left[i] if s == "own" else self.gen_left[i]) for s in sources)
+            left = self.own_left[i] if sources[0] == "own" else self.gen_left[i]  # ("own",), ("gen",) or both
+            if len(sources) > 1:
+                left = min(left, self.gen_left[i])
             if old != BACKUP:
                 self.log.append(now, "backup_start", aid, {"sources": list(sources), "missing": list(missing),
-                                                           "hours_left": round(left, 6)})
+                                                           "hours_left": left if left.is_integer() else round(left, 6)})
             token = self.bk_token[i]
             ev = self.env.timeout(_finite_delay(left, "backup"))
             ev.callbacks.append(lambda _e, i=i, token=token: self._exhausted(i, token))
@@ -303,7 +303,7 @@ class CascadeMixin:
                         if new == DOWN:
                             cause_of[i] = cause
                         continue
-                    if not transition(i, new, cause, src, missing):
+                    if not transition(i, new, cause, src, missing, now):
                         continue
                     if was_down:
                         came_up.append(i)
@@ -429,19 +429,36 @@ class CascadeMixin:
     def _recompute_pairs(self, pairs: Iterable[tuple[int, int]]) -> None:
         """Recompute the unserved people of (district, service index) ``pairs``, in order; log the changes."""
         c, now, services, state, table = self.city, self.env.now, self._SERVICES, self._st, self.district_unserved
+        people = c.memo.get("district_people")  # read-only: (population, vulnerable share) lists, once per city
+        if people is None:
+            people = c.memo["district_people"] = (c.district_pop.tolist(), c.district_vuln.astype(float).tolist())
+        pop, vuln = people
+        plain = not self.loop_unfed and not self._any_overload
         for d, k in pairs:
             s = services[k]
-            served = self._district_served(d, s)
+            sup = self.district_needs[d].get(s)
+            if sup is None:
+                served = True
+            elif plain:  # _district_served, inline
+                served = False
+                for x in sup:
+                    if state[x] != DOWN:
+                        served = True
+                        break
+            else:
+                served = self._district_served(d, s)
             unserved = 0 if served else int(self.residents[d])
-            for shelter, n in self.evacuees.get(d, _NONE).items():
-                if not (served if s == "health" else state[shelter] != DOWN):
-                    unserved += n
+            if d in self.evacuees:
+                for shelter, n in self.evacuees[d].items():
+                    if not (served if s == "health" else state[shelter] != DOWN):
+                        unserved += n
             if unserved != table[d, k]:
                 table[d, k] = unserved
+                vulnerable = unserved * vuln[d]
                 self.log.append(now, "service", c.district_ids[d], {
                     "service": s, "unserved": unserved,
-                    "unserved_vulnerable": round(unserved * float(c.district_vuln[d]), 3),
-                    "population": int(c.district_pop[d]),
+                    "unserved_vulnerable": vulnerable if vulnerable.is_integer() else round(vulnerable, 3),
+                    "population": pop[d],
                 })
 
     def _mark_district(self, d: int) -> None:
