@@ -935,3 +935,33 @@ def test_load_scenario_never_leaks_other_exceptions(base_text: str, mini_city: C
         except ScenarioError as err:
             assert err.problems
     assert math.isfinite(load_text(base_text, mini_city).duration_h)
+
+
+# --------------------------------------------------------------------------------------------
+# IT incident response (cyber) and hospital surge levers
+
+
+CYBER_HAZARD = ("    road_closure_depth_m: 0.3\n",
+                "    road_closure_depth_m: 0.3\n"
+                "  - id: hack\n"
+                "    type: cyber\n"
+                "    start_h: 2\n"
+                "    targets: [WT1]\n"
+                "    recovery_h: 30\n"
+                "    incident_response_h: {dist: triangular, low: 4, mode: 6, high: 10}\n")
+
+
+def test_incident_response_needs_an_it_crew_team(base_text: str, mini_city: City) -> None:
+    text = variant(base_text, CYBER_HAZARD)
+    one_problem(text, mini_city, "hazards[1].incident_response_h", "crew team with the 'it' skill",
+                line=line_of(text, "incident_response_h:"))
+    ok = variant(text, ("skills: [water, general]}\n", "skills: [water, general]}\n"
+                        "    - {id: it_team, count: 1, depot: DEP1, skills: [it]}\n"))
+    assert load_text(ok, mini_city).hazards[1].incident_response_h.mode == 6
+
+
+def test_negative_incident_response_time_is_refused(base_text: str, mini_city: City) -> None:
+    text = variant(base_text, CYBER_HAZARD, ("{dist: triangular, low: 4, mode: 6, high: 10}", "-2"),
+                   ("skills: [water, general]}\n", "skills: [water, general, it]}\n"))
+    one_problem(text, mini_city, "hazards[1].incident_response_h", "duration cannot be negative",
+                line=line_of(text, "incident_response_h:"))

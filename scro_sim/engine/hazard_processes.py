@@ -397,11 +397,26 @@ class HazardMixin:
             for i in targets:
                 self.cyber[i] = True
             self._propagate(targets)
+        if h.incident_response_h is not None:  # detected: IT crews may now restore the targets (crews.py)
+            for i in targets:
+                if self.cyber[i]:
+                    self.cyber_open[i] = h
+            self._wake_crews()
         yield self.env.timeout(_finite_delay(p["recovery_h"], "cyber recovery"))
-        for i in targets:
+        if h.incident_response_h is None:
+            for i in targets:
+                self.cyber[i] = False
+            self.log.append(self.env.now, "hazard", h.id, {"type": "cyber", "recovered": True})
+            self._propagate(targets)
+            return
+        # the unassisted recovery brings back what the IT crews have not restored yet
+        left = [i for i in targets if self.cyber_open.get(i) is h]
+        for i in left:
+            del self.cyber_open[i]
             self.cyber[i] = False
-        self.log.append(self.env.now, "hazard", h.id, {"type": "cyber", "recovered": True})
-        self._propagate(targets)
+        self.log.append(self.env.now, "hazard", h.id, {"type": "cyber", "recovered": True,
+                                                       "unassisted": [c.asset_ids[i] for i in left]})
+        self._propagate(left)
 
     # surge ---------------------------------------------------------------------------------
     def _surge_proc(self, h: SurgeHazard, p: dict[str, float]) -> Any:

@@ -185,7 +185,10 @@ class ObservationMixin:
                     if r.kind in ("damage", "asset_down", "asset_up", "backup_start", "backup_exhausted", "inject",
                                   "repair", "road", "exposure", "population", "action")][-300:]
         if name == "repairs_waiting":
-            return [c.asset_ids[i] for i in np.nonzero((self.damage > 0) & (self.assigned < 0))[0].tolist()]
+            waiting = np.nonzero((self.damage > 0) & (self.assigned < 0))[0].tolist()
+            if self.cyber_open:  # cyber-hit assets an IT crew could restore now
+                waiting = sorted({*waiting, *(i for i in self.cyber_open if self.assigned[i] < 0)})
+            return [c.asset_ids[i] for i in waiting]
         raise AttributeError(name)
 
 

@@ -121,6 +121,7 @@ class Simulation(CascadeMixin, HazardMixin, CrewMixin, MselMixin, ObservationMix
     rng_damage = _Stream(1)
     rng_repair = _Stream(2)
     rng_aid = _Stream(3)
+    rng_cyber = _Stream(6)  # IT incident-response work (crews.py)
 
     # ------------------------------------------------------------------------------------
     # state
@@ -254,7 +255,7 @@ class Simulation(CascadeMixin, HazardMixin, CrewMixin, MselMixin, ObservationMix
                 i = c.asset_index[a.target]  # type: ignore[index]
                 teams = [t for t in sc.resources.crews if a.crew in (None, t.id)]
                 ok = [t for t in teams if SKILL_FOR_TYPE.get(str(c.asset_type[i]), "general") in t.skills
-                      or "general" in t.skills]
+                      or "general" in t.skills or (i in self.cyber_open and "it" in t.skills)]
                 if not ok and not any(cr.team == "mutual_aid" for cr in self.crews):
                     out.append(f"{where}: no crew team has the skills to repair a {c.asset_type[i]}")
             if a.action == "protect_asset":
@@ -333,6 +334,9 @@ class Simulation(CascadeMixin, HazardMixin, CrewMixin, MselMixin, ObservationMix
             i = c.asset_index[a.target]  # type: ignore[index]
             teams = [t.id for t in sc.resources.crews if a.crew in (None, t.id)
                      and (SKILL_FOR_TYPE.get(str(c.asset_type[i]), "general") in t.skills or "general" in t.skills)]
+            if i in self.cyber_open and not self.damage[i]:  # a detected cyber attack: IT incident response
+                it = [t.id for t in sc.resources.crews if a.crew in (None, t.id) and "it" in t.skills]
+                teams = it or teams
             team = teams[0] if teams else "mutual_aid"
             self.orders.setdefault(team, deque()).append(i)
             data["team"] = team

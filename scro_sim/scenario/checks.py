@@ -144,7 +144,8 @@ def _hazard_problems(loc: tuple[Any, ...], h: Any, sc: Scenario, city: City | No
                 out.append(((*loc, name), "time cannot be negative"))
             elif lo >= dur:
                 out.append(((*loc, name), f"{lo:g} h is not inside the {dur:g} h scenario"))
-    for name in ("time_to_peak_h", "recession_h", "duration_h", "recovery_h", "detection_delay_h"):
+    for name in ("time_to_peak_h", "recession_h", "duration_h", "recovery_h", "detection_delay_h",
+                 "incident_response_h"):
         v = getattr(h, name, None)
         if v is not None and dist_bounds(v)[0] < 0:
             out.append(((*loc, name), "duration cannot be negative"))
@@ -166,6 +167,10 @@ def _hazard_problems(loc: tuple[Any, ...], h: Any, sc: Scenario, city: City | No
                     out.append(((*loc, "hospitals", k), f"unknown asset {a!r}"))
                 elif city.asset_type[city.asset_index[a]] != "hospital":
                     out.append(((*loc, "hospitals", k), f"{a!r} is not a hospital"))
+    if isinstance(h, CyberHazard) and h.incident_response_h is not None and not any(
+            "it" in t.skills and t.count > 0 for t in sc.resources.crews):
+        out.append(((*loc, "incident_response_h"), "IT incident response needs a crew team with the 'it' skill "
+                    "(resources.crews: skills: [it])"))
     if isinstance(h, CyberHazard) and city is not None:
         for k, a in enumerate(h.targets):
             if a not in city.asset_index:

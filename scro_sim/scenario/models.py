@@ -93,10 +93,16 @@ class CyberHazard(_Hazard):
     start_h: Dist
     targets: tuple[Id, ...] = Field(min_length=1)
     detection_delay_h: Dist = 0.5
-    #: hours of IT crew work to restore each target once detected.
+    #: hours from detection until the targets come back without help from the player (the
+    #: utility's own or the vendor's recovery).
     recovery_h: Dist
     #: the attack's effect: the target stops (shutdown) or keeps running but unsafe (tamper).
     effect: Literal["shutdown", "tamper"] = "shutdown"
+    #: IT incident response (optional): hours a crew with the ``it`` skill needs on site to restore
+    #: one target once the attack is detected (drawn per job).  Given, the player's IT crews can end
+    #: the outage before ``recovery_h``; left out, the targets stay down for ``recovery_h`` whatever
+    #: the player does.
+    incident_response_h: Dist | None = None
 
 
 class SurgeHazard(_Hazard):
