@@ -106,3 +106,87 @@ def test_incident_response_hours_come_from_their_own_stream() -> None:
     assert times(a, "asset_up", "WT")[0] == pytest.approx(3.35 + hours, abs=1e-6)
     fixed = Simulation(it_scenario(), water_city(), 11)
     assert records(a, "run_start")[0].data["hazard_params"] == fixed.hazard_params
+
+
+# --------------------------------------------------------------------------------------------
+# surge beds
+
+BEDS = {"open_surge_beds": {"enabled": True, "cost": 1000, "lead_time_h": 4, "surge_share": 0.2}}
+
+
+def surge_city():
+    """One 100-bed hospital H serving the district Z."""
+    return make_city([asset("H", "hospital", capacity=100, criticality=5)],
+                     districts=[{"id": "Z", "name": "Z", "population": 1000, "vulnerable_share": 0.25,
+                                 "location": {"x": 0, "y": 9000}, "elevation": 60.0, "road_node": "D",
+                                 "needs": {"health": ["H"]}}])
+
+
+def surge_scenario(*, actions=BEDS, times_h=(3.0,)):
+    """85 patients in 100 beds, plus 3 per hour up to 30 at 10 h, back to 0 at 20 h.
+
+    Overflowing (> 100) once the extra passes 15: from 6 h (103) until 15 h (exactly 100).
+    """
+    hz = {"id": "surge1", "type": "surge", "hospitals": ["H"], "start_h": 0, "peak_h": 10, "end_h": 20,
+          "baseline_occupancy": 0.85, "peak_extra_patients": 30}
+    return make_scenario([hz], duration_h=24, times_h=times_h, actions=actions, resources={"budget": 5000})
+
+
+def test_without_surge_beds_the_hospital_overflows_from_6_to_15_h() -> None:
+    log = Simulation(surge_scenario(), surge_city(), 0).run()
+    assert times(log, "asset_down", "H") == [6.0]
+    assert times(log, "asset_up", "H") == [15.0]
+
+
+def test_surge_beds_opened_early_prevent_the_overflow() -> None:
+    """20 % of 100 beds from 4 h: at the peak 115 patients in 120 beds, 0.9583."""
+    log = play(Simulation(surge_scenario(times_h=()), surge_city(), 0), {0.0: [act("open_surge_beds", "H")]})
+    assert records(log, "action", "H")[0].data == {"action": "open_surge_beds", "beds": 20, "capacity": 120.0}
+    assert times(log, "action", "H") == [4.0]
+    assert records(log, "asset_down", "H") == []
+    peak = [r for r in records(log, "hazard", "surge1") if r.time == 10.0][0]
+    assert peak.data["occupancy"] == {"H": 0.9583}
+    assert records(log, "cost", "open_surge_beds")[0].data["amount"] == 1000
+
+
+def test_surge_beds_opened_late_end_the_overflow_when_they_open() -> None:
+    """Decided at 3 h, open at 7 h: overflowing 6-7 h only ((85 + 21) / 120 = 0.883 at 7 h)."""
+    log = play(Simulation(surge_scenario(), surge_city(), 0), {3.0: [act("open_surge_beds", "H")]})
+    assert times(log, "asset_down", "H") == [6.0]
+    assert times(log, "asset_up", "H") == [7.0]
+
+
+def test_surge_beds_are_refused_twice_when_disabled_and_for_a_non_hospital() -> None:
+    sim = Simulation(surge_scenario(), surge_city(), 0)
+    sim.advance()
+    with pytest.raises(DecisionError, match="already opened or on the way"):
+        sim.apply([act("open_surge_beds", "H"), act("open_surge_beds", "H")])
+    sim.apply([act("open_surge_beds", "H")])
+    with pytest.raises(DecisionError, match="already opened or on the way"):
+        sim.apply([act("open_surge_beds", "H")])
+    with pytest.raises(DecisionError, match="'DEP' is not a hospital"):
+        sim.apply([act("open_surge_beds", "DEP")])
+    off = Simulation(surge_scenario(actions={}), surge_city(), 0)
+    off.advance()
+    assert "open_surge_beds" not in off.observe().allowed
+    with pytest.raises(DecisionError, match="not enabled"):
+        off.apply([act("open_surge_beds", "H")])
+
+
+def test_observation_shows_beds_and_occupancy() -> None:
+    sim = Simulation(surge_scenario(times_h=(8.0,)), surge_city(), 0)
+    sim.advance()
+    sim.apply([act("open_surge_beds", "H")])  # at 0 h: open from 4 h
+    obs = sim.advance()  # 8 h: (85 + 24) / 120
+    assert obs.hospitals == {"H": {"beds": 100, "surge_beds": 20, "occupancy": 0.9083, "overloaded": False}}
+    assert obs.allowed["open_surge_beds"]["lead_time_h"] == 4
+
+
+def test_greedy_opens_surge_beds_once_a_hospital_overflows() -> None:
+    """Greedy sees the overflow at 6 h; the beds open at 10 h ((85 + 30) / 120 < 1): down 6-10 h."""
+    from scro_sim.policy import Greedy
+
+    log = Simulation(surge_scenario(times_h=(6.0, 8.0)), surge_city(), 0, Greedy()).run()
+    assert times(log, "action", "H") == [10.0]
+    assert times(log, "asset_down", "H") == [6.0]
+    assert times(log, "asset_up", "H") == [10.0]

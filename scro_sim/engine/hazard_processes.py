@@ -422,17 +422,20 @@ class HazardMixin:
     def _surge_proc(self, h: SurgeHazard, p: dict[str, float]) -> Any:
         c = self.city
         hosp = [c.asset_index[a] for a in h.hospitals]
-        cap = np.array([max(c.asset_capacity[i], 1.0) for i in hosp])
+        base = np.array([max(c.asset_capacity[i], 1.0) for i in hosp])
         t = h.start_h
         while t <= min(self.duration, h.end_h) + _EPS:
             yield self.env.timeout(_finite_delay(t - self.env.now, "surge step"))
             extra = surge_patients(t, h.start_h, h.peak_h, h.end_h, p["peak_extra_patients"])
             open_ = np.array([self.state[i] != DOWN for i in hosp])
-            patients = cap * h.baseline_occupancy
+            cap = base + self.surge_beds[hosp]  # surge beds opened by the player (open_surge_beds)
+            patients = base * h.baseline_occupancy
             if open_.any():  # patients go to the hospitals that are open, by size
                 share = np.where(open_, cap, 0.0) / cap[open_].sum()
                 patients = patients + extra * share
             occ = patients / cap
+            for k, i in enumerate(hosp):
+                self.occupancy[i] = float(occ[k])
             over = occ > 1.0
             changed = []
             for k, i in enumerate(hosp):

@@ -264,7 +264,7 @@ def action_problems(a: Action, sc: Scenario, city: City | None, *, in_rule: bool
     spec = sc.actions.get(a.action)
     if not spec.enabled:
         out.append((("action",), f"action {a.action!r} is not enabled in this scenario"))
-    needs_asset = a.action in ("dispatch_crew", "deploy_generator", "refuel", "protect_asset")
+    needs_asset = a.action in ("dispatch_crew", "deploy_generator", "refuel", "protect_asset", "open_surge_beds")
     needs_district = a.action == "evacuate"
     t = a.target
     if (needs_asset or needs_district or a.action in ("close_road", "reopen_road")) and t is None:
@@ -272,6 +272,8 @@ def action_problems(a: Action, sc: Scenario, city: City | None, *, in_rule: bool
     if city is not None and t is not None and not (in_rule and t in ("$asset", "$district")):
         if needs_asset and t not in city.asset_index:
             out.append((("target",), f"unknown asset {t!r}"))
+        elif a.action == "open_surge_beds" and city.asset_type[city.asset_index[t]] != "hospital":
+            out.append((("target",), f"{t!r} is not a hospital"))
         if needs_district and t not in city.district_index:
             out.append((("target",), f"unknown district {t!r}"))
         if a.action == "warn_public" and t != "all" and t not in city.district_index:

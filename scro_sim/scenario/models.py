@@ -164,7 +164,7 @@ class Condition(_Model):
 
 ACTION_KINDS: tuple[str, ...] = (
     "dispatch_crew", "deploy_generator", "refuel", "evacuate", "warn_public", "protect_asset",
-    "request_mutual_aid", "close_road", "reopen_road", "set_priorities",
+    "request_mutual_aid", "close_road", "reopen_road", "set_priorities", "open_surge_beds",
 )
 
 
@@ -185,6 +185,8 @@ class ActionSpec(_Model):
     fuel_hours: Hours = 24.0
     #: warn_public: warnings count as "in time" this many hours before the hazard arrives.
     warning_lead_h: Hours = 2.0
+    #: open_surge_beds: beds added, as a share of the hospital's normal beds.
+    surge_share: Share = 0.2
 
 
 def _default_actions() -> dict[str, ActionSpec]:
@@ -199,6 +201,11 @@ def _default_actions() -> dict[str, ActionSpec]:
         "close_road": ActionSpec(cost=200, lead_time_h=0.5),
         "reopen_road": ActionSpec(cost=200, lead_time_h=0.5),
         "set_priorities": ActionSpec(cost=0, lead_time_h=0.0),
+        # Off unless a scenario enables it (older scenarios keep their action menus).  Surge
+        # capacity of ~20 % of staffed beds within hours (cancel elective admissions, early
+        # discharge, staff called in) is the usual hospital surge-plan target (L); France
+        # nearly doubled its ICU beds (+95 %), but over weeks [RD].
+        "open_surge_beds": ActionSpec(enabled=False, cost=40000, lead_time_h=4.0, surge_share=0.2),
     }
 
 
@@ -213,6 +220,7 @@ class Actions(_Model):
     close_road: ActionSpec = _default_actions()["close_road"]
     reopen_road: ActionSpec = _default_actions()["reopen_road"]
     set_priorities: ActionSpec = _default_actions()["set_priorities"]
+    open_surge_beds: ActionSpec = _default_actions()["open_surge_beds"]
 
     @model_validator(mode="before")
     @classmethod
