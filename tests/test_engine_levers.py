@@ -144,7 +144,7 @@ def test_surge_beds_opened_early_prevent_the_overflow() -> None:
     assert records(log, "action", "H")[0].data == {"action": "open_surge_beds", "beds": 20, "capacity": 120.0}
     assert times(log, "action", "H") == [4.0]
     assert records(log, "asset_down", "H") == []
-    peak = [r for r in records(log, "hazard", "surge1") if r.time == 10.0][0]
+    peak = next(r for r in records(log, "hazard", "surge1") if r.time == 10.0)
     assert peak.data["occupancy"] == {"H": 0.9583}
     assert records(log, "cost", "open_surge_beds")[0].data["amount"] == 1000
 
