@@ -195,6 +195,7 @@ VOCABULARY: tuple[str, ...] = (
     N_("learner"), N_("lecturer"), N_("assessor"), N_("admin"),
     N_("dispatch_crew"), N_("deploy_generator"), N_("refuel"), N_("evacuate"), N_("warn_public"),
     N_("protect_asset"), N_("request_mutual_aid"), N_("close_road"), N_("reopen_road"), N_("set_priorities"),
+    N_("open_surge_beds"),
     N_("power"), N_("water"), N_("telecom"), N_("health"),
     N_("phone"), N_("radio"), N_("email"), N_("sms"), N_("social_media"), N_("news"), N_("sensor"),
     N_("briefing"), N_("in_person"),

@@ -57,6 +57,8 @@ class Observation:
     # states the condition language needs, by id
     asset_state: dict[str, str] = field(default_factory=dict)
     type_of: dict[str, str] = field(default_factory=dict)
+    # hospitals a patient surge reaches: beds, surge beds opened, occupancy (share of beds), overloaded
+    hospitals: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     # -- the questions the condition language asks (see condition_met) ----------------------
     def state_of(self, asset: str) -> str:
@@ -126,7 +128,8 @@ _FLOOD_WARNING = "Flood warning: move to higher ground."
 
 
 class Greedy:
-    """A simple greedy responder: warn everyone, repair by criticality, generators to backups."""
+    """A simple greedy responder: warn everyone, repair by criticality, generators to backups,
+    surge beds (where the scenario allows them) at a hospital once it overflows."""
 
     name = "greedy"
     check_every_h: float | None = None
@@ -135,6 +138,7 @@ class Greedy:
         self._warned = False
         self._prioritised = False
         self._aid = False
+        self._beds: set[str] = set()
 
     def decide(self, obs: Observation) -> Decision | None:
         acts: list[Action] = []
@@ -154,6 +158,11 @@ class Greedy:
             if "power" in a.get("missing", ()) and not a.get("generator"):
                 acts.append(Action(action="deploy_generator", target=a["id"]))
                 gens -= 1
+        if "open_surge_beds" in obs.allowed:
+            for h, info in obs.hospitals.items():
+                if info["overloaded"] and not info["surge_beds"] and h not in self._beds:
+                    acts.append(Action(action="open_surge_beds", target=h))
+                    self._beds.add(h)
         if not self._aid and obs.mutual_aid_left > 0 and obs.asset_counts.get("down", 0) >= 5:
             acts.append(Action(action="request_mutual_aid"))
             self._aid = True

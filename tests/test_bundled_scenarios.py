@@ -50,8 +50,6 @@ def _policy(sc: Any, name: str) -> Any:
     return PlanPolicy(sc.reference_plans.expert, "expert") if name == "expert" else baseline_policy(name)
 
 
-@pytest.mark.xfail(strict=True, reason="riverton_hospital_surge and riverton_water_cyber are not written yet; "
-                   "remove this mark when they are")
 def test_the_five_promised_crises_are_bundled() -> None:
     ids = {_load(p)[0].id for p in BUNDLED}
     assert set(KEY_METRIC) <= ids, f"missing: {sorted(set(KEY_METRIC) - ids)}"

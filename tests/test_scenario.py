@@ -935,3 +935,62 @@ def test_load_scenario_never_leaks_other_exceptions(base_text: str, mini_city: C
         except ScenarioError as err:
             assert err.problems
     assert math.isfinite(load_text(base_text, mini_city).duration_h)
+
+
+# --------------------------------------------------------------------------------------------
+# IT incident response (cyber) and hospital surge levers
+
+
+CYBER_HAZARD = ("    road_closure_depth_m: 0.3\n",
+                "    road_closure_depth_m: 0.3\n"
+                "  - id: hack\n"
+                "    type: cyber\n"
+                "    start_h: 2\n"
+                "    targets: [WT1]\n"
+                "    recovery_h: 30\n"
+                "    incident_response_h: {dist: triangular, low: 4, mode: 6, high: 10}\n")
+
+
+def test_incident_response_needs_an_it_crew_team(base_text: str, mini_city: City) -> None:
+    text = variant(base_text, CYBER_HAZARD)
+    one_problem(text, mini_city, "hazards[1].incident_response_h", "crew team with the 'it' skill",
+                line=line_of(text, "incident_response_h:"))
+    ok = variant(text, ("skills: [water, general]}\n", "skills: [water, general]}\n"
+                        "    - {id: it_team, count: 1, depot: DEP1, skills: [it]}\n"))
+    assert load_text(ok, mini_city).hazards[1].incident_response_h.mode == 6
+
+
+def test_negative_incident_response_time_is_refused(base_text: str, mini_city: City) -> None:
+    text = variant(base_text, CYBER_HAZARD, ("{dist: triangular, low: 4, mode: 6, high: 10}", "-2"),
+                   ("skills: [water, general]}\n", "skills: [water, general, it]}\n"))
+    one_problem(text, mini_city, "hazards[1].incident_response_h", "duration cannot be negative",
+                line=line_of(text, "incident_response_h:"))
+
+
+def test_surge_beds_are_off_unless_enabled_and_only_for_hospitals(plan_text: str, base_text: str,
+                                                                  mini_city: City) -> None:
+    beds = ("  - {action: deploy_generator, target: H1}\n",
+            "  - {action: deploy_generator, target: H1}\n"
+            "  - {action: open_surge_beds, target: H1}\n"
+            "  - {action: open_surge_beds, target: WT1}\n"
+            "  - {action: open_surge_beds}\n")
+    text = variant(plan_text, beds)
+    off = plan_problems(text, load_text(base_text, mini_city), mini_city)
+    assert [(p.field, p.message) for p in off if p.field.endswith("action")] == [
+        (f"prepositioning[{k}].action", "action 'open_surge_beds' is not enabled in this scenario") for k in (2, 3, 4)]
+    sc = load_text(variant(base_text, ("  close_road: {cost: 100}\n",
+                                       "  close_road: {cost: 100}\n  open_surge_beds: {enabled: true, cost: 9}\n")),
+                   mini_city)
+    assert (sc.actions.open_surge_beds.lead_time_h, sc.actions.open_surge_beds.surge_share) == (4.0, 0.2)
+    probs = plan_problems(text, sc, mini_city)
+    assert [(p.field, p.message, p.line) for p in probs] == [
+        ("prepositioning[3].target", "'WT1' is not a hospital", line_of(text, "open_surge_beds, target: WT1")),
+        ("prepositioning[4].target", "open_surge_beds needs a target", line_of(text, "{action: open_surge_beds}")),
+    ]
+
+
+def test_surge_share_out_of_range_is_refused(base_text: str, mini_city: City) -> None:
+    text = variant(base_text, ("  close_road: {cost: 100}\n",
+                               "  close_road: {cost: 100}\n  open_surge_beds: {enabled: true, surge_share: 3}\n"))
+    one_problem(text, mini_city, "actions.open_surge_beds.surge_share", "less than or equal to 1",
+                line=line_of(text, "surge_share: 3"))

@@ -28,6 +28,7 @@ from scro_sim.store import Game
 log = logging.getLogger(__name__)
 PAGE = "play"
 ASSET_ACTIONS = ("dispatch_crew", "deploy_generator", "refuel", "protect_asset")
+HOSPITAL_ACTIONS = ("open_surge_beds",)
 ROAD_ACTIONS = ("close_road", "reopen_road")
 
 
@@ -296,6 +297,8 @@ def _targets(g: state.GameSession, kind: str) -> list[str]:
     city = g.sim.city
     if kind in ASSET_ACTIONS:
         return list(city.asset_ids)
+    if kind in HOSPITAL_ACTIONS:
+        return [a for a, t in zip(city.asset_ids, city.asset_type, strict=True) if str(t) == "hospital"]
     if kind == "evacuate":
         return list(city.district_ids)
     if kind == "warn_public":

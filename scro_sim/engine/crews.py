@@ -12,6 +12,7 @@ from ..hazards import (
     DEFAULT_REPAIR_H,
     SKILL_FOR_TYPE,
 )
+from ..scenario import sample
 from ._common import (
     Crew,
     _finite_delay,
@@ -39,6 +40,9 @@ class CrewMixin:
         self._on_road[c.edge_bridge[c.edge_bridge >= 0]] = True
         self.orders: dict[str, deque[int]] = {}
         self.repair_spec = self.scenario.repair_times
+        # cyber-hit assets an IT crew may restore now (detected, not yet back): asset -> its CyberHazard;
+        # only ever filled in scenarios whose cyber hazards give incident_response_h
+        self.cyber_open: dict[int, Any] = {}
 
     def _skill_mask(self, skills: tuple[str, ...]) -> np.ndarray:
         """Assets a crew with ``skills`` can repair (one mask per set of skills, made once)."""
@@ -58,6 +62,9 @@ class CrewMixin:
         sb = crew.standby  # the site this crew was sent to before anything broke there
         if sb is not None and self._dm[sb] and self.assigned[sb] < 0 and not self._fl[sb]:
             return sb
+        it = bool(self.cyber_open) and "it" in crew.skills
+        if it and sb in self.cyber_open and self.assigned[sb] < 0 and not self._fl[sb]:
+            return sb
         q = self.orders.get(crew.team)
         if q:
             # orders in the order given; a flooded site waits until it is dry.  An order for an
@@ -71,6 +78,12 @@ class CrewMixin:
         if self.priorities is None:
             return None
         dm, fl = self._dm, self._fl
+        if it:  # IT incident response: the cyber-hit assets in priority order, then the most critical
+            free = [i for i in self.cyber_open if self.assigned[i] < 0 and not fl[i]]
+            if free:
+                rank = {a: k for k, a in enumerate(self.priorities)}
+                crit = self.city.asset_crit
+                return min(free, key=lambda i: (rank.get(i, len(rank)), -int(crit[i]), i))
         for i in self.priorities:
             if dm[i] and self.assigned[i] < 0 and not fl[i] and self._skill_ok(crew, i):
                 return i
@@ -150,6 +163,9 @@ class CrewMixin:
             while self.flooded[task]:
                 crew.state = "waiting"
                 yield self.env.timeout(1.0)
+            if task in self.cyber_open and "it" in crew.skills:
+                yield from self._it_restore(crew, task)
+                continue
             if not self.damage[task]:
                 self.assigned[task] = -1
                 if crew.standby != task:
@@ -174,6 +190,28 @@ class CrewMixin:
             self.assigned[task] = -1
             self.log.append(self.env.now, "repair", aid, {"state": "finished", "crew": crew.id})
             self._bridges_changed(np.array([task]))
+            self._propagate([task])
+
+    def _it_restore(self, crew: Crew, task: int) -> Any:
+        """IT incident response on a cyber-hit asset: isolate, clean and rebuild the control
+        system, check the set points, restart.  The hours are drawn per job from the cyber stream."""
+        aid = self.city.asset_ids[task]
+        h = self.cyber_open[task]
+        if crew.standby == task:
+            crew.standby = None
+        crew.state = "repairing"
+        dur = max(0.0, sample(h.incident_response_h, self.rng_cyber))
+        crew.busy_until = self.env.now + dur
+        self.log.append(self.env.now, "repair", aid, {"state": "started", "crew": crew.id, "hours": round(dur, 6),
+                                                      "damage": "cyber", "hazard": h.id})
+        yield self.env.timeout(_finite_delay(dur, "IT incident response"))
+        self.assigned[task] = -1
+        restored = self.cyber_open.get(task) is h  # not already back by the unassisted recovery
+        self.log.append(self.env.now, "repair", aid, {"state": "finished", "crew": crew.id, "damage": "cyber",
+                                                      "restored": restored})
+        if restored:
+            del self.cyber_open[task]
+            self.cyber[task] = False
             self._propagate([task])
 
     def _wake_crews(self) -> None:

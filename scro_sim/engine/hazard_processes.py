@@ -402,27 +402,45 @@ class HazardMixin:
             for i in targets:
                 self.cyber[i] = True
             self._propagate(targets)
+        if h.incident_response_h is not None:  # detected: IT crews may now restore the targets (crews.py)
+            for i in targets:
+                if self.cyber[i]:
+                    self.cyber_open[i] = h
+            self._wake_crews()
         yield self.env.timeout(_finite_delay(p["recovery_h"], "cyber recovery"))
-        for i in targets:
+        if h.incident_response_h is None:
+            for i in targets:
+                self.cyber[i] = False
+            self.log.append(self.env.now, "hazard", h.id, {"type": "cyber", "recovered": True})
+            self._propagate(targets)
+            return
+        # the unassisted recovery brings back what the IT crews have not restored yet
+        left = [i for i in targets if self.cyber_open.get(i) is h]
+        for i in left:
+            del self.cyber_open[i]
             self.cyber[i] = False
-        self.log.append(self.env.now, "hazard", h.id, {"type": "cyber", "recovered": True})
-        self._propagate(targets)
+        self.log.append(self.env.now, "hazard", h.id, {"type": "cyber", "recovered": True,
+                                                       "unassisted": [c.asset_ids[i] for i in left]})
+        self._propagate(left)
 
     # surge ---------------------------------------------------------------------------------
     def _surge_proc(self, h: SurgeHazard, p: dict[str, float]) -> Any:
         c = self.city
         hosp = [c.asset_index[a] for a in h.hospitals]
-        cap = np.array([max(c.asset_capacity[i], 1.0) for i in hosp])
+        base = np.array([max(c.asset_capacity[i], 1.0) for i in hosp])
         t = h.start_h
         while t <= min(self.duration, h.end_h) + _EPS:
             yield self.env.timeout(_finite_delay(t - self.env.now, "surge step"))
             extra = surge_patients(t, h.start_h, h.peak_h, h.end_h, p["peak_extra_patients"])
             open_ = np.array([self.state[i] != DOWN for i in hosp])
-            patients = cap * h.baseline_occupancy
+            cap = base + self.surge_beds[hosp]  # surge beds opened by the player (open_surge_beds)
+            patients = base * h.baseline_occupancy
             if open_.any():  # patients go to the hospitals that are open, by size
                 share = np.where(open_, cap, 0.0) / cap[open_].sum()
                 patients = patients + extra * share
             occ = patients / cap
+            for k, i in enumerate(hosp):
+                self.occupancy[i] = float(occ[k])
             over = occ > 1.0
             changed = []
             for k, i in enumerate(hosp):

@@ -30,7 +30,8 @@ class _LiveObservation(Observation):
     """
 
     _LAZY_FIELDS = ("assets_down", "assets_on_backup", "services", "changes", "repairs_waiting", "asset_state",
-                    "type_of", "asset_counts", "service_totals", "crews", "allowed", "warned", "evacuated")
+                    "type_of", "asset_counts", "service_totals", "crews", "allowed", "warned", "evacuated",
+                    "hospitals")
     _sim: Any = None
     _window: tuple[int, int] = (0, 0)
 
@@ -111,6 +112,7 @@ class ObservationMixin:
             crews=_LAZY, generators_available=self.generators_left, mutual_aid_left=self.aid_left,
             budget_left=sc.resources.budget - self.spent, spent=self.spent, allowed=_LAZY, changes=_LAZY,
             warned=_LAZY, evacuated=_LAZY, repairs_waiting=_LAZY, asset_state=_LAZY, type_of=_LAZY,
+            hospitals=_LAZY,
         )
         obs._sim = self
         obs._window = window
@@ -135,7 +137,7 @@ class ObservationMixin:
         if name == "allowed":
             allowed = {}
             for k in ("dispatch_crew", "deploy_generator", "refuel", "evacuate", "warn_public", "protect_asset",
-                      "request_mutual_aid", "close_road", "reopen_road", "set_priorities"):
+                      "request_mutual_aid", "close_road", "reopen_road", "set_priorities", "open_surge_beds"):
                 spec = sc.actions.get(k)
                 if not spec.enabled:
                     continue
@@ -148,6 +150,10 @@ class ObservationMixin:
                 allowed[k] = {"cost": spec.cost, "cost_per_person": spec.cost_per_person, "lead_time_h": spec.lead_time_h,
                               "label": text_in(spec.label, self.lang) if spec.label else k.replace("_", " ")}
             return allowed
+        if name == "hospitals":  # beds and occupancy of the hospitals a patient surge reaches
+            return {c.asset_ids[i]: {"beds": int(c.asset_capacity[i]), "surge_beds": int(self.surge_beds[i]),
+                                     "occupancy": round(occ, 4), "overloaded": bool(self.overloaded[i])}
+                    for i, occ in sorted(self.occupancy.items())}
         if name == "warned":
             return [c.district_ids[j] for j in np.nonzero(~np.isnan(self.warned_at))[0].tolist()]
         if name == "evacuated":
@@ -185,7 +191,10 @@ class ObservationMixin:
                     if r.kind in ("damage", "asset_down", "asset_up", "backup_start", "backup_exhausted", "inject",
                                   "repair", "road", "exposure", "population", "action")][-300:]
         if name == "repairs_waiting":
-            return [c.asset_ids[i] for i in np.nonzero((self.damage > 0) & (self.assigned < 0))[0].tolist()]
+            waiting = np.nonzero((self.damage > 0) & (self.assigned < 0))[0].tolist()
+            if self.cyber_open:  # cyber-hit assets an IT crew could restore now
+                waiting = sorted({*waiting, *(i for i in self.cyber_open if self.assigned[i] < 0)})
+            return [c.asset_ids[i] for i in waiting]
         raise AttributeError(name)
 
 

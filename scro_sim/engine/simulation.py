@@ -90,6 +90,8 @@ class Simulation(CascadeMixin, HazardMixin, CrewMixin, MselMixin, ObservationMix
         self._init_hazards()
         self._init_people()
         self._init_resources()
+        self.surge_beds = np.zeros(city.n_assets)  # beds a hospital opened on top of its normal ones
+        self.occupancy: dict[int, float] = {}  # hospital -> occupancy at the last surge step
         self._init_msel()
         self._init_points()
         about_city = city.memo.get("run_start")  # read-only, like every record's data: made once per city
@@ -122,6 +124,7 @@ class Simulation(CascadeMixin, HazardMixin, CrewMixin, MselMixin, ObservationMix
     rng_damage = _Stream(1)
     rng_repair = _Stream(2)
     rng_aid = _Stream(3)
+    rng_cyber = _Stream(6)  # IT incident-response work (crews.py)
 
     # ------------------------------------------------------------------------------------
     # state
@@ -279,9 +282,15 @@ class Simulation(CascadeMixin, HazardMixin, CrewMixin, MselMixin, ObservationMix
                 i = c.asset_index[a.target]  # type: ignore[index]
                 teams = [t for t in sc.resources.crews if a.crew in (None, t.id)]
                 ok = [t for t in teams if SKILL_FOR_TYPE.get(str(c.asset_type[i]), "general") in t.skills
-                      or "general" in t.skills]
+                      or "general" in t.skills or (i in self.cyber_open and "it" in t.skills)]
                 if not ok and not any(cr.team == "mutual_aid" for cr in self.crews):
                     out.append(f"{where}: no crew team has the skills to repair a {c.asset_type[i]}")
+            if a.action == "open_surge_beds":
+                i = c.asset_index[a.target]  # type: ignore[index]
+                if self.surge_beds[i] > 0 or any(b.action == "open_surge_beds" and b.target == a.target
+                                                 for b in decision.actions[:k]) or any(
+                        b.action == "open_surge_beds" and b.target == a.target for _, b in self.action_history):
+                    out.append(f"{where}: surge beds at {a.target} are already opened or on the way")
             if a.action == "protect_asset":
                 i = c.asset_index[a.target]  # type: ignore[index]
                 if self.flooded[i]:
@@ -358,6 +367,9 @@ class Simulation(CascadeMixin, HazardMixin, CrewMixin, MselMixin, ObservationMix
             i = c.asset_index[a.target]  # type: ignore[index]
             teams = [t.id for t in sc.resources.crews if a.crew in (None, t.id)
                      and (SKILL_FOR_TYPE.get(str(c.asset_type[i]), "general") in t.skills or "general" in t.skills)]
+            if i in self.cyber_open and not self.damage[i]:  # a detected cyber attack: IT incident response
+                it = [t.id for t in sc.resources.crews if a.crew in (None, t.id) and "it" in t.skills]
+                teams = it or teams
             team = teams[0] if teams else "mutual_aid"
             self.orders.setdefault(team, deque()).append(i)
             data["team"] = team
@@ -416,6 +428,11 @@ class Simulation(CascadeMixin, HazardMixin, CrewMixin, MselMixin, ObservationMix
                 self.protection_version += 1
                 data["effective"] = True
                 data["raised_m"] = sc.actions.protect_asset.raise_m
+        elif a.action == "open_surge_beds":
+            i = c.asset_index[a.target]  # type: ignore[index]
+            beds = round(float(c.asset_capacity[i]) * sc.actions.open_surge_beds.surge_share)
+            self.surge_beds[i] += beds  # the surge process counts them from its next step
+            data.update(beds=beds, capacity=round(float(c.asset_capacity[i]) + float(self.surge_beds[i]), 6))
         elif a.action == "request_mutual_aid":
             k = sc.resources.mutual_aid.max_requests - self.aid_left
             self._aid_arrives(k)

@@ -144,7 +144,8 @@ def _hazard_problems(loc: tuple[Any, ...], h: Any, sc: Scenario, city: City | No
                 out.append(((*loc, name), "time cannot be negative"))
             elif lo >= dur:
                 out.append(((*loc, name), f"{lo:g} h is not inside the {dur:g} h scenario"))
-    for name in ("time_to_peak_h", "recession_h", "duration_h", "recovery_h", "detection_delay_h"):
+    for name in ("time_to_peak_h", "recession_h", "duration_h", "recovery_h", "detection_delay_h",
+                 "incident_response_h"):
         v = getattr(h, name, None)
         if v is not None and dist_bounds(v)[0] < 0:
             out.append(((*loc, name), "duration cannot be negative"))
@@ -166,6 +167,10 @@ def _hazard_problems(loc: tuple[Any, ...], h: Any, sc: Scenario, city: City | No
                     out.append(((*loc, "hospitals", k), f"unknown asset {a!r}"))
                 elif city.asset_type[city.asset_index[a]] != "hospital":
                     out.append(((*loc, "hospitals", k), f"{a!r} is not a hospital"))
+    if isinstance(h, CyberHazard) and h.incident_response_h is not None and not any(
+            "it" in t.skills and t.count > 0 for t in sc.resources.crews):
+        out.append(((*loc, "incident_response_h"), "IT incident response needs a crew team with the 'it' skill "
+                    "(resources.crews: skills: [it])"))
     if isinstance(h, CyberHazard) and city is not None:
         for k, a in enumerate(h.targets):
             if a not in city.asset_index:
@@ -259,7 +264,7 @@ def action_problems(a: Action, sc: Scenario, city: City | None, *, in_rule: bool
     spec = sc.actions.get(a.action)
     if not spec.enabled:
         out.append((("action",), f"action {a.action!r} is not enabled in this scenario"))
-    needs_asset = a.action in ("dispatch_crew", "deploy_generator", "refuel", "protect_asset")
+    needs_asset = a.action in ("dispatch_crew", "deploy_generator", "refuel", "protect_asset", "open_surge_beds")
     needs_district = a.action == "evacuate"
     t = a.target
     if (needs_asset or needs_district or a.action in ("close_road", "reopen_road")) and t is None:
@@ -267,6 +272,8 @@ def action_problems(a: Action, sc: Scenario, city: City | None, *, in_rule: bool
     if city is not None and t is not None and not (in_rule and t in ("$asset", "$district")):
         if needs_asset and t not in city.asset_index:
             out.append((("target",), f"unknown asset {t!r}"))
+        elif a.action == "open_surge_beds" and city.asset_type[city.asset_index[t]] != "hospital":
+            out.append((("target",), f"{t!r} is not a hospital"))
         if needs_district and t not in city.district_index:
             out.append((("target",), f"unknown district {t!r}"))
         if a.action == "warn_public" and t != "all" and t not in city.district_index:

@@ -93,10 +93,16 @@ class CyberHazard(_Hazard):
     start_h: Dist
     targets: tuple[Id, ...] = Field(min_length=1)
     detection_delay_h: Dist = 0.5
-    #: hours of IT crew work to restore each target once detected.
+    #: hours from detection until the targets come back without help from the player (the
+    #: utility's own or the vendor's recovery).
     recovery_h: Dist
     #: the attack's effect: the target stops (shutdown) or keeps running but unsafe (tamper).
     effect: Literal["shutdown", "tamper"] = "shutdown"
+    #: IT incident response (optional): hours a crew with the ``it`` skill needs on site to restore
+    #: one target once the attack is detected (drawn per job).  Given, the player's IT crews can end
+    #: the outage before ``recovery_h``; left out, the targets stay down for ``recovery_h`` whatever
+    #: the player does.
+    incident_response_h: Dist | None = None
 
 
 class SurgeHazard(_Hazard):
@@ -158,7 +164,7 @@ class Condition(_Model):
 
 ACTION_KINDS: tuple[str, ...] = (
     "dispatch_crew", "deploy_generator", "refuel", "evacuate", "warn_public", "protect_asset",
-    "request_mutual_aid", "close_road", "reopen_road", "set_priorities",
+    "request_mutual_aid", "close_road", "reopen_road", "set_priorities", "open_surge_beds",
 )
 
 
@@ -179,6 +185,8 @@ class ActionSpec(_Model):
     fuel_hours: Hours = 24.0
     #: warn_public: warnings count as "in time" this many hours before the hazard arrives.
     warning_lead_h: Hours = 2.0
+    #: open_surge_beds: beds added, as a share of the hospital's normal beds.
+    surge_share: Share = 0.2
 
 
 def _default_actions() -> dict[str, ActionSpec]:
@@ -193,6 +201,11 @@ def _default_actions() -> dict[str, ActionSpec]:
         "close_road": ActionSpec(cost=200, lead_time_h=0.5),
         "reopen_road": ActionSpec(cost=200, lead_time_h=0.5),
         "set_priorities": ActionSpec(cost=0, lead_time_h=0.0),
+        # Off unless a scenario enables it (older scenarios keep their action menus).  Surge
+        # capacity of ~20 % of staffed beds within hours (cancel elective admissions, early
+        # discharge, staff called in) is the usual hospital surge-plan target (L); France
+        # nearly doubled its ICU beds (+95 %), but over weeks [RD].
+        "open_surge_beds": ActionSpec(enabled=False, cost=40000, lead_time_h=4.0, surge_share=0.2),
     }
 
 
@@ -207,6 +220,7 @@ class Actions(_Model):
     close_road: ActionSpec = _default_actions()["close_road"]
     reopen_road: ActionSpec = _default_actions()["reopen_road"]
     set_priorities: ActionSpec = _default_actions()["set_priorities"]
+    open_surge_beds: ActionSpec = _default_actions()["open_surge_beds"]
 
     @model_validator(mode="before")
     @classmethod
