@@ -849,7 +849,7 @@ def test_public_api_is_pinned() -> None:
         "add_user", "authenticate", "get_user", "list_users", "set_language", "set_password",
         "add_cohort", "add_member", "members", "cohorts_of", "list_cohorts",
         "publish_scenario", "published_scenarios",
-        "save_run", "get_run", "list_runs", "count_runs", "update_scorecard", "scorecard_history",
+        "save_run", "get_run", "list_runs", "gradebook", "count_runs", "update_scorecard", "scorecard_history",
         "add_judgement", "add_override", "judgements", "overrides",
         "save_game", "load_game", "list_games", "finish_game",
         "create_batch", "get_batch", "put_replication", "replications", "missing_replications",
