@@ -250,8 +250,11 @@ class CascadeMixin:
         plain = not self.loop_unfed and not self._any_overload  # no supply loops, no overloaded hospitals
         dependents, district_dependents, shelters = c.asset_dependents, c.district_service_dependents, self.shelter_districts
         dirty_list, mark_district = self._dirty, self._mark_district
-        bk_token, bk_using, append, now = self.bk_token, self.bk_using, self.log.append, self.env.now
+        bk_token, bk_using, extend, now = self.bk_token, self.bk_using, self.log.extend, self.env.now
         ids, types = c.asset_ids, c.type_names
+        # assets that went down for their own reason, logged together (one extend) before any other record
+        down_ids: list[str] = []
+        down_data: list[dict[str, Any]] = []
         q: deque[int] = deque()
         for i in seeds:
             if queued[i]:
@@ -278,7 +281,8 @@ class CascadeMixin:
                         bk_token[i] += 1
                     st[i] = DOWN
                     bk_using[i] = ()
-                    append(now, "asset_down", ids[i], {"cause": cause_of[i], "type": types[i]})
+                    down_ids.append(ids[i])
+                    down_data.append({"cause": cause_of[i], "type": types[i]})
                 else:
                     old = st[i]
                     if old == BACKUP:
@@ -303,6 +307,10 @@ class CascadeMixin:
                         if new == DOWN:
                             cause_of[i] = cause
                         continue
+                    if down_ids:
+                        extend(now, "asset_down", down_ids, down_data)
+                        down_ids.clear()
+                        down_data.clear()
                     if not transition(i, new, cause, src, missing, now):
                         continue
                     if was_down:
@@ -320,6 +328,10 @@ class CascadeMixin:
                         mark_district(d)
                 if loops_touching:
                     touched_loops.update(loops_touching.get(i, ()))
+            if down_ids:
+                extend(now, "asset_down", down_ids, down_data)
+                down_ids.clear()
+                down_data.clear()
             if touched_loops:
                 for lid in sorted(touched_loops):
                     service, members = c.supply_loops[lid]

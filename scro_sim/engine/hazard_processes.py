@@ -44,6 +44,7 @@ class HazardMixin:
     def _init_hazards(self) -> None:
         """Sample every uncertain hazard parameter now, in file order, from the hazard stream."""
         sc, rng = self.scenario, self.rng_hazard
+        self._tables: dict[str, np.ndarray] = {}  # fragility curves by asset, per hazard (see _curves)
         self.hazard_params: dict[str, dict[str, float]] = {}
         for h in sc.hazards:
             p: dict[str, float] = {}
@@ -74,6 +75,9 @@ class HazardMixin:
 
     def _curves(self, hazard: str) -> np.ndarray:
         """Rows (deg median, deg beta, fail median, fail beta) by asset (nan = immune), made once per city and curves."""
+        table = self._tables.get(hazard)
+        if table is not None:
+            return table
         c, sc = self.city, self.scenario
         key = ("fragility", hazard, sc.fragility_text(hazard))
         table = c.memo.get(key)
@@ -90,6 +94,7 @@ class HazardMixin:
                         col = 0 if cur.state == "degraded" else 2
                         table[col, i], table[col + 1, i] = cur.median, cur.beta
             c.memo[key] = table
+        self._tables[hazard] = table
         return table
 
     def _damage(self, hazard: str, idx: np.ndarray, intensity: np.ndarray) -> None:
@@ -105,8 +110,8 @@ class HazardMixin:
         x = intensity[sel]
         mx[ai] = x
         cap = self._capacities(hazard, ai)
-        with np.errstate(invalid="ignore"):  # nan capacity: immune to this hazard
-            new_state = np.where(x >= cap[1], 2, x >= cap[0]).astype(np.int8)
+        # a nan capacity (immune to this hazard) compares false, silently
+        new_state = np.where(x >= cap[1], 2, x >= cap[0]).astype(np.int8)
         worse = new_state > self.damage[ai]
         hit = ai[worse]
         if not len(hit):
@@ -136,9 +141,8 @@ class HazardMixin:
         if new.any():
             zn = self._z(hazard, ai)[new]  # draws the missing quantiles, in asset order
             dm, db, fm, fb = self._curves(hazard)[:, ai[new]]
-            with np.errstate(invalid="ignore"):
-                cap[0, ai[new]] = dm * np.exp(db * zn)
-                cap[1, ai[new]] = fm * np.exp(fb * zn)
+            cap[0, ai[new]] = dm * np.exp(db * zn)  # nan curves (immune) give nan, silently
+            cap[1, ai[new]] = fm * np.exp(fb * zn)
         return cap[:, ai]
 
     def _bridges_changed(self, assets: np.ndarray) -> None:
