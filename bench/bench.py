@@ -225,6 +225,9 @@ def _bare_simpy(n_events: int) -> tuple[float, int]:
     return time.process_time() - t, next(env._eid)  # type: ignore[attr-defined]
 
 
+BARE_EVENTS = 12_000  # timeouts per bare-simpy baseline measurement
+
+
 def bench_engine(quick: bool) -> None:
     say("\n(1) engine cost per simpy event vs bare simpy timeouts (same number of events; CPU time)")
     cases = [("mini city, 48 h flood, do nothing", None), ("synthetic 500, 72 h flood, do nothing", 500),
@@ -237,7 +240,7 @@ def bench_engine(quick: bool) -> None:
             sc = flood_scenario(city)
         reps = 10 if quick else 40
         Simulation(sc, city, 0, DoNothing()).run()  # warm caches
-        eng_total, eng_run, events, records = [], [], [], []
+        eng_total, eng_run, events, records, bare = [], [], [], [], []
         for s in range(reps):
             t0 = time.process_time()
             sim = Simulation(sc, city, s, DoNothing())
@@ -248,25 +251,28 @@ def bench_engine(quick: bool) -> None:
             eng_run.append(t2 - t1)
             events.append(next(sim.env._eid))  # type: ignore[attr-defined]
             records.append(len(log))
+            # the baseline right after each run, long enough (~10 ms) for the clock and this shared
+            # machine's noise to hit both alike; ratios are taken run by run
+            bt, bn = _bare_simpy(BARE_EVENTS)
+            bare.append(bt / bn)
         ev = int(statistics.median(events))
-        bare = [_bare_simpy(ev) for _ in range(reps)]
-        bare_t = statistics.median(b[0] for b in bare)
+        per_bare = statistics.median(bare)
         per_eng = statistics.median(t / e for t, e in zip(eng_total, events, strict=True))
         per_run = statistics.median(t / e for t, e in zip(eng_run, events, strict=True))
-        per_bare = bare_t / bare[0][1]
         per_record = statistics.median(t / r for t, r in zip(eng_total, records, strict=True))
+        ratio = statistics.median(t / e / b for t, e, b in zip(eng_total, events, bare, strict=True))
+        rec_ratio = statistics.median(t / r / b for t, r, b in zip(eng_total, records, bare, strict=True))
         key = "mini" if n is None else f"synthetic{n}"
         init_ms = (statistics.median(eng_total) - statistics.median(eng_run)) * 1e3
         record(f"engine.{key}.events", ev, f"{label}: {ev} simpy events, {int(statistics.median(records))} log records "
                f"per run; run {statistics.median(eng_total) * 1e3:.1f} ms (of which __init__ ~{init_ms:.1f} ms)")
         record(f"engine.{key}.us_per_event", per_eng * 1e6,
                f"engine {per_eng * 1e6:.1f} us/event (run only, without __init__: {per_run * 1e6:.1f} us); "
-               f"bare simpy {per_bare * 1e6:.2f} us/event ({bare[0][1]} events in {bare_t * 1e3:.2f} ms)")
-        ratio = per_eng / per_bare
+               f"bare simpy {per_bare * 1e6:.2f} us/event (median of {reps} runs of {BARE_EVENTS:,} timeouts, "
+               f"each right after an engine run)")
         RESULTS[f"engine.{key}.ratio"] = ratio
         # One simpy event here is a whole step of a hazard (an hour of flood over the plain) with
         # every change it causes; what the engine produces per event is a record of the event log.
-        rec_ratio = per_record / per_bare
         RESULTS[f"engine.{key}.us_per_record"] = per_record * 1e6
         RESULTS[f"engine.{key}.record_ratio"] = rec_ratio
         say(f"  -> per simpy event {ratio:,.0f}x bare simpy; per event-log record (state change) "
