@@ -161,8 +161,10 @@ class CascadeMixin:
     def _without(self, i: int, missing: tuple[str, ...]) -> tuple[int, str, tuple[str, ...]]:
         """(state, cause, backup sources) of asset ``i`` without the ``missing`` services: on backup, or down."""
         own = self.own_left[i] > _EPS
-        own_cov = self.own_services[i]
         gen = self.has_gen[i] and self.gen_left[i] > _EPS
+        if not own and not gen:  # most assets: no backup at all
+            return DOWN, "no " + missing[0], ()
+        own_cov = self.own_services[i]
         if own and all(s in own_cov for s in missing):
             return BACKUP, "", ("own",)
         if gen and missing == ("power",):
