@@ -6,10 +6,11 @@ arithmetic.  Times are compared after rounding to 9 decimals.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pytest
-from enginekit import act, asset, cyber, flood, make_city, make_scenario, play, records, times
+from enginekit import ROADS, act, asset, cyber, flood, make_city, make_scenario, play, records, times
 
 from scro_sim.city import City
 from scro_sim.engine import Simulation
@@ -185,7 +186,7 @@ REPAIR = {"substation": {"degraded": [2, 0], "failed": [5, 0]}}  # sd 0: exactly
 
 
 def flood_city(n: int = 1) -> City:
-    """Substations SS1..SSn on node C inside the flood plain at 1 m: wet from 2 h to 6 h, failed at 2 h."""
+    """Substations SS1..SSn on node C inside the flood plain at 1 m: wet from 2 h to 6 h, failed at the crest (4 h)."""
     return make_city([asset("PP", "power_plant")] + [
         asset(f"SS{k}", "substation", "C", x=16000, y=0, elevation=1.0, needs={"power": ["PP"]},
               fragility=FAIL_AT_ANY_DEPTH) for k in range(1, n + 1)], flood_plain=True)
@@ -202,10 +203,13 @@ def crew_scenario(times_h: tuple[float, ...] = (8.0,), *, count: int = 1, skills
                          actions=actions, **kw)
 
 
-def test_flood_fails_the_substation_while_wet() -> None:
+def test_flood_stops_the_substation_while_wet_and_damage_is_assessed_at_the_crest() -> None:
+    """Down when the water arrives (2 h); its damage, from the deepest water, when the river crests (4 h)."""
     log = Simulation(crew_scenario(), flood_city(), 0).run()
     assert times(log, "asset_down", "SS1") == [2.0]
-    assert times(log, "damage", "SS1") == [2.0]
+    assert records(log, "asset_down", "SS1")[0].data["cause"] == "flooded"
+    assert times(log, "damage", "SS1") == [4.0]
+    assert records(log, "damage", "SS1")[0].data["intensity"] == pytest.approx(2.0)  # 3 m crest, 1 m ground
     assert records(log, "asset_up", "SS1") == []  # nobody repaired it
 
 
@@ -513,3 +517,26 @@ def test_the_greedy_baseline_warns_of_a_flood_only_when_there_is_one() -> None:
         messages[name] = next(a["message"] for a in decision.data["actions"] if a["action"] == "warn_public")
     assert messages["flood"].startswith("Flood warning")
     assert "flood" not in messages["cyber"].lower()
+
+
+def test_a_bridge_under_water_closes_its_road_until_the_water_goes() -> None:
+    """Bridge BR carries B~C and stands on the flood plain at 1 m (wet from 2 h to 6 h; immune to damage).
+    SS2 at C, off the plain, fails in an earthquake at 0.5 h.  A crew sent at 3 h must take the long
+    way (D -> A -> C: 0.6 h); one sent at 8 h crosses the bridge again (D -> A -> B -> C: 0.5 h)."""
+    roads = copy.deepcopy(ROADS)
+    next(e for e in roads["edges"] if (e["from"], e["to"]) == ("B", "C"))["bridge"] = "BR"
+    quake = {"earthquake": {"median": 0.0001, "beta": 0.01, "state": "failed"}}
+    city = make_city([asset("PP", "power_plant"),
+                      asset("BR", "bridge", "C", x=16000, y=0, elevation=1.0,
+                            fragility={"flood": {"median": 100.0, "beta": 0.01, "state": "failed"}}),
+                      asset("SS2", "substation", "C", x=16000, y=5000, needs={"power": ["PP"]}, fragility=quake)],
+                     roads=roads, flood_plain=True)
+    shake = {"id": "eq", "type": "earthquake", "time_h": 0.5, "epicentre": [16000, 5000], "magnitude": 5.0}
+    res = {"budget": 1e6, "crews": [{"id": "pc", "count": 2, "depot": "DEP", "skills": ["power"]}]}
+    sc = make_scenario([flood(), shake], duration_h=24, times_h=(3.0, 8.0), resources=res, repair_times=REPAIR,
+                       actions={"dispatch_crew": {"cost": 0, "lead_time_h": 0.0}})
+    for at, travel in ((3.0, 0.6), (8.0, 0.5)):
+        log = play(Simulation(sc, city, 0), {at: [act("dispatch_crew", "SS2")]})
+        assert records(log, "damage", "BR") == []
+        (sent,) = records(log, "crew", state="dispatched")
+        assert sent.time == at and sent.data["travel_h"] == pytest.approx(travel)

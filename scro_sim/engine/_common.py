@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 import simpy
 
-# 0.2.0: exposure of non-flood hazards and the heat cycle's clock changed those runs' logs
+# 0.2.0: exposure of non-flood hazards, the heat cycle's clock, and flood damage drawn once at the crest
+# (with bridges under water closed) changed what runs log
 ENGINE_VERSION = "0.2.0"
 
 UP, BACKUP, DOWN = 0, 1, 2

@@ -103,7 +103,7 @@ class CrewMixin:
         has = b >= 0
         if has.any():
             bad = np.zeros(len(b), bool)
-            bad[has] = self.damage[b[has]] > 0
+            bad[has] = (self.damage[b[has]] > 0) | self.flooded[b[has]]  # damaged, or under water
             closed = closed | bad
         return closed
 

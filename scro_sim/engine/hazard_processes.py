@@ -173,7 +173,6 @@ class HazardMixin:
 
     # flood ------------------------------------------------------------------------------
     def _flood_setup(self, h: FloodHazard) -> None:
-        self._flood_prev_stage = -math.inf
         self._f_version = -1  # protection version the sorted thresholds were made for
         self._fd_done = 0
         self._fe_closed = 0
@@ -253,33 +252,42 @@ class HazardMixin:
     def _flood_proc(self, h: FloodHazard, p: dict[str, float]) -> Any:
         self._flood_setup(h)
         step = h.step_h
-        t = 0.0
+        times = [0.0]  # the steps' hours
+        while True:
+            t = round(times[-1] + step, 9)
+            if t > self.duration + _EPS:
+                break
+            times.append(t)
+        stages = [flood_stage(t, p["base_stage_m"], p["peak_stage_m"], p["rise_start_h"], p["time_to_peak_h"],
+                              p["recession_h"]) for t in times]
+        # Damage is assessed once, at the crest: the deepest water each asset sees (depth-damage
+        # curves take the maximum depth), known when the river stops rising.  A wet asset is down
+        # and waits for the water to go either way.
+        self._f_crest_t = times[max(range(len(stages)), key=stages.__getitem__)]
+        self._f_assessed = False
         last = None
-        while t < self.duration + _EPS:
-            stage = flood_stage(t, p["base_stage_m"], p["peak_stage_m"], p["rise_start_h"], p["time_to_peak_h"],
-                                p["recession_h"])
+        for t, stage in zip(times, stages, strict=True):
+            if t > 0.0:
+                yield self.env.timeout(_finite_delay(t - self.env.now, "flood step"))
             self.gauge = stage
             if last is None or abs(stage - last) >= 0.01:
                 self.log.append(self.env.now, "hazard", h.id, {"type": "flood", "stage_m": round(stage, 4)})
                 last = stage
             self._flood_step(h, stage)
-            t = round(t + step, 9)
-            if t > self.duration + _EPS:
-                break
-            yield self.env.timeout(_finite_delay(t - self.env.now, "flood step"))
 
     def _flood_step(self, h: FloodHazard, stage: float) -> None:
         # assets
         newly_wet, newly_dry = self._wetting(stage)
         if newly_wet or newly_dry:
-            self._propagate(sorted(newly_wet + newly_dry) if newly_wet and newly_dry else newly_wet or newly_dry)
-        # Water deepens only while the river rises; on a falling river nothing new is damaged
-        # (a repaired asset is dry, since repairs wait for the water to go).
-        if stage > self._flood_prev_stage + _EPS and self._f_wet:
-            wet = self.flooded[self.f_idx]
-            idx = self.f_idx[wet]
-            self._damage("flood", idx, stage - (self.f_base[wet] + self.protection[idx]))
-        self._flood_prev_stage = stage
+            changed = sorted(newly_wet + newly_dry) if newly_wet and newly_dry else newly_wet or newly_dry
+            self._propagate(changed)
+            self._bridges_changed(np.array(changed))  # a bridge under water is closed
+        if not self._f_assessed and self.env.now >= self._f_crest_t - _EPS:
+            self._f_assessed = True
+            if self._f_wet:
+                wet = self.flooded[self.f_idx]
+                idx = self.f_idx[wet]
+                self._damage("flood", idx, stage - (self.f_base[wet] + self.protection[idx]))
         if newly_dry:
             self._wake_crews()
         # roads: closed while the stage is above the threshold
