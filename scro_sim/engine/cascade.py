@@ -146,7 +146,7 @@ class CascadeMixin:
         """The services asset ``i`` needs that none of its suppliers gives now."""
         st = self._st
         missing: tuple[str, ...] = ()
-        plain = not self.loop_unfed and not self._any_overload
+        plain = self._plain_supply
         for s, sup in self.city.asset_needs[i]:
             if plain:
                 for x in sup:
@@ -205,9 +205,7 @@ class CascadeMixin:
             self.bk_using[i] = sources
             self.bk_since[i] = now
             self.bk_token[i] += 1
-            left = self.own_left[i] if sources[0] == "own" else self.gen_left[i]  # ("own",), ("gen",) or both
-            if len(sources) > 1:
-                left = min(left, self.gen_left[i])
+            left = self._hours_left(i, sources)
             if old != BACKUP:
                 self.log.append(now, "backup_start", aid, {"sources": list(sources), "missing": list(missing),
                                                            "hours_left": left if left.is_integer() else round(left, 6)})
@@ -224,6 +222,11 @@ class CascadeMixin:
                 self.log.append(now, "asset_up", aid, {"on_backup": new == BACKUP, "type": self.city.type_names[i]})
         return working_changed
 
+    def _hours_left(self, i: int, sources: tuple[str, ...]) -> float:
+        """Hours asset ``i`` can still run on backup ``sources``: ("own",), ("gen",) or both (the shorter)."""
+        left = self.own_left[i] if sources[0] == "own" else self.gen_left[i]
+        return min(left, self.gen_left[i]) if len(sources) > 1 else left
+
     def _rearm(self, i: int) -> None:
         """After fuel arrived for an asset already on backup: one new exhaustion time, no new start."""
         if self._st[i] != BACKUP:
@@ -231,7 +234,7 @@ class CascadeMixin:
         self._settle(i)
         self.bk_token[i] += 1
         token = self.bk_token[i]
-        left = min((self.own_left[i] if s == "own" else self.gen_left[i]) for s in self.bk_using[i])
+        left = self._hours_left(i, self.bk_using[i])
         ev = self.env.timeout(_finite_delay(left, "backup"))
         ev.callbacks.append(lambda _e, i=i, token=token: self._exhausted(i, token))
 
@@ -249,7 +252,7 @@ class CascadeMixin:
         dm, fl, cy, cause_of = self._dm, self._fl, self._cy, self.cause
         missing_of, without, transition = self._missing, self._without, self._transition
         needs, loops_touching = c.asset_needs, c.loops_touching
-        plain = not self.loop_unfed and not self._any_overload  # no supply loops, no overloaded hospitals
+        plain = self._plain_supply
         dependents, district_dependents, shelters = c.asset_dependents, c.district_service_dependents, self.shelter_districts
         dirty_list, mark_district = self._dirty, self._mark_district
         bk_token, bk_using, extend, now = self.bk_token, self.bk_using, self.log.extend, self.env.now
@@ -257,6 +260,12 @@ class CascadeMixin:
         # assets that went down for their own reason, logged together (one extend) before any other record
         down_ids: list[str] = []
         down_data: list[dict[str, Any]] = []
+
+        def log_down() -> None:
+            extend(now, "asset_down", down_ids, down_data)
+            down_ids.clear()
+            down_data.clear()
+
         q: deque[int] = deque()
         for i in seeds:
             if queued[i]:
@@ -310,9 +319,7 @@ class CascadeMixin:
                             cause_of[i] = cause
                         continue
                     if down_ids:
-                        extend(now, "asset_down", down_ids, down_data)
-                        down_ids.clear()
-                        down_data.clear()
+                        log_down()
                     if not transition(i, new, cause, src, missing, now):
                         continue
                     if was_down:
@@ -331,9 +338,7 @@ class CascadeMixin:
                 if loops_touching:
                     touched_loops.update(loops_touching.get(i, ()))
             if down_ids:
-                extend(now, "asset_down", down_ids, down_data)
-                down_ids.clear()
-                down_data.clear()
+                log_down()
             if touched_loops:
                 for lid in sorted(touched_loops):
                     service, members = c.supply_loops[lid]
@@ -424,12 +429,16 @@ class CascadeMixin:
         if needs is None:
             needs = c.memo["district_needs"] = [dict(n) for n in c.district_needs]
         self.district_needs: list[dict[str, tuple[int, ...]]] = needs
+        people = c.memo.get("district_people")  # read-only: (population, vulnerable share) lists, once per city
+        if people is None:
+            people = c.memo["district_people"] = (c.district_pop.tolist(), c.district_vuln.astype(float).tolist())
+        self._district_people: tuple[list[int], list[float]] = people
 
     def _district_served(self, d: int, service: str) -> bool:
         sup = self.district_needs[d].get(service)
         if sup is None:
             return True
-        if not self.loop_unfed and not self._any_overload:
+        if self._plain_supply:
             st = self._st
             return any(st[x] != DOWN for x in sup)
         return any(self._ok(x, service) for x in sup)
@@ -443,11 +452,8 @@ class CascadeMixin:
     def _recompute_pairs(self, pairs: Iterable[tuple[int, int]]) -> None:
         """Recompute the unserved people of (district, service index) ``pairs``, in order; log the changes."""
         c, now, services, state, table = self.city, self.env.now, self._SERVICES, self._st, self.district_unserved
-        people = c.memo.get("district_people")  # read-only: (population, vulnerable share) lists, once per city
-        if people is None:
-            people = c.memo["district_people"] = (c.district_pop.tolist(), c.district_vuln.astype(float).tolist())
-        pop, vuln = people
-        plain = not self.loop_unfed and not self._any_overload
+        pop, vuln = self._district_people
+        plain = self._plain_supply
         for d, k in pairs:
             s = services[k]
             sup = self.district_needs[d].get(s)

@@ -169,7 +169,7 @@ class ObservationMixin:
             out = []
             for i in np.nonzero(self.state == BACKUP)[0].tolist():
                 self._settle(i)
-                left = min((self.own_left[i] if s == "own" else self.gen_left[i]) for s in self.bk_using[i])
+                left = self._hours_left(i, self.bk_using[i])
                 out.append({"id": c.asset_ids[i], "type": str(c.asset_type[i]), "criticality": int(c.asset_crit[i]),
                             "backup_left_h": round(float(left), 3), "missing": list(self._target(i)[3]),
                             "generator": bool(self.has_gen[i])})

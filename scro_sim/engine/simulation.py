@@ -87,6 +87,8 @@ class Simulation(CascadeMixin, HazardMixin, CrewMixin, MselMixin, ObservationMix
         self.skipped: list[dict[str, Any]] = []
         self._init_state()
         self._any_overload = any(isinstance(h, SurgeHazard) for h in scenario.hazards)
+        # no supply loops and no overloaded hospitals: a supplier serves exactly when it is not down
+        self._plain_supply = not self.loop_unfed and not self._any_overload
         self._init_hazards()
         self._init_people()
         self._init_resources()
