@@ -124,7 +124,11 @@ def _meta(sha: str, label: str, base_dir: str, _text: str) -> dict[str, Any]:
     }
 
 
+_LEVELS = {"beginner": 0, "intermediate": 1, "advanced": 2}
+
+
 def _bundled() -> list[ScenarioEntry]:
+    """The bundled scenarios, easiest first (by level, then file name), so a newcomer starts with the gentlest."""
     folder = bundled_dir()
     out = []
     for p in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
@@ -134,6 +138,7 @@ def _bundled() -> list[ScenarioEntry]:
             continue
         sha = sha256(text)
         out.append(ScenarioEntry(f"b:{p.name}", str(p), sha, text, "bundled", _meta(sha, str(p), str(folder), text)))
+    out.sort(key=lambda e: _LEVELS.get(str(e.meta.get("level")), len(_LEVELS)))  # stable: file names stay in order
     return out
 
 

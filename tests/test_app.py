@@ -288,6 +288,16 @@ def test_uploads_are_checked(env: Store) -> None:
     assert text == "id: é\n" and not problems
 
 
+def test_bundled_scenarios_are_offered_easiest_first(env: Store, tmp_path: Path) -> None:
+    for name, level, title in (("a_hard.yaml", "advanced", "Hard flood"), ("b_mid.yaml", "intermediate", "Mid flood")):
+        text = mini_text().replace("id: mini-flood", f"id: {name[:5].replace('_', '-')}").replace(
+            "en: Mini flood", f"en: {title}")
+        (tmp_path / "scenarios" / name).write_text(re.sub(r"(?m)^level: \w+", f"level: {level}", text),
+                                                  encoding="utf-8")
+    at = sign_in("learner", "learner-demo")
+    assert at.selectbox(key="w.play.scenario").options == ["Mini flood", "Mid flood", "Hard flood"]
+
+
 def test_lecturer_publishes_and_learner_can_play_it(env: Store) -> None:
     text = mini_text().replace("id: mini-flood", "id: mini-published").replace("en: Mini flood", "en: Published flood")
     at = sign_in("lecturer", "lecturer-demo")
