@@ -137,6 +137,7 @@ def _summary(metrics: Any, console: Any, title: str) -> None:
     for s in ("power", "water"):
         r = metrics.recovery_95[s]
         t.add_row(f"hours until 95 % have {s}", "not by the end" if r is None else f"{r:,.1f}")
+    t.add_row("person-hours under boil-water notices", f"{metrics.boil_water:,.0f}")
     t.add_row("people at risk", f"{metrics.people_at_risk:,.0f}")
     t.add_row("  of whom vulnerable", f"{metrics.people_at_risk_vulnerable:,.0f}")
     t.add_row("cost", f"{metrics.cost:,.0f} of {metrics.budget:,.0f}")

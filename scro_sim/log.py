@@ -33,6 +33,8 @@ KINDS: dict[str, str] = {
     "backup_stop": "asset back on supply: backup hours left",
     "backup_exhausted": "backup ran out",
     "service": "district service change: unserved people and unserved vulnerable people",
+    "water_refill": "water supply back to a district whose taps ran dry: hours dry, when water reaches the taps",
+    "boil_water": "boil-water notice issued (until when, people) or lifted (flushed, or supply lost again)",
     "population": "people moved (evacuation): district residents and evacuees",
     "exposure": "hazard reached a district: people exposed, warned, evacuated, at risk",
     "road": "road edge closed or reopened, with cause",

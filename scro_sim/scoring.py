@@ -50,6 +50,8 @@ class Metrics(BaseModel):
     critical_downtime: float
     people_at_risk: float
     people_at_risk_vulnerable: float
+    #: person-hours under boil-water notices (0 in runs stored before the engine issued them)
+    boil_water: float = 0.0
     cost: float
     budget: float
     cost_by_action: dict[str, float]
@@ -72,6 +74,7 @@ class Metrics(BaseModel):
         out["critical_downtime"] = self.critical_downtime
         out["people_at_risk"] = self.people_at_risk
         out["people_at_risk_vulnerable"] = self.people_at_risk_vulnerable
+        out["boil_water"] = self.boil_water
         out["cost"] = self.cost
         out["cost_share"] = self.cost / self.budget if self.budget > 0 else 0.0
         for e, v in self.timeliness.items():
@@ -201,6 +204,18 @@ def compute_metrics(log: EventLog) -> Metrics:
     links["people_at_risk"] = [r.seq for r in par]
     links["people_at_risk_vulnerable"] = [r.seq for r in par]
 
+    # boil-water notices: people x hours from issue to lift (or the end)
+    issued: dict[str, tuple[float, float]] = {}
+    boil_parts: list[float] = []
+    for r in groups.get("boil_water", []):
+        if r.data["status"] == "issued":
+            issued[r.subject] = (r.time, float(r.data["people"]))
+        elif r.subject in issued:
+            t0, people = issued.pop(r.subject)
+            boil_parts.append(people * (min(r.time, end) - t0))
+    boil_parts.extend(people * max(0.0, end - t0) for t0, people in issued.values())
+    links["boil_water"] = [r.seq for r in groups.get("boil_water", [])]
+
     # cost
     by_action: dict[str, float] = defaultdict(float)
     for r in groups.get("cost", []):
@@ -255,6 +270,7 @@ def compute_metrics(log: EventLog) -> Metrics:
         duration_h=end, population=population, resilience_loss=loss, resilience_loss_vulnerable=vloss,
         recovery_95=recovery, downtime={a: downtime[a] for a in assets if a in downtime}, critical=critical,
         critical_downtime=crit_down, people_at_risk=at_risk, people_at_risk_vulnerable=at_risk_v,
+        boil_water=math.fsum(boil_parts),
         cost=cost, budget=float(sd.get("budget", 0.0)), cost_by_action=dict(sorted(by_action.items())),
         timeliness=dict(sorted(timeliness.items())), expected_done_share=done_share,
         links=_sorted_links(links, {a: asset_links[a] for a in assets}, log),

@@ -55,7 +55,8 @@ def test_without_incident_response_h_the_it_team_cannot_be_sent() -> None:
 
 
 def test_dispatched_it_team_restores_the_plant_after_its_work() -> None:
-    """Order at 3 h + 0.25 h lead = 3.25 h; 0.1 h on the road: on site 3.35 h; 4 h of work: up at 7.35 h."""
+    """Order at 3 h + 0.25 h lead = 3.25 h; 0.1 h on the road: on site 3.35 h; 4 h of work: up at 7.35 h.
+    The taps were dry from 2 h: the mains refill for 5.35 h, water at 12.7 h."""
     sim = Simulation(it_scenario(), water_city(), 0)
     log = play(sim, {3.0: [act("dispatch_crew", "WT", crew="it_team")]})
     assert times(log, "repair", "WT", state="started") == [3.35]
@@ -63,7 +64,8 @@ def test_dispatched_it_team_restores_the_plant_after_its_work() -> None:
     assert times(log, "repair", "WT", state="finished", restored=True) == [7.35]
     assert times(log, "asset_up", "WT") == [7.35]
     assert records(log, "hazard", "cyber1", recovered=True)[0].data["unassisted"] == []
-    assert records(log, "service", "Z", service="water")[-1].time == pytest.approx(7.35)
+    assert times(log, "water_refill", "Z") == [7.35]
+    assert records(log, "service", "Z", service="water")[-1].time == pytest.approx(12.7)
 
 
 def test_dispatch_without_a_team_name_picks_the_it_team_for_a_cyber_hit_asset() -> None:

@@ -150,6 +150,8 @@ def test_report_has_score_and_every_criterion(played: EventLog, card: Any, mini_
     for heading in ("Exercise overview", "Analysis of capabilities", "Improvement plan", "Timeline"):
         assert heading in page
     assert "Seed</td><td>3<" in page
+    boil = compute_metrics(played).boil_water
+    assert f"Under boil-water notices</td><td>{boil:,.0f} person-hours" in page
     assert page.count("data:image/png;base64,") == 2
     # the improvement plan holds the M/U criteria with their feedback as the corrective action
     plan = page.split("4. Improvement plan", 1)[1].split("<h2>", 1)[0]

@@ -994,3 +994,19 @@ def test_surge_share_out_of_range_is_refused(base_text: str, mini_city: City) ->
                                "  close_road: {cost: 100}\n  open_surge_beds: {enabled: true, surge_share: 3}\n"))
     one_problem(text, mini_city, "actions.open_surge_beds.surge_share", "less than or equal to 1",
                 line=line_of(text, "surge_share: 3"))
+
+
+@pytest.mark.parametrize(("value", "words"), [("-1", "greater than or equal to 0"), (".nan", "finite number"),
+                                              ("soon", "valid number")])
+def test_a_bad_water_refill_time_names_its_field_and_line(base_text: str, mini_city: City, value: str,
+                                                          words: str) -> None:
+    text = variant(base_text, ("resources:\n", f"water:\n  refill_h: {value}\nresources:\n"))
+    one_problem(text, mini_city, "water.refill_h", words, line_of(text, f"refill_h: {value}"))
+
+
+def test_water_defaults_come_from_the_reference_data(base_text: str, mini_city: City) -> None:
+    """24 h for treated water to reach the taps, ~72 h of flushing (REFERENCE_DATA, water system)."""
+    sc = load_text(base_text, mini_city)
+    assert (sc.water.refill_h, sc.water.boil_water_h) == (24.0, 72.0)
+    sc = load_text(variant(base_text, ("resources:\n", "water: {boil_water_h: 0}\nresources:\n")), mini_city)
+    assert (sc.water.refill_h, sc.water.boil_water_h) == (24.0, 0.0)

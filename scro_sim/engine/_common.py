@@ -11,7 +11,7 @@ import simpy
 
 # 0.2.0: exposure of non-flood hazards, the heat cycle's clock, and flood damage drawn once at the crest
 # (with bridges under water closed) changed what runs log
-ENGINE_VERSION = "0.2.0"
+ENGINE_VERSION = "0.3.0"
 
 UP, BACKUP, DOWN = 0, 1, 2
 _BLOCKING = ("damage", "flooded", "cyber")  # causes an asset has itself, not through its suppliers

@@ -6,6 +6,7 @@ reaches them from outside."""
 
 from __future__ import annotations
 
+import math
 from array import array
 from collections import defaultdict, deque
 from collections.abc import Iterable
@@ -433,6 +434,15 @@ class CascadeMixin:
         if people is None:
             people = c.memo["district_people"] = (c.district_pop.tolist(), c.district_vuln.astype(float).tolist())
         self._district_people: tuple[list[int], list[float]] = people
+        # taps: when each district's water supply was lost (nan: it has supply), whether the mains
+        # are refilling, and a token that voids a pending refill or boil-water lift
+        nd = c.n_districts
+        self._water = self.scenario.water
+        self._dry_since = [math.nan] * nd
+        self._refilling = bytearray(nd)
+        self._refill_token = [0] * nd
+        self._boil_token = [0] * nd
+        self._boiling = bytearray(nd)
 
     def _district_served(self, d: int, service: str) -> bool:
         sup = self.district_needs[d].get(service)
@@ -467,6 +477,8 @@ class CascadeMixin:
                         break
             else:
                 served = self._district_served(d, s)
+            if s == "water" and sup is not None:
+                served = self._taps(d, served)
             unserved = 0 if served else int(self.residents[d])
             if d in self.evacuees:
                 for shelter, n in self.evacuees[d].items():
@@ -480,6 +492,69 @@ class CascadeMixin:
                     "unserved_vulnerable": vulnerable if vulnerable.is_integer() else round(vulnerable, 3),
                     "population": pop[d],
                 })
+
+    def _taps(self, d: int, supplied: bool) -> bool:
+        """Whether district ``d``'s taps have water, given whether its supply runs now.
+
+        When supply returns after the taps ran dry, the mains refill first: water is back
+        ``min(refill_h, hours dry)`` later, under a boil-water notice while the pipes are flushed.
+        """
+        now = self.env.now
+        dry = self._dry_since[d]
+        if not supplied:
+            if dry != dry:  # nan: the taps run dry now
+                self._dry_since[d] = now
+                if self._boiling[d]:  # a notice on dry taps protects nobody; a new one follows the refill
+                    self._lift_boil(d, "supply lost")
+            if self._refilling[d]:
+                self._refilling[d] = 0
+                self._refill_token[d] += 1
+            return False
+        if dry != dry:
+            return True
+        if self._refilling[d]:
+            return False
+        lag = min(self._water.refill_h, now - dry)
+        if lag <= _EPS:
+            self._dry_since[d] = math.nan
+            return True
+        self._refilling[d] = 1
+        self._refill_token[d] += 1
+        token = self._refill_token[d]
+        self.log.append(now, "water_refill", self.city.district_ids[d], {
+            "dry_h": round(now - dry, 6), "until_h": round(now + lag, 6)})
+        ev = self.env.timeout(_finite_delay(lag, "water refill"))
+        ev.callbacks.append(lambda _e, d=d, token=token: self._refilled(d, token))
+        return False
+
+    def _refilled(self, d: int, token: int) -> None:
+        """The mains of district ``d`` are full again: water at the taps, under a boil-water notice."""
+        if self._refill_token[d] != token or not self._refilling[d]:
+            return
+        self._refilling[d] = 0
+        self._dry_since[d] = math.nan
+        k = self._SERVICES.index("water")
+        ds = d * len(self._SERVICES) + k
+        if not self._dirty_db[ds]:
+            self._dirty_db[ds] = 1
+            self._dirty.append(ds)
+        self._flush_districts()
+        hours = self._water.boil_water_h
+        if hours <= 0 or self._dry_since[d] == self._dry_since[d]:  # no notice, or dry again already
+            return
+        now = self.env.now
+        self._boiling[d] = 1
+        self._boil_token[d] += 1
+        token = self._boil_token[d]
+        self.log.append(now, "boil_water", self.city.district_ids[d], {
+            "status": "issued", "until_h": round(now + hours, 6), "people": int(self.residents[d])})
+        ev = self.env.timeout(_finite_delay(hours, "boil-water notice"))
+        ev.callbacks.append(lambda _e, d=d, token=token: self._boil_token[d] == token and self._lift_boil(d, "flushed"))
+
+    def _lift_boil(self, d: int, reason: str) -> None:
+        self._boiling[d] = 0
+        self._boil_token[d] += 1
+        self.log.append(self.env.now, "boil_water", self.city.district_ids[d], {"status": "lifted", "reason": reason})
 
     def _mark_district(self, d: int) -> None:
         """Recompute every service of district ``d`` at the next flush (its people moved, or a loop changed)."""

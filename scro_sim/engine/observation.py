@@ -189,7 +189,8 @@ class ObservationMixin:
             return [{"time_h": r.time, "kind": r.kind, "subject": r.subject, "id": r.subject, **r.data}
                     for r in self.log.records[window[0]:window[1]]
                     if r.kind in ("damage", "asset_down", "asset_up", "backup_start", "backup_exhausted", "inject",
-                                  "repair", "road", "exposure", "population", "action")][-300:]
+                                  "repair", "road", "exposure", "population", "action", "water_refill",
+                                  "boil_water")][-300:]
         if name == "repairs_waiting":
             waiting = np.nonzero((self.damage > 0) & (self.assigned < 0))[0].tolist()
             if self.cyber_open:  # cyber-hit assets an IT crew could restore now

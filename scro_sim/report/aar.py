@@ -146,6 +146,7 @@ def after_action_report(log: EventLog, card: ScoreCard, scenario: Scenario, *, l
              else f"{metrics.recovery_95.get(s) or 0:g} h") for s in metrics.resilience_loss]
     rows += [("Critical facility downtime", f"{metrics.critical_downtime:,.1f} h", ""),
              ("People at risk", f"{metrics.people_at_risk:,.0f}", ""),
+             ("Under boil-water notices", f"{metrics.boil_water:,.0f} person-hours", ""),
              ("Cost", f"{metrics.cost:,.0f} of {metrics.budget:,.0f}", "")]
     parts += ["<h2>2. Key results</h2>",
               _table(("Measure", "Value", "Recovered to 95 % after (— = not by the end)"), rows)]

@@ -75,6 +75,7 @@ from .models import (
     StormHazard,
     SurgeHazard,
     Thresholds,
+    WaterSystem,
 )
 
 __all__ = [
@@ -123,6 +124,7 @@ __all__ = [
     "Thresholds",
     "Triangular",
     "Uniform",
+    "WaterSystem",
     "action_problems",
     "check_plan",
     "check_scenario_city",

@@ -230,8 +230,8 @@ def metric_problem(metric: str, city: City | None, expected: set[str]) -> str | 
         return None if arg else "downtime takes an asset id: downtime.H1"
     if head == "timeliness":
         return None if arg in expected else f"unknown expected action {arg!r}"
-    if name in ("critical_downtime", "people_at_risk", "people_at_risk_vulnerable", "cost", "cost_share",
-                "expected_done_share"):
+    if name in ("critical_downtime", "people_at_risk", "people_at_risk_vulnerable", "boil_water", "cost",
+                "cost_share", "expected_done_share"):
         return None
     return f"unknown metric {metric!r}; known: " + ", ".join(METRICS)
 

@@ -291,6 +291,18 @@ class Resources(_Model):
     mutual_aid: MutualAid = MutualAid()
 
 
+class WaterSystem(_Model):
+    """What happens to a district's taps after its water supply was lost (defaults from the reference data)."""
+
+    #: hours for water to reach the taps again once supply returns to a district whose taps ran
+    #: dry; a shorter dry spell refills sooner (the wait is the shorter of the two).  Treated
+    #: water takes 24 h or more to reach the taps [RD: water system].
+    refill_h: Hours = 24.0
+    #: hours of a boil-water notice once water is back after the mains ran dry: the pipes are
+    #: flushed before tap water is safe again [RD: ~72 h of flushing].  0: no notice.
+    boil_water_h: Hours = 72.0
+
+
 class RepairTime(_Model):
     """Repair duration by damage state, hours, normally distributed (HAZUS style)."""
 
@@ -371,6 +383,7 @@ METRICS: dict[str, str] = {
     "recovery_95.<service>": "hours until 95 % of people have the service back",
     "people_at_risk": "people in the hazard footprint without warning or evacuation in time",
     "people_at_risk_vulnerable": "vulnerable people at risk",
+    "boil_water": "person-hours under boil-water notices (after taps ran dry)",
     "cost": "money spent",
     "cost_share": "money spent / budget",
     "timeliness.<expected>": "hours late against the deadline (negative = early; missing = not done)",
@@ -501,6 +514,7 @@ class Scenario(_Model):
     )
     repair_times: dict[Literal[ASSET_TYPES], RepairTime] = Field(default_factory=dict)  # type: ignore[valid-type]
     resources: Resources = Resources()
+    water: WaterSystem = WaterSystem()
     actions: Actions = Actions()
     msel: tuple[Inject, ...] = ()
     questions: tuple[Question, ...] = ()
