@@ -7,7 +7,7 @@ import string
 from pathlib import Path
 
 import pytest
-from babel.messages.extract import extract_from_dir
+from babel.messages.extract import extract_from_dir, extract_from_file
 from babel.messages.pofile import read_po
 
 from scro_sim import i18n
@@ -51,6 +51,9 @@ def test_source_strings_are_in_the_pot() -> None:
     used = {msg if isinstance(msg, str) else msg[0]
             for _fn, _line, msg, _c, _ctx in extract_from_dir(str(ROOT / "app"), method_map=[("**.py", "python")],
                                                             keywords={"_": None, "N_": None})}
+    # the engine's words the app shows (scro_sim/vocabulary.py)
+    used |= {msg for _line, msg, _c, _ctx in extract_from_file("python", str(ROOT / "scro_sim" / "vocabulary.py"),
+                                                               keywords={"_": None, "N_": None})}
     # a regex pass too, in case a call is written in a way the extractor skips
     rx = re.compile(r"""\b_\(\s*"((?:[^"\\]|\\.)*)"\s*\)""")
     for p in (ROOT / "app").rglob("*.py"):

@@ -24,6 +24,7 @@ from scro_sim.errors import ScroSimError
 from scro_sim.policy import Decision, Observation
 from scro_sim.scenario import Action, text_in
 from scro_sim.store import Game
+from scro_sim.vocabulary import asset_type, cause, describe
 
 log = logging.getLogger(__name__)
 PAGE = "play"
@@ -273,24 +274,35 @@ def _tables(g: state.GameSession) -> None:
             st.caption(_("The map is not available."))
         st.markdown("#### " + _("Assets down"))
         if obs.assets_down:
-            st.dataframe(pd.DataFrame([{_("Asset"): a["id"], _("Type"): a["type"], _("Cause"): a["cause"],
-                                        _("Crew"): a["crew"] or ""} for a in obs.assets_down]), hide_index=True)
+            st.dataframe(pd.DataFrame([{_("Asset"): a["id"], _("Type"): asset_type(a["type"], _),
+                                        _("Cause"): cause(a["cause"], _), _("Crew"): a["crew"] or ""}
+                                       for a in obs.assets_down]), hide_index=True)
         else:
             st.caption(_("None."))
         st.markdown("#### " + _("Assets on backup"))
         if obs.assets_on_backup:
-            st.dataframe(pd.DataFrame([{_("Asset"): a["id"], _("Type"): a["type"],
+            st.dataframe(pd.DataFrame([{_("Asset"): a["id"], _("Type"): asset_type(a["type"], _),
                                         _("Backup left (h)"): a["backup_left_h"],
                                         _("Generator"): _("yes") if a["generator"] else _("no")}
                                        for a in obs.assets_on_backup]), hide_index=True)
         else:
             st.caption(_("None."))
     with st.expander(_("What changed since the last decision point"), expanded=False):
-        ch = [{_("Hour"): f"{c['time_h']:g}", _("Event"): c["kind"], _("Subject"): c["subject"]} for c in obs.changes]
+        name_of = _names(g)
+        ch = [{_("Hour"): f"{c['time_h']:g}", _("Event"): describe(c["kind"], c["subject"], c, _, name_of)}
+              for c in obs.changes]
         if ch:
             st.dataframe(pd.DataFrame(ch), hide_index=True)
         else:
             st.caption(_("Nothing changed."))
+
+
+def _names(g: state.GameSession) -> Any:
+    """``id -> "Name (id)"`` for the city's assets and districts (other ids stay as they are)."""
+    model = g.sim.city.model
+    names = {a.id: f"{a.name} ({a.id})" for a in model.assets}
+    names.update({d.id: f"{d.name} ({d.id})" for d in model.districts})
+    return lambda x: names.get(x, x)
 
 
 def _targets(g: state.GameSession, kind: str) -> list[str]:

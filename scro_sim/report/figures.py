@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..log import EventLog, EventRecord
+from ..vocabulary import describe
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -442,23 +443,9 @@ def _describe(r: EventRecord) -> str:
             late = float(d.get("late_h", 0.0))
             return f"met {'on time' if late <= 1e-9 else f'{late:g} h late'}"
         return f"missed (was due at {d.get('due_h'):g} h)"
-    if k == "asset_down":
-        return f"{d.get('type', 'asset')} down: {d.get('cause', '')}".rstrip(": ")
-    if k == "asset_up":
-        return f"{d.get('type', 'asset')} working again" + (" (on backup)" if d.get("on_backup") else "")
-    if k == "backup_start":
-        return f"on backup, {float(d.get('hours_left', 0)):g} h left"
-    if k == "backup_exhausted":
-        return "backup exhausted"
-    if k == "damage":
-        return f"{d.get('type', 'asset')} damaged ({d.get('state', '')}) by {d.get('hazard', '')}"
     if k == "hazard":
         return ", ".join(f"{kk} {vv}" for kk, vv in d.items() if not isinstance(vv, dict | list))
-    if k == "repair":
-        return f"repair {d.get('state', '')} (crew {d.get('crew', '?')})"
-    if k == "generator":
-        return f"generator {d.get('state', '')}"
-    return ", ".join(f"{kk}={vv}" for kk, vv in d.items() if not isinstance(vv, dict | list))
+    return describe(k, r.subject, d)  # the sentences the play page shows, in English
 
 
 _ALWAYS = frozenset({"run_start", "run_end", "inject", "decision_point", "decision", "skipped", "action", "expected"})

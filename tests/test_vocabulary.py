@@ -1,0 +1,71 @@
+"""The engine's words and event sentences in the learner's language (scro_sim/vocabulary.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from scro_sim import vocabulary
+from scro_sim.city import ASSET_TYPES
+from scro_sim.engine import Simulation
+from scro_sim.i18n import translator
+from scro_sim.policy import Greedy, PlanPolicy
+from scro_sim.scenario import load_scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: the kinds the play page's "what changed" list shows (engine/observation.py)
+FEED_KINDS = ("damage", "asset_down", "asset_up", "backup_start", "backup_exhausted", "inject", "repair", "road",
+              "exposure", "population", "action", "water_refill", "boil_water")
+
+
+def test_ids_read_as_words_in_english_and_in_the_learners_language() -> None:
+    de = translator("de")
+    assert vocabulary.asset_type("pumping_station") == "pumping station"
+    assert vocabulary.asset_type("pumping_station", de) == "Pumpwerk"
+    assert vocabulary.cause("no power") == "no power"
+    assert vocabulary.cause("no power", de) == "kein Strom"
+    assert vocabulary.cause("flooded", translator("pt")) == "inundado"
+
+
+@pytest.mark.parametrize("lang", ["en", "el", "de", "pt"])
+def test_every_asset_type_has_a_word_in_every_language(lang: str) -> None:
+    _ = translator(lang)
+    for kind in ASSET_TYPES:
+        word = vocabulary.asset_type(kind, _)
+        assert word and "_" not in word, (lang, kind, word)
+
+
+def test_sentences_name_the_asset_and_read_in_german() -> None:
+    de = translator("de")
+    names = {"PS1": "Northgate booster pumping station (PS1)"}.get
+    text = vocabulary.describe("asset_down", "PS1", {"cause": "no power", "type": "pumping_station"}, de,
+                               lambda x: names(x, x))
+    assert text == "Northgate booster pumping station (PS1) ausgefallen: kein Strom"
+    assert vocabulary.describe("boil_water", "D2", {"status": "issued", "until_h": 113.5, "people": 7800}) == (
+        "Boil-water notice for D2 until hour 113.5")
+
+
+@pytest.fixture(scope="module")
+def logs() -> list:
+    """Greedy and expert runs of the five bundled crises: warnings, evacuations, crews, backups, refills..."""
+    out = []
+    for name in ("flood", "earthquake", "water_cyber", "hospital_surge", "heatwave_blackout"):
+        sc, city = load_scenario(ROOT / "scenarios" / f"riverton_{name}.yaml")
+        out.append(Simulation(sc, city, 1, Greedy()).run())
+        out.append(Simulation(sc, city, 1, PlanPolicy(sc.reference_plans.expert, "expert")).run())
+    return out
+
+
+@pytest.mark.parametrize("lang", ["en", "el", "de", "pt"])
+def test_every_change_a_player_sees_gets_a_sentence(logs: list, lang: str) -> None:
+    _ = translator(lang)
+    seen = set()
+    for log in logs:
+        for r in log:
+            if r.kind in FEED_KINDS:
+                text = vocabulary.describe(r.kind, r.subject, r.data, _)
+                assert text and "=" not in text and "{" not in text, (r.kind, r.data, text)
+                seen.add(r.kind)
+    assert seen == set(FEED_KINDS)
