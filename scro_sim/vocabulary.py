@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-__all__ = ["IDS", "N_", "asset_type", "cause", "describe", "service"]
+__all__ = ["IDS", "N_", "asset_type", "cause", "describe", "service", "word"]
 
 Gettext = Callable[[str], str]
 
@@ -34,6 +34,9 @@ IDS: tuple[str, ...] = (
     N_("state:degraded"), N_("state:failed"), N_("state:cyber"),
     # why a road closed
     N_("road:flood"), N_("road:damage"), N_("road:manual"),
+    # the city map's legend
+    N_("map:up"), N_("map:backup"), N_("map:down"), N_("map:damaged"), N_("map:overloaded"), N_("map:crew"),
+    N_("map:flooded"), N_("map:flood_plain"), N_("map:share_served"),
     # mobile generators
     N_("generator:deployed"), N_("generator:running"), N_("generator:exhausted"), N_("generator:refuelled"),
     N_("generator:removed"),
@@ -50,6 +53,11 @@ def _t(_: Gettext, key: str) -> str:
     """``_(key)``; an id no catalog knows yet reads as itself without its prefix and underscores."""
     out = _(key)
     return key.split(":", 1)[-1].replace("_", " ") if out == key else out
+
+
+def word(key: str, _: Gettext | None = None) -> str:
+    """One of :data:`IDS` (``map:flooded``...) in the reader's language (English by default)."""
+    return _t(_ or _english(), key)
 
 
 def asset_type(kind: str, _: Gettext | None = None) -> str:

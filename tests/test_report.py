@@ -220,3 +220,17 @@ def test_cvar_and_histogram_marks(no_pyplot_figures: Any) -> None:
     report.close(fig)
     empty = report.outcome_histogram({"plan": []}, "cost")
     report.close(empty)
+
+
+def test_city_map_legend_speaks_the_readers_language(mini_city: Any, no_pyplot_figures: Any) -> None:
+    from scro_sim.i18n import translator
+    from scro_sim.vocabulary import asset_type
+
+    de = translator("de")
+    fig = report.city_map(mini_city, asset_state={mini_city.asset_ids[0]: "down"}, words=de)
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    report.close(fig)
+    for typ in set(mini_city.type_names):
+        assert asset_type(typ, de) in legend
+    assert {"in Betrieb", "ausgefallen"} <= set(legend)
+    assert "substation" not in legend and "down" not in legend

@@ -165,7 +165,7 @@ def city_map(g: state.GameSession) -> bytes | None:
         # name what needs attention and the critical facilities; labelling every asset costs a second
         named = [a for a in obs.asset_state][:40] + [city.asset_ids[i] for i in city.critical]
         g.map_png = services.figure_png("city_map", city, asset_state=obs.asset_state, district_service=worst,
-                                        crews=obs.crews, labels=named)
+                                        crews=obs.crews, labels=named, words=state.gettext())
         g.map_point = obs.point
     return g.map_png
 
@@ -227,13 +227,15 @@ def _status(g: state.GameSession) -> None:
     obs: Observation = g.obs
     sc = g.sim.scenario
     st.subheader(text_in(sc.title, state.lang()))
-    c = st.columns(6)
-    c[0].metric(_("Clock"), obs.clock.replace("T", " ")[:16])
-    c[1].metric(_("Hour"), f"{obs.time_h:g} / {sc.duration_h:g}")
-    c[2].metric(_("River gauge"), "-" if obs.gauge_m is None else f"{obs.gauge_m:.2f} m")
-    c[3].metric(_("Budget left"), f"{_money(obs.budget_left)} {sc.resources.currency}")
-    c[4].metric(_("Assets down"), f"{obs.asset_counts.get('down', 0)}")
-    c[5].metric(_("On backup"), f"{obs.asset_counts.get('backup', 0)}")
+    # two rows of three: six columns cut the clock and the budget short on a laptop screen
+    top, bottom = st.columns(3), st.columns(3)
+    top[0].metric(_("Clock"), obs.clock.replace("T", " ")[:16])
+    top[1].metric(_("Hour"), f"{obs.time_h:g} / {sc.duration_h:g}")
+    top[2].metric(_("Budget left"), f"{_money(obs.budget_left)} {sc.resources.currency}")
+    if any(h.type == "flood" for h in sc.hazards):  # the gauge means nothing without a river in flood
+        bottom[0].metric(_("River gauge"), "-" if obs.gauge_m is None else f"{obs.gauge_m:.2f} m")
+    bottom[1].metric(_("Assets down"), f"{obs.asset_counts.get('down', 0)}")
+    bottom[2].metric(_("On backup"), f"{obs.asset_counts.get('backup', 0)}")
 
 
 def _feed(g: state.GameSession) -> None:
@@ -261,8 +263,11 @@ def _tables(g: state.GameSession) -> None:
         rows.append({_("District"): _("whole city"), **{_(s): f"{v * 100:.0f} %" for s, v in obs.service_totals.items()}})
         st.dataframe(pd.DataFrame(rows), hide_index=True)
         st.markdown("#### " + _("Crews"))
-        st.dataframe(pd.DataFrame([{_("Crew"): c["id"], _("Team"): c["team"], _("State"): _(c["state"]),
-                                    _("Task"): c["task"] or ""} for c in obs.crews]), hide_index=True)
+        if obs.crews:
+            st.dataframe(pd.DataFrame([{_("Crew"): c["id"], _("Team"): c["team"], _("State"): _(c["state"]),
+                                        _("Task"): c["task"] or ""} for c in obs.crews]), hide_index=True)
+        else:
+            st.caption(_("No repair crews in this exercise."))
         st.caption(_("Mobile generators available: {g}; mutual aid requests left: {m}").format(
             g=obs.generators_available, m=obs.mutual_aid_left))
     with right:
@@ -340,7 +345,9 @@ def _action_form(g: state.GameSession, u: state.SignedIn) -> None:
         fields: dict[str, Any] = {"action": kind}
         targets = _targets(g, kind)
         if targets:
-            fields["target"] = st.selectbox(_("Target"), targets, key=state.wkey(PAGE, "target", g.game_id, kind))
+            name_of = _names(g)
+            fields["target"] = st.selectbox(_("Target"), targets, key=state.wkey(PAGE, "target", g.game_id, kind),
+                                            format_func=lambda t: _("all") if t == "all" else name_of(t))
         if kind == "dispatch_crew":
             teams = ["", *[t.id for t in g.sim.scenario.resources.crews]]
             fields["crew"] = st.selectbox(_("Crew team"), teams, format_func=lambda t: t or _("any suitable team"),

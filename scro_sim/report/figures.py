@@ -7,13 +7,13 @@ from __future__ import annotations
 import io
 import math
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..log import EventLog, EventRecord
-from ..vocabulary import describe
+from ..vocabulary import asset_type, describe, word
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -210,7 +210,7 @@ def state_at(log: EventLog, time_h: float | None = None, *, service: str | None 
 def city_map(city: City, *, asset_state: Mapping[str, str] | None = None, flooded_zones: Iterable[str] = (),
              district_service: Mapping[str, float] | None = None, crews: Sequence[Mapping[str, Any]] | None = None,
              title: str = "", labels: bool | Iterable[str] | None = None,
-             size: tuple[float, float] = (9.0, 7.0)) -> Figure:
+             size: tuple[float, float] = (9.0, 7.0), words: Callable[[str], str] | None = None) -> Figure:
     """The city: roads, zones, districts coloured by served share, assets by type and state, crews.
 
     ``asset_state`` maps asset id to ``up``/``backup``/``overloaded``/``down``/``damaged``
@@ -220,7 +220,8 @@ def city_map(city: City, *, asset_state: Mapping[str, str] | None = None, floode
     with a ``node`` (road node id), as in ``Observation.crews``.  ``labels`` (default: only
     for small cities) writes ids next to the markers: all of them, or only the ids given (text
     is the slowest thing to draw).  One scatter collection per asset type
-    keeps it fast for thousands of assets.  The caller closes the returned figure.
+    keeps it fast for thousands of assets.  ``words`` (a gettext function) writes the legend in
+    the reader's language; English by default.  The caller closes the returned figure.
     """
     import numpy as np
     from matplotlib.collections import LineCollection
@@ -266,7 +267,7 @@ def city_map(city: City, *, asset_state: Mapping[str, str] | None = None, floode
     if known.any():
         sc = ax.scatter(dxy[known, 0], dxy[known, 1], s=d_size, c=np.clip(served[known], 0, 1), cmap="RdYlGn",
                         vmin=0.0, vmax=1.0, alpha=0.55, edgecolors="#424242", linewidths=0.6, zorder=2)
-        fig.colorbar(sc, ax=ax, orientation="horizontal", fraction=0.04, pad=0.02, label="district share served")
+        fig.colorbar(sc, ax=ax, orientation="horizontal", fraction=0.04, pad=0.02, label=word("map:share_served", words))
     if n_d <= 60:
         for j, d in enumerate(city.district_ids):
             ax.annotate(d, dxy[j], ha="center", va="center", fontsize=8, color="#212121", zorder=5)
@@ -285,7 +286,7 @@ def city_map(city: City, *, asset_state: Mapping[str, str] | None = None, floode
         ax.scatter(axy[mask, 0], axy[mask, 1], s=a_size, marker=marker, c=list(colours[mask]),
                    edgecolors="#212121", linewidths=0.3 if n_a > 200 else 0.6, zorder=3)
         handles.append(Line2D([], [], linestyle="", marker=marker, markerfacecolor="#bdbdbd",
-                              markeredgecolor="#212121", label=typ.replace("_", " ")))
+                              markeredgecolor="#212121", label=asset_type(typ, words)))
     if labels:
         wanted = None if labels is True else set(labels)
         for i, a in enumerate(city.asset_ids):
@@ -293,7 +294,8 @@ def city_map(city: City, *, asset_state: Mapping[str, str] | None = None, floode
                 ax.annotate(a, axy[i], xytext=(4, 4), textcoords="offset points", fontsize=6, color="#424242",
                             zorder=5)
     shown_states = ["up", "backup", "down", "damaged"] + (["overloaded"] if "overloaded" in states.values() else [])
-    handles += [Patch(facecolor=STATE_COLOURS[s], edgecolor="#212121", label=s) for s in shown_states]
+    handles += [Patch(facecolor=STATE_COLOURS[s], edgecolor="#212121", label=word(f"map:{s}", words))
+                for s in shown_states]
 
     # crews: small triangles at their road node, a count where several stand together
     if crews:
@@ -312,11 +314,11 @@ def city_map(city: City, *, asset_state: Mapping[str, str] | None = None, floode
                     ax.annotate(f"×{at[i]}", cxy[k], xytext=(4, -8), textcoords="offset points", fontsize=7,
                                 color="#0d47a1", zorder=5)
             handles.append(Line2D([], [], linestyle="", marker="^", markerfacecolor="#0d47a1",
-                                  markeredgecolor="white", label="crew"))
+                                  markeredgecolor="white", label=word("map:crew", words)))
     if flooded:
-        handles.append(Patch(facecolor="#4a90d9", alpha=0.45, label="flooded"))
+        handles.append(Patch(facecolor="#4a90d9", alpha=0.45, label=word("map:flooded", words)))
     elif any_plain:
-        handles.append(Patch(facecolor="#d6e6f5", edgecolor="#7fa7cf", linestyle="--", label="flood plain"))
+        handles.append(Patch(facecolor="#d6e6f5", edgecolor="#7fa7cf", linestyle="--", label=word("map:flood_plain", words)))
 
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False)
     ax.set_aspect("equal", adjustable="datalim")
