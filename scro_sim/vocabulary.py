@@ -10,10 +10,11 @@ names), so a sentence names what a player sees on the map.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
-__all__ = ["IDS", "N_", "asset_type", "cause", "describe", "service", "word"]
+__all__ = ["IDS", "N_", "asset_type", "cause", "describe", "number", "reader", "service", "word"]
 
 Gettext = Callable[[str], str]
 
@@ -55,6 +56,11 @@ def _t(_: Gettext, key: str) -> str:
     return key.split(":", 1)[-1].replace("_", " ") if out == key else out
 
 
+def reader(_: Gettext | None = None) -> Gettext:
+    """The gettext function to write with: ``_``, or English when none is given (reports, the CLI)."""
+    return _ or _english()
+
+
 def word(key: str, _: Gettext | None = None) -> str:
     """One of :data:`IDS` (``map:flooded``...) in the reader's language (English by default)."""
     return _t(_ or _english(), key)
@@ -76,6 +82,17 @@ def cause(text: str, _: Gettext | None = None) -> str:
     if text.startswith("no "):
         return _("no {service}").format(service=service(text[3:], _))
     return _t(_, f"cause:{text}") if text else ""
+
+
+def number(v: Any) -> str:
+    """A metric's value as a reader takes it in: ``12,400`` people-hours, ``0.25``; "—" when there is none."""
+    if v is None:
+        return "—"
+    if isinstance(v, float):
+        if not math.isfinite(v):
+            return "—"
+        return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:,.3g}"
+    return str(v)
 
 
 def _hours(x: Any) -> str:

@@ -234,3 +234,20 @@ def test_city_map_legend_speaks_the_readers_language(mini_city: Any, no_pyplot_f
         assert asset_type(typ, de) in legend
     assert {"in Betrieb", "ausgefallen"} <= set(legend)
     assert "substation" not in legend and "down" not in legend
+
+
+def test_charts_speak_the_readers_language(played: EventLog, no_pyplot_figures: Any) -> None:
+    from scro_sim.i18n import translator
+
+    de = translator("de")
+    fig = report.service_chart(played, words=de)
+    ax = fig.axes[0]
+    assert ax.get_title() == "Versorgungsgrad Q(t) und Resilienzverlust" and ax.get_xlabel() == "Stunden seit Beginn"
+    assert any("Strom (" in t.get_text() for t in ax.get_legend().get_texts())
+    report.close(fig)
+    fig = report.timeline(played, words=de)
+    assert "Entscheidungspunkte" in [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    report.close(fig)
+    fig = report.service_chart(played)  # English without a reader
+    assert fig.axes[0].get_title() == "Service levels Q(t) and resilience loss"
+    report.close(fig)

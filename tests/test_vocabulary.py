@@ -69,3 +69,11 @@ def test_every_change_a_player_sees_gets_a_sentence(logs: list, lang: str) -> No
                 assert text and "=" not in text and "{" not in text, (r.kind, r.data, text)
                 seen.add(r.kind)
     assert seen == set(FEED_KINDS)
+
+
+def test_metric_values_read_as_plain_numbers_not_scientific_notation() -> None:
+    assert vocabulary.number(12_400.0) == "12,400"
+    assert vocabulary.number(561_600.4) == "561,600"
+    assert vocabulary.number(0.25) == "0.25" and vocabulary.number(47.5) == "47.5"
+    assert vocabulary.number(None) == "—" and vocabulary.number(float("nan")) == "—"
+    assert vocabulary.number(3) == "3"

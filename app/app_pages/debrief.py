@@ -20,6 +20,7 @@ from scro_sim.log import EventLog
 from scro_sim.scenario import Plan, Scenario
 from scro_sim.scoring import ScoreCard, service_curves
 from scro_sim.store import StoredRun
+from scro_sim.vocabulary import number
 
 log = logging.getLogger(__name__)
 PAGE = "debrief"
@@ -74,7 +75,7 @@ def render_card(card: ScoreCard) -> None:
     if card.provisional:
         st.info(_("Provisional: some criteria are awaiting an assessor's judgement."))
     rows = [{_("Criterion"): f"{ln.id}: {ln.title}", _("Kind"): _(ln.kind), _("Rating"): ln.rating or "-",
-             _("Value"): "" if ln.value is None else f"{ln.value:.3g}", _("Points"): f"{ln.points:g} / {ln.weight:g}",
+             _("Value"): "" if ln.value is None else number(ln.value), _("Points"): f"{ln.points:g} / {ln.weight:g}",
              _("Status"): _(ln.status), _("Feedback"): ln.feedback, _("Comment"): ln.comment}
             for ln in card.criteria]
     st.dataframe(pd.DataFrame(rows), hide_index=True)
@@ -102,10 +103,10 @@ def timeline_rows(log_: EventLog) -> list[dict[str, Any]]:
 
 def figure(run: StoredRun, name: str, log_: EventLog) -> bytes | None:
     """A report figure of a stored run as PNG, drawn once per session and run (kept in session state)."""
-    key = f"png.{run.id}.{run.log_digest[:16]}.{name}"
+    key = f"png.{run.id}.{run.log_digest[:16]}.{name}.{state.lang()}"
     png = state.get(PAGE, key)
     if png is None:
-        png = services.figure_png(name, log_) or b""
+        png = services.figure_png(name, log_, words=state.gettext()) or b""
         state.put(PAGE, key, png)
     return png or None
 

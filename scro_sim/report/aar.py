@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import base64
 import html
-import math
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..log import EventLog
+from ..vocabulary import number
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
@@ -51,16 +51,6 @@ img{max-width:100%;border:1px solid #eceff1;margin:.5rem 0}ul{margin-top:.2rem}
 
 def _e(x: Any) -> str:
     return html.escape(str(x), quote=True)
-
-
-def _fmt(v: Any) -> str:
-    if v is None:
-        return "—"
-    if isinstance(v, float):
-        if not math.isfinite(v):
-            return "—"
-        return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:,.3g}"
-    return str(v)
 
 
 def _table(header: Sequence[str], rows: Iterable[Sequence[Any]], row_class: Sequence[str] | None = None) -> str:
@@ -170,7 +160,7 @@ def after_action_report(log: EventLog, card: ScoreCard, scenario: Scenario, *, l
                 if c.rating:
                     line += f": {c.rating} — {RATING_NAMES.get(c.rating, '')}"
                 if c.kind == "computed":
-                    line += f" ({c.metric} = {_fmt(c.value)})"
+                    line += f" ({c.metric} = {number(c.value)})"
                 if c.feedback:
                     line += f". {c.feedback}"
                 if c.comment:
@@ -180,7 +170,7 @@ def after_action_report(log: EventLog, card: ScoreCard, scenario: Scenario, *, l
     parts.append(_table(("Criterion", "Capability", "Kind", "Value", "Rating", "Status", "Weight", "Points",
                          "Feedback"),
                         [(f"{c.id} {c.title}", _capability(c), c.kind,
-                          f"{c.metric} = {_fmt(c.value)}" if c.kind == "computed" else "judged",
+                          f"{c.metric} = {number(c.value)}" if c.kind == "computed" else "judged",
                           c.rating or "—", c.status, f"{c.weight:g}", f"{c.points:g}", c.feedback)
                          for c in card.criteria],
                         [f"r-{c.rating}" if c.rating else "" for c in card.criteria]))
@@ -192,7 +182,7 @@ def after_action_report(log: EventLog, card: ScoreCard, scenario: Scenario, *, l
         parts.append(_table(("Capability", "Criterion", "Issue / area for improvement", "Corrective action"),
                             [(_capability(c), f"{c.id} {c.title}",
                               f"Rated {c.rating} ({RATING_NAMES.get(c.rating or '', '')})"
-                              + (f"; {c.metric} = {_fmt(c.value)}" if c.kind == "computed" else "")
+                              + (f"; {c.metric} = {number(c.value)}" if c.kind == "computed" else "")
                               + (f"; assessor: {c.comment}" if c.comment else ""),
                               c.feedback) for c in plan]))
     else:

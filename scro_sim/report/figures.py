@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..log import EventLog, EventRecord
-from ..vocabulary import asset_type, describe, word
+from ..vocabulary import N_, asset_type, describe, reader, service, word
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -356,7 +356,8 @@ def resilience_areas(log: EventLog) -> dict[str, float]:
     return out
 
 
-def service_chart(log: EventLog, *, size: tuple[float, float] = (9.0, 4.5), title: str = "") -> Figure:
+def service_chart(log: EventLog, *, size: tuple[float, float] = (9.0, 4.5), title: str = "",
+                  words: Callable[[str], str] | None = None) -> Figure:
     """Served share of the population per service over time, resilience-triangle areas shaded.
 
     A step plot per service (hours on x), the loss area between full service and the curve
@@ -364,6 +365,7 @@ def service_chart(log: EventLog, *, size: tuple[float, float] = (9.0, 4.5), titl
     :func:`resilience_areas`).  Decisions are marked as faint vertical lines.  The caller
     closes the returned figure.
     """
+    _ = reader(words)
     from ..scoring import SERVICES, service_curves
 
     df = service_curves(log)
@@ -375,19 +377,20 @@ def service_chart(log: EventLog, *, size: tuple[float, float] = (9.0, 4.5), titl
         if not ts:
             continue
         colour = _SERVICE_COLOURS.get(s, "#424242")
-        ax.step(ts, vs, where="post", color=colour, linewidth=1.6, label=f"{s} ({areas[s]:,.0f} person-h)")
+        ax.step(ts, vs, where="post", color=colour, linewidth=1.6, label=_("{service} ({x} person-h)").format(
+            service=service(s, words), x=f"{areas[s]:,.0f}"))
         ax.fill_between(ts, vs, [1.0] * len(vs), step="post", color=colour, alpha=0.12, linewidth=0)
     for r in log.of_kind("decision"):
         ax.axvline(r.time, color="#616161", linewidth=0.6, alpha=0.5, linestyle=":")
-    lines = [f"{s}: {areas[s]:,.0f} person-hours" for s in SERVICES]
-    ax.text(0.99, 0.03, "Resilience loss (area above curve)\n" + "\n".join(lines), transform=ax.transAxes,
+    lines = [_("{service}: {x} person-hours").format(service=service(s, words), x=f"{areas[s]:,.0f}") for s in SERVICES]
+    ax.text(0.99, 0.03, _("Resilience loss (area above curve)") + "\n" + "\n".join(lines), transform=ax.transAxes,
             ha="right", va="bottom", fontsize=8, gid="person-hours",
             bbox={"boxstyle": "round", "facecolor": "white", "alpha": 0.85, "edgecolor": "#bdbdbd"})
     ax.set_xlim(0, max(_end_time(log), 1e-9))
     ax.set_ylim(-0.02, 1.05)
-    ax.set_xlabel("hours since start")
-    ax.set_ylabel("share of population served")
-    ax.set_title(title or "Service levels Q(t) and resilience loss")
+    ax.set_xlabel(_("hours since start"))
+    ax.set_ylabel(_("share of population served"))
+    ax.set_title(title or _("Service levels Q(t) and resilience loss"))
     ax.grid(alpha=0.3)
     ax.legend(loc="lower left", fontsize=8)
     return fig
@@ -497,31 +500,32 @@ def timeline_table(log: EventLog, *, key_only: bool = True) -> pd.DataFrame:
 
 
 _LANES: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
-    ("Injects", ("inject",), "o", "#1565c0"),
-    ("Decision points", ("decision_point",), "|", "#616161"),
-    ("Decisions", ("decision", "action"), "D", "#2e7d32"),
-    ("Expected actions", ("expected",), "s", "#f9a825"),
-    ("Failures", ("asset_down", "backup_exhausted", "damage"), "v", "#c62828"),
-    ("Backups", ("backup_start",), "v", "#ef6c00"),
-    ("Restorations", ("asset_up",), "^", "#2e7d32"),
-    ("Hazard", ("hazard",), "*", "#6a1b9a"),
+    (N_("Injects"), ("inject",), "o", "#1565c0"),
+    (N_("Decision points"), ("decision_point",), "|", "#616161"),
+    (N_("Decisions"), ("decision", "action"), "D", "#2e7d32"),
+    (N_("Expected actions"), ("expected",), "s", "#f9a825"),
+    (N_("Failures"), ("asset_down", "backup_exhausted", "damage"), "v", "#c62828"),
+    (N_("Backups"), ("backup_start",), "v", "#ef6c00"),
+    (N_("Restorations"), ("asset_up",), "^", "#2e7d32"),
+    (N_("Hazard"), ("hazard",), "*", "#6a1b9a"),
 )
 
 
 def timeline(log: EventLog, *, key_only: bool = True, size: tuple[float, float] = (10.0, 4.5),
-             title: str = "") -> Figure:
+             title: str = "", words: Callable[[str], str] | None = None) -> Figure:
     """Injects, decision points, decisions, expected actions and key failures/restorations as swimlanes.
 
     Hours on x, one lane per kind of event (the rows of :func:`timeline_table`); injects and
     failures are labelled by id when there are few.  The caller closes the returned figure.
     """
+    _ = reader(words)
     recs = _key_records(log, key_only)
     fig = _figure(size)
     ax = fig.add_subplot()
     y_labels: list[str] = []
     for lane, (name, kinds, marker, colour) in enumerate(_LANES):
         y = len(_LANES) - 1 - lane
-        y_labels.append(name)
+        y_labels.append(_(name))
         rows = [r for r in recs if r.kind in kinds]
         if not rows:
             continue
@@ -538,9 +542,9 @@ def timeline(log: EventLog, *, key_only: bool = True, size: tuple[float, float] 
     ax.set_yticks(list(range(len(_LANES) - 1, -1, -1)), y_labels)
     ax.set_ylim(-0.7, len(_LANES) - 0.3)
     ax.set_xlim(-0.5, max(_end_time(log), 1.0) + 0.5)
-    ax.set_xlabel("hours since start")
+    ax.set_xlabel(_("hours since start"))
     ax.grid(axis="x", alpha=0.3)
-    ax.set_title(title or "Exercise timeline")
+    ax.set_title(title or _("Exercise timeline"))
     return fig
 
 
