@@ -133,6 +133,23 @@ def test_learner_plays_to_the_end_and_sees_the_score(env: Store) -> None:
     assert run is not None and run.decisions[0]["actions"][0]["message"] == "<b>Leave the flood plain now</b>"
 
 
+def test_what_changed_reads_as_sentences_naming_assets_as_the_map_does(env: Store) -> None:
+    at = sign_in("learner", "learner-demo")
+    at.button(key="w.play.start").click().run()
+    events: list[str] = []
+    for _ in range(30):
+        if any(m.label == "Your score" for m in at.metric):
+            break
+        at.button(key="w.play.skip").click().run()
+        assert not at.exception
+        for df in at.dataframe:
+            if "Event" in df.value.columns:
+                events += [str(v) for v in df.value["Event"]]
+    assert events, "nothing changed in the whole mini flood"
+    assert not [e for e in events if re.fullmatch(r"[a-z_]+", e)], "a raw record kind reached the learner"
+    assert any(" stopped: " in e or "Message from " in e for e in events), events[:10]
+
+
 def test_refused_decision_changes_nothing(env: Store) -> None:
     at = sign_in("learner", "learner-demo")
     at.button(key="w.play.start").click().run()

@@ -10,7 +10,8 @@ import numpy as np
 import simpy
 
 # 0.2.0: exposure of non-flood hazards, the heat cycle's clock, and flood damage drawn once at the crest
-# (with bridges under water closed) changed what runs log
+# (with bridges under water closed) changed what runs log; 0.3.0: taps refill after a dry spell, then a
+# boil-water notice (water_refill, boil_water)
 ENGINE_VERSION = "0.3.0"
 
 UP, BACKUP, DOWN = 0, 1, 2

@@ -365,9 +365,9 @@ def service_chart(log: EventLog, *, size: tuple[float, float] = (9.0, 4.5), titl
     :func:`resilience_areas`).  Decisions are marked as faint vertical lines.  The caller
     closes the returned figure.
     """
-    _ = reader(words)
     from ..scoring import SERVICES, service_curves
 
+    _ = reader(words)
     df = service_curves(log)
     areas = resilience_areas(log)
     fig = _figure(size)
