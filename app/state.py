@@ -74,6 +74,7 @@ class GameSession:
     provisional: bool = False
     map_png: bytes | None = None  # the city map at ``map_point`` (drawn once per decision point)
     map_point: int = -1
+    map_lang: str = ""  # the language of its legend
 
 
 # -- user and language

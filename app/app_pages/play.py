@@ -158,7 +158,7 @@ def finish(g: state.GameSession, u: state.SignedIn) -> None:
 
 def city_map(g: state.GameSession) -> bytes | None:
     """The map of the current decision point, drawn once per point and kept in the session."""
-    if g.map_point != g.obs.point or g.map_png is None:
+    if g.map_point != g.obs.point or g.map_png is None or g.map_lang != state.lang():
         obs = g.obs
         worst = {d: min(sv.values(), default=1.0) for d, sv in obs.services.items()}
         city = g.sim.city
@@ -166,7 +166,7 @@ def city_map(g: state.GameSession) -> bytes | None:
         named = [a for a in obs.asset_state][:40] + [city.asset_ids[i] for i in city.critical]
         g.map_png = services.figure_png("city_map", city, asset_state=obs.asset_state, district_service=worst,
                                         crews=obs.crews, labels=named, words=state.gettext())
-        g.map_point = obs.point
+        g.map_point, g.map_lang = obs.point, state.lang()
     return g.map_png
 
 
