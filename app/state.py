@@ -16,6 +16,7 @@ import streamlit as st
 from scro_sim.i18n import DEFAULT_LANGUAGE, normalize, translator
 from scro_sim.policy import Observation
 from scro_sim.scenario import Action
+from scro_sim.vocabulary import N_
 
 __all__ = [
     "GameSession",
@@ -184,11 +185,6 @@ def require(*roles: str) -> SignedIn:
         st.error(_("This page is not available for your role."))
         st.stop()
     return u  # type: ignore[return-value]
-
-
-def N_(text: str) -> str:
-    """Mark a string for translation without translating it (the catalog extractor sees it)."""
-    return text
 
 
 #: Words the library hands the app as data (roles, actions, services...), so the catalogs hold them.

@@ -257,8 +257,8 @@ def _tables(g: state.GameSession) -> None:
     left, right = st.columns(2)
     with left:
         st.markdown("#### " + _("Services (share of people served)"))
-        names = {d.id: d.name for d in g.sim.city.model.districts}
-        rows = [{_("District"): f"{names.get(d, d)} ({d})", **{_(s): f"{v * 100:.0f} %" for s, v in sv.items()}}
+        name_of = _names(g)
+        rows = [{_("District"): name_of(d), **{_(s): f"{v * 100:.0f} %" for s, v in sv.items()}}
                 for d, sv in obs.services.items()]
         rows.append({_("District"): _("whole city"), **{_(s): f"{v * 100:.0f} %" for s, v in obs.service_totals.items()}})
         st.dataframe(pd.DataFrame(rows), hide_index=True)

@@ -502,7 +502,7 @@ class CascadeMixin:
         now = self.env.now
         dry = self._dry_since[d]
         if not supplied:
-            if dry != dry:  # nan: the taps run dry now
+            if math.isnan(dry):  # the taps run dry now
                 self._dry_since[d] = now
                 if self._boiling[d]:  # a notice on dry taps protects nobody; a new one follows the refill
                     self._lift_boil(d, "supply lost")
@@ -510,7 +510,7 @@ class CascadeMixin:
                 self._refilling[d] = 0
                 self._refill_token[d] += 1
             return False
-        if dry != dry:
+        if math.isnan(dry):
             return True
         if self._refilling[d]:
             return False
@@ -533,14 +533,10 @@ class CascadeMixin:
             return
         self._refilling[d] = 0
         self._dry_since[d] = math.nan
-        k = self._SERVICES.index("water")
-        ds = d * len(self._SERVICES) + k
-        if not self._dirty_db[ds]:
-            self._dirty_db[ds] = 1
-            self._dirty.append(ds)
+        self._mark_pair(d * len(self._SERVICES) + self._SERVICES.index("water"))
         self._flush_districts()
         hours = self._water.boil_water_h
-        if hours <= 0 or self._dry_since[d] == self._dry_since[d]:  # no notice, or dry again already
+        if hours <= 0 or not math.isnan(self._dry_since[d]):  # no notice, or dry again already
             return
         now = self.env.now
         self._boiling[d] = 1
@@ -549,7 +545,12 @@ class CascadeMixin:
         self.log.append(now, "boil_water", self.city.district_ids[d], {
             "status": "issued", "until_h": round(now + hours, 6), "people": int(self.residents[d])})
         ev = self.env.timeout(_finite_delay(hours, "boil-water notice"))
-        ev.callbacks.append(lambda _e, d=d, token=token: self._boil_token[d] == token and self._lift_boil(d, "flushed"))
+        ev.callbacks.append(lambda _e, d=d, token=token: self._flushed(d, token))
+
+    def _flushed(self, d: int, token: int) -> None:
+        """The boil-water notice of district ``d`` ends, unless a newer one or dry taps replaced it."""
+        if self._boil_token[d] == token:
+            self._lift_boil(d, "flushed")
 
     def _lift_boil(self, d: int, reason: str) -> None:
         self._boiling[d] = 0
@@ -560,9 +561,13 @@ class CascadeMixin:
         """Recompute every service of district ``d`` at the next flush (its people moved, or a loop changed)."""
         n = len(self._SERVICES)
         for ds in range(d * n, d * n + n):
-            if not self._dirty_db[ds]:
-                self._dirty_db[ds] = 1
-                self._dirty.append(ds)
+            self._mark_pair(ds)
+
+    def _mark_pair(self, ds: int) -> None:
+        """Recompute (district, service) pair ``ds`` (flat: d * 4 + k) at the next flush."""
+        if not self._dirty_db[ds]:
+            self._dirty_db[ds] = 1
+            self._dirty.append(ds)
 
     def _flush_districts(self) -> None:
         if self._dirty:
