@@ -187,18 +187,30 @@ class RecordedDecisions:
     check_every_h: float | None = None
 
     def __init__(self, decisions: Sequence[dict[str, Any] | Decision]) -> None:
-        self.by_time: dict[float, Decision] = {}
+        self.by_time: dict[float, tuple[int | None, Decision]] = {}
         for d in decisions:
             if isinstance(d, Decision):
                 raise TypeError("recorded decisions need their time: pass the dicts Simulation.decisions holds")
             t = round(float(d["time_h"]), 9)
             if t in self.by_time:
                 raise ValueError(f"two recorded decisions at {t} h")
-            self.by_time[t] = Decision.from_dict(d)
+            point = d.get("point")
+            self.by_time[t] = (None if point is None else int(point), Decision.from_dict(d))
         self.extra_points = sorted(self.by_time)
 
     def decide(self, obs: Observation) -> Decision | None:
-        return self.by_time.pop(round(obs.time_h, 9), None)
+        """The decision recorded at this hour and decision point, if any.
+
+        Times are stored rounded to 1e-9 h, so the replay's extra stop at the rounded hour can
+        come a hair before an inject that paused the original game at the exact hour; the
+        decision point number tells the two stops apart, and the decision waits for the inject.
+        """
+        t = round(obs.time_h, 9)
+        found = self.by_time.get(t)
+        if found is None or (found[0] is not None and found[0] != obs.point):
+            return None
+        del self.by_time[t]
+        return found[1]
 
 
 def condition_met(c: Condition, obs: Any) -> tuple[bool, str | None]:

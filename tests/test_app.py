@@ -365,6 +365,6 @@ def test_config_limits_uploads_and_hides_errors() -> None:
 
     cfg = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
     assert cfg["server"]["maxUploadSize"] == 1
-    assert cfg["client"]["showErrorDetails"] is False
+    assert cfg["client"]["showErrorDetails"] == "none"  # "false" now means a stack trace with file paths
     assert cfg["client"]["toolbarMode"] == "minimal"
     assert cfg["browser"]["gatherUsageStats"] is False

@@ -505,4 +505,9 @@ def replay(scenario: Scenario, city: City, seed: int, decisions: Sequence[dict[s
         d = rec.decide(obs)
         if d is not None:
             sim.apply(d)
+    if sim.done and rec.by_time:
+        t = min(rec.by_time)
+        raise DecisionError(f"the recorded decision at {t:g} h (decision point {rec.by_time[t][0]}) was never reached "
+                            "on replay: the scenario, city or engine differs from the one it was played on",
+                            field="decisions")
     return sim, obs
