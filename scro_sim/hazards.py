@@ -2,7 +2,7 @@
 
 Pure functions of time and place (numpy-vectorised) plus the default fragility curves and
 repair times.  The engine decides when to ask.  Defaults are grounded in
-``REFERENCE_DATA.md`` (HAZUS restoration functions, post-event reports); the table
+``docs/reference_data.md`` (HAZUS restoration functions, post-event reports); the table
 ``DEFAULT_REPAIR_H`` says which source each row comes from.
 """
 
@@ -77,7 +77,7 @@ DEFAULT_FRAGILITY: dict[str, dict[str, tuple[FragilityCurve, ...]]] = {
 }
 
 #: Repair hours by asset type: (degraded mean, sd), (failed mean, sd).  Sources:
-#: HAZUS restoration functions in REFERENCE_DATA.md (substation slight 1 d +- 0.5, moderate
+#: HAZUS restoration functions in docs/reference_data.md (substation slight 1 d +- 0.5, moderate
 #: 3 d +- 1.5; pumping plant 0.9 d +- 0.3, moderate 3.1 d +- 2.7; water tank 1.2 d / 3.1 d);
 #: "failed" uses the moderate state because flooded equipment is mostly cleaned and dried
 #: (Ahr valley 2021), not rebuilt.  Telecom, hospital and others are L-confidence estimates.

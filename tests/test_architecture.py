@@ -1,4 +1,4 @@
-"""The design's import direction (../shared/ARCHITECTURE.md), pinned so it stays true.
+"""The design's import direction (docs/design.md, "Import direction"), pinned so it stays true.
 
 cli, app -> report, store, batch, lms, assessment -> engine, scoring -> policy -> scenario
 -> hazards, city -> log, errors.  engine and scoring never import each other; no library

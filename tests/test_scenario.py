@@ -1005,7 +1005,7 @@ def test_a_bad_water_refill_time_names_its_field_and_line(base_text: str, mini_c
 
 
 def test_water_defaults_come_from_the_reference_data(base_text: str, mini_city: City) -> None:
-    """24 h for treated water to reach the taps, ~72 h of flushing (REFERENCE_DATA, water system)."""
+    """24 h for treated water to reach the taps, ~72 h of flushing (docs/reference_data.md, backups and buffers)."""
     sc = load_text(base_text, mini_city)
     assert (sc.water.refill_h, sc.water.boil_water_h) == (24.0, 72.0)
     sc = load_text(variant(base_text, ("resources:\n", "water: {boil_water_h: 0}\nresources:\n")), mini_city)
