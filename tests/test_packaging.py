@@ -1,0 +1,235 @@
+"""The wheel is the whole product: built, installed in a fresh environment outside the checkout, it runs.
+
+The fresh environment borrows the already-installed dependencies through a .pth file (fast and
+offline), but scro_sim, the app, the scenarios, the city models and the plans come only from the
+wheel, and every command runs from a folder outside the checkout.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import site
+import socket
+import subprocess
+import sys
+import time
+import tomllib
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+BUNDLED = ("app", "scenarios", "city_models", "plans")
+GOLDEN = json.loads((REPO / "tests" / "data" / "golden_digests.json").read_text(encoding="utf-8"))
+
+
+def _configured() -> tuple[list[str], dict[str, str]]:
+    cfg = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
+    return cfg["packages"], cfg["package-dir"]
+
+
+def test_every_package_of_the_tree_is_configured_for_the_wheel() -> None:
+    packages, package_dir = _configured()
+    found = {".".join(p.parent.relative_to(REPO).parts) for p in (REPO / "scro_sim").rglob("__init__.py")}
+    for top in BUNDLED:
+        name = f"scro_sim.bundled.{top}"
+        assert package_dir[name] == top  # carried from where it is in the repository
+        for d in [REPO / top, *(p for p in (REPO / top).rglob("*") if p.is_dir() and p.name != "__pycache__")]:
+            if d == REPO / top or any(d.glob("*.py")):
+                found.add(".".join((name, *d.relative_to(REPO / top).parts)))
+    assert found == set(packages), f"missing {sorted(found - set(packages))}, stale {sorted(set(packages) - found)}"
+
+
+# -- the wheel in a fresh environment ----------------------------------------------------------------
+
+
+def _copy_source(dest: Path) -> Path:
+    """The checkout without environments, caches or build output (so nothing stale reaches the wheel)."""
+    skip = shutil.ignore_patterns(".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache",
+                                  ".ruff_cache", ".hypothesis", "var", "schema", "*.sqlite*")
+    shutil.copytree(REPO, dest, ignore=skip)
+    return dest
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def wait_healthy(port: int, proc: subprocess.Popen, timeout_s: float = 90.0) -> None:
+    """Poll the Streamlit health check until it answers 200 (or the process dies, or time runs out)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"the app exited with {proc.returncode} before answering")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    raise AssertionError(f"no answer from /_stcore/health on port {port} within {timeout_s:.0f} s")
+
+
+def children_of(pid: int) -> list[int]:
+    """Direct children of ``pid`` (Linux /proc)."""
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(x) for x in path.read_text().split()] if path.exists() else []
+
+
+def gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return Path(f"/proc/{pid}/stat").exists() and Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
+
+
+@pytest.fixture(scope="module")
+def wheel_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Build the wheel from a copy of the checkout and install it alone into a fresh venv."""
+    tmp = tmp_path_factory.mktemp("wheel")
+    src = _copy_source(tmp / "src")
+    dist = tmp / "dist"
+    build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+                            "-w", str(dist), str(src)], capture_output=True, text=True, cwd=tmp)
+    assert build.returncode == 0, build.stdout + build.stderr
+    (wheel,) = dist.glob("scro_sim-*.whl")
+    venv = tmp / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    bindir = venv / ("Scripts" if os.name == "nt" else "bin")
+    python = bindir / ("python.exe" if os.name == "nt" else "python")
+    purelib = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                                  capture_output=True, text=True, check=True).stdout.strip())
+    # the dependencies from this environment, after the venv's own site-packages (so the wheel wins)
+    (purelib / "_deps_from_test_env.pth").write_text("\n".join(site.getsitepackages()) + "\n", encoding="utf-8")
+    inst = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-index",
+                           "-q", str(wheel)], capture_output=True, text=True, cwd=tmp)
+    assert inst.returncode == 0, inst.stdout + inst.stderr
+    elsewhere = tmp / "elsewhere"
+    elsewhere.mkdir()
+    return {"python": python, "scro_sim": bindir / "scro-sim", "cwd": elsewhere, "purelib": purelib, "tmp": tmp}
+
+
+def _env(w: dict[str, Path]) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "SCRO_SIM_SCENARIOS_DIR",
+                                                           "SCRO_SIM_CITY_PATH", "SCRO_SIM_DB")}
+    return {**env, "SCRO_SIM_CACHE": str(w["tmp"] / "cache"), "PYTHONDONTWRITEBYTECODE": "1"}
+
+
+def _run(w: dict[str, Path], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(w["scro_sim"]), *args], capture_output=True, text=True, cwd=w["cwd"], env=_env(w),
+                          timeout=300)
+
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_the_wheel_install_holds_the_library_app_and_bundled_files(wheel_env: dict[str, Path]) -> None:
+    code = ("import json, scro_sim, scro_sim.resources as r; "
+            "print(json.dumps([scro_sim.__file__, str(r.bundle_root()), str(r.app_script()), "
+            "sorted(p.name for p in r.bundled_scenarios()), sorted(p.name for p in r.plans_dir().glob('*.yaml')), "
+            "sorted(p.name for p in r.city_models_dir().glob('*.yaml'))]))")
+    out = subprocess.run([str(wheel_env["python"]), "-c", code], capture_output=True, text=True,
+                         cwd=wheel_env["cwd"], env=_env(wheel_env), check=True).stdout
+    module, root, app, scenarios, plans, cities = json.loads(out)
+    purelib = wheel_env["purelib"].resolve()
+    assert Path(module).resolve().is_relative_to(purelib), module
+    assert Path(root).resolve() == purelib / "scro_sim" / "bundled"
+    assert Path(app).is_file()
+    assert scenarios == sorted(p.name for p in (REPO / "scenarios").glob("*.yaml"))
+    assert plans == sorted(p.name for p in (REPO / "plans").glob("*.yaml"))
+    assert cities == sorted(p.name for p in (REPO / "city_models").glob("*.yaml"))
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_the_wheel_runs_a_bundled_scenario_by_name_from_another_folder(wheel_env: dict[str, Path]) -> None:
+    r = _run(wheel_env, "run", "riverton_flood", "--seed", "1")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert GOLDEN["riverton_flood"]["do_nothing/1"] in r.stdout  # the same log as in the checkout
+    r = _run(wheel_env, "run", "riverton_flood.yaml", "--seed", "1", "--plan", "riverton_cautious")
+    assert r.returncode == 0, r.stdout + r.stderr
+    r = _run(wheel_env, "run", "no_such_exercise")
+    assert r.returncode == 1 and "riverton_flood" in r.stderr + r.stdout and "Traceback" not in r.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_the_wheel_resolves_a_bundled_city_by_name_for_a_scenario_outside(wheel_env: dict[str, Path]) -> None:
+    text = (REPO / "scenarios" / "riverton_flood.yaml").read_text(encoding="utf-8")
+    mine = wheel_env["cwd"] / "my_flood.yaml"
+    mine.write_text(text.replace("city: ../city_models/riverton.yaml", "city: riverton"), encoding="utf-8")
+    r = _run(wheel_env, "validate", "my_flood.yaml")
+    assert r.returncode == 0 and "on riverton" in r.stdout, r.stdout + r.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_the_wheel_writes_schemas_and_demo_accounts_into_the_current_folder(wheel_env: dict[str, Path]) -> None:
+    r = _run(wheel_env, "schema")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert sorted(p.name for p in (wheel_env["cwd"] / "schema").iterdir()) == [
+        "city.schema.json", "plan.schema.json", "scenario.schema.json"]
+    assert not (wheel_env["purelib"] / "schema").exists()
+    r = _run(wheel_env, "demo")
+    assert r.returncode == 0 and "learner" in r.stdout, r.stdout + r.stderr
+    assert (wheel_env["cwd"] / "var" / "scro_sim.sqlite").is_file()
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_the_wheel_app_shows_the_bundled_scenarios_to_a_learner(wheel_env: dict[str, Path]) -> None:
+    # the app from the wheel, its pages run headless: sign in and find the bundled exercises offered
+    code = """
+import sys
+from scro_sim.demo import seed_demo
+from scro_sim.resources import app_script
+from scro_sim.store import Store
+from streamlit.testing.v1 import AppTest
+with Store(sys.argv[1]) as s:
+    seed_demo(s)
+    s.set_language("learner", "en")
+at = AppTest.from_file(str(app_script()), default_timeout=120).run()
+at.text_input(key="w.sign_in.username").input("learner")
+at.text_input(key="w.sign_in.password").input("learner-demo")
+at.button[0].click().run()
+assert not at.exception, at.exception
+print("\\n".join(at.selectbox(key="w.play.scenario").options))
+"""
+    db = f"sqlite:///{wheel_env['tmp'] / 'apptest.sqlite'}"
+    r = subprocess.run([str(wheel_env["python"]), "-c", code, db], capture_output=True, text=True,
+                       cwd=wheel_env["cwd"], env=_env(wheel_env), timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert len(r.stdout.strip().splitlines()) == len(list((REPO / "scenarios").glob("*.yaml"))), r.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_the_wheel_app_answers_its_health_check_and_stops_on_sigterm(wheel_env: dict[str, Path]) -> None:
+    port = _free_port()
+    env = {**_env(wheel_env), "SCRO_SIM_DB": f"sqlite:///{wheel_env['tmp'] / 'app.sqlite'}"}
+    proc = subprocess.Popen([str(wheel_env["scro_sim"]), "app", "--port", str(port), "--address", "127.0.0.1"],
+                            cwd=wheel_env["cwd"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_healthy(port, proc)
+        kids = children_of(proc.pid)
+        assert kids or not Path("/proc").is_dir(), "scro-sim app should run Streamlit as its child"
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert not _listening(port)
+    assert all(gone(k) for k in kids)
