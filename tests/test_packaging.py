@@ -12,15 +12,18 @@ import os
 import shutil
 import signal
 import site
-import socket
 import subprocess
 import sys
-import time
 import tomllib
-import urllib.request
 from pathlib import Path
 
 import pytest
+from serverkit import children_of, free_port, listening, wait_gone, wait_healthy
+
+from scro_sim import resources
+from scro_sim.errors import InputError
+from scro_sim.scenario import load_scenario
+from scro_sim.scenario.loading import resolve_city_path
 
 REPO = Path(__file__).resolve().parent.parent
 BUNDLED = ("app", "scenarios", "city_models", "plans")
@@ -44,6 +47,42 @@ def test_every_package_of_the_tree_is_configured_for_the_wheel() -> None:
     assert found == set(packages), f"missing {sorted(found - set(packages))}, stale {sorted(set(packages) - found)}"
 
 
+def test_in_a_checkout_the_bundled_files_are_the_repository_folders() -> None:
+    assert resources.bundle_root() == REPO
+    assert resources.app_script() == REPO / "app" / "streamlit_app.py"
+    assert resources.bundled_scenarios() == sorted((REPO / "scenarios").glob("*.yaml"))
+    assert resources.city_dirs()[-1] == REPO / "city_models" and resources.plans_dir() == REPO / "plans"
+
+
+@pytest.mark.parametrize("ref", ["riverton_flood", "riverton_flood.yaml"])
+def test_a_bundled_scenario_is_found_by_its_name(ref: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert resources.find_scenario(ref) == REPO / "scenarios" / "riverton_flood.yaml"
+    assert resources.find_plan("riverton_cautious") == REPO / "plans" / "riverton_cautious.yaml"
+
+
+def test_a_file_of_that_name_in_the_current_folder_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "riverton_flood.yaml").write_text("id: mine\n", encoding="utf-8")
+    assert resources.find_scenario("riverton_flood.yaml") == Path("riverton_flood.yaml")
+    assert resources.find_scenario("sub/riverton_flood.yaml") == Path("sub/riverton_flood.yaml")  # a path stays a path
+
+
+def test_an_unknown_name_says_which_scenarios_are_bundled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InputError, match=r"no scenario file 'riverton_flod' .*riverton_earthquake, riverton_flood"):
+        resources.find_scenario("riverton_flod")
+
+
+def test_a_scenario_elsewhere_finds_a_bundled_city_by_name(tmp_path: Path) -> None:
+    text = (REPO / "scenarios" / "riverton_flood.yaml").read_text(encoding="utf-8")
+    mine = tmp_path / "mine.yaml"
+    mine.write_text(text.replace("city: ../city_models/riverton.yaml", "city: riverton"), encoding="utf-8")
+    sc, city = load_scenario(mine)
+    assert city.id == "riverton"
+    assert resolve_city_path(sc, tmp_path) == REPO / "city_models" / "riverton.yaml"
+
+
 # -- the wheel in a fresh environment ----------------------------------------------------------------
 
 
@@ -53,47 +92,6 @@ def _copy_source(dest: Path) -> Path:
                                   ".ruff_cache", ".hypothesis", "var", "schema", "*.sqlite*")
     shutil.copytree(REPO, dest, ignore=skip)
     return dest
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _listening(port: int) -> bool:
-    with socket.socket() as s:
-        return s.connect_ex(("127.0.0.1", port)) == 0
-
-
-def wait_healthy(port: int, proc: subprocess.Popen, timeout_s: float = 90.0) -> None:
-    """Poll the Streamlit health check until it answers 200 (or the process dies, or time runs out)."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"the app exited with {proc.returncode} before answering")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.3)
-    raise AssertionError(f"no answer from /_stcore/health on port {port} within {timeout_s:.0f} s")
-
-
-def children_of(pid: int) -> list[int]:
-    """Direct children of ``pid`` (Linux /proc)."""
-    path = Path(f"/proc/{pid}/task/{pid}/children")
-    return [int(x) for x in path.read_text().split()] if path.exists() else []
-
-
-def gone(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    return Path(f"/proc/{pid}/stat").exists() and Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
 
 
 @pytest.fixture(scope="module")
@@ -218,7 +216,7 @@ print("\\n".join(at.selectbox(key="w.play.scenario").options))
 @pytest.mark.slow
 @pytest.mark.timeout(600)
 def test_the_wheel_app_answers_its_health_check_and_stops_on_sigterm(wheel_env: dict[str, Path]) -> None:
-    port = _free_port()
+    port = free_port()
     env = {**_env(wheel_env), "SCRO_SIM_DB": f"sqlite:///{wheel_env['tmp'] / 'app.sqlite'}"}
     proc = subprocess.Popen([str(wheel_env["scro_sim"]), "app", "--port", str(port), "--address", "127.0.0.1"],
                             cwd=wheel_env["cwd"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -231,5 +229,5 @@ def test_the_wheel_app_answers_its_health_check_and_stops_on_sigterm(wheel_env: 
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert not _listening(port)
-    assert all(gone(k) for k in kids)
+    assert not listening(port)
+    assert all(wait_gone(k) for k in kids)
