@@ -493,40 +493,47 @@ def _run_until_stopped(cmd: list[str], env: dict[str, str], grace_s: float = 10.
     import time
 
     posix = os.name == "posix"
-    proc = subprocess.Popen(cmd, env=env, **({"start_new_session": True} if posix else
-                                             {"creationflags": getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)}))
+    kill = getattr(signal, "SIGKILL", signal.SIGTERM)
+    procs: list[subprocess.Popen[bytes]] = []
     stop_at: list[float] = []
 
     def signal_group(sig: int) -> None:
-        try:
-            if posix:
-                os.killpg(proc.pid, sig)
-            else:
-                proc.terminate()
-        except (ProcessLookupError, PermissionError):
-            pass  # already gone
+        for proc in procs:
+            try:
+                if posix:
+                    os.killpg(proc.pid, sig)
+                else:
+                    proc.terminate()
+            except (ProcessLookupError, PermissionError):
+                pass  # already gone
 
     def on_signal(signum: int, frame: Any) -> None:
         if not stop_at:
             stop_at.append(time.monotonic())
         signal_group(signal.SIGTERM)
 
+    # handlers first, so a signal that arrives while the child starts is not lost
     caught = [s for s in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)) if s is not None]
     previous = {s: signal.signal(s, on_signal) for s in caught}
     try:
+        procs.append(subprocess.Popen(cmd, env=env, **(
+            {"start_new_session": True} if posix
+            else {"creationflags": getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)})))
+        if stop_at:
+            signal_group(signal.SIGTERM)
         while True:
             try:
-                code = proc.wait(timeout=0.5)
+                code = procs[0].wait(timeout=0.5)
                 break
             except subprocess.TimeoutExpired:
                 if stop_at and time.monotonic() - stop_at[0] > grace_s:
-                    signal_group(getattr(signal, "SIGKILL", signal.SIGTERM))
+                    signal_group(kill)
     finally:
+        if procs and procs[0].poll() is None:  # leaving for another reason (an error): never leave it running
+            signal_group(kill)
+            procs[0].wait()
         for s, h in previous.items():
             signal.signal(s, h)
-        if proc.poll() is None:  # we are leaving for another reason (an error): never leave it running
-            signal_group(getattr(signal, "SIGKILL", signal.SIGTERM))
-            proc.wait()
     return 0 if stop_at else code
 
 

@@ -201,3 +201,11 @@ def test_a_child_that_ignores_sigterm_is_killed_with_everything_it_started(tmp_p
             proc.kill()
     assert wait_gone(grandchild)
     assert child is None or wait_gone(child)
+
+
+def test_a_child_that_ends_by_itself_gives_its_exit_status_and_our_handlers_back() -> None:
+    from scro_sim.cli import _run_until_stopped
+
+    before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    assert _run_until_stopped([sys.executable, "-c", "raise SystemExit(3)"], dict(os.environ)) == 3
+    assert {s: signal.getsignal(s) for s in before} == before
