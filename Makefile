@@ -12,12 +12,15 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[test]'
 	touch $(STAMP)
 
-# the app on http://127.0.0.1:8501 with the embedded SQLite database (var/scro_sim.sqlite),
-# the bundled scenarios and the demo accounts named in the README
+# the app on http://$(ADDRESS):$(PORT) (default 127.0.0.1:8501; `make run PORT=8600 ADDRESS=0.0.0.0`)
+# with the embedded SQLite database (var/scro_sim.sqlite), the bundled scenarios and the demo
+# accounts named in the README
+PORT ?= 8501
+ADDRESS ?= 127.0.0.1
 run: $(STAMP)
 	$(PY) -m scro_sim.cli validate scenarios/*.yaml city_models/*.yaml
 	$(PY) -m scro_sim.cli demo
-	$(PY) -m scro_sim.cli app
+	$(PY) -m scro_sim.cli app --port $(PORT) --address $(ADDRESS)
 
 # the reference scenario from the command line, no app
 reference: $(STAMP)

@@ -17,6 +17,7 @@ from typing import Any
 
 import streamlit as st
 
+from scro_sim import resources
 from scro_sim.city import City
 from scro_sim.errors import ScroSimError
 from scro_sim.scenario import Scenario, load_scenario, text_in
@@ -24,7 +25,6 @@ from scro_sim.store import DEFAULT_URL, Store
 
 __all__ = [
     "MAX_UPLOAD_BYTES",
-    "REPO",
     "Loaded",
     "ScenarioEntry",
     "available_scenarios",
@@ -36,15 +36,14 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-REPO = Path(__file__).resolve().parent.parent
 #: Largest scenario or plan text the app accepts (also ``server.maxUploadSize`` in .streamlit/config.toml).
 MAX_UPLOAD_BYTES = 1_000_000
 
 
 def bundled_dir() -> Path:
-    """Folder of bundled scenarios: ``$SCRO_SIM_SCENARIOS_DIR`` or the repository's ``scenarios/``."""
+    """Folder of the scenarios offered: ``$SCRO_SIM_SCENARIOS_DIR`` or the bundled ones (checkout or wheel)."""
     env = os.environ.get("SCRO_SIM_SCENARIOS_DIR")
-    return Path(env) if env else REPO / "scenarios"
+    return Path(env) if env else resources.scenarios_dir()
 
 
 @st.cache_resource(show_spinner=False)

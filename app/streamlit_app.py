@@ -9,9 +9,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-_REPO = str(Path(__file__).resolve().parent.parent)
-if _REPO not in sys.path:
-    sys.path.insert(0, _REPO)
+# The folder holding this app/ (the checkout, or scro_sim/bundled in a wheel: see scro_sim/resources.py)
+# goes first on the path, so ``import app`` is this app and never another package of that name.
+_ROOT = str(Path(__file__).resolve().parent.parent)
+if _ROOT not in sys.path:
+    sys.path.insert(0, _ROOT)
 
 import streamlit as st  # noqa: E402
 

@@ -19,6 +19,7 @@ from .errors import ScroSimError, StoreError, VerificationError
 from .lms import GradeRow, export
 from .log import EventLog
 from .policy import PlanPolicy, baseline_policy
+from .resources import scenarios_dir as bundled_scenarios_dir
 from .scenario import Plan, Scenario, load_scenario, text_in
 from .scoring import Metrics, ScoreCard, compute_metrics, grade
 from .store import NewRun, Store
@@ -38,7 +39,6 @@ __all__ = [
     "verify_run",
 ]
 
-BUNDLED_SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 _REF_CACHE: dict[tuple[str, str, int], dict[str, Metrics]] = {}
 
 
@@ -104,7 +104,7 @@ def record_log(store: Store, scenario: Scenario, city: City, seed: int, log: Eve
 def scenario_from_text(yaml_text: str, label: str = "<stored scenario>", *, base_dir: Path | None = None
                        ) -> tuple[Scenario, City]:
     """Load a scenario from stored text; its city is found relative to ``base_dir`` (bundled scenarios)."""
-    return load_scenario(label, text=yaml_text, base_dir=base_dir or BUNDLED_SCENARIOS)
+    return load_scenario(label, text=yaml_text, base_dir=base_dir or bundled_scenarios_dir())
 
 
 @dataclass
@@ -138,7 +138,7 @@ def verify_run(store: Store, run_id: str, *, scenarios_dir: Path | None = None) 
     if text_sha != run.scenario_hash:
         diffs.append(f"stored scenario text does not match its hash (stored {run.scenario_hash[:12]}…, "
                      f"text {text_sha[:12]}…): the scenario record was changed")
-    current = _current_scenario_file(run.scenario_id, scenarios_dir or BUNDLED_SCENARIOS)
+    current = _current_scenario_file(run.scenario_id, scenarios_dir or bundled_scenarios_dir())
     if current is not None:
         cur_sha = hashlib.sha256(current.read_text(encoding="utf-8-sig").encode("utf-8")).hexdigest()
         if cur_sha != run.scenario_hash:

@@ -20,8 +20,6 @@ from .errors import ScroSimError, print_problems
 
 __all__ = ["main"]
 
-REPO = Path(__file__).resolve().parent.parent
-
 
 def _console() -> Any:
     from rich.console import Console
@@ -65,12 +63,13 @@ def _kind_of(path: Path) -> str:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from .city import load_city
+    from .resources import find_scenario
     from .scenario import load_plan, load_scenario
 
     scenario = city = None
     if args.scenario:
         try:
-            scenario, city = load_scenario(args.scenario)
+            scenario, city = load_scenario(find_scenario(args.scenario))
         except ScroSimError as exc:
             return _fail(exc)
     bad = 0
@@ -117,8 +116,11 @@ def _policy(args: argparse.Namespace, scenario: Any, city: Any) -> tuple[Any, st
     from .scenario import load_plan
 
     if args.plan:
-        plan = load_plan(args.plan, scenario, city)
-        return PlanPolicy(plan), f"plan:{args.plan}", Path(args.plan).read_text(encoding="utf-8")
+        from .resources import find_plan
+
+        path = find_plan(args.plan)
+        plan = load_plan(path, scenario, city)
+        return PlanPolicy(plan), f"plan:{args.plan}", path.read_text(encoding="utf-8")
     if args.baseline == "expert":
         if scenario.reference_plans.expert is None:
             raise ScroSimError("this scenario has no expert plan", field="reference_plans.expert")
@@ -148,12 +150,13 @@ def _summary(metrics: Any, console: Any, title: str) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from .engine import Simulation
+    from .resources import find_scenario
     from .scenario import load_scenario
     from .scoring import compute_metrics
 
     console = _console()
     try:
-        scenario, city = load_scenario(args.scenario)
+        scenario, city = load_scenario(find_scenario(args.scenario))
         policy, pname, plan_yaml = _policy(args, scenario, city)
     except ScroSimError as exc:
         return _fail(exc)
@@ -245,12 +248,13 @@ def cmd_play(args: argparse.Namespace) -> int:
     from .engine import Simulation
     from .errors import DecisionError
     from .policy import Decision
+    from .resources import find_scenario
     from .scenario import load_scenario, text_in
     from .scoring import compute_metrics
 
     console = _console()
     try:
-        scenario, city = load_scenario(args.scenario)
+        scenario, city = load_scenario(find_scenario(args.scenario))
     except ScroSimError as exc:
         return _fail(exc)
     sim = Simulation(scenario, city, args.seed, lang=args.lang)
@@ -460,16 +464,77 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_app(args: argparse.Namespace) -> int:
-    import subprocess
+    from .resources import app_script
 
-    app = REPO / "app" / "streamlit_app.py"
+    app = app_script()
+    if not app.is_file():
+        print(f"scro-sim: the app is missing from this installation (looked for {app})", file=sys.stderr)
+        return 1
+    # the settings of .streamlit/config.toml as flags: that file is only read from the current folder
     cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.address", args.address,
-           "--server.port", str(args.port), "--server.headless", "true", "--client.showErrorDetails", "false",
+           "--server.port", str(args.port), "--server.headless", "true", "--server.maxUploadSize", "1",
+           "--client.showErrorDetails", "false", "--client.toolbarMode", "minimal",
            "--browser.gatherUsageStats", "false"]
     env = dict(os.environ)
     if args.db:
         env["SCRO_SIM_DB"] = args.db
-    return subprocess.call(cmd, env=env)
+    return _run_until_stopped(cmd, env)
+
+
+def _run_until_stopped(cmd: list[str], env: dict[str, str], grace_s: float = 10.0) -> int:
+    """Run ``cmd`` in its own process group until it ends; Ctrl-C, SIGTERM or SIGHUP to us stop it too.
+
+    The child gets the signal as SIGTERM (to its whole group, so nothing it started keeps the
+    port) and ``grace_s`` seconds to shut down before SIGKILL; we return only once it is gone.
+    Returns 0 after a requested stop, else the child's exit status.
+    """
+    import signal
+    import subprocess
+    import time
+
+    posix = os.name == "posix"
+    kill = getattr(signal, "SIGKILL", signal.SIGTERM)
+    procs: list[subprocess.Popen[bytes]] = []
+    stop_at: list[float] = []
+
+    def signal_group(sig: int) -> None:
+        for proc in procs:
+            try:
+                if posix:
+                    os.killpg(proc.pid, sig)
+                else:
+                    proc.terminate()
+            except (ProcessLookupError, PermissionError):
+                pass  # already gone
+
+    def on_signal(signum: int, frame: Any) -> None:
+        if not stop_at:
+            stop_at.append(time.monotonic())
+        signal_group(signal.SIGTERM)
+
+    # handlers first, so a signal that arrives while the child starts is not lost
+    caught = [s for s in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)) if s is not None]
+    previous = {s: signal.signal(s, on_signal) for s in caught}
+    try:
+        procs.append(subprocess.Popen(cmd, env=env, **(
+            {"start_new_session": True} if posix
+            else {"creationflags": getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)})))
+        if stop_at:
+            signal_group(signal.SIGTERM)
+        while True:
+            try:
+                code = procs[0].wait(timeout=0.5)
+                break
+            except subprocess.TimeoutExpired:
+                if stop_at and time.monotonic() - stop_at[0] > grace_s:
+                    signal_group(kill)
+    finally:
+        if procs and procs[0].poll() is None:  # leaving for another reason (an error): never leave it running
+            signal_group(kill)
+            procs[0].wait()
+        for s, h in previous.items():
+            signal.signal(s, h)
+    return 0 if stop_at else code
 
 
 # -- parser ---------------------------------------------------------------------------------------
@@ -481,20 +546,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     v = sub.add_parser("validate", help="check scenario, city and plan files")
     v.add_argument("files", nargs="+")
-    v.add_argument("--scenario", help="scenario to cross-check plans against")
+    v.add_argument("--scenario", help="scenario to cross-check plans against (a file or a bundled scenario's name)")
     v.set_defaults(fn=cmd_validate)
 
     s = sub.add_parser("schema", help="write JSON Schemas for editors")
-    s.add_argument("--out", default=str(REPO / "schema"))
+    s.add_argument("--out", default="schema", help="folder to write them to (default: schema/ in the current folder)")
     s.set_defaults(fn=cmd_schema)
 
     def policy_args(q: argparse.ArgumentParser) -> None:
-        q.add_argument("--plan", help="response plan YAML")
+        q.add_argument("--plan", help="response plan YAML, or the name of a bundled one (riverton_cautious)")
         q.add_argument("--baseline", default="do_nothing", choices=["do_nothing", "greedy", "expert"])
         q.add_argument("--seed", type=seed_arg, default=0)
 
     r = sub.add_parser("run", help="run a scenario to the end with a plan or a baseline")
-    r.add_argument("scenario")
+    r.add_argument("scenario", help="scenario file, or the name of a bundled one (riverton_flood)")
     policy_args(r)
     r.add_argument("--out", help="write the event log (JSON Lines)")
     r.add_argument("--store", action="store_true", help="grade and store the run")
@@ -503,7 +568,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.set_defaults(fn=cmd_run)
 
     pl = sub.add_parser("play", help="play a scenario in the terminal")
-    pl.add_argument("scenario")
+    pl.add_argument("scenario", help="scenario file, or the name of a bundled one (riverton_flood)")
     pl.add_argument("--seed", type=seed_arg, default=0)
     pl.add_argument("--lang", default="en", choices=["en", "el", "de", "pt"])
     pl.add_argument("--out", help="write your decisions (JSON)")
@@ -562,8 +627,8 @@ def build_parser() -> argparse.ArgumentParser:
     d.set_defaults(fn=cmd_demo)
 
     a = sub.add_parser("app", help="start the Streamlit app")
-    a.add_argument("--address", default="127.0.0.1")
-    a.add_argument("--port", type=int, default=8501)
+    a.add_argument("--address", default="127.0.0.1", help="address to listen on (default 127.0.0.1; 0.0.0.0 for all)")
+    a.add_argument("--port", type=int, default=8501, help="port to listen on (default 8501)")
     a.set_defaults(fn=cmd_app)
 
     add_batch_commands(sub)

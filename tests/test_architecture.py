@@ -24,18 +24,19 @@ ALLOWED: dict[str, set[str]] = {
     "lms": set(),
     "city": {"errors", "yamlio"},
     "hazards": {"city"},
-    "scenario": {"city", "errors", "yamlio", "hazards"},
+    "scenario": {"city", "errors", "yamlio", "hazards", "resources"},
     "policy": {"scenario"},
     "engine": {"city", "errors", "hazards", "log", "policy", "scenario"},
     "scoring": {"log", "scenario"},
     "store": {"errors"},
     "report": {"batch", "city", "log", "scenario", "scoring", "vocabulary"},
-    "assessment": {"city", "engine", "errors", "lms", "log", "policy", "scenario", "scoring", "store"},
+    "assessment": {"city", "engine", "errors", "lms", "log", "policy", "resources", "scenario", "scoring", "store"},
     "batch": {"city", "engine", "errors", "policy", "scenario", "scoring", "store"},
     "demo": {"store"},
+    "resources": {"errors"},
     "batch_cli": {"batch", "errors", "scenario", "store", "report", "city", "policy", "scoring"},
-    "cli": {"assessment", "batch_cli", "city", "demo", "engine", "errors", "log", "policy", "report", "scenario",
-            "scoring", "store"},
+    "cli": {"assessment", "batch_cli", "city", "demo", "engine", "errors", "log", "policy", "report", "resources",
+            "scenario", "scoring", "store"},
 }
 
 

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from serverkit import children_of, free_port, listening, wait_gone, wait_healthy
 
 from scro_sim.cli import _kind_of, main
 
@@ -123,3 +128,84 @@ def test_an_internal_error_is_one_line_not_a_traceback(monkeypatch: pytest.Monke
     assert main(["schema"]) == 70
     err = capsys.readouterr().err
     assert "internal error: RuntimeError: kaboom" in err and "Traceback" not in err
+
+
+# -- bundled files by name, schema into the current folder, the app's lifetime -------------------------
+
+
+def test_schema_writes_into_the_current_folder_by_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["schema"]) == 0
+    assert sorted(p.name for p in (tmp_path / "schema").iterdir()) == [
+        "city.schema.json", "plan.schema.json", "scenario.schema.json"]
+
+
+def test_run_takes_a_bundled_scenario_and_plan_by_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    golden = json.loads((DATA / "golden_digests.json").read_text(encoding="utf-8"))
+    assert main(["run", "riverton_flood", "--seed", "1"]) == 0
+    assert golden["riverton_flood"]["do_nothing/1"] in capsys.readouterr().out
+    assert main(["run", "riverton_flood", "--seed", "1", "--plan", "riverton_cautious"]) == 0
+    assert "plan:riverton_cautious" in capsys.readouterr().out
+
+
+def test_an_unknown_scenario_name_is_one_line_naming_the_bundled_ones(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", "riverton_flod"]) == 1
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "riverton_flood" in err and "Traceback" not in err
+
+
+def _app_env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "SCRO_SIM_DEMO"}
+    return {**env, "SCRO_SIM_DB": f"sqlite:///{tmp_path / 'app.sqlite'}", "SCRO_SIM_CACHE": str(tmp_path / "cache")}
+
+
+@pytest.mark.timeout(180)
+@pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
+def test_stopping_the_app_command_stops_streamlit_and_frees_the_port(sig: int, tmp_path: Path) -> None:
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "scro_sim.cli", "app", "--port", str(port), "--address", "127.0.0.1"],
+                            cwd=tmp_path, env=_app_env(tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_healthy(port, proc)
+        kids = children_of(proc.pid)
+        assert kids, "Streamlit should run as the command's child"
+        proc.send_signal(sig)  # to the command alone: Streamlit, in its own process group, hears it only from us
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert all(wait_gone(k) for k in kids)
+    assert not listening(port)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX signals and process groups")
+def test_a_child_that_ignores_sigterm_is_killed_with_everything_it_started(tmp_path: Path) -> None:
+    stubborn = ("import signal, subprocess, sys, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+                "g = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)']); "
+                "print(g.pid, flush=True); time.sleep(120)")
+    runner = ("import os, sys; from scro_sim.cli import _run_until_stopped; "
+              f"sys.exit(_run_until_stopped([sys.executable, '-c', {stubborn!r}], dict(os.environ), grace_s=1.0))")
+    proc = subprocess.Popen([sys.executable, "-c", runner], stdout=subprocess.PIPE, text=True, cwd=tmp_path)
+    try:
+        grandchild = int(proc.stdout.readline())
+        (child,) = children_of(proc.pid) or [None]
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert wait_gone(grandchild)
+    assert child is None or wait_gone(child)
+
+
+def test_a_child_that_ends_by_itself_gives_its_exit_status_and_our_handlers_back() -> None:
+    from scro_sim.cli import _run_until_stopped
+
+    before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    assert _run_until_stopped([sys.executable, "-c", "raise SystemExit(3)"], dict(os.environ)) == 3
+    assert {s: signal.getsignal(s) for s in before} == before

@@ -8,6 +8,7 @@ from typing import Any
 
 from ..city import City, load_city
 from ..errors import CityModelError, PlanError, Problem, ScenarioError, YamlError
+from ..resources import city_dirs
 from ..yamlio import Loaded, field_path, load_yaml, read_text, validate_model
 from .checks import (
     _plan_problems,
@@ -39,11 +40,7 @@ def resolve_city_path(sc: Scenario, base: Path | None) -> Path:
         candidates.append(base / p)
     candidates.append(p)
     # then by name in the city folders: $SCRO_SIM_CITY_PATH (os.pathsep-separated), bundled city_models/
-    import os
-
-    folders = [Path(x) for x in os.environ.get("SCRO_SIM_CITY_PATH", "").split(os.pathsep) if x]
-    folders.append(Path(__file__).resolve().parent.parent / "city_models")
-    for here in folders:
+    for here in city_dirs():
         candidates += [here / p.name, here / f"{sc.city}.yaml", here / f"{sc.city}.json"]
     for c in candidates:
         if c.is_file():
