@@ -13,10 +13,11 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # the app on http://127.0.0.1:8501 with the embedded SQLite database (var/scro_sim.sqlite),
-# the bundled scenarios and the demo accounts named in the README
+# the bundled scenarios and the demo accounts named in the README (only in that default demo database,
+# or with SCRO_SIM_DEMO=1: never in a database SCRO_SIM_DB names)
 run: $(STAMP)
 	$(PY) -m scro_sim.cli validate scenarios/*.yaml city_models/*.yaml
-	$(PY) -m scro_sim.cli demo
+	$(PY) -m scro_sim.cli demo --auto
 	$(PY) -m scro_sim.cli app
 
 # the reference scenario from the command line, no app

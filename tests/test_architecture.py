@@ -32,10 +32,11 @@ ALLOWED: dict[str, set[str]] = {
     "report": {"batch", "city", "log", "scenario", "scoring", "vocabulary"},
     "assessment": {"city", "engine", "errors", "lms", "log", "policy", "scenario", "scoring", "store"},
     "batch": {"city", "engine", "errors", "policy", "scenario", "scoring", "store"},
-    "demo": {"store"},
+    "demo": {"errors", "store"},
+    "privacy": {"log", "store"},
     "batch_cli": {"batch", "errors", "scenario", "store", "report", "city", "policy", "scoring"},
-    "cli": {"assessment", "batch_cli", "city", "demo", "engine", "errors", "log", "policy", "report", "scenario",
-            "scoring", "store"},
+    "cli": {"assessment", "batch_cli", "city", "demo", "engine", "errors", "lms", "log", "policy", "privacy", "report",
+            "scenario", "scoring", "store"},
 }
 
 
