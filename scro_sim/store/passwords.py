@@ -72,6 +72,8 @@ MAX_PASSWORD_LENGTH = 128
 MIN_PASSWORD_SCORE = 3
 #: words anyone guessing a scro_sim password would try first
 _SITE_WORDS = ("scro", "scro_sim", "scrosim", "riverton", "crisis", "resilience", "demo")
+#: characters a password must keep once the account's own words and the site's are taken out
+_MIN_REST = 6
 
 
 def check_password_strength(password: str, *, user_inputs: tuple[str | None, ...] = ()) -> None:
@@ -94,6 +96,12 @@ def check_password_strength(password: str, *, user_inputs: tuple[str | None, ...
     words = [w for w in (*user_inputs, *_SITE_WORDS) if w]
     for w in list(words):
         words += [part for part in w.replace("@", " ").replace(".", " ").replace("-", " ").split() if len(part) > 2]
+    rest = password.lower()
+    for w in sorted({w.lower() for w in words if len(w) > 2}, key=len, reverse=True):
+        rest = rest.replace(w, "")
+    if len(rest) < _MIN_REST:
+        raise StoreError("too weak: it is built from the account's own name or this site's name; "
+                         "add a few unrelated words", field="password")
     result = zxcvbn(password, user_inputs=words, max_length=MAX_PASSWORD_LENGTH)
     if int(result["score"]) < MIN_PASSWORD_SCORE:
         feedback = result.get("feedback") or {}
