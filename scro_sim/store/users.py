@@ -129,7 +129,8 @@ class UsersMixin:
         hashed = hash_password(password)  # slow: outside the write lock
 
         def work(s: Session) -> User:
-            if demo_account and (s.get(_SettingRow, _DEMO_KEY) is None or s.get_one(_SettingRow, _DEMO_KEY).value != "1"):
+            mark = s.get(_SettingRow, _DEMO_KEY)
+            if demo_account and (mark is None or mark.value != "1"):
                 raise StoreError("demo accounts only go into a database made by `scro-sim demo`", field="username")
             if s.scalar(select(_UserRow.id).where(_UserRow.username == username)) is not None:
                 raise StoreError(f"user {username!r} already exists", field="username")
@@ -168,7 +169,9 @@ class UsersMixin:
         """
         policy, now = self.throttle, self.clock()
         valid = isinstance(username, str) and _NAME_RE.fullmatch(username) is not None
-        keys = ([f"u:{username}"] if valid else []) + ([f"c:{client[:150]}"] if client else [])
+        if client is not None:  # it goes into keys and log lines: printable, no spaces, bounded
+            client = "".join(ch for ch in str(client) if ch.isprintable() and not ch.isspace())[:150] or None
+        keys = ([f"u:{username}"] if valid else []) + ([f"c:{client}"] if client else [])
         who = username if valid else "<invalid name>"
 
         def reserve(s: Session) -> tuple[float, dict[str, Any], User | None, str]:
