@@ -307,6 +307,17 @@ def test_the_throttle_is_shared_by_every_app_server(db: str, store: Store, clock
         assert other.sign_in("maria", PW, "10.9.9.9").status == "throttled"
 
 
+def test_parallel_guesses_cannot_slip_past_the_count(store: Store, clock: Clock) -> None:
+    """Each attempt is counted before its password is checked, so a burst gets no more tries than a queue."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    store.add_user("maria", PW, "learner")
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(lambda k: store.sign_in("maria", f"guess-{k}").status, range(16)))
+    # the third failure makes the next attempt wait: at one instant only three guesses are checked
+    assert sorted(results) == ["throttled"] * 13 + ["wrong"] * 3
+
+
 def test_failures_are_logged_without_the_password(store: Store, clock: Clock, caplog: pytest.LogCaptureFixture) -> None:
     store.add_user("maria", PW, "learner")
     with caplog.at_level(logging.WARNING, logger="scro_sim.auth"):
