@@ -14,12 +14,13 @@ $(STAMP): pyproject.toml
 
 # the app on http://$(ADDRESS):$(PORT) (default 127.0.0.1:8501; `make run PORT=8600 ADDRESS=0.0.0.0`)
 # with the embedded SQLite database (var/scro_sim.sqlite), the bundled scenarios and the demo
-# accounts named in the README
+# accounts named in the README (only in that default demo database, or with SCRO_SIM_DEMO=1:
+# never in a database SCRO_SIM_DB names)
 PORT ?= 8501
 ADDRESS ?= 127.0.0.1
 run: $(STAMP)
 	$(PY) -m scro_sim.cli validate scenarios/*.yaml city_models/*.yaml
-	$(PY) -m scro_sim.cli demo
+	$(PY) -m scro_sim.cli demo --auto
 	$(PY) -m scro_sim.cli app --port $(PORT) --address $(ADDRESS)
 
 # the reference scenario from the command line, no app

@@ -53,8 +53,12 @@ def _store(url: str) -> Store:
     s = Store(url)
     if os.environ.get("SCRO_SIM_DEMO", "").lower() in ("1", "true", "yes"):
         from scro_sim.demo import seed_demo
+        from scro_sim.errors import StoreError
 
-        seed_demo(s)
+        try:
+            seed_demo(s)
+        except StoreError as exc:  # a real database: no demo accounts, say why in the server log
+            log.error("SCRO_SIM_DEMO=1 ignored: %s", exc)
     return s
 
 

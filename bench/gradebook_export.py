@@ -34,7 +34,7 @@ def main() -> None:
     sc, city = load_scenario(ROOT / "scenarios" / "riverton_flood.yaml")
     logs = [Simulation(sc, city, seed, Greedy()).run() for seed in range(5)]  # five real logs, reused
     with tempfile.TemporaryDirectory() as tmp, Store(f"sqlite:///{Path(tmp) / 'bench.sqlite'}") as store:
-        store.add_user("assessor", "assessor-bench", "assessor")
+        store.add_user("assessor", "bench-plover-basalt-quiver", "assessor")  # passes the strength rule
         stored = 0
         for n in sorted(args.runs):
             while stored < n:

@@ -10,6 +10,7 @@ import argparse
 import getpass
 import json
 import os
+import secrets
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -387,11 +388,18 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from .assessment import export_cohort
+    from .assessment import export_cohort, grade_rows
+    from .lms import export, pseudonymise
 
     try:
         with _store(args) as store:
-            text = export_cohort(store, args.cohort, args.format)
+            if args.pseudonymise:
+                # a fresh random key per export (unlinkable across exports) unless one is kept in the environment
+                kept = os.environ.get("SCRO_SIM_PSEUDONYM_KEY", "")
+                key = kept.encode("utf-8") if kept else secrets.token_bytes(32)
+                text = export(pseudonymise(grade_rows(store, args.cohort), key), args.format)
+            else:
+                text = export_cohort(store, args.cohort, args.format)
     except (ScroSimError, ValueError) as exc:
         print(str(exc), file=sys.stderr)
         return 1
@@ -403,9 +411,34 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_user_add(args: argparse.Namespace) -> int:
-    password = args.password or os.environ.get("SCRO_SIM_PASSWORD") or getpass.getpass("password: ")
+def _new_password(args: argparse.Namespace) -> str:
+    """The new account's password: from stdin (--password-stdin), the option or $SCRO_SIM_PASSWORD,
+    else asked twice without echo (and checked before it is asked again)."""
+    from .store.passwords import check_password_strength
+
+    if args.password_stdin:
+        line = sys.stdin.readline()
+        if not line.strip():
+            raise ScroSimError("no password on standard input", field="password")
+        return line.rstrip("\r\n")
+    given = args.password or os.environ.get("SCRO_SIM_PASSWORD")
+    if given:
+        return given
     try:
+        first = getpass.getpass(f"password for {args.username}: ")
+        check_password_strength(first, user_inputs=(args.username, args.name, args.email))
+        again = getpass.getpass("the same password again: ")
+    except EOFError:
+        raise ScroSimError("no password given: type it at the prompt, or use --password-stdin",
+                           field="password") from None
+    if first != again:
+        raise ScroSimError("the two passwords differ; nothing was changed", field="password")
+    return first
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    try:
+        password = _new_password(args)
         with _store(args) as store:
             u = store.add_user(args.username, password, args.role, display_name=args.name, email=args.email,
                                language=args.lang)
@@ -416,6 +449,49 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     except ScroSimError as exc:
         return _fail(exc)
     print(f"added {u.role} {u.username}")
+    return 0
+
+
+def cmd_user_export(args: argparse.Namespace) -> int:
+    from .privacy import export_person_json
+
+    try:
+        with _store(args) as store:
+            text = export_person_json(store, args.username)
+    except ScroSimError as exc:
+        return _fail(exc)
+    if not args.out:
+        sys.stdout.write(text)
+        return 0
+    out = Path(args.out)
+    # personal data: readable by its owner only
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+    print(f"wrote {out}: everything held about {args.username}")
+    return 0
+
+
+def cmd_user_erase(args: argparse.Namespace) -> int:
+    from .privacy import erase_person
+
+    if not args.yes:
+        print(f"This erases {args.username}'s account, e-mail, name, games and every free text of their runs; "
+              "their runs stay in cohort statistics under a pseudonym. It cannot be undone.")
+        try:
+            answer = input(f"type {args.username} to confirm: ")
+        except EOFError:
+            answer = ""
+        if answer.strip() != args.username:
+            print("not confirmed; nothing was erased", file=sys.stderr)
+            return 1
+    try:
+        with _store(args) as store:
+            done = erase_person(store, args.username)
+    except ScroSimError as exc:
+        return _fail(exc)
+    print(f"erased {args.username}: {done.runs} runs kept as {done.pseudonym}, {done.games_deleted} games deleted, "
+          f"account {done.account}")
     return 0
 
 
@@ -455,11 +531,20 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from .demo import seed_demo
+    from .demo import demo_wanted, seed_demo
 
-    with _store(args) as store:
-        for line in seed_demo(store):
-            print(line)
+    if args.auto:
+        wanted, why = demo_wanted(db=args.db)
+        if not wanted:
+            print(why)
+            return 0
+    try:
+        with _store(args) as store:
+            for line in seed_demo(store):
+                print(line)
+    except ScroSimError as exc:
+        _fail(exc)
+        return 0 if args.auto else 1  # `make run` still starts the app, without demo accounts
     return 0
 
 
@@ -594,6 +679,9 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--cohort")
     ex.add_argument("--format", required=True, choices=["moodle", "openedx", "xapi"])
     ex.add_argument("--out")
+    ex.add_argument("--pseudonymise", action="store_true",
+                    help="for analysis: learners as keyed-hash pseudonyms, no names or e-mails "
+                         "(key: $SCRO_SIM_PSEUDONYM_KEY, else random per export)")
     ex.set_defaults(fn=cmd_export)
 
     us = sub.add_parser("user", help="manage users")
@@ -601,12 +689,22 @@ def build_parser() -> argparse.ArgumentParser:
     ua = us_sub.add_parser("add", help="add a user")
     ua.add_argument("username")
     ua.add_argument("--role", required=True, choices=["learner", "lecturer", "assessor", "admin"])
-    ua.add_argument("--password", help="(or $SCRO_SIM_PASSWORD, or a prompt)")
+    ua.add_argument("--password", help="(visible to other users of this machine; prefer the prompt, "
+                                       "--password-stdin or $SCRO_SIM_PASSWORD)")
+    ua.add_argument("--password-stdin", action="store_true", help="read the password from standard input (scripts)")
     ua.add_argument("--name")
     ua.add_argument("--email")
     ua.add_argument("--lang", default="en", choices=["en", "el", "de", "pt"])
     ua.add_argument("--cohort", action="append")
     ua.set_defaults(fn=cmd_user_add)
+    ue = us_sub.add_parser("export", help="everything held about a person, as JSON (GDPR access request)")
+    ue.add_argument("username")
+    ue.add_argument("--out", help="file to write (readable by you only); default: standard output")
+    ue.set_defaults(fn=cmd_user_export)
+    ur = us_sub.add_parser("erase", help="erase a person's data; their runs stay in statistics under a pseudonym")
+    ur.add_argument("username")
+    ur.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    ur.set_defaults(fn=cmd_user_erase)
 
     for name, helptext in (("judge", "rate a judged criterion"), ("override", "override a rating with a comment")):
         j = sub.add_parser(name, help=helptext)
@@ -623,7 +721,9 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--lang", choices=["en", "el", "de", "pt"])
     rp.set_defaults(fn=cmd_report)
 
-    d = sub.add_parser("demo", help="create the demo accounts and cohort named in the README")
+    d = sub.add_parser("demo", help="create the demo accounts and cohort named in the README (a demo database only)")
+    d.add_argument("--auto", action="store_true",
+                   help="as `make run`: only the default local database, or with $SCRO_SIM_DEMO=1")
     d.set_defaults(fn=cmd_demo)
 
     a = sub.add_parser("app", help="start the Streamlit app")

@@ -45,6 +45,8 @@ CSV text uses the csv module's CRLF line ends (RFC 4180); write it with
 from __future__ import annotations
 
 import csv
+import hashlib
+import hmac
 import io
 import json
 import math
@@ -52,7 +54,7 @@ import re
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
@@ -69,6 +71,7 @@ __all__ = [
     "moodle_csv",
     "openedx_bulk_csv",
     "openedx_csv",
+    "pseudonymise",
     "xapi_json",
     "xapi_statements",
 ]
@@ -490,6 +493,23 @@ def xapi_json(
     """Return :func:`xapi_statements` as a JSON array (UTF-8 text, sorted keys, 2-space indent)."""
     statements = xapi_statements(rows, homepage=homepage, activity_base=activity_base)
     return json.dumps(statements, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+
+
+def pseudonymise(rows: Iterable[GradeRow], key: bytes) -> list[GradeRow]:
+    """The rows for analysis: each learner's username becomes a keyed-hash pseudonym (``p-`` and 16 hex
+    digits of HMAC-SHA256 under ``key``), name and e-mail are dropped.
+
+    The same learner gets the same pseudonym wherever the same key is used (a fresh random key
+    per export keeps exports unlinkable; a kept secret key links them); without the key a
+    pseudonym cannot be turned back into a name by hashing candidate names.
+    """
+    if not isinstance(key, bytes | bytearray) or len(key) < 16:
+        raise ValueError("the pseudonym key must be at least 16 random bytes")
+    out = []
+    for row in rows:
+        alias = "p-" + hmac.new(bytes(key), row.username.encode("utf-8"), hashlib.sha256).hexdigest()[:16]
+        out.append(replace(row, username=alias, email=None, display_name=None))
+    return out
 
 
 def export(

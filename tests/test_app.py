@@ -95,6 +95,35 @@ def test_wrong_password_is_generic(env: Store) -> None:
     assert "Wrong username or password." in texts(at2)
 
 
+def test_the_sign_in_page_says_when_the_database_is_a_demo_database(env: Store) -> None:
+    at = app().run()
+    assert "This is a demo database" in texts(at)
+
+
+def test_sign_in_during_a_database_outage_says_the_service_is_unavailable(
+        env: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("psycopg")
+    # nothing listens on port 1: every connection is refused, as when the database server is down
+    monkeypatch.setenv("SCRO_SIM_DB", "postgresql+psycopg://scro:pw@127.0.0.1:1/scro?connect_timeout=2")
+    at = sign_in("learner", "learner-demo")
+    shown = texts(at)
+    assert "The service is unavailable at the moment. Please try again later." in shown
+    assert "Wrong username or password." not in shown
+
+
+def test_a_locked_account_is_told_to_wait_without_its_password_being_checked(env: Store) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    start = datetime.now(UTC)
+    for k in range(5):  # five failures, a minute apart: the account is locked for 15 minutes
+        env.clock = lambda k=k: start + timedelta(minutes=k)  # type: ignore[method-assign]
+        assert env.sign_in("learner", "wrong").status == "wrong"
+    at = sign_in("learner", "learner-demo")
+    shown = texts(at)
+    assert "Too many failed sign-ins. Try again in 19 min." in shown or "Try again in 20 min." in shown, shown
+    assert "You are signed in." not in shown
+
+
 # -- playing
 
 

@@ -32,11 +32,12 @@ ALLOWED: dict[str, set[str]] = {
     "report": {"batch", "city", "log", "scenario", "scoring", "vocabulary"},
     "assessment": {"city", "engine", "errors", "lms", "log", "policy", "resources", "scenario", "scoring", "store"},
     "batch": {"city", "engine", "errors", "policy", "scenario", "scoring", "store"},
-    "demo": {"store"},
+    "demo": {"errors", "store"},
     "resources": {"errors"},
+    "privacy": {"log", "store"},
     "batch_cli": {"batch", "errors", "scenario", "store", "report", "city", "policy", "scoring"},
-    "cli": {"assessment", "batch_cli", "city", "demo", "engine", "errors", "log", "policy", "report", "resources",
-            "scenario", "scoring", "store"},
+    "cli": {"assessment", "batch_cli", "city", "demo", "engine", "errors", "lms", "log", "policy", "privacy", "report",
+            "resources", "scenario", "scoring", "store"},
 }
 
 

@@ -676,6 +676,7 @@ def test_public_api() -> None:
             "moodle_csv",
             "openedx_bulk_csv",
             "openedx_csv",
+            "pseudonymise",
             "xapi_json",
             "xapi_statements",
         ]

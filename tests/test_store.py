@@ -46,6 +46,10 @@ T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 # ---------------------------------------------------------------- fixtures
 
 
+#: a password the strength rule accepts (scrypt makes every account cost the same)
+PW = "plover-basalt-quiver-88"
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh, empty database: a SQLite file, or a private schema in the PostgreSQL test database."""
@@ -77,7 +81,7 @@ def store(db_url: str) -> Iterator[Store]:
 def people(store: Store) -> dict[str, User]:
     """One user of each role."""
     return {
-        role: store.add_user(f"{role}1", f"pw-{role}", role, display_name=f"The {role}")
+        role: store.add_user(f"{role}1", f"{role}-plover-basalt-quiver", role, display_name=f"The {role}")
         for role in ("learner", "lecturer", "assessor", "admin")
     }
 
@@ -131,7 +135,7 @@ def test_default_url_is_var_file_under_cwd(tmp_path: Path, monkeypatch: pytest.M
 def test_env_var_selects_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SCRO_SIM_DB", f"sqlite:///{tmp_path / 'env' / 'db.sqlite'}")
     with Store() as s:
-        s.add_user("u1", "pw", "learner")
+        s.add_user("u1", PW, "learner")
     assert (tmp_path / "env" / "db.sqlite").is_file()
     monkeypatch.setenv("SCRO_SIM_DB", str(tmp_path / "plain.sqlite"))  # a bare path works too
     with Store() as s:
@@ -153,21 +157,27 @@ def test_sqlite_pragmas_and_immediate_writes(tmp_path: Path) -> None:
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
             assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
         seen = statements(s)
-        s.add_user("u1", "pw", "learner")
+        s.add_user("u1", PW, "learner")
         assert seen[0] == "BEGIN IMMEDIATE"
         seen.clear()
         s.get_user("u1")
         assert seen[0] == "BEGIN DEFERRED"
 
 
+def _head(store: Store) -> str:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(store.alembic_config()).get_current_head() or ""
+
+
 def test_migration_is_idempotent(db_url: str) -> None:
     with Store(db_url) as s:
-        assert s.schema_revision() == "0001"
-        s.add_user("keep", "pw", "admin")
+        assert s.schema_revision() == _head(s)
+        s.add_user("keep", PW, "admin")
         s.migrate()
         s.migrate()
     with Store(db_url) as s:  # reopening migrates again: nothing changes, data stays
-        assert s.schema_revision() == "0001"
+        assert s.schema_revision() == _head(s)
         assert s.get_user("keep") is not None
 
 
@@ -190,8 +200,8 @@ def test_downgrade_and_upgrade_again(db_url: str) -> None:
             command.downgrade(cfg, "base")
         assert s.schema_revision() is None
         s.migrate()
-        assert s.schema_revision() == "0001"
-        assert s.add_user("again", "pw", "learner").username == "again"
+        assert s.schema_revision() == _head(s)
+        assert s.add_user("again", PW, "learner").username == "again"
 
 
 def test_database_from_newer_version_refused(db_url: str) -> None:
@@ -231,7 +241,7 @@ def test_password_hash_format_and_verify() -> None:
 
 def test_users(store: Store) -> None:
     u = store.add_user(
-        "ana.k@uni-x", "pw1", "learner", display_name="Ana K", email="ana@x.org", language="el"
+        "ana.k@uni-x", PW, "learner", display_name="Ana K", email="ana@x.org", language="el"
     )
     assert (u.username, u.role, u.display_name, u.email, u.language) == (
         "ana.k@uni-x",
@@ -243,7 +253,7 @@ def test_users(store: Store) -> None:
     assert u.created_at.tzinfo is UTC
     assert store.get_user("ana.k@uni-x") == u
     assert store.get_user("nobody") is None
-    store.add_user("zed", "pw2", "assessor")
+    store.add_user("zed", PW, "assessor")
     assert [x.username for x in store.list_users()] == ["ana.k@uni-x", "zed"]
     assert [x.username for x in store.list_users(role="assessor")] == ["zed"]
     assert store.list_users(role="admin") == []
@@ -252,16 +262,16 @@ def test_users(store: Store) -> None:
 
 
 def test_authenticate_and_passwords(store: Store) -> None:
-    store.add_user("bob", "correct horse", "lecturer")
-    assert store.authenticate("bob", "correct horse") == store.get_user("bob")
+    store.add_user("bob", "correct horse violet anchor", "lecturer")
+    assert store.authenticate("bob", "correct horse violet anchor") == store.get_user("bob")
     assert store.authenticate("bob", "wrong") is None
-    assert store.authenticate("nobody", "correct horse") is None
+    assert store.authenticate("nobody", "correct horse violet anchor") is None
     with store.engine.connect() as conn:
         stored = conn.execute(text("SELECT password_hash FROM users WHERE username = 'bob'")).scalar_one()
-    assert stored != "correct horse" and stored.startswith("scrypt$16384$8$1$")
-    store.set_password("bob", "battery staple")
-    assert store.authenticate("bob", "correct horse") is None
-    assert store.authenticate("bob", "battery staple") is not None
+    assert stored != "correct horse violet anchor" and stored.startswith("scrypt$16384$8$1$")
+    store.set_password("bob", "battery staple umbrella mist")
+    assert store.authenticate("bob", "correct horse violet anchor") is None
+    assert store.authenticate("bob", "battery staple umbrella mist") is not None
     with pytest.raises(StoreError, match="unknown user"):
         store.set_password("nobody", "x")
     with pytest.raises(StoreError):
@@ -269,7 +279,7 @@ def test_authenticate_and_passwords(store: Store) -> None:
 
 
 def test_set_language(store: Store) -> None:
-    store.add_user("carla", "pw", "learner")
+    store.add_user("carla", PW, "learner")
     store.set_language("carla", "pt-BR")
     assert store.get_user("carla").language == "pt-BR"  # type: ignore[union-attr]
     with pytest.raises(StoreError, match="language"):
@@ -292,14 +302,14 @@ def test_set_language(store: Store) -> None:
 )
 def test_bad_users_refused(store: Store, username: str, role: str, extra: dict[str, str], match: str) -> None:
     with pytest.raises(StoreError, match=match):
-        store.add_user(username, "pw", role, **extra)
+        store.add_user(username, PW, role, **extra)
     assert store.list_users() == []
 
 
 def test_duplicate_user_refused(store: Store) -> None:
-    store.add_user("dup", "pw", "learner")
+    store.add_user("dup", PW, "learner")
     with pytest.raises(StoreError, match="already exists") as info:
-        store.add_user("dup", "other", "admin")
+        store.add_user("dup", PW + "-other", "admin")
     assert info.value.field == "username"
     assert store.get_user("dup").role == "learner"  # type: ignore[union-attr]
 
@@ -818,7 +828,7 @@ def test_threads_share_one_store(store: Store) -> None:
 
     def add(k: int) -> str:
         try:
-            store.add_user("racer", f"pw{k}", "learner")
+            store.add_user("racer", f"{PW}-{k}", "learner")
             return "ok"
         except StoreError as exc:
             return str(exc)
@@ -828,7 +838,7 @@ def test_threads_share_one_store(store: Store) -> None:
         store.publish_scenario("pub", "s1", f"text {k % 2}\n", "lecturer1")
         return store.save_run(new_run(k))
 
-    store.add_user("lecturer1", "pw", "lecturer")
+    store.add_user("lecturer1", PW, "lecturer")
     store.add_cohort("pub")
     with ThreadPoolExecutor(max_workers=6) as pool:
         outcomes = list(pool.map(add, range(6)))
@@ -847,6 +857,7 @@ def test_public_api_is_pinned() -> None:
     public = {name for name in dir(Store) if not name.startswith("_")}
     assert public == {
         "add_user", "authenticate", "get_user", "list_users", "set_language", "set_password",
+        "sign_in", "throttle", "clock", "throttle_records", "is_demo_database", "mark_demo_database",
         "add_cohort", "add_member", "members", "cohorts_of", "list_cohorts",
         "publish_scenario", "published_scenarios",
         "save_run", "get_run", "list_runs", "gradebook", "count_runs", "update_scorecard", "scorecard_history",

@@ -246,3 +246,39 @@ class _ReplicationRow(_Base):
     error: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# ---------------------------------------------------------------- accounts: settings, sign-in throttle, erasures
+
+
+class _SettingRow(_Base):
+    """Facts about the database itself, e.g. ``demo = "1"`` when ``scro-sim demo`` made it."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class _ThrottleRow(_Base):
+    """Recent failed sign-ins of one account (``u:<name>``) or one client address (``c:<address>``)."""
+
+    __tablename__ = "sign_in_throttle"
+
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    first_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    next_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class _ErasureRow(_Base):
+    """That a person's data was erased: the pseudonym their runs now carry (never their name)."""
+
+    __tablename__ = "erasures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    pseudonym: Mapped[str] = mapped_column(String(64), unique=True)
+    runs: Mapped[int] = mapped_column(Integer)
+    erased_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,10 +1,15 @@
-"""Users, cohorts and the scenarios lecturers publish to them."""
+"""Users, cohorts and the scenarios lecturers publish to them; sign-in with throttling; the demo mark."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import logging
+import math
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
+    delete,
     select,
 )
 from sqlalchemy.orm import Session
@@ -15,6 +20,7 @@ if TYPE_CHECKING:  # pragma: no cover
     pass
 from ._common import (
     _LANG_RE,
+    _NAME_RE,
     _PUBLISHERS,
     ROLES,
 )
@@ -26,6 +32,7 @@ from ._util import (
 )
 from .passwords import (
     _DUMMY_HASH,
+    check_password_strength,
     hash_password,
     verify_password,
 )
@@ -41,12 +48,48 @@ from .tables import (
     _MemberRow,
     _now,
     _PublishedRow,
+    _SettingRow,
+    _ThrottleRow,
     _UserRow,
 )
+from .throttle import SignIn, ThrottlePolicy, _count_failure, _expired, _wait_s
+
+log = logging.getLogger("scro_sim.auth")
+
+_DEMO_KEY = "demo"
 
 
 class UsersMixin:
     """Users, cohorts and the scenarios lecturers publish to them (part of Store)."""
+
+    #: what "now" is for the sign-in throttle (tests put a fake clock on one store)
+    clock: Callable[[], datetime] = staticmethod(_now)
+    #: how failed sign-ins are throttled
+    throttle: ThrottlePolicy = ThrottlePolicy()
+
+    if TYPE_CHECKING:  # pragma: no cover - provided by Store
+        def _read(self) -> Any: ...
+        def _write(self, work: Callable[[Session], Any]) -> Any: ...
+
+    # -- the demo mark
+
+    def is_demo_database(self) -> bool:
+        """Whether ``scro-sim demo`` made this database (only then may it hold the public demo accounts)."""
+        with self._read() as s:
+            row = s.get(_SettingRow, _DEMO_KEY)
+            return row is not None and row.value == "1"
+
+    def mark_demo_database(self) -> None:
+        """Mark this database as made for the demo (``seed_demo`` does this; never on a real deployment)."""
+
+        def work(s: Session) -> None:
+            row = s.get(_SettingRow, _DEMO_KEY)
+            if row is None:
+                s.add(_SettingRow(key=_DEMO_KEY, value="1"))
+            else:
+                row.value = "1"
+
+        self._write(work)
 
     # -- users
 
@@ -65,8 +108,14 @@ class UsersMixin:
         display_name: str | None = None,
         email: str | None = None,
         language: str = "en",
+        *,
+        demo_account: bool = False,
     ) -> User:
-        """Create a user; a taken username raises StoreError."""
+        """Create a user; a taken username or a weak password raises StoreError.
+
+        ``demo_account`` skips the password-strength rule, and is refused unless this is a demo
+        database (:meth:`is_demo_database`): public demo passwords never reach a real one.
+        """
         _name(username, "username")
         _choice(role, ROLES, "role")
         if display_name is not None:
@@ -75,9 +124,14 @@ class UsersMixin:
             raise StoreError(f"{email!r} is not an e-mail address", field="email")
         if not isinstance(language, str) or not _LANG_RE.fullmatch(language):
             raise StoreError(f"{language!r} is not a language code like 'en' or 'pt-BR'", field="language")
+        if not demo_account:
+            check_password_strength(password, user_inputs=(username, display_name, email))
         hashed = hash_password(password)  # slow: outside the write lock
 
         def work(s: Session) -> User:
+            mark = s.get(_SettingRow, _DEMO_KEY)
+            if demo_account and (mark is None or mark.value != "1"):
+                raise StoreError("demo accounts only go into a database made by `scro-sim demo`", field="username")
             if s.scalar(select(_UserRow.id).where(_UserRow.username == username)) is not None:
                 raise StoreError(f"user {username!r} already exists", field="username")
             row = _UserRow(
@@ -95,13 +149,103 @@ class UsersMixin:
 
         return self._write(work)
 
-    def authenticate(self, username: str, password: str) -> User | None:
-        """The user when the password matches, else None (same work whether or not the user exists)."""
+    def authenticate(self, username: str, password: str, client: str | None = None) -> User | None:
+        """The user when the password matches, else None (throttled like :meth:`sign_in`).
+
+        Raises StoreError when the database cannot be reached, so an outage is never taken
+        for a wrong password.
+        """
+        result = self.sign_in(username, password, client)
+        if result.status == "unavailable":
+            raise StoreError("the database is unavailable: try again later")
+        return result.user
+
+    def sign_in(self, username: str, password: str, client: str | None = None) -> SignIn:
+        """Check a password, throttled per account and per client address (see :mod:`.throttle`).
+
+        The same work and the same answer whether or not the user exists; failures are logged
+        (``scro_sim.auth``: username and client, never a password).  A database error gives
+        ``unavailable``, never ``wrong``.
+        """
+        policy, now = self.throttle, self.clock()
+        valid = isinstance(username, str) and _NAME_RE.fullmatch(username) is not None
+        if client is not None:  # it goes into keys and log lines: printable, no spaces, bounded
+            client = "".join(ch for ch in str(client) if ch.isprintable() and not ch.isspace())[:150] or None
+        keys = ([f"u:{username}"] if valid else []) + ([f"c:{client}"] if client else [])
+        who = username if valid else "<invalid name>"
+
+        def reserve(s: Session) -> tuple[float, dict[str, Any], User | None, str]:
+            # forget keys nobody has failed on for longer than the window or a lock lasts
+            stale = now - timedelta(seconds=max(policy.window_s, policy.lock_s))
+            s.execute(delete(_ThrottleRow).where(_ThrottleRow.last_at < stale, _ThrottleRow.key.notin_(keys)))
+            rows: dict[str, _ThrottleRow] = {}
+            for key in keys:
+                row = s.scalars(select(_ThrottleRow).where(_ThrottleRow.key == key).with_for_update()).one_or_none()
+                if row is not None and _expired(row, now, policy):
+                    row.failures, row.first_at, row.next_at, row.locked_until = 0, now, None, None
+                rows[key] = row if row is not None else _ThrottleRow(
+                    key=key, failures=0, first_at=now, last_at=now, next_at=None, locked_until=None)
+            wait = max((_wait_s(r, now) for r in rows.values()), default=0.0)
+            before = {k: (r.next_at, r.locked_until) for k, r in rows.items()}
+            if wait > 0:
+                return wait, before, None, _DUMMY_HASH
+            for row in rows.values():  # counted now, forgiven on success: parallel guesses cannot slip by
+                _count_failure(row, now, policy)
+                s.add(row)
+            user_row = s.scalars(select(_UserRow).where(_UserRow.username == username)).one_or_none() if valid else None
+            if user_row is None:
+                return 0.0, before, None, _DUMMY_HASH
+            return 0.0, before, _user(user_row), user_row.password_hash
+
+        def forgive(before: dict[str, Any]) -> Callable[[Session], None]:
+            def work(s: Session) -> None:
+                for key in keys:
+                    row = s.get(_ThrottleRow, key)
+                    if row is None:
+                        continue
+                    if key.startswith("u:"):
+                        s.delete(row)
+                    else:
+                        row.failures = max(0, row.failures - 1)
+                        row.next_at, row.locked_until = before[key]
+            return work
+
+        try:
+            wait, before, user, encoded = self._write(reserve)
+            if wait > 0:
+                log.warning("sign-in refused for %r from %s: too many failures, %.0f s to wait", who, client, wait)
+                return SignIn("throttled", retry_after_s=math.ceil(wait))
+            ok = isinstance(password, str) and verify_password(password, encoded)
+            if ok and user is not None:
+                self._write(forgive(before))
+                return SignIn("ok", user)
+            self._log_failure(who, client, keys)
+            return SignIn("wrong")
+        except StoreError as exc:
+            log.error("sign-in unavailable for %r from %s: %s", who, client, exc)
+            return SignIn("unavailable")
+
+    def _log_failure(self, who: str, client: str | None, keys: list[str]) -> None:
         with self._read() as s:
-            row = s.scalars(select(_UserRow).where(_UserRow.username == username)).one_or_none()
-            user, encoded = (_user(row), row.password_hash) if row is not None else (None, _DUMMY_HASH)
-        ok = isinstance(password, str) and verify_password(password, encoded)
-        return user if ok and user is not None else None
+            rows = {k: s.get(_ThrottleRow, k) for k in keys}
+        counts = ", ".join(f"{k[0]}={r.failures}" for k, r in rows.items() if r is not None)
+        log.warning("sign-in failed for %r from %s (recent failures: %s)", who, client, counts)
+        for key, row in rows.items():
+            if row is not None and row.locked_until is not None:
+                kind = "account" if key.startswith("u:") else "client"
+                log.warning("%s %r locked until %s after %d failed sign-ins", kind, key[2:], row.locked_until.isoformat(),
+                            row.failures)
+
+    def throttle_records(self, username: str) -> list[dict[str, Any]]:
+        """The sign-in throttle's record of an account (failures, lock), as plain data."""
+        with self._read() as s:
+            row = s.get(_ThrottleRow, f"u:{username}")
+            if row is None:
+                return []
+            return [{"failures": row.failures, "first_failure_at": row.first_at.isoformat(),
+                     "last_failure_at": row.last_at.isoformat(),
+                     "next_attempt_at": row.next_at.isoformat() if row.next_at else None,
+                     "locked_until": row.locked_until.isoformat() if row.locked_until else None}]
 
     def get_user(self, username: str) -> User | None:
         """The user called ``username``, or None."""
@@ -128,7 +272,11 @@ class UsersMixin:
         self._write(work)
 
     def set_password(self, username: str, password: str) -> None:
-        """Replace a user's password."""
+        """Replace a user's password (a weak one is refused, as in :meth:`add_user`)."""
+        current = self.get_user(username)
+        if current is None:
+            raise StoreError(f"unknown user {username!r}", field="username")
+        check_password_strength(password, user_inputs=(username, current.display_name, current.email))
         hashed = hash_password(password)
 
         def work(s: Session) -> None:
