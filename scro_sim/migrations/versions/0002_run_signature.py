@@ -1,0 +1,38 @@
+"""Runs carry a server signature and the rubric text that graded them.
+
+Revision ID: 0002
+Revises: 0001
+Create Date: 2026-12-01
+
+``signature`` is the HMAC of everything shown of a run (scro_sim/store/signing.py); runs
+stored before it have NULL and do not verify until ``scro-sim resign --unsigned`` has
+re-simulated and signed them.  ``rubric_text`` names the scenario text of a revised rubric
+that re-graded the run (NULL: the run's own scenario).
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+# revision identifiers, used by Alembic.
+revision: str = "0002"
+down_revision: str | Sequence[str] | None = "0001"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    """Upgrade schema."""
+    with op.batch_alter_table("runs") as batch:
+        batch.add_column(sa.Column("rubric_text", sa.String(length=64), nullable=True))
+        batch.add_column(sa.Column("signature", sa.Text(), nullable=True))
+        batch.create_foreign_key(op.f("fk_runs_rubric_text_texts"), "texts", ["rubric_text"], ["sha256"])
+
+
+def downgrade() -> None:
+    """Downgrade schema."""
+    with op.batch_alter_table("runs") as batch:
+        batch.drop_constraint(op.f("fk_runs_rubric_text_texts"), type_="foreignkey")
+        batch.drop_column("signature")
+        batch.drop_column("rubric_text")
