@@ -301,7 +301,7 @@ class RunsMixin:
             nonlocal status
             ev, signed, signature = self._read_run(s, run_id, with_log=False)
             if ev.problems:
-                raise StoreError(f"run {run_id}: {'; '.join(ev.problems)}", field="run_id")
+                raise StoreError("; ".join(ev.problems), field="run_id")
             check = self.keyring.check(signed, signature if isinstance(signature, str) else None)
             if check.ok and check.current:
                 status = "current"
@@ -313,7 +313,7 @@ class RunsMixin:
                 status = "signed"
                 self._sign(s, run_id, expect=unsigned_digest)
             else:
-                raise StoreError(f"run {run_id}: {check.problem}", field="run_id")
+                raise StoreError(check.problem, field="run_id")
 
         self._write(work)  # type: ignore[attr-defined]
         return status
