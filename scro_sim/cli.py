@@ -356,12 +356,13 @@ def cmd_grade(args: argparse.Namespace) -> int:
 
 def _runs_table(runs: list[Any]) -> Any:
     """The stored runs as a rich table whose run ids are never cut (they are what verify/judge take)."""
+    from rich import box
     from rich.table import Table
 
-    t = Table(title=f"{len(runs)} runs")
+    t = Table(title=f"{len(runs)} runs", box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1), collapse_padding=True)
     t.add_column("run", no_wrap=True, min_width=max((len(r.id) for r in runs), default=3))
     for col in ("learner", "cohort", "scenario", "seed", "score", "result", "finished"):
-        t.add_column(col, overflow="fold")
+        t.add_column(col, overflow="fold")  # the others wrap, the id never
     for r in runs:
         t.add_row(*_run_cells(r))
     return t
