@@ -286,3 +286,20 @@ def test_a_judgement_through_the_library_re_signs_but_a_tampered_run_is_not_laun
         with pytest.raises(StoreError, match="does not verify"):
             judge(store, pristine[1]["main"], "CR_warnings", "P", "", "assessor")
         assert "learner differs" in str(verify_run(store, pristine[1]["main"]))
+
+
+def test_a_revised_rubric_regrade_and_later_ratings_through_the_library_still_verify(
+        pristine: tuple[Path, dict[str, str]], tmp_path: Path) -> None:
+    from scro_sim.assessment import regrade
+
+    revised = (REPO / "scenarios" / "riverton_flood.yaml").read_text(encoding="utf-8").replace(
+        "pass_mark: 60", "pass_mark: 25")
+    run_id = pristine[1]["main"]
+    with _store(_copy(pristine, tmp_path)) as store:
+        assert regrade(store, run_id, revised).pass_mark == 25
+        assert verify_run(store, run_id).verified
+        judge(store, run_id, "CR_warnings", "P", "", "assessor")  # graded under the revised rubric still
+        run = store.get_run(run_id)
+        assert run is not None and run.scorecard["pass_mark"] == 25 and run.rubric_yaml == revised
+        rep = verify_run(store, run_id)
+        assert rep.verified, rep.differences

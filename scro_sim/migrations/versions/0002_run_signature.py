@@ -24,15 +24,14 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     """Upgrade schema."""
-    with op.batch_alter_table("runs") as batch:
-        batch.add_column(sa.Column("rubric_text", sa.String(length=64), nullable=True))
-        batch.add_column(sa.Column("signature", sa.Text(), nullable=True))
-        batch.create_foreign_key(op.f("fk_runs_rubric_text_texts"), "texts", ["rubric_text"], ["sha256"])
+    # Plain ADD COLUMN on every backend: re-creating ``runs`` (SQLite batch mode) would fail on
+    # the foreign keys that point at it.  ``rubric_text`` has no foreign key for the same reason;
+    # the store reports a run whose rubric text is missing.
+    op.add_column("runs", sa.Column("rubric_text", sa.String(length=64), nullable=True))
+    op.add_column("runs", sa.Column("signature", sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
     """Downgrade schema."""
-    with op.batch_alter_table("runs") as batch:
-        batch.drop_constraint(op.f("fk_runs_rubric_text_texts"), type_="foreignkey")
-        batch.drop_column("signature")
-        batch.drop_column("rubric_text")
+    op.drop_column("runs", "signature")
+    op.drop_column("runs", "rubric_text")
