@@ -77,8 +77,10 @@ def _decode(dialect: Dialect, table: Table, raw: Mapping[str, Any], where: str,
         if isinstance(kind, Boolean) and (isinstance(value, str | float) or value not in (0, 1)):
             problems.append(f"{name} is not true or false: {value!r}")
             continue
-        proc = kind.dialect_impl(dialect).result_processor(dialect, None)
         try:
+            # only the types that convert (numbers, text and bytes come from the driver as they are)
+            proc = (kind.dialect_impl(dialect).result_processor(dialect, None)
+                    if isinstance(kind, JSON | IntText | UTCDateTime | Boolean) else None)
             value = proc(value) if proc is not None else value
         except Exception as exc:  # whatever a corrupt value makes the driver's converter raise
             what = "is not valid JSON" if isinstance(kind, JSON) else "cannot be read"
