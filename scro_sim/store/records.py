@@ -183,7 +183,6 @@ class RunEvidence:
     judgements: tuple[Judgement, ...]  # all of them, in the order made
     overrides: tuple[Override, ...]
     history: tuple[ScorecardRevision, ...]
-    assessor_roles: dict[str, str]  # username -> role, of everyone who rated the run
     problems: tuple[str, ...]
     signature: SignatureCheck | None
     signed_digest: str  # sha256 of the signed fields (to re-sign exactly what was verified)

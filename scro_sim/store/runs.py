@@ -165,10 +165,9 @@ class RunsMixin:
             if isinstance(v.get(k), str) and v[k] not in texts:
                 problems.append(f"runs.{k}: no stored text {v[k]!r:.20}")
         rated: dict[str, list[Any]] = {"judgements": [], "overrides": []}
-        roles: dict[str, str] = {}
         for table_cls, make in ((_JudgementRow, Judgement), (_OverrideRow, Override)):
             table: Table = table_cls.__table__  # type: ignore[assignment]
-            query = (select(*_raw_columns(table), _UserRow.username, _UserRow.role)
+            query = (select(*_raw_columns(table), _UserRow.username)
                      .outerjoin(_UserRow, _UserRow.id == table.c.assessor_id)
                      .where(table.c.run_id == run_id).order_by(table.c.id))
             for m in s.execute(query).mappings():
@@ -180,7 +179,6 @@ class RunsMixin:
                 elif r.get("rating") not in RATINGS:
                     problems.append(f"{where}.rating {r.get('rating')!r} is not one of {', '.join(RATINGS)}")
                 if len(problems) == before:
-                    roles[m["username"]] = m["role"]
                     rated[table.name].append(make(r["id"], r["run_id"], r["criterion_id"], r["rating"], r["comment"],
                                                   m["username"], r["created_at"]))
         history: list[ScorecardRevision] = []
@@ -228,7 +226,7 @@ class RunsMixin:
                             rubric_yaml=None if v["rubric_text"] is None else texts[v["rubric_text"]])
         digest = hashlib.sha256(canonical(signed)).hexdigest() if signed else ""
         return (RunEvidence(run_id, run, tuple(rated["judgements"]), tuple(rated["overrides"]), tuple(history),
-                            roles, tuple(problems), None, digest), signed, v.get("signature"))
+                            tuple(problems), None, digest), signed, v.get("signature"))
 
     def run_evidence(self, run_id: str) -> RunEvidence:
         """Everything stored about a run, with its signature checked; unreadable columns are listed, not raised."""
@@ -239,8 +237,8 @@ class RunsMixin:
         if ev.problems:
             return ev
         check = self.keyring.check(signed, signature if isinstance(signature, str) else None)
-        return RunEvidence(ev.run_id, ev.run, ev.judgements, ev.overrides, ev.history, ev.assessor_roles,
-                           ev.problems, check, ev.signed_digest)
+        return RunEvidence(ev.run_id, ev.run, ev.judgements, ev.overrides, ev.history, ev.problems, check,
+                           ev.signed_digest)
 
     def _sign(self, s: Session, run_id: str, *, expect: str | None = None) -> None:
         """Sign the run as it now is in ``s`` (flushed); ``expect``: the signed-fields digest it must have."""
