@@ -129,13 +129,13 @@ class RunsMixin:
         if ring is None:
             url = self.url  # type: ignore[attr-defined]
             db = url.database if url.get_backend_name() == "sqlite" else None
-            env = Keyring.from_environment()
-            if env.current is not None or env.old or (db is None and url.get_backend_name() != "sqlite"):
-                ring = env
-            elif db and db != ":memory:" and not db.startswith("file:"):
+            if db and db != ":memory:" and not db.startswith("file:"):  # a local file: a secret file beside it
                 ring = Keyring.from_environment(Path(db).with_name(Path(db).name + ".secret"))
             else:
-                ring = Keyring.ephemeral()  # an in-memory database lives no longer than this process
+                ring = Keyring.from_environment()
+                if ring.current is None and url.get_backend_name() == "sqlite":
+                    # an in-memory database lives no longer than this process, nor need its key
+                    ring = Keyring(Keyring.ephemeral().current, ring.old, "a random key for this process")
             self._keyring = ring
         return ring
 
