@@ -8,21 +8,24 @@ and :func:`verify_run` re-simulates a stored run to prove its score.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+import json
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from .city import City
 from .engine import ENGINE_VERSION, Simulation, replay
-from .errors import ScroSimError, StoreError, VerificationError
+from .errors import ScroSimError, StoreError
 from .lms import GradeRow, export
 from .log import EventLog
 from .policy import PlanPolicy, baseline_policy
 from .resources import scenarios_dir as bundled_scenarios_dir
 from .scenario import Plan, Scenario, load_scenario, text_in
 from .scoring import Metrics, ScoreCard, compute_metrics, grade
-from .store import NewRun, Store
+from .store import NewRun, RunEvidence, Store, StoredRun
 
 __all__ = [
     "VerifyReport",
@@ -34,6 +37,7 @@ __all__ = [
     "record_run",
     "reference_metrics",
     "regrade",
+    "resign_runs",
     "scenario_from_text",
     "score",
     "verify_run",
@@ -87,14 +91,20 @@ def record_log(store: Store, scenario: Scenario, city: City, seed: int, log: Eve
                learner: str, cohort: str | None = None, source: str = "cli", lang: str = "en",
                policy: str | None = None, plan_yaml: str | None = None,
                started_at: datetime | None = None) -> tuple[str, ScoreCard]:
-    """Grade and store a log the server produced itself."""
+    """Grade and store a log the server produced itself.
+
+    The card is graded from the log as stored (its canonical JSON Lines, numbers to 12
+    significant digits), so re-grading or verifying the stored run later gives it bit for bit.
+    """
+    text = log.to_jsonl()
+    log = EventLog.from_jsonl(text)
     card = score(scenario, city, seed, log, lang=lang)
     now = datetime.now(UTC)
     run_id = store.save_run(NewRun(
         learner=learner, cohort=cohort, scenario_id=scenario.id, scenario_version=scenario.version,
         scenario_hash=scenario.source_sha256, scenario_yaml=scenario.source_text or scenario.model_dump_json(),
         city_hash=city.content_hash(), engine_version=ENGINE_VERSION, seed=int(seed), decisions=decisions,
-        policy=policy, plan_yaml=plan_yaml, log_jsonl=log.to_jsonl(), log_digest=log.digest(),
+        policy=policy, plan_yaml=plan_yaml, log_jsonl=text, log_digest=log.digest(),
         scorecard=card.model_dump(mode="json"), total=card.total, passed=card.passed,
         provisional=card.provisional, source=source, started_at=started_at or now, finished_at=now,
     ))
@@ -109,7 +119,11 @@ def scenario_from_text(yaml_text: str, label: str = "<stored scenario>", *, base
 
 @dataclass
 class VerifyReport:
-    """Outcome of re-simulating a stored run: ``verified`` or exactly what differs."""
+    """Outcome of checking a stored run: ``verified`` or exactly what differs.
+
+    ``notes`` are findings that do not fail verification (the bundled scenario file changed
+    since the run: the stored copy is what counts).
+    """
 
     run_id: str
     verified: bool
@@ -118,20 +132,39 @@ class VerifyReport:
     replayed_digest: str = ""
     stored_total: float | None = None
     replayed_total: float | None = None
+    notes: list[str] = field(default_factory=list)
+    signature_missing: bool = False  # the run was never signed (stored before signing)
+    signed_digest: str = ""  # what `resign_runs` may sign once everything else verified
 
     def __str__(self) -> str:
         if self.verified:
-            return f"run {self.run_id}: verified (digest {self.stored_digest[:16]}…, score {self.stored_total:.1f})"
-        return f"run {self.run_id}: NOT verified\n" + "\n".join(f"  - {d}" for d in self.differences)
+            total = "" if self.stored_total is None else f", score {self.stored_total:.1f}"
+            return (f"run {self.run_id}: verified (digest {self.stored_digest[:16]}…{total})"
+                    + "".join(f"\n  note: {n}" for n in self.notes))
+        first, *rest = self.differences or ["(no reason recorded)"]
+        return f"run {self.run_id}: not verified: {first}" + "".join(f"\n  - {d}" for d in rest)
 
 
 def verify_run(store: Store, run_id: str, *, scenarios_dir: Path | None = None) -> VerifyReport:
-    """Re-simulate a stored run from its stored inputs and compare digest and score."""
-    run = store.get_run(run_id)
-    if run is None:
-        raise StoreError(f"no run {run_id!r}", field="run_id")
-    rep = VerifyReport(run_id=run_id, verified=False, stored_digest=run.log_digest, stored_total=run.total)
+    """Check a stored run: its signature, then re-simulate it and re-grade it from the stored inputs.
+
+    Everything a page or an export shows of the run is covered: the signature (server secret)
+    covers every column, judgement, override and earlier score card; re-simulation proves the
+    log and digest from the decisions; re-grading proves the score card, total, pass/fail and
+    provisional flag from the log and the judgements and overrides tables.  A damaged column is
+    a difference naming it, never an exception.
+    """
+    ev = store.run_evidence(run_id)
+    rep = VerifyReport(run_id=run_id, verified=False)
     diffs = rep.differences
+    if ev.problems or ev.run is None:
+        diffs.extend(ev.problems)
+        return rep
+    run = ev.run
+    rep.stored_digest, rep.stored_total, rep.signed_digest = run.log_digest, run.total, ev.signed_digest
+    if ev.signature is not None and not ev.signature.ok:
+        diffs.append(ev.signature.problem)
+        rep.signature_missing = ev.signature.problem.startswith("signature missing")
     if run.engine_version != ENGINE_VERSION:
         diffs.append(f"engine version differs: the run was made with {run.engine_version}, this is {ENGINE_VERSION}")
     text_sha = hashlib.sha256(run.scenario_yaml.encode("utf-8")).hexdigest()
@@ -142,39 +175,149 @@ def verify_run(store: Store, run_id: str, *, scenarios_dir: Path | None = None) 
     if current is not None:
         cur_sha = hashlib.sha256(current.read_text(encoding="utf-8-sig").encode("utf-8")).hexdigest()
         if cur_sha != run.scenario_hash:
-            diffs.append(f"scenario file changed since the run: {current} now has sha256 {cur_sha[:12]}…, "
-                         f"the run used {run.scenario_hash[:12]}… (verifying against the stored copy)")
-    stored_log = EventLog.from_jsonl(run.log_jsonl)
-    if stored_log.digest() != run.log_digest:
+            rep.notes.append(f"scenario file changed since the run: {current} now has sha256 {cur_sha[:12]}…, "
+                             f"the run used {run.scenario_hash[:12]}… (verified against the stored copy)")
+    try:
+        stored_log: EventLog | None = EventLog.from_jsonl(run.log_jsonl)
+    except (ScroSimError, ValueError, TypeError, KeyError) as exc:
+        stored_log = None
+        diffs.append(f"the stored event log cannot be read: {exc}")
+    if stored_log is not None and stored_log.digest() != run.log_digest:
         diffs.append("the stored event log does not match its stored digest: the log was changed")
     try:
         scenario, city = scenario_from_text(run.scenario_yaml, f"<run {run_id} scenario>")
     except ScroSimError as exc:
-        raise VerificationError(f"cannot load the stored scenario: {exc}") from None
+        diffs.append(f"the stored scenario cannot be loaded: {exc}")
+        return rep
+    if (scenario.id, scenario.version) != (run.scenario_id, run.scenario_version):
+        diffs.append(f"scenario identity differs: the run row says {run.scenario_id} v{run.scenario_version}, "
+                     f"its stored scenario is {scenario.id} v{scenario.version}")
     if city.content_hash() != run.city_hash:
         diffs.append(f"city model changed: the run used {run.city_hash[:12]}…, the city file now is "
                      f"{city.content_hash()[:12]}…")
     try:
         log = play_decisions(scenario, city, run.seed, list(run.decisions))
-    except ScroSimError as exc:
+    except (ScroSimError, ValueError, TypeError, KeyError, AttributeError) as exc:
         diffs.append(f"the stored decisions cannot be replayed: {exc}")
         return rep
     rep.replayed_digest = log.digest()
     if rep.replayed_digest != run.log_digest:
-        first = _first_difference(stored_log, log)
+        first = _first_difference(stored_log, log) if stored_log is not None else ""
         diffs.append(f"re-simulating the stored decisions gives log digest {rep.replayed_digest[:16]}…, "
                      f"the stored log has {run.log_digest[:16]}…: the decisions or the log were changed"
                      + (f" (first difference: {first})" if first else ""))
-    stored_card = ScoreCard.model_validate(run.scorecard)
-    judgements = {c.id: {"rating": c.rating, "comment": c.comment, "by": c.by}
-                  for c in stored_card.criteria if c.status == "judged" and c.rating}
-    overrides = _ratings(store, run_id)[1]
-    card = score(scenario, city, run.seed, log, lang=stored_card.lang, judgements=judgements, overrides=overrides)
+    diffs.extend(_rating_problems(ev))
+    try:
+        stored_card = ScoreCard.model_validate(run.scorecard)
+    except ValidationError as exc:
+        diffs.append(f"runs.scorecard is not a score card: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}")
+        return rep
+    if stored_log is not None and stored_log.digest() == rep.replayed_digest:
+        log = stored_log  # the form every card is graded from (numbers as stored)
+    try:
+        card = _grade_stored(run, log, stored_card.lang, *_current_ratings(ev))
+    except ScroSimError as exc:
+        diffs.append(f"the run cannot be re-graded: {exc}")
+        return rep
     rep.replayed_total = card.total
-    if abs(card.total - run.total) > 1e-6:
-        diffs.append(f"score differs: stored {run.total:.2f}, re-computed {card.total:.2f}")
-    rep.verified = not any(not d.startswith("scenario file changed") for d in diffs)
+    fresh = json.loads(json.dumps(card.model_dump(mode="json")))
+    diffs.extend(_card_differences(run.scorecard, fresh))
+    for name, stored, again in (("total", run.total, card.total), ("passed", run.passed, card.passed),
+                                ("provisional", run.provisional, card.provisional)):
+        if stored != again:
+            diffs.append(f"runs.{name} differs: stored {_show(stored)}, re-computed {_show(again)}")
+    rep.verified = not diffs
     return rep
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    text = json.dumps(value, ensure_ascii=False, default=str) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= 60 else text[:57] + "…"
+
+
+def _card_differences(stored: dict[str, Any], fresh: dict[str, Any], limit: int = 12) -> list[str]:
+    """What differs between the stored score card and the re-computed one, field by field."""
+    out: list[str] = []
+    for key in sorted(set(stored) | set(fresh)):
+        if key in ("criteria", "modules") or stored.get(key) == fresh.get(key):
+            continue
+        out.append(f"score card {key}: stored {_show(stored.get(key))}, re-computed {_show(fresh.get(key))}")
+    for part, name in (("criteria", "id"), ("modules", "module")):
+        mine, again = stored.get(part) or [], fresh.get(part) or []
+        ids_s, ids_f = [x.get(name) for x in mine], [x.get(name) for x in again]
+        if ids_s != ids_f:
+            out.append(f"score card {part}: stored {_show(ids_s)}, re-computed {_show(ids_f)}")
+            continue
+        label = "criterion" if part == "criteria" else "module"
+        for a, b in zip(mine, again, strict=True):
+            for key in sorted(set(a) | set(b)):
+                if a.get(key) != b.get(key):
+                    why = (" (from the judgements and overrides tables)"
+                           if key in ("rating", "status", "comment", "by") else "")
+                    out.append(f"{label} {a.get(name)} {key}: stored {_show(a.get(key))}, "
+                               f"re-computed {_show(b.get(key))}{why}")
+    if len(out) > limit:
+        out = [*out[:limit], f"… and {len(out) - limit} more differences in the score card"]
+    return out
+
+
+def _current_ratings(ev: RunEvidence) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+    """The newest judgement and override per criterion (the rows are in the order made)."""
+    judgements = {j.criterion_id: {"rating": j.rating, "comment": j.comment, "by": j.assessor} for j in ev.judgements}
+    overrides = {o.criterion_id: {"rating": o.rating, "comment": o.comment, "by": o.assessor} for o in ev.overrides}
+    return judgements, overrides
+
+
+def _rating_problems(ev: RunEvidence) -> list[str]:
+    # Who rated is covered by the signature (the store checked the role when the rating was made;
+    # a role changed later must not unverify old ratings), so only the table's own rule is checked here.
+    return [f"override #{r.id} of {r.criterion_id} has no comment" for r in ev.overrides if not r.comment.strip()]
+
+
+def _grade_stored(run: StoredRun, log: EventLog, lang: str, judgements: dict[str, dict[str, Any]],
+                  overrides: dict[str, dict[str, Any]]) -> ScoreCard:
+    """Grade a run's log with the rubric it is graded under (its own, or the revised one that re-graded it)."""
+    scenario, city = scenario_from_text(run.rubric_yaml or run.scenario_yaml,
+                                        f"<run {run.id} {'revised rubric' if run.rubric_yaml else 'scenario'}>")
+    return score(scenario, city, run.seed, log, lang=lang, judgements=judgements, overrides=overrides)
+
+
+def resign_runs(store: Store, run_ids: list[str] | None = None, *, unsigned: bool = False,
+                scenarios_dir: Path | None = None) -> list[tuple[str, str]]:
+    """Move runs to the current signing key: each is checked with the key it was signed with, then re-signed.
+
+    With ``unsigned``, runs that were never signed (stored before signing) are signed too, but
+    only after :func:`verify_run` found nothing else wrong with them.  Returns (run id, outcome)
+    pairs; an outcome that is not ``current``, ``re-signed`` or ``signed`` says why the run was left alone.
+    """
+    out: list[tuple[str, str]] = []
+    for run_id in run_ids if run_ids is not None else store.run_ids():
+        try:
+            out.append((run_id, store.resign_run(run_id)))
+            continue
+        except StoreError as exc:
+            reason = _message(exc)
+        if unsigned and "signature missing" in reason:
+            rep = verify_run(store, run_id, scenarios_dir=scenarios_dir)
+            if rep.signature_missing and rep.differences and all(d.startswith("signature missing")
+                                                                 for d in rep.differences):
+                try:
+                    out.append((run_id, store.resign_run(run_id, unsigned_digest=rep.signed_digest)))
+                    continue
+                except StoreError as exc:
+                    reason = _message(exc)
+            else:
+                reason = f"not verified: {'; '.join(d for d in rep.differences if not d.startswith('signature'))}"
+        out.append((run_id, reason))
+    return out
+
+
+def _message(exc: ScroSimError) -> str:
+    return "; ".join(p.message for p in exc.problems) or str(exc)
 
 
 def _current_scenario_file(scenario_id: str, folder: Path) -> Path | None:
@@ -213,18 +356,17 @@ def _rescore(store: Store, run_id: str, scenario_yaml: str | None = None) -> Sco
     run = store.get_run(run_id)
     if run is None:
         raise StoreError(f"no run {run_id!r}", field="run_id")
-    if scenario_yaml is None:
-        scenario, city = scenario_from_text(run.scenario_yaml, f"<run {run_id} scenario>")
-    else:
-        scenario, city = scenario_from_text(scenario_yaml, "<revised rubric>")
+    if scenario_yaml is not None:
+        scenario, _ = scenario_from_text(scenario_yaml, "<revised rubric>")
         if scenario.id != run.scenario_id:
             raise StoreError(f"the revised scenario is {scenario.id!r}, the run is {run.scenario_id!r}",
                              field="scenario")
+        run = replace(run, rubric_yaml=scenario_yaml)
     old = ScoreCard.model_validate(run.scorecard)
     judgements, overrides = _ratings(store, run_id)
-    card = score(scenario, city, run.seed, EventLog.from_jsonl(run.log_jsonl), lang=old.lang,
-                 judgements=judgements, overrides=overrides)
-    store.update_scorecard(run_id, card.model_dump(mode="json"), card.total, card.passed, card.provisional)
+    card = _grade_stored(run, EventLog.from_jsonl(run.log_jsonl), old.lang, judgements, overrides)
+    store.update_scorecard(run_id, card.model_dump(mode="json"), card.total, card.passed, card.provisional,
+                           rubric_yaml=scenario_yaml)
     return card
 
 

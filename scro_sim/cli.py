@@ -352,26 +352,42 @@ def cmd_grade(args: argparse.Namespace) -> int:
         else:
             with _store(args) as store:
                 text = Path(args.scenario).read_text(encoding="utf-8") if args.scenario else None
-                card = regrade(store, args.target, text)
+                card = regrade(store, store.resolve_run_id(args.target), text)
     except ScroSimError as exc:
         return _fail(exc)
     _print_card(card, console)
     return 0
 
 
-def cmd_runs(args: argparse.Namespace) -> int:
+def _runs_table(runs: list[Any]) -> Any:
+    """The stored runs as a rich table whose run ids are never cut (they are what verify/judge take)."""
+    from rich import box
     from rich.table import Table
 
+    t = Table(title=f"{len(runs)} runs", box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1), collapse_padding=True)
+    t.add_column("run", no_wrap=True, min_width=max((len(r.id) for r in runs), default=3))
+    for col in ("learner", "cohort", "scenario", "seed", "score", "result", "finished"):
+        t.add_column(col, overflow="fold")  # the others wrap, the id never
+    for r in runs:
+        t.add_row(*_run_cells(r))
+    return t
+
+
+def _run_cells(r: Any) -> list[str]:
+    return [r.id, r.learner, r.cohort or "", r.scenario_id, str(r.seed), f"{r.total:.1f}",
+            ("pass" if r.passed else "fail") + (" (provisional)" if r.provisional else ""),
+            r.finished_at.strftime("%Y-%m-%d %H:%M")]
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
     with _store(args) as store:
         runs = store.list_runs(learner=args.learner, scenario=args.scenario, cohort=args.cohort)
-    t = Table(title=f"{len(runs)} runs")
-    for col in ("run", "learner", "cohort", "scenario", "seed", "score", "result", "finished"):
-        t.add_column(col)
-    for r in runs:
-        t.add_row(r.id, r.learner, r.cohort or "", r.scenario_id, str(r.seed), f"{r.total:.1f}",
-                  ("pass" if r.passed else "fail") + (" (provisional)" if r.provisional else ""),
-                  r.finished_at.strftime("%Y-%m-%d %H:%M"))
-    _console().print(t)
+    if sys.stdout.isatty():
+        _console().print(_runs_table(runs))
+    else:  # piped: plain tab-separated lines, whole ids, for cut/grep/awk
+        print("\t".join(("run", "learner", "cohort", "scenario", "seed", "score", "result", "finished")))
+        for r in runs:
+            print("\t".join(_run_cells(r)))
     return 0
 
 
@@ -380,11 +396,31 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
     try:
         with _store(args) as store:
-            rep = verify_run(store, args.run_id)
+            rep = verify_run(store, store.resolve_run_id(args.run_id))
     except ScroSimError as exc:
         return _fail(exc)
     print(rep)
     return 0 if rep.verified else 1
+
+
+def cmd_resign(args: argparse.Namespace) -> int:
+    from .assessment import resign_runs
+
+    try:
+        with _store(args) as store:
+            ids = [store.resolve_run_id(i) for i in args.run_ids] if args.run_ids else None
+            results = resign_runs(store, ids, unsigned=args.unsigned)
+    except ScroSimError as exc:
+        return _fail(exc)
+    done = ("current", "re-signed", "signed")
+    for run_id, outcome in results:
+        if outcome != "current" or args.verbose:
+            print(f"run {run_id}: {outcome}")
+    counts = {k: sum(o == k for _, o in results) for k in done}
+    failed = len(results) - sum(counts.values())
+    print(f"{counts['re-signed']} re-signed, {counts['signed']} signed, {counts['current']} already current, "
+          f"{failed} not verified")
+    return 1 if failed else 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -501,7 +537,8 @@ def cmd_rate(args: argparse.Namespace) -> int:
     fn = judge if args.command == "judge" else override
     try:
         with _store(args) as store:
-            card = fn(store, args.run_id, args.criterion, args.rating, args.comment, args.assessor)
+            card = fn(store, store.resolve_run_id(args.run_id), args.criterion, args.rating, args.comment,
+                      args.assessor)
     except ScroSimError as exc:
         return _fail(exc)
     _print_card(card, _console())
@@ -516,7 +553,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     try:
         with _store(args) as store:
-            run = store.get_run(args.run_id)
+            run = store.get_run(store.resolve_run_id(args.run_id))
             if run is None:
                 print(f"no run {args.run_id!r}", file=sys.stderr)
                 return 1
@@ -660,7 +697,7 @@ def build_parser() -> argparse.ArgumentParser:
     pl.set_defaults(fn=cmd_play)
 
     g = sub.add_parser("grade", help="grade a stored run or an event-log file")
-    g.add_argument("target", help="run id or .jsonl file")
+    g.add_argument("target", help="run id (or any unique start of one) or .jsonl file")
     g.add_argument("--scenario", help="scenario file (for log files, or a revised rubric for a stored run)")
     g.add_argument("--lang", default="en")
     g.set_defaults(fn=cmd_grade)
@@ -671,9 +708,16 @@ def build_parser() -> argparse.ArgumentParser:
     ru.add_argument("--cohort")
     ru.set_defaults(fn=cmd_runs)
 
-    ve = sub.add_parser("verify", help="re-simulate a stored run and compare digest and score")
-    ve.add_argument("run_id")
+    ve = sub.add_parser("verify", help="check a stored run's signature, re-simulate and re-grade it")
+    ve.add_argument("run_id", help="a run id, or any unique start of one")
     ve.set_defaults(fn=cmd_verify)
+
+    rs = sub.add_parser("resign", help="re-sign stored runs with the current secret after checking them")
+    rs.add_argument("run_ids", nargs="*", help="runs to re-sign (default: all)")
+    rs.add_argument("--unsigned", action="store_true",
+                    help="also sign runs stored before signing, once re-simulation verifies them")
+    rs.add_argument("--verbose", "-v", action="store_true", help="list runs already signed with the current key")
+    rs.set_defaults(fn=cmd_resign)
 
     ex = sub.add_parser("export", help="export grades for the LMS")
     ex.add_argument("--cohort")
@@ -708,7 +752,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     for name, helptext in (("judge", "rate a judged criterion"), ("override", "override a rating with a comment")):
         j = sub.add_parser(name, help=helptext)
-        j.add_argument("run_id")
+        j.add_argument("run_id", help="a run id, or any unique start of one")
         j.add_argument("criterion")
         j.add_argument("rating", choices=["P", "S", "M", "U"])
         j.add_argument("--comment", required=(name == "override"), default="")
@@ -716,7 +760,7 @@ def build_parser() -> argparse.ArgumentParser:
         j.set_defaults(fn=cmd_rate)
 
     rp = sub.add_parser("report", help="write the after-action report (HTML, or PDF by extension) of a stored run")
-    rp.add_argument("run_id")
+    rp.add_argument("run_id", help="a run id, or any unique start of one")
     rp.add_argument("--out", default="aar.html")
     rp.add_argument("--lang", choices=["en", "el", "de", "pt"])
     rp.set_defaults(fn=cmd_report)
@@ -732,7 +776,20 @@ def build_parser() -> argparse.ArgumentParser:
     a.set_defaults(fn=cmd_app)
 
     add_batch_commands(sub)
+    _db_after_command(p)
     return p
+
+
+def _db_after_command(parser: argparse.ArgumentParser) -> None:
+    """Let ``--db URL`` follow the sub-command too (``scro-sim runs --db URL``), not only precede it."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                if "--db" not in sub._option_string_actions:
+                    # SUPPRESS: given after the command it sets args.db; not given, the global one stays
+                    sub.add_argument("--db", default=argparse.SUPPRESS, metavar="URL",
+                                     help="database URL (as before the command)")
+                _db_after_command(sub)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

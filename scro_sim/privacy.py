@@ -33,17 +33,26 @@ def export_person_json(store: Store, username: str) -> str:
     return json.dumps(export_person(store, username), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
+#: what an erased free text becomes: not empty, so a re-grade finds the same evidence (an answer
+#: was given, a rationale written) and the score card still matches its log
+ERASED = "[erased]"
+
+
+def _erased(text: Any) -> Any:
+    return ERASED if text else text
+
+
 def _scrub_action(action: dict[str, Any]) -> dict[str, Any]:
-    return {**action, "message": ""} if "message" in action else action
+    return {**action, "message": _erased(action["message"])} if "message" in action else action
 
 
 def _scrub_decision(d: dict[str, Any]) -> dict[str, Any]:
     """The decision without its free text; the actions (what the score depends on) stay."""
     out = dict(d)
     if "rationale" in out:
-        out["rationale"] = ""
+        out["rationale"] = _erased(out["rationale"])
     if isinstance(out.get("answers"), dict):
-        out["answers"] = dict.fromkeys(out["answers"], "")
+        out["answers"] = {k: _erased(v) for k, v in out["answers"].items()}
     if isinstance(out.get("actions"), list):
         out["actions"] = [_scrub_action(a) if isinstance(a, dict) else a for a in out["actions"]]
     return out
@@ -68,7 +77,7 @@ class LogScrubber:
             if r.kind == "decision":
                 data = _scrub_decision(data)
             elif r.kind == "action" and "message" in data:
-                data = {**data, "message": ""}
+                data = {**data, "message": _erased(data["message"])}
             records.append(EventRecord(r.time, r.seq, r.kind, r.subject, data))
         clean = EventLog(records)
         return clean.to_jsonl(), clean.digest()
@@ -79,7 +88,7 @@ class LogScrubber:
         for c in card.get("criteria") or []:
             if isinstance(c, dict):
                 c = dict(c)
-                c["evidence"] = [{**e, "text": ""} if isinstance(e, dict) and "text" in e else e
+                c["evidence"] = [{**e, "text": _erased(e["text"])} if isinstance(e, dict) and "text" in e else e
                                  for e in c.get("evidence") or []]
                 if c.get("comment"):
                     c["comment"] = ""

@@ -26,6 +26,7 @@ from sqlalchemy.engine import make_url
 from scro_sim.errors import StoreError
 from scro_sim.store import (
     MAX_ATTEMPTS,
+    Keyring,
     NewRun,
     Store,
     User,
@@ -51,13 +52,14 @@ PW = "plover-basalt-quiver-88"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+def db_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A fresh, empty database: a SQLite file, or a private schema in the PostgreSQL test database."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'store.sqlite'}"
         return
     if not PG_URL:
         pytest.skip(NO_PG)
+    monkeypatch.setenv("SCRO_SIM_SECRET", "postgresql-test-secret-0123456789")  # a server has no default file
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(PG_URL)
     with admin.begin() as conn:
@@ -164,15 +166,15 @@ def test_sqlite_pragmas_and_immediate_writes(tmp_path: Path) -> None:
         assert seen[0] == "BEGIN DEFERRED"
 
 
-def _head(store: Store) -> str:
+def _head(store: Store) -> str | None:
     from alembic.script import ScriptDirectory
 
-    return ScriptDirectory.from_config(store.alembic_config()).get_current_head() or ""
+    return ScriptDirectory.from_config(store.alembic_config()).get_current_head()
 
 
 def test_migration_is_idempotent(db_url: str) -> None:
     with Store(db_url) as s:
-        assert s.schema_revision() == _head(s)
+        assert s.schema_revision() == _head(s) is not None
         s.add_user("keep", PW, "admin")
         s.migrate()
         s.migrate()
@@ -862,6 +864,7 @@ def test_public_api_is_pinned() -> None:
         "publish_scenario", "published_scenarios",
         "save_run", "get_run", "list_runs", "gradebook", "count_runs", "update_scorecard", "scorecard_history",
         "add_judgement", "add_override", "judgements", "overrides",
+        "keyring", "run_evidence", "resolve_run_id", "run_ids", "resign_run",
         "save_game", "load_game", "list_games", "finish_game",
         "create_batch", "get_batch", "put_replication", "replications", "missing_replications",
         "migrate", "schema_revision", "alembic_config", "integrity_check", "close", "engine",
@@ -889,3 +892,121 @@ def test_gradebook_gives_each_runs_grade_text_and_revisions_in_three_queries_wit
     assert len(hist[ids[1]]) == 2 and hist[ids[0]] == ()
     assert {e.summary.id for e in store.gradebook()} == set(ids)
     assert store.gradebook("nobody") == []
+
+
+# ---------------------------------------------------------------- signing
+
+
+@pytest.fixture
+def no_secret_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("SCRO_SIM_SECRET", "SCRO_SIM_SECRET_OLD", "SCRO_SIM_SECRET_FILE"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_a_local_database_gets_a_secret_file_beside_it_once_mode_0600_never_inside(
+        tmp_path: Path, no_secret_env: None) -> None:
+    db = tmp_path / "var" / "scro_sim.sqlite"
+    with Store(f"sqlite:///{db}") as s:
+        run_id = s.save_run(new_run())
+    secret = tmp_path / "var" / "scro_sim.sqlite.secret"
+    assert secret.is_file() and secret.stat().st_mode & 0o777 == 0o600
+    key = secret.read_text().strip()
+    assert len(key) >= 32 and key.encode() not in db.read_bytes()
+    with Store(f"sqlite:///{db}") as s:  # another process, later: the same key
+        ev = s.run_evidence(run_id)
+        assert ev.signature is not None and ev.signature.ok and ev.signature.current
+    assert secret.read_text().strip() == key
+
+
+def test_a_secret_file_names_the_current_key_then_old_ones_and_resign_moves_runs_to_the_current(
+        tmp_path: Path, no_secret_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = f"sqlite:///{tmp_path / 's.sqlite'}"
+    with Store(url, keyring=Keyring(b"first-secret-0123456789")) as s:
+        run_id = s.save_run(new_run())
+    keys = tmp_path / "keys"
+    keys.write_text("# rotated 2026-12\nsecond-secret-0123456789\nfirst-secret-0123456789\n")
+    monkeypatch.setenv("SCRO_SIM_SECRET_FILE", str(keys))
+    with Store(url) as s:
+        check = s.run_evidence(run_id).signature
+        assert check is not None and check.ok and not check.current
+        assert s.resign_run(run_id) == "re-signed"
+        assert s.resign_run(run_id) == "current"
+    with Store(url, keyring=Keyring(b"second-secret-0123456789")) as s:  # the old key is no longer needed
+        check = s.run_evidence(run_id).signature
+        assert check is not None and check.ok and check.current
+    with Store(url, keyring=Keyring(b"first-secret-0123456789")) as s:
+        check = s.run_evidence(run_id).signature
+        assert check is not None and not check.ok and "does not have" in check.problem
+
+
+def test_a_short_secret_or_none_at_all_is_a_clear_error(tmp_path: Path, no_secret_env: None,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(StoreError, match="at least 16 characters"):
+        Keyring.from_environment(env={"SCRO_SIM_SECRET": "short"})
+    ring = Keyring.from_environment(env={})  # e.g. PostgreSQL with nothing configured
+    with pytest.raises(StoreError, match="no signing secret: set SCRO_SIM_SECRET"):
+        ring.sign({"id": "x"})
+    monkeypatch.setenv("SCRO_SIM_SECRET_FILE", str(tmp_path / "missing"))
+    with Store(f"sqlite:///{tmp_path / 'x.sqlite'}") as s, pytest.raises(StoreError, match="cannot read the signing"):
+        s.save_run(new_run())
+
+
+def test_a_changed_row_is_refused_a_new_rating_so_it_cannot_be_laundered(store: Store,
+                                                                         people: dict[str, User]) -> None:
+    run_id = store.save_run(new_run())
+    store.add_judgement(run_id, "c1", "S", "fine", "assessor1")
+    assert store.run_evidence(run_id).signature.ok  # type: ignore[union-attr]
+    with store.engine.begin() as conn:
+        conn.execute(text("UPDATE runs SET cohort = 'elsewhere' WHERE id = :i"), {"i": run_id})
+    check = store.run_evidence(run_id).signature
+    assert check is not None and not check.ok and check.fields == ("cohort",)
+    with pytest.raises(StoreError, match=r"does not verify.*cohort"):
+        store.add_override(run_id, "c1", "P", "better", "assessor1")
+    with pytest.raises(StoreError, match="does not verify"):
+        store.update_scorecard(run_id, {"x": 1}, 10.0, False, False)
+    assert store.overrides(run_id) == []
+
+
+def test_a_damaged_column_is_named_by_get_run_and_run_evidence(store: Store) -> None:
+    run_id = store.save_run(new_run())
+    with store.engine.begin() as conn:
+        conn.execute(text("UPDATE runs SET decisions = '[' WHERE id = :i"), {"i": run_id})
+    with pytest.raises(StoreError, match=r"runs\.decisions is not valid JSON"):
+        store.get_run(run_id)
+    ev = store.run_evidence(run_id)
+    assert ev.run is None and any("runs.decisions" in p for p in ev.problems)
+    assert [r.id for r in store.list_runs()] == [run_id]  # the list still shows it
+
+
+def test_a_run_id_prefix_resolves_to_the_one_run(store: Store) -> None:
+    ids = [store.save_run(new_run(i)) for i in range(20)]
+    for i in ids:
+        assert store.resolve_run_id(i) == i
+        assert store.resolve_run_id(i[:12]) == i
+    shared = max("0123456789abcdef", key=lambda c: sum(i.startswith(c) for i in ids))  # 20 ids, 16 digits
+    with pytest.raises(StoreError, match=f"'{shared}' is the start of") as info:
+        store.resolve_run_id(shared)
+    assert all(i in str(info.value) for i in ids if i.startswith(shared))
+    for bad in ("", "zz", "%", "_"):
+        with pytest.raises(StoreError):
+            store.resolve_run_id(bad)
+
+
+def test_migration_0002_keeps_runs_and_ratings_and_leaves_old_runs_unsigned(db_url: str,
+                                                                          people: dict[str, User]) -> None:
+    from alembic import command
+
+    with Store(db_url) as s:
+        run_id = s.save_run(new_run())
+        s.add_judgement(run_id, "c1", "S", "fine", "assessor1")
+        cfg = s.alembic_config()
+        with s.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0001")
+        assert s.schema_revision() == "0001"
+        s.migrate()
+        ev = s.run_evidence(run_id)
+        assert ev.run is not None and [j.rating for j in ev.judgements] == ["S"]
+        assert ev.signature is not None and ev.signature.problem.startswith("signature missing")
+        assert s.resign_run(run_id, unsigned_digest=ev.signed_digest) == "signed"
+        assert s.run_evidence(run_id).signature.ok  # type: ignore[union-attr]

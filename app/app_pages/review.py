@@ -168,7 +168,11 @@ def main() -> None:
                                     _("Finished"): f"{r.finished_at:%Y-%m-%d %H:%M}"} for r in runs]), hide_index=True)
         labels = {r.id: f"{r.id[:8]} - {r.learner} - {r.scenario_id} - {r.total:.1f}" for r in runs}
         run_id = st.selectbox(_("Open a run"), list(labels), format_func=labels.__getitem__, key=state.wkey(PAGE, "open"))
-        run = services.store().get_run(run_id)
+        try:
+            run = services.store().get_run(run_id)
+        except ScroSimError as exc:  # a damaged record: say what, as verify would
+            run = None
+            st.error(_("not verified") + f": {exc}")
         if run is not None:
             st.subheader(_("Run {id} by {learner}").format(id=run.id[:8], learner=run.learner))
             _verify_view(run)

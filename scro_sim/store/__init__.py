@@ -57,12 +57,14 @@ from .records import (
     Override,
     PublishedScenario,
     Replication,
+    RunEvidence,
     RunSummary,
     ScorecardRevision,
     StoredRun,
     User,
 )
 from .runs import RunsMixin
+from .signing import Keyring
 from .tables import metadata
 from .users import UsersMixin
 
@@ -82,10 +84,12 @@ __all__ = [
     "Game",
     "GradebookEntry",
     "Judgement",
+    "Keyring",
     "NewRun",
     "Override",
     "PublishedScenario",
     "Replication",
+    "RunEvidence",
     "RunSummary",
     "ScorecardRevision",
     "Store",
@@ -105,11 +109,13 @@ class Store(UsersMixin, RunsMixin, GamesMixin):
 
     ``Store()`` opens ``$SCRO_SIM_DB`` or ``sqlite:///var/scro_sim.sqlite`` (relative to the
     current directory) and brings the schema up to date.  Use as a context manager or call
-    :meth:`close`.
+    :meth:`close`.  Runs are signed with ``keyring``, or the keys the environment names
+    (see :mod:`scro_sim.store.signing`).
     """
 
-    def __init__(self, url: str | URL | None = None, *, migrate: bool = True) -> None:
+    def __init__(self, url: str | URL | None = None, *, migrate: bool = True, keyring: Keyring | None = None) -> None:
         self.url: URL = _resolve_url(url)
+        self._keyring: Keyring | None = keyring  # None: from the environment when first needed (runs.py)
         self.dialect: str = self.url.get_backend_name()
         if self.dialect == "sqlite":
             db = self.url.database

@@ -145,6 +145,22 @@ def _redact(value: str, names: list[str], pseudonym: str) -> str:
     return value
 
 
+def _with_digest(card: Any, digest: str) -> Any:
+    """The score card naming the scrubbed log's digest (a card records the log it graded)."""
+    if isinstance(card, dict) and "log_digest" in card:
+        return {**card, "log_digest": digest}
+    return card
+
+
+def _signature_ok(store: Store, s: Session, run_id: str) -> bool:
+    """Whether the run's stored record carries a valid signature (never raises)."""
+    try:
+        store._require_signed(s, run_id)
+    except StoreError:
+        return False
+    return True
+
+
 def erase_person(store: Store, username: str, scrub: Scrubber) -> Erasure:
     """Erase ``username``'s personal data in one transaction; their runs stay under a random pseudonym.
 
@@ -168,6 +184,9 @@ def erase_person(store: Store, username: str, scrub: Scrubber) -> Erasure:
         names = sorted({n for n in (username, u and u.display_name, u and u.email) if n}, key=len, reverse=True)
         plans: set[str] = set()
         run_ids = [r.id for r in runs]
+        # a run that verified before the erasure is re-signed after it (its learner, texts and log
+        # digest change); one that did not verify is erased all the same but stays unverifiable
+        signed_before = [rid for rid in run_ids if _signature_ok(store, s, rid)]
         for r in runs:
             r.learner = pseudonym
             r.decisions = scrub.decisions(r.decisions)
@@ -178,7 +197,7 @@ def erase_person(store: Store, username: str, scrub: Scrubber) -> Erasure:
             body, digest = scrub.log(raw)
             data = body.encode("utf-8")
             r.log_z, r.log_size, r.log_digest = zlib.compress(data, 6), len(data), digest
-            r.scorecard = scrub.scorecard(r.scorecard)
+            r.scorecard = _with_digest(scrub.scorecard(r.scorecard), digest)
             if r.plan_text is not None:
                 plans.add(r.plan_text)
                 r.plan_text = None
@@ -189,6 +208,8 @@ def erase_person(store: Store, username: str, scrub: Scrubber) -> Erasure:
                 for j in s.scalars(select(table).where(table.run_id.in_(run_ids))):
                     j.comment = ""
         s.flush()
+        for rid in signed_before:
+            store._sign(s, rid)
         for sha in sorted(plans):
             used = s.scalar(select(_RunRow.id).where(or_(_RunRow.plan_text == sha, _RunRow.scenario_text == sha)).limit(1))
             if used is None:

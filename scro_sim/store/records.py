@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
     pass
+from .signing import SignatureCheck
 from .tables import (
     _BatchRow,
     _CohortRow,
@@ -126,6 +127,7 @@ class StoredRun(RunSummary):
     plan_yaml: str | None
     log_jsonl: str
     scorecard: dict[str, Any]
+    rubric_yaml: str | None = None  # the revised scenario whose rubric graded the card (None: its own)
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +168,24 @@ class Override:
     comment: str
     assessor: str
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RunEvidence:
+    """Everything stored about a run, read leniently, for verification: what could not be read is a problem.
+
+    ``run`` is None when a column is unreadable (``problems`` says which); ``signature`` is the
+    check of the run's signature against the server's keys (None when it could not be made).
+    """
+
+    run_id: str
+    run: StoredRun | None
+    judgements: tuple[Judgement, ...]  # all of them, in the order made
+    overrides: tuple[Override, ...]
+    history: tuple[ScorecardRevision, ...]
+    problems: tuple[str, ...]
+    signature: SignatureCheck | None
+    signed_digest: str  # sha256 of the signed fields (to re-sign exactly what was verified)
 
 
 @dataclass(frozen=True, slots=True)

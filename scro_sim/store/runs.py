@@ -1,22 +1,23 @@
-"""Scored runs, their score-card history, judgements and overrides."""
+"""Scored runs, their score-card history, judgements and overrides; every write re-signs the run."""
 
 from __future__ import annotations
 
+import hashlib
 import math
 import uuid
 import zlib
+from collections.abc import Mapping
 from dataclasses import fields
-from typing import TYPE_CHECKING, Any
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
-from sqlalchemy import (
-    select,
-)
+from sqlalchemy import Table, select, type_coerce, update
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
+from sqlalchemy.types import JSON, Boolean, Float, Integer, LargeBinary, NullType, String
 
 from ..errors import StoreError
-
-if TYPE_CHECKING:  # pragma: no cover
-    pass
 from ._common import (
     _JUDGES,
     RATINGS,
@@ -35,11 +36,15 @@ from .records import (
     Judgement,
     NewRun,
     Override,
+    RunEvidence,
     RunSummary,
     ScorecardRevision,
     StoredRun,
 )
+from .signing import Keyring, canonical
 from .tables import (
+    IntText,
+    UTCDateTime,
     _HistoryRow,
     _JudgementRow,
     _now,
@@ -50,9 +55,268 @@ from .tables import (
     _UserRow,
 )
 
+_RUNS: Table = _RunRow.__table__  # type: ignore[assignment]
+# Everything of a run row that is signed: all but the compressed log (its digest is signed, and
+# verification checks the log against it) and the signature itself.
+_SIGNED_COLUMNS = tuple(c.name for c in _RUNS.columns if c.name not in ("log_z", "signature"))
+
+
+def _decode(dialect: Dialect, table: Table, raw: Mapping[str, Any], where: str,
+            problems: list[str]) -> dict[str, Any]:
+    """Turn raw database values into Python ones, column by column; what cannot be is a problem, not a crash."""
+    out: dict[str, Any] = {}
+    for col in table.columns:
+        if col.name not in raw:
+            continue
+        name, value, kind = f"{where}.{col.name}", raw[col.name], col.type
+        out[col.name] = None
+        if value is None:
+            if not col.nullable:
+                problems.append(f"{name} is missing (NULL)")
+            continue
+        if isinstance(kind, Boolean) and (isinstance(value, str | float) or value not in (0, 1)):
+            problems.append(f"{name} is not true or false: {value!r}")
+            continue
+        try:
+            # only the types that convert (numbers, text and bytes come from the driver as they are)
+            proc = (kind.dialect_impl(dialect).result_processor(dialect, None)
+                    if isinstance(kind, JSON | IntText | UTCDateTime | Boolean) else None)
+            value = proc(value) if proc is not None else value
+        except Exception as exc:  # whatever a corrupt value makes the driver's converter raise
+            what = "is not valid JSON" if isinstance(kind, JSON) else "cannot be read"
+            problems.append(f"{name} {what} ({type(exc).__name__}: {exc})")
+            continue
+        if value is None:  # e.g. JSON 'null'
+            if not col.nullable:
+                problems.append(f"{name} is null")
+            continue
+        if isinstance(value, memoryview):
+            value = value.tobytes()
+        want: type | tuple[type, ...] | None = (
+            int if isinstance(kind, IntText | Integer) else datetime if isinstance(kind, UTCDateTime)
+            else bool if isinstance(kind, Boolean) else (int, float) if isinstance(kind, Float)
+            else bytes if isinstance(kind, LargeBinary) else str if isinstance(kind, String) else None)
+        if want is not None and (not isinstance(value, want) or (want is not bool and isinstance(value, bool))):
+            problems.append(f"{name} has the wrong type: {type(value).__name__} {value!r:.60}")
+            continue
+        if isinstance(kind, Float):
+            if not math.isfinite(value):
+                problems.append(f"{name} is not a finite number: {value!r}")
+                continue
+            value = float(value)
+        out[col.name] = value
+    return out
+
+
+def _raw_columns(table: Table, skip: tuple[str, ...] = ()) -> list[Any]:
+    # NullType: the driver's value, untouched; _decode applies each column's own conversion
+    return [type_coerce(c, NullType()).label(c.name) for c in table.columns if c.name not in skip]
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.astimezone(UTC).isoformat()
+
 
 class RunsMixin:
     """Scored runs, their score-card history, judgements and overrides (part of Store)."""
+
+    # -- signing
+
+    @property
+    def keyring(self) -> Keyring:
+        """The keys runs are signed and verified with (see :mod:`scro_sim.store.signing`)."""
+        ring: Keyring | None = getattr(self, "_keyring", None)
+        if ring is None:
+            url = self.url  # type: ignore[attr-defined]
+            db = url.database if url.get_backend_name() == "sqlite" else None
+            if db and db != ":memory:" and not db.startswith("file:"):  # a local file: a secret file beside it
+                ring = Keyring.from_environment(Path(db).with_name(Path(db).name + ".secret"))
+            else:
+                ring = Keyring.from_environment()
+                if ring.current is None and url.get_backend_name() == "sqlite":
+                    # an in-memory database lives no longer than this process, nor need its key
+                    ring = Keyring(Keyring.ephemeral().current, ring.old, "a random key for this process")
+            self._keyring = ring
+        return ring
+
+    def _read_run(self, s: Session, run_id: str, *,
+                  with_log: bool) -> tuple[RunEvidence, dict[str, Any], Any]:
+        """Read a run and its ratings and history leniently (see :class:`RunEvidence`); no signature check."""
+        dialect = s.get_bind().dialect
+        problems: list[str] = []
+        raw = s.execute(select(*_raw_columns(_RUNS, () if with_log else ("log_z",)))
+                        .where(_RUNS.c.id == run_id)).mappings().one_or_none()
+        if raw is None:
+            raise StoreError(f"unknown run {run_id!r}", field="run_id")
+        v = _decode(dialect, _RUNS, raw, "runs", problems)
+        texts: dict[str, str] = {}
+        wanted = [v.get(k) for k in ("scenario_text", "plan_text", "rubric_text") if isinstance(v.get(k), str)]
+        if wanted:
+            t_raw = s.execute(select(*_raw_columns(_TextRow.__table__)).where(  # type: ignore[arg-type]
+                _TextRow.sha256.in_(wanted))).mappings().all()
+            for m in t_raw:
+                t = _decode(dialect, _TextRow.__table__, m, "texts", problems)  # type: ignore[arg-type]
+                if isinstance(t.get("body"), str):
+                    texts[str(t["sha256"])] = t["body"]
+                    if _sha256(t["body"]) != t["sha256"]:
+                        problems.append(f"texts {str(t['sha256'])[:12]}…: the stored text does not match its "
+                                        f"sha256 (the scenario or plan text was changed)")
+        for k in ("scenario_text", "plan_text", "rubric_text"):
+            if isinstance(v.get(k), str) and v[k] not in texts:
+                problems.append(f"runs.{k}: no stored text {v[k]!r:.20}")
+        rated: dict[str, list[Any]] = {"judgements": [], "overrides": []}
+        for table_cls, make in ((_JudgementRow, Judgement), (_OverrideRow, Override)):
+            table: Table = table_cls.__table__  # type: ignore[assignment]
+            query = (select(*_raw_columns(table), _UserRow.username)
+                     .outerjoin(_UserRow, _UserRow.id == table.c.assessor_id)
+                     .where(table.c.run_id == run_id).order_by(table.c.id))
+            for m in s.execute(query).mappings():
+                where = f"{table.name} #{m['id']}"
+                before = len(problems)
+                r = _decode(dialect, table, m, where, problems)
+                if m["username"] is None:
+                    problems.append(f"{where}: its assessor (user #{m['assessor_id']}) does not exist")
+                elif r.get("rating") not in RATINGS:
+                    problems.append(f"{where}.rating {r.get('rating')!r} is not one of {', '.join(RATINGS)}")
+                if len(problems) == before:
+                    rated[table.name].append(make(r["id"], r["run_id"], r["criterion_id"], r["rating"], r["comment"],
+                                                  m["username"], r["created_at"]))
+        history: list[ScorecardRevision] = []
+        h_table: Table = _HistoryRow.__table__  # type: ignore[assignment]
+        for m in s.execute(select(*_raw_columns(h_table)).where(h_table.c.run_id == run_id)
+                           .order_by(h_table.c.id)).mappings():
+            before = len(problems)
+            h = _decode(dialect, h_table, m, f"scorecard_history #{m['id']}", problems)
+            if len(problems) == before:
+                if not isinstance(h["scorecard"], dict):
+                    problems.append(f"scorecard_history #{m['id']}.scorecard is not an object")
+                    continue
+                history.append(ScorecardRevision(h["id"], h["run_id"], h["scorecard"], h["total"], h["passed"],
+                                                 h["provisional"], h["note"], h["replaced_at"]))
+        if isinstance(v.get("decisions"), list) and not all(isinstance(d, dict) for d in v["decisions"]):
+            problems.append("runs.decisions is not a list of decisions (objects)")
+        elif v.get("decisions") is not None and not isinstance(v["decisions"], list):
+            problems.append("runs.decisions is not a list")
+        if v.get("scorecard") is not None and not isinstance(v["scorecard"], dict):
+            problems.append("runs.scorecard is not an object")
+        log = ""
+        if with_log and isinstance(v.get("log_z"), bytes):
+            try:
+                log = zlib.decompress(v["log_z"]).decode("utf-8")
+            except (zlib.error, UnicodeDecodeError) as exc:
+                problems.append(f"runs.log_z: the stored log is corrupt ({exc})")
+            else:
+                if isinstance(v.get("log_size"), int) and v["log_size"] != len(log.encode("utf-8")):
+                    problems.append(f"runs.log_size {v['log_size']} does not match the stored log "
+                                    f"({len(log.encode('utf-8'))} bytes)")
+        signed: dict[str, Any] = {}
+        run: StoredRun | None = None
+        if not problems:
+            signed = {k: _iso(v[k]) if isinstance(v[k], datetime) else v[k] for k in _SIGNED_COLUMNS}
+            signed["judgements"] = [[j.id, j.criterion_id, j.rating, j.comment, j.assessor, _iso(j.created_at)]
+                                    for j in rated["judgements"]]
+            signed["overrides"] = [[o.id, o.criterion_id, o.rating, o.comment, o.assessor, _iso(o.created_at)]
+                                   for o in rated["overrides"]]
+            signed["history"] = [[h.id, h.scorecard, h.total, h.passed, h.provisional, h.note, _iso(h.replaced_at)]
+                                 for h in history]
+            summary = {f.name: v[f.name] for f in fields(RunSummary)}
+            run = StoredRun(**summary, scenario_yaml=texts[v["scenario_text"]], decisions=v["decisions"],
+                            plan_yaml=None if v["plan_text"] is None else texts[v["plan_text"]], log_jsonl=log,
+                            scorecard=v["scorecard"],
+                            rubric_yaml=None if v["rubric_text"] is None else texts[v["rubric_text"]])
+        digest = hashlib.sha256(canonical(signed)).hexdigest() if signed else ""
+        return (RunEvidence(run_id, run, tuple(rated["judgements"]), tuple(rated["overrides"]), tuple(history),
+                            tuple(problems), None, digest), signed, v.get("signature"))
+
+    def run_evidence(self, run_id: str) -> RunEvidence:
+        """Everything stored about a run, with its signature checked; unreadable columns are listed, not raised."""
+        if not isinstance(run_id, str):
+            raise StoreError(f"unknown run {run_id!r}", field="run_id")
+        with self._read() as s:  # type: ignore[attr-defined]
+            ev, signed, signature = self._read_run(s, run_id, with_log=True)
+        if ev.problems:
+            return ev
+        check = self.keyring.check(signed, signature if isinstance(signature, str) else None)
+        return RunEvidence(ev.run_id, ev.run, ev.judgements, ev.overrides, ev.history, ev.problems, check,
+                           ev.signed_digest)
+
+    def _sign(self, s: Session, run_id: str, *, expect: str | None = None) -> None:
+        """Sign the run as it now is in ``s`` (flushed); ``expect``: the signed-fields digest it must have."""
+        s.flush()
+        ev, signed, _ = self._read_run(s, run_id, with_log=False)
+        if ev.problems:
+            raise StoreError(f"run {run_id} cannot be signed: {'; '.join(ev.problems)}", field="run_id")
+        if expect is not None and ev.signed_digest != expect:
+            raise StoreError(f"run {run_id} changed while it was being verified; not signed", field="run_id")
+        s.execute(update(_RUNS).where(_RUNS.c.id == run_id).values(signature=self.keyring.sign(signed)))
+
+    def _require_signed(self, s: Session, run_id: object) -> str:
+        """Lock the run and refuse to change (so re-sign) it unless its stored record carries a valid signature."""
+        query = select(_RunRow.id).where(_RunRow.id == run_id).with_for_update()
+        if not isinstance(run_id, str) or s.scalar(query) is None:
+            raise StoreError(f"unknown run {run_id!r}", field="run_id")
+        ev, signed, signature = self._read_run(s, run_id, with_log=False)
+        problem = "; ".join(ev.problems)
+        if not problem:
+            check = self.keyring.check(signed, signature if isinstance(signature, str) else None)
+            problem = "" if check.ok else check.problem
+        if problem:
+            raise StoreError(f"run {run_id} does not verify ({problem}); it is not changed until it is checked "
+                             "(scro-sim verify)", field="run_id")
+        return run_id
+
+    def resolve_run_id(self, prefix: str) -> str:
+        """The one run whose id is ``prefix`` or starts with it; else a one-line error naming the candidates."""
+        if not isinstance(prefix, str) or not prefix.strip():
+            raise StoreError("give a run id (or the start of one)", field="run_id")
+        prefix = prefix.strip()
+        with self._read() as s:  # type: ignore[attr-defined]
+            if s.scalar(select(_RunRow.id).where(_RunRow.id == prefix)) is not None:
+                return prefix
+            found = [i for i in s.scalars(select(_RunRow.id).where(_RunRow.id.startswith(prefix, autoescape=True))
+                                          .order_by(_RunRow.id).limit(11)) if i.startswith(prefix)]
+        if len(found) == 1:
+            return found[0]
+        if not found:
+            raise StoreError(f"no run id starts with {prefix!r} (scro-sim runs lists them)", field="run_id")
+        more = ", …" if len(found) > 10 else ""
+        raise StoreError(f"{prefix!r} is the start of {'more than 10' if more else len(found)} run ids: "
+                         f"{', '.join(found[:10])}{more}; give more of it", field="run_id")
+
+    def run_ids(self) -> list[str]:
+        """Every run's id, oldest first (reads no other column, so a damaged run is still listed)."""
+        with self._read() as s:  # type: ignore[attr-defined]
+            return list(s.scalars(select(_RunRow.id).order_by(_RunRow.created_at, _RunRow.id)))
+
+    def resign_run(self, run_id: str, *, unsigned_digest: str | None = None) -> str:
+        """Re-sign a run with the current key if its signature verifies with any key.
+
+        Returns ``"current"`` (already signed with the current key), ``"re-signed"``, or ``"signed"``
+        for an unsigned run whose signed-fields digest is ``unsigned_digest`` (the caller re-simulated
+        it first).  A run that does not verify raises :class:`StoreError` saying why.
+        """
+        status = ""
+
+        def work(s: Session) -> None:
+            nonlocal status
+            ev, signed, signature = self._read_run(s, run_id, with_log=False)
+            if ev.problems:
+                raise StoreError("; ".join(ev.problems), field="run_id")
+            check = self.keyring.check(signed, signature if isinstance(signature, str) else None)
+            if check.ok and check.current:
+                status = "current"
+                return
+            if check.ok:
+                status = "re-signed"
+                self._sign(s, run_id)
+            elif signature is None and unsigned_digest is not None:
+                status = "signed"
+                self._sign(s, run_id, expect=unsigned_digest)
+            else:
+                raise StoreError(check.problem, field="run_id")
+
+        self._write(work)  # type: ignore[attr-defined]
+        return status
 
 
     # -- runs
@@ -64,6 +328,12 @@ class RunsMixin:
             session.add(_TextRow(sha256=sha, body=body))
             session.flush()  # before the run row that refers to it (no ORM relationship orders them)
         return sha
+
+    @staticmethod
+    def _known_run(session: Session, run_id: object) -> None:
+        """Raise unless the run exists (reads only its id, so a damaged run is still found)."""
+        if not isinstance(run_id, str) or session.scalar(select(_RunRow.id).where(_RunRow.id == run_id)) is None:
+            raise StoreError(f"unknown run {run_id!r}", field="run_id")
 
     @staticmethod
     def _run_row(session: Session, run_id: str, *, lock: bool = False) -> _RunRow:
@@ -144,27 +414,22 @@ class RunsMixin:
                 created_at=_now(),
             )
             s.add(row)
+            self._sign(s, run_id)
             return run_id
 
         return self._write(work)
 
     def get_run(self, run_id: str) -> StoredRun | None:
-        """A saved run with its decompressed log and texts, or None."""
+        """A saved run with its decompressed log and texts, or None; a damaged run raises StoreError naming it."""
+        if not isinstance(run_id, str):
+            return None
         with self._read() as s:
-            row = s.get(_RunRow, run_id) if isinstance(run_id, str) else None
-            if row is None:
+            if s.scalar(select(_RunRow.id).where(_RunRow.id == run_id)) is None:
                 return None
-            scenario_yaml = s.get_one(_TextRow, row.scenario_text).body
-            plan_yaml = None if row.plan_text is None else s.get_one(_TextRow, row.plan_text).body
-            try:
-                log = zlib.decompress(row.log_z).decode("utf-8")
-            except (zlib.error, UnicodeDecodeError) as exc:
-                raise StoreError(f"run {run_id}: stored log is corrupt: {exc}", field="log_jsonl") from exc
-            texts: dict[str, Any] = {"scenario_yaml": scenario_yaml, "plan_yaml": plan_yaml, "log_jsonl": log}
-            values: dict[str, Any] = {
-                f.name: getattr(row, f.name) for f in fields(StoredRun) if f.name not in texts
-            }
-            return StoredRun(**values, **texts)
+            ev, _, _ = self._read_run(s, run_id, with_log=True)
+        if ev.problems or ev.run is None:
+            raise StoreError(f"run {run_id} is damaged: {'; '.join(ev.problems)}", field="run_id")
+        return ev.run
 
     def list_runs(
         self,
@@ -234,14 +499,24 @@ class RunsMixin:
         provisional: bool,
         *,
         note: str = "",
+        rubric_yaml: str | None = None,
     ) -> None:
-        """Re-grade a run; the previous scorecard is kept in ``scorecard_history``."""
+        """Re-grade a run; the previous scorecard is kept in ``scorecard_history``.
+
+        ``rubric_yaml``: the (revised) scenario text whose rubric graded this card; None keeps
+        the one the run was graded with before.  The run is re-signed.
+        """
         _json(scorecard, "scorecard", dict)
         total = self._check_grade(total, passed, provisional)
         _text(note, "note", 10_000, empty=True)
+        if rubric_yaml is not None:
+            _text(rubric_yaml, "rubric_yaml", 10_000_000)
 
         def work(s: Session) -> None:
-            row = self._run_row(s, run_id, lock=True)
+            row = self._run_row(s, self._require_signed(s, run_id))
+            if rubric_yaml is not None:
+                sha = self._put_text(s, rubric_yaml)
+                row.rubric_text = None if sha == row.scenario_text else sha
             s.add(
                 _HistoryRow(
                     run_id=row.id,
@@ -254,13 +529,14 @@ class RunsMixin:
                 )
             )
             row.scorecard, row.total, row.passed, row.provisional = scorecard, total, passed, provisional
+            self._sign(s, row.id)
 
         self._write(work)
 
     def scorecard_history(self, run_id: str) -> list[ScorecardRevision]:
         """Earlier scorecards of a run, oldest first."""
         with self._read() as s:
-            self._run_row(s, run_id)
+            self._known_run(s, run_id)
             rows = s.scalars(select(_HistoryRow).where(_HistoryRow.run_id == run_id).order_by(_HistoryRow.id))
             return [
                 ScorecardRevision(
@@ -288,14 +564,14 @@ class RunsMixin:
         make = Judgement if table is _JudgementRow else Override
 
         def work(s: Session) -> Judgement | Override:
-            run = self._run_row(s, run_id)
+            checked = self._require_signed(s, run_id)
             who = self._user_row(s, assessor, "assessor")
             if who.role not in _JUDGES:
                 raise StoreError(
                     f"{assessor!r} is a {who.role}: only assessors and admins rate runs", field="assessor"
                 )
             row = table(
-                run_id=run.id,
+                run_id=checked,
                 criterion_id=criterion_id,
                 rating=rating,
                 comment=comment,
@@ -304,6 +580,7 @@ class RunsMixin:
             )
             s.add(row)
             s.flush()
+            self._sign(s, checked)
             return make(
                 row.id, row.run_id, row.criterion_id, row.rating, row.comment, who.username, row.created_at
             )
@@ -313,7 +590,7 @@ class RunsMixin:
     def _ratings(self, table: type[_RatedRow], run_id: str, current_only: bool) -> list[Any]:
         make = Judgement if table is _JudgementRow else Override
         with self._read() as s:
-            self._run_row(s, run_id)
+            self._known_run(s, run_id)
             query = (
                 select(table, _UserRow.username)
                 .join(_UserRow, _UserRow.id == table.assessor_id)

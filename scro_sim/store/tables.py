@@ -170,6 +170,10 @@ class _RunRow(_Base):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # the scenario text whose rubric graded the card, when a revised rubric re-graded the run (NULL: its own)
+    rubric_text: Mapped[str | None] = mapped_column(String(64))  # a texts.sha256 (no foreign key: see 0002)
+    # HMAC of everything shown of the run (see signing.py); NULL for runs stored before signing
+    signature: Mapped[str | None] = mapped_column(Text)
 
 
 class _HistoryRow(_Base):
