@@ -118,3 +118,17 @@ def test_the_default_budget_grows_with_the_city_the_hazards_and_the_horizon() ->
 def test_a_budget_must_be_a_positive_whole_number(bad: Any) -> None:
     with pytest.raises(ValueError, match="positive integer"):
         WorkBudget(records=bad, steps=10)
+
+
+def test_the_cli_reports_a_runaway_run_in_one_line_and_fails(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from scro_sim.cli import main
+
+    source = SCENARIOS[0].parent / "riverton_earthquake.yaml"
+    city = (source.parent.parent / "city_models" / "riverton.yaml").as_posix()
+    text = source.read_text(encoding="utf-8").replace("city: ../city_models/riverton.yaml", f"city: {city}")
+    runaway = tmp_path / "runaway.yaml"
+    runaway.write_text(text.replace("aftershock_count: {dist: poisson, mean: 3}", "aftershock_count: 1.0e9"),
+                       encoding="utf-8")
+    assert main(["run", str(runaway), "--seed", "1"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and err.startswith(f"{runaway}: work budget: ") and "1,000,000,000 aftershocks" in err
