@@ -173,7 +173,8 @@ def main() -> None:
             st.error(refused)
         else:
             st.rerun()  # drawn again with the job under way: the button off, the progress on
-    _progress()
+    if job is not None:  # only then is the page polled
+        _progress()
     if state.get(PAGE, "error"):
         st.error(state.get(PAGE, "error"))
     res = state.get(PAGE, "result")
