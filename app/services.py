@@ -10,7 +10,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import threading
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,12 +27,17 @@ from scro_sim.store import DEFAULT_URL, Store
 
 __all__ = [
     "MAX_UPLOAD_BYTES",
+    "PLAN_JOBS_PER_LEARNER",
+    "PLAN_WORK_LIMIT",
     "Loaded",
+    "PlanJob",
+    "PlanJobs",
     "ScenarioEntry",
     "available_scenarios",
     "bundled_dir",
     "draw",
     "load_text",
+    "plan_jobs",
     "store",
 ]
 
@@ -227,3 +234,69 @@ def figure_png(name: str, *args: Any, **kwargs: Any) -> bytes | None:
     finally:
         if fig is not None:
             plt.close(fig)
+
+
+# -- plan evaluations (the Plan page): off the page's thread, capped per request and per learner
+
+#: Most work one click on the Plan page may ask for, in the units of
+#: :func:`scro_sim.batch.replication_cost` (about a microsecond of computing each): about a minute.
+PLAN_WORK_LIMIT = 60_000_000
+#: Plan evaluations one learner may have running or waiting at once, over all their sessions.
+PLAN_JOBS_PER_LEARNER = 1
+#: Plan evaluations this server runs at the same time; more wait for a free worker.
+PLAN_WORKERS = 2
+
+
+@dataclass(eq=False)
+class PlanJob:
+    """One learner's plan evaluation on the server's plan-evaluation threads; the page polls it."""
+
+    owner: str
+    n: int
+    future: Future[Any] | None = None
+    done: int = 0  # replications settled so far (written by the evaluating thread)
+
+    def progress(self, done: int, total: int) -> None:
+        """The evaluation's progress callback (runs on its thread: no Streamlit calls here)."""
+        self.done = done
+
+    @property
+    def finished(self) -> bool:
+        return self.future is not None and self.future.done()
+
+    @property
+    def started(self) -> bool:
+        return self.future is not None and (self.future.running() or self.future.done())
+
+
+class PlanJobs:
+    """Every session's plan evaluations: one small thread pool, at most ``per_learner`` jobs per learner."""
+
+    def __init__(self, workers: int, per_learner: int) -> None:
+        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="scro-plan")
+        self._lock = threading.Lock()
+        self._jobs: dict[str, list[PlanJob]] = {}
+        self.per_learner = per_learner
+
+    def active(self, owner: str) -> list[PlanJob]:
+        """``owner``'s jobs still running or waiting."""
+        with self._lock:
+            jobs = self._jobs[owner] = [j for j in self._jobs.get(owner, []) if not j.finished]
+            return list(jobs)
+
+    def submit(self, owner: str, n: int, work: Callable[[Callable[[int, int], None]], Any]) -> PlanJob | None:
+        """Queue ``work(progress)`` for ``owner``; None if they already have ``per_learner`` jobs under way."""
+        with self._lock:
+            jobs = self._jobs[owner] = [j for j in self._jobs.get(owner, []) if not j.finished]
+            if len(jobs) >= self.per_learner:
+                return None
+            job = PlanJob(owner, n)
+            job.future = self._pool.submit(work, job.progress)
+            jobs.append(job)
+            return job
+
+
+@st.cache_resource(show_spinner=False)
+def plan_jobs() -> PlanJobs:
+    """The server's plan evaluations (one per process, shared by every session)."""
+    return PlanJobs(PLAN_WORKERS, PLAN_JOBS_PER_LEARNER)

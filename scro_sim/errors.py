@@ -20,6 +20,7 @@ __all__ = [
     "ScroSimError",
     "StoreError",
     "VerificationError",
+    "WorkBudgetExceeded",
     "YamlError",
     "print_problems",
 ]
@@ -91,6 +92,27 @@ class StoreError(ScroSimError):
 
 class VerificationError(ScroSimError):
     """A stored run could not be re-simulated at all (as opposed to differing)."""
+
+
+class WorkBudgetExceeded(ScroSimError):
+    """A run did more work than its budget allows and was stopped (a runaway scenario, never a hang).
+
+    ``budget`` names what ran over ("records": event-log records, "steps": simulation steps),
+    ``limit`` its size, ``time_h`` the simulated hour reached and ``scenario`` the scenario's id.
+    """
+
+    def __init__(self, budget: str, limit: int, *, time_h: float, duration_h: float, scenario: str,
+                 path: str | None = None, detail: str = "") -> None:
+        self.budget = budget
+        self.limit = int(limit)
+        self.time_h = float(time_h)
+        self.scenario = scenario
+        what = {"records": "event-log records", "steps": "simulation steps"}.get(budget, budget)
+        because = f" ({detail})" if detail else ""
+        super().__init__(
+            f"scenario {scenario!r}: the run was stopped at hour {time_h:g} of {duration_h:g}: it needs more than "
+            f"{self.limit:,} {what}, its work budget{because}; look for a huge count or a tiny step in the scenario",
+            path=path, field="work budget")
 
 
 def print_problems(exc: ScroSimError, stream: TextIO | None = None) -> None:

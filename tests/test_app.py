@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -208,6 +210,34 @@ def test_a_new_session_resumes_the_stored_game(env: Store) -> None:
     assert "Games in progress" not in texts(at3)
 
 
+def test_a_game_stopped_by_its_work_budget_is_closed_with_the_reason(env: Store) -> None:
+    from app import state as app_state
+    from scro_sim.engine.budget import WorkBudget
+
+    at = sign_in("learner", "learner-demo")
+    at.button(key="w.play.start").click().run()
+    sim = at.session_state[app_state._GAME].sim
+    sim.budget = WorkBudget(records=len(sim.log) + 1, steps=10**6)  # the next stretch of play runs away
+    at.button(key="w.play.skip").click().run()
+    assert not at.exception, at.exception
+    error = "\n".join(str(e.value) for e in at.error)
+    assert "The exercise had to stop and this game was closed" in error and "work budget" in error
+    assert env.list_games("learner")[0].status == "abandoned"
+    at.button(key="w.play.start").click().run()  # and the learner can play on
+    assert not at.exception and "Hour 0 / 48" in texts(at)
+
+
+def test_a_game_that_runs_away_from_the_start_is_never_stored(env: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    from scro_sim.engine.budget import WorkBudget
+
+    monkeypatch.setattr(WorkBudget, "for_run", classmethod(lambda cls, scenario, city: cls(1, 10**6)))
+    at = sign_in("learner", "learner-demo")
+    at.button(key="w.play.start").click().run()
+    assert not at.exception, at.exception
+    assert "The exercise had to stop" in "\n".join(str(e.value) for e in at.error)
+    assert env.list_games("learner") == [] and "Choose a scenario" in texts(at)
+
+
 # -- isolation between learners
 
 
@@ -362,6 +392,26 @@ def test_lecturer_publishes_and_learner_can_play_it(env: Store) -> None:
 # -- plan
 
 
+def plan_page(username: str = "learner") -> AppTest:
+    """The Plan page with tests/data/mini_plan.yaml in the editor, valid."""
+    at = sign_in(username, "learner-demo")
+    at.switch_page("app_pages/plan.py").run()
+    editor = next(t for t in at.text_area if t.key and t.key.startswith("w.plan.text."))
+    editor.input((DATA / "mini_plan.yaml").read_text(encoding="utf-8")).run()
+    assert "The plan is valid." in texts(at)
+    return at
+
+
+def rerun_until(at: AppTest, text: str, timeout: float = 60.0) -> None:
+    """Rerun the page (as its progress fragment does every second) until ``text`` shows."""
+    deadline = time.monotonic() + timeout
+    while text not in texts(at):
+        assert time.monotonic() < deadline, texts(at)
+        time.sleep(0.2)
+        at.run()
+        assert not at.exception, at.exception
+
+
 def test_plan_page_validates_and_runs(env: Store) -> None:
     at = sign_in("learner", "learner-demo")
     at.switch_page("app_pages/plan.py").run()
@@ -376,7 +426,56 @@ def test_plan_page_validates_and_runs(env: Store) -> None:
     at.number_input(key="w.plan.n").set_value(3).run()
     at.button(key="w.plan.run").click().run()
     assert not at.exception, at.exception
-    assert "3 replications" in texts(at)
+    rerun_until(at, "3 replications in")
+
+
+def test_plan_page_refuses_more_work_than_its_limit_and_says_the_limit(
+        env: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    from app import services
+    from scro_sim.batch import replication_cost
+    from scro_sim.scenario import load_plan
+
+    sc, city = load_scenario("mini.yaml", text=mini_text())
+    plan = load_plan(DATA / "mini_plan.yaml", sc, city)
+    monkeypatch.setattr(services, "PLAN_WORK_LIMIT", 2 * replication_cost(sc, city, plan))
+    at = plan_page()
+    at.number_input(key="w.plan.n").set_value(3).run()
+    at.button(key="w.plan.run").click().run()
+    assert not at.exception, at.exception
+    refusal = "\n".join(str(e.value) for e in at.error)
+    assert "Too much work for one run" in refusal and "at most 2 replications of this plan" in refusal
+    assert not at.progress and "replications in" not in texts(at)
+    at.number_input(key="w.plan.n").set_value(2).run()
+    at.button(key="w.plan.run").click().run()
+    rerun_until(at, "2 replications in")
+
+
+def test_a_learner_has_one_plan_evaluation_under_way_at_a_time_off_the_page_thread(
+        env: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    from scro_sim import batch
+
+    gate = threading.Event()
+    real = batch.evaluate
+
+    def held(*args: object, **kwargs: object) -> object:
+        assert threading.current_thread().name.startswith("scro-plan")  # never the page's thread
+        gate.wait(60)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(batch, "evaluate", held)
+    first = plan_page()
+    first.number_input(key="w.plan.n").set_value(3).run()
+    first.button(key="w.plan.run").click().run()
+    try:
+        assert not first.exception, first.exception
+        assert first.progress and first.button(key="w.plan.run").disabled  # the page is back while it runs
+        other_tab = plan_page()
+        other_tab.button(key="w.plan.run").click().run()
+        assert "You already have a plan evaluation under way" in "\n".join(str(e.value) for e in other_tab.error)
+    finally:
+        gate.set()
+    rerun_until(first, "3 replications in")
+    assert not first.progress
 
 
 # -- no HTML from users

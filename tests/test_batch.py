@@ -216,6 +216,19 @@ def test_a_replication_that_always_fails_is_marked_failed(
     pd.testing.assert_frame_equal(res.frame, want, check_exact=True)
 
 
+def test_a_replication_over_its_work_budget_fails_at_once_with_the_budget_message() -> None:
+    from enginekit import asset, make_city, make_scenario
+
+    quake = {"id": "q1", "type": "earthquake", "epicentre": [0, 5000], "magnitude": 6.0, "aftershock_count": 1e9}
+    sc = make_scenario([quake], duration_h=24)
+    res = evaluate(sc, make_city([asset("PP1", "power_plant")]), None, 2, SEED, executor="inline", max_attempts=3)
+    assert res.failed[["index", "attempts"]].values.tolist() == [[0, 1], [1, 1]]  # not retried: it would run away again
+    assert res.attempts == 2 and res.frame.empty and not res.complete
+    for error in res.failed["error"]:
+        assert error.startswith("WorkBudgetExceeded: ") and "work budget" in error and "1,000,000,000 aftershocks" in error
+        assert "\n" not in error and "Traceback" not in error
+
+
 def test_failures_on_a_pool_are_retried_and_stored(
         monkeypatch: pytest.MonkeyPatch, tmp_path: Path, mini: tuple[Any, Any, Any],
         reference: batch.BatchResult) -> None:
@@ -266,6 +279,27 @@ def test_lost_tasks_are_retried_and_reported(mini: tuple[Any, Any, Any], referen
 
 
 # -- summary statistics ----------------------------------------------------------------------------------
+
+
+# -- cost estimate ---------------------------------------------------------------------------------------
+
+
+def test_replication_cost_counts_the_plan_the_references_and_the_plans_work(mini: tuple[Any, Any, Any]) -> None:
+    from scro_sim.batch import replication_cost, run_cost
+
+    sc, city, plan = mini
+    assert replication_cost(sc, city, plan) == sum(run_cost(sc, city, s) for s in (
+        plan, sc.reference_plans.baseline, sc.reference_plans.expert))
+    engine_only = run_cost(sc, city, None)
+    assert run_cost(sc, city, "greedy") == engine_only < run_cost(sc, city, plan)
+    more_rules = plan.model_copy(update={"rules": plan.rules * 10})
+    finer = plan.model_copy(update={"check_every_h": 0.1})
+    assert run_cost(sc, city, more_rules) > run_cost(sc, city, plan) < run_cost(sc, city, finer)
+    # every action may come due with every other: 4,000 of them cost 4,000 squared pairs, whatever the rules
+    crowd = plan.model_copy(update={"prepositioning": plan.prepositioning * 2000})
+    assert run_cost(sc, city, crowd) - engine_only >= 5 * 4000 * 4000
+    longer = sc.model_copy(update={"duration_h": sc.duration_h * 10})
+    assert run_cost(longer, city, plan) > run_cost(sc, city, plan)
 
 
 def test_cvar_is_the_mean_of_the_worst_decile() -> None:

@@ -117,3 +117,33 @@ def test_a_crew_sent_before_the_damage_stands_by_and_repairs_on_the_spot() -> No
     assert dispatches[-1].data["travel_h"] == 0.0  # the second trip, to repair, starts where it stands
     (start,) = records(log, "repair", "SS", state="started")
     assert start.time > times(log, "damage", "SS")[0]
+
+
+def _chain(n: int, *, reverse: bool = False) -> list[dict[str, object]]:
+    """Inject I0 at hour 1, then I1 when I0 has arrived, I2 when I1 has, ... (listed backwards if ``reverse``)."""
+    chained = [{"id": f"I{k}", "when": {"inject": f"I{k - 1}"}, "sender": "Met", "channel": "email", "text": f"t{k}"}
+               for k in range(1, n)]
+    first = {"id": "I0", "at_h": 1, "sender": "Met", "channel": "email", "text": "t0"}
+    return [first, *(chained[::-1] if reverse else chained)]
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_thousands_of_chained_injects_all_arrive_in_chain_order(reverse: bool) -> None:
+    n = 3000  # each link used to be a nested call: about 500 of them overflowed Python's stack
+    sc = make_scenario([cyber("PP1", start_h=20)], duration_h=12, msel=_chain(n, reverse=reverse))
+    log = Simulation(sc, make_city([asset("PP1", "power_plant")]), 0).run()
+    arrived = records(log, "inject")
+    assert [r.subject for r in arrived] == [f"I{k}" for k in range(n)]
+    assert {r.time for r in arrived} == {1.0}
+
+
+def test_of_the_injects_whose_condition_holds_the_first_in_the_file_arrives_next() -> None:
+    def inj(iid: str, **when: object) -> dict[str, object]:
+        return {"id": iid, "sender": "Met", "channel": "email", "text": iid, **when}
+
+    msel = [inj("X", when={"inject": "B"}), inj("A", when={"inject": "I0"}), inj("B", when={"inject": "I0"}),
+            inj("C", when={"inject": "A"}), inj("I0", at_h=1)]
+    sc = make_scenario([cyber("PP1", start_h=20)], duration_h=12, msel=msel)
+    log = Simulation(sc, make_city([asset("PP1", "power_plant")]), 0).run()
+    # I0 readies A and B; A (first in the file) readies C; B readies X, which comes before C in the file
+    assert [r.subject for r in records(log, "inject")] == ["I0", "A", "B", "X", "C"]

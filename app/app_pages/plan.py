@@ -1,4 +1,10 @@
-"""Plan page: write a response plan in YAML, check it live, and test it over many random futures."""
+"""Plan page: write a response plan in YAML, check it live, and test it over many random futures.
+
+An evaluation runs on the server's plan-evaluation threads (:func:`app.services.plan_jobs`), not
+on the page's: the page shows its progress and polls until it is done.  A request over
+:data:`app.services.PLAN_WORK_LIMIT` (estimated with :func:`scro_sim.batch.replication_cost`), or
+from a learner who already has an evaluation under way, is refused with the limit it broke.
+"""
 
 from __future__ import annotations
 
@@ -39,23 +45,79 @@ def check(text: str, ld: services.Loaded) -> tuple[Plan | None, list[str]]:
 
 
 def evaluate(ld: services.Loaded, plan: Plan, n: int, progress: Any) -> dict[str, Any]:
-    """Run the plan, the baseline and the expert on ``n`` paired seeds; keep tables for the page."""
+    """Run the plan, the baseline and the expert on ``n`` paired seeds; the tables for the page.
+
+    Runs on a plan-evaluation thread: it touches no Streamlit state.
+    """
     from scro_sim import batch
 
     res = batch.evaluate(ld.scenario, ld.city, plan, n, seed=0, executor="inline",  # type: ignore[arg-type]
                          progress=progress, metrics=list(METRICS))
-    out = {"frame": res.frame, "summary": res.summary, "n": n, "elapsed": res.elapsed_s, "failed": len(res.failed)}
-    state.put(PAGE, "result", out)
-    return out
+    return {"frame": res.frame, "summary": res.summary, "n": n, "elapsed": res.elapsed_s, "failed": len(res.failed),
+            "errors": res.failed["error"].astype(str).head(3).tolist()}
+
+
+def request(u: state.SignedIn, ld: services.Loaded, plan: Plan, n: int) -> str | None:
+    """Start evaluating ``plan`` on ``n`` replications for ``u``; or say which limit refuses it."""
+    from scro_sim import batch
+
+    _ = state.gettext()
+    cost = max(1, batch.replication_cost(ld.scenario, ld.city, plan))  # type: ignore[arg-type]
+    most = services.PLAN_WORK_LIMIT // cost
+    if n > most:
+        return _("Too much work for one run: {n} replications of this plan are estimated at about {need} s of "
+                 "computing; the limit is {limit} s, that is at most {most} replications of this plan. Use fewer "
+                 "replications or a shorter plan.").format(n=n, need=f"{n * cost / 1e6:,.0f}",
+                                                          limit=f"{services.PLAN_WORK_LIMIT / 1e6:,.0f}", most=most)
+    job = services.plan_jobs().submit(u.username, n, lambda progress: evaluate(ld, plan, n, progress))
+    if job is None:
+        return _("You already have a plan evaluation under way: wait until it ends (at most {k} at a time).").format(
+            k=services.PLAN_JOBS_PER_LEARNER)
+    state.put(PAGE, "job", job)
+    state.put(PAGE, "error", None)
+    return None
+
+
+def collect(job: services.PlanJob) -> None:
+    """Keep a finished evaluation's tables, or why it failed, and let the job go."""
+    state.put(PAGE, "job", None)
+    assert job.future is not None
+    try:
+        state.put(PAGE, "result", job.future.result())
+    except (ScroSimError, ValueError) as exc:
+        state.put(PAGE, "error", str(exc))
+    except Exception:  # a bug: logged; the learner gets a sentence, not a traceback
+        log.exception("plan evaluation failed")
+        _ = state.gettext()
+        state.put(PAGE, "error", _("The evaluation failed."))
 
 
 # -- render
+
+
+@st.fragment(run_every=1.0)
+def _progress() -> None:
+    """The running evaluation's progress, redrawn every second; the whole page reruns when it ends."""
+    job: services.PlanJob | None = state.get(PAGE, "job")
+    if job is None:
+        return
+    if job.finished:
+        st.rerun(scope="app")
+    _ = state.gettext()
+    if job.started:
+        st.progress(job.done / max(job.n, 1), text=_("Running: {done} of {n} replications").format(done=job.done, n=job.n))
+    else:
+        st.progress(0.0, text=_("Waiting for a free worker..."))
 
 
 def _results(res: dict[str, Any]) -> None:
     _ = state.gettext()
     frame: pd.DataFrame = res["frame"]
     st.caption(_("{n} replications in {s:.1f} s").format(n=res["n"], s=res["elapsed"]))
+    if res.get("failed"):
+        st.error(_("{k} replications failed: {error}").format(k=res["failed"], error=(res.get("errors") or [""])[0]))
+    if frame.empty:
+        return
     metric = st.selectbox(_("Outcome"), [m for m in METRICS if m in frame.columns], key=state.wkey(PAGE, "metric"))
     series = {p: frame.loc[frame["policy"] == p, metric].tolist() for p in ("plan", "baseline", "expert")
               if (frame["policy"] == p).any()}
@@ -100,13 +162,21 @@ def main() -> None:
         st.success(_("The plan is valid."))
     n = int(st.number_input(_("Replications (random futures)"), min_value=1, max_value=200, value=20, step=5,
                             key=state.wkey(PAGE, "n")))
-    if st.button(_("Run the plan"), type="primary", disabled=plan is None, key=state.wkey(PAGE, "run")) and plan:
-        bar = st.progress(0.0, text=_("Running..."))
-        try:
-            evaluate(ld, plan, n, lambda done, total: bar.progress(done / max(total, 1)))
-        except (ScroSimError, ValueError) as exc:
-            st.error(str(exc))
-        bar.empty()
+    job: services.PlanJob | None = state.get(PAGE, "job")
+    if job is not None and job.finished:
+        collect(job)
+        job = None
+    if st.button(_("Run the plan"), type="primary", disabled=plan is None or job is not None,
+                 key=state.wkey(PAGE, "run")) and plan:
+        refused = request(u, ld, plan, n)
+        if refused:
+            st.error(refused)
+        else:
+            st.rerun()  # drawn again with the job under way: the button off, the progress on
+    if job is not None:  # only then is the page polled
+        _progress()
+    if state.get(PAGE, "error"):
+        st.error(state.get(PAGE, "error"))
     res = state.get(PAGE, "result")
     if res is not None:
         _results(res)

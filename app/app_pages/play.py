@@ -3,7 +3,9 @@
 The live :class:`~scro_sim.engine.Simulation` stays in the session between reruns; the
 store keeps the decision list after every decision, so a refresh (or another server)
 resumes the game by replaying it.  The score is always computed on the server by
-:func:`~scro_sim.assessment.record_run`.
+:func:`~scro_sim.assessment.record_run`.  A run the engine stops for going over its work
+budget (:class:`~scro_sim.errors.WorkBudgetExceeded`) cannot go on: the game is closed as
+abandoned and the learner told why.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pydantic import ValidationError
 from app import services, state
 from scro_sim.assessment import record_run
 from scro_sim.engine import Simulation, replay
-from scro_sim.errors import ScroSimError
+from scro_sim.errors import ScroSimError, WorkBudgetExceeded
 from scro_sim.policy import Decision, Observation
 from scro_sim.scenario import Action, text_in
 from scro_sim.store import Game
@@ -61,8 +63,12 @@ def start_game(u: state.SignedIn, key: str) -> None:
     e, ld = found
     assert ld.scenario is not None and ld.city is not None
     seed = secrets.randbelow(2**31)
-    sim = Simulation(ld.scenario, ld.city, seed, lang=state.lang())
-    obs = sim.advance()
+    try:
+        sim = Simulation(ld.scenario, ld.city, seed, lang=state.lang())
+        obs = sim.advance()
+    except WorkBudgetExceeded as exc:
+        halted(u, None, exc)
+        return
     g = state.GameSession(uuid.uuid4().hex, e.key, e.sha256, seed, sim, obs)
     services.store().save_game(g.game_id, u.username, ld.scenario.id, e.sha256, seed, [])
     state.set_game(g)
@@ -84,7 +90,11 @@ def resume_game(u: state.SignedIn, game: Game) -> None:
     assert ld.scenario is not None and ld.city is not None
     decisions = list(game.decisions)
     until = max(int(d["point"]) for d in decisions) + 1 if decisions else 0
-    sim, obs = replay(ld.scenario, ld.city, game.seed, decisions, until_point=until, lang=state.lang())
+    try:
+        sim, obs = replay(ld.scenario, ld.city, game.seed, decisions, until_point=until, lang=state.lang())
+    except WorkBudgetExceeded as exc:
+        halted(u, game, exc)
+        return
     g = state.GameSession(game.id, e.key, e.sha256, game.seed, sim, obs)
     state.set_game(g)
     if obs.done:
@@ -140,9 +150,27 @@ def decide(g: state.GameSession, u: state.SignedIn, rationale: str, answers: dic
     services.store().save_game(g.game_id, u.username, g.sim.scenario.id, g.scenario_hash, g.seed, list(g.sim.decisions))
     g.history.append({"point": g.obs.point, "clock": g.obs.clock, "actions": len(actions)})
     g.pending, g.problems = [], []
-    g.obs = g.sim.advance()
+    try:
+        g.obs = g.sim.advance()
+    except WorkBudgetExceeded as exc:
+        halted(u, g, exc)
+        return
     if g.obs.done:
         finish(g, u)
+
+
+def halted(u: state.SignedIn, g: state.GameSession | Game | None, exc: WorkBudgetExceeded) -> None:
+    """The engine stopped a runaway run: close the game as abandoned (it cannot go on) and say why."""
+    _ = state.gettext()
+    log.warning("game stopped by its work budget: %s", exc)
+    if isinstance(g, Game):
+        services.store().save_game(g.id, u.username, g.scenario_id, g.scenario_hash, g.seed, list(g.decisions),
+                                   status="abandoned")
+    elif g is not None:
+        services.store().save_game(g.game_id, u.username, g.sim.scenario.id, g.scenario_hash, g.seed,
+                                   list(g.sim.decisions), status="abandoned")
+        state.clear_game()
+    state.flash("error", _("The exercise had to stop and this game was closed: {error}").format(error=str(exc)))
 
 
 def finish(g: state.GameSession, u: state.SignedIn) -> None:
@@ -150,8 +178,12 @@ def finish(g: state.GameSession, u: state.SignedIn) -> None:
     sc, city = g.sim.scenario, g.sim.city
     cohort = g.scenario_key.split(":")[1] if g.scenario_key.startswith("p:") else (u.cohorts[0] if u.cohorts else None)
     s = services.store()
-    run_id, card = record_run(s, sc, city, g.seed, list(g.sim.decisions), learner=u.username, cohort=cohort,
-                              source="play", lang=state.lang())
+    try:  # re-simulated, with the references: a scenario that runs away there stops here too
+        run_id, card = record_run(s, sc, city, g.seed, list(g.sim.decisions), learner=u.username, cohort=cohort,
+                                  source="play", lang=state.lang())
+    except WorkBudgetExceeded as exc:
+        halted(u, g, exc)
+        return
     s.finish_game(g.game_id, run_id)
     g.run_id, g.total, g.passed, g.provisional = run_id, card.total, card.passed, card.provisional
 

@@ -13,7 +13,10 @@ Work is shipped in chunks of replications; the scenario and city go to each work
 (pool initializer, ``client.scatter`` for Dask) and are cached there by content hash, so
 a 50,000-asset city is not pickled per task.  With a :class:`~scro_sim.store.Store`, each
 finished replication is written as it arrives and a restarted batch runs only the missing
-ones; a replication that raises is retried and marked failed after ``max_attempts``.
+ones; a replication that raises is retried and marked failed after ``max_attempts``, except
+one stopped by its work budget (:class:`~scro_sim.errors.WorkBudgetExceeded`): the same seed
+would run away again, so it is marked failed at once, with the budget's message.
+:func:`replication_cost` estimates a replication's work before anything runs.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import numpy as np
 from ..engine import ENGINE_VERSION
 from ..errors import PlanError, Problem
 from ..scenario import Plan, Scenario, check_plan
+from .cost import replication_cost, run_cost
 from .executors import ExecutorSpec, _execute, dask_executor
 from .replication import _ERROR_CHARS, PlanSpec, _Context, _spec_json, batch_key, replication_seed
 from .summary import (
@@ -56,7 +60,9 @@ __all__ = [
     "cvar",
     "dask_executor",
     "evaluate",
+    "replication_cost",
     "replication_seed",
+    "run_cost",
     "summarize",
 ]
 
@@ -74,8 +80,10 @@ def evaluate(scenario: Scenario, city: City, plan: PlanSpec, n: int, seed: int =
     else a pool), or any ``concurrent.futures.Executor`` (e.g. :func:`dask_executor`).
     ``chunk``: replications per task (default: about eight tasks per worker, at most 25).
     ``store`` + ``batch_id`` (default :func:`batch_key`): resumable.  ``progress(done, total)``
-    is called as replications settle.  ``downtime``: per-asset ``downtime.*`` columns for
-    critical and rubric-named assets only ("critical") or for every asset that went down ("all").
+    is called as replications settle (from the thread that called ``evaluate``); an exception
+    it raises stops the batch and propagates, with the replications already stored kept.
+    ``downtime``: per-asset ``downtime.*`` columns for critical and rubric-named assets only
+    ("critical") or for every asset that went down ("all").
     ``metrics``: the summary's metrics (default :data:`DEFAULT_METRICS` + the rubric's).
     ``digests``: add each run's event-log digest as a ``digest`` column (it writes every
     log out canonically, about a quarter of a replication's time; the rows are reproducible
@@ -144,7 +152,7 @@ def evaluate(scenario: Scenario, city: City, plan: PlanSpec, n: int, seed: int =
             attempts[i] = attempts.get(i, 0) + 1
             if store is not None:
                 store.put_replication(bid, i, "failed", None, str(value)[-_ERROR_CHARS:])
-            if attempts[i] < max_attempts:
+            if attempts[i] < max_attempts and status != "stopped":  # a budget stop would only repeat itself
                 return True
             failed[i] = (attempts[i], str(value)[-_ERROR_CHARS:])
         settled += 1

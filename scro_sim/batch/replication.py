@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..engine import ENGINE_VERSION, Simulation
+from ..errors import WorkBudgetExceeded
 from ..policy import PlanPolicy, Policy, baseline_policy
 from ..scenario import Plan, Scenario
 from ..scoring import compute_metrics, grade
@@ -159,11 +160,14 @@ def _replicate(ctx: _Context, root_seed: int, index: int) -> list[dict[str, Any]
 
 
 def _run_indices(ctx: _Context, root_seed: int, indices: Sequence[int]) -> list[tuple[int, str, Any]]:
-    """Run replications ``indices``; each comes back ``(index, "done", rows)`` or ``(index, "error", text)``."""
+    """Run replications ``indices``; each comes back ``(index, "done", rows)``, ``(index, "error", text)``
+    or ``(index, "stopped", message)`` (over its work budget: not worth retrying, and no traceback)."""
     out: list[tuple[int, str, Any]] = []
     for i in indices:
         try:
             out.append((i, "done", _replicate(ctx, root_seed, i)))
+        except WorkBudgetExceeded as exc:
+            out.append((i, "stopped", f"{type(exc).__name__}: {exc}"))
         except Exception as exc:  # reported per replication, retried by the caller
             text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
             out.append((i, "error", f"{type(exc).__name__}: {exc}\n{text[-_ERROR_CHARS:]}"))

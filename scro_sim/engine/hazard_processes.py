@@ -54,6 +54,8 @@ class HazardMixin:
                 p["peak_stage_m"] = max(p["peak_stage_m"], p["base_stage_m"])
             elif isinstance(h, EarthquakeHazard):
                 p = {"magnitude": sample(h.magnitude, rng), "aftershocks": max(0.0, round(sample(h.aftershock_count, rng)))}
+                if p["aftershocks"] > self.budget.records:  # each is a record: refuse before drawing them
+                    raise self._budget_error("records", f"earthquake {h.id} draws {p['aftershocks']:,.0f} aftershocks")
                 for k in range(int(p["aftershocks"])):
                     p[f"aftershock{k}_h"] = h.time_h + float(rng.uniform(0.1, h.aftershock_within_h))
                     p[f"aftershock{k}_m"] = p["magnitude"] - h.aftershock_magnitude_drop - float(rng.exponential(0.4))

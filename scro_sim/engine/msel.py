@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 from typing import Any
 
 from ..policy import trigger_met
@@ -29,8 +30,17 @@ class MselMixin:
         self.cond_injects = [(i, i.when.key, i.when.value) for i in self.scenario.msel if i.when is not None]
 
     def _fire_inject(self, inj: Any) -> None:
+        if self._deliver(inj):
+            self._check_conditions()
+
+    def _deliver(self, inj: Any) -> bool:
+        """Deliver one inject (log it, make its expected actions due); False if it fired already or too late.
+
+        The conditions it may now meet are checked by the caller: firing an inject never calls
+        back into :meth:`_check_conditions`, so a chain of injects is not a chain of Python frames.
+        """
         if inj.id in self.fired or self.env.now >= self.duration:
-            return
+            return False
         now = self.env.now
         self.fired[inj.id] = now
         rec = {"id": inj.id, "sender": text_in(inj.sender, self.lang), "channel": inj.channel,
@@ -55,7 +65,7 @@ class MselMixin:
                 ev.callbacks.append(lambda _e, exp=exp: self._deadline(exp))
         if inj.pause and self.scenario.decision_points.at_injects:
             self._request_stop("inject")
-        self._check_conditions()
+        return True
 
     def _matches(self, exp: _Expected, a: Action) -> bool:
         if a.action != exp.action:
@@ -85,13 +95,33 @@ class MselMixin:
 
     # the condition language reads the engine through the same questions an Observation answers
     def _check_conditions(self) -> None:
-        if not self.cond_injects:
+        """Fire every waiting inject whose condition holds, and those that these make hold.
+
+        Firing an inject changes nothing a condition reads except which injects have fired, so
+        within one check the other triggers keep the value they had when it began, and an
+        ``inject`` trigger turns true exactly when its inject fires.  The injects fire in the
+        order the logs pin: again and again, the first one in file order whose condition holds.
+        A heap of ready positions gives that order without re-reading the list per inject or
+        nesting a call per inject (thousands of chained injects cost a few milliseconds).
+        """
+        waiting = self.cond_injects
+        if not waiting or self.env.now >= self.duration:
             return
         view = _SimView(self)
-        fired = False
-        for inj, trigger, value in self.cond_injects:
-            if inj.id not in self.fired and trigger_met(trigger, value, view)[0]:
-                self._fire_inject(inj)
-                fired = True
-        if fired:
-            self.cond_injects = [c for c in self.cond_injects if c[0].id not in self.fired]
+        ready = [k for k, (_inj, trigger, value) in enumerate(waiting) if trigger_met(trigger, value, view)[0]]
+        if not ready:
+            return
+        after: dict[str, list[int]] | None = None  # inject id -> positions waiting for it, made on the first firing
+        while ready:
+            inj = waiting[heapq.heappop(ready)][0]
+            if inj.id in self.fired:
+                continue
+            self._deliver(inj)
+            if after is None:
+                after = {}
+                for k, (_inj, trigger, value) in enumerate(waiting):
+                    if trigger == "inject":
+                        after.setdefault(value, []).append(k)
+            for k in after.get(inj.id, ()):
+                heapq.heappush(ready, k)
+        self.cond_injects = [c for c in waiting if c[0].id not in self.fired]

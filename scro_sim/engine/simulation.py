@@ -13,9 +13,11 @@ from typing import Any
 
 import numpy as np
 import simpy
+from simpy.core import EmptySchedule, StopSimulation
+from simpy.events import URGENT
 
 from ..city import City
-from ..errors import DecisionError
+from ..errors import DecisionError, WorkBudgetExceeded
 from ..hazards import (
     SKILL_FOR_TYPE,
 )
@@ -38,11 +40,14 @@ from ._common import (
     _finite_delay,
     _LateTimeout,
 )
+from .budget import WorkBudget
 from .cascade import CascadeMixin
 from .crews import CrewMixin
 from .hazard_processes import HazardMixin
 from .msel import MselMixin
 from .observation import ObservationMixin, _LiveObservation
+
+_SLICE = range(512)  # simulation steps between two looks at the work budget
 
 
 class _Stream:
@@ -68,10 +73,12 @@ class Simulation(CascadeMixin, HazardMixin, CrewMixin, MselMixin, ObservationMix
     Drive it whole with :meth:`run` (a policy decides at each decision point), or step by
     step for play: :meth:`advance` runs to the next decision point and returns an
     :class:`Observation`; :meth:`apply` checks and schedules the player's decision.
+    ``budget`` caps the run's work (default :meth:`WorkBudget.for_run`): a run that goes over
+    raises :class:`~scro_sim.errors.WorkBudgetExceeded` and stays stopped (``stopped``).
     """
 
     def __init__(self, scenario: Scenario, city: City, seed: int = 0, policy: Policy | None = None,
-                 *, lang: str = "en") -> None:
+                 *, lang: str = "en", budget: WorkBudget | None = None) -> None:
         if not isinstance(seed, int | np.integer) or seed < 0:
             raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
         self.scenario = scenario
@@ -82,6 +89,9 @@ class Simulation(CascadeMixin, HazardMixin, CrewMixin, MselMixin, ObservationMix
         self.env = simpy.Environment()
         self.log = EventLog()
         self.duration = float(scenario.duration_h)
+        self.budget = budget if budget is not None else WorkBudget.for_run(scenario, city)
+        self.stopped: WorkBudgetExceeded | None = None  # set when the run went over its budget
+        self._steps = 0  # simulation steps taken (simpy events processed)
         self._generators: list[Generator[Any, Any, Any]] = []  # our simpy processes, closed by _release()
         self.decisions: list[dict[str, Any]] = []
         self.skipped: list[dict[str, Any]] = []
@@ -169,6 +179,8 @@ class Simulation(CascadeMixin, HazardMixin, CrewMixin, MselMixin, ObservationMix
         if self._live is not None:
             self._live._materialize()
             self._live = None
+        if self.stopped is not None:
+            raise self.stopped
         if self.done:
             return self.observe()
         while self._point_i < len(self.points) and self.points[self._point_i][0] <= self._last_point_time + _EPS:
@@ -178,7 +190,7 @@ class Simulation(CascadeMixin, HazardMixin, CrewMixin, MselMixin, ObservationMix
         # a late timeout: the clock stops only once everything due at that hour has happened
         timer = _LateTimeout(self.env, _finite_delay(max(0.0, nxt - self.env.now), "decision point"))
         timer.callbacks.append(lambda _e, stop=stop, kind=kind: (not stop.triggered) and self._stop_kind_set(stop, kind))
-        self.env.run(until=stop)
+        self._run_until(stop)
         kind = self._stop_kind
         if kind != "inject" and self._point_i < len(self.points) and abs(self.points[self._point_i][0] - self.env.now) < _EPS:
             self._point_i += 1
@@ -194,6 +206,45 @@ class Simulation(CascadeMixin, HazardMixin, CrewMixin, MselMixin, ObservationMix
                     self.pending.questions.append({"id": q.id, "text": text_in(q.text, self.lang)})
         obs = self.observe(kind)
         return obs
+
+    def _run_until(self, until: simpy.Event) -> None:
+        """``env.run(until=until)``, in slices of steps with the work budget looked at between slices.
+
+        The same steps in the same order as simpy's own loop, and nothing added per step or per
+        record: a runaway run stops within one slice of going over its budget.
+        """
+        if until.callbacks is None:  # processed already
+            return
+        until.callbacks.append(StopSimulation.callback)
+        step, k = self.env.step, -1
+        try:
+            while True:
+                for k in _SLICE:  # noqa: B007 - k is read once a StopSimulation ends the slice
+                    step()
+                self._steps += len(_SLICE)
+                self._check_budget()
+        except StopSimulation:
+            self._steps += k + 1
+        except EmptySchedule:
+            raise RuntimeError(f"the clock ran out of events before {until} happened") from None
+        self._check_budget()
+
+    @property
+    def steps(self) -> int:
+        """Simulation steps (simpy events processed) so far: what the ``steps`` budget counts."""
+        return self._steps
+
+    def _check_budget(self) -> None:
+        over = ("records" if len(self.log) > self.budget.records else
+                "steps" if self._steps > self.budget.steps else None)
+        if over is not None:
+            self.stopped = self._budget_error(over)
+            self._release()
+            raise self.stopped
+
+    def _budget_error(self, budget: str, detail: str = "") -> WorkBudgetExceeded:
+        return WorkBudgetExceeded(budget, getattr(self.budget, budget), time_h=self.env.now, duration_h=self.duration,
+                                  scenario=self.scenario.id, path=self.scenario.source_path, detail=detail)
 
     def _start(self, generator: Generator[Any, Any, Any]) -> None:
         """Start a hazard or crew process on the clock."""
@@ -226,8 +277,11 @@ class Simulation(CascadeMixin, HazardMixin, CrewMixin, MselMixin, ObservationMix
     def _finish(self) -> None:
         if self.done:
             return
-        if self.env.now < self.duration:
-            self.env.run(until=self.duration)
+        if self.env.now < self.duration:  # what env.run(until=duration) schedules: a stop before that hour's events
+            end = simpy.Event(self.env)
+            end._ok, end._value = True, None
+            self.env.schedule(end, URGENT, self.duration - self.env.now)
+            self._run_until(end)
         for i in np.nonzero(self.state == BACKUP)[0].tolist():
             self._settle(i)
         self.done = True
@@ -246,7 +300,7 @@ class Simulation(CascadeMixin, HazardMixin, CrewMixin, MselMixin, ObservationMix
             decision = Decision(list(decision))
         c, sc = self.city, self.scenario
         out: list[str] = []
-        if self.done:
+        if self.done or self.stopped is not None:
             return ["the exercise is over"]
         cost = 0.0
         gens = self.generators_left
@@ -480,13 +534,15 @@ class Simulation(CascadeMixin, HazardMixin, CrewMixin, MselMixin, ObservationMix
         return self.log
 
 
-def run(scenario: Scenario, city: City, seed: int = 0, policy: Policy | None = None) -> EventLog:
+def run(scenario: Scenario, city: City, seed: int = 0, policy: Policy | None = None, *,
+        budget: WorkBudget | None = None) -> EventLog:
     """One whole run; returns the event log."""
-    return Simulation(scenario, city, seed, policy).run()
+    return Simulation(scenario, city, seed, policy, budget=budget).run()
 
 
 def replay(scenario: Scenario, city: City, seed: int, decisions: Sequence[dict[str, Any]],
-           *, until_point: int | None = None, lang: str = "en") -> tuple[Simulation, Observation]:
+           *, until_point: int | None = None, lang: str = "en",
+           budget: WorkBudget | None = None) -> tuple[Simulation, Observation]:
     """Rebuild a game from its recorded decisions (to resume play or verify a score).
 
     Without ``until_point`` it plays to the end; with it, it stops at that decision point,
@@ -496,7 +552,7 @@ def replay(scenario: Scenario, city: City, seed: int, decisions: Sequence[dict[s
     from ..policy import RecordedDecisions
 
     rec = RecordedDecisions(decisions)
-    sim = Simulation(scenario, city, seed, rec, lang=lang)
+    sim = Simulation(scenario, city, seed, rec, lang=lang, budget=budget)
     obs = sim.observe()
     while not sim.done:
         obs = sim.advance()
