@@ -33,8 +33,9 @@ ALLOWED: dict[str, set[str]] = {
     "assessment": {"city", "engine", "errors", "lms", "log", "policy", "scenario", "scoring", "store"},
     "batch": {"city", "engine", "errors", "policy", "scenario", "scoring", "store"},
     "demo": {"store"},
+    "calibration": {"batch", "city", "engine", "policy", "scenario", "scoring"},
     "batch_cli": {"batch", "errors", "scenario", "store", "report", "city", "policy", "scoring"},
-    "cli": {"assessment", "batch_cli", "city", "demo", "engine", "errors", "log", "policy", "report", "scenario",
+    "cli": {"assessment", "batch_cli", "calibration", "city", "demo", "engine", "errors", "log", "policy", "report", "scenario",
             "scoring", "store"},
 }
 
