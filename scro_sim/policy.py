@@ -361,7 +361,7 @@ class RandomLegal:
         self.max_actions = int(max_actions)
         self.check = check  # callable(Decision) -> list[str] of problems, or None
         self.mutual_aid_cost = float(mutual_aid_cost)
-        self._closed: list[str] = []  # roads this player closed (only those can be reopened)
+        self._closed: dict[str, float] = {}  # road -> hour its closure takes effect (only those can be reopened)
         self._generators: set[str] = set()  # assets this player put a generator on
         self._beds: set[str] = set()
 
@@ -394,9 +394,9 @@ class RandomLegal:
                 gens -= 1
                 self._generators.add(str(a.target))
             elif kind == "close_road":
-                self._closed.append(str(a.target))
+                self._closed[str(a.target)] = obs.time_h + float(obs.allowed[kind].get("lead_time_h", 0.0))
             elif kind == "reopen_road":
-                self._closed.remove(str(a.target))
+                del self._closed[str(a.target)]
             elif kind == "open_surge_beds":
                 self._beds.add(str(a.target))
         return Decision(acts, rationale="random legal decisions") if acts else None
@@ -428,8 +428,8 @@ class RandomLegal:
         if kind == "close_road":
             target = self._pick([r for r in cat.roads if r not in self._closed])
             return Action(action=kind, target=target) if target else None
-        if kind == "reopen_road":
-            target = self._pick(self._closed)
+        if kind == "reopen_road":  # a closure still on its way cannot be lifted yet
+            target = self._pick([r for r, t in self._closed.items() if t < obs.time_h - 1e-9])
             return Action(action=kind, target=target) if target else None
         if kind == "deploy_generator":
             target = self._pick(sorted(cat.grid_powered)) if gens > 0 else None
