@@ -66,11 +66,18 @@ EXPERT_SPREAD = 15.0
 
 @dataclass(frozen=True)
 class Flag:
-    """One failed target: which (``TARGETS`` key), on which criterion if any, and the figure."""
+    """One failed target: which (``TARGETS`` key), on which criterion or policy if any, and the figure.
+
+    ``value`` is the measured figure and ``limit`` the target's, both as ``message`` shows them
+    (percentages as 0-100, points as points), so a front end can word the flag its own way.
+    """
 
     target: str
     message: str
     criterion: str | None = None
+    value: float = math.nan
+    limit: float = math.nan
+    policy: str | None = None
 
     def __str__(self) -> str:
         return (f"{self.criterion}: " if self.criterion else "") + self.message
@@ -285,6 +292,11 @@ def calibrate(scenario: Scenario, city: City, n: int = 200, seed_base: int = 0, 
     )
 
 
+def _p(share: float) -> float:
+    """A share as the whole percentage the messages show."""
+    return float(round(100 * share)) if not math.isnan(share) else math.nan
+
+
 # -- the targets ------------------------------------------------------------------------------
 
 
@@ -304,36 +316,42 @@ def check(cal: Calibration) -> list[Flag]:
     dn_fail = 1.0 - float(tot.loc["do_nothing", "pass_rate"])
     if dn_fail < DO_NOTHING_FAIL:
         flags.append(Flag("do_nothing_fails", f"do-nothing fails in only {pct(dn_fail)} of seeds "
-                                              f"(target ≥ {pct(DO_NOTHING_FAIL)})"))
+                                              f"(target ≥ {pct(DO_NOTHING_FAIL)})",
+                          value=_p(dn_fail), limit=_p(DO_NOTHING_FAIL), policy="do_nothing"))
     for c in cal.computed:
         s = pass_share("do_nothing", c)
         if not math.isnan(s) and s > DO_NOTHING_CRITERION_PASS:
             flags.append(Flag("do_nothing_criteria", f"do-nothing is rated P or S in {pct(s)} of seeds "
-                                                     f"(target ≤ {pct(DO_NOTHING_CRITERION_PASS)})", c))
+                                                     f"(target ≤ {pct(DO_NOTHING_CRITERION_PASS)})", c,
+                              _p(s), _p(DO_NOTHING_CRITERION_PASS), "do_nothing"))
     if "expert" not in tot.index:
         flags.append(Flag("expert_passes", "the scenario has no expert plan: the expert targets cannot be checked"))
     else:
         ex = float(tot.loc["expert", "pass_rate"])
         if ex < EXPERT_PASS:
             flags.append(Flag("expert_passes", f"the expert passes in only {pct(ex)} of seeds "
-                                               f"(target ≥ {pct(EXPERT_PASS)})"))
+                                               f"(target ≥ {pct(EXPERT_PASS)})",
+                              value=_p(ex), limit=_p(EXPERT_PASS), policy="expert"))
         for c in cal.computed:
             s = pass_share("expert", c)
             if not math.isnan(s) and s < EXPERT_CRITERION_PASS:
                 flags.append(Flag("expert_criteria", f"the expert is rated P or S in only {pct(s)} of seeds "
-                                                     f"(target ≥ {pct(EXPERT_CRITERION_PASS)})", c))
+                                                     f"(target ≥ {pct(EXPERT_CRITERION_PASS)})", c,
+                                  _p(s), _p(EXPERT_CRITERION_PASS), "expert"))
         spread = float(tot.loc["expert", "p90"] - tot.loc["expert", "p10"])
         if spread > EXPERT_SPREAD:
             flags.append(Flag("expert_spread", f"the expert's total spreads by {spread:.1f} points between its 10th "
-                                               f"and 90th percentile (target ≤ {EXPERT_SPREAD:g})"))
+                                               f"and 90th percentile (target ≤ {EXPERT_SPREAD:g})",
+                              value=round(spread, 1), limit=EXPERT_SPREAD, policy="expert"))
         lo, hi = float(tot.loc["do_nothing", "mean"]), float(tot.loc["expert", "mean"])
         for p in ("greedy", "random"):
             m = float(tot.loc[p, "mean"])
             if not lo < m < hi:
                 flags.append(Flag("in_between", f"{p} scores {m:.1f} on average, not between do-nothing ({lo:.1f}) "
-                                                f"and the expert ({hi:.1f})"))
+                                                f"and the expert ({hi:.1f})", value=round(m, 1), policy=p))
     below = cal.paired("random", "greedy")
     if not below >= RANDOM_BELOW_GREEDY:
         flags.append(Flag("random_below_greedy", f"random scores below greedy in only {pct(below)} of seeds "
-                                                 f"(target ≥ {pct(RANDOM_BELOW_GREEDY)})"))
+                                                 f"(target ≥ {pct(RANDOM_BELOW_GREEDY)})",
+                          value=_p(below), limit=_p(RANDOM_BELOW_GREEDY), policy="random"))
     return flags

@@ -138,8 +138,9 @@ def test_check_flags_a_cost_criterion_that_doing_nothing_meets(mini_scenario_pat
     sc, city = load_scenario(write_yaml(scenario_data))
     cal = calibrate(sc, city, n=3, workers=1)
     assert (cal.runs.loc[cal.runs["policy"] == "do_nothing", "C_cost"] == "P").all()
-    assert Flag("do_nothing_criteria", "do-nothing is rated P or S in 100 % of seeds (target ≤ 5 %)",
-                "C_cost") in check(cal)
+    flag = next(f for f in check(cal) if f.criterion == "C_cost")
+    assert (flag.target, flag.value, flag.limit, flag.policy) == ("do_nothing_criteria", 100, 5, "do_nothing")
+    assert str(flag) == "C_cost: do-nothing is rated P or S in 100 % of seeds (target ≤ 5 %)"
 
 
 @pytest.mark.parametrize(("flags", "code"), [([], 0), ([Flag("expert_spread", "too wide")], 1)])
@@ -164,3 +165,42 @@ def test_the_command_writes_csv_and_markdown_and_refuses_other_files(mini_scenar
     assert "| criterion | policy |" in md.read_text(encoding="utf-8")
     assert main(["calibrate", str(mini_scenario_path), "-n", "2", "--out", str(tmp_path / "t.xlsx")]) == 2
     assert main(["calibrate", str(mini_scenario_path), "-n", "0"]) == 2
+
+
+def test_the_author_page_checks_that_a_rubric_discriminates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("streamlit")
+    import sys
+
+    from streamlit.testing.v1 import AppTest
+
+    from scro_sim.demo import seed_demo
+    from scro_sim.store import Store
+
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))
+    data = REPO / "tests" / "data"
+    db = f"sqlite:///{tmp_path / 'app.sqlite'}"
+    (tmp_path / "scenarios").mkdir()
+    monkeypatch.setenv("SCRO_SIM_DB", db)
+    monkeypatch.setenv("SCRO_SIM_SCENARIOS_DIR", str(tmp_path / "scenarios"))
+    monkeypatch.setenv("SCRO_SIM_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("SCRO_SIM_DEMO", raising=False)
+    with Store(db) as s:
+        seed_demo(s)
+        s.set_language("lecturer", "de")
+    at = AppTest.from_file(str(REPO / "app" / "streamlit_app.py"), default_timeout=120).run()
+    at.text_input(key="w.sign_in.username").input("lecturer")
+    at.text_input(key="w.sign_in.password").input("lecturer-demo")
+    at.button[0].click().run()
+    at.switch_page("app_pages/author.py").run()
+    text = (data / "mini_scenario.yaml").read_text(encoding="utf-8").replace(
+        "city: mini_city.yaml", f"city: {data / 'mini_city.yaml'}")
+    at.text_area(key="w.author.text").input(text).run()
+    at.button(key="w.author.calibrate").click().run()
+    assert not at.exception, at.exception
+    shown = "\n".join(str(e.value) for e in [*at.markdown, *at.warning, *at.success, *at.caption])
+    assert "Bewertungen je Kriterium (% der Seeds)" in shown and "Gesamtpunktzahlen" in shown
+    assert "Diese Ziele werden nicht erreicht:" in shown or "Alle Trennschärfe-Ziele werden erreicht." in shown
+    ratings, totals = at.dataframe[-2].value, at.dataframe[-1].value
+    assert len(ratings) == 2 * 4 and list(totals["Strategie"]) == [
+        "Nichtstun", "Zufallsentscheidungen", "der gierige Einsatzleiter", "der Expertenplan"]
