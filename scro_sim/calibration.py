@@ -170,7 +170,7 @@ class Calibration:
         out += ["", "| policy | passes % | mean total | 10th pct | 90th pct |", "|---|--:|--:|--:|--:|"]
         for r in self.totals().to_dict("records"):
             out.append(f"| {r['policy']} | {pct(r['pass_rate'])} | {r['mean']:.1f} | {r['p10']:.1f} | {r['p90']:.1f} |")
-        out += ["", f"Random below greedy in {pct(self.paired('random', 'greedy'))} % of seeds."]
+        out += ["", f"Random below greedy in {_p(self.paired('random', 'greedy')):g} % of seeds."]
         if self.judged:
             out.append(f"Judged, not computed: {', '.join(self.judged)}.")
         if self.relative:
@@ -293,8 +293,8 @@ def calibrate(scenario: Scenario, city: City, n: int = 200, seed_base: int = 0, 
 
 
 def _p(share: float) -> float:
-    """A share as the whole percentage the messages show."""
-    return float(round(100 * share)) if not math.isnan(share) else math.nan
+    """A share as the percentage the messages show: to 0.1, so 89.5 % never reads as a met 90 %."""
+    return round(100 * share, 1) if not math.isnan(share) else math.nan
 
 
 # -- the targets ------------------------------------------------------------------------------
@@ -311,7 +311,7 @@ def check(cal: Calibration) -> list[Flag]:
         return float(hit["pass"].iloc[0]) if len(hit) else math.nan
 
     def pct(x: float) -> str:
-        return f"{100 * x:.0f} %"
+        return f"{_p(x):g} %"
 
     dn_fail = 1.0 - float(tot.loc["do_nothing", "pass_rate"])
     if dn_fail < DO_NOTHING_FAIL:

@@ -504,7 +504,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     for r in cal.totals().to_dict("records"):
         t.add_row(r["policy"], f"{100 * r['pass_rate']:.0f}", f"{r['mean']:.1f}", f"{r['p10']:.1f}", f"{r['p90']:.1f}")
     console.print(t)
-    console.print(f"random below greedy in {100 * cal.paired('random', 'greedy'):.0f} % of seeds")
+    console.print(f"random below greedy in {100 * cal.paired('random', 'greedy'):.1f} % of seeds")
     if cal.judged:
         console.print(f"judged, not computed: {', '.join(cal.judged)}")
     if cal.relative:
