@@ -659,6 +659,60 @@ def _run_until_stopped(cmd: list[str], env: dict[str, str], grace_s: float = 10.
     return 0 if stop_at else code
 
 
+# -- calibrate ----------------------------------------------------------------------------------
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    """Four policies on paired seeds: does the rubric discriminate?  Exit 1 when a target is flagged."""
+    from rich.table import Table
+
+    from .calibration import RATINGS, calibrate, check
+    from .scenario import load_scenario
+
+    if args.n < 1 or (args.workers is not None and args.workers < 1):
+        print("scro-sim calibrate: -n and --workers must be at least 1", file=sys.stderr)
+        return 2
+    if args.out and Path(args.out).suffix not in (".csv", ".json", ".md"):
+        print(f"scro-sim calibrate: --out {args.out}: write .csv, .json or .md", file=sys.stderr)
+        return 2
+    scenario, city = load_scenario(args.scenario)
+    cal = calibrate(scenario, city, args.n, args.seed_base, workers=args.workers)
+    flags = check(cal)
+    console = _console()
+    t = Table(title=f"{cal.scenario}: ratings over {cal.n} paired seeds (% of seeds)")
+    for col in ("criterion", "policy", *RATINGS, "P or S"):
+        t.add_column(col, justify="left" if col in ("criterion", "policy") else "right")
+    for r in cal.shares().to_dict("records"):
+        t.add_row(r["criterion"], r["policy"], *(f"{100 * r[k]:.0f}" if r[k] == r[k] else "–" for k in (*RATINGS, "pass")))
+    console.print(t)
+    t = Table(title=f"totals (pass mark {cal.pass_mark:g})")
+    for col in ("policy", "passes %", "mean", "10th pct", "90th pct"):
+        t.add_column(col, justify="left" if col == "policy" else "right")
+    for r in cal.totals().to_dict("records"):
+        t.add_row(r["policy"], f"{100 * r['pass_rate']:.0f}", f"{r['mean']:.1f}", f"{r['p10']:.1f}", f"{r['p90']:.1f}")
+    console.print(t)
+    console.print(f"random below greedy in {100 * cal.paired('random', 'greedy'):.1f} % of seeds")
+    if cal.judged:
+        console.print(f"judged, not computed: {', '.join(cal.judged)}")
+    if cal.relative:
+        console.print(f"relative to the expert (the expert meets them by construction; random and greedy are the "
+                      f"real test): {', '.join(cal.relative)}")
+    for f in flags:
+        console.print(f"[red]FLAG[/red] {f}")
+    if not flags:
+        console.print("[green]every discrimination target is met[/green]")
+    if args.out:
+        out = Path(args.out)
+        if out.suffix == ".csv":
+            cal.table().to_csv(out, index=False)
+        elif out.suffix == ".json":
+            out.write_text(cal.to_json(flags), encoding="utf-8")
+        else:
+            out.write_text(cal.to_markdown(flags), encoding="utf-8")
+        console.print(f"figures written to {out}")
+    return 1 if flags else 0
+
+
 # -- parser ---------------------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
@@ -774,6 +828,14 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--address", default="127.0.0.1", help="address to listen on (default 127.0.0.1; 0.0.0.0 for all)")
     a.add_argument("--port", type=int, default=8501, help="port to listen on (default 8501)")
     a.set_defaults(fn=cmd_app)
+
+    ca = sub.add_parser("calibrate", help="check that a scenario's rubric discriminates (exit 1 if a target fails)")
+    ca.add_argument("scenario")
+    ca.add_argument("-n", type=int, default=200, help="paired seeds (default 200)")
+    ca.add_argument("--seed-base", type=seed_arg, default=0, help="root seed of the paired seeds (default 0)")
+    ca.add_argument("--workers", type=int, help="worker processes (default: the CPUs available; 1 = in-process)")
+    ca.add_argument("--out", help="also write the figures: .csv, .json or .md")
+    ca.set_defaults(fn=cmd_calibrate)
 
     add_batch_commands(sub)
     _db_after_command(p)

@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+import numpy as np
+
 from .scenario import Action, Condition, Plan
 
 __all__ = [
@@ -20,7 +22,9 @@ __all__ = [
     "Observation",
     "PlanPolicy",
     "Policy",
+    "RandomLegal",
     "RecordedDecisions",
+    "TargetCatalog",
     "baseline_policy",
     "condition_met",
     "trigger_met",
@@ -295,6 +299,163 @@ def _bind(a: Action, subject: str | None) -> Action:
     if a.target in ("$asset", "$district") and subject is not None:
         return a.model_copy(update={"target": subject})
     return a
+
+
+@dataclass(frozen=True)
+class TargetCatalog:
+    """The targets a player's decision form offers (the city's public map), for :class:`RandomLegal`.
+
+    Built from a city by :meth:`from_city`; static for a run, so the policy needs nothing
+    of the engine beyond the :class:`Observation`.
+    """
+
+    assets: tuple[str, ...]
+    hospitals: tuple[str, ...]
+    shelters: tuple[str, ...]
+    districts: tuple[str, ...]
+    population: dict[str, int]
+    roads: tuple[str, ...]
+    grid_powered: frozenset[str]  # assets that take power from the grid (a generator can feed them)
+    own_power: frozenset[str]  # assets with their own power backup (they can be refuelled)
+
+    @classmethod
+    def from_city(cls, city: Any) -> TargetCatalog:
+        """The catalog of a loaded :class:`~scro_sim.city.City` (what the app's decision form lists)."""
+        ids = list(city.asset_ids)
+        types = [str(t) for t in city.asset_type]
+        return cls(
+            assets=tuple(ids),
+            hospitals=tuple(a for a, t in zip(ids, types, strict=True) if t == "hospital"),
+            shelters=tuple(a for a, t in zip(ids, types, strict=True) if t == "shelter"),
+            districts=tuple(city.district_ids),
+            population={d: int(p) for d, p in zip(city.district_ids, city.district_pop.tolist(), strict=True)},
+            roads=tuple(sorted({f"{city.road_ids[int(a)]}~{city.road_ids[int(b)]}"
+                                for a, b in zip(city.edge_u, city.edge_v, strict=True)})),
+            grid_powered=frozenset(a for a, needs in zip(ids, city.asset_needs, strict=True)
+                                   if any(s == "power" for s, _ in needs)),
+            own_power=frozenset(a for a, b in zip(ids, city.backup_services, strict=True) if "power" in b),
+        )
+
+
+class RandomLegal:
+    """A player who takes random legal decisions: the floor a rubric must tell apart from skill.
+
+    At each decision point it picks a random number (0 to ``max_actions``) of distinct action
+    kinds among those the observation allows, each with a target drawn uniformly from what the
+    decision form offers (:class:`TargetCatalog`), skipping targets the observation shows to be
+    illegal (an evacuated district, a flooded asset, a generator already used up...) and keeping
+    a running cost within the budget left.  ``check`` (the simulation's own
+    :meth:`~scro_sim.engine.Simulation.check`, bound after the simulation is made) vets each
+    action with those already chosen, so a decision is never refused.  Its numbers come from a
+    ``numpy`` Generator on ``SeedSequence(seed)``: the same seed gives the same decisions.
+    """
+
+    name = "random"
+    check_every_h: float | None = None
+    _MESSAGE = "Public warning: follow the authorities' instructions."
+
+    def __init__(self, catalog: TargetCatalog, seed: int, *, max_actions: int = 3,
+                 check: Any | None = None, mutual_aid_cost: float = 0.0) -> None:
+        self.catalog = catalog
+        self.rng = np.random.default_rng(np.random.SeedSequence(int(seed)))
+        self.max_actions = int(max_actions)
+        self.check = check  # callable(Decision) -> list[str] of problems, or None
+        self.mutual_aid_cost = float(mutual_aid_cost)
+        self._closed: dict[str, float] = {}  # road -> hour its closure takes effect (only those can be reopened)
+        self._generators: set[str] = set()  # assets this player put a generator on
+        self._beds: set[str] = set()
+
+    @classmethod
+    def for_run(cls, scenario: Any, city: Any, seed: int, **kw: Any) -> RandomLegal:
+        """The random player of one run of ``scenario`` on ``city`` with ``seed``."""
+        return cls(TargetCatalog.from_city(city), seed, mutual_aid_cost=float(scenario.resources.mutual_aid.cost), **kw)
+
+    def decide(self, obs: Observation) -> Decision | None:
+        kinds = list(obs.allowed)
+        k = int(self.rng.integers(0, min(self.max_actions, len(kinds)) + 1)) if kinds else 0
+        if k == 0:
+            return None
+        budget = obs.budget_left
+        gens = obs.generators_available
+        acts: list[Action] = []
+        for j in self.rng.choice(len(kinds), size=k, replace=False).tolist():
+            kind = kinds[j]
+            a = self._draw(kind, obs, gens)
+            if a is None:
+                continue
+            cost = self._cost_bound(a, obs)
+            if cost > budget + 1e-6:
+                continue
+            if self.check is not None and self.check(Decision([*acts, a])):
+                continue
+            acts.append(a)
+            budget -= cost
+            if kind == "deploy_generator":
+                gens -= 1
+                self._generators.add(str(a.target))
+            elif kind == "close_road":
+                self._closed[str(a.target)] = obs.time_h + float(obs.allowed[kind].get("lead_time_h", 0.0))
+            elif kind == "reopen_road":
+                del self._closed[str(a.target)]
+            elif kind == "open_surge_beds":
+                self._beds.add(str(a.target))
+        return Decision(acts, rationale="random legal decisions") if acts else None
+
+    def _pick(self, pool: Sequence[str]) -> str | None:
+        return pool[int(self.rng.integers(len(pool)))] if pool else None
+
+    def _draw(self, kind: str, obs: Observation, gens: int) -> Action | None:
+        """One action of ``kind`` with a random target the observation does not rule out, or None."""
+        cat = self.catalog
+        if kind == "warn_public":
+            return Action(action=kind, target=self._pick(("all", *cat.districts)), message=self._MESSAGE)
+        if kind == "request_mutual_aid":
+            return Action(action=kind) if obs.mutual_aid_left > 0 else None
+        if kind == "set_priorities":
+            if not cat.assets:
+                return None
+            size = int(self.rng.integers(1, min(5, len(cat.assets)) + 1))
+            order = self.rng.choice(len(cat.assets), size=size, replace=False).tolist()
+            return Action(action=kind, order=tuple(cat.assets[i] for i in order))
+        if kind == "evacuate":
+            left = [d for d in cat.districts if cat.population.get(d, 0) - obs.evacuated.get(d, 0) > 0]
+            target, shelter = self._pick(left), self._pick(cat.shelters)
+            return Action(action=kind, target=target, shelter=shelter) if target and shelter else None
+        if kind == "open_surge_beds":
+            opened = {h for h, info in obs.hospitals.items() if info.get("surge_beds")} | self._beds
+            target = self._pick([h for h in cat.hospitals if h not in opened])
+            return Action(action=kind, target=target) if target else None
+        if kind == "close_road":
+            target = self._pick([r for r in cat.roads if r not in self._closed])
+            return Action(action=kind, target=target) if target else None
+        if kind == "reopen_road":  # a closure still on its way cannot be lifted yet
+            target = self._pick([r for r, t in self._closed.items() if t < obs.time_h - 1e-9])
+            return Action(action=kind, target=target) if target else None
+        if kind == "deploy_generator":
+            target = self._pick(sorted(cat.grid_powered)) if gens > 0 else None
+            return Action(action=kind, target=target) if target else None
+        if kind == "refuel":
+            target = self._pick(sorted(cat.own_power | self._generators))
+            return Action(action=kind, target=target) if target else None
+        if kind == "protect_asset":
+            flooded = {a["id"] for a in obs.assets_down if a.get("flooded")}
+            target = self._pick([a for a in cat.assets if a not in flooded])
+            return Action(action=kind, target=target) if target else None
+        if kind == "dispatch_crew":
+            target = self._pick(cat.assets)
+            return Action(action=kind, target=target) if target else None
+        return None
+
+    def _cost_bound(self, a: Action, obs: Observation) -> float:
+        """What ``a`` can cost at most (an evacuation: as if every resident left)."""
+        spec = obs.allowed.get(a.action, {})
+        cost = float(spec.get("cost", 0.0))
+        if a.action == "evacuate" and a.target is not None:
+            left = self.catalog.population.get(a.target, 0) - obs.evacuated.get(a.target, 0)
+            cost += float(spec.get("cost_per_person", 0.0)) * max(0, left)
+        if a.action == "request_mutual_aid":
+            cost += self.mutual_aid_cost
+        return cost
 
 
 def baseline_policy(name: str) -> Policy:

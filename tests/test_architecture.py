@@ -35,9 +35,10 @@ ALLOWED: dict[str, set[str]] = {
     "demo": {"errors", "store"},
     "resources": {"errors"},
     "privacy": {"log", "store"},
+    "calibration": {"batch", "city", "engine", "policy", "scenario", "scoring"},
     "batch_cli": {"batch", "errors", "scenario", "store", "report", "city", "policy", "scoring"},
-    "cli": {"assessment", "batch_cli", "city", "demo", "engine", "errors", "lms", "log", "policy", "privacy", "report",
-            "resources", "scenario", "scoring", "store"},
+    "cli": {"assessment", "batch_cli", "calibration", "city", "demo", "engine", "errors", "lms", "log", "policy", "privacy",
+            "report", "resources", "scenario", "scoring", "store"},
 }
 
 

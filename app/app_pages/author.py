@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 import pandas as pd
@@ -10,6 +11,7 @@ import streamlit as st
 
 from app import services, state
 from scro_sim.assessment import reference_metrics
+from scro_sim.calibration import RATINGS, Calibration, Flag, calibrate, check
 from scro_sim.errors import ScroSimError
 from scro_sim.scenario import text_in
 
@@ -17,6 +19,7 @@ log = logging.getLogger(__name__)
 PAGE = "author"
 LABEL = "scenario.yaml"
 DRY_METRICS = ("resilience_loss.total", "critical_downtime", "people_at_risk", "cost", "expected_done_share")
+CALIBRATE_N = 40  # seeds per policy on the page (the command runs 200)
 
 
 # -- handlers
@@ -53,6 +56,15 @@ def dry_run(ld: services.Loaded, seed: int = 1) -> list[dict[str, Any]]:
         rows.append({"plan": name, **{m: flat.get(m) for m in DRY_METRICS}})
     state.put(PAGE, "dry", rows)
     return rows
+
+
+def check_rubric(ld: services.Loaded, n: int = CALIBRATE_N) -> tuple[Calibration, list[Flag]]:
+    """Calibrate the rubric on ``n`` paired seeds (at most :data:`CALIBRATE_N`) and keep the figures and flags."""
+    assert ld.scenario is not None and ld.city is not None
+    cal = calibrate(ld.scenario, ld.city, n=max(1, min(int(n), CALIBRATE_N)), workers=min(2, os.cpu_count() or 1))
+    out = (cal, check(cal))
+    state.put(PAGE, "calibration", out)
+    return out
 
 
 def publish(text: str, ld: services.Loaded, cohort: str, who: str) -> None:
@@ -94,6 +106,79 @@ def _preview(ld: services.Loaded) -> None:
     st.dataframe(pd.DataFrame(rows), hide_index=True)
 
 
+def _policy_names() -> dict[str, str]:
+    _ = state.gettext()
+    return {"do_nothing": _("doing nothing"), "random": _("random decisions"), "greedy": _("the greedy responder"),
+           "expert": _("the expert plan")}
+
+
+def _flag_text(f: Flag, title: str) -> str:
+    """A flag in the reader's language (the library words it in English)."""
+    _ = state.gettext()
+    who = _policy_names()
+    text = {
+        "do_nothing_fails": _("Doing nothing fails in only {value} % of seeds (target: at least {limit} %)."),
+        "do_nothing_criteria": _("Doing nothing is rated P or S in {value} % of seeds (target: at most {limit} %)."),
+        "expert_passes": _("The expert plan passes in only {value} % of seeds (target: at least {limit} %)."),
+        "expert_criteria": _("The expert plan is rated P or S in only {value} % of seeds (target: at least {limit} %)."),
+        "expert_spread": _("The expert plan's total spreads by {value} points between its 10th and 90th percentile "
+                           "(target: at most {limit})."),
+        "in_between": _("{policy} scores {value} on average: not between doing nothing and the expert plan."),
+        "random_below_greedy": _("Random decisions score below the greedy responder in only {value} % of seeds "
+                                 "(target: at least {limit} %)."),
+    }.get(f.target)
+    if f.target == "expert_passes" and f.value != f.value:
+        return _("The scenario has no expert plan, so the expert targets cannot be checked.")
+    if text is None:
+        return str(f)
+    line = text.format(value=f"{f.value:g}", limit=f"{f.limit:g}", policy=who.get(f.policy or "", f.policy or ""))
+    line = line[:1].upper() + line[1:]
+    return f"{title}: {line}" if f.criterion else line
+
+
+def _calibration(ld: services.Loaded) -> None:
+    """The "does the rubric discriminate" section: a button, then the figures and the flags."""
+    _ = state.gettext()
+    assert ld.scenario is not None
+    st.markdown("#### " + _("Check that the rubric discriminates"))
+    st.caption(_("Runs doing nothing, random decisions, the greedy responder and the expert plan on the same {n} "
+                 "seeds and grades every run with this rubric. The command scro-sim calibrate runs 200 seeds.")
+               .format(n=CALIBRATE_N))
+    if st.button(_("Check that the rubric discriminates"), key=state.wkey(PAGE, "calibrate")):
+        with st.spinner(_("Running {n} seeds of four policies...").format(n=CALIBRATE_N)):
+            check_rubric(ld)
+    found = state.get(PAGE, "calibration")
+    if not found or found[0].scenario != ld.scenario.id:
+        return
+    cal, flags = found
+    lang = state.lang()
+    titles = {c.id: text_in(c.title, lang) for c in ld.scenario.rubric.criteria}
+    who = _policy_names()
+    shares = cal.shares()
+    table = pd.DataFrame({_("Criterion"): [titles.get(c, c) for c in shares["criterion"]],
+                          _("Policy"): [who[p] for p in shares["policy"]],
+                          **{(_("n/a") if r == "NA" else r): (100 * shares[r]).round() for r in RATINGS},
+                          _("P or S %"): (100 * shares["pass"]).round()})
+    st.markdown("**" + _("Ratings per criterion (% of seeds)") + "**")
+    st.dataframe(table, hide_index=True)
+    tot = cal.totals()
+    st.markdown("**" + _("Totals") + "**")
+    st.dataframe(pd.DataFrame({_("Policy"): [who[p] for p in tot["policy"]],
+                               _("Passes %"): (100 * tot["pass_rate"]).round(),
+                               _("Mean total"): tot["mean"].round(1), _("10th percentile"): tot["p10"].round(1),
+                               _("90th percentile"): tot["p90"].round(1)}), hide_index=True)
+    if cal.judged:
+        st.caption(_("Judged criteria (not computed): {ids}").format(ids=", ".join(titles[c] for c in cal.judged)))
+    if cal.relative:
+        st.caption(_("Relative to the expert plan (it meets them by construction; random and greedy decisions are "
+                     "the real test): {ids}").format(ids=", ".join(titles[c] for c in cal.relative)))
+    if flags:
+        st.warning(_("These targets are not met:") + "\n\n" + "\n".join(
+            "- " + _flag_text(f, titles.get(f.criterion or "", f.criterion or "")) for f in flags))
+    else:
+        st.success(_("Every discrimination target is met."))
+
+
 def main() -> None:
     u = state.require("lecturer")
     _ = state.gettext()
@@ -127,6 +212,7 @@ def main() -> None:
     rows = state.get(PAGE, "dry")
     if rows:
         st.dataframe(pd.DataFrame(rows), hide_index=True)
+    _calibration(ld)
     st.markdown("#### " + _("Publish"))
     cohorts = [c.name for c in services.store().list_cohorts()]
     if not cohorts:
