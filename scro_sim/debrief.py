@@ -136,9 +136,9 @@ class _Act:
 
     __slots__ = ("action", "order", "seq", "target", "time")
 
-    def __init__(self, rec: EventRecord, a: Mapping[str, Any]) -> None:
-        self.time = rec.time
-        self.seq = rec.seq
+    def __init__(self, time: float, seq: int, a: Mapping[str, Any]) -> None:
+        self.time = time
+        self.seq = seq
         self.action = str(a.get("action", ""))
         self.order = [str(x) for x in a.get("order") or ()]
         target = a.get("target")
@@ -148,7 +148,7 @@ class _Act:
 
 
 def _actions(log: EventLog) -> list[_Act]:
-    return [_Act(r, a) for r in log.of_kind("decision") for a in r.data.get("actions", [])]
+    return [_Act(r.time, r.seq, a) for r in log.of_kind("decision") for a in r.data.get("actions", [])]
 
 
 def _covers(mine: _Act, theirs: _Act) -> bool:
@@ -295,9 +295,11 @@ def lessons(learner: EventLog, expert: EventLog | None, scenario: Scenario, card
                           and _matches_expectation(a, e_act.action, targets)), None)
             if l_act is not None:
                 l_events.append(l_act.seq)
+            else:  # a log without its decision record: the met record alone says when it was done
+                l_act = _Act(l_time, l_met.seq, {"action": e_act.action})
         for_it = [ln.id for ln in below_p if ln.metric in (f"timeliness.{ea_id}", f"relative.timeliness.{ea_id}",
                                                              "expected_done_share", "relative.expected_done_share")]
-        lesson = _action_lesson(f"expected:{ea_id}", e_act, l_act if l_met is not None else None,
+        lesson = _action_lesson(f"expected:{ea_id}", e_act, l_act,
                                 learner, expert, lm, em, late_h=l_late, late_against="deadline",
                                 expected=ea_id, criteria=for_it,
                                 learner_events=l_events, expert_events=[e_act.seq, e_met.seq])
