@@ -496,3 +496,43 @@ def test_config_limits_uploads_and_hides_errors() -> None:
     assert cfg["client"]["showErrorDetails"] == "none"  # "false" now means a stack trace with file paths
     assert cfg["client"]["toolbarMode"] == "minimal"
     assert cfg["browser"]["gatherUsageStats"] is False
+
+
+# -- what the expert did differently
+
+
+def test_debrief_shows_what_the_expert_did_differently_with_the_linked_events(env: Store) -> None:
+    run_id = stored_run(env, "learner")  # no decisions: the expert's warning and protection are missed
+    at = sign_in("learner", "learner-demo")
+    at.switch_page("app_pages/debrief.py").run()
+    assert not at.exception, at.exception
+    shown = texts(at)
+    assert "What the expert did differently" in shown
+    assert "the expert chose" in shown and "you did not" in shown
+    assert "Events in your log: #" in shown
+    assert "Substation 1 (SS1)" in shown or "(SS1)" in shown  # assets named as the map names them
+    # in the learner's language too
+    env.set_language("learner", "de")
+    at = sign_in("learner", "learner-demo")
+    at.switch_page("app_pages/debrief.py").run()
+    assert not at.exception
+    assert "Was der Expertenplan anders gemacht hat" in texts(at) and "wählte der Expertenplan" in texts(at)
+    assert run_id
+
+
+def test_the_assessors_comment_reaches_the_learner_and_guidance_the_assessor(env: Store) -> None:
+    from scro_sim.assessment import judge
+
+    run_id = stored_run(env, "learner")
+    at = sign_in("assessor", "assessor-demo")
+    assert not at.exception
+    shown = texts(at)
+    assert "What do you do first, and why?" in shown  # the question C3 judges the answer to
+    assert "Look for prioritising life safety." in shown  # and its guidance for the assessor
+    judge(env, run_id, "C3", "S", "Put life safety before the substation next time.", "assessor")
+    at = sign_in("learner", "learner-demo")
+    at.switch_page("app_pages/debrief.py").run()
+    assert not at.exception
+    shown = texts(at).replace("\\", "")  # the page escapes Markdown in what people wrote
+    assert "The assessor's comments" in shown
+    assert "Put life safety before the substation next time." in shown

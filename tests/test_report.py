@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import sys
 from pathlib import Path
@@ -251,3 +252,25 @@ def test_charts_speak_the_readers_language(played: EventLog, no_pyplot_figures: 
     fig = report.service_chart(played)  # English without a reader
     assert fig.axes[0].get_title() == "Service levels Q(t) and resilience loss"
     report.close(fig)
+
+
+def test_report_says_what_the_expert_did_differently(played: EventLog, card: Any, mini_scenario: Any,
+                                                    mini_city: Any) -> None:
+    from scro_sim import debrief
+
+    expert = debrief.expert_log(mini_scenario, mini_city, 3)
+    lessons = debrief.lessons(played, expert, mini_scenario, card)
+    assert lessons  # the learner warned, but never protected the substation as the expert did
+    page = report.after_action_report(played, card, mini_scenario, charts=False, city=mini_city)
+    section = page.split("5. What the expert did differently", 1)[1].split("<h2>", 1)[0]
+    texts = debrief.render(lessons, "en", name_of=debrief.names(mini_city), start=mini_scenario.start,
+                           scenario=mini_scenario)
+    for ls, text in zip(lessons, texts, strict=True):
+        assert html.escape(text, quote=True) in section
+        assert ", ".join(f"#{s}" for s in ls.expert_events) in section
+    german = report.after_action_report(played, card, mini_scenario, charts=False, city=mini_city, lang="de")
+    assert "wählte der Expertenplan" in german.split("5. What the expert did differently", 1)[1].split("<h2>", 1)[0]
+    # the expert's own run has nothing to learn from the expert; without the city the run is not re-simulated
+    same = report.after_action_report(played, card, mini_scenario, charts=False, expert=played)
+    assert "did as well as the expert plan" in same
+    assert "needs the city model" in report.after_action_report(played, card, mini_scenario, charts=False)

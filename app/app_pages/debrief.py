@@ -8,19 +8,21 @@ the review page.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
 from app import services, state
+from scro_sim import debrief
 from scro_sim.assessment import score
 from scro_sim.errors import ScroSimError
 from scro_sim.log import EventLog
 from scro_sim.scenario import Plan, Scenario
 from scro_sim.scoring import ScoreCard, service_curves
 from scro_sim.store import StoredRun
-from scro_sim.vocabulary import number
+from scro_sim.vocabulary import describe, number
 
 log = logging.getLogger(__name__)
 PAGE = "debrief"
@@ -173,6 +175,88 @@ def render_expert(sc: Scenario, run: StoredRun) -> None:
             st.caption(_("You took no action."))
 
 
+def lessons_of(run: StoredRun, card: ScoreCard) -> tuple[list[debrief.Lesson], EventLog | None]:
+    """The run's lessons against the expert plan on its seed (the expert's log re-simulated, cached)."""
+    ld = services.load_text(run.scenario_yaml, f"<run {run.id} scenario>")
+    if ld.scenario is None or ld.city is None:
+        return [], None
+    try:
+        expert = debrief.expert_log(ld.scenario, ld.city, run.seed)
+        return debrief.lessons(EventLog.from_jsonl(run.log_jsonl), expert, ld.scenario, card), expert
+    except ScroSimError:
+        log.exception("the expert's run for %s failed", run.id)
+        return [], None
+
+
+def _md(text: str) -> str:
+    """Scenario and city text shown as Markdown literally (a name with ``*`` or ``#`` stays a name)."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$])", r"\\\1", text)
+
+
+def _events(log_: EventLog | None, seqs: list[int], name_of: Any, start: Any) -> list[str]:
+    """The linked records as "#seq  clock  sentence" lines."""
+    _ = state.gettext()
+    if log_ is None:
+        return []
+    lines = []
+    for s in seqs:
+        if not 0 <= s < len(log_):
+            continue
+        r = log_[s]
+        if r.kind == "decision":
+            what = _("Decision: {actions}").format(
+                actions=", ".join(_describe(a) for a in r.data.get("actions", [])) or _("no action"))
+        elif r.kind == "expected":
+            what = {"due": _("Expected action {id} asked for, due at hour {h}"),
+                    "met": _("Expected action {id} done (action at hour {h})"),
+                    "missed": _("Expected action {id} not done by hour {h}")}.get(
+                str(r.data.get("status")), "{id}").format(
+                id=r.subject, h=f"{float(r.data.get('action_time_h', r.data.get('due_h', 0))):g}")
+        else:
+            what = describe(r.kind, r.subject, r.data, _, name_of)
+        lines.append(f"#{r.seq}  {debrief.clock(start, r.time)}  {what}")
+    return lines
+
+
+def render_lessons(run: StoredRun, card: ScoreCard) -> None:
+    """What the expert did differently, lesson by lesson, with the events behind each; then the assessor's comments."""
+    _ = state.gettext()
+    st.markdown("#### " + _("What the expert did differently"))
+    ld = services.load_text(run.scenario_yaml, f"<run {run.id} scenario>")
+    sc, city = ld.scenario, ld.city
+    if sc is None or city is None:
+        return
+    if sc.reference_plans.expert is None:
+        st.caption(_("This scenario has no expert plan."))
+    else:
+        items, expert = lessons_of(run, card)
+        if not items:
+            st.caption(_("On every expected action and every computed criterion you did as well as the expert "
+                         "plan, or better."))
+        name_of = debrief.names(city)
+        mine = EventLog.from_jsonl(run.log_jsonl)
+        for ls in items:
+            with st.container(border=True):
+                st.markdown(f"**{_md(debrief.clock(sc.start, ls.time_h))}**  \n"
+                            + _md(debrief.render_lesson(ls, state.lang(), name_of=name_of, start=sc.start,
+                                                        scenario=sc)))
+                st.caption(_("Events in your log: {learner}; in the expert's log: {expert}").format(
+                    learner=", ".join(f"#{s}" for s in ls.learner_events) or "—",
+                    expert=", ".join(f"#{s}" for s in ls.expert_events) or "—"))
+                with st.expander(_("Show these events")):
+                    for heading, lg, seqs in ((_("Your log"), mine, ls.learner_events),
+                                              (_("The expert's log"), expert, ls.expert_events)):
+                        lines = _events(lg, seqs, name_of, sc.start)
+                        if lines:
+                            st.markdown("*" + heading + "*")
+                            st.text("\n".join(lines))
+    comments = [ln for ln in card.criteria if ln.comment and ln.status in ("judged", "overridden")]
+    if comments:
+        st.markdown("#### " + _("The assessor's comments"))
+        for ln in comments:
+            st.markdown(f"**{_md(ln.id)} {_md(ln.title)}** ({ln.rating or '-'})  \n{_md(ln.comment)}")
+
+
 def render_run(run: StoredRun, card: ScoreCard) -> None:
     _ = state.gettext()
     log_ = EventLog.from_jsonl(run.log_jsonl)
@@ -207,6 +291,7 @@ def main() -> None:
             return
     card = card_in(run, state.lang())
     render_run(run, card)
+    render_lessons(run, card)
     sc = scenario_of(run)
     if sc is not None:
         st.markdown("#### " + _("Compared with the expert plan"))

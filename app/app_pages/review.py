@@ -11,6 +11,7 @@ from app import services, state
 from app.app_pages.debrief import render_run, scenario_of
 from scro_sim.assessment import VerifyReport, export_cohort, judge, override, verify_run
 from scro_sim.errors import ScroSimError
+from scro_sim.scenario import Scenario, text_in
 from scro_sim.scoring import ScoreCard
 from scro_sim.store import RATINGS, RunSummary, StoredRun
 
@@ -88,7 +89,23 @@ def _verify_view(run: StoredRun) -> None:
                 st.text(d)
 
 
-def _judge_view(run: StoredRun, card: ScoreCard, assessor: str) -> None:
+def _guidance(sc: Scenario | None, criterion: str, fallback: dict[str, str]) -> tuple[dict[str, str], str, str]:
+    """The rubric's guidance per rating in the assessor's language, and the question's text and guidance
+    for an ``answer:<question>`` criterion (the stored card's guidance, in the learner's language, otherwise)."""
+    lang = state.lang()
+    c = next((x for x in sc.rubric.criteria if x.id == criterion), None) if sc is not None else None
+    if c is None:
+        return fallback, "", ""
+    rows = {k: text_in(getattr(c.guidance, k), lang) for k in RATINGS} if c.guidance is not None else fallback
+    q = None
+    if c.evidence and c.evidence.startswith("answer:"):
+        q = next((x for x in sc.questions if x.id == c.evidence[len("answer:"):]), None)  # type: ignore[union-attr]
+    if q is None:
+        return rows, "", ""
+    return rows, text_in(q.text, lang), text_in(q.guidance, lang) if q.guidance is not None else ""
+
+
+def _judge_view(run: StoredRun, card: ScoreCard, assessor: str, sc: Scenario | None = None) -> None:
     _ = state.gettext()
     st.markdown("#### " + _("Judged criteria"))
     judged = [ln for ln in card.criteria if ln.kind == "judged"]
@@ -105,9 +122,17 @@ def _judge_view(run: StoredRun, card: ScoreCard, assessor: str) -> None:
                     st.text(f"[{ev.get('time_h', 0):g} h] {ev.get('text', '')}")
             else:
                 st.caption(_("No evidence in the log."))
-            st.markdown("*" + _("Guidance per rating") + "*")
-            st.dataframe(pd.DataFrame([{_("Rating"): k, _("Guidance"): v} for k, v in ln.guidance.items()]),
-                         hide_index=True)
+            rows, question, q_guidance = _guidance(sc, ln.id, ln.guidance)
+            if question:
+                st.markdown("*" + _("Question") + "*")
+                st.text(question)
+            if q_guidance:
+                st.markdown("*" + _("Guidance for this question") + "*")
+                st.text(q_guidance)
+            if rows:
+                st.markdown("*" + _("Guidance per rating") + "*")
+                st.dataframe(pd.DataFrame([{_("Rating"): k, _("Guidance"): v} for k, v in rows.items()]),
+                             hide_index=True)
             c1, c2 = st.columns([1, 3])
             rating = c1.radio(_("Rating"), RATINGS, horizontal=True, key=state.wkey(PAGE, "rate", run.id, ln.id))
             comment = c2.text_input(_("Comment"), key=state.wkey(PAGE, "rate_comment", run.id, ln.id))
@@ -179,8 +204,9 @@ def main() -> None:
             card = ScoreCard.model_validate(run.scorecard)
             render_run(run, card)
             _decisions_view(run)
-            if scenario_of(run) is not None:
-                _judge_view(run, card, u.username)
+            sc = scenario_of(run)
+            if sc is not None:
+                _judge_view(run, card, u.username, sc)
     st.divider()
     _export_view()
 

@@ -78,16 +78,19 @@ def _capability(c: Any) -> str:
 
 
 def after_action_report(log: EventLog, card: ScoreCard, scenario: Scenario, *, lang: str = "en",
-                        charts: bool = True, city: City | None = None, played_on: str | None = None) -> str:
+                        charts: bool = True, city: City | None = None, played_on: str | None = None,
+                        expert: EventLog | None = None) -> str:
     """A self-contained HTML after-action report / improvement plan (AAR/IP) of one run.
 
     Sections, in HSEEP order: exercise overview (scenario, seed, dates, score), key
     results, analysis of capabilities (per learning outcome: strengths = criteria rated P
     or S, areas for improvement = M or U, with the rubric's feedback), improvement plan
-    (criterion, issue, corrective action = the feedback text), decisions and rationales,
-    timeline, and charts as base64 PNG (the service chart and the timeline, plus the end
-    state on the city map when ``city`` is given).  All scenario, learner and assessor text
-    is HTML-escaped.  ``played_on`` is the date to print as played (none by default, so the
+    (criterion, issue, corrective action = the feedback text), what the expert did
+    differently (:mod:`scro_sim.debrief`'s lessons in ``lang``, against ``expert``, the expert
+    plan's log on the same seed, re-simulated when only ``city`` is given), decisions and
+    rationales, timeline, and charts as base64 PNG (the service chart and the timeline, plus
+    the end state on the city map when ``city`` is given).  All scenario, learner and
+    assessor text is HTML-escaped.  ``played_on`` is the date to print as played (none by default, so the
     same run gives the same report).
     """
     from ..scenario import text_in
@@ -188,9 +191,13 @@ def after_action_report(log: EventLog, card: ScoreCard, scenario: Scenario, *, l
     else:
         parts.append("<p>No criterion was rated M or U.</p>")
 
-    # 5. decisions and rationales
+    # 5. what the expert did differently
+    parts.append("<h2>5. What the expert did differently</h2>")
+    parts.append(_expert_section(log, card, scenario, lang=lang, city=city, expert=expert, start=start_dt))
+
+    # 6. decisions and rationales
     decisions = log.of_kind("decision")
-    parts.append("<h2>5. Decisions and rationales</h2>")
+    parts.append("<h2>6. Decisions and rationales</h2>")
     if decisions:
         parts.append(_table(("Time", "Clock", "Actions", "Rationale", "Answers"),
                             [(f"{r.time:g} h", _clock(start_dt, r.time), _actions_text(r.data.get("actions", [])),
@@ -200,16 +207,16 @@ def after_action_report(log: EventLog, card: ScoreCard, scenario: Scenario, *, l
     else:
         parts.append("<p>No decisions were taken.</p>")
 
-    # 6. timeline
+    # 7. timeline
     tt = timeline_table(log)
-    parts += ["<h2>6. Timeline</h2>",
+    parts += ["<h2>7. Timeline</h2>",
               _table(("Time (h)", "Clock", "Kind", "Subject", "Event"),
                      [(f"{t:g}", c, k, s, x) for t, c, k, s, x in
                       zip(tt["time"], tt["clock"], tt["kind"], tt["subject"], tt["text"], strict=True)])]
 
-    # 7. charts
+    # 8. charts
     if charts:
-        parts += ["<h2>7. Charts</h2>", _img(service_chart(log), "Service levels and resilience loss"),
+        parts += ["<h2>8. Charts</h2>", _img(service_chart(log), "Service levels and resilience loss"),
                   _img(timeline(log), "Exercise timeline")]
         if city is not None:
             parts.append(_img(city_map(city, **state_at(log), title=f"{city.name} at the end of the exercise"),
@@ -219,8 +226,30 @@ def after_action_report(log: EventLog, card: ScoreCard, scenario: Scenario, *, l
     return "\n".join(parts)
 
 
+def _expert_section(log: EventLog, card: ScoreCard, scenario: Scenario, *, lang: str, city: City | None,
+                    expert: EventLog | None, start: Any) -> str:
+    """The debrief's lessons as a table: clock time, the lesson in ``lang``, the linked events of both logs."""
+    from .. import debrief
+
+    if scenario.reference_plans.expert is None:
+        return "<p>This scenario has no expert plan.</p>"
+    if expert is None and city is not None:
+        expert = debrief.expert_log(scenario, city, int(_start(log).get("seed", 0)))
+    if expert is None:
+        return '<p class="muted">Not computed: the expert plan\'s run needs the city model.</p>'
+    items = debrief.lessons(log, expert, scenario, card)
+    if not items:
+        return ("<p>On every expected action and every computed criterion the learner did as well as the "
+                "expert plan, or better.</p>")
+    name_of = debrief.names(city) if city is not None else None
+    texts = debrief.render(items, lang, name_of=name_of, start=start, scenario=scenario)
+    return _table(("Clock", "Lesson", "Events (learner's log)", "Events (expert's log)"),
+                  [(_clock(start, ls.time_h), text, ", ".join(f"#{s}" for s in ls.learner_events) or "—",
+                    ", ".join(f"#{s}" for s in ls.expert_events) or "—") for ls, text in zip(items, texts, strict=True)])
+
+
 def write_report(path: str | Path, log: EventLog, card: ScoreCard, scenario: Scenario, *, lang: str = "en",
-                 city: City | None = None, played_on: str | None = None) -> Path:
+                 city: City | None = None, played_on: str | None = None, expert: EventLog | None = None) -> Path:
     """Write the after-action report: HTML, or (for a ``.pdf`` path) the summary and charts as PDF pages.
 
     The PDF is drawn with matplotlib's ``PdfPages`` only (no HTML renderer): a summary page
@@ -229,8 +258,8 @@ def write_report(path: str | Path, log: EventLog, card: ScoreCard, scenario: Sce
     """
     p = Path(path)
     if p.suffix.lower() != ".pdf":
-        p.write_text(after_action_report(log, card, scenario, lang=lang, city=city, played_on=played_on),
-                     encoding="utf-8")
+        p.write_text(after_action_report(log, card, scenario, lang=lang, city=city, played_on=played_on,
+                                         expert=expert), encoding="utf-8")
         return p
     from matplotlib.backends.backend_pdf import PdfPages
 
