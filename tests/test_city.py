@@ -559,12 +559,45 @@ def test_unreadable_city_files_are_city_model_errors(tmp_path: Path, content: by
     assert words in str(load_error(p))
 
 
-def test_50_mb_city_file_is_refused_quickly(tmp_path: Path, guard) -> None:
+def test_city_file_over_the_city_cap_is_refused_quickly_naming_file_and_cap(tmp_path: Path, guard,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SCRO_SIM_MAX_CITY_MB", "16")
     p = tmp_path / "huge.yaml"
     with p.open("wb") as f:
         f.truncate(50 * 1024 * 1024)
-    with pytest.raises(CityModelError, match="limit"):
+    with pytest.raises(CityModelError) as info:
         guard(load_city, p)
+    prob = info.value.problems[0]
+    assert prob.path == str(p)
+    assert "the limit is 16 MiB for a city file" in prob.message and "SCRO_SIM_MAX_CITY_MB" in prob.message
+
+
+def test_city_file_over_the_default_cap_is_refused_by_size(tmp_path: Path, guard,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SCRO_SIM_MAX_CITY_MB", raising=False)
+    p = tmp_path / "huge.json"
+    with p.open("wb") as f:
+        f.truncate(257 * 1024 * 1024)  # sparse: nothing is written or read
+    with pytest.raises(CityModelError, match="the limit is 256 MiB for a city file"):
+        guard(load_city, p)
+
+
+def test_city_file_larger_than_a_scenario_may_be_loads(tmp_path: Path, mini_city_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    # a city bigger than the old 5 MiB cap on every file (a 50,000-asset city is about 26 MB)
+    monkeypatch.delenv("SCRO_SIM_MAX_CITY_MB", raising=False)
+    p = tmp_path / "big.yaml"
+    p.write_text(mini_city_path.read_text() + ("# " + "x" * 1000 + "\n") * 6_500)
+    assert p.stat().st_size > 6 * 1024 * 1024
+    assert load_city(p).id == "mini"
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "lots", "nan"])
+def test_a_bad_city_cap_setting_falls_back_to_the_default(value: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from scro_sim.yamlio import CITY_MB, city_limits
+
+    monkeypatch.setenv("SCRO_SIM_MAX_CITY_MB", value)
+    assert city_limits().max_bytes == CITY_MB * 1024 * 1024
 
 
 def test_alias_bomb_city_is_refused_quickly(tmp_path: Path, guard, billion_laughs: str) -> None:
