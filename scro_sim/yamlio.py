@@ -270,7 +270,8 @@ class _Builder:
     def scalar(self, ev: Any, loc: tuple[Any, ...], line: int | None) -> Any:
         value: str = ev.value
         if len(value) > self.limits.max_scalar_chars:
-            raise self.fail(f"value is {len(value):,} characters; the limit is {self.limits.max_scalar_chars:,}", line)
+            raise self.fail(f"value is {len(value):,} characters; the limit is {self.limits.max_scalar_chars:,}",
+                            line, loc)
         tag = ev.tag
         if tag == "!" or (tag is None and not ev.implicit[0]):
             return value  # quoted, block or "!"-tagged: text

@@ -35,13 +35,16 @@ MAX_EXPECTED = 50  # expected actions per inject
 MAX_IDS = 1_000  # ids listed in one field: targets, zones, hospitals
 MAX_PRIORITIES = 10_000  # assets in a priority order (plan priorities, set_priorities)
 MAX_DECISION_TIMES = 1_000  # hours listed in decision_points.times_h
-MAX_DECISION_POINTS = 5_000  # decision points in one run (listed and every_h together)
+MAX_DECISION_POINTS = 2_000  # decision points in one run (listed and every_h together)
 MAX_HAZARD_STEPS = 20_000  # hazard updates in one run: duration_h / step_h, summed over the hazards
 MAX_CREW_TEAMS = 50
 MAX_CREWS = 500  # crews in one run: every team's count plus mutual aid's crews x max_requests
 MAX_GENERATORS = 10_000
 MAX_AFTERSHOCKS = 100
 MAX_RULES = 100
+MAX_PLAN_CHECKS = 5_000  # a plan's own checks in one run: duration_h / check_every_h
+#: rule conditions tested in one run: rules x (decision points + the plan's checks).
+MAX_RULE_CHECKS = 100_000
 MAX_RULE_ACTIONS = 20  # actions in one rule's do
 MAX_PREPOSITIONING = 200
 MAX_CURVES = 10  # fragility curves for one hazard and asset type

@@ -11,6 +11,8 @@ from .basics import (
     MAX_CREWS,
     MAX_DECISION_POINTS,
     MAX_HAZARD_STEPS,
+    MAX_PLAN_CHECKS,
+    MAX_RULE_CHECKS,
     dist_bounds,
 )
 from .models import (
@@ -285,6 +287,16 @@ def _plan_problems(plan: Plan, sc: Scenario, city: City | None) -> list[tuple[tu
     out: list[tuple[tuple[Any, ...], str]] = []
     if plan.scenario is not None and plan.scenario != sc.id:
         out.append((("scenario",), f"plan is for scenario {plan.scenario!r}, not {sc.id!r}"))
+    # the plan's work in a run: its own checks, and its rules tested at every stop
+    checks = math.ceil(sc.duration_h / plan.check_every_h)
+    stops = checks + len(sc.decision_times())
+    if checks > MAX_PLAN_CHECKS:
+        out.append((("check_every_h",), f"{checks:,} checks in a {sc.duration_h:g} h scenario; the limit is "
+                    f"{MAX_PLAN_CHECKS:,}: check at least every {sc.duration_h / MAX_PLAN_CHECKS:.2g} h"))
+    elif len(plan.rules) * stops > MAX_RULE_CHECKS:
+        out.append((("rules",), f"{len(plan.rules)} rules tested at {stops:,} checks and decision points is "
+                    f"{len(plan.rules) * stops:,} tests in one run; the limit is {MAX_RULE_CHECKS:,} "
+                    "(fewer rules, or a longer check_every_h)"))
     for i, a in enumerate(plan.prepositioning):
         out.extend((("prepositioning", i, *loc), m) for loc, m in action_problems(a, sc, city))
     for i, r in enumerate(plan.rules):

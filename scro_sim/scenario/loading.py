@@ -67,7 +67,7 @@ def resolve_city_path(sc: Scenario, base: Path | None, *, own_folder: Path | Non
     roots = [os.path.realpath(r) for r in (*city_folders(), *((own_folder,) if own_folder is not None else ()))]
     starts = ([os.path.realpath(base)] if base is not None else []) + roots
     names = [name] if Path(name).suffix else [name, f"{name}.yaml", f"{name}.json"]
-    outside = True
+    inside = linked_out = False
     for start in starts:
         for n in names:
             cand = os.path.normpath(os.path.join(start, n))  # ".." is followed here, by the text alone
@@ -75,11 +75,12 @@ def resolve_city_path(sc: Scenario, base: Path | None, *, own_folder: Path | Non
                 continue
             # a symbolic link (anywhere on the way) must not lead out of the folders either
             if not _inside(os.path.realpath(cand), roots):
+                linked_out = True
                 continue
-            outside = False
+            inside = True
             if os.path.isfile(cand):
                 return Path(cand)
-    if outside:
+    if linked_out or not inside:
         raise ScenarioError(f"{name!r} is outside {_WHERE}; name a city model in them", field="city")
     raise ScenarioError(f"city model {name!r} not found in {_WHERE}", field="city")
 
@@ -125,8 +126,10 @@ def load_scenario(path: str | Path, *, city: City | None = None, text: str | Non
         try:
             city = load_city(city_path)
         except CityModelError as exc:
+            # the city named as the scenario names it: the server's folders stay out of the message
             raise ScenarioError(problems=[Problem(loaded.path, loaded.line_of(("city",)), "city",
-                                                  f"the city file has problems: {p}") for p in exc.problems]) from None
+                                                  f"the city file has problems: {Problem(sc.city, p.line, p.field, p.message)}")
+                                          for p in exc.problems]) from None
         sc = _cross_checked(sc, loaded, city)
     sc._source_text = raw_text
     sc._source_sha256 = hashlib.sha256(raw_text.encode("utf-8")).hexdigest()

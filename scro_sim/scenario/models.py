@@ -481,6 +481,17 @@ class DecisionPoints(_Model):
     at_injects: StrictBool = True
 
 
+def decision_hours(duration_h: float, dp: DecisionPoints) -> tuple[float, ...]:
+    """The decision hours of a run: 0, the listed hours and every ``every_h``, sorted, inside the run."""
+    times = {0.0, *dp.times_h}
+    if dp.every_h:
+        t = 0.0
+        while t < duration_h - 1e-9:
+            times.add(round(t, 9))
+            t += dp.every_h
+    return tuple(sorted(x for x in times if x < duration_h))
+
+
 # --------------------------------------------------------------------------------------------
 # Plans
 
@@ -596,13 +607,7 @@ class Scenario(_Model):
         memo = self._derived()
         cached = memo.get("decision_times")
         if cached is None:
-            times = {0.0, *self.decision_points.times_h}
-            if self.decision_points.every_h:
-                t = 0.0
-                while t < self.duration_h - 1e-9:
-                    times.add(round(t, 9))
-                    t += self.decision_points.every_h
-            cached = memo["decision_times"] = tuple(sorted(x for x in times if x < self.duration_h))
+            cached = memo["decision_times"] = decision_hours(self.duration_h, self.decision_points)
         return list(cached)
 
     def inject(self, inject_id: str) -> Inject | None:
