@@ -786,3 +786,50 @@ def test_bad_node_link_json_is_a_city_model_error(tmp_path: Path, text: str, gua
         guard(load_city, p)
     assert info.value.problems
     assert all(x.path == str(p) for x in info.value.problems), info.value.problems
+
+
+# --------------------------------------------------------------------------------------------
+# Bounds on counts and sizes
+
+
+def _square(zid: str, n: int) -> dict[str, Any]:
+    """A zone whose polygon has ``n`` points on a circle."""
+    import math
+
+    return {"id": zid, "polygon": [{"x": 100 * math.cos(2 * math.pi * k / n), "y": 100 * math.sin(2 * math.pi * k / n)}
+                                   for k in range(n)]}
+
+
+def test_the_zones_polygons_are_capped_in_total() -> None:
+    from scro_sim.city.model import MAX_POLYGON, MAX_POLYGON_TOTAL
+
+    ok = tiny([asset("PP1", "power_plant")], zones=[_square("Z1", MAX_POLYGON), _square("Z2", MAX_POLYGON)])
+    assert MAX_POLYGON * 2 == MAX_POLYGON_TOTAL and parse_city(ok).zone_ids == ["Z1", "Z2"]
+    err = city_error(tiny([asset("PP1", "power_plant")],
+                          zones=[_square("Z1", MAX_POLYGON), _square("Z2", MAX_POLYGON), _square("Z3", 3)]))
+    assert [p.field for p in err.problems] == ["zones[2].polygon"]
+    assert "20,000 points" in err.problems[0].message
+    err = city_error(tiny([asset("PP1", "power_plant")], zones=[_square("Z1", MAX_POLYGON + 1)]))
+    assert [p.field for p in err.problems] == ["zones[0].polygon"]
+
+
+@pytest.mark.parametrize(("data", "field"), [
+    (tiny([asset("PP1", "power_plant"), asset("SS1", "substation", needs={"power": ["PP1"] * 51})]),
+     "assets[1].needs.power"),
+    (tiny([asset("PP1", "power_plant", zones=["Z"] * 101)]), "assets[0].zones"),
+    (tiny([asset("PP1", "power_plant")], description="d" * 20_001), "description"),
+    (tiny([asset("PP1", "power_plant", name="n" * 201)]), "assets[0].name"),
+    (tiny([asset("PP1", "power_plant", fragility={"flood": [{"median": 1, "beta": 0.5}] * 11})]),
+     "assets[0].fragility.flood"),
+])
+def test_a_count_or_size_past_its_bound_names_the_field(data: dict[str, Any], field: str) -> None:
+    err = city_error(data)
+    assert any(p.field == field for p in err.problems), err.problems
+
+
+def test_the_city_bounds_allow_the_largest_synthetic_city() -> None:
+    # the 200,000-asset synthetic city: 201,955 assets, 8,000 districts, 8,010 junctions, 15,781 roads
+    from scro_sim.city import model
+
+    assert model.MAX_ASSETS >= 201_955 and model.MAX_DISTRICTS >= 8_000
+    assert model.MAX_ROAD_NODES >= 8_010 and model.MAX_ROAD_EDGES >= 15_781
