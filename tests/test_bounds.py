@@ -265,7 +265,7 @@ KNOBS: list[Knob] = [
     Knob("priorities", "plan", "reference_plans.expert.priorities", lambda d, p: _priorities(_expert(d), p)),
     Knob("order", "plan", "reference_plans.expert.prepositioning[0].order", lambda d, p: _order(_expert(d), p)),
     Knob("message", "message", "reference_plans.expert.rules[0].do[0].message",
-         lambda d, p: _message(_expert(d), p)),
+         lambda d, p: _message(_expert(d), p), order=3),
     Knob("summary", "text", "summary", lambda d, p: d.update(summary="s" * (MAX_TEXT + p))),
     Knob("id", "id", "id", lambda d, p: d.update(id="i" * (64 + p))),
     Knob("curves", "curves", "fragility.flood.substation", lambda d, p: d["fragility"]["flood"].update(
@@ -328,11 +328,11 @@ def test_scenarios_at_their_bounds_validate_in_a_second_and_run_in_ten(variant: 
 
 PLAN_KNOBS: list[Knob] = [
     Knob("rules", "rules", "rules", lambda d, p: _rules(d, p, len(SCENARIO.decision_times()), SCENARIO.duration_h)),
-    Knob("rule_do", "rules", "rules[0].do", _do),
+    Knob("rule_do", "rules", "rules[0].do", _do, order=1),
     Knob("prepositioning", "prepositioning", "prepositioning", _prepositioning),
     Knob("order", "prepositioning", "prepositioning[0].order", _order),
     Knob("priorities", "priorities", "priorities", _priorities),
-    Knob("message", "message", "rules[0].do[0].message", _message),
+    Knob("message", "message", "rules[0].do[0].message", _message, order=2),
     Knob("check_every", "rules", "check_every_h", lambda d, p: d.update(
         check_every_h=SCENARIO.duration_h / (MAX_PLAN_CHECKS + 5 if p else MAX_PLAN_CHECKS - 1))),
     Knob("rationale", "rationale", "rationale", lambda d, p: d.update(rationale="r" * (5000 + p))),
@@ -349,7 +349,7 @@ plan_variants = st.lists(st.sampled_from(PLAN_KNOBS), min_size=1, max_size=4, un
 def test_plans_at_their_bounds_validate_in_a_second_and_run_in_ten(variant: tuple[list[Knob], set[str]]) -> None:
     knobs, past = variant
     d = copy.deepcopy(PLAN)
-    for k in knobs:
+    for k in sorted(knobs, key=lambda k: k.order):
         k.apply(d, k.name in past)
     text = text_of(d)
     try:
