@@ -159,9 +159,10 @@ def _work_problems(sc: Scenario) -> list[tuple[tuple[Any, ...], str]]:
                             f"{MAX_HAZARD_STEPS:,}: use a longer step_h"))
                 break
     r = sc.resources
-    crews = sum(t.count for t in r.crews) + r.mutual_aid.crews * r.mutual_aid.max_requests
-    if crews > MAX_CREWS:
-        out.append((("resources", "crews") if sum(t.count for t in r.crews) > MAX_CREWS else ("resources", "mutual_aid"),
+    teams = sum(t.count for t in r.crews)
+    crews = teams + r.mutual_aid.crews * r.mutual_aid.max_requests
+    if crews > MAX_CREWS:  # blamed on the teams if they alone are too many, else on mutual aid
+        out.append((("resources", "crews" if teams > MAX_CREWS else "mutual_aid"),
                     f"{crews:,} crews in one run (every team's count plus mutual_aid crews x max_requests); "
                     f"the limit is {MAX_CREWS:,}"))
     return out
