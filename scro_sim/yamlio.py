@@ -74,9 +74,10 @@ class Limits:
         return f"file is {size:,} bytes; the limit is {cap}{kind}" + (f" ({self.hint})" if self.hint else "")
 
 
-#: scenarios and plans are written by hand and uploaded: small.
-SCENARIO_LIMITS = Limits(max_bytes=1 * MiB, kind="scenario")
-PLAN_LIMITS = Limits(max_bytes=1 * MiB, kind="plan")
+#: scenarios and plans are written by hand and uploaded: small, and read in about a second (the
+#: bundled scenarios hold under 2,000 values).
+SCENARIO_LIMITS = Limits(max_bytes=1 * MiB, max_nodes=50_000, kind="scenario")
+PLAN_LIMITS = Limits(max_bytes=1 * MiB, max_nodes=50_000, kind="plan")
 #: default cap on a city file, in MiB; ``$SCRO_SIM_MAX_CITY_MB`` changes it.
 CITY_MB = 256
 

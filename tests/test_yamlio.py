@@ -481,6 +481,7 @@ def test_each_kind_of_file_has_its_own_size_cap(tmp_path: Path, monkeypatch: pyt
 
     monkeypatch.delenv("SCRO_SIM_MAX_CITY_MB", raising=False)
     assert SCENARIO_LIMITS.max_bytes == PLAN_LIMITS.max_bytes == 1024 * 1024
+    assert SCENARIO_LIMITS.max_nodes == PLAN_LIMITS.max_nodes == 50_000
     assert city_limits().max_bytes == 256 * 1024 * 1024
     assert city_limits().max_nodes > Limits().max_nodes  # a big city has millions of values
     monkeypatch.setenv("SCRO_SIM_MAX_CITY_MB", "512")
