@@ -13,6 +13,7 @@ and plain scalars are resolved by the YAML 1.2 core schema, never PyYAML's 1.1 r
 from __future__ import annotations
 
 import math
+import os
 import re
 import stat
 from collections.abc import Iterable, Iterator
@@ -23,8 +24,11 @@ from typing import Any
 from .errors import Problem, YamlError
 
 __all__ = [
+    "PLAN_LIMITS",
+    "SCENARIO_LIMITS",
     "Limits",
     "Loaded",
+    "city_limits",
     "dump_yaml",
     "field_path",
     "load_yaml",
@@ -44,15 +48,56 @@ _CORE_TAGS = {
 }
 
 
+MiB = 1024 * 1024
+
+
 @dataclass(frozen=True)
 class Limits:
-    """Caps applied before validation; generous for real files, tight for attacks."""
+    """Caps applied before validation; generous for real files, tight for attacks.
 
-    max_bytes: int = 5 * 1024 * 1024
+    ``kind`` names the file in the size message ("scenario", "city") and ``hint`` says how to
+    raise the cap, where it can be raised.
+    """
+
+    max_bytes: int = 5 * MiB
     max_depth: int = 40
     max_nodes: int = 300_000
     max_scalar_chars: int = 20_000
     max_number_chars: int = 64
+    kind: str = ""
+    hint: str = ""
+
+    def too_big(self, size: int) -> str:
+        """The message for a file of ``size`` bytes over the cap."""
+        cap = f"{self.max_bytes / MiB:g} MiB" if self.max_bytes % (MiB // 4) == 0 else f"{self.max_bytes:,} bytes"
+        kind = f" for a {self.kind} file" if self.kind else ""
+        return f"file is {size:,} bytes; the limit is {cap}{kind}" + (f" ({self.hint})" if self.hint else "")
+
+
+#: scenarios and plans are written by hand and uploaded: small, and read in about a second (the
+#: bundled scenarios hold under 2,000 values).
+SCENARIO_LIMITS = Limits(max_bytes=1 * MiB, max_nodes=50_000, kind="scenario")
+PLAN_LIMITS = Limits(max_bytes=1 * MiB, max_nodes=50_000, kind="plan")
+#: default cap on a city file, in MiB; ``$SCRO_SIM_MAX_CITY_MB`` changes it.
+CITY_MB = 256
+
+
+def city_limits() -> Limits:
+    """Caps for a city file: ``$SCRO_SIM_MAX_CITY_MB`` MiB (default 256), a value per 10 bytes.
+
+    Generated cities are large (a 50,000-asset city is about 26 MB of YAML); they are published
+    by whoever runs the server, not uploaded, so the cap is an operator's setting.
+    """
+    raw = os.environ.get("SCRO_SIM_MAX_CITY_MB", "").strip()
+    try:
+        mb = float(raw) if raw else CITY_MB
+    except ValueError:
+        mb = CITY_MB
+    if not math.isfinite(mb) or mb <= 0:
+        mb = CITY_MB
+    max_bytes = int(mb * MiB)
+    return Limits(max_bytes=max_bytes, max_nodes=max(300_000, max_bytes // 10), kind="city",
+                  hint="set SCRO_SIM_MAX_CITY_MB to raise it")
 
 
 @dataclass
@@ -90,14 +135,14 @@ def read_text(source: str | Path | bytes, *, path: str | None = None, limits: Li
         if not stat.S_ISREG(st.st_mode):
             raise YamlError("not a regular file", path=label)
         if st.st_size > limits.max_bytes:
-            raise YamlError(f"file is {st.st_size:,} bytes; the limit is {limits.max_bytes:,}", path=label)
+            raise YamlError(limits.too_big(st.st_size), path=label)
         try:
             with p.open("rb") as f:
                 raw = f.read(limits.max_bytes + 1)
         except OSError as exc:
             raise YamlError(f"cannot read file: {exc.strerror or exc}", path=label) from None
     if len(raw) > limits.max_bytes:
-        raise YamlError(f"file is {len(raw):,} bytes; the limit is {limits.max_bytes:,}", path=label)
+        raise YamlError(limits.too_big(len(raw)), path=label)
     if not raw.strip():
         raise YamlError("file is empty", path=label)
     if b"\x00" in raw:
@@ -226,7 +271,8 @@ class _Builder:
     def scalar(self, ev: Any, loc: tuple[Any, ...], line: int | None) -> Any:
         value: str = ev.value
         if len(value) > self.limits.max_scalar_chars:
-            raise self.fail(f"value is {len(value):,} characters; the limit is {self.limits.max_scalar_chars:,}", line)
+            raise self.fail(f"value is {len(value):,} characters; the limit is {self.limits.max_scalar_chars:,}",
+                            line, loc)
         tag = ev.tag
         if tag == "!" or (tag is None and not ev.implicit[0]):
             return value  # quoted, block or "!"-tagged: text
@@ -282,8 +328,9 @@ def load_yaml(source: str | Path | bytes, *, path: str | None = None, text: str 
         text, label = read_text(source, path=path, limits=limits)
     else:
         label = path or (str(source) if source else "<text>")
-        if len(text.encode("utf-8", "surrogatepass")) > limits.max_bytes:
-            raise YamlError(f"text is larger than {limits.max_bytes:,} bytes", path=label)
+        size = len(text.encode("utf-8", "surrogatepass"))
+        if size > limits.max_bytes:
+            raise YamlError("text is larger than the limit: " + limits.too_big(size), path=label)
         if not text.strip():
             raise YamlError("file is empty", path=label)
     m = re.search(r"^%YAML[ \t]+(\S+)", text, re.MULTILINE)
@@ -379,9 +426,10 @@ def problems_from_pydantic(exc: Any, loaded: Loaded, *, prefix: tuple[Any, ...] 
     seen: set[tuple[str, str]] = set()
     errors = exc.errors(include_url=False)
     locs = [_data_loc(loaded.data, prefix + tuple(e["loc"]), e["type"]) for e in errors]
-    real = [loc for loc, e in zip(locs, errors, strict=True) if not _is_noise(e)]
+    # every prefix of a real error's location, so a noise error is matched in one lookup
+    covered = {loc[:n] for loc, e in zip(locs, errors, strict=True) if not _is_noise(e) for n in range(len(loc) + 1)}
     for err, loc in zip(errors, locs, strict=True):
-        if _is_noise(err) and any(r[: len(loc)] == loc for r in real):
+        if _is_noise(err) and loc in covered:
             continue  # a union branch the input does not take, or a list "too short" because an item failed
         msg = _FRIENDLY.get(err["type"], err["msg"])
         if err["type"] == "value_error" and msg.startswith("Value error, "):

@@ -27,9 +27,8 @@ from scro_sim.store import Store  # noqa: E402
 
 
 def mini_text() -> str:
-    """The mini scenario with its city as an absolute path (so stored copies load from anywhere)."""
-    text = (DATA / "mini_scenario.yaml").read_text(encoding="utf-8")
-    return text.replace("city: mini_city.yaml", f"city: {DATA / 'mini_city.yaml'}")
+    """The mini scenario; its city is found in tests/data, a city-model folder for these tests (``env``)."""
+    return (DATA / "mini_scenario.yaml").read_text(encoding="utf-8")
 
 
 @pytest.fixture
@@ -40,6 +39,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
     (scen / "mini.yaml").write_text(mini_text(), encoding="utf-8")
     monkeypatch.setenv("SCRO_SIM_DB", db)
     monkeypatch.setenv("SCRO_SIM_SCENARIOS_DIR", str(scen))
+    monkeypatch.setenv("SCRO_SIM_CITY_PATH", str(DATA))  # a published city-model folder: mini_city.yaml
     monkeypatch.setenv("SCRO_SIM_CACHE", str(tmp_path / "cache"))
     monkeypatch.delenv("SCRO_SIM_DEMO", raising=False)
     with Store(db) as s:

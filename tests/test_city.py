@@ -559,12 +559,45 @@ def test_unreadable_city_files_are_city_model_errors(tmp_path: Path, content: by
     assert words in str(load_error(p))
 
 
-def test_50_mb_city_file_is_refused_quickly(tmp_path: Path, guard) -> None:
+def test_city_file_over_the_city_cap_is_refused_quickly_naming_file_and_cap(tmp_path: Path, guard,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SCRO_SIM_MAX_CITY_MB", "16")
     p = tmp_path / "huge.yaml"
     with p.open("wb") as f:
         f.truncate(50 * 1024 * 1024)
-    with pytest.raises(CityModelError, match="limit"):
+    with pytest.raises(CityModelError) as info:
         guard(load_city, p)
+    prob = info.value.problems[0]
+    assert prob.path == str(p)
+    assert "the limit is 16 MiB for a city file" in prob.message and "SCRO_SIM_MAX_CITY_MB" in prob.message
+
+
+def test_city_file_over_the_default_cap_is_refused_by_size(tmp_path: Path, guard,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SCRO_SIM_MAX_CITY_MB", raising=False)
+    p = tmp_path / "huge.json"
+    with p.open("wb") as f:
+        f.truncate(257 * 1024 * 1024)  # sparse: nothing is written or read
+    with pytest.raises(CityModelError, match="the limit is 256 MiB for a city file"):
+        guard(load_city, p)
+
+
+def test_city_file_larger_than_a_scenario_may_be_loads(tmp_path: Path, mini_city_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    # a city bigger than the old 5 MiB cap on every file (a 50,000-asset city is about 26 MB)
+    monkeypatch.delenv("SCRO_SIM_MAX_CITY_MB", raising=False)
+    p = tmp_path / "big.yaml"
+    p.write_text(mini_city_path.read_text() + ("# " + "x" * 1000 + "\n") * 6_500)
+    assert p.stat().st_size > 6 * 1024 * 1024
+    assert load_city(p).id == "mini"
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "lots", "nan"])
+def test_a_bad_city_cap_setting_falls_back_to_the_default(value: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from scro_sim.yamlio import CITY_MB, city_limits
+
+    monkeypatch.setenv("SCRO_SIM_MAX_CITY_MB", value)
+    assert city_limits().max_bytes == CITY_MB * 1024 * 1024
 
 
 def test_alias_bomb_city_is_refused_quickly(tmp_path: Path, guard, billion_laughs: str) -> None:
@@ -753,3 +786,50 @@ def test_bad_node_link_json_is_a_city_model_error(tmp_path: Path, text: str, gua
         guard(load_city, p)
     assert info.value.problems
     assert all(x.path == str(p) for x in info.value.problems), info.value.problems
+
+
+# --------------------------------------------------------------------------------------------
+# Bounds on counts and sizes
+
+
+def _square(zid: str, n: int) -> dict[str, Any]:
+    """A zone whose polygon has ``n`` points on a circle."""
+    import math
+
+    return {"id": zid, "polygon": [{"x": 100 * math.cos(2 * math.pi * k / n), "y": 100 * math.sin(2 * math.pi * k / n)}
+                                   for k in range(n)]}
+
+
+def test_the_zones_polygons_are_capped_in_total() -> None:
+    from scro_sim.city.model import MAX_POLYGON, MAX_POLYGON_TOTAL
+
+    ok = tiny([asset("PP1", "power_plant")], zones=[_square("Z1", MAX_POLYGON), _square("Z2", MAX_POLYGON)])
+    assert MAX_POLYGON * 2 == MAX_POLYGON_TOTAL and parse_city(ok).zone_ids == ["Z1", "Z2"]
+    err = city_error(tiny([asset("PP1", "power_plant")],
+                          zones=[_square("Z1", MAX_POLYGON), _square("Z2", MAX_POLYGON), _square("Z3", 3)]))
+    assert [p.field for p in err.problems] == ["zones[2].polygon"]
+    assert "20,000 points" in err.problems[0].message
+    err = city_error(tiny([asset("PP1", "power_plant")], zones=[_square("Z1", MAX_POLYGON + 1)]))
+    assert [p.field for p in err.problems] == ["zones[0].polygon"]
+
+
+@pytest.mark.parametrize(("data", "field"), [
+    (tiny([asset("PP1", "power_plant"), asset("SS1", "substation", needs={"power": ["PP1"] * 51})]),
+     "assets[1].needs.power"),
+    (tiny([asset("PP1", "power_plant", zones=["Z"] * 101)]), "assets[0].zones"),
+    (tiny([asset("PP1", "power_plant")], description="d" * 20_001), "description"),
+    (tiny([asset("PP1", "power_plant", name="n" * 201)]), "assets[0].name"),
+    (tiny([asset("PP1", "power_plant", fragility={"flood": [{"median": 1, "beta": 0.5}] * 11})]),
+     "assets[0].fragility.flood"),
+])
+def test_a_count_or_size_past_its_bound_names_the_field(data: dict[str, Any], field: str) -> None:
+    err = city_error(data)
+    assert any(p.field == field for p in err.problems), err.problems
+
+
+def test_the_city_bounds_allow_the_largest_synthetic_city() -> None:
+    # the 200,000-asset synthetic city: 201,955 assets, 8,000 districts, 8,010 junctions, 15,781 roads
+    from scro_sim.city import model
+
+    assert model.MAX_ASSETS >= 201_955 and model.MAX_DISTRICTS >= 8_000
+    assert model.MAX_ROAD_NODES >= 8_010 and model.MAX_ROAD_EDGES >= 15_781

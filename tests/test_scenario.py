@@ -1010,3 +1010,261 @@ def test_water_defaults_come_from_the_reference_data(base_text: str, mini_city: 
     assert (sc.water.refill_h, sc.water.boil_water_h) == (24.0, 72.0)
     sc = load_text(variant(base_text, ("resources:\n", "water: {boil_water_h: 0}\nresources:\n")), mini_city)
     assert (sc.water.refill_h, sc.water.boil_water_h) == (24.0, 0.0)
+
+
+# --------------------------------------------------------------------------------------------
+# city: is found only in the published city-model folders
+
+
+def city_problem(text: str, *, path: str = "up.yaml", base_dir: Path | None = None) -> Any:
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path, text=text, base_dir=base_dir)
+    probs = info.value.problems
+    assert len(probs) == 1 and probs[0].field == "city", probs
+    return probs[0]
+
+
+@pytest.mark.parametrize("name", ["/etc/passwd", "/etc/no-such-file.yaml", "~/city.yaml", "C:/cities/x.yaml"])
+def test_an_absolute_city_path_is_refused_alike_whether_the_file_exists(base_text: str, name: str) -> None:
+    text = variant(base_text, ("city: mini_city.yaml", f"city: {name}"))
+    prob = city_problem(text)
+    assert prob.path == "up.yaml" and prob.line == line_of(text, f"city: {name}")
+    assert "not a city model name" in prob.message and "passwd" not in prob.message.replace(repr(name), "")
+
+
+@pytest.mark.parametrize("name", ["../../x.yaml", "../../../../../../etc/passwd", "../scenarios/../../x.yaml"])
+def test_a_city_path_leading_out_of_the_city_folders_is_refused(base_text: str, name: str) -> None:
+    from scro_sim.scenario.loading import BUNDLED_CITIES
+
+    text = variant(base_text, ("city: mini_city.yaml", f"city: {name}"))
+    # from the bundled scenarios' folder, and from a city folder itself
+    for base in (BUNDLED_CITIES.parent / "scenarios", BUNDLED_CITIES, None):
+        prob = city_problem(text, base_dir=base)
+        assert prob.line == line_of(text, f"city: {name}")
+        assert prob.message == f"{name!r} is outside the city-model folders (city_models/ and any folder in " \
+                               "$SCRO_SIM_CITY_PATH); name a city model in them"
+
+
+def test_the_message_for_an_outside_file_does_not_say_whether_it_exists(base_text: str, tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "cities"
+    folder.mkdir()
+    (tmp_path / "secret.yaml").write_text("password: hunter2\n")
+    monkeypatch.setenv("SCRO_SIM_CITY_PATH", str(folder))
+    there = city_problem(variant(base_text, ("city: mini_city.yaml", "city: ../secret.yaml")), base_dir=folder)
+    absent = city_problem(variant(base_text, ("city: mini_city.yaml", "city: ../absent.yaml")), base_dir=folder)
+    assert there.message.replace("secret", "X") == absent.message.replace("absent", "X")
+    assert "password" not in there.message and "hunter2" not in there.message
+
+
+def test_a_symlink_out_of_a_city_folder_is_refused(base_text: str, tmp_path: Path, mini_city_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "cities"
+    folder.mkdir()
+    outside = tmp_path / "private"
+    outside.mkdir()
+    (outside / "town.yaml").write_text(mini_city_path.read_text())
+    (folder / "town.yaml").symlink_to(outside / "town.yaml")
+    (folder / "private").symlink_to(outside, target_is_directory=True)
+    monkeypatch.setenv("SCRO_SIM_CITY_PATH", str(folder))
+    for name in ("town.yaml", "town", "private/town.yaml"):
+        prob = city_problem(variant(base_text, ("city: mini_city.yaml", f"city: {name}")))
+        assert "outside the city-model folders" in prob.message
+
+
+def test_a_symlink_inside_a_city_folder_is_followed(base_text: str, tmp_path: Path, mini_city_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "cities"
+    folder.mkdir()
+    (folder / "mini_city_v1.yaml").write_text(mini_city_path.read_text())
+    (folder / "mini_city.yaml").symlink_to(folder / "mini_city_v1.yaml")
+    monkeypatch.setenv("SCRO_SIM_CITY_PATH", str(folder))
+    assert load_scenario("up.yaml", text=base_text)[1].id == "mini"
+
+
+def test_an_unknown_city_name_is_not_found_in_the_city_folders(base_text: str) -> None:
+    text = variant(base_text, ("city: mini_city.yaml", "city: atlantis"))
+    prob = city_problem(text)
+    assert prob.message == ("city model 'atlantis' not found in the city-model folders (city_models/ and any "
+                            "folder in $SCRO_SIM_CITY_PATH)")
+    assert prob.line == line_of(text, "city: atlantis")
+
+
+@pytest.mark.parametrize("name", ["riverton", "riverton.yaml", "../city_models/riverton.yaml"])
+def test_an_uploaded_scenario_names_a_bundled_city(base_text: str, name: str) -> None:
+    # by id, by file name, or the bundled scenarios' way (relative to scenarios/)
+    from scro_sim.scenario.loading import BUNDLED_CITIES
+
+    text = variant(base_text, ("city: mini_city.yaml", f"city: {name}"))
+    with pytest.raises(ScenarioError) as info:  # the mini scenario does not fit Riverton, but Riverton was found
+        load_scenario("up.yaml", text=text, base_dir=BUNDLED_CITIES.parent / "scenarios")
+    assert all(p.field != "city" for p in info.value.problems), info.value.problems
+
+
+def test_a_scenario_file_finds_its_city_in_its_own_folder_only(base_text: str, tmp_path: Path,
+                                                               mini_city_path: Path) -> None:
+    (tmp_path / "mini_city.yaml").write_text(mini_city_path.read_text())
+    inner = tmp_path / "course"
+    inner.mkdir()
+    (inner / "s.yaml").write_text(variant(base_text, ("city: mini_city.yaml", "city: ../mini_city.yaml")))
+    with pytest.raises(ScenarioError, match="outside the city-model folders"):
+        load_scenario(inner / "s.yaml")
+    (tmp_path / "s.yaml").write_text(base_text)
+    assert load_scenario(tmp_path / "s.yaml")[1].id == "mini"
+
+
+def test_a_broken_city_is_reported_without_the_servers_folders(base_text: str, tmp_path: Path,
+                                                               mini_city_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "cities"
+    folder.mkdir()
+    (folder / "mini_city.yaml").write_text(mini_city_path.read_text().replace("needs: {power: [PP1]}\n",
+                                                                              "needs: {power: [PP7]}\n", 1))
+    monkeypatch.setenv("SCRO_SIM_CITY_PATH", str(folder))
+    prob = city_problem(base_text)
+    assert "the city file has problems: mini_city.yaml:" in prob.message and str(tmp_path) not in prob.message
+
+
+# --------------------------------------------------------------------------------------------
+# Validation is one pass: a large scenario is checked in time proportional to its size
+
+
+def big_scenario(base_text: str, n: int) -> str:
+    """The mini scenario with ``n`` more injects (a trigger chain), questions, criteria and 5n decision hours."""
+    from scro_sim.yamlio import dump_yaml, load_yaml
+
+    d = load_yaml(None, text=base_text, path="s.yaml").data
+    d["duration_h"] = 480
+    hours = [round(0.05 + 0.1 * j, 2) for j in range(5 * n)]
+    d["decision_points"] = {"times_h": [0, 6, 12, *hours]}
+    for k in range(n):
+        d["msel"].append({"id": f"X{k}", "when": {"inject": f"X{k - 1}"} if k else {"after_h": 1},
+                          "sender": "s", "channel": "email", "text": f"Inject {k}",
+                          "expected_actions": [{"id": f"EX{k}", "action": "warn_public", "targets": ["D1"],
+                                                "deadline_h": 2}]})
+        d["questions"].append({"id": f"QX{k}", "at_h": hours[5 * k], "text": "What now?"} if k % 2 else
+                              {"id": f"QX{k}", "at_inject": f"X{k}", "text": "And now?"})
+        d["rubric"]["criteria"].append({"id": f"CX{k}", "title": "t", "kind": "computed", "weight": 1,
+                                        "outcome": "LO1", "metric": f"timeliness.EX{k}",
+                                        "thresholds": {"P": 0, "S": 1, "M": 2},
+                                        "feedback": {"P": "a", "S": "b", "M": "c", "U": "d"}})
+    return dump_yaml(d)
+
+
+def test_a_large_scenario_builds_its_decision_points_once(base_text: str, mini_city: City,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from scro_sim.scenario import models
+
+    builds = []
+    real = models.decision_hours
+    monkeypatch.setattr(models, "decision_hours", lambda *a: builds.append(a) or real(*a))
+    text = big_scenario(base_text, 190)
+    assert len(text) > 40_000
+    sc = load_text(text, mini_city)
+    assert len(sc.msel) == 194 and len(sc.questions) == 192
+    assert len(builds) == 1  # not once per question (it was: 953 decision hours built for each of 95)
+    assert len(sc.decision_times()) == 953 and len(builds) == 1
+
+
+def calls_to_validate(text: str, city: City) -> int:
+    """Calls made by the scenario language's code (``scro_sim/scenario/``) while validating
+    ``text``, Python and builtin alike: an operation count, not a time."""
+    import sys
+
+    n = 0
+    here = str(Path(models_file()).parent)
+
+    def count(frame: Any, event: str, _arg: Any) -> None:
+        nonlocal n
+        if event in ("call", "c_call") and frame.f_code.co_filename.startswith(here):
+            n += 1
+
+    sys.setprofile(count)
+    try:
+        load_text(text, city)
+    finally:
+        sys.setprofile(None)
+    return n
+
+
+def models_file() -> str:
+    from scro_sim.scenario import models
+
+    return str(models.__file__)
+
+
+def test_validation_work_grows_linearly_with_the_scenario(base_text: str, mini_city: City) -> None:
+    # twice the injects, questions and criteria: about twice the calls (it was the square: every
+    # question rebuilt the decision points, every inject condition scanned the MSEL)
+    small = calls_to_validate(big_scenario(base_text, 60), mini_city)
+    large = calls_to_validate(big_scenario(base_text, 120), mini_city)
+    assert large <= 2.2 * small, (small, large)
+
+
+@pytest.mark.parametrize(("edit", "field", "words"), [
+    (("aftershock: 0", "aftershock_count: 101"), "hazards[1].aftershock_count", "between 0 and 100"),
+    (("aftershock: 0", "aftershock_count: 1e9"), "hazards[1].aftershock_count", "between 0 and 100"),
+    (("aftershock: 0", "aftershock_count: {dist: normal, mean: 3, sd: 20}"), "hazards[1].aftershock_count",
+     "between 0 and 100"),
+    (("aftershock: 0", "aftershock_count: {dist: poisson, mean: 1000}"), "hazards[1].aftershock_count",
+     "between 0 and 100"),
+    (("aftershock: 0", "magnitude: 12"), "hazards[1].magnitude", "between 0 and 10"),
+])
+def test_an_earthquake_past_its_bounds_names_the_field_and_line(base_text: str, mini_city: City,
+                                                                edit: tuple[str, str], field: str,
+                                                                words: str) -> None:
+    quake = ("  - {id: q1, type: earthquake, epicentre: [1000, 800], magnitude: 6, aftershock: 0}\n"
+             "fragility:\n")
+    text = variant(base_text, ("fragility:\n", quake.replace(*edit) if "magnitude: 12" not in edit[1]
+                               else quake.replace("magnitude: 6, aftershock: 0", "magnitude: 12")))
+    one_problem(text, mini_city, field, words, line_of(text, "type: earthquake"))
+
+
+def test_an_earthquake_at_its_bounds_is_accepted(base_text: str, mini_city: City) -> None:
+    text = variant(base_text, ("fragility:\n", "  - {id: q1, type: earthquake, epicentre: [1000, 800], "
+                                              "magnitude: 10, aftershock_count: {dist: poisson, mean: 30}}\n"
+                                              "fragility:\n"))
+    assert load_text(text, mini_city).hazards[1].magnitude == 10
+
+
+@pytest.mark.parametrize(("edit", "field", "words"), [
+    (("  every_h: 12\n", "  every_h: 0.05\n"), "decision_points.every_h", "the limit is 2,000"),
+    (("  road_closure_depth_m: 0.3\n", "  road_closure_depth_m: 0.3\n    step_h: 0.05\n"), "hazards[0].step_h",
+     "the limit is 20,000"),
+    (("{id: power_crew, count: 2,", "{id: power_crew, count: 500,"), "resources.crews", "the limit is 500"),
+    (("    crews: 2\n", "    crews: 5\n    max_requests: 100\n"), "resources.mutual_aid", "the limit is 500"),
+])
+def test_a_run_past_its_work_bounds_is_refused_at_the_field(base_text: str, mini_city: City,
+                                                            edit: tuple[str, str], field: str, words: str) -> None:
+    text = variant(base_text, ("duration_h: 48", "duration_h: 1440"), edit)
+    prob = one_problem(text, mini_city, field, words)
+    assert prob.line is not None
+
+
+def test_a_plan_past_its_work_bounds_is_refused_at_the_field(plan_text: str, base_text: str,
+                                                             mini_city: City) -> None:
+    sc = load_text(variant(base_text, ("duration_h: 48", "duration_h: 1440")), mini_city)
+    probs = plan_problems(variant(plan_text, ("check_every_h: 1", "check_every_h: 0.1")), sc, mini_city)
+    assert [(p.field, p.line) for p in probs] == [("check_every_h", line_of(plan_text, "check_every_h: 1"))]
+    assert "14,400 checks" in probs[0].message and "the limit is 5,000" in probs[0].message
+    many = "".join(f"  - {{when: {{after_h: {k}}}, do: [{{action: refuel, target: H1}}]}}\n" for k in range(97))
+    probs = plan_problems(variant(plan_text, ("rules:\n", "rules:\n" + many)), sc, mini_city)
+    assert [p.field for p in probs] == ["rules"] and "the limit is 100,000" in probs[0].message
+
+
+def test_a_scenario_text_over_its_cap_names_the_cap(base_text: str, mini_city: City) -> None:
+    text = base_text + ("# " + "x" * 1000 + "\n") * 1100
+    with pytest.raises(ScenarioError) as info:
+        load_scenario("big.yaml", text=text, city=mini_city)
+    assert "the limit is 1 MiB for a scenario file" in info.value.problems[0].message
+    assert info.value.problems[0].path == "big.yaml"
+
+
+def test_a_plan_file_over_its_cap_names_the_file_and_cap(tmp_path: Path, mini_scenario: Scenario,
+                                                         mini_city: City, plan_text: str) -> None:
+    p = tmp_path / "plan.yaml"
+    p.write_text(plan_text + ("# " + "x" * 1000 + "\n") * 1100)
+    with pytest.raises(PlanError) as info:
+        load_plan(p, mini_scenario, mini_city)
+    assert info.value.problems[0].path == str(p)
+    assert "the limit is 1 MiB for a plan file" in info.value.problems[0].message

@@ -470,3 +470,47 @@ def test_yaml_like_noise_loads_or_is_a_yaml_error(text: str) -> None:
         load(text)
     except YamlError as err:
         assert err.problems
+
+
+# --------------------------------------------------------------------------------------------
+# Caps per kind of file
+
+
+def test_each_kind_of_file_has_its_own_size_cap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from scro_sim.yamlio import PLAN_LIMITS, SCENARIO_LIMITS, city_limits
+
+    monkeypatch.delenv("SCRO_SIM_MAX_CITY_MB", raising=False)
+    assert SCENARIO_LIMITS.max_bytes == PLAN_LIMITS.max_bytes == 1024 * 1024
+    assert SCENARIO_LIMITS.max_nodes == PLAN_LIMITS.max_nodes == 50_000
+    assert city_limits().max_bytes == 256 * 1024 * 1024
+    assert city_limits().max_nodes > Limits().max_nodes  # a big city has millions of values
+    monkeypatch.setenv("SCRO_SIM_MAX_CITY_MB", "512")
+    assert city_limits().max_bytes == 512 * 1024 * 1024
+    p = tmp_path / "s.yaml"
+    p.write_text("a: " + "x" * 100 + "\n" + ("# " + "y" * 1000 + "\n") * 1100)
+    with pytest.raises(YamlError) as info:
+        load_yaml(p, limits=SCENARIO_LIMITS)
+    assert str(info.value) == f"{p}: file is {p.stat().st_size:,} bytes; the limit is 1 MiB for a scenario file"
+    assert load_yaml(p, limits=city_limits()).data == {"a": "x" * 100}
+
+
+def test_an_over_long_value_names_its_field() -> None:
+    err = refused("a:\n  b: " + "x" * 25_000 + "\n")
+    assert err.problems[0].field == "a.b" and err.problems[0].line == 2
+
+
+def test_thousands_of_union_errors_are_each_reported_once() -> None:
+    # pydantic's union noise is filtered with one lookup per error, not a scan of all errors
+    class Item(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        n: int | list[int]
+
+    class Doc(BaseModel):
+        items: list[Item]
+
+    text = "items:\n" + "".join(f"  - {{n: x{k}}}\n" for k in range(3000))
+    loaded = load(text)
+    with pytest.raises(ValidationError) as info:
+        Doc.model_validate(loaded.data)
+    probs = problems_from_pydantic(info.value, loaded)
+    assert len(probs) == 3000 and probs[0].field == "items[0].n" and probs[-1].line == 3001

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import CityModelError, Problem, YamlError
-from ..yamlio import Loaded, field_path, load_yaml, validate_model
+from ..yamlio import Loaded, city_limits, field_path, load_yaml, validate_model
 from .model import (
     CityModel,
     _check,
@@ -81,13 +81,17 @@ def parse_city(data: dict[str, Any], loaded: Loaded | None = None, path: str = "
 
 
 def load_city(path: str | Path) -> City:
-    """Load a city from ``.yaml``/``.yml`` or node-link ``.json``; raise errors with file:line."""
+    """Load a city from ``.yaml``/``.yml`` or node-link ``.json``; raise errors with file:line.
+
+    The file may be as large as :func:`scro_sim.yamlio.city_limits` allows (256 MiB unless
+    ``$SCRO_SIM_MAX_CITY_MB`` says otherwise): generated cities are big.
+    """
     p = Path(path)
     if p.suffix.lower() == ".json":
         from ..yamlio import read_text
 
         try:
-            text, label = read_text(p)
+            text, label = read_text(p, limits=city_limits())
         except YamlError as exc:
             raise CityModelError(problems=exc.problems) from None
         try:
@@ -104,7 +108,7 @@ def load_city(path: str | Path) -> City:
             raise CityModelError(problems=[Problem(label, None, p.field, p.message) for p in exc.problems]) from None
         return parse_city(data, Loaded(data=None, path=label))
     try:
-        loaded = load_yaml(p)
+        loaded = load_yaml(p, limits=city_limits())
     except YamlError as exc:
         raise CityModelError(problems=exc.problems) from None
     return parse_city(loaded.data, loaded)

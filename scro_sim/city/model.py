@@ -47,8 +47,27 @@ DEFAULT_SUPPLIES: dict[str, tuple[str, ...]] = {
 #: Assets whose loss endangers life; their downtime is judged on its own.
 CRITICAL_TYPES: frozenset[str] = frozenset({"hospital", "water_treatment", "eoc", "shelter", "fire_station"})
 
+#: Upper bounds on the counts and sizes of a city file (city_models/README.md, "Limits"): above the
+#: 200,000-asset synthetic city (scro_sim.city.synthetic), and bounded work to load and run.
+MAX_ASSETS = 250_000
+MAX_DISTRICTS = 50_000
+MAX_ROAD_NODES = 250_000
+MAX_ROAD_EDGES = 1_000_000
+MAX_ZONES = 1_000
+#: points in one zone's polygon, and in all zones together: every point is tested against every
+#: asset, district and road, so the total is what costs.
+MAX_POLYGON = 10_000
+MAX_POLYGON_TOTAL = 20_000
+MAX_SUPPLIERS = 50  # assets listed for one service in needs
+MAX_ZONE_REFS = 100  # zones listed by one asset or district
+MAX_CURVES = 10  # fragility curves for one hazard
+MAX_NAME = 200
+MAX_DESCRIPTION = 20_000
+
 Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")]
 Finite = Annotated[float, Field(allow_inf_nan=False)]
+Suppliers = Annotated[tuple[Id, ...], Field(max_length=MAX_SUPPLIERS)]
+ZoneRefs = Annotated[tuple[Id, ...], Field(max_length=MAX_ZONE_REFS)]
 NonNeg = Annotated[float, Field(ge=0, allow_inf_nan=False, le=1e12)]
 
 
@@ -79,7 +98,7 @@ class Backup(_Model):
     kind: Literal["none", "generator", "battery", "tank", "ups"] = "none"
     hours: NonNeg = 0.0
     #: services it bridges; a generator or battery bridges power, a tank bridges water.
-    services: tuple[Literal["power", "water", "telecom"], ...] | None = None
+    services: tuple[Literal["power", "water", "telecom"], ...] | None = Field(default=None, max_length=3)
 
     def bridged(self) -> tuple[str, ...]:
         if self.kind == "none" or self.hours <= 0:
@@ -102,7 +121,7 @@ Hazard = Literal["flood", "earthquake", "heatwave", "storm", "cyber", "surge"]
 
 class DistrictSpec(_Model):
     id: Id
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=MAX_NAME)
     population: int = Field(ge=0, le=50_000_000)
     vulnerable_share: float = Field(ge=0, le=1, allow_inf_nan=False)
     location: Location
@@ -110,8 +129,8 @@ class DistrictSpec(_Model):
     #: share of the district's people living below the flood line's reach (0..1).
     flood_exposed_share: float = Field(default=1.0, ge=0, le=1, allow_inf_nan=False)
     road_node: Id | None = None
-    zones: tuple[Id, ...] = ()
-    needs: dict[Literal["power", "water", "telecom", "transport", "health"], tuple[Id, ...]] = Field(
+    zones: ZoneRefs = ()
+    needs: dict[Literal["power", "water", "telecom", "transport", "health"], Suppliers] = Field(
         default_factory=dict
     )
 
@@ -122,7 +141,7 @@ class AssetSpec(_Model):
         "power_plant", "substation", "water_treatment", "pumping_station", "water_tank", "telecom_tower",
         "data_centre", "hospital", "shelter", "fire_station", "depot", "eoc", "bridge", "traffic_control",
     ]
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=MAX_NAME)
     location: Location
     elevation: Finite = Field(default=0.0, ge=-500, le=9000)
     road_node: Id
@@ -130,14 +149,16 @@ class AssetSpec(_Model):
     capacity: NonNeg = 0.0
     backup: Backup = Backup()
     criticality: int = Field(default=3, ge=1, le=5)
-    supplies: tuple[Literal["power", "water", "telecom", "transport", "health"], ...] | None = None
-    needs: dict[Literal["power", "water", "telecom", "transport", "health"], tuple[Id, ...]] = Field(
+    supplies: tuple[Literal["power", "water", "telecom", "transport", "health"], ...] | None = Field(
+        default=None, max_length=5)
+    needs: dict[Literal["power", "water", "telecom", "transport", "health"], Suppliers] = Field(
         default_factory=dict
     )
-    zones: tuple[Id, ...] = ()
+    zones: ZoneRefs = ()
     #: metres of flood defence already in place (raises the depth it takes to flood it).
     flood_protection: NonNeg = 0.0
-    fragility: dict[Hazard, FragilityCurve | tuple[FragilityCurve, ...]] = Field(default_factory=dict)
+    fragility: dict[Hazard, FragilityCurve | Annotated[tuple[FragilityCurve, ...], Field(max_length=MAX_CURVES)]] = Field(
+        default_factory=dict)
 
     def supplied(self) -> tuple[str, ...]:
         return self.supplies if self.supplies is not None else DEFAULT_SUPPLIES.get(self.type, ())
@@ -160,23 +181,23 @@ class RoadEdge(_Model):
 
 
 class Roads(_Model):
-    nodes: tuple[RoadNode, ...] = Field(min_length=1)
-    edges: tuple[RoadEdge, ...] = ()
+    nodes: tuple[RoadNode, ...] = Field(min_length=1, max_length=MAX_ROAD_NODES)
+    edges: tuple[RoadEdge, ...] = Field(default=(), max_length=MAX_ROAD_EDGES)
 
 
 class Zone(_Model):
     """A named area (flood plain, old town...) as a polygon of x/y or lat/lon points."""
 
     id: Id
-    name: str = ""
+    name: str = Field(default="", max_length=MAX_NAME)
     kind: Literal["flood_plain", "coastal", "urban", "industrial", "other"] = "other"
-    polygon: tuple[Location, ...] = Field(min_length=3)
+    polygon: tuple[Location, ...] = Field(min_length=3, max_length=MAX_POLYGON)
 
 
 class River(_Model):
     """The river gauge that flood scenarios drive: stage 0 m is at ``datum`` elevation."""
 
-    name: str = "river"
+    name: str = Field(default="river", max_length=MAX_NAME)
     gauge_location: Location
     datum: Finite = Field(ge=-500, le=9000)
     #: water surface falls this many metres per km downstream along ``flow_axis``.
@@ -189,12 +210,12 @@ class CityModel(_Model):
 
     format: Literal["scro-city/1"] = FORMAT
     id: Id
-    name: str = Field(min_length=1, max_length=200)
-    description: str = ""
+    name: str = Field(min_length=1, max_length=MAX_NAME)
+    description: str = Field(default="", max_length=MAX_DESCRIPTION)
     river: River | None = None
-    zones: tuple[Zone, ...] = ()
-    districts: tuple[DistrictSpec, ...] = Field(min_length=1)
-    assets: tuple[AssetSpec, ...] = Field(min_length=1)
+    zones: tuple[Zone, ...] = Field(default=(), max_length=MAX_ZONES)
+    districts: tuple[DistrictSpec, ...] = Field(min_length=1, max_length=MAX_DISTRICTS)
+    assets: tuple[AssetSpec, ...] = Field(min_length=1, max_length=MAX_ASSETS)
     roads: Roads
 
 
@@ -225,6 +246,13 @@ def _check(model: CityModel) -> list[tuple[tuple[Any, ...], str]]:
             else:
                 seen[it.id] = i
 
+    points = 0
+    for i, z in enumerate(model.zones):
+        points += len(z.polygon)
+        if points > MAX_POLYGON_TOTAL:
+            out.append((("zones", i, "polygon"), f"the zones' polygons have more than {MAX_POLYGON_TOTAL:,} points "
+                        "together; simplify them"))
+            break
     dup("district", model.districts, "districts")
     dup("asset", model.assets, "assets")
     dup("road node", model.roads.nodes, "roads", "nodes")

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -16,6 +17,38 @@ from pydantic import (
 LANGUAGES: tuple[str, ...] = ("en", "el", "de", "pt")
 SCENARIO_FORMAT = "scro-scenario/1"
 PLAN_FORMAT = "scro-plan/1"
+
+# --------------------------------------------------------------------------------------------
+# Upper bounds on every count and size (scenarios/README.md, "Limits").  Far above any real
+# exercise, and low enough that a scenario and plan at every bound at once validate in about a
+# second and run to the end in seconds on a small city: what a lecturer publishes or a learner
+# submits is bounded work, or it is refused with ``file:line: field: message``.
+
+MAX_HAZARDS = 20
+#: injects in the MSEL (several injects that fire at the same moment set each other off, one
+#: call deeper each: a few hundred stay far inside Python's call depth).
+MAX_INJECTS = 250
+MAX_QUESTIONS = 1_000
+MAX_CRITERIA = 200
+MAX_OUTCOMES = 200  # learning outcomes, and modules
+MAX_EXPECTED = 50  # expected actions per inject
+MAX_IDS = 1_000  # ids listed in one field: targets, zones, hospitals
+MAX_PRIORITIES = 2_000  # assets in a priority order (plan priorities, set_priorities)
+MAX_DECISION_TIMES = 1_000  # hours listed in decision_points.times_h
+MAX_DECISION_POINTS = 2_000  # decision points in one run (listed and every_h together)
+MAX_HAZARD_STEPS = 20_000  # hazard updates in one run: duration_h / step_h, summed over the hazards
+MAX_CREW_TEAMS = 50
+MAX_CREWS = 500  # crews in one run: every team's count plus mutual aid's crews x max_requests
+MAX_GENERATORS = 10_000
+MAX_AFTERSHOCKS = 100
+MAX_RULES = 100
+MAX_PLAN_CHECKS = 5_000  # a plan's own checks in one run: duration_h / check_every_h
+#: rule conditions tested in one run: rules x (decision points + the plan's checks).
+MAX_RULE_CHECKS = 100_000
+MAX_RULE_ACTIONS = 20  # actions in one rule's do
+MAX_PREPOSITIONING = 200
+MAX_CURVES = 10  # fragility curves for one hazard and asset type
+MAX_TEXT = 20_000  # characters in one text (the YAML reader's cap on one value, too)
 
 Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")]
 #: an action target: an id, a road FROM~TO, or (in plan rules) $asset / $district.
@@ -37,13 +70,13 @@ class _Model(BaseModel):
 class LocalText(_Model):
     """A text in several languages; English is required, others fall back to it."""
 
-    en: str = Field(min_length=1, max_length=20_000)
-    el: str | None = Field(default=None, max_length=20_000)
-    de: str | None = Field(default=None, max_length=20_000)
-    pt: str | None = Field(default=None, max_length=20_000)
+    en: str = Field(min_length=1, max_length=MAX_TEXT)
+    el: str | None = Field(default=None, max_length=MAX_TEXT)
+    de: str | None = Field(default=None, max_length=MAX_TEXT)
+    pt: str | None = Field(default=None, max_length=MAX_TEXT)
 
 
-Text = Annotated[str, Field(min_length=1, max_length=20_000)] | LocalText
+Text = Annotated[str, Field(min_length=1, max_length=MAX_TEXT)] | LocalText
 
 
 def text_in(text: Text | None, lang: str = "en") -> str:
@@ -93,8 +126,8 @@ class Normal(_Model):
     dist: Literal["normal"]
     mean: float = Field(allow_inf_nan=False, ge=-1e9, le=1e9)
     sd: float = Field(allow_inf_nan=False, ge=0, le=1e9)
-    min: float | None = Field(default=None, allow_inf_nan=False)
-    max: float | None = Field(default=None, allow_inf_nan=False)
+    min: float | None = Field(default=None, allow_inf_nan=False, ge=-1e9, le=1e9)
+    max: float | None = Field(default=None, allow_inf_nan=False, ge=-1e9, le=1e9)
 
 
 class LogNormal(_Model):
@@ -150,3 +183,42 @@ def dist_bounds(d: Any) -> tuple[float, float]:
         return 0.0, math.inf
     return 0.0, math.inf
 
+
+
+def dist_reach(d: Any) -> tuple[float, float]:
+    """The values a :data:`Dist` can give in practice, for the bounds on uncertain fields.
+
+    Exact for a number, fixed, uniform and triangular, and a normal's ``min``/``max``; an
+    unbounded tail is taken to 10 standard deviations (normal: mean +- 10 sd; lognormal:
+    median * e^(+-10 beta); poisson: mean + 10 sqrt(mean) + 10), which a draw passes with a
+    probability below 1e-20.
+    """
+    if isinstance(d, Normal):
+        lo = d.min if d.min is not None else d.mean - 10 * d.sd
+        hi = d.max if d.max is not None else d.mean + 10 * d.sd
+        return lo, max(lo, hi)
+    if isinstance(d, LogNormal):
+        return d.median * math.exp(-10 * d.beta), d.median * math.exp(10 * d.beta)
+    if isinstance(d, Poisson):
+        return 0.0, d.mean + 10 * math.sqrt(d.mean) + 10
+    return dist_bounds(d)
+
+
+def _within(lo: float, hi: float, unit: str) -> Any:
+    def check(d: Any) -> Any:
+        a, b = dist_reach(d)
+        if a < lo or b > hi:
+            what = "" if isinstance(d, int | float) else " (its range: see scenarios/README.md, Limits)"
+            raise ValueError(f"must lie between {lo:g} and {hi:g}{unit}{what}")
+        return d
+    return AfterValidator(check)
+
+
+def bounded_dist(lo: float, hi: float, unit: str = "") -> Any:
+    """A :data:`Dist` whose every practical value (:func:`dist_reach`) lies in ``[lo, hi]``."""
+    return Annotated[Dist, _within(lo, hi, unit)]
+
+
+#: an uncertain number of hours (a time or a duration): at most a year, and not far below zero
+#: (negative times and durations are refused by the cross-checks with a clearer message).
+DistHours = bounded_dist(-24 * 365, 24 * 365, " h")

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import Any
 
-import numpy as np
-
 from ..city import City
 from .basics import (
+    MAX_CREWS,
+    MAX_DECISION_POINTS,
+    MAX_HAZARD_STEPS,
+    MAX_PLAN_CHECKS,
+    MAX_RULE_CHECKS,
     dist_bounds,
 )
 from .models import (
@@ -21,6 +25,9 @@ from .models import (
     Scenario,
     SurgeHazard,
 )
+
+# Every check below is one pass over the scenario: ids and decision times are looked up in sets
+# and dicts made once, so a scenario validates in time proportional to its size.
 
 # --------------------------------------------------------------------------------------------
 # Cross-checks
@@ -55,7 +62,12 @@ def _scenario_problems(sc: Scenario, city: City | None) -> list[tuple[tuple[Any,
     for i, t in enumerate(sc.decision_points.times_h):
         if t >= dur:
             out.append((("decision_points", "times_h", i), f"{t} h is not inside the {dur} h scenario"))
-    inject_ids = {i.id: i for i in sc.msel}
+    out.extend(_work_problems(sc))
+    points = sc.decision_times()  # made once: every question is looked up in it
+    point_set = set(points)
+    inject_ids: dict[str, Any] = {}
+    for inj in sc.msel:
+        inject_ids.setdefault(inj.id, inj)
     for i, inj in enumerate(sc.msel):
         if inj.at_h is not None and inj.at_h >= dur:
             out.append((("msel", i, "at_h"), f"{inj.at_h} h is not inside the {dur} h scenario"))
@@ -87,9 +99,9 @@ def _scenario_problems(sc: Scenario, city: City | None) -> list[tuple[tuple[Any,
             out.append((("questions", i, "at_inject"), f"unknown inject {q.at_inject!r}"))
         if q.at_h is not None and q.at_h >= dur:
             out.append((("questions", i, "at_h"), f"{q.at_h} h is not inside the {dur} h scenario"))
-        if q.at_h is not None and q.at_h not in sc.decision_times():
+        if q.at_h is not None and q.at_h not in point_set:
             out.append((("questions", i, "at_h"), f"no decision point at {q.at_h} h "
-                        f"(decision points: {', '.join(f'{t:g}' for t in sc.decision_times())})"))
+                        f"(decision points: {_some_hours(points)})"))
     outcomes = {lo.id for lo in sc.learning_outcomes}
     question_ids = {q.id for q in sc.questions}
     expected = {e.id for e in expected_ids}
@@ -117,6 +129,42 @@ def _scenario_problems(sc: Scenario, city: City | None) -> list[tuple[tuple[Any,
     for name, plan in (("baseline", sc.reference_plans.baseline), ("expert", sc.reference_plans.expert)):
         if isinstance(plan, Plan):
             out.extend((("reference_plans", name, *loc), m) for loc, m in _plan_problems(plan, sc, city))
+    return out
+
+
+def _some_hours(points: list[float], n: int = 12) -> str:
+    """The first ``n`` decision hours, and how many there are in all (a message stays one line)."""
+    shown = ", ".join(f"{t:g}" for t in points[:n])
+    return shown if len(points) <= n else f"{shown}, ... ({len(points)} in all)"
+
+
+def _work_problems(sc: Scenario) -> list[tuple[tuple[Any, ...], str]]:
+    """The run's size: decision points, hazard updates and crews each stay under their bound."""
+    out: list[tuple[tuple[Any, ...], str]] = []
+    dur = sc.duration_h
+    dp = sc.decision_points
+    n_points = len(dp.times_h) + (math.ceil(dur / dp.every_h) if dp.every_h else 0)
+    if n_points > MAX_DECISION_POINTS:
+        loc = ("decision_points", "every_h") if dp.every_h else ("decision_points", "times_h")
+        out.append((loc, f"{n_points:,} decision points in a {dur:g} h scenario; the limit is "
+                    f"{MAX_DECISION_POINTS:,} (a longer every_h, or fewer times_h)"))
+    steps = 0
+    for i, h in enumerate(sc.hazards):
+        step = getattr(h, "step_h", None)
+        if step is not None:
+            steps += math.ceil(dur / step)
+            if steps > MAX_HAZARD_STEPS:
+                out.append((("hazards", i, "step_h"), f"the hazards would update {steps:,}+ times in a {dur:g} h "
+                            f"scenario (duration_h / step_h, summed over the hazards); the limit is "
+                            f"{MAX_HAZARD_STEPS:,}: use a longer step_h"))
+                break
+    r = sc.resources
+    teams = sum(t.count for t in r.crews)
+    crews = teams + r.mutual_aid.crews * r.mutual_aid.max_requests
+    if crews > MAX_CREWS:  # blamed on the teams if they alone are too many, else on mutual aid
+        out.append((("resources", "crews" if teams > MAX_CREWS else "mutual_aid"),
+                    f"{crews:,} crews in one run (every team's count plus mutual_aid crews x max_requests); "
+                    f"the limit is {MAX_CREWS:,}"))
     return out
 
 
@@ -185,7 +233,7 @@ def _condition_problems(c: Condition, sc: Scenario, city: City | None) -> list[t
         out.append(((None, k), f"unknown asset {c.value!r}"))
     if k == "district_unserved" and city is not None and c.value[0] not in city.district_index:
         out.append(((None, k), f"unknown district {c.value[0]!r}"))
-    if k == "inject" and sc.inject(c.value) is None:
+    if k == "inject" and sc.inject(c.value) is None:  # an index made once per scenario
         out.append(((None, k), f"unknown inject {c.value!r}"))
     if k == "after_h" and c.value >= sc.duration_h:
         out.append(((None, k), f"{c.value:g} h is not inside the {sc.duration_h:g} h scenario"))
@@ -240,6 +288,16 @@ def _plan_problems(plan: Plan, sc: Scenario, city: City | None) -> list[tuple[tu
     out: list[tuple[tuple[Any, ...], str]] = []
     if plan.scenario is not None and plan.scenario != sc.id:
         out.append((("scenario",), f"plan is for scenario {plan.scenario!r}, not {sc.id!r}"))
+    # the plan's work in a run: its own checks, and its rules tested at every stop
+    checks = math.ceil(sc.duration_h / plan.check_every_h)
+    stops = checks + len(sc.decision_times())
+    if checks > MAX_PLAN_CHECKS:
+        out.append((("check_every_h",), f"{checks:,} checks in a {sc.duration_h:g} h scenario; the limit is "
+                    f"{MAX_PLAN_CHECKS:,}: check at least every {sc.duration_h / MAX_PLAN_CHECKS:.2g} h"))
+    elif len(plan.rules) * stops > MAX_RULE_CHECKS:
+        out.append((("rules",), f"{len(plan.rules)} rules tested at {stops:,} checks and decision points is "
+                    f"{len(plan.rules) * stops:,} tests in one run; the limit is {MAX_RULE_CHECKS:,} "
+                    "(fewer rules, or a longer check_every_h)"))
     for i, a in enumerate(plan.prepositioning):
         out.extend((("prepositioning", i, *loc), m) for loc, m in action_problems(a, sc, city))
     for i, r in enumerate(plan.rules):
@@ -294,7 +352,7 @@ def action_problems(a: Action, sc: Scenario, city: City | None, *, in_rule: bool
             for k, x in enumerate(a.order):
                 if x not in city.asset_index:
                     out.append((("order", k), f"unknown asset {x!r}"))
-    if a.crew is not None and a.crew not in {c.id for c in sc.resources.crews}:
+    if a.crew is not None and all(c.id != a.crew for c in sc.resources.crews):  # at most MAX_CREW_TEAMS
         out.append((("crew",), f"unknown crew team {a.crew!r}"))
     return out
 
@@ -303,9 +361,14 @@ def _edge_index(name: str, city: City) -> int | None:
     a, sep, b = name.partition("~")
     if not sep or a not in city.road_index or b not in city.road_index:
         return None
+    ends = city.memo.get("edge_by_ends")
+    if ends is None:  # the first road between each pair of nodes, either way round: made once per city
+        ends = {}
+        for e, (u, v) in enumerate(zip(city.edge_u.tolist(), city.edge_v.tolist(), strict=True)):
+            ends.setdefault((min(u, v), max(u, v)), e)
+        city.memo["edge_by_ends"] = ends
     ia, ib = city.road_index[a], city.road_index[b]
-    hits = np.nonzero(((city.edge_u == ia) & (city.edge_v == ib)) | ((city.edge_u == ib) & (city.edge_v == ia)))[0]
-    return int(hits[0]) if len(hits) else None
+    return ends.get((min(ia, ib), max(ia, ib)))
 
 
 def edge_index(name: str, city: City) -> int | None:

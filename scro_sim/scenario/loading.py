@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import re
 from pathlib import Path
 from typing import Any
 
 from ..city import City, load_city
 from ..errors import CityModelError, PlanError, Problem, ScenarioError, YamlError
-from ..resources import city_dirs
-from ..yamlio import Loaded, field_path, load_yaml, read_text, validate_model
+from ..resources import city_dirs, city_models_dir
+from ..yamlio import PLAN_LIMITS, SCENARIO_LIMITS, Loaded, field_path, load_yaml, read_text, validate_model
 from .checks import (
     _plan_problems,
     _scenario_problems,
@@ -32,20 +34,55 @@ def _locate(problems: list[tuple[tuple[Any, ...], str]], loaded: Loaded, prefix:
     return sorted(set(out), key=lambda p: (p.line or 0, p.field, p.message))
 
 
-def resolve_city_path(sc: Scenario, base: Path | None) -> Path:
-    """Where the scenario's city file is: a path relative to the scenario, or an id in city_models/."""
-    p = Path(sc.city)
-    candidates = []
-    if base is not None and not p.is_absolute():
-        candidates.append(base / p)
-    candidates.append(p)
-    # then by name in the city folders: $SCRO_SIM_CITY_PATH (os.pathsep-separated), bundled city_models/
-    for here in city_dirs():
-        candidates += [here / p.name, here / f"{sc.city}.yaml", here / f"{sc.city}.json"]
-    for c in candidates:
-        if c.is_file():
-            return c
-    return candidates[0]
+#: the city models that ship with scro_sim (city_models/ of a checkout, or inside the installed package)
+BUNDLED_CITIES = city_models_dir()
+_WHERE = "the city-model folders (city_models/ and any folder in $SCRO_SIM_CITY_PATH)"
+
+
+def city_folders() -> list[Path]:
+    """The published city-model folders: each folder in ``$SCRO_SIM_CITY_PATH`` (separated by
+    ``os.pathsep``), then the bundled ``city_models/``.  A scenario's ``city:`` names a file in them."""
+    return city_dirs()
+
+
+def _inside(path: str, roots: list[str]) -> bool:
+    return any(os.path.commonpath([root, path]) == root for root in roots)
+
+
+def resolve_city_path(sc: Scenario, base: Path | None, *, own_folder: Path | None = None) -> Path:
+    """The city file a scenario names, found only inside the published city-model folders.
+
+    ``city:`` is a relative name: ``riverton``, ``riverton.yaml``, or a path relative to the
+    scenario (``base``) such as ``../city_models/riverton.yaml``.  Whatever it says, the file must
+    lie inside :func:`city_folders` (or ``own_folder``, the folder of a scenario read from disk)
+    once ``..`` and symbolic links are followed.  An absolute path, a ``..`` that leads out and a
+    link that points out are refused alike, and the message never says whether a file outside
+    exists.  Raises :class:`ScenarioError` (field ``city``) when there is no such city model.
+    """
+    name = sc.city
+    if ("\x00" in name or os.path.isabs(name) or name.startswith(("/", "\\", "~"))
+            or re.match(r"^[A-Za-z]:", name)):
+        raise ScenarioError(f"{name!r} is not a city model name: give a file in {_WHERE}, "
+                            "e.g. riverton or riverton.yaml (an absolute path is not allowed)", field="city")
+    roots = [os.path.realpath(r) for r in (*city_folders(), *((own_folder,) if own_folder is not None else ()))]
+    starts = ([os.path.realpath(base)] if base is not None else []) + roots
+    names = [name] if Path(name).suffix else [name, f"{name}.yaml", f"{name}.json"]
+    inside = linked_out = False
+    for start in starts:
+        for n in names:
+            cand = os.path.normpath(os.path.join(start, n))  # ".." is followed here, by the text alone
+            if not _inside(cand, roots):
+                continue
+            # a symbolic link (anywhere on the way) must not lead out of the folders either
+            if not _inside(os.path.realpath(cand), roots):
+                linked_out = True
+                continue
+            inside = True
+            if os.path.isfile(cand):
+                return Path(cand)
+    if linked_out or not inside:
+        raise ScenarioError(f"{name!r} is outside {_WHERE}; name a city model in them", field="city")
+    raise ScenarioError(f"city model {name!r} not found in {_WHERE}", field="city")
 
 
 def parse_scenario(data: Any, loaded: Loaded, city: City | None = None) -> Scenario:
@@ -73,23 +110,26 @@ def load_scenario(path: str | Path, *, city: City | None = None, text: str | Non
     """
     label = str(path)
     try:
-        raw_text = text if text is not None else read_text(path, path=label)[0]
-        loaded = load_yaml(None, path=label, text=raw_text)
+        raw_text = text if text is not None else read_text(path, path=label, limits=SCENARIO_LIMITS)[0]
+        loaded = load_yaml(None, path=label, text=raw_text, limits=SCENARIO_LIMITS)
     except YamlError as exc:
         raise ScenarioError(problems=exc.problems) from None
     # without a city first, so type errors come out even if the city is broken
     sc = parse_scenario(loaded.data, loaded, city)
     if city is None:
         base = Path(path).parent if text is None else base_dir
-        city_path = resolve_city_path(sc, base)
-        if not city_path.is_file():
-            raise ScenarioError(f"city file {sc.city!r} not found (looked for {city_path})", path=label,
-                                line=loaded.line_of(("city",)), field="city")
+        try:
+            city_path = resolve_city_path(sc, base, own_folder=base if text is None else None)
+        except ScenarioError as exc:
+            raise ScenarioError(exc.problems[0].message, path=label, line=loaded.line_of(("city",)),
+                                field="city") from None
         try:
             city = load_city(city_path)
         except CityModelError as exc:
+            # the city named as the scenario names it: the server's folders stay out of the message
             raise ScenarioError(problems=[Problem(loaded.path, loaded.line_of(("city",)), "city",
-                                                  f"the city file has problems: {p}") for p in exc.problems]) from None
+                                                  f"the city file has problems: {Problem(sc.city, p.line, p.field, p.message)}")
+                                          for p in exc.problems]) from None
         sc = _cross_checked(sc, loaded, city)
     sc._source_text = raw_text
     sc._source_sha256 = hashlib.sha256(raw_text.encode("utf-8")).hexdigest()
@@ -110,7 +150,7 @@ def load_plan(path: str | Path, scenario: Scenario | None = None, city: City | N
               text: str | None = None) -> Plan:
     """Load a response plan and check it against its scenario and city."""
     try:
-        loaded = load_yaml(path if text is None else None, path=str(path), text=text)
+        loaded = load_yaml(path if text is None else None, path=str(path), text=text, limits=PLAN_LIMITS)
     except YamlError as exc:
         raise PlanError(problems=exc.problems) from None
     return parse_plan(loaded.data, loaded, scenario, city)

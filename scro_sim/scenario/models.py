@@ -19,9 +19,26 @@ from pydantic import (
 
 from ..city import ASSET_TYPES, FragilityCurve
 from .basics import (
+    MAX_AFTERSHOCKS,
+    MAX_CREW_TEAMS,
+    MAX_CREWS,
+    MAX_CRITERIA,
+    MAX_CURVES,
+    MAX_DECISION_TIMES,
+    MAX_EXPECTED,
+    MAX_GENERATORS,
+    MAX_HAZARDS,
+    MAX_IDS,
+    MAX_INJECTS,
+    MAX_OUTCOMES,
+    MAX_PREPOSITIONING,
+    MAX_PRIORITIES,
+    MAX_QUESTIONS,
+    MAX_RULE_ACTIONS,
+    MAX_RULES,
     PLAN_FORMAT,
     SCENARIO_FORMAT,
-    Dist,
+    DistHours,
     Hours,
     Id,
     Money,
@@ -29,7 +46,12 @@ from .basics import (
     Target,
     Text,
     _Model,
+    bounded_dist,
 )
+
+#: a point in the city's x/y metres (the city format's range).
+Point = tuple[Annotated[float, Field(ge=-1e8, le=1e8, allow_inf_nan=False)],
+              Annotated[float, Field(ge=-1e8, le=1e8, allow_inf_nan=False)]]
 
 # --------------------------------------------------------------------------------------------
 # Hazards
@@ -44,12 +66,12 @@ class FloodHazard(_Hazard):
     """A riverine flood: the city's river gauge rises, peaks and recedes; water spreads by elevation."""
 
     type: Literal["flood"]
-    base_stage_m: Dist = 1.0
-    peak_stage_m: Dist
-    rise_start_h: Dist = 0.0
-    time_to_peak_h: Dist
-    recession_h: Dist
-    zones: tuple[Id, ...] = Field(min_length=1)
+    base_stage_m: bounded_dist(-100, 100, " m") = 1.0  # type: ignore[valid-type]
+    peak_stage_m: bounded_dist(-100, 100, " m")  # type: ignore[valid-type]
+    rise_start_h: DistHours = 0.0  # type: ignore[valid-type]
+    time_to_peak_h: DistHours  # type: ignore[valid-type]
+    recession_h: DistHours  # type: ignore[valid-type]
+    zones: tuple[Id, ...] = Field(min_length=1, max_length=MAX_IDS)
     #: depth (m) at which a road is closed to crews.
     road_closure_depth_m: float = Field(default=0.3, gt=0, le=5, allow_inf_nan=False)
     #: hours between hazard updates (water level steps).
@@ -59,10 +81,10 @@ class FloodHazard(_Hazard):
 class EarthquakeHazard(_Hazard):
     type: Literal["earthquake"]
     time_h: Hours = 0.0
-    epicentre: Annotated[tuple[float, float], Field(description="x, y in metres")]
-    magnitude: Dist
+    epicentre: Annotated[Point, Field(description="x, y in metres")]
+    magnitude: bounded_dist(0, 10)  # type: ignore[valid-type]
     depth_km: float = Field(default=10.0, gt=0, le=700, allow_inf_nan=False)
-    aftershock_count: Dist = 0.0
+    aftershock_count: bounded_dist(0, MAX_AFTERSHOCKS) = 0.0  # type: ignore[valid-type]
     aftershock_within_h: Hours = 48.0
     aftershock_magnitude_drop: float = Field(default=1.2, ge=0, le=5, allow_inf_nan=False)
 
@@ -70,9 +92,9 @@ class EarthquakeHazard(_Hazard):
 class HeatwaveHazard(_Hazard):
     type: Literal["heatwave"]
     start_h: Hours = 0.0
-    duration_h: Dist
+    duration_h: DistHours  # type: ignore[valid-type]
     baseline_temp_c: float = Field(default=25.0, ge=-60, le=60, allow_inf_nan=False)
-    peak_temp_c: Dist
+    peak_temp_c: bounded_dist(-60, 70, " C")  # type: ignore[valid-type]
     #: extra power demand per degree above 30 C, as a share of capacity (overload risk).
     demand_per_degree: float = Field(default=0.02, ge=0, le=1, allow_inf_nan=False)
     step_h: float = Field(default=1.0, ge=0.05, le=24, allow_inf_nan=False)
@@ -81,38 +103,38 @@ class HeatwaveHazard(_Hazard):
 class StormHazard(_Hazard):
     type: Literal["storm"]
     start_h: Hours = 0.0
-    duration_h: Dist
-    centre: tuple[float, float]
+    duration_h: DistHours  # type: ignore[valid-type]
+    centre: Point
     radius_km: float = Field(gt=0, le=2000, allow_inf_nan=False)
-    peak_wind_ms: Dist
+    peak_wind_ms: bounded_dist(0, 150, " m/s")  # type: ignore[valid-type]
     step_h: float = Field(default=1.0, ge=0.05, le=24, allow_inf_nan=False)
 
 
 class CyberHazard(_Hazard):
     type: Literal["cyber"]
-    start_h: Dist
-    targets: tuple[Id, ...] = Field(min_length=1)
-    detection_delay_h: Dist = 0.5
+    start_h: DistHours  # type: ignore[valid-type]
+    targets: tuple[Id, ...] = Field(min_length=1, max_length=MAX_IDS)
+    detection_delay_h: DistHours = 0.5  # type: ignore[valid-type]
     #: hours from detection until the targets come back without help from the player (the
     #: utility's own or the vendor's recovery).
-    recovery_h: Dist
+    recovery_h: DistHours  # type: ignore[valid-type]
     #: the attack's effect: the target stops (shutdown) or keeps running but unsafe (tamper).
     effect: Literal["shutdown", "tamper"] = "shutdown"
     #: IT incident response (optional): hours a crew with the ``it`` skill needs on site to restore
     #: one target once the attack is detected (drawn per job).  Given, the player's IT crews can end
     #: the outage before ``recovery_h``; left out, the targets stay down for ``recovery_h`` whatever
     #: the player does.
-    incident_response_h: Dist | None = None
+    incident_response_h: DistHours | None = None  # type: ignore[valid-type]
 
 
 class SurgeHazard(_Hazard):
     type: Literal["surge"]
-    hospitals: tuple[Id, ...] = Field(min_length=1)
+    hospitals: tuple[Id, ...] = Field(min_length=1, max_length=MAX_IDS)
     start_h: Hours = 0.0
     peak_h: Hours
     end_h: Hours
     baseline_occupancy: Share = 0.85
-    peak_extra_patients: Dist
+    peak_extra_patients: bounded_dist(-1e6, 1e6)  # type: ignore[valid-type]
     step_h: float = Field(default=1.0, ge=0.05, le=24, allow_inf_nan=False)
 
 
@@ -249,7 +271,7 @@ class Action(_Model):
     #: dispatch_crew: which crew team; evacuate: the shelter; set_priorities: the order.
     crew: Id | None = None
     shelter: Id | None = None
-    order: tuple[Id, ...] | None = None
+    order: tuple[Id, ...] | None = Field(default=None, max_length=MAX_PRIORITIES)
     #: warn_public: the warning the learner wrote (an assessor judges it).
     message: str | None = Field(default=None, max_length=5000)
 
@@ -260,24 +282,25 @@ class Action(_Model):
 
 class CrewTeam(_Model):
     id: Id
-    count: int = Field(ge=0, le=10_000)
+    count: int = Field(ge=0, le=MAX_CREWS)
     depot: Id
     skills: tuple[Literal["power", "water", "telecom", "transport", "health", "it", "general"], ...] = Field(
-        min_length=1
+        min_length=1, max_length=7
     )
 
 
 class Generators(_Model):
-    count: int = Field(default=0, ge=0, le=10_000)
+    count: int = Field(default=0, ge=0, le=MAX_GENERATORS)
     depot: Id | None = None
     fuel_hours: Hours = 24.0
 
 
 class MutualAid(_Model):
-    crews: int = Field(default=0, ge=0, le=10_000)
-    skills: tuple[Literal["power", "water", "telecom", "transport", "health", "it", "general"], ...] = ("power",)
+    crews: int = Field(default=0, ge=0, le=MAX_CREWS)
+    skills: tuple[Literal["power", "water", "telecom", "transport", "health", "it", "general"], ...] = Field(
+        default=("power",), max_length=7)
     #: hours from request to arrival (Sandy: crews on the road within 24 h).
-    delay_h: Dist = 24.0
+    delay_h: DistHours = 24.0  # type: ignore[valid-type]
     cost: Money = 0.0
     depot: Id | None = None
     max_requests: int = Field(default=1, ge=0, le=100)
@@ -286,7 +309,7 @@ class MutualAid(_Model):
 class Resources(_Model):
     budget: Money = 0.0
     currency: str = Field(default="EUR", max_length=8)
-    crews: tuple[CrewTeam, ...] = ()
+    crews: tuple[CrewTeam, ...] = Field(default=(), max_length=MAX_CREW_TEAMS)
     generators: Generators = Generators()
     mutual_aid: MutualAid = MutualAid()
 
@@ -312,8 +335,8 @@ class RepairTime(_Model):
     @field_validator("degraded", "failed")
     @classmethod
     def _positive(cls, v: tuple[float, float]) -> tuple[float, float]:
-        if not (math.isfinite(v[0]) and math.isfinite(v[1]) and v[0] > 0 and v[1] >= 0 and v[0] < 1e5):
-            raise ValueError("give [mean, sd] in hours with mean > 0 and sd >= 0")
+        if not (math.isfinite(v[0]) and math.isfinite(v[1]) and 0 < v[0] <= 24 * 365 and 0 <= v[1] <= 24 * 365):
+            raise ValueError("give [mean, sd] in hours with 0 < mean <= 8760 and 0 <= sd <= 8760")
         return v
 
 
@@ -325,7 +348,7 @@ class ExpectedAction(_Model):
     id: Id
     action: Literal[ACTION_KINDS]  # type: ignore[valid-type]
     #: any of these targets satisfies it (empty: any target); roads are named FROM~TO.
-    targets: tuple[Target, ...] = ()
+    targets: tuple[Target, ...] = Field(default=(), max_length=MAX_IDS)
     #: hours after the inject by which it should be done.
     deadline_h: Hours
     description: Text | None = None
@@ -345,7 +368,7 @@ class Inject(_Model):
     channel: Literal["phone", "radio", "email", "sms", "social_media", "news", "sensor", "briefing", "in_person"]
     text: Text
     pause: StrictBool = False
-    expected_actions: tuple[ExpectedAction, ...] = ()
+    expected_actions: tuple[ExpectedAction, ...] = Field(default=(), max_length=MAX_EXPECTED)
 
     @model_validator(mode="after")
     def _one_trigger(self) -> Inject:
@@ -402,9 +425,9 @@ class RatingTexts(_Model):
 class Thresholds(_Model):
     """Boundaries between ratings: with ``lower_is_better``, value <= P is P, <= S is S..."""
 
-    P: float = Field(allow_inf_nan=False)
-    S: float = Field(allow_inf_nan=False)
-    M: float = Field(allow_inf_nan=False)
+    P: float = Field(allow_inf_nan=False, ge=-1e15, le=1e15)
+    S: float = Field(allow_inf_nan=False, ge=-1e15, le=1e15)
+    M: float = Field(allow_inf_nan=False, ge=-1e15, le=1e15)
 
 
 class Criterion(_Model):
@@ -441,8 +464,9 @@ class Criterion(_Model):
 
 class Rubric(_Model):
     pass_mark: float = Field(default=60, ge=0, le=100, allow_inf_nan=False)
-    points: dict[Rating, float] = Field(default_factory=lambda: {"P": 1.0, "S": 0.75, "M": 0.4, "U": 0.0})
-    criteria: tuple[Criterion, ...] = Field(min_length=1)
+    points: dict[Rating, Annotated[float, Field(ge=0, le=1000, allow_inf_nan=False)]] = Field(
+        default_factory=lambda: {"P": 1.0, "S": 0.75, "M": 0.4, "U": 0.0})
+    criteria: tuple[Criterion, ...] = Field(min_length=1, max_length=MAX_CRITERIA)
 
 
 class LearningOutcome(_Model):
@@ -452,9 +476,20 @@ class LearningOutcome(_Model):
 
 
 class DecisionPoints(_Model):
-    times_h: tuple[Hours, ...] = ()
+    times_h: tuple[Hours, ...] = Field(default=(), max_length=MAX_DECISION_TIMES)
     every_h: float | None = Field(default=None, ge=0.05, le=24 * 30, allow_inf_nan=False)
     at_injects: StrictBool = True
+
+
+def decision_hours(duration_h: float, dp: DecisionPoints) -> tuple[float, ...]:
+    """The decision hours of a run: 0, the listed hours and every ``every_h``, sorted, inside the run."""
+    times = {0.0, *dp.times_h}
+    if dp.every_h:
+        t = 0.0
+        while t < duration_h - 1e-9:
+            times.add(round(t, 9))
+            t += dp.every_h
+    return tuple(sorted(x for x in times if x < duration_h))
 
 
 # --------------------------------------------------------------------------------------------
@@ -464,7 +499,7 @@ class DecisionPoints(_Model):
 class Rule(_Model):
     id: Id | None = None
     when: Condition
-    do: tuple[Action, ...] = Field(min_length=1)
+    do: tuple[Action, ...] = Field(min_length=1, max_length=MAX_RULE_ACTIONS)
     once: StrictBool = True
 
 
@@ -474,9 +509,9 @@ class Plan(_Model):
     format: Literal["scro-plan/1"] = PLAN_FORMAT
     scenario: Id | None = None
     title: Text = "Response plan"
-    prepositioning: tuple[Action, ...] = ()
-    priorities: tuple[Id, ...] = ()
-    rules: tuple[Rule, ...] = ()
+    prepositioning: tuple[Action, ...] = Field(default=(), max_length=MAX_PREPOSITIONING)
+    priorities: tuple[Id, ...] = Field(default=(), max_length=MAX_PRIORITIES)
+    rules: tuple[Rule, ...] = Field(default=(), max_length=MAX_RULES)
     #: hours between rule checks (rules also run at every decision point).
     check_every_h: float = Field(default=1.0, ge=0.1, le=24, allow_inf_nan=False)
     rationale: str = Field(default="", max_length=5000)
@@ -502,22 +537,23 @@ class Scenario(_Model):
     briefing: Text | None = None
     level: Literal["beginner", "intermediate", "advanced"]
     expected_minutes: StrictInt = Field(ge=1, le=24 * 60)
-    modules: tuple[Id, ...] = Field(min_length=1)
-    learning_outcomes: tuple[LearningOutcome, ...] = Field(min_length=1)
+    modules: tuple[Id, ...] = Field(min_length=1, max_length=MAX_OUTCOMES)
+    learning_outcomes: tuple[LearningOutcome, ...] = Field(min_length=1, max_length=MAX_OUTCOMES)
     city: str = Field(min_length=1, max_length=500)
     start: datetime
     duration_h: float = Field(gt=0, le=24 * 60, allow_inf_nan=False)
     decision_points: DecisionPoints = DecisionPoints()
-    hazards: tuple[HazardSpec, ...] = Field(min_length=1)
-    fragility: dict[Literal[HAZARD_TYPES], dict[Literal[ASSET_TYPES], tuple[FragilityCurve, ...]]] = Field(  # type: ignore[valid-type]
+    hazards: tuple[HazardSpec, ...] = Field(min_length=1, max_length=MAX_HAZARDS)
+    fragility: dict[Literal[HAZARD_TYPES], dict[Literal[ASSET_TYPES],  # type: ignore[valid-type]
+                                                 Annotated[tuple[FragilityCurve, ...], Field(max_length=MAX_CURVES)]]] = Field(
         default_factory=dict
     )
     repair_times: dict[Literal[ASSET_TYPES], RepairTime] = Field(default_factory=dict)  # type: ignore[valid-type]
     resources: Resources = Resources()
     water: WaterSystem = WaterSystem()
     actions: Actions = Actions()
-    msel: tuple[Inject, ...] = ()
-    questions: tuple[Question, ...] = ()
+    msel: tuple[Inject, ...] = Field(default=(), max_length=MAX_INJECTS)
+    questions: tuple[Question, ...] = Field(default=(), max_length=MAX_QUESTIONS)
     rubric: Rubric
     reference_plans: ReferencePlans = ReferencePlans()
 
@@ -564,14 +600,22 @@ class Scenario(_Model):
         return self._source_text
 
     def decision_times(self) -> list[float]:
-        """Scheduled decision points (hours), sorted, within the run; injects may add more."""
-        times = {0.0, *self.decision_points.times_h}
-        if self.decision_points.every_h:
-            t = 0.0
-            while t < self.duration_h - 1e-9:
-                times.add(round(t, 9))
-                t += self.decision_points.every_h
-        return sorted(x for x in times if x < self.duration_h)
+        """Scheduled decision points (hours), sorted, within the run; injects may add more.
+
+        Made once per scenario (the model is frozen) and handed out as a fresh list.
+        """
+        memo = self._derived()
+        cached = memo.get("decision_times")
+        if cached is None:
+            cached = memo["decision_times"] = decision_hours(self.duration_h, self.decision_points)
+        return list(cached)
 
     def inject(self, inject_id: str) -> Inject | None:
-        return next((i for i in self.msel if i.id == inject_id), None)
+        """The MSEL inject with this id, or None (an index made once)."""
+        memo = self._derived()
+        index = memo.get("injects")
+        if index is None:
+            index = memo["injects"] = {}
+            for i in self.msel:
+                index.setdefault(i.id, i)
+        return index.get(inject_id)

@@ -40,8 +40,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
     scen = tmp / "scenarios"
     scen.mkdir()
     text = (DATA / "mini_scenario.yaml").read_text(encoding="utf-8")
-    (scen / "mini.yaml").write_text(text.replace("city: mini_city.yaml", f"city: {DATA / 'mini_city.yaml'}"),
-                                    encoding="utf-8")
+    (scen / "mini.yaml").write_text(text, encoding="utf-8")  # its city: tests/data, named in SCRO_SIM_CITY_PATH
     db = f"sqlite:///{tmp / 'e2e.sqlite'}"
     sys.path.insert(0, str(ROOT))
     from scro_sim.demo import seed_demo
@@ -52,7 +51,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
         for name in ("learner", "assessor"):
             s.set_language(name, "en")
     port = _free_port()
-    env = {**os.environ, "SCRO_SIM_DB": db, "SCRO_SIM_SCENARIOS_DIR": str(scen), "SCRO_SIM_CACHE": str(tmp / "cache")}
+    env = {**os.environ, "SCRO_SIM_DB": db, "SCRO_SIM_SCENARIOS_DIR": str(scen), "SCRO_SIM_CACHE": str(tmp / "cache"),
+           "SCRO_SIM_CITY_PATH": str(DATA)}
     log = (tmp / "streamlit.log").open("wb")
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "streamlit_app.py"),
                              "--server.address", "127.0.0.1", "--server.port", str(port), "--server.headless", "true"],
