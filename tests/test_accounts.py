@@ -47,13 +47,14 @@ PG_URL = os.environ.get("SCRO_SIM_TEST_PG")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+def db(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A fresh database: a SQLite file, or a private schema in the PostgreSQL test database."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'accounts.sqlite'}"
         return
     if not PG_URL:
         pytest.skip("no PostgreSQL server: set SCRO_SIM_TEST_PG")
+    monkeypatch.setenv("SCRO_SIM_SECRET", "postgresql-test-secret-0123456789")  # a server has no default file
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(PG_URL)
     with admin.begin() as conn:
@@ -370,7 +371,13 @@ def _mini() -> tuple[Any, Any]:
     from scro_sim.scenario import load_scenario
 
     text = (DATA / "mini_scenario.yaml").read_text(encoding="utf-8")
-    return load_scenario("mini.yaml", text=text.replace("city: mini_city.yaml", f"city: {DATA / 'mini_city.yaml'}"))
+    return load_scenario("mini.yaml", text=text)  # its city is found through SCRO_SIM_CITY_PATH (below)
+
+
+@pytest.fixture(autouse=True)
+def _cities_in_test_data(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The mini scenario names ``mini_city.yaml``: publish tests/data as a city-model folder."""
+    monkeypatch.setenv("SCRO_SIM_CITY_PATH", str(DATA))
 
 
 def _decisions(sc: Any, city: Any) -> list[dict[str, Any]]:
