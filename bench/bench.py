@@ -45,6 +45,7 @@ from scro_sim.log import EventLog
 from scro_sim.policy import DoNothing, PlanPolicy
 from scro_sim.scenario import Action, Scenario, load_scenario
 from scro_sim.scoring import compute_metrics, grade
+from scro_sim.yamlio import dump_yaml
 
 RESULTS: dict[str, Any] = {}
 TARGETS: list[tuple[str, str, bool]] = []
@@ -149,8 +150,6 @@ def depot_of(city: City) -> str:
 
 def flood_scenario(city: City, *, expert: bool = True) -> Scenario:
     """A 72 h river flood on a synthetic city's ``floodplain`` (river datum 1.0 m), with crews and a rubric."""
-    from ruamel.yaml import YAML
-
     depot = depot_of(city)
     hospitals = [city.asset_ids[i] for i in range(city.n_assets) if city.asset_type[i] == "hospital"]
     feedback = {"P": "Excellent", "S": "Good", "M": "Fair", "U": "Poor"}
@@ -185,9 +184,7 @@ def flood_scenario(city: City, *, expert: bool = True) -> Scenario:
             "prepositioning": [{"action": "warn_public", "target": "all", "message": "Leave the flood plain now."}],
             "rules": [{"when": {"any_down": "substation"}, "do": [{"action": "request_mutual_aid"}]}],
         }
-    buf = io.StringIO()
-    YAML(typ="safe", pure=True).dump(data, buf)
-    sc, _ = load_scenario(f"<synthetic flood on {city.id}>", city=city, text=buf.getvalue())
+    sc, _ = load_scenario(f"<synthetic flood on {city.id}>", city=city, text=dump_yaml(data))
     return sc
 
 
