@@ -152,8 +152,14 @@ def verify_run(store: Store, run_id: str, *, scenarios_dir: Path | None = None) 
     except ScroSimError as exc:
         raise VerificationError(f"cannot load the stored scenario: {exc}") from None
     if city.content_hash() != run.city_hash:
-        diffs.append(f"city model changed: the run used {run.city_hash[:12]}…, the city file now is "
-                     f"{city.content_hash()[:12]}…")
+        if run.city_hash == city.model_hash():
+            diffs.append(f"city named the old way: the run names its city by the hash of its model "
+                         f"({run.city_hash[:12]}…, engine 0.3.0 and earlier), which this city still has; runs now "
+                         f"name it by its file's sha256 ({city.content_hash()[:12]}…), so the replayed log's "
+                         f"run_start differs from the stored one")
+        else:
+            diffs.append(f"city file changed: the run used {run.city_hash[:12]}…, the city file now is "
+                         f"{city.content_hash()[:12]}…")
     try:
         log = play_decisions(scenario, city, run.seed, list(run.decisions))
     except ScroSimError as exc:

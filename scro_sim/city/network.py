@@ -86,7 +86,7 @@ class City:
     Build one with :func:`load_city`, :func:`parse_city` or :func:`synthetic`.
     """
 
-    def __init__(self, model: CityModel) -> None:
+    def __init__(self, model: CityModel, *, source_sha256: str | None = None) -> None:
         self.model = model
         self.id = model.id
         self.name = model.name
@@ -186,7 +186,7 @@ class City:
         self.river = model.river
         self.gauge_xy = _xy(model.river.gauge_location, ref) if model.river else (0.0, 0.0)
         self._graph_cache: dict[str, Any] = {}
-        self._hash: str | None = None
+        self._hash: str | None = source_sha256
 
     def _find_supply_loops(self) -> tuple[list[tuple[str, tuple[int, ...]]], dict[int, tuple[int, ...]]]:
         """Same-service loops (a ring of substations): members pass on only what reaches them from outside.
@@ -241,11 +241,26 @@ class City:
 
     # -- identity ---------------------------------------------------------------------
     def content_hash(self) -> str:
-        """SHA-256 of the canonical JSON of the model: names the exact city a run used."""
+        """SHA-256 naming the exact city a run used (``city_sha256`` in every log's ``run_start``).
+
+        For a city loaded from a file it is the hash of the file's text, taken once at load (what
+        ``sha256sum`` prints for a file without a byte-order mark), as a scenario's is; a city
+        built in code (:func:`synthetic`, :func:`parse_city` on a dict) falls back to
+        :meth:`model_hash`, made on first use.
+        """
         if self._hash is None:
-            text = json.dumps(self.model.model_dump(mode="json", by_alias=True), sort_keys=True, separators=(",", ":"))
-            self._hash = hashlib.sha256(text.encode("utf-8")).hexdigest()
+            self._hash = self.model_hash()
         return self._hash
+
+    def model_hash(self) -> str:
+        """SHA-256 of the canonical JSON of the model: equal for the YAML and node-link JSON of one city.
+
+        Serialising the whole model costs about a second at 50,000 assets, so runs name a loaded
+        city by its file's hash instead (:meth:`content_hash`); runs stored by engine 0.3.0 and
+        earlier named every city by this hash.
+        """
+        text = json.dumps(self.model.model_dump(mode="json", by_alias=True), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
     @property
     def population(self) -> int:
