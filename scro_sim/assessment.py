@@ -16,6 +16,7 @@ from typing import Any
 from .city import City
 from .engine import ENGINE_VERSION, Simulation, replay
 from .errors import ScroSimError, StoreError, VerificationError
+from .gc_tuning import engine_gc
 from .lms import GradeRow, export
 from .log import EventLog
 from .policy import PlanPolicy, baseline_policy
@@ -70,7 +71,8 @@ def score(scenario: Scenario, city: City, seed: int, log: EventLog, *, lang: str
 
 def play_decisions(scenario: Scenario, city: City, seed: int, decisions: list[dict[str, Any]]) -> EventLog:
     """Re-simulate a recorded decision list to the end (the server's own copy of the game)."""
-    sim, _ = replay(scenario, city, seed, decisions)
+    with engine_gc():
+        sim, _ = replay(scenario, city, seed, decisions)
     return sim.log
 
 

@@ -20,6 +20,7 @@ ALLOWED: dict[str, set[str]] = {
     "log": set(),
     "yamlio": {"errors"},
     "i18n": set(),
+    "gc_tuning": set(),
     "vocabulary": {"i18n"},
     "lms": set(),
     "city": {"errors", "yamlio"},
@@ -30,12 +31,12 @@ ALLOWED: dict[str, set[str]] = {
     "scoring": {"log", "scenario"},
     "store": {"errors"},
     "report": {"batch", "city", "log", "scenario", "scoring", "vocabulary"},
-    "assessment": {"city", "engine", "errors", "lms", "log", "policy", "scenario", "scoring", "store"},
+    "assessment": {"city", "engine", "errors", "gc_tuning", "lms", "log", "policy", "scenario", "scoring", "store"},
     "batch": {"city", "engine", "errors", "policy", "scenario", "scoring", "store"},
     "demo": {"store"},
     "batch_cli": {"batch", "errors", "scenario", "store", "report", "city", "policy", "scoring"},
-    "cli": {"assessment", "batch_cli", "city", "demo", "engine", "errors", "log", "policy", "report", "scenario",
-            "scoring", "store"},
+    "cli": {"assessment", "batch_cli", "city", "demo", "engine", "errors", "gc_tuning", "log", "policy", "report",
+            "scenario", "scoring", "store"},
 }
 
 

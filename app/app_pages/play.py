@@ -21,6 +21,7 @@ from app import services, state
 from scro_sim.assessment import record_run
 from scro_sim.engine import Simulation, replay
 from scro_sim.errors import ScroSimError
+from scro_sim.gc_tuning import engine_gc
 from scro_sim.policy import Decision, Observation
 from scro_sim.scenario import Action, text_in
 from scro_sim.store import Game
@@ -61,8 +62,9 @@ def start_game(u: state.SignedIn, key: str) -> None:
     e, ld = found
     assert ld.scenario is not None and ld.city is not None
     seed = secrets.randbelow(2**31)
-    sim = Simulation(ld.scenario, ld.city, seed, lang=state.lang())
-    obs = sim.advance()
+    with engine_gc():
+        sim = Simulation(ld.scenario, ld.city, seed, lang=state.lang())
+        obs = sim.advance()
     g = state.GameSession(uuid.uuid4().hex, e.key, e.sha256, seed, sim, obs)
     services.store().save_game(g.game_id, u.username, ld.scenario.id, e.sha256, seed, [])
     state.set_game(g)
@@ -84,7 +86,8 @@ def resume_game(u: state.SignedIn, game: Game) -> None:
     assert ld.scenario is not None and ld.city is not None
     decisions = list(game.decisions)
     until = max(int(d["point"]) for d in decisions) + 1 if decisions else 0
-    sim, obs = replay(ld.scenario, ld.city, game.seed, decisions, until_point=until, lang=state.lang())
+    with engine_gc():
+        sim, obs = replay(ld.scenario, ld.city, game.seed, decisions, until_point=until, lang=state.lang())
     g = state.GameSession(game.id, e.key, e.sha256, game.seed, sim, obs)
     state.set_game(g)
     if obs.done:
@@ -140,7 +143,8 @@ def decide(g: state.GameSession, u: state.SignedIn, rationale: str, answers: dic
     services.store().save_game(g.game_id, u.username, g.sim.scenario.id, g.scenario_hash, g.seed, list(g.sim.decisions))
     g.history.append({"point": g.obs.point, "clock": g.obs.clock, "actions": len(actions)})
     g.pending, g.problems = [], []
-    g.obs = g.sim.advance()
+    with engine_gc():
+        g.obs = g.sim.advance()
     if g.obs.done:
         finish(g, u)
 
