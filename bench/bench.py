@@ -150,6 +150,12 @@ def depot_of(city: City) -> str:
 
 def flood_scenario(city: City, *, expert: bool = True) -> Scenario:
     """A 72 h river flood on a synthetic city's ``floodplain`` (river datum 1.0 m), with crews and a rubric."""
+    sc, _ = load_scenario(f"<synthetic flood on {city.id}>", city=city, text=dump_yaml(flood_data(city, expert=expert)))
+    return sc
+
+
+def flood_data(city: City, *, expert: bool = True) -> dict[str, Any]:
+    """The scenario of :func:`flood_scenario` as plain data (its ``city`` is the city's id)."""
     depot = depot_of(city)
     hospitals = [city.asset_ids[i] for i in range(city.n_assets) if city.asset_type[i] == "hospital"]
     feedback = {"P": "Excellent", "S": "Good", "M": "Fair", "U": "Poor"}
@@ -184,8 +190,7 @@ def flood_scenario(city: City, *, expert: bool = True) -> Scenario:
             "prepositioning": [{"action": "warn_public", "target": "all", "message": "Leave the flood plain now."}],
             "rules": [{"when": {"any_down": "substation"}, "do": [{"action": "request_mutual_aid"}]}],
         }
-    sc, _ = load_scenario(f"<synthetic flood on {city.id}>", city=city, text=dump_yaml(data))
-    return sc
+    return data
 
 
 _CITIES: dict[int, City] = {}

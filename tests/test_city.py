@@ -789,3 +789,15 @@ def test_bad_node_link_json_is_a_city_model_error(tmp_path: Path, text: str, gua
         guard(load_city, p)
     assert info.value.problems
     assert all(x.path == str(p) for x in info.value.problems), info.value.problems
+
+
+def test_a_pickled_city_comes_back_with_the_same_model_and_name(mini_city: City) -> None:
+    import pickle
+
+    for c in (mini_city, synthetic(120, seed=3)):
+        c.road_graph()  # a cache that is not shipped
+        back = pickle.loads(pickle.dumps(c))
+        assert back.content_hash() == c.content_hash()
+        assert back.asset_ids == c.asset_ids and back.fragility_overrides == c.fragility_overrides
+        assert back.model == c.model
+        assert back.model_hash() == c.model_hash()
