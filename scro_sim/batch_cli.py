@@ -75,7 +75,7 @@ def add_batch_commands(subparsers: Any) -> None:
 
 #: the fork server's imports, as scro_sim.batch.executors.WORKER_PRELOAD (a test keeps them equal): naming
 #: them here lets the server start before this process imports the library
-_WORKER_PRELOAD = ["scro_sim.batch.replication"]
+_WORKER_PRELOAD = ["scro_sim.batch.replication", "scipy.sparse.csgraph"]
 
 
 def _start_worker_server(args: argparse.Namespace) -> None:

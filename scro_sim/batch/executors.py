@@ -62,7 +62,7 @@ def _cpu_count() -> int:
 
 
 #: what the fork server imports before it forks workers (scro_sim.batch_cli starts it early with the same list)
-WORKER_PRELOAD = ["scro_sim.batch.replication"]
+WORKER_PRELOAD = ["scro_sim.batch.replication", "scipy.sparse.csgraph"]  # crews route with csgraph.dijkstra
 
 
 def _mp_context() -> Any:
