@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from scro_sim.gc_tuning import RUN_THRESHOLD, engine_gc
+from scro_sim.gc_tuning import FULL_THRESHOLD, RUN_THRESHOLD, engine_gc
 
 
 @pytest.fixture(autouse=True)
@@ -25,7 +25,7 @@ def _clean_collector() -> Iterator[None]:
 def test_engine_gc_raises_the_threshold_freezes_and_restores_both() -> None:
     gc.set_threshold(700, 10, 10)
     with engine_gc():
-        assert gc.get_threshold() == (RUN_THRESHOLD, 10, 10)
+        assert gc.get_threshold() == (RUN_THRESHOLD, 10, FULL_THRESHOLD)
         assert gc.get_freeze_count() > 0
     assert gc.get_threshold() == (700, 10, 10)
     assert gc.get_freeze_count() == 0
