@@ -572,6 +572,54 @@ def bench_play(quick: bool, scen: dict[int, Scenario]) -> None:
            f"(t = {robs.time_h:g} h of {sc.duration_h:g}): {dt * 1e3:.0f} ms")
 
 
+def bench_gc(quick: bool, scen: dict[int, Scenario]) -> None:
+    """One run and one game's play steps on 50,000 assets, with Python's default collector and under engine_gc,
+    in turn, the city not frozen (as in a fresh ``scro-sim run`` or the app's process)."""
+    from contextlib import nullcontext
+
+    from scro_sim.gc_tuning import engine_gc
+
+    say("\n(3b) the cycle collector in a user's process, 50,000 assets: default thresholds vs engine_gc (CPU time)")
+    city = city_of(50000)
+    sc = scen.get(50000) or flood_scenario(city)
+    gc.unfreeze()  # city_of froze the cities for the other sections; a user's process has not
+    try:
+        modes = {"default": nullcontext, "engine_gc": engine_gc}
+        runs: dict[str, list[float]] = {m: [] for m in modes}
+        games: dict[str, list[float]] = {m: [] for m in modes}
+        steps: dict[str, list[float]] = {m: [] for m in modes}
+        for r in range(3 if quick else 8):
+            for m in (modes if r % 2 else reversed(list(modes))):
+                with modes[m]():
+                    t = time.process_time()
+                    Simulation(sc, city, r, DoNothing()).run()
+                    runs[m].append(time.process_time() - t)
+                sim = Simulation(sc, city, 200 + r)
+                total = 0.0
+                while not sim.done:
+                    t = time.process_time()
+                    with modes[m]():
+                        obs = sim.advance()
+                    dt = time.process_time() - t
+                    steps[m].append(dt)
+                    total += dt
+                    if obs.done:
+                        break
+                games[m].append(total)
+        for m in modes:
+            RESULTS[f"gc.{m}.run_ms"] = statistics.median(runs[m]) * 1e3
+            RESULTS[f"gc.{m}.game_ms"] = statistics.median(games[m]) * 1e3
+            RESULTS[f"gc.{m}.step_median_ms"] = statistics.median(steps[m]) * 1e3
+            say(f"  {m:>9}: one run {RESULTS[f'gc.{m}.run_ms']:.1f} ms, a game's {len(steps[m]) // len(games[m])} "
+                f"play steps {RESULTS[f'gc.{m}.game_ms']:.0f} ms (step median {RESULTS[f'gc.{m}.step_median_ms']:.1f} ms, "
+                f"p95 {pct(steps[m], 0.95) * 1e3:.1f} ms)")
+        say(f"  -> engine_gc / default: run {RESULTS['gc.engine_gc.run_ms'] / RESULTS['gc.default.run_ms']:.2f}x, "
+            f"play steps {RESULTS['gc.engine_gc.game_ms'] / RESULTS['gc.default.game_ms']:.2f}x")
+    finally:
+        gc.collect()
+        gc.freeze()
+
+
 # ----------------------------------------------------------------------------------------
 # (4) parallel speedup and per-task overhead
 
@@ -676,7 +724,7 @@ def bench_memory(quick: bool, scen: dict[int, Scenario]) -> None:
 # ----------------------------------------------------------------------------------------
 
 
-SECTIONS = ("engine", "scaling", "replication", "throughput", "profile", "play", "parallel", "memory")
+SECTIONS = ("engine", "scaling", "replication", "throughput", "profile", "play", "gc", "parallel", "memory")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -705,7 +753,7 @@ def main(argv: list[str] | None = None) -> int:
         bench_engine(args.quick)
     if "scaling" in only:
         bench_scaling(args.quick)
-    if only & {"replication", "throughput", "profile", "play", "memory", "parallel"}:
+    if only & {"replication", "throughput", "profile", "play", "gc", "memory", "parallel"}:
         scen = bench_replication(args.quick) if "replication" in only else {}
     if "throughput" in only:
         if 5000 not in scen:
@@ -717,6 +765,8 @@ def main(argv: list[str] | None = None) -> int:
         bench_profile(scen)
     if "play" in only:
         bench_play(args.quick, scen)
+    if "gc" in only:
+        bench_gc(args.quick, scen)
     if "parallel" in only:
         bench_parallel(args.quick, scen)
     if "memory" in only:
