@@ -577,52 +577,60 @@ def bench_play(quick: bool, scen: dict[int, Scenario]) -> None:
            f"(t = {robs.time_h:g} h of {sc.duration_h:g}): {dt * 1e3:.0f} ms")
 
 
-def bench_gc(quick: bool, scen: dict[int, Scenario]) -> None:
-    """One run and one game's play steps on 50,000 assets, with Python's default collector and under engine_gc,
-    in turn, the city not frozen (as in a fresh ``scro-sim run`` or the app's process)."""
+def _gc_child(rounds: int) -> dict[str, Any]:
+    """In a fresh process: build the 50,000-asset city, then time runs and games in turn under both settings."""
     from contextlib import nullcontext
 
     from scro_sim.gc_tuning import engine_gc
 
-    say("\n(3b) the cycle collector in a user's process, 50,000 assets: default thresholds vs engine_gc (CPU time)")
-    city = city_of(50000)
-    sc = scen.get(50000) or flood_scenario(city)
-    gc.unfreeze()  # city_of froze the cities for the other sections; a user's process has not
-    try:
-        modes = {"default": nullcontext, "engine_gc": engine_gc}
-        runs: dict[str, list[float]] = {m: [] for m in modes}
-        games: dict[str, list[float]] = {m: [] for m in modes}
-        steps: dict[str, list[float]] = {m: [] for m in modes}
-        for r in range(3 if quick else 8):
-            for m in (modes if r % 2 else reversed(list(modes))):
+    city = synthetic(50000, seed=1)  # not frozen, and the collector's counts as loading left them
+    sc = flood_scenario(city)
+    Simulation(sc, city, 0, DoNothing()).run()
+    modes = {"default": nullcontext, "engine_gc": engine_gc}
+    runs: dict[str, list[float]] = {m: [] for m in modes}
+    games: dict[str, list[float]] = {m: [] for m in modes}
+    steps: dict[str, list[float]] = {m: [] for m in modes}
+    for r in range(rounds):
+        for m in (modes if r % 2 else reversed(list(modes))):
+            with modes[m]():
+                t = time.process_time()
+                Simulation(sc, city, r, DoNothing()).run()
+                runs[m].append(time.process_time() - t)
+            sim = Simulation(sc, city, 200 + r)
+            total = 0.0
+            while not sim.done:
+                t = time.process_time()
                 with modes[m]():
-                    t = time.process_time()
-                    Simulation(sc, city, r, DoNothing()).run()
-                    runs[m].append(time.process_time() - t)
-                sim = Simulation(sc, city, 200 + r)
-                total = 0.0
-                while not sim.done:
-                    t = time.process_time()
-                    with modes[m]():
-                        obs = sim.advance()
-                    dt = time.process_time() - t
-                    steps[m].append(dt)
-                    total += dt
-                    if obs.done:
-                        break
-                games[m].append(total)
-        for m in modes:
-            RESULTS[f"gc.{m}.run_ms"] = statistics.median(runs[m]) * 1e3
-            RESULTS[f"gc.{m}.game_ms"] = statistics.median(games[m]) * 1e3
-            RESULTS[f"gc.{m}.step_median_ms"] = statistics.median(steps[m]) * 1e3
-            say(f"  {m:>9}: one run {RESULTS[f'gc.{m}.run_ms']:.1f} ms, a game's {len(steps[m]) // len(games[m])} "
-                f"play steps {RESULTS[f'gc.{m}.game_ms']:.0f} ms (step median {RESULTS[f'gc.{m}.step_median_ms']:.1f} ms, "
-                f"p95 {pct(steps[m], 0.95) * 1e3:.1f} ms)")
-        say(f"  -> engine_gc / default: run {RESULTS['gc.engine_gc.run_ms'] / RESULTS['gc.default.run_ms']:.2f}x, "
-            f"play steps {RESULTS['gc.engine_gc.game_ms'] / RESULTS['gc.default.game_ms']:.2f}x")
-    finally:
-        gc.collect()
-        gc.freeze()
+                    obs = sim.advance()
+                dt = time.process_time() - t
+                steps[m].append(dt)
+                total += dt
+                if obs.done:
+                    break
+            games[m].append(total)
+    return {"runs": runs, "games": games, "steps": steps}
+
+
+def bench_gc(quick: bool) -> None:
+    """One run and one game's play steps on 50,000 assets, with Python's default collector and under engine_gc,
+    in turn, in a fresh process (as ``scro-sim run`` or the app's: the city not frozen, the collector's counts as
+    loading left them; this process's own freezing would flatter the default)."""
+    import subprocess
+
+    say("\n(3b) the cycle collector in a user's process, 50,000 assets: default thresholds vs engine_gc (CPU time)")
+    done = subprocess.run([sys.executable, __file__, "--gc-child", str(3 if quick else 8)], capture_output=True,
+                          text=True, check=True)
+    data = json.loads(done.stdout.strip().splitlines()[-1])
+    for m in ("default", "engine_gc"):
+        runs, games, steps = data["runs"][m], data["games"][m], data["steps"][m]
+        RESULTS[f"gc.{m}.run_ms"] = statistics.median(runs) * 1e3
+        RESULTS[f"gc.{m}.game_ms"] = statistics.median(games) * 1e3
+        RESULTS[f"gc.{m}.step_median_ms"] = statistics.median(steps) * 1e3
+        say(f"  {m:>9}: one run {RESULTS[f'gc.{m}.run_ms']:.1f} ms, a game's {len(steps) // len(games)} play steps "
+            f"{RESULTS[f'gc.{m}.game_ms']:.0f} ms (step median {RESULTS[f'gc.{m}.step_median_ms']:.1f} ms, p95 "
+            f"{pct(steps, 0.95) * 1e3:.1f} ms; median of {len(runs)})")
+    say(f"  -> engine_gc / default: run {RESULTS['gc.engine_gc.run_ms'] / RESULTS['gc.default.run_ms']:.2f}x, "
+        f"play steps {RESULTS['gc.engine_gc.game_ms'] / RESULTS['gc.default.game_ms']:.2f}x")
 
 
 # ----------------------------------------------------------------------------------------
@@ -737,7 +745,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="smaller sizes (about two minutes)")
     ap.add_argument("--only", help=f"comma-separated sections: {', '.join(SECTIONS)}")
     ap.add_argument("--json", help="also write the figures to this JSON file")
+    ap.add_argument("--gc-child", type=int, help=argparse.SUPPRESS)  # section gc's fresh process
     args = ap.parse_args(argv)
+    if args.gc_child:
+        print(json.dumps(_gc_child(args.gc_child)))
+        return 0
     only = set(args.only.split(",")) if args.only else set(SECTIONS)
     unknown = only - set(SECTIONS)
     if unknown:
@@ -758,7 +770,7 @@ def main(argv: list[str] | None = None) -> int:
         bench_engine(args.quick)
     if "scaling" in only:
         bench_scaling(args.quick)
-    if only & {"replication", "throughput", "profile", "play", "gc", "memory", "parallel"}:
+    if only & {"replication", "throughput", "profile", "play", "memory", "parallel"}:
         scen = bench_replication(args.quick) if "replication" in only else {}
     if "throughput" in only:
         if 5000 not in scen:
@@ -771,7 +783,7 @@ def main(argv: list[str] | None = None) -> int:
     if "play" in only:
         bench_play(args.quick, scen)
     if "gc" in only:
-        bench_gc(args.quick, scen)
+        bench_gc(args.quick)
     if "parallel" in only:
         bench_parallel(args.quick, scen)
     if "memory" in only:
