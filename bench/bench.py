@@ -1,18 +1,18 @@
 """scro_sim benchmarks: figures and ratios, each measured in the same run as its baseline.
 
-    python bench/bench.py --quick      # under two minutes (about 30 s on an idle 2-core machine)
+    python bench/bench.py --quick      # every section at small sizes
     python bench/bench.py              # the full sizes (1,000 replications; takes longer)
-    python bench/bench.py --only engine,replication --json out.json
+    python bench/bench.py --only engine,scaling --json out.json
 
 Sections: (1) engine cost per simpy event and per event-log record against bare simpy
-timeouts; (2) time per
-replication of a flood on synthetic cities of 500, 5,000 and 50,000 assets, and batch
-throughput; (3) interactive play on 50,000 assets: step latency and replay to a mid-game
-decision point; (4) parallel speedup against the raw two-process speedup of a plain CPU
-loop, and per-task overhead on a Dask LocalCluster; (5) peak memory per replication.
-When the engine misses its per-replication target, a cProfile breakdown follows.
-These are not tests: nothing here fails on a slow machine.
-"""
+timeouts; (1b, scaling) per-record cost of a whole-city storm at 5,000, 50,000 and 200,000
+assets; (2) time per replication of a flood on synthetic cities of 500, 5,000 and 50,000
+assets, and batch throughput; (3) interactive play on 50,000 assets: step latency and replay
+to a mid-game decision point; (3b, gc) the cycle collector's cost in a user's process; (4)
+parallel speedup against the raw two-process speedup of a plain CPU loop, and per-task
+overhead on a Dask LocalCluster; (5) peak memory per replication. When the engine misses
+its per-replication target, a cProfile breakdown follows. These are not tests: nothing
+here fails on a slow machine. bench/README.md lists the current figures."""
 
 from __future__ import annotations
 
