@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from .city import City
 from .engine import ENGINE_VERSION, Simulation, replay
 from .errors import ScroSimError, StoreError
+from .gc_tuning import engine_gc
 from .lms import GradeRow, export
 from .log import EventLog
 from .policy import PlanPolicy, baseline_policy
@@ -74,7 +75,8 @@ def score(scenario: Scenario, city: City, seed: int, log: EventLog, *, lang: str
 
 def play_decisions(scenario: Scenario, city: City, seed: int, decisions: list[dict[str, Any]]) -> EventLog:
     """Re-simulate a recorded decision list to the end (the server's own copy of the game)."""
-    sim, _ = replay(scenario, city, seed, decisions)
+    with engine_gc():
+        sim, _ = replay(scenario, city, seed, decisions)
     return sim.log
 
 
@@ -193,8 +195,14 @@ def verify_run(store: Store, run_id: str, *, scenarios_dir: Path | None = None) 
         diffs.append(f"scenario identity differs: the run row says {run.scenario_id} v{run.scenario_version}, "
                      f"its stored scenario is {scenario.id} v{scenario.version}")
     if city.content_hash() != run.city_hash:
-        diffs.append(f"city model changed: the run used {run.city_hash[:12]}…, the city file now is "
-                     f"{city.content_hash()[:12]}…")
+        if run.city_hash == city.model_hash():
+            diffs.append(f"city named the old way: the run names its city by the hash of its model "
+                         f"({run.city_hash[:12]}…, engine 0.3.0 and earlier), which this city still has; runs now "
+                         f"name it by its file's sha256 ({city.content_hash()[:12]}…), so the replayed log's "
+                         f"run_start differs from the stored one")
+        else:
+            diffs.append(f"city file changed: the run used {run.city_hash[:12]}…, the city file now is "
+                         f"{city.content_hash()[:12]}…")
     try:
         log = play_decisions(scenario, city, run.seed, list(run.decisions))
     except (ScroSimError, ValueError, TypeError, KeyError, AttributeError) as exc:

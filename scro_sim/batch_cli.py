@@ -73,6 +73,26 @@ def add_batch_commands(subparsers: Any) -> None:
 # -- helpers -------------------------------------------------------------------------------------
 
 
+#: the fork server's imports, as scro_sim.batch.executors.WORKER_PRELOAD (a test keeps them equal): naming
+#: them here lets the server start before this process imports the library
+_WORKER_PRELOAD = ["scro_sim.batch.replication", "scipy.sparse.csgraph"]
+
+
+def _start_worker_server(args: argparse.Namespace) -> None:
+    """Start the fork server that pool workers come from, so its imports (about a second) run on another
+    core while this process imports the library and loads the scenario and city."""
+    if args.scheduler or args.workers == 1 or args.n <= 8:  # Dask, in-process, or too few to leave the process
+        return
+    import multiprocessing as mp
+
+    if "forkserver" not in mp.get_all_start_methods():  # pragma: no cover - not on Linux
+        return
+    from multiprocessing import forkserver
+
+    mp.get_context("forkserver").set_forkserver_preload(_WORKER_PRELOAD)
+    forkserver.ensure_running()
+
+
 def _load(path: str) -> tuple[Any, Any]:
     from .scenario import load_scenario
 
@@ -198,6 +218,7 @@ def _batches(args: argparse.Namespace, plans_of: Callable[[Any, Any], dict[str, 
         return 2
     executor: Any = None
     results: dict[str, Any] = {}
+    _start_worker_server(args)
     try:
         scenario, city = _load(args.scenario)
         plans = plans_of(scenario, city)

@@ -151,6 +151,7 @@ def _summary(metrics: Any, console: Any, title: str) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from .engine import Simulation
+    from .gc_tuning import engine_gc
     from .resources import find_scenario
     from .scenario import load_scenario
     from .scoring import compute_metrics
@@ -161,8 +162,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         policy, pname, plan_yaml = _policy(args, scenario, city)
     except ScroSimError as exc:
         return _fail(exc)
-    sim = Simulation(scenario, city, args.seed, policy)
-    log = sim.run()
+    with engine_gc():
+        sim = Simulation(scenario, city, args.seed, policy)
+        log = sim.run()
     m = compute_metrics(log)
     _summary(m, console, f"{scenario.id} · seed {args.seed} · {pname}")
     if args.out:
@@ -248,6 +250,7 @@ def _show_obs(obs: Any, console: Any) -> None:
 def cmd_play(args: argparse.Namespace) -> int:
     from .engine import Simulation
     from .errors import DecisionError
+    from .gc_tuning import engine_gc
     from .policy import Decision
     from .resources import find_scenario
     from .scenario import load_scenario, text_in
@@ -258,12 +261,14 @@ def cmd_play(args: argparse.Namespace) -> int:
         scenario, city = load_scenario(find_scenario(args.scenario))
     except ScroSimError as exc:
         return _fail(exc)
-    sim = Simulation(scenario, city, args.seed, lang=args.lang)
+    with engine_gc():
+        sim = Simulation(scenario, city, args.seed, lang=args.lang)
     briefing = text_in(scenario.briefing or scenario.summary, args.lang)
     console.print(f"[bold]{text_in(scenario.title, args.lang)}[/bold]\n{briefing}")
     console.print(_PLAY_HELP)
     while True:
-        obs = sim.advance()
+        with engine_gc():
+            obs = sim.advance()
         if obs.done:
             break
         _show_obs(obs, console)

@@ -20,6 +20,7 @@ ALLOWED: dict[str, set[str]] = {
     "log": set(),
     "yamlio": {"errors"},
     "i18n": set(),
+    "gc_tuning": set(),
     "vocabulary": {"i18n"},
     "lms": set(),
     "city": {"errors", "yamlio"},
@@ -31,15 +32,15 @@ ALLOWED: dict[str, set[str]] = {
     "store": {"errors"},
     "report": {"batch", "city", "debrief", "log", "scenario", "scoring", "vocabulary"},
     "debrief": {"city", "engine", "i18n", "log", "policy", "scenario", "scoring", "vocabulary"},
-    "assessment": {"city", "engine", "errors", "lms", "log", "policy", "resources", "scenario", "scoring", "store"},
+    "assessment": {"city", "engine", "errors", "gc_tuning", "lms", "log", "policy", "resources", "scenario", "scoring", "store"},
     "batch": {"city", "engine", "errors", "policy", "scenario", "scoring", "store"},
     "demo": {"errors", "store"},
     "resources": {"errors"},
     "privacy": {"log", "store"},
     "calibration": {"batch", "city", "engine", "policy", "scenario", "scoring"},
     "batch_cli": {"batch", "errors", "scenario", "store", "report", "city", "policy", "scoring"},
-    "cli": {"assessment", "batch_cli", "calibration", "city", "demo", "engine", "errors", "lms", "log", "policy", "privacy",
-            "report", "resources", "scenario", "scoring", "store"},
+    "cli": {"assessment", "batch_cli", "calibration", "city", "demo", "engine", "errors", "gc_tuning", "lms", "log",
+            "policy", "privacy", "report", "resources", "scenario", "scoring", "store"},
 }
 
 

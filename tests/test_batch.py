@@ -396,6 +396,26 @@ def test_cli_batch_and_compare(tmp_path: Path, mini_scenario_path: Path, mini_pl
     assert plt.get_fignums() == []  # the figure was closed
 
 
+def test_cli_batch_on_a_process_pool_gives_the_rows_of_an_in_process_batch(tmp_path: Path, mini_scenario_path: Path,
+                                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    from scro_sim.batch_cli import main
+
+    pooled, inline = tmp_path / "pool.parquet", tmp_path / "inline.parquet"
+    assert main(["batch", str(mini_scenario_path), "--plan", "greedy", "-n", "10", "--workers", "2",
+                 "--out", str(pooled)]) == 0
+    assert "process x2" in capsys.readouterr().out
+    assert main(["batch", str(mini_scenario_path), "--plan", "greedy", "-n", "10", "--workers", "1",
+                 "--out", str(inline)]) == 0
+    pd.testing.assert_frame_equal(pd.read_parquet(pooled), pd.read_parquet(inline), check_exact=True)
+
+
+def test_the_cli_starts_the_fork_server_with_the_imports_the_pool_asks_for() -> None:
+    from scro_sim import batch_cli
+    from scro_sim.batch import executors
+
+    assert batch_cli._WORKER_PRELOAD == executors.WORKER_PRELOAD
+
+
 def test_cli_reports_input_errors_as_file_line_messages(
         tmp_path: Path, scenario_data: dict[str, Any], to_yaml: Any, mini_city_path: Path, mini_plan_path: Path,
         capsys: pytest.CaptureFixture[str]) -> None:

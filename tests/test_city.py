@@ -323,10 +323,10 @@ def test_travel_hours_from_several_sources(mini_city: City) -> None:
 # Round trips
 
 
-def test_node_link_json_round_trip_keeps_the_content_hash(mini_city: City, tmp_path: Path) -> None:
+def test_node_link_json_round_trip_keeps_the_model_hash(mini_city: City, tmp_path: Path) -> None:
     p = tmp_path / "mini.json"
     p.write_text(json.dumps(mini_city.to_node_link()))
-    assert load_city(p).content_hash() == mini_city.content_hash()
+    assert load_city(p).model_hash() == mini_city.model_hash()
 
 
 def test_node_link_round_trip_keeps_supplier_order(city_data: dict[str, Any], tmp_path: Path) -> None:
@@ -336,14 +336,14 @@ def test_node_link_round_trip_keeps_supplier_order(city_data: dict[str, Any], tm
     p.write_text(json.dumps(c.to_node_link()))
     back = load_city(p)
     assert back.model.districts[1].needs["power"] == ("SS2", "SS1")
-    assert back.content_hash() == c.content_hash()
+    assert back.model_hash() == c.model_hash()
 
 
 def test_node_link_round_trip_of_a_synthetic_city(tmp_path: Path) -> None:
     c = synthetic(60, seed=4)
     p = tmp_path / "s.json"
     p.write_text(json.dumps(c.to_node_link()))
-    assert load_city(p).content_hash() == c.content_hash()
+    assert load_city(p).model_hash() == c.model_hash()
 
 
 def test_road_node_sharing_an_asset_id_is_refused_or_round_trips(city_data: dict[str, Any],
@@ -363,13 +363,13 @@ def test_road_node_sharing_an_asset_id_is_refused_or_round_trips(city_data: dict
         return  # refusing shared ids is a fine answer
     p = tmp_path / "c.json"
     p.write_text(json.dumps(c.to_node_link()))
-    assert load_city(p).content_hash() == c.content_hash()
+    assert load_city(p).model_hash() == c.model_hash()
 
 
-def test_yaml_round_trip_keeps_the_content_hash(mini_city: City, tmp_path: Path) -> None:
+def test_yaml_round_trip_keeps_the_model_hash(mini_city: City, tmp_path: Path) -> None:
     p = tmp_path / "mini.yaml"
     p.write_text(mini_city.to_yaml())
-    assert load_city(p).content_hash() == mini_city.content_hash()
+    assert load_city(p).model_hash() == mini_city.model_hash()
 
 
 def test_yaml_round_trip_keeps_tricky_names(city_data: dict[str, Any], tmp_path: Path) -> None:
@@ -381,13 +381,49 @@ def test_yaml_round_trip_keeps_tricky_names(city_data: dict[str, Any], tmp_path:
     p.write_text(c.to_yaml(), encoding="utf-8")
     back = load_city(p)
     assert [a.name for a in back.model.assets][: len(names)] == names
-    assert back.content_hash() == c.content_hash()
+    assert back.model_hash() == c.model_hash()
 
 
 def test_content_hash_changes_with_content(city_data: dict[str, Any]) -> None:
     a = parse_city(city_data)
     city_data["districts"][0]["population"] += 1
     assert parse_city(city_data).content_hash() != a.content_hash()
+
+
+def test_a_loaded_city_is_named_by_the_sha256_of_its_file(mini_city: City, tmp_path: Path) -> None:
+    import hashlib
+
+    p = tmp_path / "mini.yaml"
+    p.write_text(mini_city.to_yaml(), encoding="utf-8")
+    assert load_city(p).content_hash() == hashlib.sha256(p.read_bytes()).hexdigest()
+    assert load_city(p).content_hash() == load_city(p).content_hash()
+    j = tmp_path / "mini.json"
+    j.write_text(json.dumps(mini_city.to_node_link()), encoding="utf-8")
+    assert load_city(j).content_hash() == hashlib.sha256(j.read_bytes()).hexdigest()
+
+
+def test_a_byte_order_mark_does_not_change_a_city_files_hash(mini_city: City, tmp_path: Path) -> None:
+    plain, marked = tmp_path / "plain.yaml", tmp_path / "marked.yaml"
+    plain.write_text(mini_city.to_yaml(), encoding="utf-8")
+    marked.write_text(mini_city.to_yaml(), encoding="utf-8-sig")
+    assert load_city(marked).content_hash() == load_city(plain).content_hash()
+
+
+def test_an_edited_city_file_gets_another_hash(mini_city: City, tmp_path: Path) -> None:
+    p = tmp_path / "mini.yaml"
+    p.write_text(mini_city.to_yaml(), encoding="utf-8")
+    before = load_city(p)
+    p.write_text("# a comment changes the file, not the model\n" + mini_city.to_yaml(), encoding="utf-8")
+    after = load_city(p)
+    assert after.content_hash() != before.content_hash()
+    assert after.model_hash() == before.model_hash()
+
+
+def test_a_city_built_in_code_is_named_by_its_model(city_data: dict[str, Any]) -> None:
+    c = parse_city(city_data)
+    assert c.content_hash() == c.model_hash()
+    s = synthetic(40, seed=2)
+    assert s.content_hash() == s.model_hash()
 
 
 # --------------------------------------------------------------------------------------------
@@ -833,3 +869,15 @@ def test_the_city_bounds_allow_the_largest_synthetic_city() -> None:
 
     assert model.MAX_ASSETS >= 201_955 and model.MAX_DISTRICTS >= 8_000
     assert model.MAX_ROAD_NODES >= 8_010 and model.MAX_ROAD_EDGES >= 15_781
+
+
+def test_a_pickled_city_comes_back_with_the_same_model_and_name(mini_city: City) -> None:
+    import pickle
+
+    for c in (mini_city, synthetic(120, seed=3)):
+        c.road_graph()  # a cache that is not shipped
+        back = pickle.loads(pickle.dumps(c))
+        assert back.content_hash() == c.content_hash()
+        assert back.asset_ids == c.asset_ids and back.fragility_overrides == c.fragility_overrides
+        assert back.model == c.model
+        assert back.model_hash() == c.model_hash()

@@ -1012,3 +1012,25 @@ def test_migration_0002_keeps_runs_and_ratings_and_leaves_old_runs_unsigned(db_u
         assert ev.signature is not None and ev.signature.problem.startswith("signature missing")
         assert s.resign_run(run_id, unsigned_digest=ev.signed_digest) == "signed"
         assert s.run_evidence(run_id).signature.ok  # type: ignore[union-attr]
+
+
+def test_verifying_a_run_stored_when_cities_were_named_by_their_model_says_so(
+        store: Store, mini_scenario_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Engine 0.3.0 named every city by its model's hash; such a run is not verified, and the report says why."""
+    from scro_sim.assessment import record_run, verify_run
+    from scro_sim.scenario import load_scenario
+
+    monkeypatch.setenv("SCRO_SIM_CITY_PATH", str(mini_scenario_path.parent))
+    sc, city = load_scenario(mini_scenario_path)
+    run_id, _ = record_run(store, sc, city, 3, [], learner="learner")
+    assert verify_run(store, run_id).verified
+    with store.engine.begin() as conn:
+        conn.execute(text("UPDATE runs SET city_hash = :h, engine_version = '0.3.0' WHERE id = :i"),
+                     {"h": city.model_hash(), "i": run_id})
+    report = verify_run(store, run_id)
+    assert not report.verified
+    assert any(d.startswith("city named the old way") and city.model_hash()[:12] in d for d in report.differences)
+    assert any(d.startswith("engine version differs") for d in report.differences)
+    with store.engine.begin() as conn:
+        conn.execute(text("UPDATE runs SET city_hash = :h WHERE id = :i"), {"h": "e" * 64, "i": run_id})
+    assert any(d.startswith("city file changed") for d in verify_run(store, run_id).differences)

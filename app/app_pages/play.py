@@ -23,6 +23,7 @@ from app import services, state
 from scro_sim.assessment import record_run
 from scro_sim.engine import Simulation, replay
 from scro_sim.errors import ScroSimError, WorkBudgetExceeded
+from scro_sim.gc_tuning import engine_gc
 from scro_sim.policy import Decision, Observation
 from scro_sim.scenario import Action, text_in
 from scro_sim.store import Game
@@ -64,8 +65,9 @@ def start_game(u: state.SignedIn, key: str) -> None:
     assert ld.scenario is not None and ld.city is not None
     seed = secrets.randbelow(2**31)
     try:
-        sim = Simulation(ld.scenario, ld.city, seed, lang=state.lang())
-        obs = sim.advance()
+        with engine_gc():
+            sim = Simulation(ld.scenario, ld.city, seed, lang=state.lang())
+            obs = sim.advance()
     except WorkBudgetExceeded as exc:
         halted(u, None, exc)
         return
@@ -91,7 +93,8 @@ def resume_game(u: state.SignedIn, game: Game) -> None:
     decisions = list(game.decisions)
     until = max(int(d["point"]) for d in decisions) + 1 if decisions else 0
     try:
-        sim, obs = replay(ld.scenario, ld.city, game.seed, decisions, until_point=until, lang=state.lang())
+        with engine_gc():
+            sim, obs = replay(ld.scenario, ld.city, game.seed, decisions, until_point=until, lang=state.lang())
     except WorkBudgetExceeded as exc:
         halted(u, game, exc)
         return
@@ -151,7 +154,8 @@ def decide(g: state.GameSession, u: state.SignedIn, rationale: str, answers: dic
     g.history.append({"point": g.obs.point, "clock": g.obs.clock, "actions": len(actions)})
     g.pending, g.problems = [], []
     try:
-        g.obs = g.sim.advance()
+        with engine_gc():
+            g.obs = g.sim.advance()
     except WorkBudgetExceeded as exc:
         halted(u, g, exc)
         return

@@ -61,6 +61,10 @@ def _cpu_count() -> int:
         return os.cpu_count() or 1
 
 
+#: what the fork server imports before it forks workers (scro_sim.batch_cli starts it early with the same list)
+WORKER_PRELOAD = ["scro_sim.batch.replication", "scipy.sparse.csgraph"]  # crews route with csgraph.dijkstra
+
+
 def _mp_context() -> Any:
     import multiprocessing as mp
 
@@ -68,7 +72,7 @@ def _mp_context() -> Any:
     # hazards from a progress bar or a Dask client), with scro_sim already imported there.
     if "forkserver" in mp.get_all_start_methods():
         ctx = mp.get_context("forkserver")
-        ctx.set_forkserver_preload(["scro_sim.batch.replication"])
+        ctx.set_forkserver_preload(WORKER_PRELOAD)
         return ctx
     return mp.get_context("spawn")  # pragma: no cover
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
 
 from ..errors import CityModelError, Problem, YamlError
-from ..yamlio import Loaded, city_limits, field_path, load_yaml, validate_model
+from ..yamlio import Loaded, city_limits, field_path, load_yaml, read_text, validate_model
 from .model import (
     CityModel,
     _check,
@@ -67,8 +68,13 @@ def _from_node_link(data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def parse_city(data: dict[str, Any], loaded: Loaded | None = None, path: str = "<city>") -> City:
-    """Validate a plain dict (from YAML or JSON) and build a :class:`City`."""
+def parse_city(data: dict[str, Any], loaded: Loaded | None = None, path: str = "<city>", *,
+               source_sha256: str | None = None) -> City:
+    """Validate a plain dict (from YAML or JSON) and build a :class:`City`.
+
+    ``source_sha256`` names the file the dict came from (:meth:`City.content_hash`); without it
+    the city is named by the hash of its model.
+    """
     if loaded is None:
         loaded = Loaded(data=data, path=path)
     model = validate_model(CityModel, Loaded(data=data, path=loaded.path, lines=loaded.lines), CityModelError,
@@ -77,7 +83,12 @@ def parse_city(data: dict[str, Any], loaded: Loaded | None = None, path: str = "
     if problems:
         located = [Problem(loaded.path, loaded.line_of(loc), field_path(loc), msg) for loc, msg in problems]
         raise CityModelError(problems=sorted(located, key=lambda p: (p.line or 0, p.field)))
-    return City(model)
+    return City(model, source_sha256=source_sha256)
+
+
+def _sha256(text: str) -> str:
+    """The hash a loaded city file is named by: its text as read (UTF-8, a leading BOM dropped)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def load_city(path: str | Path) -> City:
@@ -88,8 +99,6 @@ def load_city(path: str | Path) -> City:
     """
     p = Path(path)
     if p.suffix.lower() == ".json":
-        from ..yamlio import read_text
-
         try:
             text, label = read_text(p, limits=city_limits())
         except YamlError as exc:
@@ -106,9 +115,10 @@ def load_city(path: str | Path) -> City:
             data = _from_node_link(raw)
         except CityModelError as exc:
             raise CityModelError(problems=[Problem(label, None, p.field, p.message) for p in exc.problems]) from None
-        return parse_city(data, Loaded(data=None, path=label))
+        return parse_city(data, Loaded(data=None, path=label), source_sha256=_sha256(text))
     try:
-        loaded = load_yaml(p, limits=city_limits())
+        text, label = read_text(p, limits=city_limits())
+        loaded = load_yaml(None, path=label, text=text, limits=city_limits())
     except YamlError as exc:
         raise CityModelError(problems=exc.problems) from None
-    return parse_city(loaded.data, loaded)
+    return parse_city(loaded.data, loaded, source_sha256=_sha256(text))

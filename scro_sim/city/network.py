@@ -86,8 +86,9 @@ class City:
     Build one with :func:`load_city`, :func:`parse_city` or :func:`synthetic`.
     """
 
-    def __init__(self, model: CityModel) -> None:
-        self.model = model
+    def __init__(self, model: CityModel, *, source_sha256: str | None = None) -> None:
+        self._model: CityModel | None = model
+        self._model_json: bytes | None = None
         self.id = model.id
         self.name = model.name
         ref = _project(model)
@@ -180,13 +181,16 @@ class City:
         #: critical facilities (life-safety types, or criticality 5), judged on their own downtime
         self.critical: list[int] = [i for i, a in enumerate(model.assets) if a.type in CRITICAL_TYPES - {"shelter",
                                     "fire_station"} or a.criticality >= 5]
+        #: asset index -> (type, its own fragility curves by hazard), for the assets that override their type's
+        self.fragility_overrides: dict[int, tuple[str, dict[str, Any]]] = {
+            i: (a.type, dict(a.fragility)) for i, a in enumerate(model.assets) if a.fragility}
         #: per-process memo for derived arrays (e.g. fragility by scenario); never part of the model
         self.memo: dict[Any, Any] = {}
         self.supply_loops, self.loops_touching = self._find_supply_loops()
         self.river = model.river
         self.gauge_xy = _xy(model.river.gauge_location, ref) if model.river else (0.0, 0.0)
         self._graph_cache: dict[str, Any] = {}
-        self._hash: str | None = None
+        self._hash: str | None = source_sha256
 
     def _find_supply_loops(self) -> tuple[list[tuple[str, tuple[int, ...]]], dict[int, tuple[int, ...]]]:
         """Same-service loops (a ring of substations): members pass on only what reaches them from outside.
@@ -239,13 +243,49 @@ class City:
             out[zid] = mask
         return out
 
+    # -- the validated model, and pickling ----------------------------------------------
+    @property
+    def model(self) -> CityModel:
+        """The validated city model (remade from JSON on first use in a process that unpickled the city)."""
+        m = self._model
+        if m is None:
+            assert self._model_json is not None
+            m = self._model = CityModel.model_validate_json(self._model_json)
+            self._model_json = None
+        return m
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle the model as its JSON: unpickling 5,000 assets' pydantic objects in every batch worker took
+        0.3 s, and a worker only reads the arrays above."""
+        state = dict(self.__dict__)
+        if state["_model"] is not None:
+            state["_model_json"] = self._model.model_dump_json(by_alias=True)  # type: ignore[union-attr]
+            state["_model"] = None
+        state["_graph_cache"] = {}
+        return state
+
     # -- identity ---------------------------------------------------------------------
     def content_hash(self) -> str:
-        """SHA-256 of the canonical JSON of the model: names the exact city a run used."""
+        """SHA-256 naming the exact city a run used (``city_sha256`` in every log's ``run_start``).
+
+        For a city loaded from a file it is the hash of the file's text, taken once at load (what
+        ``sha256sum`` prints for a file without a byte-order mark), as a scenario's is; a city
+        built in code (:func:`synthetic`, :func:`parse_city` on a dict) falls back to
+        :meth:`model_hash`, made on first use.
+        """
         if self._hash is None:
-            text = json.dumps(self.model.model_dump(mode="json", by_alias=True), sort_keys=True, separators=(",", ":"))
-            self._hash = hashlib.sha256(text.encode("utf-8")).hexdigest()
+            self._hash = self.model_hash()
         return self._hash
+
+    def model_hash(self) -> str:
+        """SHA-256 of the canonical JSON of the model: equal for the YAML and node-link JSON of one city.
+
+        Serialising the whole model costs about a second at 50,000 assets, so runs name a loaded
+        city by its file's hash instead (:meth:`content_hash`); runs stored by engine 0.3.0 and
+        earlier named every city by this hash.
+        """
+        text = json.dumps(self.model.model_dump(mode="json", by_alias=True), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
     @property
     def population(self) -> int:

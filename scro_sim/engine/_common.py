@@ -11,8 +11,9 @@ import simpy
 
 # 0.2.0: exposure of non-flood hazards, the heat cycle's clock, and flood damage drawn once at the crest
 # (with bridges under water closed) changed what runs log; 0.3.0: taps refill after a dry spell, then a
-# boil-water notice (water_refill, boil_water)
-ENGINE_VERSION = "0.3.0"
+# boil-water notice (water_refill, boil_water); 0.3.1: run_start's city_sha256 is the hash of the city file's text
+# (it was the hash of the city's canonical model JSON, which took seconds to make for a large city)
+ENGINE_VERSION = "0.3.1"
 
 UP, BACKUP, DOWN = 0, 1, 2
 _BLOCKING = ("damage", "flooded", "cyber")  # causes an asset has itself, not through its suppliers

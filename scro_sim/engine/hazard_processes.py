@@ -89,10 +89,10 @@ class HazardMixin:
                 for cur in fragility_for(hazard, typ, sc.fragility, None):
                     col = 0 if cur.state == "degraded" else 2
                     table[col, members], table[col + 1, members] = cur.median, cur.beta
-            for i, a in enumerate(c.model.assets):
-                if a.fragility and hazard in a.fragility:
+            for i, (typ, own) in c.fragility_overrides.items():
+                if hazard in own:
                     table[:, i] = np.nan
-                    for cur in fragility_for(hazard, a.type, sc.fragility, a.fragility):
+                    for cur in fragility_for(hazard, typ, sc.fragility, own):
                         col = 0 if cur.state == "degraded" else 2
                         table[col, i], table[col + 1, i] = cur.median, cur.beta
             c.memo[key] = table
