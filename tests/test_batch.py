@@ -219,8 +219,10 @@ def test_a_replication_that_always_fails_is_marked_failed(
 def test_a_replication_over_its_work_budget_fails_at_once_with_the_budget_message() -> None:
     from enginekit import asset, make_city, make_scenario
 
-    quake = {"id": "q1", "type": "earthquake", "epicentre": [0, 5000], "magnitude": 6.0, "aftershock_count": 1e9}
+    quake = {"id": "q1", "type": "earthquake", "epicentre": [0, 5000], "magnitude": 6.0, "aftershock_count": 3}
     sc = make_scenario([quake], duration_h=24)
+    # a billion aftershocks, past validation's cap of 100: the engine's own guard must stop it
+    sc = sc.model_copy(update={"hazards": (sc.hazards[0].model_copy(update={"aftershock_count": 1e9}),)})
     res = evaluate(sc, make_city([asset("PP1", "power_plant")]), None, 2, SEED, executor="inline", max_attempts=3)
     assert res.failed[["index", "attempts"]].values.tolist() == [[0, 1], [1, 1]]  # not retried: it would run away again
     assert res.attempts == 2 and res.frame.empty and not res.complete
