@@ -373,9 +373,11 @@ def test_plans_at_their_bounds_validate_in_a_second_and_run_in_ten(variant: tupl
 
 
 def test_every_bound_at_once_is_still_bounded_work() -> None:
-    # one of each group, all at their bound together: the worst case the limits allow
+    # one of each group, all at their bound together: the worst case the limits allow.  The MSEL at its
+    # bound (2,000 injects) is left out: with the others it passes the file's 50,000-value cap, which
+    # then binds first; the property tests take it to its bound alone
     names = ("duration", "aftershocks", "storm_wind", "heat", "surge_hospitals", "flood_stage", "hazards",
-             "hazard_steps", "decision_every", "injects", "expected", "targets", "questions", "criteria", "outcomes",
+             "hazard_steps", "decision_every", "expected", "targets", "questions", "criteria", "outcomes",
              "crews", "generators", "rules", "message", "summary", "curves", "repair")
     chosen = [k for k in KNOBS if k.name in names]
     text = build(chosen, set())

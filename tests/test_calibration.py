@@ -128,9 +128,10 @@ def test_check_flags_luck_and_policies_out_of_order() -> None:
 
 
 def test_check_flags_a_cost_criterion_that_doing_nothing_meets(mini_scenario_path: Path, scenario_data: dict[str, Any],
-                                                               write_yaml: Any) -> None:
+                                                               write_yaml: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """End to end: a rubric that rewards spending nothing is caught."""
-    scenario_data["city"] = str(mini_scenario_path.parent / "mini_city.yaml")
+    monkeypatch.setenv("SCRO_SIM_CITY_PATH", str(mini_scenario_path.parent))  # mini_city.yaml, published
+    scenario_data["city"] = "mini_city.yaml"
     scenario_data["rubric"]["criteria"].append({
         "id": "C_cost", "title": "Money kept", "kind": "computed", "weight": 1, "outcome": "LO1",
         "metric": "cost_share", "lower_is_better": True, "thresholds": {"P": 0.2, "S": 0.4, "M": 0.8},
@@ -185,6 +186,7 @@ def test_the_author_page_checks_that_a_rubric_discriminates(tmp_path: Path, monk
     monkeypatch.setenv("SCRO_SIM_SCENARIOS_DIR", str(tmp_path / "scenarios"))
     monkeypatch.setenv("SCRO_SIM_CACHE", str(tmp_path / "cache"))
     monkeypatch.delenv("SCRO_SIM_DEMO", raising=False)
+    monkeypatch.setenv("SCRO_SIM_CITY_PATH", str(data))  # the mini scenario names mini_city.yaml
     with Store(db) as s:
         seed_demo(s)
         s.set_language("lecturer", "de")
@@ -193,8 +195,7 @@ def test_the_author_page_checks_that_a_rubric_discriminates(tmp_path: Path, monk
     at.text_input(key="w.sign_in.password").input("lecturer-demo")
     at.button[0].click().run()
     at.switch_page("app_pages/author.py").run()
-    text = (data / "mini_scenario.yaml").read_text(encoding="utf-8").replace(
-        "city: mini_city.yaml", f"city: {data / 'mini_city.yaml'}")
+    text = (data / "mini_scenario.yaml").read_text(encoding="utf-8")  # mini_city.yaml: see SCRO_SIM_CITY_PATH
     at.text_area(key="w.author.text").input(text).run()
     at.button(key="w.author.calibrate").click().run()
     assert not at.exception, at.exception
