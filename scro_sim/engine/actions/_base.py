@@ -122,9 +122,9 @@ class ActionKind:
         """The terminal's syntax: ``verb FIELD [FIELD]``."""
         parts = [self.verb]
         for f in self.fields:
-            w = f.name.upper() + (" ..." if f.kind == "assets" else "")
-            if f.kind == "choice":
-                w = "|".join(f.choices)
+            w = {"asset": "/".join(t.upper() for t in f.types) or "ASSET", "district": "DISTRICT",
+                 "district_or_all": "all|DISTRICT", "road": "FROM~TO", "crew": "TEAM", "assets": "ASSET ASSET ...",
+                 "text": f"{f.name.upper()}...", "count": "N", "choice": "|".join(f.choices)}[f.kind]
             parts.append(w if f.required else f"[{w}]")
         return " ".join(parts)
 
@@ -204,6 +204,10 @@ class ActionKind:
         return out
 
     # ---- the behavioural half, on a running Simulation -------------------------------------
+
+    def available(self, sim: Any) -> bool:
+        """Whether the player may choose it now at all (the observation's ``allowed`` list)."""
+        return True
 
     def check(self, sim: Any, a: Any, earlier: Sequence[Any]) -> list[str]:
         """Problems that stop this action now, given the actions decided before it in the same decision."""

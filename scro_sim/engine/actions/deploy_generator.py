@@ -16,6 +16,9 @@ class DeployGenerator(ActionKind):
     defaults = {"cost": 4000, "lead_time_h": 2.0, "fuel_hours": 24}
     params = {"fuel_hours": Param("hours", 24.0, "deploy_generator / refuel: hours of fuel a delivery gives")}
 
+    def available(self, sim: Any) -> bool:
+        return sim.generators_left > 0
+
     def check(self, sim: Any, a: Any, earlier: Sequence[Any]) -> list[str]:
         out = []
         if sim.generators_left - 1 - sum(b.action == self.name for b in earlier) < 0:

@@ -18,6 +18,9 @@ class DispatchCrew(ActionKind):
     defaults = {"cost": 1500, "lead_time_h": 0.25}
     immediate = True
 
+    def available(self, sim: Any) -> bool:
+        return bool(sim.crews)
+
     def check(self, sim: Any, a: Any, earlier: Sequence[Any]) -> list[str]:
         c = sim.city
         i = c.asset_index[a.target]

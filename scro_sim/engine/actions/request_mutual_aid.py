@@ -14,6 +14,9 @@ class RequestMutualAid(ActionKind):
     help = N_("request mutual aid")
     defaults = {"cost": 0, "lead_time_h": 0.0}
 
+    def available(self, sim: Any) -> bool:
+        return sim.aid_left > 0
+
     def check(self, sim: Any, a: Any, earlier: Sequence[Any]) -> list[str]:
         if sim.aid_left - 1 - sum(b.action == self.name for b in earlier) < 0:
             return ["no mutual aid left to request"]
