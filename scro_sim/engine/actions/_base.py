@@ -93,6 +93,10 @@ class ActionKind:
     verb: ClassVar[str]
     #: what it does, one line (a catalog msgid)
     help: ClassVar[str] = ""
+    #: what the debrief holds it against: ``people`` (people at risk in its district), ``health``
+    #: (hospital care), ``asset`` (its target's downtime), ``order`` (the downtime of the assets
+    #: it orders), ``recovery`` (restoration as a whole) or ``none``
+    bears_on: ClassVar[str] = "none"
     #: an order with no lead time takes effect at once (it reaches the crews with the decision)
     immediate: ClassVar[bool] = False
 
@@ -204,6 +208,10 @@ class ActionKind:
         return out
 
     # ---- the behavioural half, on a running Simulation -------------------------------------
+
+    def meets(self, a: Any, targets: Sequence[str]) -> bool:
+        """Whether ``a`` meets an expected action of this kind naming ``targets`` (empty: any target)."""
+        return not targets or a.target in targets
 
     def available(self, sim: Any) -> bool:
         """Whether the player may choose it now at all (the observation's ``allowed`` list)."""

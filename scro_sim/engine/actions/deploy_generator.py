@@ -11,6 +11,7 @@ from ._base import N_, ActionKind, Field, Param
 class DeployGenerator(ActionKind):
     name = N_("deploy_generator")
     verb = "gen"
+    bears_on = "asset"
     help = N_("bring a mobile generator")
     fields = (Field("target", "asset"),)
     defaults = {"cost": 4000, "lead_time_h": 2.0, "fuel_hours": 24}

@@ -13,6 +13,7 @@ from ._base import N_, ActionKind, Field
 class DispatchCrew(ActionKind):
     name = N_("dispatch_crew")
     verb = "crew"
+    bears_on = "asset"
     help = N_("send a repair crew")
     fields = (Field("target", "asset"), Field("crew", "crew", required=False))
     defaults = {"cost": 1500, "lead_time_h": 0.25}

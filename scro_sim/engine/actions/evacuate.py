@@ -22,6 +22,7 @@ def evacuees_for(sim: Any, a: Any) -> int:
 class Evacuate(ActionKind):
     name = N_("evacuate")
     verb = "evacuate"
+    bears_on = "people"
     help = N_("move residents to a shelter")
     fields = (Field("target", "district"), Field("shelter", "asset", types=("shelter",)))
     defaults = {"cost": 5000, "cost_per_person": 25, "lead_time_h": 3.0, "compliance": 0.8}

@@ -11,6 +11,7 @@ from ._base import N_, ActionKind, Field, Param
 class OpenSurgeBeds(ActionKind):
     name = N_("open_surge_beds")
     verb = "surge"
+    bears_on = "health"
     help = N_("open surge beds at a hospital")
     fields = (Field("target", "asset", types=("hospital",)),)
     # Off unless a scenario enables it (older scenarios keep their action menus).  Surge

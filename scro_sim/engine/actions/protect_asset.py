@@ -11,6 +11,7 @@ from ._base import N_, ActionKind, Field, Param
 class ProtectAsset(ActionKind):
     name = N_("protect_asset")
     verb = "protect"
+    bears_on = "asset"
     help = N_("sandbags / barriers")
     fields = (Field("target", "asset"),)
     defaults = {"cost": 25000, "lead_time_h": 6.0, "raise_m": 1.0}

@@ -11,6 +11,7 @@ from ._base import N_, ActionKind, Field
 class Refuel(ActionKind):
     name = N_("refuel")
     verb = "refuel"
+    bears_on = "asset"
     help = N_("deliver fuel to a generator")
     fields = (Field("target", "asset"),)
     defaults = {"cost": 800, "lead_time_h": 1.5, "fuel_hours": 24}

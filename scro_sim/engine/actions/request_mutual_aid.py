@@ -11,6 +11,7 @@ from ._base import N_, ActionKind
 class RequestMutualAid(ActionKind):
     name = N_("request_mutual_aid")
     verb = "aid"
+    bears_on = "recovery"
     help = N_("request mutual aid")
     defaults = {"cost": 0, "lead_time_h": 0.0}
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 from ._base import N_, ActionKind, Field, Param
@@ -11,6 +12,7 @@ from ._base import N_, ActionKind, Field, Param
 class WarnPublic(ActionKind):
     name = N_("warn_public")
     verb = "warn"
+    bears_on = "people"
     help = N_("warn the public")
     fields = (Field("target", "district_or_all", required=False), Field("message", "text", required=False))
     defaults = {"cost": 500, "lead_time_h": 0.25, "compliance": 0.7, "warning_lead_h": 2.0}
@@ -18,6 +20,9 @@ class WarnPublic(ActionKind):
                                                 "evacuate: share who leave"),
               "warning_lead_h": Param("hours", 2.0, "warn_public: warnings count as \"in time\" this many "
                                                     "hours before the hazard arrives")}
+
+    def meets(self, a: Any, targets: Sequence[str]) -> bool:
+        return not targets or a.target == "all" or a.target in targets  # a warning to all covers every district
 
     def effect(self, sim: Any, a: Any, data: dict[str, Any]) -> None:
         c = sim.city
