@@ -99,6 +99,7 @@ class Simulation(CascadeMixin, HazardMixin, CrewMixin, MselMixin, ObservationMix
         self._init_resources()
         self.surge_beds = np.zeros(city.n_assets)  # beds a hospital opened on top of its normal ones
         self.occupancy: dict[int, float] = {}  # hospital -> occupancy at the last surge step
+        self.action_state: dict[str, dict[Any, Any]] = {}  # an action's own bookkeeping (ActionKind.state)
         self._init_msel()
         self._init_points()
         about_city = city.memo.get("run_start")  # read-only, like every record's data: made once per city

@@ -171,6 +171,7 @@ ACTION_KINDS: tuple[str, ...] = _actions.NAMES
 _PARAM_TYPES: dict[str, Any] = {
     "hours": Hours,
     "share": Share,
+    "money": Money,
     "metres": Annotated[float, Field(ge=0, le=10, allow_inf_nan=False)],
     "count": Annotated[int, Field(ge=0, le=1_000_000)],
 }

@@ -14,6 +14,7 @@ from .close_road import CloseRoad
 from .deploy_generator import DeployGenerator
 from .dispatch_crew import DispatchCrew
 from .evacuate import Evacuate
+from .manual_operation import ManualOperation
 from .open_surge_beds import OpenSurgeBeds
 from .protect_asset import ProtectAsset
 from .refuel import Refuel
@@ -25,7 +26,7 @@ from .warn_public import WarnPublic
 # the order is the schema's and the menus' order: new actions go at the end
 _KINDS: tuple[type[ActionKind], ...] = (
     DispatchCrew, DeployGenerator, Refuel, Evacuate, WarnPublic, ProtectAsset, RequestMutualAid, CloseRoad,
-    ReopenRoad, SetPriorities, OpenSurgeBeds,
+    ReopenRoad, SetPriorities, OpenSurgeBeds, ManualOperation,
 )
 
 #: name -> the action

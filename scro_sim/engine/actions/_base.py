@@ -52,7 +52,7 @@ class Field:
 class Param:
     """An ActionSpec parameter an action reads (``fuel_hours``, ``surge_share``...), with its bounds."""
 
-    kind: str  # "hours", "share", "metres" or "count"
+    kind: str  # "hours", "share", "money", "metres" or "count"
     default: float
     doc: str = ""
 
@@ -208,6 +208,10 @@ class ActionKind:
         return out
 
     # ---- the behavioural half, on a running Simulation -------------------------------------
+
+    def state(self, sim: Any) -> dict[Any, Any]:
+        """This action's own bookkeeping in a run (what is under way where), made on first use."""
+        return sim.action_state.setdefault(self.name, {})
 
     def meets(self, a: Any, targets: Sequence[str]) -> bool:
         """Whether ``a`` meets an expected action of this kind naming ``targets`` (empty: any target)."""
