@@ -448,7 +448,7 @@ class HazardMixin:
             extra = surge_patients(t, h.start_h, h.peak_h, h.end_h, p["peak_extra_patients"])
             open_ = np.array([self.state[i] != DOWN for i in hosp])
             cap = base + self.surge_beds[hosp]  # surge beds opened by the player (open_surge_beds)
-            patients = base * h.baseline_occupancy
+            patients = base * h.baseline_occupancy + self.patient_shift[hosp]  # transfer_patients moves some
             if open_.any():  # patients go to the hospitals that are open, by size
                 share = np.where(open_, cap, 0.0) / cap[open_].sum()
                 patients = patients + extra * share

@@ -98,6 +98,7 @@ class Simulation(CascadeMixin, HazardMixin, CrewMixin, MselMixin, ObservationMix
         self._init_people()
         self._init_resources()
         self.surge_beds = np.zeros(city.n_assets)  # beds a hospital opened on top of its normal ones
+        self.patient_shift = np.zeros(city.n_assets)  # patients moved into (+) or out of (-) a hospital
         self.occupancy: dict[int, float] = {}  # hospital -> occupancy at the last surge step
         self.action_state: dict[str, dict[Any, Any]] = {}  # an action's own bookkeeping (ActionKind.state)
         self._init_msel()

@@ -21,12 +21,13 @@ from .refuel import Refuel
 from .reopen_road import ReopenRoad
 from .request_mutual_aid import RequestMutualAid
 from .set_priorities import SetPriorities
+from .transfer_patients import TransferPatients
 from .warn_public import WarnPublic
 
 # the order is the schema's and the menus' order: new actions go at the end
 _KINDS: tuple[type[ActionKind], ...] = (
     DispatchCrew, DeployGenerator, Refuel, Evacuate, WarnPublic, ProtectAsset, RequestMutualAid, CloseRoad,
-    ReopenRoad, SetPriorities, OpenSurgeBeds, ManualOperation,
+    ReopenRoad, SetPriorities, OpenSurgeBeds, ManualOperation, TransferPatients,
 )
 
 #: name -> the action
