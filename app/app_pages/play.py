@@ -360,6 +360,8 @@ def _field_input(g: state.GameSession, kind: str, f: Field) -> Any:
     if f.kind == "crew":
         return st.selectbox(prompt, ["", *(options or [])], format_func=lambda t: t or _("any suitable team"),
                             key=state.wkey(PAGE, f.name, g.game_id)) or None
+    if f.kind == "choice":
+        return st.selectbox(prompt, options or [], format_func=_, key=state.wkey(PAGE, f.name, g.game_id, kind))
     name_of = _names(g)
     return st.selectbox(prompt, options or [], key=state.wkey(PAGE, f.name, g.game_id, kind),
                         format_func=lambda t: _("all") if t == "all" else name_of(t))

@@ -99,6 +99,10 @@ class Simulation(CascadeMixin, HazardMixin, CrewMixin, MselMixin, ObservationMix
         self._init_resources()
         self.surge_beds = np.zeros(city.n_assets)  # beds a hospital opened on top of its normal ones
         self.patient_shift = np.zeros(city.n_assets)  # patients moved into (+) or out of (-) a hospital
+        # public information a district received: the share sheltering in place from heat and wind,
+        # and the extra share that acts on warnings once rumours are answered (_expose reads both)
+        self.info_shelter = np.zeros(city.n_districts)
+        self.info_compliance = np.zeros(city.n_districts)
         self.occupancy: dict[int, float] = {}  # hospital -> occupancy at the last surge step
         self.action_state: dict[str, dict[Any, Any]] = {}  # an action's own bookkeeping (ActionKind.state)
         self._init_msel()

@@ -17,6 +17,7 @@ from .evacuate import Evacuate
 from .manual_operation import ManualOperation
 from .open_surge_beds import OpenSurgeBeds
 from .protect_asset import ProtectAsset
+from .public_information import PublicInformation
 from .refuel import Refuel
 from .reopen_road import ReopenRoad
 from .request_mutual_aid import RequestMutualAid
@@ -28,6 +29,7 @@ from .warn_public import WarnPublic
 _KINDS: tuple[type[ActionKind], ...] = (
     DispatchCrew, DeployGenerator, Refuel, Evacuate, WarnPublic, ProtectAsset, RequestMutualAid, CloseRoad,
     ReopenRoad, SetPriorities, OpenSurgeBeds, ManualOperation, TransferPatients,
+    PublicInformation,
 )
 
 #: name -> the action
