@@ -3,9 +3,9 @@
 A crew posted at a pumping station or treatment plant that a cyber attack shut down runs it by
 hand: once the crew arrives (the lead time) the plant serves again for one shift
 (``shift_h``); when the shift ends and the control system is still down, the plant stops again.
-Operators of water systems plan for this: the AWWA/EPA guidance for a SCADA loss is to run the
-plant in manual mode with staff on site (docs/reference_data.md, cyber).  A crew's hours cost
-money (``cost_per_hour`` for the shift).  The engine has no partial service, so a manned plant
+Running a plant by hand with staff on site is the usual fallback while its control system is
+down; the shift and its cost are teaching values (L).  A crew's hours cost money
+(``cost_per_hour`` for the shift).  The engine has no partial service, so a manned plant
 serves fully; a shift may be ordered again while the control system stays down.
 """
 
