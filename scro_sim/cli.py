@@ -244,7 +244,7 @@ def cmd_play(args: argparse.Namespace) -> int:
     sim = Simulation(scenario, city, args.seed, lang=args.lang)
     briefing = text_in(scenario.briefing or scenario.summary, args.lang)
     console.print(f"[bold]{text_in(scenario.title, args.lang)}[/bold]\n{briefing}")
-    console.print(_play_help())
+    console.print(_play_help(), markup=False)
     while True:
         obs = sim.advance()
         if obs.done:
@@ -259,7 +259,7 @@ def cmd_play(args: argparse.Namespace) -> int:
             if not line:
                 break
             if line in ("help", "?"):
-                console.print(_play_help())
+                console.print(_play_help(), markup=False)
                 continue
             if line == "status":
                 _show_obs(obs, console)

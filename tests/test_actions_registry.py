@@ -104,3 +104,25 @@ def test_an_unknown_verb_is_one_clear_error() -> None:
         parse_words(["fly", "X"])
     with pytest.raises(ValueError, match=r"evacuate needs TARGET; usage: evacuate DISTRICT SHELTER"):
         parse_words(["evacuate"])
+
+
+def test_scro_sim_play_takes_open_surge_beds_and_lists_every_action(monkeypatch: pytest.MonkeyPatch,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """The terminal game: `surge H1` is understood and checked; its help names every registered action."""
+    from scro_sim.cli import main
+
+    lines = iter(["help", "surge H1", "fly X"])
+
+    def fake_input(prompt: str = "") -> str:
+        try:
+            return next(lines)
+        except StopIteration:
+            raise EOFError from None
+
+    monkeypatch.setattr("builtins.input", fake_input)
+    main(["play", "riverton_hospital_surge"])
+    out = capsys.readouterr().out
+    assert "ok: open_surge_beds H1" in out
+    assert "unknown command 'fly'" in out
+    for kind in REGISTRY.values():
+        assert kind.usage() in out
