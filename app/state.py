@@ -187,12 +187,10 @@ def require(*roles: str) -> SignedIn:
     return u  # type: ignore[return-value]
 
 
-#: Words the library hands the app as data (roles, actions, services...), so the catalogs hold them.
+#: Words the library hands the app as data (roles, services...), so the catalogs hold them.  The
+#: actions' names and what they do are marked in their own modules (scro_sim/engine/actions).
 VOCABULARY: tuple[str, ...] = (
     N_("learner"), N_("lecturer"), N_("assessor"), N_("admin"),
-    N_("dispatch_crew"), N_("deploy_generator"), N_("refuel"), N_("evacuate"), N_("warn_public"),
-    N_("protect_asset"), N_("request_mutual_aid"), N_("close_road"), N_("reopen_road"), N_("set_priorities"),
-    N_("open_surge_beds"),
     N_("power"), N_("water"), N_("telecom"), N_("health"),
     N_("phone"), N_("radio"), N_("email"), N_("sms"), N_("social_media"), N_("news"), N_("sensor"),
     N_("briefing"), N_("in_person"),

@@ -184,42 +184,25 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-_PLAY_HELP = """actions (one per line, empty line to continue the clock):
-  warn all|DISTRICT [message...]     warn the public
-  evacuate DISTRICT SHELTER          move people to a shelter
-  gen ASSET                          deploy a mobile generator
-  refuel ASSET                       bring fuel to a generator
-  crew ASSET [TEAM]                  send a repair crew
-  priorities ASSET ASSET ...         restoration order for all crews
-  protect ASSET                      sandbags / barriers
-  aid                                request mutual aid
-  close FROM~TO | reopen FROM~TO     road closures
-  why TEXT                           your rationale for this decision point
-  answer QID TEXT                    answer a discussion question
-  status                             show assets and services again
-  quit                               stop here"""
+def _play_help() -> str:
+    """The terminal's help: one line per registered action (its verb and fields), then the other commands."""
+    from .engine.actions import REGISTRY
+
+    lines = ["actions (one per line, empty line to continue the clock):"]
+    lines += [f"  {k.usage():<34} {k.describe()}" for k in REGISTRY.values()]
+    lines += ["  why TEXT                           your rationale for this decision point",
+              "  answer QID TEXT                    answer a discussion question",
+              "  status                             show assets and services again",
+              "  quit                               stop here"]
+    return "\n".join(lines)
 
 
 def _parse_play(line: str) -> Any:
+    """One terminal line (``crew PS1 T1``) as an Action, through the action registry's verbs."""
+    from .engine.actions import parse_words
     from .scenario import Action
 
-    w = line.split()
-    k = w[0].lower()
-    table = {"gen": "deploy_generator", "refuel": "refuel", "protect": "protect_asset", "close": "close_road",
-             "reopen": "reopen_road"}
-    if k == "warn":
-        return Action(action="warn_public", target=w[1] if len(w) > 1 else "all", message=" ".join(w[2:]) or None)
-    if k == "evacuate":
-        return Action(action="evacuate", target=w[1], shelter=w[2])
-    if k == "crew":
-        return Action(action="dispatch_crew", target=w[1], crew=w[2] if len(w) > 2 else None)
-    if k == "priorities":
-        return Action(action="set_priorities", order=tuple(w[1:]))
-    if k == "aid":
-        return Action(action="request_mutual_aid")
-    if k in table:
-        return Action(action=table[k], target=w[1])
-    raise ValueError(f"unknown command {k!r}; type 'help'")
+    return Action(**parse_words(line.split()))
 
 
 def _show_obs(obs: Any, console: Any) -> None:
@@ -265,7 +248,7 @@ def cmd_play(args: argparse.Namespace) -> int:
         sim = Simulation(scenario, city, args.seed, lang=args.lang)
     briefing = text_in(scenario.briefing or scenario.summary, args.lang)
     console.print(f"[bold]{text_in(scenario.title, args.lang)}[/bold]\n{briefing}")
-    console.print(_PLAY_HELP)
+    console.print(_play_help(), markup=False)
     while True:
         with engine_gc():
             obs = sim.advance()
@@ -281,7 +264,7 @@ def cmd_play(args: argparse.Namespace) -> int:
             if not line:
                 break
             if line in ("help", "?"):
-                console.print(_PLAY_HELP)
+                console.print(_play_help(), markup=False)
                 continue
             if line == "status":
                 _show_obs(obs, console)

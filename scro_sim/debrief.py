@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
 
+from .engine.actions import REGISTRY as ACTIONS
 from .i18n import translator
 from .log import EventLog, EventRecord
 from .scenario import Scenario, text_in
@@ -39,8 +40,13 @@ __all__ = ["MESSAGES", "Lesson", "clock", "expert_log", "lessons", "names", "ren
 _EPS = 1e-9
 #: at most this many of the expert's actions are named per criterion (the earliest ones)
 _PER_CRITERION = 3
-#: actions whose target is a district (the others name an asset, a road or nothing)
-_DISTRICT_ACTIONS = ("warn_public", "evacuate")
+
+
+def _bears_on(action: str) -> str:
+    """What an action moves (its module's ``bears_on``): people, health, asset, order, recovery or none."""
+    kind = ACTIONS.get(action)
+    return kind.bears_on if kind is not None else "none"
+
 
 # the sentences a lesson is made of; placeholders are the lesson's params (see render)
 M_MISSED = N_("At {clock} (hour {hour}) the expert chose “{action}” for {target}; you did not.")
@@ -142,7 +148,7 @@ class _Act:
         self.action = str(a.get("action", ""))
         self.order = [str(x) for x in a.get("order") or ()]
         target = a.get("target")
-        if self.action == "set_priorities" and self.order:
+        if _bears_on(self.action) == "order" and self.order:
             target = self.order[0]
         self.target: str | None = None if target is None else str(target)
 
@@ -155,11 +161,12 @@ def _covers(mine: _Act, theirs: _Act) -> bool:
     """Whether the learner's action is the same step as the expert's (a warning to all covers any district)."""
     if mine.action != theirs.action:
         return False
-    if mine.action == "warn_public" and mine.target in (None, "all"):
+    bears = _bears_on(mine.action)
+    if bears == "people" and mine.target in (None, "all"):
         return True
-    if mine.action == "set_priorities":
+    if bears == "order":
         return theirs.target in mine.order
-    if mine.action == "request_mutual_aid":
+    if bears == "recovery":
         return True
     return mine.target == theirs.target
 
@@ -173,7 +180,7 @@ def _matches_expectation(a: _Act, action: str, targets: list[str]) -> bool:
     """The engine's rule for meeting an expected action, read back from a decision record."""
     if a.action != action:
         return False
-    if not targets or (a.action == "warn_public" and a.target == "all"):
+    if not targets or (_bears_on(a.action) == "people" and a.target == "all"):
         return True
     return a.target in targets
 
@@ -193,16 +200,17 @@ def _at_risk(log: EventLog, district: str) -> float:
 def _effect(a: _Act, learner: EventLog, expert: EventLog, lm: Metrics, em: Metrics
             ) -> tuple[str, str, float, float] | None:
     """What the expert's action changed, as (metric, message id, learner value, expert value), if the learner fared worse."""
-    if a.action in _DISTRICT_ACTIONS:
+    bears = _bears_on(a.action)
+    if bears == "people":
         if a.target in (None, "all"):
             out = ("people_at_risk", E_AT_RISK, lm.people_at_risk, em.people_at_risk)
         else:
             out = (f"people_at_risk.{a.target}", E_AT_RISK_DISTRICT, _at_risk(learner, a.target),
                    _at_risk(expert, a.target))
-    elif a.action == "open_surge_beds":
+    elif bears == "health":
         out = ("resilience_loss.health", E_HEALTH, lm.resilience_loss.get("health", 0.0),
                em.resilience_loss.get("health", 0.0))
-    elif a.target is not None and a.action not in ("close_road", "reopen_road", "request_mutual_aid"):
+    elif a.target is not None and bears in ("asset", "order"):  # an order's first asset
         out = (f"downtime.{a.target}", E_DOWNTIME, lm.downtime.get(a.target, 0.0), em.downtime.get(a.target, 0.0))
     else:
         return None
@@ -221,20 +229,21 @@ def _worse(learner: float | None, expert: float | None, lower_is_better: bool) -
 def _relevant(metric: str, a: _Act, critical: Iterable[str], lm: Metrics, em: Metrics) -> bool:
     """Whether an expert action bears on a metric: it names the asset, the critical facility, or the people."""
     base = metric[len("relative."):] if metric.startswith("relative.") else metric
+    bears = _bears_on(a.action)
     if base.startswith("downtime."):
         asset = base[len("downtime."):]
-        return a.target == asset or (a.action == "set_priorities" and asset in a.order)
+        return a.target == asset or (bears == "order" and asset in a.order)
     if base == "critical_downtime":
         crit = set(critical)
-        return a.target in crit or (a.action == "set_priorities" and bool(crit & set(a.order)))
-    if base.startswith(("people_at_risk", "resilience_loss_vulnerable.")) and a.action in _DISTRICT_ACTIONS:
+        return a.target in crit or (bears == "order" and bool(crit & set(a.order)))
+    if base.startswith(("people_at_risk", "resilience_loss_vulnerable.")) and bears == "people":
         return True
     if base.startswith(("resilience_loss", "recovery_95.", "boil_water")):
-        if a.action == "request_mutual_aid":
+        if bears == "recovery":
             return True
         down_more = {x for x in set(lm.downtime) | set(em.downtime)
                      if lm.downtime.get(x, 0.0) > em.downtime.get(x, 0.0) + _EPS}
-        if a.action == "set_priorities":
+        if bears == "order":
             return bool(down_more & set(a.order))
         return a.target in down_more
     return False

@@ -54,6 +54,9 @@ def test_source_strings_are_in_the_pot() -> None:
     # the engine's words the app shows (scro_sim/vocabulary.py)
     used |= {msg for _line, msg, _c, _ctx in extract_from_file("python", str(ROOT / "scro_sim" / "vocabulary.py"),
                                                                keywords={"_": None, "N_": None})}
+    # each action's name, prompts and what it does, marked in its own module (scro_sim/engine/actions)
+    for p in sorted((ROOT / "scro_sim" / "engine" / "actions").glob("*.py")):
+        used |= {msg for _line, msg, _c, _ctx in extract_from_file("python", str(p), keywords={"N_": None})}
     # a regex pass too, in case a call is written in a way the extractor skips
     rx = re.compile(r"""\b_\(\s*"((?:[^"\\]|\\.)*)"\s*\)""")
     for p in (ROOT / "app").rglob("*.py"):

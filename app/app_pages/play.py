@@ -22,18 +22,17 @@ from pydantic import ValidationError
 from app import services, state
 from scro_sim.assessment import record_run
 from scro_sim.engine import Simulation, replay
+from scro_sim.engine.actions import REGISTRY as ACTIONS
+from scro_sim.engine.actions import Field
 from scro_sim.errors import ScroSimError, WorkBudgetExceeded
 from scro_sim.gc_tuning import engine_gc
 from scro_sim.policy import Decision, Observation
 from scro_sim.scenario import Action, text_in
 from scro_sim.store import Game
-from scro_sim.vocabulary import asset_type, cause, describe
+from scro_sim.vocabulary import N_, asset_type, cause, describe
 
 log = logging.getLogger(__name__)
 PAGE = "play"
-ASSET_ACTIONS = ("dispatch_crew", "deploy_generator", "refuel", "protect_asset")
-HOSPITAL_ACTIONS = ("open_surge_beds",)
-ROAD_ACTIONS = ("close_road", "reopen_road")
 
 
 # -- handlers (call the library, write state)
@@ -346,25 +345,35 @@ def _names(g: state.GameSession) -> Any:
     return lambda x: names.get(x, x)
 
 
-def _targets(g: state.GameSession, kind: str) -> list[str]:
-    city = g.sim.city
-    if kind in ASSET_ACTIONS:
-        return list(city.asset_ids)
-    if kind in HOSPITAL_ACTIONS:
-        return [a for a, t in zip(city.asset_ids, city.asset_type, strict=True) if str(t) == "hospital"]
-    if kind == "evacuate":
-        return list(city.district_ids)
-    if kind == "warn_public":
-        return ["all", *city.district_ids]
-    if kind in ROAD_ACTIONS:
-        return sorted({f"{city.road_ids[int(a)]}~{city.road_ids[int(b)]}" for a, b in zip(city.edge_u, city.edge_v,
-                                                                                          strict=True)})
-    return []
+_PROMPTS = {"target": N_("Target"), "crew": N_("Crew team"), "shelter": N_("Shelter"),
+            "message": N_("Warning message to the public"), "order": N_("Repair order (first = most urgent)")}
+
+
+def _field_input(g: state.GameSession, kind: str, f: Field) -> Any:
+    """The widget for one field of an action, from what the field must name."""
+    _ = state.gettext()
+    city, obs = g.sim.city, g.obs
+    prompt = _(f.prompt or _PROMPTS.get(f.name, f.name))
+    options = ACTIONS[kind].choices_for(f, city, g.sim.scenario)
+    if f.kind == "assets":
+        return tuple(st.multiselect(prompt, options or [], key=state.wkey(PAGE, f.name, g.game_id)))
+    if f.kind == "text":
+        return st.text_area(prompt, max_chars=5000, key=state.wkey(PAGE, f.name, g.game_id, obs.point)) or None
+    if f.kind == "count":
+        return int(st.number_input(prompt, min_value=1, step=1, key=state.wkey(PAGE, f.name, g.game_id, kind)))
+    if f.kind == "crew":
+        return st.selectbox(prompt, ["", *(options or [])], format_func=lambda t: t or _("any suitable team"),
+                            key=state.wkey(PAGE, f.name, g.game_id)) or None
+    if f.kind == "choice":
+        return st.selectbox(prompt, options or [], format_func=_, key=state.wkey(PAGE, f.name, g.game_id, kind))
+    name_of = _names(g)
+    return st.selectbox(prompt, options or [], key=state.wkey(PAGE, f.name, g.game_id, kind),
+                        format_func=lambda t: _("all") if t == "all" else name_of(t))
 
 
 def _action_form(g: state.GameSession, u: state.SignedIn) -> None:
     _ = state.gettext()
-    obs, city = g.obs, g.sim.city
+    obs = g.obs
     cur = g.sim.scenario.resources.currency
     st.markdown("#### " + _("Your decision"))
     kinds = list(obs.allowed)
@@ -379,24 +388,8 @@ def _action_form(g: state.GameSession, u: state.SignedIn) -> None:
 
         kind = st.selectbox(_("Action"), kinds, format_func=label, key=state.wkey(PAGE, "kind", g.game_id))
         fields: dict[str, Any] = {"action": kind}
-        targets = _targets(g, kind)
-        if targets:
-            name_of = _names(g)
-            fields["target"] = st.selectbox(_("Target"), targets, key=state.wkey(PAGE, "target", g.game_id, kind),
-                                            format_func=lambda t: _("all") if t == "all" else name_of(t))
-        if kind == "dispatch_crew":
-            teams = ["", *[t.id for t in g.sim.scenario.resources.crews]]
-            fields["crew"] = st.selectbox(_("Crew team"), teams, format_func=lambda t: t or _("any suitable team"),
-                                          key=state.wkey(PAGE, "crew", g.game_id))
-        if kind == "evacuate":
-            shelters = [a for a, t in zip(city.asset_ids, city.asset_type, strict=True) if str(t) == "shelter"]
-            fields["shelter"] = st.selectbox(_("Shelter"), shelters, key=state.wkey(PAGE, "shelter", g.game_id))
-        if kind == "warn_public":
-            fields["message"] = st.text_area(_("Warning message to the public"), max_chars=5000,
-                                             key=state.wkey(PAGE, "message", g.game_id, obs.point))
-        if kind == "set_priorities":
-            fields["order"] = tuple(st.multiselect(_("Repair order (first = most urgent)"), list(city.asset_ids),
-                                                   key=state.wkey(PAGE, "order", g.game_id)))
+        for f in ACTIONS[kind].fields:  # the action's module declares what it asks for
+            fields[f.name] = _field_input(g, kind, f)
         if st.button(_("Add action"), key=state.wkey(PAGE, "add")):
             add_action(g, fields)
             st.rerun()
@@ -404,8 +397,8 @@ def _action_form(g: state.GameSession, u: state.SignedIn) -> None:
         st.markdown("**" + _("Actions in this decision") + "**")
         for i, a in enumerate(g.pending):
             c1, c2 = st.columns([5, 1])
-            c1.text(" ".join(str(x) for x in (_(a.action), a.target or "", a.crew or "", a.shelter or "",
-                                               " > ".join(a.order or ())) if x))
+            values = [getattr(a, f.name) for f in ACTIONS[a.action].fields if f.kind != "text"]
+            c1.text(" ".join([_(a.action), *(" > ".join(v) if isinstance(v, tuple) else str(v) for v in values if v)]))
             if c2.button(_("Remove"), key=state.wkey(PAGE, "remove", i)):
                 remove_action(g, i)
                 st.rerun()

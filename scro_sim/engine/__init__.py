@@ -8,8 +8,18 @@ decisions and whole runs).
 
 from __future__ import annotations
 
+from importlib import import_module
+from typing import Any
+
 from ._common import ENGINE_VERSION, Crew, _finite_delay
-from .simulation import Simulation, replay, run
 
 __all__ = ["ENGINE_VERSION", "Simulation", "replay", "run"]
 _ = (Crew, _finite_delay)  # re-exported for tests and tools that build crews or check delays
+
+
+def __getattr__(name: str) -> Any:
+    # the Simulation is loaded on first use: the scenario package reads the action registry
+    # (engine/actions) while it loads, before the Simulation (which needs the scenario) can be
+    if name in ("Simulation", "replay", "run"):
+        return getattr(import_module(".simulation", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

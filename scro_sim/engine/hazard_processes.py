@@ -326,8 +326,11 @@ class HazardMixin:
         lead = float(now - self.warned_at[d]) if not math.isnan(self.warned_at[d]) else -1.0
         if lead < 0:
             protected_share = 0.0
-        else:
-            protected_share = spec.compliance * min(1.0, lead / max(spec.warning_lead_h, _EPS))
+        else:  # rumour control (public_information) makes more people act on the warning
+            compliance = min(1.0, spec.compliance + float(self.info_compliance[d]))
+            protected_share = compliance * min(1.0, lead / max(spec.warning_lead_h, _EPS))
+        if isinstance(h, HeatwaveHazard | StormHazard):  # told to shelter in place (public_information)
+            protected_share = max(protected_share, float(self.info_shelter[d]))
         at_risk = exposed * (1.0 - protected_share)
         evacuated = sum(self.evacuees[d].values()) if d in self.evacuees else 0
         self.log.append(now, "exposure", c.district_ids[d], {
@@ -448,7 +451,7 @@ class HazardMixin:
             extra = surge_patients(t, h.start_h, h.peak_h, h.end_h, p["peak_extra_patients"])
             open_ = np.array([self.state[i] != DOWN for i in hosp])
             cap = base + self.surge_beds[hosp]  # surge beds opened by the player (open_surge_beds)
-            patients = base * h.baseline_occupancy
+            patients = base * h.baseline_occupancy + self.patient_shift[hosp]  # transfer_patients moves some
             if open_.any():  # patients go to the hospitals that are open, by size
                 share = np.where(open_, cap, 0.0) / cap[open_].sum()
                 patients = patients + extra * share

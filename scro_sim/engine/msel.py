@@ -15,6 +15,7 @@ from ._common import (
     _finite_delay,
     _Pending,
 )
+from .actions import REGISTRY as ACTIONS
 from .observation import _SimView
 
 
@@ -68,15 +69,7 @@ class MselMixin:
         return True
 
     def _matches(self, exp: _Expected, a: Action) -> bool:
-        if a.action != exp.action:
-            return False
-        if not exp.targets:
-            return True
-        if a.action == "warn_public" and a.target == "all":
-            return True
-        if a.action == "set_priorities" and a.order:
-            return a.order[0] in exp.targets
-        return a.target in exp.targets
+        return a.action == exp.action and ACTIONS[a.action].meets(a, exp.targets)
 
     def _meet(self, exp: _Expected, t: float) -> None:
         exp.met = True

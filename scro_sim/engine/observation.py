@@ -18,6 +18,7 @@ from ._common import (
     UP,
     _Pending,
 )
+from .actions import REGISTRY as ACTIONS
 
 _LAZY: Any = object()
 
@@ -136,16 +137,9 @@ class ObservationMixin:
                      "standby": c.asset_ids[cr.standby] if cr.standby is not None else None} for cr in self.crews]
         if name == "allowed":
             allowed = {}
-            for k in ("dispatch_crew", "deploy_generator", "refuel", "evacuate", "warn_public", "protect_asset",
-                      "request_mutual_aid", "close_road", "reopen_road", "set_priorities", "open_surge_beds"):
+            for k, kind in ACTIONS.items():
                 spec = sc.actions.get(k)
-                if not spec.enabled:
-                    continue
-                if k == "deploy_generator" and self.generators_left <= 0:
-                    continue
-                if k == "request_mutual_aid" and self.aid_left <= 0:
-                    continue
-                if k == "dispatch_crew" and not self.crews:
+                if not spec.enabled or not kind.available(self):
                     continue
                 allowed[k] = {"cost": spec.cost, "cost_per_person": spec.cost_per_person, "lead_time_h": spec.lead_time_h,
                               "label": text_in(spec.label, self.lang) if spec.label else k.replace("_", " ")}

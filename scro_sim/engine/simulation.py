@@ -6,8 +6,6 @@ the :class:`~scro_sim.log.EventLog`.  Nothing here scores, stores or draws; thos
 
 from __future__ import annotations
 
-import math
-from collections import deque
 from collections.abc import Generator, Sequence
 from typing import Any
 
@@ -18,9 +16,6 @@ from simpy.events import URGENT
 
 from ..city import City
 from ..errors import DecisionError, WorkBudgetExceeded
-from ..hazards import (
-    SKILL_FOR_TYPE,
-)
 from ..log import EventLog
 from ..policy import Decision, Observation, Policy
 from ..scenario import (
@@ -28,7 +23,6 @@ from ..scenario import (
     Scenario,
     SurgeHazard,
     action_problems,
-    edge_index,
     sample,
     text_in,
 )
@@ -40,6 +34,7 @@ from ._common import (
     _finite_delay,
     _LateTimeout,
 )
+from .actions import REGISTRY as ACTIONS
 from .budget import WorkBudget
 from .cascade import CascadeMixin
 from .crews import CrewMixin
@@ -103,7 +98,13 @@ class Simulation(CascadeMixin, HazardMixin, CrewMixin, MselMixin, ObservationMix
         self._init_people()
         self._init_resources()
         self.surge_beds = np.zeros(city.n_assets)  # beds a hospital opened on top of its normal ones
+        self.patient_shift = np.zeros(city.n_assets)  # patients moved into (+) or out of (-) a hospital
+        # public information a district received: the share sheltering in place from heat and wind,
+        # and the extra share that acts on warnings once rumours are answered (_expose reads both)
+        self.info_shelter = np.zeros(city.n_districts)
+        self.info_compliance = np.zeros(city.n_districts)
         self.occupancy: dict[int, float] = {}  # hospital -> occupancy at the last surge step
+        self.action_state: dict[str, dict[Any, Any]] = {}  # an action's own bookkeeping (ActionKind.state)
         self._init_msel()
         self._init_points()
         about_city = city.memo.get("run_start")  # read-only, like every record's data: made once per city
@@ -303,58 +304,16 @@ class Simulation(CascadeMixin, HazardMixin, CrewMixin, MselMixin, ObservationMix
         if self.done or self.stopped is not None:
             return ["the exercise is over"]
         cost = 0.0
-        gens = self.generators_left
-        aid = self.aid_left
-        for k, a in enumerate(decision.actions):
+        acts = decision.actions
+        for k, a in enumerate(acts):
             where = f"actions[{k}] ({a.action})"
             for loc, msg in action_problems(a, sc, c):
                 out.append(f"{where}: {'.'.join(str(x) for x in loc)}: {msg}")
             if out:
                 continue
-            spec = sc.actions.get(a.action)
-            if a.action == "evacuate":
-                d = c.district_index[a.target]  # type: ignore[index]
-                cost += spec.cost + spec.cost_per_person * self._evacuees_for(a)
-                if self.residents[d] <= 0:
-                    out.append(f"{where}: {a.target} has nobody left to evacuate")
-            else:
-                cost += spec.cost
-            if a.action == "deploy_generator":
-                gens -= 1
-                if gens < 0:
-                    out.append(f"{where}: no mobile generator left")
-                i = c.asset_index[a.target]  # type: ignore[index]
-                if not any(s == "power" for s, _ in c.asset_needs[i]):
-                    out.append(f"{where}: {a.target} does not take power from the grid")
-            if a.action == "refuel":
-                i = c.asset_index[a.target]  # type: ignore[index]
-                if "power" not in self.own_services[i] and not self.has_gen[i]:
-                    out.append(f"{where}: {a.target} has no generator to refuel")
-            if a.action == "request_mutual_aid":
-                aid -= 1
-                if aid < 0:
-                    out.append(f"{where}: no mutual aid left to request")
-            if a.action == "dispatch_crew":
-                i = c.asset_index[a.target]  # type: ignore[index]
-                teams = [t for t in sc.resources.crews if a.crew in (None, t.id)]
-                ok = [t for t in teams if SKILL_FOR_TYPE.get(str(c.asset_type[i]), "general") in t.skills
-                      or "general" in t.skills or (i in self.cyber_open and "it" in t.skills)]
-                if not ok and not any(cr.team == "mutual_aid" for cr in self.crews):
-                    out.append(f"{where}: no crew team has the skills to repair a {c.asset_type[i]}")
-            if a.action == "open_surge_beds":
-                i = c.asset_index[a.target]  # type: ignore[index]
-                if self.surge_beds[i] > 0 or any(b.action == "open_surge_beds" and b.target == a.target
-                                                 for b in decision.actions[:k]) or any(
-                        b.action == "open_surge_beds" and b.target == a.target for _, b in self.action_history):
-                    out.append(f"{where}: surge beds at {a.target} are already opened or on the way")
-            if a.action == "protect_asset":
-                i = c.asset_index[a.target]  # type: ignore[index]
-                if self.flooded[i]:
-                    out.append(f"{where}: {a.target} is already under water; protection must go up before")
-            if a.action == "reopen_road":
-                e = edge_index(a.target, c)  # type: ignore[arg-type]
-                if e is not None and not self.edge_closed_manual[e]:
-                    out.append(f"{where}: road {a.target} was not closed by you")
+            kind = ACTIONS[a.action]
+            cost += kind.cost(self, a)
+            out.extend(f"{where}: {msg}" for msg in kind.check(self, a, acts[:k]))
         if self.spent + cost > sc.resources.budget + 1e-6:
             out.append(f"not enough budget: this costs {cost:,.0f} {sc.resources.currency}, "
                        f"{sc.resources.budget - self.spent:,.0f} left")
@@ -381,124 +340,30 @@ class Simulation(CascadeMixin, HazardMixin, CrewMixin, MselMixin, ObservationMix
                 if not exp.met and self._matches(exp, a):
                     self._meet(exp, now)
 
-    def _evacuees_for(self, a: Action) -> int:
-        """People an evacuation order moves now: those who comply, up to the shelter's free places."""
-        c = self.city
-        d = c.district_index[a.target]  # type: ignore[index]
-        s = c.asset_index[a.shelter]  # type: ignore[index]
-        want = round(float(self.residents[d]) * self.scenario.actions.evacuate.compliance)
-        if c.asset_capacity[s] > 0:
-            want = min(want, int(c.asset_capacity[s]) - int(self.shelter_load[s]))
-        return max(0, int(want))
+    def sample(self, dist: Any, rng: np.random.Generator) -> float:
+        """One draw of a scenario's uncertain number (an action's lead time, say) from stream ``rng``."""
+        return sample(dist, rng)
 
     def _schedule(self, a: Action) -> None:
+        """Spend what the action uses now, and put its effect on the clock after its lead time."""
         sc = self.scenario
-        spec = sc.actions.get(a.action)
-        cost = spec.cost
-        if a.action == "evacuate":
-            cost += spec.cost_per_person * self._evacuees_for(a)
-        if a.action == "deploy_generator":
-            self.generators_left -= 1
-        if a.action == "request_mutual_aid":
-            self.aid_left -= 1
-            cost += sc.resources.mutual_aid.cost
+        kind = ACTIONS[a.action]
+        cost = kind.commit(self, a)
         if cost:
             self.spent += cost
             self.log.append(self.env.now, "cost", a.action, {"amount": round(cost, 6), "spent": round(self.spent, 6),
                                                              "budget_left": round(sc.resources.budget - self.spent, 6)})
-        delay = spec.lead_time_h
-        if a.action in ("dispatch_crew", "set_priorities") and delay <= 0:
+        delay = kind.lead_time(self, a)
+        if kind.immediate and delay <= 0:
             self._effect(a)  # an order with no lead time reaches the crews at once
             return
-        if a.action == "request_mutual_aid":
-            delay = max(0.0, sample(sc.resources.mutual_aid.delay_h, self.rng_aid))
         ev = self.env.timeout(_finite_delay(delay, a.action))
         ev.callbacks.append(lambda _e, a=a: self._effect(a))
 
     def _effect(self, a: Action) -> None:
-        c, sc = self.city, self.scenario
-        now = self.env.now
         data: dict[str, Any] = {"action": a.action}
-        if a.action == "dispatch_crew":
-            i = c.asset_index[a.target]  # type: ignore[index]
-            teams = [t.id for t in sc.resources.crews if a.crew in (None, t.id)
-                     and (SKILL_FOR_TYPE.get(str(c.asset_type[i]), "general") in t.skills or "general" in t.skills)]
-            if i in self.cyber_open and not self.damage[i]:  # a detected cyber attack: IT incident response
-                it = [t.id for t in sc.resources.crews if a.crew in (None, t.id) and "it" in t.skills]
-                teams = it or teams
-            team = teams[0] if teams else "mutual_aid"
-            self.orders.setdefault(team, deque()).append(i)
-            data["team"] = team
-            self._wake_crews()
-        elif a.action == "set_priorities":
-            self.priorities = [c.asset_index[x] for x in a.order or ()]
-            self._wake_crews()
-        elif a.action == "deploy_generator":
-            i = c.asset_index[a.target]  # type: ignore[index]
-            self._settle(i)
-            self.has_gen[i] = True
-            self.gen_left[i] += sc.actions.deploy_generator.fuel_hours
-            self.log.append(now, "generator", a.target or "", {"state": "deployed", "fuel_h": float(self.gen_left[i])})
-            self._propagate([i])
-            self._rearm(i)
-        elif a.action == "refuel":
-            i = c.asset_index[a.target]  # type: ignore[index]
-            self._settle(i)
-            fuel = sc.actions.refuel.fuel_hours
-            if self.has_gen[i]:
-                self.gen_left[i] += fuel
-            else:
-                self.own_left[i] += fuel
-            data["fuel_h"] = fuel
-            self._propagate([i])
-            self._rearm(i)
-        elif a.action == "warn_public":
-            targets = range(c.n_districts) if a.target in (None, "all") else [c.district_index[a.target]]
-            for d in targets:
-                if math.isnan(self.warned_at[d]):
-                    self.warned_at[d] = now
-            data["target"] = a.target or "all"
-            data["message"] = a.message or ""
-        elif a.action == "evacuate":
-            d = c.district_index[a.target]  # type: ignore[index]
-            s = c.asset_index[a.shelter]  # type: ignore[index]
-            moved = self._evacuees_for(a)
-            self.residents[d] -= moved
-            self.evacuees[d][s] = self.evacuees[d].get(s, 0) + moved
-            self.shelter_load[s] += moved
-            self.log.append(now, "population", a.target or "", {"moved": moved, "shelter": a.shelter,
-                                                                 "residents": int(self.residents[d]),
-                                                                 "evacuees": int(sum(self.evacuees[d].values())),
-                                                                 "population": int(c.district_pop[d])})
-            # the shelter's state now matters to this district's people
-            if d not in self.shelter_districts.setdefault(s, []):
-                self.shelter_districts[s].append(d)
-            self._recompute_districts([d])
-            data.update(target=a.target, shelter=a.shelter, moved=moved)
-        elif a.action == "protect_asset":
-            i = c.asset_index[a.target]  # type: ignore[index]
-            if self.flooded[i]:
-                data["effective"] = False
-            else:
-                self.protection[i] += sc.actions.protect_asset.raise_m
-                self.protection_version += 1
-                data["effective"] = True
-                data["raised_m"] = sc.actions.protect_asset.raise_m
-        elif a.action == "open_surge_beds":
-            i = c.asset_index[a.target]  # type: ignore[index]
-            beds = round(float(c.asset_capacity[i]) * sc.actions.open_surge_beds.surge_share)
-            self.surge_beds[i] += beds  # the surge process counts them from its next step
-            data.update(beds=beds, capacity=round(float(c.asset_capacity[i]) + float(self.surge_beds[i]), 6))
-        elif a.action == "request_mutual_aid":
-            k = sc.resources.mutual_aid.max_requests - self.aid_left
-            self._aid_arrives(k)
-        elif a.action in ("close_road", "reopen_road"):
-            e = edge_index(a.target, c)  # type: ignore[arg-type]
-            if e is not None:
-                self.edge_closed_manual[e] = a.action == "close_road"
-                self.closure_version += 1
-                self.log.append(now, "road", a.target or "", {"closed": a.action == "close_road", "cause": "order"})
-        self.log.append(now, "action", a.target or a.action, data)
+        ACTIONS[a.action].effect(self, a, data)
+        self.log.append(self.env.now, "action", a.target or a.action, data)
         self._flush_districts()
 
     # ------------------------------------------------------------------------------------

@@ -6,6 +6,8 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
+import scro_sim.engine.actions as _actions  # the registry sits below this package (see engine/actions)
+
 from ..city import City
 from .basics import (
     MAX_CREWS,
@@ -313,8 +315,9 @@ def _plan_problems(plan: Plan, sc: Scenario, city: City | None) -> list[tuple[tu
 
 def action_problems(a: Action, sc: Scenario, city: City | None, *, in_rule: bool = False
                     ) -> list[tuple[tuple[Any, ...], str]]:
-    """Static problems with one action (exists, enabled, targets the right kind of thing).
+    """Static problems with one action (exists, enabled, its fields name the right kind of thing).
 
+    What each field must name is declared by the action's module (scro_sim/engine/actions).
     ``$asset``/``$district`` targets are allowed in plan rules: the asset or district that
     triggered the rule.
     """
@@ -322,55 +325,10 @@ def action_problems(a: Action, sc: Scenario, city: City | None, *, in_rule: bool
     spec = sc.actions.get(a.action)
     if not spec.enabled:
         out.append((("action",), f"action {a.action!r} is not enabled in this scenario"))
-    needs_asset = a.action in ("dispatch_crew", "deploy_generator", "refuel", "protect_asset", "open_surge_beds")
-    needs_district = a.action == "evacuate"
-    t = a.target
-    if (needs_asset or needs_district or a.action in ("close_road", "reopen_road")) and t is None:
-        out.append((("target",), f"{a.action} needs a target"))
-    if city is not None and t is not None and not (in_rule and t in ("$asset", "$district")):
-        if needs_asset and t not in city.asset_index:
-            out.append((("target",), f"unknown asset {t!r}"))
-        elif a.action == "open_surge_beds" and city.asset_type[city.asset_index[t]] != "hospital":
-            out.append((("target",), f"{t!r} is not a hospital"))
-        if needs_district and t not in city.district_index:
-            out.append((("target",), f"unknown district {t!r}"))
-        if a.action == "warn_public" and t != "all" and t not in city.district_index:
-            out.append((("target",), f"unknown district {t!r} (or 'all')"))
-        if a.action in ("close_road", "reopen_road") and _edge_index(t, city) is None:
-            out.append((("target",), f"unknown road {t!r}; name a road as FROM~TO (e.g. N1~N2)"))
-    if a.action == "evacuate":
-        if a.shelter is None:
-            out.append((("shelter",), "evacuate needs a shelter"))
-        elif city is not None:
-            i = city.asset_index.get(a.shelter)
-            if i is None or city.asset_type[i] != "shelter":
-                out.append((("shelter",), f"{a.shelter!r} is not a shelter"))
-    if a.action == "set_priorities":
-        if not a.order:
-            out.append((("order",), "set_priorities needs an order (a list of asset ids)"))
-        elif city is not None:
-            for k, x in enumerate(a.order):
-                if x not in city.asset_index:
-                    out.append((("order", k), f"unknown asset {x!r}"))
-    if a.crew is not None and all(c.id != a.crew for c in sc.resources.crews):  # at most MAX_CREW_TEAMS
+    out.extend(_actions.get(a.action).problems(a, sc, city, in_rule=in_rule))
+    if a.crew is not None and a.crew not in {c.id for c in sc.resources.crews}:
         out.append((("crew",), f"unknown crew team {a.crew!r}"))
     return out
 
 
-def _edge_index(name: str, city: City) -> int | None:
-    a, sep, b = name.partition("~")
-    if not sep or a not in city.road_index or b not in city.road_index:
-        return None
-    ends = city.memo.get("edge_by_ends")
-    if ends is None:  # the first road between each pair of nodes, either way round: made once per city
-        ends = {}
-        for e, (u, v) in enumerate(zip(city.edge_u.tolist(), city.edge_v.tolist(), strict=True)):
-            ends.setdefault((min(u, v), max(u, v)), e)
-        city.memo["edge_by_ends"] = ends
-    ia, ib = city.road_index[a], city.road_index[b]
-    return ends.get((min(ia, ib), max(ia, ib)))
-
-
-def edge_index(name: str, city: City) -> int | None:
-    """Index of road ``FROM~TO`` in the city's edge arrays, or None."""
-    return _edge_index(name, city)
+_edge_index = edge_index = _actions.edge_index  # roads are named FROM~TO (the registry's road fields)

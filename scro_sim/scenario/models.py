@@ -13,9 +13,12 @@ from pydantic import (
     PrivateAttr,
     StrictBool,
     StrictInt,
+    create_model,
     field_validator,
     model_validator,
 )
+
+import scro_sim.engine.actions as _actions  # the registry sits below this package (see engine/actions)
 
 from ..city import ASSET_TYPES, FragilityCurve
 from .basics import (
@@ -184,13 +187,19 @@ class Condition(_Model):
 # Actions
 
 
-ACTION_KINDS: tuple[str, ...] = (
-    "dispatch_crew", "deploy_generator", "refuel", "evacuate", "warn_public", "protect_asset",
-    "request_mutual_aid", "close_road", "reopen_road", "set_priorities", "open_surge_beds",
-)
+#: every learner action's name, in the registry's order (scro_sim/engine/actions)
+ACTION_KINDS: tuple[str, ...] = _actions.NAMES
+
+_PARAM_TYPES: dict[str, Any] = {
+    "hours": Hours,
+    "share": Share,
+    "money": Money,
+    "metres": Annotated[float, Field(ge=0, le=10, allow_inf_nan=False)],
+    "count": Annotated[int, Field(ge=0, le=1_000_000)],
+}
 
 
-class ActionSpec(_Model):
+class _ActionSpecBase(_Model):
     """What an action costs, how long it takes to take effect, and its parameters."""
 
     enabled: StrictBool = True
@@ -199,51 +208,22 @@ class ActionSpec(_Model):
     cost_per_person: Money = 0.0
     lead_time_h: Hours = 0.0
     label: Text | None = None
-    #: warn_public: share of warned people who act on it; evacuate: share who leave.
-    compliance: Share = 0.7
-    #: protect_asset: metres of temporary flood defence.
-    raise_m: float = Field(default=1.0, ge=0, le=10, allow_inf_nan=False)
-    #: deploy_generator / refuel: hours of fuel a delivery gives.
-    fuel_hours: Hours = 24.0
-    #: warn_public: warnings count as "in time" this many hours before the hazard arrives.
-    warning_lead_h: Hours = 2.0
-    #: open_surge_beds: beds added, as a share of the hospital's normal beds.
-    surge_share: Share = 0.2
 
 
-def _default_actions() -> dict[str, ActionSpec]:
-    return {
-        "dispatch_crew": ActionSpec(cost=1500, lead_time_h=0.25),
-        "deploy_generator": ActionSpec(cost=4000, lead_time_h=2.0, fuel_hours=24),
-        "refuel": ActionSpec(cost=800, lead_time_h=1.5, fuel_hours=24),
-        "evacuate": ActionSpec(cost=5000, cost_per_person=25, lead_time_h=3.0, compliance=0.8),
-        "warn_public": ActionSpec(cost=500, lead_time_h=0.25, compliance=0.7, warning_lead_h=2.0),
-        "protect_asset": ActionSpec(cost=25000, lead_time_h=6.0, raise_m=1.0),
-        "request_mutual_aid": ActionSpec(cost=0, lead_time_h=0.0),
-        "close_road": ActionSpec(cost=200, lead_time_h=0.5),
-        "reopen_road": ActionSpec(cost=200, lead_time_h=0.5),
-        "set_priorities": ActionSpec(cost=0, lead_time_h=0.0),
-        # Off unless a scenario enables it (older scenarios keep their action menus).  Surge
-        # capacity of ~20 % of staffed beds within hours (cancel elective admissions, early
-        # discharge, staff called in) is the usual hospital surge-plan target (L); France
-        # nearly doubled its ICU beds (+95 %), but over weeks [RD].
-        "open_surge_beds": ActionSpec(enabled=False, cost=40000, lead_time_h=4.0, surge_share=0.2),
-    }
+#: the base fields plus every parameter a registered action reads (``fuel_hours``, ``surge_share``...)
+ActionSpec = create_model(  # type: ignore[call-overload]
+    "ActionSpec", __base__=_ActionSpecBase, __module__=__name__, __doc__=_ActionSpecBase.__doc__,
+    **{name: (_PARAM_TYPES[p.kind], Field(default=p.default, description=p.doc or None))
+       for name, p in _actions.params().items()},
+)
 
 
-class Actions(_Model):
-    dispatch_crew: ActionSpec = _default_actions()["dispatch_crew"]
-    deploy_generator: ActionSpec = _default_actions()["deploy_generator"]
-    refuel: ActionSpec = _default_actions()["refuel"]
-    evacuate: ActionSpec = _default_actions()["evacuate"]
-    warn_public: ActionSpec = _default_actions()["warn_public"]
-    protect_asset: ActionSpec = _default_actions()["protect_asset"]
-    request_mutual_aid: ActionSpec = _default_actions()["request_mutual_aid"]
-    close_road: ActionSpec = _default_actions()["close_road"]
-    reopen_road: ActionSpec = _default_actions()["reopen_road"]
-    set_priorities: ActionSpec = _default_actions()["set_priorities"]
-    open_surge_beds: ActionSpec = _default_actions()["open_surge_beds"]
+def _default_actions() -> dict[str, Any]:
+    """Each registered action's ActionSpec defaults, as its module declares them."""
+    return {name: ActionSpec(**kind.defaults) for name, kind in _actions.REGISTRY.items()}
 
+
+class _ActionsBase(_Model):
     @model_validator(mode="before")
     @classmethod
     def _keep_defaults(cls, data: Any) -> Any:
@@ -259,21 +239,48 @@ class Actions(_Model):
                 out[k] = v
         return out
 
-    def get(self, kind: str) -> ActionSpec:
+    def get(self, kind: str) -> Any:
+        """The ActionSpec of action ``kind``."""
         return getattr(self, kind)
 
 
-class Action(_Model):
+#: one ActionSpec per registered action, with the defaults its module declares
+Actions = create_model(  # type: ignore[call-overload]
+    "Actions", __base__=_ActionsBase, __module__=__name__,
+    **{name: (ActionSpec, spec) for name, spec in _default_actions().items()},
+)
+
+_ATTRIBUTE_TYPES: dict[str, Any] = {
+    "asset": Id, "district": Id, "crew": Id, "district_or_all": Id, "road": Target,
+    "assets": tuple[Id, ...], "text": Annotated[str, Field(max_length=5000)],
+    "count": Annotated[int, Field(ge=1, le=1_000_000)],
+}
+
+
+def _attribute_type(f: _actions.Field) -> Any:
+    if f.kind == "choice":
+        return Literal[f.choices]  # type: ignore[valid-type]
+    return _ATTRIBUTE_TYPES[f.kind]
+
+
+class _ActionBase(_Model):
     """One decision: ``{action: evacuate, target: D3, shelter: S1}``."""
 
     action: Literal[ACTION_KINDS]  # type: ignore[valid-type]
     target: Target | None = None
-    #: dispatch_crew: which crew team; evacuate: the shelter; set_priorities: the order.
+    #: a crew team (dispatch_crew), a shelter (evacuate), an order of asset ids (set_priorities).
     crew: Id | None = None
     shelter: Id | None = None
     order: tuple[Id, ...] | None = Field(default=None, max_length=MAX_PRIORITIES)
     #: warn_public: the warning the learner wrote (an assessor judges it).
     message: str | None = Field(default=None, max_length=5000)
+
+
+#: the base attributes plus those a registered action adds (each field's kind gives its type)
+Action = create_model(  # type: ignore[call-overload]
+    "Action", __base__=_ActionBase, __module__=__name__, __doc__=_ActionBase.__doc__,
+    **{name: (_attribute_type(f) | None, None) for name, f in _actions.extra_fields().items()},
+)
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,0 +1,46 @@
+"""dispatch_crew: send a repair crew to an asset (a team by id, or any team with the skills)."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Sequence
+from typing import Any
+
+from ...hazards import SKILL_FOR_TYPE
+from ._base import N_, ActionKind, Field
+
+
+class DispatchCrew(ActionKind):
+    name = N_("dispatch_crew")
+    verb = "crew"
+    bears_on = "asset"
+    help = N_("send a repair crew")
+    fields = (Field("target", "asset"), Field("crew", "crew", required=False))
+    defaults = {"cost": 1500, "lead_time_h": 0.25}
+    immediate = True
+
+    def available(self, sim: Any) -> bool:
+        return bool(sim.crews)
+
+    def check(self, sim: Any, a: Any, earlier: Sequence[Any]) -> list[str]:
+        c = sim.city
+        i = c.asset_index[a.target]
+        teams = [t for t in sim.scenario.resources.crews if a.crew in (None, t.id)]
+        ok = [t for t in teams if SKILL_FOR_TYPE.get(str(c.asset_type[i]), "general") in t.skills
+              or "general" in t.skills or (i in sim.cyber_open and "it" in t.skills)]
+        if not ok and not any(cr.team == "mutual_aid" for cr in sim.crews):
+            return [f"no crew team has the skills to repair a {c.asset_type[i]}"]
+        return []
+
+    def effect(self, sim: Any, a: Any, data: dict[str, Any]) -> None:
+        c, sc = sim.city, sim.scenario
+        i = c.asset_index[a.target]
+        teams = [t.id for t in sc.resources.crews if a.crew in (None, t.id)
+                 and (SKILL_FOR_TYPE.get(str(c.asset_type[i]), "general") in t.skills or "general" in t.skills)]
+        if i in sim.cyber_open and not sim.damage[i]:  # a detected cyber attack: IT incident response
+            it = [t.id for t in sc.resources.crews if a.crew in (None, t.id) and "it" in t.skills]
+            teams = it or teams
+        team = teams[0] if teams else "mutual_aid"
+        sim.orders.setdefault(team, deque()).append(i)
+        data["team"] = team
+        sim._wake_crews()
