@@ -13,11 +13,28 @@ from __future__ import annotations
 
 from .grading import CriterionResult, ModuleEvidence, ScoreCard, evidence, grade, rate, records_by_seq
 from .logpass import SERVICES, LogPass, service_curves
-from .metrics import CATALOGUE, Metric, Metrics, compute_metrics, describe, lookup, metric_problem, metric_value, relative
+from .metrics import (
+    CATALOGUE,
+    HEADLINE,
+    HIGHER_IS_BETTER,
+    SUMMARY,
+    Metric,
+    Metrics,
+    compute_metrics,
+    describe,
+    lookup,
+    lower_is_better,
+    metric_problem,
+    metric_value,
+    relative,
+)
 
 __all__ = [
     "CATALOGUE",
+    "HEADLINE",
+    "HIGHER_IS_BETTER",
     "SERVICES",
+    "SUMMARY",
     "CriterionResult",
     "LogPass",
     "Metric",
@@ -29,6 +46,7 @@ __all__ = [
     "evidence",
     "grade",
     "lookup",
+    "lower_is_better",
     "metric_problem",
     "metric_value",
     "rate",

@@ -29,11 +29,15 @@ from .logpass import MAX_LINKS, SERVICES, LogPass
 
 __all__ = [
     "CATALOGUE",
+    "HEADLINE",
+    "HIGHER_IS_BETTER",
+    "SUMMARY",
     "Metric",
     "Metrics",
     "compute_metrics",
     "describe",
     "lookup",
+    "lower_is_better",
     "metric_problem",
     "metric_value",
     "relative",
@@ -70,6 +74,9 @@ class Metric:
     default: Value = None
     #: each linked list holds distinct records already (no de-duplication needed)
     distinct_links: bool = False
+    #: what it is about, for readers that reason about metrics by kind (the debrief): ``asset``,
+    #: ``critical``, ``people``, ``service``, ``msel``, ``money``
+    topics: tuple[str, ...] = ()
 
     @cached_property
     def family(self) -> str | None:
@@ -89,11 +96,12 @@ CATALOGUE: dict[str, Metric] = {}
 
 def _metric(name: str, *, unit: str, text: str, kinds: tuple[str, ...],
             links: Callable[[LogPass], Links | Iterable[tuple[str, list[int]]]],
-            lower_is_better: bool = True, default: Value = None,
+            topics: tuple[str, ...], lower_is_better: bool = True, default: Value = None,
             distinct_links: bool = False) -> Callable[[Callable[[LogPass], Any]], Any]:
     """Register the decorated function of the log pass as metric ``name``."""
     def register(fn: Callable[[LogPass], Any]) -> Callable[[LogPass], Any]:
-        CATALOGUE[name] = Metric(name, unit, lower_is_better, text, kinds, fn, links, default, distinct_links)
+        CATALOGUE[name] = Metric(name, unit, lower_is_better, text, kinds, fn, links, default, distinct_links,
+                                 topics)
         return fn
     return register
 
@@ -114,33 +122,38 @@ def _records(kind: str, name: str) -> Callable[[LogPass], Links]:
     return lambda p: {name: [r.seq for r in p.of(kind)]}
 
 
-@_metric("resilience_loss.<service>", unit=PERSON_HOURS, kinds=("service",), links=_per_service("resilience_loss"),
+@_metric("resilience_loss.<service>", topics=("service",), unit=PERSON_HOURS, kinds=("service",),
+         links=_per_service("resilience_loss"),
          text=N_("Person-hours without the service (power, water, telecom, health)"))
 def resilience_loss(p: LogPass) -> dict[str, float]:
     return p.services.loss
 
 
-@_metric("resilience_loss.total", unit=PERSON_HOURS, kinds=("service",),
+@_metric("resilience_loss.total", topics=("service",),
+         unit=PERSON_HOURS, kinds=("service",),
          links=lambda p: {"resilience_loss.total": sorted({x for s in SERVICES for x in p.services.links[s]})[:MAX_LINKS]},
          text=N_("Person-hours without a service, summed over the services"))
 def resilience_loss_total(p: LogPass) -> float:
     return math.fsum(p.services.loss.values())
 
 
-@_metric("resilience_loss_vulnerable.<service>", unit=PERSON_HOURS, kinds=("service",),
+@_metric("resilience_loss_vulnerable.<service>", topics=("people", "service"),
+         unit=PERSON_HOURS, kinds=("service",),
          links=_per_service("resilience_loss_vulnerable"),
          text=N_("Person-hours of vulnerable people without the service"))
 def resilience_loss_vulnerable(p: LogPass) -> dict[str, float]:
     return p.services.vloss
 
 
-@_metric("recovery_95.<service>", unit=HOURS, kinds=("service",), links=_per_service("recovery_95"),
+@_metric("recovery_95.<service>", topics=("service",), unit=HOURS, kinds=("service",),
+         links=_per_service("recovery_95"),
          text=N_("Hours until 95 % of people have the service back for good (empty: not by the end)"))
 def recovery_95(p: LogPass) -> dict[str, float | None]:
     return p.services.recovery
 
 
-@_metric("downtime.<asset>", unit=HOURS, default=0.0, distinct_links=True,
+@_metric("downtime.<asset>", topics=("asset",),
+         unit=HOURS, default=0.0, distinct_links=True,
          kinds=("asset_down", "asset_up", "damage", "repair", "backup_start", "backup_exhausted", "generator",
                 "decision"),
          links=lambda p: ((f"downtime.{a}", v) for a, v in p.assets.links.items()),
@@ -149,7 +162,8 @@ def downtime(p: LogPass) -> dict[str, float]:
     return p.assets.downtime
 
 
-@_metric("critical_downtime", unit=HOURS,
+@_metric("critical_downtime", topics=("critical",),
+         unit=HOURS,
          kinds=("asset_down", "asset_up", "damage", "repair", "backup_start", "backup_exhausted", "generator"),
          links=lambda p: {"critical_downtime": p.assets.critical_links} if p.critical else {},
          text=N_("Hours of downtime summed over the critical facilities"))
@@ -158,20 +172,23 @@ def critical_downtime(p: LogPass) -> float:
     return math.fsum(down.get(a, 0.0) for a in p.critical)
 
 
-@_metric("people_at_risk", unit=PEOPLE, kinds=("exposure",), links=_records("exposure", "people_at_risk"),
+@_metric("people_at_risk", topics=("people",), unit=PEOPLE, kinds=("exposure",),
+         links=_records("exposure", "people_at_risk"),
          text=N_("People in the hazard's path who were not warned or evacuated in time"))
 def people_at_risk(p: LogPass) -> float:
     return math.fsum(float(r.data["at_risk"]) for r in p.of("exposure"))
 
 
-@_metric("people_at_risk_vulnerable", unit=PEOPLE, kinds=("exposure",),
+@_metric("people_at_risk_vulnerable", topics=("people",),
+         unit=PEOPLE, kinds=("exposure",),
          links=_records("exposure", "people_at_risk_vulnerable"),
          text=N_("Vulnerable people among those at risk"))
 def people_at_risk_vulnerable(p: LogPass) -> float:
     return math.fsum(float(r.data["at_risk_vulnerable"]) for r in p.of("exposure"))
 
 
-@_metric("boil_water", unit=PERSON_HOURS, kinds=("boil_water",), links=_records("boil_water", "boil_water"),
+@_metric("boil_water", topics=("service",), unit=PERSON_HOURS, kinds=("boil_water",),
+         links=_records("boil_water", "boil_water"),
          text=N_("Person-hours under boil-water notices, from issue to lift or the end"))
 def boil_water(p: LogPass) -> float:
     issued: dict[str, tuple[float, float]] = {}
@@ -186,25 +203,29 @@ def boil_water(p: LogPass) -> float:
     return math.fsum(parts)
 
 
-@_metric("cost", unit=MONEY, kinds=("cost",), links=_records("cost", "cost"), text=N_("Money spent"))
+@_metric("cost", topics=("money",), unit=MONEY, kinds=("cost",), links=_records("cost", "cost"),
+         text=N_("Money spent"))
 def cost(p: LogPass) -> float:
     return math.fsum(p.cost_by_action.values())
 
 
-@_metric("cost_share", unit=SHARE, kinds=("cost", "run_start"), links=_records("cost", "cost_share"),
+@_metric("cost_share", topics=("money",), unit=SHARE, kinds=("cost", "run_start"),
+         links=_records("cost", "cost_share"),
          text=N_("Money spent as a share of the budget"))
 def cost_share(p: LogPass) -> float:
     return cost(p) / p.budget if p.budget > 0 else 0.0
 
 
-@_metric("timeliness.<expected>", unit=N_("hours late"), kinds=("expected", "inject", "decision"),
+@_metric("timeliness.<expected>", topics=("msel",), unit=N_("hours late"),
+         kinds=("expected", "inject", "decision"),
          links=lambda p: {f"timeliness.{e}": v for e, v in p.expected.links.items()},
          text=N_("Hours late against the expected action's deadline (negative: early; empty: not done)"))
 def timeliness(p: LogPass) -> dict[str, float | None]:
     return p.expected.timeliness
 
 
-@_metric("expected_done_share", unit=SHARE, lower_is_better=False, kinds=("expected",),
+@_metric("expected_done_share", topics=("msel",),
+         unit=SHARE, lower_is_better=False, kinds=("expected",),
          links=lambda p: {"expected_done_share": p.expected.last_records} if p.expected.timeliness else {},
          text=N_("Share of the MSEL's expected actions done by their deadline"))
 def expected_done_share(p: LogPass) -> float | None:
@@ -220,6 +241,14 @@ CATALOGUE["relative.<metric>"] = Metric(
     (), None, lambda p: {})
 
 _FAMILIES: dict[str, Metric] = {m.prefix: m for m in CATALOGUE.values() if m.family}
+
+#: what batch summaries cover by default (a scenario's rubric metrics are added)
+SUMMARY: tuple[str, ...] = ("resilience_loss.total", *(f"resilience_loss.{s}" for s in SERVICES),
+                            "critical_downtime", "people_at_risk", "cost")
+#: the few whole-run figures tables and charts show first
+HEADLINE: tuple[str, ...] = tuple(n for n in SUMMARY if n in CATALOGUE)  # not the per-service ones
+#: names whose higher values are better (a ``relative.*`` metric always is)
+HIGHER_IS_BETTER: frozenset[str] = frozenset(n for n, m in CATALOGUE.items() if not m.lower_is_better and not m.family)
 
 
 class Metrics(BaseModel):
@@ -331,6 +360,12 @@ def describe(name: str) -> Metric | None:
     """The catalogue entry a flat metric name belongs to (``relative.X``: the relative entry)."""
     found = lookup(name)
     return found[0] if found else None
+
+
+def lower_is_better(name: str) -> bool:
+    """Whether lower values of a metric name are better (``relative.X``: never; unknown: yes)."""
+    m = describe(name)
+    return True if m is None else m.lower_is_better
 
 
 def metric_value(metrics: Metrics, name: str, reference: Mapping[str, Metrics] | None = None) -> float | None:
