@@ -29,7 +29,7 @@ ALLOWED: dict[str, set[str]] = {
     "engine": {"city", "errors", "hazards", "log", "policy", "scenario"},
     "scoring": {"log", "scenario"},
     "store": {"errors"},
-    "report": {"batch", "city", "debrief", "log", "scenario", "scoring", "vocabulary"},
+    "report": {"batch", "city", "debrief", "i18n", "log", "scenario", "scoring", "vocabulary"},
     "debrief": {"city", "engine", "i18n", "log", "policy", "scenario", "scoring", "vocabulary"},
     "assessment": {"city", "engine", "errors", "lms", "log", "policy", "resources", "scenario", "scoring", "store"},
     "batch": {"city", "engine", "errors", "policy", "scenario", "scoring", "store"},
@@ -38,8 +38,8 @@ ALLOWED: dict[str, set[str]] = {
     "privacy": {"log", "store"},
     "calibration": {"batch", "city", "engine", "policy", "scenario", "scoring"},
     "batch_cli": {"batch", "errors", "scenario", "store", "report", "city", "policy", "scoring"},
-    "cli": {"assessment", "batch_cli", "calibration", "city", "demo", "engine", "errors", "lms", "log", "policy", "privacy",
-            "report", "resources", "scenario", "scoring", "store"},
+    "cli": {"assessment", "batch_cli", "calibration", "city", "demo", "engine", "errors", "i18n", "lms", "log", "policy",
+            "privacy", "report", "resources", "scenario", "scoring", "store"},
 }
 
 

@@ -24,9 +24,11 @@ from .metrics import (
     describe,
     lookup,
     lower_is_better,
+    markdown,
     metric_problem,
     metric_value,
     relative,
+    rows,
 )
 
 __all__ = [
@@ -47,10 +49,12 @@ __all__ = [
     "grade",
     "lookup",
     "lower_is_better",
+    "markdown",
     "metric_problem",
     "metric_value",
     "rate",
     "records_by_seq",
     "relative",
+    "rows",
     "service_curves",
 ]

@@ -38,9 +38,11 @@ __all__ = [
     "describe",
     "lookup",
     "lower_is_better",
+    "markdown",
     "metric_problem",
     "metric_value",
     "relative",
+    "rows",
 ]
 
 
@@ -236,7 +238,7 @@ def expected_done_share(p: LogPass) -> float | None:
 
 
 CATALOGUE["relative.<metric>"] = Metric(
-    "relative.<metric>", SHARE, False,
+    "relative.<metric>", N_("baseline 0, expert 1"), False,
     N_("Where the run lies between the do-nothing baseline (0) and the expert plan (1) on the same seed"),
     (), None, lambda p: {})
 
@@ -448,3 +450,39 @@ def metric_problem(name: str, *, assets: Collection[str] | None = None,
         if m.family != "metric":
             concrete += [f"{m.prefix}.{k}" for k in choices[m.family or ""]]
     return f"unknown metric {name!r}{_did_you_mean(name, concrete)}; known: " + ", ".join(CATALOGUE)
+
+
+def rows(metrics: Metrics, *, assets: Collection[str] | None = None) -> list[tuple[str, Metric, float | None]]:
+    """The run's metrics for a table: (flat name, catalogue entry, value) in catalogue order.
+
+    ``downtime.<asset>`` rows only for ``assets`` (default: the critical facilities), each
+    listed even if it never went down.
+    """
+    keep = list(metrics.critical if assets is None else assets)
+    out: list[tuple[str, Metric, float | None]] = []
+    for m in CATALOGUE.values():
+        if m.name not in metrics._by_entry:
+            continue
+        v = metrics._by_entry[m.name]
+        if m.family == "asset":
+            out.extend((f"{m.prefix}.{a}", m, v.get(a, m.default)) for a in keep)
+        elif m.family:
+            out.extend((f"{m.prefix}.{k}", m, x) for k, x in v.items())
+        else:
+            out.append((m.name, m, v))
+    return out
+
+
+def markdown(translate: Callable[[str], str] = str) -> str:
+    """The catalogue as a Markdown table (name, unit, which way is better, meaning).
+
+    ``translate`` turns message ids into the reader's language (an i18n translator);
+    the default leaves them in English.  ``scro-sim metrics`` prints this, and the authoring
+    guide (scenarios/README.md) holds the English table.
+    """
+    better = {True: translate(N_("lower")), False: translate(N_("higher"))}
+    lines = [f"| {translate(N_('metric'))} | {translate(N_('unit'))} | {translate(N_('better'))} "
+             f"| {translate(N_('meaning'))} |", "|---|---|---|---|"]
+    lines += [f"| `{m.name}` | {translate(m.unit)} | {better[m.lower_is_better]} | {translate(m.text)} |"
+              for m in CATALOGUE.values()]
+    return "\n".join(lines) + "\n"
