@@ -418,7 +418,9 @@ def metric_problem(name: str, *, assets: Collection[str] | None = None,
         if base.startswith("relative."):
             return "relative.<metric> takes a metric that is not itself relative"
         problem = metric_problem(base, assets=assets, expected=expected)
-        return None if problem is None else problem.replace(repr(base), repr(name), 1)
+        if problem is None:
+            return None
+        return problem.replace(repr(base), repr(name), 1).replace("did you mean '", "did you mean 'relative.")
     choices = {"service": tuple(SERVICES), "expected": tuple(expected), "asset": tuple(assets or ())}
     found = lookup(name)
     if found is not None:
@@ -449,7 +451,8 @@ def metric_problem(name: str, *, assets: Collection[str] | None = None,
     for m in _FAMILIES.values():
         if m.family != "metric":
             concrete += [f"{m.prefix}.{k}" for k in choices[m.family or ""]]
-    return f"unknown metric {name!r}{_did_you_mean(name, concrete)}; known: " + ", ".join(CATALOGUE)
+    hint = _did_you_mean(name, concrete)
+    return f"unknown metric {name!r}" + (hint or "; known (see `scro-sim metrics`): " + ", ".join(CATALOGUE))
 
 
 def rows(metrics: Metrics, *, assets: Collection[str] | None = None) -> list[tuple[str, Metric, float | None]]:
