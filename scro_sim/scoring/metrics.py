@@ -254,7 +254,7 @@ HIGHER_IS_BETTER: frozenset[str] = frozenset(n for n, m in CATALOGUE.items() if 
 
 
 class Metrics(BaseModel):
-    """Every metric of one run, with the events behind each."""
+    """Every metric of one run, with the events behind each (made by :func:`compute_metrics`)."""
 
     duration_h: float
     population: int
