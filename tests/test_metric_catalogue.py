@@ -162,3 +162,19 @@ def test_scro_sim_metrics_prints_the_catalogue(capsys: pytest.CaptureFixture[str
     out = capsys.readouterr().out
     assert "Personenstunden" in out and "`relative.<metric>`" in out
     i18n._translations.cache_clear()
+
+
+def test_metrics_of_a_log_with_whole_hour_times_are_floats_like_validated_ones() -> None:
+    from scro_sim.log import EventLog, EventRecord
+
+    recs = [EventRecord(0, 0, "run_start", "", {"duration_h": 10, "population": 100, "critical": ["H1"], "budget": 0}),
+            EventRecord(1, 1, "asset_down", "H1", {}),
+            EventRecord(2, 2, "service", "D1", {"service": "power", "unserved": 50, "unserved_vulnerable": 5}),
+            EventRecord(4, 3, "service", "D1", {"service": "power", "unserved": 0, "unserved_vulnerable": 0}),
+            EventRecord(5, 4, "asset_up", "H1", {}),
+            EventRecord(10, 5, "run_end", "", {})]
+    m = compute_metrics(EventLog(recs))
+    # the unvalidated build holds what validation would have made of it, type for type
+    assert m.model_dump_json() == type(m).model_validate(m.model_dump()).model_dump_json()
+    assert m.downtime == {"H1": 4.0} and m.recovery_95["power"] == 4.0 and m.resilience_loss["power"] == 100.0
+    assert all(isinstance(v, float) for v in (m.duration_h, m.downtime["H1"], m.recovery_95["power"]))

@@ -73,7 +73,7 @@ def _recovery_time(steps: list[tuple[float, float]], population: int, end: float
             last_bad_end = steps[k + 1][0] if k + 1 < len(steps) else None
     if not fell:
         return 0.0
-    return last_bad_end  # None: not recovered by the end of the run
+    return None if last_bad_end is None else float(last_bad_end)  # None: not recovered by the end
 
 
 @dataclass(frozen=True)
@@ -117,7 +117,7 @@ class LogPass:
             raise ValueError("the log has no run_start record")
         self.start: dict[str, Any] = self.groups["run_start"][0].data
         ends = self.groups.get("run_end")
-        self.end: float = ends[0].time if ends else float(self.start["duration_h"])
+        self.end: float = float(ends[0].time) if ends else float(self.start["duration_h"])
         self.population = int(self.start["population"])
         self.critical: list[str] = list(self.start.get("critical", []))
         self.budget = float(self.start.get("budget", 0.0))

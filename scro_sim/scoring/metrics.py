@@ -17,7 +17,7 @@ from __future__ import annotations
 import bisect
 import difflib
 import math
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -70,8 +70,9 @@ class Metric:
     kinds: tuple[str, ...]
     #: its value (a family: ``{param: value}``) from the log pass; None for ``relative.*``
     value: Callable[[LogPass], Any] | None
-    #: the records behind it: ``{full metric name: seqs}`` or (name, seqs) pairs in name order
-    links: Callable[[LogPass], Links | Iterable[tuple[str, list[int]]]]
+    #: the records behind it, ``{full metric name: seqs}`` (``distinct_links``: ``{param: seqs}``
+    #: in parameter order)
+    links: Callable[[LogPass], Links]
     #: a family member the run never produced (an asset never down was down 0 h)
     default: Value = None
     #: each linked list holds distinct records already (no de-duplication needed)
@@ -97,7 +98,7 @@ CATALOGUE: dict[str, Metric] = {}
 
 
 def _metric(name: str, *, unit: str, text: str, kinds: tuple[str, ...],
-            links: Callable[[LogPass], Links | Iterable[tuple[str, list[int]]]],
+            links: Callable[[LogPass], Links],
             topics: tuple[str, ...], lower_is_better: bool = True, default: Value = None,
             distinct_links: bool = False) -> Callable[[Callable[[LogPass], Any]], Any]:
     """Register the decorated function of the log pass as metric ``name``."""
@@ -158,7 +159,7 @@ def recovery_95(p: LogPass) -> dict[str, float | None]:
          unit=HOURS, default=0.0, distinct_links=True,
          kinds=("asset_down", "asset_up", "damage", "repair", "backup_start", "backup_exhausted", "generator",
                 "decision"),
-         links=lambda p: ((f"downtime.{a}", v) for a, v in p.assets.links.items()),
+         links=lambda p: p.assets.links,  # by asset (distinct_links: the prefix is added once, when sorted)
          text=N_("Hours the asset was not working (an overloaded hospital still works)"))
 def downtime(p: LogPass) -> dict[str, float]:
     return p.assets.downtime
@@ -304,7 +305,7 @@ def compute_metrics(log: EventLog) -> Metrics:
     p = LogPass(log)
     by_name: dict[str, Any] = {}
     links: Links = {}
-    distinct: list[tuple[str, Iterable[tuple[str, list[int]]]]] = []
+    distinct: list[tuple[str, Links]] = []
     for m in CATALOGUE.values():
         if m.value is None:
             continue
@@ -313,7 +314,9 @@ def compute_metrics(log: EventLog) -> Metrics:
             distinct.append((m.prefix + ".", m.links(p)))
         else:
             links.update(m.links(p))
-    out = Metrics(
+    # every value above is already of its field's type (float(), fsum, sums onto 0.0), so the
+    # model is built without validating it again: a fifth of the cost on a city-sized run
+    out = Metrics.model_construct(
         duration_h=p.end, population=p.population, critical=p.critical, budget=p.budget,
         cost_by_action=p.cost_by_action, links=_sorted_links(links, distinct, log),
         **{m.prefix: by_name[m.name] for m in CATALOGUE.values()
@@ -323,12 +326,11 @@ def compute_metrics(log: EventLog) -> Metrics:
     return out
 
 
-def _sorted_links(links: Links, distinct: list[tuple[str, Iterable[tuple[str, list[int]]]]],
-                  log: EventLog) -> Links:
+def _sorted_links(links: Links, distinct: list[tuple[str, Links]], log: EventLog) -> Links:
     """Each metric's linked seqs, sorted and without repeats, in metric-name order.
 
     A city-sized run has hundreds of ``downtime.<asset>`` lists, so families whose lists hold
-    distinct records (``distinct``: prefix and (name, seqs) pairs in name order) skip the de-duplication unless
+    distinct records (``distinct``: prefix and ``{param: seqs}`` in parameter order) skip the de-duplication unless
     two records share a seq (never in a log written by :meth:`EventLog.append`), and are
     merged in among the other names where their common prefix sorts.
     """
@@ -337,10 +339,13 @@ def _sorted_links(links: Links, distinct: list[tuple[str, Iterable[tuple[str, li
     names = sorted(links)
     out: Links = {}
     at = 0
-    for prefix, pairs in distinct:
+    for prefix, by_param in distinct:
         cut = bisect.bisect_left(names, prefix)
         out.update((k, sorted(set(links[k]))) for k in names[at:cut])
-        out.update((k, sorted(v) if unique else sorted(set(v))) for k, v in pairs)
+        if unique:
+            out.update((prefix + k, sorted(v)) for k, v in by_param.items())
+        else:
+            out.update((prefix + k, sorted(set(v))) for k, v in by_param.items())
         at = cut
     out.update((k, sorted(set(links[k]))) for k in names[at:])
     return out
