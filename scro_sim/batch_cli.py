@@ -19,8 +19,13 @@ from .errors import ScroSimError, print_problems
 __all__ = ["add_batch_commands", "cmd_batch", "cmd_compare", "main", "seed_arg"]
 
 _NAMED = ("do_nothing", "greedy", "expert", "baseline")
-_TABLE_METRICS = ("score", "resilience_loss.total", "critical_downtime", "people_at_risk", "cost")
-_HIST_METRICS = ("score", "resilience_loss.total")
+
+
+def _table_metrics() -> tuple[str, ...]:
+    """The score and the catalogue's headline metrics: what the batch tables show."""
+    from .scoring import HEADLINE
+
+    return ("score", *HEADLINE)
 
 
 def _fail(exc: ScroSimError) -> int:
@@ -175,7 +180,10 @@ def _summary_table(result: Any, title: str) -> Any:
     for col in ("metric", "", "mean", "p10", "p50", "p90", "worst10%", "P(pass)", "P(better)"):
         t.add_column(col, justify="left" if col in ("metric", "") else "right")
     s = result.summary
-    shown = [m for m in dict.fromkeys(s["metric"]) if m in _TABLE_METRICS or not m.startswith("resilience_loss.")]
+    from .scoring import SUMMARY
+
+    table = _table_metrics()  # the per-service losses of the default summary are left out
+    shown = [m for m in dict.fromkeys(s["metric"]) if m in table or m not in SUMMARY]
     for m in shown:
         sub = s[s["metric"] == m]
         for k, (_, r) in enumerate(sub.iterrows()):
@@ -293,7 +301,7 @@ def _compare_table(results: dict[str, Any], scenario: Any, args: argparse.Namesp
         t.add_column(label, justify="right")
     first = next(iter(results.values()))
     refs = [p for p in ("baseline", "expert") if p in set(first.summary["policy"])]
-    for m in _TABLE_METRICS:
+    for m in _table_metrics():
         cells: dict[str, list[str]] = {"mean": [], "p10–p90": [], "worst 10 %": [], "P(pass)": [],
                                        **{f"P(better than {p})": [] for p in refs}}
         for r in results.values():
@@ -326,9 +334,11 @@ def _histograms(results: dict[str, Any], out: str) -> Path:
     import matplotlib.pyplot as plt
     import numpy as np
 
-    fig, axes = plt.subplots(1, len(_HIST_METRICS), figsize=(6 * len(_HIST_METRICS), 4), constrained_layout=True)
+    hist = _table_metrics()[:2]  # the score and the total resilience loss
+
+    fig, axes = plt.subplots(1, len(hist), figsize=(6 * len(hist), 4), constrained_layout=True)
     try:
-        for ax, m in zip(np.atleast_1d(axes), _HIST_METRICS, strict=True):
+        for ax, m in zip(np.atleast_1d(axes), hist, strict=True):
             values = {label: r.frame.loc[r.frame["policy"] == "plan", m].to_numpy(dtype=float)
                       for label, r in results.items()}
             allv = np.concatenate([v[~np.isnan(v)] for v in values.values()]) if values else np.zeros(0)

@@ -129,24 +129,30 @@ def _policy(args: argparse.Namespace, scenario: Any, city: Any) -> tuple[Any, st
     return baseline_policy(args.baseline), args.baseline, None
 
 
-def _summary(metrics: Any, console: Any, title: str) -> None:
+def _summary(metrics: Any, console: Any, title: str, lang: str = "en") -> None:
+    """A run's metrics as the catalogue names them (downtime: the critical facilities only)."""
     from rich.table import Table
 
+    from .i18n import translator
+    from .scoring import rows
+
+    _ = translator(lang)
     t = Table(title=title)
-    t.add_column("measure")
+    t.add_column("metric")
     t.add_column("value", justify="right")
-    for s in ("power", "water", "telecom", "health"):
-        t.add_row(f"person-hours without {s}", f"{metrics.resilience_loss[s]:,.0f}")
-    for s in ("power", "water"):
-        r = metrics.recovery_95[s]
-        t.add_row(f"hours until 95 % have {s}", "not by the end" if r is None else f"{r:,.1f}")
-    t.add_row("person-hours under boil-water notices", f"{metrics.boil_water:,.0f}")
-    t.add_row("people at risk", f"{metrics.people_at_risk:,.0f}")
-    t.add_row("  of whom vulnerable", f"{metrics.people_at_risk_vulnerable:,.0f}")
-    t.add_row("cost", f"{metrics.cost:,.0f} of {metrics.budget:,.0f}")
-    for a in metrics.critical:
-        t.add_row(f"downtime {a} (critical)", f"{metrics.downtime.get(a, 0.0):,.1f} h")
+    t.add_column("unit")
+    for name, entry, value in rows(metrics):
+        t.add_row(name, "—" if value is None else f"{value:,.3g}" if abs(value) < 1 else f"{value:,.1f}", _(entry.unit))
     console.print(t)
+
+
+def cmd_metrics(args: argparse.Namespace) -> int:
+    """Print the metric catalogue: every name a rubric criterion may use, its unit and meaning."""
+    from .i18n import translator
+    from .scoring import markdown
+
+    sys.stdout.write(markdown(translator(args.lang)))
+    return 0
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -737,6 +743,10 @@ def build_parser() -> argparse.ArgumentParser:
     pl.add_argument("--lang", default="en", choices=["en", "el", "de", "pt"])
     pl.add_argument("--out", help="write your decisions (JSON)")
     pl.set_defaults(fn=cmd_play)
+
+    me = sub.add_parser("metrics", help="list the metrics rubric criteria may name (Markdown table)")
+    me.add_argument("--lang", default="en", choices=["en", "el", "de", "pt"])
+    me.set_defaults(fn=cmd_metrics)
 
     g = sub.add_parser("grade", help="grade a stored run or an event-log file")
     g.add_argument("target", help="run id (or any unique start of one) or .jsonl file")

@@ -29,7 +29,8 @@ from .engine.actions import REGISTRY as ACTIONS
 from .i18n import translator
 from .log import EventLog, EventRecord
 from .scenario import Scenario, text_in
-from .scoring import Metrics, ScoreCard, compute_metrics, metric_value
+from .scoring import Metrics, ScoreCard, compute_metrics, lookup, metric_value
+from .scoring import lower_is_better as metric_lower_is_better
 from .vocabulary import N_, number
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -227,18 +228,23 @@ def _worse(learner: float | None, expert: float | None, lower_is_better: bool) -
 
 
 def _relevant(metric: str, a: _Act, critical: Iterable[str], lm: Metrics, em: Metrics) -> bool:
-    """Whether an expert action bears on a metric: it names the asset, the critical facility, or the people."""
-    base = metric[len("relative."):] if metric.startswith("relative.") else metric
+    """Whether an expert action bears on a metric: it names the asset, the critical facility, or the people.
+
+    What a metric is about comes from the catalogue's topics, not from its name.
+    """
+    found = lookup(metric.removeprefix("relative."))
+    if found is None:
+        return False
+    entry, asset = found
     bears = _bears_on(a.action)
-    if base.startswith("downtime."):
-        asset = base[len("downtime."):]
+    if entry.family == "asset":
         return a.target == asset or (bears == "order" and asset in a.order)
-    if base == "critical_downtime":
+    if "critical" in entry.topics:
         crit = set(critical)
         return a.target in crit or (bears == "order" and bool(crit & set(a.order)))
-    if base.startswith(("people_at_risk", "resilience_loss_vulnerable.")) and bears == "people":
+    if "people" in entry.topics and bears == "people":
         return True
-    if base.startswith(("resilience_loss", "recovery_95.", "boil_water")):
+    if "service" in entry.topics:
         if bears == "recovery":
             return True
         down_more = {x for x in set(lm.downtime) | set(em.downtime)
@@ -250,9 +256,16 @@ def _relevant(metric: str, a: _Act, critical: Iterable[str], lm: Metrics, em: Me
 
 
 def _base_lower_is_better(metric: str, lower_is_better: bool) -> bool:
-    if metric.startswith("relative."):
-        return metric[len("relative."):] != "expected_done_share"
+    if metric.startswith("relative."):  # the criterion's direction is the relative value's
+        return metric_lower_is_better(metric[len("relative."):])
     return lower_is_better
+
+
+def _about_expected(metric: str | None, expected: str | None = None) -> bool:
+    """Whether a (relative) metric is about the MSEL's expected actions (about ``expected``, if given)."""
+    found = lookup((metric or "").removeprefix("relative."))
+    return (found is not None and "msel" in found[0].topics
+            and (expected is None or found[1] in (None, expected)))
 
 
 # -- the lessons
@@ -306,8 +319,7 @@ def lessons(learner: EventLog, expert: EventLog | None, scenario: Scenario, card
                 l_events.append(l_act.seq)
             else:  # a log without its decision record: the met record alone says when it was done
                 l_act = _Act(l_time, l_met.seq, {"action": e_act.action})
-        for_it = [ln.id for ln in below_p if ln.metric in (f"timeliness.{ea_id}", f"relative.timeliness.{ea_id}",
-                                                             "expected_done_share", "relative.expected_done_share")]
+        for_it = [ln.id for ln in below_p if _about_expected(ln.metric, ea_id)]
         lesson = _action_lesson(f"expected:{ea_id}", e_act, l_act,
                                 learner, expert, lm, em, late_h=l_late, late_against="deadline",
                                 expected=ea_id, criteria=for_it,
@@ -320,7 +332,7 @@ def lessons(learner: EventLog, expert: EventLog | None, scenario: Scenario, card
     for ln in below_p:
         c = criteria[ln.id]
         metric = str(ln.metric)
-        if metric.removeprefix("relative.").startswith(("timeliness.", "expected_done_share")):
+        if _about_expected(metric):
             continue  # the expected-action lessons above are these criteria's lessons
         base = metric.removeprefix("relative.")
         lower = _base_lower_is_better(metric, c.lower_is_better)

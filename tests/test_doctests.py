@@ -7,7 +7,7 @@ import importlib
 
 import pytest
 
-MODULES = ["scro_sim.city.network", "scro_sim.city.synthetic", "scro_sim.hazards", "scro_sim.scoring",
+MODULES = ["scro_sim.city.network", "scro_sim.city.synthetic", "scro_sim.hazards", "scro_sim.scoring.metrics",
            "scro_sim.lms", "scro_sim.batch.replication", "scro_sim.batch.summary"]
 
 

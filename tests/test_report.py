@@ -16,6 +16,7 @@ from scro_sim.log import EventLog
 from scro_sim.policy import Decision
 from scro_sim.scenario import Action
 from scro_sim.scoring import SERVICES, compute_metrics, grade
+from scro_sim.vocabulary import number
 
 RATIONALE = "<script>alert('x')</script> & we act"
 
@@ -152,7 +153,7 @@ def test_report_has_score_and_every_criterion(played: EventLog, card: Any, mini_
         assert heading in page
     assert "Seed</td><td>3<" in page
     boil = compute_metrics(played).boil_water
-    assert f"Under boil-water notices</td><td>{boil:,.0f} person-hours" in page
+    assert f"<td>boil_water</td><td>{number(boil)}</td><td>person-hours</td><td>Person-hours under boil-water" in page
     assert page.count("data:image/png;base64,") == 2
     # the improvement plan holds the M/U criteria with their feedback as the corrective action
     plan = page.split("4. Improvement plan", 1)[1].split("<h2>", 1)[0]

@@ -14,11 +14,12 @@ from scro_sim.assessment import reference_metrics
 from scro_sim.calibration import RATINGS, Calibration, Flag, calibrate, check
 from scro_sim.errors import ScroSimError
 from scro_sim.scenario import text_in
+from scro_sim.scoring import HEADLINE, HIGHER_IS_BETTER
 
 log = logging.getLogger(__name__)
 PAGE = "author"
 LABEL = "scenario.yaml"
-DRY_METRICS = ("resilience_loss.total", "critical_downtime", "people_at_risk", "cost", "expected_done_share")
+DRY_METRICS = (*HEADLINE, *sorted(HIGHER_IS_BETTER))
 CALIBRATE_N = 40  # seeds per policy on the page (the command runs 200)
 
 

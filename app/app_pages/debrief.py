@@ -21,6 +21,7 @@ from scro_sim.errors import ScroSimError
 from scro_sim.log import EventLog
 from scro_sim.scenario import Plan, Scenario
 from scro_sim.scoring import ScoreCard, service_curves
+from scro_sim.scoring import describe as metric_entry
 from scro_sim.store import StoredRun
 from scro_sim.vocabulary import describe, number
 
@@ -76,11 +77,16 @@ def render_card(card: ScoreCard) -> None:
     c[2].metric(_("Result"), _("Passed") if card.passed else _("Not passed"))
     if card.provisional:
         st.info(_("Provisional: some criteria are awaiting an assessor's judgement."))
+    entries = {ln.metric: metric_entry(ln.metric) for ln in card.criteria if ln.metric}
     rows = [{_("Criterion"): f"{ln.id}: {ln.title}", _("Kind"): _(ln.kind), _("Rating"): ln.rating or "-",
-             _("Value"): "" if ln.value is None else number(ln.value), _("Points"): f"{ln.points:g} / {ln.weight:g}",
+             _("Metric"): ln.metric or "", _("Value"): "" if ln.value is None else number(ln.value),
+             _("Unit"): _(e.unit) if (e := entries.get(ln.metric)) else "", _("Points"): f"{ln.points:g} / {ln.weight:g}",
              _("Status"): _(ln.status), _("Feedback"): ln.feedback, _("Comment"): ln.comment}
             for ln in card.criteria]
     st.dataframe(pd.DataFrame(rows), hide_index=True)
+    if any(entries.values()):
+        with st.expander(_("What the metrics mean")):
+            st.markdown("\n".join(f"- `{name}`: {_(e.text)}" for name, e in entries.items() if e))
     st.markdown("**" + _("By module") + "**")
     st.dataframe(pd.DataFrame([{_("Module"): m.module, _("Score"): "-" if m.score is None else f"{m.score:.1f}",
                                 _("Outcomes"): ", ".join(m.outcomes),

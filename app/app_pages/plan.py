@@ -17,10 +17,11 @@ import streamlit as st
 from app import services, state
 from scro_sim.errors import ScroSimError
 from scro_sim.scenario import Plan, load_plan
+from scro_sim.scoring import HEADLINE
 
 log = logging.getLogger(__name__)
 PAGE = "plan"
-METRICS = ("score", "resilience_loss.total", "critical_downtime", "people_at_risk", "cost")
+METRICS = ("score", *HEADLINE)
 TEMPLATE = """format: scro-plan/1
 scenario: {id}
 title: My response plan

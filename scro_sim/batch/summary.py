@@ -12,25 +12,17 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..scenario import Scenario
+from ..scoring import HIGHER_IS_BETTER as CATALOGUE_HIGHER_IS_BETTER
+from ..scoring import SUMMARY
 from .replication import replication_seed
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
 #: Metrics the summary covers by default (rubric metrics of the scenario are added).
-DEFAULT_METRICS: tuple[str, ...] = (
-    "score",
-    "resilience_loss.total",
-    "resilience_loss.power",
-    "resilience_loss.water",
-    "resilience_loss.telecom",
-    "resilience_loss.health",
-    "critical_downtime",
-    "people_at_risk",
-    "cost",
-)
+DEFAULT_METRICS: tuple[str, ...] = ("score", *SUMMARY)
 #: Metrics where more is better (everything else is a loss: less is better).
-HIGHER_IS_BETTER: frozenset[str] = frozenset({"score", "expected_done_share"})
+HIGHER_IS_BETTER: frozenset[str] = frozenset({"score", *CATALOGUE_HIGHER_IS_BETTER})
 #: The columns before the metrics, in this order (then ``digest`` if asked for); metric columns follow sorted by name.
 FIXED_COLUMNS: tuple[str, ...] = ("index", "seed", "policy", "score", "passed", "provisional", "events")
 _POLICY_ORDER = ("plan", "baseline", "expert")

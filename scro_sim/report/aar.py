@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..i18n import translator
 from ..log import EventLog
 from ..vocabulary import number
 
@@ -95,6 +96,7 @@ def after_action_report(log: EventLog, card: ScoreCard, scenario: Scenario, *, l
     """
     from ..scenario import text_in
     from ..scoring import compute_metrics
+    from ..scoring import rows as metric_rows
 
     sd = _start(log)
     metrics = compute_metrics(log)
@@ -133,16 +135,11 @@ def after_action_report(log: EventLog, card: ScoreCard, scenario: Scenario, *, l
                               ("—" if m.score is None else f"{m.score:.1f}") + (" (provisional)" if m.provisional else ""))
                              for m in card.modules]))
 
-    # 2. key results
-    rows = [(f"Resilience loss: {s}", f"{metrics.resilience_loss[s]:,.0f} person-hours",
-             "—" if metrics.recovery_95.get(s) is None and metrics.resilience_loss[s] > 0
-             else f"{metrics.recovery_95.get(s) or 0:g} h") for s in metrics.resilience_loss]
-    rows += [("Critical facility downtime", f"{metrics.critical_downtime:,.1f} h", ""),
-             ("People at risk", f"{metrics.people_at_risk:,.0f}", ""),
-             ("Under boil-water notices", f"{metrics.boil_water:,.0f} person-hours", ""),
-             ("Cost", f"{metrics.cost:,.0f} of {metrics.budget:,.0f}", "")]
-    parts += ["<h2>2. Key results</h2>",
-              _table(("Measure", "Value", "Recovered to 95 % after (— = not by the end)"), rows)]
+    # 2. key results: every metric of the catalogue (downtime of the critical facilities)
+    _ = translator(lang)
+    results = [(name, number(value), _(entry.unit), _(entry.text))
+               for name, entry, value in metric_rows(metrics)]
+    parts += ["<h2>2. Key results</h2>", _table(("Metric", "Value", "Unit", "Meaning"), results)]
 
     # 3. analysis of capabilities
     parts.append("<h2>3. Analysis of capabilities</h2>")

@@ -44,7 +44,6 @@ from .loading import (
 from .models import (
     ACTION_KINDS,
     HAZARD_TYPES,
-    METRICS,
     RATINGS,
     Action,
     Actions,
@@ -82,7 +81,6 @@ __all__ = [
     "ACTION_KINDS",
     "HAZARD_TYPES",
     "LANGUAGES",
-    "METRICS",
     "PLAN_FORMAT",
     "RATINGS",
     "SCENARIO_FORMAT",

@@ -18,7 +18,6 @@ from .basics import (
     dist_bounds,
 )
 from .models import (
-    METRICS,
     Action,
     Condition,
     CyberHazard,
@@ -264,26 +263,15 @@ def _inject_cycles(sc: Scenario) -> list[tuple[tuple[Any, ...], str]]:
 
 
 def metric_problem(metric: str, city: City | None, expected: set[str]) -> str | None:
-    """Why ``metric`` is not a metric name scoring knows, or None if it is."""
-    from ..city import DISTRICT_SERVICES
+    """Why ``metric`` is not a metric of scoring's catalogue for this city and MSEL, or None.
 
-    name = metric[len("relative."):] if metric.startswith("relative.") else metric
-    head, _, arg = name.partition(".")
-    if head in ("resilience_loss", "resilience_loss_vulnerable", "recovery_95"):
-        allowed = (*DISTRICT_SERVICES, "total") if head == "resilience_loss" else DISTRICT_SERVICES
-        if arg not in allowed:
-            return f"{head} takes a service: {', '.join(allowed)}"
-        return None
-    if head == "downtime":
-        if city is not None and arg not in city.asset_index:
-            return f"unknown asset {arg!r}"
-        return None if arg else "downtime takes an asset id: downtime.H1"
-    if head == "timeliness":
-        return None if arg in expected else f"unknown expected action {arg!r}"
-    if name in ("critical_downtime", "people_at_risk", "people_at_risk_vulnerable", "boil_water", "cost",
-                "cost_share", "expected_done_share"):
-        return None
-    return f"unknown metric {metric!r}; known: " + ", ".join(METRICS)
+    The names come from the one catalogue (``scoring.metrics``, which imports nothing but the
+    log); a misspelled name gets a did-you-mean suggestion.
+    """
+    from ..scoring.metrics import metric_problem as catalogue_problem
+
+    return catalogue_problem(metric, assets=city.asset_index if city is not None else None,
+                             expected=sorted(expected))
 
 
 def _plan_problems(plan: Plan, sc: Scenario, city: City | None) -> list[tuple[tuple[Any, ...], str]]:

@@ -403,25 +403,6 @@ class Question(_Model):
 Rating = Literal["P", "S", "M", "U"]
 RATINGS: tuple[str, ...] = ("P", "S", "M", "U")
 
-#: Metric names a computed criterion may use; ``<X>`` parts are ids from the city/scenario.
-METRICS: dict[str, str] = {
-    "resilience_loss.<service>": "person-hours without the service (power, water, telecom, health)",
-    "resilience_loss_vulnerable.<service>": "vulnerable-weighted person-hours without the service",
-    "resilience_loss.total": "person-hours summed over services",
-    "downtime.<asset>": "hours the asset was not working",
-    "critical_downtime": "hours summed over critical facilities",
-    "recovery_95.<service>": "hours until 95 % of people have the service back",
-    "people_at_risk": "people in the hazard footprint without warning or evacuation in time",
-    "people_at_risk_vulnerable": "vulnerable people at risk",
-    "boil_water": "person-hours under boil-water notices (after taps ran dry)",
-    "cost": "money spent",
-    "cost_share": "money spent / budget",
-    "timeliness.<expected>": "hours late against the deadline (negative = early; missing = not done)",
-    "expected_done_share": "share of MSEL expected actions done by their deadline",
-    "relative.<metric>": "0 = as bad as the baseline plan, 1 = as good as the expert plan",
-}
-
-
 class RatingTexts(_Model):
     P: Text
     S: Text
@@ -443,6 +424,7 @@ class Criterion(_Model):
     kind: Literal["computed", "judged"]
     weight: float = Field(gt=0, le=1000, allow_inf_nan=False)
     outcome: Id
+    #: a name from the metric catalogue (``scro-sim metrics``), checked when the scenario loads
     metric: str | None = Field(default=None, max_length=200)
     thresholds: Thresholds | None = None
     lower_is_better: StrictBool = True

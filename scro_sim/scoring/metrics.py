@@ -1,0 +1,496 @@
+"""The one catalogue of metrics: each a function of the shared log pass, with its name and words.
+
+Every metric a rubric criterion may name is registered here once, with its unit, whether lower
+is better, a short description (an English message id, translated by the i18n catalogs at
+display time) and the log record kinds it is made of; its function returns its value and
+:func:`links` the records behind it.  Parameterised families (``resilience_loss.<service>``,
+``downtime.<asset>``, ``timeliness.<expected>``, ``relative.<metric>``) are one entry each.
+The scenario checks, the CLI, the report and the app read names, units and texts from
+:data:`CATALOGUE`; nothing else lists metric names.
+
+This module imports only the log, so the scenario checks may read it although scoring as a
+whole sits above the scenario layer.
+"""
+
+from __future__ import annotations
+
+import bisect
+import difflib
+import math
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from pydantic import BaseModel, Field, PrivateAttr
+
+from ..log import EventLog
+from .logpass import MAX_LINKS, SERVICES, LogPass
+
+__all__ = [
+    "CATALOGUE",
+    "HEADLINE",
+    "HIGHER_IS_BETTER",
+    "SUMMARY",
+    "Metric",
+    "Metrics",
+    "compute_metrics",
+    "describe",
+    "lookup",
+    "lower_is_better",
+    "markdown",
+    "metric_problem",
+    "metric_value",
+    "relative",
+    "rows",
+]
+
+
+def N_(message: str) -> str:
+    """Mark a message id for the i18n catalogs; it is translated where it is shown."""
+    return message
+
+
+Value = float | None
+Links = dict[str, list[int]]
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One catalogue entry: a metric, or a family of metrics sharing a parameter."""
+
+    #: ``cost``, or a family ``resilience_loss.<service>`` (``<param>`` names the parameter)
+    name: str
+    #: message id of the unit
+    unit: str
+    lower_is_better: bool
+    #: message id of a one-line description
+    text: str
+    #: the log record kinds it is made of
+    kinds: tuple[str, ...]
+    #: its value (a family: ``{param: value}``) from the log pass; None for ``relative.*``
+    value: Callable[[LogPass], Any] | None
+    #: the records behind it, ``{full metric name: seqs}`` (``distinct_links``: ``{param: seqs}``
+    #: in parameter order)
+    links: Callable[[LogPass], Links]
+    #: a family member the run never produced (an asset never down was down 0 h)
+    default: Value = None
+    #: each linked list holds distinct records already (no de-duplication needed)
+    distinct_links: bool = False
+    #: what it is about, for readers that reason about metrics by kind (the debrief): ``asset``,
+    #: ``critical``, ``people``, ``service``, ``msel``, ``money``
+    topics: tuple[str, ...] = ()
+
+    @cached_property
+    def family(self) -> str | None:
+        """The family's parameter (``service``, ``asset``, ``expected``, ``metric``) or None."""
+        _head, sep, rest = self.name.partition(".<")
+        return rest[:-1] if sep else None
+
+    @cached_property
+    def prefix(self) -> str:
+        """The name before the parameter: ``resilience_loss`` for ``resilience_loss.<service>``."""
+        return self.name.partition(".<")[0]
+
+
+#: every metric, in the order score cards and summaries list them
+CATALOGUE: dict[str, Metric] = {}
+
+
+def _metric(name: str, *, unit: str, text: str, kinds: tuple[str, ...],
+            links: Callable[[LogPass], Links],
+            topics: tuple[str, ...], lower_is_better: bool = True, default: Value = None,
+            distinct_links: bool = False) -> Callable[[Callable[[LogPass], Any]], Any]:
+    """Register the decorated function of the log pass as metric ``name``."""
+    def register(fn: Callable[[LogPass], Any]) -> Callable[[LogPass], Any]:
+        CATALOGUE[name] = Metric(name, unit, lower_is_better, text, kinds, fn, links, default, distinct_links,
+                                 topics)
+        return fn
+    return register
+
+
+PERSON_HOURS = N_("person-hours")
+HOURS = N_("hours")
+PEOPLE = N_("people")
+MONEY = N_("money")
+SHARE = N_("share (0 to 1)")
+
+
+def _per_service(prefix: str) -> Callable[[LogPass], Links]:
+    return lambda p: {f"{prefix}.{s}": list(p.services.links[s]) for s in SERVICES}
+
+
+def _records(kind: str, name: str) -> Callable[[LogPass], Links]:
+    """Link every record of one kind to the metric ``name``."""
+    return lambda p: {name: [r.seq for r in p.of(kind)]}
+
+
+@_metric("resilience_loss.<service>", topics=("service",), unit=PERSON_HOURS, kinds=("service",),
+         links=_per_service("resilience_loss"),
+         text=N_("Person-hours without the service (power, water, telecom, health)"))
+def resilience_loss(p: LogPass) -> dict[str, float]:
+    return p.services.loss
+
+
+@_metric("resilience_loss.total", topics=("service",),
+         unit=PERSON_HOURS, kinds=("service",),
+         links=lambda p: {"resilience_loss.total": sorted({x for s in SERVICES for x in p.services.links[s]})[:MAX_LINKS]},
+         text=N_("Person-hours without a service, summed over the services"))
+def resilience_loss_total(p: LogPass) -> float:
+    return math.fsum(p.services.loss.values())
+
+
+@_metric("resilience_loss_vulnerable.<service>", topics=("people", "service"),
+         unit=PERSON_HOURS, kinds=("service",),
+         links=_per_service("resilience_loss_vulnerable"),
+         text=N_("Person-hours of vulnerable people without the service"))
+def resilience_loss_vulnerable(p: LogPass) -> dict[str, float]:
+    return p.services.vloss
+
+
+@_metric("recovery_95.<service>", topics=("service",), unit=HOURS, kinds=("service",),
+         links=_per_service("recovery_95"),
+         text=N_("Hours until 95 % of people have the service back for good (empty: not by the end)"))
+def recovery_95(p: LogPass) -> dict[str, float | None]:
+    return p.services.recovery
+
+
+@_metric("downtime.<asset>", topics=("asset",),
+         unit=HOURS, default=0.0, distinct_links=True,
+         kinds=("asset_down", "asset_up", "damage", "repair", "backup_start", "backup_exhausted", "generator",
+                "decision"),
+         links=lambda p: p.assets.links,  # by asset (distinct_links: the prefix is added once, when sorted)
+         text=N_("Hours the asset was not working (an overloaded hospital still works)"))
+def downtime(p: LogPass) -> dict[str, float]:
+    return p.assets.downtime
+
+
+@_metric("critical_downtime", topics=("critical",),
+         unit=HOURS,
+         kinds=("asset_down", "asset_up", "damage", "repair", "backup_start", "backup_exhausted", "generator"),
+         links=lambda p: {"critical_downtime": p.assets.critical_links} if p.critical else {},
+         text=N_("Hours of downtime summed over the critical facilities"))
+def critical_downtime(p: LogPass) -> float:
+    down = p.assets.downtime
+    return math.fsum(down.get(a, 0.0) for a in p.critical)
+
+
+@_metric("people_at_risk", topics=("people",), unit=PEOPLE, kinds=("exposure",),
+         links=_records("exposure", "people_at_risk"),
+         text=N_("People in the hazard's path who were not warned or evacuated in time"))
+def people_at_risk(p: LogPass) -> float:
+    return math.fsum(float(r.data["at_risk"]) for r in p.of("exposure"))
+
+
+@_metric("people_at_risk_vulnerable", topics=("people",),
+         unit=PEOPLE, kinds=("exposure",),
+         links=_records("exposure", "people_at_risk_vulnerable"),
+         text=N_("Vulnerable people among those at risk"))
+def people_at_risk_vulnerable(p: LogPass) -> float:
+    return math.fsum(float(r.data["at_risk_vulnerable"]) for r in p.of("exposure"))
+
+
+@_metric("boil_water", topics=("service",), unit=PERSON_HOURS, kinds=("boil_water",),
+         links=_records("boil_water", "boil_water"),
+         text=N_("Person-hours under boil-water notices, from issue to lift or the end"))
+def boil_water(p: LogPass) -> float:
+    issued: dict[str, tuple[float, float]] = {}
+    parts: list[float] = []
+    for r in p.of("boil_water"):
+        if r.data["status"] == "issued":
+            issued[r.subject] = (r.time, float(r.data["people"]))
+        elif r.subject in issued:
+            t0, people = issued.pop(r.subject)
+            parts.append(people * (min(r.time, p.end) - t0))
+    parts.extend(people * max(0.0, p.end - t0) for t0, people in issued.values())
+    return math.fsum(parts)
+
+
+@_metric("cost", topics=("money",), unit=MONEY, kinds=("cost",), links=_records("cost", "cost"),
+         text=N_("Money spent"))
+def cost(p: LogPass) -> float:
+    return math.fsum(p.cost_by_action.values())
+
+
+@_metric("cost_share", topics=("money",), unit=SHARE, kinds=("cost", "run_start"),
+         links=_records("cost", "cost_share"),
+         text=N_("Money spent as a share of the budget"))
+def cost_share(p: LogPass) -> float:
+    return cost(p) / p.budget if p.budget > 0 else 0.0
+
+
+@_metric("timeliness.<expected>", topics=("msel",), unit=N_("hours late"),
+         kinds=("expected", "inject", "decision"),
+         links=lambda p: {f"timeliness.{e}": v for e, v in p.expected.links.items()},
+         text=N_("Hours late against the expected action's deadline (negative: early; empty: not done)"))
+def timeliness(p: LogPass) -> dict[str, float | None]:
+    return p.expected.timeliness
+
+
+@_metric("expected_done_share", topics=("msel",),
+         unit=SHARE, lower_is_better=False, kinds=("expected",),
+         links=lambda p: {"expected_done_share": p.expected.last_records} if p.expected.timeliness else {},
+         text=N_("Share of the MSEL's expected actions done by their deadline"))
+def expected_done_share(p: LogPass) -> float | None:
+    t = p.expected.timeliness
+    if not t:
+        return None
+    return sum(1 for late in t.values() if late is not None and late <= 1e-9) / len(t)
+
+
+CATALOGUE["relative.<metric>"] = Metric(
+    "relative.<metric>", N_("baseline 0, expert 1"), False,
+    N_("Where the run lies between the do-nothing baseline (0) and the expert plan (1) on the same seed"),
+    (), None, lambda p: {})
+
+_FAMILIES: dict[str, Metric] = {m.prefix: m for m in CATALOGUE.values() if m.family}
+
+#: what batch summaries cover by default (a scenario's rubric metrics are added)
+SUMMARY: tuple[str, ...] = ("resilience_loss.total", *(f"resilience_loss.{s}" for s in SERVICES),
+                            "critical_downtime", "people_at_risk", "cost")
+#: the few whole-run figures tables and charts show first
+HEADLINE: tuple[str, ...] = tuple(n for n in SUMMARY if n in CATALOGUE)  # not the per-service ones
+#: names whose higher values are better (a ``relative.*`` metric always is)
+HIGHER_IS_BETTER: frozenset[str] = frozenset(n for n, m in CATALOGUE.items() if not m.lower_is_better and not m.family)
+
+
+class Metrics(BaseModel):
+    """Every metric of one run, with the events behind each (made by :func:`compute_metrics`)."""
+
+    duration_h: float
+    population: int
+    resilience_loss: dict[str, float]
+    resilience_loss_vulnerable: dict[str, float]
+    recovery_95: dict[str, float | None]
+    downtime: dict[str, float]
+    critical: list[str]
+    critical_downtime: float
+    people_at_risk: float
+    people_at_risk_vulnerable: float
+    #: person-hours under boil-water notices (0 in runs stored before the engine issued them)
+    boil_water: float = 0.0
+    cost: float
+    budget: float
+    cost_by_action: dict[str, float]
+    timeliness: dict[str, float | None]
+    expected_done_share: float | None
+    links: dict[str, list[int]] = Field(default_factory=dict)
+    #: each catalogue entry's value by entry name (a family's: ``{param: value}``), set by
+    #: :func:`compute_metrics` with the fields above, so not validated a second time
+    _by_entry: dict[str, Any] = PrivateAttr(default_factory=dict)
+
+    def flat(self) -> dict[str, float | None]:
+        """One flat ``name -> value`` mapping (the names rubric metrics use), in catalogue order."""
+        out: dict[str, float | None] = {}
+        for m in CATALOGUE.values():
+            if m.name not in self._by_entry:
+                continue
+            v = self._by_entry[m.name]
+            if m.family:
+                head = m.prefix + "."
+                out.update((head + k, x) for k, x in v.items())
+            else:
+                out[m.name] = v
+        return out
+
+
+def compute_metrics(log: EventLog) -> Metrics:
+    """All metrics of a run from its log: the catalogue's functions over one shared pass.
+
+    Batches call this once per replication, so the log is read once (:class:`LogPass`) and
+    each metric is a few lines over the state it shares.  Scores are sums by
+    :func:`math.fsum`, which rounds the exact sum once, so the order of the terms does not
+    change a bit of the result.
+    """
+    p = LogPass(log)
+    by_name: dict[str, Any] = {}
+    links: Links = {}
+    distinct: list[tuple[str, Links]] = []
+    for m in CATALOGUE.values():
+        if m.value is None:
+            continue
+        by_name[m.name] = m.value(p)
+        if m.distinct_links:
+            distinct.append((m.prefix + ".", m.links(p)))
+        else:
+            links.update(m.links(p))
+    # every value above is already of its field's type (float(), fsum, sums onto 0.0), so the
+    # model is built without validating it again: a fifth of the cost on a city-sized run
+    out = Metrics.model_construct(
+        duration_h=p.end, population=p.population, critical=p.critical, budget=p.budget,
+        cost_by_action=p.cost_by_action, links=_sorted_links(links, distinct, log),
+        **{m.prefix: by_name[m.name] for m in CATALOGUE.values()
+           if m.value is not None and m.prefix in Metrics.model_fields},
+    )
+    out._by_entry = by_name
+    return out
+
+
+def _sorted_links(links: Links, distinct: list[tuple[str, Links]], log: EventLog) -> Links:
+    """Each metric's linked seqs, sorted and without repeats, in metric-name order.
+
+    A city-sized run has hundreds of ``downtime.<asset>`` lists, so families whose lists hold
+    distinct records (``distinct``: prefix and ``{param: seqs}`` in parameter order) skip the de-duplication unless
+    two records share a seq (never in a log written by :meth:`EventLog.append`), and are
+    merged in among the other names where their common prefix sorts.
+    """
+    records = log.records
+    unique = len({r.seq for r in records}) == len(records)
+    names = sorted(links)
+    out: Links = {}
+    at = 0
+    for prefix, by_param in distinct:
+        cut = bisect.bisect_left(names, prefix)
+        out.update((k, sorted(set(links[k]))) for k in names[at:cut])
+        if unique:
+            out.update((prefix + k, sorted(v)) for k, v in by_param.items())
+        else:
+            out.update((prefix + k, sorted(set(v))) for k, v in by_param.items())
+        at = cut
+    out.update((k, sorted(set(links[k]))) for k in names[at:])
+    return out
+
+
+def lookup(name: str) -> tuple[Metric, str | None] | None:
+    """The catalogue entry of a flat metric name and its parameter, or None if there is none."""
+    m = CATALOGUE.get(name)
+    if m is not None and not m.family:
+        return m, None
+    prefix, dot, arg = name.partition(".")
+    family = _FAMILIES.get(prefix)
+    if family is not None and dot:
+        return family, arg
+    return None
+
+
+def describe(name: str) -> Metric | None:
+    """The catalogue entry a flat metric name belongs to (``relative.X``: the relative entry)."""
+    found = lookup(name)
+    return found[0] if found else None
+
+
+def lower_is_better(name: str) -> bool:
+    """Whether lower values of a metric name are better (``relative.X``: never; unknown: yes)."""
+    m = describe(name)
+    return True if m is None else m.lower_is_better
+
+
+def metric_value(metrics: Metrics, name: str, reference: Mapping[str, Metrics] | None = None) -> float | None:
+    """The value of a rubric metric name (a catalogue name; ``relative.X`` needs ``reference``)."""
+    found = lookup(name)
+    if found is None:
+        return None
+    m, arg = found
+    if m.value is None:  # relative.<metric>
+        if arg is None or not reference or "baseline" not in reference or "expert" not in reference:
+            return None
+        return relative(metric_value(metrics, arg), metric_value(reference["baseline"], arg),
+                        metric_value(reference["expert"], arg))
+    v = metrics._by_entry.get(m.name)
+    if arg is None:
+        return v
+    return v.get(arg, m.default) if v is not None else m.default
+
+
+def relative(value: float | None, baseline: float | None, expert: float | None) -> float | None:
+    """0 = as bad as the do-nothing baseline, 1 = as good as the expert (lower raw values are better).
+
+    >>> relative(50.0, 100.0, 0.0)
+    0.5
+    """
+    if value is None or baseline is None or expert is None:
+        return None
+    span = baseline - expert
+    if abs(span) < 1e-9:
+        return 1.0 if value <= expert + 1e-9 else 0.0
+    return (baseline - value) / span
+
+
+def _did_you_mean(name: str, candidates: Collection[str]) -> str:
+    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def metric_problem(name: str, *, assets: Collection[str] | None = None,
+                   expected: Collection[str] = ()) -> str | None:
+    """Why ``name`` is not a catalogue metric for this city and MSEL, or None if it is.
+
+    ``assets`` are the city's asset ids (None: not checked); ``expected`` the scenario's
+    expected-action ids.  A misspelled name gets the closest valid name as a suggestion.
+    """
+    if name.startswith("relative."):
+        base = name[len("relative."):]
+        if base.startswith("relative."):
+            return "relative.<metric> takes a metric that is not itself relative"
+        problem = metric_problem(base, assets=assets, expected=expected)
+        if problem is None:
+            return None
+        return problem.replace(repr(base), repr(name), 1).replace("did you mean '", "did you mean 'relative.")
+    choices = {"service": tuple(SERVICES), "expected": tuple(expected), "asset": tuple(assets or ())}
+    found = lookup(name)
+    if found is not None:
+        m, arg = found
+        if arg is None:
+            return None
+        family = m.family
+        if family == "service":
+            ok = arg in SERVICES
+            known = list(SERVICES)
+        elif family == "asset":
+            if not arg:
+                return f"{m.prefix} takes an asset id: {m.prefix}.H1"
+            ok = assets is None or arg in assets
+            known = list(assets or ())
+        else:
+            ok = arg in expected
+            known = list(expected)
+        if ok:
+            return None
+        what = {"service": "service", "asset": "asset", "expected": "expected action"}[family or ""]
+        hint = _did_you_mean(name, [f"{m.prefix}.{k}" for k in known]
+                             + [n for n in CATALOGUE if not CATALOGUE[n].family and n.startswith(m.prefix + ".")])
+        if family == "service":
+            return f"{m.prefix} takes a service ({', '.join(SERVICES)}), not {arg!r}{hint}"
+        return f"unknown {what} {arg!r} in {name!r}{hint}"
+    concrete = [n for n, m in CATALOGUE.items() if not m.family]
+    for m in _FAMILIES.values():
+        if m.family != "metric":
+            concrete += [f"{m.prefix}.{k}" for k in choices[m.family or ""]]
+    hint = _did_you_mean(name, concrete)
+    return f"unknown metric {name!r}" + (hint or "; known (see `scro-sim metrics`): " + ", ".join(CATALOGUE))
+
+
+def rows(metrics: Metrics, *, assets: Collection[str] | None = None) -> list[tuple[str, Metric, float | None]]:
+    """The run's metrics for a table: (flat name, catalogue entry, value) in catalogue order.
+
+    ``downtime.<asset>`` rows only for ``assets`` (default: the critical facilities), each
+    listed even if it never went down.
+    """
+    keep = list(metrics.critical if assets is None else assets)
+    out: list[tuple[str, Metric, float | None]] = []
+    for m in CATALOGUE.values():
+        if m.name not in metrics._by_entry:
+            continue
+        v = metrics._by_entry[m.name]
+        if m.family == "asset":
+            out.extend((f"{m.prefix}.{a}", m, v.get(a, m.default)) for a in keep)
+        elif m.family:
+            out.extend((f"{m.prefix}.{k}", m, x) for k, x in v.items())
+        else:
+            out.append((m.name, m, v))
+    return out
+
+
+def markdown(translate: Callable[[str], str] = str) -> str:
+    """The catalogue as a Markdown table (name, unit, which way is better, meaning).
+
+    ``translate`` turns message ids into the reader's language (an i18n translator);
+    the default leaves them in English.  ``scro-sim metrics`` prints this, and the authoring
+    guide (scenarios/README.md) holds the English table.
+    """
+    better = {True: translate(N_("lower")), False: translate(N_("higher"))}
+    lines = [f"| {translate(N_('metric'))} | {translate(N_('unit'))} | {translate(N_('better'))} "
+             f"| {translate(N_('meaning'))} |", "|---|---|---|---|"]
+    lines += [f"| `{m.name}` | {translate(m.unit)} | {better[m.lower_is_better]} | {translate(m.text)} |"
+              for m in CATALOGUE.values()]
+    return "\n".join(lines) + "\n"
