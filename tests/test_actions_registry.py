@@ -14,7 +14,7 @@ from scro_sim.scenario import ACTION_KINDS, Action, Scenario
 ROOT = Path(__file__).resolve().parent.parent
 #: modules that may name an action, and why: players choose actions by name as plans do
 #: (policy.py); scoring reads the warnings' texts from the log and may not import the engine.
-NAMING_ALLOWED = {"scro_sim/policy.py", "scro_sim/scoring.py"}
+NAMING_ALLOWED = {"scro_sim/policy.py", "scro_sim/scoring/grading.py"}
 
 
 def _named_actions(path: Path) -> list[tuple[int, str]]:
