@@ -37,8 +37,10 @@ ALLOWED: dict[str, set[str]] = {
     "resources": {"errors"},
     "privacy": {"log", "store"},
     "calibration": {"batch", "city", "engine", "policy", "scenario", "scoring"},
+    "game": {"assessment", "city", "engine", "errors", "policy", "scenario", "store"},
     "batch_cli": {"batch", "errors", "scenario", "store", "report", "city", "policy", "scoring"},
-    "cli": {"assessment", "batch_cli", "calibration", "city", "demo", "engine", "errors", "lms", "log", "policy", "privacy",
+    "cli": {"assessment", "batch_cli", "calibration", "city", "demo", "engine", "errors", "game", "lms", "log", "policy",
+            "privacy",
             "report", "resources", "scenario", "scoring", "store"},
 }
 
