@@ -21,7 +21,7 @@ import streamlit as st
 from pydantic import ValidationError
 
 from app import services, state
-from scro_sim.errors import WorkBudgetExceeded
+from scro_sim.errors import ScroSimError, WorkBudgetExceeded
 from scro_sim.game import GameSession, Outcome
 from scro_sim.policy import Decision, Observation
 from scro_sim.scenario import Action, text_in
@@ -463,6 +463,15 @@ def main() -> None:
     _ = state.gettext()
     st.title(_("Play"))
     state.show_flashes()
+    try:
+        _page(u)
+    except ScroSimError:  # the database did not answer a read (the list of games, a reload): nothing is lost
+        log.exception("the play page could not be drawn")
+        st.error(_("The service is unavailable at the moment. Please try again later."))
+
+
+def _page(u: state.SignedIn) -> None:
+    _ = state.gettext()
     g = ensure_game(u)
     if g is None:
         _choose(u)
