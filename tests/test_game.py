@@ -8,6 +8,8 @@ engine: no decision is lost or applied twice, no game gets stuck, one run per ga
 from __future__ import annotations
 
 import dataclasses
+import functools
+import json
 import os
 import threading
 import uuid
@@ -20,6 +22,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
+from scro_sim import assessment
 from scro_sim.assessment import verify_run
 from scro_sim.errors import StoreError
 from scro_sim.game import GameSession, resume_point
@@ -317,7 +320,7 @@ def test_a_save_naming_an_old_version_is_refused_with_the_game_as_it_is(store: S
 #: seeds per exercise (SCRO_SIM_SOAK_SEEDS=60 plays 60 per policy, 180 per exercise)
 SOAK_SEEDS = int(os.environ.get("SCRO_SIM_SOAK_SEEDS", "20"))
 POLICIES = ("expert", "greedy", "random")
-RESUME_EVERY = 3  # replay-resume the game from the store every few decisions, as a refresh would
+RESUME_EVERY = 4  # replay-resume the game from the store every few decisions, as a refresh would
 
 
 def _policy(name: str, sc: Any, city: Any, seed: int, g: GameSession) -> Any:
@@ -335,6 +338,9 @@ def test_every_exercise_plays_to_a_verified_score_through_the_game_session(path:
                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     """The app's own game flow (store, resume by replay) never gets stuck and every score verifies."""
     monkeypatch.setenv("SCRO_SIM_SECRET", "game-test-secret-0123456789abcdef")
+    # verify_run parses the stored scenario text for every run; the text is the same for all of them
+    parse = functools.lru_cache(maxsize=4)(assessment.scenario_from_text)
+    monkeypatch.setattr(assessment, "scenario_from_text", lambda text, label="", **kw: parse(text, **kw))
     sc, city = load_scenario(path)
     assert sc.reference_plans.expert is not None, f"{path.stem} has no expert plan"
     seeds = range(POLICIES.index(name) * SOAK_SEEDS, (POLICIES.index(name) + 1) * SOAK_SEEDS)
@@ -361,3 +367,26 @@ def test_every_exercise_plays_to_a_verified_score_through_the_game_session(path:
             report = verify_run(store, g.run_id)  # type: ignore[arg-type]
             assert report.verified, f"{path.stem} {name} seed {seed}: {report}"
         assert store.count_runs() == SOAK_SEEDS
+
+
+# ---------------------------------------------------------------- the terminal
+
+
+def test_terminal_play_goes_through_the_game_session(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    from scro_sim import cli
+
+    lines = iter(["warn all Leave the river banks now.", "gen NO-SUCH-ASSET", "why warn early", "", "", "quit"])
+    monkeypatch.setattr("builtins.input", lambda _prompt="": next(lines))
+    out = tmp_path / "decisions.json"
+    assert cli.main(["play", "riverton_flood", "--seed", "7", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "decisions written" in printed and "NO-SUCH-ASSET" in printed  # the refused action was named
+    decisions = json.loads(out.read_text(encoding="utf-8"))
+    assert [d["point"] for d in decisions] == [0]
+    assert decisions[0]["actions"] == [{"action": "warn_public", "target": "all",
+                                        "message": "Leave the river banks now."}]
+    # the same decisions replayed by the library reach the same end: one flow, one result
+    sc, city = load_scenario(scenarios_dir() / "riverton_flood.yaml")
+    g = GameSession.start(sc, city, 7)
+    assert g.decide(Decision.from_dict(decisions[0])).kind == "ok" and g.decisions == decisions
