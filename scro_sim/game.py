@@ -163,6 +163,8 @@ class GameSession:
         """Check, save (compare-and-set), apply, then advance to the next point (and finish at the end)."""
         if self.finished or self.status != "playing":
             return Outcome("moved_on", detail="the game is over")
+        if self.done:  # the end was reached but not scored (an outage): scoring is all that is left
+            return self.finish()
         try:
             problems = self.sim.check(decision)
         except Exception as exc:  # a broken check must not break the page
