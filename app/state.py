@@ -64,8 +64,7 @@ class GameSession:
     scenario_key: str
     scenario_hash: str
     seed: int
-    sim: Any  # scro_sim.engine.Simulation (kept between reruns; replayed only when missing)
-    obs: Observation
+    play: Any  # scro_sim.game.GameSession (kept between reruns; replayed only when missing)
     history: list[dict[str, Any]] = field(default_factory=list)  # what was seen at earlier points
     pending: list[Action] = field(default_factory=list)  # actions chosen, not yet decided
     problems: list[str] = field(default_factory=list)  # why the last decision was refused
@@ -76,6 +75,16 @@ class GameSession:
     map_png: bytes | None = None  # the city map at ``map_point`` (drawn once per decision point)
     map_point: int = -1
     map_lang: str = ""  # the language of its legend
+
+    @property
+    def sim(self) -> Any:
+        """The live :class:`~scro_sim.engine.Simulation` (None when the session lost it)."""
+        return None if self.play is None else self.play.sim
+
+    @property
+    def obs(self) -> Observation:
+        """What the player sees now."""
+        return self.play.obs
 
 
 # -- user and language

@@ -82,17 +82,21 @@ def play_decisions(scenario: Scenario, city: City, seed: int, decisions: list[di
 
 def record_run(store: Store, scenario: Scenario, city: City, seed: int, decisions: list[dict[str, Any]], *,
                learner: str, cohort: str | None = None, source: str = "play", lang: str = "en",
-               started_at: datetime | None = None) -> tuple[str, ScoreCard]:
-    """Re-simulate ``decisions`` on the server, grade the result and store it; returns (run id, card)."""
+               started_at: datetime | None = None, game_id: str | None = None) -> tuple[str, ScoreCard]:
+    """Re-simulate ``decisions`` on the server, grade the result and store it; returns (run id, card).
+
+    With ``game_id`` the stored game is finished in the same transaction; a game finished
+    already (another window) keeps its one run, whose id is returned.
+    """
     log = play_decisions(scenario, city, seed, decisions)
     return record_log(store, scenario, city, seed, log, decisions=decisions, learner=learner, cohort=cohort,
-                      source=source, lang=lang, started_at=started_at)
+                      source=source, lang=lang, started_at=started_at, game_id=game_id)
 
 
 def record_log(store: Store, scenario: Scenario, city: City, seed: int, log: EventLog, *, decisions: list[dict[str, Any]],
                learner: str, cohort: str | None = None, source: str = "cli", lang: str = "en",
                policy: str | None = None, plan_yaml: str | None = None,
-               started_at: datetime | None = None) -> tuple[str, ScoreCard]:
+               started_at: datetime | None = None, game_id: str | None = None) -> tuple[str, ScoreCard]:
     """Grade and store a log the server produced itself.
 
     The card is graded from the log as stored (its canonical JSON Lines, numbers to 12
@@ -109,6 +113,7 @@ def record_log(store: Store, scenario: Scenario, city: City, seed: int, log: Eve
         policy=policy, plan_yaml=plan_yaml, log_jsonl=text, log_digest=log.digest(),
         scorecard=card.model_dump(mode="json"), total=card.total, passed=card.passed,
         provisional=card.provisional, source=source, started_at=started_at or now, finished_at=now,
+        game_id=game_id,
     ))
     return run_id, card
 

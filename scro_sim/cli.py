@@ -237,9 +237,7 @@ def _show_obs(obs: Any, console: Any) -> None:
 
 
 def cmd_play(args: argparse.Namespace) -> int:
-    from .engine import Simulation
-    from .errors import DecisionError
-    from .gc_tuning import engine_gc
+    from .game import GameSession
     from .policy import Decision
     from .resources import find_scenario
     from .scenario import load_scenario, text_in
@@ -248,20 +246,16 @@ def cmd_play(args: argparse.Namespace) -> int:
     console = _console()
     try:
         scenario, city = load_scenario(find_scenario(args.scenario))
+        game = GameSession.start(scenario, city, args.seed, lang=args.lang)
     except ScroSimError as exc:
         return _fail(exc)
-    with engine_gc():
-        sim = Simulation(scenario, city, args.seed, lang=args.lang)
     briefing = text_in(scenario.briefing or scenario.summary, args.lang)
     console.print(f"[bold]{text_in(scenario.title, args.lang)}[/bold]\n{briefing}")
     console.print(_play_help(), markup=False)
-    while True:
-        with engine_gc():
-            obs = sim.advance()
-        if obs.done:
-            break
+    while not game.done:
+        obs = game.obs
         _show_obs(obs, console)
-        actions, rationale, answers = [], "", {}
+        actions, rationale, answers, quit_ = [], "", {}, False
         while True:
             try:
                 line = input("> ").strip()
@@ -276,7 +270,7 @@ def cmd_play(args: argparse.Namespace) -> int:
                 _show_obs(obs, console)
                 continue
             if line == "quit":
-                sim._finish()
+                quit_ = True
                 break
             if line.startswith("why "):
                 rationale = line[4:]
@@ -288,7 +282,7 @@ def cmd_play(args: argparse.Namespace) -> int:
                 continue
             try:
                 a = _parse_play(line)
-                problems = sim.check(Decision([*actions, a]))
+                problems = game.check(Decision([*actions, a]))
                 if problems:
                     console.print("[red]" + "\n".join(problems) + "[/red]")
                 else:
@@ -296,17 +290,20 @@ def cmd_play(args: argparse.Namespace) -> int:
                     console.print(f"ok: {a.action} {a.target or ''}")
             except (ValueError, IndexError) as exc:
                 console.print(f"[red]{exc}[/red]")
-        if actions or rationale or answers:
-            try:
-                sim.apply(Decision(actions, rationale, answers))
-            except DecisionError as exc:
-                console.print(f"[red]{exc}[/red]")
-        if sim.done:
-            break
-    m = compute_metrics(sim.log)
+        if quit_:
+            out = game.skip_to_end()
+        elif actions or rationale or answers:
+            out = game.decide(Decision(actions, rationale, answers))
+        else:
+            out = game.advance()
+        if not out.ok:
+            console.print(f"[red]{out}[/red]" + (f" ({out.detail})" if out.detail else ""))
+            if out.kind == "halted":
+                return 1
+    m = compute_metrics(game.sim.log)
     _summary(m, console, "how it went")
     if args.out:
-        Path(args.out).write_text(json.dumps(sim.decisions, indent=2), encoding="utf-8")
+        Path(args.out).write_text(json.dumps(game.decisions, indent=2), encoding="utf-8")
         console.print(f"decisions written to {args.out}")
     return 0
 

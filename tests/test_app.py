@@ -536,3 +536,42 @@ def test_the_assessors_comment_reaches_the_learner_and_guidance_the_assessor(env
     shown = texts(at).replace("\\", "")  # the page escapes Markdown in what people wrote
     assert "The assessor's comments" in shown
     assert "Put life safety before the substation next time." in shown
+
+
+def test_a_decision_during_a_database_outage_says_not_saved_and_a_retry_decides_once(
+        env: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sqlalchemy import create_engine
+
+    from app import state as app_state
+
+    at = sign_in("learner", "learner-demo")
+    at.button(key="w.play.start").click().run()
+    store = at.session_state[app_state._GAME].play.store
+    with monkeypatch.context() as m:  # the database stops answering
+        m.setattr(store, "_write_engine", create_engine("sqlite:////nonexistent-dir/x.sqlite")
+                  .execution_options(scro_write=True))
+        at.button(key="w.play.skip").click().run()
+        assert not at.exception, at.exception
+        shown = texts(at)
+        assert "Your decision was not saved" in shown and "Traceback" not in shown
+        assert "Hour 0 / 48" in shown and env.list_games("learner")[0].decisions == []
+    at.button(key="w.play.skip").click().run()  # back up: the same click again
+    assert not at.exception and "Hour 0 / 48" not in texts(at)
+    assert len(env.list_games("learner")[0].decisions) == 1
+
+
+def test_a_second_window_that_fell_behind_is_told_and_reloaded(env: Store) -> None:
+    at = sign_in("learner", "learner-demo")
+    at.button(key="w.play.start").click().run()
+    game = env.list_games("learner")[0]
+    at2 = sign_in("learner", "learner-demo")  # the same learner in a second tab
+    at2.button(key=f"w.play.resume.{game.id}").click().run()
+    at.button(key="w.play.skip").click().run()  # tab 1 decides first
+    rationale = next(t for t in at2.text_area if t.key and t.key.startswith("w.play.rationale."))
+    rationale.input("tab 2 thinks otherwise")  # (the very same decision would simply be taken once)
+    at2.button(key="w.play.decide").click().run()  # tab 2, still on the first point, decides too
+    assert not at2.exception, at2.exception
+    assert "This game moved on in another window; it was reloaded." in texts(at2)
+    hour = next(m.value for m in at.metric if m.label == "Hour")
+    assert next(m.value for m in at2.metric if m.label == "Hour") == hour
+    assert len(env.list_games("learner")[0].decisions) == 1

@@ -1,11 +1,12 @@
 """Play page: choose a scenario, read the briefing, then decide point by point until the score.
 
-The live :class:`~scro_sim.engine.Simulation` stays in the session between reruns; the
-store keeps the decision list after every decision, so a refresh (or another server)
-resumes the game by replaying it.  The score is always computed on the server by
-:func:`~scro_sim.assessment.record_run`.  A run the engine stops for going over its work
-budget (:class:`~scro_sim.errors.WorkBudgetExceeded`) cannot go on: the game is closed as
-abandoned and the learner told why.
+The game's flow is :class:`scro_sim.game.GameSession` (the same as ``scro-sim play``): it
+stays in the session between reruns; each decision is saved (compare-and-set on the game's
+version) before it is applied, so a refresh, another window or another server resumes the
+game by replaying it, and a window that fell behind is reloaded.  The score is always
+computed on the server.  This page keeps the widgets and words: every outcome that is not
+plain progress (moved on elsewhere, not saved, failed, stopped by the work budget) is told
+to the learner in their language, never as a traceback.
 """
 
 from __future__ import annotations
@@ -20,12 +21,10 @@ import streamlit as st
 from pydantic import ValidationError
 
 from app import services, state
-from scro_sim.assessment import record_run
-from scro_sim.engine import Simulation, replay
 from scro_sim.engine.actions import REGISTRY as ACTIONS
 from scro_sim.engine.actions import Field
 from scro_sim.errors import ScroSimError, WorkBudgetExceeded
-from scro_sim.gc_tuning import engine_gc
+from scro_sim.game import GameSession, Outcome
 from scro_sim.policy import Decision, Observation
 from scro_sim.scenario import Action, text_in
 from scro_sim.store import Game
@@ -53,6 +52,41 @@ def _loaded(g: state.GameSession | None, u: state.SignedIn, key: str | None = No
     return e, services.load_entry(e)
 
 
+def _cohort(u: state.SignedIn, key: str) -> str | None:
+    return key.split(":")[1] if key.startswith("p:") else (u.cohorts[0] if u.cohorts else None)
+
+
+def _say(out: Outcome) -> None:
+    """Tell the learner, in their language, what a step that did not simply go on came to."""
+    _ = state.gettext()
+    if out.kind == "moved_on":
+        state.flash("warning", _("This game moved on in another window; it was reloaded."))
+    elif out.kind == "not_saved":
+        state.flash("error", _("Your decision was not saved (the database did not answer). Nothing was lost: "
+                               "try again in a moment."))
+    elif out.kind == "failed":
+        state.flash("error", _("Something went wrong with this decision. It was not applied and the game can "
+                               "go on: try again or choose another decision."))
+    elif out.kind == "halted":
+        state.flash("error", _("The exercise had to stop and this game was closed: {error}").format(error=out.detail))
+
+
+def _settle(g: state.GameSession, out: Outcome) -> None:
+    """Carry a step's outcome into the session: the score once finished, the game closed once halted."""
+    _say(out)
+    play: GameSession = g.play
+    if play.run_id is not None:
+        g.run_id = play.run_id
+        card = play.card
+        if card is None:  # finished in another window: show the run stored there
+            run = services.store().get_run(play.run_id)
+            card = None if run is None else run
+        if card is not None:
+            g.total, g.passed, g.provisional = card.total, card.passed, card.provisional
+    elif play.status == "abandoned":
+        state.clear_game()
+
+
 def start_game(u: state.SignedIn, key: str) -> None:
     """Start a new game of scenario ``key`` with a seed the server chooses."""
     _ = state.gettext()
@@ -62,19 +96,22 @@ def start_game(u: state.SignedIn, key: str) -> None:
         return
     e, ld = found
     assert ld.scenario is not None and ld.city is not None
-    seed = secrets.randbelow(2**31)
     try:
-        with engine_gc():
-            sim = Simulation(ld.scenario, ld.city, seed, lang=state.lang())
-            obs = sim.advance()
-    except WorkBudgetExceeded as exc:
-        halted(u, None, exc)
+        play = GameSession.start(ld.scenario, ld.city, secrets.randbelow(2**31), store=services.store(),
+                                 game_id=uuid.uuid4().hex, learner=u.username, scenario_hash=e.sha256,
+                                 lang=state.lang(), cohort=_cohort(u, e.key))
+    except WorkBudgetExceeded as exc:  # nothing stored: the run ran away before the first point
+        _say(Outcome("halted", detail=str(exc)))
         return
-    g = state.GameSession(uuid.uuid4().hex, e.key, e.sha256, seed, sim, obs)
-    services.store().save_game(g.game_id, u.username, ld.scenario.id, e.sha256, seed, [])
+    except Exception:
+        log.exception("starting a game of %s failed", key)
+        state.flash("error", _("The exercise could not be started (the database did not answer). Try again in "
+                               "a moment."))
+        return
+    g = state.GameSession(play.game_id, e.key, e.sha256, play.seed, play)  # type: ignore[arg-type]
     state.set_game(g)
-    if obs.done:
-        finish(g, u)
+    if play.done:
+        _settle(g, play.finish())
 
 
 def resume_game(u: state.SignedIn, game: Game) -> None:
@@ -89,24 +126,35 @@ def resume_game(u: state.SignedIn, game: Game) -> None:
         return
     e, ld = found
     assert ld.scenario is not None and ld.city is not None
-    decisions = list(game.decisions)
-    until = max(int(d["point"]) for d in decisions) + 1 if decisions else 0
+    store = services.store()
     try:
-        with engine_gc():
-            sim, obs = replay(ld.scenario, ld.city, game.seed, decisions, until_point=until, lang=state.lang())
-    except WorkBudgetExceeded as exc:
-        halted(u, game, exc)
+        play = GameSession.resume(ld.scenario, ld.city, game, store=store, lang=state.lang(),
+                                  cohort=_cohort(u, e.key))
+    except WorkBudgetExceeded as exc:  # it cannot go on: closed, and the learner told why
+        log.warning("game %s stopped by its work budget on resume: %s", game.id, exc)
+        try:
+            store.save_game(game.id, u.username, game.scenario_id, game.scenario_hash, game.seed,
+                            list(game.decisions), status="abandoned")
+        except Exception:
+            log.exception("closing game %s failed", game.id)
+        _say(Outcome("halted", detail=str(exc)))
         return
-    g = state.GameSession(game.id, e.key, e.sha256, game.seed, sim, obs)
+    except Exception:
+        log.exception("resuming game %s failed", game.id)
+        state.flash("error", _("This game could not be resumed. Try again in a moment."))
+        return
+    g = state.GameSession(game.id, e.key, e.sha256, game.seed, play)
     state.set_game(g)
-    if obs.done:
-        finish(g, u)
+    if play.done and play.run_id is None:
+        _settle(g, play.finish())
+    else:
+        _settle(g, Outcome("ok"))
 
 
 def ensure_game(u: state.SignedIn) -> state.GameSession | None:
     """The session's game; if the session lost its simulation, replay the stored game."""
     g = state.game()
-    if g is not None and g.sim is None and g.run_id is None:
+    if g is not None and g.play is None and g.run_id is None:
         game = services.store().load_game(g.game_id)
         state.clear_game()
         if game is not None:
@@ -123,7 +171,7 @@ def add_action(g: state.GameSession, fields: dict[str, Any]) -> None:
     except ValidationError as exc:
         g.problems = [f"{'.'.join(str(x) for x in err['loc'])}: {err['msg']}" for err in exc.errors()]
         return
-    problems = g.sim.check(Decision([*g.pending, a]))
+    problems = g.play.check(Decision([*g.pending, a]))
     g.problems = problems
     if not problems:
         g.pending.append(a)
@@ -137,58 +185,25 @@ def remove_action(g: state.GameSession, index: int) -> None:
 
 
 def decide(g: state.GameSession, u: state.SignedIn, rationale: str, answers: dict[str, str], act: bool = True) -> None:
-    """Apply the decision (server-side check first: a refused one changes nothing), save, and advance."""
+    """Take the decision through the game session: saved first, then applied; then advance (and score at the end)."""
     actions = list(g.pending) if act else []
     d = Decision(actions, rationale.strip(), {k: v.strip() for k, v in answers.items() if v.strip()})
-    problems = g.sim.check(d)
-    if problems:
-        g.problems = problems
+    play: GameSession = g.play
+    point, clock = play.obs.point, play.obs.clock
+    out = play.decide(d)
+    if out.kind == "refused":
+        g.problems = list(out.problems)
         return
-    try:
-        g.sim.apply(d)
-    except ScroSimError as exc:
-        g.problems = [str(p) for p in exc.problems] or [str(exc)]
-        return
-    services.store().save_game(g.game_id, u.username, g.sim.scenario.id, g.scenario_hash, g.seed, list(g.sim.decisions))
-    g.history.append({"point": g.obs.point, "clock": g.obs.clock, "actions": len(actions)})
-    g.pending, g.problems = [], []
-    try:
-        with engine_gc():
-            g.obs = g.sim.advance()
-    except WorkBudgetExceeded as exc:
-        halted(u, g, exc)
-        return
-    if g.obs.done:
-        finish(g, u)
-
-
-def halted(u: state.SignedIn, g: state.GameSession | Game | None, exc: WorkBudgetExceeded) -> None:
-    """The engine stopped a runaway run: close the game as abandoned (it cannot go on) and say why."""
-    _ = state.gettext()
-    log.warning("game stopped by its work budget: %s", exc)
-    if isinstance(g, Game):
-        services.store().save_game(g.id, u.username, g.scenario_id, g.scenario_hash, g.seed, list(g.decisions),
-                                   status="abandoned")
-    elif g is not None:
-        services.store().save_game(g.game_id, u.username, g.sim.scenario.id, g.scenario_hash, g.seed,
-                                   list(g.sim.decisions), status="abandoned")
-        state.clear_game()
-    state.flash("error", _("The exercise had to stop and this game was closed: {error}").format(error=str(exc)))
+    if out.kind in ("ok", "finished", "halted"):
+        g.history.append({"point": point, "clock": clock, "actions": len(actions)})
+    if out.kind != "not_saved":  # not saved: the learner's choices stay in the form, to try again
+        g.pending, g.problems = [], []
+    _settle(g, out)
 
 
 def finish(g: state.GameSession, u: state.SignedIn) -> None:
-    """Score the game on the server (re-simulated from its decisions) and store the run."""
-    sc, city = g.sim.scenario, g.sim.city
-    cohort = g.scenario_key.split(":")[1] if g.scenario_key.startswith("p:") else (u.cohorts[0] if u.cohorts else None)
-    s = services.store()
-    try:  # re-simulated, with the references: a scenario that runs away there stops here too
-        run_id, card = record_run(s, sc, city, g.seed, list(g.sim.decisions), learner=u.username, cohort=cohort,
-                                  source="play", lang=state.lang())
-    except WorkBudgetExceeded as exc:
-        halted(u, g, exc)
-        return
-    s.finish_game(g.game_id, run_id)
-    g.run_id, g.total, g.passed, g.provisional = run_id, card.total, card.passed, card.provisional
+    """Score the game on the server (again, after an outage stopped the first try)."""
+    _settle(g, g.play.finish())
 
 
 def city_map(g: state.GameSession) -> bytes | None:
@@ -206,10 +221,11 @@ def city_map(g: state.GameSession) -> bytes | None:
 
 
 def abandon(g: state.GameSession, u: state.SignedIn) -> None:
-    if g.run_id is None:
-        services.store().save_game(g.game_id, u.username, g.sim.scenario.id, g.scenario_hash, g.seed,
-                                   list(g.sim.decisions), status="abandoned")
-    state.clear_game()
+    out = g.play.abandon()
+    if out.kind in ("ok", "finished"):
+        state.clear_game()
+    else:
+        _settle(g, out)
 
 
 # -- render (reads state only; buttons call the handlers and rerun)
@@ -440,12 +456,27 @@ def main() -> None:
     _ = state.gettext()
     st.title(_("Play"))
     state.show_flashes()
+    try:
+        _page(u)
+    except ScroSimError:  # the database did not answer a read (the list of games, a reload): nothing is lost
+        log.exception("the play page could not be drawn")
+        st.error(_("The service is unavailable at the moment. Please try again later."))
+
+
+def _page(u: state.SignedIn) -> None:
+    _ = state.gettext()
     g = ensure_game(u)
     if g is None:
         _choose(u)
         return
     if g.run_id is not None:
         _finished(g)
+        return
+    if g.play.done:  # the end was reached but the score was not stored (the database did not answer)
+        st.info(_("The exercise is over, but your score is not stored yet."))
+        if st.button(_("Store my score"), type="primary", key=state.wkey(PAGE, "finish")):
+            finish(g, u)
+            st.rerun()
         return
     _status(g)
     _feed(g)

@@ -45,7 +45,7 @@ from ._common import (
     T,
 )
 from ._util import _db_error, _pg_state, _resolve_url, _sqlite_begin, _sqlite_setup
-from .games import GamesMixin
+from .games import GameConflict, GamesMixin
 from .passwords import hash_password, verify_password
 from .records import (
     Batch,
@@ -82,6 +82,7 @@ __all__ = [
     "Batch",
     "Cohort",
     "Game",
+    "GameConflict",
     "GradebookEntry",
     "Judgement",
     "Keyring",

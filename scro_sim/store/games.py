@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import (
     func,
     select,
+    update,
 )
 from sqlalchemy.orm import Session
 
@@ -43,6 +44,14 @@ from .tables import (
 )
 
 
+class GameConflict(StoreError):
+    """A save lost its compare-and-set: the game moved on elsewhere; ``game`` is how it is now."""
+
+    def __init__(self, message: str, game: Game) -> None:
+        super().__init__(message, field="version")
+        self.game = game
+
+
 class GamesMixin:
     """Games in progress and resumable batch replications (part of Store)."""
 
@@ -58,8 +67,17 @@ class GamesMixin:
         seed: int,
         decisions: list[dict[str, Any]],
         status: str = "playing",
+        *,
+        expected_version: int | None = None,
     ) -> Game:
-        """Create or update a game in progress (a finished game, or another learner's, is refused)."""
+        """Create or update a game in progress (a finished game, or another learner's, is refused).
+
+        With ``expected_version`` (the version the caller read) the save is a compare-and-set:
+        it succeeds only if nobody saved the game since, else :class:`GameConflict` carries the
+        game as it is now.  Saving exactly what is stored already is a no-op that succeeds
+        (a retried click, or a reply lost after the commit), so a save can always be retried.
+        Every save that changes something increments ``version``.
+        """
         _text(game_id, "game_id", 64)
         _text(learner, "learner", 64)
         _text(scenario_id, "scenario_id", 128)
@@ -67,23 +85,55 @@ class GamesMixin:
         _int(seed, "seed")
         _json(decisions, "decisions", list)
         _choice(status, GAME_STATUSES, "status")
+        if expected_version is not None:
+            _int(expected_version, "expected_version", low=0)
+        wanted = json.loads(json.dumps(decisions))  # as the JSON column gives it back (tuples become lists)
 
         def work(s: Session) -> Game:
             row = s.scalars(select(_GameRow).where(_GameRow.id == game_id).with_for_update()).one_or_none()
             now = _now()
             if row is None:
-                row = _GameRow(id=game_id, learner=learner, run_id=None, created_at=now)
+                if expected_version not in (None, 0):
+                    raise StoreError(f"unknown game {game_id!r}", field="game_id")
+                row = _GameRow(id=game_id, learner=learner, run_id=None, created_at=now, version=0)
                 s.add(row)
             elif row.learner != learner:
                 raise StoreError(f"game {game_id!r} belongs to another learner", field="learner")
+            elif expected_version is not None and (row.decisions, row.status, row.seed) == (wanted, status, seed):
+                return _game(row)  # already saved exactly so: idempotent
             elif row.status == "finished":
-                raise StoreError(f"game {game_id!r} is finished", field="game_id")
-            row.scenario_id, row.scenario_hash, row.seed = scenario_id, scenario_hash, seed
-            row.decisions, row.status, row.updated_at = decisions, status, now
-            s.flush()
+                raise GameConflict(f"game {game_id!r} is finished", _game(row))
+            if row in s.new:
+                row.scenario_id, row.scenario_hash, row.seed = scenario_id, scenario_hash, seed
+                row.decisions, row.status, row.updated_at = decisions, status, now
+                s.flush()
+                return _game(row)
+            query = update(_GameRow).where(_GameRow.id == game_id, _GameRow.status != "finished")
+            if expected_version is not None:
+                query = query.where(_GameRow.version == expected_version)
+            done = s.execute(
+                query.values(scenario_id=scenario_id, scenario_hash=scenario_hash, seed=seed, decisions=decisions,
+                             status=status, updated_at=now, version=_GameRow.version + 1),
+                execution_options={"synchronize_session": False},
+            )
+            s.expire(row)
+            if done.rowcount != 1:  # the compare-and-set lost: someone saved since the caller read
+                raise GameConflict(f"game {game_id!r} was changed elsewhere (version {row.version}, "
+                                   f"expected {expected_version})", _game(row))
             return _game(row)
 
         return self._write(work)
+
+    def _game_to_finish(self, s: Session, rec: Any) -> _GameRow:
+        """Lock the game a run (``NewRun`` with ``game_id``) is to score; refuse one it cannot score."""
+        row = s.scalars(select(_GameRow).where(_GameRow.id == rec.game_id).with_for_update()).one_or_none()
+        if row is None:
+            raise StoreError(f"unknown game {rec.game_id!r}", field="game_id")
+        if row.learner != rec.learner:
+            raise StoreError(f"game {rec.game_id!r} belongs to another learner", field="learner")
+        if row.run_id is None and row.decisions != json.loads(json.dumps(rec.decisions)):
+            raise GameConflict(f"game {rec.game_id!r} has other decisions than the run to store", _game(row))
+        return row
 
     def load_game(self, game_id: str) -> Game | None:
         """A saved game, or None."""

@@ -82,6 +82,7 @@ class NewRun:
     plan_yaml: str | None = None
     provisional: bool = False
     source: str = "play"
+    game_id: str | None = None  # the stored game this run scores: at most one run per game
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +129,7 @@ class StoredRun(RunSummary):
     log_jsonl: str
     scorecard: dict[str, Any]
     rubric_yaml: str | None = None  # the revised scenario whose rubric graded the card (None: its own)
+    game_id: str | None = None  # the stored game this run scores (None: not played as a stored game)
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +204,7 @@ class Game:
     run_id: str | None
     created_at: datetime
     updated_at: datetime
+    version: int = 0  # how many times it was saved: the next save names it (optimistic concurrency)
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,6 +253,7 @@ def _game(row: _GameRow) -> Game:
         row.run_id,
         row.created_at,
         row.updated_at,
+        int(row.version or 0),
     )
 
 

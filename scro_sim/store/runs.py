@@ -57,8 +57,9 @@ from .tables import (
 
 _RUNS: Table = _RunRow.__table__  # type: ignore[assignment]
 # Everything of a run row that is signed: all but the compressed log (its digest is signed, and
-# verification checks the log against it) and the signature itself.
-_SIGNED_COLUMNS = tuple(c.name for c in _RUNS.columns if c.name not in ("log_z", "signature"))
+# verification checks the log against it) and the signature itself.  ``game_id`` only links the
+# run to the game it scored (added by 0004: runs signed before it must still verify).
+_SIGNED_COLUMNS = tuple(c.name for c in _RUNS.columns if c.name not in ("log_z", "signature", "game_id"))
 
 
 def _decode(dialect: Dialect, table: Table, raw: Mapping[str, Any], where: str,
@@ -223,7 +224,8 @@ class RunsMixin:
             run = StoredRun(**summary, scenario_yaml=texts[v["scenario_text"]], decisions=v["decisions"],
                             plan_yaml=None if v["plan_text"] is None else texts[v["plan_text"]], log_jsonl=log,
                             scorecard=v["scorecard"],
-                            rubric_yaml=None if v["rubric_text"] is None else texts[v["rubric_text"]])
+                            rubric_yaml=None if v["rubric_text"] is None else texts[v["rubric_text"]],
+                            game_id=v.get("game_id"))
         digest = hashlib.sha256(canonical(signed)).hexdigest() if signed else ""
         return (RunEvidence(run_id, run, tuple(rated["judgements"]), tuple(rated["overrides"]), tuple(history),
                             tuple(problems), None, digest), signed, v.get("signature"))
@@ -385,8 +387,13 @@ class RunsMixin:
         raw = rec.log_jsonl.encode("utf-8")
         log_z = zlib.compress(raw, 6)  # outside the write lock: a few MB take a while
         run_id = uuid.uuid4().hex
+        if rec.game_id is not None:
+            _text(rec.game_id, "game_id", 64)
 
         def work(s: Session) -> str:
+            game = None if rec.game_id is None else self._game_to_finish(s, rec)
+            if game is not None and game.run_id is not None:
+                return game.run_id  # finished already (another window): its one run, nothing stored twice
             row = _RunRow(
                 id=run_id,
                 learner=rec.learner,
@@ -412,9 +419,13 @@ class RunsMixin:
                 started_at=started,
                 finished_at=finished,
                 created_at=_now(),
+                game_id=rec.game_id,
             )
             s.add(row)
             self._sign(s, run_id)
+            if game is not None:  # the game is finished in the same transaction as its run is stored
+                s.flush()
+                game.status, game.run_id, game.updated_at, game.version = "finished", run_id, _now(), game.version + 1
             return run_id
 
         return self._write(work)

@@ -144,6 +144,8 @@ class _RunRow(_Base):
     __table_args__ = (
         CheckConstraint("total >= 0 AND total <= 100", name="total_range"),
         Index("ix_runs_created", "created_at", "id"),
+        # one scored run per game, enforced by the database: two tabs finishing together store one run
+        Index("ix_runs_game_id", "game_id", unique=True),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -174,6 +176,8 @@ class _RunRow(_Base):
     rubric_text: Mapped[str | None] = mapped_column(String(64))  # a texts.sha256 (no foreign key: see 0002)
     # HMAC of everything shown of the run (see signing.py); NULL for runs stored before signing
     signature: Mapped[str | None] = mapped_column(Text)
+    # the game this run scores (NULL: a run not played as a stored game); no foreign key, as for rubric_text
+    game_id: Mapped[str | None] = mapped_column(String(64))
 
 
 class _HistoryRow(_Base):
@@ -226,6 +230,8 @@ class _GameRow(_Base):
     run_id: Mapped[str | None] = mapped_column(ForeignKey("runs.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # incremented by every save: a save names the version it read (compare-and-set), see games.py
+    version: Mapped[int] = mapped_column(Integer, server_default="0")
 
 
 class _BatchRow(_Base):
