@@ -189,7 +189,7 @@ CASES: list[tuple[str, Tamper, tuple[str, ...], str]] = [
     ("scenario hash changed", _sql("UPDATE runs SET scenario_hash = 'ab' || substr(scenario_hash, 3) "
                                    "WHERE id = :main"), ("does not match its hash", "scenario_hash"), "main"),
     ("city hash changed", _sql("UPDATE runs SET city_hash = 'ab' || substr(city_hash, 3) WHERE id = :main"),
-     ("city model changed", "city_hash"), "main"),
+     ("city file changed", "city_hash"), "main"),
     ("engine version changed", _sql("UPDATE runs SET engine_version = '0.0.1' WHERE id = :main"),
      ("engine version differs",), "main"),
     ("full forgery: new rubric, re-simulated log, new digest", _forge_everything,
