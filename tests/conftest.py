@@ -13,8 +13,17 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import settings
 
 DATA = Path(__file__).resolve().parent / "data"
+
+# Hypothesis profiles.  "ci" (the default, and always under CI) replays the same examples on
+# every run, so the suite passes or fails on the code, never on the draw; a failure prints the
+# blob that reproduces it.  "explore" draws new examples and keeps a local example database:
+# HYPOTHESIS_PROFILE=explore .venv/bin/python -m pytest tests/test_scenario.py
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True, deadline=None)
+settings.register_profile("explore", derandomize=False, max_examples=1000, print_blob=True, deadline=None)
+settings.load_profile("ci" if os.environ.get("CI") else os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 def _dump(data: Any) -> str:
