@@ -423,3 +423,66 @@ def test_relative_metric_against_reference_runs() -> None:
 def test_grading_with_metrics_already_computed_gives_the_same_card() -> None:
     log = hand_log()
     assert grade(log, graded_scenario(), metrics=compute_metrics(log)) == grade(log, graded_scenario())
+
+
+# --------------------------------------------------------------------------------------------
+# boundaries and order
+
+
+def one_criterion(pass_mark: float) -> Scenario:
+    """One computed criterion on cost (7500 in the hand log): S at thresholds 5000/7500/9000, 75 points of 100."""
+    return graded_scenario([computed("C1", "cost", {"P": 5000, "S": 7500, "M": 9000})], pass_mark=pass_mark)
+
+
+def test_a_total_exactly_at_the_pass_mark_passes() -> None:
+    card = grade(hand_log(), one_criterion(75))
+    assert (line(card, "C1").rating, card.total, card.pass_mark) == ("S", 75.0, 75.0)
+    assert card.passed
+    assert not grade(hand_log(), one_criterion(75.000001)).passed
+
+
+def test_an_expected_action_done_exactly_at_its_deadline_counts_as_on_time() -> None:
+    log = EventLog()
+    log.append(0, "run_start", "x", {"duration_h": 10.0, "population": 10, "critical": [], "budget": 0})
+    expected(log, 0, "EA1", "due", action="warn_public", due_h=2.0)
+    expected(log, 0, "EA2", "due", action="evacuate", due_h=2.0)
+    expected(log, 2, "EA1", "met", action_time_h=2.0, due_h=2.0, late_h=0.0)
+    expected(log, 2, "EA2", "met", action_time_h=2.000001, due_h=2.0, late_h=0.000001)
+    m = compute_metrics(log)
+    assert m.timeliness == {"EA1": 0.0, "EA2": 0.000001}
+    assert m.expected_done_share == 0.5
+
+
+_CARD_IN_A_CHILD = """
+import json, sys
+sys.path.insert(0, "tests")
+from test_scoring import computed, graded_scenario, hand_log, judged
+from scro_sim.scoring import grade
+criteria = [computed("zeta", "cost", {"P": 5000, "S": 7500, "M": 9000}, outcome="LO2"),
+            judged("Alpha", "warnings", outcome="LO1"),
+            computed("m3", "people_at_risk", {"P": 0, "S": 100, "M": 200}),
+            computed("B", "timeliness.EA2", {"P": 0, "S": 1, "M": 3}, outcome="LO2")]
+card = grade(hand_log(), graded_scenario(criteria), judgements={"Alpha": {"rating": "S"}})
+print(json.dumps(card.model_dump(mode="json")))
+"""
+
+
+def test_the_score_card_is_identical_whatever_the_string_hash_seed_of_the_process() -> None:
+    """Criteria stay in rubric order and modules in name order in processes with different set orders."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    texts = []
+    for seed in ("0", "1", "7"):
+        env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(root)}
+        texts.append(subprocess.run([sys.executable, "-c", _CARD_IN_A_CHILD], cwd=root, env=env, capture_output=True,
+                                    text=True, timeout=120, check=True).stdout)
+    assert texts[0] == texts[1] == texts[2]  # the text, so the order of every mapping counts too
+    cards = [json.loads(t) for t in texts]
+    assert [c["id"] for c in cards[0]["criteria"]] == ["zeta", "Alpha", "m3", "B"]
+    assert [(m["module"], m["criteria"], m["outcomes"]) for m in cards[0]["modules"]] == [
+        ("M1", ["Alpha", "m3"], ["LO1"]), ("M2", ["zeta", "B"], ["LO2"])]
