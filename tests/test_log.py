@@ -90,3 +90,38 @@ def test_a_record_time_that_is_not_finite_is_refused_even_as_the_first_record(ba
     with pytest.raises(ValueError, match="finite"):
         log.extend(bad, "damage", ["A"], [{}])
     assert len(log) == 1
+
+
+def test_the_digest_of_a_growing_log_changes_with_every_record_and_matches_a_fresh_copy() -> None:
+    """The canonical lines are cached per record; a record appended after a digest must still count."""
+    log = EventLog()
+    log.append(0.0, "run_start", "", {"seed": 1})
+    seen = {log.digest()}
+    log.append(1.0, "hazard", "f", {"stage_m": 1.5})
+    assert log.digest() not in seen
+    seen.add(log.digest())
+    log.extend(2.0, "damage", ["A", "B"], [{"state": "failed"}, {"state": "degraded"}])
+    assert log.digest() not in seen
+    assert log.digest() == EventLog(list(log)).digest()  # the same records, no cache
+    assert log.to_jsonl() == EventLog(list(log)).to_jsonl()
+    assert len(log.to_jsonl().splitlines()) == len(log) == 4
+
+
+def test_jsonl_round_trip_keeps_the_digest_and_the_records() -> None:
+    log = EventLog()
+    log.append(0.0, "run_start", "", {"seed": 1, "duration_h": 72.0})
+    log.append(2.5, "service", "D1", {"service": "power", "unserved": 12, "unserved_vulnerable": 1.5})
+    back = EventLog.from_jsonl(log.to_jsonl() + "\n  \n")
+    assert back.digest() == log.digest()
+    assert [r.to_dict() for r in back] == [r.to_dict() for r in log]
+    assert back.first("service") == log[1] and back.first("cost") is None
+    assert [r.seq for r in back.of_kind("service", "run_start")] == [0, 1]
+
+
+def test_times_equal_within_a_nanosecond_are_accepted_as_not_going_backwards() -> None:
+    log = EventLog()
+    log.append(5.0, "hazard", "f")
+    log.append(5.0 - 1e-10, "hazard", "f")  # a float rounding below the last time is not time going back
+    with pytest.raises(ValueError, match="backwards"):
+        log.append(4.99, "hazard", "f")
+    assert [r.seq for r in log] == [0, 1]
