@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import collections
+import enum
 import json
 import math
 
@@ -125,3 +127,37 @@ def test_times_equal_within_a_nanosecond_are_accepted_as_not_going_backwards() -
     with pytest.raises(ValueError, match="backwards"):
         log.append(4.99, "hazard", "f")
     assert [r.seq for r in log] == [0, 1]
+
+
+class _Colour(enum.StrEnum):
+    RED = "red"
+
+
+class _Level(enum.IntEnum):
+    HIGH = 3
+
+
+def test_canonical_sorts_keys_writes_whole_floats_as_integers_and_rounds_the_rest() -> None:
+    assert canonical({"b": [1.0, 2.5, 0.1 + 0.2], "a": {3: True}, "n": None}) == '{"a":{"3":true},"b":[1,2.5,0.3],"n":null}'
+    # 2**53 and beyond are no longer exact integers as floats: they keep 12 significant digits
+    assert canonical([2.0**53, -(2.0**53), 2.0**53 - 1, 1 / 3, -0.0, 1e-7]) == \
+        "[9007199254740000.0,-9007199254740000.0,9007199254740991,0.333333333333,0,1e-07]"
+
+
+def test_canonical_takes_numpy_scalars_tuples_enums_and_dict_subclasses_as_their_plain_values() -> None:
+    value = {"f": np.float64(2.0), "g": np.float64(1 / 3), "h": np.float64(2.0**53), "i": np.int64(7), "t": (1, "x"),
+             "e": _Colour.RED, "k": _Level.HIGH, "o": collections.OrderedDict([("z", 1.0), (5, np.float32(0.5))])}
+    assert canonical(value) == ('{"e":"red","f":2,"g":0.333333333333,"h":9007199254740000.0,"i":7,"k":3,'
+                                '"o":{"5":0.5,"z":1},"t":[1,"x"]}')
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf, np.float64("nan"), np.float64("-inf")])
+def test_canonical_refuses_non_finite_numbers(bad: float) -> None:
+    with pytest.raises(ValueError, match="non-finite number"):
+        canonical({"x": [bad]})
+
+
+@pytest.mark.parametrize("bad", [object(), {1, 2}, b"bytes"])
+def test_canonical_refuses_what_json_cannot_hold(bad: object) -> None:
+    with pytest.raises(TypeError, match=f"cannot put {type(bad).__name__} in an event log"):
+        canonical({"x": bad})
