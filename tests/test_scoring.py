@@ -25,7 +25,16 @@ from enginekit import make_scenario
 from scro_sim.log import EventLog
 from scro_sim.policy import Greedy
 from scro_sim.scenario import Criterion, Rubric, Scenario
-from scro_sim.scoring import compute_metrics, grade, metric_value, rate, records_by_seq, relative, service_curves
+from scro_sim.scoring import (
+    compute_metrics,
+    evidence,
+    grade,
+    metric_value,
+    rate,
+    records_by_seq,
+    relative,
+    service_curves,
+)
 
 
 def service(log: EventLog, t: float, district: str, unserved: int, vuln_share: float, pop: int,
@@ -486,3 +495,53 @@ def test_the_score_card_is_identical_whatever_the_string_hash_seed_of_the_proces
     assert [c["id"] for c in cards[0]["criteria"]] == ["zeta", "Alpha", "m3", "B"]
     assert [(m["module"], m["criteria"], m["outcomes"]) for m in cards[0]["modules"]] == [
         ("M1", ["Alpha", "m3"], ["LO1"]), ("M2", ["zeta", "B"], ["LO2"])]
+
+
+# --------------------------------------------------------------------------------------------
+# what an assessor reads, and curves
+
+
+def _decisions_log() -> EventLog:
+    log = EventLog()
+    log.append(0, "decision", "0", {"actions": [{"action": "warn_public"}, {"action": "dispatch_crew", "target": "SS"}],
+                                    "rationale": "Why", "answers": {"Q1": "First answer", "Q2": ""}})
+    log.append(2, "decision", "1", {"actions": [{"action": "warn_public", "target": "Z", "message": "Go uphill"}]})
+    return log
+
+
+def test_warnings_evidence_lists_every_warning_with_all_as_the_default_target() -> None:
+    assert evidence(_decisions_log(), "warnings") == [{"seq": 0, "time_h": 0.0, "target": "all", "text": ""},
+                                                      {"seq": 1, "time_h": 2.0, "target": "Z", "text": "Go uphill"}]
+
+
+def test_rationale_and_answer_evidence_skip_decisions_without_them() -> None:
+    log = _decisions_log()
+    assert evidence(log, "rationales") == [{"seq": 0, "time_h": 0.0, "text": "Why",
+                                            "actions": ["warn_public", "dispatch_crew"]}]
+    assert evidence(log, "answer:Q1") == [{"seq": 0, "time_h": 0.0, "question": "Q1", "text": "First answer"}]
+    assert evidence(log, "answer:Q2") == evidence(log, "answer:Q3") == []
+
+
+def test_records_by_seq_sorts_drops_repeats_and_ignores_seqs_outside_the_log() -> None:
+    assert [r.seq for r in records_by_seq(hand_log(), [3, 3, -1, 99, 0])] == [0, 3]
+
+
+def test_service_curves_end_at_the_scenario_duration_without_run_end() -> None:
+    log = EventLog()
+    log.append(0, "run_start", "x", {"duration_h": 6.0, "population": 200})
+    log.append(1, "service", "D", {"service": "water", "unserved": 50})
+    water = service_curves(log).query("service == 'water'")
+    assert water.time_h.tolist() == [0.0, 1.0, 6.0]
+    assert water.served.tolist() == [1.0, 0.75, 0.75]
+
+
+def test_cost_share_is_zero_without_a_budget_and_total_loss_sums_the_services() -> None:
+    log = EventLog()
+    log.append(0, "run_start", "x", {"duration_h": 4.0, "population": 100, "budget": 0})
+    log.append(0, "cost", "warn_public", {"amount": 500.0})
+    service(log, 1, "D1", 10, 0.5, 100, svc="power")
+    service(log, 2, "D1", 20, 0.5, 100, svc="water")
+    flat = compute_metrics(log).flat()
+    assert (flat["cost"], flat["cost_share"]) == (500.0, 0.0)
+    assert (flat["resilience_loss.power"], flat["resilience_loss.water"], flat["resilience_loss.total"]) == (30.0, 40.0, 70.0)
+    assert metric_value(compute_metrics(log), "no_such_metric") is None
