@@ -6,6 +6,7 @@ import collections
 import enum
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -161,3 +162,24 @@ def test_canonical_refuses_non_finite_numbers(bad: float) -> None:
 def test_canonical_refuses_what_json_cannot_hold(bad: object) -> None:
     with pytest.raises(TypeError, match=f"cannot put {type(bad).__name__} in an event log"):
         canonical({"x": bad})
+
+
+def test_a_log_written_to_a_file_reads_back_with_the_same_digest(tmp_path: Path) -> None:
+    log = EventLog()
+    log.append(0.0, "run_start", "", {"seed": 1})
+    log.append(1.5, "hazard", "f\u00e9", {"stage_m": 1.25})
+    path = tmp_path / "run.jsonl"
+    log.write_jsonl(str(path))
+    assert path.read_bytes() == log.to_jsonl().encode("utf-8")
+    back = EventLog.read_jsonl(str(path))
+    assert back.digest() == log.digest() and len(back) == 2
+
+
+def test_the_data_frame_has_one_row_per_record_in_log_order() -> None:
+    log = EventLog()
+    log.append(0.0, "run_start", "", {"seed": 1})
+    log.append(1.5, "hazard", "f", {"stage_m": 1.25})
+    df = log.to_dataframe()
+    assert list(df.columns) == ["time", "seq", "kind", "subject", "data"]
+    assert df.to_dict("records") == [r.to_dict() for r in log]
+    assert EventLog().to_dataframe().empty
