@@ -31,7 +31,7 @@ test: $(STAMP)
 # MODULE=scro_sim/log.py (or a folder, scro_sim/engine) limits the run to one module.
 MUTATION_JOBS ?= 2
 mutation: $(STAMP)
-	nice $(VENV)/bin/mutmut run --max-children $(MUTATION_JOBS) $(if $(MODULE),'$(subst /,.,$(patsubst %/,%,$(MODULE:.py=))).*')
+	HYPOTHESIS_PROFILE=mutation nice $(VENV)/bin/mutmut run --max-children $(MUTATION_JOBS) $(if $(MODULE),'$(subst /,.,$(patsubst %/,%,$(MODULE:.py=))).*')
 	$(VENV)/bin/mutmut export-cicd-stats && cat mutants/mutmut-cicd-stats.json
 
 lint: $(STAMP)

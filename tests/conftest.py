@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 import yaml
-from hypothesis import settings
+from hypothesis import Phase, settings
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -23,6 +23,9 @@ DATA = Path(__file__).resolve().parent / "data"
 # HYPOTHESIS_PROFILE=explore .venv/bin/python -m pytest tests/test_scenario.py
 settings.register_profile("ci", derandomize=True, database=None, print_blob=True, deadline=None)
 settings.register_profile("explore", derandomize=False, max_examples=1000, print_blob=True, deadline=None)
+# `make mutation` reruns the tests once per planted bug: a failure only has to be seen, not shrunk
+settings.register_profile("mutation", parent=settings.get_profile("ci"),
+                          phases=[Phase.explicit, Phase.reuse, Phase.generate])
 settings.load_profile("ci" if os.environ.get("CI") else os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 

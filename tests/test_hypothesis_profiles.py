@@ -19,6 +19,14 @@ TESTS = Path(__file__).resolve().parent
 exploring = os.environ.get("HYPOTHESIS_PROFILE") == "explore" and not os.environ.get("CI")
 
 
+def test_the_mutation_profile_replays_the_ci_examples_without_shrinking() -> None:
+    from hypothesis import Phase
+
+    mutation, ci = settings.get_profile("mutation"), settings.get_profile("ci")
+    assert (mutation.derandomize, mutation.database, mutation.max_examples) == (True, None, ci.max_examples)
+    assert Phase.shrink not in mutation.phases and Phase.generate in mutation.phases
+
+
 @pytest.mark.skipif(exploring, reason="HYPOTHESIS_PROFILE=explore draws new examples on purpose")
 def test_the_default_profile_is_derandomised_without_a_database() -> None:
     assert settings.default.derandomize is True

@@ -146,9 +146,10 @@ def test_canonical_sorts_keys_writes_whole_floats_as_integers_and_rounds_the_res
 
 
 def test_canonical_takes_numpy_scalars_tuples_enums_and_dict_subclasses_as_their_plain_values() -> None:
-    value = {"f": np.float64(2.0), "g": np.float64(1 / 3), "h": np.float64(2.0**53), "i": np.int64(7), "t": (1, "x"),
+    value = {"f": np.float64(2.0), "F": np.float64(1000.0), "g": np.float64(1 / 3), "h": np.float64(2.0**53),
+             "i": np.int64(7), "t": (1, "x"),
              "e": _Colour.RED, "k": _Level.HIGH, "o": collections.OrderedDict([("z", 1.0), (5, np.float32(0.5))])}
-    assert canonical(value) == ('{"e":"red","f":2,"g":0.333333333333,"h":9007199254740000.0,"i":7,"k":3,'
+    assert canonical(value) == ('{"F":1000,"e":"red","f":2,"g":0.333333333333,"h":9007199254740000.0,"i":7,"k":3,'
                                 '"o":{"5":0.5,"z":1},"t":[1,"x"]}')
 
 
