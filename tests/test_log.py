@@ -184,3 +184,21 @@ def test_the_data_frame_has_one_row_per_record_in_log_order() -> None:
     assert list(df.columns) == ["time", "seq", "kind", "subject", "data"]
     assert df.to_dict("records") == [r.to_dict() for r in log]
     assert EventLog().to_dataframe().empty
+
+
+@pytest.mark.parametrize("cache_max", [0, 4096])
+def test_the_fast_path_builds_new_record_shapes_right_with_empty_caches(monkeypatch: pytest.MonkeyPatch,
+                                                                        cache_max: int) -> None:
+    """Line templates are cached per (kind, keys); start from empty caches so the templates are built here."""
+    import scro_sim.log as logmod
+
+    monkeypatch.setattr(logmod, "_TEMPLATES", {})
+    monkeypatch.setattr(logmod, "_DICT_FORMATS", {})
+    monkeypatch.setattr(logmod, "_CACHE_MAX", cache_max)
+    recs = [EventRecord(1.0, 0, "k%", "s", {"b": 1.5, "a%": {"y": [1, 2.5], "x": "t"}, "c": None}),
+            EventRecord(2.0, 1, "k%", "s", {"b": 2.0, "a%": {"y": [], "x": "u"}, "c": True}),
+            EventRecord(3.0, 2, "other", "", {})]
+    assert _record_lines(recs) == [canonical(r.to_dict()) + "\n" for r in recs]
+    assert _record_lines(recs)[0] == ('{"data":{"a%":{"x":"t","y":[1,2.5]},"b":1.5,"c":null},"kind":"k%","seq":0,'
+                                      '"subject":"s","time":1}\n')
+    assert len(logmod._TEMPLATES) == (0 if cache_max == 0 else 2)
