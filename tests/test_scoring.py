@@ -545,3 +545,23 @@ def test_cost_share_is_zero_without_a_budget_and_total_loss_sums_the_services() 
     assert (flat["cost"], flat["cost_share"]) == (500.0, 0.0)
     assert (flat["resilience_loss.power"], flat["resilience_loss.water"], flat["resilience_loss.total"]) == (30.0, 40.0, 70.0)
     assert metric_value(compute_metrics(log), "no_such_metric") is None
+
+
+def test_the_card_names_its_scenario_and_each_line_its_points_and_links() -> None:
+    """Weights 2 and 1: C1 M is 2 x 0.4 = 0.8 points, C2 P is 1 point; M2 has only a judged line, unrated."""
+    log = hand_log()
+    criteria = [computed("C1", "resilience_loss.power", {"P": 1000, "S": 3000, "M": 5000}, weight=2),
+                computed("C2", "timeliness.EA1", {"P": 0, "S": 1, "M": 3}),
+                judged("C6", "warnings", outcome="LO2")]
+    card = grade(log, graded_scenario(criteria))
+    assert (card.scenario, card.scenario_version, card.lang, card.pass_mark) == ("kit", "1", "en", 50.0)
+    assert card.log_digest == log.digest()
+    assert [(ln.id, ln.points, ln.weight, ln.module, ln.outcome) for ln in card.criteria] == [
+        ("C1", 0.8, 2.0, "M1", "LO1"), ("C2", 1.0, 1.0, "M1", "LO1"), ("C6", 0.0, 1.0, "M2", "LO2")]
+    assert card.total == pytest.approx(100 * 1.8 / 3, abs=1e-6)
+    assert [(m.module, m.score, m.provisional) for m in card.modules] == [("M1", pytest.approx(60.0), False),
+                                                                        ("M2", None, True)]
+    assert (line(card, "C6").comment, line(card, "C6").by, line(card, "C6").feedback) == ("", "", "")
+    assert grade(log, graded_scenario(criteria), digest=False).log_digest == ""
+    bare = grade(log, Rubric.model_validate({"criteria": criteria}))
+    assert (bare.scenario, bare.scenario_version, line(bare, "C1").outcome_text) == ("", "", "")
