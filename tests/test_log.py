@@ -197,8 +197,16 @@ def test_the_fast_path_builds_new_record_shapes_right_with_empty_caches(monkeypa
     monkeypatch.setattr(logmod, "_CACHE_MAX", cache_max)
     recs = [EventRecord(1.0, 0, "k%", "s", {"b": 1.5, "a%": {"y": [1, 2.5], "x": "t"}, "c": None}),
             EventRecord(2.0, 1, "k%", "s", {"b": 2.0, "a%": {"y": [], "x": "u"}, "c": True}),
-            EventRecord(3.0, 2, "other", "", {})]
+            EventRecord(3.0, 2, "other", "", {}),
+            EventRecord(4.0, 3, "nested", "", {"m": {7: "int key inside"}}),
+            EventRecord(5.0, 4, "top", "", {8: "int key at the top"}),
+            EventRecord(6.0, 5, 9, "", {"kind": "not a string"})]  # type: ignore[arg-type]
     assert _record_lines(recs) == [canonical(r.to_dict()) + "\n" for r in recs]
     assert _record_lines(recs)[0] == ('{"data":{"a%":{"x":"t","y":[1,2.5]},"b":1.5,"c":null},"kind":"k%","seq":0,'
                                       '"subject":"s","time":1}\n')
-    assert len(logmod._TEMPLATES) == (0 if cache_max == 0 else 2)
+    if cache_max == 0:
+        assert logmod._TEMPLATES == {} and logmod._DICT_FORMATS == {}
+    else:  # one template per shape of string kind and keys, ready to fill in
+        assert sorted(logmod._TEMPLATES, key=str) == [("k%", "b", "a%", "c"), ("nested", "m"), ("other",)]
+        assert logmod._TEMPLATES[("k%", "b", "a%", "c")][0] == ("a%", "b", "c")
+        assert logmod._DICT_FORMATS[("y", "x")] == (("x", "y"), '{"x":%s,"y":%s}')
