@@ -565,3 +565,42 @@ def test_the_card_names_its_scenario_and_each_line_its_points_and_links() -> Non
     assert grade(log, graded_scenario(criteria), digest=False).log_digest == ""
     bare = grade(log, Rubric.model_validate({"criteria": criteria}))
     assert (bare.scenario, bare.scenario_version, line(bare, "C1").outcome_text) == ("", "", "")
+
+
+def test_relative_is_none_when_any_reference_is_missing() -> None:
+    assert relative(50.0, 100.0, None) is None
+    assert relative(50.0, None, 0.0) is None
+
+
+def test_relative_with_a_narrow_span_still_scales_and_only_a_vanishing_span_counts_as_none() -> None:
+    assert relative(0.55, 0.8, 0.3) == pytest.approx(0.5)  # a span below 1 is a real span
+    assert relative(1e-9, 1e-9, 0.0) == 0.0  # a span of exactly 1e-9 is still a span: as bad as the baseline
+
+
+def test_relative_with_no_span_is_one_at_the_expert_and_zero_when_worse() -> None:
+    assert relative(5.0 + 1e-9, 5.0, 5.0) == 1.0  # within the tolerance
+    assert relative(5.5, 5.0, 5.0) == 0.0
+    assert relative(6.0, 5.0, 5.0) == 0.0
+
+
+def test_grade_uses_the_metrics_it_is_given_instead_of_recomputing(monkeypatch: pytest.MonkeyPatch) -> None:
+    import scro_sim.scoring as scoring
+
+    log = hand_log()
+    metrics = compute_metrics(log)
+    want = grade(log, graded_scenario())
+
+    def recompute(_log: EventLog) -> None:
+        raise AssertionError("grade recomputed metrics it was given")
+
+    monkeypatch.setattr(scoring, "compute_metrics", recompute)
+    assert grade(log, graded_scenario(), metrics=metrics) == want
+
+
+def test_a_not_applicable_line_keeps_its_metric_and_the_lines_after_it_are_graded() -> None:
+    """EA9 was never asked for in the hand log, so its line is not applicable; C1 after it is still rated."""
+    card = grade(hand_log(), graded_scenario([computed("CT", "timeliness.EA9", {"P": 0, "S": 1, "M": 3}),
+                                              computed("C1", "resilience_loss.power", {"P": 1000, "S": 3000, "M": 5000})]))
+    assert [(ln.id, ln.status, ln.metric, ln.rating) for ln in card.criteria] == [
+        ("CT", "not applicable", "timeliness.EA9", None), ("C1", "rated", "resilience_loss.power", "M")]
+    assert card.total == 40.0 and not card.provisional
