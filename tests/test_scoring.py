@@ -604,3 +604,15 @@ def test_a_not_applicable_line_keeps_its_metric_and_the_lines_after_it_are_grade
     assert [(ln.id, ln.status, ln.metric, ln.rating) for ln in card.criteria] == [
         ("CT", "not applicable", "timeliness.EA9", None), ("C1", "rated", "resilience_loss.power", "M")]
     assert card.total == 40.0 and not card.provisional
+
+
+def test_ratings_without_comment_or_assessor_leave_them_empty_and_guidance_follows_the_language() -> None:
+    guide = {"P": {"en": "clear", "de": "klar"}, "S": "sound", "M": "vague", "U": "missing"}
+    criteria = [{**judged("C5", "answer:Q1", outcome="LO1"), "guidance": guide},
+                computed("C1", "resilience_loss.power", {"P": 1000, "S": 3000, "M": 5000}, weight=1.23456789012)]
+    card = grade(hand_log(), graded_scenario(criteria), lang="de", judgements={"C5": {"rating": "P"}},
+                 overrides={"C1": {"rating": "P"}})
+    c5, c1 = line(card, "C5"), line(card, "C1")
+    assert c5.guidance == {"P": "klar", "S": "sound", "M": "vague", "U": "missing"}
+    assert (c5.comment, c5.by, c1.comment, c1.by) == ("", "", "", "")
+    assert c1.points == 1.23456789  # points keep 9 decimals
