@@ -604,6 +604,7 @@ def test_a_not_applicable_line_keeps_its_metric_and_the_lines_after_it_are_grade
     assert [(ln.id, ln.status, ln.metric, ln.rating) for ln in card.criteria] == [
         ("CT", "not applicable", "timeliness.EA9", None), ("C1", "rated", "resilience_loss.power", "M")]
     assert card.total == 40.0 and not card.provisional
+    assert [(m.module, m.provisional) for m in card.modules] == [("M1", False)]
 
 
 def test_ratings_without_comment_or_assessor_leave_them_empty_and_guidance_follows_the_language() -> None:
@@ -616,3 +617,38 @@ def test_ratings_without_comment_or_assessor_leave_them_empty_and_guidance_follo
     assert c5.guidance == {"P": "klar", "S": "sound", "M": "vague", "U": "missing"}
     assert (c5.comment, c5.by, c1.comment, c1.by) == ("", "", "", "")
     assert c1.points == 1.23456789  # points keep 9 decimals
+
+
+def test_integrate_ignores_changes_after_the_end_and_an_empty_curve_is_zero() -> None:
+    from scro_sim.scoring import _integrate
+
+    assert _integrate([], 5.0) == 0.0
+    assert _integrate([(0.0, 0.0), (2.0, 3.0)], 5.0) == 9.0
+    assert _integrate([(0.0, 0.0), (6.0, 5.0)], 5.0) == 0.0  # a change after the end adds nothing
+
+
+def test_recovery_time_edges() -> None:
+    from scro_sim.scoring import _recovery_time
+
+    assert _recovery_time([(0.0, 0.0), (2.0, 5.0), (4.0, 0.0)], 0, 10.0) == 0.0  # nobody to serve
+    assert _recovery_time([(0.0, 0.0), (2.0, 1.0), (4.0, 0.0)], 1, 10.0) == 4.0  # one person counts
+    assert _recovery_time([(0.0, 0.0), (2.0, 5.0), (4.0, 0.0)], 100, 10.0) == 0.0  # exactly 5 % is recovered
+
+
+def test_relative_metrics_need_both_references() -> None:
+    m = compute_metrics(hand_log())
+    assert metric_value(m, "relative.cost", {"baseline": m}) is None
+    assert metric_value(m, "relative.cost", {"expert": m}) is None
+
+
+def test_a_criterion_without_thresholds_rates_u() -> None:
+    c = Criterion.model_validate(judged("CJ", "warnings", outcome="LO1"))
+    assert rate(1.0, c) == "U"
+
+
+def test_totals_keep_six_decimals_and_nothing_rated_totals_zero() -> None:
+    third = grade(hand_log(), graded_scenario([computed("C2", "timeliness.EA1", {"P": 0, "S": 1, "M": 3}),
+                                               computed("C3", "timeliness.EA3", {"P": 0, "S": 1, "M": 3}, weight=2)]))
+    assert third.total == 33.333333  # P (1 point) of weight 3
+    unrated = grade(hand_log(), graded_scenario([judged("C5", "answer:Q1", outcome="LO1")]))
+    assert (unrated.total, unrated.provisional, unrated.modules[0].score) == (0.0, True, None)
