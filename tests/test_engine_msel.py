@@ -181,3 +181,14 @@ def test_a_condition_inject_fires_when_its_condition_first_holds_and_only_once()
     assert times(log, "asset_down", "PP1") == [3.0, 6.0]
     assert times(log, "inject", "I3") == [3.0]
     assert [r.data["due_h"] for r in records(log, "expected", "EA3", status="due")] == [4.5]
+
+
+def test_a_warning_to_another_district_does_not_meet_an_expected_warning_for_this_one() -> None:
+    z = {"id": "Z", "name": "Z", "population": 1000, "vulnerable_share": 0.25, "location": {"x": 0, "y": 9000},
+         "elevation": 60.0, "road_node": "D"}
+    city = make_city([asset("PP1", "power_plant")], districts=[z, {**z, "id": "Y", "name": "Y"}])
+    to_y = play(Simulation(_contingency_scenario(), city, 0), {1.0: [act("warn_public", "Y", message="Rain")]})  # type: ignore[arg-type]
+    to_all = play(Simulation(_contingency_scenario(), city, 0), {1.0: [act("warn_public", "all", message="Rain")]})  # type: ignore[arg-type]
+    assert records(to_y, "expected", "EA1", status="met") == []
+    assert times(to_y, "expected", "EA1", status="missed") == [2.0]
+    assert times(to_all, "expected", "EA1", status="met") == [1.0]
