@@ -13,8 +13,20 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import Phase, settings
 
 DATA = Path(__file__).resolve().parent / "data"
+
+# Hypothesis profiles.  "ci" (the default, and always under CI) replays the same examples on
+# every run, so the suite passes or fails on the code, never on the draw; a failure prints the
+# blob that reproduces it.  "explore" draws new examples and keeps a local example database:
+# HYPOTHESIS_PROFILE=explore .venv/bin/python -m pytest tests/test_scenario.py
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True, deadline=None)
+settings.register_profile("explore", derandomize=False, max_examples=1000, print_blob=True, deadline=None)
+# `make mutation` reruns the tests once per planted bug: a failure only has to be seen, not shrunk
+settings.register_profile("mutation", parent=settings.get_profile("ci"),
+                          phases=[Phase.explicit, Phase.reuse, Phase.generate])
+settings.load_profile("ci" if os.environ.get("CI") else os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 def _dump(data: Any) -> str:

@@ -147,3 +147,78 @@ def test_of_the_injects_whose_condition_holds_the_first_in_the_file_arrives_next
     log = Simulation(sc, make_city([asset("PP1", "power_plant")]), 0).run()
     # I0 readies A and B; A (first in the file) readies C; B readies X, which comes before C in the file
     assert [r.subject for r in records(log, "inject")] == ["I0", "A", "B", "X", "C"]
+
+
+def _contingency_scenario(**kw: object) -> object:
+    """I1 at 0 h asks for a warning to Z within 2 h; if it is missed, the contingency inject I2 follows."""
+    return make_scenario(
+        [cyber("PP1", start_h=20)], duration_h=12, times_h=(0, 1, 2, 6), resources={"budget": 10_000},
+        msel=[{"id": "I1", "at_h": 0, "sender": "Met", "channel": "email", "text": "Rain",
+               "expected_actions": [{"id": "EA1", "action": "warn_public", "targets": ["Z"], "deadline_h": 2,
+                                     "contingency": "I2"}]},
+              {"id": "I2", "contingency": True, "sender": "Mayor", "channel": "phone", "text": "Why no warning?",
+               "expected_actions": [{"id": "EA2", "action": "evacuate", "targets": ["Z"], "deadline_h": 3}]}],
+        **kw,
+    )
+
+
+def test_a_missed_deadline_fires_its_contingency_inject_at_the_deadline() -> None:
+    city = make_city([asset("PP1", "power_plant")])
+    log = play(Simulation(_contingency_scenario(), city, 0), {})  # type: ignore[arg-type]
+    assert [(r.time, r.subject) for r in log.of_kind("inject")] == [(0.0, "I1"), (2.0, "I2")]
+    assert times(log, "expected", "EA1", status="missed") == [2.0]
+    assert records(log, "inject", "I2")[0].data["contingency"] is True
+    # the contingency's own expected action is due from when it fired
+    assert [r.data["due_h"] for r in records(log, "expected", "EA2", status="due")] == [5.0]
+    assert times(log, "expected", "EA2", status="missed") == [5.0]
+
+
+def test_a_deadline_met_in_time_never_fires_the_contingency() -> None:
+    city = make_city([asset("PP1", "power_plant")])
+    log = play(Simulation(_contingency_scenario(), city, 0), {1.0: [act("warn_public", "Z", message="Rain")]})  # type: ignore[arg-type]
+    assert [r.subject for r in log.of_kind("inject")] == ["I1"]
+    assert [(r.data["status"], r.data.get("late_h")) for r in records(log, "expected", "EA1")] == [("due", None),
+                                                                                                   ("met", -1.0)]
+
+
+def test_a_contingency_inject_is_never_delivered_on_its_own() -> None:
+    """I2 has no time and no condition: only a missed deadline brings it."""
+    city = make_city([asset("PP1", "power_plant")])
+    sc = make_scenario([cyber("PP1", start_h=20)], duration_h=12,
+                       msel=[{"id": "I2", "contingency": True, "sender": "Mayor", "channel": "phone", "text": "?"}])
+    assert records(Simulation(sc, city, 0).run(), "inject") == []
+
+
+def test_an_action_exactly_at_the_deadline_is_on_time() -> None:
+    """Warned at 2 h, due at 2 h: late by 0 h, so the expected action counts as done by the deadline."""
+    city = make_city([asset("PP1", "power_plant")])
+    log = play(Simulation(_contingency_scenario(), city, 0), {2.0: [act("warn_public", "Z", message="Rain")]})  # type: ignore[arg-type]
+    (met,) = records(log, "expected", "EA1", status="met")
+    assert (met.data["late_h"], met.data["due_h"], met.data["action_time_h"]) == (0.0, 2.0, 2.0)
+    m = grade(log, _contingency_scenario()).metrics  # type: ignore[arg-type]
+    assert m["timeliness.EA1"] == 0.0
+
+
+def test_a_condition_inject_fires_when_its_condition_first_holds_and_only_once() -> None:
+    """PP1 is attacked at 3 h and again goes down after recovering: the inject comes at 3 h, once."""
+    city = make_city([asset("PP1", "power_plant")])
+    sc = make_scenario([cyber("PP1", start_h=3, recovery_h=1, detection_delay_h=0),
+                        cyber("PP1", start_h=6, recovery_h=1, detection_delay_h=0, hid="cyber2")], duration_h=12,
+                       msel=[{"id": "I3", "when": {"asset_down": "PP1"}, "sender": "Utility", "channel": "phone",
+                              "text": "Plant down", "expected_actions": [
+                                  {"id": "EA3", "action": "dispatch_crew", "targets": ["PP1"], "deadline_h": 1.5}]}])
+    log = Simulation(sc, city, 0).run()
+    assert times(log, "asset_down", "PP1") == [3.0, 6.0]
+    assert times(log, "inject", "I3") == [3.0]
+    assert [r.data["due_h"] for r in records(log, "expected", "EA3", status="due")] == [4.5]
+
+
+def test_a_warning_to_another_district_does_not_meet_an_expected_warning_for_this_one() -> None:
+    z = {"id": "Z", "name": "Z", "population": 1000, "vulnerable_share": 0.25, "location": {"x": 0, "y": 9000},
+         "elevation": 60.0, "road_node": "D"}
+    city = make_city([asset("PP1", "power_plant")], districts=[z, {**z, "id": "Y", "name": "Y"}])
+    to_y = play(Simulation(_contingency_scenario(), city, 0), {1.0: [act("warn_public", "Y", message="Rain")]})  # type: ignore[arg-type]
+    to_all = play(Simulation(_contingency_scenario(), city, 0), {1.0: [act("warn_public", "all", message="Rain")]})  # type: ignore[arg-type]
+    assert records(to_y, "expected", "EA1", status="met") == []
+    assert times(to_y, "expected", "EA1", status="missed") == [2.0]
+    assert times(to_all, "expected", "EA1", status="met") == [1.0]

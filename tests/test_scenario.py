@@ -331,6 +331,18 @@ def test_triangular_draws_stay_within_low_and_high(a: float, b: float, c: float,
         assert low <= sample(d, rng) <= high
 
 
+@pytest.mark.parametrize(("low", "mode", "high"), [(0.0, 0.0, 3e-162), (0.0, 3e-162, 3e-162)],
+                         ids=["mode_at_low", "mode_at_high"])
+def test_triangular_draws_on_a_vanishing_support_stay_inside_it(low: float, mode: float, high: float) -> None:
+    # The case Hypothesis found: numpy's formula underflows here and gave -1.4e-163 (below low)
+    # or a value above high for about a quarter of the draws with seed 0.
+    d = Triangular(dist="triangular", low=low, mode=mode, high=high)
+    rng = np.random.default_rng(0)
+    draws = [sample(d, rng) for _ in range(400)]
+    assert min(draws) >= low
+    assert max(draws) <= high
+
+
 # --------------------------------------------------------------------------------------------
 # Decision points
 

@@ -25,7 +25,16 @@ from enginekit import make_scenario
 from scro_sim.log import EventLog
 from scro_sim.policy import Greedy
 from scro_sim.scenario import Criterion, Rubric, Scenario
-from scro_sim.scoring import compute_metrics, grade, metric_value, rate, records_by_seq, relative, service_curves
+from scro_sim.scoring import (
+    compute_metrics,
+    evidence,
+    grade,
+    metric_value,
+    rate,
+    records_by_seq,
+    relative,
+    service_curves,
+)
 
 
 def service(log: EventLog, t: float, district: str, unserved: int, vuln_share: float, pop: int,
@@ -423,3 +432,223 @@ def test_relative_metric_against_reference_runs() -> None:
 def test_grading_with_metrics_already_computed_gives_the_same_card() -> None:
     log = hand_log()
     assert grade(log, graded_scenario(), metrics=compute_metrics(log)) == grade(log, graded_scenario())
+
+
+# --------------------------------------------------------------------------------------------
+# boundaries and order
+
+
+def one_criterion(pass_mark: float) -> Scenario:
+    """One computed criterion on cost (7500 in the hand log): S at thresholds 5000/7500/9000, 75 points of 100."""
+    return graded_scenario([computed("C1", "cost", {"P": 5000, "S": 7500, "M": 9000})], pass_mark=pass_mark)
+
+
+def test_a_total_exactly_at_the_pass_mark_passes() -> None:
+    card = grade(hand_log(), one_criterion(75))
+    assert (line(card, "C1").rating, card.total, card.pass_mark) == ("S", 75.0, 75.0)
+    assert card.passed
+    assert not grade(hand_log(), one_criterion(75.000001)).passed
+
+
+def test_an_expected_action_done_exactly_at_its_deadline_counts_as_on_time() -> None:
+    log = EventLog()
+    log.append(0, "run_start", "x", {"duration_h": 10.0, "population": 10, "critical": [], "budget": 0})
+    expected(log, 0, "EA1", "due", action="warn_public", due_h=2.0)
+    expected(log, 0, "EA2", "due", action="evacuate", due_h=2.0)
+    expected(log, 2, "EA1", "met", action_time_h=2.0, due_h=2.0, late_h=0.0)
+    expected(log, 2, "EA2", "met", action_time_h=2.000001, due_h=2.0, late_h=0.000001)
+    m = compute_metrics(log)
+    assert m.timeliness == {"EA1": 0.0, "EA2": 0.000001}
+    assert m.expected_done_share == 0.5
+
+
+_CARD_IN_A_CHILD = """
+import json, sys
+sys.path.insert(0, "tests")
+from test_scoring import computed, graded_scenario, hand_log, judged
+from scro_sim.scoring import grade
+criteria = [computed("zeta", "cost", {"P": 5000, "S": 7500, "M": 9000}, outcome="LO2"),
+            judged("Alpha", "warnings", outcome="LO1"),
+            computed("m3", "people_at_risk", {"P": 0, "S": 100, "M": 200}),
+            computed("B", "timeliness.EA2", {"P": 0, "S": 1, "M": 3}, outcome="LO2")]
+card = grade(hand_log(), graded_scenario(criteria), judgements={"Alpha": {"rating": "S"}})
+print(json.dumps(card.model_dump(mode="json")))
+"""
+
+
+def test_the_score_card_is_identical_whatever_the_string_hash_seed_of_the_process() -> None:
+    """Criteria stay in rubric order and modules in name order in processes with different set orders."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    texts = []
+    for seed in ("0", "1", "7"):
+        env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(root)}
+        texts.append(subprocess.run([sys.executable, "-c", _CARD_IN_A_CHILD], cwd=root, env=env, capture_output=True,
+                                    text=True, timeout=120, check=True).stdout)
+    assert texts[0] == texts[1] == texts[2]  # the text, so the order of every mapping counts too
+    cards = [json.loads(t) for t in texts]
+    assert [c["id"] for c in cards[0]["criteria"]] == ["zeta", "Alpha", "m3", "B"]
+    assert [(m["module"], m["criteria"], m["outcomes"]) for m in cards[0]["modules"]] == [
+        ("M1", ["Alpha", "m3"], ["LO1"]), ("M2", ["zeta", "B"], ["LO2"])]
+
+
+# --------------------------------------------------------------------------------------------
+# what an assessor reads, and curves
+
+
+def _decisions_log() -> EventLog:
+    log = EventLog()
+    log.append(0, "decision", "0", {"actions": [{"action": "warn_public"}, {"action": "dispatch_crew", "target": "SS"}],
+                                    "rationale": "Why", "answers": {"Q1": "First answer", "Q2": ""}})
+    log.append(2, "decision", "1", {"actions": [{"action": "warn_public", "target": "Z", "message": "Go uphill"}]})
+    return log
+
+
+def test_warnings_evidence_lists_every_warning_with_all_as_the_default_target() -> None:
+    assert evidence(_decisions_log(), "warnings") == [{"seq": 0, "time_h": 0.0, "target": "all", "text": ""},
+                                                      {"seq": 1, "time_h": 2.0, "target": "Z", "text": "Go uphill"}]
+
+
+def test_rationale_and_answer_evidence_skip_decisions_without_them() -> None:
+    log = _decisions_log()
+    assert evidence(log, "rationales") == [{"seq": 0, "time_h": 0.0, "text": "Why",
+                                            "actions": ["warn_public", "dispatch_crew"]}]
+    assert evidence(log, "answer:Q1") == [{"seq": 0, "time_h": 0.0, "question": "Q1", "text": "First answer"}]
+    assert evidence(log, "answer:Q2") == evidence(log, "answer:Q3") == []
+
+
+def test_records_by_seq_sorts_drops_repeats_and_ignores_seqs_outside_the_log() -> None:
+    assert [r.seq for r in records_by_seq(hand_log(), [3, 3, -1, 99, 0])] == [0, 3]
+
+
+def test_service_curves_end_at_the_scenario_duration_without_run_end() -> None:
+    log = EventLog()
+    log.append(0, "run_start", "x", {"duration_h": 6.0, "population": 200})
+    log.append(1, "service", "D", {"service": "water", "unserved": 50})
+    water = service_curves(log).query("service == 'water'")
+    assert water.time_h.tolist() == [0.0, 1.0, 6.0]
+    assert water.served.tolist() == [1.0, 0.75, 0.75]
+
+
+def test_cost_share_is_zero_without_a_budget_and_total_loss_sums_the_services() -> None:
+    log = EventLog()
+    log.append(0, "run_start", "x", {"duration_h": 4.0, "population": 100, "budget": 0})
+    log.append(0, "cost", "warn_public", {"amount": 500.0})
+    service(log, 1, "D1", 10, 0.5, 100, svc="power")
+    service(log, 2, "D1", 20, 0.5, 100, svc="water")
+    flat = compute_metrics(log).flat()
+    assert (flat["cost"], flat["cost_share"]) == (500.0, 0.0)
+    assert (flat["resilience_loss.power"], flat["resilience_loss.water"], flat["resilience_loss.total"]) == (30.0, 40.0, 70.0)
+    assert metric_value(compute_metrics(log), "no_such_metric") is None
+
+
+def test_the_card_names_its_scenario_and_each_line_its_points_and_links() -> None:
+    """Weights 2 and 1: C1 M is 2 x 0.4 = 0.8 points, C2 P is 1 point; M2 has only a judged line, unrated."""
+    log = hand_log()
+    criteria = [computed("C1", "resilience_loss.power", {"P": 1000, "S": 3000, "M": 5000}, weight=2),
+                computed("C2", "timeliness.EA1", {"P": 0, "S": 1, "M": 3}),
+                judged("C6", "warnings", outcome="LO2")]
+    card = grade(log, graded_scenario(criteria))
+    assert (card.scenario, card.scenario_version, card.lang, card.pass_mark) == ("kit", "1", "en", 50.0)
+    assert card.log_digest == log.digest()
+    assert [(ln.id, ln.points, ln.weight, ln.module, ln.outcome) for ln in card.criteria] == [
+        ("C1", 0.8, 2.0, "M1", "LO1"), ("C2", 1.0, 1.0, "M1", "LO1"), ("C6", 0.0, 1.0, "M2", "LO2")]
+    assert card.total == pytest.approx(100 * 1.8 / 3, abs=1e-6)
+    assert [(m.module, m.score, m.provisional) for m in card.modules] == [("M1", pytest.approx(60.0), False),
+                                                                        ("M2", None, True)]
+    assert (line(card, "C6").comment, line(card, "C6").by, line(card, "C6").feedback) == ("", "", "")
+    assert grade(log, graded_scenario(criteria), digest=False).log_digest == ""
+    bare = grade(log, Rubric.model_validate({"criteria": criteria}))
+    assert (bare.scenario, bare.scenario_version, line(bare, "C1").outcome_text) == ("", "", "")
+
+
+def test_relative_is_none_when_any_reference_is_missing() -> None:
+    assert relative(50.0, 100.0, None) is None
+    assert relative(50.0, None, 0.0) is None
+
+
+def test_relative_with_a_narrow_span_still_scales_and_only_a_vanishing_span_counts_as_none() -> None:
+    assert relative(0.55, 0.8, 0.3) == pytest.approx(0.5)  # a span below 1 is a real span
+    assert relative(1e-9, 1e-9, 0.0) == 0.0  # a span of exactly 1e-9 is still a span: as bad as the baseline
+
+
+def test_relative_with_no_span_is_one_at_the_expert_and_zero_when_worse() -> None:
+    assert relative(5.0 + 1e-9, 5.0, 5.0) == 1.0  # within the tolerance
+    assert relative(5.5, 5.0, 5.0) == 0.0
+    assert relative(6.0, 5.0, 5.0) == 0.0
+
+
+def test_grade_uses_the_metrics_it_is_given_instead_of_recomputing(monkeypatch: pytest.MonkeyPatch) -> None:
+    import scro_sim.scoring as scoring
+
+    log = hand_log()
+    metrics = compute_metrics(log)
+    want = grade(log, graded_scenario())
+
+    def recompute(_log: EventLog) -> None:
+        raise AssertionError("grade recomputed metrics it was given")
+
+    monkeypatch.setattr(scoring, "compute_metrics", recompute)
+    assert grade(log, graded_scenario(), metrics=metrics) == want
+
+
+def test_a_not_applicable_line_keeps_its_metric_and_the_lines_after_it_are_graded() -> None:
+    """EA9 was never asked for in the hand log, so its line is not applicable; C1 after it is still rated."""
+    card = grade(hand_log(), graded_scenario([computed("CT", "timeliness.EA9", {"P": 0, "S": 1, "M": 3}),
+                                              computed("C1", "resilience_loss.power", {"P": 1000, "S": 3000, "M": 5000})]))
+    assert [(ln.id, ln.status, ln.metric, ln.rating) for ln in card.criteria] == [
+        ("CT", "not applicable", "timeliness.EA9", None), ("C1", "rated", "resilience_loss.power", "M")]
+    assert card.total == 40.0 and not card.provisional
+    assert [(m.module, m.provisional) for m in card.modules] == [("M1", False)]
+
+
+def test_ratings_without_comment_or_assessor_leave_them_empty_and_guidance_follows_the_language() -> None:
+    guide = {"P": {"en": "clear", "de": "klar"}, "S": "sound", "M": "vague", "U": "missing"}
+    criteria = [{**judged("C5", "answer:Q1", outcome="LO1"), "guidance": guide},
+                computed("C1", "resilience_loss.power", {"P": 1000, "S": 3000, "M": 5000}, weight=1.23456789012)]
+    card = grade(hand_log(), graded_scenario(criteria), lang="de", judgements={"C5": {"rating": "P"}},
+                 overrides={"C1": {"rating": "P"}})
+    c5, c1 = line(card, "C5"), line(card, "C1")
+    assert c5.guidance == {"P": "klar", "S": "sound", "M": "vague", "U": "missing"}
+    assert (c5.comment, c5.by, c1.comment, c1.by) == ("", "", "", "")
+    assert c1.points == 1.23456789  # points keep 9 decimals
+
+
+def test_integrate_ignores_changes_after_the_end_and_an_empty_curve_is_zero() -> None:
+    from scro_sim.scoring import _integrate
+
+    assert _integrate([], 5.0) == 0.0
+    assert _integrate([(0.0, 0.0), (2.0, 3.0)], 5.0) == 9.0
+    assert _integrate([(0.0, 0.0), (6.0, 5.0)], 5.0) == 0.0  # a change after the end adds nothing
+
+
+def test_recovery_time_edges() -> None:
+    from scro_sim.scoring import _recovery_time
+
+    assert _recovery_time([(0.0, 0.0), (2.0, 5.0), (4.0, 0.0)], 0, 10.0) == 0.0  # nobody to serve
+    assert _recovery_time([(0.0, 0.0), (2.0, 1.0), (4.0, 0.0)], 1, 10.0) == 4.0  # one person counts
+    assert _recovery_time([(0.0, 0.0), (2.0, 5.0), (4.0, 0.0)], 100, 10.0) == 0.0  # exactly 5 % is recovered
+
+
+def test_relative_metrics_need_both_references() -> None:
+    m = compute_metrics(hand_log())
+    assert metric_value(m, "relative.cost", {"baseline": m}) is None
+    assert metric_value(m, "relative.cost", {"expert": m}) is None
+
+
+def test_a_criterion_without_thresholds_rates_u() -> None:
+    c = Criterion.model_validate(judged("CJ", "warnings", outcome="LO1"))
+    assert rate(1.0, c) == "U"
+
+
+def test_totals_keep_six_decimals_and_nothing_rated_totals_zero() -> None:
+    third = grade(hand_log(), graded_scenario([computed("C2", "timeliness.EA1", {"P": 0, "S": 1, "M": 3}),
+                                               computed("C3", "timeliness.EA3", {"P": 0, "S": 1, "M": 3}, weight=2)]))
+    assert third.total == 33.333333  # P (1 point) of weight 3
+    unrated = grade(hand_log(), graded_scenario([judged("C5", "answer:Q1", outcome="LO1")]))
+    assert (unrated.total, unrated.provisional, unrated.modules[0].score) == (0.0, True, None)

@@ -156,7 +156,9 @@ def sample(d: Any, rng: np.random.Generator) -> float:
     if isinstance(d, Uniform):
         return float(rng.uniform(d.low, d.high))
     if isinstance(d, Triangular):
-        return float(rng.triangular(d.low, d.mode, d.high))
+        # numpy's inverse-CDF formula underflows for supports narrower than ~1e-150 and can land
+        # a hair outside [low, high] (-1.4e-163 for low=mode=0, high=3e-162); keep draws in the support.
+        return min(max(float(rng.triangular(d.low, d.mode, d.high)), d.low), d.high)
     if isinstance(d, Normal):
         x = float(rng.normal(d.mean, d.sd))
         lo = d.min if d.min is not None else -math.inf

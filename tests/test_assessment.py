@@ -1,0 +1,178 @@
+"""The assessment workflow on a stored run: verify, judge, override, re-grade, gradebook rows.
+
+``verify_run`` re-simulates a stored run and refuses it when any stored field was changed.  Each
+test stores the same run (the reference flood, greedy baseline, seed 2) in a fresh SQLite
+store, changes one field behind the library's back, as someone editing the database would, and
+asks only for the verdict: a correct verifier says "verified" for the untouched run and "not
+verified" for every change below, whatever it compares in detail and however it words it.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from scro_sim.assessment import grade_rows, judge, override, record_log, regrade, verify_run
+from scro_sim.engine import Simulation
+from scro_sim.errors import StoreError
+from scro_sim.log import EventLog
+from scro_sim.policy import baseline_policy
+from scro_sim.scenario import load_scenario
+from scro_sim.store import Store
+
+REPO = Path(__file__).resolve().parents[1]
+SEED = 2
+
+
+@pytest.fixture(scope="module")
+def played() -> tuple[Any, Any, Simulation]:
+    sc, city = load_scenario(REPO / "scenarios" / "riverton_flood.yaml")
+    sim = Simulation(sc, city, SEED, baseline_policy("greedy"))
+    sim.run()
+    assert sim.decisions, "the greedy baseline decides something"
+    return sc, city, sim
+
+
+@pytest.fixture
+def stored(tmp_path: Path, played: tuple[Any, Any, Simulation]) -> tuple[Store, str]:
+    sc, city, sim = played
+    store = Store(f"sqlite:///{tmp_path / 'verify.sqlite'}")
+    run_id, _ = record_log(store, sc, city, SEED, sim.log, decisions=list(sim.decisions), learner="learner",
+                           cohort="c1", source="cli")
+    yield store, run_id
+    store.close()
+
+
+def _update(store: Store, sql: str, **params: Any) -> None:
+    with store.engine.begin() as conn:
+        assert conn.execute(sa.text(sql), params).rowcount == 1
+
+
+def test_an_untouched_stored_run_is_verified(stored: tuple[Store, str]) -> None:
+    store, run_id = stored
+    rep = verify_run(store, run_id)
+    assert rep.verified, rep.differences
+    assert rep.replayed_digest == rep.stored_digest == store.get_run(run_id).log_digest
+
+
+def _drop_first_decision(store: Store, run_id: str) -> None:
+    decisions = store.get_run(run_id).decisions
+    _update(store, "UPDATE runs SET decisions = :d WHERE id = :i", d=json.dumps(decisions[1:]), i=run_id)
+
+
+def _shorter_log(store: Store, run_id: str) -> None:
+    log = EventLog.from_jsonl(store.get_run(run_id).log_jsonl)
+    text = EventLog(log.records[:-1]).to_jsonl()
+    _update(store, "UPDATE runs SET log_z = :z, log_size = :n WHERE id = :i", z=zlib.compress(text.encode()),
+            n=len(text.encode()), i=run_id)
+
+
+def _edited_scenario_text(store: Store, run_id: str) -> None:
+    _update(store, "UPDATE texts SET body = body || :extra WHERE sha256 = (SELECT scenario_text FROM runs WHERE id = :i)",
+            extra="\n# edited after the run\n", i=run_id)
+
+
+CHANGES: dict[str, Callable[[Store, str], None]] = {
+    "decisions": _drop_first_decision,
+    "seed": lambda s, i: _update(s, "UPDATE runs SET seed = :v WHERE id = :i", v=str(SEED + 1), i=i),
+    "total": lambda s, i: _update(s, "UPDATE runs SET total = total + 1.5 WHERE id = :i", i=i),
+    "log_digest": lambda s, i: _update(s, "UPDATE runs SET log_digest = :v WHERE id = :i", v="0" * 64, i=i),
+    "log": _shorter_log,
+    "engine_version": lambda s, i: _update(s, "UPDATE runs SET engine_version = '0.0.1' WHERE id = :i", i=i),
+    "scenario_text": _edited_scenario_text,
+}
+
+
+@pytest.mark.parametrize("field", list(CHANGES))
+def test_a_stored_run_with_a_changed_field_is_not_verified(stored: tuple[Store, str], field: str) -> None:
+    store, run_id = stored
+    CHANGES[field](store, run_id)
+    rep = verify_run(store, run_id)
+    assert not rep.verified
+
+
+def test_verifying_a_run_that_does_not_exist_is_a_store_error(stored: tuple[Store, str]) -> None:
+    with pytest.raises(StoreError, match="no run"):
+        verify_run(stored[0], "0" * 32)
+
+
+def _line(card: Any, cid: str) -> Any:
+    return next(c for c in card.criteria if c.id == cid)
+
+
+def test_a_judgement_and_an_override_regrade_the_run_and_it_still_verifies(stored: tuple[Store, str]) -> None:
+    """Verification re-grades with the assessors' ratings, so their changes to the total are not tampering."""
+    store, run_id = stored
+    store.add_user("assessor", "a-long-password-2", "assessor")
+    assert store.get_run(run_id).provisional  # CR_coordination awaits an assessor
+    judged = judge(store, run_id, "CR_coordination", "S", "clear roles", "assessor")
+    assert (_line(judged, "CR_coordination").rating, _line(judged, "CR_coordination").status) == ("S", "judged")
+    assert judged.provisional  # CR_warnings still waits
+    judged = judge(store, run_id, "CR_warnings", "M", "vague", "assessor")
+    assert not judged.provisional
+    computed = _line(judged, "CR_power").computed_rating
+    flipped = "U" if computed == "P" else "P"
+    card = override(store, run_id, "CR_power", flipped, "the utility's call", "assessor")
+    power = _line(card, "CR_power")
+    assert (power.rating, power.computed_rating, power.status, power.by) == (flipped, computed, "overridden", "assessor")
+    assert card.total != judged.total
+    after = store.get_run(run_id)
+    assert (after.total, after.passed, after.provisional) == (card.total, card.passed, card.provisional)
+    assert after.total == pytest.approx(card.total) and card.passed == (card.total >= card.pass_mark)
+    rep = verify_run(store, run_id)
+    assert rep.verified, rep.differences
+    assert rep.replayed_total == pytest.approx(card.total)
+
+
+@pytest.mark.parametrize(("criterion", "judged_only", "message"), [
+    ("CR_nope", True, "no criterion 'CR_nope'"),
+    ("CR_power", True, "computed; use an override"),
+    ("CR_nope", False, "no criterion 'CR_nope'"),
+])
+def test_ratings_for_criteria_the_run_cannot_take_are_refused(stored: tuple[Store, str], criterion: str,
+                                                               judged_only: bool, message: str) -> None:
+    store, run_id = stored
+    store.add_user("assessor", "a-long-password-2", "assessor")
+    act = judge if judged_only else override
+    with pytest.raises(StoreError, match=message):
+        act(store, run_id, criterion, "P", "", "assessor")
+    assert store.judgements(run_id) == [] and store.overrides(run_id) == []
+    with pytest.raises(StoreError, match="no run"):
+        act(store, "0" * 32, criterion, "P", "", "assessor")
+
+
+def test_regrading_under_a_revised_rubric_changes_the_rating_without_replaying(stored: tuple[Store, str]) -> None:
+    store, run_id = stored
+    run = store.get_run(run_id)
+    old = _line(regrade(store, run_id), "CR_power")  # under its own rubric: the stored card again
+    assert old.model_dump() == next(c for c in run.scorecard["criteria"] if c["id"] == "CR_power")
+    assert old.rating == "P"
+    strict = run.scenario_yaml.replace("thresholds: {P: 300000, S: 1000000, M: 2000000}",
+                                       "thresholds: {P: 0, S: 1, M: 2}")
+    assert strict != run.scenario_yaml
+    card = regrade(store, run_id, strict)
+    assert _line(card, "CR_power").rating == "U"
+    assert card.total < run.total
+    assert _line(card, "CR_power").value == old.value
+    assert store.get_run(run_id).total == card.total
+    with pytest.raises(StoreError, match="revised scenario is 'other'"):
+        regrade(store, run_id, run.scenario_yaml.replace("id: riverton_flood", "id: other")
+                .replace("scenario: riverton_flood", "scenario: other"))
+
+
+def test_gradebook_rows_carry_the_stored_grade_and_the_learners_details(stored: tuple[Store, str]) -> None:
+    store, run_id = stored
+    store.add_user("learner", "a-long-password-1", "learner", display_name="Lea Learner", email="lea@example.org")
+    run = store.get_run(run_id)
+    (row,) = grade_rows(store, "c1")
+    assert (row.username, row.email, row.display_name, row.run_id) == ("learner", "lea@example.org", "Lea Learner", run_id)
+    assert (row.scenario_id, row.scenario_title) == ("riverton_flood", "Riverton: the River Alder flood")
+    assert (row.score, row.passed, row.provisional) == (run.total, run.passed, run.provisional)
+    assert row.modules == ("M13", "M14") and row.language == "en"
+    assert grade_rows(store, "another-cohort") == []
