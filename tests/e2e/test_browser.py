@@ -102,6 +102,8 @@ def test_learner_plays_and_assessor_verifies(server: tuple[str, str]) -> None:
         try:
             page = browser.new_page()
             page.set_default_timeout(30_000)
+            # assertions wait as long as actions do: the first page of a game takes seconds on a loaded machine
+            expect.set_options(timeout=30_000)
             _sign_in(page, url, "learner", "learner-demo")
             page.get_by_role("button", name="Start the exercise").click()
             _idle(page)
