@@ -98,7 +98,7 @@ def test_a_stored_run_with_a_changed_field_is_not_verified(stored: tuple[Store, 
 
 
 def test_verifying_a_run_that_does_not_exist_is_a_store_error(stored: tuple[Store, str]) -> None:
-    with pytest.raises(StoreError, match="no run"):
+    with pytest.raises(StoreError, match="unknown run"):
         verify_run(stored[0], "0" * 32)
 
 

@@ -620,7 +620,7 @@ def test_ratings_without_comment_or_assessor_leave_them_empty_and_guidance_follo
 
 
 def test_integrate_ignores_changes_after_the_end_and_an_empty_curve_is_zero() -> None:
-    from scro_sim.scoring import _integrate
+    from scro_sim.scoring.logpass import _integrate
 
     assert _integrate([], 5.0) == 0.0
     assert _integrate([(0.0, 0.0), (2.0, 3.0)], 5.0) == 9.0
@@ -628,7 +628,7 @@ def test_integrate_ignores_changes_after_the_end_and_an_empty_curve_is_zero() ->
 
 
 def test_recovery_time_edges() -> None:
-    from scro_sim.scoring import _recovery_time
+    from scro_sim.scoring.logpass import _recovery_time
 
     assert _recovery_time([(0.0, 0.0), (2.0, 5.0), (4.0, 0.0)], 0, 10.0) == 0.0  # nobody to serve
     assert _recovery_time([(0.0, 0.0), (2.0, 1.0), (4.0, 0.0)], 1, 10.0) == 4.0  # one person counts
