@@ -302,6 +302,18 @@ def test_language_is_remembered(env: Store) -> None:
     assert user is not None and user.language == "de"
 
 
+def test_language_switch_keeps_the_chosen_scenario_and_relabels_it(env: Store, tmp_path: Path) -> None:
+    text = mini_text().replace("id: mini-flood", "id: other-flood").replace("en: Mini flood", "en: Other flood")
+    (tmp_path / "scenarios" / "other.yaml").write_text(text, encoding="utf-8")
+    at = sign_in("learner", "learner-demo")
+    at.selectbox(key="w.play.scenario@en").select_index(1).run()  # not the first, which a fresh widget would show
+    value = at.selectbox(key="w.play.scenario@en").value
+    at.selectbox(key="w.lang").set_value("de").run()
+    assert not at.exception
+    # a new widget for the new language (Streamlit would keep showing the old label), with the same choice
+    assert at.selectbox(key="w.play.scenario@de").value == value
+
+
 # -- review
 
 
@@ -371,7 +383,7 @@ def test_bundled_scenarios_are_offered_easiest_first(env: Store, tmp_path: Path)
         (tmp_path / "scenarios" / name).write_text(re.sub(r"(?m)^level: \w+", f"level: {level}", text),
                                                   encoding="utf-8")
     at = sign_in("learner", "learner-demo")
-    assert at.selectbox(key="w.play.scenario").options == ["Mini flood", "Mid flood", "Hard flood"]
+    assert at.selectbox(key="w.play.scenario@en").options == ["Mini flood", "Mid flood", "Hard flood"]
 
 
 def test_lecturer_publishes_and_learner_can_play_it(env: Store) -> None:
@@ -385,7 +397,7 @@ def test_lecturer_publishes_and_learner_can_play_it(env: Store) -> None:
     at.button(key="w.author.publish").click().run()
     assert "Published to demo-cohort" in texts(at)
     at = sign_in("learner", "learner-demo")
-    options = at.selectbox(key="w.play.scenario").options
+    options = at.selectbox(key="w.play.scenario@en").options
     assert "Published flood" in options
 
 

@@ -290,7 +290,7 @@ def main() -> None:
             return
         ids = [r.id for r in runs]
         labels = {r.id: f"{r.finished_at:%Y-%m-%d %H:%M} - {r.scenario_id} - {r.total:.1f}" for r in runs}
-        chosen = st.selectbox(_("Run"), ids, format_func=labels.__getitem__, key=state.wkey(PAGE, "run"))
+        chosen = st.selectbox(_("Run"), ids, format_func=labels.__getitem__, key=state.lang_wkey(PAGE, "run"))
         run = own_run(u.username, chosen)
         if run is None:
             st.error(_("This run is not available."))

@@ -146,7 +146,7 @@ def main() -> None:
         return
     by_key = {e.key: e for e in entries}
     key = st.selectbox(_("Scenario"), list(by_key), format_func=lambda k: by_key[k].title(lang),
-                       key=state.wkey(PAGE, "scenario"))
+                       key=state.lang_wkey(PAGE, "scenario"))
     ld = services.load_entry(by_key[key])
     if ld.scenario is None:
         st.error(_("This scenario is not available."))

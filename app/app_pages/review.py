@@ -66,7 +66,7 @@ def _filters() -> list[RunSummary]:
     s = services.store()
     c1, c2, c3, c4 = st.columns(4)
     cohorts = ["", *[c.name for c in s.list_cohorts()]]
-    cohort = c1.selectbox(_("Cohort"), cohorts, format_func=lambda x: x or _("all"), key=state.wkey(PAGE, "cohort"))
+    cohort = c1.selectbox(_("Cohort"), cohorts, format_func=lambda x: x or _("all"), key=state.lang_wkey(PAGE, "cohort"))
     scenario = c2.text_input(_("Scenario id"), key=state.wkey(PAGE, "scenario")).strip()
     learner = c3.text_input(_("Learner"), key=state.wkey(PAGE, "learner")).strip()
     only_queue = c4.checkbox(_("Only awaiting judgement"), value=True, key=state.wkey(PAGE, "queue"))
@@ -192,7 +192,7 @@ def main() -> None:
                                     _("Provisional"): _("yes") if r.provisional else _("no"),
                                     _("Finished"): f"{r.finished_at:%Y-%m-%d %H:%M}"} for r in runs]), hide_index=True)
         labels = {r.id: f"{r.id[:8]} - {r.learner} - {r.scenario_id} - {r.total:.1f}" for r in runs}
-        run_id = st.selectbox(_("Open a run"), list(labels), format_func=labels.__getitem__, key=state.wkey(PAGE, "open"))
+        run_id = st.selectbox(_("Open a run"), list(labels), format_func=labels.__getitem__, key=state.lang_wkey(PAGE, "open"))
         try:
             run = services.store().get_run(run_id)
         except ScroSimError as exc:  # a damaged record: say what, as verify would
