@@ -314,6 +314,20 @@ def test_language_switch_keeps_the_chosen_scenario_and_relabels_it(env: Store, t
     assert at.selectbox(key="w.play.scenario@de").value == value
 
 
+def test_pending_action_shows_names_in_the_learners_language(env: Store) -> None:
+    at = sign_in("learner", "learner-demo")
+    at.selectbox(key="w.lang").set_value("de").run()
+    at.button(key="w.play.start").click().run()
+    at.selectbox(key=next(s.key for s in at.selectbox if s.key and s.key.startswith("w.play.kind."))).set_value(
+        "warn_public").run()
+    target = next(s for s in at.selectbox if s.key and s.key.startswith("w.play.target."))
+    target.set_value("all").run()
+    at.button(key="w.play.add").click().run()
+    assert not at.exception
+    lines = [t.value for t in at.text]
+    assert "Bevölkerung warnen alle" in lines, lines  # not the raw id "all"
+
+
 # -- review
 
 

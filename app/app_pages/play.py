@@ -387,6 +387,17 @@ def _field_input(g: state.GameSession, kind: str, f: Field) -> Any:
                         format_func=lambda t: _("all") if t == "all" else name_of(t))
 
 
+def _value_text(f: Field, v: Any, name_of: Any, _: Any) -> str:
+    """One field's value of a pending action as the learner reads it: names, not ids; words in their language."""
+    if isinstance(v, tuple):
+        return " > ".join(name_of(x) for x in v)
+    if f.kind == "choice":
+        return _(str(v))
+    if v == "all":
+        return _("all")
+    return str(name_of(v)) if isinstance(v, str) else str(v)
+
+
 def _action_form(g: state.GameSession, u: state.SignedIn) -> None:
     _ = state.gettext()
     obs = g.obs
@@ -410,11 +421,13 @@ def _action_form(g: state.GameSession, u: state.SignedIn) -> None:
             add_action(g, fields)
             st.rerun()
     if g.pending:
+        name_of = _names(g)
         st.markdown("**" + _("Actions in this decision") + "**")
         for i, a in enumerate(g.pending):
             c1, c2 = st.columns([5, 1])
-            values = [getattr(a, f.name) for f in ACTIONS[a.action].fields if f.kind != "text"]
-            c1.text(" ".join([_(a.action), *(" > ".join(v) if isinstance(v, tuple) else str(v) for v in values if v)]))
+            values = [_value_text(f, getattr(a, f.name), name_of, _) for f in ACTIONS[a.action].fields
+                      if f.kind != "text" and getattr(a, f.name)]
+            c1.text(" ".join([_(a.action), *values]))
             if c2.button(_("Remove"), key=state.wkey(PAGE, "remove", i)):
                 remove_action(g, i)
                 st.rerun()
