@@ -537,6 +537,7 @@ def test_debrief_shows_what_the_expert_did_differently_with_the_linked_events(en
     assert "the expert chose" in shown and "you did not" in shown
     assert "Events in your log: #" in shown
     assert "Substation 1 (SS1)" in shown or "(SS1)" in shown  # assets named as the map names them
+    assert re.search(r"Expected action [A-Z][a-z].* \(EA\d\) (asked for|not done)", shown), shown  # named by what it asks
     # in the learner's language too
     env.set_language("learner", "de")
     at = sign_in("learner", "learner-demo")
