@@ -453,6 +453,9 @@ def test_plan_page_validates_and_runs(env: Store) -> None:
     at.button(key="w.plan.run").click().run()
     assert not at.exception, at.exception
     rerun_until(at, "3 replications in")
+    summary = at.dataframe[0].value
+    assert "Policy" in summary.columns and "policy" not in summary.columns  # columns in words, not the frame's ids
+    assert "your plan" in list(summary["Policy"]) and "None" not in summary.astype(str).values
 
 
 def test_plan_page_refuses_more_work_than_its_limit_and_says_the_limit(
