@@ -406,6 +406,8 @@ def test_lecturer_publishes_and_learner_can_play_it(env: Store) -> None:
     at.switch_page("app_pages/author.py").run()
     at.text_area(key="w.author.text").input(text).run()
     assert "The scenario is valid." in texts(at)
+    types = list(at.dataframe[0].value["Asset type"])
+    assert "power plant" in types and "power_plant" not in types  # asset types in words, not ids
     at.button(key="w.author.dry").click().run()
     assert not at.exception
     at.button(key="w.author.publish").click().run()
