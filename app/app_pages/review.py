@@ -89,6 +89,12 @@ def _verify_view(run: StoredRun) -> None:
                 st.text(d)
 
 
+def _target(t: object) -> str:
+    """A decision's target as the assessor reads it: "all" in their language, ids as they are."""
+    _ = state.gettext()
+    return _("all") if t == "all" else str(t or "")
+
+
 def _guidance(sc: Scenario | None, criterion: str, fallback: dict[str, str]) -> tuple[dict[str, str], str, str]:
     """The rubric's guidance per rating in the assessor's language, and the question's text and guidance
     for an ``answer:<question>`` criterion (the stored card's guidance, in the learner's language, otherwise)."""
@@ -154,7 +160,8 @@ def _decisions_view(run: StoredRun) -> None:
     _ = state.gettext()
     st.markdown("#### " + _("Decisions and rationales"))
     rows = [{_("Point"): d.get("point"), _("Hour"): f"{d.get('time_h', 0):g}",
-             _("Actions"): ", ".join(f"{a.get('action')} {a.get('target', '')}".strip() for a in d.get("actions", [])),
+             _("Actions"): ", ".join(" ".join(x for x in (_(str(a.get("action", ""))), _target(a.get("target"))) if x)
+                                     for a in d.get("actions", [])),
              _("Rationale"): d.get("rationale", ""),
              _("Answers"): "; ".join(f"{k}: {v}" for k, v in (d.get("answers") or {}).items())} for d in run.decisions]
     if rows:
