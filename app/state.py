@@ -13,7 +13,7 @@ from typing import Any
 
 import streamlit as st
 
-from scro_sim.i18n import DEFAULT_LANGUAGE, normalize, translator
+from scro_sim.i18n import DEFAULT_LANGUAGE, LANGUAGES, normalize, translator
 from scro_sim.policy import Observation
 from scro_sim.scenario import Action
 from scro_sim.vocabulary import N_
@@ -171,6 +171,23 @@ def drop(page: str, name: str) -> None:
 def wkey(*parts: object) -> str:
     """A widget key (unique per the parts given, e.g. page, widget, decision point)."""
     return _WIDGET + ".".join(str(p) for p in parts)
+
+
+def lang_wkey(*parts: object) -> str:
+    """A widget key per UI language for a selectbox whose labels are translated, carrying the choice over.
+
+    Streamlit keeps showing a keyed selectbox's old label when its ``format_func`` output changes
+    (streamlit/streamlit#13788), so after a language switch the choice stayed in the old language.
+    """
+    base = wkey(*parts)
+    key = f"{base}@{lang()}"
+    if key not in st.session_state:
+        for code in LANGUAGES:
+            old = st.session_state.get(f"{base}@{code}")
+            if old is not None:
+                st.session_state[key] = old
+                break
+    return key
 
 
 def widget_value(key: str, default: Any = None) -> Any:

@@ -302,6 +302,32 @@ def test_language_is_remembered(env: Store) -> None:
     assert user is not None and user.language == "de"
 
 
+def test_language_switch_keeps_the_chosen_scenario_and_relabels_it(env: Store, tmp_path: Path) -> None:
+    text = mini_text().replace("id: mini-flood", "id: other-flood").replace("en: Mini flood", "en: Other flood")
+    (tmp_path / "scenarios" / "other.yaml").write_text(text, encoding="utf-8")
+    at = sign_in("learner", "learner-demo")
+    at.selectbox(key="w.play.scenario@en").select_index(1).run()  # not the first, which a fresh widget would show
+    value = at.selectbox(key="w.play.scenario@en").value
+    at.selectbox(key="w.lang").set_value("de").run()
+    assert not at.exception
+    # a new widget for the new language (Streamlit would keep showing the old label), with the same choice
+    assert at.selectbox(key="w.play.scenario@de").value == value
+
+
+def test_pending_action_shows_names_in_the_learners_language(env: Store) -> None:
+    at = sign_in("learner", "learner-demo")
+    at.selectbox(key="w.lang").set_value("de").run()
+    at.button(key="w.play.start").click().run()
+    at.selectbox(key=next(s.key for s in at.selectbox if s.key and s.key.startswith("w.play.kind."))).set_value(
+        "warn_public").run()
+    target = next(s for s in at.selectbox if s.key and s.key.startswith("w.play.target."))
+    target.set_value("all").run()
+    at.button(key="w.play.add").click().run()
+    assert not at.exception
+    lines = [t.value for t in at.text]
+    assert "Bevölkerung warnen alle" in lines, lines  # not the raw id "all"
+
+
 # -- review
 
 
@@ -371,7 +397,7 @@ def test_bundled_scenarios_are_offered_easiest_first(env: Store, tmp_path: Path)
         (tmp_path / "scenarios" / name).write_text(re.sub(r"(?m)^level: \w+", f"level: {level}", text),
                                                   encoding="utf-8")
     at = sign_in("learner", "learner-demo")
-    assert at.selectbox(key="w.play.scenario").options == ["Mini flood", "Mid flood", "Hard flood"]
+    assert at.selectbox(key="w.play.scenario@en").options == ["Mini flood", "Mid flood", "Hard flood"]
 
 
 def test_lecturer_publishes_and_learner_can_play_it(env: Store) -> None:
@@ -380,12 +406,14 @@ def test_lecturer_publishes_and_learner_can_play_it(env: Store) -> None:
     at.switch_page("app_pages/author.py").run()
     at.text_area(key="w.author.text").input(text).run()
     assert "The scenario is valid." in texts(at)
+    types = list(at.dataframe[0].value["Asset type"])
+    assert "power plant" in types and "power_plant" not in types  # asset types in words, not ids
     at.button(key="w.author.dry").click().run()
     assert not at.exception
     at.button(key="w.author.publish").click().run()
     assert "Published to demo-cohort" in texts(at)
     at = sign_in("learner", "learner-demo")
-    options = at.selectbox(key="w.play.scenario").options
+    options = at.selectbox(key="w.play.scenario@en").options
     assert "Published flood" in options
 
 
@@ -427,6 +455,9 @@ def test_plan_page_validates_and_runs(env: Store) -> None:
     at.button(key="w.plan.run").click().run()
     assert not at.exception, at.exception
     rerun_until(at, "3 replications in")
+    summary = at.dataframe[0].value
+    assert "Policy" in summary.columns and "policy" not in summary.columns  # columns in words, not the frame's ids
+    assert "your plan" in list(summary["Policy"]) and "None" not in summary.astype(str).values
 
 
 def test_plan_page_refuses_more_work_than_its_limit_and_says_the_limit(
@@ -511,6 +542,7 @@ def test_debrief_shows_what_the_expert_did_differently_with_the_linked_events(en
     assert "the expert chose" in shown and "you did not" in shown
     assert "Events in your log: #" in shown
     assert "Substation 1 (SS1)" in shown or "(SS1)" in shown  # assets named as the map names them
+    assert re.search(r"Expected action [A-Z][a-z].* \(EA\d\) (asked for|not done)", shown), shown  # named by what it asks
     # in the learner's language too
     env.set_language("learner", "de")
     at = sign_in("learner", "learner-demo")

@@ -212,7 +212,7 @@ at.text_input(key="w.sign_in.username").input("learner")
 at.text_input(key="w.sign_in.password").input("learner-demo")
 at.button[0].click().run()
 assert not at.exception, at.exception
-print("\\n".join(at.selectbox(key="w.play.scenario").options))
+print("\\n".join(at.selectbox(key="w.play.scenario@en").options))
 """
     db = f"sqlite:///{wheel_env['tmp'] / 'apptest.sqlite'}"
     r = subprocess.run([str(wheel_env["python"]), "-c", code, db], capture_output=True, text=True,

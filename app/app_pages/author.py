@@ -15,6 +15,7 @@ from scro_sim.calibration import RATINGS, Calibration, Flag, calibrate, check
 from scro_sim.errors import ScroSimError
 from scro_sim.scenario import text_in
 from scro_sim.scoring import HEADLINE, HIGHER_IS_BETTER
+from scro_sim.vocabulary import asset_type
 
 log = logging.getLogger(__name__)
 PAGE = "author"
@@ -93,7 +94,8 @@ def _preview(ld: services.Loaded) -> None:
         st.markdown("**" + _("City") + f": {city.id}**")
         st.caption(_("{a} assets, {d} districts, {p} people").format(a=city.n_assets, d=city.n_districts,
                                                                      p=f"{int(city.district_pop.sum()):,}"))
-        st.dataframe(pd.DataFrame({_("Asset type"): types.index, _("Count"): types.values}), hide_index=True)
+        st.dataframe(pd.DataFrame({_("Asset type"): [asset_type(t, _) for t in types.index], _("Count"): types.values}),
+                     hide_index=True)
     with c2:
         services.draw("city_map", city, fallback=lambda: st.caption(_("The map is not available.")))
     st.markdown("**" + _("MSEL (master scenario events list)") + "**")

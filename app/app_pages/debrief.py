@@ -23,7 +23,7 @@ from scro_sim.scenario import Plan, Scenario
 from scro_sim.scoring import ScoreCard, service_curves
 from scro_sim.scoring import describe as metric_entry
 from scro_sim.store import StoredRun
-from scro_sim.vocabulary import describe, number
+from scro_sim.vocabulary import describe, number, service
 
 log = logging.getLogger(__name__)
 PAGE = "debrief"
@@ -94,7 +94,7 @@ def render_card(card: ScoreCard) -> None:
                  hide_index=True)
 
 
-def timeline_rows(log_: EventLog) -> list[dict[str, Any]]:
+def timeline_rows(log_: EventLog, name_of: Any = None) -> list[dict[str, Any]]:
     """Injects and decisions in time order, as table rows."""
     _ = state.gettext()
     rows = []
@@ -102,8 +102,8 @@ def timeline_rows(log_: EventLog) -> list[dict[str, Any]]:
         if r.kind == "inject":
             what = f"{r.data.get('sender', '')} ({_(str(r.data.get('channel', '')))}): {r.data.get('text', '')}"
         else:
-            acts = ", ".join(" ".join(str(x) for x in (_(a.get("action", "")), a.get("target", ""))) for a in
-                             r.data.get("actions", [])) or _("no action")
+            acts = ", ".join(_describe({"action": a.get("action", ""), "target": a.get("target")}, name_of)
+                             for a in r.data.get("actions", [])) or _("no action")
             what = acts + (f" | {r.data['rationale']}" if r.data.get("rationale") else "")
         rows.append({_("Hour"): f"{r.time:g}", _("Kind"): _(r.kind), _("What"): what})
     return rows
@@ -119,12 +119,18 @@ def figure(run: StoredRun, name: str, log_: EventLog) -> bytes | None:
     return png or None
 
 
+def _names_of(run: StoredRun) -> Any:
+    """``id -> "Name (id)"`` for the run's city, or None when its scenario no longer loads."""
+    ld = services.load_text(run.scenario_yaml, f"<run {run.id} scenario>")
+    return debrief.names(ld.city) if ld.city is not None else None
+
+
 def render_timeline(run: StoredRun, log_: EventLog) -> None:
     _ = state.gettext()
     png = figure(run, "timeline", log_)
     if png:
         st.image(png)
-    rows = timeline_rows(log_)
+    rows = timeline_rows(log_, _names_of(run))
     if rows:
         st.dataframe(pd.DataFrame(rows), hide_index=True)
     else:
@@ -142,38 +148,46 @@ def render_services(run: StoredRun, log_: EventLog) -> None:
     st.caption(_("The area above each curve is the resilience loss: smaller is better."))
 
 
-def _describe(a: Any) -> str:
+def _describe(a: Any, name_of: Any = None) -> str:
+    """An action as the learner reads it: its name in their language, then its targets by name ("all" translated)."""
     _ = state.gettext()
     d = a if isinstance(a, dict) else a.model_dump(mode="json", exclude_none=True)
+
+    def name(x: Any) -> str:
+        if x == "all":
+            return _("all")
+        return str(name_of(str(x))) if name_of is not None else str(x)
+
     parts = [_(d.get("action", ""))]
     for k in ("target", "crew", "shelter"):
         if d.get(k):
-            parts.append(str(d[k]))
+            parts.append(name(d[k]))
     if d.get("order"):
-        parts.append(" > ".join(d["order"]))
+        parts.append(" > ".join(name(x) for x in d["order"]))
     return " ".join(parts)
 
 
 def render_expert(sc: Scenario, run: StoredRun) -> None:
     _ = state.gettext()
     expert: Plan | None = sc.reference_plans.expert
+    name_of = _names_of(run)
     left, right = st.columns(2)
     with left:
         st.markdown("**" + _("What the expert plan does") + "**")
         if expert is None:
             st.caption(_("This scenario has no expert plan."))
         else:
-            rows = [{_("When"): _("at the start"), _("Action"): _describe(a)} for a in expert.prepositioning]
+            rows = [{_("When"): _("at the start"), _("Action"): _describe(a, name_of)} for a in expert.prepositioning]
             if expert.priorities:
                 rows.append({_("When"): _("at the start"), _("Action"): _("repair order") + ": "
                              + " > ".join(expert.priorities)})
             for r in expert.rules:
                 cond = f"{r.when.key} {r.when.value}"
-                rows += [{_("When"): cond, _("Action"): _describe(a)} for a in r.do]
+                rows += [{_("When"): cond, _("Action"): _describe(a, name_of)} for a in r.do]
             st.dataframe(pd.DataFrame(rows), hide_index=True)
     with right:
         st.markdown("**" + _("What you did") + "**")
-        rows = [{_("Hour"): f"{d.get('time_h', 0):g}", _("Action"): _describe(a)}
+        rows = [{_("Hour"): f"{d.get('time_h', 0):g}", _("Action"): _describe(a, name_of)}
                 for d in run.decisions for a in d.get("actions", [])]
         if rows:
             st.dataframe(pd.DataFrame(rows), hide_index=True)
@@ -199,11 +213,14 @@ def _md(text: str) -> str:
     return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$])", r"\\\1", text)
 
 
-def _events(log_: EventLog | None, seqs: list[int], name_of: Any, start: Any) -> list[str]:
+def _events(log_: EventLog | None, seqs: list[int], name_of: Any, start: Any, sc: Scenario | None = None) -> list[str]:
     """The linked records as "#seq  clock  sentence" lines."""
     _ = state.gettext()
     if log_ is None:
         return []
+    # an expected action is named by what it asks for ("Open surge beds (EA_beds)"), not by its id alone
+    what_of = {ea.id: f"{_(ea.action)} ({ea.id})" for inj in (sc.msel if sc is not None else ())
+               for ea in inj.expected_actions}
     lines = []
     for s in seqs:
         if not 0 <= s < len(log_):
@@ -211,13 +228,19 @@ def _events(log_: EventLog | None, seqs: list[int], name_of: Any, start: Any) ->
         r = log_[s]
         if r.kind == "decision":
             what = _("Decision: {actions}").format(
-                actions=", ".join(_describe(a) for a in r.data.get("actions", [])) or _("no action"))
+                actions=", ".join(_describe(a, name_of) for a in r.data.get("actions", [])) or _("no action"))
+        elif r.kind == "service":  # a district's count of people without a service changed
+            what = (_("{district}: {n} of {population} people without {service}") if r.data.get("unserved") else
+                    _("{district}: {service} back for everyone")).format(
+                district=name_of(r.subject) if name_of is not None else r.subject,
+                n=number(float(r.data.get("unserved", 0))), population=number(float(r.data.get("population", 0))),
+                service=service(str(r.data.get("service", "")), _))
         elif r.kind == "expected":
             what = {"due": _("Expected action {id} asked for, due at hour {h}"),
                     "met": _("Expected action {id} done (action at hour {h})"),
                     "missed": _("Expected action {id} not done by hour {h}")}.get(
                 str(r.data.get("status")), "{id}").format(
-                id=r.subject, h=f"{float(r.data.get('action_time_h', r.data.get('due_h', 0))):g}")
+                id=what_of.get(r.subject, r.subject), h=f"{float(r.data.get('action_time_h', r.data.get('due_h', 0))):g}")
         else:
             what = describe(r.kind, r.subject, r.data, _, name_of)
         lines.append(f"#{r.seq}  {debrief.clock(start, r.time)}  {what}")
@@ -252,7 +275,7 @@ def render_lessons(run: StoredRun, card: ScoreCard) -> None:
                 with st.expander(_("Show these events")):
                     for heading, lg, seqs in ((_("Your log"), mine, ls.learner_events),
                                               (_("The expert's log"), expert, ls.expert_events)):
-                        lines = _events(lg, seqs, name_of, sc.start)
+                        lines = _events(lg, seqs, name_of, sc.start, sc)
                         if lines:
                             st.markdown("*" + heading + "*")
                             st.text("\n".join(lines))
@@ -290,7 +313,7 @@ def main() -> None:
             return
         ids = [r.id for r in runs]
         labels = {r.id: f"{r.finished_at:%Y-%m-%d %H:%M} - {r.scenario_id} - {r.total:.1f}" for r in runs}
-        chosen = st.selectbox(_("Run"), ids, format_func=labels.__getitem__, key=state.wkey(PAGE, "run"))
+        chosen = st.selectbox(_("Run"), ids, format_func=labels.__getitem__, key=state.lang_wkey(PAGE, "run"))
         run = own_run(u.username, chosen)
         if run is None:
             st.error(_("This run is not available."))

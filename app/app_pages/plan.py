@@ -18,6 +18,7 @@ from app import services, state
 from scro_sim.errors import ScroSimError
 from scro_sim.scenario import Plan, load_plan
 from scro_sim.scoring import HEADLINE
+from scro_sim.scoring import describe as metric_entry
 
 log = logging.getLogger(__name__)
 PAGE = "plan"
@@ -119,7 +120,8 @@ def _results(res: dict[str, Any]) -> None:
         st.error(_("{k} replications failed: {error}").format(k=res["failed"], error=(res.get("errors") or [""])[0]))
     if frame.empty:
         return
-    metric = st.selectbox(_("Outcome"), [m for m in METRICS if m in frame.columns], key=state.wkey(PAGE, "metric"))
+    metric = st.selectbox(_("Outcome"), [m for m in METRICS if m in frame.columns], format_func=_metric_label,
+                          key=state.lang_wkey(PAGE, "metric"))
     series = {p: frame.loc[frame["policy"] == p, metric].tolist() for p in ("plan", "baseline", "expert")
               if (frame["policy"] == p).any()}
     services.draw("outcome_histogram", series, metric, lower_is_better=metric != "score",
@@ -127,12 +129,43 @@ def _results(res: dict[str, Any]) -> None:
     summ: pd.DataFrame = res["summary"]
     cols = [c for c in ("policy", "mean", "p10", "p50", "p90", "cvar10", "p_pass", "p_better") if c in summ.columns]
     st.markdown("**" + _("Summary (CVaR 10 % = mean of the worst tenth)") + "**")
-    st.dataframe(summ.loc[summ["metric"] == metric, cols], hide_index=True)
+    st.dataframe(_summary_table(summ.loc[summ["metric"] == metric, cols]), hide_index=True)
     st.markdown("**" + _("Worst replications of your plan") + "**")
     mine = frame[frame["policy"] == "plan"]
     worst = mine.nsmallest(5, "score") if metric == "score" else mine.nlargest(5, metric)
     show = [c for c in dict.fromkeys(("index", "seed", "score", metric)) if c in worst.columns]
-    st.dataframe(worst[show], hide_index=True)
+    table = worst[show].astype({"seed": str}) if "seed" in show else worst[show]  # a 64-bit seed, not a rounded float
+    st.dataframe(table.rename(columns={"index": _("Replication"), "seed": _("Seed"), "score": _("Score"),
+                                       metric: _metric_label(metric)}), hide_index=True)
+
+
+def _metric_label(m: str) -> str:
+    """A metric as the reader knows it: the score, or its id with the catalogue's one-line meaning."""
+    _ = state.gettext()
+    if m == "score":
+        return _("Score")
+    e = metric_entry(m)
+    return f"{m}: {_(e.text)}" if e is not None else m
+
+
+def _summary_table(summ: pd.DataFrame) -> pd.DataFrame:
+    """The summary rows with their columns and policies in the reader's language, and "—" where there is no value."""
+    _ = state.gettext()
+    who = {"plan": _("your plan"), "baseline": _("the baseline plan"), "expert": _("the expert plan"),
+           "plan-baseline": _("your plan minus the baseline plan"),
+           "plan-expert": _("your plan minus the expert plan")}
+    names = {"policy": _("Policy"), "mean": _("Mean"), "p10": _("10th percentile"), "p50": _("Median"),
+             "p90": _("90th percentile"), "cvar10": "CVaR 10 %", "p_pass": _("Chance to pass"),
+             "p_better": _("Chance to do better")}
+    out = summ.copy()
+    out["policy"] = [who.get(p, p) for p in out["policy"]]
+    for c in ("p_pass", "p_better"):
+        if c in out.columns:
+            out[c] = [None if pd.isna(v) else f"{v:.0%}" for v in out[c]]
+    for c in ("mean", "p10", "p50", "p90", "cvar10"):
+        if c in out.columns:
+            out[c] = out[c].round(2)
+    return out.astype(object).where(out.notna(), "—").rename(columns=names)
 
 
 def main() -> None:
@@ -146,7 +179,7 @@ def main() -> None:
         return
     by_key = {e.key: e for e in entries}
     key = st.selectbox(_("Scenario"), list(by_key), format_func=lambda k: by_key[k].title(lang),
-                       key=state.wkey(PAGE, "scenario"))
+                       key=state.lang_wkey(PAGE, "scenario"))
     ld = services.load_entry(by_key[key])
     if ld.scenario is None:
         st.error(_("This scenario is not available."))

@@ -258,7 +258,7 @@ def _choose(u: state.SignedIn) -> None:
         return
     keys = [e.key for e in entries]
     by_key = {e.key: e for e in entries}
-    key = st.selectbox(_("Scenario"), keys, format_func=lambda k: by_key[k].title(lang), key=state.wkey(PAGE, "scenario"))
+    key = st.selectbox(_("Scenario"), keys, format_func=lambda k: by_key[k].title(lang), key=state.lang_wkey(PAGE, "scenario"))
     e = by_key[key]
     m = e.meta
     st.caption(_("Level: {level}; about {minutes} minutes; {hours} hours of simulated time").format(
@@ -379,12 +379,23 @@ def _field_input(g: state.GameSession, kind: str, f: Field) -> Any:
         return int(st.number_input(prompt, min_value=1, step=1, key=state.wkey(PAGE, f.name, g.game_id, kind)))
     if f.kind == "crew":
         return st.selectbox(prompt, ["", *(options or [])], format_func=lambda t: t or _("any suitable team"),
-                            key=state.wkey(PAGE, f.name, g.game_id)) or None
+                            key=state.lang_wkey(PAGE, f.name, g.game_id)) or None
     if f.kind == "choice":
-        return st.selectbox(prompt, options or [], format_func=_, key=state.wkey(PAGE, f.name, g.game_id, kind))
+        return st.selectbox(prompt, options or [], format_func=_, key=state.lang_wkey(PAGE, f.name, g.game_id, kind))
     name_of = _names(g)
-    return st.selectbox(prompt, options or [], key=state.wkey(PAGE, f.name, g.game_id, kind),
+    return st.selectbox(prompt, options or [], key=state.lang_wkey(PAGE, f.name, g.game_id, kind),
                         format_func=lambda t: _("all") if t == "all" else name_of(t))
+
+
+def _value_text(f: Field, v: Any, name_of: Any, _: Any) -> str:
+    """One field's value of a pending action as the learner reads it: names, not ids; words in their language."""
+    if isinstance(v, tuple):
+        return " > ".join(name_of(x) for x in v)
+    if f.kind == "choice":
+        return _(str(v))
+    if v == "all":
+        return _("all")
+    return str(name_of(v)) if isinstance(v, str) else str(v)
 
 
 def _action_form(g: state.GameSession, u: state.SignedIn) -> None:
@@ -402,7 +413,7 @@ def _action_form(g: state.GameSession, u: state.SignedIn) -> None:
             return _("{action}: {cost} {cur}{extra}, takes effect after {lead} h").format(
                 action=_(k), cost=_money(spec["cost"]), cur=cur, extra=extra, lead=f"{spec['lead_time_h']:g}")
 
-        kind = st.selectbox(_("Action"), kinds, format_func=label, key=state.wkey(PAGE, "kind", g.game_id))
+        kind = st.selectbox(_("Action"), kinds, format_func=label, key=state.lang_wkey(PAGE, "kind", g.game_id))
         fields: dict[str, Any] = {"action": kind}
         for f in ACTIONS[kind].fields:  # the action's module declares what it asks for
             fields[f.name] = _field_input(g, kind, f)
@@ -410,11 +421,13 @@ def _action_form(g: state.GameSession, u: state.SignedIn) -> None:
             add_action(g, fields)
             st.rerun()
     if g.pending:
+        name_of = _names(g)
         st.markdown("**" + _("Actions in this decision") + "**")
         for i, a in enumerate(g.pending):
             c1, c2 = st.columns([5, 1])
-            values = [getattr(a, f.name) for f in ACTIONS[a.action].fields if f.kind != "text"]
-            c1.text(" ".join([_(a.action), *(" > ".join(v) if isinstance(v, tuple) else str(v) for v in values if v)]))
+            values = [_value_text(f, getattr(a, f.name), name_of, _) for f in ACTIONS[a.action].fields
+                      if f.kind != "text" and getattr(a, f.name)]
+            c1.text(" ".join([_(a.action), *values]))
             if c2.button(_("Remove"), key=state.wkey(PAGE, "remove", i)):
                 remove_action(g, i)
                 st.rerun()

@@ -66,7 +66,7 @@ def _filters() -> list[RunSummary]:
     s = services.store()
     c1, c2, c3, c4 = st.columns(4)
     cohorts = ["", *[c.name for c in s.list_cohorts()]]
-    cohort = c1.selectbox(_("Cohort"), cohorts, format_func=lambda x: x or _("all"), key=state.wkey(PAGE, "cohort"))
+    cohort = c1.selectbox(_("Cohort"), cohorts, format_func=lambda x: x or _("all"), key=state.lang_wkey(PAGE, "cohort"))
     scenario = c2.text_input(_("Scenario id"), key=state.wkey(PAGE, "scenario")).strip()
     learner = c3.text_input(_("Learner"), key=state.wkey(PAGE, "learner")).strip()
     only_queue = c4.checkbox(_("Only awaiting judgement"), value=True, key=state.wkey(PAGE, "queue"))
@@ -87,6 +87,12 @@ def _verify_view(run: StoredRun) -> None:
             st.error(_("not verified"))
             for d in rep.differences:
                 st.text(d)
+
+
+def _target(t: object) -> str:
+    """A decision's target as the assessor reads it: "all" in their language, ids as they are."""
+    _ = state.gettext()
+    return _("all") if t == "all" else str(t or "")
 
 
 def _guidance(sc: Scenario | None, criterion: str, fallback: dict[str, str]) -> tuple[dict[str, str], str, str]:
@@ -154,7 +160,8 @@ def _decisions_view(run: StoredRun) -> None:
     _ = state.gettext()
     st.markdown("#### " + _("Decisions and rationales"))
     rows = [{_("Point"): d.get("point"), _("Hour"): f"{d.get('time_h', 0):g}",
-             _("Actions"): ", ".join(f"{a.get('action')} {a.get('target', '')}".strip() for a in d.get("actions", [])),
+             _("Actions"): ", ".join(" ".join(x for x in (_(str(a.get("action", ""))), _target(a.get("target"))) if x)
+                                     for a in d.get("actions", [])),
              _("Rationale"): d.get("rationale", ""),
              _("Answers"): "; ".join(f"{k}: {v}" for k, v in (d.get("answers") or {}).items())} for d in run.decisions]
     if rows:
@@ -192,7 +199,7 @@ def main() -> None:
                                     _("Provisional"): _("yes") if r.provisional else _("no"),
                                     _("Finished"): f"{r.finished_at:%Y-%m-%d %H:%M}"} for r in runs]), hide_index=True)
         labels = {r.id: f"{r.id[:8]} - {r.learner} - {r.scenario_id} - {r.total:.1f}" for r in runs}
-        run_id = st.selectbox(_("Open a run"), list(labels), format_func=labels.__getitem__, key=state.wkey(PAGE, "open"))
+        run_id = st.selectbox(_("Open a run"), list(labels), format_func=labels.__getitem__, key=state.lang_wkey(PAGE, "open"))
         try:
             run = services.store().get_run(run_id)
         except ScroSimError as exc:  # a damaged record: say what, as verify would
