@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from .city import City
+from .debrief import expert_log
 from .engine import ENGINE_VERSION, Simulation, replay
 from .errors import ScroSimError, StoreError
 from .gc_tuning import engine_gc
@@ -56,9 +57,9 @@ def reference_metrics(scenario: Scenario, city: City, seed: int) -> dict[str, Me
     base = scenario.reference_plans.baseline
     base_policy = PlanPolicy(base, "baseline") if isinstance(base, Plan) else baseline_policy(base)
     out = {"baseline": compute_metrics(Simulation(scenario, city, seed, base_policy).run())}
-    if scenario.reference_plans.expert is not None:
-        out["expert"] = compute_metrics(Simulation(scenario, city, seed, PlanPolicy(scenario.reference_plans.expert,
-                                                                                      "expert")).run())
+    expert = expert_log(scenario, city, seed)  # the debrief reads the same run, so it is simulated once
+    if expert is not None:
+        out["expert"] = compute_metrics(expert)
     if len(_REF_CACHE) > 256:
         _REF_CACHE.clear()
     _REF_CACHE[key] = out
