@@ -7,7 +7,6 @@ import io
 import json
 import logging
 import os
-import uuid
 import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -15,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from pgkit import private_schema
+from sqlalchemy import text
 
 from scro_sim.cli import main
 from scro_sim.demo import DEMO_USERS, demo_wanted, seed_demo
@@ -55,17 +54,8 @@ def db(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.Monke
     if not PG_URL:
         pytest.skip("no PostgreSQL server: set SCRO_SIM_TEST_PG")
     monkeypatch.setenv("SCRO_SIM_SECRET", "postgresql-test-secret-0123456789")  # a server has no default file
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
-            hide_password=False)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with private_schema(PG_URL) as url:
+        yield url
 
 
 @pytest.fixture

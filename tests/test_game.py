@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pgkit import private_schema
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
 from scro_sim import assessment
@@ -45,18 +45,8 @@ def store(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.Mo
         return
     if not PG_URL:
         pytest.skip("no PostgreSQL server: set SCRO_SIM_TEST_PG")
-    schema = f"g_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        with Store(url.render_as_string(hide_password=False)) as s:
-            yield s
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with private_schema(PG_URL, "g") as url, Store(url) as s:
+        yield s
 
 
 @pytest.fixture(scope="module")

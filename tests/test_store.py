@@ -12,7 +12,6 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
@@ -20,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import make_url
+from pgkit import private_schema
+from sqlalchemy import event, text
 
 from scro_sim.errors import StoreError
 from scro_sim.store import (
@@ -60,17 +59,8 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.M
     if not PG_URL:
         pytest.skip(NO_PG)
     monkeypatch.setenv("SCRO_SIM_SECRET", "postgresql-test-secret-0123456789")  # a server has no default file
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with private_schema(PG_URL) as url:
+        yield url
 
 
 @pytest.fixture
