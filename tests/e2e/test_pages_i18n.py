@@ -55,8 +55,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
     from scro_sim.scenario import load_scenario
     from scro_sim.store import Store
 
-    os.environ["SCRO_SIM_CITY_PATH"] = str(DATA)  # for load_scenario below, as for the app
-    with Store(db) as s:
+    with pytest.MonkeyPatch.context() as mp, Store(db) as s:
+        mp.setenv("SCRO_SIM_CITY_PATH", str(DATA))  # for load_scenario below, as for the app
         seed_demo(s)
         sc, city = load_scenario("mini.yaml", text=(DATA / "mini_scenario.yaml").read_text(encoding="utf-8"))
         record_run(s, sc, city, 3, [], learner="learner", cohort="demo-cohort")
