@@ -75,18 +75,22 @@ class CrewMixin:
                 elif not self.flooded[i]:
                     q.remove(i)
                     return i
-        if self.priorities is None:
+        utility = self.scenario.resources.utility_restoration
+        if self.priorities is None and not utility:
             return None
         dm, fl = self._dm, self._fl
+        priorities = self.priorities or []
         if it:  # IT incident response: the cyber-hit assets in priority order, then the most critical
             free = [i for i in self.cyber_open if self.assigned[i] < 0 and not fl[i]]
             if free:
-                rank = {a: k for k, a in enumerate(self.priorities)}
+                rank = {a: k for k, a in enumerate(priorities)}
                 crit = self.city.asset_crit
                 return min(free, key=lambda i: (rank.get(i, len(rank)), -int(crit[i]), i))
-        for i in self.priorities:
+        for i in priorities:
             if dm[i] and self.assigned[i] < 0 and not fl[i] and self._skill_ok(crew, i):
                 return i
+        if utility:
+            return self._utility_task(crew)
         # then the most critical of the rest (lowest index first among equals)
         free = (self.damage > 0) & (self.assigned < 0) & ~self.flooded
         if "general" not in crew.skills:
@@ -95,6 +99,66 @@ class CrewMixin:
         if not len(cand):
             return None
         return int(cand[np.argmax(self.city.asset_crit[cand])])  # argmax takes the first of the highest
+
+    def _utility_task(self, crew: Crew) -> int | None:
+        """The utility's own next repair for ``crew``: what keeps critical facilities going first,
+        then the most people brought back per expected repair hour (lowest index among equals)."""
+        free = (self.damage > 0) & (self.assigned < 0) & ~self.flooded
+        if "general" not in crew.skills:
+            free &= self._skill_mask(crew.skills)
+        cand = np.nonzero(free)[0]
+        if not len(cand):
+            return None
+        feeds_critical, people = self._restoration_weights()
+        best, best_key = -1, (0, 0.0)
+        for i in cand.tolist():
+            typ = self.city.type_names[i]
+            spec = self.repair_spec.get(typ)
+            deg, fail = (spec.degraded, spec.failed) if spec is not None else DEFAULT_REPAIR_H.get(
+                typ, ((12.0, 6.0), (72.0, 36.0)))
+            mean = (fail if self._dm[i] >= 2 else deg)[0]
+            key = (int(feeds_critical[i]), people[i] / max(mean, 0.1))
+            if best < 0 or key > best_key:
+                best, best_key = i, key
+        return best
+
+    def _restoration_weights(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per asset, made once per city: whether it feeds a critical facility (itself or through
+        others), and the people whose district services depend on it (weighted by feeder share)."""
+        c = self.city
+        got = c.memo.get("restoration_weights")
+        if got is not None:
+            return got
+        n, ns = c.n_assets, len(self._SERVICES)
+        crit = np.zeros(n, bool)
+        crit[list(self.critical)] = True
+        feeds = np.zeros(n, bool)
+        people = np.zeros(n)
+        pop = c.district_pop.astype(float)
+        for i in range(n):
+            seen = {i}
+            stack = [i]
+            slots: dict[int, float] = {}
+            while stack:
+                a = stack.pop()
+                if crit[a]:
+                    feeds[i] = True
+                for ds in c.district_service_dependents[a]:
+                    d, k = divmod(ds, ns)
+                    svc = self._SERVICES[k]
+                    shares = c.district_shares[d].get(svc)
+                    w = 1.0
+                    if shares is not None:
+                        sup = dict(c.district_needs[d])[svc]
+                        w = shares[sup.index(a)]
+                    slots[ds] = max(slots.get(ds, 0.0), w)
+                for b in c.asset_dependents[a]:
+                    if b not in seen:
+                        seen.add(b)
+                        stack.append(b)
+            people[i] = math.fsum(pop[ds // ns] * w for ds, w in sorted(slots.items()))
+        got = c.memo["restoration_weights"] = (feeds, people)
+        return got
 
     def _closed_mask(self) -> np.ndarray:
         c = self.city
@@ -215,7 +279,8 @@ class CrewMixin:
             self._propagate([task])
 
     def _wake_crews(self) -> None:
-        if self.priorities is None and not any(self.orders.values()) and not any(
+        if self.priorities is None and not self.scenario.resources.utility_restoration and not any(
+                self.orders.values()) and not any(
                 cr.standby is not None for cr in self.crews):
             return  # no orders: idle crews stay put
         for crew in self.crews:

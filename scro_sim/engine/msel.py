@@ -85,7 +85,7 @@ class MselMixin:
                                                            "late_h": round(t - exp.due, 9)})
 
     def _deadline(self, exp: _Expected) -> None:
-        if exp.met:
+        if exp.met or self.recovering:  # a deadline past the exercise's end is not a miss
             return
         self.log.append(self.env.now, "expected", exp.id, {"status": "missed", "due_h": round(exp.due, 9)})
         if exp.contingency:

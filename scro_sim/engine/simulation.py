@@ -91,6 +91,7 @@ class Simulation(CascadeMixin, HazardMixin, CrewMixin, MselMixin, ObservationMix
         self.duration = float(scenario.duration_h)
         self.budget = budget if budget is not None else WorkBudget.for_run(scenario, city)
         self.stopped: WorkBudgetExceeded | None = None  # set when the run went over its budget
+        self.recovering = False  # fast-forwarding after the last decision hour (see _fast_forward)
         self._steps = 0  # simulation steps taken (simpy events processed)
         self._generators: list[Generator[Any, Any, Any]] = []  # our simpy processes, closed by _release()
         self.decisions: list[dict[str, Any]] = []
@@ -282,14 +283,30 @@ class Simulation(CascadeMixin, HazardMixin, CrewMixin, MselMixin, ObservationMix
             end._ok, end._value = True, None
             self.env.schedule(end, URGENT, self.duration - self.env.now)
             self._run_until(end)
+        self._fast_forward()
         for i in np.nonzero(self.state == BACKUP)[0].tolist():
             self._settle(i)
         self.done = True
-        self.log.append(self.duration, "run_end", self.scenario.id, {
+        self.log.append(self.env.now, "run_end", self.scenario.id, {
             "spent": round(self.spent, 6), "budget": self.scenario.resources.budget,
             "assets_down": int((self.state == DOWN).sum()), "damaged": int((self.damage > 0).sum()),
             "decisions": len(self.decisions),
         })
+
+    def _fast_forward(self) -> None:
+        """After the last decision hour: run on, hour by hour, until the city has recovered
+        (nobody unserved, nothing damaged, no boil-water notice) or ``recovery_h`` more hours passed."""
+        horizon = self.duration + self.scenario.recovery_h
+        self.recovering = True  # no new injects or deadlines: the exercise itself is over
+        while self.env.now < horizon - _EPS and not self._recovered():
+            end = simpy.Event(self.env)
+            end._ok, end._value = True, None
+            self.env.schedule(end, URGENT, min(1.0, horizon - self.env.now))
+            self._run_until(end)
+
+    def _recovered(self) -> bool:
+        return not (self.district_unserved.any() or self.damage.any() or self.cyber.any()
+                    or any(self._boiling) or any(self._refilling))
 
     # ------------------------------------------------------------------------------------
     # decisions
