@@ -77,6 +77,7 @@ class Crew:
     wake: Any = None
     busy_until: float = 0.0
     standby: int | None = None  # pre-positioned at this asset, ready to repair it
+    by_priorities: bool = False  # its next task came from the learner's priority list
 
 
 @dataclass

@@ -12,7 +12,7 @@ from ..hazards import (
     DEFAULT_REPAIR_H,
     SKILL_FOR_TYPE,
 )
-from ..scenario import sample
+from ..scenario import CyberHazard, sample
 from ._common import (
     Crew,
     _finite_delay,
@@ -43,6 +43,18 @@ class CrewMixin:
         # cyber-hit assets an IT crew may restore now (detected, not yet back): asset -> its CyberHazard;
         # only ever filled in scenarios whose cyber hazards give incident_response_h
         self.cyber_open: dict[int, Any] = {}
+
+    def _it_can_restore(self, i: int) -> bool:
+        """Whether an IT team sent to asset ``i`` now has work there: it is down from a cyber attack
+        whose hazard gives IT crews a restoration time (detected already, or about to be: the crew
+        then waits on site until the operators confirm the intrusion)."""
+        if i in self.cyber_open:
+            return True
+        if not self._cy[i]:
+            return False
+        aid = self.city.asset_ids[i]
+        return any(isinstance(h, CyberHazard) and h.incident_response_h is not None and aid in h.targets
+                   for h in self.scenario.hazards)
 
     def _skill_mask(self, skills: tuple[str, ...]) -> np.ndarray:
         """Assets a crew with ``skills`` can repair (one mask per set of skills, made once)."""
@@ -88,6 +100,7 @@ class CrewMixin:
                 return min(free, key=lambda i: (rank.get(i, len(rank)), -int(crit[i]), i))
         for i in priorities:
             if dm[i] and self.assigned[i] < 0 and not fl[i] and self._skill_ok(crew, i):
+                crew.by_priorities = True
                 return i
         if utility:
             return self._utility_task(crew)
@@ -167,7 +180,8 @@ class CrewMixin:
         has = b >= 0
         if has.any():
             bad = np.zeros(len(b), bool)
-            bad[has] = (self.damage[b[has]] > 0) | self.flooded[b[has]]  # damaged, or under water
+            # damaged, under water, or shut by a cyber attack on its control system
+            bad[has] = (self.damage[b[has]] > 0) | self.flooded[b[has]] | self.cyber[b[has]]
             closed = closed | bad
         return closed
 
@@ -208,6 +222,7 @@ class CrewMixin:
                 yield crew.wake
                 continue
             crew.task = task
+            by_priorities, crew.by_priorities = crew.by_priorities, False
             self.assigned[task] = self.crews.index(crew)
             aid = c.asset_ids[task]
             dst = int(c.asset_road[task])
@@ -221,6 +236,8 @@ class CrewMixin:
             crew.state = "travelling"
             self.log.append(self.env.now, "crew", crew.id, {"state": "dispatched", "asset": aid,
                                                             "travel_h": round(hours, 6)})
+            if by_priorities:  # the learner's priority list sent this crew: an expected dispatch is done
+                self._crew_sent(aid)
             yield self.env.timeout(_finite_delay(hours, "travel"))
             crew.node = dst
             self.log.append(self.env.now, "crew", crew.id, {"state": "arrived", "asset": aid})
@@ -276,6 +293,7 @@ class CrewMixin:
         if restored:
             del self.cyber_open[task]
             self.cyber[task] = False
+            self._bridges_changed(np.array([task]))
             self._propagate([task])
 
     def _wake_crews(self) -> None:

@@ -408,6 +408,7 @@ class HazardMixin:
                 self.cyber[i] = True
                 self.log.append(self.env.now, "damage", c.asset_ids[i], {"hazard": h.id, "state": "cyber",
                                                                          "type": str(c.asset_type[i])})
+            self._bridges_changed(np.array(targets))  # a bridge shut by its control system closes its road
             self._propagate(targets)
         yield self.env.timeout(_finite_delay(p["detection_delay_h"], "cyber detection"))
         self.log.append(self.env.now, "hazard", h.id, {"type": "cyber", "detected": True,
@@ -415,6 +416,7 @@ class HazardMixin:
         if h.effect == "tamper":  # operators shut the plant down as a precaution once they see it
             for i in targets:
                 self.cyber[i] = True
+            self._bridges_changed(np.array(targets))
             self._propagate(targets)
         if h.incident_response_h is not None:  # detected: IT crews may now restore the targets (crews.py)
             for i in targets:
@@ -426,6 +428,7 @@ class HazardMixin:
             for i in targets:
                 self.cyber[i] = False
             self.log.append(self.env.now, "hazard", h.id, {"type": "cyber", "recovered": True})
+            self._bridges_changed(np.array(targets))
             self._propagate(targets)
             return
         # the unassisted recovery brings back what the IT crews have not restored yet
@@ -435,6 +438,8 @@ class HazardMixin:
             self.cyber[i] = False
         self.log.append(self.env.now, "hazard", h.id, {"type": "cyber", "recovered": True,
                                                        "unassisted": [c.asset_ids[i] for i in left]})
+        if left:
+            self._bridges_changed(np.array(left))
         self._propagate(left)
 
     # surge ---------------------------------------------------------------------------------

@@ -78,6 +78,13 @@ class MselMixin:
             return a.order[0] in exp.targets
         return a.target in exp.targets
 
+    def _crew_sent(self, asset_id: str) -> None:
+        """A crew set off for ``asset_id`` because of the learner's priority list: an expected
+        dispatch of a crew there is done (the list did what a dispatch order would have)."""
+        for exp in self.expected:
+            if not exp.met and exp.action == "dispatch_crew" and (not exp.targets or asset_id in exp.targets):
+                self._meet(exp, self.env.now)
+
     def _meet(self, exp: _Expected, t: float) -> None:
         exp.met = True
         self.log.append(self.env.now, "expected", exp.id, {"status": "met", "action_time_h": round(t, 9),

@@ -355,7 +355,7 @@ class Simulation(CascadeMixin, HazardMixin, CrewMixin, MselMixin, ObservationMix
                 i = c.asset_index[a.target]  # type: ignore[index]
                 teams = [t for t in sc.resources.crews if a.crew in (None, t.id)]
                 ok = [t for t in teams if SKILL_FOR_TYPE.get(str(c.asset_type[i]), "general") in t.skills
-                      or "general" in t.skills or (i in self.cyber_open and "it" in t.skills)]
+                      or "general" in t.skills or ("it" in t.skills and self._it_can_restore(i))]
                 if not ok and not any(cr.team == "mutual_aid" for cr in self.crews):
                     out.append(f"{where}: no crew team has the skills to repair a {c.asset_type[i]}")
             if a.action == "open_surge_beds":
@@ -440,7 +440,7 @@ class Simulation(CascadeMixin, HazardMixin, CrewMixin, MselMixin, ObservationMix
             i = c.asset_index[a.target]  # type: ignore[index]
             teams = [t.id for t in sc.resources.crews if a.crew in (None, t.id)
                      and (SKILL_FOR_TYPE.get(str(c.asset_type[i]), "general") in t.skills or "general" in t.skills)]
-            if i in self.cyber_open and not self.damage[i]:  # a detected cyber attack: IT incident response
+            if self._it_can_restore(i) and not self.damage[i]:  # a cyber attack: IT incident response
                 it = [t.id for t in sc.resources.crews if a.crew in (None, t.id) and "it" in t.skills]
                 teams = it or teams
             team = teams[0] if teams else "mutual_aid"
