@@ -16,7 +16,6 @@ its water being safe again (boil-water notice lifted).
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from dataclasses import dataclass
 from pathlib import Path

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-import recovery_envelope as env  # noqa: E402
+import recovery_envelope as env
 
 SEEDS = 20
 
