@@ -276,9 +276,11 @@ class HazardMixin:
         self._flood_setup(h)
         step = h.step_h
         times = [0.0]  # the steps' hours
+        dry_at = p["rise_start_h"] + p["time_to_peak_h"] + p["recession_h"]  # the stage is back to base
         while True:
             t = round(times[-1] + step, 9)
-            if t > self.duration + self.scenario.recovery_h + _EPS:  # the water recedes in the fast-forward too
+            if t > self.duration + _EPS and (t > self.duration + self.scenario.recovery_h + _EPS
+                                              or times[-1] >= dry_at):  # receding in the fast-forward, until gone
                 break
             times.append(t)
         stages = [flood_stage(t, p["base_stage_m"], p["peak_stage_m"], p["rise_start_h"], p["time_to_peak_h"],

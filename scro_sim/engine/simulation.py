@@ -299,9 +299,14 @@ class Simulation(CascadeMixin, HazardMixin, CrewMixin, MselMixin, ObservationMix
         horizon = self.duration + self.scenario.recovery_h
         self.recovering = True  # no new injects or deadlines: the exercise itself is over
         while self.env.now < horizon - _EPS and not self._recovered():
+            # look again at the first whole hour at or after the next event (an hourly look that
+            # skips the hours in which nothing happens); with nothing left to happen, at the cap
+            nxt = self.env.peek()
+            at = horizon if math.isinf(nxt) else min(horizon, max(math.floor(self.env.now + _EPS) + 1.0,
+                                                                  math.ceil(nxt - _EPS)))
             end = simpy.Event(self.env)
             end._ok, end._value = True, None
-            self.env.schedule(end, URGENT, min(1.0, horizon - self.env.now))
+            self.env.schedule(end, URGENT, at - self.env.now)
             self._run_until(end)
 
     def _recovered(self) -> bool:
