@@ -123,17 +123,26 @@ class CrewMixin:
         if not len(cand):
             return None
         feeds_critical, people = self._restoration_weights()
-        best, best_key = -1, (0, 0.0)
-        for i in cand.tolist():
-            typ = self.city.type_names[i]
-            spec = self.repair_spec.get(typ)
-            deg, fail = (spec.degraded, spec.failed) if spec is not None else DEFAULT_REPAIR_H.get(
-                typ, ((12.0, 6.0), (72.0, 36.0)))
-            mean = (fail if self._dm[i] >= 2 else deg)[0]
-            key = (int(feeds_critical[i]), people[i] / max(mean, 0.1))
-            if best < 0 or key > best_key:
-                best, best_key = i, key
-        return best
+        crit = cand[feeds_critical[cand]]
+        if len(crit):
+            cand = crit
+        deg, fail = self._mean_repair()
+        mean = np.where(self.damage[cand] >= 2, fail[cand], deg[cand])
+        return int(cand[np.argmax(people[cand] / np.maximum(mean, 0.1))])  # argmax takes the first of the best
+
+    def _mean_repair(self) -> tuple[np.ndarray, np.ndarray]:
+        """Mean repair hours per asset when degraded and when failed (the scenario's, else the defaults)."""
+        got = getattr(self, "_mean_repair_h", None)
+        if got is None:
+            c = self.city
+            deg, fail = np.zeros(c.n_assets), np.zeros(c.n_assets)
+            for typ, members in c.by_type.items():
+                spec = self.repair_spec.get(typ)
+                d, f = (spec.degraded, spec.failed) if spec is not None else DEFAULT_REPAIR_H.get(
+                    typ, ((12.0, 6.0), (72.0, 36.0)))
+                deg[members], fail[members] = d[0], f[0]
+            got = self._mean_repair_h = (deg, fail)
+        return got
 
     def _restoration_weights(self) -> tuple[np.ndarray, np.ndarray]:
         """Per asset, made once per city: whether it feeds a critical facility (itself or through

@@ -301,13 +301,20 @@ class Simulation(CascadeMixin, HazardMixin, CrewMixin, MselMixin, ObservationMix
         while self.env.now < horizon - _EPS and not self._recovered():
             # look again at the first whole hour at or after the next event (an hourly look that
             # skips the hours in which nothing happens); with nothing left to happen, at the cap
-            nxt = self.env.peek()
+            nxt = self._next_event_time()
             at = horizon if math.isinf(nxt) else min(horizon, max(math.floor(self.env.now + _EPS) + 1.0,
                                                                   math.ceil(nxt - _EPS)))
             end = simpy.Event(self.env)
             end._ok, end._value = True, None
             self.env.schedule(end, URGENT, at - self.env.now)
             self._run_until(end)
+
+    def _next_event_time(self) -> float:
+        """When the next event is due, not counting the stop just taken (simpy puts a stop event
+        back on its heap at the current time, with priority -1, for its remaining callbacks)."""
+        now = self.env.now
+        return min((t for t, prio, _eid, _ev in self.env._queue if not (prio < 0 and t <= now)),
+                   default=math.inf)
 
     def _recovered(self) -> bool:
         return not (self.district_unserved.any() or self.damage.any() or self.cyber.any()
