@@ -195,19 +195,30 @@ class CrewMixin:
         return closed
 
     def _travel_hours(self, src: int, dst: int) -> float:
-        """Road hours from ``src`` to ``dst`` with today's closures (one cached search per source)."""
+        """Road hours from ``src`` to ``dst`` with today's closures.
+
+        One shortest-path search per set of closed roads and source, kept with the city: a flood
+        closes and reopens the same roads in turn, and the runs of a batch meet the same sets.
+        """
         if src == dst:
             return 0.0
-        key = (self.closure_version, src)
-        dist = self._dist_cache.get(key)
+        if self._matrix_cache is None or self._matrix_cache[0] != self.closure_version:
+            self._matrix_cache = (self.closure_version, self._closed_mask().tobytes())
+        mask = self._matrix_cache[1]
+        cache = self.city.memo.get("travel")
+        if cache is None:
+            cache = self.city.memo["travel"] = {}
+        key = (mask, src)
+        dist = cache.get(key)
         if dist is None:
             from scipy.sparse.csgraph import dijkstra
 
-            if self._matrix_cache is None or self._matrix_cache[0] != self.closure_version:
-                self._matrix_cache = (self.closure_version, self.city.road_matrix(self._closed_mask()))
-                self._dist_cache = {}
-            dist = dijkstra(self._matrix_cache[1], directed=False, indices=src)
-            self._dist_cache[key] = dist
+            matrix = cache.get(mask)
+            if matrix is None:
+                if len(cache) > 512:  # bounded: a long batch on a big town must not grow it forever
+                    cache.clear()
+                matrix = cache[mask] = self.city.road_matrix(np.frombuffer(mask, dtype=bool))
+            dist = cache[key] = dijkstra(matrix, directed=False, indices=src)
         return float(dist[dst])
 
     def _repair_hours(self, i: int, crew: Crew) -> float:
