@@ -108,7 +108,11 @@ def flood(peak_stage_m: float = 3.0, *, time_to_peak_h: float = 4.0, recession_h
 
 def make_scenario(hazards: list[dict[str, Any]], *, duration_h: float = 24.0, times_h: tuple[float, ...] = (),
                   **kw: Any) -> Scenario:
-    """A minimal valid scenario around ``hazards``; ``kw`` sets any other top-level field (resources, actions...)."""
+    """A minimal valid scenario around ``hazards``; ``kw`` sets any other top-level field (resources, actions...).
+
+    Unless ``kw`` says otherwise, crews wait for orders (``utility_restoration: false``) and the
+    run ends at ``duration_h`` (``recovery_h: 0``).
+    """
     data: dict[str, Any] = {
         "id": "kit", "version": "1", "title": "Kit", "summary": "Built in code by tests/enginekit.py",
         "level": "beginner", "expected_minutes": 10, "modules": ["M1"],
@@ -121,6 +125,12 @@ def make_scenario(hazards: list[dict[str, Any]], *, duration_h: float = 24.0, ti
                                  "feedback": {"P": "p", "S": "s", "M": "m", "U": "u"}}]},
     }
     data.update(kw)
+    # The kit's engine is the plain one: crews wait for orders and the run ends at duration_h,
+    # so a test states the orders it gives and the hours it reads; tests of the utilities' own
+    # restoration and of the recovery fast-forward switch these on.
+    data.setdefault("recovery_h", 0.0)
+    if isinstance(data.get("resources"), dict):
+        data["resources"] = {"utility_restoration": False, **data["resources"]}
     return Scenario.model_validate(data)
 
 

@@ -541,7 +541,8 @@ def test_debrief_shows_what_the_expert_did_differently_with_the_linked_events(en
     assert "What the expert did differently" in shown
     assert "the expert chose" in shown and "you did not" in shown
     assert "Events in your log: #" in shown
-    assert "Substation 1 (SS1)" in shown or "(SS1)" in shown  # assets named as the map names them
+    # assets named as the map names them (markdown escapes the brackets in a lesson's text)
+    assert "(SS1)" in shown.replace("\\(", "(").replace("\\)", ")")
     assert re.search(r"Expected action [A-Z][a-z].* \(EA\d\) (asked for|not done)", shown), shown  # named by what it asks
     # in the learner's language too
     env.set_language("learner", "de")

@@ -78,7 +78,11 @@ def test_bundled_scenario_runs_to_the_end_with_each_baseline(path: Path, policy:
     sc, city = _load(path)
     log = Simulation(sc, city, 5, _policy(sc, policy)).run()
     end = [r for r in log.records if r.kind == "run_end"]
-    assert len(end) == 1 and end[0].time == pytest.approx(sc.duration_h)
+    # the run fast-forwards past the last decision hour until the city has recovered (or the cap)
+    assert len(end) == 1 and sc.duration_h - 1e-9 <= end[0].time <= sc.duration_h + sc.recovery_h + 1e-9
+    if end[0].time < sc.duration_h + sc.recovery_h - 1e-9:
+        assert end[0].data["damaged"] == 0 and end[0].data["assets_down"] == 0
+    assert not [r for r in log.records if r.kind in ("decision_point", "inject") and r.time > sc.duration_h]
     assert any(r.kind == "hazard" for r in log.records), "the hazard never acted"
 
 
@@ -96,7 +100,9 @@ def test_expert_plan_beats_doing_nothing_on_the_key_metric(path: Path) -> None:
         return sum(vals) / len(vals)
 
     expert, nothing = mean("expert"), mean("do_nothing")
-    assert expert < 0.8 * nothing, f"{sc.id}: expert {metric} {expert:,.0f} vs do nothing {nothing:,.0f}"
+    # do-nothing is "the utilities on their own" (engine 0.4.0): they restore by their own order, so
+    # the expert's edge is what a resilience officer adds (priorities, resources, warnings), not repair
+    assert expert < 0.9 * nothing, f"{sc.id}: expert {metric} {expert:,.0f} vs do nothing {nothing:,.0f}"
 
 
 def _text_gaps(value: Any, where: str) -> list[str]:

@@ -20,6 +20,7 @@ import pytest
 from scro_sim.assessment import judge, override, record_log, score, verify_run
 from scro_sim.cli import main
 from scro_sim.engine import Simulation
+from scro_sim.log import EventLog
 from scro_sim.policy import baseline_policy
 from scro_sim.scenario import load_scenario
 from scro_sim.scoring import ScoreCard
@@ -112,8 +113,9 @@ def _forge_everything(conn: sqlite3.Connection, ids: dict[str, str]) -> None:
     scenario, city = load_scenario("<forged>", text=forged, base_dir=REPO / "scenarios")
     sim = Simulation(scenario, city, 3, baseline_policy("do_nothing"))
     log = sim.run()
-    card = score(scenario, city, 3, log)
     body = log.to_jsonl().encode()
+    # graded in its stored form, as the store grades every run (times as written to the log's text)
+    card = score(scenario, city, 3, EventLog.from_jsonl(body.decode()))
     conn.execute("INSERT INTO texts (sha256, body) VALUES (?, ?)", (sha, forged))
     conn.execute("UPDATE runs SET scenario_hash = ?, scenario_text = ?, log_z = ?, log_size = ?, log_digest = ?, "
                  "scorecard = ?, total = ?, passed = ?, provisional = ? WHERE id = ?",

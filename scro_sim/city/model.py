@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
@@ -119,6 +120,9 @@ class FragilityCurve(_Model):
 Hazard = Literal["flood", "earthquake", "heatwave", "storm", "cyber", "surge"]
 
 
+Share = Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)]
+
+
 class DistrictSpec(_Model):
     id: Id
     name: str = Field(min_length=1, max_length=MAX_NAME)
@@ -131,6 +135,12 @@ class DistrictSpec(_Model):
     road_node: Id | None = None
     zones: ZoneRefs = ()
     needs: dict[Literal["power", "water", "telecom", "transport", "health"], Suppliers] = Field(
+        default_factory=dict
+    )
+    #: service -> {supplier: share of the district's people it feeds}; the shares of a service
+    #: add up to 1 and name every supplier in ``needs``.  A service without shares is served
+    #: whole as long as any one of its suppliers works (redundant feeds).
+    shares: dict[Literal["power", "water", "telecom", "transport", "health"], dict[Id, Share]] = Field(
         default_factory=dict
     )
 
@@ -285,6 +295,22 @@ def _check(model: CityModel) -> list[tuple[tuple[Any, ...], str]]:
                         out.append(((key, i, "needs", service),
                                     f"{s!r} is a {sup.type} and does not supply {service} "
                                     f"(it supplies: {', '.join(sup.supplied()) or 'nothing'})"))
+    for i, d in enumerate(model.districts):
+        for service, shares in d.shares.items():
+            loc = ("districts", i, "shares", service)
+            sup = d.needs.get(service)
+            if sup is None:
+                out.append((loc, f"shares for {service}, but the district does not need {service}"))
+                continue
+            for s in shares:
+                if s not in sup:
+                    out.append((loc, f"{s!r} is not one of the district's {service} suppliers ({', '.join(sup)})"))
+            missing = [s for s in sup if s not in shares]
+            if missing:
+                out.append((loc, f"give every {service} supplier a share; missing: {', '.join(missing)}"))
+            total = math.fsum(shares.values())
+            if abs(total - 1.0) > 1e-6:
+                out.append((loc, f"the shares add up to {total:g}, not 1"))
     for i, e in enumerate(model.roads.edges):
         for end, val in (("from", e.source), ("to", e.target)):
             if val not in road_set:

@@ -131,6 +131,12 @@ class City:
             tuple((s, tuple(self.asset_index[x] for x in sup)) for s, sup in sorted(d.needs.items()))
             for d in model.districts
         ]
+        # district -> {service: share of its people each supplier feeds, in the order of district_needs};
+        # a service absent here is served whole while any supplier works
+        self.district_shares: list[dict[str, tuple[float, ...]]] = [
+            {s: tuple(float(d.shares[s][self.asset_ids[x]]) for x in sup) for s, sup in needs if s in d.shares}
+            for d, needs in zip(model.districts, self.district_needs, strict=True)
+        ]
         # reverse adjacency: supplier -> consumer assets / districts (sorted, no duplicates)
         rev_a: list[set[int]] = [set() for _ in range(na)]
         rev_d: list[set[int]] = [set() for _ in range(na)]

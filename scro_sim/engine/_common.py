@@ -11,9 +11,11 @@ import simpy
 
 # 0.2.0: exposure of non-flood hazards, the heat cycle's clock, and flood damage drawn once at the crest
 # (with bridges under water closed) changed what runs log; 0.3.0: taps refill after a dry spell, then a
-# boil-water notice (water_refill, boil_water); 0.3.1: run_start's city_sha256 is the hash of the city file's text
-# (it was the hash of the city's canonical model JSON, which took seconds to make for a large city)
-ENGINE_VERSION = "0.3.1"
+# boil-water notice (water_refill, boil_water); 0.3.1: run_start's city_sha256 is the hash of the city file's
+# text; 0.4.0: districts fed in shares (service records carry "share"), crews without orders follow the
+# utility's own restoration order, flooded power and water plant is cleaned before it runs again, and runs
+# fast-forward to the end of recovery (recovery_h)
+ENGINE_VERSION = "0.4.0"
 
 UP, BACKUP, DOWN = 0, 1, 2
 _BLOCKING = ("damage", "flooded", "cyber")  # causes an asset has itself, not through its suppliers
@@ -78,6 +80,7 @@ class Crew:
     wake: Any = None
     busy_until: float = 0.0
     standby: int | None = None  # pre-positioned at this asset, ready to repair it
+    by_priorities: bool = False  # its next task came from the learner's priority list
 
 
 @dataclass

@@ -55,7 +55,8 @@ class WorkBudget:
         msel = sum(1 + len(i.expected_actions) for i in scenario.msel)
         per_hazard_day = (city.n_assets + city.n_districts + len(city.edge_u) + crews + msel + len(scenario.questions)
                           + _STEPS_PER_DAY)
-        return per_hazard_day * max(1, len(scenario.hazards)) * max(1, math.ceil(scenario.duration_h / 24.0))
+        days = math.ceil((scenario.duration_h + scenario.recovery_h) / 24.0)  # the recovery fast-forward too
+        return per_hazard_day * max(1, len(scenario.hazards)) * max(1, days)
 
     @classmethod
     def for_run(cls, scenario: Scenario, city: City) -> WorkBudget:

@@ -65,8 +65,7 @@ class CascadeMixin:
         self.edge_closed_flood = np.zeros(len(c.edge_u), bool)
         self.edge_closed_manual = np.zeros(len(c.edge_u), bool)
         self.closure_version = 0
-        self._matrix_cache: tuple[int, Any] | None = None
-        self._dist_cache: dict[tuple[int, int], np.ndarray] = {}
+        self._matrix_cache: tuple[int, bytes] | None = None  # (closure version, its closed-road mask)
         self.gauge: float | None = None
         self.spent = 0.0
         self.district_unserved = np.zeros((c.n_districts, 4), np.int64)
@@ -430,6 +429,7 @@ class CascadeMixin:
         if needs is None:
             needs = c.memo["district_needs"] = [dict(n) for n in c.district_needs]
         self.district_needs: list[dict[str, tuple[int, ...]]] = needs
+        self._shares = c.district_shares
         people = c.memo.get("district_people")  # read-only: (population, vulnerable share) lists, once per city
         if people is None:
             people = c.memo["district_people"] = (c.district_pop.tolist(), c.district_vuln.astype(float).tolist())
@@ -463,12 +463,18 @@ class CascadeMixin:
         """Recompute the unserved people of (district, service index) ``pairs``, in order; log the changes."""
         c, now, services, state, table = self.city, self.env.now, self._SERVICES, self._st, self.district_unserved
         pop, vuln = self._district_people
-        plain = self._plain_supply
+        plain, all_shares = self._plain_supply, self._shares
         for d, k in pairs:
             s = services[k]
             sup = self.district_needs[d].get(s)
+            shares = all_shares[d].get(s) if all_shares[d] else None
+            fed = 1.0  # share of the district's supply that runs now
             if sup is None:
                 served = True
+            elif shares is not None:  # fed in shares: each supplier feeds its part of the district
+                fed = math.fsum(w for x, w in zip(sup, shares, strict=True)
+                                if (state[x] != DOWN if plain else self._ok(x, s)))
+                served = fed > _EPS
             elif plain:  # _district_served, inline
                 served = False
                 for x in sup:
@@ -479,7 +485,9 @@ class CascadeMixin:
                 served = self._district_served(d, s)
             if s == "water" and sup is not None:
                 served = self._taps(d, served)
-            unserved = 0 if served else int(self.residents[d])
+            if not served:
+                fed = 0.0
+            unserved = int(self.residents[d]) - round(int(self.residents[d]) * fed) if fed < 1.0 else 0
             if d in self.evacuees:
                 for shelter, n in self.evacuees[d].items():
                     if not (served if s == "health" else state[shelter] != DOWN):
@@ -488,7 +496,7 @@ class CascadeMixin:
                 table[d, k] = unserved
                 vulnerable = unserved * vuln[d]
                 self.log.append(now, "service", c.district_ids[d], {
-                    "service": s, "unserved": unserved,
+                    "service": s, "unserved": unserved, "share": round(fed, 6),
                     "unserved_vulnerable": vulnerable if vulnerable.is_integer() else round(vulnerable, 3),
                     "population": pop[d],
                 })

@@ -12,7 +12,7 @@ from ..hazards import (
     DEFAULT_REPAIR_H,
     SKILL_FOR_TYPE,
 )
-from ..scenario import sample
+from ..scenario import CyberHazard, sample
 from ._common import (
     Crew,
     _finite_delay,
@@ -43,6 +43,18 @@ class CrewMixin:
         # cyber-hit assets an IT crew may restore now (detected, not yet back): asset -> its CyberHazard;
         # only ever filled in scenarios whose cyber hazards give incident_response_h
         self.cyber_open: dict[int, Any] = {}
+
+    def _it_can_restore(self, i: int) -> bool:
+        """Whether an IT team sent to asset ``i`` now has work there: it is down from a cyber attack
+        whose hazard gives IT crews a restoration time (detected already, or about to be: the crew
+        then waits on site until the operators confirm the intrusion)."""
+        if i in self.cyber_open:
+            return True
+        if not self._cy[i]:
+            return False
+        aid = self.city.asset_ids[i]
+        return any(isinstance(h, CyberHazard) and h.incident_response_h is not None and aid in h.targets
+                   for h in self.scenario.hazards)
 
     def _skill_mask(self, skills: tuple[str, ...]) -> np.ndarray:
         """Assets a crew with ``skills`` can repair (one mask per set of skills, made once)."""
@@ -75,18 +87,23 @@ class CrewMixin:
                 elif not self.flooded[i]:
                     q.remove(i)
                     return i
-        if self.priorities is None:
+        utility = self.scenario.resources.utility_restoration
+        if self.priorities is None and not utility:
             return None
         dm, fl = self._dm, self._fl
+        priorities = self.priorities or []
         if it:  # IT incident response: the cyber-hit assets in priority order, then the most critical
             free = [i for i in self.cyber_open if self.assigned[i] < 0 and not fl[i]]
             if free:
-                rank = {a: k for k, a in enumerate(self.priorities)}
+                rank = {a: k for k, a in enumerate(priorities)}
                 crit = self.city.asset_crit
                 return min(free, key=lambda i: (rank.get(i, len(rank)), -int(crit[i]), i))
-        for i in self.priorities:
+        for i in priorities:
             if dm[i] and self.assigned[i] < 0 and not fl[i] and self._skill_ok(crew, i):
+                crew.by_priorities = True
                 return i
+        if utility:
+            return self._utility_task(crew)
         # then the most critical of the rest (lowest index first among equals)
         free = (self.damage > 0) & (self.assigned < 0) & ~self.flooded
         if "general" not in crew.skills:
@@ -96,6 +113,75 @@ class CrewMixin:
             return None
         return int(cand[np.argmax(self.city.asset_crit[cand])])  # argmax takes the first of the highest
 
+    def _utility_task(self, crew: Crew) -> int | None:
+        """The utility's own next repair for ``crew``: what keeps critical facilities going first,
+        then the most people brought back per expected repair hour (lowest index among equals)."""
+        free = (self.damage > 0) & (self.assigned < 0) & ~self.flooded
+        if "general" not in crew.skills:
+            free &= self._skill_mask(crew.skills)
+        cand = np.nonzero(free)[0]
+        if not len(cand):
+            return None
+        feeds_critical, people = self._restoration_weights()
+        crit = cand[feeds_critical[cand]]
+        if len(crit):
+            cand = crit
+        deg, fail = self._mean_repair()
+        mean = np.where(self.damage[cand] >= 2, fail[cand], deg[cand])
+        return int(cand[np.argmax(people[cand] / np.maximum(mean, 0.1))])  # argmax takes the first of the best
+
+    def _mean_repair(self) -> tuple[np.ndarray, np.ndarray]:
+        """Mean repair hours per asset when degraded and when failed (the scenario's, else the defaults)."""
+        got = getattr(self, "_mean_repair_h", None)
+        if got is None:
+            c = self.city
+            deg, fail = np.zeros(c.n_assets), np.zeros(c.n_assets)
+            for typ, members in c.by_type.items():
+                spec = self.repair_spec.get(typ)
+                d, f = (spec.degraded, spec.failed) if spec is not None else DEFAULT_REPAIR_H.get(
+                    typ, ((12.0, 6.0), (72.0, 36.0)))
+                deg[members], fail[members] = d[0], f[0]
+            got = self._mean_repair_h = (deg, fail)
+        return got
+
+    def _restoration_weights(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per asset, made once per city: whether it feeds a critical facility (itself or through
+        others), and the people whose district services depend on it (weighted by feeder share)."""
+        c = self.city
+        got = c.memo.get("restoration_weights")
+        if got is not None:
+            return got
+        n, ns = c.n_assets, len(self._SERVICES)
+        crit = np.zeros(n, bool)
+        crit[list(self.critical)] = True
+        feeds = np.zeros(n, bool)
+        people = np.zeros(n)
+        pop = c.district_pop.astype(float)
+        for i in range(n):
+            seen = {i}
+            stack = [i]
+            slots: dict[int, float] = {}
+            while stack:
+                a = stack.pop()
+                if crit[a]:
+                    feeds[i] = True
+                for ds in c.district_service_dependents[a]:
+                    d, k = divmod(ds, ns)
+                    svc = self._SERVICES[k]
+                    shares = c.district_shares[d].get(svc)
+                    w = 1.0
+                    if shares is not None:
+                        sup = dict(c.district_needs[d])[svc]
+                        w = shares[sup.index(a)]
+                    slots[ds] = max(slots.get(ds, 0.0), w)
+                for b in c.asset_dependents[a]:
+                    if b not in seen:
+                        seen.add(b)
+                        stack.append(b)
+            people[i] = math.fsum(pop[ds // ns] * w for ds, w in sorted(slots.items()))
+        got = c.memo["restoration_weights"] = (feeds, people)
+        return got
+
     def _closed_mask(self) -> np.ndarray:
         c = self.city
         closed = self.edge_closed_flood | self.edge_closed_manual
@@ -103,24 +189,36 @@ class CrewMixin:
         has = b >= 0
         if has.any():
             bad = np.zeros(len(b), bool)
-            bad[has] = (self.damage[b[has]] > 0) | self.flooded[b[has]]  # damaged, or under water
+            # damaged, under water, or shut by a cyber attack on its control system
+            bad[has] = (self.damage[b[has]] > 0) | self.flooded[b[has]] | self.cyber[b[has]]
             closed = closed | bad
         return closed
 
     def _travel_hours(self, src: int, dst: int) -> float:
-        """Road hours from ``src`` to ``dst`` with today's closures (one cached search per source)."""
+        """Road hours from ``src`` to ``dst`` with today's closures.
+
+        One shortest-path search per set of closed roads and source, kept with the city: a flood
+        closes and reopens the same roads in turn, and the runs of a batch meet the same sets.
+        """
         if src == dst:
             return 0.0
-        key = (self.closure_version, src)
-        dist = self._dist_cache.get(key)
+        if self._matrix_cache is None or self._matrix_cache[0] != self.closure_version:
+            self._matrix_cache = (self.closure_version, self._closed_mask().tobytes())
+        mask = self._matrix_cache[1]
+        cache = self.city.memo.get("travel")
+        if cache is None:
+            cache = self.city.memo["travel"] = {}
+        key = (mask, src)
+        dist = cache.get(key)
         if dist is None:
             from scipy.sparse.csgraph import dijkstra
 
-            if self._matrix_cache is None or self._matrix_cache[0] != self.closure_version:
-                self._matrix_cache = (self.closure_version, self.city.road_matrix(self._closed_mask()))
-                self._dist_cache = {}
-            dist = dijkstra(self._matrix_cache[1], directed=False, indices=src)
-            self._dist_cache[key] = dist
+            matrix = cache.get(mask)
+            if matrix is None:
+                if len(cache) > 512:  # bounded: a long batch on a big town must not grow it forever
+                    cache.clear()
+                matrix = cache[mask] = self.city.road_matrix(np.frombuffer(mask, dtype=bool))
+            dist = cache[key] = dijkstra(matrix, directed=False, indices=src)
         return float(dist[dst])
 
     def _repair_hours(self, i: int, crew: Crew) -> float:
@@ -144,6 +242,7 @@ class CrewMixin:
                 yield crew.wake
                 continue
             crew.task = task
+            by_priorities, crew.by_priorities = crew.by_priorities, False
             self.assigned[task] = self.crews.index(crew)
             aid = c.asset_ids[task]
             dst = int(c.asset_road[task])
@@ -157,6 +256,8 @@ class CrewMixin:
             crew.state = "travelling"
             self.log.append(self.env.now, "crew", crew.id, {"state": "dispatched", "asset": aid,
                                                             "travel_h": round(hours, 6)})
+            if by_priorities:  # the learner's priority list sent this crew: an expected dispatch is done
+                self._crew_sent(aid)
             yield self.env.timeout(_finite_delay(hours, "travel"))
             crew.node = dst
             self.log.append(self.env.now, "crew", crew.id, {"state": "arrived", "asset": aid})
@@ -212,10 +313,12 @@ class CrewMixin:
         if restored:
             del self.cyber_open[task]
             self.cyber[task] = False
+            self._bridges_changed(np.array([task]))
             self._propagate([task])
 
     def _wake_crews(self) -> None:
-        if self.priorities is None and not any(self.orders.values()) and not any(
+        if self.priorities is None and not self.scenario.resources.utility_restoration and not any(
+                self.orders.values()) and not any(
                 cr.standby is not None for cr in self.crews):
             return  # no orders: idle crews stay put
         for crew in self.crews:

@@ -38,6 +38,10 @@ from ._common import (
 _DAMAGE_NAME = ("none", "degraded", "failed")
 
 
+
+#: plant that is cleaned, dried and tested after standing in flood water, however shallow [RD]
+_CLEANED_AFTER_FLOOD = ("substation", "power_plant", "pumping_station", "water_treatment")
+
 class HazardMixin:
     """Hazard sampling, damage and the hazard processes (part of Simulation)."""
 
@@ -133,6 +137,22 @@ class HazardMixin:
         self._bridges_changed(hit)
         self._wake_crews()
 
+    def _wet_plant_needs_cleaning(self, idx: np.ndarray, depth: np.ndarray) -> None:
+        """Power and water plant that stood in the water is cleaned, dried and tested before it is
+        switched on again (Ahr valley 2021, Sandy 2012 [RD]): at least degraded, repaired by a crew."""
+        mask = self._wet_cleaned[idx] & (self.damage[idx] == 0)
+        if not mask.any():
+            return
+        hit = idx[mask]
+        self.damage[hit] = 1
+        ids, types, hit_list = self.city.asset_ids, self.city.type_names, hit.tolist()
+        self.log.extend(self.env.now, "damage", [ids[i] for i in hit_list], [
+            {"hazard": "flood", "intensity": xi, "state": "degraded", "type": types[i], "cleaning": True}
+            for i, xi in zip(hit_list, rounded(depth[mask], 6), strict=True)])
+        for i in hit_list:
+            self.cause[i] = "damage"  # wet, so down already: only the cause changes
+        self._wake_crews()
+
     def _capacities(self, hazard: str, ai: np.ndarray) -> np.ndarray:
         """(degraded, failed) capacities of assets ``ai``, kept from their draw to repair."""
         cap = self._capacity.get(hazard)
@@ -175,6 +195,7 @@ class HazardMixin:
 
     # flood ------------------------------------------------------------------------------
     def _flood_setup(self, h: FloodHazard) -> None:
+        self._wet_cleaned = np.isin(np.array(self.city.type_names, dtype=object), _CLEANED_AFTER_FLOOD)
         self._f_version = -1  # protection version the sorted thresholds were made for
         self._fd_done = 0
         self._fe_closed = 0
@@ -255,9 +276,11 @@ class HazardMixin:
         self._flood_setup(h)
         step = h.step_h
         times = [0.0]  # the steps' hours
+        dry_at = p["rise_start_h"] + p["time_to_peak_h"] + p["recession_h"]  # the stage is back to base
         while True:
             t = round(times[-1] + step, 9)
-            if t > self.duration + _EPS:
+            if t > self.duration + _EPS and (t > self.duration + self.scenario.recovery_h + _EPS
+                                              or times[-1] >= dry_at):  # receding in the fast-forward, until gone
                 break
             times.append(t)
         stages = [flood_stage(t, p["base_stage_m"], p["peak_stage_m"], p["rise_start_h"], p["time_to_peak_h"],
@@ -289,7 +312,9 @@ class HazardMixin:
             if self._f_wet:
                 wet = self.flooded[self.f_idx]
                 idx = self.f_idx[wet]
-                self._damage("flood", idx, stage - (self.f_base[wet] + self.protection[idx]))
+                depth = stage - (self.f_base[wet] + self.protection[idx])
+                self._damage("flood", idx, depth)
+                self._wet_plant_needs_cleaning(idx, depth)
         if newly_dry:
             self._wake_crews()
         # roads: closed while the stage is above the threshold
@@ -411,6 +436,7 @@ class HazardMixin:
                 self.cyber[i] = True
                 self.log.append(self.env.now, "damage", c.asset_ids[i], {"hazard": h.id, "state": "cyber",
                                                                          "type": str(c.asset_type[i])})
+            self._bridges_changed(np.array(targets))  # a bridge shut by its control system closes its road
             self._propagate(targets)
         yield self.env.timeout(_finite_delay(p["detection_delay_h"], "cyber detection"))
         self.log.append(self.env.now, "hazard", h.id, {"type": "cyber", "detected": True,
@@ -418,6 +444,7 @@ class HazardMixin:
         if h.effect == "tamper":  # operators shut the plant down as a precaution once they see it
             for i in targets:
                 self.cyber[i] = True
+            self._bridges_changed(np.array(targets))
             self._propagate(targets)
         if h.incident_response_h is not None:  # detected: IT crews may now restore the targets (crews.py)
             for i in targets:
@@ -429,6 +456,7 @@ class HazardMixin:
             for i in targets:
                 self.cyber[i] = False
             self.log.append(self.env.now, "hazard", h.id, {"type": "cyber", "recovered": True})
+            self._bridges_changed(np.array(targets))
             self._propagate(targets)
             return
         # the unassisted recovery brings back what the IT crews have not restored yet
@@ -438,6 +466,8 @@ class HazardMixin:
             self.cyber[i] = False
         self.log.append(self.env.now, "hazard", h.id, {"type": "cyber", "recovered": True,
                                                        "unassisted": [c.asset_ids[i] for i in left]})
+        if left:
+            self._bridges_changed(np.array(left))
         self._propagate(left)
 
     # surge ---------------------------------------------------------------------------------

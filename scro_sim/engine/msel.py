@@ -71,6 +71,13 @@ class MselMixin:
     def _matches(self, exp: _Expected, a: Action) -> bool:
         return a.action == exp.action and ACTIONS[a.action].meets(a, exp.targets)
 
+    def _crew_sent(self, asset_id: str) -> None:
+        """A crew set off for ``asset_id`` because of the learner's priority list: an expected
+        dispatch of a crew there is done (the list did what a dispatch order would have)."""
+        for exp in self.expected:
+            if not exp.met and exp.action == "dispatch_crew" and (not exp.targets or asset_id in exp.targets):
+                self._meet(exp, self.env.now)
+
     def _meet(self, exp: _Expected, t: float) -> None:
         exp.met = True
         self.log.append(self.env.now, "expected", exp.id, {"status": "met", "action_time_h": round(t, 9),
@@ -78,7 +85,7 @@ class MselMixin:
                                                            "late_h": round(t - exp.due, 9)})
 
     def _deadline(self, exp: _Expected) -> None:
-        if exp.met:
+        if exp.met or self.recovering:  # a deadline past the exercise's end is not a miss
             return
         self.log.append(self.env.now, "expected", exp.id, {"status": "missed", "due_h": round(exp.due, 9)})
         if exp.contingency:

@@ -6,6 +6,7 @@ the :class:`~scro_sim.log.EventLog`.  Nothing here scores, stores or draws; thos
 
 from __future__ import annotations
 
+import math
 from collections.abc import Generator, Sequence
 from typing import Any
 
@@ -86,6 +87,7 @@ class Simulation(CascadeMixin, HazardMixin, CrewMixin, MselMixin, ObservationMix
         self.duration = float(scenario.duration_h)
         self.budget = budget if budget is not None else WorkBudget.for_run(scenario, city)
         self.stopped: WorkBudgetExceeded | None = None  # set when the run went over its budget
+        self.recovering = False  # fast-forwarding after the last decision hour (see _fast_forward)
         self._steps = 0  # simulation steps taken (simpy events processed)
         self._generators: list[Generator[Any, Any, Any]] = []  # our simpy processes, closed by _release()
         self.decisions: list[dict[str, Any]] = []
@@ -283,14 +285,42 @@ class Simulation(CascadeMixin, HazardMixin, CrewMixin, MselMixin, ObservationMix
             end._ok, end._value = True, None
             self.env.schedule(end, URGENT, self.duration - self.env.now)
             self._run_until(end)
+        self._fast_forward()
         for i in np.nonzero(self.state == BACKUP)[0].tolist():
             self._settle(i)
         self.done = True
-        self.log.append(self.duration, "run_end", self.scenario.id, {
+        self.log.append(self.env.now, "run_end", self.scenario.id, {
             "spent": round(self.spent, 6), "budget": self.scenario.resources.budget,
             "assets_down": int((self.state == DOWN).sum()), "damaged": int((self.damage > 0).sum()),
             "decisions": len(self.decisions),
         })
+
+    def _fast_forward(self) -> None:
+        """After the last decision hour: run on, hour by hour, until the city has recovered
+        (nobody unserved, nothing damaged, no boil-water notice) or ``recovery_h`` more hours passed."""
+        horizon = self.duration + self.scenario.recovery_h
+        self.recovering = True  # no new injects or deadlines: the exercise itself is over
+        while self.env.now < horizon - _EPS and not self._recovered():
+            # look again at the first whole hour at or after the next event (an hourly look that
+            # skips the hours in which nothing happens); with nothing left to happen, at the cap
+            nxt = self._next_event_time()
+            at = horizon if math.isinf(nxt) else min(horizon, max(math.floor(self.env.now + _EPS) + 1.0,
+                                                                  math.ceil(nxt - _EPS)))
+            end = simpy.Event(self.env)
+            end._ok, end._value = True, None
+            self.env.schedule(end, URGENT, at - self.env.now)
+            self._run_until(end)
+
+    def _next_event_time(self) -> float:
+        """When the next event is due, not counting the stop just taken (simpy puts a stop event
+        back on its heap at the current time, with priority -1, for its remaining callbacks)."""
+        now = self.env.now
+        return min((t for t, prio, _eid, _ev in self.env._queue if not (prio < 0 and t <= now)),
+                   default=math.inf)
+
+    def _recovered(self) -> bool:
+        return not (self.district_unserved.any() or self.damage.any() or self.cyber.any()
+                    or any(self._boiling) or any(self._refilling))
 
     # ------------------------------------------------------------------------------------
     # decisions

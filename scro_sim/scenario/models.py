@@ -319,6 +319,10 @@ class Resources(_Model):
     crews: tuple[CrewTeam, ...] = Field(default=(), max_length=MAX_CREW_TEAMS)
     generators: Generators = Generators()
     mutual_aid: MutualAid = MutualAid()
+    #: crews without orders follow the utility's own restoration order (critical facilities
+    #: first, then the repair that brings back the most people per repair hour), as utilities
+    #: do; false: crews wait for orders (an exercise about crews).
+    utility_restoration: bool = True
 
 
 class WaterSystem(_Model):
@@ -531,6 +535,10 @@ class Scenario(_Model):
     city: str = Field(min_length=1, max_length=500)
     start: datetime
     duration_h: float = Field(gt=0, le=24 * 60, allow_inf_nan=False)
+    #: after the last decision hour (duration_h) the run fast-forwards, with the crews at work and
+    #: no more decisions, until every service is back (or this many hours more): the recovery a
+    #: learner's restoration choices set in motion counts in the score.  0: the run ends at duration_h.
+    recovery_h: float = Field(default=21 * 24, ge=0, le=24 * 60, allow_inf_nan=False)
     decision_points: DecisionPoints = DecisionPoints()
     hazards: tuple[HazardSpec, ...] = Field(min_length=1, max_length=MAX_HAZARDS)
     fragility: dict[Literal[HAZARD_TYPES], dict[Literal[ASSET_TYPES],  # type: ignore[valid-type]

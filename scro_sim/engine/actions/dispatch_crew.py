@@ -27,7 +27,7 @@ class DispatchCrew(ActionKind):
         i = c.asset_index[a.target]
         teams = [t for t in sim.scenario.resources.crews if a.crew in (None, t.id)]
         ok = [t for t in teams if SKILL_FOR_TYPE.get(str(c.asset_type[i]), "general") in t.skills
-              or "general" in t.skills or (i in sim.cyber_open and "it" in t.skills)]
+              or "general" in t.skills or ("it" in t.skills and sim._it_can_restore(i))]
         if not ok and not any(cr.team == "mutual_aid" for cr in sim.crews):
             return [f"no crew team has the skills to repair a {c.asset_type[i]}"]
         return []
@@ -37,7 +37,7 @@ class DispatchCrew(ActionKind):
         i = c.asset_index[a.target]
         teams = [t.id for t in sc.resources.crews if a.crew in (None, t.id)
                  and (SKILL_FOR_TYPE.get(str(c.asset_type[i]), "general") in t.skills or "general" in t.skills)]
-        if i in sim.cyber_open and not sim.damage[i]:  # a detected cyber attack: IT incident response
+        if sim._it_can_restore(i) and not sim.damage[i]:  # a cyber attack: IT incident response
             it = [t.id for t in sc.resources.crews if a.crew in (None, t.id) and "it" in t.skills]
             teams = it or teams
         team = teams[0] if teams else "mutual_aid"
