@@ -75,7 +75,7 @@ class MselMixin:
         """A crew set off for ``asset_id`` because of the learner's priority list: an expected
         dispatch of a crew there is done (the list did what a dispatch order would have)."""
         for exp in self.expected:
-            if not exp.met and exp.action == "dispatch_crew" and (not exp.targets or asset_id in exp.targets):
+            if not exp.met and ACTIONS[exp.action].met_by_crew_sent(asset_id, exp.targets):
                 self._meet(exp, self.env.now)
 
     def _meet(self, exp: _Expected, t: float) -> None:

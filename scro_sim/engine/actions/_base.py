@@ -220,6 +220,11 @@ class ActionKind:
         """Whether ``a`` meets an expected action of this kind naming ``targets`` (empty: any target)."""
         return not targets or a.target in targets
 
+    def met_by_crew_sent(self, asset_id: str, targets: Sequence[str]) -> bool:
+        """Whether a crew setting off for ``asset_id`` because of the learner's priority list meets an
+        expected action of this kind naming ``targets`` (only a crew dispatch is met that way)."""
+        return False
+
     def available(self, sim: Any) -> bool:
         """Whether the player may choose it now at all (the observation's ``allowed`` list)."""
         return True

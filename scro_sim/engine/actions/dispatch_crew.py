@@ -22,6 +22,9 @@ class DispatchCrew(ActionKind):
     def available(self, sim: Any) -> bool:
         return bool(sim.crews)
 
+    def met_by_crew_sent(self, asset_id: str, targets: Sequence[str]) -> bool:
+        return not targets or asset_id in targets
+
     def check(self, sim: Any, a: Any, earlier: Sequence[Any]) -> list[str]:
         c = sim.city
         i = c.asset_index[a.target]
