@@ -36,11 +36,30 @@ from .vocabulary import N_, number
 if TYPE_CHECKING:  # pragma: no cover
     from .city import City
 
-__all__ = ["MESSAGES", "Lesson", "clock", "expert_log", "lessons", "names", "render", "render_lesson"]
+__all__ = ["MESSAGES", "Lesson", "clock", "expert_log", "lessons", "names", "render", "render_lesson",
+           "why_not_applicable"]
 
 _EPS = 1e-9
 #: at most this many of the expert's actions are named per criterion (the earliest ones)
 _PER_CRITERION = 3
+
+
+#: why a criterion was left out of a run's total (shown in place of its feedback)
+NOT_APPLICABLE_AGAINST_EXPERT = N_("Not judged in this run: on this seed even the expert plan could not do clearly "
+                                   "better than the utilities on their own, so the result would show luck, not your "
+                                   "decisions.")
+NOT_APPLICABLE_NOT_ASKED = N_("Not judged in this run: the message that asks for this action never came.")
+
+
+def why_not_applicable(line: Any, gettext: Callable[[str], str] | None = None) -> str:
+    """In the reader's words, why a score-card line is "not applicable" ("" for any other line)."""
+    if getattr(line, "status", "") != "not applicable":
+        return ""
+    _ = gettext or (lambda m: m)
+    metric = getattr(line, "metric", None) or ""
+    if metric.startswith("relative.") or metric == "value_for_money":
+        return _(NOT_APPLICABLE_AGAINST_EXPERT)
+    return _(NOT_APPLICABLE_NOT_ASKED)
 
 
 def _bears_on(action: str) -> str:

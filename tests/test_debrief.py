@@ -178,3 +178,19 @@ def test_bundled_do_nothing_gets_a_lesson_and_the_expert_none(path: Path) -> Non
     nothing = Simulation(sc, city, 1, baseline_policy("do_nothing")).run()
     assert debrief.lessons(nothing, expert, sc, score(sc, city, 1, nothing))
     assert debrief.lessons(expert, expert, sc, score(sc, city, 1, expert)) == []
+
+
+def test_a_criterion_left_out_of_the_total_says_why_in_the_readers_language() -> None:
+    from types import SimpleNamespace
+
+    from scro_sim.debrief import why_not_applicable
+    from scro_sim.i18n import translator
+
+    against = SimpleNamespace(status="not applicable", metric="relative.resilience_loss.water")
+    money = SimpleNamespace(status="not applicable", metric="value_for_money")
+    unasked = SimpleNamespace(status="not applicable", metric="timeliness.EA_warn")
+    rated = SimpleNamespace(status="rated", metric="relative.resilience_loss.water")
+    assert "utilities on their own" in why_not_applicable(against) == why_not_applicable(money)
+    assert "never came" in why_not_applicable(unasked)
+    assert why_not_applicable(rated) == ""
+    assert "Versorger" in why_not_applicable(against, translator("de"))

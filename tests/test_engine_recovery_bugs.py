@@ -5,12 +5,14 @@ learner's priority list sent meets an expected dispatch."""
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 
 import pytest
 from enginekit import ROADS, act, asset, cyber, make_city, make_scenario, play, records
 
 from scro_sim.engine import Simulation
 
+ROOT = Path(__file__).resolve().parent.parent
 IT_TEAM = {"crews": [{"id": "it_team", "count": 1, "depot": "DEP", "skills": ["it"]}], "budget": 100000}
 
 
@@ -78,3 +80,45 @@ def test_a_crew_sent_by_the_priority_list_meets_an_expected_dispatch() -> None:
     (met,) = records(log, "expected", "EA1", status="met")
     assert met.data["action_time_h"] == pytest.approx(1.0)
     assert records(log, "expected", "EA1", status="missed") == []
+
+
+# -- crews and closed roads (found recalibrating the earthquake for issue 14) ------------------
+
+def _quake_seed_with_damage_beyond_the_bridges() -> tuple[object, object, int]:
+    from scro_sim.batch import replication_seed
+    from scro_sim.scenario import load_scenario
+
+    sc, city = load_scenario(ROOT / "scenarios" / "riverton_earthquake.yaml")
+    return sc, city, replication_seed(0, 6)  # all three river bridges damaged, damage on both banks
+
+
+def test_the_utilities_on_their_own_repair_the_bridges_that_block_their_other_repairs() -> None:
+    """Crews without orders once drove to damage beyond a broken bridge and waited there for
+    ever (35 assets still damaged after 24 days); the utility's order now takes the bridges it
+    can reach first while damage lies beyond closed roads, and only what crews can reach."""
+    from scro_sim.policy import DoNothing
+
+    sc, city, seed = _quake_seed_with_damage_beyond_the_bridges()
+    log = Simulation(sc, city, seed, DoNothing()).run()
+    assert log.of_kind("run_end")[0].data["damaged"] == 0
+    repaired = [r.subject for r in log.of_kind("repair") if r.data["state"] == "finished"]
+    assert {"BR1", "BR2", "BR3"} <= set(repaired)
+
+
+def test_a_road_closed_across_a_damaged_bridge_opens_again_when_the_bridge_is_repaired() -> None:
+    """The expert closes the damaged bridges "until inspected"; the repair is that inspection, so
+    the road opens with the repair (it stayed closed for good, and every crew on the far bank
+    waited until the end: 17 assets still damaged)."""
+    from scro_sim.policy import PlanPolicy
+
+    sc, city, seed = _quake_seed_with_damage_beyond_the_bridges()
+    log = Simulation(sc, city, seed, PlanPolicy(sc.reference_plans.expert, "expert")).run()
+    closed = [r for r in log.of_kind("road") if r.data["cause"] == "order" and r.data["closed"]]
+    reopened = {r.subject: r.time for r in log.of_kind("road") if r.data["cause"] == "repaired"}
+    fixed = {r.subject: r.time for r in log.of_kind("repair") if r.data["state"] == "finished"}
+    assert closed and len(reopened) == len(closed)
+    bridge_of = {"N01~N21": "BR1", "N06~N24": "BR2", "N20~N28": "BR3"}
+    for road, t in reopened.items():
+        key = road if road in bridge_of else "~".join(reversed(road.split("~")))
+        assert t == fixed[bridge_of[key]]
+    assert log.of_kind("run_end")[0].data["damaged"] == 0

@@ -105,6 +105,8 @@ def test_a_misspelled_metric_is_refused_with_file_line_field_and_a_suggestion(me
     _sc, city = load_scenario(path)
     text = path.read_text(encoding="utf-8")
     text = text.replace("metric: timeliness.EA_warn ", f"metric: {metric} ", 1)
+    if metric.startswith("relative."):  # higher is better: thresholds the other way round
+        text = text.replace("thresholds: {P: 0, S: 1, M: 3}", "thresholds: {P: 1, S: 0.6, M: 0.3}", 1)
     line = next(i for i, ln in enumerate(text.splitlines(), 1) if f"metric: {metric} " in ln)
     with pytest.raises(ScroSimError) as err:
         load_scenario(str(path), city=city, text=text)

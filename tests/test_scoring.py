@@ -429,6 +429,101 @@ def test_relative_metric_against_reference_runs() -> None:
     assert (line(no_ref, "R").value, line(no_ref, "R").rating) == (None, "U")
 
 
+def _power_loss_log(unserved: int, spent: float = 0.0) -> EventLog:
+    """10 h of a 1000-person town with ``unserved`` people of district D1 without power (x10 person-hours)."""
+    log = EventLog()
+    log.append(0, "run_start", "x", {"duration_h": 10.0, "population": 1000, "critical": [], "budget": 100000})
+    if spent:
+        log.append(0, "cost", "dispatch_crew", {"amount": spent})
+    service(log, 0, "D1", unserved, 0.5, 1000)
+    log.append(10, "run_end", "x", {})
+    return log
+
+
+REL = computed("R", "relative.resilience_loss.power", {"P": 0.9, "S": 0.6, "M": 0.3}, lower_is_better=False)
+
+
+def test_a_relative_criterion_does_not_apply_where_the_expert_cannot_beat_the_baseline_by_more_than_noise() -> None:
+    """Baseline 10000 person-hours, expert 9900: a gain of 1 %, under the default 5 %; the
+    criterion is left out of the total (not applicable), not rated P for a learner who did nothing."""
+    ref = {"baseline": compute_metrics(_power_loss_log(1000)), "expert": compute_metrics(_power_loss_log(990))}
+    others = [computed("T", "timeliness.EA1", {"P": 0, "S": 1, "M": 3})]
+    card = grade(_power_loss_log(1000), graded_scenario([REL, *others]), reference=ref)
+    assert (line(card, "R").status, line(card, "R").rating, line(card, "R").points) == ("not applicable", None, 0.0)
+    assert not card.provisional and line(card, "T").status == "not applicable"
+    # the author may say how much gain counts: 50 person-hours here
+    card = grade(_power_loss_log(1000), graded_scenario([{**REL, "min_gain": 50}]), reference=ref)
+    assert (line(card, "R").status, line(card, "R").value, line(card, "R").rating) == ("rated", 0.0, "U")
+
+
+def test_a_relative_criterion_applies_where_the_expert_did_better_and_rates_the_share_of_the_gap() -> None:
+    ref = {"baseline": compute_metrics(_power_loss_log(1000)), "expert": compute_metrics(_power_loss_log(100))}
+    do_nothing = grade(_power_loss_log(1000), graded_scenario([REL]), reference=ref)
+    assert (line(do_nothing, "R").value, line(do_nothing, "R").rating) == (0.0, "U")
+    half = grade(_power_loss_log(550), graded_scenario([REL]), reference=ref)
+    assert (line(half, "R").value, line(half, "R").rating) == (pytest.approx(0.5), "M")
+
+
+#: only power counts (the hand log has people at risk and hospital downtime too)
+POWER_ONLY = {"power": 5, "water": 0, "telecom": 0, "health": 0, "people_at_risk": 0, "critical_downtime": 0}
+VFM = {**computed("V", "value_for_money", {"P": 0.8, "S": 0.5, "M": 0.25}, lower_is_better=False),
+       "loss_values": POWER_ONLY}
+
+
+def test_value_for_money_rates_loss_avoided_per_euro_against_the_expert() -> None:
+    """Expert: 9000 person-hours avoided (x EUR 5) for EUR 3000, 15 per euro.  The hand log:
+    6240 avoided for EUR 7500, 4.16 per euro: 0.277 of the expert's, M."""
+    ref = {"baseline": compute_metrics(_power_loss_log(1000)), "expert": compute_metrics(_power_loss_log(100, 3000))}
+    card = grade(hand_log(), graded_scenario([VFM]), reference=ref)
+    assert line(card, "V").value == pytest.approx((6240 * 5 / 7500) / (9000 * 5 / 3000))
+    assert line(card, "V").rating == "M"
+    # the same outcome bought for the expert's money is worth as much per euro: P
+    same = grade(_power_loss_log(100, 3000), graded_scenario([VFM]), reference=ref)
+    assert (line(same, "V").value, line(same, "V").rating) == (pytest.approx(1.0), "P")
+
+
+def test_value_for_money_never_passes_doing_nothing_or_spending_on_nothing() -> None:
+    ref = {"baseline": compute_metrics(_power_loss_log(1000)), "expert": compute_metrics(_power_loss_log(100, 3000))}
+    nothing = grade(_power_loss_log(1000), graded_scenario([VFM]), reference=ref)
+    assert (line(nothing, "V").status, line(nothing, "V").value, line(nothing, "V").rating) == ("rated", None, "U")
+    wasted = grade(_power_loss_log(1000, 90000), graded_scenario([VFM]), reference=ref)
+    assert (line(wasted, "V").value, line(wasted, "V").rating) == (0.0, "U")
+    worse = grade(_power_loss_log(1100, 3000), graded_scenario([VFM]), reference=ref)
+    assert line(worse, "V").value < 0 and line(worse, "V").rating == "U"
+
+
+def test_value_for_money_takes_the_authors_loss_values() -> None:
+    """Power worth nothing: no loss avoided by anyone, so the criterion does not apply."""
+    ref = {"baseline": compute_metrics(_power_loss_log(1000)), "expert": compute_metrics(_power_loss_log(100, 3000))}
+    card = grade(hand_log(), graded_scenario([{**VFM, "loss_values": {**POWER_ONLY, "power": 0}}]), reference=ref)
+    assert line(card, "V").status == "not applicable"
+    no_expert_spend = {"baseline": ref["baseline"], "expert": compute_metrics(_power_loss_log(100))}
+    assert line(grade(hand_log(), graded_scenario([VFM]), reference=no_expert_spend), "V").status == "not applicable"
+
+
+@pytest.mark.parametrize(("extra", "words"), [
+    ({"metric": "cost", "thresholds": {"P": 1, "S": 2, "M": 3}, "min_gain": 5}, "min_gain is for criteria measured"),
+    ({"lower_is_better": True, "thresholds": {"P": 0.1, "S": 0.2, "M": 0.3}}, "higher-is-better"),
+    ({"metric": "cost", "thresholds": {"P": 1, "S": 2, "M": 3}, "loss_values": {"power": 1}},
+     "loss_values is for the value_for_money"),
+    ({"loss_values": {"gas": 1}}, "gas"),
+    ({"loss_values": {"power": -1}}, "power"),
+    ({"min_gain": -1}, "min_gain"),
+])
+def test_bad_relative_and_value_fields_are_refused(extra: dict[str, Any], words: str) -> None:
+    crit = {k: v for k, v in VFM.items() if k != "lower_is_better"}
+    crit.update(extra)
+    with pytest.raises(Exception) as err:
+        graded_scenario([crit])
+    assert words in str(err.value)
+
+
+def test_a_relative_criterion_is_higher_is_better_without_saying_so() -> None:
+    crit = {k: v for k, v in REL.items() if k != "lower_is_better"}
+    sc = graded_scenario([crit])
+    assert sc.rubric.criteria[0].lower_is_better is False
+
+
 def test_grading_with_metrics_already_computed_gives_the_same_card() -> None:
     log = hand_log()
     assert grade(log, graded_scenario(), metrics=compute_metrics(log)) == grade(log, graded_scenario())

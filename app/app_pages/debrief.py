@@ -81,7 +81,8 @@ def render_card(card: ScoreCard) -> None:
     rows = [{_("Criterion"): f"{ln.id}: {ln.title}", _("Kind"): _(ln.kind), _("Rating"): ln.rating or "-",
              _("Metric"): ln.metric or "", _("Value"): "" if ln.value is None else number(ln.value),
              _("Unit"): _(e.unit) if (e := entries.get(ln.metric)) else "", _("Points"): f"{ln.points:g} / {ln.weight:g}",
-             _("Status"): _(ln.status), _("Feedback"): ln.feedback, _("Comment"): ln.comment}
+             _("Status"): _(ln.status), _("Feedback"): ln.feedback or debrief.why_not_applicable(ln, _),
+             _("Comment"): ln.comment}
             for ln in card.criteria]
     st.dataframe(pd.DataFrame(rows), hide_index=True)
     if any(entries.values()):

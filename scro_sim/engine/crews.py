@@ -98,8 +98,13 @@ class CrewMixin:
                 rank = {a: k for k, a in enumerate(priorities)}
                 crit = self.city.asset_crit
                 return min(free, key=lambda i: (rank.get(i, len(rank)), -int(crit[i]), i))
+        hours = None
         for i in priorities:
             if dm[i] and self.assigned[i] < 0 and not fl[i] and self._skill_ok(crew, i):
+                if hours is None:
+                    hours = self._hours_from(crew.node)
+                if not math.isfinite(hours[self.city.asset_road[i]]):
+                    continue  # beyond a closed road: the list's next reachable asset first
                 crew.by_priorities = True
                 return i
         if utility:
@@ -122,6 +127,13 @@ class CrewMixin:
         cand = np.nonzero(free)[0]
         if not len(cand):
             return None
+        # only what the crew can drive to; while damage lies beyond closed roads, the bridges it can
+        # reach come first (route clearance opens the way for every other repair)
+        reach = np.isfinite(self._hours_from(crew.node)[self.city.asset_road[cand]])
+        if not reach.all():
+            bridges = cand[reach & self._is_bridge()[cand]]
+            # nothing reachable: take the best anyway and wait at the closure for the water to go
+            cand = bridges if len(bridges) else cand[reach] if reach.any() else cand
         feeds_critical, people = self._restoration_weights()
         crit = cand[feeds_critical[cand]]
         if len(crit):
@@ -194,14 +206,28 @@ class CrewMixin:
             closed = closed | bad
         return closed
 
+    def _is_bridge(self) -> np.ndarray:
+        """Per asset: whether a road crosses it (made once per city)."""
+        c = self.city
+        got = c.memo.get("is_bridge")
+        if got is None:
+            got = c.memo["is_bridge"] = np.zeros(c.n_assets, bool)
+            b = c.edge_bridge
+            got[b[b >= 0]] = True
+        return got
+
     def _travel_hours(self, src: int, dst: int) -> float:
-        """Road hours from ``src`` to ``dst`` with today's closures.
+        """Road hours from ``src`` to ``dst`` with today's closures."""
+        if src == dst:
+            return 0.0
+        return float(self._hours_from(src)[dst])
+
+    def _hours_from(self, src: int) -> np.ndarray:
+        """Road hours from ``src`` to every road node with today's closures (inf: no way through).
 
         One shortest-path search per set of closed roads and source, kept with the city: a flood
         closes and reopens the same roads in turn, and the runs of a batch meet the same sets.
         """
-        if src == dst:
-            return 0.0
         if self._matrix_cache is None or self._matrix_cache[0] != self.closure_version:
             self._matrix_cache = (self.closure_version, self._closed_mask().tobytes())
         mask = self._matrix_cache[1]
@@ -219,7 +245,7 @@ class CrewMixin:
                     cache.clear()
                 matrix = cache[mask] = self.city.road_matrix(np.frombuffer(mask, dtype=bool))
             dist = cache[key] = dijkstra(matrix, directed=False, indices=src)
-        return float(dist[dst])
+        return dist
 
     def _repair_hours(self, i: int, crew: Crew) -> float:
         typ = str(self.city.asset_type[i])
@@ -290,6 +316,7 @@ class CrewMixin:
                     z[task] = np.nan
             self.assigned[task] = -1
             self.log.append(self.env.now, "repair", aid, {"state": "finished", "crew": crew.id})
+            self._reopen_repaired_bridge(task)
             self._bridges_changed(np.array([task]))
             self._propagate([task])
 
@@ -315,6 +342,16 @@ class CrewMixin:
             self.cyber[task] = False
             self._bridges_changed(np.array([task]))
             self._propagate([task])
+
+    def _reopen_repaired_bridge(self, i: int) -> None:
+        """A road the learner closed across a damaged bridge opens again once the bridge is repaired
+        (closed "until it has been inspected": the repair crew's sign-off is that inspection)."""
+        c = self.city
+        for e in np.nonzero((c.edge_bridge == i) & self.edge_closed_manual)[0].tolist():
+            self.edge_closed_manual[e] = False
+            self.closure_version += 1
+            name = f"{c.road_ids[int(c.edge_u[e])]}~{c.road_ids[int(c.edge_v[e])]}"
+            self.log.append(self.env.now, "road", name, {"closed": False, "cause": "repaired"})
 
     def _wake_crews(self) -> None:
         if self.priorities is None and not self.scenario.resources.utility_restoration and not any(

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..debrief import why_not_applicable
 from ..i18n import translator
 from ..log import EventLog
 from ..vocabulary import number
@@ -171,7 +172,8 @@ def after_action_report(log: EventLog, card: ScoreCard, scenario: Scenario, *, l
                          "Feedback"),
                         [(f"{c.id} {c.title}", _capability(c), c.kind,
                           f"{c.metric} = {number(c.value)}" if c.kind == "computed" else "judged",
-                          c.rating or "—", c.status, f"{c.weight:g}", f"{c.points:g}", c.feedback)
+                          c.rating or "—", c.status, f"{c.weight:g}", f"{c.points:g}",
+                          c.feedback or why_not_applicable(c, _))
                          for c in card.criteria],
                         [f"r-{c.rating}" if c.rating else "" for c in card.criteria]))
 

@@ -422,6 +422,21 @@ class Thresholds(_Model):
     M: float = Field(allow_inf_nan=False, ge=-1e15, le=1e15)
 
 
+class LossValues(_Model):
+    """Money per unit of loss, for ``value_for_money`` (see ``scro-sim metrics``)."""
+
+    power: float | None = Field(default=None, ge=0, le=1e9, allow_inf_nan=False)
+    water: float | None = Field(default=None, ge=0, le=1e9, allow_inf_nan=False)
+    telecom: float | None = Field(default=None, ge=0, le=1e9, allow_inf_nan=False)
+    health: float | None = Field(default=None, ge=0, le=1e9, allow_inf_nan=False)
+    people_at_risk: float | None = Field(default=None, ge=0, le=1e9, allow_inf_nan=False)
+    critical_downtime: float | None = Field(default=None, ge=0, le=1e9, allow_inf_nan=False)
+
+    def given(self) -> dict[str, float]:
+        """The values the author set (the rest keep their defaults)."""
+        return {k: float(v) for k, v in self.model_dump().items() if v is not None}
+
+
 class Criterion(_Model):
     id: Id
     title: Text
@@ -432,10 +447,26 @@ class Criterion(_Model):
     metric: str | None = Field(default=None, max_length=200)
     thresholds: Thresholds | None = None
     lower_is_better: StrictBool = True
+    #: ``relative.*`` and ``value_for_money``: how much better than the baseline the expert must do
+    #: on the seed for the criterion to apply (in the metric's unit; default 5 % of the baseline)
+    min_gain: float | None = Field(default=None, ge=0, le=1e15, allow_inf_nan=False)
+    #: ``value_for_money``: what a loss is worth in money (keys: the services, ``people_at_risk``,
+    #: ``critical_downtime``); the keys not given keep the catalogue's defaults
+    loss_values: LossValues | None = None
     #: judged: what the assessor reads: warnings, rationales, or an answer (``answer:Q1``).
     evidence: str | None = Field(default=None, max_length=200)
     guidance: RatingTexts | None = None
     feedback: RatingTexts
+
+    @model_validator(mode="before")
+    @classmethod
+    def _relative_is_higher_better(cls, data: Any) -> Any:
+        """A criterion against the expert (0 = baseline, 1 = expert) rates higher values better."""
+        if isinstance(data, dict) and "lower_is_better" not in data:
+            metric = data.get("metric")
+            if isinstance(metric, str) and (metric.startswith("relative.") or metric == "value_for_money"):
+                return {**data, "lower_is_better": False}
+        return data
 
     @model_validator(mode="after")
     def _kind_fields(self) -> Criterion:
@@ -447,6 +478,15 @@ class Criterion(_Model):
             if not ok:
                 raise ValueError("thresholds must be ordered P, S, M "
                                  + ("ascending (lower is better)" if self.lower_is_better else "descending"))
+            relative = self.metric.startswith("relative.") or self.metric == "value_for_money"
+            if self.min_gain is not None and not relative:
+                raise ValueError("min_gain is for criteria measured against the expert (relative.<metric>, "
+                                 "value_for_money)")
+            if relative and self.lower_is_better:
+                raise ValueError(f"{self.metric} is higher-is-better (0 = baseline, 1 = expert): "
+                                 "leave out lower_is_better or set it to false")
+            if self.loss_values is not None and self.metric != "value_for_money":
+                raise ValueError("loss_values is for the value_for_money metric")
         else:
             if self.evidence is None or self.guidance is None:
                 raise ValueError("a judged criterion needs evidence and guidance for the assessor")

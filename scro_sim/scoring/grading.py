@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from ..log import EventLog, EventRecord
 from ..scenario import RATINGS, Criterion, Rubric, Scenario, text_in
-from .metrics import Metrics, compute_metrics, metric_value
+from .metrics import Metrics, compute_metrics, metric_value, relative_applies
 
 __all__ = ["CriterionResult", "ModuleEvidence", "ScoreCard", "evidence", "grade", "rate", "records_by_seq"]
 
@@ -131,7 +131,14 @@ def grade(log: EventLog, rubric: Rubric | Scenario, *, lang: str = "en",
                 # its inject never arrived in this run: nothing was asked, so nothing is judged
                 lines.append(CriterionResult(**base, metric=c.metric, status="not applicable"))
                 continue
-            value = metric_value(m, c.metric, reference)
+            values = c.loss_values.given() if c.loss_values is not None else None
+            if not relative_applies(c.metric, reference, min_gain=c.min_gain, values=values):
+                # the expert could not beat the utilities on their own by more than the noise on
+                # this seed: luck would decide, so the criterion is not judged (never a free pass)
+                lines.append(CriterionResult(**base, metric=c.metric, status="not applicable",
+                                             events=m.links.get(key, [])))
+                continue
+            value = metric_value(m, c.metric, reference, values)
             rating: str | None = rate(value, c)
             line = CriterionResult(**base, metric=c.metric, value=value, rating=rating, computed_rating=rating,
                                    status="rated", events=m.links.get(key, []))

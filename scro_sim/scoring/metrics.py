@@ -31,18 +31,22 @@ __all__ = [
     "CATALOGUE",
     "HEADLINE",
     "HIGHER_IS_BETTER",
+    "LOSS_VALUES",
     "SUMMARY",
     "Metric",
     "Metrics",
     "compute_metrics",
     "describe",
     "lookup",
+    "loss_in_money",
     "lower_is_better",
     "markdown",
     "metric_problem",
     "metric_value",
     "relative",
+    "relative_applies",
     "rows",
+    "value_for_money",
 ]
 
 
@@ -243,6 +247,12 @@ CATALOGUE["relative.<metric>"] = Metric(
     N_("Where the run lies between the do-nothing baseline (0) and the expert plan (1) on the same seed"),
     (), None, lambda p: {})
 
+CATALOGUE["value_for_money"] = Metric(
+    "value_for_money", N_("expert 1"), False,
+    N_("Loss avoided per euro spent (against the baseline on the same seed), as a share of the expert's"),
+    ("service", "exposure", "asset_down", "asset_up", "cost"), None,
+    lambda p: {"value_for_money": [r.seq for r in p.of("cost")]}, topics=("money",))
+
 _FAMILIES: dict[str, Metric] = {m.prefix: m for m in CATALOGUE.values() if m.family}
 
 #: what batch summaries cover by default (a scenario's rubric metrics are added)
@@ -375,12 +385,18 @@ def lower_is_better(name: str) -> bool:
     return True if m is None else m.lower_is_better
 
 
-def metric_value(metrics: Metrics, name: str, reference: Mapping[str, Metrics] | None = None) -> float | None:
-    """The value of a rubric metric name (a catalogue name; ``relative.X`` needs ``reference``)."""
+def metric_value(metrics: Metrics, name: str, reference: Mapping[str, Metrics] | None = None,
+                 values: Mapping[str, float] | None = None) -> float | None:
+    """The value of a rubric metric name (a catalogue name; ``relative.X`` and ``value_for_money``
+    need ``reference``, and ``value_for_money`` takes the scenario's ``values`` of a loss in money)."""
     found = lookup(name)
     if found is None:
         return None
     m, arg = found
+    if m.name == "value_for_money":
+        if not reference or "baseline" not in reference or "expert" not in reference:
+            return None
+        return value_for_money(metrics, reference["baseline"], reference["expert"], values)
     if m.value is None:  # relative.<metric>
         if arg is None or not reference or "baseline" not in reference or "expert" not in reference:
             return None
@@ -404,6 +420,79 @@ def relative(value: float | None, baseline: float | None, expert: float | None) 
     if abs(span) < 1e-9:
         return 1.0 if value <= expert + 1e-9 else 0.0
     return (baseline - value) / span
+
+
+#: what a loss is worth in money when a criterion does not say (``loss_values``): per person-hour
+#: without each service, per person in the hazard's path unwarned, per hour a critical facility is
+#: down.  Illustrative weights that put the losses on one scale, not estimates for any city;
+#: docs/reference_data.md explains them and a lecturer sets their own in the rubric.
+LOSS_VALUES: dict[str, float] = {
+    "power": 5.0, "water": 5.0, "telecom": 2.0, "health": 50.0,
+    "people_at_risk": 2000.0, "critical_downtime": 5000.0,
+}
+
+
+def loss_in_money(m: Metrics, values: Mapping[str, float] | None = None) -> float:
+    """A run's losses on one money scale: person-hours per service, people at risk and critical
+    downtime, each times its value (``values`` overrides :data:`LOSS_VALUES` key by key)."""
+    v = {**LOSS_VALUES, **(values or {})}
+    parts = [v[s] * m.resilience_loss.get(s, 0.0) for s in SERVICES if s in v]
+    parts += [v["people_at_risk"] * m.people_at_risk, v["critical_downtime"] * m.critical_downtime]
+    return math.fsum(parts)
+
+
+def value_for_money(run: Metrics, baseline: Metrics, expert: Metrics,
+                    values: Mapping[str, float] | None = None) -> float | None:
+    """Loss avoided per euro (against the baseline on the same seed) as a share of the expert's.
+
+    1 buys as much per euro as the expert's plan, 0 buys nothing, below 0 made things worse.
+    Nothing spent buys nothing to judge: None, which rates U, so doing nothing never passes.
+    None too when the expert spent nothing or avoided no loss (the criterion does not apply:
+    see :func:`relative_applies`).
+
+    >>> from types import SimpleNamespace as M
+    >>> base = M(resilience_loss={"power": 1000.0}, people_at_risk=0.0, critical_downtime=0.0, cost=0.0)
+    >>> exp = M(resilience_loss={"power": 0.0}, people_at_risk=0.0, critical_downtime=0.0, cost=1000.0)
+    >>> run = M(resilience_loss={"power": 500.0}, people_at_risk=0.0, critical_downtime=0.0, cost=1000.0)
+    >>> value_for_money(run, base, exp)  # half the loss avoided for the same money
+    0.5
+    """
+    if run.cost <= 0 or expert.cost <= 0:
+        return None
+    lost = loss_in_money(baseline, values)
+    bought = (lost - loss_in_money(expert, values)) / expert.cost
+    if bought <= 0:
+        return None
+    return ((lost - loss_in_money(run, values)) / run.cost) / bought
+
+
+def relative_applies(name: str, reference: Mapping[str, Metrics] | None, *,
+                     min_gain: float | None = None, values: Mapping[str, float] | None = None) -> bool:
+    """Whether a criterion measured against the reference runs means anything on this seed.
+
+    ``relative.X`` applies when the expert beat the baseline on X by more than ``min_gain``
+    (default: 5 % of the baseline's value), that is, by more than the metric's noise: where
+    the expert could not do better than the utilities on their own, luck would decide, so the
+    criterion is not applicable for the run, never a free pass.  ``value_for_money`` applies
+    when the expert spent money and avoided more loss than ``min_gain`` (in money; default 5 %
+    of the baseline's loss).  Other metrics always apply.  Missing references: it applies (and
+    rates U, as a value that cannot be computed does).
+    """
+    if not reference or "baseline" not in reference or "expert" not in reference:
+        return True
+    base, exp = reference["baseline"], reference["expert"]
+    if name == "value_for_money":
+        lost = loss_in_money(base, values)
+        gain = lost - loss_in_money(exp, values)
+        return exp.cost > 0 and gain > (min_gain if min_gain is not None else 0.05 * abs(lost))
+    if not name.startswith("relative."):
+        return True
+    arg = name[len("relative."):]
+    b, e = metric_value(base, arg), metric_value(exp, arg)
+    if b is None or e is None:
+        return True
+    gain = (e - b) if not lower_is_better(arg) else (b - e)
+    return gain > (min_gain if min_gain is not None else max(0.05 * abs(b), 1e-9))
 
 
 def _did_you_mean(name: str, candidates: Collection[str]) -> str:
