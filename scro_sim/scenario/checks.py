@@ -298,8 +298,8 @@ def _action_done_problems(m: ActionDone, sc: Scenario, city: City | None) -> lis
     if field is None:
         out.append((("target",), f"{m.action} names no target: leave target out"))
     elif city is not None:
-        probe = SimpleNamespace(**{f.name: None for f in kind.fields},
-                                **{field: m.target if field == "target" else (m.target,)})
+        probe = SimpleNamespace(**{**{f.name: None for f in kind.fields},
+                                   field: m.target if field == "target" else (m.target,)})
         out.extend((("target",), msg) for where, msg in kind.problems(probe, sc, city) if where[0] == field)
     return out
 
