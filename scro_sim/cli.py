@@ -322,6 +322,20 @@ def _print_card(card: Any, console: Any) -> None:
         val = "" if c.value is None else f"{c.value:,.2f}"
         t.add_row(c.title, val, c.rating or "-", f"{c.points:.2f}/{c.weight:g}", c.outcome, c.status)
     console.print(t)
+    _print_judged(card, console)
+
+
+def _print_judged(card: Any, console: Any) -> None:
+    """Under the table: each judged criterion still awaiting judgement with the rubric's guidance
+    (what the assessor rates against, as the review page shows it), and each comment given."""
+    from rich.markup import escape
+
+    for c in card.criteria:
+        if c.kind == "judged" and c.rating is None:
+            console.print(f"{escape(c.id)} awaiting judgement (evidence in the log: {len(c.evidence)}); "
+                          f"guidance: " + "; ".join(f"{k}: {escape(v)}" for k, v in c.guidance.items()))
+        elif c.comment:
+            console.print(f"{escape(c.id)} rated {c.rating} by {escape(c.by or '-')}: {escape(c.comment)}")
 
 
 def cmd_grade(args: argparse.Namespace) -> int:

@@ -563,6 +563,9 @@ def test_the_assessors_comment_reaches_the_learner_and_guidance_the_assessor(env
     assert "What do you do first, and why?" in shown  # the question C3 judges the answer to
     assert "Look for prioritising life safety." in shown  # and its guidance for the assessor
     judge(env, run_id, "C3", "S", "Put life safety before the substation next time.", "assessor")
+    at = sign_in("assessor", "assessor-demo")  # the assessor sees the comment given, as the learner will
+    assert not at.exception
+    assert "Comment (assessor): Put life safety before the substation next time." in texts(at)
     at = sign_in("learner", "learner-demo")
     at.switch_page("app_pages/debrief.py").run()
     assert not at.exception

@@ -106,6 +106,8 @@ def test_expert_plan_beats_doing_nothing_on_the_key_metric(path: Path) -> None:
 
 
 def _text_gaps(value: Any, where: str) -> list[str]:
+    if isinstance(value, tuple):  # feedback variants: every variant's text, the fallback too
+        return [g for k, v in enumerate(value) for g in _text_gaps(v.text, f"{where} variant {k}")]
     if isinstance(value, str):
         return [f"{where}: English only"]
     if value is None:

@@ -84,6 +84,8 @@ def test_the_whole_assessment_flow_from_the_command_line(tmp_path: Path, capsys:
     sent = tmp_path / "before.json"
     assert main(["--db", db, "export", "--cohort", "demo-cohort", "--format", "xapi", "--out", str(sent)]) == 0
     assert main(["--db", db, "judge", run_id, "CR_coordination", "S", "--assessor", "assessor", "--comment", "clear"]) == 0
+    shown = " ".join(capsys.readouterr().out.split())  # the comment the learner will read
+    assert "CR_coordination rated S by assessor: clear" in shown and "CR_coordination awaiting" not in shown
     assert main(["--db", db, "override", run_id, "CR_power", "P", "--assessor", "assessor", "--comment", "radio first"]) == 0
     resent = tmp_path / "after.json"
     assert main(["--db", db, "export", "--cohort", "demo-cohort", "--format", "xapi", "--out", str(resent)]) == 0
@@ -104,6 +106,18 @@ def test_the_whole_assessment_flow_from_the_command_line(tmp_path: Path, capsys:
     capsys.readouterr()
     assert main(["--db", db, "verify", run_id]) == 1
     assert "decisions or the log were changed" in capsys.readouterr().out
+
+
+def test_grade_shows_the_assessor_the_guidance_of_each_criterion_awaiting_judgement(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    sc = str(REPO / "scenarios" / "riverton_flood.yaml")
+    log = tmp_path / "run.jsonl"
+    assert main(["run", sc, "--baseline", "do_nothing", "--seed", "1", "--out", str(log)]) == 0
+    capsys.readouterr()
+    assert main(["grade", str(log), "--scenario", sc]) == 0
+    shown = " ".join(capsys.readouterr().out.split())
+    assert "CR_coordination awaiting judgement (evidence in the log: 0)" in shown
+    assert "P: Orders calls by lead time and risk to life" in shown and "U: No warnings written" in shown
 
 
 @pytest.mark.parametrize("seed", ["-1", "x", "1.5"])

@@ -122,6 +122,8 @@ def _judge_view(run: StoredRun, card: ScoreCard, assessor: str, sc: Scenario | N
             st.markdown(f"**{ln.id}**")
             st.text(ln.title)
             st.caption(_("Status: {status}; rating: {rating}").format(status=_(ln.status), rating=ln.rating or "-"))
+            if ln.comment:  # what the learner reads in the debrief
+                st.text(f"{_('Comment')} ({ln.by}): {ln.comment}")
             st.markdown("*" + _("Evidence") + "*")
             if ln.evidence:
                 for ev in ln.evidence:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from types import SimpleNamespace
 from typing import Any
 
 import scro_sim.engine.actions as _actions  # the registry sits below this package (see engine/actions)
@@ -18,9 +19,12 @@ from .basics import (
     dist_bounds,
 )
 from .models import (
+    RATINGS,
     Action,
+    ActionDone,
     Condition,
     CyberHazard,
+    FeedbackCondition,
     FloodHazard,
     Plan,
     Scenario,
@@ -116,6 +120,9 @@ def _scenario_problems(sc: Scenario, city: City | None) -> list[tuple[tuple[Any,
         if (c.kind == "judged" and c.evidence and c.evidence.startswith("answer:")
                 and c.evidence[len("answer:"):] not in question_ids):
             out.append((("rubric", "criteria", i, "evidence"), f"unknown question {c.evidence[7:]!r}"))
+        for rating in RATINGS:
+            out.extend(_feedback_problems(("rubric", "criteria", i, "feedback", rating), getattr(c.feedback, rating),
+                                          sc, city))
     for i, h in enumerate(sc.hazards):
         out.extend(_hazard_problems(("hazards", i), h, sc, city))
     if city is not None:
@@ -240,6 +247,60 @@ def _condition_problems(c: Condition, sc: Scenario, city: City | None) -> list[t
         out.append(((None, k), f"{c.value:g} h is not inside the {sc.duration_h:g} h scenario"))
     if k == "gauge_above" and not any(isinstance(h, FloodHazard) for h in sc.hazards):
         out.append(((None, k), "gauge_above needs a flood hazard"))
+    return out
+
+
+def _feedback_problems(loc: tuple[Any, ...], entry: Any, sc: Scenario, city: City | None
+                       ) -> list[tuple[tuple[Any, ...], str]]:
+    """A rating's feedback variants: each but the last has a ``when`` that names real actions and
+    targets, and the last (the fallback) has none."""
+    if not isinstance(entry, tuple):
+        return []
+    out: list[tuple[tuple[Any, ...], str]] = []
+    last = len(entry) - 1
+    for k, v in enumerate(entry):
+        if v.when is None and k < last:
+            out.append(((*loc, k), "only the last variant may leave out when: it is the fallback, and the "
+                        "variants after it would never be shown"))
+        elif v.when is not None and k == last:
+            out.append(((*loc, k, "when"), "the last variant is the fallback, shown when no condition above "
+                        "holds: leave out its when (add a last variant with text only)"))
+        if v.when is not None:
+            out.extend(_feedback_condition_problems((*loc, k, "when"), v.when, sc, city))
+    return out
+
+
+def _feedback_condition_problems(loc: tuple[Any, ...], c: FeedbackCondition, sc: Scenario, city: City | None
+                                 ) -> list[tuple[tuple[Any, ...], str]]:
+    out: list[tuple[tuple[Any, ...], str]] = []
+    for key in ("did", "did_not"):
+        m = getattr(c, key)
+        if m is not None:
+            out.extend(((*loc, key, *where), msg) for where, msg in _action_done_problems(m, sc, city))
+    for key in ("any", "all"):
+        for k, x in enumerate(getattr(c, key) or ()):
+            out.extend(_feedback_condition_problems((*loc, key, k), x, sc, city))
+    return out
+
+
+def _action_done_problems(m: ActionDone, sc: Scenario, city: City | None) -> list[tuple[tuple[Any, ...], str]]:
+    """Whether the log could ever show this action: enabled, its target of the kind the action names."""
+    out: list[tuple[tuple[Any, ...], str]] = []
+    if not sc.actions.get(m.action).enabled:
+        out.append((("action",), f"action {m.action!r} is not enabled in this scenario: the log can never show it"))
+    if m.before_h is not None and m.before_h > sc.duration_h:
+        out.append((("before_h",), f"{m.before_h:g} h is after the {sc.duration_h:g} h scenario's last decision"))
+    if m.target is None:
+        return out
+    kind = _actions.get(m.action)
+    # what a target means is the action's own field: its target, or the first asset of an order
+    field = "target" if kind.target is not None else "order" if kind.field("order") is not None else None
+    if field is None:
+        out.append((("target",), f"{m.action} names no target: leave target out"))
+    elif city is not None:
+        probe = SimpleNamespace(**{**{f.name: None for f in kind.fields},
+                                   field: m.target if field == "target" else (m.target,)})
+        out.extend((("target",), msg) for where, msg in kind.problems(probe, sc, city) if where[0] == field)
     return out
 
 

@@ -414,6 +414,86 @@ class RatingTexts(_Model):
     U: Text
 
 
+#: variants in one rating's feedback, and conditions in one ``any``/``all`` list
+MAX_VARIANTS = 20
+
+
+class ActionDone(_Model):
+    """An action the learner decided, as the run's log shows it: ``{action: protect_asset, target: WT1}``.
+
+    ``target`` (optional) is what the action names: an asset, a district (a warning to ``all``
+    counts for every district), a road ``FROM~TO``, or for ``set_priorities`` the asset an order
+    puts first, as an expected action's ``targets`` are matched.  ``before_h``: decided before
+    this hour (a decision at that very hour does not count).  ``took_effect``: the log also shows
+    the action's effect (its lead time passed, and it was not too late to work, e.g. barriers put
+    up before the water came).
+    """
+
+    action: Literal[ACTION_KINDS]  # type: ignore[valid-type]
+    target: Target | None = None
+    before_h: Hours | None = None
+    took_effect: StrictBool = False
+
+    def matches(self, a: Any, time_h: float) -> bool:
+        """Whether ``a`` (one action of a decision record, a dict) decided at ``time_h`` is this one."""
+        if a.get("action") != self.action or (self.before_h is not None and not time_h < self.before_h):
+            return False
+        if self.target is None:
+            return True
+        order = a.get("order")
+        probe = _Probe(a.get("target"), tuple(order) if isinstance(order, list | tuple) else None)
+        return bool(_actions.get(self.action).meets(probe, (self.target,)))
+
+
+class _Probe:
+    """The attributes an action's ``meets`` reads, taken from a decision record's dict."""
+
+    __slots__ = ("order", "target")
+
+    def __init__(self, target: Any, order: tuple[Any, ...] | None) -> None:
+        self.target, self.order = target, order
+
+
+class FeedbackCondition(_Model):
+    """Exactly one test of the run's event log, for a feedback variant's ``when``.
+
+    ``did``: the log shows the learner decided this action; ``did_not``: it does not;
+    ``any`` / ``all``: a list of conditions, one or every one of which holds.
+    """
+
+    did: ActionDone | None = None
+    did_not: ActionDone | None = None
+    any: tuple[FeedbackCondition, ...] | None = Field(default=None, min_length=1, max_length=MAX_VARIANTS)
+    all: tuple[FeedbackCondition, ...] | None = Field(default=None, min_length=1, max_length=MAX_VARIANTS)
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> FeedbackCondition:
+        if sum(v is not None for v in (self.did, self.did_not, self.any, self.all)) != 1:
+            raise ValueError("a feedback condition is exactly one of did, did_not, any, all")
+        return self
+
+
+class FeedbackVariant(_Model):
+    """One text of a rating's feedback, shown when its condition holds on the run's log (no ``when``:
+    the fallback, last in the list)."""
+
+    when: FeedbackCondition | None = None
+    text: Text
+
+
+#: a rating's feedback: one text, or variants of which the first whose ``when`` holds is shown
+Feedback = Text | Annotated[tuple[FeedbackVariant, ...], Field(min_length=1, max_length=MAX_VARIANTS)]
+
+
+class FeedbackTexts(_Model):
+    """What the learner reads for each rating; a rating may list variants conditioned on the log."""
+
+    P: Feedback
+    S: Feedback
+    M: Feedback
+    U: Feedback
+
+
 class Thresholds(_Model):
     """Boundaries between ratings: with ``lower_is_better``, value <= P is P, <= S is S..."""
 
@@ -456,7 +536,7 @@ class Criterion(_Model):
     #: judged: what the assessor reads: warnings, rationales, or an answer (``answer:Q1``).
     evidence: str | None = Field(default=None, max_length=200)
     guidance: RatingTexts | None = None
-    feedback: RatingTexts
+    feedback: FeedbackTexts
 
     @model_validator(mode="before")
     @classmethod

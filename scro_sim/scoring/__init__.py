@@ -6,11 +6,13 @@ rubric without re-playing, and an assessor can follow every line of a score card
 the events that produced it (``events`` holds their sequence numbers).
 
 ``metrics`` is the one catalogue of metrics (names, units, directions, texts, functions of
-one shared pass over the log in ``logpass``); ``grading`` rates a rubric's criteria.
+one shared pass over the log in ``logpass``); ``grading`` rates a rubric's criteria, and
+``feedback`` picks each rating's text by what the log shows the learner did.
 """
 
 from __future__ import annotations
 
+from .feedback import LogFacts, feedback_text, holds
 from .grading import CriterionResult, ModuleEvidence, ScoreCard, evidence, grade, rate, records_by_seq
 from .logpass import SERVICES, LogPass, service_curves
 from .metrics import (
@@ -38,6 +40,7 @@ __all__ = [
     "SERVICES",
     "SUMMARY",
     "CriterionResult",
+    "LogFacts",
     "LogPass",
     "Metric",
     "Metrics",
@@ -46,7 +49,9 @@ __all__ = [
     "compute_metrics",
     "describe",
     "evidence",
+    "feedback_text",
     "grade",
+    "holds",
     "lookup",
     "lower_is_better",
     "markdown",

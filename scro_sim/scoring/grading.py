@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from ..log import EventLog, EventRecord
 from ..scenario import RATINGS, Criterion, Rubric, Scenario, text_in
+from .feedback import LogFacts, feedback_text
 from .metrics import Metrics, compute_metrics, metric_value, relative_applies
 
 __all__ = ["CriterionResult", "ModuleEvidence", "ScoreCard", "evidence", "grade", "rate", "records_by_seq"]
@@ -118,6 +119,7 @@ def grade(log: EventLog, rubric: Rubric | Scenario, *, lang: str = "en",
     m = metrics if metrics is not None else compute_metrics(log)
     judgements = judgements or {}
     overrides = overrides or {}
+    facts = LogFacts(log)  # the decisions are read from the log only if a rating's feedback asks
     lines: list[CriterionResult] = []
     for c in rb.criteria:
         lo = outcomes.get(c.outcome)
@@ -160,7 +162,7 @@ def grade(log: EventLog, rubric: Rubric | Scenario, *, lang: str = "en",
             line.by = str(o.get("by", ""))
         if line.rating is not None:
             line.points = round(c.weight * rb.points[line.rating], 9)
-            line.feedback = text_in(getattr(c.feedback, line.rating), lang)
+            line.feedback = feedback_text(getattr(c.feedback, line.rating), facts, lang)
         lines.append(line)
     rated = [ln for ln in lines if ln.rating is not None]
     provisional = any(ln.rating is None and ln.status != "not applicable" for ln in lines)
