@@ -152,13 +152,13 @@ def test_regrading_under_a_revised_rubric_changes_the_rating_without_replaying(s
     run = store.get_run(run_id)
     old = _line(regrade(store, run_id), "CR_power")  # under its own rubric: the stored card again
     assert old.model_dump() == next(c for c in run.scorecard["criteria"] if c["id"] == "CR_power")
-    assert old.rating == "P"
-    strict = run.scenario_yaml.replace("thresholds: {P: 300000, S: 1000000, M: 2000000}",
-                                       "thresholds: {P: 0, S: 1, M: 2}")
-    assert strict != run.scenario_yaml
-    card = regrade(store, run_id, strict)
-    assert _line(card, "CR_power").rating == "U"
-    assert card.total < run.total
+    assert old.rating == "U"
+    rule = "metric: relative.resilience_loss.power\n      thresholds: {P: 0.8, S: 0.6, M: 0.3}"
+    lenient = run.scenario_yaml.replace(rule, rule.replace("{P: 0.8, S: 0.6, M: 0.3}", "{P: -1e6, S: -2e6, M: -3e6}"))
+    assert lenient != run.scenario_yaml
+    card = regrade(store, run_id, lenient)
+    assert _line(card, "CR_power").rating == "P"
+    assert card.total > run.total
     assert _line(card, "CR_power").value == old.value
     assert store.get_run(run_id).total == card.total
     with pytest.raises(StoreError, match="revised scenario is 'other'"):
