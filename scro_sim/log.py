@@ -41,7 +41,7 @@ KINDS: dict[str, str] = {
     "crew": "crew state change: dispatched, arrived, repairing, idle, with route time",
     "repair": "repair started or finished on an asset",
     "generator": "mobile generator deployed, running, exhausted or removed",
-    "inject": "MSEL inject delivered: id, sender, channel, text",
+    "inject": "MSEL inject delivered: id, channel, pause, contingency (its words are looked up in the scenario)",
     "decision_point": "the game paused for decisions",
     "decision": "a learner's or plan's decision: actions, rationale, answers",
     "action": "an action took effect (after its lead time)",

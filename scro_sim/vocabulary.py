@@ -99,12 +99,25 @@ def _hours(x: Any) -> str:
     return f"{float(x):.4g}"
 
 
+def inject_words(inject_id: str, data: Mapping[str, Any],
+                 words_of: Callable[[str], Mapping[str, str]] | None) -> Mapping[str, str]:
+    """An inject record's ``sender`` and ``text``: from ``words_of`` (the scenario, in the reader's
+    language), else from the record itself (logs written before injects were logged by id)."""
+    words = words_of(inject_id) if words_of is not None else {}
+    if words:
+        return words
+    return {k: str(data[k]) for k in ("sender", "text") if k in data}
+
+
 def describe(kind: str, subject: str, data: Mapping[str, Any], _: Gettext | None = None,
-             name_of: Callable[[str], str] | None = None) -> str:
+             name_of: Callable[[str], str] | None = None,
+             words_of: Callable[[str], Mapping[str, str]] | None = None) -> str:
     """One sentence for an event-log record (``kind``, ``subject``, ``data``) in the reader's language.
 
     ``name_of(id)`` gives an asset's or district's name ("Northgate booster pumping station
-    (PS1)"); without it the id is used.  Kinds without a sentence of their own list their data.
+    (PS1)"); without it the id is used.  ``words_of(inject id)`` gives an inject's ``sender``
+    and ``text`` in the reader's language (``Scenario.inject_words``): the log holds only the id.
+    Kinds without a sentence of their own list their data.
     """
     _ = _ or _english()
 
@@ -132,7 +145,8 @@ def describe(kind: str, subject: str, data: Mapping[str, Any], _: Gettext | None
     if kind == "backup_exhausted":
         return _("{asset}: the backup ran out").format(asset=asset)
     if kind == "inject":
-        return _("Message from {sender}").format(sender=d.get("sender", ""))
+        sender = inject_words(subject, d, words_of).get("sender") or subject
+        return _("Message from {sender}").format(sender=sender)
     if kind == "repair":
         crew = d.get("crew", "?")
         if d.get("state") == "started":

@@ -345,7 +345,8 @@ def _tables(g: state.GameSession) -> None:
             st.caption(_("None."))
     with st.expander(_("What changed since the last decision point"), expanded=False):
         name_of = _names(g)
-        ch = [{_("Hour"): f"{c['time_h']:g}", _("Event"): describe(c["kind"], c["subject"], c, _, name_of)}
+        words_of = g.sim.scenario.inject_words(state.lang())
+        ch = [{_("Hour"): f"{c['time_h']:g}", _("Event"): describe(c["kind"], c["subject"], c, _, name_of, words_of)}
               for c in obs.changes]
         if ch:
             st.dataframe(pd.DataFrame(ch), hide_index=True)

@@ -44,10 +44,11 @@ class MselMixin:
             return False
         now = self.env.now
         self.fired[inj.id] = now
-        rec = {"id": inj.id, "sender": text_in(inj.sender, self.lang), "channel": inj.channel,
-               "text": text_in(inj.text, self.lang), "pause": inj.pause, "contingency": inj.contingency}
-        self.log.append(now, "inject", inj.id, {k: v for k, v in rec.items() if k != "id"})
-        self.pending.injects.append({"time_h": now, **rec})
+        # the log names the inject; its words are looked up in the reader's language when shown
+        rec = {"channel": inj.channel, "pause": inj.pause, "contingency": inj.contingency}
+        self.log.append(now, "inject", inj.id, rec)
+        self.pending.injects.append({"time_h": now, "id": inj.id, "sender": text_in(inj.sender, self.lang),
+                                     "text": text_in(inj.text, self.lang), **rec})
         for q in self.scenario.questions:
             if q.at_inject == inj.id:
                 self.pending.questions.append({"id": q.id, "text": text_in(q.text, self.lang)})

@@ -50,6 +50,7 @@ from .basics import (
     Text,
     _Model,
     bounded_dist,
+    text_in,
 )
 
 #: a point in the city's x/y metres (the city format's range).
@@ -616,3 +617,24 @@ class Scenario(_Model):
             for i in self.msel:
                 index.setdefault(i.id, i)
         return index.get(inject_id)
+
+    def inject_words(self, lang: str = "en") -> InjectWords:
+        """``inject id -> {"sender", "text"}`` in ``lang``: the words of an event log's ``inject`` records.
+
+        The log names an inject by its id only (the same run logs the same bytes in every
+        language); whoever shows it to a reader looks its words up here in the reader's language.
+        """
+        return InjectWords(self, lang)
+
+
+class InjectWords:
+    """An inject's sender and text in one language, looked up by id (see :meth:`Scenario.inject_words`)."""
+
+    def __init__(self, scenario: Scenario, lang: str) -> None:
+        self.scenario, self.lang = scenario, lang
+
+    def __call__(self, inject_id: str) -> dict[str, str]:
+        inj = self.scenario.inject(inject_id)
+        if inj is None:
+            return {}
+        return {"sender": text_in(inj.sender, self.lang), "text": text_in(inj.text, self.lang)}
