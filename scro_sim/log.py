@@ -42,6 +42,7 @@ KINDS: dict[str, str] = {
     "repair": "repair started or finished on an asset",
     "generator": "mobile generator deployed, running, exhausted or removed",
     "inject": "MSEL inject delivered: id, channel, pause, contingency (its words are looked up in the scenario)",
+    "cause_revealed": "a hidden cause came to light (the player sees it from now on): cause, how, targets",
     "decision_point": "the game paused for decisions",
     "decision": "a learner's or plan's decision: actions, rationale, answers",
     "action": "an action took effect (after its lead time)",

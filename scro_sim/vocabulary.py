@@ -31,7 +31,7 @@ IDS: tuple[str, ...] = (
     N_("telecom_tower"), N_("data_centre"), N_("hospital"), N_("shelter"), N_("fire_station"), N_("depot"),
     N_("eoc"), N_("bridge"), N_("traffic_control"),
     # why an asset is down, and damage states
-    N_("cause:damage"), N_("cause:flooded"), N_("cause:cyber"), N_("cause:overloaded"),
+    N_("cause:damage"), N_("cause:flooded"), N_("cause:cyber"), N_("cause:overloaded"), N_("cause:unknown"),
     N_("state:degraded"), N_("state:failed"), N_("state:cyber"),
     # why a road closed
     N_("road:flood"), N_("road:damage"), N_("road:manual"),
@@ -177,8 +177,16 @@ def describe(kind: str, subject: str, data: Mapping[str, Any], _: Gettext | None
     if kind == "population":
         return _("{n} people moved from {district} to {shelter}").format(
             n=f"{int(d.get('moved', 0)):,}", district=asset, shelter=name(d.get("shelter", "")))
+    if kind == "cause_revealed":
+        return _("Now known: {assets} stopped because of a {cause}").format(
+            assets=", ".join(name(a) for a in d.get("targets", ())), cause=cause(str(d.get("cause", "")), _))
     if kind == "action":
         target = d.get("target") or (subject if subject != d.get("action") else "")
+        if "finding" in d:  # an investigation's result
+            return _("Investigation of {asset}: {finding}").format(asset=name(target),
+                                                                   finding=_t(_, f"finding:{d['finding']}"))
+        if "incident" in d:  # a declaration
+            return _("You declared: {incident}").format(incident=_(str(d["incident"])))
         what = _(str(d.get("action", "")))
         if target:
             return _("Took effect: {action} ({target})").format(action=what, target=name(target))

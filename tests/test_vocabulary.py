@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 #: the kinds the play page's "what changed" list shows (engine/observation.py)
 FEED_KINDS = ("damage", "asset_down", "asset_up", "backup_start", "backup_exhausted", "inject", "repair", "road",
-              "exposure", "population", "action", "water_refill", "boil_water")
+              "exposure", "population", "action", "water_refill", "boil_water", "cause_revealed")
 
 
 def test_ids_read_as_words_in_english_and_in_the_learners_language() -> None:

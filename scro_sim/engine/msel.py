@@ -105,6 +105,8 @@ class MselMixin:
         A heap of ready positions gives that order without re-reading the list per inject or
         nesting a call per inject (thousands of chained injects cost a few milliseconds).
         """
+        if self._reveal_waiting:
+            self._check_reveals()
         waiting = self.cond_injects
         if not waiting or self.env.now >= self.duration:
             return
