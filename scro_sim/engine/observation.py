@@ -8,9 +8,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..policy import Observation
-from ..scenario import (
-    text_in,
-)
 from ._common import (
     _STATE_NAME,
     BACKUP,
@@ -141,8 +138,7 @@ class ObservationMixin:
                 spec = sc.actions.get(k)
                 if not spec.enabled or not kind.available(self):
                     continue
-                allowed[k] = {"cost": spec.cost, "cost_per_person": spec.cost_per_person, "lead_time_h": spec.lead_time_h,
-                              "label": text_in(spec.label, self.lang) if spec.label else k.replace("_", " ")}
+                allowed[k] = {"cost": spec.cost, "cost_per_person": spec.cost_per_person, "lead_time_h": spec.lead_time_h}
             return allowed
         if name == "hospitals":  # beds and occupancy of the hospitals a patient surge reaches
             return {c.asset_ids[i]: {"beds": int(c.asset_capacity[i]), "surge_beds": int(self.surge_beds[i]),

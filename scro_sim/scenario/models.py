@@ -663,6 +663,11 @@ class Scenario(_Model):
         """
         return InjectWords(self, lang)
 
+    def question_text(self, question_id: str, lang: str = "en") -> str:
+        """A discussion question's text in ``lang`` (an observation names the question by its id)."""
+        q = next((q for q in self.questions if q.id == question_id), None)
+        return text_in(q.text, lang) if q is not None else question_id
+
 
 class InjectWords:
     """An inject's sender and text in one language, looked up by id (see :meth:`Scenario.inject_words`)."""
