@@ -13,6 +13,7 @@ from ._common import (
     _Pending,
 )
 from .actions import REGISTRY as ACTIONS
+from .actions.dispatch_crew import DispatchCrew
 from .observation import _SimView
 
 
@@ -72,7 +73,7 @@ class MselMixin:
         """A crew set off for ``asset_id`` because of the learner's priority list: an expected
         dispatch of a crew there is done (the list did what a dispatch order would have)."""
         for exp in self.expected:
-            if not exp.met and exp.action == "dispatch_crew" and (not exp.targets or asset_id in exp.targets):
+            if not exp.met and exp.action == DispatchCrew.name and (not exp.targets or asset_id in exp.targets):
                 self._meet(exp, self.env.now)
 
     def _meet(self, exp: _Expected, t: float) -> None:
