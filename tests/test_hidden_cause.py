@@ -137,7 +137,9 @@ def test_declaring_an_attack_on_an_asset_that_was_not_attacked_is_wrong() -> Non
     log = play(_sim(), {3.0: [act("declare_incident", "H", incident="cyber"),
                               act("declare_incident", "H", incident="fault"),
                               act("declare_incident", incident="sabotage")]})
-    assert _metrics(log)[1] == 2.0
+    delay, wrong = _metrics(log)
+    assert wrong == 2.0
+    assert delay == pytest.approx(12.0 - 2.5)  # an attack on the wrong asset is not the right declaration
 
 
 def test_without_an_attack_the_declaration_metrics_are_empty() -> None:

@@ -189,7 +189,6 @@ class ObservationMixin:
             return [c.asset_ids[i] for i in waiting]
         raise AttributeError(name)
 
-
     def _hide_cause(self, change: dict[str, Any]) -> dict[str, Any]:
         """A change as the player may see it: an attack that has not come to light reads ``unknown``."""
         if not self.attack_of or change["kind"] not in ("damage", "asset_down", "repair"):

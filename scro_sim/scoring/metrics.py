@@ -546,7 +546,9 @@ def declare_delay_h(p: LogPass) -> float | None:
     if not revealed:
         return None
     t0, truth = revealed[0].time, str(revealed[0].data.get("cause"))
-    right = [t for t, _seq, incident, _a in _declarations(p) if incident == truth]
+    _causes, attacked = _attacks(p)
+    right = [t for t, _seq, incident, target in _declarations(p)
+             if incident == truth and (target is None or target in attacked)]
     return max(0.0, (right[0] if right else p.end) - t0)
 
 
