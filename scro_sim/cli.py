@@ -211,16 +211,19 @@ def _parse_play(line: str) -> Any:
     return Action(**parse_words(line.split()))
 
 
-def _show_obs(obs: Any, console: Any) -> None:
+def _show_obs(obs: Any, console: Any, scenario: Any, lang: str) -> None:
+    """What the player sees, with the injects' and questions' words from the scenario in ``lang``."""
     from rich.table import Table
 
     console.rule(f"[bold]{obs.clock}[/bold]  (t = {obs.time_h:g} h)")
     if obs.gauge_m is not None:
         console.print(f"river gauge: {obs.gauge_m:.2f} m")
+    words = scenario.inject_words(lang)
     for i in obs.injects:
-        console.print(f"[yellow]INJECT[/yellow] [{i['channel']}] {i['sender']}: {i['text']}")
+        w = words(i["id"])
+        console.print(f"[yellow]INJECT[/yellow] [{i['channel']}] {w.get('sender', i['id'])}: {w.get('text', '')}")
     for q in obs.questions:
-        console.print(f"[cyan]QUESTION {q['id']}[/cyan]: {q['text']}")
+        console.print(f"[cyan]QUESTION {q['id']}[/cyan]: {scenario.question_text(q['id'], lang)}")
     t = Table(title="services (share of people served)")
     t.add_column("service")
     t.add_column("served", justify="right")
@@ -254,7 +257,7 @@ def cmd_play(args: argparse.Namespace) -> int:
     console.print(_play_help(), markup=False)
     while not game.done:
         obs = game.obs
-        _show_obs(obs, console)
+        _show_obs(obs, console, scenario, args.lang)
         actions, rationale, answers, quit_ = [], "", {}, False
         while True:
             try:
@@ -267,7 +270,7 @@ def cmd_play(args: argparse.Namespace) -> int:
                 console.print(_play_help(), markup=False)
                 continue
             if line == "status":
-                _show_obs(obs, console)
+                _show_obs(obs, console, scenario, args.lang)
                 continue
             if line == "quit":
                 quit_ = True

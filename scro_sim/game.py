@@ -100,7 +100,7 @@ class GameSession:
         over its work budget): nothing was started then.
         """
         with engine_gc():
-            sim = Simulation(scenario, city, seed, lang=lang)
+            sim = Simulation(scenario, city, seed)
             obs = sim.advance()
         g = cls(scenario, city, seed, sim, obs, store=store, game_id=game_id, learner=learner,
                 scenario_hash=scenario_hash, lang=lang, cohort=cohort)
@@ -117,7 +117,7 @@ class GameSession:
         """Rebuild a stored game by replaying its decisions up to the point where the learner stopped."""
         with engine_gc():
             sim, obs = replay(scenario, city, game.seed, list(game.decisions),
-                              until_point=resume_point(game.decisions), lang=lang)
+                              until_point=resume_point(game.decisions))
         g = cls(scenario, city, game.seed, sim, obs, store=store, game_id=game.id, learner=game.learner,
                 scenario_hash=game.scenario_hash, lang=lang, version=game.version, cohort=cohort)
         g.status, g.run_id = game.status, game.run_id
@@ -224,7 +224,7 @@ class GameSession:
             log.error("game %s: could not take back a decision that failed to apply", self.game_id)
         try:
             self.sim, self.obs = replay(self.scenario, self.city, self.seed, before,
-                                        until_point=self.obs.point, lang=self.lang)
+                                        until_point=self.obs.point)
         except Exception:
             log.exception("rebuilding game %s failed", self.game_id)
 

@@ -31,7 +31,7 @@ IDS: tuple[str, ...] = (
     N_("telecom_tower"), N_("data_centre"), N_("hospital"), N_("shelter"), N_("fire_station"), N_("depot"),
     N_("eoc"), N_("bridge"), N_("traffic_control"),
     # why an asset is down, and damage states
-    N_("cause:damage"), N_("cause:flooded"), N_("cause:cyber"), N_("cause:overloaded"),
+    N_("cause:damage"), N_("cause:flooded"), N_("cause:cyber"), N_("cause:overloaded"), N_("cause:unknown"),
     N_("state:degraded"), N_("state:failed"), N_("state:cyber"),
     # why a road closed
     N_("road:flood"), N_("road:damage"), N_("road:manual"),
@@ -99,12 +99,25 @@ def _hours(x: Any) -> str:
     return f"{float(x):.4g}"
 
 
+def inject_words(inject_id: str, data: Mapping[str, Any],
+                 words_of: Callable[[str], Mapping[str, str]] | None) -> Mapping[str, str]:
+    """An inject record's ``sender`` and ``text``: from ``words_of`` (the scenario, in the reader's
+    language), else from the record itself (logs written before injects were logged by id)."""
+    words = words_of(inject_id) if words_of is not None else {}
+    if words:
+        return words
+    return {k: str(data[k]) for k in ("sender", "text") if k in data}
+
+
 def describe(kind: str, subject: str, data: Mapping[str, Any], _: Gettext | None = None,
-             name_of: Callable[[str], str] | None = None) -> str:
+             name_of: Callable[[str], str] | None = None,
+             words_of: Callable[[str], Mapping[str, str]] | None = None) -> str:
     """One sentence for an event-log record (``kind``, ``subject``, ``data``) in the reader's language.
 
     ``name_of(id)`` gives an asset's or district's name ("Northgate booster pumping station
-    (PS1)"); without it the id is used.  Kinds without a sentence of their own list their data.
+    (PS1)"); without it the id is used.  ``words_of(inject id)`` gives an inject's ``sender``
+    and ``text`` in the reader's language (``Scenario.inject_words``): the log holds only the id.
+    Kinds without a sentence of their own list their data.
     """
     _ = _ or _english()
 
@@ -132,7 +145,8 @@ def describe(kind: str, subject: str, data: Mapping[str, Any], _: Gettext | None
     if kind == "backup_exhausted":
         return _("{asset}: the backup ran out").format(asset=asset)
     if kind == "inject":
-        return _("Message from {sender}").format(sender=d.get("sender", ""))
+        sender = inject_words(subject, d, words_of).get("sender") or subject
+        return _("Message from {sender}").format(sender=sender)
     if kind == "repair":
         crew = d.get("crew", "?")
         if d.get("state") == "started":
@@ -163,8 +177,16 @@ def describe(kind: str, subject: str, data: Mapping[str, Any], _: Gettext | None
     if kind == "population":
         return _("{n} people moved from {district} to {shelter}").format(
             n=f"{int(d.get('moved', 0)):,}", district=asset, shelter=name(d.get("shelter", "")))
+    if kind == "cause_revealed":
+        return _("Now known: {assets} stopped because of a {cause}").format(
+            assets=", ".join(name(a) for a in d.get("targets", ())), cause=cause(str(d.get("cause", "")), _))
     if kind == "action":
         target = d.get("target") or (subject if subject != d.get("action") else "")
+        if "finding" in d:  # an investigation's result
+            return _("Investigation of {asset}: {finding}").format(asset=name(target),
+                                                                   finding=_t(_, f"finding:{d['finding']}"))
+        if "incident" in d:  # a declaration
+            return _("You declared: {incident}").format(incident=_(str(d["incident"])))
         what = _(str(d.get("action", "")))
         if target:
             return _("Took effect: {action} ({target})").format(action=what, target=name(target))

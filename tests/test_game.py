@@ -380,3 +380,17 @@ def test_terminal_play_goes_through_the_game_session(tmp_path: Path, monkeypatch
     sc, city = load_scenario(scenarios_dir() / "riverton_flood.yaml")
     g = GameSession.start(sc, city, 7)
     assert g.decide(Decision.from_dict(decisions[0])).kind == "ok" and g.decisions == decisions
+
+
+def test_terminal_play_shows_the_injects_in_the_players_language(monkeypatch: pytest.MonkeyPatch,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """The observation names an inject by its id; `scro-sim play --lang el` looks its words up in Greek."""
+    from scro_sim import cli
+    from scro_sim.scenario import text_in
+
+    monkeypatch.setattr("builtins.input", lambda _prompt="": "quit")
+    assert cli.main(["play", "riverton_flood", "--seed", "7", "--lang", "el"]) == 0
+    printed = capsys.readouterr().out
+    sc, _city = load_scenario(scenarios_dir() / "riverton_flood.yaml")
+    first = sc.msel[0]
+    assert text_in(first.sender, "el") in printed and text_in(first.sender, "en") not in printed

@@ -14,7 +14,7 @@ from scro_sim import report
 from scro_sim.engine import Simulation
 from scro_sim.log import EventLog
 from scro_sim.policy import Decision
-from scro_sim.scenario import Action
+from scro_sim.scenario import Action, text_in
 from scro_sim.scoring import SERVICES, compute_metrics, grade
 from scro_sim.vocabulary import number
 
@@ -275,3 +275,14 @@ def test_report_says_what_the_expert_did_differently(played: EventLog, card: Any
     same = report.after_action_report(played, card, mini_scenario, charts=False, expert=played)
     assert "did as well as the expert plan" in same
     assert "needs the city model" in report.after_action_report(played, card, mini_scenario, charts=False)
+
+
+def test_timeline_reads_an_inject_in_the_readers_language(played: EventLog, mini_scenario: Any) -> None:
+    """The log names the inject; the timeline looks its words up in the scenario in the reader's language."""
+    first = played.of_kind("inject")[0]
+    inj = mini_scenario.inject(first.subject)
+    df = report.timeline_table(played, words_of=mini_scenario.inject_words("de"))
+    row = df.loc[first.seq, "text"]
+    assert text_in(inj.text, "de") in row and text_in(inj.sender, "de") in row
+    bare = report.timeline_table(played).loc[first.seq, "text"]
+    assert bare.startswith(first.subject)  # no scenario at hand: the inject is named by its id

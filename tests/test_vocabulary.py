@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 #: the kinds the play page's "what changed" list shows (engine/observation.py)
 FEED_KINDS = ("damage", "asset_down", "asset_up", "backup_start", "backup_exhausted", "inject", "repair", "road",
-              "exposure", "population", "action", "water_refill", "boil_water")
+              "exposure", "population", "action", "water_refill", "boil_water", "cause_revealed")
 
 
 def test_ids_read_as_words_in_english_and_in_the_learners_language() -> None:
@@ -77,3 +77,13 @@ def test_metric_values_read_as_plain_numbers_not_scientific_notation() -> None:
     assert vocabulary.number(0.25) == "0.25" and vocabulary.number(47.5) == "47.5"
     assert vocabulary.number(None) == "—" and vocabulary.number(float("nan")) == "—"
     assert vocabulary.number(3) == "3"
+
+
+def test_an_inject_is_worded_from_the_scenario_in_the_readers_language() -> None:
+    sc, _city = load_scenario(ROOT / "scenarios" / "riverton_flood.yaml")
+    inj = sc.msel[0]
+    el = translator("el")
+    said = vocabulary.describe("inject", inj.id, {"channel": inj.channel}, el, words_of=sc.inject_words("el"))
+    assert inj.sender.el in said  # type: ignore[union-attr]
+    assert vocabulary.describe("inject", inj.id, {"channel": inj.channel}).endswith(inj.id)  # no scenario: the id
+    assert sc.inject_words("el")("no such inject") == {}

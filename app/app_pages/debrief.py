@@ -23,7 +23,7 @@ from scro_sim.scenario import Plan, Scenario
 from scro_sim.scoring import ScoreCard, service_curves
 from scro_sim.scoring import describe as metric_entry
 from scro_sim.store import StoredRun
-from scro_sim.vocabulary import describe, number, service
+from scro_sim.vocabulary import describe, inject_words, number, service
 
 log = logging.getLogger(__name__)
 PAGE = "debrief"
@@ -95,13 +95,15 @@ def render_card(card: ScoreCard) -> None:
                  hide_index=True)
 
 
-def timeline_rows(log_: EventLog, name_of: Any = None) -> list[dict[str, Any]]:
-    """Injects and decisions in time order, as table rows."""
+def timeline_rows(log_: EventLog, name_of: Any = None, words_of: Any = None) -> list[dict[str, Any]]:
+    """Injects and decisions in time order, as table rows; ``words_of`` gives an inject's words by id
+    in the reader's language (``Scenario.inject_words``)."""
     _ = state.gettext()
     rows = []
     for r in log_.of_kind("inject", "decision"):
         if r.kind == "inject":
-            what = f"{r.data.get('sender', '')} ({_(str(r.data.get('channel', '')))}): {r.data.get('text', '')}"
+            w = inject_words(r.subject, r.data, words_of)
+            what = f"{w.get('sender', r.subject)} ({_(str(r.data.get('channel', '')))}): {w.get('text', '')}"
         else:
             acts = ", ".join(_describe({"action": a.get("action", ""), "target": a.get("target")}, name_of)
                              for a in r.data.get("actions", [])) or _("no action")
@@ -131,7 +133,9 @@ def render_timeline(run: StoredRun, log_: EventLog) -> None:
     png = figure(run, "timeline", log_)
     if png:
         st.image(png)
-    rows = timeline_rows(log_, _names_of(run))
+    ld = services.load_text(run.scenario_yaml, f"<run {run.id} scenario>")
+    words_of = ld.scenario.inject_words(state.lang()) if ld.scenario is not None else None
+    rows = timeline_rows(log_, _names_of(run), words_of)
     if rows:
         st.dataframe(pd.DataFrame(rows), hide_index=True)
     else:
@@ -243,7 +247,8 @@ def _events(log_: EventLog | None, seqs: list[int], name_of: Any, start: Any, sc
                 str(r.data.get("status")), "{id}").format(
                 id=what_of.get(r.subject, r.subject), h=f"{float(r.data.get('action_time_h', r.data.get('due_h', 0))):g}")
         else:
-            what = describe(r.kind, r.subject, r.data, _, name_of)
+            what = describe(r.kind, r.subject, r.data, _, name_of,
+                            sc.inject_words(state.lang()) if sc is not None else None)
         lines.append(f"#{r.seq}  {debrief.clock(start, r.time)}  {what}")
     return lines
 

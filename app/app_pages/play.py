@@ -295,11 +295,13 @@ def _feed(g: state.GameSession) -> None:
     st.markdown("#### " + _("Messages"))
     if not obs.injects:
         st.caption(_("No new messages."))
+    words = g.sim.scenario.inject_words(state.lang())  # the reader's language, looked up by the inject's id
     for inj in obs.injects:
+        w = words(inj["id"])
         with st.container(border=True):
             st.caption(_("{sender} by {channel} at hour {h}").format(
-                sender=inj.get("sender", ""), channel=_(str(inj.get("channel", ""))), h=f"{inj.get('time_h', 0):g}"))
-            st.text(str(inj.get("text", "")))
+                sender=w.get("sender", inj["id"]), channel=_(str(inj.get("channel", ""))), h=f"{inj.get('time_h', 0):g}"))
+            st.text(w.get("text", ""))
 
 
 def _tables(g: state.GameSession) -> None:
@@ -345,7 +347,8 @@ def _tables(g: state.GameSession) -> None:
             st.caption(_("None."))
     with st.expander(_("What changed since the last decision point"), expanded=False):
         name_of = _names(g)
-        ch = [{_("Hour"): f"{c['time_h']:g}", _("Event"): describe(c["kind"], c["subject"], c, _, name_of)}
+        words_of = g.sim.scenario.inject_words(state.lang())
+        ch = [{_("Hour"): f"{c['time_h']:g}", _("Event"): describe(c["kind"], c["subject"], c, _, name_of, words_of)}
               for c in obs.changes]
         if ch:
             st.dataframe(pd.DataFrame(ch), hide_index=True)
@@ -410,8 +413,10 @@ def _action_form(g: state.GameSession, u: state.SignedIn) -> None:
         def label(k: str) -> str:
             spec = obs.allowed[k]
             extra = _(" + {x} per person").format(x=_money(spec["cost_per_person"])) if spec.get("cost_per_person") else ""
+            own = g.sim.scenario.actions.get(k).label  # the scenario's wording, else the catalogue's
             return _("{action}: {cost} {cur}{extra}, takes effect after {lead} h").format(
-                action=_(k), cost=_money(spec["cost"]), cur=cur, extra=extra, lead=f"{spec['lead_time_h']:g}")
+                action=text_in(own, state.lang()) if own else _(k), cost=_money(spec["cost"]), cur=cur, extra=extra,
+                lead=f"{spec['lead_time_h']:g}")
 
         kind = st.selectbox(_("Action"), kinds, format_func=label, key=state.lang_wkey(PAGE, "kind", g.game_id))
         fields: dict[str, Any] = {"action": kind}
@@ -433,7 +438,8 @@ def _action_form(g: state.GameSession, u: state.SignedIn) -> None:
                 st.rerun()
     answers: dict[str, str] = {}
     for q in obs.questions:
-        answers[q["id"]] = st.text_area(_("Discussion question: {q}").format(q=q["text"]), max_chars=5000,
+        text = g.sim.scenario.question_text(q["id"], state.lang())
+        answers[q["id"]] = st.text_area(_("Discussion question: {q}").format(q=text), max_chars=5000,
                                         key=state.wkey(PAGE, "answer", g.game_id, obs.point, q["id"]))
     rationale = st.text_area(_("Rationale (why you decide this)"), max_chars=5000,
                              key=state.wkey(PAGE, "rationale", g.game_id, obs.point))

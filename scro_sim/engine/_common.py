@@ -15,7 +15,11 @@ import simpy
 # text; 0.4.0: districts fed in shares (service records carry "share"), crews without orders follow the
 # utility's own restoration order, flooded power and water plant is cleaned before it runs again, and runs
 # fast-forward to the end of recovery (recovery_h)
-ENGINE_VERSION = "0.4.0"
+# 0.5.0: inject records carry the inject's id, channel and flags, not its words (sender and text are looked up
+# in the scenario in the reader's language), so a run logs the same bytes in every language
+# 0.6.0: hidden truth: an attack's cause shows once revealed (cause_revealed records); the investigate and
+# declare_incident actions
+ENGINE_VERSION = "0.6.0"
 
 UP, BACKUP, DOWN = 0, 1, 2
 _BLOCKING = ("damage", "flooded", "cyber")  # causes an asset has itself, not through its suppliers

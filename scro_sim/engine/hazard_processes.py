@@ -19,6 +19,7 @@ from ..hazards import (
     surge_patients,
     wind_speed,
 )
+from ..policy import trigger_met
 from ..scenario import (
     CyberHazard,
     EarthquakeHazard,
@@ -34,6 +35,7 @@ from ._common import (
     _finite_delay,
     rounded,
 )
+from .observation import _SimView
 
 _DAMAGE_NAME = ("none", "degraded", "failed")
 
@@ -78,6 +80,10 @@ class HazardMixin:
                 if k.endswith("_h") and v < 0:
                     p[k] = 0.0
             self.hazard_params[h.id] = {k: round(v, 9) for k, v in p.items()}
+        # hidden truth: which attack has each asset under it, and when each attack's cause came to light
+        self.attack_of: dict[int, CyberHazard] = {}
+        self.revealed: dict[str, float] = {}
+        self._reveal_waiting: list[CyberHazard] = []  # attacks under way whose reveal waits for a condition
 
     def _curves(self, hazard: str) -> np.ndarray:
         """Rows (deg median, deg beta, fail median, fail beta) by asset (nan = immune), made once per city and curves."""
@@ -431,6 +437,14 @@ class HazardMixin:
         c = self.city
         targets = [c.asset_index[a] for a in h.targets]
         yield self.env.timeout(_finite_delay(p["start_h"], "cyber start"))
+        for i in targets:
+            self.attack_of[i] = h
+        if isinstance(h.reveal.at, float):  # at an hour: at once if that hour has passed
+            ev = self.env.timeout(_finite_delay(max(0.0, h.reveal.at - self.env.now), "reveal"))
+            ev.callbacks.append(lambda _e, h=h: self._reveal(h, "time"))
+        if h.reveal.on is not None:
+            self._reveal_waiting.append(h)
+            self._check_reveals()
         if h.effect == "shutdown":
             for i in targets:
                 self.cyber[i] = True
@@ -441,6 +455,8 @@ class HazardMixin:
         yield self.env.timeout(_finite_delay(p["detection_delay_h"], "cyber detection"))
         self.log.append(self.env.now, "hazard", h.id, {"type": "cyber", "detected": True,
                                                        "targets": list(h.targets)})
+        if h.reveal.at == "detection":
+            self._reveal(h, "detection")
         if h.effect == "tamper":  # operators shut the plant down as a precaution once they see it
             for i in targets:
                 self.cyber[i] = True
@@ -452,6 +468,9 @@ class HazardMixin:
                     self.cyber_open[i] = h
             self._wake_crews()
         yield self.env.timeout(_finite_delay(p["recovery_h"], "cyber recovery"))
+        for i in targets:  # the attack is over (an IT crew may have ended it on a site already)
+            if self.attack_of.get(i) is h:
+                del self.attack_of[i]
         if h.incident_response_h is None:
             for i in targets:
                 self.cyber[i] = False
@@ -505,3 +524,34 @@ class HazardMixin:
                     self._mark_district(d)
             self._flush_districts()
             t = round(t + h.step_h, 9)
+
+    # hidden truth ----------------------------------------------------------------------------
+    def _reveal(self, h: CyberHazard, how: str) -> None:
+        """The attack's cause comes to light (once): from now on the player sees ``cyber``, not ``unknown``."""
+        if h.id in self.revealed:
+            return
+        self.revealed[h.id] = self.env.now
+        self.log.append(self.env.now, "cause_revealed", h.id, {"cause": "cyber", "by": how,
+                                                               "targets": list(h.targets)})
+
+    def _check_reveals(self) -> None:
+        """Reveal the attacks under way whose ``reveal: {on: ...}`` condition now holds."""
+        view = None
+        for h in list(self._reveal_waiting):
+            if h.id in self.revealed:
+                self._reveal_waiting.remove(h)
+                continue
+            if view is None:
+                view = _SimView(self)
+            if trigger_met(h.reveal.on.key, h.reveal.on.value, view)[0]:
+                self._reveal_waiting.remove(h)
+                self._reveal(h, "condition")
+
+    def cause_shown(self, i: int, cause: str) -> str:
+        """What the player is told of why asset ``i`` is down: ``cause``, or ``unknown`` while an
+        attack on it has not come to light."""
+        if cause == "cyber":
+            h = self.attack_of.get(i)
+            if h is not None and h.id not in self.revealed:
+                return "unknown"
+        return cause

@@ -6,10 +6,7 @@ import heapq
 from typing import Any
 
 from ..policy import trigger_met
-from ..scenario import (
-    Action,
-    text_in,
-)
+from ..scenario import Action
 from ._common import (
     _Expected,
     _finite_delay,
@@ -44,13 +41,13 @@ class MselMixin:
             return False
         now = self.env.now
         self.fired[inj.id] = now
-        rec = {"id": inj.id, "sender": text_in(inj.sender, self.lang), "channel": inj.channel,
-               "text": text_in(inj.text, self.lang), "pause": inj.pause, "contingency": inj.contingency}
-        self.log.append(now, "inject", inj.id, {k: v for k, v in rec.items() if k != "id"})
-        self.pending.injects.append({"time_h": now, **rec})
+        # the log names the inject; its words are looked up in the reader's language when shown
+        rec = {"channel": inj.channel, "pause": inj.pause, "contingency": inj.contingency}
+        self.log.append(now, "inject", inj.id, rec)
+        self.pending.injects.append({"time_h": now, "id": inj.id, **rec})
         for q in self.scenario.questions:
             if q.at_inject == inj.id:
-                self.pending.questions.append({"id": q.id, "text": text_in(q.text, self.lang)})
+                self.pending.questions.append({"id": q.id})
         for ea in inj.expected_actions:
             exp = _Expected(ea.id, ea.action, ea.targets, now + ea.deadline_h, inj.id, ea.contingency,
                             ea.only_after_inject)
@@ -104,6 +101,8 @@ class MselMixin:
         A heap of ready positions gives that order without re-reading the list per inject or
         nesting a call per inject (thousands of chained injects cost a few milliseconds).
         """
+        if self._reveal_waiting:
+            self._check_reveals()
         waiting = self.cond_injects
         if not waiting or self.env.now >= self.duration:
             return

@@ -8,9 +8,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..policy import Observation
-from ..scenario import (
-    text_in,
-)
 from ._common import (
     _STATE_NAME,
     BACKUP,
@@ -141,8 +138,7 @@ class ObservationMixin:
                 spec = sc.actions.get(k)
                 if not spec.enabled or not kind.available(self):
                     continue
-                allowed[k] = {"cost": spec.cost, "cost_per_person": spec.cost_per_person, "lead_time_h": spec.lead_time_h,
-                              "label": text_in(spec.label, self.lang) if spec.label else k.replace("_", " ")}
+                allowed[k] = {"cost": spec.cost, "cost_per_person": spec.cost_per_person, "lead_time_h": spec.lead_time_h}
             return allowed
         if name == "hospitals":  # beds and occupancy of the hospitals a patient surge reaches
             return {c.asset_ids[i]: {"beds": int(c.asset_capacity[i]), "surge_beds": int(self.surge_beds[i]),
@@ -154,8 +150,8 @@ class ObservationMixin:
             return {c.district_ids[j]: int(sum(self.evacuees[j].values())) for j in sorted(self.evacuees) if self.evacuees[j]}
         if name == "assets_down":
             idx = np.nonzero(self.state == DOWN)[0]
-            ids, types, cause = c.asset_ids, c.type_names, self.cause
-            return [{"id": ids[i], "type": types[i], "cause": cause[i], "damage": d, "criticality": k,
+            ids, types, cause, shown = c.asset_ids, c.type_names, self.cause, self.cause_shown
+            return [{"id": ids[i], "type": types[i], "cause": shown(i, cause[i]), "damage": d, "criticality": k,
                      "crew": self.crews[a].id if a >= 0 else None, "flooded": f}
                     for i, d, k, a, f in zip(idx.tolist(), self.damage[idx].tolist(), c.asset_crit[idx].tolist(),
                                              self.assigned[idx].tolist(), self.flooded[idx].tolist(), strict=True)]
@@ -180,17 +176,31 @@ class ObservationMixin:
             served = 1.0 - self.district_unserved / pop[:, None]
             return {d: dict(zip(self._SERVICES, served[j].tolist(), strict=True)) for j, d in enumerate(c.district_ids)}
         if name == "changes":
-            return [{"time_h": r.time, "kind": r.kind, "subject": r.subject, "id": r.subject, **r.data}
+            return [self._hide_cause({"time_h": r.time, "kind": r.kind, "subject": r.subject, "id": r.subject,
+                                      **r.data})
                     for r in self.log.records[window[0]:window[1]]
                     if r.kind in ("damage", "asset_down", "asset_up", "backup_start", "backup_exhausted", "inject",
                                   "repair", "road", "exposure", "population", "action", "water_refill",
-                                  "boil_water")][-300:]
+                                  "boil_water", "cause_revealed")][-300:]
         if name == "repairs_waiting":
             waiting = np.nonzero((self.damage > 0) & (self.assigned < 0))[0].tolist()
             if self.cyber_open:  # cyber-hit assets an IT crew could restore now
                 waiting = sorted({*waiting, *(i for i in self.cyber_open if self.assigned[i] < 0)})
             return [c.asset_ids[i] for i in waiting]
         raise AttributeError(name)
+
+    def _hide_cause(self, change: dict[str, Any]) -> dict[str, Any]:
+        """A change as the player may see it: an attack that has not come to light reads ``unknown``."""
+        if not self.attack_of or change["kind"] not in ("damage", "asset_down", "repair"):
+            return change
+        i = self.city.asset_index.get(change["subject"])
+        if i is None or self.cause_shown(i, "cyber") != "unknown":
+            return change
+        for k in ("cause", "state", "damage"):
+            if change.get(k) == "cyber":
+                change[k] = "unknown"
+        change.pop("hazard", None)
+        return change
 
 
 class _SimView:

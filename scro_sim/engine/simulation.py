@@ -25,7 +25,6 @@ from ..scenario import (
     SurgeHazard,
     action_problems,
     sample,
-    text_in,
 )
 from ._common import (
     _EPS,
@@ -74,14 +73,13 @@ class Simulation(CascadeMixin, HazardMixin, CrewMixin, MselMixin, ObservationMix
     """
 
     def __init__(self, scenario: Scenario, city: City, seed: int = 0, policy: Policy | None = None,
-                 *, lang: str = "en", budget: WorkBudget | None = None) -> None:
+                 *, budget: WorkBudget | None = None) -> None:
         if not isinstance(seed, int | np.integer) or seed < 0:
             raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
         self.scenario = scenario
         self.city = city
         self.seed = int(seed)
         self.policy = policy
-        self.lang = lang
         self.env = simpy.Environment()
         self.log = EventLog()
         self.duration = float(scenario.duration_h)
@@ -206,7 +204,7 @@ class Simulation(CascadeMixin, HazardMixin, CrewMixin, MselMixin, ObservationMix
             self.log.append(self.env.now, "decision_point", str(self.point), {"cause": kind})
             for q in self.scenario.questions:
                 if q.at_h is not None and abs(q.at_h - self.env.now) < _EPS:
-                    self.pending.questions.append({"id": q.id, "text": text_in(q.text, self.lang)})
+                    self.pending.questions.append({"id": q.id})
         obs = self.observe(kind)
         return obs
 
@@ -436,7 +434,7 @@ def run(scenario: Scenario, city: City, seed: int = 0, policy: Policy | None = N
 
 
 def replay(scenario: Scenario, city: City, seed: int, decisions: Sequence[dict[str, Any]],
-           *, until_point: int | None = None, lang: str = "en",
+           *, until_point: int | None = None,
            budget: WorkBudget | None = None) -> tuple[Simulation, Observation]:
     """Rebuild a game from its recorded decisions (to resume play or verify a score).
 
@@ -447,7 +445,7 @@ def replay(scenario: Scenario, city: City, seed: int, decisions: Sequence[dict[s
     from ..policy import RecordedDecisions
 
     rec = RecordedDecisions(decisions)
-    sim = Simulation(scenario, city, seed, rec, lang=lang, budget=budget)
+    sim = Simulation(scenario, city, seed, rec, budget=budget)
     obs = sim.observe()
     while not sim.done:
         obs = sim.advance()

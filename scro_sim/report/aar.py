@@ -207,7 +207,7 @@ def after_action_report(log: EventLog, card: ScoreCard, scenario: Scenario, *, l
         parts.append("<p>No decisions were taken.</p>")
 
     # 7. timeline
-    tt = timeline_table(log)
+    tt = timeline_table(log, words_of=scenario.inject_words(lang))
     parts += ["<h2>7. Timeline</h2>",
               _table(("Time (h)", "Clock", "Kind", "Subject", "Event"),
                      [(f"{t:g}", c, k, s, x) for t, c, k, s, x in

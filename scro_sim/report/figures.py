@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..log import EventLog, EventRecord
-from ..vocabulary import N_, asset_type, describe, reader, service, word
+from ..vocabulary import N_, asset_type, describe, inject_words, reader, service, word
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -418,14 +418,15 @@ def _actions_text(actions: Iterable[Mapping[str, Any]]) -> str:
     return "; ".join(parts)
 
 
-def _describe(r: EventRecord) -> str:
+def _describe(r: EventRecord, words_of: Callable[[str], Mapping[str, str]] | None = None) -> str:
     d, k = r.data, r.kind
     if k == "run_start":
         return f"Exercise starts: scenario {d.get('scenario', r.subject)}, seed {d.get('seed', '?')}"
     if k == "run_end":
         return f"Exercise ends: {d.get('assets_down', '?')} assets down, spent {float(d.get('spent', 0)):,.0f}"
     if k == "inject":
-        return f"{d.get('sender', '')} ({d.get('channel', '')}): {d.get('text', '')}"
+        w = inject_words(r.subject, d, words_of)
+        return f"{w.get('sender', r.subject)} ({d.get('channel', '')}): {w.get('text', '')}"
     if k == "decision_point":
         return f"Decision point ({d.get('cause', 'decision')})"
     if k == "decision":
@@ -477,8 +478,12 @@ def _key_records(log: EventLog, key_only: bool) -> list[EventRecord]:
     return sorted(out, key=lambda r: (r.time, r.seq))
 
 
-def timeline_table(log: EventLog, *, key_only: bool = True) -> pd.DataFrame:
+def timeline_table(log: EventLog, *, key_only: bool = True,
+                   words_of: Callable[[str], Mapping[str, str]] | None = None) -> pd.DataFrame:
     """The exercise timeline as a table: columns time, clock, kind, subject, text; index seq.
+
+    ``words_of`` gives an inject's sender and text by id in the reader's language
+    (``Scenario.inject_words``); the log holds only the id.
 
     With ``key_only`` (the default) it holds injects, decision points, decisions, actions
     taking effect, expected actions (due, met, missed), hazard events (a flood's crest, not
@@ -494,7 +499,7 @@ def timeline_table(log: EventLog, *, key_only: bool = True) -> pd.DataFrame:
         "clock": [_clock(start, r.time) for r in recs],
         "kind": [r.kind for r in recs],
         "subject": [r.subject for r in recs],
-        "text": [_describe(r) for r in recs],
+        "text": [_describe(r, words_of) for r in recs],
     }, index=pd.Index([r.seq for r in recs], name="seq", dtype="int64"))
     return df
 

@@ -227,10 +227,27 @@ def _hazard_problems(loc: tuple[Any, ...], h: Any, sc: Scenario, city: City | No
             "it" in t.skills and t.count > 0 for t in sc.resources.crews):
         out.append(((*loc, "incident_response_h"), "IT incident response needs a crew team with the 'it' skill "
                     "(resources.crews: skills: [it])"))
+    if isinstance(h, CyberHazard):
+        out.extend(_reveal_problems((*loc, "reveal"), h, sc, city))
     if isinstance(h, CyberHazard) and city is not None:
         for k, a in enumerate(h.targets):
             if a not in city.asset_index:
                 out.append(((*loc, "targets", k), f"unknown asset {a!r}"))
+    return out
+
+
+def _reveal_problems(loc: tuple[Any, ...], h: CyberHazard, sc: Scenario,
+                     city: City | None) -> list[tuple[tuple[Any, ...], str]]:
+    """A hidden cause's reveal: its hour inside the run, its condition valid, its action enabled."""
+    r = h.reveal
+    out: list[tuple[tuple[Any, ...], str]] = []
+    if isinstance(r.at, float) and r.at >= sc.duration_h:
+        out.append(((*loc, "at"), f"{r.at:g} h is not inside the {sc.duration_h:g} h scenario"))
+    if r.on is not None:
+        out.extend(((*loc, "on", *where[1:]), m) for where, m in _condition_problems(r.on, sc, city))
+    if r.by_action is not None and not sc.actions.get(r.by_action).enabled:
+        out.append(((*loc, "by_action"), f"action {r.by_action!r} is disabled: enable it "
+                    f"(actions: {r.by_action}: {{enabled: true}}) or reveal the cause another way"))
     return out
 
 

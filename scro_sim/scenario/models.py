@@ -50,11 +50,81 @@ from .basics import (
     Text,
     _Model,
     bounded_dist,
+    text_in,
 )
 
 #: a point in the city's x/y metres (the city format's range).
 Point = tuple[Annotated[float, Field(ge=-1e8, le=1e8, allow_inf_nan=False)],
               Annotated[float, Field(ge=-1e8, le=1e8, allow_inf_nan=False)]]
+
+# --------------------------------------------------------------------------------------------
+# Conditions (inject triggers and plan rules)
+
+
+class Condition(_Model):
+    """Exactly one trigger: e.g. ``{gauge_above: 4.0}`` or ``{asset_on_backup: H1}``."""
+
+    after_h: Hours | None = None
+    gauge_above: float | None = Field(default=None, ge=-50, le=100, allow_inf_nan=False)
+    asset_down: Id | None = None
+    asset_on_backup: Id | None = None
+    any_down: Literal[ASSET_TYPES] | None = None  # type: ignore[valid-type]
+    any_on_backup: Literal[ASSET_TYPES] | None = None  # type: ignore[valid-type]
+    district_unserved: tuple[Id, Literal["power", "water", "telecom", "health"]] | None = None
+    unserved_share_above: tuple[Literal["power", "water", "telecom", "health"], Share] | None = None
+    inject: Id | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Condition:
+        set_ = [k for k, v in self.__dict__.items() if v is not None]
+        if len(set_) != 1:
+            raise ValueError("a condition names exactly one trigger "
+                             "(after_h, gauge_above, asset_down, asset_on_backup, any_down, any_on_backup, "
+                             "district_unserved, unserved_share_above, inject)")
+        return self
+
+    @property
+    def key(self) -> str:
+        return next(k for k, v in self.__dict__.items() if v is not None)
+
+    @property
+    def value(self) -> Any:
+        return getattr(self, self.key)
+
+
+#: the actions by which a hidden cause can come to light (``Reveal.by_action``): those the registry marks
+REVEAL_BY_ACTIONS: tuple[str, ...] = tuple(n for n, k in _actions.REGISTRY.items() if k.reveals)
+
+
+class Reveal(_Model):
+    """When a hazard's cause shows in what the player sees (until then: ``unknown``).
+
+    Any of: ``at`` (``detection``: when the hazard is detected, or hours since the start),
+    ``on`` (a condition, as injects use), ``by_action`` (an investigating action on one of its
+    targets, engine/actions/investigate.py).  The first that happens reveals it.
+    """
+
+    at: Literal["detection"] | float | None = None
+    on: Condition | None = None
+    by_action: Literal[REVEAL_BY_ACTIONS] | None = None  # type: ignore[valid-type]
+
+    @field_validator("at", mode="before")
+    @classmethod
+    def _at_word_or_hours(cls, v: Any) -> Any:
+        if v is None or v == "detection":
+            return v
+        if isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v <= 24 * 365:
+            raise ValueError(f"at is 'detection' or a number of hours from 0 to {24 * 365}, got {v!r}")
+        return float(v)
+
+    @model_validator(mode="after")
+    def _some_trigger(self) -> Reveal:
+        if self.at is None and self.on is None and self.by_action is None:
+            raise ValueError("reveal names at least one of at (detection or hours), on (a condition) "
+                             f"or by_action ({', '.join(REVEAL_BY_ACTIONS)})")
+        return self
+
+
 
 # --------------------------------------------------------------------------------------------
 # Hazards
@@ -128,6 +198,9 @@ class CyberHazard(_Hazard):
     #: the outage before ``recovery_h``; left out, the targets stay down for ``recovery_h`` whatever
     #: the player does.
     incident_response_h: DistHours | None = None  # type: ignore[valid-type]
+    #: when the player learns that this is an attack: until then its targets are down with cause
+    #: ``unknown`` (hidden truth).  Default: at detection.
+    reveal: Reveal = Reveal(at="detection")
 
 
 class SurgeHazard(_Hazard):
@@ -146,41 +219,6 @@ HazardSpec = Annotated[
     Field(discriminator="type"),
 ]
 HAZARD_TYPES = ("flood", "earthquake", "heatwave", "storm", "cyber", "surge")
-
-
-# --------------------------------------------------------------------------------------------
-# Conditions (inject triggers and plan rules)
-
-
-class Condition(_Model):
-    """Exactly one trigger: e.g. ``{gauge_above: 4.0}`` or ``{asset_on_backup: H1}``."""
-
-    after_h: Hours | None = None
-    gauge_above: float | None = Field(default=None, ge=-50, le=100, allow_inf_nan=False)
-    asset_down: Id | None = None
-    asset_on_backup: Id | None = None
-    any_down: Literal[ASSET_TYPES] | None = None  # type: ignore[valid-type]
-    any_on_backup: Literal[ASSET_TYPES] | None = None  # type: ignore[valid-type]
-    district_unserved: tuple[Id, Literal["power", "water", "telecom", "health"]] | None = None
-    unserved_share_above: tuple[Literal["power", "water", "telecom", "health"], Share] | None = None
-    inject: Id | None = None
-
-    @model_validator(mode="after")
-    def _exactly_one(self) -> Condition:
-        set_ = [k for k, v in self.__dict__.items() if v is not None]
-        if len(set_) != 1:
-            raise ValueError("a condition names exactly one trigger "
-                             "(after_h, gauge_above, asset_down, asset_on_backup, any_down, any_on_backup, "
-                             "district_unserved, unserved_share_above, inject)")
-        return self
-
-    @property
-    def key(self) -> str:
-        return next(k for k, v in self.__dict__.items() if v is not None)
-
-    @property
-    def value(self) -> Any:
-        return getattr(self, self.key)
 
 
 # --------------------------------------------------------------------------------------------
@@ -736,3 +774,29 @@ class Scenario(_Model):
             for i in self.msel:
                 index.setdefault(i.id, i)
         return index.get(inject_id)
+
+    def inject_words(self, lang: str = "en") -> InjectWords:
+        """``inject id -> {"sender", "text"}`` in ``lang``: the words of an event log's ``inject`` records.
+
+        The log names an inject by its id only (the same run logs the same bytes in every
+        language); whoever shows it to a reader looks its words up here in the reader's language.
+        """
+        return InjectWords(self, lang)
+
+    def question_text(self, question_id: str, lang: str = "en") -> str:
+        """A discussion question's text in ``lang`` (an observation names the question by its id)."""
+        q = next((q for q in self.questions if q.id == question_id), None)
+        return text_in(q.text, lang) if q is not None else question_id
+
+
+class InjectWords:
+    """An inject's sender and text in one language, looked up by id (see :meth:`Scenario.inject_words`)."""
+
+    def __init__(self, scenario: Scenario, lang: str) -> None:
+        self.scenario, self.lang = scenario, lang
+
+    def __call__(self, inject_id: str) -> dict[str, str]:
+        inj = self.scenario.inject(inject_id)
+        if inj is None:
+            return {}
+        return {"sender": text_in(inj.sender, self.lang), "text": text_in(inj.text, self.lang)}

@@ -583,3 +583,76 @@ def markdown(translate: Callable[[str], str] = str) -> str:
     lines += [f"| `{m.name}` | {translate(m.unit)} | {better[m.lower_is_better]} | {translate(m.text)} |"
               for m in CATALOGUE.values()]
     return "\n".join(lines) + "\n"
+
+
+# ============================================================================================
+# Hidden truth (issue 13 section 3): what the learner declared against the cause that came to
+# light.  Kept together at the end of the catalogue; they read ``cause_revealed`` records (a
+# hidden cause became visible), ``hazard`` records of cyber attacks, and the ``declare_incident``
+# actions of ``decision`` records.
+
+#: a declaration that is a call to the public, not a cause
+_NOT_A_CAUSE = "boil_water"
+COUNT = N_("count")
+
+
+def _declarations(p: LogPass) -> list[tuple[float, int, str, str | None]]:
+    """Every cause the learner declared: (time, decision seq, incident, target or None), in log order.
+
+    A declaration is the decided action with an ``incident`` (only the declaring action has one;
+    scoring does not import the engine's action registry)."""
+    return [(r.time, r.seq, str(a["incident"]), a.get("target"))
+            for r in p.of("decision") for a in r.data.get("actions", ())
+            if a.get("incident") not in (None, _NOT_A_CAUSE)]
+
+
+def _attacks(p: LogPass) -> tuple[set[str], set[str]]:
+    """The run's true causes of attack and the assets attacked, whether they came to light or not."""
+    causes: set[str] = set()
+    targets: set[str] = set()
+    for r in p.of("cause_revealed"):
+        causes.add(str(r.data.get("cause")))
+        targets.update(r.data.get("targets", ()))
+    for r in p.of("hazard"):
+        if r.data.get("type") == "cyber" and "targets" in r.data:
+            causes.add("cyber")
+            targets.update(r.data["targets"])
+    return causes, targets
+
+
+def _declare_links(p: LogPass) -> Links:
+    revealed = [r.seq for r in p.of("cause_revealed")][:1]
+    return {"declare_delay_h": revealed + [seq for _t, seq, _i, _a in _declarations(p)][:MAX_LINKS],
+            "wrong_declarations": [seq for _t, seq, _i, _a in _declarations(p)][:MAX_LINKS]}
+
+
+@_metric("declare_delay_h", topics=("judgement",), unit=HOURS, kinds=("cause_revealed", "decision"),
+         links=_declare_links,
+         text=N_("Hours from when a hidden cause could be known (its reveal) until the learner declared it "
+                 "(0: declared before; never declared: the hours to the end; empty: no hidden cause came to light)"))
+def declare_delay_h(p: LogPass) -> float | None:
+    revealed = p.of("cause_revealed")
+    if not revealed:
+        return None
+    t0, truth = revealed[0].time, str(revealed[0].data.get("cause"))
+    _causes, attacked = _attacks(p)
+    right = [t for t, _seq, incident, target in _declarations(p)
+             if incident == truth and (target is None or target in attacked)]
+    return max(0.0, (right[0] if right else p.end) - t0)
+
+
+@_metric("wrong_declarations", topics=("judgement",), unit=COUNT, kinds=("cause_revealed", "hazard", "decision"),
+         links=lambda p: {"wrong_declarations": _declare_links(p)["wrong_declarations"]},
+         text=N_("Declarations of a wrong cause: an attack declared where there was none, or another cause "
+                 "declared for an attacked asset (empty: no attack to judge against)"))
+def wrong_declarations(p: LogPass) -> float | None:
+    causes, targets = _attacks(p)
+    if not causes:
+        return None
+    wrong = 0
+    for _t, _seq, incident, target in _declarations(p):
+        if target is None:
+            wrong += incident not in causes
+        else:
+            wrong += (incident in causes) != (target in targets)
+    return float(wrong)

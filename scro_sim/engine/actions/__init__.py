@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from ._base import BASE_ATTRIBUTES, ActionKind, Field, Param, edge_index
 from .close_road import CloseRoad
+from .declare_incident import DeclareIncident
 from .deploy_generator import DeployGenerator
 from .dispatch_crew import DispatchCrew
 from .evacuate import Evacuate
+from .investigate import Investigate
 from .manual_operation import ManualOperation
 from .open_surge_beds import OpenSurgeBeds
 from .protect_asset import ProtectAsset
@@ -29,7 +31,7 @@ from .warn_public import WarnPublic
 _KINDS: tuple[type[ActionKind], ...] = (
     DispatchCrew, DeployGenerator, Refuel, Evacuate, WarnPublic, ProtectAsset, RequestMutualAid, CloseRoad,
     ReopenRoad, SetPriorities, OpenSurgeBeds, ManualOperation, TransferPatients,
-    PublicInformation,
+    PublicInformation, Investigate, DeclareIncident,
 )
 
 #: name -> the action

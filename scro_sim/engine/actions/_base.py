@@ -102,6 +102,8 @@ class ActionKind:
     bears_on: ClassVar[str] = "none"
     #: an order with no lead time takes effect at once (it reaches the crews with the decision)
     immediate: ClassVar[bool] = False
+    #: it can bring a hidden cause to light (a scenario's ``reveal: {by_action: <name>}``)
+    reveals: ClassVar[bool] = False
 
     # ---- the declarative half -------------------------------------------------------------
 
