@@ -97,6 +97,7 @@ def new_run(i: int = 0, **changes: Any) -> NewRun:
         passed=True,
         started_at=T0,
         finished_at=T0 + timedelta(minutes=40),
+        origin="played",
     )
     return dataclasses.replace(rec, **changes)
 
