@@ -20,8 +20,8 @@ from sqlalchemy.types import JSON, Boolean, Float, Integer, LargeBinary, NullTyp
 from ..errors import StoreError
 from ._common import (
     _JUDGES,
-    RATINGS,
     GRADED_ORIGINS,
+    RATINGS,
     RUN_ORIGINS,
     RUN_SOURCES,
 )

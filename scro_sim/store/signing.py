@@ -122,7 +122,8 @@ class Keyring:
             sig = json.loads(signature)
             kid, mac, tags = sig["kid"], sig["mac"], sig.get("tags") or {}
             layout = sig.get("v")
-            if type(layout) is not int or layout not in (*_NOT_IN_LAYOUT, _VERSION) or not isinstance(kid, str) or not isinstance(mac, str) \
+            if type(layout) is not int or layout not in (*_NOT_IN_LAYOUT, _VERSION) \
+                    or not isinstance(kid, str) or not isinstance(mac, str) \
                     or not isinstance(tags, dict):
                 raise ValueError("unknown layout")
         except (ValueError, TypeError, KeyError) as exc:
