@@ -83,22 +83,28 @@ def play_decisions(scenario: Scenario, city: City, seed: int, decisions: list[di
 
 def record_run(store: Store, scenario: Scenario, city: City, seed: int, decisions: list[dict[str, Any]], *,
                learner: str, cohort: str | None = None, source: str = "play", lang: str = "en",
-               started_at: datetime | None = None, game_id: str | None = None) -> tuple[str, ScoreCard]:
+               started_at: datetime | None = None, game_id: str | None = None,
+               origin: str = "played") -> tuple[str, ScoreCard]:
     """Re-simulate ``decisions`` on the server, grade the result and store it; returns (run id, card).
 
     With ``game_id`` the stored game is finished in the same transaction; a game finished
-    already (another window) keeps its one run, whose id is returned.
+    already (another window) keeps its one run, whose id is returned.  ``origin``: ``played``,
+    or ``practice`` for a practice game (never graded).
     """
     log = play_decisions(scenario, city, seed, decisions)
     return record_log(store, scenario, city, seed, log, decisions=decisions, learner=learner, cohort=cohort,
-                      source=source, lang=lang, started_at=started_at, game_id=game_id)
+                      source=source, lang=lang, started_at=started_at, game_id=game_id, origin=origin)
 
 
 def record_log(store: Store, scenario: Scenario, city: City, seed: int, log: EventLog, *, decisions: list[dict[str, Any]],
                learner: str, cohort: str | None = None, source: str = "cli", lang: str = "en",
                policy: str | None = None, plan_yaml: str | None = None,
-               started_at: datetime | None = None, game_id: str | None = None) -> tuple[str, ScoreCard]:
+               started_at: datetime | None = None, game_id: str | None = None,
+               origin: str = "cli") -> tuple[str, ScoreCard]:
     """Grade and store a log the server produced itself.
+
+    ``origin`` says what the run is for (``scro_sim.store.RUN_ORIGINS``); only ``played`` and
+    ``plan`` runs ever count toward a grade.
 
     The card is graded from the log as stored (its canonical JSON Lines, numbers to 12
     significant digits), so re-grading or verifying the stored run later gives it bit for bit.
@@ -114,7 +120,7 @@ def record_log(store: Store, scenario: Scenario, city: City, seed: int, log: Eve
         policy=policy, plan_yaml=plan_yaml, log_jsonl=text, log_digest=log.digest(),
         scorecard=card.model_dump(mode="json"), total=card.total, passed=card.passed,
         provisional=card.provisional, source=source, started_at=started_at or now, finished_at=now,
-        game_id=game_id,
+        game_id=game_id, origin=origin,
     ))
     return run_id, card
 
