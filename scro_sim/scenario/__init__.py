@@ -43,6 +43,7 @@ from .loading import (
 )
 from .models import (
     ACTION_KINDS,
+    GRADING_METHODS,
     HAZARD_TYPES,
     RATINGS,
     Action,
@@ -57,6 +58,7 @@ from .models import (
     ExpectedAction,
     FloodHazard,
     Generators,
+    Grading,
     HazardSpec,
     HeatwaveHazard,
     Inject,
@@ -79,6 +81,7 @@ from .models import (
 
 __all__ = [
     "ACTION_KINDS",
+    "GRADING_METHODS",
     "HAZARD_TYPES",
     "LANGUAGES",
     "PLAN_FORMAT",
@@ -98,6 +101,7 @@ __all__ = [
     "Fixed",
     "FloodHazard",
     "Generators",
+    "Grading",
     "HazardSpec",
     "HeatwaveHazard",
     "Inject",
