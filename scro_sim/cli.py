@@ -479,18 +479,19 @@ def cmd_resign(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from .assessment import export_cohort, grade_rows
+    from .assessment import export_cohort, grade_rows, provisional_mode
     from .lms import export, pseudonymise
 
     try:
+        mode = provisional_mode(args.provisional)
         with _store(args) as store:
             if args.pseudonymise:
                 # a fresh random key per export (unlinkable across exports) unless one is kept in the environment
                 kept = os.environ.get("SCRO_SIM_PSEUDONYM_KEY", "")
                 key = kept.encode("utf-8") if kept else secrets.token_bytes(32)
-                text = export(pseudonymise(grade_rows(store, args.cohort), key), args.format)
+                text = export(pseudonymise(grade_rows(store, args.cohort), key), args.format, provisional=mode)
             else:
-                text = export_cohort(store, args.cohort, args.format)
+                text = export_cohort(store, args.cohort, args.format, provisional=mode)
     except (ScroSimError, ValueError) as exc:
         print(str(exc), file=sys.stderr)
         return 1
@@ -846,6 +847,9 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--pseudonymise", action="store_true",
                     help="for analysis: learners as keyed-hash pseudonyms, no names or e-mails "
                          "(key: $SCRO_SIM_PSEUDONYM_KEY, else random per export)")
+    ex.add_argument("--provisional", choices=["mark", "hold"], default=None,
+                    help="grades whose judged criteria are not yet rated: mark them (default) or hold them back "
+                         "until rated (default from $SCRO_SIM_PROVISIONAL)")
     ex.set_defaults(fn=cmd_export)
 
     us = sub.add_parser("user", help="manage users")
