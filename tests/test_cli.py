@@ -213,3 +213,22 @@ def test_a_child_that_ends_by_itself_gives_its_exit_status_and_our_handlers_back
     before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
     assert _run_until_stopped([sys.executable, "-c", "raise SystemExit(3)"], dict(os.environ)) == 3
     assert {s: signal.getsignal(s) for s in before} == before
+
+
+def test_export_refuses_a_bad_provisional_setting_in_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    db = f"sqlite:///{tmp_path / 'export.sqlite'}"
+    monkeypatch.setenv("SCRO_SIM_PROVISIONAL", "later")
+    assert main(["--db", db, "export", "--format", "moodle"]) == 1
+    err = capsys.readouterr().err
+    assert err.strip() == "SCRO_SIM_PROVISIONAL: 'later' is not one of mark, hold (mark provisional grades, or hold " \
+                          "them back until rated)"
+    assert main(["--db", db, "export", "--format", "moodle", "--provisional", "hold"]) == 0  # the flag wins
+    with pytest.raises(SystemExit):
+        main(["--db", db, "export", "--format", "moodle", "--provisional", "sometimes"])
+
+
+def test_run_origin_plan_needs_a_plan(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = f"sqlite:///{tmp_path / 'origin.sqlite'}"
+    assert main(["--db", db, "run", "riverton_flood", "--baseline", "expert", "--origin", "plan", "--store"]) == 1
+    assert "origin: --origin plan is for a learner's own plan" in capsys.readouterr().err
