@@ -134,6 +134,13 @@ def _foreign_key_id(conn: sqlite3.Connection, ids: dict[str, str]) -> None:
     conn.execute("UPDATE runs SET signature = ? WHERE id = ?", (json.dumps(sig), ids["main"]))
 
 
+def _old_layout_label(conn: sqlite3.Connection, ids: dict[str, str]) -> None:
+    """Relabel the signature as one made before origins were signed, and raise the origin it no longer covers."""
+    sig = json.loads(conn.execute("SELECT signature FROM runs WHERE id = ?", (ids["main"],)).fetchone()[0])
+    sig["v"] = 1
+    conn.execute("UPDATE runs SET signature = ?, origin = 'played' WHERE id = ?", (json.dumps(sig), ids["main"]))
+
+
 def _judgement_by_a_learner(conn: sqlite3.Connection, ids: dict[str, str]) -> None:
     conn.execute("UPDATE judgements SET assessor_id = (SELECT id FROM users WHERE username = 'learner') "
                  "WHERE run_id = ?", (ids["main"],))
@@ -174,6 +181,7 @@ CASES: list[tuple[str, Tamper, tuple[str, ...], str]] = [
     ("source changed", _sql("UPDATE runs SET source = 'play' WHERE id = :main"), ("source differs",), "main"),
     ("origin raised to a played game", _sql("UPDATE runs SET origin = 'played' WHERE id = :main"),
      ("origin differs",), "main"),
+    ("signature relabelled to the layout before origins", _old_layout_label, ("origin differs",), "main"),
     ("policy changed", _sql("UPDATE runs SET policy = 'expert' WHERE id = :main"), ("policy differs",), "main"),
     ("seed changed", _sql("UPDATE runs SET seed = '5' WHERE id = :main"), ("seed differs", "never reached on replay"), "main"),
     ("decisions emptied", _sql("UPDATE runs SET decisions = '[]' WHERE id = :main"),
