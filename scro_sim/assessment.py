@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,13 +23,13 @@ from .debrief import expert_log
 from .engine import ENGINE_VERSION, Simulation, replay
 from .errors import ScroSimError, StoreError
 from .gc_tuning import engine_gc
-from .lms import GradeRow, export
+from .lms import PROVISIONAL_MODES, GradeRow, export
 from .log import EventLog
 from .policy import PlanPolicy, baseline_policy
 from .resources import scenarios_dir as bundled_scenarios_dir
 from .scenario import Plan, Scenario, load_scenario, text_in
 from .scoring import Metrics, ScoreCard, compute_metrics, grade
-from .store import NewRun, RunEvidence, Store, StoredRun
+from .store import GRADED_ORIGINS, NewRun, RunEvidence, Store, StoredRun
 
 __all__ = [
     "VerifyReport",
@@ -83,22 +85,28 @@ def play_decisions(scenario: Scenario, city: City, seed: int, decisions: list[di
 
 def record_run(store: Store, scenario: Scenario, city: City, seed: int, decisions: list[dict[str, Any]], *,
                learner: str, cohort: str | None = None, source: str = "play", lang: str = "en",
-               started_at: datetime | None = None, game_id: str | None = None) -> tuple[str, ScoreCard]:
+               started_at: datetime | None = None, game_id: str | None = None,
+               origin: str = "played") -> tuple[str, ScoreCard]:
     """Re-simulate ``decisions`` on the server, grade the result and store it; returns (run id, card).
 
     With ``game_id`` the stored game is finished in the same transaction; a game finished
-    already (another window) keeps its one run, whose id is returned.
+    already (another window) keeps its one run, whose id is returned.  ``origin``: ``played``,
+    or ``practice`` for a practice game (never graded).
     """
     log = play_decisions(scenario, city, seed, decisions)
     return record_log(store, scenario, city, seed, log, decisions=decisions, learner=learner, cohort=cohort,
-                      source=source, lang=lang, started_at=started_at, game_id=game_id)
+                      source=source, lang=lang, started_at=started_at, game_id=game_id, origin=origin)
 
 
 def record_log(store: Store, scenario: Scenario, city: City, seed: int, log: EventLog, *, decisions: list[dict[str, Any]],
                learner: str, cohort: str | None = None, source: str = "cli", lang: str = "en",
                policy: str | None = None, plan_yaml: str | None = None,
-               started_at: datetime | None = None, game_id: str | None = None) -> tuple[str, ScoreCard]:
+               started_at: datetime | None = None, game_id: str | None = None,
+               origin: str = "cli") -> tuple[str, ScoreCard]:
     """Grade and store a log the server produced itself.
+
+    ``origin`` says what the run is for (``scro_sim.store.RUN_ORIGINS``); only ``played`` and
+    ``plan`` runs ever count toward a grade.
 
     The card is graded from the log as stored (its canonical JSON Lines, numbers to 12
     significant digits), so re-grading or verifying the stored run later gives it bit for bit.
@@ -114,7 +122,7 @@ def record_log(store: Store, scenario: Scenario, city: City, seed: int, log: Eve
         policy=policy, plan_yaml=plan_yaml, log_jsonl=text, log_digest=log.digest(),
         scorecard=card.model_dump(mode="json"), total=card.total, passed=card.passed,
         provisional=card.provisional, source=source, started_at=started_at or now, finished_at=now,
-        game_id=game_id,
+        game_id=game_id, origin=origin,
     ))
     return run_id, card
 
@@ -418,29 +426,57 @@ def regrade(store: Store, run_id: str, scenario_yaml: str | None = None) -> Scor
 
 
 def grade_rows(store: Store, cohort: str | None = None) -> list[GradeRow]:
-    """Gradebook rows for a cohort's runs (stored totals already include judgements and overrides)."""
+    """Gradebook rows for a cohort's graded attempts (stored totals already include judgements and overrides).
+
+    Only runs learners played or submitted as their own plan (``GRADED_ORIGINS``) are read;
+    practice games and reference, baseline, command-line and legacy runs never reach a grade.
+    Each row carries its scenario's grading method and pass mark, which the exports apply.
+    """
     rows: list[GradeRow] = []
     users = {u.username: u for u in store.list_users()}
-    titles: dict[str, str | None] = {}  # by scenario text: parsed once however many runs used it
-    for entry in store.gradebook(cohort):
+    # by scenario text: parsed once however many runs used it
+    scenarios: dict[str, tuple[str | None, str, float | None]] = {}
+    for entry in store.gradebook(cohort, origins=GRADED_ORIGINS):
         r = entry.summary
         user = users.get(r.learner)
         card = ScoreCard.model_validate(entry.scorecard)
-        if entry.scenario_yaml not in titles:
+        if entry.scenario_yaml not in scenarios:
             try:
                 sc, _ = scenario_from_text(entry.scenario_yaml)
-                titles[entry.scenario_yaml] = text_in(sc.title, "en")
+                scenarios[entry.scenario_yaml] = (text_in(sc.title, "en"), sc.grading.method, sc.rubric.pass_mark)
             except ScroSimError:
-                titles[entry.scenario_yaml] = None
+                scenarios[entry.scenario_yaml] = (None, "highest", None)
+        title, method, pass_mark = scenarios[entry.scenario_yaml]
         rows.append(GradeRow(
             username=r.learner, email=user.email if user else None, display_name=user.display_name if user else None,
-            scenario_id=r.scenario_id, scenario_title=titles[entry.scenario_yaml] or r.scenario_id, run_id=r.id,
+            scenario_id=r.scenario_id, scenario_title=title or r.scenario_id, run_id=r.id,
             score=r.total, passed=r.passed, provisional=r.provisional, started_at=r.started_at,
             finished_at=r.finished_at, language=card.lang, modules=tuple(m.module for m in card.modules if m.module),
-            revised_at=entry.revised_at))
+            revised_at=entry.revised_at, grading=method, pass_mark=pass_mark))
     return rows
 
 
-def export_cohort(store: Store, cohort: str | None, fmt: str) -> str:
-    """Grades of a cohort in ``moodle``, ``openedx`` or ``xapi`` format."""
-    return export(grade_rows(store, cohort), fmt)  # type: ignore[arg-type]
+#: The environment variable that sets what exports do with provisional grades (``mark`` or ``hold``).
+PROVISIONAL_ENV = "SCRO_SIM_PROVISIONAL"
+
+
+def provisional_mode(given: str | None = None, env: Mapping[str, str] | None = None) -> str:
+    """What exports do with provisional grades: ``given`` (a command-line flag), else ``$SCRO_SIM_PROVISIONAL``,
+    else ``mark``; anything but ``mark`` or ``hold`` is refused naming where it came from."""
+    env = os.environ if env is None else env
+    value, where = (given, "--provisional") if given is not None else (env.get(PROVISIONAL_ENV, "").strip() or None,
+                                                                       PROVISIONAL_ENV)
+    if value is None:
+        return "mark"
+    if value not in PROVISIONAL_MODES:
+        raise ScroSimError(f"{value!r} is not one of {', '.join(PROVISIONAL_MODES)} (mark provisional grades, or "
+                           f"hold them back until rated)", field=where)
+    return value
+
+
+def export_cohort(store: Store, cohort: str | None, fmt: str, *, provisional: str | None = None) -> str:
+    """Grades of a cohort in ``moodle``, ``openedx`` or ``xapi`` format.
+
+    ``provisional``: ``mark`` or ``hold`` (None: :func:`provisional_mode`'s setting).
+    """
+    return export(grade_rows(store, cohort), fmt, provisional=provisional_mode(provisional))  # type: ignore[arg-type]

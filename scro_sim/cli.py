@@ -164,6 +164,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     console = _console()
     try:
+        origin = _run_origin(args)
         scenario, city = load_scenario(find_scenario(args.scenario))
         policy, pname, plan_yaml = _policy(args, scenario, city)
     except ScroSimError as exc:
@@ -184,10 +185,26 @@ def cmd_run(args: argparse.Namespace) -> int:
         with _store(args) as store:
             run_id, card = record_log(store, scenario, city, args.seed, log, decisions=sim.decisions,
                                       learner=args.learner, cohort=args.cohort, source="cli", policy=pname,
-                                      plan_yaml=plan_yaml)
-        console.print(f"stored run {run_id}: score {card.total:.1f} ({'pass' if card.passed else 'fail'}"
+                                      plan_yaml=plan_yaml, origin=origin)
+        console.print(f"stored run {run_id} ({origin}{'' if origin == 'plan' else ', never graded'}): "
+                      f"score {card.total:.1f} ({'pass' if card.passed else 'fail'}"
                       f"{', provisional' if card.provisional else ''})")
     return 0
+
+
+def _run_origin(args: argparse.Namespace) -> str:
+    """What a run stored by ``scro-sim run`` is for: only ``--origin plan`` (a learner's own plan) is graded.
+
+    Without ``--origin``: the expert plan is a ``reference``, the other baselines a ``baseline``,
+    any plan file ``cli``, so nothing run from the command line becomes a learner's grade by accident.
+    """
+    if args.origin is not None:
+        if args.origin == "plan" and not args.plan:
+            raise ScroSimError("--origin plan is for a learner's own plan: give it with --plan", field="origin")
+        return str(args.origin)
+    if args.plan:
+        return "cli"
+    return "reference" if args.baseline == "expert" else "baseline"
 
 
 def _play_help() -> str:
@@ -241,17 +258,42 @@ def _show_obs(obs: Any, console: Any, scenario: Any, lang: str) -> None:
 
 def cmd_play(args: argparse.Namespace) -> int:
     from .game import GameSession
-    from .policy import Decision
     from .resources import find_scenario
-    from .scenario import load_scenario, text_in
-    from .scoring import compute_metrics
+    from .scenario import load_scenario
 
     console = _console()
+    store = None
     try:
+        if args.practice and not args.learner:
+            raise ScroSimError("a practice game is stored under a learner: give --learner NAME", field="learner")
         scenario, city = load_scenario(find_scenario(args.scenario))
-        game = GameSession.start(scenario, city, args.seed, lang=args.lang)
+        if args.practice:
+            import uuid
+
+            store = _store(args)
+            game = GameSession.start(scenario, city, args.seed, store=store, game_id=uuid.uuid4().hex,
+                                     learner=args.learner, lang=args.lang, cohort=args.cohort, practice=True)
+            console.print("[bold]practice game[/bold]: scored and debriefed, never graded or exported")
+        else:
+            game = GameSession.start(scenario, city, args.seed, lang=args.lang)
     except ScroSimError as exc:
+        if store is not None:
+            store.close()
         return _fail(exc)
+    try:
+        return _play_loop(args, game, console)
+    finally:
+        if store is not None:
+            store.close()
+
+
+def _play_loop(args: argparse.Namespace, game: Any, console: Any) -> int:
+    """The terminal game: read decisions until the end, then the metrics (and a stored game's card and debrief)."""
+    from .policy import Decision
+    from .scenario import text_in
+    from .scoring import compute_metrics
+
+    scenario = game.scenario
     briefing = text_in(scenario.briefing or scenario.summary, args.lang)
     console.print(f"[bold]{text_in(scenario.title, args.lang)}[/bold]\n{briefing}")
     console.print(_play_help(), markup=False)
@@ -305,10 +347,32 @@ def cmd_play(args: argparse.Namespace) -> int:
                 return 1
     m = compute_metrics(game.sim.log)
     _summary(m, console, "how it went")
+    if game.card is not None:
+        _print_card(game.card, console)
+        console.print(f"stored run {game.run_id} ({'practice, never graded' if game.practice else 'played'})")
+        _print_debrief(game, console, args.lang)
     if args.out:
         Path(args.out).write_text(json.dumps(game.decisions, indent=2), encoding="utf-8")
         console.print(f"decisions written to {args.out}")
     return 0
+
+
+def _print_debrief(game: Any, console: Any, lang: str) -> None:
+    """What the expert plan did differently on the same seed, one lesson a line (as the app's debrief)."""
+    from . import debrief
+    from .scoring.grading import ScoreCard
+
+    expert = debrief.expert_log(game.scenario, game.city, game.seed)
+    card = game.card if isinstance(game.card, ScoreCard) else ScoreCard.model_validate(game.card)
+    items = debrief.lessons(game.sim.log, expert, game.scenario, card)
+    console.rule("debrief")
+    if not items:
+        console.print("nothing the expert plan did differently on this seed")
+    name_of = debrief.names(game.city)
+    for ls in items:
+        console.print(f"{debrief.clock(game.scenario.start, ls.time_h)}  "
+                      + debrief.render_lesson(ls, lang, name_of=name_of, start=game.scenario.start,
+                                              scenario=game.scenario), markup=False)
 
 
 # -- assessment -------------------------------------------------------------------------------------
@@ -374,7 +438,7 @@ def _runs_table(runs: list[Any]) -> Any:
 
     t = Table(title=f"{len(runs)} runs", box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1), collapse_padding=True)
     t.add_column("run", no_wrap=True, min_width=max((len(r.id) for r in runs), default=3))
-    for col in ("learner", "cohort", "scenario", "seed", "score", "result", "finished"):
+    for col in ("learner", "cohort", "scenario", "seed", "score", "result", "finished", "origin"):
         t.add_column(col, overflow="fold")  # the others wrap, the id never
     for r in runs:
         t.add_row(*_run_cells(r))
@@ -384,7 +448,7 @@ def _runs_table(runs: list[Any]) -> Any:
 def _run_cells(r: Any) -> list[str]:
     return [r.id, r.learner, r.cohort or "", r.scenario_id, str(r.seed), f"{r.total:.1f}",
             ("pass" if r.passed else "fail") + (" (provisional)" if r.provisional else ""),
-            r.finished_at.strftime("%Y-%m-%d %H:%M")]
+            r.finished_at.strftime("%Y-%m-%d %H:%M"), r.origin]
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
@@ -393,7 +457,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
     if sys.stdout.isatty():
         _console().print(_runs_table(runs))
     else:  # piped: plain tab-separated lines, whole ids, for cut/grep/awk
-        print("\t".join(("run", "learner", "cohort", "scenario", "seed", "score", "result", "finished")))
+        print("\t".join(("run", "learner", "cohort", "scenario", "seed", "score", "result", "finished", "origin")))
         for r in runs:
             print("\t".join(_run_cells(r)))
     return 0
@@ -432,18 +496,19 @@ def cmd_resign(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from .assessment import export_cohort, grade_rows
+    from .assessment import export_cohort, grade_rows, provisional_mode
     from .lms import export, pseudonymise
 
     try:
+        mode = provisional_mode(args.provisional)
         with _store(args) as store:
             if args.pseudonymise:
                 # a fresh random key per export (unlinkable across exports) unless one is kept in the environment
                 kept = os.environ.get("SCRO_SIM_PSEUDONYM_KEY", "")
                 key = kept.encode("utf-8") if kept else secrets.token_bytes(32)
-                text = export(pseudonymise(grade_rows(store, args.cohort), key), args.format)
+                text = export(pseudonymise(grade_rows(store, args.cohort), key), args.format, provisional=mode)
             else:
-                text = export_cohort(store, args.cohort, args.format)
+                text = export_cohort(store, args.cohort, args.format, provisional=mode)
     except (ScroSimError, ValueError) as exc:
         print(str(exc), file=sys.stderr)
         return 1
@@ -749,6 +814,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--store", action="store_true", help="grade and store the run")
     r.add_argument("--learner", default="cli")
     r.add_argument("--cohort")
+    r.add_argument("--origin", choices=["plan", "reference", "baseline", "cli"],
+                   help="what the stored run is for; only 'plan' (the learner's own --plan, submitted as theirs) "
+                        "is graded (default: reference for the expert, baseline for the others, cli for a plan)")
     r.set_defaults(fn=cmd_run)
 
     pl = sub.add_parser("play", help="play a scenario in the terminal")
@@ -756,6 +824,10 @@ def build_parser() -> argparse.ArgumentParser:
     pl.add_argument("--seed", type=seed_arg, default=0)
     pl.add_argument("--lang", default="en", choices=["en", "el", "de", "pt"])
     pl.add_argument("--out", help="write your decisions (JSON)")
+    pl.add_argument("--practice", action="store_true",
+                    help="a practice game: stored under --learner with a score card and debrief, never graded")
+    pl.add_argument("--learner", help="the learner a practice game is stored under")
+    pl.add_argument("--cohort")
     pl.set_defaults(fn=cmd_play)
 
     me = sub.add_parser("metrics", help="list the metrics rubric criteria may name (Markdown table)")
@@ -792,6 +864,9 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--pseudonymise", action="store_true",
                     help="for analysis: learners as keyed-hash pseudonyms, no names or e-mails "
                          "(key: $SCRO_SIM_PSEUDONYM_KEY, else random per export)")
+    ex.add_argument("--provisional", choices=["mark", "hold"], default=None,
+                    help="grades whose judged criteria are not yet rated: mark them (default) or hold them back "
+                         "until rated (default from $SCRO_SIM_PROVISIONAL)")
     ex.set_defaults(fn=cmd_export)
 
     us = sub.add_parser("user", help="manage users")

@@ -78,12 +78,14 @@ class GameSession:
     def __init__(self, scenario: Scenario, city: City, seed: int, sim: Simulation, obs: Observation, *,
                  store: Store | None = None, game_id: str | None = None, learner: str | None = None,
                  scenario_hash: str | None = None, lang: str = "en", version: int = 0,
-                 cohort: str | None = None) -> None:
+                 cohort: str | None = None, practice: bool = False) -> None:
         self.scenario, self.city, self.seed = scenario, city, int(seed)
         self.sim, self.obs = sim, obs
         self.store, self.game_id, self.learner = store, game_id, learner
         self.scenario_hash = scenario_hash or scenario.source_sha256
         self.lang, self.version, self.cohort = lang, version, cohort
+        #: a practice game: scored and debriefed like any other, stored with origin "practice", never graded
+        self.practice = bool(practice)
         self.run_id: str | None = None
         self.card: Any = None  # the ScoreCard once finished (scored on the server)
         self.status = "playing"
@@ -93,8 +95,10 @@ class GameSession:
     @classmethod
     def start(cls, scenario: Scenario, city: City, seed: int, *, store: Store | None = None,
               game_id: str | None = None, learner: str | None = None, scenario_hash: str | None = None,
-              lang: str = "en", cohort: str | None = None) -> GameSession:
+              lang: str = "en", cohort: str | None = None, practice: bool = False) -> GameSession:
         """A new game at its first decision point, saved (empty) when there is a store.
+
+        ``practice``: a practice game, whose run is stored with origin ``practice`` and never graded.
 
         Raises :class:`~scro_sim.errors.ScroSimError` (a store that does not answer, a run
         over its work budget): nothing was started then.
@@ -103,11 +107,11 @@ class GameSession:
             sim = Simulation(scenario, city, seed)
             obs = sim.advance()
         g = cls(scenario, city, seed, sim, obs, store=store, game_id=game_id, learner=learner,
-                scenario_hash=scenario_hash, lang=lang, cohort=cohort)
+                scenario_hash=scenario_hash, lang=lang, cohort=cohort, practice=practice)
         if store is not None:
             g._need_ids()
             saved = store.save_game(g.game_id, learner, scenario.id, g.scenario_hash, g.seed, [],  # type: ignore[arg-type]
-                                    expected_version=0)
+                                    expected_version=0, practice=g.practice)
             g.version = saved.version
         return g
 
@@ -119,7 +123,8 @@ class GameSession:
             sim, obs = replay(scenario, city, game.seed, list(game.decisions),
                               until_point=resume_point(game.decisions))
         g = cls(scenario, city, game.seed, sim, obs, store=store, game_id=game.id, learner=game.learner,
-                scenario_hash=game.scenario_hash, lang=lang, version=game.version, cohort=cohort)
+                scenario_hash=game.scenario_hash, lang=lang, version=game.version, cohort=cohort,
+                practice=game.practice)
         g.status, g.run_id = game.status, game.run_id
         return g
 
@@ -265,7 +270,8 @@ class GameSession:
         try:
             run_id, card = record_run(self.store, self.scenario, self.city, self.seed, self.decisions,
                                       learner=self.learner, cohort=self.cohort, source="play",  # type: ignore[arg-type]
-                                      lang=self.lang, game_id=self.game_id)
+                                      lang=self.lang, game_id=self.game_id,
+                                      origin="practice" if self.practice else "played")
         except WorkBudgetExceeded as exc:
             return self.halt(exc)
         except GameConflict as exc:

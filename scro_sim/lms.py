@@ -37,6 +37,18 @@ Formats
     so a run re-graded after an export (an assessor's judgement or override) gets a new
     statement id, and ``voided`` statements for each earlier version come first.
 
+Attempts and provisional grades
+-------------------------------
+The rows are a learner's *graded* attempts only: the caller leaves out practice games and
+reference, baseline and command-line runs.  The gradebooks (``moodle``, ``openedx``,
+``openedx-bulk``) send one grade per learner and scenario, made by the scenario's grading
+method (:func:`graded_rows`): the ``highest`` score, the ``average``, the ``first`` attempt or
+the ``last``.  A provisional grade (judged criteria not yet rated) is either *marked*
+(``provisional="mark"``, the default: a ``<title> (scro_sim) feedback`` column after the
+grade, which Moodle maps to the grade item's feedback, says so; xAPI statements carry the
+``provisional`` extension) or *held back* until rated (``provisional="hold"``: no grade, or no
+statement, for it).  ``openedx-bulk`` cannot carry a mark, so it always holds them back.
+
 Every function is deterministic: the same rows give the same text, whatever their order.
 CSV text uses the csv module's CRLF line ends (RFC 4180); write it with
 ``open(path, "w", encoding="utf-8", newline="")``.
@@ -62,12 +74,15 @@ from urllib.parse import quote
 
 __all__ = [
     "FORMATS",
+    "GRADING_METHODS",
+    "PROVISIONAL_MODES",
     "XAPI_ACTIVITY_SIMULATION",
     "XAPI_VERB_COMPLETED",
     "XAPI_VERB_VOIDED",
     "GradeRow",
     "best_rows",
     "export",
+    "graded_rows",
     "moodle_csv",
     "openedx_bulk_csv",
     "openedx_csv",
@@ -78,6 +93,11 @@ __all__ = [
 
 #: Export formats understood by :func:`export`.
 FORMATS: tuple[str, ...] = ("moodle", "openedx", "openedx-bulk", "xapi")
+#: How repeated attempts make a grade (the scenario's ``grading.method``).
+GRADING_METHODS: tuple[str, ...] = ("highest", "average", "first", "last")
+#: What an export does with a provisional grade: mark it, or hold it back until rated.
+PROVISIONAL_MODES: tuple[str, ...] = ("mark", "hold")
+PROVISIONAL_NOTE = "provisional: judged criteria not yet rated"
 
 XAPI_VERB_COMPLETED = "http://adlnet.gov/expapi/verbs/completed"
 XAPI_VERB_VOIDED = "http://adlnet.gov/expapi/verbs/voided"
@@ -108,6 +128,8 @@ class GradeRow:
     language: str = "en"
     modules: tuple[str, ...] = ()  # course modules evidenced, e.g. ("M14",)
     revised_at: tuple[datetime, ...] = ()  # when each earlier grade of the run was replaced, oldest first (tz-aware)
+    grading: str = "highest"  # the scenario's grading method for repeated attempts (GRADING_METHODS)
+    pass_mark: float | None = None  # the scenario's pass mark (decides ``passed`` of an averaged grade)
 
     def __post_init__(self) -> None:
         for name in ("username", "scenario_id", "run_id"):
@@ -123,6 +145,9 @@ class GradeRow:
                 raise ValueError(f"GradeRow.{name} must be timezone-aware (run {self.run_id})")
         if self.finished_at < self.started_at:
             raise ValueError(f"GradeRow.finished_at is before started_at (run {self.run_id})")
+        if self.grading not in GRADING_METHODS:
+            raise ValueError(f"GradeRow.grading {self.grading!r} is not one of {', '.join(GRADING_METHODS)} "
+                             f"(run {self.run_id})")
         if not _LANGUAGE_TAG.match(self.language):
             raise ValueError(f"GradeRow.language {self.language!r} is not a language tag (run {self.run_id})")
         if not isinstance(self.modules, tuple):  # accept any sequence, store a tuple (frozen, hashable)
@@ -201,12 +226,24 @@ def _emails(rows: Sequence[GradeRow]) -> dict[str, str] | None:
     return emails
 
 
-def _grid(rows: Sequence[GradeRow]) -> tuple[list[str], dict[str, dict[str, GradeRow]]]:
-    """Usernames in order, and username -> scenario_id -> best row."""
-    grid: dict[str, dict[str, GradeRow]] = defaultdict(dict)
-    for row in best_rows(rows):
+def _grid(rows: Sequence[GradeRow], provisional: str = "mark") -> tuple[list[str], dict[str, dict[str, GradeRow]]]:
+    """Usernames in order (every learner with an attempt), and username -> scenario_id -> graded row."""
+    grid: dict[str, dict[str, GradeRow]] = {row.username: {} for row in rows}
+    for row in graded_rows(rows, provisional=provisional):
         grid[row.username][row.scenario_id] = row
     return sorted(grid), grid
+
+
+def _check_mode(provisional: str) -> str:
+    if provisional not in PROVISIONAL_MODES:
+        raise ValueError(f"provisional grades are marked or held back: {provisional!r} is not one of "
+                         f"{', '.join(PROVISIONAL_MODES)}")
+    return provisional
+
+
+def _attempt_key(row: GradeRow) -> tuple[datetime, datetime, str]:
+    """The order of attempts: by finish, then start, then run id (never by input order)."""
+    return (row.finished_at.astimezone(UTC), row.started_at.astimezone(UTC), row.run_id)
 
 
 def _write_csv(header: list[str], body: Iterable[list[str]]) -> str:
@@ -281,46 +318,100 @@ def best_rows(rows: Iterable[GradeRow]) -> list[GradeRow]:
     return [best[key] for key in sorted(best)]
 
 
-def moodle_csv(rows: Iterable[GradeRow], *, missing: str = "-") -> str:
+def graded_rows(rows: Iterable[GradeRow], *, provisional: str = "mark") -> list[GradeRow]:
+    """One row per (username, scenario_id): the grade the scenario's method makes of the attempts.
+
+    The method is the ``grading`` of the learner's latest attempt (the scenario as last played):
+    ``highest`` is :func:`best_rows`' choice, ``first`` and ``last`` the first and last attempt
+    by finish time, ``average`` the mean score (its ``passed`` from ``pass_mark`` when known, else
+    whether every attempt passed), carried by the last attempt's row.  A grade is provisional when
+    an attempt it is made of is.  With ``provisional="hold"`` no provisional grade is given:
+    ``highest`` takes the best *rated* attempt (a provisional one can only raise it later), while
+    ``average``, ``first`` and ``last`` give no grade until the attempts they are made of are rated.
+    Sorted by (username, scenario_id); the result never depends on input order.
+    """
+    hold = _check_mode(provisional) == "hold"
+    groups: dict[tuple[str, str], list[GradeRow]] = defaultdict(list)
+    for row in rows:
+        groups[(row.username, row.scenario_id)].append(row)
+    out: list[GradeRow] = []
+    for key in sorted(groups):
+        attempts = sorted(groups[key], key=_attempt_key)
+        method = attempts[-1].grading
+        if method == "highest":
+            pool = [r for r in attempts if not (hold and r.provisional)]
+            chosen = best_rows(pool)[0] if pool else None
+        elif method in ("first", "last"):
+            chosen = attempts[0] if method == "first" else attempts[-1]
+        else:  # average
+            last = attempts[-1]
+            mean = math.fsum(float(r.score) for r in attempts) / len(attempts)
+            passed = mean >= last.pass_mark if last.pass_mark is not None else all(r.passed for r in attempts)
+            chosen = replace(last, score=mean, passed=passed, provisional=any(r.provisional for r in attempts))
+        if chosen is not None and not (hold and chosen.provisional):
+            out.append(chosen)
+    return out
+
+
+def _with_feedback(grid: Mapping[str, Mapping[str, GradeRow]]) -> bool:
+    """Whether a gradebook needs feedback columns: some grade in it is provisional (and so marked)."""
+    return any(row.provisional for cells in grid.values() for row in cells.values())
+
+
+def moodle_csv(rows: Iterable[GradeRow], *, missing: str = "-", provisional: str = "mark") -> str:
     """Moodle "Import grades from CSV" text: identifier column, then one column per scenario.
 
     The identifier is ``Email address`` if every learner has a (distinct) email, else
-    ``Username``.  Grades are the best run's score (0..100, two decimals); a learner with
-    no run for a scenario gets ``missing`` (``-`` is Moodle's "no grade").
+    ``Username``.  Grades are what the scenario's grading method makes of the learner's
+    attempts (0..100, two decimals, see :func:`graded_rows`); a learner with no grade for a
+    scenario gets ``missing`` (``-`` is Moodle's "no grade").  When a grade is provisional and
+    ``provisional="mark"``, each grade column is followed by ``<title> (scro_sim) feedback``
+    (map it to the grade item's feedback) saying so; ``"hold"`` leaves such grades out.
     """
     rows = list(rows)
-    usernames, grid = _grid(rows)
+    usernames, grid = _grid(rows, provisional)
     titles = _scenario_titles(rows)
     emails = _emails(rows)
+    feedback = _with_feedback(grid)
     header = ["Email address" if emails is not None else "Username"]
-    header += [title + _COLUMN_SUFFIX for title in titles.values()]
+    for title in titles.values():
+        header += [title + _COLUMN_SUFFIX] + ([title + _COLUMN_SUFFIX + " feedback"] if feedback else [])
     body = []
     for username in usernames:
         line = [emails[username] if emails is not None else username]
         for sid in titles:
             row = grid[username].get(sid)
             line.append(f"{_clamped_score(row):.2f}" if row is not None else missing)
+            if feedback:
+                line.append(PROVISIONAL_NOTE if row is not None and row.provisional else "")
         body.append(line)
     return _write_csv(header, body)
 
 
-def openedx_csv(rows: Iterable[GradeRow]) -> str:
+def openedx_csv(rows: Iterable[GradeRow], *, provisional: str = "mark") -> str:
     """Open edX style grade sheet: ``username,email`` then one 0..1 grade column per scenario.
 
-    Grades are fractions with four decimals (as in the Open edX grade report); missing
-    runs are empty.  For Open edX's own bulk import use :func:`openedx_bulk_csv`.
+    Grades are fractions with four decimals (as in the Open edX grade report), made by the
+    scenario's grading method; missing grades are empty.  Provisional grades are marked in a
+    ``<title> (scro_sim) feedback`` column after the grade, or held back (``provisional="hold"``).
+    For Open edX's own bulk import use :func:`openedx_bulk_csv`.
     """
     rows = list(rows)
-    usernames, grid = _grid(rows)
+    usernames, grid = _grid(rows, provisional)
     titles = _scenario_titles(rows)
     latest = _latest_by_user(rows)
-    header = ["username", "email"] + [title + _COLUMN_SUFFIX for title in titles.values()]
+    feedback = _with_feedback(grid)
+    header = ["username", "email"]
+    for title in titles.values():
+        header += [title + _COLUMN_SUFFIX] + ([title + _COLUMN_SUFFIX + " feedback"] if feedback else [])
     body = []
     for username in usernames:
         line = [username, (latest[username].email or "").strip()]
         for sid in titles:
             row = grid[username].get(sid)
             line.append(f"{_round_half_up(_clamped_score(row) / 100, 4):.4f}" if row is not None else "")
+            if feedback:
+                line.append(PROVISIONAL_NOTE if row is not None and row.provisional else "")
         body.append(line)
     return _write_csv(header, body)
 
@@ -332,8 +423,12 @@ def openedx_bulk_csv(
     user_ids: Mapping[str, int | str],
     block_ids: Mapping[str, str],
     points_possible: float | Mapping[str, float],
+    provisional: str = "hold",
 ) -> str:
     """Open edX Gradebook *Bulk Management* import CSV (``new_override-<block>`` columns).
+
+    The import reads only the override, so it cannot carry a mark: provisional grades are
+    always held back (``provisional="mark"`` is refused).
 
     ``user_ids`` maps scro_sim usernames to Open edX numeric user ids; ``block_ids`` maps
     scenario ids to the graded subsection's usage key (or bare block id);
@@ -341,8 +436,11 @@ def openedx_bulk_csv(
     The override written is ``score / 100 * points_possible``.  A learner or scenario with
     no mapping raises ``ValueError``: Open edX would reject or misfile the row.
     """
+    if _check_mode(provisional) != "hold":
+        raise ValueError("the Open edX bulk import cannot mark a grade provisional: it holds them back "
+                         "(provisional='hold')")
     rows = list(rows)
-    usernames, grid = _grid(rows)
+    usernames, grid = _grid(rows, provisional)
     titles = _scenario_titles(rows)
     if not course_id:
         raise ValueError("course_id is required (e.g. 'course-v1:Org+Course+Run')")
@@ -388,8 +486,14 @@ def xapi_statements(
     *,
     homepage: str = DEFAULT_HOMEPAGE,
     activity_base: str = DEFAULT_ACTIVITY_BASE,
+    provisional: str = "mark",
 ) -> list[dict[str, Any]]:
     """One xAPI 1.0.3 "completed" statement per run, sorted by (username, scenario, finish, run).
+
+    Every graded attempt is a statement (an LRS records attempts; the gradebook applies the
+    grading method).  A provisional run's statement says so in its ``provisional`` extension,
+    or with ``provisional="hold"`` is left out until the run is rated (its rated grade then
+    comes as a new statement version).
 
     The actor is identified by an ``account`` on ``homepage`` (name = username); the
     object is the activity ``activity_base + scenario_id``; the statement id is
@@ -405,6 +509,7 @@ def xapi_statements(
     """
     _check_iri(homepage, "homepage")
     _check_iri(activity_base, "activity_base")
+    hold = _check_mode(provisional) == "hold"
     home = homepage.rstrip("/")
     extension = f"{home}/xapi/extensions/"
     unique: dict[str, GradeRow] = {}
@@ -413,7 +518,7 @@ def xapi_statements(
         if held != row:
             raise ValueError(f"two different rows share run_id {row.run_id!r}")
     ordered = sorted(
-        unique.values(),
+        (r for r in unique.values() if not (hold and r.provisional)),
         key=lambda r: (r.username, r.scenario_id, r.finished_at.astimezone(UTC), r.run_id),
     )
     statements = []
@@ -489,9 +594,10 @@ def xapi_json(
     *,
     homepage: str = DEFAULT_HOMEPAGE,
     activity_base: str = DEFAULT_ACTIVITY_BASE,
+    provisional: str = "mark",
 ) -> str:
     """Return :func:`xapi_statements` as a JSON array (UTF-8 text, sorted keys, 2-space indent)."""
-    statements = xapi_statements(rows, homepage=homepage, activity_base=activity_base)
+    statements = xapi_statements(rows, homepage=homepage, activity_base=activity_base, provisional=provisional)
     return json.dumps(statements, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
 
 

@@ -157,11 +157,31 @@ def test_learner_plays_to_the_end_and_sees_the_score(env: Store) -> None:
     score = next(m for m in at.metric if m.label == "Your score")
     assert re.match(r"\d+\.\d / 100", score.value)
     runs = env.list_runs(learner="learner")
-    assert len(runs) == 1 and runs[0].source == "play"
+    assert len(runs) == 1 and runs[0].source == "play" and runs[0].origin == "played"
     games = env.list_games("learner")
     assert games[0].status == "finished" and games[0].run_id == runs[0].id
     run = env.get_run(runs[0].id)
     assert run is not None and run.decisions[0]["actions"][0]["message"] == "<b>Leave the flood plain now</b>"
+
+
+def test_a_practice_game_from_the_play_page_is_debriefed_and_never_graded(env: Store) -> None:
+    from scro_sim.assessment import grade_rows
+
+    at = sign_in("learner", "learner-demo")
+    at.button(key="w.play.practice").click().run()
+    assert not at.exception
+    assert "A practice game: scored and debriefed, never graded." in texts(at)
+    for _ in range(30):
+        if any(m.label == "Your score" for m in at.metric):
+            break
+        at.button(key="w.play.skip").click().run()
+        assert not at.exception
+    assert any(m.label == "Your score" for m in at.metric)
+    (run,) = env.list_runs(learner="learner")
+    assert run.origin == "practice" and env.list_games("learner")[0].practice
+    assert grade_rows(env) == []
+    at.switch_page("app_pages/debrief.py").run()
+    assert not at.exception and "(practice)" in " ".join(str(o) for o in at.selectbox[0].options)
 
 
 def test_what_changed_reads_as_sentences_naming_assets_as_the_map_does(env: Store) -> None:

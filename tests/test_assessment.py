@@ -44,7 +44,7 @@ def stored(tmp_path: Path, played: tuple[Any, Any, Simulation]) -> tuple[Store, 
     sc, city, sim = played
     store = Store(f"sqlite:///{tmp_path / 'verify.sqlite'}")
     run_id, _ = record_log(store, sc, city, SEED, sim.log, decisions=list(sim.decisions), learner="learner",
-                           cohort="c1", source="cli")
+                           cohort="c1", source="cli", origin="plan")
     yield store, run_id
     store.close()
 
@@ -176,3 +176,33 @@ def test_gradebook_rows_carry_the_stored_grade_and_the_learners_details(stored: 
     assert (row.score, row.passed, row.provisional) == (run.total, run.passed, run.provisional)
     assert row.modules == ("M13", "M14") and row.language == "en"
     assert grade_rows(store, "another-cohort") == []
+    assert (row.grading, row.pass_mark) == ("highest", 60)
+
+
+@pytest.mark.parametrize("origin", ["reference", "baseline", "practice", "cli"])
+def test_runs_stored_for_reference_baseline_practice_or_from_the_command_line_never_reach_an_export(
+        stored: tuple[Store, str], played: tuple[Any, Any, Simulation], origin: str) -> None:
+    from scro_sim.assessment import export_cohort
+
+    store, graded = stored
+    sc, city, sim = played
+    other, _ = record_log(store, sc, city, SEED, sim.log, decisions=list(sim.decisions), learner="learner2",
+                          cohort="c1", source="cli", origin=origin)
+    assert [r.run_id for r in grade_rows(store, "c1")] == [graded]
+    for fmt in ("moodle", "openedx", "xapi"):
+        text = export_cohort(store, "c1", fmt)
+        assert "learner2" not in text and other not in text and "learner" in text
+    assert {r.origin for r in store.list_runs(cohort="c1")} == {"plan", origin}
+
+
+def test_the_provisional_setting_comes_from_the_flag_then_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from scro_sim.assessment import provisional_mode
+    from scro_sim.errors import ScroSimError
+
+    assert provisional_mode(None, {}) == "mark"
+    assert provisional_mode(None, {"SCRO_SIM_PROVISIONAL": "hold"}) == "hold"
+    assert provisional_mode("mark", {"SCRO_SIM_PROVISIONAL": "hold"}) == "mark"
+    with pytest.raises(ScroSimError, match="SCRO_SIM_PROVISIONAL: 'later' is not one of mark, hold"):
+        provisional_mode(None, {"SCRO_SIM_PROVISIONAL": "later"})
+    with pytest.raises(ScroSimError, match="--provisional: 'x'"):
+        provisional_mode("x", {})

@@ -74,10 +74,13 @@ def test_the_whole_assessment_flow_from_the_command_line(tmp_path: Path, capsys:
     db = f"sqlite:///{tmp_path / 'cli.sqlite'}"
     sc = str(REPO / "scenarios" / "riverton_flood.yaml")
     assert main(["--db", db, "demo"]) == 0
-    assert main(["--db", db, "run", sc, "--baseline", "greedy", "--seed", "2", "--store", "--learner", "learner",
-                 "--cohort", "demo-cohort"]) == 0
+    assert main(["--db", db, "run", sc, "--plan", "riverton_cautious", "--origin", "plan", "--seed", "2", "--store",
+                 "--learner", "learner", "--cohort", "demo-cohort"]) == 0
     with Store(db) as store:
         run_id = store.list_runs()[0].id
+    # the expert stored under another learner's name is a reference run: never a grade
+    assert main(["--db", db, "run", sc, "--baseline", "expert", "--seed", "2", "--store", "--learner", "learner2",
+                 "--cohort", "demo-cohort"]) == 0
     assert main(["--db", db, "runs", "--cohort", "demo-cohort"]) == 0
     assert main(["--db", db, "verify", run_id]) == 0
     assert "verified" in capsys.readouterr().out
@@ -98,7 +101,8 @@ def test_the_whole_assessment_flow_from_the_command_line(tmp_path: Path, capsys:
     assert latest["id"] not in voided and latest["context"]["extensions"][ext + "grade-version"] == 2
     out = tmp_path / "grades.csv"
     assert main(["--db", db, "export", "--cohort", "demo-cohort", "--format", "moodle", "--out", str(out)]) == 0
-    assert "learner" in out.read_text()
+    assert "learner" in out.read_text() and "learner2" not in out.read_text()
+    assert "learner2" not in resent.read_text()
     assert main(["--db", db, "report", run_id, "--out", str(tmp_path / "aar.html")]) == 0
     assert "After-action" in (tmp_path / "aar.html").read_text()
     with Store(db) as store, store.engine.begin() as conn:
@@ -223,3 +227,22 @@ def test_a_child_that_ends_by_itself_gives_its_exit_status_and_our_handlers_back
     before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
     assert _run_until_stopped([sys.executable, "-c", "raise SystemExit(3)"], dict(os.environ)) == 3
     assert {s: signal.getsignal(s) for s in before} == before
+
+
+def test_export_refuses_a_bad_provisional_setting_in_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    db = f"sqlite:///{tmp_path / 'export.sqlite'}"
+    monkeypatch.setenv("SCRO_SIM_PROVISIONAL", "later")
+    assert main(["--db", db, "export", "--format", "moodle"]) == 1
+    err = capsys.readouterr().err
+    assert err.strip() == "SCRO_SIM_PROVISIONAL: 'later' is not one of mark, hold (mark provisional grades, or hold " \
+                          "them back until rated)"
+    assert main(["--db", db, "export", "--format", "moodle", "--provisional", "hold"]) == 0  # the flag wins
+    with pytest.raises(SystemExit):
+        main(["--db", db, "export", "--format", "moodle", "--provisional", "sometimes"])
+
+
+def test_run_origin_plan_needs_a_plan(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = f"sqlite:///{tmp_path / 'origin.sqlite'}"
+    assert main(["--db", db, "run", "riverton_flood", "--baseline", "expert", "--origin", "plan", "--store"]) == 1
+    assert "origin: --origin plan is for a learner's own plan" in capsys.readouterr().err

@@ -68,7 +68,8 @@ def test_runs_table_keeps_whole_ids_on_a_narrow_terminal() -> None:
     run = RunSummary(id="0123456789abcdef0123456789abcdef", learner="a-learner-with-a-long-name", cohort="demo-cohort",
                      scenario_id="riverton_flood", scenario_version="1", scenario_hash="", city_hash="",
                      engine_version="0", seed=2, policy=None, log_digest="", total=61.25, passed=True,
-                     provisional=True, source="cli", started_at=now, finished_at=now, created_at=now)
+                     provisional=True, source="cli", origin="cli", started_at=now, finished_at=now,
+                     created_at=now)
     for width in (60, 80):
         console = Console(file=io.StringIO(), width=width, force_terminal=True, color_system=None)
         console.print(_runs_table([run]))

@@ -394,3 +394,47 @@ def test_terminal_play_shows_the_injects_in_the_players_language(monkeypatch: py
     sc, _city = load_scenario(scenarios_dir() / "riverton_flood.yaml")
     first = sc.msel[0]
     assert text_in(first.sender, "el") in printed and text_in(first.sender, "en") not in printed
+
+
+# ---------------------------------------------------------------- practice games
+
+
+def test_a_practice_game_is_scored_and_stored_as_practice_and_never_graded(store: Store, flood: Any) -> None:
+    from scro_sim.assessment import grade_rows
+
+    sc, city = flood
+    g = GameSession.start(sc, city, 7, store=store, game_id=uuid.uuid4().hex, learner=LEARNER, practice=True)
+    assert g.decide(warn()).kind == "ok"
+    resumed = window(store, flood, g.game_id)  # type: ignore[arg-type]
+    assert resumed.practice  # a practice game stays one when resumed in another window
+    play_to_end(resumed)
+    assert resumed.card is not None and resumed.run_id is not None
+    run = store.get_run(resumed.run_id)
+    assert run is not None and run.origin == "practice" and verify_run(store, run.id).verified
+    graded = start(store, flood)
+    play_to_end(graded)
+    assert store.get_run(graded.run_id).origin == "played"  # type: ignore[arg-type, union-attr]
+    assert [r.run_id for r in grade_rows(store)] == [graded.run_id]
+
+
+def test_terminal_practice_stores_the_game_and_shows_its_card_and_debrief(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from scro_sim import cli
+
+    db = f"sqlite:///{tmp_path / 'practice.sqlite'}"
+    monkeypatch.setattr("builtins.input", lambda _prompt="": "quit")
+    assert cli.main(["--db", db, "play", "riverton_flood", "--seed", "7", "--practice", "--learner", "maria"]) == 0
+    printed = capsys.readouterr().out
+    assert "practice, never graded" in printed and "debrief" in printed and "the expert chose" in printed
+    with Store(db) as s:
+        (run,) = s.list_runs(learner="maria")
+        assert run.origin == "practice" and s.gradebook() == []
+    assert cli.main(["--db", db, "export", "--format", "moodle"]) == 0
+    assert "maria" not in capsys.readouterr().out
+
+
+def test_terminal_practice_needs_a_learner(capsys: pytest.CaptureFixture[str]) -> None:
+    from scro_sim import cli
+
+    assert cli.main(["play", "riverton_flood", "--practice"]) == 1
+    assert "learner: a practice game is stored under a learner" in capsys.readouterr().err

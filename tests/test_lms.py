@@ -17,6 +17,7 @@ import io
 import json
 import random
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -29,9 +30,11 @@ from hypothesis import strategies as st
 from scro_sim import lms
 from scro_sim.lms import (
     FORMATS,
+    PROVISIONAL_NOTE,
     GradeRow,
     best_rows,
     export,
+    graded_rows,
     moodle_csv,
     openedx_bulk_csv,
     openedx_csv,
@@ -180,22 +183,107 @@ def test_best_rows_empty() -> None:
     assert best_rows([]) == []
 
 
+# --------------------------------------------------------------------------- grading methods
+
+
+def attempts(method: str, **changes: object) -> list[GradeRow]:
+    """Three attempts of one learner at one scenario, finished in the order 70, 90, 50."""
+    return [row(run_id=f"a{i}", score=score, finished_at=T0 + timedelta(hours=1 + i), grading=method, pass_mark=60.0,
+                passed=score >= 60, **changes)
+            for i, score in enumerate((70.0, 90.0, 50.0))]
+
+
+@pytest.mark.parametrize(("method", "run_id", "score", "passed"), [
+    ("highest", "a1", 90.0, True), ("first", "a0", 70.0, True), ("last", "a2", 50.0, False),
+    ("average", "a2", 70.0, True)])
+def test_each_grading_method_makes_its_grade_of_repeated_attempts(method: str, run_id: str, score: float,
+                                                                  passed: bool) -> None:
+    rows = attempts(method)
+    for shuffled in (rows, rows[::-1], [rows[1], rows[2], rows[0]]):
+        (graded,) = graded_rows(shuffled)
+        assert (graded.run_id, graded.score, graded.passed) == (run_id, pytest.approx(score), passed)
+    column = {"highest": "90.00", "first": "70.00", "last": "50.00", "average": "70.00"}[method]
+    assert parse_csv(moodle_csv(rows))[1] == ["eleni@example.org", column]
+    assert parse_csv(openedx_csv(rows))[1][2] == f"{float(column) / 100:.4f}"
+
+
+def test_an_average_passes_by_the_pass_mark_not_by_the_attempts() -> None:
+    rows = [row(run_id="x", score=55.0, passed=False, grading="average", pass_mark=60.0),
+            row(run_id="y", score=66.0, passed=True, grading="average", pass_mark=60.0,
+                finished_at=T0 + timedelta(hours=5))]
+    (graded,) = graded_rows(rows)
+    assert graded.score == pytest.approx(60.5) and graded.passed
+
+
+def test_the_latest_attempts_method_decides_when_the_scenario_changed_it() -> None:
+    rows = attempts("highest")
+    rows[-1] = replace(rows[-1], grading="last")
+    assert graded_rows(rows)[0].run_id == "a2"
+
+
+def test_methods_group_per_learner_and_scenario() -> None:
+    rows = [*attempts("last"), *[replace(r, username="rui", email="rui@example.org", run_id="r" + r.run_id)
+                                 for r in attempts("first")],
+            replace(attempts("first")[0], scenario_id="heat-02", run_id="h0")]
+    graded = {(g.username, g.scenario_id): g.run_id for g in graded_rows(rows)}
+    assert graded == {("eleni", "flood-01"): "a2", ("eleni", "heat-02"): "h0", ("rui", "flood-01"): "ra0"}
+
+
+def test_an_unknown_grading_method_is_refused() -> None:
+    with pytest.raises(ValueError, match="grading 'best'"):
+        row(grading="best")
+
+
+def test_the_methods_are_the_scenario_languages() -> None:
+    from scro_sim.scenario import GRADING_METHODS
+
+    assert lms.GRADING_METHODS == GRADING_METHODS
+
+
+@pytest.mark.parametrize(("method", "marked", "held"), [
+    ("highest", ("a1", True), "a0"), ("first", ("a0", False), "a0"), ("last", ("a2", False), "a2"),
+    ("average", ("a2", True), None)])
+def test_provisional_attempts_mark_the_grade_or_hold_it_back(method: str, marked: tuple[str, bool],
+                                                            held: str | None) -> None:
+    rows = attempts(method)
+    rows[1] = replace(rows[1], provisional=True)  # the 90, second of three, not yet rated
+    (graded,) = graded_rows(rows)
+    assert (graded.run_id, graded.provisional) == marked
+    assert [g.run_id for g in graded_rows(rows, provisional="hold")] == ([held] if held else [])
+
+
+def test_an_unknown_provisional_mode_is_refused() -> None:
+    with pytest.raises(ValueError, match="marked or held back"):
+        graded_rows([row()], provisional="ignore")
+    with pytest.raises(ValueError, match="marked or held back"):
+        export([row()], "xapi", provisional="")
+
+
 # --------------------------------------------------------------------------- Moodle
 
 
-def test_moodle_csv_columns_and_values() -> None:
+def test_moodle_csv_columns_and_values_mark_the_provisional_grade_in_feedback_columns() -> None:
     table = parse_csv(moodle_csv(cohort()))
     header, body = table[0], table[1:]
-    assert header == ["Email address", "Coastal flood (scro_sim)", "Heatwave (scro_sim)"]
+    assert header == ["Email address", "Coastal flood (scro_sim)", "Coastal flood (scro_sim) feedback",
+                      "Heatwave (scro_sim)", "Heatwave (scro_sim) feedback"]
     assert body == [
-        ["eleni@example.org", "87.50", "70.00"],
-        ["joao.conceicao@example.pt", "-", "100.00"],
-        ["juergen.gross@example.de", "55.56", "-"],
+        ["eleni@example.org", "87.50", "", "70.00", PROVISIONAL_NOTE],
+        ["joao.conceicao@example.pt", "-", "", "100.00", ""],
+        ["juergen.gross@example.de", "55.56", "", "-", ""],
     ]
 
 
+def test_moodle_csv_holds_a_provisional_grade_back_until_rated() -> None:
+    table = parse_csv(moodle_csv(cohort(), provisional="hold"))
+    assert table[0] == ["Email address", "Coastal flood (scro_sim)", "Heatwave (scro_sim)"]
+    assert table[1] == ["eleni@example.org", "87.50", "-"]
+    rated = [r if not r.provisional else replace(r, provisional=False) for r in cohort()]
+    assert parse_csv(moodle_csv(rated, provisional="hold"))[1] == ["eleni@example.org", "87.50", "70.00"]
+
+
 def test_moodle_csv_missing_marker_can_be_empty() -> None:
-    table = parse_csv(moodle_csv(cohort(), missing=""))
+    table = parse_csv(moodle_csv(cohort(), missing="", provisional="hold"))
     assert table[2] == ["joao.conceicao@example.pt", "", "100.00"]
 
 
@@ -263,14 +351,23 @@ def test_moodle_csv_empty_input() -> None:
 
 
 def test_openedx_csv_columns_and_values() -> None:
-    reader = csv.DictReader(io.StringIO(openedx_csv(cohort()), newline=""))
+    reader = csv.DictReader(io.StringIO(openedx_csv(cohort(), provisional="hold"), newline=""))
     assert reader.fieldnames == ["username", "email", "Coastal flood (scro_sim)", "Heatwave (scro_sim)"]
     by_user = {line["username"]: line for line in reader}
+    assert by_user["eleni"]["Heatwave (scro_sim)"] == ""  # provisional: held back
     assert by_user["eleni"]["Coastal flood (scro_sim)"] == "0.8750"
     assert by_user["juergen"]["Coastal flood (scro_sim)"] == "0.5556"
     assert by_user["juergen"]["Heatwave (scro_sim)"] == ""
     assert by_user["joao"]["Heatwave (scro_sim)"] == "1.0000"
     assert by_user["joao"]["email"] == "joao.conceicao@example.pt"
+
+
+def test_openedx_csv_marks_a_provisional_grade() -> None:
+    reader = csv.DictReader(io.StringIO(openedx_csv(cohort()), newline=""))
+    by_user = {line["username"]: line for line in reader}
+    assert by_user["eleni"]["Heatwave (scro_sim)"] == "0.7000"
+    assert by_user["eleni"]["Heatwave (scro_sim) feedback"] == PROVISIONAL_NOTE
+    assert by_user["eleni"]["Coastal flood (scro_sim) feedback"] == ""
 
 
 def test_openedx_csv_empty_input() -> None:
@@ -307,10 +404,16 @@ def test_openedx_bulk_csv_matches_bulk_management_columns() -> None:
     assert lines["eleni"]["user_id"] == "11"
     assert lines["eleni"]["course_id"] == "course-v1:CrisisX+SCRO101+2025"
     assert lines["eleni"]["new_override-0f1e2d3c"] == "8.75"
-    assert lines["eleni"]["new_override-a1b2c3d4"] == "0.70"
+    assert lines["eleni"]["new_override-a1b2c3d4"] == ""  # provisional: the bulk import cannot mark it
     assert lines["eleni"]["name-0f1e2d3c"] == "Coastal flood"
     assert lines["juergen"]["new_override-a1b2c3d4"] == ""
     assert lines["joao"]["new_override-a1b2c3d4"] == "1.00"
+
+
+def test_openedx_bulk_csv_cannot_mark_so_refuses_to() -> None:
+    with pytest.raises(ValueError, match="holds them back"):
+        openedx_bulk_csv(cohort(), course_id="c", user_ids={"eleni": 1, "juergen": 2, "joao": 3}, block_ids=BLOCKS,
+                         points_possible=1, provisional="mark")
 
 
 @pytest.mark.parametrize(
@@ -405,6 +508,15 @@ def test_xapi_statement_content() -> None:
     }
     assert statements["e-flood-1"]["object"]["definition"]["name"] == {"en-US": "Coastal flood"}
     assert EXT + "modules" not in statements["p-heat-1"]["context"]["extensions"]
+
+
+def test_xapi_marks_a_provisional_run_or_holds_its_statement_back() -> None:
+    rows = cohort()
+    marked = {st["context"]["extensions"][EXT + "run-id"]: st["context"]["extensions"][EXT + "provisional"]
+              for st in xapi_statements(rows)}
+    assert marked["e-heat-1"] is True and marked["e-flood-1"] is False
+    held = [st["context"]["extensions"][EXT + "run-id"] for st in xapi_statements(rows, provisional="hold")]
+    assert "e-heat-1" not in held and len(held) == len(rows) - 1
 
 
 def test_xapi_actor_name_only_with_display_name() -> None:
@@ -667,12 +779,15 @@ def test_public_api() -> None:
     assert sorted(lms.__all__) == sorted(
         [
             "FORMATS",
+            "GRADING_METHODS",
+            "PROVISIONAL_MODES",
             "GradeRow",
             "XAPI_ACTIVITY_SIMULATION",
             "XAPI_VERB_VOIDED",
             "XAPI_VERB_COMPLETED",
             "best_rows",
             "export",
+            "graded_rows",
             "moodle_csv",
             "openedx_bulk_csv",
             "openedx_csv",

@@ -1280,3 +1280,27 @@ def test_a_plan_file_over_its_cap_names_the_file_and_cap(tmp_path: Path, mini_sc
         load_plan(p, mini_scenario, mini_city)
     assert info.value.problems[0].path == str(p)
     assert "the limit is 1 MiB for a plan file" in info.value.problems[0].message
+
+
+# --------------------------------------------------------------------------------------------
+# grading: how repeated attempts make a grade
+
+
+def test_grading_defaults_to_the_highest_attempt_and_takes_each_method(base_text: str, mini_city: City) -> None:
+    assert load_text(base_text, mini_city).grading.method == "highest"
+    for method in ("highest", "average", "first", "last"):
+        text = variant(base_text, ("level: beginner\n", f"level: beginner\ngrading:\n  method: {method}\n"))
+        assert load_text(text, mini_city).grading.method == method
+
+
+@pytest.mark.parametrize(("value", "field", "words"), [
+    ("{method: best}", "grading.method", "'highest', 'average', 'first' or 'last'"),
+    ("{method: 3}", "grading.method", "'highest', 'average', 'first' or 'last'"),
+    ("{method: last, attempts: 2}", "grading.attempts", "unknown field"),
+    ("highest", "grading", "valid dictionary"),
+])
+def test_a_bad_grading_method_is_refused_with_its_line_and_field(base_text: str, mini_city: City, value: str,
+                                                                field: str, words: str) -> None:
+    text = variant(base_text, ("level: beginner\n", f"level: beginner\ngrading: {value}\n"))
+    prob = one_problem(text, mini_city, field, words, line_of(text, "grading:"))
+    assert str(prob).startswith(f"s.yaml:{prob.line}: {field}: ")

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from pgkit import private_schema
 from sqlalchemy import event, text
+from sqlalchemy import inspect as sa_inspect
 
 from scro_sim.errors import StoreError
 from scro_sim.store import (
@@ -97,6 +98,7 @@ def new_run(i: int = 0, **changes: Any) -> NewRun:
         passed=True,
         started_at=T0,
         finished_at=T0 + timedelta(minutes=40),
+        origin="played",
     )
     return dataclasses.replace(rec, **changes)
 
@@ -1024,3 +1026,91 @@ def test_verifying_a_run_stored_when_cities_were_named_by_their_model_says_so(
     with store.engine.begin() as conn:
         conn.execute(text("UPDATE runs SET city_hash = :h WHERE id = :i"), {"h": "e" * 64, "i": run_id})
     assert any(d.startswith("city file changed") for d in verify_run(store, run_id).differences)
+
+
+# ---------------------------------------------------------------- origins and practice games
+
+
+def test_a_run_keeps_its_origin_and_only_played_and_plan_runs_reach_the_gradebook(store: Store) -> None:
+    ids = {o: store.save_run(new_run(i, origin=o, cohort="c1"))
+           for i, o in enumerate(("played", "plan", "practice", "reference", "baseline", "cli"))}
+    assert {r.id: r.origin for r in store.list_runs()} == {v: k for k, v in ids.items()}
+    assert store.get_run(ids["reference"]).origin == "reference"  # type: ignore[union-attr]
+    assert {e.summary.id for e in store.gradebook("c1")} == {ids["played"], ids["plan"]}
+    assert {e.summary.id for e in store.gradebook("c1", origins=("baseline",))} == {ids["baseline"]}
+    assert [r.id for r in store.list_runs(origins=("practice",))] == [ids["practice"]]
+    assert all(store.run_evidence(i).signature.ok for i in ids.values())  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("origin", ["legacy", "expert", "", None])
+def test_a_new_run_with_an_unknown_or_legacy_origin_is_refused(store: Store, origin: object) -> None:
+    with pytest.raises(StoreError, match="origin"):
+        store.save_run(new_run(origin=origin))
+    assert store.list_runs() == []
+
+
+def test_a_practice_games_run_is_practice_and_a_graded_games_run_is_played(store: Store) -> None:
+    practice = store.save_game("gp", "learner1", "flood-demo", "h" * 64, 7, [], practice=True)
+    graded = store.save_game("gg", "learner1", "flood-demo", "h" * 64, 7, [])
+    assert (practice.practice, graded.practice) == (True, False)
+    assert store.load_game("gp").practice  # type: ignore[union-attr]
+    assert store.save_game("gp", "learner1", "flood-demo", "h" * 64, 7, [{"point": 0}]).practice  # stays practice
+    with pytest.raises(StoreError, match="a practice game: its run cannot have origin 'played'"):
+        store.save_run(new_run(game_id="gp", decisions=[{"point": 0}], origin="played"))
+    with pytest.raises(StoreError, match="graded: its run cannot have origin 'practice'"):
+        store.save_run(new_run(game_id="gg", decisions=[], origin="practice"))
+    run_id = store.save_run(new_run(game_id="gp", decisions=[{"point": 0}], origin="practice"))
+    assert store.get_run(run_id).origin == "practice"  # type: ignore[union-attr]
+    assert store.gradebook() == []
+    with pytest.raises(StoreError, match="practice"):
+        store.save_game("gx", "learner1", "flood-demo", "h" * 64, 7, [], practice="yes")  # type: ignore[arg-type]
+
+
+def _sign_in_layout_1(store: Store, run_id: str) -> None:
+    """Sign the run as the store did at revision 0004, before runs recorded their origin."""
+    with store._read() as s:
+        _, signed, _ = store._read_run(s, run_id, with_log=False)
+    with store.engine.begin() as conn:
+        conn.execute(text("UPDATE runs SET signature = :s WHERE id = :i"),
+                     {"s": store.keyring.sign(signed, layout=1), "i": run_id})
+
+
+def test_migration_0005_gives_game_runs_played_and_every_other_old_run_legacy(db_url: str) -> None:
+    from alembic import command
+
+    with Store(db_url) as s:
+        s.save_game("g-own", "learner1", "flood-demo", "h" * 64, 7, [])
+        by_own_link = s.save_run(new_run(0, game_id="g-own", decisions=[], origin="played"))
+        by_game_link = s.save_run(new_run(1))
+        s.save_game("g-old", "learner1", "flood-demo", "h" * 64, 7, [])
+        s.finish_game("g-old", by_game_link)  # linked from the games table only
+        expert = s.save_run(new_run(2, learner="learner2", origin="reference"))
+        judged = s.save_run(new_run(3, origin="plan"))
+        s.add_user("assessor1", PW, "assessor")
+        s.add_judgement(judged, "c1", "S", "fine", "assessor1")
+        for run_id in (by_own_link, by_game_link, expert, judged):
+            _sign_in_layout_1(s, run_id)
+        cfg = s.alembic_config()
+        with s.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0004")
+        assert s.schema_revision() == "0004"
+        with s.engine.connect() as conn:
+            assert "origin" not in {c["name"] for c in sa_inspect(conn).get_columns("runs")}
+        s.migrate()
+        assert s.schema_revision() == _head(s)
+        origins = {r.id: r.origin for r in s.list_runs()}
+        assert origins == {by_own_link: "played", by_game_link: "played", expert: "legacy", judged: "legacy"}
+        assert not s.load_game("g-old").practice  # type: ignore[union-attr]
+        for run_id in origins:  # the old signatures still hold: the origin is the migrated one
+            check = s.run_evidence(run_id).signature
+            assert check is not None and check.ok and check.layout == 1, (run_id, check)
+        assert {e.summary.id for e in s.gradebook()} == {by_own_link, by_game_link}
+        with s.engine.begin() as conn:  # an expert run relabelled as played is caught
+            conn.execute(text("UPDATE runs SET origin = 'played' WHERE id = :i"), {"i": expert})
+        check = s.run_evidence(expert).signature
+        assert check is not None and not check.ok and check.fields == ("origin",)
+        with pytest.raises(StoreError, match="does not verify"):
+            s.add_judgement(expert, "c1", "P", "", "assessor1")
+        assert s.resign_run(judged) == "re-signed"  # moved to a signature that covers the origin
+        assert s.run_evidence(judged).signature.layout == 2  # type: ignore[union-attr]

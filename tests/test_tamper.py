@@ -134,6 +134,13 @@ def _foreign_key_id(conn: sqlite3.Connection, ids: dict[str, str]) -> None:
     conn.execute("UPDATE runs SET signature = ? WHERE id = ?", (json.dumps(sig), ids["main"]))
 
 
+def _old_layout_label(conn: sqlite3.Connection, ids: dict[str, str]) -> None:
+    """Relabel the signature as one made before origins were signed, and raise the origin it no longer covers."""
+    sig = json.loads(conn.execute("SELECT signature FROM runs WHERE id = ?", (ids["main"],)).fetchone()[0])
+    sig["v"] = 1
+    conn.execute("UPDATE runs SET signature = ?, origin = 'played' WHERE id = ?", (json.dumps(sig), ids["main"]))
+
+
 def _judgement_by_a_learner(conn: sqlite3.Connection, ids: dict[str, str]) -> None:
     conn.execute("UPDATE judgements SET assessor_id = (SELECT id FROM users WHERE username = 'learner') "
                  "WHERE run_id = ?", (ids["main"],))
@@ -172,6 +179,9 @@ CASES: list[tuple[str, Tamper, tuple[str, ...], str]] = [
     ("finish date changed", _sql("UPDATE runs SET finished_at = '2030-01-01 00:00:00.000000' WHERE id = :main"),
      ("finished_at differs",), "main"),
     ("source changed", _sql("UPDATE runs SET source = 'play' WHERE id = :main"), ("source differs",), "main"),
+    ("origin raised to a played game", _sql("UPDATE runs SET origin = 'played' WHERE id = :main"),
+     ("origin differs",), "main"),
+    ("signature relabelled to the layout before origins", _old_layout_label, ("origin differs",), "main"),
     ("policy changed", _sql("UPDATE runs SET policy = 'expert' WHERE id = :main"), ("policy differs",), "main"),
     ("seed changed", _sql("UPDATE runs SET seed = '5' WHERE id = :main"), ("seed differs", "never reached on replay"), "main"),
     ("decisions emptied", _sql("UPDATE runs SET decisions = '[]' WHERE id = :main"),
@@ -307,3 +317,43 @@ def test_a_revised_rubric_regrade_and_later_ratings_through_the_library_still_ve
         assert run is not None and run.scorecard["pass_mark"] == 25 and run.rubric_yaml == revised
         rep = verify_run(store, run_id)
         assert rep.verified, rep.differences
+
+
+def _sign_in_layout_1(store: Store, run_id: str) -> None:
+    """Sign the run as the store did before runs recorded their origin (signature layout 1)."""
+    with store._read() as s:
+        _, signed, _ = store._read_run(s, run_id, with_log=False)
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE runs SET signature = ? WHERE id = ?",
+                             (store.keyring.sign(signed, layout=1), run_id))
+
+
+def test_a_run_signed_before_origins_verifies_only_with_its_migrated_origin_until_resigned(
+        pristine: tuple[Path, dict[str, str]], tmp_path: Path) -> None:
+    """Migration 0005 gives an old run 'legacy' (no game links it); its old signature does not cover the
+    origin, so raising it to 'played' must still be caught, and resign moves it to a signature that covers it."""
+    db = _copy(pristine, tmp_path)
+    run_id = pristine[1]["main"]
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE runs SET origin = 'legacy' WHERE id = ?", (run_id,))
+    with _store(db) as store:
+        _sign_in_layout_1(store, run_id)
+        ev = store.run_evidence(run_id)
+        assert ev.signature is not None and ev.signature.ok and ev.signature.layout == 1 and not ev.signature.current
+        assert verify_run(store, run_id).verified
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE runs SET origin = 'played' WHERE id = ?", (run_id,))
+    with _store(db) as store:
+        rep = verify_run(store, run_id)
+        assert not rep.verified and "origin differs" in str(rep), str(rep)
+        assert "a run signed before origins were recorded is 'legacy'" in str(rep)
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE runs SET origin = 'legacy' WHERE id = ?", (run_id,))
+    with _store(db) as store:
+        assert store.resign_run(run_id) == "re-signed"
+        ev = store.run_evidence(run_id)
+        assert ev.signature is not None and ev.signature.ok and ev.signature.current and ev.signature.layout == 2
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE runs SET origin = 'plan' WHERE id = ?", (run_id,))
+    with _store(db) as store:
+        assert "origin differs" in str(verify_run(store, run_id))

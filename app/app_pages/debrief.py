@@ -318,7 +318,8 @@ def main() -> None:
             st.info(_("You have no scored runs yet. Play an exercise first."))
             return
         ids = [r.id for r in runs]
-        labels = {r.id: f"{r.finished_at:%Y-%m-%d %H:%M} - {r.scenario_id} - {r.total:.1f}" for r in runs}
+        labels = {r.id: f"{r.finished_at:%Y-%m-%d %H:%M} - {r.scenario_id} - {r.total:.1f}"
+                  + (" " + _("(practice)") if r.origin == "practice" else "") for r in runs}
         chosen = st.selectbox(_("Run"), ids, format_func=labels.__getitem__, key=state.lang_wkey(PAGE, "run"))
         run = own_run(u.username, chosen)
         if run is None:

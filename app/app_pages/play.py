@@ -87,8 +87,8 @@ def _settle(g: state.GameSession, out: Outcome) -> None:
         state.clear_game()
 
 
-def start_game(u: state.SignedIn, key: str) -> None:
-    """Start a new game of scenario ``key`` with a seed the server chooses."""
+def start_game(u: state.SignedIn, key: str, practice: bool = False) -> None:
+    """Start a new game of scenario ``key`` with a seed the server chooses (``practice``: never graded)."""
     _ = state.gettext()
     found = _loaded(None, u, key=key)
     if found is None or found[1].scenario is None:
@@ -99,7 +99,7 @@ def start_game(u: state.SignedIn, key: str) -> None:
     try:
         play = GameSession.start(ld.scenario, ld.city, secrets.randbelow(2**31), store=services.store(),
                                  game_id=uuid.uuid4().hex, learner=u.username, scenario_hash=e.sha256,
-                                 lang=state.lang(), cohort=_cohort(u, e.key))
+                                 lang=state.lang(), cohort=_cohort(u, e.key), practice=practice)
     except WorkBudgetExceeded as exc:  # nothing stored: the run ran away before the first point
         _say(Outcome("halted", detail=str(exc)))
         return
@@ -248,7 +248,7 @@ def _choose(u: state.SignedIn) -> None:
             c1, c2 = st.columns([4, 1])
             c1.text(_("{title}: {n} decisions so far, last played {when}").format(
                 title=titles.get(gm.scenario_hash, gm.scenario_id), n=len(gm.decisions),
-                when=gm.updated_at.strftime("%Y-%m-%d %H:%M")))
+                when=gm.updated_at.strftime("%Y-%m-%d %H:%M")) + (" " + _("(practice)") if gm.practice else ""))
             if c2.button(_("Resume"), key=state.wkey(PAGE, "resume", gm.id)):
                 resume_game(u, gm)
                 st.rerun()
@@ -268,8 +268,13 @@ def _choose(u: state.SignedIn) -> None:
     if briefing:
         st.markdown("**" + _("Briefing") + "**")
         services.show_text(briefing)
-    if st.button(_("Start the exercise"), type="primary", key=state.wkey(PAGE, "start")):
+    c1, c2 = st.columns(2)
+    if c1.button(_("Start the exercise"), type="primary", key=state.wkey(PAGE, "start")):
         start_game(u, key)
+        st.rerun()
+    if c2.button(_("Practise (not graded)"), key=state.wkey(PAGE, "practice"),
+                 help=_("A practice game: scored and debriefed, never graded.")):
+        start_game(u, key, practice=True)
         st.rerun()
 
 
@@ -278,6 +283,8 @@ def _status(g: state.GameSession) -> None:
     obs: Observation = g.obs
     sc = g.sim.scenario
     st.subheader(text_in(sc.title, state.lang()))
+    if g.play.practice:
+        st.caption(_("A practice game: scored and debriefed, never graded."))
     # two rows of three: six columns cut the clock and the budget short on a laptop screen
     top, bottom = st.columns(3), st.columns(3)
     top[0].metric(_("Clock"), obs.clock.replace("T", " ")[:16])
@@ -460,6 +467,8 @@ def _action_form(g: state.GameSession, u: state.SignedIn) -> None:
 def _finished(g: state.GameSession) -> None:
     _ = state.gettext()
     st.success(_("The exercise is over."))
+    if g.play is not None and g.play.practice:
+        st.info(_("A practice game: scored and debriefed, never graded."))
     st.metric(_("Your score"), f"{(g.total or 0):.1f} / 100")
     if g.provisional:
         st.info(_("The score is provisional: an assessor still has to rate some criteria."))

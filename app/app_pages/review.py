@@ -199,7 +199,8 @@ def main() -> None:
         st.dataframe(pd.DataFrame([{_("Run"): r.id[:8], _("Learner"): r.learner, _("Cohort"): r.cohort or "",
                                     _("Scenario"): r.scenario_id, _("Score"): f"{r.total:.1f}",
                                     _("Provisional"): _("yes") if r.provisional else _("no"),
-                                    _("Finished"): f"{r.finished_at:%Y-%m-%d %H:%M}"} for r in runs]), hide_index=True)
+                                    _("Finished"): f"{r.finished_at:%Y-%m-%d %H:%M}",
+                                    _("Origin"): r.origin} for r in runs]), hide_index=True)
         labels = {r.id: f"{r.id[:8]} - {r.learner} - {r.scenario_id} - {r.total:.1f}" for r in runs}
         run_id = st.selectbox(_("Open a run"), list(labels), format_func=labels.__getitem__, key=state.lang_wkey(PAGE, "open"))
         try:

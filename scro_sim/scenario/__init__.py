@@ -43,6 +43,7 @@ from .loading import (
 )
 from .models import (
     ACTION_KINDS,
+    GRADING_METHODS,
     HAZARD_TYPES,
     RATINGS,
     Action,
@@ -62,6 +63,7 @@ from .models import (
     FeedbackVariant,
     FloodHazard,
     Generators,
+    Grading,
     HazardSpec,
     HeatwaveHazard,
     Inject,
@@ -85,6 +87,7 @@ from .models import (
 
 __all__ = [
     "ACTION_KINDS",
+    "GRADING_METHODS",
     "HAZARD_TYPES",
     "LANGUAGES",
     "PLAN_FORMAT",
@@ -109,6 +112,7 @@ __all__ = [
     "Fixed",
     "FloodHazard",
     "Generators",
+    "Grading",
     "HazardSpec",
     "HeatwaveHazard",
     "Inject",

@@ -620,6 +620,18 @@ class Rubric(_Model):
     criteria: tuple[Criterion, ...] = Field(min_length=1, max_length=MAX_CRITERIA)
 
 
+#: How a learner's repeated attempts at one scenario make their grade, as learning platforms do.
+GRADING_METHODS: tuple[str, ...] = ("highest", "average", "first", "last")
+
+
+class Grading(_Model):
+    """How repeated attempts are graded: the ``highest`` score (default), their ``average``,
+    the ``first`` attempt or the ``last`` one.  Practice games and reference or baseline runs
+    are never attempts."""
+
+    method: Literal["highest", "average", "first", "last"] = "highest"
+
+
 class LearningOutcome(_Model):
     id: Id
     module: Id
@@ -710,6 +722,8 @@ class Scenario(_Model):
     msel: tuple[Inject, ...] = Field(default=(), max_length=MAX_INJECTS)
     questions: tuple[Question, ...] = Field(default=(), max_length=MAX_QUESTIONS)
     rubric: Rubric
+    #: how repeated attempts make the grade that exports send to the learning platform
+    grading: Grading = Grading()
     reference_plans: ReferencePlans = ReferencePlans()
 
     _source_path: str = PrivateAttr(default="<scenario>")

@@ -16,6 +16,13 @@ ROLES: tuple[str, ...] = ("learner", "lecturer", "assessor", "admin")
 #: with Major challenges, Unable to be performed.
 RATINGS: tuple[str, ...] = ("P", "S", "M", "U")
 RUN_SOURCES: tuple[str, ...] = ("play", "plan", "cli")
+#: What a stored run is for: ``played`` (a game in the app or ``scro-sim play``), ``plan`` (the
+#: learner's own plan, submitted as theirs), ``practice`` (a game never graded), ``reference``
+#: (the expert plan), ``baseline`` (a baseline policy), ``cli`` (anything else run from the
+#: command line) and ``legacy`` (stored before origins were recorded and not from a game).
+RUN_ORIGINS: tuple[str, ...] = ("played", "plan", "practice", "reference", "baseline", "cli", "legacy")
+#: The origins whose runs count toward a learner's grade; every other run is never exported.
+GRADED_ORIGINS: tuple[str, ...] = ("played", "plan")
 GAME_STATUSES: tuple[str, ...] = ("playing", "finished", "abandoned")
 REPLICATION_STATUSES: tuple[str, ...] = ("pending", "running", "done", "failed")
 #: A replication that failed this many times is not offered again by ``missing_replications``.

@@ -69,6 +69,7 @@ class GamesMixin:
         status: str = "playing",
         *,
         expected_version: int | None = None,
+        practice: bool = False,
     ) -> Game:
         """Create or update a game in progress (a finished game, or another learner's, is refused).
 
@@ -76,7 +77,8 @@ class GamesMixin:
         it succeeds only if nobody saved the game since, else :class:`GameConflict` carries the
         game as it is now.  Saving exactly what is stored already is a no-op that succeeds
         (a retried click, or a reply lost after the commit), so a save can always be retried.
-        Every save that changes something increments ``version``.
+        Every save that changes something increments ``version``.  ``practice`` is set when the
+        game is created (a practice game's run is never graded) and never changes after.
         """
         _text(game_id, "game_id", 64)
         _text(learner, "learner", 64)
@@ -87,6 +89,8 @@ class GamesMixin:
         _choice(status, GAME_STATUSES, "status")
         if expected_version is not None:
             _int(expected_version, "expected_version", low=0)
+        if not isinstance(practice, bool):
+            raise StoreError(f"must be true or false, got {practice!r}", field="practice")
         wanted = json.loads(json.dumps(decisions))  # as the JSON column gives it back (tuples become lists)
 
         def work(s: Session) -> Game:
@@ -95,7 +99,7 @@ class GamesMixin:
             if row is None:
                 if expected_version not in (None, 0):
                     raise StoreError(f"unknown game {game_id!r}", field="game_id")
-                row = _GameRow(id=game_id, learner=learner, run_id=None, created_at=now, version=0)
+                row = _GameRow(id=game_id, learner=learner, run_id=None, created_at=now, version=0, practice=practice)
                 s.add(row)
             elif row.learner != learner:
                 raise StoreError(f"game {game_id!r} belongs to another learner", field="learner")

@@ -104,13 +104,14 @@ def person_record(store: Store, username: str) -> dict[str, Any]:
             plan = None if r.plan_text is None else s.get_one(_TextRow, r.plan_text).body
             run_data.append({
                 "id": r.id, "cohort": r.cohort, "scenario_id": r.scenario_id, "scenario_version": r.scenario_version,
-                "seed": str(r.seed), "policy": r.policy, "source": r.source, "total": r.total, "passed": r.passed,
+                "seed": str(r.seed), "policy": r.policy, "source": r.source, "origin": r.origin,
+                "total": r.total, "passed": r.passed,
                 "provisional": r.provisional, "started_at": _iso(r.started_at), "finished_at": _iso(r.finished_at),
                 "log_digest": r.log_digest, "decisions": r.decisions, "plan_yaml": plan, "scorecard": r.scorecard,
                 "scorecard_history": history.get(r.id, [])})
         games = [{"id": g.id, "scenario_id": g.scenario_id, "seed": str(g.seed), "status": g.status,
-                  "run_id": g.run_id, "decisions": g.decisions, "created_at": _iso(g.created_at),
-                  "updated_at": _iso(g.updated_at)}
+                  "run_id": g.run_id, "decisions": g.decisions, "practice": bool(g.practice),
+                  "created_at": _iso(g.created_at), "updated_at": _iso(g.updated_at)}
                  for g in s.scalars(select(_GameRow).where(_GameRow.learner == username).order_by(_GameRow.created_at))]
         staff: dict[str, Any] = {"published": [], "ratings_given": []}
         if u is not None:

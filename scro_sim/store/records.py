@@ -83,6 +83,8 @@ class NewRun:
     provisional: bool = False
     source: str = "play"
     game_id: str | None = None  # the stored game this run scores: at most one run per game
+    #: what the run is for (RUN_ORIGINS); only "played" and "plan" count toward a grade
+    origin: str = "cli"
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +106,7 @@ class RunSummary:
     passed: bool
     provisional: bool
     source: str
+    origin: str  # what the run is for (RUN_ORIGINS); only GRADED_ORIGINS count toward a grade
     started_at: datetime
     finished_at: datetime
     created_at: datetime
@@ -205,6 +208,7 @@ class Game:
     created_at: datetime
     updated_at: datetime
     version: int = 0  # how many times it was saved: the next save names it (optimistic concurrency)
+    practice: bool = False  # a practice game: its run is never graded
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,6 +258,7 @@ def _game(row: _GameRow) -> Game:
         row.created_at,
         row.updated_at,
         int(row.version or 0),
+        bool(row.practice),
     )
 
 

@@ -20,7 +20,9 @@ from sqlalchemy.types import JSON, Boolean, Float, Integer, LargeBinary, NullTyp
 from ..errors import StoreError
 from ._common import (
     _JUDGES,
+    GRADED_ORIGINS,
     RATINGS,
+    RUN_ORIGINS,
     RUN_SOURCES,
 )
 from ._util import (
@@ -41,10 +43,11 @@ from .records import (
     ScorecardRevision,
     StoredRun,
 )
-from .signing import Keyring, canonical
+from .signing import Keyring, SignatureCheck, canonical
 from .tables import (
     IntText,
     UTCDateTime,
+    _GameRow,
     _HistoryRow,
     _JudgementRow,
     _now,
@@ -236,11 +239,27 @@ class RunsMixin:
             raise StoreError(f"unknown run {run_id!r}", field="run_id")
         with self._read() as s:  # type: ignore[attr-defined]
             ev, signed, signature = self._read_run(s, run_id, with_log=True)
-        if ev.problems:
-            return ev
-        check = self.keyring.check(signed, signature if isinstance(signature, str) else None)
+            if ev.problems:
+                return ev
+            check = self._check_signature(s, ev, signed, signature)
         return RunEvidence(ev.run_id, ev.run, ev.judgements, ev.overrides, ev.history, ev.problems, check,
                            ev.signed_digest)
+
+    def _check_signature(self, s: Session, ev: RunEvidence, signed: Mapping[str, Any],
+                         signature: object) -> SignatureCheck:
+        """The keyring's check of a run's signature; a layout-1 signature (made before runs recorded
+        their origin) holds only while the origin is the one migration 0005 gave such a run."""
+        check = self.keyring.check(signed, signature if isinstance(signature, str) else None)
+        if check.ok and check.layout == 1:
+            game_id = ev.run.game_id if ev.run is not None else None
+            linked = game_id is not None or s.scalar(
+                select(_GameRow.id).where(_GameRow.run_id == ev.run_id).limit(1)) is not None
+            expected = "played" if linked else "legacy"
+            if signed.get("origin") != expected:
+                return SignatureCheck(False, problem=f"signature does not match: origin differs from what was signed "
+                                                     f"(a run signed before origins were recorded is {expected!r})",
+                                      fields=("origin",), layout=1)
+        return check
 
     def _sign(self, s: Session, run_id: str, *, expect: str | None = None) -> None:
         """Sign the run as it now is in ``s`` (flushed); ``expect``: the signed-fields digest it must have."""
@@ -260,7 +279,7 @@ class RunsMixin:
         ev, signed, signature = self._read_run(s, run_id, with_log=False)
         problem = "; ".join(ev.problems)
         if not problem:
-            check = self.keyring.check(signed, signature if isinstance(signature, str) else None)
+            check = self._check_signature(s, ev, signed, signature)
             problem = "" if check.ok else check.problem
         if problem:
             raise StoreError(f"run {run_id} does not verify ({problem}); it is not changed until it is checked "
@@ -304,7 +323,7 @@ class RunsMixin:
             ev, signed, signature = self._read_run(s, run_id, with_log=False)
             if ev.problems:
                 raise StoreError("; ".join(ev.problems), field="run_id")
-            check = self.keyring.check(signed, signature if isinstance(signature, str) else None)
+            check = self._check_signature(s, ev, signed, signature)
             if check.ok and check.current:
                 status = "current"
                 return
@@ -383,6 +402,7 @@ class RunsMixin:
         _json(rec.scorecard, "scorecard", dict)
         total = self._check_grade(rec.total, rec.passed, rec.provisional)
         _choice(rec.source, RUN_SOURCES, "source")
+        _choice(rec.origin, tuple(o for o in RUN_ORIGINS if o != "legacy"), "origin")
         started, finished = _aware(rec.started_at, "started_at"), _aware(rec.finished_at, "finished_at")
         raw = rec.log_jsonl.encode("utf-8")
         log_z = zlib.compress(raw, 6)  # outside the write lock: a few MB take a while
@@ -394,6 +414,9 @@ class RunsMixin:
             game = None if rec.game_id is None else self._game_to_finish(s, rec)
             if game is not None and game.run_id is not None:
                 return game.run_id  # finished already (another window): its one run, nothing stored twice
+            if game is not None and rec.origin != ("practice" if game.practice else "played"):
+                raise StoreError(f"game {rec.game_id!r} is {'a practice game' if game.practice else 'graded'}: "
+                                 f"its run cannot have origin {rec.origin!r}", field="origin")
             row = _RunRow(
                 id=run_id,
                 learner=rec.learner,
@@ -420,6 +443,7 @@ class RunsMixin:
                 finished_at=finished,
                 created_at=_now(),
                 game_id=rec.game_id,
+                origin=rec.origin,
             )
             s.add(row)
             self._sign(s, run_id)
@@ -450,6 +474,7 @@ class RunsMixin:
         provisional: bool | None = None,
         limit: int | None = None,
         source: str | None = None,
+        origins: tuple[str, ...] | None = None,
     ) -> list[RunSummary]:
         """Summaries of saved runs, newest first (ties by id), filtered by whatever is given."""
         r = _RunRow
@@ -465,13 +490,19 @@ class RunsMixin:
             query = query.where(r.provisional == bool(provisional))
         if source is not None:
             query = query.where(r.source == source)
+        if origins is not None:
+            query = query.where(r.origin.in_([_choice(o, RUN_ORIGINS, "origins") for o in origins]))
         if limit is not None:
             query = query.limit(_int(limit, "limit", low=0))
         with self._read() as s:
             return [RunSummary(**row._mapping) for row in s.execute(query)]
 
-    def gradebook(self, cohort: str | None = None) -> list[GradebookEntry]:
+    def gradebook(self, cohort: str | None = None,
+                  origins: tuple[str, ...] = GRADED_ORIGINS) -> list[GradebookEntry]:
         """A cohort's runs (all runs without one), newest first, with what a grade export needs.
+
+        Only runs of ``origins`` are read: by default the runs learners played or submitted as
+        their own plan; reference, baseline, practice, command-line and legacy runs never count.
 
         Three queries whatever the number of runs, and no log is read: an LMS export of a large
         cohort used to decompress every run's log and ask for each run's history on its own.
@@ -479,6 +510,7 @@ class RunsMixin:
         r = _RunRow
         cols = [getattr(r, f.name) for f in fields(RunSummary)]
         query = select(*cols, r.scorecard, r.scenario_text).order_by(r.created_at.desc(), r.id.desc())
+        query = query.where(r.origin.in_([_choice(o, RUN_ORIGINS, "origins") for o in origins]))
         if cohort is not None:
             query = query.where(r.cohort == cohort)
         with self._read() as s:

@@ -31,7 +31,11 @@ from ..errors import StoreError
 __all__ = ["MIN_SECRET_CHARS", "Keyring", "SignatureCheck", "canonical", "key_id"]
 
 MIN_SECRET_CHARS = 16
-_VERSION = 1
+#: The signature layout made now.  Layout 1 (before runs recorded their origin) signed every
+#: field but ``origin``; it still verifies, and the store checks such a run's origin itself
+#: (see ``RunsMixin._check_signature``) until ``scro-sim resign`` moves it to layout 2.
+_VERSION = 2
+_NOT_IN_LAYOUT = {1: ("origin",)}
 _TAG_HEX = 16  # 64-bit per-field tags: enough to name a changed field, the full MAC decides
 
 
@@ -54,6 +58,7 @@ class SignatureCheck:
     current: bool = False
     problem: str = ""
     fields: tuple[str, ...] = ()  # the fields that differ from what was signed, when that is known
+    layout: int = 0  # the signature's layout (1: made before runs recorded their origin, which it does not cover)
 
 
 @dataclass
@@ -97,10 +102,15 @@ class Keyring:
                              field="secret")
         return self.current
 
-    def sign(self, fields: Mapping[str, Any]) -> str:
-        """The signature (a compact JSON text) of a run's fields, with the current key."""
+    def sign(self, fields: Mapping[str, Any], *, layout: int = _VERSION) -> str:
+        """The signature (a compact JSON text) of a run's fields, with the current key.
+
+        ``layout``: an older layout signs without the fields it did not know (tests make old
+        signatures with it); new signatures use the current one.
+        """
         key = self._need_current()
-        return json.dumps({"v": _VERSION, "kid": key_id(key), "mac": _mac(key, fields), "tags": _tags(key, fields)},
+        fields = _in_layout(fields, layout)
+        return json.dumps({"v": layout, "kid": key_id(key), "mac": _mac(key, fields), "tags": _tags(key, fields)},
                           sort_keys=True, separators=(",", ":"))
 
     def check(self, fields: Mapping[str, Any], signature: str | None) -> SignatureCheck:
@@ -111,7 +121,9 @@ class Keyring:
         try:
             sig = json.loads(signature)
             kid, mac, tags = sig["kid"], sig["mac"], sig.get("tags") or {}
-            if sig.get("v") != _VERSION or not isinstance(kid, str) or not isinstance(mac, str) \
+            layout = sig.get("v")
+            if type(layout) is not int or layout not in (*_NOT_IN_LAYOUT, _VERSION) \
+                    or not isinstance(kid, str) or not isinstance(mac, str) \
                     or not isinstance(tags, dict):
                 raise ValueError("unknown layout")
         except (ValueError, TypeError, KeyError) as exc:
@@ -121,8 +133,10 @@ class Keyring:
         if key is None:
             return SignatureCheck(False, problem=f"signature made with key {kid}, which this server does not have "
                                                  f"(keys: {', '.join(sorted(keys)) or 'none'})")
+        fields = _in_layout(fields, layout)
         if hmac.compare_digest(mac, _mac(key, fields)):
-            return SignatureCheck(True, current=self.current is not None and kid == key_id(self.current))
+            return SignatureCheck(True, current=self.current is not None and kid == key_id(self.current)
+                                  and layout == _VERSION, layout=layout)
         mine = _tags(key, fields)
         changed = tuple(sorted(k for k in set(mine) | set(tags) if not hmac.compare_digest(str(tags.get(k, "")),
                                                                                            mine.get(k, ""))))
@@ -133,6 +147,14 @@ class Keyring:
                                                  f"{'differs' if len(changed) == 1 else 'differ'} from what was signed",
                                   fields=changed)
         return SignatureCheck(False, problem="signature does not match the run (the signature itself was altered)")
+
+
+def _in_layout(fields: Mapping[str, Any], layout: int) -> Mapping[str, Any]:
+    """The fields a signature of ``layout`` covers."""
+    if layout not in (*_NOT_IN_LAYOUT, _VERSION):
+        raise ValueError(f"unknown signature layout {layout!r}")
+    left_out = _NOT_IN_LAYOUT.get(layout, ())
+    return {k: v for k, v in fields.items() if k not in left_out} if left_out else fields
 
 
 def _mac(key: bytes, fields: Mapping[str, Any]) -> str:

@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -178,6 +179,8 @@ class _RunRow(_Base):
     signature: Mapped[str | None] = mapped_column(Text)
     # the game this run scores (NULL: a run not played as a stored game); no foreign key, as for rubric_text
     game_id: Mapped[str | None] = mapped_column(String(64))
+    # what the run is for (RUN_ORIGINS): only played games and learners' own plans count toward a grade
+    origin: Mapped[str] = mapped_column(String(16), server_default="legacy")
 
 
 class _HistoryRow(_Base):
@@ -232,6 +235,8 @@ class _GameRow(_Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # incremented by every save: a save names the version it read (compare-and-set), see games.py
     version: Mapped[int] = mapped_column(Integer, server_default="0")
+    # a practice game: its run is stored with origin "practice" and never graded
+    practice: Mapped[bool] = mapped_column(Boolean, server_default=false())
 
 
 class _BatchRow(_Base):
