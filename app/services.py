@@ -87,7 +87,7 @@ class Loaded:
 def _parse(sha: str, label: str, base_dir: str, _text: str) -> Loaded:
     # keyed by the text's hash (``_text`` is not hashed by streamlit); Scenario and City are frozen
     try:
-        sc, city = load_scenario(label, text=_text, base_dir=Path(base_dir))
+        sc, city = load_scenario(label, text=_text, base_dir=Path(base_dir), share_city=True)
     except ScroSimError as exc:
         return Loaded(None, None, tuple(str(p) for p in exc.problems) or (str(exc),))
     return Loaded(sc, city)

@@ -26,6 +26,7 @@ from scro_sim.engine.actions import Field
 from scro_sim.errors import ScroSimError, WorkBudgetExceeded
 from scro_sim.game import GameSession, Outcome
 from scro_sim.policy import Decision, Observation
+from scro_sim.report.map_spec import city_map_spec
 from scro_sim.scenario import Action, text_in
 from scro_sim.store import Game
 from scro_sim.vocabulary import N_, asset_type, cause, describe
@@ -206,18 +207,16 @@ def finish(g: state.GameSession, u: state.SignedIn) -> None:
     _settle(g, g.play.finish())
 
 
-def city_map(g: state.GameSession) -> bytes | None:
-    """The map of the current decision point, drawn once per point and kept in the session."""
-    if g.map_point != g.obs.point or g.map_png is None or g.map_lang != state.lang():
-        obs = g.obs
-        worst = {d: min(sv.values(), default=1.0) for d, sv in obs.services.items()}
-        city = g.sim.city
-        # name what needs attention and the critical facilities; labelling every asset costs a second
-        named = [a for a in obs.asset_state][:40] + [city.asset_ids[i] for i in city.critical]
-        g.map_png = services.figure_png("city_map", city, asset_state=obs.asset_state, district_service=worst,
-                                        crews=obs.crews, labels=named, words=state.gettext())
-        g.map_point, g.map_lang = obs.point, state.lang()
-    return g.map_png
+def city_map(g: state.GameSession) -> dict[str, Any] | None:
+    """The map of the current decision point as a Vega-Lite spec: the browser draws it, not the server."""
+    obs = g.obs
+    worst = {d: min(sv.values(), default=1.0) for d, sv in obs.services.items()}
+    try:
+        return city_map_spec(g.sim.city, asset_state=obs.asset_state, district_service=worst, crews=obs.crews,
+                             words=state.gettext())
+    except Exception:  # a map must never take the page down
+        log.exception("the city map could not be made")
+        return None
 
 
 def abandon(g: state.GameSession, u: state.SignedIn) -> None:
@@ -323,9 +322,9 @@ def _tables(g: state.GameSession) -> None:
             g=obs.generators_available, m=obs.mutual_aid_left))
     with right:
         st.markdown("#### " + _("City map"))
-        png = city_map(g)
-        if png:
-            st.image(png)
+        spec = city_map(g)
+        if spec:
+            st.vega_lite_chart(spec, width="content")
         else:
             st.caption(_("The map is not available."))
         st.markdown("#### " + _("Assets down"))
