@@ -114,11 +114,11 @@ def _cpu(pids: list[int]) -> float:
 
 
 def _accounts(db: str, n: int, password: str) -> list[str]:
-    """Learners ``load-001`` ... in ``db`` (made if missing; in a real database they need a strong --password)."""
+    """Learners ``load-000`` ... in ``db`` (made if missing; in a real database they need a strong --password)."""
     sys.path.insert(0, str(ROOT))
     from scro_sim.store import Store
 
-    names = [f"load-{i:03d}" for i in range(1, n + 1)]
+    names = [f"load-{i:03d}" for i in range(n)]
     with Store(db) as s:
         demo = s.is_demo_database()
         for name in names:
@@ -250,7 +250,14 @@ def _renice_browsers(niceness: int) -> None:
             pass
 
 
-async def _class(n: int, urls: list[str], users: list[str], password: str, pids: list[int]) -> list[Phase]:
+async def _class(n: int, urls: list[str], users: list[str], password: str, pids: list[int],
+                 warm: list[Phase] | None = None) -> list[Phase]:
+    """Sign ``n`` sessions in, then all start a game at once, then all decide at once.
+
+    With ``warm`` (a list to fill), the first session on each server starts and decides first,
+    before the class: what the first learner after a server's start pays (imports, parsing the
+    scenario and city) is reported there, apart from the class's marginal cost.
+    """
     from playwright.async_api import async_playwright
 
     async with async_playwright() as pw:
@@ -277,6 +284,12 @@ async def _class(n: int, urls: list[str], users: list[str], password: str, pids:
             _renice_browsers(os.nice(0))
             if signin.errors:
                 return [signin]
+            if warm is not None:  # a process's first start pays for imports and shared caches: apart
+                k = len(urls)  # sessions 0..k-1: one on each server
+                start0 = await _phase("1st start", _start, pages[:k], users[:k], pids)
+                decide0 = await _phase("1st decide", _decide, pages[:k], users[:k], pids)
+                pages, users = pages[k:], users[k:]
+                warm.extend([start0, decide0])
             start = await _phase("start", _start, pages, users, pids)
             decide = await _phase("decide", _decide, pages, users, pids)
             return [signin, start, decide]
@@ -291,6 +304,8 @@ def main() -> None:
     ap.add_argument("--port", type=int, action="append", default=[],
                     help="a running server on 127.0.0.1 (repeat for several); needs --db")
     ap.add_argument("--db", help="the running servers' database URL, where the learners load-NNN are made")
+    ap.add_argument("--no-warm-up", action="store_true",
+                    help="no lone first start and decision before the first class (they pay the server's warm-up)")
     ap.add_argument("--password", default=PASSWORD, help="the load-NNN learners' password (a strong one for a real database)")
     args = ap.parse_args()
     if not Path(CHROMIUM).is_file():
@@ -307,14 +322,19 @@ def main() -> None:
         else:
             db, ports, procs = _spawn(args.servers, tmp)
         pids = [pid for p in ports for pid in _server_pids(p)]
-        users = _accounts(db, max(args.n), args.password)
+        users = _accounts(db, max(args.n) + len(ports), args.password)
         urls = [f"http://127.0.0.1:{p}" for p in ports]
         print(f"servers: {', '.join(urls)} (pids {pids}); nice {os.nice(0)}; load average {os.getloadavg()[0]:.2f}; "
               f"{os.cpu_count()} CPUs", flush=True)
-        for n in args.n:
-            phases = asyncio.run(_class(n, urls, users[:n], args.password, pids))
+        k = len(urls)
+        for i, n in enumerate(args.n):
+            warm: list[Phase] | None = [] if i == 0 and not args.no_warm_up else None
+            who = users[:n + k] if warm is not None else users[k:n + k]
+            phases = asyncio.run(_class(len(who), urls, who, args.password, pids, warm))
+            for ph in warm or []:
+                print(ph.line(k), flush=True)
             for ph in phases:
-                print(ph.line(n), flush=True)
+                print(ph.line(len(who) if ph.name == "sign in" else n), flush=True)
                 for e in ph.errors[:5]:
                     print("   ", e)
             print(f"load average after N={n}: {os.getloadavg()[0]:.2f}", flush=True)
