@@ -257,7 +257,8 @@ def _choose(u: state.SignedIn) -> None:
         return
     keys = [e.key for e in entries]
     by_key = {e.key: e for e in entries}
-    key = st.selectbox(_("Scenario"), keys, format_func=lambda k: by_key[k].title(lang), key=state.lang_wkey(PAGE, "scenario"))
+    chooser = state.lang_wkey(PAGE, "scenario")
+    key = st.selectbox(_("Scenario"), keys, format_func=lambda k: by_key[k].title(lang), key=chooser)
     e = by_key[key]
     m = e.meta
     st.caption(_("Level: {level}; about {minutes} minutes; {hours} hours of simulated time").format(
@@ -267,9 +268,14 @@ def _choose(u: state.SignedIn) -> None:
     if briefing:
         st.markdown("**" + _("Briefing") + "**")
         services.show_text(briefing)
-    if st.button(_("Start the exercise"), type="primary", key=state.wkey(PAGE, "start")):
-        start_game(u, key)
-        st.rerun()
+    # a callback: the game starts before the rerun, so a start draws the page once, not the list and then the game
+    st.button(_("Start the exercise"), type="primary", key=state.wkey(PAGE, "start"), on_click=_start_clicked,
+              args=(u, chooser, key))
+
+
+def _start_clicked(u: state.SignedIn, chooser: str, shown: str) -> None:
+    """The Start button's callback: start the scenario chosen in the list (as the list shows it now)."""
+    start_game(u, state.widget_value(chooser, shown))
 
 
 def _status(g: state.GameSession) -> None:
