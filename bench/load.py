@@ -3,7 +3,9 @@
     python bench/load.py                          # spawn 1 app server on a temp SQLite database; N = 10
     python bench/load.py -n 10 25 50              # several class sizes, one after the other
     python bench/load.py --servers 2 -n 50        # 2 app processes sharing the database, sessions spread over them
-    python bench/load.py --port 8501 --port 8502 --db "$SCRO_SIM_DB"   # servers already running (accounts made in --db)
+    python bench/load.py --port 8501 --port 8502 --db "$SCRO_SIM_DB" --password "$LONG_PASSWORD"
+                                                  # servers already running; learners load-000... made in --db
+                                                  # (a real database: erase them after, `scro-sim user erase load-000 --yes`...)
 
 Each of the N sessions is a browser context of one headless chromium (Debian's, as the
 real-browser tests use), signed in as its own learner and kept on one server (sticky, as a
@@ -116,16 +118,20 @@ def _cpu(pids: list[int]) -> float:
 def _accounts(db: str, n: int, password: str) -> list[str]:
     """Learners ``load-000`` ... in ``db`` (made if missing; in a real database they need a strong --password)."""
     sys.path.insert(0, str(ROOT))
+    from scro_sim.errors import ScroSimError
     from scro_sim.store import Store
 
     names = [f"load-{i:03d}" for i in range(n)]
-    with Store(db) as s:
-        demo = s.is_demo_database()
-        for name in names:
-            if s.get_user(name) is None:
-                s.add_user(name, password, "learner", language="en", demo_account=demo)
-            else:
-                s.set_language(name, "en")
+    try:
+        with Store(db) as s:
+            demo = s.is_demo_database()
+            for name in names:
+                if s.get_user(name) is None:
+                    s.add_user(name, password, "learner", language="en", demo_account=demo)
+                else:
+                    s.set_language(name, "en")
+    except ScroSimError as exc:
+        raise SystemExit(f"bench/load.py: cannot make the learners in {db}: {exc}") from None
     return names
 
 
