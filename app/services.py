@@ -87,7 +87,7 @@ class Loaded:
 def _parse(sha: str, label: str, base_dir: str, _text: str) -> Loaded:
     # keyed by the text's hash (``_text`` is not hashed by streamlit); Scenario and City are frozen
     try:
-        sc, city = load_scenario(label, text=_text, base_dir=Path(base_dir))
+        sc, city = load_scenario(label, text=_text, base_dir=Path(base_dir), share_city=True)
     except ScroSimError as exc:
         return Loaded(None, None, tuple(str(p) for p in exc.problems) or (str(exc),))
     return Loaded(sc, city)
@@ -117,9 +117,10 @@ class ScenarioEntry:
         return str(self.meta.get("title", {}).get(lang) or self.meta.get("title", {}).get("en") or self.key)
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
+@st.cache_resource(show_spinner=False, max_entries=256)
 def _meta(sha: str, label: str, base_dir: str, _text: str) -> dict[str, Any]:
-    """Plain, picklable facts about a scenario for lists and the briefing (cached by hash)."""
+    """Plain facts about a scenario for lists and the briefing (cached by hash; one shared dict, read only:
+    st.cache_data unpickled a copy for every scenario at every rerun of the scenario list)."""
     loaded = _parse(sha, label, base_dir, _text)
     sc = loaded.scenario
     if sc is None:

@@ -72,9 +72,6 @@ class GameSession:
     total: float | None = None
     passed: bool | None = None
     provisional: bool = False
-    map_png: bytes | None = None  # the city map at ``map_point`` (drawn once per decision point)
-    map_point: int = -1
-    map_lang: str = ""  # the language of its legend
 
     @property
     def sim(self) -> Any:

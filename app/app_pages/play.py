@@ -26,6 +26,7 @@ from scro_sim.engine.actions import Field
 from scro_sim.errors import ScroSimError, WorkBudgetExceeded
 from scro_sim.game import GameSession, Outcome
 from scro_sim.policy import Decision, Observation
+from scro_sim.report.map_spec import city_map_spec
 from scro_sim.scenario import Action, text_in
 from scro_sim.store import Game
 from scro_sim.vocabulary import N_, asset_type, cause, describe
@@ -206,18 +207,16 @@ def finish(g: state.GameSession, u: state.SignedIn) -> None:
     _settle(g, g.play.finish())
 
 
-def city_map(g: state.GameSession) -> bytes | None:
-    """The map of the current decision point, drawn once per point and kept in the session."""
-    if g.map_point != g.obs.point or g.map_png is None or g.map_lang != state.lang():
-        obs = g.obs
-        worst = {d: min(sv.values(), default=1.0) for d, sv in obs.services.items()}
-        city = g.sim.city
-        # name what needs attention and the critical facilities; labelling every asset costs a second
-        named = [a for a in obs.asset_state][:40] + [city.asset_ids[i] for i in city.critical]
-        g.map_png = services.figure_png("city_map", city, asset_state=obs.asset_state, district_service=worst,
-                                        crews=obs.crews, labels=named, words=state.gettext())
-        g.map_point, g.map_lang = obs.point, state.lang()
-    return g.map_png
+def city_map(g: state.GameSession) -> dict[str, Any] | None:
+    """The map of the current decision point as a Vega-Lite spec: the browser draws it, not the server."""
+    obs = g.obs
+    worst = {d: min(sv.values(), default=1.0) for d, sv in obs.services.items()}
+    try:
+        return city_map_spec(g.sim.city, asset_state=obs.asset_state, district_service=worst, crews=obs.crews,
+                             words=state.gettext())
+    except Exception:  # a map must never take the page down
+        log.exception("the city map could not be made")
+        return None
 
 
 def abandon(g: state.GameSession, u: state.SignedIn) -> None:
@@ -258,7 +257,8 @@ def _choose(u: state.SignedIn) -> None:
         return
     keys = [e.key for e in entries]
     by_key = {e.key: e for e in entries}
-    key = st.selectbox(_("Scenario"), keys, format_func=lambda k: by_key[k].title(lang), key=state.lang_wkey(PAGE, "scenario"))
+    chooser = state.lang_wkey(PAGE, "scenario")
+    key = st.selectbox(_("Scenario"), keys, format_func=lambda k: by_key[k].title(lang), key=chooser)
     e = by_key[key]
     m = e.meta
     st.caption(_("Level: {level}; about {minutes} minutes; {hours} hours of simulated time").format(
@@ -268,14 +268,18 @@ def _choose(u: state.SignedIn) -> None:
     if briefing:
         st.markdown("**" + _("Briefing") + "**")
         services.show_text(briefing)
+    # callbacks: the game starts before the rerun, so a start draws the page once, not the list and then the game
     c1, c2 = st.columns(2)
-    if c1.button(_("Start the exercise"), type="primary", key=state.wkey(PAGE, "start")):
-        start_game(u, key)
-        st.rerun()
-    if c2.button(_("Practise (not graded)"), key=state.wkey(PAGE, "practice"),
-                 help=_("A practice game: scored and debriefed, never graded.")):
-        start_game(u, key, practice=True)
-        st.rerun()
+    c1.button(_("Start the exercise"), type="primary", key=state.wkey(PAGE, "start"), on_click=_start_clicked,
+              args=(u, chooser, key))
+    c2.button(_("Practise (not graded)"), key=state.wkey(PAGE, "practice"),
+              help=_("A practice game: scored and debriefed, never graded."), on_click=_start_clicked,
+              args=(u, chooser, key, True))
+
+
+def _start_clicked(u: state.SignedIn, chooser: str, shown: str, practice: bool = False) -> None:
+    """The Start buttons' callback: start the scenario chosen in the list (as the list shows it now)."""
+    start_game(u, state.widget_value(chooser, shown), practice=practice)
 
 
 def _status(g: state.GameSession) -> None:
@@ -332,9 +336,9 @@ def _tables(g: state.GameSession) -> None:
             g=obs.generators_available, m=obs.mutual_aid_left))
     with right:
         st.markdown("#### " + _("City map"))
-        png = city_map(g)
-        if png:
-            st.image(png)
+        spec = city_map(g)
+        if spec:
+            st.vega_lite_chart(spec, width="content")
         else:
             st.caption(_("The map is not available."))
         st.markdown("#### " + _("Assets down"))

@@ -13,6 +13,7 @@ from __future__ import annotations
 from .files import (
     load_city,
     parse_city,
+    shared_city,
 )
 from .model import (
     ASSET_TYPES,
@@ -67,5 +68,6 @@ __all__ = [
     "cross_check",
     "load_city",
     "parse_city",
+    "shared_city",
     "synthetic",
 ]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -98,11 +100,50 @@ def load_city(path: str | Path) -> City:
     ``$SCRO_SIM_MAX_CITY_MB`` says otherwise): generated cities are big.
     """
     p = Path(path)
+    text, label = _read(p)
+    return _parse_text(p, text, label)
+
+
+#: Most cities :func:`shared_city` keeps (least recently used dropped first): a server plays a handful.
+SHARED_CITIES_MAX = 8
+_shared: OrderedDict[tuple[bool, str], City] = OrderedDict()
+_shared_lock = threading.Lock()
+
+
+def shared_city(path: str | Path) -> City:
+    """:func:`load_city`, but one City per file content in this process (keyed by the text's SHA-256).
+
+    A server's sessions and every scenario on the same city then share one parsed city and its
+    memo of derived arrays (travel times, fragility tables) instead of parsing it again; the file
+    is still read each time, so an edited file is parsed afresh.  At most
+    :data:`SHARED_CITIES_MAX` are kept.  A City is never changed by a run, so sharing it is safe.
+    """
+    p = Path(path)
+    text, label = _read(p)
+    key = (p.suffix.lower() == ".json", _sha256(text))
+    with _shared_lock:
+        hit = _shared.get(key)
+        if hit is not None:
+            _shared.move_to_end(key)
+            return hit
+    city = _parse_text(p, text, label)  # outside the lock: parsing a large city takes seconds
+    with _shared_lock:
+        city = _shared.setdefault(key, city)  # another thread may have parsed it meanwhile: keep the first
+        _shared.move_to_end(key)
+        while len(_shared) > SHARED_CITIES_MAX:
+            _shared.popitem(last=False)
+    return city
+
+
+def _read(p: Path) -> tuple[str, str]:
+    try:
+        return read_text(p, limits=city_limits())
+    except YamlError as exc:
+        raise CityModelError(problems=exc.problems) from None
+
+
+def _parse_text(p: Path, text: str, label: str) -> City:
     if p.suffix.lower() == ".json":
-        try:
-            text, label = read_text(p, limits=city_limits())
-        except YamlError as exc:
-            raise CityModelError(problems=exc.problems) from None
         try:
             raw = json.loads(text)
         except json.JSONDecodeError as exc:
@@ -117,7 +158,6 @@ def load_city(path: str | Path) -> City:
             raise CityModelError(problems=[Problem(label, None, p.field, p.message) for p in exc.problems]) from None
         return parse_city(data, Loaded(data=None, path=label), source_sha256=_sha256(text))
     try:
-        text, label = read_text(p, limits=city_limits())
         loaded = load_yaml(None, path=label, text=text, limits=city_limits())
     except YamlError as exc:
         raise CityModelError(problems=exc.problems) from None

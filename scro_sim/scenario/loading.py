@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ..city import City, load_city
+from ..city import City, load_city, shared_city
 from ..errors import CityModelError, PlanError, Problem, ScenarioError, YamlError
 from ..resources import city_dirs, city_models_dir
 from ..yamlio import PLAN_LIMITS, SCENARIO_LIMITS, Loaded, field_path, load_yaml, read_text, validate_model
@@ -102,11 +102,13 @@ def _cross_checked(sc: Scenario, loaded: Loaded, city: City | None) -> Scenario:
 
 
 def load_scenario(path: str | Path, *, city: City | None = None, text: str | None = None,
-                  base_dir: Path | None = None) -> tuple[Scenario, City]:
+                  base_dir: Path | None = None, share_city: bool = False) -> tuple[Scenario, City]:
     """Load a scenario file and its city; every problem is reported as ``path:line: field: msg``.
 
     ``text`` loads an in-memory upload (``path`` then only names it, and the city path is
-    resolved against ``base_dir``).
+    resolved against ``base_dir``).  ``share_city`` takes the city from
+    :func:`~scro_sim.city.shared_city` (one per file content in the process: the app's sessions
+    and scenarios share it).
     """
     label = str(path)
     try:
@@ -124,7 +126,7 @@ def load_scenario(path: str | Path, *, city: City | None = None, text: str | Non
             raise ScenarioError(exc.problems[0].message, path=label, line=loaded.line_of(("city",)),
                                 field="city") from None
         try:
-            city = load_city(city_path)
+            city = shared_city(city_path) if share_city else load_city(city_path)
         except CityModelError as exc:
             # the city named as the scenario names it: the server's folders stay out of the message
             raise ScenarioError(problems=[Problem(loaded.path, loaded.line_of(("city",)), "city",
