@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import scro_sim.engine.actions as _actions  # the registry sits below this package (see engine/actions)
+import scro_sim.engine.hazards as _hazards  # so does the hazard registry
 
 from ..city import City
 from .basics import (
@@ -18,13 +19,12 @@ from .basics import (
     dist_bounds,
 )
 from .models import (
+    _FIELD_TYPES,
     Action,
     Condition,
-    CyberHazard,
     FloodHazard,
     Plan,
     Scenario,
-    SurgeHazard,
 )
 
 # Every check below is one pass over the scenario: ids and decision times are looked up in sets
@@ -185,7 +185,8 @@ def _depot_problem(loc: tuple[Any, ...], depot: str, city: City) -> list[tuple[t
 def _hazard_problems(loc: tuple[Any, ...], h: Any, sc: Scenario, city: City | None) -> list[tuple[tuple[Any, ...], str]]:
     out: list[tuple[tuple[Any, ...], str]] = []
     dur = sc.duration_h
-    for name in ("time_h", "start_h", "rise_start_h", "peak_h", "end_h"):
+    kind = _hazards.REGISTRY[h.type]
+    for name in kind.times:
         v = getattr(h, name, None)
         if v is not None:
             lo, _hi = dist_bounds(v)
@@ -193,37 +194,11 @@ def _hazard_problems(loc: tuple[Any, ...], h: Any, sc: Scenario, city: City | No
                 out.append(((*loc, name), "time cannot be negative"))
             elif lo >= dur:
                 out.append(((*loc, name), f"{lo:g} h is not inside the {dur:g} h scenario"))
-    for name in ("time_to_peak_h", "recession_h", "duration_h", "recovery_h", "detection_delay_h",
-                 "incident_response_h"):
+    for name in kind.durations:
         v = getattr(h, name, None)
         if v is not None and dist_bounds(v)[0] < 0:
             out.append(((*loc, name), "duration cannot be negative"))
-    if isinstance(h, FloodHazard):
-        if city is not None:
-            if city.river is None:
-                out.append((loc, "a flood needs the city to have a river (with its gauge)"))
-            for k, z in enumerate(h.zones):
-                if z not in city.zone_ids:
-                    out.append(((*loc, "zones", k), f"unknown zone {z!r}"))
-        if dist_bounds(h.peak_stage_m)[0] < 0:
-            out.append(((*loc, "peak_stage_m"), "stage cannot be negative"))
-    if isinstance(h, SurgeHazard):
-        if not h.start_h <= h.peak_h <= h.end_h:
-            out.append((loc, "need start_h <= peak_h <= end_h"))
-        if city is not None:
-            for k, a in enumerate(h.hospitals):
-                if a not in city.asset_index:
-                    out.append(((*loc, "hospitals", k), f"unknown asset {a!r}"))
-                elif city.asset_type[city.asset_index[a]] != "hospital":
-                    out.append(((*loc, "hospitals", k), f"{a!r} is not a hospital"))
-    if isinstance(h, CyberHazard) and h.incident_response_h is not None and not any(
-            "it" in t.skills and t.count > 0 for t in sc.resources.crews):
-        out.append(((*loc, "incident_response_h"), "IT incident response needs a crew team with the 'it' skill "
-                    "(resources.crews: skills: [it])"))
-    if isinstance(h, CyberHazard) and city is not None:
-        for k, a in enumerate(h.targets):
-            if a not in city.asset_index:
-                out.append(((*loc, "targets", k), f"unknown asset {a!r}"))
+    out.extend(kind.problems(loc, h, sc, city, _FIELD_TYPES))
     return out
 
 

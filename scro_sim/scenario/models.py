@@ -6,7 +6,8 @@ import hashlib
 import json
 import math
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from types import SimpleNamespace
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import (
     Field,
@@ -19,10 +20,11 @@ from pydantic import (
 )
 
 import scro_sim.engine.actions as _actions  # the registry sits below this package (see engine/actions)
+import scro_sim.engine.hazards as _hazards  # so does the hazard registry (see engine/hazards)
 
 from ..city import ASSET_TYPES, FragilityCurve
+from . import basics as _basics
 from .basics import (
-    MAX_AFTERSHOCKS,
     MAX_CREW_TEAMS,
     MAX_CREWS,
     MAX_CRITERIA,
@@ -49,7 +51,6 @@ from .basics import (
     Target,
     Text,
     _Model,
-    bounded_dist,
 )
 
 #: a point in the city's x/y metres (the city format's range).
@@ -65,87 +66,35 @@ class _Hazard(_Model):
     name: Text | None = None
 
 
-class FloodHazard(_Hazard):
-    """A riverine flood: the city's river gauge rises, peaks and recedes; water spreads by elevation."""
+def _hazard_model(kind: Any) -> Any:
+    """One hazard kind's model, from its declaration in the registry (engine/hazards)."""
 
-    type: Literal["flood"]
-    base_stage_m: bounded_dist(-100, 100, " m") = 1.0  # type: ignore[valid-type]
-    peak_stage_m: bounded_dist(-100, 100, " m")  # type: ignore[valid-type]
-    rise_start_h: DistHours = 0.0  # type: ignore[valid-type]
-    time_to_peak_h: DistHours  # type: ignore[valid-type]
-    recession_h: DistHours  # type: ignore[valid-type]
-    zones: tuple[Id, ...] = Field(min_length=1, max_length=MAX_IDS)
-    #: depth (m) at which a road is closed to crews.
-    road_closure_depth_m: float = Field(default=0.3, gt=0, le=5, allow_inf_nan=False)
-    #: hours between hazard updates (water level steps).
-    step_h: float = Field(default=1.0, ge=0.05, le=24, allow_inf_nan=False)
+    def check(self: Any) -> Any:
+        msg = kind.validate(self)
+        if msg:
+            raise ValueError(msg)
+        return self
 
-
-class EarthquakeHazard(_Hazard):
-    type: Literal["earthquake"]
-    time_h: Hours = 0.0
-    epicentre: Annotated[Point, Field(description="x, y in metres")]
-    magnitude: bounded_dist(0, 10)  # type: ignore[valid-type]
-    depth_km: float = Field(default=10.0, gt=0, le=700, allow_inf_nan=False)
-    aftershock_count: bounded_dist(0, MAX_AFTERSHOCKS) = 0.0  # type: ignore[valid-type]
-    aftershock_within_h: Hours = 48.0
-    aftershock_magnitude_drop: float = Field(default=1.2, ge=0, le=5, allow_inf_nan=False)
+    return create_model(
+        kind.model_name, __base__=_Hazard, __doc__=kind.doc or None,
+        __validators__={"_kind_checks": model_validator(mode="after")(check)},
+        type=(Literal[kind.name], ...), **kind.fields(_FIELD_TYPES))
 
 
-class HeatwaveHazard(_Hazard):
-    type: Literal["heatwave"]
-    start_h: Hours = 0.0
-    duration_h: DistHours  # type: ignore[valid-type]
-    baseline_temp_c: float = Field(default=25.0, ge=-60, le=60, allow_inf_nan=False)
-    peak_temp_c: bounded_dist(-60, 70, " C")  # type: ignore[valid-type]
-    #: extra power demand per degree above 30 C, as a share of capacity (overload risk).
-    demand_per_degree: float = Field(default=0.02, ge=0, le=1, allow_inf_nan=False)
-    step_h: float = Field(default=1.0, ge=0.05, le=24, allow_inf_nan=False)
+#: the field types a hazard kind declares its fields with (``HazardKind.fields``)
+_FIELD_TYPES = SimpleNamespace(**{k: v for k, v in vars(_basics).items() if not k.startswith("__")}, Point=Point)
+#: hazard type -> its model, in the registry's order
+HAZARD_MODELS: dict[str, Any] = {name: _hazard_model(k) for name, k in _hazards.REGISTRY.items()}
+FloodHazard = HAZARD_MODELS["flood"]
+EarthquakeHazard = HAZARD_MODELS["earthquake"]
+HeatwaveHazard = HAZARD_MODELS["heatwave"]
+StormHazard = HAZARD_MODELS["storm"]
+CyberHazard = HAZARD_MODELS["cyber"]
+SurgeHazard = HAZARD_MODELS["surge"]
 
-
-class StormHazard(_Hazard):
-    type: Literal["storm"]
-    start_h: Hours = 0.0
-    duration_h: DistHours  # type: ignore[valid-type]
-    centre: Point
-    radius_km: float = Field(gt=0, le=2000, allow_inf_nan=False)
-    peak_wind_ms: bounded_dist(0, 150, " m/s")  # type: ignore[valid-type]
-    step_h: float = Field(default=1.0, ge=0.05, le=24, allow_inf_nan=False)
-
-
-class CyberHazard(_Hazard):
-    type: Literal["cyber"]
-    start_h: DistHours  # type: ignore[valid-type]
-    targets: tuple[Id, ...] = Field(min_length=1, max_length=MAX_IDS)
-    detection_delay_h: DistHours = 0.5  # type: ignore[valid-type]
-    #: hours from detection until the targets come back without help from the player (the
-    #: utility's own or the vendor's recovery).
-    recovery_h: DistHours  # type: ignore[valid-type]
-    #: the attack's effect: the target stops (shutdown) or keeps running but unsafe (tamper).
-    effect: Literal["shutdown", "tamper"] = "shutdown"
-    #: IT incident response (optional): hours a crew with the ``it`` skill needs on site to restore
-    #: one target once the attack is detected (drawn per job).  Given, the player's IT crews can end
-    #: the outage before ``recovery_h``; left out, the targets stay down for ``recovery_h`` whatever
-    #: the player does.
-    incident_response_h: DistHours | None = None  # type: ignore[valid-type]
-
-
-class SurgeHazard(_Hazard):
-    type: Literal["surge"]
-    hospitals: tuple[Id, ...] = Field(min_length=1, max_length=MAX_IDS)
-    start_h: Hours = 0.0
-    peak_h: Hours
-    end_h: Hours
-    baseline_occupancy: Share = 0.85
-    peak_extra_patients: bounded_dist(-1e6, 1e6)  # type: ignore[valid-type]
-    step_h: float = Field(default=1.0, ge=0.05, le=24, allow_inf_nan=False)
-
-
-HazardSpec = Annotated[
-    FloodHazard | EarthquakeHazard | HeatwaveHazard | StormHazard | CyberHazard | SurgeHazard,
-    Field(discriminator="type"),
-]
-HAZARD_TYPES = ("flood", "earthquake", "heatwave", "storm", "cyber", "surge")
+HazardSpec = Annotated[Union[tuple(HAZARD_MODELS.values())], Field(discriminator="type")]  # noqa: UP007
+#: every hazard type's name, in the registry's order (scro_sim/engine/hazards)
+HAZARD_TYPES: tuple[str, ...] = _hazards.NAMES
 
 
 # --------------------------------------------------------------------------------------------
