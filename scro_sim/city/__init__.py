@@ -16,12 +16,15 @@ from .files import (
 )
 from .model import (
     ASSET_TYPES,
+    BUILTIN_TYPES,
     CRITICAL_TYPES,
     DEFAULT_SUPPLIES,
     DISTRICT_SERVICES,
     FORMAT,
     SERVICES,
+    SKILL_FOR_TYPE,
     AssetSpec,
+    AssetTypeSpec,
     Backup,
     CityModel,
     DistrictSpec,
@@ -34,6 +37,7 @@ from .model import (
     Roads,
     Zone,
     cross_check,
+    curve_problems,
 )
 from .network import (
     City,
@@ -45,12 +49,15 @@ from .synthetic import (
 
 __all__ = [
     "ASSET_TYPES",
+    "BUILTIN_TYPES",
     "CRITICAL_TYPES",
     "DEFAULT_SUPPLIES",
     "DISTRICT_SERVICES",
     "FORMAT",
     "SERVICES",
+    "SKILL_FOR_TYPE",
     "AssetSpec",
+    "AssetTypeSpec",
     "Backup",
     "City",
     "CityModel",
@@ -65,6 +72,7 @@ __all__ = [
     "Served",
     "Zone",
     "cross_check",
+    "curve_problems",
     "load_city",
     "parse_city",
     "synthetic",

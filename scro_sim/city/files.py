@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -62,24 +63,26 @@ def _from_node_link(data: dict[str, Any]) -> dict[str, Any]:
     for item in (*districts, *assets):
         if item["id"] in needs:
             item["needs"] = needs[item["id"]]
-    out: dict[str, Any] = {k: g[k] for k in ("format", "id", "name", "description", "river", "zones") if k in g}
+    out: dict[str, Any] = {k: g[k] for k in ("format", "id", "name", "description", "river", "zones", "asset_types",
+                                             "services") if k in g}
     out.update(districts=districts, assets=assets,
                roads={"nodes": nodes, "edges": [e for _, e in sorted(edges, key=lambda t: t[0])]})
     return out
 
 
 def parse_city(data: dict[str, Any], loaded: Loaded | None = None, path: str = "<city>", *,
-               source_sha256: str | None = None) -> City:
+               source_sha256: str | None = None, hazards: Sequence[str] | None = None) -> City:
     """Validate a plain dict (from YAML or JSON) and build a :class:`City`.
 
     ``source_sha256`` names the file the dict came from (:meth:`City.content_hash`); without it
-    the city is named by the hash of its model.
+    the city is named by the hash of its model.  ``hazards``: the hazard registry's names, which
+    the assets' own fragility curves must name (the scenario loader and ``validate`` pass them).
     """
     if loaded is None:
         loaded = Loaded(data=data, path=path)
     model = validate_model(CityModel, Loaded(data=data, path=loaded.path, lines=loaded.lines), CityModelError,
                            "city", "format, id, districts, ...")
-    problems = _check(model)
+    problems = _check(model, hazards)
     if problems:
         located = [Problem(loaded.path, loaded.line_of(loc), field_path(loc), msg) for loc, msg in problems]
         raise CityModelError(problems=sorted(located, key=lambda p: (p.line or 0, p.field)))
@@ -91,11 +94,12 @@ def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def load_city(path: str | Path) -> City:
+def load_city(path: str | Path, *, hazards: Sequence[str] | None = None) -> City:
     """Load a city from ``.yaml``/``.yml`` or node-link ``.json``; raise errors with file:line.
 
     The file may be as large as :func:`scro_sim.yamlio.city_limits` allows (256 MiB unless
-    ``$SCRO_SIM_MAX_CITY_MB`` says otherwise): generated cities are big.
+    ``$SCRO_SIM_MAX_CITY_MB`` says otherwise): generated cities are big.  ``hazards`` as in
+    :func:`parse_city`.
     """
     p = Path(path)
     if p.suffix.lower() == ".json":
@@ -115,10 +119,10 @@ def load_city(path: str | Path) -> City:
             data = _from_node_link(raw)
         except CityModelError as exc:
             raise CityModelError(problems=[Problem(label, None, p.field, p.message) for p in exc.problems]) from None
-        return parse_city(data, Loaded(data=None, path=label), source_sha256=_sha256(text))
+        return parse_city(data, Loaded(data=None, path=label), source_sha256=_sha256(text), hazards=hazards)
     try:
         text, label = read_text(p, limits=city_limits())
         loaded = load_yaml(None, path=label, text=text, limits=city_limits())
     except YamlError as exc:
         raise CityModelError(problems=exc.problems) from None
-    return parse_city(loaded.data, loaded, source_sha256=_sha256(text))
+    return parse_city(loaded.data, loaded, source_sha256=_sha256(text), hazards=hazards)

@@ -10,7 +10,6 @@ import numpy as np
 
 from ..hazards import (
     DEFAULT_REPAIR_H,
-    SKILL_FOR_TYPE,
 )
 from ..scenario import CyberHazard, sample
 from ._common import (
@@ -33,7 +32,7 @@ class CrewMixin:
         self.priorities: list[int] | None = None
         self._skill_of = c.memo.get("skill_of")
         if self._skill_of is None:
-            self._skill_of = c.memo["skill_of"] = np.array([SKILL_FOR_TYPE.get(t, "general") for t in c.type_names],
+            self._skill_of = c.memo["skill_of"] = np.array([c.type_skill.get(t, "general") for t in c.type_names],
                                                            dtype=object)
         self._skill_masks: dict[tuple[str, ...], np.ndarray] = {}
         self._on_road = np.zeros(c.n_assets, bool)  # assets that carry a road (bridges)
@@ -67,7 +66,7 @@ class CrewMixin:
         return m
 
     def _skill_ok(self, crew: Crew, i: int) -> bool:
-        need = SKILL_FOR_TYPE.get(str(self.city.asset_type[i]), "general")
+        need = self.city.type_skill.get(str(self.city.asset_type[i]), "general")
         return need in crew.skills or "general" in crew.skills
 
     def _next_task(self, crew: Crew) -> int | None:
@@ -228,7 +227,7 @@ class CrewMixin:
         mean, sd = fail if self.damage[i] >= 2 else deg
         h = float(self.rng_repair.normal(mean, sd))
         h = max(h, 0.2 * mean)
-        if SKILL_FOR_TYPE.get(typ, "general") not in crew.skills:
+        if self.city.type_skill.get(typ, "general") not in crew.skills:
             h *= 1.5  # a general crew on specialist equipment
         return h
 

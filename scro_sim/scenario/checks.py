@@ -9,7 +9,7 @@ from typing import Any
 import scro_sim.engine.actions as _actions  # the registry sits below this package (see engine/actions)
 import scro_sim.engine.hazards as _hazards  # so does the hazard registry
 
-from ..city import City
+from ..city import City, curve_problems
 from .basics import (
     MAX_CREWS,
     MAX_DECISION_POINTS,
@@ -119,6 +119,7 @@ def _scenario_problems(sc: Scenario, city: City | None) -> list[tuple[tuple[Any,
     for i, h in enumerate(sc.hazards):
         out.extend(_hazard_problems(("hazards", i), h, sc, city))
     if city is not None:
+        out.extend(_asset_type_problems(sc, city))
         for i, team in enumerate(sc.resources.crews):
             out.extend(_depot_problem(("resources", "crews", i, "depot"), team.depot, city))
         if sc.resources.generators.depot is not None:
@@ -169,6 +170,29 @@ def _work_problems(sc: Scenario) -> list[tuple[tuple[Any, ...], str]]:
     return out
 
 
+def _asset_type_problems(sc: Scenario, city: City) -> list[tuple[tuple[Any, ...], str]]:
+    """Asset types the scenario names (fragility, repair times) that its city does not know."""
+    out: list[tuple[tuple[Any, ...], str]] = []
+    known = city.type_specs
+    for hz, by_type in sc.fragility.items():
+        for typ, curves in by_type.items():
+            if typ not in known:
+                out.append((("fragility", hz, typ), _unknown_type(typ, city)))
+            out.extend((("fragility", hz, typ), msg) for msg in curve_problems(curves))
+    for typ in sc.repair_times:
+        if typ not in known:
+            out.append((("repair_times", typ), _unknown_type(typ, city)))
+    return out
+
+
+def _unknown_type(typ: str, city: City) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(typ, list(city.type_specs), n=1)
+    return (f"unknown asset type {typ!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
+            + f"; the city {city.id} knows: {', '.join(city.type_specs)}")
+
+
 def _target_exists(tg: str, city: City) -> bool:
     return tg in city.asset_index or tg in city.district_index or tg == "all" or _edge_index(tg, city) is not None
 
@@ -205,6 +229,8 @@ def _hazard_problems(loc: tuple[Any, ...], h: Any, sc: Scenario, city: City | No
 def _condition_problems(c: Condition, sc: Scenario, city: City | None) -> list[tuple[tuple[Any, ...], str]]:
     out: list[tuple[tuple[Any, ...], str]] = []
     k = c.key
+    if k in ("any_down", "any_on_backup") and city is not None and c.value not in city.type_specs:
+        out.append(((None, k), _unknown_type(c.value, city)))
     if k in ("asset_down", "asset_on_backup") and city is not None and c.value not in city.asset_index:
         out.append(((None, k), f"unknown asset {c.value!r}"))
     if k == "district_unserved" and city is not None and c.value[0] not in city.district_index:

@@ -22,7 +22,7 @@ from pydantic import (
 import scro_sim.engine.actions as _actions  # the registry sits below this package (see engine/actions)
 import scro_sim.engine.hazards as _hazards  # so does the hazard registry (see engine/hazards)
 
-from ..city import ASSET_TYPES, FragilityCurve
+from ..city import FragilityCurve
 from . import basics as _basics
 from .basics import (
     MAX_CREW_TEAMS,
@@ -108,8 +108,8 @@ class Condition(_Model):
     gauge_above: float | None = Field(default=None, ge=-50, le=100, allow_inf_nan=False)
     asset_down: Id | None = None
     asset_on_backup: Id | None = None
-    any_down: Literal[ASSET_TYPES] | None = None  # type: ignore[valid-type]
-    any_on_backup: Literal[ASSET_TYPES] | None = None  # type: ignore[valid-type]
+    any_down: Id | None = None  # an asset type the city knows (checked against it)
+    any_on_backup: Id | None = None
     district_unserved: tuple[Id, Literal["power", "water", "telecom", "health"]] | None = None
     unserved_share_above: tuple[Literal["power", "water", "telecom", "health"], Share] | None = None
     inject: Id | None = None
@@ -490,11 +490,13 @@ class Scenario(_Model):
     recovery_h: float = Field(default=21 * 24, ge=0, le=24 * 60, allow_inf_nan=False)
     decision_points: DecisionPoints = DecisionPoints()
     hazards: tuple[HazardSpec, ...] = Field(min_length=1, max_length=MAX_HAZARDS)
-    fragility: dict[Literal[HAZARD_TYPES], dict[Literal[ASSET_TYPES],  # type: ignore[valid-type]
+    #: hazard -> asset type (the city's) -> curves
+    fragility: dict[Literal[HAZARD_TYPES], dict[Id,  # type: ignore[valid-type]
                                                  Annotated[tuple[FragilityCurve, ...], Field(max_length=MAX_CURVES)]]] = Field(
         default_factory=dict
     )
-    repair_times: dict[Literal[ASSET_TYPES], RepairTime] = Field(default_factory=dict)  # type: ignore[valid-type]
+    #: asset type (the city's) -> repair hours
+    repair_times: dict[Id, RepairTime] = Field(default_factory=dict)
     resources: Resources = Resources()
     water: WaterSystem = WaterSystem()
     actions: Actions = Actions()
