@@ -15,14 +15,15 @@ import numpy as np
 from ..hazards import fragility_for
 from ..scenario import sample
 from ._common import (
+    _CODE,
+    _DAMAGE_NAME,
     _EPS,
+    _SEVERITY,
     DOWN,
     _finite_delay,
     rounded,
 )
 from .hazards import REGISTRY as HAZARDS
-
-_DAMAGE_NAME = ("none", "degraded", "failed")
 
 
 class HazardMixin:
@@ -32,6 +33,7 @@ class HazardMixin:
         """Sample every uncertain hazard parameter now, in file order, from the hazard stream."""
         sc, rng = self.scenario, self.rng_hazard
         self._tables: dict[str, np.ndarray] = {}  # fragility curves by asset, per hazard (see _curves)
+        self._any_general = False  # some hazard's curves use the HAZUS states (damage codes 3..6)
         self.hazard_params: dict[str, dict[str, float]] = {}
         self._hazard_kinds = [HAZARDS[h.type] for h in sc.hazards]
 
@@ -48,7 +50,11 @@ class HazardMixin:
             self.hazard_params[h.id] = {k: round(v, 9) for k, v in p.items()}
 
     def _curves(self, hazard: str) -> np.ndarray:
-        """Rows (deg median, deg beta, fail median, fail beta) by asset (nan = immune), made once per city and curves."""
+        """Rows (median, beta) per damage state by asset (nan = immune), made once per city and curves.
+
+        Two states (degraded, failed: every default curve) give 4 rows; once any curve for this
+        hazard names a HAZUS state (slight ... complete) the table has 2 rows for each of the 6
+        damage codes 1..6 (see ``_DAMAGE_NAME``)."""
         table = self._tables.get(hazard)
         if table is not None:
             return table
@@ -56,18 +62,29 @@ class HazardMixin:
         key = ("fragility", hazard, sc.fragility_text(hazard))
         table = c.memo.get(key)
         if table is None:  # once per city and scenario fragility: by type, then per-asset overrides
-            table = np.full((4, c.n_assets), np.nan)
+            per_type = {typ: fragility_for(hazard, typ, sc.fragility, None) for typ in c.by_type}
+            per_asset = {i: fragility_for(hazard, typ, sc.fragility, own)
+                         for i, (typ, own) in c.fragility_overrides.items() if hazard in own}
+            general = any(cur.state not in ("degraded", "failed")
+                          for curves in (*per_type.values(), *per_asset.values()) for cur in curves)
+            self._any_general = self._any_general or general
+            table = np.full((12 if general else 4, c.n_assets), np.nan)
+
+            def row(state: str) -> int:
+                return 2 * (_CODE[state] - 1) if general else (0 if state == "degraded" else 2)
+
             for typ, members in c.by_type.items():
-                for cur in fragility_for(hazard, typ, sc.fragility, None):
-                    col = 0 if cur.state == "degraded" else 2
+                for cur in per_type[typ]:
+                    col = row(cur.state)
                     table[col, members], table[col + 1, members] = cur.median, cur.beta
-            for i, (typ, own) in c.fragility_overrides.items():
-                if hazard in own:
-                    table[:, i] = np.nan
-                    for cur in fragility_for(hazard, typ, sc.fragility, own):
-                        col = 0 if cur.state == "degraded" else 2
-                        table[col, i], table[col + 1, i] = cur.median, cur.beta
+            for i, curves in per_asset.items():
+                table[:, i] = np.nan
+                for cur in curves:
+                    col = row(cur.state)
+                    table[col, i], table[col + 1, i] = cur.median, cur.beta
             c.memo[key] = table
+        if len(table) > 4:
+            self._any_general = True
         self._tables[hazard] = table
         return table
 
@@ -84,9 +101,21 @@ class HazardMixin:
         x = intensity[sel]
         mx[ai] = x
         cap = self._capacities(hazard, ai)
-        # a nan capacity (immune to this hazard) compares false, silently
-        new_state = np.where(x >= cap[1], 2, x >= cap[0]).astype(np.int8)
-        worse = new_state > self.damage[ai]
+        if len(cap) == 2:
+            # a nan capacity (immune to this hazard) compares false, silently
+            new_state = np.where(x >= cap[1], 2, x >= cap[0]).astype(np.int8)
+            if self._any_general:  # codes 3..6 from another hazard: compare severities
+                worse = _SEVERITY[new_state] > _SEVERITY[self.damage[ai]]
+            else:
+                worse = new_state > self.damage[ai]
+        else:  # damage codes 1..6: the most severe state passed, if worse than the asset's now
+            new_state = np.zeros(len(ai), np.int8)
+            sev = np.zeros(len(ai), np.int8)
+            for r in range(len(cap)):
+                better = (x >= cap[r]) & (_SEVERITY[r + 1] > sev)
+                new_state[better] = r + 1
+                sev[better] = _SEVERITY[r + 1]
+            worse = sev > _SEVERITY[self.damage[ai]]
         hit = ai[worse]
         if not len(hit):
             return
@@ -97,6 +126,13 @@ class HazardMixin:
         self.log.extend(self.env.now, "damage", [ids[i] for i in hit_list], [
             {"hazard": hazard, "intensity": xi, "state": _DAMAGE_NAME[st], "type": types[i]}
             for i, st, xi in zip(hit_list, states.tolist(), rounded(xs, 6), strict=True)])
+        if self._keeps is not None:  # damage states that keep the asset running, derated
+            hit = self._derate(hit, states)
+            if not len(hit):
+                self._wake_crews()
+                return
+        elif self._dn is not self._dm:
+            self._dn_view[hit] = states
         # An asset already down only changes its cause (damage comes first); the rest cascade.
         down = self.state[hit] == DOWN
         for i in hit[down].tolist():
@@ -105,18 +141,47 @@ class HazardMixin:
         self._bridges_changed(hit)
         self._wake_crews()
 
+    def _derate(self, hit: np.ndarray, states: np.ndarray) -> np.ndarray:
+        """Assets just damaged into a state that keeps them running lose that share of their capacity
+        (their districts are served in proportion); the rest go out of service.  Returns the latter."""
+        keep = self._keeps[states]
+        runs = keep > 0
+        out = hit[~runs]
+        self._dn_view[out] = states[~runs]
+        run = hit[runs]
+        if len(run):
+            self.derate[run] = 1.0 - keep[runs]
+            self._derating = True
+            self._redo_districts(run.tolist())
+        return out
+
+    def _redo_districts(self, assets: list[int]) -> None:
+        """Recompute the districts ``assets`` serve (their capacity changed, not their state)."""
+        deps = self.city.district_dependents
+        for i in assets:
+            for d in deps[i]:
+                self._mark_district(d)
+        self._flush_districts()
+
     def _capacities(self, hazard: str, ai: np.ndarray) -> np.ndarray:
-        """(degraded, failed) capacities of assets ``ai``, kept from their draw to repair."""
+        """Capacities of assets ``ai`` per damage state (degraded, failed; or codes 1..6), kept from
+        their draw to repair."""
         cap = self._capacity.get(hazard)
+        table = self._curves(hazard)
         if cap is None:
-            cap = self._capacity[hazard] = np.full((2, self.city.n_assets), np.nan)
+            cap = self._capacity[hazard] = np.full((len(table) // 2, self.city.n_assets), np.nan)
         z = self.capacity_z.get(hazard)
         new = np.ones(len(ai), bool) if z is None else np.isnan(z[ai])
         if new.any():
             zn = self._z(hazard, ai)[new]  # draws the missing quantiles, in asset order
-            dm, db, fm, fb = self._curves(hazard)[:, ai[new]]
-            cap[0, ai[new]] = dm * np.exp(db * zn)  # nan curves (immune) give nan, silently
-            cap[1, ai[new]] = fm * np.exp(fb * zn)
+            if len(table) == 4:
+                dm, db, fm, fb = table[:, ai[new]]
+                cap[0, ai[new]] = dm * np.exp(db * zn)  # nan curves (immune) give nan, silently
+                cap[1, ai[new]] = fm * np.exp(fb * zn)
+            else:
+                rows = table[:, ai[new]]
+                for r in range(len(cap)):
+                    cap[r, ai[new]] = rows[2 * r] * np.exp(rows[2 * r + 1] * zn)
         return cap[:, ai]
 
     def _bridges_changed(self, assets: np.ndarray) -> None:

@@ -287,17 +287,35 @@ class WaterSystem(_Model):
 
 
 class RepairTime(_Model):
-    """Repair duration by damage state, hours, normally distributed (HAZUS style)."""
+    """Repair duration by damage state, hours, normally distributed (HAZUS style).
+
+    ``degraded`` and ``failed`` are the two-state scale's; the four HAZUS states are optional and
+    default to degraded's hours (slight), halfway between (moderate), failed's (extensive) and
+    twice failed's (complete)."""
 
     degraded: tuple[float, float] = Field(description="mean, sd in hours")
     failed: tuple[float, float] = Field(description="mean, sd in hours")
+    slight: tuple[float, float] | None = Field(default=None, description="mean, sd in hours")
+    moderate: tuple[float, float] | None = Field(default=None, description="mean, sd in hours")
+    extensive: tuple[float, float] | None = Field(default=None, description="mean, sd in hours")
+    complete: tuple[float, float] | None = Field(default=None, description="mean, sd in hours")
 
-    @field_validator("degraded", "failed")
+    @field_validator("degraded", "failed", "slight", "moderate", "extensive", "complete")
     @classmethod
-    def _positive(cls, v: tuple[float, float]) -> tuple[float, float]:
+    def _positive(cls, v: tuple[float, float] | None) -> tuple[float, float] | None:
+        if v is None:
+            return v
         if not (math.isfinite(v[0]) and math.isfinite(v[1]) and 0 < v[0] <= 24 * 365 and 0 <= v[1] <= 24 * 365):
             raise ValueError("give [mean, sd] in hours with 0 < mean <= 8760 and 0 <= sd <= 8760")
         return v
+
+
+class DamageState(_Model):
+    """What one damage state does to an asset until a crew repairs it."""
+
+    #: the share of its normal capacity it keeps, in service: 0 takes it out of service (the
+    #: default for every state); above 0 it runs derated (its districts' shares, a hospital's beds)
+    capacity: float = Field(default=0.0, ge=0, lt=1, allow_inf_nan=False)
 
 
 # --------------------------------------------------------------------------------------------
@@ -497,6 +515,9 @@ class Scenario(_Model):
     )
     #: asset type (the city's) -> repair hours
     repair_times: dict[Id, RepairTime] = Field(default_factory=dict)
+    #: what a damage state does (default: out of service until repaired); e.g. ``degraded: {capacity: 0.5}``
+    damage_states: dict[Literal["degraded", "failed", "slight", "moderate", "extensive", "complete"],
+                        DamageState] = Field(default_factory=dict)
     resources: Resources = Resources()
     water: WaterSystem = WaterSystem()
     actions: Actions = Actions()
@@ -522,7 +543,14 @@ class Scenario(_Model):
             memo = self._derived()
             digest = memo.get("sha256")
             if digest is None:
-                text = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+                data = self.model_dump(mode="json")
+                if not data.get("damage_states"):  # left out when empty: older scenarios keep their hash
+                    data.pop("damage_states", None)
+                for rt in data.get("repair_times", {}).values():
+                    for k in ("slight", "moderate", "extensive", "complete"):
+                        if rt.get(k) is None:
+                            rt.pop(k, None)
+                text = json.dumps(data, sort_keys=True)
                 digest = memo["sha256"] = hashlib.sha256(text.encode()).hexdigest()
             return digest
         return self._source_sha256

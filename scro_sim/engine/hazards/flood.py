@@ -99,6 +99,7 @@ def _wet_plant_needs_cleaning(sim: Any, idx: np.ndarray, depth: np.ndarray) -> N
         return
     hit = idx[mask]
     sim.damage[hit] = 1
+    sim._dn_view[hit] = 1  # cleaned before it runs again, whatever a degraded state otherwise allows
     ids, types, hit_list = sim.city.asset_ids, sim.city.type_names, hit.tolist()
     sim.log.extend(sim.env.now, "damage", [ids[i] for i in hit_list], [
         {"hazard": "flood", "intensity": xi, "state": "degraded", "type": types[i], "cleaning": True}
