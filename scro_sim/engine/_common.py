@@ -31,7 +31,7 @@ _SEVERITY = np.array([0, 2, 5, 1, 3, 4, 6], np.int8)
 OUTAGE = 7
 _DOWN_CAUSE = ("", "damage", "damage", "damage", "damage", "damage", "damage", "outage")
 #: hazard kinds whose effect holds assets down apart from their damage (the cascade's own ``_dn``)
-_HELD_BY_EFFECTS = ("outage",)
+_HELD_BY_EFFECTS = ("outage", "degradation")
 
 
 def _finite_delay(d: float, what: str) -> float:

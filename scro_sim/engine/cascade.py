@@ -507,7 +507,7 @@ class CascadeMixin:
             if not served:
                 fed = 0.0
             elif self._derating and sup is not None:  # suppliers running derated feed their share of it
-                fed = self._derated_fed(sup, shares, s, plain)
+                fed = self._derated_fed(sup, shares, s, plain) * float(self.demand_ratio[d, k])
             unserved = int(self.residents[d]) - round(int(self.residents[d]) * fed) if fed < 1.0 else 0
             if d in self.evacuees:
                 for shelter, n in self.evacuees[d].items():

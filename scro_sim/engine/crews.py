@@ -191,6 +191,8 @@ class CrewMixin:
     def _closed_mask(self) -> np.ndarray:
         c = self.city
         closed = self.edge_closed_flood | self.edge_closed_manual
+        if self.edge_closed_effect is not None:  # road_closure effects
+            closed = closed | (self.edge_closed_effect > 0)
         b = c.edge_bridge
         has = b >= 0
         if has.any():

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..hazards import fragility_for
+from ..policy import trigger_met
 from ..scenario import sample
 from ._common import (
     _CODE,
@@ -24,6 +25,7 @@ from ._common import (
     rounded,
 )
 from .hazards import REGISTRY as HAZARDS
+from .observation import _SimView
 
 
 class HazardMixin:
@@ -34,6 +36,9 @@ class HazardMixin:
         sc, rng = self.scenario, self.rng_hazard
         self._tables: dict[str, np.ndarray] = {}  # fragility curves by asset, per hazard (see _curves)
         self._any_general = False  # some hazard's curves use the HAZUS states (damage codes 3..6)
+        self._cond_hazards: list[tuple[Any, str, Any]] = []  # (event, trigger, value) of effects waiting
+        self.edge_closed_effect: np.ndarray | None = None  # closures by road_closure effects, per road
+        self.demand_ratio = np.ones((self.city.n_districts, len(self._SERVICES)))  # demand_change
         self.hazard_params: dict[str, dict[str, float]] = {}
         self._hazard_kinds = [HAZARDS[h.type] for h in sc.hazards]
 
@@ -183,6 +188,52 @@ class HazardMixin:
                 for r in range(len(cap)):
                     cap[r, ai[new]] = rows[2 * r] * np.exp(rows[2 * r + 1] * zn)
         return cap[:, ai]
+
+    # generic effects: conditions, closed roads, demand -----------------------------------
+    def _condition_event(self, when: Any) -> Any:
+        """An event that fires when ``when`` (the inject condition language) first holds."""
+        if when.key == "after_h":
+            return self.env.timeout(_finite_delay(max(0.0, when.value - self.env.now), "condition"))
+        ev = self.env.event()
+        if trigger_met(when.key, when.value, _SimView(self))[0]:
+            ev.succeed()
+        else:
+            self._cond_hazards.append((ev, when.key, when.value))
+        return ev
+
+    def _check_conditions(self) -> None:
+        """The MSEL's injects, then the effects waiting for a condition that now holds."""
+        super()._check_conditions()  # type: ignore[misc]
+        if self._cond_hazards:
+            view = _SimView(self)
+            waiting = []
+            for ev, key, value in self._cond_hazards:
+                if trigger_met(key, value, view)[0]:
+                    ev.succeed()
+                else:
+                    waiting.append((ev, key, value))
+            self._cond_hazards = waiting
+
+    def _set_effect_roads(self, edges: list[int], step: int, hazard: str) -> None:
+        """Close (``step`` +1) or lift (-1) an effect's closure of ``edges``; log each road that changes."""
+        if self.edge_closed_effect is None:
+            self.edge_closed_effect = np.zeros(len(self.city.edge_u), np.int32)
+        now, names, count = self.env.now, self.city.edge_names, self.edge_closed_effect
+        for e in edges:
+            count[e] += step
+            if count[e] == (1 if step > 0 else 0):
+                self.log.append(now, "road", names[e], {"closed": step > 0, "cause": "road_closure",
+                                                        "hazard": hazard})
+        self.closure_version += 1
+        self._wake_crews()
+
+    def _set_demand(self, districts: list[int], k: int, ratio: float) -> None:
+        """The share of demand for service ``k`` the supply can serve in ``districts`` (demand_change)."""
+        self._derating = True
+        for d in districts:
+            self.demand_ratio[d, k] = ratio
+        self._recompute_pairs([(d, k) for d in districts])
+        self._check_conditions()
 
     def _bridges_changed(self, assets: np.ndarray) -> None:
         if self._on_road[assets].any():

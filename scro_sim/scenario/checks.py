@@ -223,6 +223,9 @@ def _hazard_problems(loc: tuple[Any, ...], h: Any, sc: Scenario, city: City | No
         if v is not None and dist_bounds(v)[0] < 0:
             out.append(((*loc, name), "duration cannot be negative"))
     out.extend(kind.problems(loc, h, sc, city, _FIELD_TYPES))
+    when = getattr(h, "when", None)  # an effect that starts on a condition
+    if when is not None:
+        out.extend(((*loc, "when", *w[1:]), m) for w, m in _condition_problems(when, sc, city))
     return out
 
 

@@ -66,37 +66,6 @@ class _Hazard(_Model):
     name: Text | None = None
 
 
-def _hazard_model(kind: Any) -> Any:
-    """One hazard kind's model, from its declaration in the registry (engine/hazards)."""
-
-    def check(self: Any) -> Any:
-        msg = kind.validate(self)
-        if msg:
-            raise ValueError(msg)
-        return self
-
-    return create_model(
-        kind.model_name, __base__=_Hazard, __doc__=kind.doc or None,
-        __validators__={"_kind_checks": model_validator(mode="after")(check)},
-        type=(Literal[kind.name], ...), **kind.fields(_FIELD_TYPES))
-
-
-#: the field types a hazard kind declares its fields with (``HazardKind.fields``)
-_FIELD_TYPES = SimpleNamespace(**{k: v for k, v in vars(_basics).items() if not k.startswith("__")}, Point=Point)
-#: hazard type -> its model, in the registry's order
-HAZARD_MODELS: dict[str, Any] = {name: _hazard_model(k) for name, k in _hazards.REGISTRY.items()}
-FloodHazard = HAZARD_MODELS["flood"]
-EarthquakeHazard = HAZARD_MODELS["earthquake"]
-HeatwaveHazard = HAZARD_MODELS["heatwave"]
-StormHazard = HAZARD_MODELS["storm"]
-CyberHazard = HAZARD_MODELS["cyber"]
-SurgeHazard = HAZARD_MODELS["surge"]
-
-HazardSpec = Annotated[Union[tuple(HAZARD_MODELS.values())], Field(discriminator="type")]  # noqa: UP007
-#: every hazard type's name, in the registry's order (scro_sim/engine/hazards)
-HAZARD_TYPES: tuple[str, ...] = _hazards.NAMES
-
-
 # --------------------------------------------------------------------------------------------
 # Conditions (inject triggers and plan rules)
 
@@ -130,6 +99,42 @@ class Condition(_Model):
     @property
     def value(self) -> Any:
         return getattr(self, self.key)
+
+
+# --------------------------------------------------------------------------------------------
+# Hazards, built from the registry (they may start on a Condition)
+
+
+def _hazard_model(kind: Any) -> Any:
+    """One hazard kind's model, from its declaration in the registry (engine/hazards)."""
+
+    def check(self: Any) -> Any:
+        msg = kind.validate(self)
+        if msg:
+            raise ValueError(msg)
+        return self
+
+    return create_model(
+        kind.model_name, __base__=_Hazard, __doc__=kind.doc or None,
+        __validators__={"_kind_checks": model_validator(mode="after")(check)},
+        type=(Literal[kind.name], ...), **kind.fields(_FIELD_TYPES))
+
+
+#: the field types a hazard kind declares its fields with (``HazardKind.fields``)
+_FIELD_TYPES = SimpleNamespace(**{k: v for k, v in vars(_basics).items() if not k.startswith("__")}, Point=Point,
+                               Condition=Condition)
+#: hazard type -> its model, in the registry's order
+HAZARD_MODELS: dict[str, Any] = {name: _hazard_model(k) for name, k in _hazards.REGISTRY.items()}
+FloodHazard = HAZARD_MODELS["flood"]
+EarthquakeHazard = HAZARD_MODELS["earthquake"]
+HeatwaveHazard = HAZARD_MODELS["heatwave"]
+StormHazard = HAZARD_MODELS["storm"]
+CyberHazard = HAZARD_MODELS["cyber"]
+SurgeHazard = HAZARD_MODELS["surge"]
+
+HazardSpec = Annotated[Union[tuple(HAZARD_MODELS.values())], Field(discriminator="type")]  # noqa: UP007
+#: every hazard type's name, in the registry's order (scro_sim/engine/hazards)
+HAZARD_TYPES: tuple[str, ...] = _hazards.NAMES
 
 
 # --------------------------------------------------------------------------------------------

@@ -11,14 +11,22 @@ from __future__ import annotations
 
 from ._base import Draw, HazardKind
 from .cyber import Cyber
+from .degradation import Degradation
+from .demand_change import DemandChange
 from .earthquake import Earthquake
 from .flood import Flood
 from .heatwave import Heatwave
+from .outage import Outage
+from .road_closure import RoadClosure
 from .storm import Storm
 from .surge import Surge
 
 # the order is the schema's order: new kinds go at the end
-_KINDS: tuple[type[HazardKind], ...] = (Flood, Earthquake, Heatwave, Storm, Cyber, Surge)
+_KINDS: tuple[type[HazardKind], ...] = (
+    Flood, Earthquake, Heatwave, Storm, Cyber, Surge,
+    # generic effects, usable for anything
+    Outage, Degradation, RoadClosure, DemandChange,
+)
 
 #: name -> the kind
 REGISTRY: dict[str, HazardKind] = {k.name: k() for k in _KINDS}
