@@ -230,3 +230,21 @@ def test_curves_mixing_the_two_scales_are_refused() -> None:
     mixed = [{"state": "degraded", "median": 0.3, "beta": 0.5}, {"state": "complete", "median": 0.9, "beta": 0.5}]
     with pytest.raises(Exception, match="mix the damage states"):
         kit_city(fragility={"earthquake": mixed})
+
+
+def test_a_hazard_on_a_condition_counts_its_own_hours_from_when_the_condition_held() -> None:
+    msel = [{"id": "I1", "at_h": 3, "sender": "Seismologist", "text": "Foreshocks", "channel": "phone"}]
+    quake = {**QUAKE, "time_h": 2, "when": {"inject": "I1"}}
+    sim = run([quake], msel=msel)
+    assert times(sim, "hazard", "q") == [5.0]
+
+
+def test_a_flood_on_a_condition_rises_and_recedes_as_it_would_have_from_the_start() -> None:
+    from enginekit import flood
+
+    city = make_city([asset("SS", "substation", "C", x=16000, y=0, elevation=1.0)], flood_plain=True)
+    at_start = run([flood()], city=city)
+    later = run([{**flood(), "when": {"after_h": 2}}], city=city)
+    shifted = [(round(r.time - 2.0, 9), r.data) for r in records(later, "hazard")]
+    assert shifted == [(round(r.time, 9), r.data) for r in records(at_start, "hazard")]
+    assert [t - 2.0 for t in times(later, "asset_down", "SS")] == times(at_start, "asset_down", "SS")

@@ -117,7 +117,10 @@ def _hazard_model(kind: Any) -> Any:
     return create_model(
         kind.model_name, __base__=_Hazard, __doc__=kind.doc or None,
         __validators__={"_kind_checks": model_validator(mode="after")(check)},
-        type=(Literal[kind.name], ...), **kind.fields(_FIELD_TYPES))
+        type=(Literal[kind.name], ...), **kind.fields(_FIELD_TYPES),
+        # start when a condition first holds (the inject condition language); the hazard's own hours
+        # then count from that moment
+        when=(Condition | None, None))
 
 
 #: the field types a hazard kind declares its fields with (``HazardKind.fields``)
@@ -551,6 +554,9 @@ class Scenario(_Model):
                 data = self.model_dump(mode="json")
                 if not data.get("damage_states"):  # left out when empty: older scenarios keep their hash
                     data.pop("damage_states", None)
+                for h in data.get("hazards", ()):
+                    if h.get("when", 0) is None:
+                        h.pop("when")
                 for rt in data.get("repair_times", {}).values():
                     for k in ("slight", "moderate", "extensive", "complete"):
                         if rt.get(k) is None:

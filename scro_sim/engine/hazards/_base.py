@@ -67,3 +67,11 @@ class HazardKind:
     def process(self, sim: Any, h: Any, p: dict[str, float]) -> Generator[Any, Any, Any]:
         """The hazard on the clock: when it acts and what changes then."""
         yield from ()
+
+    def start(self, sim: Any, h: Any) -> Generator[Any, Any, float]:
+        """Wait for the hazard's condition (``when``), if it has one; return the hour its own times
+        count from: 0, or the hour the condition first held."""
+        if h.when is None:
+            return 0.0
+        yield sim._condition_event(h.when)
+        return float(sim.env.now)

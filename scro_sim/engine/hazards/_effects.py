@@ -27,7 +27,6 @@ class Effect(HazardKind):
         return {
             # hours from the start of the run, or from the moment ``when`` first holds
             "start_h": (t.DistHours, 0.0),
-            "when": (t.Condition | None, None),
             "duration_h": (t.DistHours | None, None),
         }
 
@@ -61,8 +60,7 @@ class Effect(HazardKind):
 
     def wait_start(self, sim: Any, h: Any, p: dict[str, float]) -> Any:
         """Wait for the effect's start: its condition first, then ``start_h``."""
-        if h.when is not None:
-            yield sim._condition_event(h.when)
+        yield from self.start(sim, h)
         yield sim.env.timeout(_finite_delay(p["start_h"], f"{self.name} start"))
 
     def assets(self, sim: Any, h: Any) -> list[int]:

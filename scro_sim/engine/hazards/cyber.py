@@ -55,6 +55,7 @@ class Cyber(HazardKind):
                 "recovery_h": draw(h.recovery_h)}
 
     def process(self, sim: Any, h: Any, p: dict[str, float]) -> Any:
+        yield from self.start(sim, h)  # its hours count from its start
         c = sim.city
         targets = [c.asset_index[a] for a in h.targets]
         yield sim.env.timeout(_finite_delay(p["start_h"], "cyber start"))

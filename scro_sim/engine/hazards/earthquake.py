@@ -44,11 +44,12 @@ class Earthquake(HazardKind):
         return p
 
     def process(self, sim: Any, h: Any, p: dict[str, float]) -> Any:
+        t0 = yield from self.start(sim, h)
         c = sim.city
         idx = np.arange(c.n_assets)
         dist_km = np.hypot(c.asset_xy[:, 0] - h.epicentre[0], c.asset_xy[:, 1] - h.epicentre[1]) / 1000.0
-        after = sorted((p[f"aftershock{k}_h"], p[f"aftershock{k}_m"]) for k in range(int(p["aftershocks"])))
-        shocks = [(h.time_h, p["magnitude"]), *after]
+        after = sorted((t0 + p[f"aftershock{k}_h"], p[f"aftershock{k}_m"]) for k in range(int(p["aftershocks"])))
+        shocks = [(t0 + h.time_h, p["magnitude"]), *after]
         for t, m in shocks:
             if t >= sim.duration:
                 break

@@ -62,17 +62,18 @@ class Flood(HazardKind):
         return p
 
     def process(self, sim: Any, h: Any, p: dict[str, float]) -> Any:
+        t0 = yield from self.start(sim, h)
         _flood_setup(sim, h)
         step = h.step_h
-        times = [0.0]  # the steps' hours
-        dry_at = p["rise_start_h"] + p["time_to_peak_h"] + p["recession_h"]  # the stage is back to base
+        times = [t0]  # the steps' hours
+        dry_at = t0 + p["rise_start_h"] + p["time_to_peak_h"] + p["recession_h"]  # the stage is back to base
         while True:
             t = round(times[-1] + step, 9)
             if t > sim.duration + _EPS and (t > sim.duration + sim.scenario.recovery_h + _EPS
                                               or times[-1] >= dry_at):  # receding in the fast-forward, until gone
                 break
             times.append(t)
-        stages = [flood_stage(t, p["base_stage_m"], p["peak_stage_m"], p["rise_start_h"], p["time_to_peak_h"],
+        stages = [flood_stage(t - t0, p["base_stage_m"], p["peak_stage_m"], p["rise_start_h"], p["time_to_peak_h"],
                               p["recession_h"]) for t in times]
         # Damage is assessed once, at the crest: the deepest water each asset sees (depth-damage
         # curves take the maximum depth), known when the river stops rising.  A wet asset is down
@@ -81,7 +82,7 @@ class Flood(HazardKind):
         sim._f_assessed = False
         last = None
         for t, stage in zip(times, stages, strict=True):
-            if t > 0.0:
+            if t > t0:
                 yield sim.env.timeout(_finite_delay(t - sim.env.now, "flood step"))
             sim.gauge = stage
             if last is None or abs(stage - last) >= 0.01:

@@ -42,16 +42,17 @@ class Heatwave(HazardKind):
         return {"duration_h": draw(h.duration_h), "peak_temp_c": draw(h.peak_temp_c)}
 
     def process(self, sim: Any, h: Any, p: dict[str, float]) -> Any:
+        t0 = yield from self.start(sim, h)
         c_by_type = {t: v.tolist() for t, v in sim.city.by_type.items()}
         idx = np.array(sorted(i for t in _HEAT_TYPES for i in c_by_type.get(t, [])), dtype=np.int64)
         start = sim.scenario.start
         clock0 = start.hour + start.minute / 60.0  # the daily cycle follows the clock, not the exercise
-        t = h.start_h
-        end = min(sim.duration, h.start_h + p["duration_h"])
+        t = t0 + h.start_h
+        end = min(sim.duration, t0 + h.start_h + p["duration_h"])
         while t <= end + _EPS:
             yield sim.env.timeout(_finite_delay(t - sim.env.now, "heat step"))
-            temp = heat_temperature(t, h.start_h, p["duration_h"], h.baseline_temp_c, p["peak_temp_c"],
-                                    clock_h=clock0)
+            temp = heat_temperature(t - t0, h.start_h, p["duration_h"], h.baseline_temp_c, p["peak_temp_c"],
+                                    clock_h=clock0 + t0)
             demand = 1.0 + h.demand_per_degree * max(0.0, temp - 30.0)
             sim.log.append(sim.env.now, "hazard", h.id, {"type": "heatwave", "temp_c": round(temp, 4),
                                                          "demand": round(demand, 6)})

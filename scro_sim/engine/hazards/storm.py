@@ -38,18 +38,19 @@ class Storm(HazardKind):
         return {"duration_h": draw(h.duration_h), "peak_wind_ms": draw(h.peak_wind_ms)}
 
     def process(self, sim: Any, h: Any, p: dict[str, float]) -> Any:
+        t0 = yield from self.start(sim, h)
         c = sim.city
         idx = np.arange(c.n_assets)
         dist_km = np.hypot(c.asset_xy[:, 0] - h.centre[0], c.asset_xy[:, 1] - h.centre[1]) / 1000.0
         d_km = np.hypot(c.district_xy[:, 0] - h.centre[0], c.district_xy[:, 1] - h.centre[1]) / 1000.0
-        t = h.start_h
-        end = min(sim.duration, h.start_h + p["duration_h"])
+        t = t0 + h.start_h
+        end = min(sim.duration, t0 + h.start_h + p["duration_h"])
         while t <= end + _EPS:
             yield sim.env.timeout(_finite_delay(t - sim.env.now, "storm step"))
-            wind = wind_speed(t, h.start_h, p["duration_h"], p["peak_wind_ms"], dist_km, h.radius_km)
+            wind = wind_speed(t - t0, h.start_h, p["duration_h"], p["peak_wind_ms"], dist_km, h.radius_km)
             sim.log.append(sim.env.now, "hazard", h.id, {"type": "storm", "max_wind_ms": round(float(wind.max()), 4)})
             sim._damage("storm", idx, wind)
-            dw = wind_speed(t, h.start_h, p["duration_h"], p["peak_wind_ms"], d_km, h.radius_km)
+            dw = wind_speed(t - t0, h.start_h, p["duration_h"], p["peak_wind_ms"], d_km, h.radius_km)
             for d in np.nonzero((dw > 25.0) & ~sim.exposed)[0].tolist():
                 sim._expose(d, h)
             t = round(t + h.step_h, 9)

@@ -48,13 +48,14 @@ class Surge(HazardKind):
         return {"peak_extra_patients": max(0.0, draw(h.peak_extra_patients))}
 
     def process(self, sim: Any, h: Any, p: dict[str, float]) -> Any:
+        t0 = yield from self.start(sim, h)
         c = sim.city
         hosp = [c.asset_index[a] for a in h.hospitals]
         base = np.array([max(c.asset_capacity[i], 1.0) for i in hosp])
-        t = h.start_h
-        while t <= min(sim.duration, h.end_h) + _EPS:
+        t = t0 + h.start_h
+        while t <= min(sim.duration, t0 + h.end_h) + _EPS:
             yield sim.env.timeout(_finite_delay(t - sim.env.now, "surge step"))
-            extra = surge_patients(t, h.start_h, h.peak_h, h.end_h, p["peak_extra_patients"])
+            extra = surge_patients(t - t0, h.start_h, h.peak_h, h.end_h, p["peak_extra_patients"])
             open_ = np.array([sim.state[i] != DOWN for i in hosp])
             # surge beds opened by the player (open_surge_beds); a hospital running derated has fewer beds
             cap = base * (1.0 - sim.derate[hosp]) + sim.surge_beds[hosp]
