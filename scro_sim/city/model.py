@@ -71,7 +71,7 @@ MAX_POLYGON = 10_000
 MAX_POLYGON_TOTAL = 20_000
 MAX_SUPPLIERS = 50  # assets listed for one service in needs
 MAX_ZONE_REFS = 100  # zones listed by one asset or district
-MAX_CURVES = 10  # fragility curves for one hazard
+MAX_CURVES = 4  # fragility curves for one hazard: one per damage state of the four-state scale
 MAX_NAME = 200
 MAX_DESCRIPTION = 20_000
 
@@ -326,9 +326,9 @@ def _vocabulary(model: CityModel, hazards: Sequence[str] | None) -> list[tuple[t
     type_hint = "declare it under asset_types"
     svc_hint = "declare it under services"
     for name, spec in model.asset_types.items():
-        for s in spec.supplies:
+        for k, s in enumerate(spec.supplies):
             if s not in services:
-                out.append((("asset_types", name, "supplies"), _unknown("service", s, services, svc_hint)))
+                out.append((("asset_types", name, "supplies", k), _unknown("service", s, services, svc_hint)))
     for k, s in enumerate(model.services):
         if s in SERVICES:
             out.append((("services", k), f"{s!r} is a built-in service; list only new ones"))
@@ -337,9 +337,9 @@ def _vocabulary(model: CityModel, hazards: Sequence[str] | None) -> list[tuple[t
             if key == "assets":
                 if it.type not in types:
                     out.append((("assets", i, "type"), _unknown("asset type", it.type, list(types), type_hint)))
-                for s in it.supplies or ():
+                for k, s in enumerate(it.supplies or ()):
                     if s not in services:
-                        out.append((("assets", i, "supplies"), _unknown("service", s, services, svc_hint)))
+                        out.append((("assets", i, "supplies", k), _unknown("service", s, services, svc_hint)))
                 for hz, curves in it.fragility.items():
                     if hazards is not None and hz not in hazards:
                         out.append((("assets", i, "fragility", hz), _unknown("hazard", hz, hazards,

@@ -120,8 +120,13 @@ def _scenario_problems(sc: Scenario, city: City | None) -> list[tuple[tuple[Any,
         out.extend(_hazard_problems(("hazards", i), h, sc, city))
     if city is not None:
         out.extend(_asset_type_problems(sc, city))
+        skills = {"it", "general", *city.type_skill.values()}
         for i, team in enumerate(sc.resources.crews):
             out.extend(_depot_problem(("resources", "crews", i, "depot"), team.depot, city))
+            out.extend((("resources", "crews", i, "skills", k), _unknown_skill(s, skills))
+                       for k, s in enumerate(team.skills) if s not in skills)
+        out.extend((("resources", "mutual_aid", "skills", k), _unknown_skill(s, skills))
+                   for k, s in enumerate(sc.resources.mutual_aid.skills) if s not in skills)
         if sc.resources.generators.depot is not None:
             out.extend(_depot_problem(("resources", "generators", "depot"), sc.resources.generators.depot, city))
         if sc.resources.mutual_aid.depot is not None:
@@ -183,6 +188,10 @@ def _asset_type_problems(sc: Scenario, city: City) -> list[tuple[tuple[Any, ...]
         if typ not in known:
             out.append((("repair_times", typ), _unknown_type(typ, city)))
     return out
+
+
+def _unknown_skill(skill: str, known: set[str]) -> str:
+    return f"unknown crew skill {skill!r}; the city's asset types are repaired by: {', '.join(sorted(known))}"
 
 
 def _unknown_type(typ: str, city: City) -> str:

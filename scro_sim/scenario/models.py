@@ -248,9 +248,9 @@ class CrewTeam(_Model):
     id: Id
     count: int = Field(ge=0, le=MAX_CREWS)
     depot: Id
-    skills: tuple[Literal["power", "water", "telecom", "transport", "health", "it", "general"], ...] = Field(
-        min_length=1, max_length=7
-    )
+    #: crew skills: power, water, telecom, transport, health, it, general, or a skill the city's own
+    #: asset types name (``asset_types: {gas_network: {skill: gas}}``)
+    skills: tuple[Id, ...] = Field(min_length=1, max_length=20)
 
 
 class Generators(_Model):
@@ -261,8 +261,7 @@ class Generators(_Model):
 
 class MutualAid(_Model):
     crews: int = Field(default=0, ge=0, le=MAX_CREWS)
-    skills: tuple[Literal["power", "water", "telecom", "transport", "health", "it", "general"], ...] = Field(
-        default=("power",), max_length=7)
+    skills: tuple[Id, ...] = Field(default=("power",), max_length=20)
     #: hours from request to arrival (Sandy: crews on the road within 24 h).
     delay_h: DistHours = 24.0  # type: ignore[valid-type]
     cost: Money = 0.0
