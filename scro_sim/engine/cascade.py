@@ -482,7 +482,7 @@ class CascadeMixin:
         """Recompute the unserved people of (district, service index) ``pairs``, in order; log the changes."""
         c, now, services, state, table = self.city, self.env.now, self._SERVICES, self._st, self.district_unserved
         pop, vuln = self._district_people
-        plain, all_shares = self._plain_supply, self._shares
+        plain, all_shares, derating = self._plain_supply, self._shares, self._derating
         for d, k in pairs:
             s = services[k]
             sup = self.district_needs[d].get(s)
@@ -506,7 +506,7 @@ class CascadeMixin:
                 served = self._taps(d, served)
             if not served:
                 fed = 0.0
-            elif self._derating and sup is not None:  # suppliers running derated feed their share of it
+            elif derating and sup is not None:  # suppliers running derated feed their share of it
                 fed = self._derated_fed(sup, shares, s, plain) * float(self.demand_ratio[d, k])
             unserved = int(self.residents[d]) - round(int(self.residents[d]) * fed) if fed < 1.0 else 0
             if d in self.evacuees:

@@ -39,6 +39,8 @@ class HazardMixin:
         self._cond_hazards: list[tuple[Any, str, Any]] = []  # (event, trigger, value) of effects waiting
         self.edge_closed_effect: np.ndarray | None = None  # closures by road_closure effects, per road
         self.demand_ratio = np.ones((self.city.n_districts, len(self._SERVICES)))  # demand_change
+        if any(h.when is not None for h in sc.hazards):
+            self._check_conditions = self._check_conditions_and_hazards  # type: ignore[method-assign]
         self.hazard_params: dict[str, dict[str, float]] = {}
         self._hazard_kinds = [HAZARDS[h.type] for h in sc.hazards]
 
@@ -201,8 +203,11 @@ class HazardMixin:
             self._cond_hazards.append((ev, when.key, when.value))
         return ev
 
-    def _check_conditions(self) -> None:
-        """The MSEL's injects, then the effects waiting for a condition that now holds."""
+    def _check_conditions_and_hazards(self) -> None:
+        """The MSEL's injects, then the hazards waiting for a condition that now holds.
+
+        Installed as the run's ``_check_conditions`` only when a hazard has a ``when``: every
+        state change checks conditions, and a run without one pays nothing for them."""
         super()._check_conditions()  # type: ignore[misc]
         if self._cond_hazards:
             view = _SimView(self)
