@@ -68,5 +68,6 @@ class Effect(HazardKind):
         c = sim.city
         idx = {c.asset_index[a] for a in h.targets}
         for typ in h.asset_types:
-            idx.update(c.by_type.get(typ, ()).tolist() if typ in c.by_type else ())
+            if typ in c.by_type:
+                idx.update(c.by_type[typ].tolist())
         return sorted(idx)
