@@ -248,3 +248,28 @@ def test_a_flood_on_a_condition_rises_and_recedes_as_it_would_have_from_the_star
     shifted = [(round(r.time - 2.0, 9), r.data) for r in records(later, "hazard")]
     assert shifted == [(round(r.time, 9), r.data) for r in records(at_start, "hazard")]
     assert [t - 2.0 for t in times(later, "asset_down", "SS")] == times(at_start, "asset_down", "SS")
+
+
+# -- the registry ---------------------------------------------------------------------------------
+
+
+def test_the_scenario_schema_and_the_citys_hazard_names_derive_from_the_registry() -> None:
+    from scro_sim.engine.hazards import NAMES, REGISTRY
+    from scro_sim.scenario import HAZARD_TYPES, scenario_schema
+    from scro_sim.scenario.models import HAZARD_MODELS
+
+    assert HAZARD_TYPES == NAMES == tuple(HAZARD_MODELS)
+    assert {"outage", "degradation", "road_closure", "demand_change"} <= set(NAMES)
+    defs = scenario_schema()["$defs"]
+    for name, kind in REGISTRY.items():
+        assert defs[kind.model_name]["properties"]["type"]["const"] == name
+        assert "when" in defs[kind.model_name]["properties"]
+
+
+def test_bad_damage_states_and_repair_hours_are_refused() -> None:
+    with pytest.raises(ValueError, match="capacity"):
+        make_scenario([QUAKE], damage_states={"slight": {"capacity": 1.0}})
+    with pytest.raises(ValueError, match="damage_states"):
+        make_scenario([QUAKE], damage_states={"cracked": {"capacity": 0.5}})
+    with pytest.raises(ValueError, match="0 < mean"):
+        make_scenario([QUAKE], repair_times={"substation": {"degraded": [2, 0], "failed": [9, 0], "complete": [0, 1]}})
