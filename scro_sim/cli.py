@@ -65,7 +65,7 @@ def _kind_of(path: Path) -> str:
 def cmd_validate(args: argparse.Namespace) -> int:
     from .city import load_city
     from .resources import find_scenario
-    from .scenario import load_plan, load_scenario
+    from .scenario import HAZARD_TYPES, load_plan, load_scenario
 
     scenario = city = None
     if args.scenario:
@@ -79,7 +79,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         kind = _kind_of(p) if p.exists() else "scenario"
         try:
             if kind == "city":
-                c = load_city(p)
+                c = load_city(p, hazards=HAZARD_TYPES)
                 msg = f"{c.n_assets} assets, {c.n_districts} districts, {len(c.road_ids)} road nodes"
             elif kind == "plan":
                 load_plan(p, scenario, city)

@@ -13,7 +13,7 @@ import math
 import numpy as np
 from scipy.special import ndtr
 
-from .city import FragilityCurve
+from .city import SKILL_FOR_TYPE, FragilityCurve
 
 __all__ = [
     "DAMAGE_STATES",
@@ -97,16 +97,6 @@ DEFAULT_REPAIR_H: dict[str, tuple[tuple[float, float], tuple[float, float]]] = {
     "bridge": ((72.0, 36.0), (720.0, 360.0)),
     "traffic_control": ((6.0, 3.0), (24.0, 12.0)),
 }
-
-#: Which crew skill repairs which asset type (``general`` crews repair anything, slower).
-SKILL_FOR_TYPE: dict[str, str] = {
-    "power_plant": "power", "substation": "power",
-    "water_treatment": "water", "pumping_station": "water", "water_tank": "water",
-    "telecom_tower": "telecom", "data_centre": "telecom",
-    "hospital": "health", "bridge": "transport", "traffic_control": "transport",
-    "shelter": "general", "fire_station": "general", "depot": "general", "eoc": "general",
-}
-
 
 def fragility_for(hazard: str, asset_type: str, scenario_override: dict | None = None,
                   asset_override: dict | None = None) -> tuple[FragilityCurve, ...]:

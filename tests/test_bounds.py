@@ -25,6 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from scro_sim.city import load_city
+from scro_sim.city.model import FOUR_STATES
 from scro_sim.engine import Simulation
 from scro_sim.errors import PlanError, ScenarioError
 from scro_sim.policy import PlanPolicy, baseline_policy
@@ -274,7 +275,8 @@ KNOBS: list[Knob] = [
     Knob("summary", "text", "summary", lambda d, p: d.update(summary="s" * (MAX_TEXT + p))),
     Knob("id", "id", "id", lambda d, p: d.update(id="i" * (64 + p))),
     Knob("curves", "curves", "fragility.flood.substation", lambda d, p: d["fragility"]["flood"].update(
-        substation=[{"median": 0.3 + 0.1 * k, "beta": 0.4} for k in range(MAX_CURVES + p)])),
+        substation=[{"median": 0.3 + 0.1 * k, "beta": 0.4, "state": FOUR_STATES[k % len(FOUR_STATES)]}
+                    for k in range(MAX_CURVES + p)])),
     Knob("repair", "repair", "repair_times.substation.failed",
          lambda d, p: d["repair_times"]["substation"].update(failed=[8761 if p else 8760, 8760])),
     Knob("budget", "budget", "resources.budget", lambda d, p: d["resources"].update(budget=1e12 * (1 + p))),

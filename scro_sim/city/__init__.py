@@ -17,12 +17,15 @@ from .files import (
 )
 from .model import (
     ASSET_TYPES,
+    BUILTIN_TYPES,
     CRITICAL_TYPES,
     DEFAULT_SUPPLIES,
     DISTRICT_SERVICES,
     FORMAT,
     SERVICES,
+    SKILL_FOR_TYPE,
     AssetSpec,
+    AssetTypeSpec,
     Backup,
     CityModel,
     DistrictSpec,
@@ -35,6 +38,7 @@ from .model import (
     Roads,
     Zone,
     cross_check,
+    curve_problems,
 )
 from .network import (
     City,
@@ -46,12 +50,15 @@ from .synthetic import (
 
 __all__ = [
     "ASSET_TYPES",
+    "BUILTIN_TYPES",
     "CRITICAL_TYPES",
     "DEFAULT_SUPPLIES",
     "DISTRICT_SERVICES",
     "FORMAT",
     "SERVICES",
+    "SKILL_FOR_TYPE",
     "AssetSpec",
+    "AssetTypeSpec",
     "Backup",
     "City",
     "CityModel",
@@ -66,6 +73,7 @@ __all__ = [
     "Served",
     "Zone",
     "cross_check",
+    "curve_problems",
     "load_city",
     "parse_city",
     "shared_city",

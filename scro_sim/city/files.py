@@ -6,6 +6,7 @@ import hashlib
 import json
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -64,24 +65,26 @@ def _from_node_link(data: dict[str, Any]) -> dict[str, Any]:
     for item in (*districts, *assets):
         if item["id"] in needs:
             item["needs"] = needs[item["id"]]
-    out: dict[str, Any] = {k: g[k] for k in ("format", "id", "name", "description", "river", "zones") if k in g}
+    out: dict[str, Any] = {k: g[k] for k in ("format", "id", "name", "description", "river", "zones", "asset_types",
+                                             "services") if k in g}
     out.update(districts=districts, assets=assets,
                roads={"nodes": nodes, "edges": [e for _, e in sorted(edges, key=lambda t: t[0])]})
     return out
 
 
 def parse_city(data: dict[str, Any], loaded: Loaded | None = None, path: str = "<city>", *,
-               source_sha256: str | None = None) -> City:
+               source_sha256: str | None = None, hazards: Sequence[str] | None = None) -> City:
     """Validate a plain dict (from YAML or JSON) and build a :class:`City`.
 
     ``source_sha256`` names the file the dict came from (:meth:`City.content_hash`); without it
-    the city is named by the hash of its model.
+    the city is named by the hash of its model.  ``hazards``: the hazard registry's names, which
+    the assets' own fragility curves must name (the scenario loader and ``validate`` pass them).
     """
     if loaded is None:
         loaded = Loaded(data=data, path=path)
     model = validate_model(CityModel, Loaded(data=data, path=loaded.path, lines=loaded.lines), CityModelError,
                            "city", "format, id, districts, ...")
-    problems = _check(model)
+    problems = _check(model, hazards)
     if problems:
         located = [Problem(loaded.path, loaded.line_of(loc), field_path(loc), msg) for loc, msg in problems]
         raise CityModelError(problems=sorted(located, key=lambda p: (p.line or 0, p.field)))
@@ -93,24 +96,25 @@ def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def load_city(path: str | Path) -> City:
+def load_city(path: str | Path, *, hazards: Sequence[str] | None = None) -> City:
     """Load a city from ``.yaml``/``.yml`` or node-link ``.json``; raise errors with file:line.
 
     The file may be as large as :func:`scro_sim.yamlio.city_limits` allows (256 MiB unless
-    ``$SCRO_SIM_MAX_CITY_MB`` says otherwise): generated cities are big.
+    ``$SCRO_SIM_MAX_CITY_MB`` says otherwise): generated cities are big.  ``hazards`` as in
+    :func:`parse_city`.
     """
     p = Path(path)
     text, label = _read(p)
-    return _parse_text(p, text, label)
+    return _parse_text(p, text, label, hazards)
 
 
 #: Most cities :func:`shared_city` keeps (least recently used dropped first): a server plays a handful.
 SHARED_CITIES_MAX = 8
-_shared: OrderedDict[tuple[bool, str], City] = OrderedDict()
+_shared: OrderedDict[tuple[bool, str, tuple[str, ...] | None], City] = OrderedDict()
 _shared_lock = threading.Lock()
 
 
-def shared_city(path: str | Path) -> City:
+def shared_city(path: str | Path, *, hazards: Sequence[str] | None = None) -> City:
     """:func:`load_city`, but one City per file content in this process (keyed by the text's SHA-256).
 
     A server's sessions and every scenario on the same city then share one parsed city and its
@@ -120,13 +124,13 @@ def shared_city(path: str | Path) -> City:
     """
     p = Path(path)
     text, label = _read(p)
-    key = (p.suffix.lower() == ".json", _sha256(text))
+    key = (p.suffix.lower() == ".json", _sha256(text), tuple(hazards) if hazards is not None else None)
     with _shared_lock:
         hit = _shared.get(key)
         if hit is not None:
             _shared.move_to_end(key)
             return hit
-    city = _parse_text(p, text, label)  # outside the lock: parsing a large city takes seconds
+    city = _parse_text(p, text, label, hazards)  # outside the lock: parsing a large city takes seconds
     with _shared_lock:
         city = _shared.setdefault(key, city)  # another thread may have parsed it meanwhile: keep the first
         _shared.move_to_end(key)
@@ -142,7 +146,7 @@ def _read(p: Path) -> tuple[str, str]:
         raise CityModelError(problems=exc.problems) from None
 
 
-def _parse_text(p: Path, text: str, label: str) -> City:
+def _parse_text(p: Path, text: str, label: str, hazards: Sequence[str] | None = None) -> City:
     if p.suffix.lower() == ".json":
         try:
             raw = json.loads(text)
@@ -156,9 +160,9 @@ def _parse_text(p: Path, text: str, label: str) -> City:
             data = _from_node_link(raw)
         except CityModelError as exc:
             raise CityModelError(problems=[Problem(label, None, p.field, p.message) for p in exc.problems]) from None
-        return parse_city(data, Loaded(data=None, path=label), source_sha256=_sha256(text))
+        return parse_city(data, Loaded(data=None, path=label), source_sha256=_sha256(text), hazards=hazards)
     try:
         loaded = load_yaml(None, path=label, text=text, limits=city_limits())
     except YamlError as exc:
         raise CityModelError(problems=exc.problems) from None
-    return parse_city(loaded.data, loaded, source_sha256=_sha256(text))
+    return parse_city(loaded.data, loaded, source_sha256=_sha256(text), hazards=hazards)

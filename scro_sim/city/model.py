@@ -47,6 +47,16 @@ DEFAULT_SUPPLIES: dict[str, tuple[str, ...]] = {
 }
 #: Assets whose loss endangers life; their downtime is judged on its own.
 CRITICAL_TYPES: frozenset[str] = frozenset({"hospital", "water_treatment", "eoc", "shelter", "fire_station"})
+#: Which crew skill repairs which asset type (``general`` crews repair anything, slower).
+SKILL_FOR_TYPE: dict[str, str] = {
+    "power_plant": "power", "substation": "power",
+    "water_treatment": "water", "pumping_station": "water", "water_tank": "water",
+    "telecom_tower": "telecom", "data_centre": "telecom",
+    "hospital": "health", "bridge": "transport", "traffic_control": "transport",
+    "shelter": "general", "fire_station": "general", "depot": "general", "eoc": "general",
+}
+#: the most asset types and services a city may declare beyond the built-in ones
+MAX_DECLARED = 200
 
 #: Upper bounds on the counts and sizes of a city file (city_models/README.md, "Limits"): above the
 #: 200,000-asset synthetic city (scro_sim.city.synthetic), and bounded work to load and run.
@@ -61,7 +71,7 @@ MAX_POLYGON = 10_000
 MAX_POLYGON_TOTAL = 20_000
 MAX_SUPPLIERS = 50  # assets listed for one service in needs
 MAX_ZONE_REFS = 100  # zones listed by one asset or district
-MAX_CURVES = 10  # fragility curves for one hazard
+MAX_CURVES = 4  # fragility curves for one hazard: one per damage state of the four-state scale
 MAX_NAME = 200
 MAX_DESCRIPTION = 20_000
 
@@ -109,15 +119,41 @@ class Backup(_Model):
         return ("water",) if self.kind == "tank" else ("power",)
 
 
+#: the two damage states every default curve uses: ``degraded`` (out of service, a quick fix) and
+#: ``failed`` (a real repair)
+TWO_STATES: tuple[str, ...] = ("degraded", "failed")
+#: the four HAZUS damage states a lecturer may use instead, from the least to the worst
+FOUR_STATES: tuple[str, ...] = ("slight", "moderate", "extensive", "complete")
+
+
 class FragilityCurve(_Model):
     """Lognormal fragility: P(damage >= state | x) = Phi(ln(x/median)/beta)."""
 
     median: float = Field(gt=0, le=1e6, allow_inf_nan=False)
     beta: float = Field(gt=0, le=5, allow_inf_nan=False)
-    state: Literal["degraded", "failed"] = "failed"
+    state: Literal["degraded", "failed", "slight", "moderate", "extensive", "complete"] = "failed"
 
 
-Hazard = Literal["flood", "earthquake", "heatwave", "storm", "cyber", "surge"]
+def curve_problems(curves: FragilityCurve | Sequence[FragilityCurve]) -> list[str]:
+    """What is wrong with one asset type's (or asset's) curves for one hazard: a state named twice
+    (the second would silently win), or the two-state and four-state scales mixed."""
+    items = (curves,) if isinstance(curves, FragilityCurve) else tuple(curves)
+    out: list[str] = []
+    seen: list[str] = []
+    for c in items:
+        if c.state in seen:
+            out.append(f"two curves name the damage state {c.state!r}; give each state one curve "
+                       "(a curve without 'state' is 'failed')")
+        seen.append(c.state)
+    if set(seen) & set(TWO_STATES) and set(seen) & set(FOUR_STATES):
+        out.append(f"curves mix the damage states {', '.join(TWO_STATES)} with {', '.join(FOUR_STATES)}; "
+                   "use one scale")
+    return out
+
+
+#: a hazard's name in a fragility table: checked against the hazard registry (``engine/hazards``)
+#: by the loaders, which hand its names to :func:`cross_check`
+Hazard = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")]
 
 
 Share = Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)]
@@ -134,23 +170,18 @@ class DistrictSpec(_Model):
     flood_exposed_share: float = Field(default=1.0, ge=0, le=1, allow_inf_nan=False)
     road_node: Id | None = None
     zones: ZoneRefs = ()
-    needs: dict[Literal["power", "water", "telecom", "transport", "health"], Suppliers] = Field(
-        default_factory=dict
-    )
+    #: service -> its suppliers (a built-in service or one the city declares under ``services``)
+    needs: dict[Id, Suppliers] = Field(default_factory=dict)
     #: service -> {supplier: share of the district's people it feeds}; the shares of a service
     #: add up to 1 and name every supplier in ``needs``.  A service without shares is served
     #: whole as long as any one of its suppliers works (redundant feeds).
-    shares: dict[Literal["power", "water", "telecom", "transport", "health"], dict[Id, Share]] = Field(
-        default_factory=dict
-    )
+    shares: dict[Id, dict[Id, Share]] = Field(default_factory=dict)
 
 
 class AssetSpec(_Model):
     id: Id
-    type: Literal[
-        "power_plant", "substation", "water_treatment", "pumping_station", "water_tank", "telecom_tower",
-        "data_centre", "hospital", "shelter", "fire_station", "depot", "eoc", "bridge", "traffic_control",
-    ]
+    #: a built-in asset type (ASSET_TYPES) or one the city declares under ``asset_types``
+    type: Id
     name: str = Field(min_length=1, max_length=MAX_NAME)
     location: Location
     elevation: Finite = Field(default=0.0, ge=-500, le=9000)
@@ -159,19 +190,41 @@ class AssetSpec(_Model):
     capacity: NonNeg = 0.0
     backup: Backup = Backup()
     criticality: int = Field(default=3, ge=1, le=5)
-    supplies: tuple[Literal["power", "water", "telecom", "transport", "health"], ...] | None = Field(
-        default=None, max_length=5)
-    needs: dict[Literal["power", "water", "telecom", "transport", "health"], Suppliers] = Field(
-        default_factory=dict
-    )
+    supplies: tuple[Id, ...] | None = Field(default=None, max_length=20)
+    needs: dict[Id, Suppliers] = Field(default_factory=dict)
     zones: ZoneRefs = ()
     #: metres of flood defence already in place (raises the depth it takes to flood it).
     flood_protection: NonNeg = 0.0
     fragility: dict[Hazard, FragilityCurve | Annotated[tuple[FragilityCurve, ...], Field(max_length=MAX_CURVES)]] = Field(
         default_factory=dict)
 
-    def supplied(self) -> tuple[str, ...]:
-        return self.supplies if self.supplies is not None else DEFAULT_SUPPLIES.get(self.type, ())
+    def supplied(self, types: dict[str, AssetTypeSpec] | None = None) -> tuple[str, ...]:
+        """The services it supplies: its own list, else its type's (``types``: the city's, see
+        :meth:`CityModel.type_specs`)."""
+        if self.supplies is not None:
+            return self.supplies
+        spec = (types or BUILTIN_TYPES).get(self.type)
+        return spec.supplies if spec is not None else ()
+
+
+class AssetTypeSpec(_Model):
+    """An asset type a city declares (a port, a gas network, a 911 centre...), or a built-in one it redefines."""
+
+    #: the services an asset of this type supplies when its own entry does not say
+    supplies: tuple[Id, ...] = Field(default=(), max_length=20)
+    #: the crew skill that repairs it (a crew team's ``skills``; ``general`` crews repair anything, slower)
+    skill: Id = "general"
+    #: a life-safety facility: its downtime is judged on its own (critical_downtime)
+    critical: bool = False
+    description: str = Field(default="", max_length=MAX_NAME)
+
+
+#: today's asset types, what every city knows without declaring them
+BUILTIN_TYPES: dict[str, AssetTypeSpec] = {
+    t: AssetTypeSpec(supplies=DEFAULT_SUPPLIES.get(t, ()), skill=SKILL_FOR_TYPE[t],
+                     critical=t in CRITICAL_TYPES and t not in ("shelter", "fire_station"))
+    for t in ASSET_TYPES
+}
 
 
 class RoadNode(_Model):
@@ -224,26 +277,86 @@ class CityModel(_Model):
     description: str = Field(default="", max_length=MAX_DESCRIPTION)
     river: River | None = None
     zones: tuple[Zone, ...] = Field(default=(), max_length=MAX_ZONES)
+    #: asset types beyond the built-in ones (or built-in ones redefined), by name
+    asset_types: dict[Id, AssetTypeSpec] = Field(default_factory=dict, max_length=MAX_DECLARED)
+    #: services beyond the built-in ones (power, water, telecom, transport, health)
+    services: tuple[Id, ...] = Field(default=(), max_length=MAX_DECLARED)
     districts: tuple[DistrictSpec, ...] = Field(min_length=1, max_length=MAX_DISTRICTS)
     assets: tuple[AssetSpec, ...] = Field(min_length=1, max_length=MAX_ASSETS)
     roads: Roads
+
+    def type_specs(self) -> dict[str, AssetTypeSpec]:
+        """Every asset type this city knows: the built-in ones, then its own (which win)."""
+        if not self.asset_types:
+            return BUILTIN_TYPES
+        return {**BUILTIN_TYPES, **self.asset_types}
+
+    def service_names(self) -> tuple[str, ...]:
+        """Every service this city knows: the built-in ones, then its own, in order."""
+        return SERVICES + tuple(s for s in self.services if s not in SERVICES)
 
 
 # --------------------------------------------------------------------------------------------
 # Cross-checks: references resolve, ids unique, supply chains have sources.
 
 
-def cross_check(model: CityModel) -> list[Problem]:
-    """Problems that need the whole file: duplicate ids, dangling references, sourceless cycles.
+def cross_check(model: CityModel, hazards: Sequence[str] | None = None) -> list[Problem]:
+    """Problems that need the whole file: duplicate ids, dangling references, sourceless cycles,
+    asset types and services nobody declared, and (given the hazard registry's ``hazards``)
+    fragility for an unknown hazard.
 
     Each problem's ``field`` is a field path; :func:`located_problems` adds file and line.
     """
-    return [Problem("", None, _fp(loc), msg) for loc, msg in _check(model)]
+    return [Problem("", None, _fp(loc), msg) for loc, msg in _check(model, hazards)]
 
 
-def _check(model: CityModel) -> list[tuple[tuple[Any, ...], str]]:
-    """The cross-check problems as (location in the file's data, message)."""
+def _unknown(what: str, name: str, known: Sequence[str], hint: str) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name, list(known), n=1)
+    return (f"unknown {what} {name!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
+            + f"; known: {', '.join(known)}; {hint}")
+
+
+def _vocabulary(model: CityModel, hazards: Sequence[str] | None) -> list[tuple[tuple[Any, ...], str]]:
+    """Asset types, services and hazard names the file uses but nobody declared."""
     out: list[tuple[tuple[Any, ...], str]] = []
+    types = model.type_specs()
+    services = model.service_names()
+    type_hint = "declare it under asset_types"
+    svc_hint = "declare it under services"
+    for name, spec in model.asset_types.items():
+        for k, s in enumerate(spec.supplies):
+            if s not in services:
+                out.append((("asset_types", name, "supplies", k), _unknown("service", s, services, svc_hint)))
+    for k, s in enumerate(model.services):
+        if s in SERVICES:
+            out.append((("services", k), f"{s!r} is a built-in service; list only new ones"))
+    for key, items in (("districts", model.districts), ("assets", model.assets)):
+        for i, it in enumerate(items):
+            if key == "assets":
+                if it.type not in types:
+                    out.append((("assets", i, "type"), _unknown("asset type", it.type, list(types), type_hint)))
+                for k, s in enumerate(it.supplies or ()):
+                    if s not in services:
+                        out.append((("assets", i, "supplies", k), _unknown("service", s, services, svc_hint)))
+                for hz, curves in it.fragility.items():
+                    if hazards is not None and hz not in hazards:
+                        out.append((("assets", i, "fragility", hz), _unknown("hazard", hz, hazards,
+                                                                              "see scenarios/README.md")))
+                    out.extend((("assets", i, "fragility", hz), msg) for msg in curve_problems(curves))
+            for s in it.needs:
+                if s not in services:
+                    out.append(((key, i, "needs", s), _unknown("service", s, services, svc_hint)))
+    return out
+
+
+def _check(model: CityModel, hazards: Sequence[str] | None = None) -> list[tuple[tuple[Any, ...], str]]:
+    """The cross-check problems as (location in the file's data, message)."""
+    out: list[tuple[tuple[Any, ...], str]] = _vocabulary(model, hazards)
+    if out:
+        return out
+    types = model.type_specs()
     road_ids = [n.id for n in model.roads.nodes]
     road_set = set(road_ids)
     zone_ids = {z.id for z in model.zones}
@@ -291,10 +404,10 @@ def _check(model: CityModel) -> list[tuple[tuple[Any, ...], str]]:
                         out.append(((key, i, "needs", service), f"unknown supplier asset {s!r}"))
                     elif s == it.id:
                         out.append(((key, i, "needs", service), "an asset cannot supply itself"))
-                    elif service not in sup.supplied():
+                    elif service not in sup.supplied(types):
                         out.append(((key, i, "needs", service),
                                     f"{s!r} is a {sup.type} and does not supply {service} "
-                                    f"(it supplies: {', '.join(sup.supplied()) or 'nothing'})"))
+                                    f"(it supplies: {', '.join(sup.supplied(types)) or 'nothing'})"))
     for i, d in enumerate(model.districts):
         for service, shares in d.shares.items():
             loc = ("districts", i, "shares", service)
@@ -340,10 +453,11 @@ def _sourceless_cycles(model: CityModel) -> list[tuple[tuple[Any, ...], str]]:
 
     out: list[tuple[tuple[Any, ...], str]] = []
     index = {a.id: i for i, a in enumerate(model.assets)}
-    for service in SERVICES:
+    types = model.type_specs()
+    for service in model.service_names():
         g = nx.DiGraph()
         for a in model.assets:
-            if service in a.supplied():
+            if service in a.supplied(types):
                 g.add_node(a.id)
                 for s in a.needs.get(service, ()):
                     g.add_edge(s, a.id)

@@ -12,10 +12,8 @@ from typing import Any
 import numpy as np
 
 from .model import (
-    CRITICAL_TYPES,
     DISTRICT_SERVICES,
     FORMAT,
-    SERVICES,
     CityModel,
     Location,
 )
@@ -114,7 +112,13 @@ class City:
         self.asset_road = np.array([self.road_index[a.road_node] for a in model.assets], dtype=np.int64)
         self.backup_hours = np.array([a.backup.hours if a.backup.bridged() else 0.0 for a in model.assets])
         self.backup_services: list[tuple[str, ...]] = [a.backup.bridged() for a in model.assets]
-        self.supplies: list[tuple[str, ...]] = [a.supplied() for a in model.assets]
+        #: asset type -> what the city says of it (built-in types, then the city's own)
+        self.type_specs = types = model.type_specs()
+        #: every service the city knows (built-in, then declared), in order
+        self.services: tuple[str, ...] = model.service_names()
+        #: asset type -> the crew skill that repairs it
+        self.type_skill: dict[str, str] = {t: s.skill for t, s in types.items()}
+        self.supplies: list[tuple[str, ...]] = [a.supplied(types) for a in model.assets]
         self.district_pop = np.array([d.population for d in model.districts], dtype=np.int64)
         self.district_vuln = np.array([d.vulnerable_share for d in model.districts], dtype=float)
         self.district_elev = np.array([d.elevation for d in model.districts], dtype=float)
@@ -185,8 +189,8 @@ class City:
         #: asset type -> indices of the assets of that type
         self.by_type: dict[str, np.ndarray] = {t: np.array(v, dtype=np.int64) for t, v in sorted(by_type.items())}
         #: critical facilities (life-safety types, or criticality 5), judged on their own downtime
-        self.critical: list[int] = [i for i, a in enumerate(model.assets) if a.type in CRITICAL_TYPES - {"shelter",
-                                    "fire_station"} or a.criticality >= 5]
+        self.critical: list[int] = [i for i, a in enumerate(model.assets) if types[a.type].critical
+                                    or a.criticality >= 5]
         #: asset index -> (type, its own fragility curves by hazard), for the assets that override their type's
         self.fragility_overrides: dict[int, tuple[str, dict[str, Any]]] = {
             i: (a.type, dict(a.fragility)) for i, a in enumerate(model.assets) if a.fragility}
@@ -208,7 +212,7 @@ class City:
 
         loops: list[tuple[str, tuple[int, ...]]] = []
         touching: dict[int, set[int]] = {}
-        for service in SERVICES:
+        for service in self.services:
             rows, cols = [], []
             for i, needs in enumerate(self.asset_needs):
                 if service not in self.supplies[i]:
@@ -290,7 +294,11 @@ class City:
         city by its file's hash instead (:meth:`content_hash`); runs stored by engine 0.3.0 and
         earlier named every city by this hash.
         """
-        text = json.dumps(self.model.model_dump(mode="json", by_alias=True), sort_keys=True, separators=(",", ":"))
+        data = self.model.model_dump(mode="json", by_alias=True)
+        for declared in ("asset_types", "services"):  # left out when empty: older cities keep their hash
+            if not data.get(declared):
+                data.pop(declared, None)
+        text = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
     @property
@@ -318,7 +326,7 @@ class City:
             dep[self.asset_index[a]] = True
         ok = ~dmg
         while True:
-            live = {s: self._delivers(s, ok, dep) for s in SERVICES}
+            live = {s: self._delivers(s, ok, dep) for s in self.services}
             new = ok.copy()
             for i in range(self.n_assets):
                 if new[i] and not self._needs_met_live(i, live, dep):

@@ -1,9 +1,10 @@
 """The simulation engine, the only user of simpy: hazards, cascades, backups, crews, decisions.
 
 :class:`Simulation` runs (scenario, city, seed, decisions) into an event log.  Its parts:
-``cascade`` (state and cascades), ``hazard_processes``, ``crews``, ``msel`` (injects and
-expected actions), ``observation`` (what a player sees) and ``simulation`` (the clock,
-decisions and whole runs).
+``cascade`` (state and cascades), ``hazards`` (the registry of hazards and generic effects,
+one module each) and ``hazard_processes`` (what they share), ``crews``, ``msel`` (injects and
+expected actions), ``observation`` (what a player sees), ``actions`` (the registry of learner
+actions) and ``simulation`` (the clock, decisions and whole runs).
 """
 
 from __future__ import annotations

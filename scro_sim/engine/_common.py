@@ -22,9 +22,20 @@ import simpy
 ENGINE_VERSION = "0.6.0"
 
 UP, BACKUP, DOWN = 0, 1, 2
-_BLOCKING = ("damage", "flooded", "cyber")  # causes an asset has itself, not through its suppliers
+_BLOCKING = ("damage", "flooded", "cyber", "outage")  # causes an asset has itself, not through its suppliers
 _STATE_NAME = ("up", "backup", "down")
 _EPS = 1e-9
+#: damage code (the ``damage`` array) -> its name: 1 and 2 are the two-state scale every default curve
+#: uses, 3..6 the HAZUS states a scenario or city may use instead
+_DAMAGE_NAME = ("none", "degraded", "failed", "slight", "moderate", "extensive", "complete")
+_CODE = {name: k for k, name in enumerate(_DAMAGE_NAME)}
+#: damage code -> severity: damage only ever gets worse, in this order
+_SEVERITY = np.array([0, 2, 5, 1, 3, 4, 6], np.int8)
+#: what holds an asset down (the cascade's ``_dn``): a damage code, or OUTAGE (a generic outage effect)
+OUTAGE = 7
+_DOWN_CAUSE = ("", "damage", "damage", "damage", "damage", "damage", "damage", "outage")
+#: hazard kinds whose effect holds assets down apart from their damage (the cascade's own ``_dn``)
+_HELD_BY_EFFECTS = ("outage", "degradation")
 
 
 def _finite_delay(d: float, what: str) -> float:

@@ -17,7 +17,11 @@ import numpy as np
 from ..city import DISTRICT_SERVICES
 from ._common import (
     _BLOCKING,
+    _CODE,
+    _DAMAGE_NAME,
+    _DOWN_CAUSE,
     _EPS,
+    _HELD_BY_EFFECTS,
     BACKUP,
     DOWN,
     UP,
@@ -44,6 +48,21 @@ class CascadeMixin:
         self.cyber = np.frombuffer(self._cy, dtype=np.bool_)
         self.overloaded = np.frombuffer(self._ov, dtype=np.bool_)
         self.cause: list[str] = [""] * n
+        # What holds an asset down for its own reason besides water and attacks: its damage code,
+        # or OUTAGE.  The damage array itself, unless the scenario has damage states that keep an
+        # asset running (derated) or generic outage and degradation effects: then its own array.
+        keeps = [0.0] * len(_DAMAGE_NAME)
+        for state, spec in self.scenario.damage_states.items():
+            keeps[_CODE[state]] = spec.capacity
+        self._keeps = np.array(keeps) if any(keeps) else None
+        if self._keeps is not None or any(h.type in _HELD_BY_EFFECTS for h in self.scenario.hazards):
+            self._dn = bytearray(n)
+            self._dn_view = np.frombuffer(self._dn, dtype=np.int8)
+        else:
+            self._dn, self._dn_view = self._dm, self.damage
+        self.derate = np.zeros(n)  # share of its capacity an asset has lost while it runs (degradation)
+        self._derating = False  # some asset runs derated, now or before: districts count capacity
+        self._outages = np.zeros(n, np.int32)  # generic outages holding each asset down now
         # Numbers per asset in arrays, not lists: the cycle collector walks every item of a list
         # at each collection that sees it, and never looks inside an array.
         self.own_left = array("d", c.backup_hours.astype(np.float64).tobytes())  # hours of own backup left
@@ -103,7 +122,7 @@ class CascadeMixin:
         unfed = self.loop_unfed[service]
 
         def capable(m: int) -> bool:
-            if self.damage[m] or self.flooded[m] or self.cyber[m]:
+            if self._dn[m] or self.flooded[m] or self.cyber[m]:
                 return False
             return self.state[m] != DOWN or self.cause[m] == f"no {service}"
 
@@ -131,8 +150,8 @@ class CascadeMixin:
 
     def _target(self, i: int) -> tuple[int, str, tuple[str, ...], tuple[str, ...]]:
         """(state, cause, backup sources to use, missing services) that asset ``i`` should be in now."""
-        if self._dm[i]:
-            return DOWN, "damage", (), ()
+        if self._dn[i]:
+            return DOWN, _DOWN_CAUSE[self._dn[i]], (), ()
         if self._fl[i]:
             return DOWN, "flooded", (), ()
         if self._cy[i]:
@@ -249,7 +268,7 @@ class CascadeMixin:
         """Re-evaluate ``seeds`` and everything downstream of what changes (incremental cascade)."""
         c = self.city
         queued, dirty, st = self._queued, self._dirty_db, self._st
-        dm, fl, cy, cause_of = self._dm, self._fl, self._cy, self.cause
+        dm, fl, cy, cause_of = self._dn, self._fl, self._cy, self.cause
         missing_of, without, transition = self._missing, self._without, self._transition
         needs, loops_touching = c.asset_needs, c.loops_touching
         plain = self._plain_supply
@@ -271,7 +290,7 @@ class CascadeMixin:
             if queued[i]:
                 continue
             if st[i] == DOWN and (dm[i] or fl[i] or cy[i]):  # stays down: only its cause can change
-                cause_of[i] = "damage" if dm[i] else "flooded" if fl[i] else "cyber"
+                cause_of[i] = _DOWN_CAUSE[dm[i]] if dm[i] else "flooded" if fl[i] else "cyber"
                 continue
             queued[i] = 1
             q.append(i)
@@ -284,7 +303,7 @@ class CascadeMixin:
                 queued[i] = 0
                 was_down = st[i] == DOWN
                 if dm[i] or fl[i] or cy[i]:  # down for its own reason, whatever its suppliers do
-                    cause_of[i] = "damage" if dm[i] else "flooded" if fl[i] else "cyber"
+                    cause_of[i] = _DOWN_CAUSE[dm[i]] if dm[i] else "flooded" if fl[i] else "cyber"
                     if was_down:
                         continue
                     if st[i] == BACKUP:
@@ -381,7 +400,7 @@ class CascadeMixin:
                 if d in seen:
                     continue
                 seen.add(d)
-                if self.state[d] == DOWN and not (self.damage[d] or self.flooded[d] or self.cyber[d]):
+                if self.state[d] == DOWN and not (self._dn[d] or self.flooded[d] or self.cyber[d]):
                     region.append(d)
                     stack.append(d)
         if not region:
@@ -463,7 +482,7 @@ class CascadeMixin:
         """Recompute the unserved people of (district, service index) ``pairs``, in order; log the changes."""
         c, now, services, state, table = self.city, self.env.now, self._SERVICES, self._st, self.district_unserved
         pop, vuln = self._district_people
-        plain, all_shares = self._plain_supply, self._shares
+        plain, all_shares, derating = self._plain_supply, self._shares, self._derating
         for d, k in pairs:
             s = services[k]
             sup = self.district_needs[d].get(s)
@@ -487,6 +506,8 @@ class CascadeMixin:
                 served = self._taps(d, served)
             if not served:
                 fed = 0.0
+            elif derating and sup is not None:  # suppliers running derated feed their share of it
+                fed = self._derated_fed(sup, shares, s, plain) * float(self.demand_ratio[d, k])
             unserved = int(self.residents[d]) - round(int(self.residents[d]) * fed) if fed < 1.0 else 0
             if d in self.evacuees:
                 for shelter, n in self.evacuees[d].items():
@@ -500,6 +521,16 @@ class CascadeMixin:
                     "unserved_vulnerable": vulnerable if vulnerable.is_integer() else round(vulnerable, 3),
                     "population": pop[d],
                 })
+
+    def _derated_fed(self, sup: tuple[int, ...], shares: Any, s: str, plain: bool) -> float:
+        """The share of a district's supply that runs now when suppliers may run derated: shares
+        weighted by each working supplier's capacity left; redundant feeds give the best one's."""
+        der, st = self.derate, self._st
+        ok = [x for x in sup if (st[x] != DOWN if plain else self._ok(x, s))]
+        if shares is not None:
+            w = dict(zip(sup, shares, strict=True))
+            return math.fsum(w[x] * (1.0 - float(der[x])) for x in ok)
+        return max((1.0 - float(der[x]) for x in ok), default=0.0)
 
     def _taps(self, d: int, supplied: bool) -> bool:
         """Whether district ``d``'s taps have water, given whether its supply runs now.

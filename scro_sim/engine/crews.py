@@ -10,10 +10,11 @@ import numpy as np
 
 from ..hazards import (
     DEFAULT_REPAIR_H,
-    SKILL_FOR_TYPE,
 )
 from ..scenario import CyberHazard, sample
 from ._common import (
+    _DAMAGE_NAME,
+    OUTAGE,
     Crew,
     _finite_delay,
 )
@@ -33,7 +34,7 @@ class CrewMixin:
         self.priorities: list[int] | None = None
         self._skill_of = c.memo.get("skill_of")
         if self._skill_of is None:
-            self._skill_of = c.memo["skill_of"] = np.array([SKILL_FOR_TYPE.get(t, "general") for t in c.type_names],
+            self._skill_of = c.memo["skill_of"] = np.array([c.type_skill.get(t, "general") for t in c.type_names],
                                                            dtype=object)
         self._skill_masks: dict[tuple[str, ...], np.ndarray] = {}
         self._on_road = np.zeros(c.n_assets, bool)  # assets that carry a road (bridges)
@@ -67,7 +68,7 @@ class CrewMixin:
         return m
 
     def _skill_ok(self, crew: Crew, i: int) -> bool:
-        need = SKILL_FOR_TYPE.get(str(self.city.asset_type[i]), "general")
+        need = self.city.type_skill.get(str(self.city.asset_type[i]), "general")
         return need in crew.skills or "general" in crew.skills
 
     def _next_task(self, crew: Crew) -> int | None:
@@ -140,6 +141,11 @@ class CrewMixin:
             cand = crit
         deg, fail = self._mean_repair()
         mean = np.where(self.damage[cand] >= 2, fail[cand], deg[cand])
+        if self._any_general:  # the HAZUS states' own hours
+            types = self.city.type_names
+            mean = np.array([m if code <= 2 else self._state_hours(types[i], code)[0]
+                             for i, code, m in zip(cand.tolist(), self.damage[cand].tolist(), mean.tolist(),
+                                                   strict=True)])
         return int(cand[np.argmax(people[cand] / np.maximum(mean, 0.1))])  # argmax takes the first of the best
 
     def _mean_repair(self) -> tuple[np.ndarray, np.ndarray]:
@@ -197,12 +203,14 @@ class CrewMixin:
     def _closed_mask(self) -> np.ndarray:
         c = self.city
         closed = self.edge_closed_flood | self.edge_closed_manual
+        if self.edge_closed_effect is not None:  # road_closure effects
+            closed = closed | (self.edge_closed_effect > 0)
         b = c.edge_bridge
         has = b >= 0
         if has.any():
             bad = np.zeros(len(b), bool)
             # damaged, under water, or shut by a cyber attack on its control system
-            bad[has] = (self.damage[b[has]] > 0) | self.flooded[b[has]] | self.cyber[b[has]]
+            bad[has] = (self._dn_view[b[has]] > 0) | self.flooded[b[has]] | self.cyber[b[has]]
             closed = closed | bad
         return closed
 
@@ -247,14 +255,37 @@ class CrewMixin:
             dist = cache[key] = dijkstra(matrix, directed=False, indices=src)
         return dist
 
-    def _repair_hours(self, i: int, crew: Crew) -> float:
-        typ = str(self.city.asset_type[i])
+    def _state_hours(self, typ: str, code: int) -> tuple[float, float]:
+        """(mean, sd) repair hours of an asset type in damage state ``code``: the scenario's, else
+        derived from the type's degraded and failed hours (slight = degraded, moderate halfway,
+        extensive = failed, complete twice failed)."""
         spec = self.repair_spec.get(typ)
         deg, fail = (spec.degraded, spec.failed) if spec is not None else DEFAULT_REPAIR_H.get(typ, ((12.0, 6.0), (72.0, 36.0)))
-        mean, sd = fail if self.damage[i] >= 2 else deg
+        name = _DAMAGE_NAME[code]
+        own = getattr(spec, name, None) if spec is not None else None
+        if own is not None:
+            return float(own[0]), float(own[1])
+        if name in ("degraded", "slight"):
+            return deg
+        if name in ("failed", "extensive"):
+            return fail
+        if name == "moderate":
+            return (deg[0] + fail[0]) / 2, (deg[1] + fail[1]) / 2
+        return 2 * fail[0], 2 * fail[1]
+
+    def _repair_hours(self, i: int, crew: Crew) -> float:
+        typ = str(self.city.asset_type[i])
+        code = int(self.damage[i])
+        if code > 2:
+            mean, sd = self._state_hours(typ, code)
+        else:
+            spec = self.repair_spec.get(typ)
+            deg, fail = (spec.degraded, spec.failed) if spec is not None else DEFAULT_REPAIR_H.get(
+                typ, ((12.0, 6.0), (72.0, 36.0)))
+            mean, sd = fail if code >= 2 else deg
         h = float(self.rng_repair.normal(mean, sd))
         h = max(h, 0.2 * mean)
-        if SKILL_FOR_TYPE.get(typ, "general") not in crew.skills:
+        if self.city.type_skill.get(typ, "general") not in crew.skills:
             h *= 1.5  # a general crew on specialist equipment
         return h
 
@@ -306,9 +337,14 @@ class CrewMixin:
             crew.busy_until = self.env.now + dur
             self.log.append(self.env.now, "repair", aid, {"state": "started", "crew": crew.id,
                                                           "hours": round(dur, 6),
-                                                          "damage": "failed" if self.damage[task] >= 2 else "degraded"})
+                                                          "damage": _DAMAGE_NAME[self.damage[task]]})
             yield self.env.timeout(_finite_delay(dur, "repair"))
             self.damage[task] = 0
+            if self._dn is not self._dm:  # what held it down or derated it ends (an outage still holds it)
+                self._dn[task] = OUTAGE if self._outages[task] else 0
+                if self.derate[task]:
+                    self.derate[task] = 0.0
+                    self._redo_districts([task])
             for hz, mx in self.max_intensity.items():  # a repaired asset has a new capacity
                 mx[task] = 0.0
                 z = self.capacity_z.get(hz)

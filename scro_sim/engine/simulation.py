@@ -270,6 +270,7 @@ class Simulation(CascadeMixin, HazardMixin, CrewMixin, MselMixin, ObservationMix
             crew.wake = None
         self._live = None
         self._stop = None
+        self.__dict__.pop("_check_conditions", None)  # a bound method of its own: would keep a cycle
 
     def _stop_kind_set(self, stop: Any, kind: str) -> None:
         self._stop_kind = kind

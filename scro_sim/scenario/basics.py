@@ -47,7 +47,7 @@ MAX_PLAN_CHECKS = 5_000  # a plan's own checks in one run: duration_h / check_ev
 MAX_RULE_CHECKS = 100_000
 MAX_RULE_ACTIONS = 20  # actions in one rule's do
 MAX_PREPOSITIONING = 200
-MAX_CURVES = 10  # fragility curves for one hazard and asset type
+MAX_CURVES = 4  # fragility curves for one hazard and asset type: one per damage state of the four-state scale
 MAX_TEXT = 20_000  # characters in one text (the YAML reader's cap on one value, too)
 
 Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")]

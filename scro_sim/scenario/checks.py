@@ -8,8 +8,9 @@ from types import SimpleNamespace
 from typing import Any
 
 import scro_sim.engine.actions as _actions  # the registry sits below this package (see engine/actions)
+import scro_sim.engine.hazards as _hazards  # so does the hazard registry
 
-from ..city import City
+from ..city import City, curve_problems
 from .basics import (
     MAX_CREWS,
     MAX_DECISION_POINTS,
@@ -19,6 +20,7 @@ from .basics import (
     dist_bounds,
 )
 from .models import (
+    _FIELD_TYPES,
     RATINGS,
     Action,
     ActionDone,
@@ -28,7 +30,6 @@ from .models import (
     FloodHazard,
     Plan,
     Scenario,
-    SurgeHazard,
 )
 
 # Every check below is one pass over the scenario: ids and decision times are looked up in sets
@@ -126,8 +127,14 @@ def _scenario_problems(sc: Scenario, city: City | None) -> list[tuple[tuple[Any,
     for i, h in enumerate(sc.hazards):
         out.extend(_hazard_problems(("hazards", i), h, sc, city))
     if city is not None:
+        out.extend(_asset_type_problems(sc, city))
+        skills = {"it", "general", *city.type_skill.values()}
         for i, team in enumerate(sc.resources.crews):
             out.extend(_depot_problem(("resources", "crews", i, "depot"), team.depot, city))
+            out.extend((("resources", "crews", i, "skills", k), _unknown_skill(s, skills))
+                       for k, s in enumerate(team.skills) if s not in skills)
+        out.extend((("resources", "mutual_aid", "skills", k), _unknown_skill(s, skills))
+                   for k, s in enumerate(sc.resources.mutual_aid.skills) if s not in skills)
         if sc.resources.generators.depot is not None:
             out.extend(_depot_problem(("resources", "generators", "depot"), sc.resources.generators.depot, city))
         if sc.resources.mutual_aid.depot is not None:
@@ -176,6 +183,33 @@ def _work_problems(sc: Scenario) -> list[tuple[tuple[Any, ...], str]]:
     return out
 
 
+def _asset_type_problems(sc: Scenario, city: City) -> list[tuple[tuple[Any, ...], str]]:
+    """Asset types the scenario names (fragility, repair times) that its city does not know."""
+    out: list[tuple[tuple[Any, ...], str]] = []
+    known = city.type_specs
+    for hz, by_type in sc.fragility.items():
+        for typ, curves in by_type.items():
+            if typ not in known:
+                out.append((("fragility", hz, typ), _unknown_type(typ, city)))
+            out.extend((("fragility", hz, typ), msg) for msg in curve_problems(curves))
+    for typ in sc.repair_times:
+        if typ not in known:
+            out.append((("repair_times", typ), _unknown_type(typ, city)))
+    return out
+
+
+def _unknown_skill(skill: str, known: set[str]) -> str:
+    return f"unknown crew skill {skill!r}; the city's asset types are repaired by: {', '.join(sorted(known))}"
+
+
+def _unknown_type(typ: str, city: City) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(typ, list(city.type_specs), n=1)
+    return (f"unknown asset type {typ!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
+            + f"; the city {city.id} knows: {', '.join(city.type_specs)}")
+
+
 def _target_exists(tg: str, city: City) -> bool:
     return tg in city.asset_index or tg in city.district_index or tg == "all" or _edge_index(tg, city) is not None
 
@@ -192,7 +226,8 @@ def _depot_problem(loc: tuple[Any, ...], depot: str, city: City) -> list[tuple[t
 def _hazard_problems(loc: tuple[Any, ...], h: Any, sc: Scenario, city: City | None) -> list[tuple[tuple[Any, ...], str]]:
     out: list[tuple[tuple[Any, ...], str]] = []
     dur = sc.duration_h
-    for name in ("time_h", "start_h", "rise_start_h", "peak_h", "end_h"):
+    kind = _hazards.REGISTRY[h.type]
+    for name in kind.times:
         v = getattr(h, name, None)
         if v is not None:
             lo, _hi = dist_bounds(v)
@@ -200,39 +235,16 @@ def _hazard_problems(loc: tuple[Any, ...], h: Any, sc: Scenario, city: City | No
                 out.append(((*loc, name), "time cannot be negative"))
             elif lo >= dur:
                 out.append(((*loc, name), f"{lo:g} h is not inside the {dur:g} h scenario"))
-    for name in ("time_to_peak_h", "recession_h", "duration_h", "recovery_h", "detection_delay_h",
-                 "incident_response_h"):
+    for name in kind.durations:
         v = getattr(h, name, None)
         if v is not None and dist_bounds(v)[0] < 0:
             out.append(((*loc, name), "duration cannot be negative"))
-    if isinstance(h, FloodHazard):
-        if city is not None:
-            if city.river is None:
-                out.append((loc, "a flood needs the city to have a river (with its gauge)"))
-            for k, z in enumerate(h.zones):
-                if z not in city.zone_ids:
-                    out.append(((*loc, "zones", k), f"unknown zone {z!r}"))
-        if dist_bounds(h.peak_stage_m)[0] < 0:
-            out.append(((*loc, "peak_stage_m"), "stage cannot be negative"))
-    if isinstance(h, SurgeHazard):
-        if not h.start_h <= h.peak_h <= h.end_h:
-            out.append((loc, "need start_h <= peak_h <= end_h"))
-        if city is not None:
-            for k, a in enumerate(h.hospitals):
-                if a not in city.asset_index:
-                    out.append(((*loc, "hospitals", k), f"unknown asset {a!r}"))
-                elif city.asset_type[city.asset_index[a]] != "hospital":
-                    out.append(((*loc, "hospitals", k), f"{a!r} is not a hospital"))
-    if isinstance(h, CyberHazard) and h.incident_response_h is not None and not any(
-            "it" in t.skills and t.count > 0 for t in sc.resources.crews):
-        out.append(((*loc, "incident_response_h"), "IT incident response needs a crew team with the 'it' skill "
-                    "(resources.crews: skills: [it])"))
+    out.extend(kind.problems(loc, h, sc, city, _FIELD_TYPES))
+    when = getattr(h, "when", None)  # an effect that starts on a condition
+    if when is not None:
+        out.extend(((*loc, "when", *w[1:]), m) for w, m in _condition_problems(when, sc, city))
     if isinstance(h, CyberHazard):
         out.extend(_reveal_problems((*loc, "reveal"), h, sc, city))
-    if isinstance(h, CyberHazard) and city is not None:
-        for k, a in enumerate(h.targets):
-            if a not in city.asset_index:
-                out.append(((*loc, "targets", k), f"unknown asset {a!r}"))
     return out
 
 
@@ -254,6 +266,8 @@ def _reveal_problems(loc: tuple[Any, ...], h: CyberHazard, sc: Scenario,
 def _condition_problems(c: Condition, sc: Scenario, city: City | None) -> list[tuple[tuple[Any, ...], str]]:
     out: list[tuple[tuple[Any, ...], str]] = []
     k = c.key
+    if k in ("any_down", "any_on_backup") and city is not None and c.value not in city.type_specs:
+        out.append(((None, k), _unknown_type(c.value, city)))
     if k in ("asset_down", "asset_on_backup") and city is not None and c.value not in city.asset_index:
         out.append(((None, k), f"unknown asset {c.value!r}"))
     if k == "district_unserved" and city is not None and c.value[0] not in city.district_index:

@@ -8,6 +8,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+import scro_sim.engine.hazards as _hazards  # the hazard registry sits below this package
+
 from ..city import City, load_city, shared_city
 from ..errors import CityModelError, PlanError, Problem, ScenarioError, YamlError
 from ..resources import city_dirs, city_models_dir
@@ -126,7 +128,8 @@ def load_scenario(path: str | Path, *, city: City | None = None, text: str | Non
             raise ScenarioError(exc.problems[0].message, path=label, line=loaded.line_of(("city",)),
                                 field="city") from None
         try:
-            city = shared_city(city_path) if share_city else load_city(city_path)
+            city = (shared_city(city_path, hazards=_hazards.NAMES) if share_city
+                    else load_city(city_path, hazards=_hazards.NAMES))
         except CityModelError as exc:
             # the city named as the scenario names it: the server's folders stay out of the message
             raise ScenarioError(problems=[Problem(loaded.path, loaded.line_of(("city",)), "city",

@@ -6,7 +6,8 @@ import hashlib
 import json
 import math
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from types import SimpleNamespace
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import (
     Field,
@@ -19,10 +20,11 @@ from pydantic import (
 )
 
 import scro_sim.engine.actions as _actions  # the registry sits below this package (see engine/actions)
+import scro_sim.engine.hazards as _hazards  # so does the hazard registry (see engine/hazards)
 
-from ..city import ASSET_TYPES, FragilityCurve
+from ..city import FragilityCurve
+from . import basics as _basics
 from .basics import (
-    MAX_AFTERSHOCKS,
     MAX_CREW_TEAMS,
     MAX_CREWS,
     MAX_CRITERIA,
@@ -49,7 +51,6 @@ from .basics import (
     Target,
     Text,
     _Model,
-    bounded_dist,
     text_in,
 )
 
@@ -68,8 +69,8 @@ class Condition(_Model):
     gauge_above: float | None = Field(default=None, ge=-50, le=100, allow_inf_nan=False)
     asset_down: Id | None = None
     asset_on_backup: Id | None = None
-    any_down: Literal[ASSET_TYPES] | None = None  # type: ignore[valid-type]
-    any_on_backup: Literal[ASSET_TYPES] | None = None  # type: ignore[valid-type]
+    any_down: Id | None = None  # an asset type the city knows (checked against it)
+    any_on_backup: Id | None = None
     district_unserved: tuple[Id, Literal["power", "water", "telecom", "health"]] | None = None
     unserved_share_above: tuple[Literal["power", "water", "telecom", "health"], Share] | None = None
     inject: Id | None = None
@@ -135,90 +136,43 @@ class _Hazard(_Model):
     name: Text | None = None
 
 
-class FloodHazard(_Hazard):
-    """A riverine flood: the city's river gauge rises, peaks and recedes; water spreads by elevation."""
-
-    type: Literal["flood"]
-    base_stage_m: bounded_dist(-100, 100, " m") = 1.0  # type: ignore[valid-type]
-    peak_stage_m: bounded_dist(-100, 100, " m")  # type: ignore[valid-type]
-    rise_start_h: DistHours = 0.0  # type: ignore[valid-type]
-    time_to_peak_h: DistHours  # type: ignore[valid-type]
-    recession_h: DistHours  # type: ignore[valid-type]
-    zones: tuple[Id, ...] = Field(min_length=1, max_length=MAX_IDS)
-    #: depth (m) at which a road is closed to crews.
-    road_closure_depth_m: float = Field(default=0.3, gt=0, le=5, allow_inf_nan=False)
-    #: hours between hazard updates (water level steps).
-    step_h: float = Field(default=1.0, ge=0.05, le=24, allow_inf_nan=False)
+# --------------------------------------------------------------------------------------------
+# Hazards, built from the registry (they may start on a Condition)
 
 
-class EarthquakeHazard(_Hazard):
-    type: Literal["earthquake"]
-    time_h: Hours = 0.0
-    epicentre: Annotated[Point, Field(description="x, y in metres")]
-    magnitude: bounded_dist(0, 10)  # type: ignore[valid-type]
-    depth_km: float = Field(default=10.0, gt=0, le=700, allow_inf_nan=False)
-    aftershock_count: bounded_dist(0, MAX_AFTERSHOCKS) = 0.0  # type: ignore[valid-type]
-    aftershock_within_h: Hours = 48.0
-    aftershock_magnitude_drop: float = Field(default=1.2, ge=0, le=5, allow_inf_nan=False)
+def _hazard_model(kind: Any) -> Any:
+    """One hazard kind's model, from its declaration in the registry (engine/hazards)."""
+
+    def check(self: Any) -> Any:
+        msg = kind.validate(self)
+        if msg:
+            raise ValueError(msg)
+        return self
+
+    return create_model(
+        kind.model_name, __base__=_Hazard, __doc__=kind.doc or None,
+        __validators__={"_kind_checks": model_validator(mode="after")(check)},
+        type=(Literal[kind.name], ...), **kind.fields(_FIELD_TYPES),
+        # start when a condition first holds (the inject condition language); the hazard's own hours
+        # then count from that moment
+        when=(Condition | None, None))
 
 
-class HeatwaveHazard(_Hazard):
-    type: Literal["heatwave"]
-    start_h: Hours = 0.0
-    duration_h: DistHours  # type: ignore[valid-type]
-    baseline_temp_c: float = Field(default=25.0, ge=-60, le=60, allow_inf_nan=False)
-    peak_temp_c: bounded_dist(-60, 70, " C")  # type: ignore[valid-type]
-    #: extra power demand per degree above 30 C, as a share of capacity (overload risk).
-    demand_per_degree: float = Field(default=0.02, ge=0, le=1, allow_inf_nan=False)
-    step_h: float = Field(default=1.0, ge=0.05, le=24, allow_inf_nan=False)
+#: the field types a hazard kind declares its fields with (``HazardKind.fields``)
+_FIELD_TYPES = SimpleNamespace(**{k: v for k, v in vars(_basics).items() if not k.startswith("__")}, Point=Point,
+                               Condition=Condition, Reveal=Reveal)
+#: hazard type -> its model, in the registry's order
+HAZARD_MODELS: dict[str, Any] = {name: _hazard_model(k) for name, k in _hazards.REGISTRY.items()}
+FloodHazard = HAZARD_MODELS["flood"]
+EarthquakeHazard = HAZARD_MODELS["earthquake"]
+HeatwaveHazard = HAZARD_MODELS["heatwave"]
+StormHazard = HAZARD_MODELS["storm"]
+CyberHazard = HAZARD_MODELS["cyber"]
+SurgeHazard = HAZARD_MODELS["surge"]
 
-
-class StormHazard(_Hazard):
-    type: Literal["storm"]
-    start_h: Hours = 0.0
-    duration_h: DistHours  # type: ignore[valid-type]
-    centre: Point
-    radius_km: float = Field(gt=0, le=2000, allow_inf_nan=False)
-    peak_wind_ms: bounded_dist(0, 150, " m/s")  # type: ignore[valid-type]
-    step_h: float = Field(default=1.0, ge=0.05, le=24, allow_inf_nan=False)
-
-
-class CyberHazard(_Hazard):
-    type: Literal["cyber"]
-    start_h: DistHours  # type: ignore[valid-type]
-    targets: tuple[Id, ...] = Field(min_length=1, max_length=MAX_IDS)
-    detection_delay_h: DistHours = 0.5  # type: ignore[valid-type]
-    #: hours from detection until the targets come back without help from the player (the
-    #: utility's own or the vendor's recovery).
-    recovery_h: DistHours  # type: ignore[valid-type]
-    #: the attack's effect: the target stops (shutdown) or keeps running but unsafe (tamper).
-    effect: Literal["shutdown", "tamper"] = "shutdown"
-    #: IT incident response (optional): hours a crew with the ``it`` skill needs on site to restore
-    #: one target once the attack is detected (drawn per job).  Given, the player's IT crews can end
-    #: the outage before ``recovery_h``; left out, the targets stay down for ``recovery_h`` whatever
-    #: the player does.
-    incident_response_h: DistHours | None = None  # type: ignore[valid-type]
-    #: when the player learns that this is an attack: until then its targets are down with cause
-    #: ``unknown`` (hidden truth).  Default: at detection.
-    reveal: Reveal = Reveal(at="detection")
-
-
-class SurgeHazard(_Hazard):
-    type: Literal["surge"]
-    hospitals: tuple[Id, ...] = Field(min_length=1, max_length=MAX_IDS)
-    start_h: Hours = 0.0
-    peak_h: Hours
-    end_h: Hours
-    baseline_occupancy: Share = 0.85
-    peak_extra_patients: bounded_dist(-1e6, 1e6)  # type: ignore[valid-type]
-    step_h: float = Field(default=1.0, ge=0.05, le=24, allow_inf_nan=False)
-
-
-HazardSpec = Annotated[
-    FloodHazard | EarthquakeHazard | HeatwaveHazard | StormHazard | CyberHazard | SurgeHazard,
-    Field(discriminator="type"),
-]
-HAZARD_TYPES = ("flood", "earthquake", "heatwave", "storm", "cyber", "surge")
+HazardSpec = Annotated[Union[tuple(HAZARD_MODELS.values())], Field(discriminator="type")]  # noqa: UP007
+#: every hazard type's name, in the registry's order (scro_sim/engine/hazards)
+HAZARD_TYPES: tuple[str, ...] = _hazards.NAMES
 
 
 # --------------------------------------------------------------------------------------------
@@ -329,9 +283,9 @@ class CrewTeam(_Model):
     id: Id
     count: int = Field(ge=0, le=MAX_CREWS)
     depot: Id
-    skills: tuple[Literal["power", "water", "telecom", "transport", "health", "it", "general"], ...] = Field(
-        min_length=1, max_length=7
-    )
+    #: crew skills: power, water, telecom, transport, health, it, general, or a skill the city's own
+    #: asset types name (``asset_types: {gas_network: {skill: gas}}``)
+    skills: tuple[Id, ...] = Field(min_length=1, max_length=20)
 
 
 class Generators(_Model):
@@ -342,8 +296,7 @@ class Generators(_Model):
 
 class MutualAid(_Model):
     crews: int = Field(default=0, ge=0, le=MAX_CREWS)
-    skills: tuple[Literal["power", "water", "telecom", "transport", "health", "it", "general"], ...] = Field(
-        default=("power",), max_length=7)
+    skills: tuple[Id, ...] = Field(default=("power",), max_length=20)
     #: hours from request to arrival (Sandy: crews on the road within 24 h).
     delay_h: DistHours = 24.0  # type: ignore[valid-type]
     cost: Money = 0.0
@@ -376,17 +329,35 @@ class WaterSystem(_Model):
 
 
 class RepairTime(_Model):
-    """Repair duration by damage state, hours, normally distributed (HAZUS style)."""
+    """Repair duration by damage state, hours, normally distributed (HAZUS style).
+
+    ``degraded`` and ``failed`` are the two-state scale's; the four HAZUS states are optional and
+    default to degraded's hours (slight), halfway between (moderate), failed's (extensive) and
+    twice failed's (complete)."""
 
     degraded: tuple[float, float] = Field(description="mean, sd in hours")
     failed: tuple[float, float] = Field(description="mean, sd in hours")
+    slight: tuple[float, float] | None = Field(default=None, description="mean, sd in hours")
+    moderate: tuple[float, float] | None = Field(default=None, description="mean, sd in hours")
+    extensive: tuple[float, float] | None = Field(default=None, description="mean, sd in hours")
+    complete: tuple[float, float] | None = Field(default=None, description="mean, sd in hours")
 
-    @field_validator("degraded", "failed")
+    @field_validator("degraded", "failed", "slight", "moderate", "extensive", "complete")
     @classmethod
-    def _positive(cls, v: tuple[float, float]) -> tuple[float, float]:
+    def _positive(cls, v: tuple[float, float] | None) -> tuple[float, float] | None:
+        if v is None:
+            return v
         if not (math.isfinite(v[0]) and math.isfinite(v[1]) and 0 < v[0] <= 24 * 365 and 0 <= v[1] <= 24 * 365):
             raise ValueError("give [mean, sd] in hours with 0 < mean <= 8760 and 0 <= sd <= 8760")
         return v
+
+
+class DamageState(_Model):
+    """What one damage state does to an asset until a crew repairs it."""
+
+    #: the share of its normal capacity it keeps, in service: 0 takes it out of service (the
+    #: default for every state); above 0 it runs derated (its districts' shares, a hospital's beds)
+    capacity: float = Field(default=0.0, ge=0, lt=1, allow_inf_nan=False)
 
 
 # --------------------------------------------------------------------------------------------
@@ -711,11 +682,16 @@ class Scenario(_Model):
     recovery_h: float = Field(default=21 * 24, ge=0, le=24 * 60, allow_inf_nan=False)
     decision_points: DecisionPoints = DecisionPoints()
     hazards: tuple[HazardSpec, ...] = Field(min_length=1, max_length=MAX_HAZARDS)
-    fragility: dict[Literal[HAZARD_TYPES], dict[Literal[ASSET_TYPES],  # type: ignore[valid-type]
+    #: hazard -> asset type (the city's) -> curves
+    fragility: dict[Literal[HAZARD_TYPES], dict[Id,  # type: ignore[valid-type]
                                                  Annotated[tuple[FragilityCurve, ...], Field(max_length=MAX_CURVES)]]] = Field(
         default_factory=dict
     )
-    repair_times: dict[Literal[ASSET_TYPES], RepairTime] = Field(default_factory=dict)  # type: ignore[valid-type]
+    #: asset type (the city's) -> repair hours
+    repair_times: dict[Id, RepairTime] = Field(default_factory=dict)
+    #: what a damage state does (default: out of service until repaired); e.g. ``degraded: {capacity: 0.5}``
+    damage_states: dict[Literal["degraded", "failed", "slight", "moderate", "extensive", "complete"],
+                        DamageState] = Field(default_factory=dict)
     resources: Resources = Resources()
     water: WaterSystem = WaterSystem()
     actions: Actions = Actions()
@@ -743,7 +719,17 @@ class Scenario(_Model):
             memo = self._derived()
             digest = memo.get("sha256")
             if digest is None:
-                text = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+                data = self.model_dump(mode="json")
+                if not data.get("damage_states"):  # left out when empty: older scenarios keep their hash
+                    data.pop("damage_states", None)
+                for h in data.get("hazards", ()):
+                    if h.get("when", 0) is None:
+                        h.pop("when")
+                for rt in data.get("repair_times", {}).values():
+                    for k in ("slight", "moderate", "extensive", "complete"):
+                        if rt.get(k) is None:
+                            rt.pop(k, None)
+                text = json.dumps(data, sort_keys=True)
                 digest = memo["sha256"] = hashlib.sha256(text.encode()).hexdigest()
             return digest
         return self._source_sha256

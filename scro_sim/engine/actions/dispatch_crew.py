@@ -6,7 +6,6 @@ from collections import deque
 from collections.abc import Sequence
 from typing import Any
 
-from ...hazards import SKILL_FOR_TYPE
 from ._base import N_, ActionKind, Field
 
 
@@ -29,7 +28,7 @@ class DispatchCrew(ActionKind):
         c = sim.city
         i = c.asset_index[a.target]
         teams = [t for t in sim.scenario.resources.crews if a.crew in (None, t.id)]
-        ok = [t for t in teams if SKILL_FOR_TYPE.get(str(c.asset_type[i]), "general") in t.skills
+        ok = [t for t in teams if c.type_skill.get(str(c.asset_type[i]), "general") in t.skills
               or "general" in t.skills or ("it" in t.skills and sim._it_can_restore(i))]
         if not ok and not any(cr.team == "mutual_aid" for cr in sim.crews):
             return [f"no crew team has the skills to repair a {c.asset_type[i]}"]
@@ -39,7 +38,7 @@ class DispatchCrew(ActionKind):
         c, sc = sim.city, sim.scenario
         i = c.asset_index[a.target]
         teams = [t.id for t in sc.resources.crews if a.crew in (None, t.id)
-                 and (SKILL_FOR_TYPE.get(str(c.asset_type[i]), "general") in t.skills or "general" in t.skills)]
+                 and (c.type_skill.get(str(c.asset_type[i]), "general") in t.skills or "general" in t.skills)]
         if sim._it_can_restore(i) and not sim.damage[i]:  # a cyber attack: IT incident response
             it = [t.id for t in sc.resources.crews if a.crew in (None, t.id) and "it" in t.skills]
             teams = it or teams

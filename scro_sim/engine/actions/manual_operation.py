@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ...hazards import SKILL_FOR_TYPE
 from ._base import N_, ActionKind, Field, Param
 
 _EPS = 1e-9
@@ -50,7 +49,7 @@ class ManualOperation(ActionKind):
         c = sim.city
         i = c.asset_index[a.target]
         out = []
-        skill = SKILL_FOR_TYPE.get(str(c.asset_type[i]), "general")
+        skill = c.type_skill.get(str(c.asset_type[i]), "general")
         if not any(a.crew in (None, t.id) and (skill in t.skills or "general" in t.skills)
                    for t in sim.scenario.resources.crews):
             out.append(f"no crew team can run a {c.asset_type[i]} by hand")
