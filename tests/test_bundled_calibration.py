@@ -33,7 +33,7 @@ NOT_YET: dict[tuple[str, str], str] = {
     ("riverton_hospital_surge", "random_below_greedy"):
         "25 %: one lever (surge beds); random legal decisions open beds early and score as high as greedy",
     ("riverton_water_cyber", "random_below_greedy"):
-        "greedy never sends the IT team, so random's occasional dispatch often beats it",
+        "68 %: greedy never sends the IT team, so random's occasional dispatch often beats it",
 }
 
 
