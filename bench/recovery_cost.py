@@ -1,0 +1,83 @@
+"""What the utilities' own recovery costs the engine per event-log record.
+
+The engine target (bench/README.md) is CPU per event-log record against bare simpy's CPU per
+event, on the 5,000-asset synthetic flood left to do-nothing.  Since engine 0.4.0 do-nothing
+means "the utilities on their own": crews repair by the utility's order and the run goes on to
+the end of recovery.  This script measures the same flood three ways, each against bare simpy
+measured right after it in the same process (the machine is shared: read the ratios):
+
+* as shipped (the utilities' order, fast-forward to the end of recovery);
+* without the utilities' order (``utility_restoration: false``: crews wait for orders, the
+  workload the target was first set on);
+* without the fast-forward (``recovery_h: 0``: the run ends at the scenario's last hour).
+
+    python bench/recovery_cost.py [--runs 10] [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import sys
+import time
+from pathlib import Path
+
+import simpy
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench import flood_scenario
+from scro_sim.city.synthetic import synthetic
+from scro_sim.engine import Simulation
+from scro_sim.policy import DoNothing
+
+
+def bare_simpy_per_event(n: int = 12_000, reps: int = 5) -> float:
+    """CPU seconds per event of a bare simpy process of timeouts (the yardstick)."""
+    def proc(env: simpy.Environment) -> object:
+        for _ in range(n):
+            yield env.timeout(1)
+
+    t = time.process_time()
+    for _ in range(reps):
+        env = simpy.Environment()
+        env.process(proc(env))
+        env.run()
+    return (time.process_time() - t) / (n * reps)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--runs", type=int, default=10, help="runs per variant and round (seeds 0..runs-1)")
+    ap.add_argument("--rounds", type=int, default=3, help="rounds; the median ratio is printed")
+    args = ap.parse_args()
+    city = synthetic(5000, seed=1)
+    gc.collect()
+    gc.freeze()  # the city out of the collector, as in a batch worker
+    base = flood_scenario(city)
+    variants = {
+        "as shipped": base,
+        "no utility order": base.model_copy(update={"resources": base.resources.model_copy(
+            update={"utility_restoration": False})}),
+        "no fast-forward": base.model_copy(update={"recovery_h": 0.0}),
+    }
+    print(f"synthetic(5000): {city.n_assets} assets; 72 h flood, do nothing; {args.runs} runs x {args.rounds} rounds")
+    for name, sc in variants.items():
+        for s in range(2):  # warm the city's memo (fragility tables, road searches)
+            Simulation(sc, city, s, DoNothing()).run()
+        ratios, per_rec, records = [], [], 0
+        for _ in range(args.rounds):
+            t, n = time.process_time(), 0
+            for s in range(args.runs):
+                n += len(Simulation(sc, city, s, DoNothing()).run())
+            per = (time.process_time() - t) / n
+            ratios.append(per / bare_simpy_per_event())
+            per_rec.append(per)
+            records = n // args.runs
+        ratios.sort()
+        per_rec.sort()
+        print(f"  {name:17} {records:5d} records/run  {per_rec[len(per_rec) // 2] * 1e6:6.2f} us/record  "
+              f"{ratios[len(ratios) // 2]:5.2f}x bare simpy (median of {args.rounds})")
+
+
+if __name__ == "__main__":
+    main()
