@@ -152,7 +152,7 @@ def test_regrading_under_a_revised_rubric_changes_the_rating_without_replaying(s
     run = store.get_run(run_id)
     old = _line(regrade(store, run_id), "CR_power")  # under its own rubric: the stored card again
     assert old.model_dump() == next(c for c in run.scorecard["criteria"] if c["id"] == "CR_power")
-    assert old.rating == "P"
+    assert old.rating != "U"  # so the stricter rubric below visibly changes it
     strict = run.scenario_yaml.replace("thresholds: {P: 300000, S: 1000000, M: 2000000}",
                                        "thresholds: {P: 0, S: 1, M: 2}")
     assert strict != run.scenario_yaml
