@@ -9,6 +9,7 @@ killed per module group with a Wilson score interval for the whole population.
     python bench/mutation_sample.py --sample 300 --seed 1             # all mutated modules
     python bench/mutation_sample.py --sample 150 --module scro_sim/assessment.py
     python bench/mutation_sample.py --sample 300 --seed 1 --report-only   # recount, no run
+    python bench/mutation_sample.py --sample 300 --seed 1 --names         # the drawn names only
     make mutation SAMPLE=300 SEED=1 [MODULE=scro_sim/engine]
 
 The same seed, sample size, module filter and source files give the same mutants.  mutmut runs
@@ -160,6 +161,9 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2, help="mutmut --max-children (default 2)")
     parser.add_argument("--nice", type=int, default=19, help="CPU niceness of the run (default 19)")
     parser.add_argument("--report-only", action="store_true", help="count mutmut's recorded results")
+    parser.add_argument("--names", action="store_true",
+                        help="print the drawn mutants' names, one a line, and stop (to check several draws "
+                             "in one `mutmut run`)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
     os.chdir(ROOT)
@@ -167,6 +171,9 @@ def main() -> None:
     modules = [m.removesuffix("/") for m in args.module]
     population = mutant_names()
     sample = draw(population, args.sample, args.seed, modules)
+    if args.names:
+        print("\n".join(sample))
+        return
     total = sum(len(v) for path, v in population.items() if in_modules(path, modules))
     print(f"{len(sample)} of {total} mutants drawn with seed {args.seed}")
     if not args.report_only:
