@@ -21,7 +21,7 @@ by the time limit); "no tests" (no selected test reaches the function) counts as
 from __future__ import annotations
 
 import argparse
-import glob
+import fnmatch
 import hashlib
 import json
 import math
@@ -54,10 +54,9 @@ def wilson(killed: int, n: int, z: float = 1.96) -> tuple[float, float]:
 def mutated_files() -> list[str]:
     """The source files [tool.mutmut] only_mutate names, relative to the repository root."""
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mutmut"]
-    files: set[str] = set()
-    for pattern in config["only_mutate"]:
-        files.update(f for f in glob.glob(pattern, root_dir=ROOT) if f.endswith(".py"))
-    return sorted(files)
+    files = {p.relative_to(ROOT).as_posix() for folder in config["source_paths"] for p in (ROOT / folder).rglob("*.py")}
+    # fnmatch as mutmut matches them: "*" spans "/", so scro_sim/engine/* takes engine/actions/ too
+    return sorted(f for f in files if any(fnmatch.fnmatch(f, pattern) for pattern in config["only_mutate"]))
 
 
 def mutant_names() -> dict[str, list[str]]:
