@@ -222,3 +222,46 @@ def test_a_warning_to_another_district_does_not_meet_an_expected_warning_for_thi
     assert records(to_y, "expected", "EA1", status="met") == []
     assert times(to_y, "expected", "EA1", status="missed") == [2.0]
     assert times(to_all, "expected", "EA1", status="met") == [1.0]
+
+
+def _pause_scenario(at_injects: bool) -> object:
+    """I1 (2 h) does not pause, I2 (4 h) does; the only timed decision point is at 6 h."""
+    msg = {"sender": "Met", "channel": "email", "text": "Rain"}
+    return make_scenario([cyber("PP1", start_h=20)], duration_h=12,
+                         decision_points={"times_h": [6.0], "at_injects": at_injects},
+                         msel=[{"id": "I1", "at_h": 2, **msg}, {"id": "I2", "at_h": 4, "pause": True, **msg}])
+
+
+def _stops(sim: Simulation) -> list[tuple[float, str]]:
+    """Play to the end without deciding anything; (hour, cause) of each decision point the player got."""
+    while not sim.done:
+        sim.advance()
+    return [(r.time, r.data["cause"]) for r in records(sim, "decision_point")]
+
+
+def test_only_a_pausing_inject_stops_play_and_the_stop_says_it_was_an_inject() -> None:
+    sim = Simulation(_pause_scenario(at_injects=True), make_city([asset("PP1", "power_plant")]), 0)  # type: ignore[arg-type]
+    assert _stops(sim) == [(0.0, "decision"), (4.0, "inject"), (6.0, "decision")]
+
+
+def test_a_pausing_inject_does_not_stop_play_when_the_scenario_turns_inject_stops_off() -> None:
+    sim = Simulation(_pause_scenario(at_injects=False), make_city([asset("PP1", "power_plant")]), 0)  # type: ignore[arg-type]
+    assert _stops(sim) == [(0.0, "decision"), (6.0, "decision")]
+    assert times(sim, "inject") == [2.0, 4.0]
+
+
+def test_a_crew_the_priority_list_sends_anywhere_meets_an_expected_dispatch_with_no_targets() -> None:
+    """No targets means any target: the crew the list sends to SS at 1 h does the expected dispatch."""
+    quake = {"earthquake": {"median": 0.0001, "beta": 0.01, "state": "failed"}}
+    city = make_city([asset("PP", "power_plant"), asset("SS", "substation", "C", x=16000, y=5000,
+                                                        needs={"power": ["PP"]}, fragility=quake)])
+    shake = {"id": "eq", "type": "earthquake", "time_h": 0.5, "epicentre": [16000, 5000], "magnitude": 5.0}
+    res = {"budget": 1e6, "crews": [{"id": "pc", "count": 1, "depot": "DEP", "skills": ["power"]}]}
+    expect = [{"id": "EA_any", "action": "dispatch_crew", "deadline_h": 2.5},
+              {"id": "EA_other", "action": "dispatch_crew", "targets": ["PP"], "deadline_h": 2.5}]
+    sc = make_scenario([shake], duration_h=12, times_h=(1.0,), resources=res,
+                       msel=[{"id": "I1", "at_h": 0.5, "sender": "Utility", "channel": "phone", "text": "SS down",
+                              "expected_actions": expect}])
+    log = play(Simulation(sc, city, 0), {1.0: [act("set_priorities", order=("SS",))]})
+    assert times(log, "expected", "EA_any", status="met") == [1.0]
+    assert times(log, "expected", "EA_other", status="missed") == [3.0]
