@@ -265,3 +265,27 @@ def test_a_crew_the_priority_list_sends_anywhere_meets_an_expected_dispatch_with
     log = play(Simulation(sc, city, 0), {1.0: [act("set_priorities", order=("SS",))]})
     assert times(log, "expected", "EA_any", status="met") == [1.0]
     assert times(log, "expected", "EA_other", status="missed") == [3.0]
+
+
+def test_a_player_in_german_gets_the_inject_and_its_question_in_german_as_they_arrive() -> None:
+    """What the player is shown when an inject arrives: every field of the inject, in the player's
+    language, and the question asked at it; the log keeps the same texts."""
+    sc = make_scenario([cyber("PP1", start_h=20)], duration_h=12, times_h=(6.0,),
+                       msel=[{"id": "I1", "at_h": 2, "pause": True, "channel": "radio",
+                              "sender": {"en": "Met office", "de": "Wetterdienst"},
+                              "text": {"en": "Heavy rain", "de": "Starkregen"}}],
+                       questions=[{"id": "Q1", "at_inject": "I1", "text": {"en": "What now?", "de": "Was nun?"}},
+                                  {"id": "Q2", "at_h": 6, "text": "Later"}])
+    sim = Simulation(sc, make_city([asset("PP1", "power_plant")]), 0, lang="de")
+    first = sim.advance()
+    assert (first.time_h, first.injects, first.questions) == (0.0, [], [])
+    at_inject = sim.advance()
+    assert at_inject.time_h == 2.0
+    assert at_inject.injects == [{"time_h": 2.0, "id": "I1", "sender": "Wetterdienst", "channel": "radio",
+                                  "text": "Starkregen", "pause": True, "contingency": False}]
+    assert at_inject.questions == [{"id": "Q1", "text": "Was nun?"}]
+    (rec,) = records(sim, "inject", "I1")
+    assert rec.data == {"sender": "Wetterdienst", "channel": "radio", "text": "Starkregen", "pause": True,
+                        "contingency": False}
+    later = sim.advance()
+    assert (later.time_h, later.injects, later.questions) == (6.0, [], [{"id": "Q2", "text": "Later"}])
