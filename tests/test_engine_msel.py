@@ -289,3 +289,19 @@ def test_a_player_in_german_gets_the_inject_and_its_question_in_german_as_they_a
                         "contingency": False}
     later = sim.advance()
     assert (later.time_h, later.injects, later.questions) == (6.0, [], [{"id": "Q2", "text": "Later"}])
+
+
+def test_expected_action_hours_are_logged_to_nine_decimals_as_stored_runs_were() -> None:
+    """A third of an hour is logged as 0.333333333: stored runs were digested with these
+    values, so a change of precision would make every stored run fail verification."""
+    third = 1 / 3
+    sc = make_scenario([cyber("PP1", start_h=20)], duration_h=12, times_h=(1.0,), resources={"budget": 10_000},
+                       msel=[{"id": "I1", "at_h": 0, "sender": "Met", "channel": "email", "text": "Rain",
+                              "expected_actions": [
+                                  {"id": "EA1", "action": "evacuate", "targets": ["Z"], "deadline_h": third},
+                                  {"id": "EA2", "action": "warn_public", "targets": ["Z"], "deadline_h": 1 + third}]}])
+    log = play(Simulation(sc, make_city([asset("PP1", "power_plant")]), 0), {1.0: [act("warn_public", "Z", message="Rain")]})
+    assert [r.data["due_h"] for r in records(log, "expected", status="due")] == [0.333333333, 1.333333333]
+    assert records(log, "expected", "EA1", status="missed")[0].data["due_h"] == 0.333333333
+    (met,) = records(log, "expected", "EA2", status="met")
+    assert (met.data["due_h"], met.data["late_h"], met.data["action_time_h"]) == (1.333333333, -0.333333333, 1.0)
