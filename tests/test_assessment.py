@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from scro_sim.assessment import grade_rows, judge, override, record_log, regrade, verify_run
+from scro_sim.assessment import grade_rows, judge, override, record_log, record_run, regrade, verify_run
 from scro_sim.engine import Simulation
 from scro_sim.errors import StoreError
 from scro_sim.log import EventLog
@@ -47,6 +47,27 @@ def stored(tmp_path: Path, played: tuple[Any, Any, Simulation]) -> tuple[Store, 
                            cohort="c1", source="cli")
     yield store, run_id
     store.close()
+
+
+def test_a_stored_run_keeps_who_played_what_and_how(tmp_path: Path, played: tuple[Any, Any, Simulation]) -> None:
+    sc, city, sim = played
+    with Store(f"sqlite:///{tmp_path / 'runs.sqlite'}") as store:
+        run_id, card = record_log(store, sc, city, SEED, sim.log, decisions=list(sim.decisions), learner="learner",
+                                  cohort="c1", source="plan", policy="greedy", plan_yaml="name: greedy\n")
+        run = store.get_run(run_id)
+    assert (run.learner, run.cohort, run.source, run.policy, run.plan_yaml, run.seed) == (
+        "learner", "c1", "plan", "greedy", "name: greedy\n", SEED)
+    assert (run.scenario_id, run.scenario_version, run.total, run.passed) == (sc.id, sc.version, card.total, card.passed)
+
+
+def test_a_played_game_is_re_simulated_on_the_server_and_graded_in_the_learners_language(
+        tmp_path: Path, played: tuple[Any, Any, Simulation]) -> None:
+    sc, city, sim = played
+    with Store(f"sqlite:///{tmp_path / 'runs.sqlite'}") as store:
+        run_id, card = record_run(store, sc, city, SEED, list(sim.decisions), learner="learner", lang="de")
+        run = store.get_run(run_id)
+    assert run.log_digest == EventLog.from_jsonl(sim.log.to_jsonl()).digest()
+    assert (card.lang, run.scorecard["lang"], run.source) == ("de", "de", "play")
 
 
 def _update(store: Store, sql: str, **params: Any) -> None:
