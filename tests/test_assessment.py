@@ -82,6 +82,30 @@ def test_an_untouched_stored_run_is_verified(stored: tuple[Store, str]) -> None:
     assert rep.replayed_digest == rep.stored_digest == store.get_run(run_id).log_digest
 
 
+def test_a_score_card_that_lost_a_criterion_is_reported_with_both_lists_of_criteria(stored: tuple[Store, str]) -> None:
+    store, run_id = stored
+    card = store.get_run(run_id).scorecard
+    ids = [c["id"] for c in card["criteria"]]
+    card["criteria"] = card["criteria"][1:]
+    _update(store, "UPDATE runs SET scorecard = :c WHERE id = :i", c=json.dumps(card), i=run_id)
+    rep = verify_run(store, run_id)
+    assert not rep.verified
+    (msg,) = [d for d in rep.differences if d.startswith("score card criteria:")]
+    assert msg.startswith(f'score card criteria: stored ["{ids[1]}", ') and f', re-computed ["{ids[0]}", ' in msg
+
+
+def test_verify_notes_a_changed_scenario_file_even_when_it_starts_with_a_byte_order_mark(
+        stored: tuple[Store, str], tmp_path: Path) -> None:
+    """Editors on Windows save UTF-8 with a BOM: the file whose first line is the run's id is still found."""
+    store, run_id = stored
+    folder = tmp_path / "scenarios"
+    folder.mkdir()
+    (folder / "flood.yaml").write_text("\ufeffid: riverton_flood\ntitle: Changed\n", encoding="utf-8")
+    (note,) = verify_run(store, run_id, scenarios_dir=folder).notes
+    assert note.startswith(f"scenario file changed since the run: {folder / 'flood.yaml'} now has sha256")
+    assert verify_run(store, run_id, scenarios_dir=tmp_path).notes == []
+
+
 def _drop_first_decision(store: Store, run_id: str) -> None:
     decisions = store.get_run(run_id).decisions
     _update(store, "UPDATE runs SET decisions = :d WHERE id = :i", d=json.dumps(decisions[1:]), i=run_id)
