@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from scro_sim.assessment import grade_rows, judge, override, record_log, record_run, regrade, verify_run
 from scro_sim.engine import Simulation
-from scro_sim.errors import StoreError
+from scro_sim.errors import ScroSimError, StoreError
 from scro_sim.log import EventLog
 from scro_sim.policy import baseline_policy
 from scro_sim.scenario import load_scenario
@@ -87,11 +87,16 @@ def test_a_score_card_that_lost_a_criterion_is_reported_with_both_lists_of_crite
     card = store.get_run(run_id).scorecard
     ids = [c["id"] for c in card["criteria"]]
     card["criteria"] = card["criteria"][1:]
+    card["total"] += 1.0
     _update(store, "UPDATE runs SET scorecard = :c WHERE id = :i", c=json.dumps(card), i=run_id)
     rep = verify_run(store, run_id)
     assert not rep.verified
     (msg,) = [d for d in rep.differences if d.startswith("score card criteria:")]
     assert msg.startswith(f'score card criteria: stored ["{ids[1]}", ') and f', re-computed ["{ids[0]}", ' in msg
+    assert len(rep.differences) == 3  # the signature, the card's total, its criteria
+    # the first difference heads the report, the others follow one to a line
+    assert str(rep).splitlines() == [f"run {run_id}: not verified: {rep.differences[0]}",
+                                     *(f"  - {d}" for d in rep.differences[1:])]
 
 
 def test_verify_notes_a_changed_scenario_file_even_when_it_starts_with_a_byte_order_mark(
@@ -188,7 +193,7 @@ def test_ratings_for_criteria_the_run_cannot_take_are_refused(stored: tuple[Stor
     with pytest.raises(StoreError, match=message):
         act(store, run_id, criterion, "P", "", "assessor")
     assert store.judgements(run_id) == [] and store.overrides(run_id) == []
-    with pytest.raises(StoreError, match="no run"):
+    with pytest.raises(StoreError, match=r"^run_id: no run '0{32}'$"):
         act(store, "0" * 32, criterion, "P", "", "assessor")
 
 
@@ -206,6 +211,8 @@ def test_regrading_under_a_revised_rubric_changes_the_rating_without_replaying(s
     assert card.total < run.total
     assert _line(card, "CR_power").value == old.value
     assert store.get_run(run_id).total == card.total
+    with pytest.raises(ScroSimError, match=r"^<revised rubric>:2: "):  # the error says which text is broken
+        regrade(store, run_id, "id: [unclosed\n")
     with pytest.raises(StoreError, match="revised scenario is 'other'"):
         regrade(store, run_id, run.scenario_yaml.replace("id: riverton_flood", "id: other")
                 .replace("scenario: riverton_flood", "scenario: other"))
