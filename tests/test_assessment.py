@@ -18,7 +18,16 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from scro_sim.assessment import grade_rows, judge, override, record_log, record_run, regrade, verify_run
+from scro_sim.assessment import (
+    grade_rows,
+    judge,
+    override,
+    record_log,
+    record_run,
+    regrade,
+    resign_runs,
+    verify_run,
+)
 from scro_sim.engine import Simulation
 from scro_sim.errors import ScroSimError, StoreError
 from scro_sim.log import EventLog
@@ -109,6 +118,20 @@ def test_verify_notes_a_changed_scenario_file_even_when_it_starts_with_a_byte_or
     (note,) = verify_run(store, run_id, scenarios_dir=folder).notes
     assert note.startswith(f"scenario file changed since the run: {folder / 'flood.yaml'} now has sha256")
     assert verify_run(store, run_id, scenarios_dir=tmp_path).notes == []
+
+
+def test_a_run_stored_before_signing_is_signed_only_on_request_and_after_it_re_simulates(
+        stored: tuple[Store, str]) -> None:
+    store, run_id = stored
+    _update(store, "UPDATE runs SET signature = NULL WHERE id = :i", i=run_id)
+    ((rid, left_alone),) = resign_runs(store, [run_id])
+    assert rid == run_id and "signature missing" in left_alone
+    assert resign_runs(store, [run_id], unsigned=True) == [(run_id, "signed")]
+    assert verify_run(store, run_id).verified
+    _update(store, "UPDATE runs SET signature = NULL, seed = :s WHERE id = :i", s=SEED + 1, i=run_id)
+    ((_, refused),) = resign_runs(store, [run_id], unsigned=True)  # a changed run is never signed
+    assert refused.startswith("not verified: ")
+    assert not verify_run(store, run_id).verified
 
 
 def _drop_first_decision(store: Store, run_id: str) -> None:
