@@ -134,6 +134,15 @@ def test_a_run_stored_before_signing_is_signed_only_on_request_and_after_it_re_s
     assert not verify_run(store, run_id).verified
 
 
+def test_a_flipped_pass_flag_is_reported_in_words(stored: tuple[Store, str]) -> None:
+    store, run_id = stored
+    passed = store.get_run(run_id).passed
+    _update(store, "UPDATE runs SET passed = :p WHERE id = :i", p=not passed, i=run_id)
+    said = {True: "yes", False: "no"}
+    assert f"runs.passed differs: stored {said[not passed]}, re-computed {said[passed]}" in verify_run(
+        store, run_id).differences
+
+
 def _drop_first_decision(store: Store, run_id: str) -> None:
     decisions = store.get_run(run_id).decisions
     _update(store, "UPDATE runs SET decisions = :d WHERE id = :i", d=json.dumps(decisions[1:]), i=run_id)
