@@ -250,6 +250,13 @@ def test_regrading_under_a_revised_rubric_changes_the_rating_without_replaying(s
                 .replace("scenario: riverton_flood", "scenario: other"))
 
 
+def test_a_gradebook_row_for_a_learner_without_an_account_has_no_email_or_display_name(
+        stored: tuple[Store, str]) -> None:
+    store, run_id = stored  # stored from the command line for "learner", who has no account
+    (row,) = grade_rows(store, "c1")
+    assert (row.username, row.email, row.display_name, row.run_id) == ("learner", None, None, run_id)
+
+
 def test_gradebook_rows_carry_the_stored_grade_and_the_learners_details(stored: tuple[Store, str]) -> None:
     store, run_id = stored
     store.add_user("learner", "a-long-password-1", "learner", display_name="Lea Learner", email="lea@example.org")
