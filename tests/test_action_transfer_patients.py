@@ -69,3 +69,19 @@ def test_transfer_patients_is_off_by_default() -> None:
     assert "transfer_patients" not in sim.observe().allowed
     with pytest.raises(DecisionError, match="not enabled"):
         sim.apply([act("transfer_patients", "H", to="H2", patients=1)])
+
+
+def test_a_transfer_to_a_hospital_without_the_free_beds_or_without_ambulances_is_refused() -> None:
+    """Both hospitals share the surge: at 3 h each holds 89.5 patients in its 100 beds, so H2 has 10 free."""
+    hz = {"id": "surge1", "type": "surge", "hospitals": ["H", "H2"], "start_h": 0, "peak_h": 10, "end_h": 20,
+          "baseline_occupancy": 0.85, "peak_extra_patients": 30}
+    for ambulances, refusals in ((4, ["H2 has 10 free beds, not 11"]),
+                                 (0, ["H2 has 10 free beds, not 11", "no ambulance to transfer patients"])):
+        sc = make_scenario([hz], duration_h=24, times_h=(3.0,), resources={"budget": 5000},
+                           actions={"transfer_patients": {"enabled": True, "ambulances": ambulances}})
+        sim = Simulation(sc, city(), 0)
+        sim.advance()
+        sim.advance()
+        said = "actions[0] (transfer_patients): "
+        assert sim.check([act("transfer_patients", "H", to="H2", patients=10)]) == [said + r for r in refusals[1:]]
+        assert sim.check([act("transfer_patients", "H", to="H2", patients=11)]) == [said + r for r in refusals]

@@ -18,9 +18,18 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from scro_sim.assessment import grade_rows, judge, override, record_log, regrade, verify_run
+from scro_sim.assessment import (
+    grade_rows,
+    judge,
+    override,
+    record_log,
+    record_run,
+    regrade,
+    resign_runs,
+    verify_run,
+)
 from scro_sim.engine import Simulation
-from scro_sim.errors import StoreError
+from scro_sim.errors import ScroSimError, StoreError
 from scro_sim.log import EventLog
 from scro_sim.policy import baseline_policy
 from scro_sim.scenario import load_scenario
@@ -49,6 +58,27 @@ def stored(tmp_path: Path, played: tuple[Any, Any, Simulation]) -> tuple[Store, 
     store.close()
 
 
+def test_a_stored_run_keeps_who_played_what_and_how(tmp_path: Path, played: tuple[Any, Any, Simulation]) -> None:
+    sc, city, sim = played
+    with Store(f"sqlite:///{tmp_path / 'runs.sqlite'}") as store:
+        run_id, card = record_log(store, sc, city, SEED, sim.log, decisions=list(sim.decisions), learner="learner",
+                                  cohort="c1", source="plan", policy="greedy", plan_yaml="name: greedy\n")
+        run = store.get_run(run_id)
+    assert (run.learner, run.cohort, run.source, run.policy, run.plan_yaml, run.seed) == (
+        "learner", "c1", "plan", "greedy", "name: greedy\n", SEED)
+    assert (run.scenario_id, run.scenario_version, run.total, run.passed) == (sc.id, sc.version, card.total, card.passed)
+
+
+def test_a_played_game_is_re_simulated_on_the_server_and_graded_in_the_learners_language(
+        tmp_path: Path, played: tuple[Any, Any, Simulation]) -> None:
+    sc, city, sim = played
+    with Store(f"sqlite:///{tmp_path / 'runs.sqlite'}") as store:
+        run_id, card = record_run(store, sc, city, SEED, list(sim.decisions), learner="learner", lang="de")
+        run = store.get_run(run_id)
+    assert run.log_digest == EventLog.from_jsonl(sim.log.to_jsonl()).digest()
+    assert (card.lang, run.scorecard["lang"], run.source) == ("de", "de", "play")
+
+
 def _update(store: Store, sql: str, **params: Any) -> None:
     with store.engine.begin() as conn:
         assert conn.execute(sa.text(sql), params).rowcount == 1
@@ -59,6 +89,58 @@ def test_an_untouched_stored_run_is_verified(stored: tuple[Store, str]) -> None:
     rep = verify_run(store, run_id)
     assert rep.verified, rep.differences
     assert rep.replayed_digest == rep.stored_digest == store.get_run(run_id).log_digest
+
+
+def test_a_score_card_that_lost_a_criterion_is_reported_with_both_lists_of_criteria(stored: tuple[Store, str]) -> None:
+    store, run_id = stored
+    card = store.get_run(run_id).scorecard
+    ids = [c["id"] for c in card["criteria"]]
+    card["criteria"] = card["criteria"][1:]
+    card["total"] += 1.0
+    _update(store, "UPDATE runs SET scorecard = :c WHERE id = :i", c=json.dumps(card), i=run_id)
+    rep = verify_run(store, run_id)
+    assert not rep.verified
+    (msg,) = [d for d in rep.differences if d.startswith("score card criteria:")]
+    assert msg.startswith(f'score card criteria: stored ["{ids[1]}", ') and f', re-computed ["{ids[0]}", ' in msg
+    assert len(rep.differences) == 3  # the signature, the card's total, its criteria
+    # the first difference heads the report, the others follow one to a line
+    assert str(rep).splitlines() == [f"run {run_id}: not verified: {rep.differences[0]}",
+                                     *(f"  - {d}" for d in rep.differences[1:])]
+
+
+def test_verify_notes_a_changed_scenario_file_even_when_it_starts_with_a_byte_order_mark(
+        stored: tuple[Store, str], tmp_path: Path) -> None:
+    """Editors on Windows save UTF-8 with a BOM: the file whose first line is the run's id is still found."""
+    store, run_id = stored
+    folder = tmp_path / "scenarios"
+    folder.mkdir()
+    (folder / "flood.yaml").write_text("\ufeffid: riverton_flood\ntitle: Changed\n", encoding="utf-8")
+    (note,) = verify_run(store, run_id, scenarios_dir=folder).notes
+    assert note.startswith(f"scenario file changed since the run: {folder / 'flood.yaml'} now has sha256")
+    assert verify_run(store, run_id, scenarios_dir=tmp_path).notes == []
+
+
+def test_a_run_stored_before_signing_is_signed_only_on_request_and_after_it_re_simulates(
+        stored: tuple[Store, str]) -> None:
+    store, run_id = stored
+    _update(store, "UPDATE runs SET signature = NULL WHERE id = :i", i=run_id)
+    ((rid, left_alone),) = resign_runs(store, [run_id])
+    assert rid == run_id and "signature missing" in left_alone
+    assert resign_runs(store, [run_id], unsigned=True) == [(run_id, "signed")]
+    assert verify_run(store, run_id).verified
+    _update(store, "UPDATE runs SET signature = NULL, seed = :s WHERE id = :i", s=SEED + 1, i=run_id)
+    ((_, refused),) = resign_runs(store, [run_id], unsigned=True)  # a changed run is never signed
+    assert refused.startswith("not verified: ")
+    assert not verify_run(store, run_id).verified
+
+
+def test_a_flipped_pass_flag_is_reported_in_words(stored: tuple[Store, str]) -> None:
+    store, run_id = stored
+    passed = store.get_run(run_id).passed
+    _update(store, "UPDATE runs SET passed = :p WHERE id = :i", p=not passed, i=run_id)
+    said = {True: "yes", False: "no"}
+    assert f"runs.passed differs: stored {said[not passed]}, re-computed {said[passed]}" in verify_run(
+        store, run_id).differences
 
 
 def _drop_first_decision(store: Store, run_id: str) -> None:
@@ -143,7 +225,7 @@ def test_ratings_for_criteria_the_run_cannot_take_are_refused(stored: tuple[Stor
     with pytest.raises(StoreError, match=message):
         act(store, run_id, criterion, "P", "", "assessor")
     assert store.judgements(run_id) == [] and store.overrides(run_id) == []
-    with pytest.raises(StoreError, match="no run"):
+    with pytest.raises(StoreError, match=r"^run_id: no run '0{32}'$"):
         act(store, "0" * 32, criterion, "P", "", "assessor")
 
 
@@ -161,9 +243,18 @@ def test_regrading_under_a_revised_rubric_changes_the_rating_without_replaying(s
     assert card.total > run.total
     assert _line(card, "CR_power").value == old.value
     assert store.get_run(run_id).total == card.total
+    with pytest.raises(ScroSimError, match=r"^<revised rubric>:2: "):  # the error says which text is broken
+        regrade(store, run_id, "id: [unclosed\n")
     with pytest.raises(StoreError, match="revised scenario is 'other'"):
         regrade(store, run_id, run.scenario_yaml.replace("id: riverton_flood", "id: other")
                 .replace("scenario: riverton_flood", "scenario: other"))
+
+
+def test_a_gradebook_row_for_a_learner_without_an_account_has_no_email_or_display_name(
+        stored: tuple[Store, str]) -> None:
+    store, run_id = stored  # stored from the command line for "learner", who has no account
+    (row,) = grade_rows(store, "c1")
+    assert (row.username, row.email, row.display_name, row.run_id) == ("learner", None, None, run_id)
 
 
 def test_gradebook_rows_carry_the_stored_grade_and_the_learners_details(stored: tuple[Store, str]) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from enginekit import act, asset, flood, make_city, make_scenario, play, records
+from enginekit import act, asset, cyber, flood, make_city, make_scenario, play, records
 
 from scro_sim.city import City
 from scro_sim.engine import Simulation
@@ -84,3 +84,15 @@ def test_a_long_lead_protects_at_most_the_compliant_share() -> None:
     data = exposure({0.0: [act("warn_public", "all", message="Go uphill")]}, actions={"warn_public": {"warning_lead_h": 1.0}})
     assert data["at_risk"] == pytest.approx(300.0)
     assert data["at_risk_vulnerable"] == pytest.approx(60.0)
+
+
+def test_a_warning_without_a_district_reaches_every_district_and_is_logged_as_to_all() -> None:
+    z = {"id": "Z", "name": "Z", "population": 1000, "vulnerable_share": 0.25, "location": {"x": 0, "y": 9000},
+         "elevation": 60.0, "road_node": "D"}
+    city = make_city([asset("PP1", "power_plant")], districts=[z, {**z, "id": "Y", "name": "Y"}])
+    sc = make_scenario([cyber("PP1", start_h=20)], duration_h=4, times_h=(1.0,), resources={"budget": 10_000})
+    sim = Simulation(sc, city, 0)
+    log = play(sim, {1.0: [act("warn_public", message="Rain")]})  # lead time 0.25 h: out at 1.25 h
+    assert [(r.time, r.data) for r in records(log, "action")] == [
+        (1.25, {"action": "warn_public", "target": "all", "message": "Rain"})]
+    assert list(sim.warned_at) == [1.25, 1.25]

@@ -222,3 +222,86 @@ def test_a_warning_to_another_district_does_not_meet_an_expected_warning_for_thi
     assert records(to_y, "expected", "EA1", status="met") == []
     assert times(to_y, "expected", "EA1", status="missed") == [2.0]
     assert times(to_all, "expected", "EA1", status="met") == [1.0]
+
+
+def _pause_scenario(at_injects: bool) -> object:
+    """I1 (2 h) does not pause, I2 (4 h) does; the only timed decision point is at 6 h."""
+    msg = {"sender": "Met", "channel": "email", "text": "Rain"}
+    return make_scenario([cyber("PP1", start_h=20)], duration_h=12,
+                         decision_points={"times_h": [6.0], "at_injects": at_injects},
+                         msel=[{"id": "I1", "at_h": 2, **msg}, {"id": "I2", "at_h": 4, "pause": True, **msg}])
+
+
+def _stops(sim: Simulation) -> list[tuple[float, str]]:
+    """Play to the end without deciding anything; (hour, cause) of each decision point the player got."""
+    while not sim.done:
+        sim.advance()
+    return [(r.time, r.data["cause"]) for r in records(sim, "decision_point")]
+
+
+def test_only_a_pausing_inject_stops_play_and_the_stop_says_it_was_an_inject() -> None:
+    sim = Simulation(_pause_scenario(at_injects=True), make_city([asset("PP1", "power_plant")]), 0)  # type: ignore[arg-type]
+    assert _stops(sim) == [(0.0, "decision"), (4.0, "inject"), (6.0, "decision")]
+
+
+def test_a_pausing_inject_does_not_stop_play_when_the_scenario_turns_inject_stops_off() -> None:
+    sim = Simulation(_pause_scenario(at_injects=False), make_city([asset("PP1", "power_plant")]), 0)  # type: ignore[arg-type]
+    assert _stops(sim) == [(0.0, "decision"), (6.0, "decision")]
+    assert times(sim, "inject") == [2.0, 4.0]
+
+
+def test_a_crew_the_priority_list_sends_anywhere_meets_an_expected_dispatch_with_no_targets() -> None:
+    """No targets means any target: the crew the list sends to SS at 1 h does the expected dispatch."""
+    quake = {"earthquake": {"median": 0.0001, "beta": 0.01, "state": "failed"}}
+    city = make_city([asset("PP", "power_plant"), asset("SS", "substation", "C", x=16000, y=5000,
+                                                        needs={"power": ["PP"]}, fragility=quake)])
+    shake = {"id": "eq", "type": "earthquake", "time_h": 0.5, "epicentre": [16000, 5000], "magnitude": 5.0}
+    res = {"budget": 1e6, "crews": [{"id": "pc", "count": 1, "depot": "DEP", "skills": ["power"]}]}
+    expect = [{"id": "EA_any", "action": "dispatch_crew", "deadline_h": 2.5},
+              {"id": "EA_other", "action": "dispatch_crew", "targets": ["PP"], "deadline_h": 2.5}]
+    sc = make_scenario([shake], duration_h=12, times_h=(1.0,), resources=res,
+                       msel=[{"id": "I1", "at_h": 0.5, "sender": "Utility", "channel": "phone", "text": "SS down",
+                              "expected_actions": expect}])
+    log = play(Simulation(sc, city, 0), {1.0: [act("set_priorities", order=("SS",))]})
+    assert times(log, "expected", "EA_any", status="met") == [1.0]
+    assert times(log, "expected", "EA_other", status="missed") == [3.0]
+
+
+def test_a_player_in_german_gets_the_inject_and_its_question_in_german_as_they_arrive() -> None:
+    """What the player is shown when an inject arrives: the inject and the question asked at it, by
+    id, as they arrive; the words come from the scenario in the player's language, never from the log."""
+    sc = make_scenario([cyber("PP1", start_h=20)], duration_h=12, times_h=(6.0,),
+                       msel=[{"id": "I1", "at_h": 2, "pause": True, "channel": "radio",
+                              "sender": {"en": "Met office", "de": "Wetterdienst"},
+                              "text": {"en": "Heavy rain", "de": "Starkregen"}}],
+                       questions=[{"id": "Q1", "at_inject": "I1", "text": {"en": "What now?", "de": "Was nun?"}},
+                                  {"id": "Q2", "at_h": 6, "text": "Later"}])
+    sim = Simulation(sc, make_city([asset("PP1", "power_plant")]), 0)
+    first = sim.advance()
+    assert (first.time_h, first.injects, first.questions) == (0.0, [], [])
+    at_inject = sim.advance()
+    assert at_inject.time_h == 2.0
+    assert at_inject.injects == [{"time_h": 2.0, "id": "I1", "channel": "radio", "pause": True, "contingency": False}]
+    assert at_inject.questions == [{"id": "Q1"}]
+    assert sc.inject_words("de")("I1") == {"sender": "Wetterdienst", "text": "Starkregen"}
+    assert sc.question_text("Q1", "de") == "Was nun?"
+    (rec,) = records(sim, "inject", "I1")
+    assert rec.data == {"channel": "radio", "pause": True, "contingency": False}
+    later = sim.advance()
+    assert (later.time_h, later.injects, later.questions) == (6.0, [], [{"id": "Q2"}])
+
+
+def test_expected_action_hours_are_logged_to_nine_decimals_as_stored_runs_were() -> None:
+    """A third of an hour is logged as 0.333333333: stored runs were digested with these
+    values, so a change of precision would make every stored run fail verification."""
+    third = 1 / 3
+    sc = make_scenario([cyber("PP1", start_h=20)], duration_h=12, times_h=(1.0,), resources={"budget": 10_000},
+                       msel=[{"id": "I1", "at_h": 0, "sender": "Met", "channel": "email", "text": "Rain",
+                              "expected_actions": [
+                                  {"id": "EA1", "action": "evacuate", "targets": ["Z"], "deadline_h": third},
+                                  {"id": "EA2", "action": "warn_public", "targets": ["Z"], "deadline_h": 1 + third}]}])
+    log = play(Simulation(sc, make_city([asset("PP1", "power_plant")]), 0), {1.0: [act("warn_public", "Z", message="Rain")]})
+    assert [r.data["due_h"] for r in records(log, "expected", status="due")] == [0.333333333, 1.333333333]
+    assert records(log, "expected", "EA1", status="missed")[0].data["due_h"] == 0.333333333
+    (met,) = records(log, "expected", "EA2", status="met")
+    assert (met.data["due_h"], met.data["late_h"], met.data["action_time_h"]) == (1.333333333, -0.333333333, 1.0)

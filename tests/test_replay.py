@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from enginekit import asset, cyber, make_city, make_scenario
 
 from scro_sim.engine import Simulation, replay
 from scro_sim.errors import DecisionError
@@ -58,3 +59,16 @@ def test_a_recorded_decision_the_replay_never_reaches_is_an_error_not_a_silent_s
     with pytest.raises(DecisionError, match="never reached"):
         replay(sc, city, 5, decisions)
 
+
+
+def test_a_game_resumed_from_its_decisions_shows_the_player_their_own_language() -> None:
+    """Resuming at the inject's pause: the inject waiting for the player is the one first shown, and
+    its words are looked up in the player's language (German here)."""
+    sc = make_scenario([cyber("PP1", start_h=20)], duration_h=12,
+                       msel=[{"id": "I1", "at_h": 2, "pause": True, "channel": "radio",
+                              "sender": {"en": "Met office", "de": "Wetterdienst"},
+                              "text": {"en": "Heavy rain", "de": "Starkregen"}}])
+    _sim, obs = replay(sc, make_city([asset("PP1", "power_plant")]), 0, [], until_point=1)
+    assert (obs.time_h, obs.kind) == (2.0, "inject")
+    words = sc.inject_words("de")
+    assert [(words(i["id"])["sender"], words(i["id"])["text"]) for i in obs.injects] == [("Wetterdienst", "Starkregen")]
