@@ -84,7 +84,8 @@ class CascadeMixin:
         self.edge_closed_flood = np.zeros(len(c.edge_u), bool)
         self.edge_closed_manual = np.zeros(len(c.edge_u), bool)
         self.closure_version = 0
-        self._matrix_cache: tuple[int, bytes] | None = None  # (closure version, its closed-road mask)
+        # (closure version, its closed-road mask, whether any road is closed)
+        self._matrix_cache: tuple[int, bytes, bool] | None = None
         self.gauge: float | None = None
         self.spent = 0.0
         self.district_unserved = np.zeros((c.n_districts, 4), np.int64)

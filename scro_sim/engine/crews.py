@@ -99,12 +99,12 @@ class CrewMixin:
                 rank = {a: k for k, a in enumerate(priorities)}
                 crit = self.city.asset_crit
                 return min(free, key=lambda i: (rank.get(i, len(rank)), -int(crit[i]), i))
-        hours = None
+        parts = None
         for i in priorities:
             if dm[i] and self.assigned[i] < 0 and not fl[i] and self._skill_ok(crew, i):
-                if hours is None:
-                    hours = self._hours_from(crew.node)
-                if not math.isfinite(hours[self.city.asset_road[i]]):
+                if parts is None and self._roads_closed():
+                    parts = self._road_parts()
+                if parts is not None and parts[crew.node] != parts[self.city.asset_road[i]]:
                     continue  # beyond a closed road: the list's next reachable asset first
                 crew.by_priorities = True
                 return i
@@ -122,16 +122,17 @@ class CrewMixin:
     def _utility_task(self, crew: Crew) -> int | None:
         """The utility's own next repair for ``crew``: what keeps critical facilities going first,
         then the most people brought back per expected repair hour (lowest index among equals)."""
-        free = (self.damage > 0) & (self.assigned < 0) & ~self.flooded
+        cand = np.flatnonzero(self.damage)  # few of the city's assets: filter those, not the whole city
+        ok = (self.assigned[cand] < 0) & ~self.flooded[cand]
         if "general" not in crew.skills:
-            free &= self._skill_mask(crew.skills)
-        cand = np.nonzero(free)[0]
+            ok &= self._skill_mask(crew.skills)[cand]
+        cand = cand[ok]
         if not len(cand):
             return None
         # only what the crew can drive to; while damage lies beyond closed roads, the bridges it can
         # reach come first (route clearance opens the way for every other repair)
-        reach = np.isfinite(self._hours_from(crew.node)[self.city.asset_road[cand]])
-        if not reach.all():
+        reach = self._reachable(crew.node, self.city.asset_road[cand]) if self._roads_closed() else None
+        if reach is not None and not reach.all():
             bridges = cand[reach & self._is_bridge()[cand]]
             # nothing reachable: take the best anyway and wait at the closure for the water to go
             cand = bridges if len(bridges) else cand[reach] if reach.any() else cand
@@ -230,15 +231,47 @@ class CrewMixin:
             return 0.0
         return float(self._hours_from(src)[dst])
 
+    def _roads_closed(self) -> bool:
+        """Whether any road is closed now (flood, order, or a bridge out)."""
+        self._closure_mask()
+        return self._matrix_cache[2]  # type: ignore[index]
+
+    def _closure_mask(self) -> bytes:
+        """Today's closed-road mask as bytes (a cache key), made once per closure version."""
+        if self._matrix_cache is None or self._matrix_cache[0] != self.closure_version:
+            closed = self._closed_mask()
+            self._matrix_cache = (self.closure_version, closed.tobytes(), bool(closed.any()))
+        return self._matrix_cache[1]
+
+    def _road_parts(self) -> np.ndarray:
+        """Per road node, the part of the road network it lies in with today's closures (one
+        search per set of closed roads, kept with the city as the travel times are)."""
+        mask = self._closure_mask()
+        cache = self.city.memo.get("road_parts")
+        if cache is None:
+            cache = self.city.memo["road_parts"] = {}
+        parts = cache.get(mask)
+        if parts is None:
+            from scipy.sparse.csgraph import connected_components
+
+            if len(cache) > 512:
+                cache.clear()
+            closed = np.frombuffer(mask, dtype=bool)
+            parts = cache[mask] = connected_components(self.city.road_matrix(closed), directed=False)[1]
+        return parts
+
+    def _reachable(self, src: int, nodes: np.ndarray) -> np.ndarray:
+        """Which road ``nodes`` a crew at ``src`` can drive to with today's closures."""
+        parts = self._road_parts()
+        return parts[nodes] == parts[src]
+
     def _hours_from(self, src: int) -> np.ndarray:
         """Road hours from ``src`` to every road node with today's closures (inf: no way through).
 
         One shortest-path search per set of closed roads and source, kept with the city: a flood
         closes and reopens the same roads in turn, and the runs of a batch meet the same sets.
         """
-        if self._matrix_cache is None or self._matrix_cache[0] != self.closure_version:
-            self._matrix_cache = (self.closure_version, self._closed_mask().tobytes())
-        mask = self._matrix_cache[1]
+        mask = self._closure_mask()
         cache = self.city.memo.get("travel")
         if cache is None:
             cache = self.city.memo["travel"] = {}
