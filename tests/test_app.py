@@ -180,8 +180,15 @@ def test_a_practice_game_from_the_play_page_is_debriefed_and_never_graded(env: S
     (run,) = env.list_runs(learner="learner")
     assert run.origin == "practice" and env.list_games("learner")[0].practice
     assert grade_rows(env) == []
+    assert "The score is provisional" not in " ".join(texts(at))  # nobody rates a practice game
     at.switch_page("app_pages/debrief.py").run()
     assert not at.exception and "(practice)" in " ".join(str(o) for o in at.selectbox[0].options)
+    # the assessor's queue holds only runs that count: the practice run is not waiting for judgement
+    rev = sign_in("assessor", "assessor-demo")
+    assert not rev.exception
+    assert not any(run.id[:8] in str(df.value.to_dict()) for df in rev.dataframe)
+    rev.checkbox(key="w.review.queue").uncheck().run()
+    assert any(run.id[:8] in str(df.value.to_dict()) for df in rev.dataframe)
 
 
 def test_what_changed_reads_as_sentences_naming_assets_as_the_map_does(env: Store) -> None:
@@ -357,11 +364,16 @@ def test_assessor_reviews_verifies_judges_and_exports(env: Store) -> None:
     assert not at.exception
     at.button(key=f"w.review.verify.{run_id}").click().run()
     assert "verified" in texts(at) and "not verified" not in texts(at)
+    # nothing is rated until the assessor chooses: saving untouched must not give a pass
+    assert at.radio(key=f"w.review.rate.{run_id}.C3").value is None
+    assert at.button(key=f"w.review.rate_save.{run_id}.C3").disabled
+    assert at.radio(key=f"w.review.ovr_rating.{run_id}").value is None
     at.radio(key=f"w.review.rate.{run_id}.C3").set_value("S")
-    at.text_input(key=f"w.review.rate_comment.{run_id}.C3").input("Sound")
+    at.text_input(key=f"w.review.rate_comment.{run_id}.C3").input("Sound").run()
     at.button(key=f"w.review.rate_save.{run_id}.C3").click().run()
     assert "Rating saved." in texts(at)
     assert env.judgements(run_id)[0].rating == "S"
+    at.radio(key=f"w.review.ovr_rating.{run_id}").set_value("P").run()
     at.button(key=f"w.review.ovr_save.{run_id}").click().run()
     assert "An override needs a comment." in texts(at)
     assert env.overrides(run_id) == []

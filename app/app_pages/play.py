@@ -471,12 +471,14 @@ def _action_form(g: state.GameSession, u: state.SignedIn) -> None:
 def _finished(g: state.GameSession) -> None:
     _ = state.gettext()
     st.success(_("The exercise is over."))
-    if g.play is not None and g.play.practice:
+    practice = g.play is not None and g.play.practice
+    if practice:
         st.info(_("A practice game: scored and debriefed, never graded."))
     st.metric(_("Your score"), f"{(g.total or 0):.1f} / 100")
-    if g.provisional:
+    if g.provisional and not practice:  # nobody rates a practice game's judged criteria
         st.info(_("The score is provisional: an assessor still has to rate some criteria."))
-    st.write(_("Passed") if g.passed else _("Not passed yet"))
+    if not practice:
+        st.write(_("Passed") if g.passed else _("Not passed yet"))
     st.page_link("app_pages/debrief.py", label=_("Open the debrief"), query_params={"run": g.run_id or ""})
     if st.button(_("Play another exercise"), key=state.wkey(PAGE, "again")):
         state.clear_game()

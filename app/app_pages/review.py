@@ -13,7 +13,7 @@ from scro_sim.assessment import VerifyReport, export_cohort, judge, override, ve
 from scro_sim.errors import ScroSimError
 from scro_sim.scenario import Scenario, text_in
 from scro_sim.scoring import ScoreCard
-from scro_sim.store import RATINGS, RunSummary, StoredRun
+from scro_sim.store import GRADED_ORIGINS, RATINGS, RunSummary, StoredRun
 
 log = logging.getLogger(__name__)
 PAGE = "review"
@@ -70,8 +70,10 @@ def _filters() -> list[RunSummary]:
     scenario = c2.text_input(_("Scenario id"), key=state.wkey(PAGE, "scenario")).strip()
     learner = c3.text_input(_("Learner"), key=state.wkey(PAGE, "learner")).strip()
     only_queue = c4.checkbox(_("Only awaiting judgement"), value=True, key=state.wkey(PAGE, "queue"))
+    # the queue holds runs that count toward a grade: practice, reference and baseline runs are never judged
     return s.list_runs(learner=learner or None, scenario=scenario or None, cohort=cohort or None,
-                       provisional=True if only_queue else None, limit=500)
+                       provisional=True if only_queue else None, limit=500,
+                       origins=GRADED_ORIGINS if only_queue else None)
 
 
 def _verify_view(run: StoredRun) -> None:
@@ -142,18 +144,20 @@ def _judge_view(run: StoredRun, card: ScoreCard, assessor: str, sc: Scenario | N
                 st.dataframe(pd.DataFrame([{_("Rating"): k, _("Guidance"): v} for k, v in rows.items()]),
                              hide_index=True)
             c1, c2 = st.columns([1, 3])
-            rating = c1.radio(_("Rating"), RATINGS, horizontal=True, key=state.wkey(PAGE, "rate", run.id, ln.id))
+            # no rating chosen until the assessor chooses one: saving untouched must not give a pass
+            rating = c1.radio(_("Rating"), RATINGS, horizontal=True, index=None,
+                              key=state.wkey(PAGE, "rate", run.id, ln.id))
             comment = c2.text_input(_("Comment"), key=state.wkey(PAGE, "rate_comment", run.id, ln.id))
-            if st.button(_("Save rating"), key=state.wkey(PAGE, "rate_save", run.id, ln.id)):
+            if st.button(_("Save rating"), key=state.wkey(PAGE, "rate_save", run.id, ln.id), disabled=rating is None):
                 do_judge(run.id, ln.id, str(rating), comment, assessor)
                 st.rerun()
     st.markdown("#### " + _("Override a rating"))
     ids = [ln.id for ln in card.criteria]
     c1, c2 = st.columns(2)
     crit = c1.selectbox(_("Criterion"), ids, key=state.wkey(PAGE, "ovr_crit", run.id))
-    rating = c2.radio(_("New rating"), RATINGS, horizontal=True, key=state.wkey(PAGE, "ovr_rating", run.id))
+    rating = c2.radio(_("New rating"), RATINGS, horizontal=True, index=None, key=state.wkey(PAGE, "ovr_rating", run.id))
     comment = st.text_area(_("Comment (required)"), max_chars=5000, key=state.wkey(PAGE, "ovr_comment", run.id))
-    if st.button(_("Save override"), key=state.wkey(PAGE, "ovr_save", run.id)):
+    if st.button(_("Save override"), key=state.wkey(PAGE, "ovr_save", run.id), disabled=rating is None):
         do_override(run.id, str(crit), str(rating), comment, assessor)
         st.rerun()
 
@@ -200,7 +204,7 @@ def main() -> None:
                                     _("Scenario"): r.scenario_id, _("Score"): f"{r.total:.1f}",
                                     _("Provisional"): _("yes") if r.provisional else _("no"),
                                     _("Finished"): f"{r.finished_at:%Y-%m-%d %H:%M}",
-                                    _("Origin"): r.origin} for r in runs]), hide_index=True)
+                                    _("Origin"): _(r.origin)} for r in runs]), hide_index=True)
         labels = {r.id: f"{r.id[:8]} - {r.learner} - {r.scenario_id} - {r.total:.1f}" for r in runs}
         run_id = st.selectbox(_("Open a run"), list(labels), format_func=labels.__getitem__, key=state.lang_wkey(PAGE, "open"))
         try:

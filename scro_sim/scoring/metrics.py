@@ -248,7 +248,7 @@ CATALOGUE["relative.<metric>"] = Metric(
     (), None, lambda p: {})
 
 CATALOGUE["value_for_money"] = Metric(
-    "value_for_money", N_("expert 1"), False,
+    "value_for_money", N_("baseline 0, expert 1"), False,
     N_("Loss avoided per euro spent (against the baseline on the same seed), as a share of the expert's"),
     ("service", "exposure", "asset_down", "asset_up", "cost"), None,
     lambda p: {"value_for_money": [r.seq for r in p.of("cost")]}, topics=("money",))
@@ -419,7 +419,8 @@ def relative(value: float | None, baseline: float | None, expert: float | None) 
     span = baseline - expert
     if abs(span) < 1e-9:
         return 1.0 if value <= expert + 1e-9 else 0.0
-    return (baseline - value) / span
+    # nine decimals: a learner level with the baseline reads 0, not the float noise of the sums (1e-12)
+    return round((baseline - value) / span, 9)
 
 
 #: what a loss is worth in money when a criterion does not say (``loss_values``): per person-hour
@@ -463,7 +464,7 @@ def value_for_money(run: Metrics, baseline: Metrics, expert: Metrics,
     bought = (lost - loss_in_money(expert, values)) / expert.cost
     if bought <= 0:
         return None
-    return ((lost - loss_in_money(run, values)) / run.cost) / bought
+    return round(((lost - loss_in_money(run, values)) / run.cost) / bought, 9)
 
 
 def relative_applies(name: str, reference: Mapping[str, Metrics] | None, *,
