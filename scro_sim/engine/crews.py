@@ -111,22 +111,23 @@ class CrewMixin:
         if utility:
             return self._utility_task(crew)
         # then the most critical of the rest (lowest index first among equals)
-        free = (self.damage > 0) & (self.assigned < 0) & ~self.flooded
-        if "general" not in crew.skills:
-            free &= self._skill_mask(crew.skills)
-        cand = np.nonzero(free)[0]
+        cand = self._open_repairs(crew)
         if not len(cand):
             return None
         return int(cand[np.argmax(self.city.asset_crit[cand])])  # argmax takes the first of the highest
 
-    def _utility_task(self, crew: Crew) -> int | None:
-        """The utility's own next repair for ``crew``: what keeps critical facilities going first,
-        then the most people brought back per expected repair hour (lowest index among equals)."""
+    def _open_repairs(self, crew: Crew) -> np.ndarray:
+        """Damaged assets nobody is on, out of the water, that ``crew`` has the skills for, in index order."""
         cand = np.flatnonzero(self.damage)  # few of the city's assets: filter those, not the whole city
         ok = (self.assigned[cand] < 0) & ~self.flooded[cand]
         if "general" not in crew.skills:
             ok &= self._skill_mask(crew.skills)[cand]
-        cand = cand[ok]
+        return cand[ok]
+
+    def _utility_task(self, crew: Crew) -> int | None:
+        """The utility's own next repair for ``crew``: what keeps critical facilities going first,
+        then the most people brought back per expected repair hour (lowest index among equals)."""
+        cand = self._open_repairs(crew)
         if not len(cand):
             return None
         # only what the crew can drive to; while damage lies beyond closed roads, the bridges it can
@@ -416,6 +417,8 @@ class CrewMixin:
         """A road the learner closed across a damaged bridge opens again once the bridge is repaired
         (closed "until it has been inspected": the repair crew's sign-off is that inspection)."""
         c = self.city
+        if not self._is_bridge()[i]:  # every repair passes here; only a bridge has roads to reopen
+            return
         for e in np.nonzero((c.edge_bridge == i) & self.edge_closed_manual)[0].tolist():
             self.edge_closed_manual[e] = False
             self.closure_version += 1
