@@ -24,6 +24,7 @@ from scro_sim.city import City
 from scro_sim.errors import ScroSimError
 from scro_sim.scenario import Scenario, load_scenario, text_in
 from scro_sim.store import DEFAULT_URL, Store
+from scro_sim.yamlio import readable_problems
 
 __all__ = [
     "MAX_UPLOAD_BYTES",
@@ -89,7 +90,7 @@ def _parse(sha: str, label: str, base_dir: str, _text: str) -> Loaded:
     try:
         sc, city = load_scenario(label, text=_text, base_dir=Path(base_dir), share_city=True)
     except ScroSimError as exc:
-        return Loaded(None, None, tuple(str(p) for p in exc.problems) or (str(exc),))
+        return Loaded(None, None, tuple(readable_problems(exc.problems, _text, label)) or (str(exc),))
     return Loaded(sc, city)
 
 

@@ -12,10 +12,14 @@ and plain scalars are resolved by the YAML 1.2 core schema, never PyYAML's 1.1 r
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
+import functools
 import math
 import os
 import re
 import stat
+import typing
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +38,8 @@ __all__ = [
     "load_yaml",
     "problems_from_pydantic",
     "read_text",
+    "readable_field",
+    "readable_problems",
     "validate_model",
 ]
 
@@ -389,6 +395,41 @@ def field_path(loc: Iterable[Any]) -> str:
     return out
 
 
+_INDEX = re.compile(r"\[(\d+)\]")
+
+
+def readable_field(field: str, data: Any) -> str:
+    """``msel[3].text`` -> ``msel[I04].text`` for a person: list items by their id, else by position from 1.
+
+    Machine-facing messages keep pydantic's 0-based indices; the author page shows this form.
+    """
+    out: list[str] = []
+    cur: Any = data
+    pos = 0
+    for m in _INDEX.finditer(field):
+        head = field[pos:m.start()]
+        out.append(head)
+        for name in (n for n in head.split(".") if n):
+            cur = cur.get(name) if isinstance(cur, dict) else None
+        i = int(m.group(1))
+        item = cur[i] if isinstance(cur, list) and i < len(cur) else None
+        ident = item.get("id") if isinstance(item, dict) else None
+        out.append(f"[{ident}]" if isinstance(ident, str | int) and not isinstance(ident, bool) else f"[#{i + 1}]")
+        cur = item
+        pos = m.end()
+    out.append(field[pos:])
+    return "".join(out)
+
+
+def readable_problems(problems: Iterable[Problem], text: str, path: str) -> list[str]:
+    """Problems as ``file:line: field: message`` lines for a person, fields named by :func:`readable_field`."""
+    try:
+        data = load_yaml(path, path=path, text=text).data
+    except YamlError:
+        data = None
+    return [str(dataclasses.replace(p, field=readable_field(p.field, data))) for p in problems]
+
+
 def _data_loc(data: Any, loc: tuple[Any, ...], err_type: str = "") -> tuple[Any, ...]:
     """Drop pydantic's union/validator tags from ``loc``, keeping parts that exist in ``data``.
 
@@ -420,18 +461,77 @@ _FRIENDLY = {
 }
 
 
-def problems_from_pydantic(exc: Any, loaded: Loaded, *, prefix: tuple[Any, ...] = ()) -> list[Problem]:
-    """Turn a pydantic ``ValidationError`` into one :class:`Problem` per error, with lines."""
+@functools.lru_cache(maxsize=8)
+def _field_names(model: Any) -> tuple[str, ...]:
+    """Every field name and alias of ``model`` and of the models inside it, for spelling hints."""
+    from pydantic import BaseModel
+
+    names: set[str] = set()
+    todo: list[Any] = [model]
+    done: set[Any] = set()
+    while todo:
+        cur = todo.pop()
+        if cur in done:
+            continue
+        done.add(cur)
+        if isinstance(cur, type) and issubclass(cur, BaseModel):
+            for name, field in cur.model_fields.items():
+                names.add(field.alias or name)
+                todo.append(field.annotation)
+        else:
+            todo.extend(typing.get_args(cur))
+    return tuple(sorted(names))
+
+
+def _spelling_hints(errors: list[Any], locs: list[tuple[Any, ...]], model: Any) -> dict[tuple[Any, ...], str]:
+    """For each unknown field, the field it probably meant: a missing one beside it, else any known name.
+
+    An unknown field that matches a missing one beside it is one problem, not two: the missing
+    field's location is returned under the key ``("missing",) + loc`` so its error can be dropped.
+    """
+    missing: dict[tuple[Any, ...], list[str]] = {}
+    for err, loc in zip(errors, locs, strict=True):
+        if err["type"] == "missing" and loc:
+            missing.setdefault(loc[:-1], []).append(str(loc[-1]))
+    vocabulary = _field_names(model) if model is not None else ()
+    hints: dict[tuple[Any, ...], str] = {}
+    for err, loc in zip(errors, locs, strict=True):
+        if err["type"] != "extra_forbidden" or not loc:
+            continue
+        wrong = str(loc[-1])
+        close = difflib.get_close_matches(wrong, missing.get(loc[:-1], []), n=1, cutoff=0.6)
+        if close:
+            hints[loc] = close[0]
+            hints[("missing", *loc[:-1], close[0])] = wrong
+            continue
+        close = difflib.get_close_matches(wrong, vocabulary, n=1, cutoff=0.75)
+        if close and close[0] != wrong:
+            hints[loc] = close[0]
+    return hints
+
+
+def problems_from_pydantic(
+    exc: Any, loaded: Loaded, *, prefix: tuple[Any, ...] = (), model: Any = None
+) -> list[Problem]:
+    """Turn a pydantic ``ValidationError`` into one :class:`Problem` per error, with lines.
+
+    With ``model``, an unknown field gets a "did you mean" from the model's field names.
+    """
     problems: list[Problem] = []
     seen: set[tuple[str, str]] = set()
     errors = exc.errors(include_url=False)
     locs = [_data_loc(loaded.data, prefix + tuple(e["loc"]), e["type"]) for e in errors]
+    hints = _spelling_hints(errors, locs, model)
     # every prefix of a real error's location, so a noise error is matched in one lookup
     covered = {loc[:n] for loc, e in zip(locs, errors, strict=True) if not _is_noise(e) for n in range(len(loc) + 1)}
     for err, loc in zip(errors, locs, strict=True):
         if _is_noise(err) and loc in covered:
             continue  # a union branch the input does not take, or a list "too short" because an item failed
+        if err["type"] == "missing" and ("missing", *loc) in hints:
+            continue  # said once, on the misspelt field
         msg = _FRIENDLY.get(err["type"], err["msg"])
+        if err["type"] == "extra_forbidden" and loc in hints:
+            msg = f"unknown field; did you mean '{hints[loc]}'?"
         if err["type"] == "value_error" and msg.startswith("Value error, "):
             msg = msg[len("Value error, "):]
         key = (field_path(loc), msg)
@@ -454,4 +554,4 @@ def validate_model(model: Any, loaded: Loaded, error: type[Exception], kind: str
     try:
         return model.model_validate(loaded.data)
     except ValidationError as exc:
-        raise error(problems=problems_from_pydantic(exc, loaded)) from None
+        raise error(problems=problems_from_pydantic(exc, loaded, model=model)) from None

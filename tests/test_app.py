@@ -409,6 +409,17 @@ def test_bad_scenario_text_shows_file_line_messages(env: Store, case: str) -> No
     assert re.search(r"scenario\.yaml:\d+", "\n".join(str(c.value) for c in at.code)), [c.value for c in at.code]
 
 
+def test_author_page_names_items_by_id_and_spelling(env: Store) -> None:
+    text = mini_text().replace("  - id: I1\n    at_h: 0\n", "  - id: I1\n    at_h: -3\n", 1).replace(
+        "duration_h:", "duraton_h:", 1)
+    at = sign_in("lecturer", "lecturer-demo")
+    at.switch_page("app_pages/author.py").run()
+    at.text_area(key="w.author.text").input(text).run()
+    shown = "\n".join(str(c.value) for c in at.code)
+    assert "msel[I1].at_h" in shown and "msel[0]" not in shown, shown
+    assert "did you mean 'duration_h'?" in shown and "required field is missing" not in shown, shown
+
+
 def test_uploads_are_checked(env: Store) -> None:
     from app.app_pages import author
 

@@ -408,6 +408,24 @@ def test_unknown_key_is_reported_on_its_line(base_text: str, mini_city: City) ->
     assert str(prob) == f"s.yaml:{prob.line}: colour: {prob.message}"
 
 
+def test_misspelt_required_key_is_one_problem_with_did_you_mean(base_text: str, mini_city: City) -> None:
+    text = variant(base_text, ("level: beginner\n", "levle: beginner\n"))
+    prob = one_problem(text, mini_city, "levle", "did you mean 'level'?", line_of(text, "levle: beginner"))
+    assert "missing" not in prob.message
+
+
+def test_misspelt_optional_key_suggests_the_known_field(base_text: str, mini_city: City) -> None:
+    text = variant(base_text, ("    road_closure_depth_m: 0.3\n", "    road_closure_dept_m: 0.3\n"))
+    hits = [p for p in problems_of(text, mini_city) if p.field == "hazards[0].road_closure_dept_m"]
+    assert len(hits) == 1 and "did you mean 'road_closure_depth_m'?" in hits[0].message
+
+
+def test_unknown_key_far_from_any_field_gets_no_guess(base_text: str, mini_city: City) -> None:
+    text = variant(base_text, ("level: beginner\n", "level: beginner\nxyzzy: 1\n"))
+    prob = one_problem(text, mini_city, "xyzzy", "unknown field")
+    assert "did you mean" not in prob.message
+
+
 def test_unknown_key_on_line_7_reports_line_7(mini_city: City) -> None:
     text = "id: x\nversion: '1'\ntitle: T\nsummary: S\nlevel: beginner\nexpected_minutes: 5\ncolor: red\n"
     probs = problems_of(text, mini_city)

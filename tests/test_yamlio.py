@@ -514,3 +514,13 @@ def test_thousands_of_union_errors_are_each_reported_once() -> None:
         Doc.model_validate(loaded.data)
     probs = problems_from_pydantic(info.value, loaded)
     assert len(probs) == 3000 and probs[0].field == "items[0].n" and probs[-1].line == 3001
+
+
+def test_readable_field_names_list_items_by_id_else_position_from_one() -> None:
+    from scro_sim.yamlio import readable_field
+
+    data = {"msel": [{"id": "I01"}, {"id": "I02", "text": {}}], "hazards": [{"kind": "flood"}]}
+    assert readable_field("msel[1].text.en", data) == "msel[I02].text.en"
+    assert readable_field("hazards[0].peak", data) == "hazards[#1].peak"
+    assert readable_field("msel[9].at_h", data) == "msel[#10].at_h"
+    assert readable_field("title", None) == "title"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -38,14 +39,17 @@ def read_upload(name: str, data: bytes) -> tuple[str | None, list[str]]:
         return None, [f"{name}: " + _("The file is not UTF-8 text (byte {pos}).").format(pos=exc.start)]
 
 
-def validate(text: str) -> services.Loaded:
-    """Parse and cross-check the text (cached by its hash): the scenario or ``file:line`` problems."""
+def validate(text: str, label: str = LABEL) -> services.Loaded:
+    """Parse and cross-check the text (cached by its hash): the scenario or ``file:line`` problems.
+
+    ``label`` names the text in messages: the uploaded file's own name when there is one.
+    """
     _ = state.gettext()
     if len(text.encode("utf-8")) > services.MAX_UPLOAD_BYTES:
-        return services.Loaded(None, None, (f"{LABEL}: " + _("The text is larger than 1 MB."),))
+        return services.Loaded(None, None, (f"{label}: " + _("The text is larger than 1 MB."),))
     if not text.strip():
-        return services.Loaded(None, None, (f"{LABEL}: " + _("The text is empty."),))
-    return services.load_text(text, LABEL)
+        return services.Loaded(None, None, (f"{label}: " + _("The text is empty."),))
+    return services.load_text(text, label)
 
 
 def dry_run(ld: services.Loaded, seed: int = 1) -> list[dict[str, Any]]:
@@ -191,6 +195,7 @@ def main() -> None:
     up = st.file_uploader(_("Upload a scenario (YAML, at most 1 MB)"), type=["yaml", "yml"], key=state.wkey(PAGE, "upload"))
     if up is not None and state.get(PAGE, "upload_id") != up.file_id:
         state.put(PAGE, "upload_id", up.file_id)
+        state.put(PAGE, "upload_name", Path(up.name).name)
         text, problems = read_upload(up.name, up.getvalue())
         state.put(PAGE, "upload_problems", problems)
         if text is not None:
@@ -201,10 +206,10 @@ def main() -> None:
     if not text.strip():
         st.info(_("Upload a scenario or write one here."))
         return
-    ld = validate(text)
+    ld = validate(text, state.get(PAGE, "upload_name", LABEL))
     if ld.scenario is None:
         st.error(_("The scenario has problems:"))
-        st.code("\n".join(ld.problems), language=None)
+        st.code("\n".join(ld.problems), language=None, wrap_lines=True)
         return
     st.success(_("The scenario is valid."))
     _preview(ld)
