@@ -634,8 +634,11 @@ def cmd_report(args: argparse.Namespace) -> int:
     except ScroSimError as exc:
         return _fail(exc)
     card = ScoreCard.model_validate(run.scorecard)
-    write_report(args.out, EventLog.from_jsonl(run.log_jsonl), card, scenario, lang=args.lang or card.lang, city=city,
-                 played_on=run.finished_at)
+    try:
+        write_report(args.out, EventLog.from_jsonl(run.log_jsonl), card, scenario, lang=args.lang or card.lang,
+                     city=city, played_on=run.finished_at)
+    except ScroSimError as exc:
+        return _fail(exc)
     print(f"wrote {args.out}")
     return 0
 

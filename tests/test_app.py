@@ -596,6 +596,21 @@ def test_debrief_shows_what_the_expert_did_differently_with_the_linked_events(en
     assert run_id
 
 
+def test_after_action_report_opens_in_the_debrief_and_the_review_in_the_readers_language(env: Store) -> None:
+    run_id = stored_run(env, "learner")
+    env.set_language("learner", "el")
+    at = sign_in("learner", "learner-demo")
+    at.switch_page("app_pages/debrief.py").run()
+    at.button(key=f"w.debrief.aar_open.{run_id}").click().run()
+    assert not at.exception, at.exception
+    page = at.session_state[f"scro.page.debrief.aar.{run_id}.el"]
+    assert page.startswith("<!DOCTYPE html>") and '<html lang="el">' in page
+    rev = sign_in("assessor", "assessor-demo")
+    rev.checkbox(key="w.review.queue").uncheck().run()
+    assert not rev.exception
+    assert any(c.value == run_id for c in rev.code), "the whole run id is shown to copy"
+
+
 def test_the_assessors_comment_reaches_the_learner_and_guidance_the_assessor(env: Store) -> None:
     from scro_sim.assessment import judge
 

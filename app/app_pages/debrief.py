@@ -15,6 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from app import services, state
+from app.report_view import render_report
 from scro_sim import debrief
 from scro_sim.assessment import score
 from scro_sim.errors import ScroSimError
@@ -327,6 +328,7 @@ def main() -> None:
             return
     card = card_in(run, state.lang())
     render_run(run, card)
+    render_report(run, PAGE)
     render_lessons(run, card)
     sc = scenario_of(run)
     if sc is not None:

@@ -9,6 +9,7 @@ import streamlit as st
 
 from app import services, state
 from app.app_pages.debrief import render_run, scenario_of
+from app.report_view import render_report
 from scro_sim.assessment import VerifyReport, export_cohort, judge, override, verify_run
 from scro_sim.errors import ScroSimError
 from scro_sim.scenario import Scenario, text_in
@@ -214,10 +215,12 @@ def main() -> None:
             st.error(_("not verified") + f": {exc}")
         if run is not None:
             st.subheader(_("Run {id} by {learner}").format(id=run.id[:8], learner=run.learner))
+            st.code(run.id, language=None)  # the whole id, with a copy button, for verify and the CLI
             _verify_view(run)
             card = ScoreCard.model_validate(run.scorecard)
             render_run(run, card)
             _decisions_view(run)
+            render_report(run, PAGE)
             sc = scenario_of(run)
             if sc is not None:
                 _judge_view(run, card, u.username, sc)

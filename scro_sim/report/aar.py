@@ -24,11 +24,9 @@ from .figures import (
     _actions_text,
     _clock,
     _end_time,
-    _figure,
     _start,
     _start_datetime,
     city_map,
-    close,
     service_chart,
     state_at,
     timeline,
@@ -249,38 +247,16 @@ def _expert_section(log: EventLog, card: ScoreCard, scenario: Scenario, *, lang:
 
 def write_report(path: str | Path, log: EventLog, card: ScoreCard, scenario: Scenario, *, lang: str = "en",
                  city: City | None = None, played_on: str | None = None, expert: EventLog | None = None) -> Path:
-    """Write the after-action report: HTML, or (for a ``.pdf`` path) the summary and charts as PDF pages.
+    """Write the after-action report: HTML, or for a ``.pdf`` path the same report laid out for A4.
 
-    The PDF is drawn with matplotlib's ``PdfPages`` only (no HTML renderer): a summary page
-    with the score and the criteria, then the service chart, the timeline and, given
-    ``city``, the end-state map.  Returns the path written.
+    Both come from :func:`after_action_report`, so the PDF has the HTML's content, layout and
+    language (see :mod:`scro_sim.report.pdf`).  Returns the path written.
     """
     p = Path(path)
-    if p.suffix.lower() != ".pdf":
-        p.write_text(after_action_report(log, card, scenario, lang=lang, city=city, played_on=played_on,
-                                         expert=expert), encoding="utf-8")
-        return p
-    from matplotlib.backends.backend_pdf import PdfPages
+    page = after_action_report(log, card, scenario, lang=lang, city=city, played_on=played_on, expert=expert)
+    if p.suffix.lower() == ".pdf":
+        from .pdf import html_to_pdf
 
-    from ..scenario import text_in
-
-    figs: list[Figure] = []
-    summary = _figure((8.27, 11.69))
-    lines = [f"After-action report: {text_in(scenario.title, lang)}",
-             f"scenario {scenario.id} v{scenario.version}, seed {_start(log).get('seed', '')}",
-             f"score {card.total:.1f} / 100 (pass mark {card.pass_mark:g}): {'passed' if card.passed else 'not passed'}"
-             + (" (provisional)" if card.provisional else ""), ""]
-    for c in card.criteria:
-        lines.append(f"{c.id} {c.title}: {c.rating or '—'}  {c.feedback}"[:110])
-    summary.text(0.06, 0.96, "\n".join(lines), va="top", ha="left", fontsize=9, family="monospace", parse_math=False)
-    figs += [summary, service_chart(log), timeline(log)]
-    if city is not None:
-        figs.append(city_map(city, **state_at(log), title="End of the exercise"))
-    try:
-        with PdfPages(p) as pdf:
-            for f in figs:
-                pdf.savefig(f)
-    finally:
-        for f in figs:
-            close(f)
+        return html_to_pdf(page, p)
+    p.write_text(page, encoding="utf-8")
     return p
