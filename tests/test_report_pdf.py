@@ -60,9 +60,11 @@ def test_pdf_report_carries_the_html_reports_content(run: tuple[EventLog, Any], 
 
 
 def test_pdf_report_keeps_every_character_inside_the_page(pdf_en: Path) -> None:
-    for _text, width, boxes in _pages(pdf_en):
+    right_margin = 14 / 25.4 * 72  # PRINT_CSS: 14 mm, in points
+    for k, (_text, width, boxes) in enumerate(_pages(pdf_en), start=1):
         assert boxes
-        assert max(right for _l, _b, right, _t in boxes) <= width, "text runs past the page's right edge"
+        right = max(r for _l, _b, r, _t in boxes)
+        assert right <= width - right_margin + 1, f"page {k}: text runs into the right margin or off the page"
 
 
 def test_pdf_pages_render_with_ink(pdf_en: Path) -> None:
