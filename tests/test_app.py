@@ -596,19 +596,27 @@ def test_debrief_shows_what_the_expert_did_differently_with_the_linked_events(en
     assert run_id
 
 
-def test_after_action_report_opens_in_the_debrief_and_the_review_in_the_readers_language(env: Store) -> None:
+def test_after_action_report_downloads_from_the_debrief_and_the_review(env: Store) -> None:
     run_id = stored_run(env, "learner")
-    env.set_language("learner", "el")
     at = sign_in("learner", "learner-demo")
     at.switch_page("app_pages/debrief.py").run()
-    at.button(key=f"w.debrief.aar_open.{run_id}").click().run()
     assert not at.exception, at.exception
-    page = at.session_state[f"scro.page.debrief.aar.{run_id}.el"]
-    assert page.startswith("<!DOCTYPE html>") and '<html lang="el">' in page
+    assert "After-action report" in texts(at)
     rev = sign_in("assessor", "assessor-demo")
     rev.checkbox(key="w.review.queue").uncheck().run()
     assert not rev.exception
     assert any(c.value == run_id for c in rev.code), "the whole run id is shown to copy"
+    assert "After-action report" in texts(rev)
+
+
+def test_run_report_is_the_stored_runs_report_in_the_readers_language(env: Store) -> None:
+    from scro_sim.report.run_report import run_report
+
+    run = env.get_run(stored_run(env, "learner"))
+    page = run_report(run, lang="el", fmt="html").decode("utf-8")
+    assert page.startswith("<!DOCTYPE html>") and '<html lang="el">' in page and run.log_digest in page
+    with pytest.raises(ValueError, match="html, pdf"):
+        run_report(run, lang="en", fmt="docx")
 
 
 def test_the_assessors_comment_reaches_the_learner_and_guidance_the_assessor(env: Store) -> None:

@@ -37,3 +37,23 @@ def test_the_checkouts_streamlit_config_says_the_same() -> None:
     cfg = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
     assert cfg["server"]["fileWatcherType"] == "none"
     assert cfg["runner"]["postScriptGC"] is False
+
+
+def test_app_text_colour_gives_captions_aa_contrast(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Captions are drawn at 60 % of the text colour; over white they must reach WCAG AA's 4.5:1."""
+    seen: dict[str, Any] = {}
+    monkeypatch.setattr(cli, "_run_until_stopped", lambda cmd, env, grace_s=10.0: seen.setdefault("cmd", cmd) and 0)
+    cli.main(["app"])
+    colour = _flags(seen["cmd"])["--theme.textColor"]
+    cfg = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert cfg["theme"]["textColor"] == colour
+
+    def luminance(rgb: tuple[float, ...]) -> float:
+        lin = [c / 255 / 12.92 if c / 255 <= 0.03928 else ((c / 255 + 0.055) / 1.055) ** 2.4 for c in rgb]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+    text = tuple(int(colour[i:i + 2], 16) for i in (1, 3, 5))
+    caption = tuple(0.6 * c + 0.4 * 255 for c in text)
+    for background in ((255, 255, 255), tuple(int(cfg["theme"]["secondaryBackgroundColor"][i:i + 2], 16) for i in (1, 3, 5))):
+        ratio = (luminance(background) + 0.05) / (luminance(caption) + 0.05)
+        assert ratio >= 4.5, (background, ratio)

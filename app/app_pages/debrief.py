@@ -133,7 +133,8 @@ def render_timeline(run: StoredRun, log_: EventLog) -> None:
     _ = state.gettext()
     png = figure(run, "timeline", log_)
     if png:
-        st.image(png)
+        st.image(png, alt=_("Timeline of the exercise: messages, decisions and assets going down and coming back; "
+                            "the table below lists the same events."))
     ld = services.load_text(run.scenario_yaml, f"<run {run.id} scenario>")
     words_of = ld.scenario.inject_words(state.lang()) if ld.scenario is not None else None
     rows = timeline_rows(log_, _names_of(run), words_of)
@@ -147,7 +148,8 @@ def render_services(run: StoredRun, log_: EventLog) -> None:
     _ = state.gettext()
     png = figure(run, "service_chart", log_)
     if png:
-        st.image(png)
+        st.image(png, alt=_("Share of people with each service (power, water, telecom, health) over the hours "
+                            "of the exercise."))
     else:
         df = service_curves(log_)
         st.line_chart(df.pivot_table(index="time_h", columns="service", values="served", aggfunc="last").ffill())

@@ -94,7 +94,8 @@ def city_map_spec(city: City, *, asset_state: Mapping[str, str] | None = None,
     layers: list[dict[str, Any]] = []
     if base["zones"]:
         layers.append({"data": {"values": base["zones"]}, "mark": {
-            "type": "geoshape", "fill": "#d6e6f5", "stroke": "#7fa7cf", "strokeDash": [4, 3], "fillOpacity": 0.5}})
+            "type": "geoshape", "fill": "#d6e6f5", "stroke": "#7fa7cf", "strokeDash": [4, 3], "fillOpacity": 0.5,
+            "aria": False}})  # decorative: the flooded zones are named in the tooltips and messages
     layers.append({"data": {"values": base["roads"]}, "mark": {"type": "rule", "color": "#9e9e9e", "strokeWidth": 1.2},
                    "encoding": {"longitude": lon, "latitude": lat, "longitude2": {"field": "x2"},
                                 "latitude2": {"field": "y2"}}})
@@ -132,6 +133,9 @@ def city_map_spec(city: City, *, asset_state: Mapping[str, str] | None = None,
     return {
         "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
         "title": title or city.name,
+        # read out for the chart as a whole (a screen reader cannot read a map's marks one by one)
+        "description": f"{title or city.name}: {len(districts)} districts, {len(assets)} assets"
+                       + (f", {len(crew_rows)} crew positions" if crew_rows else ""),
         "width": base["width"], "height": base["height"],
         "autosize": {"type": "pad"},  # legends add to the size: the map itself keeps width x height
         "projection": {"type": "identity", "reflectY": True},
