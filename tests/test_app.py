@@ -320,6 +320,19 @@ def test_pages_by_role(env: Store, user: str, password: str, allowed: list[str],
             at.switch_page(f"app_pages/{page}.py")
 
 
+@pytest.mark.parametrize("user", ["learner", "assessor"])
+def test_glossary_page_in_the_readers_language_and_searchable(env: Store, user: str) -> None:
+    env.set_language(user, "de")
+    at = sign_in(user, f"{user}-demo")
+    at.switch_page("app_pages/glossary.py").run()
+    assert not at.exception
+    shown = texts(at)
+    assert "Glossar" in shown and "Kaskadeneffekt" in shown and "Mobiler Generator" in shown
+    at.text_input(key="w.glossary.q").input("Generator").run()
+    shown = texts(at)
+    assert "**Mobiler Generator**" in shown and "**Kaskadeneffekt**" not in shown
+
+
 def test_language_is_remembered(env: Store) -> None:
     at = sign_in("learner", "learner-demo")
     at.selectbox(key="w.lang").set_value("de").run()
