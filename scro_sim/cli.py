@@ -373,7 +373,7 @@ def _play_loop(args: argparse.Namespace, game: Any, console: Any) -> int:
     m = compute_metrics(game.sim.log)
     _summary(m, console, _("how it went"), args.lang)
     if game.card is not None:
-        _print_card(game.card, console)
+        _print_card(game.card, console, args.lang)
         console.print(_("stored run {id} ({what})").format(
             id=game.run_id, what=_("practice, never graded") if game.practice else _("played")), markup=False)
         _print_debrief(game, console, args.lang)
@@ -386,14 +386,16 @@ def _play_loop(args: argparse.Namespace, game: Any, console: Any) -> int:
 def _print_debrief(game: Any, console: Any, lang: str) -> None:
     """What the expert plan did differently on the same seed, one lesson a line (as the app's debrief)."""
     from . import debrief
+    from .i18n import translator
     from .scoring.grading import ScoreCard
 
     expert = debrief.expert_log(game.scenario, game.city, game.seed)
     card = game.card if isinstance(game.card, ScoreCard) else ScoreCard.model_validate(game.card)
     items = debrief.lessons(game.sim.log, expert, game.scenario, card)
-    console.rule("debrief")
+    _ = translator(lang)
+    console.rule(_("debrief"))
     if not items:
-        console.print("nothing the expert plan did differently on this seed")
+        console.print(_("nothing the expert plan did differently on this seed"))
     name_of = debrief.names(game.city)
     for ls in items:
         console.print(f"{debrief.clock(game.scenario.start, ls.time_h)}  "
@@ -404,31 +406,39 @@ def _print_debrief(game: Any, console: Any, lang: str) -> None:
 # -- assessment -------------------------------------------------------------------------------------
 
 
-def _print_card(card: Any, console: Any) -> None:
+def _print_card(card: Any, console: Any, lang: str = "en") -> None:
     from rich.table import Table
 
-    t = Table(title=f"{card.scenario} · total {card.total:.1f} / 100 · "
-                    f"{'PASS' if card.passed else 'FAIL'}{' (provisional)' if card.provisional else ''}")
-    for col in ("criterion", "value", "rating", "points", "outcome", "status"):
+    from .i18n import translator
+
+    _ = translator(lang)
+    verdict = _("PASS") if card.passed else _("FAIL")
+    t = Table(title=_("{scenario} · total {total} / 100 · {verdict}").format(
+        scenario=card.scenario, total=f"{card.total:.1f}", verdict=verdict)
+        + (" " + _("(provisional)") if card.provisional else ""))
+    for col in (_("criterion"), _("value"), _("rating"), _("points"), _("outcome"), _("status")):
         t.add_column(col)
     for c in card.criteria:
         val = "" if c.value is None else f"{c.value:,.2f}"
-        t.add_row(c.title, val, c.rating or "-", f"{c.points:.2f}/{c.weight:g}", c.outcome, c.status)
+        t.add_row(c.title, val, c.rating or "-", f"{c.points:.2f}/{c.weight:g}", c.outcome, _(c.status))
     console.print(t)
-    _print_judged(card, console)
+    _print_judged(card, console, lang)
 
 
-def _print_judged(card: Any, console: Any) -> None:
+def _print_judged(card: Any, console: Any, lang: str = "en") -> None:
     """Under the table: each judged criterion still awaiting judgement with the rubric's guidance
     (what the assessor rates against, as the review page shows it), and each comment given."""
-    from rich.markup import escape
+    from .i18n import translator
 
+    _ = translator(lang)
     for c in card.criteria:
         if c.kind == "judged" and c.rating is None:
-            console.print(f"{escape(c.id)} awaiting judgement (evidence in the log: {len(c.evidence)}); "
-                          f"guidance: " + "; ".join(f"{k}: {escape(v)}" for k, v in c.guidance.items()))
+            console.print(_("{id} awaiting judgement (evidence in the log: {n}); guidance: {guidance}").format(
+                id=c.id, n=len(c.evidence), guidance="; ".join(f"{k}: {v}" for k, v in c.guidance.items())),
+                markup=False)
         elif c.comment:
-            console.print(f"{escape(c.id)} rated {c.rating} by {escape(c.by or '-')}: {escape(c.comment)}")
+            console.print(_("{id} rated {rating} by {by}: {comment}").format(
+                id=c.id, rating=c.rating, by=c.by or "-", comment=c.comment), markup=False)
 
 
 def cmd_grade(args: argparse.Namespace) -> int:

@@ -68,6 +68,11 @@ def _table(header: Sequence[str], rows: Iterable[Sequence[Any]], row_class: Sequ
     return "".join(out)
 
 
+def _h2(number: int, heading: str) -> str:
+    """A numbered section heading (HSEEP's order), escaped."""
+    return f"<h2>{number}. {_e(heading)}</h2>"
+
+
 def _img(fig: Figure, alt: str) -> str:
     data = base64.b64encode(to_png(fig)).decode("ascii")
     return f'<img alt="{_e(alt)}" src="data:image/png;base64,{data}">'
@@ -117,8 +122,8 @@ def after_action_report(log: EventLog, card: ScoreCard, scenario: Scenario, *, l
         "<!DOCTYPE html>",
         f'<html lang="{_e(lang)}"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{_e(_('After-action report: {title}').format(title=title))}</title><style>{_CSS}</style></head><body>",
-        f"<h1>{_e(_('After-action report / improvement plan'))}</h1><p class=\"muted\">{_e(title)}</p>",
+        "<title>" + _e(_("After-action report: {title}").format(title=title)) + f"</title><style>{_CSS}</style></head><body>",
+        "<h1>" + _e(_("After-action report / improvement plan")) + f'</h1><p class="muted">{_e(title)}</p>',
     ]
 
     # 1. overview
@@ -139,7 +144,7 @@ def after_action_report(log: EventLog, card: ScoreCard, scenario: Scenario, *, l
     ]
     if played_on:
         overview.insert(6, (_("Played on"), played_on))
-    parts += [f"<h2>1. {_e(_('Exercise overview'))}</h2>", _table((_("Item"), _("Value")), overview)]
+    parts += [_h2(1, _("Exercise overview")), _table((_("Item"), _("Value")), overview)]
     score = _("Score: {total} / 100 (pass mark {mark})").format(total="\x00", mark=f"{card.pass_mark:g}")
     parts.append("<p>" + _e(score).replace("\x00", f"<strong>{card.total:.1f}</strong>") + " — "
                  f'<span class="{"pass" if card.passed else "fail"}">{_e(verdict)}</span>{_e(status)}</p>')
@@ -152,11 +157,11 @@ def after_action_report(log: EventLog, card: ScoreCard, scenario: Scenario, *, l
     # 2. key results: every metric of the catalogue (downtime of the critical facilities)
     results = [(name, number(value), _(entry.unit), _(entry.text))
                for name, entry, value in metric_rows(metrics)]
-    parts += [f"<h2>2. {_e(_('Key results'))}</h2>",
+    parts += [_h2(2, _("Key results")),
               _table((_("Metric"), _("Value"), _("Unit"), _("Meaning")), results)]
 
     # 3. analysis of capabilities
-    parts.append(f"<h2>3. {_e(_('Analysis of capabilities'))}</h2>")
+    parts.append(_h2(3, _("Analysis of capabilities")))
     by_cap: dict[str, list[Any]] = {}
     for c in card.criteria:
         by_cap.setdefault(_capability(c, _), []).append(c)
@@ -192,7 +197,7 @@ def after_action_report(log: EventLog, card: ScoreCard, scenario: Scenario, *, l
 
     # 4. improvement plan
     plan = [c for c in card.criteria if c.rating in ("M", "U")]
-    parts.append(f"<h2>4. {_e(_('Improvement plan'))}</h2>")
+    parts.append(_h2(4, _("Improvement plan")))
     if plan:
         parts.append(_table((_("Capability"), _("Criterion"), _("Issue / area for improvement"), _("Corrective action")),
                             [(_capability(c, _), f"{c.id} {c.title}",
@@ -201,15 +206,15 @@ def after_action_report(log: EventLog, card: ScoreCard, scenario: Scenario, *, l
                               + ("; " + _("assessor: {comment}").format(comment=c.comment) if c.comment else ""),
                               c.feedback) for c in plan]))
     else:
-        parts.append(f"<p>{_e(_('No criterion was rated M or U.'))}</p>")
+        parts.append("<p>" + _e(_("No criterion was rated M or U.")) + "</p>")
 
     # 5. what the expert did differently
-    parts.append(f"<h2>5. {_e(_('What the expert did differently'))}</h2>")
+    parts.append(_h2(5, _("What the expert did differently")))
     parts.append(_expert_section(log, card, scenario, lang=lang, city=city, expert=expert, start=start_dt))
 
     # 6. decisions and rationales
     decisions = log.of_kind("decision")
-    parts.append(f"<h2>6. {_e(_('Decisions and rationales'))}</h2>")
+    parts.append(_h2(6, _("Decisions and rationales")))
     if decisions:
         parts.append(_table((_("Time"), _("Clock"), _("Actions"), _("Rationale"), _("Answers")),
                             [(f"{r.time:g} h", _clock(start_dt, r.time), _actions_text(r.data.get("actions", []), _, label_of),
@@ -217,18 +222,18 @@ def after_action_report(log: EventLog, card: ScoreCard, scenario: Scenario, *, l
                               "; ".join(f"{q}: {a}" for q, a in (r.data.get("answers") or {}).items()))
                              for r in decisions]))
     else:
-        parts.append(f"<p>{_e(_('No decisions were taken.'))}</p>")
+        parts.append("<p>" + _e(_("No decisions were taken.")) + "</p>")
 
     # 7. timeline
     tt = timeline_table(log, words_of=scenario.inject_words(lang), words=_, label_of=label_of)
-    parts += [f"<h2>7. {_e(_('Timeline'))}</h2>",
+    parts += [_h2(7, _("Timeline")),
               _table((_("Time (h)"), _("Clock"), _("Kind"), _("Subject"), _("Event")),
                      [(f"{t:g}", c, k, s, x) for t, c, k, s, x in
                       zip(tt["time"], tt["clock"], tt["kind"], tt["subject"], tt["text"], strict=True)])]
 
     # 8. charts
     if charts:
-        parts += [f"<h2>8. {_e(_('Charts'))}</h2>",
+        parts += [_h2(8, _("Charts")),
                   _img(service_chart(log, words=_), _("Service levels Q(t) and resilience loss")),
                   _img(timeline(log, words=_), _("Exercise timeline"))]
         if city is not None:
@@ -247,7 +252,7 @@ def _expert_section(log: EventLog, card: ScoreCard, scenario: Scenario, *, lang:
 
     _ = translator(lang)
     if scenario.reference_plans.expert is None:
-        return f"<p>{_e(_('This scenario has no expert plan.'))}</p>"
+        return "<p>" + _e(_("This scenario has no expert plan.")) + "</p>"
     if expert is None and city is not None:
         expert = debrief.expert_log(scenario, city, int(_start(log).get("seed", 0)))
     if expert is None:
