@@ -304,3 +304,17 @@ def test_the_report_in_greek_has_no_english_heading_or_table_header(played: Any,
     assert el("Key results") in greek and el("Exercise overview") in greek
     assert "Exercise starts: scenario" not in greek
     assert el("Exercise starts: scenario {scenario}, seed {seed}").split(":")[0] in greek
+
+
+def test_outcome_histogram_speaks_the_readers_language(no_pyplot_figures: Any) -> None:
+    from scro_sim.i18n import translator
+
+    de = translator("de")
+    fig = report.outcome_histogram({"plan": [1.0, 2.0, 3.0], "expert": [0.5, 1.0]}, "Punktzahl", words=de,
+                                   names={"plan": "Ihr Plan", "expert": "der Expertenplan"})
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels[0].startswith("Ihr Plan: Mittelwert") and labels[1].startswith("der Expertenplan: Mittelwert")
+    assert de("mean") in labels and ax.get_ylabel() == de("replications") == "Wiederholungen"
+    assert ax.get_title() == "Punktzahl über die Wiederholungen"
+    report.close(fig)

@@ -579,22 +579,26 @@ def timeline(log: EventLog, *, key_only: bool = True, size: tuple[float, float] 
 
 def outcome_histogram(frames: Mapping[str, Sequence[float]], metric_label: str, *, alpha: float = 0.1,
                       lower_is_better: bool = True, bins: int = 30, size: tuple[float, float] = (8.0, 4.5),
-                      title: str = "") -> Figure:
+                      title: str = "", words: Callable[[str], str] | None = None,
+                      names: Mapping[str, str] | None = None) -> Figure:
     """Overlaid histograms of one metric over replications (plan, baseline, expert...).
 
     Each series gets its mean as a solid line and its CVaR (mean of the worst ``alpha``
-    share) as a dashed line, in its colour.  The caller closes the returned figure.
+    share) as a dashed line, in its colour.  ``words`` (a gettext function) writes the labels
+    in the reader's language and ``names`` names the series (``{"plan": "your plan"}``; the
+    keys stay the colours' keys).  The caller closes the returned figure.
     """
     import numpy as np
     from matplotlib.lines import Line2D
 
+    _ = reader(words)
     fig = _figure(size)
     ax = fig.add_subplot()
     clean = {name: np.array([float(v) for v in vals if v is not None and math.isfinite(float(v))], dtype=float)
              for name, vals in frames.items()}
     allv = np.concatenate([v for v in clean.values() if len(v)]) if any(len(v) for v in clean.values()) else None
     if allv is None:
-        ax.text(0.5, 0.5, "no outcomes", ha="center", va="center", transform=ax.transAxes)
+        ax.text(0.5, 0.5, _("no outcomes"), ha="center", va="center", transform=ax.transAxes)
     else:
         edges = np.histogram_bin_edges(allv, bins=bins if np.ptp(allv) > 0 else 1)
         fallback = iter(_FALLBACK_COLOURS * 10)
@@ -604,16 +608,19 @@ def outcome_histogram(frames: Mapping[str, Sequence[float]], metric_label: str, 
             colour = _SERIES_COLOURS.get(name) or next(fallback)
             mean, tail = float(vals.mean()), _cvar(vals.tolist(), alpha, lower_is_better=lower_is_better)
             ax.hist(vals, bins=edges, alpha=0.4, color=colour, edgecolor=colour,
-                    label=f"{name}: mean {mean:,.4g}, CVaR{alpha:.0%} {tail:,.4g} (n={len(vals)})")
+                    label=_("{name}: mean {mean}, CVaR {alpha} {tail} (n={n})").format(
+                        name=(names or {}).get(name, name), mean=f"{mean:,.4g}", alpha=f"{alpha:.0%}",
+                        tail=f"{tail:,.4g}", n=len(vals)))
             ax.axvline(mean, color=colour, linewidth=1.8)
             ax.axvline(tail, color=colour, linewidth=1.8, linestyle="--")
-        handles, _ = ax.get_legend_handles_labels()
-        handles += [Line2D([], [], color="#424242", linewidth=1.8, label="mean"),
-                    Line2D([], [], color="#424242", linewidth=1.8, linestyle="--", label=f"CVaR {alpha:.0%} (worst)")]
+        handles, _labels = ax.get_legend_handles_labels()
+        handles += [Line2D([], [], color="#424242", linewidth=1.8, label=_("mean")),
+                    Line2D([], [], color="#424242", linewidth=1.8, linestyle="--",
+                           label=_("CVaR {alpha} (worst)").format(alpha=f"{alpha:.0%}"))]
         ax.legend(handles=handles, fontsize=8)
     ax.set_xlabel(metric_label)
-    ax.set_ylabel("replications")
-    ax.set_title(title or f"{metric_label} over replications")
+    ax.set_ylabel(_("replications"))
+    ax.set_title(title or _("{metric} over replications").format(metric=metric_label))
     ax.grid(alpha=0.3)
     return fig
 
