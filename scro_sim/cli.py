@@ -655,7 +655,7 @@ def cmd_rate(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .assessment import scenario_from_text
+    from .assessment import scenario_from_text, score
     from .log import EventLog
     from .report import write_report
     from .scoring import ScoreCard
@@ -667,11 +667,17 @@ def cmd_report(args: argparse.Namespace) -> int:
                 print(f"no run {args.run_id!r}", file=sys.stderr)
                 return 1
             scenario, city = scenario_from_text(run.scenario_yaml, f"<run {run.id} scenario>")
+            card = ScoreCard.model_validate(run.scorecard)
+            log = EventLog.from_jsonl(run.log_jsonl)
+            if args.lang and args.lang != card.lang:  # the card's titles and feedback re-worded, as the app does
+                card = score(scenario, city, run.seed, log, lang=args.lang,
+                             judgements={j.criterion_id: {"rating": j.rating, "comment": j.comment, "by": j.assessor}
+                                         for j in store.judgements(run.id)},
+                             overrides={o.criterion_id: {"rating": o.rating, "comment": o.comment, "by": o.assessor}
+                                        for o in store.overrides(run.id)})
     except ScroSimError as exc:
         return _fail(exc)
-    card = ScoreCard.model_validate(run.scorecard)
-    write_report(args.out, EventLog.from_jsonl(run.log_jsonl), card, scenario, lang=args.lang or card.lang, city=city,
-                 played_on=run.finished_at)
+    write_report(args.out, log, card, scenario, lang=args.lang or card.lang, city=city, played_on=run.finished_at)
     print(f"wrote {args.out}")
     return 0
 

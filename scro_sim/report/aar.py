@@ -228,7 +228,7 @@ def after_action_report(log: EventLog, card: ScoreCard, scenario: Scenario, *, l
     tt = timeline_table(log, words_of=scenario.inject_words(lang), words=_, label_of=label_of)
     parts += [_h2(7, _("Timeline")),
               _table((_("Time (h)"), _("Clock"), _("Kind"), _("Subject"), _("Event")),
-                     [(f"{t:g}", c, k, s, x) for t, c, k, s, x in
+                     [(f"{t:g}", c, _(k), s, x) for t, c, k, s, x in
                       zip(tt["time"], tt["clock"], tt["kind"], tt["subject"], tt["text"], strict=True)])]
 
     # 8. charts
