@@ -112,6 +112,8 @@ def inject_words(inject_id: str, data: Mapping[str, Any],
 def action_name(kind: str, _: Gettext | None = None, label_of: Callable[[str], str | None] | None = None) -> str:
     """An action's name for the reader: the scenario's own label (``label_of``) if it has one,
     else the catalogue's name in the reader's language."""
+    if not kind:  # gettext's "" is the catalogue's header
+        return ""
     own = label_of(kind) if label_of is not None else None
     return own or (_ or _english())(kind)
 

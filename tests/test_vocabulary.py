@@ -102,3 +102,4 @@ def test_an_action_is_named_as_the_scenario_labels_it_in_the_readers_language() 
     assert vocabulary.describe("action", "WT1", {"action": "dispatch_crew", "target": "WT1"}, de, label_of=label_of) \
         == de("Took effect: {action} ({target})").format(action=own, target="WT1")
     assert own not in vocabulary.describe("action", "WT1", {"action": "dispatch_crew", "target": "WT1"}, de)
+    assert vocabulary.action_name("", de, label_of) == ""  # not the catalogue's header

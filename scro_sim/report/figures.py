@@ -438,9 +438,10 @@ def _describe(r: EventRecord, words_of: Callable[[str], Mapping[str, str]] | Non
                                                                         spent=f"{float(d.get('spent', 0)):,.0f}")
     if k == "inject":
         w = inject_words(r.subject, d, words_of)
-        return f"{w.get('sender', r.subject)} ({_(str(d.get('channel', '')))}): {w.get('text', '')}"
+        channel = str(d.get("channel") or "")
+        return f"{w.get('sender', r.subject)} ({_(channel) if channel else ''}): {w.get('text', '')}"
     if k == "decision_point":
-        return _("Decision point ({cause})").format(cause=_(str(d.get("cause", "decision"))))
+        return _("Decision point ({cause})").format(cause=_(str(d.get("cause") or "decision")))
     if k == "decision":
         txt = acts(d.get("actions", [])) or _("no action")
         if d.get("rationale"):
