@@ -207,16 +207,20 @@ def _run_origin(args: argparse.Namespace) -> str:
     return "reference" if args.baseline == "expert" else "baseline"
 
 
-def _play_help() -> str:
-    """The terminal's help: one line per registered action (its verb and fields), then the other commands."""
+def _play_help(lang: str = "en") -> str:
+    """The terminal's help in ``lang``: one line per registered action (its verb and fields, which
+    the player types as they are), then the other commands."""
     from .engine.actions import REGISTRY
+    from .i18n import translator
 
-    lines = ["actions (one per line, empty line to continue the clock):"]
-    lines += [f"  {k.usage():<34} {k.describe()}" for k in REGISTRY.values()]
-    lines += ["  why TEXT                           your rationale for this decision point",
-              "  answer QID TEXT                    answer a discussion question",
-              "  status                             show assets and services again",
-              "  quit                               stop here"]
+    _ = translator(lang)
+    lines = [_("actions (one per line, empty line to continue the clock):")]
+    lines += [f"  {k.usage():<34} {k.describe(lang)}" for k in REGISTRY.values()]
+    others = (("why TEXT", _("your rationale for this decision point")),
+              ("answer QID TEXT", _("answer a discussion question")),
+              ("status", _("show assets and services again")),
+              ("quit", _("stop here")))
+    lines += [f"  {syntax:<34} {what}" for syntax, what in others]
     return "\n".join(lines)
 
 
@@ -230,37 +234,50 @@ def _parse_play(line: str) -> Any:
 
 def _show_obs(obs: Any, console: Any, scenario: Any, lang: str) -> None:
     """What the player sees, with the injects' and questions' words from the scenario in ``lang``."""
+    from rich.markup import escape
     from rich.table import Table
 
+    from .i18n import translator
+    from .vocabulary import cause, service
+
+    _ = translator(lang)
     console.rule(f"[bold]{obs.clock}[/bold]  (t = {obs.time_h:g} h)")
     if obs.gauge_m is not None:
-        console.print(f"river gauge: {obs.gauge_m:.2f} m")
+        console.print(_("river gauge: {m} m").format(m=f"{obs.gauge_m:.2f}"))
     words = scenario.inject_words(lang)
+    inject = escape(_("INJECT"))
     for i in obs.injects:
         w = words(i["id"])
-        console.print(f"[yellow]INJECT[/yellow] [{i['channel']}] {w.get('sender', i['id'])}: {w.get('text', '')}")
+        console.print(f"[yellow]{inject}[/yellow] \\[{escape(_(i['channel']))}] "
+                      f"{escape(w.get('sender', i['id']))}: {escape(w.get('text', ''))}")
     for q in obs.questions:
-        console.print(f"[cyan]QUESTION {q['id']}[/cyan]: {scenario.question_text(q['id'], lang)}")
-    t = Table(title="services (share of people served)")
-    t.add_column("service")
-    t.add_column("served", justify="right")
+        question = escape(_("QUESTION {id}").format(id=q["id"]))
+        console.print(f"[cyan]{question}[/cyan]: {escape(scenario.question_text(q['id'], lang))}")
+    t = Table(title=_("services (share of people served)"))
+    t.add_column(_("service"))
+    t.add_column(_("served"), justify="right")
     for s, v in obs.service_totals.items():
-        t.add_row(s, f"{100 * v:.0f} %")
+        t.add_row(service(s, _), f"{100 * v:.0f} %")
     console.print(t)
     if obs.assets_down:
-        console.print("down: " + ", ".join(f"{a['id']} ({a['cause']})" for a in obs.assets_down[:30]))
+        console.print(_("down: {assets}").format(
+            assets=", ".join(f"{a['id']} ({cause(str(a['cause']), _)})" for a in obs.assets_down[:30])), markup=False)
     if obs.assets_on_backup:
-        console.print("on backup: " + ", ".join(f"{a['id']} ({a['backup_left_h']:.1f} h left)"
-                                                for a in obs.assets_on_backup[:30]))
-    console.print(f"budget left: {obs.budget_left:,.0f} · generators: {obs.generators_available} · "
-                  f"crews idle: {sum(c['state'] == 'idle' for c in obs.crews)}/{len(obs.crews)}")
+        console.print(_("on backup: {assets}").format(
+            assets=", ".join(_("{id} ({h} h left)").format(id=a["id"], h=f"{a['backup_left_h']:.1f}")
+                             for a in obs.assets_on_backup[:30])), markup=False)
+    console.print(_("budget left: {budget} · generators: {generators} · crews idle: {idle}/{crews}").format(
+        budget=f"{obs.budget_left:,.0f}", generators=obs.generators_available,
+        idle=sum(c["state"] == "idle" for c in obs.crews), crews=len(obs.crews)), markup=False)
 
 
 def cmd_play(args: argparse.Namespace) -> int:
     from .game import GameSession
+    from .i18n import translator
     from .resources import find_scenario
     from .scenario import load_scenario
 
+    _ = translator(args.lang)
     console = _console()
     store = None
     try:
@@ -273,7 +290,7 @@ def cmd_play(args: argparse.Namespace) -> int:
             store = _store(args)
             game = GameSession.start(scenario, city, args.seed, store=store, game_id=uuid.uuid4().hex,
                                      learner=args.learner, lang=args.lang, cohort=args.cohort, practice=True)
-            console.print("[bold]practice game[/bold]: scored and debriefed, never graded or exported")
+            console.print(_("practice game: scored and debriefed, never graded or exported"), markup=False)
         else:
             game = GameSession.start(scenario, city, args.seed, lang=args.lang)
     except ScroSimError as exc:
@@ -289,14 +306,19 @@ def cmd_play(args: argparse.Namespace) -> int:
 
 def _play_loop(args: argparse.Namespace, game: Any, console: Any) -> int:
     """The terminal game: read decisions until the end, then the metrics (and a stored game's card and debrief)."""
+    from rich.markup import escape
+
+    from .game import OUTCOMES
+    from .i18n import translator
     from .policy import Decision
     from .scenario import text_in
     from .scoring import compute_metrics
 
+    _ = translator(args.lang)
     scenario = game.scenario
     briefing = text_in(scenario.briefing or scenario.summary, args.lang)
-    console.print(f"[bold]{text_in(scenario.title, args.lang)}[/bold]\n{briefing}")
-    console.print(_play_help(), markup=False)
+    console.print(f"[bold]{escape(text_in(scenario.title, args.lang))}[/bold]\n{escape(briefing)}")
+    console.print(_play_help(args.lang), markup=False)
     while not game.done:
         obs = game.obs
         _show_obs(obs, console, scenario, args.lang)
@@ -309,7 +331,7 @@ def _play_loop(args: argparse.Namespace, game: Any, console: Any) -> int:
             if not line:
                 break
             if line in ("help", "?"):
-                console.print(_play_help(), markup=False)
+                console.print(_play_help(args.lang), markup=False)
                 continue
             if line == "status":
                 _show_obs(obs, console, scenario, args.lang)
@@ -332,7 +354,8 @@ def _play_loop(args: argparse.Namespace, game: Any, console: Any) -> int:
                     console.print("[red]" + "\n".join(problems) + "[/red]")
                 else:
                     actions.append(a)
-                    console.print(f"ok: {a.action} {a.target or ''}")
+                    console.print(_("ok: {action} {target}").format(action=a.action, target=a.target or ""),
+                                  markup=False)
             except (ValueError, IndexError) as exc:
                 console.print(f"[red]{exc}[/red]")
         if quit_:
@@ -342,32 +365,37 @@ def _play_loop(args: argparse.Namespace, game: Any, console: Any) -> int:
         else:
             out = game.advance()
         if not out.ok:
-            console.print(f"[red]{out}[/red]" + (f" ({out.detail})" if out.detail else ""))
+            text = OUTCOMES.get(out.kind) or out.kind  # _("") would be the catalogue's header
+            said = "; ".join(out.problems) or _(text)
+            console.print(f"[red]{escape(said)}[/red]" + (f" ({escape(out.detail)})" if out.detail else ""))
             if out.kind == "halted":
                 return 1
     m = compute_metrics(game.sim.log)
-    _summary(m, console, "how it went")
+    _summary(m, console, _("how it went"), args.lang)
     if game.card is not None:
-        _print_card(game.card, console)
-        console.print(f"stored run {game.run_id} ({'practice, never graded' if game.practice else 'played'})")
+        _print_card(game.card, console, args.lang)
+        console.print(_("stored run {id} ({what})").format(
+            id=game.run_id, what=_("practice, never graded") if game.practice else _("played")), markup=False)
         _print_debrief(game, console, args.lang)
     if args.out:
         Path(args.out).write_text(json.dumps(game.decisions, indent=2), encoding="utf-8")
-        console.print(f"decisions written to {args.out}")
+        console.print(_("decisions written to {path}").format(path=args.out), markup=False)
     return 0
 
 
 def _print_debrief(game: Any, console: Any, lang: str) -> None:
     """What the expert plan did differently on the same seed, one lesson a line (as the app's debrief)."""
     from . import debrief
+    from .i18n import translator
     from .scoring.grading import ScoreCard
 
     expert = debrief.expert_log(game.scenario, game.city, game.seed)
     card = game.card if isinstance(game.card, ScoreCard) else ScoreCard.model_validate(game.card)
     items = debrief.lessons(game.sim.log, expert, game.scenario, card)
-    console.rule("debrief")
+    _ = translator(lang)
+    console.rule(_("debrief"))
     if not items:
-        console.print("nothing the expert plan did differently on this seed")
+        console.print(_("nothing the expert plan did differently on this seed"))
     name_of = debrief.names(game.city)
     for ls in items:
         console.print(f"{debrief.clock(game.scenario.start, ls.time_h)}  "
@@ -378,31 +406,39 @@ def _print_debrief(game: Any, console: Any, lang: str) -> None:
 # -- assessment -------------------------------------------------------------------------------------
 
 
-def _print_card(card: Any, console: Any) -> None:
+def _print_card(card: Any, console: Any, lang: str = "en") -> None:
     from rich.table import Table
 
-    t = Table(title=f"{card.scenario} · total {card.total:.1f} / 100 · "
-                    f"{'PASS' if card.passed else 'FAIL'}{' (provisional)' if card.provisional else ''}")
-    for col in ("criterion", "value", "rating", "points", "outcome", "status"):
+    from .i18n import translator
+
+    _ = translator(lang)
+    verdict = _("PASS") if card.passed else _("FAIL")
+    t = Table(title=_("{scenario} · total {total} / 100 · {verdict}").format(
+        scenario=card.scenario, total=f"{card.total:.1f}", verdict=verdict)
+        + (" " + _("(provisional)") if card.provisional else ""))
+    for col in (_("criterion"), _("value"), _("rating"), _("points"), _("outcome"), _("status")):
         t.add_column(col)
     for c in card.criteria:
         val = "" if c.value is None else f"{c.value:,.2f}"
-        t.add_row(c.title, val, c.rating or "-", f"{c.points:.2f}/{c.weight:g}", c.outcome, c.status)
+        t.add_row(c.title, val, c.rating or "-", f"{c.points:.2f}/{c.weight:g}", c.outcome, _(c.status))
     console.print(t)
-    _print_judged(card, console)
+    _print_judged(card, console, lang)
 
 
-def _print_judged(card: Any, console: Any) -> None:
+def _print_judged(card: Any, console: Any, lang: str = "en") -> None:
     """Under the table: each judged criterion still awaiting judgement with the rubric's guidance
     (what the assessor rates against, as the review page shows it), and each comment given."""
-    from rich.markup import escape
+    from .i18n import translator
 
+    _ = translator(lang)
     for c in card.criteria:
         if c.kind == "judged" and c.rating is None:
-            console.print(f"{escape(c.id)} awaiting judgement (evidence in the log: {len(c.evidence)}); "
-                          f"guidance: " + "; ".join(f"{k}: {escape(v)}" for k, v in c.guidance.items()))
+            console.print(_("{id} awaiting judgement (evidence in the log: {n}); guidance: {guidance}").format(
+                id=c.id, n=len(c.evidence), guidance="; ".join(f"{k}: {v}" for k, v in c.guidance.items())),
+                markup=False)
         elif c.comment:
-            console.print(f"{escape(c.id)} rated {c.rating} by {escape(c.by or '-')}: {escape(c.comment)}")
+            console.print(_("{id} rated {rating} by {by}: {comment}").format(
+                id=c.id, rating=c.rating, by=c.by or "-", comment=c.comment), markup=False)
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
@@ -619,7 +655,7 @@ def cmd_rate(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .assessment import scenario_from_text
+    from .assessment import scenario_from_text, score
     from .log import EventLog
     from .report import write_report
     from .scoring import ScoreCard
@@ -631,12 +667,18 @@ def cmd_report(args: argparse.Namespace) -> int:
                 print(f"no run {args.run_id!r}", file=sys.stderr)
                 return 1
             scenario, city = scenario_from_text(run.scenario_yaml, f"<run {run.id} scenario>")
+            card = ScoreCard.model_validate(run.scorecard)
+            log = EventLog.from_jsonl(run.log_jsonl)
+            if args.lang and args.lang != card.lang:  # the card's titles and feedback re-worded, as the app does
+                card = score(scenario, city, run.seed, log, lang=args.lang,
+                             judgements={j.criterion_id: {"rating": j.rating, "comment": j.comment, "by": j.assessor}
+                                         for j in store.judgements(run.id)},
+                             overrides={o.criterion_id: {"rating": o.rating, "comment": o.comment, "by": o.assessor}
+                                        for o in store.overrides(run.id)})
     except ScroSimError as exc:
         return _fail(exc)
-    card = ScoreCard.model_validate(run.scorecard)
     try:
-        write_report(args.out, EventLog.from_jsonl(run.log_jsonl), card, scenario, lang=args.lang or card.lang,
-                     city=city, played_on=run.finished_at)
+        write_report(args.out, log, card, scenario, lang=args.lang or card.lang, city=city, played_on=run.finished_at)
     except ScroSimError as exc:
         return _fail(exc)
     print(f"wrote {args.out}")

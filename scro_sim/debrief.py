@@ -31,7 +31,7 @@ from .log import EventLog, EventRecord
 from .scenario import Scenario, text_in
 from .scoring import Metrics, ScoreCard, compute_metrics, lookup, metric_value
 from .scoring import lower_is_better as metric_lower_is_better
-from .vocabulary import N_, number
+from .vocabulary import N_, action_name, number
 
 if TYPE_CHECKING:  # pragma: no cover
     from .city import City
@@ -462,7 +462,8 @@ def render_lesson(lesson: Lesson, lang: str = "en", *, name_of: Callable[[str], 
     words: dict[str, str] = {
         "clock": clock(start, lesson.time_h),
         "hour": f"{lesson.time_h:.4g}",
-        "action": _(str(p.get("action") or "")),
+        "action": action_name(str(p.get("action") or ""), _,
+                              (lambda k: scenario.action_label(k, lang)) if scenario is not None else None),
         "target": _("all") if p.get("target") == "all" else name(str(p.get("target") or "")),
         "learner_clock": clock(start, float(p["learner_time_h"])) if p.get("learner_time_h") is not None else "",
         "late": _hours(p.get("late")),

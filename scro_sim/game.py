@@ -30,19 +30,21 @@ from .gc_tuning import engine_gc
 from .policy import Decision, Observation
 from .scenario import Scenario
 from .store import Game, GameConflict, Store
+from .vocabulary import N_
 
 log = logging.getLogger(__name__)
 
 __all__ = ["OUTCOMES", "GameSession", "Outcome", "resume_point"]
 
-#: What a step can come to, with the English sentence the terminal shows (the app words them itself).
+#: What a step can come to, with the sentence the terminal shows (English here, the player's language
+#: through the catalogues; the app words them itself).
 OUTCOMES: dict[str, str] = {
     "ok": "",
-    "refused": "This decision cannot be taken now.",
-    "moved_on": "This game moved on in another window; it was reloaded.",
-    "not_saved": "Your decision was not saved (the database did not answer); nothing was lost, try again.",
-    "failed": "Something went wrong with this decision; it was not applied and the game can go on.",
-    "halted": "The exercise had to stop and this game was closed.",
+    "refused": N_("This decision cannot be taken now."),
+    "moved_on": N_("This game moved on in another window; it was reloaded."),
+    "not_saved": N_("Your decision was not saved (the database did not answer); nothing was lost, try again."),
+    "failed": N_("Something went wrong with this decision; it was not applied and the game can go on."),
+    "halted": N_("The exercise had to stop and this game was closed."),
     "finished": "",
 }
 

@@ -14,7 +14,7 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
-__all__ = ["IDS", "N_", "asset_type", "cause", "describe", "number", "reader", "service", "word"]
+__all__ = ["IDS", "N_", "action_name", "asset_type", "cause", "describe", "number", "reader", "service", "word"]
 
 Gettext = Callable[[str], str]
 
@@ -109,14 +109,26 @@ def inject_words(inject_id: str, data: Mapping[str, Any],
     return {k: str(data[k]) for k in ("sender", "text") if k in data}
 
 
+def action_name(kind: str, _: Gettext | None = None, label_of: Callable[[str], str | None] | None = None) -> str:
+    """An action's name for the reader: the scenario's own label (``label_of``) if it has one,
+    else the catalogue's name in the reader's language."""
+    if not kind:  # gettext's "" is the catalogue's header
+        return ""
+    own = label_of(kind) if label_of is not None else None
+    return own or (_ or _english())(kind)
+
+
 def describe(kind: str, subject: str, data: Mapping[str, Any], _: Gettext | None = None,
              name_of: Callable[[str], str] | None = None,
-             words_of: Callable[[str], Mapping[str, str]] | None = None) -> str:
+             words_of: Callable[[str], Mapping[str, str]] | None = None,
+             label_of: Callable[[str], str | None] | None = None) -> str:
     """One sentence for an event-log record (``kind``, ``subject``, ``data``) in the reader's language.
 
     ``name_of(id)`` gives an asset's or district's name ("Northgate booster pumping station
     (PS1)"); without it the id is used.  ``words_of(inject id)`` gives an inject's ``sender``
     and ``text`` in the reader's language (``Scenario.inject_words``): the log holds only the id.
+    ``label_of(action id)`` gives the scenario's own name of an action in that language
+    (``Scenario.action_label``); without one the catalogue's name is used.
     Kinds without a sentence of their own list their data.
     """
     _ = _ or _english()
@@ -187,7 +199,7 @@ def describe(kind: str, subject: str, data: Mapping[str, Any], _: Gettext | None
                                                                    finding=_t(_, f"finding:{d['finding']}"))
         if "incident" in d:  # a declaration
             return _("You declared: {incident}").format(incident=_(str(d["incident"])))
-        what = _(str(d.get("action", "")))
+        what = action_name(str(d.get("action", "")), _, label_of)
         if target:
             return _("Took effect: {action} ({target})").format(action=what, target=name(target))
         return _("Took effect: {action}").format(action=what)

@@ -368,6 +368,22 @@ def test_pending_action_shows_names_in_the_learners_language(env: Store) -> None
     assert "Bevölkerung warnen alle" in lines, lines  # not the raw id "all"
 
 
+
+def test_pending_action_is_named_by_the_scenarios_own_label_in_the_learners_language(env: Store, tmp_path: Path) -> None:
+    labelled = mini_text().replace("  close_road: {cost: 100}\n", "  close_road: {cost: 100}\n  warn_public:\n    label:"
+                                   " {en: Warn by siren and radio, de: Warnen per Sirene und Radio}\n")
+    assert "Warnen per Sirene" in labelled
+    (tmp_path / "scenarios" / "mini.yaml").write_text(labelled, encoding="utf-8")
+    at = sign_in("learner", "learner-demo")
+    at.selectbox(key="w.lang").set_value("de").run()
+    at.button(key="w.play.start").click().run()
+    at.selectbox(key=next(s.key for s in at.selectbox if s.key and s.key.startswith("w.play.kind."))).set_value(
+        "warn_public").run()
+    next(s for s in at.selectbox if s.key and s.key.startswith("w.play.target.")).set_value("all").run()
+    at.button(key="w.play.add").click().run()
+    assert not at.exception
+    assert "Warnen per Sirene und Radio alle" in [t.value for t in at.text]  # not the catalogue's "Bevölkerung warnen"
+
 # -- review
 
 

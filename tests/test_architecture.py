@@ -43,10 +43,10 @@ ALLOWED: dict[str, set[str]] = {
     "resources": {"errors"},
     "privacy": {"log", "store"},
     "calibration": {"batch", "city", "engine", "policy", "scenario", "scoring"},
-    "game": {"assessment", "city", "engine", "errors", "gc_tuning", "policy", "scenario", "store"},
+    "game": {"assessment", "city", "engine", "errors", "gc_tuning", "policy", "scenario", "store", "vocabulary"},
     "batch_cli": {"batch", "errors", "scenario", "store", "report", "city", "policy", "scoring"},
     "cli": {"assessment", "batch_cli", "calibration", "city", "demo", "engine", "errors", "game", "gc_tuning", "i18n", "lms",
-            "log", "policy", "privacy", "report", "resources", "scenario", "scoring", "store"},
+            "log", "policy", "privacy", "report", "resources", "scenario", "scoring", "store", "vocabulary"},
 }
 
 

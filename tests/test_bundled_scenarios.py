@@ -30,8 +30,8 @@ KEY_METRIC = {
     "riverton_hospital_surge": "resilience_loss.health",
     "riverton_water_cyber": "resilience_loss.health",
 }
-# Scenarios written with every learner-facing text in all four languages (the flood predates
-# this rule and translates only its main texts).
+# Scenarios written with every learner-facing text in all four languages (the flood's learning
+# outcomes are still English only; tests/test_translations_complete.py checks every text of every file).
 FULLY_TRANSLATED = {"riverton_earthquake", "riverton_heatwave_blackout", "riverton_hospital_surge",
                     "riverton_water_cyber"}
 SEEDS = (0, 1, 2)

@@ -105,6 +105,11 @@ def test_the_whole_assessment_flow_from_the_command_line(tmp_path: Path, capsys:
     assert "learner2" not in resent.read_text()
     assert main(["--db", db, "report", run_id, "--out", str(tmp_path / "aar.html")]) == 0
     assert "After-action" in (tmp_path / "aar.html").read_text()
+    # in Portuguese: the headings and the card's criterion titles and feedback, the assessor's comment kept
+    assert main(["--db", db, "report", run_id, "--out", str(tmp_path / "aar_pt.html"), "--lang", "pt"]) == 0
+    pt = (tmp_path / "aar_pt.html").read_text(encoding="utf-8")
+    assert "Relatório pós-ação" in pt and "A quem ligar primeiro (coordenação)" in pt and "clear" in pt
+    assert "Who to call first" not in pt
     with Store(db) as store, store.engine.begin() as conn:
         conn.execute(sa.text("UPDATE runs SET decisions = '[]' WHERE id = :i"), {"i": run_id})
     capsys.readouterr()

@@ -396,6 +396,24 @@ def test_terminal_play_shows_the_injects_in_the_players_language(monkeypatch: py
     assert text_in(first.sender, "el") in printed and text_in(first.sender, "en") not in printed
 
 
+def test_terminal_play_speaks_the_players_language(monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """`scro-sim play --lang de`: the help, the status lines and the end in German, the verbs as typed."""
+    from scro_sim import cli
+    from scro_sim.i18n import translator
+
+    lines = iter(["help", "warn all Jetzt das Ufer verlassen.", "", "quit"])
+    monkeypatch.setattr("builtins.input", lambda _prompt="": next(lines))
+    assert cli.main(["play", "riverton_flood", "--seed", "7", "--lang", "de"]) == 0
+    printed = " ".join(capsys.readouterr().out.split())  # rich wraps long titles to the terminal's width
+    de = translator("de")
+    for english in ("actions (one per line, empty line to continue the clock):", "stop here",
+                    "services (share of people served)", "how it went"):
+        assert de(english) != english and de(english) in printed and english not in printed
+    assert "ok: warn_public all" in printed  # what the player typed is echoed as the registry names it
+    assert "budget left" not in printed and "Budget" in printed
+
+
 # ---------------------------------------------------------------- practice games
 
 

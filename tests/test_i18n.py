@@ -57,6 +57,11 @@ def test_source_strings_are_in_the_pot() -> None:
     # each action's name, prompts and what it does, marked in its own module (scro_sim/engine/actions)
     for p in sorted((ROOT / "scro_sim" / "engine" / "actions").glob("*.py")):
         used |= {msg for _line, msg, _c, _ctx in extract_from_file("python", str(p), keywords={"N_": None})}
+    # the after-action report, its figures and the terminal game (`scro-sim play`) in the reader's language
+    for p in (*sorted((ROOT / "scro_sim" / "report").glob("*.py")), ROOT / "scro_sim" / "cli.py",
+              ROOT / "scro_sim" / "game.py"):
+        used |= {msg if isinstance(msg, str) else msg[0]
+                 for _line, msg, _c, _ctx in extract_from_file("python", str(p), keywords={"_": None, "N_": None})}
     # a regex pass too, in case a call is written in a way the extractor skips
     rx = re.compile(r"""\b_\(\s*"((?:[^"\\]|\\.)*)"\s*\)""")
     for p in (ROOT / "app").rglob("*.py"):
@@ -89,3 +94,13 @@ def test_recompiles_when_po_is_newer(tmp_path: Path) -> None:
 def test_i18n_does_not_import_streamlit() -> None:
     src = (ROOT / "scro_sim" / "i18n.py").read_text(encoding="utf-8")
     assert "streamlit" not in re.sub(r'""".*?"""', "", src, flags=re.S)
+
+
+def test_two_installations_never_share_compiled_catalogs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A second checkout's newer .mo in the shared temp folder would pass for this one's (its msgids missing)."""
+    monkeypatch.delenv("SCRO_SIM_CACHE", raising=False)
+    here = i18n._cache_dir()
+    monkeypatch.setattr(i18n, "LOCALE_DIR", tmp_path / "other" / "locales")
+    assert i18n._cache_dir() != here and i18n._cache_dir().parent == here.parent
+    monkeypatch.setenv("SCRO_SIM_CACHE", str(tmp_path))
+    assert i18n._cache_dir() == tmp_path / "locales"

@@ -87,3 +87,19 @@ def test_an_inject_is_worded_from_the_scenario_in_the_readers_language() -> None
     assert inj.sender.el in said  # type: ignore[union-attr]
     assert vocabulary.describe("inject", inj.id, {"channel": inj.channel}).endswith(inj.id)  # no scenario: the id
     assert sc.inject_words("el")("no such inject") == {}
+
+
+def test_an_action_is_named_as_the_scenario_labels_it_in_the_readers_language() -> None:
+    sc, _city = load_scenario(ROOT / "scenarios" / "riverton_water_cyber.yaml")
+    de = translator("de")
+    own = sc.action_label("dispatch_crew", "de")
+    assert own is not None and own.startswith("Trupp schicken (IT-Team")
+    assert sc.action_label("dispatch_crew", "en").startswith("Send a crew (the IT team")  # type: ignore[union-attr]
+    assert sc.action_label("refuel", "de") is None  # no label of its own: the catalogue's name applies
+    label_of = lambda k: sc.action_label(k, "de")  # noqa: E731
+    assert vocabulary.action_name("dispatch_crew", de, label_of) == own
+    assert vocabulary.action_name("refuel", de, label_of) == de("refuel") != "refuel"
+    assert vocabulary.describe("action", "WT1", {"action": "dispatch_crew", "target": "WT1"}, de, label_of=label_of) \
+        == de("Took effect: {action} ({target})").format(action=own, target="WT1")
+    assert own not in vocabulary.describe("action", "WT1", {"action": "dispatch_crew", "target": "WT1"}, de)
+    assert vocabulary.action_name("", de, label_of) == ""  # not the catalogue's header

@@ -24,7 +24,7 @@ from scro_sim.scenario import Plan, Scenario
 from scro_sim.scoring import ScoreCard, service_curves
 from scro_sim.scoring import describe as metric_entry
 from scro_sim.store import StoredRun
-from scro_sim.vocabulary import describe, inject_words, number, service
+from scro_sim.vocabulary import action_name, describe, inject_words, number, service
 
 log = logging.getLogger(__name__)
 PAGE = "debrief"
@@ -96,9 +96,11 @@ def render_card(card: ScoreCard) -> None:
                  hide_index=True)
 
 
-def timeline_rows(log_: EventLog, name_of: Any = None, words_of: Any = None) -> list[dict[str, Any]]:
+def timeline_rows(log_: EventLog, name_of: Any = None, words_of: Any = None, label_of: Any = None
+                  ) -> list[dict[str, Any]]:
     """Injects and decisions in time order, as table rows; ``words_of`` gives an inject's words by id
-    in the reader's language (``Scenario.inject_words``)."""
+    and ``label_of`` an action's name as the scenario words it, in the reader's language
+    (``Scenario.inject_words``, :func:`action_labels`)."""
     _ = state.gettext()
     rows = []
     for r in log_.of_kind("inject", "decision"):
@@ -106,7 +108,7 @@ def timeline_rows(log_: EventLog, name_of: Any = None, words_of: Any = None) -> 
             w = inject_words(r.subject, r.data, words_of)
             what = f"{w.get('sender', r.subject)} ({_(str(r.data.get('channel', '')))}): {w.get('text', '')}"
         else:
-            acts = ", ".join(_describe({"action": a.get("action", ""), "target": a.get("target")}, name_of)
+            acts = ", ".join(_describe({"action": a.get("action", ""), "target": a.get("target")}, name_of, label_of)
                              for a in r.data.get("actions", [])) or _("no action")
             what = acts + (f" | {r.data['rationale']}" if r.data.get("rationale") else "")
         rows.append({_("Hour"): f"{r.time:g}", _("Kind"): _(r.kind), _("What"): what})
@@ -137,7 +139,7 @@ def render_timeline(run: StoredRun, log_: EventLog) -> None:
                             "the table below lists the same events."))
     ld = services.load_text(run.scenario_yaml, f"<run {run.id} scenario>")
     words_of = ld.scenario.inject_words(state.lang()) if ld.scenario is not None else None
-    rows = timeline_rows(log_, _names_of(run), words_of)
+    rows = timeline_rows(log_, _names_of(run), words_of, action_labels(ld.scenario))
     if rows:
         st.dataframe(pd.DataFrame(rows), hide_index=True)
     else:
@@ -156,8 +158,17 @@ def render_services(run: StoredRun, log_: EventLog) -> None:
     st.caption(_("The area above each curve is the resilience loss: smaller is better."))
 
 
-def _describe(a: Any, name_of: Any = None) -> str:
-    """An action as the learner reads it: its name in their language, then its targets by name ("all" translated)."""
+def action_labels(sc: Scenario | None) -> Any:
+    """``action id -> the scenario's own label in the reader's language, or None`` (None without a scenario)."""
+    if sc is None:
+        return None
+    lang = state.lang()
+    return lambda kind: sc.action_label(kind, lang)
+
+
+def _describe(a: Any, name_of: Any = None, label_of: Any = None) -> str:
+    """An action as the learner reads it: its name in their language (the scenario's label if it has
+    one), then its targets by name ("all" translated)."""
     _ = state.gettext()
     d = a if isinstance(a, dict) else a.model_dump(mode="json", exclude_none=True)
 
@@ -166,7 +177,7 @@ def _describe(a: Any, name_of: Any = None) -> str:
             return _("all")
         return str(name_of(str(x))) if name_of is not None else str(x)
 
-    parts = [_(d.get("action", ""))]
+    parts = [action_name(str(d.get("action", "")), _, label_of)]
     for k in ("target", "crew", "shelter"):
         if d.get(k):
             parts.append(name(d[k]))
@@ -179,23 +190,25 @@ def render_expert(sc: Scenario, run: StoredRun) -> None:
     _ = state.gettext()
     expert: Plan | None = sc.reference_plans.expert
     name_of = _names_of(run)
+    label_of = action_labels(sc)
     left, right = st.columns(2)
     with left:
         st.markdown("**" + _("What the expert plan does") + "**")
         if expert is None:
             st.caption(_("This scenario has no expert plan."))
         else:
-            rows = [{_("When"): _("at the start"), _("Action"): _describe(a, name_of)} for a in expert.prepositioning]
+            rows = [{_("When"): _("at the start"), _("Action"): _describe(a, name_of, label_of)}
+                    for a in expert.prepositioning]
             if expert.priorities:
                 rows.append({_("When"): _("at the start"), _("Action"): _("repair order") + ": "
                              + " > ".join(expert.priorities)})
             for r in expert.rules:
                 cond = f"{r.when.key} {r.when.value}"
-                rows += [{_("When"): cond, _("Action"): _describe(a, name_of)} for a in r.do]
+                rows += [{_("When"): cond, _("Action"): _describe(a, name_of, label_of)} for a in r.do]
             st.dataframe(pd.DataFrame(rows), hide_index=True)
     with right:
         st.markdown("**" + _("What you did") + "**")
-        rows = [{_("Hour"): f"{d.get('time_h', 0):g}", _("Action"): _describe(a, name_of)}
+        rows = [{_("Hour"): f"{d.get('time_h', 0):g}", _("Action"): _describe(a, name_of, label_of)}
                 for d in run.decisions for a in d.get("actions", [])]
         if rows:
             st.dataframe(pd.DataFrame(rows), hide_index=True)
@@ -227,7 +240,8 @@ def _events(log_: EventLog | None, seqs: list[int], name_of: Any, start: Any, sc
     if log_ is None:
         return []
     # an expected action is named by what it asks for ("Open surge beds (EA_beds)"), not by its id alone
-    what_of = {ea.id: f"{_(ea.action)} ({ea.id})" for inj in (sc.msel if sc is not None else ())
+    label_of = action_labels(sc)
+    what_of = {ea.id: f"{action_name(ea.action, _, label_of)} ({ea.id})" for inj in (sc.msel if sc is not None else ())
                for ea in inj.expected_actions}
     lines = []
     for s in seqs:
@@ -236,7 +250,7 @@ def _events(log_: EventLog | None, seqs: list[int], name_of: Any, start: Any, sc
         r = log_[s]
         if r.kind == "decision":
             what = _("Decision: {actions}").format(
-                actions=", ".join(_describe(a, name_of) for a in r.data.get("actions", [])) or _("no action"))
+                actions=", ".join(_describe(a, name_of, label_of) for a in r.data.get("actions", [])) or _("no action"))
         elif r.kind == "service":  # a district's count of people without a service changed
             what = (_("{district}: {n} of {population} people without {service}") if r.data.get("unserved") else
                     _("{district}: {service} back for everyone")).format(
@@ -251,7 +265,7 @@ def _events(log_: EventLog | None, seqs: list[int], name_of: Any, start: Any, sc
                 id=what_of.get(r.subject, r.subject), h=f"{float(r.data.get('action_time_h', r.data.get('due_h', 0))):g}")
         else:
             what = describe(r.kind, r.subject, r.data, _, name_of,
-                            sc.inject_words(state.lang()) if sc is not None else None)
+                            sc.inject_words(state.lang()) if sc is not None else None, label_of)
         lines.append(f"#{r.seq}  {debrief.clock(start, r.time)}  {what}")
     return lines
 

@@ -8,6 +8,7 @@ from a learner who already has an evaluation under way, is refused with the limi
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -25,7 +26,7 @@ PAGE = "plan"
 METRICS = ("score", *HEADLINE)
 TEMPLATE = """format: scro-plan/1
 scenario: {id}
-title: My response plan
+title: {title}
 rationale: ""
 prepositioning: []
 priorities: []
@@ -124,7 +125,9 @@ def _results(res: dict[str, Any]) -> None:
                           key=state.lang_wkey(PAGE, "metric"))
     series = {p: frame.loc[frame["policy"] == p, metric].tolist() for p in ("plan", "baseline", "expert")
               if (frame["policy"] == p).any()}
-    services.draw("outcome_histogram", series, metric, lower_is_better=metric != "score",
+    who = {"plan": _("your plan"), "baseline": _("the baseline plan"), "expert": _("the expert plan")}
+    services.draw("outcome_histogram", series, _metric_label(metric), lower_is_better=metric != "score", words=_,
+                  names=who,
                   fallback=lambda: st.bar_chart(frame.pivot_table(index="index", columns="policy", values=metric)))
     summ: pd.DataFrame = res["summary"]
     cols = [c for c in ("policy", "mean", "p10", "p50", "p90", "cvar10", "p_pass", "p_better") if c in summ.columns]
@@ -186,7 +189,8 @@ def main() -> None:
         return
     editor = state.wkey(PAGE, "text", key)
     if state.widget_value(editor) is None:
-        state.set_widget(editor, TEMPLATE.format(id=ld.scenario.id))
+        state.set_widget(editor, TEMPLATE.format(id=ld.scenario.id, title=json.dumps(_("My response plan"),
+                                                                                    ensure_ascii=False)))
     text = st.text_area(_("Your plan (YAML)"), height=320, key=editor)
     plan, problems = check(text, ld)
     if problems:

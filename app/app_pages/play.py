@@ -29,7 +29,7 @@ from scro_sim.policy import Decision, Observation
 from scro_sim.report.map_spec import city_map_spec
 from scro_sim.scenario import Action, text_in
 from scro_sim.store import Game
-from scro_sim.vocabulary import N_, asset_type, cause, describe
+from scro_sim.vocabulary import N_, action_name, asset_type, cause, describe
 
 log = logging.getLogger(__name__)
 PAGE = "play"
@@ -359,12 +359,19 @@ def _tables(g: state.GameSession) -> None:
     with st.expander(_("What changed since the last decision point"), expanded=False):
         name_of = _names(g)
         words_of = g.sim.scenario.inject_words(state.lang())
-        ch = [{_("Hour"): f"{c['time_h']:g}", _("Event"): describe(c["kind"], c["subject"], c, _, name_of, words_of)}
+        ch = [{_("Hour"): f"{c['time_h']:g}", _("Event"): describe(c["kind"], c["subject"], c, _, name_of, words_of,
+                                                                    _label_of(g))}
               for c in obs.changes]
         if ch:
             st.dataframe(pd.DataFrame(ch), hide_index=True)
         else:
             st.caption(_("Nothing changed."))
+
+
+def _label_of(g: state.GameSession) -> Any:
+    """``action id -> the scenario's own label in the reader's language, or None``."""
+    sc, lang = g.sim.scenario, state.lang()
+    return lambda kind: sc.action_label(kind, lang)
 
 
 def _names(g: state.GameSession) -> Any:
@@ -421,12 +428,13 @@ def _action_form(g: state.GameSession, u: state.SignedIn) -> None:
     if not kinds:
         st.caption(_("No action is allowed now."))
     else:
+        label_of = _label_of(g)  # the language read now: Streamlit may call format_func outside this run
+
         def label(k: str) -> str:
             spec = obs.allowed[k]
             extra = _(" + {x} per person").format(x=_money(spec["cost_per_person"])) if spec.get("cost_per_person") else ""
-            own = g.sim.scenario.actions.get(k).label  # the scenario's wording, else the catalogue's
             return _("{action}: {cost} {cur}{extra}, takes effect after {lead} h").format(
-                action=text_in(own, state.lang()) if own else _(k), cost=_money(spec["cost"]), cur=cur, extra=extra,
+                action=action_name(k, _, label_of), cost=_money(spec["cost"]), cur=cur, extra=extra,
                 lead=f"{spec['lead_time_h']:g}")
 
         kind = st.selectbox(_("Action"), kinds, format_func=label, key=state.lang_wkey(PAGE, "kind", g.game_id))
@@ -443,7 +451,7 @@ def _action_form(g: state.GameSession, u: state.SignedIn) -> None:
             c1, c2 = st.columns([5, 1])
             values = [_value_text(f, getattr(a, f.name), name_of, _) for f in ACTIONS[a.action].fields
                       if f.kind != "text" and getattr(a, f.name)]
-            c1.text(" ".join([_(a.action), *values]))
+            c1.text(" ".join([action_name(a.action, _, _label_of(g)), *values]))
             if c2.button(_("Remove"), key=state.wkey(PAGE, "remove", i)):
                 remove_action(g, i)
                 st.rerun()

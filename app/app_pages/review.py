@@ -8,13 +8,14 @@ import pandas as pd
 import streamlit as st
 
 from app import services, state
-from app.app_pages.debrief import render_run, scenario_of
+from app.app_pages.debrief import action_labels, render_run, scenario_of
 from app.report_view import render_report
 from scro_sim.assessment import VerifyReport, export_cohort, judge, override, verify_run
 from scro_sim.errors import ScroSimError
 from scro_sim.scenario import Scenario, text_in
 from scro_sim.scoring import ScoreCard
 from scro_sim.store import GRADED_ORIGINS, RATINGS, RunSummary, StoredRun
+from scro_sim.vocabulary import action_name
 
 log = logging.getLogger(__name__)
 PAGE = "review"
@@ -165,10 +166,14 @@ def _judge_view(run: StoredRun, card: ScoreCard, assessor: str, sc: Scenario | N
 
 def _decisions_view(run: StoredRun) -> None:
     _ = state.gettext()
+    label_of = action_labels(scenario_of(run))
+
+    def what(a: dict) -> str:
+        return " ".join(x for x in (action_name(str(a.get("action", "")), _, label_of), _target(a.get("target"))) if x)
+
     st.markdown("#### " + _("Decisions and rationales"))
     rows = [{_("Point"): d.get("point"), _("Hour"): f"{d.get('time_h', 0):g}",
-             _("Actions"): ", ".join(" ".join(x for x in (_(str(a.get("action", ""))), _target(a.get("target"))) if x)
-                                     for a in d.get("actions", [])),
+             _("Actions"): ", ".join(what(a) for a in d.get("actions", [])),
              _("Rationale"): d.get("rationale", ""),
              _("Answers"): "; ".join(f"{k}: {v}" for k, v in (d.get("answers") or {}).items())} for d in run.decisions]
     if rows:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from ..debrief import why_not_applicable
 from ..i18n import translator
 from ..log import EventLog
-from ..vocabulary import number
+from ..vocabulary import N_, number
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
@@ -35,6 +35,9 @@ from .figures import (
 )
 
 # The after-action report
+
+#: a criterion's status as the score card names it, for the catalogues (the others are there already)
+_STATUSES = (N_("not applicable"),)
 
 
 _CSS = """
@@ -63,18 +66,28 @@ def _table(header: Sequence[str], rows: Iterable[Sequence[Any]], row_class: Sequ
     return "".join(out)
 
 
+def _h2(number: int, heading: str) -> str:
+    """A numbered section heading (HSEEP's order), escaped."""
+    return f"<h2>{number}. {_e(heading)}</h2>"
+
+
 def _img(fig: Figure, alt: str) -> str:
     data = base64.b64encode(to_png(fig)).decode("ascii")
     return f'<img alt="{_e(alt)}" src="data:image/png;base64,{data}">'
 
 
-def _capability(c: Any) -> str:
+def _capability(c: Any, _: Any) -> str:
     label = c.outcome
     if c.outcome_text:
         label += f" — {c.outcome_text}"
     if c.module:
-        label += f" (module {c.module})"
+        label += " " + _("(module {module})").format(module=c.module)
     return label
+
+
+def _rating_name(rating: str | None, _: Any) -> str:
+    """A rating's HSEEP name in the reader's language."""
+    return _(RATING_NAMES[rating]) if rating in RATING_NAMES else ""
 
 
 def after_action_report(log: EventLog, card: ScoreCard, scenario: Scenario, *, lang: str = "en",
@@ -97,6 +110,8 @@ def after_action_report(log: EventLog, card: ScoreCard, scenario: Scenario, *, l
     from ..scoring import compute_metrics
     from ..scoring import rows as metric_rows
 
+    _ = translator(lang)
+    label_of = lambda kind: scenario.action_label(kind, lang)  # noqa: E731
     sd = _start(log)
     metrics = compute_metrics(log)
     title = text_in(scenario.title, lang)
@@ -105,51 +120,54 @@ def after_action_report(log: EventLog, card: ScoreCard, scenario: Scenario, *, l
         "<!DOCTYPE html>",
         f'<html lang="{_e(lang)}"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{_e(f'After-action report: {title}')}</title><style>{_CSS}</style></head><body>",
-        f"<h1>After-action report / improvement plan</h1><p class=\"muted\">{_e(title)}</p>",
+        "<title>" + _e(_("After-action report: {title}").format(title=title)) + f"</title><style>{_CSS}</style></head><body>",
+        "<h1>" + _e(_("After-action report / improvement plan")) + f'</h1><p class="muted">{_e(title)}</p>',
     ]
 
     # 1. overview
-    verdict = "passed" if card.passed else "not passed"
-    status = " (provisional: some criteria await an assessor's judgement)" if card.provisional else ""
+    verdict = _("passed") if card.passed else _("not passed")
+    status = " " + _("(provisional: some criteria await an assessor's judgement)") if card.provisional else ""
+    provisional = " " + _("(provisional)")
     overview = [
-        ("Scenario", f"{title} ({scenario.id}, version {scenario.version})"),
-        ("Summary", text_in(scenario.summary, lang)),
-        ("Level", scenario.level),
-        ("City", sd.get("city", "")),
-        ("Seed", sd.get("seed", "")),
-        ("Scenario start", start_dt.strftime("%Y-%m-%d %H:%M") if start_dt else sd.get("start", "")),
-        ("Duration", f"{_end_time(log):g} h"),
-        ("Engine", sd.get("engine", "")),
-        ("Event log digest", card.log_digest),
+        (_("Scenario"), _("{title} ({id}, version {version})").format(title=title, id=scenario.id,
+                                                                      version=scenario.version)),
+        (_("Summary"), text_in(scenario.summary, lang)),
+        (_("Level"), _(scenario.level)),
+        (_("City"), sd.get("city", "")),
+        (_("Seed"), sd.get("seed", "")),
+        (_("Scenario start"), start_dt.strftime("%Y-%m-%d %H:%M") if start_dt else sd.get("start", "")),
+        (_("Duration"), f"{_end_time(log):g} h"),
+        (_("Engine"), sd.get("engine", "")),
+        (_("Event log digest"), card.log_digest),
     ]
     if played_on:
-        overview.insert(6, ("Played on", played_on))
-    parts += ["<h2>1. Exercise overview</h2>", _table(("Item", "Value"), overview)]
-    parts.append(f'<p>Score: <strong>{card.total:.1f}</strong> / 100 (pass mark {card.pass_mark:g}) — '
+        overview.insert(6, (_("Played on"), played_on))
+    parts += [_h2(1, _("Exercise overview")), _table((_("Item"), _("Value")), overview)]
+    score = _("Score: {total} / 100 (pass mark {mark})").format(total="\x00", mark=f"{card.pass_mark:g}")
+    parts.append("<p>" + _e(score).replace("\x00", f"<strong>{card.total:.1f}</strong>") + " — "
                  f'<span class="{"pass" if card.passed else "fail"}">{_e(verdict)}</span>{_e(status)}</p>')
     if card.modules:
-        parts.append(_table(("Module", "Learning outcomes", "Criteria", "Score"),
+        parts.append(_table((_("Module"), _("Learning outcomes"), _("Criteria"), _("Score")),
                             [(m.module, ", ".join(m.outcomes), ", ".join(m.criteria),
-                              ("—" if m.score is None else f"{m.score:.1f}") + (" (provisional)" if m.provisional else ""))
+                              ("—" if m.score is None else f"{m.score:.1f}") + (provisional if m.provisional else ""))
                              for m in card.modules]))
 
     # 2. key results: every metric of the catalogue (downtime of the critical facilities)
-    _ = translator(lang)
     results = [(name, number(value), _(entry.unit), _(entry.text))
                for name, entry, value in metric_rows(metrics)]
-    parts += ["<h2>2. Key results</h2>", _table(("Metric", "Value", "Unit", "Meaning"), results)]
+    parts += [_h2(2, _("Key results")),
+              _table((_("Metric"), _("Value"), _("Unit"), _("Meaning")), results)]
 
     # 3. analysis of capabilities
-    parts.append("<h2>3. Analysis of capabilities</h2>")
+    parts.append(_h2(3, _("Analysis of capabilities")))
     by_cap: dict[str, list[Any]] = {}
     for c in card.criteria:
-        by_cap.setdefault(_capability(c), []).append(c)
+        by_cap.setdefault(_capability(c, _), []).append(c)
     for cap, crits in by_cap.items():
         parts.append(f"<h3>{_e(cap)}</h3>")
-        groups = (("Strengths", [c for c in crits if c.rating in ("P", "S")]),
-                  ("Areas for improvement", [c for c in crits if c.rating in ("M", "U")]),
-                  ("Awaiting judgement", [c for c in crits if c.rating is None]))
+        groups = ((_("Strengths"), [c for c in crits if c.rating in ("P", "S")]),
+                  (_("Areas for improvement"), [c for c in crits if c.rating in ("M", "U")]),
+                  (_("Awaiting judgement"), [c for c in crits if c.rating is None]))
         for heading, items in groups:
             if not items:
                 continue
@@ -157,69 +175,71 @@ def after_action_report(log: EventLog, card: ScoreCard, scenario: Scenario, *, l
             for c in items:
                 line = f"{c.id} {c.title}"
                 if c.rating:
-                    line += f": {c.rating} — {RATING_NAMES.get(c.rating, '')}"
+                    line += f": {c.rating} — {_rating_name(c.rating, _)}"
                 if c.kind == "computed":
                     line += f" ({c.metric} = {number(c.value)})"
                 if c.feedback:
                     line += f". {c.feedback}"
                 if c.comment:
-                    line += f" Assessor: {c.comment}"
+                    line += " " + _("Assessor: {comment}").format(comment=c.comment)
                 parts.append(f"<li>{_e(line)}</li>")
             parts.append("</ul>")
-    parts.append(_table(("Criterion", "Capability", "Kind", "Value", "Rating", "Status", "Weight", "Points",
-                         "Feedback"),
-                        [(f"{c.id} {c.title}", _capability(c), c.kind,
-                          f"{c.metric} = {number(c.value)}" if c.kind == "computed" else "judged",
-                          c.rating or "—", c.status, f"{c.weight:g}", f"{c.points:g}",
+    parts.append(_table((_("Criterion"), _("Capability"), _("Kind"), _("Value"), _("Rating"), _("Status"), _("Weight"),
+                         _("Points"), _("Feedback")),
+                        [(f"{c.id} {c.title}", _capability(c, _), _(c.kind),
+                          f"{c.metric} = {number(c.value)}" if c.kind == "computed" else _("judged"),
+                          c.rating or "—", _(c.status), f"{c.weight:g}", f"{c.points:g}",
                           c.feedback or why_not_applicable(c, _))
                          for c in card.criteria],
                         [f"r-{c.rating}" if c.rating else "" for c in card.criteria]))
 
     # 4. improvement plan
     plan = [c for c in card.criteria if c.rating in ("M", "U")]
-    parts.append("<h2>4. Improvement plan</h2>")
+    parts.append(_h2(4, _("Improvement plan")))
     if plan:
-        parts.append(_table(("Capability", "Criterion", "Issue / area for improvement", "Corrective action"),
-                            [(_capability(c), f"{c.id} {c.title}",
-                              f"Rated {c.rating} ({RATING_NAMES.get(c.rating or '', '')})"
+        parts.append(_table((_("Capability"), _("Criterion"), _("Issue / area for improvement"), _("Corrective action")),
+                            [(_capability(c, _), f"{c.id} {c.title}",
+                              _("Rated {rating} ({name})").format(rating=c.rating, name=_rating_name(c.rating, _))
                               + (f"; {c.metric} = {number(c.value)}" if c.kind == "computed" else "")
-                              + (f"; assessor: {c.comment}" if c.comment else ""),
+                              + ("; " + _("assessor: {comment}").format(comment=c.comment) if c.comment else ""),
                               c.feedback) for c in plan]))
     else:
-        parts.append("<p>No criterion was rated M or U.</p>")
+        parts.append("<p>" + _e(_("No criterion was rated M or U.")) + "</p>")
 
     # 5. what the expert did differently
-    parts.append("<h2>5. What the expert did differently</h2>")
+    parts.append(_h2(5, _("What the expert did differently")))
     parts.append(_expert_section(log, card, scenario, lang=lang, city=city, expert=expert, start=start_dt))
 
     # 6. decisions and rationales
     decisions = log.of_kind("decision")
-    parts.append("<h2>6. Decisions and rationales</h2>")
+    parts.append(_h2(6, _("Decisions and rationales")))
     if decisions:
-        parts.append(_table(("Time", "Clock", "Actions", "Rationale", "Answers"),
-                            [(f"{r.time:g} h", _clock(start_dt, r.time), _actions_text(r.data.get("actions", [])),
+        parts.append(_table((_("Time"), _("Clock"), _("Actions"), _("Rationale"), _("Answers")),
+                            [(f"{r.time:g} h", _clock(start_dt, r.time), _actions_text(r.data.get("actions", []), _, label_of),
                               r.data.get("rationale", ""),
                               "; ".join(f"{q}: {a}" for q, a in (r.data.get("answers") or {}).items()))
                              for r in decisions]))
     else:
-        parts.append("<p>No decisions were taken.</p>")
+        parts.append("<p>" + _e(_("No decisions were taken.")) + "</p>")
 
     # 7. timeline
-    tt = timeline_table(log, words_of=scenario.inject_words(lang))
-    parts += ["<h2>7. Timeline</h2>",
-              _table(("Time (h)", "Clock", "Kind", "Subject", "Event"),
-                     [(f"{t:g}", c, k, s, x) for t, c, k, s, x in
+    tt = timeline_table(log, words_of=scenario.inject_words(lang), words=_, label_of=label_of)
+    parts += [_h2(7, _("Timeline")),
+              _table((_("Time (h)"), _("Clock"), _("Kind"), _("Subject"), _("Event")),
+                     [(f"{t:g}", c, _(k), s, x) for t, c, k, s, x in
                       zip(tt["time"], tt["clock"], tt["kind"], tt["subject"], tt["text"], strict=True)])]
 
     # 8. charts
     if charts:
-        parts += ["<h2>8. Charts</h2>", _img(service_chart(log), "Service levels and resilience loss"),
-                  _img(timeline(log), "Exercise timeline")]
+        parts += [_h2(8, _("Charts")),
+                  _img(service_chart(log, words=_), _("Service levels Q(t) and resilience loss")),
+                  _img(timeline(log, words=_), _("Exercise timeline"))]
         if city is not None:
-            parts.append(_img(city_map(city, **state_at(log), title=f"{city.name} at the end of the exercise"),
-                              "City at the end of the exercise"))
-    parts.append('<p class="muted">Generated by scro_sim from the event log; '
-                 "every figure can be traced to the log records it summarises.</p></body></html>")
+            parts.append(_img(city_map(city, **state_at(log), words=_,
+                                       title=_("{city} at the end of the exercise").format(city=city.name)),
+                              _("City at the end of the exercise")))
+    parts.append('<p class="muted">' + _e(_("Generated by scro_sim from the event log; every figure can be traced to "
+                                            "the log records it summarises.")) + "</p></body></html>")
     return "\n".join(parts)
 
 
@@ -228,19 +248,20 @@ def _expert_section(log: EventLog, card: ScoreCard, scenario: Scenario, *, lang:
     """The debrief's lessons as a table: clock time, the lesson in ``lang``, the linked events of both logs."""
     from .. import debrief
 
+    _ = translator(lang)
     if scenario.reference_plans.expert is None:
-        return "<p>This scenario has no expert plan.</p>"
+        return "<p>" + _e(_("This scenario has no expert plan.")) + "</p>"
     if expert is None and city is not None:
         expert = debrief.expert_log(scenario, city, int(_start(log).get("seed", 0)))
     if expert is None:
-        return '<p class="muted">Not computed: the expert plan\'s run needs the city model.</p>'
+        return '<p class="muted">' + _e(_("Not computed: the expert plan's run needs the city model.")) + "</p>"
     items = debrief.lessons(log, expert, scenario, card)
     if not items:
-        return ("<p>On every expected action and every computed criterion the learner did as well as the "
-                "expert plan, or better.</p>")
+        return "<p>" + _e(_("On every expected action and every computed criterion the learner did as well as the "
+                            "expert plan, or better.")) + "</p>"
     name_of = debrief.names(city) if city is not None else None
     texts = debrief.render(items, lang, name_of=name_of, start=start, scenario=scenario)
-    return _table(("Clock", "Lesson", "Events (learner's log)", "Events (expert's log)"),
+    return _table((_("Clock"), _("Lesson"), _("Events (learner's log)"), _("Events (expert's log)")),
                   [(_clock(start, ls.time_h), text, ", ".join(f"#{s}" for s in ls.learner_events) or "—",
                     ", ".join(f"#{s}" for s in ls.expert_events) or "—") for ls, text in zip(items, texts, strict=True)])
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..log import EventLog, EventRecord
-from ..vocabulary import N_, asset_type, describe, inject_words, reader, service, word
+from ..vocabulary import N_, action_name, asset_type, describe, inject_words, reader, service, word
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -25,10 +25,10 @@ if TYPE_CHECKING:  # pragma: no cover
 
 #: HSEEP ratings as the report spells them out.
 RATING_NAMES: dict[str, str] = {
-    "P": "Performed without challenges",
-    "S": "Performed with some challenges",
-    "M": "Performed with major challenges",
-    "U": "Unable to be performed",
+    "P": N_("Performed without challenges"),
+    "S": N_("Performed with some challenges"),
+    "M": N_("Performed with major challenges"),
+    "U": N_("Unable to be performed"),
 }
 #: Asset state -> marker colour on the city map.
 STATE_COLOURS: dict[str, str] = {
@@ -400,16 +400,20 @@ def service_chart(log: EventLog, *, size: tuple[float, float] = (9.0, 4.5), titl
 # Timeline
 
 
-def _actions_text(actions: Iterable[Mapping[str, Any]]) -> str:
+def _actions_text(actions: Iterable[Mapping[str, Any]], words: Callable[[str], str] | None = None,
+                  label_of: Callable[[str], str | None] | None = None) -> str:
+    """Actions as one line: each named in the reader's language (``words``; the scenario's own label
+    through ``label_of``), then its target, crew, shelter, order and message."""
+    _ = reader(words)
     parts = []
     for a in actions:
-        p = str(a.get("action", "?"))
+        p = action_name(str(a.get("action", "?")), _, label_of) if words or label_of else str(a.get("action", "?"))
         if a.get("target"):
             p += f" → {a['target']}"
         if a.get("crew"):
-            p += f" (crew {a['crew']})"
+            p += " (" + _("crew {crew}").format(crew=a["crew"]) + ")"
         if a.get("shelter"):
-            p += f" (shelter {a['shelter']})"
+            p += " (" + _("shelter {shelter}").format(shelter=a["shelter"]) + ")"
         if a.get("order"):
             p += f" [{', '.join(map(str, a['order']))}]"
         if a.get("message"):
@@ -418,40 +422,52 @@ def _actions_text(actions: Iterable[Mapping[str, Any]]) -> str:
     return "; ".join(parts)
 
 
-def _describe(r: EventRecord, words_of: Callable[[str], Mapping[str, str]] | None = None) -> str:
+def _describe(r: EventRecord, words_of: Callable[[str], Mapping[str, str]] | None = None,
+              words: Callable[[str], str] | None = None, label_of: Callable[[str], str | None] | None = None) -> str:
+    _ = reader(words)
     d, k = r.data, r.kind
+
+    def acts(a: Iterable[Mapping[str, Any]]) -> str:
+        return _actions_text(a, words, label_of)
+
     if k == "run_start":
-        return f"Exercise starts: scenario {d.get('scenario', r.subject)}, seed {d.get('seed', '?')}"
+        return _("Exercise starts: scenario {scenario}, seed {seed}").format(scenario=d.get("scenario", r.subject),
+                                                                            seed=d.get("seed", "?"))
     if k == "run_end":
-        return f"Exercise ends: {d.get('assets_down', '?')} assets down, spent {float(d.get('spent', 0)):,.0f}"
+        return _("Exercise ends: {n} assets down, spent {spent}").format(n=d.get("assets_down", "?"),
+                                                                        spent=f"{float(d.get('spent', 0)):,.0f}")
     if k == "inject":
         w = inject_words(r.subject, d, words_of)
-        return f"{w.get('sender', r.subject)} ({d.get('channel', '')}): {w.get('text', '')}"
+        channel = str(d.get("channel") or "")
+        return f"{w.get('sender', r.subject)} ({_(channel) if channel else ''}): {w.get('text', '')}"
     if k == "decision_point":
-        return f"Decision point ({d.get('cause', 'decision')})"
+        return _("Decision point ({cause})").format(cause=_(str(d.get("cause") or "decision")))
     if k == "decision":
-        txt = _actions_text(d.get("actions", [])) or "no action"
+        txt = acts(d.get("actions", [])) or _("no action")
         if d.get("rationale"):
-            txt += f" — rationale: {d['rationale']}"
+            txt += " — " + _("rationale: {text}").format(text=d["rationale"])
         for q, ans in (d.get("answers") or {}).items():
             txt += f" — {q}: {ans}"
         return txt
     if k == "skipped":
-        return "; ".join(f"{_actions_text([s.get('action', {})])} not taken: {', '.join(s.get('problems', []))}"
+        return "; ".join(_("{actions} not taken: {problems}").format(actions=acts([s.get("action", {})]),
+                                                                     problems=", ".join(s.get("problems", [])))
                          for s in d.get("skipped", []))
     if k == "action":
-        return f"takes effect: {_actions_text([d])}"
+        return _("takes effect: {actions}").format(actions=acts([d]))
     if k == "expected":
         st = d.get("status")
         if st == "due":
-            return f"expected {d.get('action')} → {', '.join(d.get('targets', [])) or 'any'} by {d.get('due_h'):g} h"
+            return _("expected {action} → {targets} by {h} h").format(
+                action=action_name(str(d.get("action")), _, label_of), targets=", ".join(d.get("targets", [])) or _("any"),
+                h=f"{d.get('due_h'):g}")
         if st == "met":
             late = float(d.get("late_h", 0.0))
-            return f"met {'on time' if late <= 1e-9 else f'{late:g} h late'}"
-        return f"missed (was due at {d.get('due_h'):g} h)"
+            return _("met on time") if late <= 1e-9 else _("met {h} h late").format(h=f"{late:g}")
+        return _("missed (was due at {h} h)").format(h=f"{d.get('due_h'):g}")
     if k == "hazard":
         return ", ".join(f"{kk} {vv}" for kk, vv in d.items() if not isinstance(vv, dict | list))
-    return describe(k, r.subject, d)  # the sentences the play page shows, in English
+    return describe(k, r.subject, d, words, label_of=label_of)  # the sentences the play page shows
 
 
 _ALWAYS = frozenset({"run_start", "run_end", "inject", "decision_point", "decision", "skipped", "action", "expected"})
@@ -479,11 +495,14 @@ def _key_records(log: EventLog, key_only: bool) -> list[EventRecord]:
 
 
 def timeline_table(log: EventLog, *, key_only: bool = True,
-                   words_of: Callable[[str], Mapping[str, str]] | None = None) -> pd.DataFrame:
+                   words_of: Callable[[str], Mapping[str, str]] | None = None,
+                   words: Callable[[str], str] | None = None,
+                   label_of: Callable[[str], str | None] | None = None) -> pd.DataFrame:
     """The exercise timeline as a table: columns time, clock, kind, subject, text; index seq.
 
     ``words_of`` gives an inject's sender and text by id in the reader's language
-    (``Scenario.inject_words``); the log holds only the id.
+    (``Scenario.inject_words``); the log holds only the id.  ``words`` (a gettext function)
+    writes the text in that language and ``label_of`` names actions as the scenario labels them.
 
     With ``key_only`` (the default) it holds injects, decision points, decisions, actions
     taking effect, expected actions (due, met, missed), hazard events (a flood's crest, not
@@ -499,7 +518,7 @@ def timeline_table(log: EventLog, *, key_only: bool = True,
         "clock": [_clock(start, r.time) for r in recs],
         "kind": [r.kind for r in recs],
         "subject": [r.subject for r in recs],
-        "text": [_describe(r, words_of) for r in recs],
+        "text": [_describe(r, words_of, words, label_of) for r in recs],
     }, index=pd.Index([r.seq for r in recs], name="seq", dtype="int64"))
     return df
 
@@ -561,22 +580,26 @@ def timeline(log: EventLog, *, key_only: bool = True, size: tuple[float, float] 
 
 def outcome_histogram(frames: Mapping[str, Sequence[float]], metric_label: str, *, alpha: float = 0.1,
                       lower_is_better: bool = True, bins: int = 30, size: tuple[float, float] = (8.0, 4.5),
-                      title: str = "") -> Figure:
+                      title: str = "", words: Callable[[str], str] | None = None,
+                      names: Mapping[str, str] | None = None) -> Figure:
     """Overlaid histograms of one metric over replications (plan, baseline, expert...).
 
     Each series gets its mean as a solid line and its CVaR (mean of the worst ``alpha``
-    share) as a dashed line, in its colour.  The caller closes the returned figure.
+    share) as a dashed line, in its colour.  ``words`` (a gettext function) writes the labels
+    in the reader's language and ``names`` names the series (``{"plan": "your plan"}``; the
+    keys stay the colours' keys).  The caller closes the returned figure.
     """
     import numpy as np
     from matplotlib.lines import Line2D
 
+    _ = reader(words)
     fig = _figure(size)
     ax = fig.add_subplot()
     clean = {name: np.array([float(v) for v in vals if v is not None and math.isfinite(float(v))], dtype=float)
              for name, vals in frames.items()}
     allv = np.concatenate([v for v in clean.values() if len(v)]) if any(len(v) for v in clean.values()) else None
     if allv is None:
-        ax.text(0.5, 0.5, "no outcomes", ha="center", va="center", transform=ax.transAxes)
+        ax.text(0.5, 0.5, _("no outcomes"), ha="center", va="center", transform=ax.transAxes)
     else:
         edges = np.histogram_bin_edges(allv, bins=bins if np.ptp(allv) > 0 else 1)
         fallback = iter(_FALLBACK_COLOURS * 10)
@@ -586,16 +609,19 @@ def outcome_histogram(frames: Mapping[str, Sequence[float]], metric_label: str, 
             colour = _SERIES_COLOURS.get(name) or next(fallback)
             mean, tail = float(vals.mean()), _cvar(vals.tolist(), alpha, lower_is_better=lower_is_better)
             ax.hist(vals, bins=edges, alpha=0.4, color=colour, edgecolor=colour,
-                    label=f"{name}: mean {mean:,.4g}, CVaR{alpha:.0%} {tail:,.4g} (n={len(vals)})")
+                    label=_("{name}: mean {mean}, CVaR {alpha} {tail} (n={n})").format(
+                        name=(names or {}).get(name, name), mean=f"{mean:,.4g}", alpha=f"{alpha:.0%}",
+                        tail=f"{tail:,.4g}", n=len(vals)))
             ax.axvline(mean, color=colour, linewidth=1.8)
             ax.axvline(tail, color=colour, linewidth=1.8, linestyle="--")
-        handles, _ = ax.get_legend_handles_labels()
-        handles += [Line2D([], [], color="#424242", linewidth=1.8, label="mean"),
-                    Line2D([], [], color="#424242", linewidth=1.8, linestyle="--", label=f"CVaR {alpha:.0%} (worst)")]
+        handles, _labels = ax.get_legend_handles_labels()
+        handles += [Line2D([], [], color="#424242", linewidth=1.8, label=_("mean")),
+                    Line2D([], [], color="#424242", linewidth=1.8, linestyle="--",
+                           label=_("CVaR {alpha} (worst)").format(alpha=f"{alpha:.0%}"))]
         ax.legend(handles=handles, fontsize=8)
     ax.set_xlabel(metric_label)
-    ax.set_ylabel("replications")
-    ax.set_title(title or f"{metric_label} over replications")
+    ax.set_ylabel(_("replications"))
+    ax.set_title(title or _("{metric} over replications").format(metric=metric_label))
     ax.grid(alpha=0.3)
     return fig
 

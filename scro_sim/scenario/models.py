@@ -783,6 +783,12 @@ class Scenario(_Model):
         """
         return InjectWords(self, lang)
 
+    def action_label(self, kind: str, lang: str = "en") -> str | None:
+        """This scenario's own wording of action ``kind`` in ``lang`` (``actions.<kind>.label``);
+        ``None`` when it has none, so the catalogue's name of the action applies."""
+        label = getattr(getattr(self.actions, kind, None), "label", None)
+        return text_in(label, lang) if label is not None else None
+
     def question_text(self, question_id: str, lang: str = "en") -> str:
         """A discussion question's text in ``lang`` (an observation names the question by its id)."""
         q = next((q for q in self.questions if q.id == question_id), None)
