@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import state
+from app import services, state
 from scro_sim.report.pdf import pdf_available
 from scro_sim.report.run_report import run_report
 from scro_sim.store import StoredRun
@@ -20,10 +20,14 @@ def render_report(run: StoredRun, page: str) -> None:
     lang = state.lang()
     st.markdown("#### " + _("After-action report"))
     c1, c2 = st.columns(2)
-    c1.download_button(_("Download the report (HTML)"), data=lambda: run_report(run, lang=lang, fmt="html"),
+
+    def build(fmt: str) -> bytes:
+        return run_report(run, lang=lang, fmt=fmt, store=services.store())
+
+    c1.download_button(_("Download the report (HTML)"), data=lambda: build("html"),
                        file_name=f"after_action_report_{run.id}.html", mime="text/html",
                        key=state.wkey(page, "aar_html", run.id), on_click="ignore")
     if pdf_available():  # else the server lacks Pango: only the HTML report is offered
-        c2.download_button(_("Download the report (PDF)"), data=lambda: run_report(run, lang=lang, fmt="pdf"),
+        c2.download_button(_("Download the report (PDF)"), data=lambda: build("pdf"),
                            file_name=f"after_action_report_{run.id}.pdf", mime="application/pdf",
                            key=state.wkey(page, "aar_pdf", run.id), on_click="ignore")

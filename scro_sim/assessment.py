@@ -76,6 +76,23 @@ def score(scenario: Scenario, city: City, seed: int, log: EventLog, *, lang: str
                  reference=reference_metrics(scenario, city, seed))
 
 
+def card_in_language(store: Store, run: StoredRun, scenario: Scenario, city: City, lang: str) -> ScoreCard:
+    """The run's score card with its titles and feedback worded in ``lang``; the stored card is not changed.
+
+    Re-grades the stored log with the stored judgements and overrides, so ratings and points
+    are the record's own; only the words change.  The stored card itself when it is in ``lang``.
+    """
+    card = ScoreCard.model_validate(run.scorecard)
+    if card.lang == lang:
+        return card
+    judgements = {j.criterion_id: {"rating": j.rating, "comment": j.comment, "by": j.assessor}
+                  for j in store.judgements(run.id)}
+    overrides = {o.criterion_id: {"rating": o.rating, "comment": o.comment, "by": o.assessor}
+                 for o in store.overrides(run.id)}
+    return score(scenario, city, run.seed, EventLog.from_jsonl(run.log_jsonl), lang=lang,
+                 judgements=judgements, overrides=overrides)
+
+
 def play_decisions(scenario: Scenario, city: City, seed: int, decisions: list[dict[str, Any]]) -> EventLog:
     """Re-simulate a recorded decision list to the end (the server's own copy of the game)."""
     with engine_gc():

@@ -655,7 +655,7 @@ def cmd_rate(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .assessment import scenario_from_text, score
+    from .assessment import card_in_language, scenario_from_text
     from .log import EventLog
     from .report import write_report
     from .scoring import ScoreCard
@@ -669,12 +669,8 @@ def cmd_report(args: argparse.Namespace) -> int:
             scenario, city = scenario_from_text(run.scenario_yaml, f"<run {run.id} scenario>")
             card = ScoreCard.model_validate(run.scorecard)
             log = EventLog.from_jsonl(run.log_jsonl)
-            if args.lang and args.lang != card.lang:  # the card's titles and feedback re-worded, as the app does
-                card = score(scenario, city, run.seed, log, lang=args.lang,
-                             judgements={j.criterion_id: {"rating": j.rating, "comment": j.comment, "by": j.assessor}
-                                         for j in store.judgements(run.id)},
-                             overrides={o.criterion_id: {"rating": o.rating, "comment": o.comment, "by": o.assessor}
-                                        for o in store.overrides(run.id)})
+            if args.lang:  # the card's titles and feedback re-worded, as the app does
+                card = card_in_language(store, run, scenario, city, args.lang)
     except ScroSimError as exc:
         return _fail(exc)
     try:

@@ -17,7 +17,7 @@ import streamlit as st
 from app import services, state
 from app.report_view import render_report
 from scro_sim import debrief
-from scro_sim.assessment import score
+from scro_sim.assessment import card_in_language
 from scro_sim.errors import ScroSimError
 from scro_sim.log import EventLog
 from scro_sim.scenario import Plan, Scenario
@@ -55,13 +55,7 @@ def card_in(run: StoredRun, lang: str) -> ScoreCard:
         ld = services.load_text(run.scenario_yaml, f"<run {run.id} scenario>")
         if ld.scenario is None or ld.city is None:
             return card
-        s = services.store()
-        judgements = {j.criterion_id: {"rating": j.rating, "comment": j.comment, "by": j.assessor}
-                      for j in s.judgements(run.id)}
-        overrides = {o.criterion_id: {"rating": o.rating, "comment": o.comment, "by": o.assessor}
-                     for o in s.overrides(run.id)}
-        return score(ld.scenario, ld.city, run.seed, EventLog.from_jsonl(run.log_jsonl), lang=lang,
-                     judgements=judgements, overrides=overrides)
+        return card_in_language(services.store(), run, ld.scenario, ld.city, lang)
     except ScroSimError:
         log.exception("re-wording run %s failed", run.id)
         return card

@@ -7,20 +7,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..store import StoredRun
+    from ..store import Store, StoredRun
 
 __all__ = ["REPORT_FORMATS", "run_report"]
 
 REPORT_FORMATS = ("html", "pdf")
 
 
-def run_report(run: StoredRun, *, lang: str, fmt: str = "html") -> bytes:
+def run_report(run: StoredRun, *, lang: str, fmt: str = "html", store: Store | None = None) -> bytes:
     """The report of ``run`` in ``lang``, from its stored scenario text, log and score card.
 
     The score card is the stored one (with any assessor's ratings and overrides), so the
-    report says what the run's record says; the expert's lessons are re-simulated on the run's seed.
+    report says what the run's record says; given ``store`` its words are re-worded in ``lang``
+    (:func:`scro_sim.assessment.card_in_language`).  The expert's lessons are re-simulated on the run's seed.
     """
-    from ..assessment import scenario_from_text
+    from ..assessment import card_in_language, scenario_from_text
     from ..log import EventLog
     from ..scoring import ScoreCard
     from .aar import after_action_report
@@ -29,7 +30,7 @@ def run_report(run: StoredRun, *, lang: str, fmt: str = "html") -> bytes:
     if fmt not in REPORT_FORMATS:
         raise ValueError(f"report format must be one of {', '.join(REPORT_FORMATS)}, not {fmt!r}")
     scenario, city = scenario_from_text(run.scenario_yaml, f"<run {run.id} scenario>")
-    card = ScoreCard.model_validate(run.scorecard)
+    card = ScoreCard.model_validate(run.scorecard) if store is None else card_in_language(store, run, scenario, city, lang)
     page = after_action_report(EventLog.from_jsonl(run.log_jsonl), card, scenario, lang=lang, city=city,
                                played_on=str(run.finished_at)[:16] if run.finished_at else None)
     if fmt == "html":
