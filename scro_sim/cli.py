@@ -520,6 +520,28 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_cohort(args: argparse.Namespace) -> int:
+    """The cohort dashboard as HTML or CSV (``--as USER``: only what that lecturer or assessor may see)."""
+    from .report.cohort import cohort_dashboard, write_dashboard
+
+    try:
+        with _store(args) as store:
+            dash = cohort_dashboard(store, args.cohort, args.viewer, inactive_days=args.inactive_days)
+        text = write_dashboard(dash, args.format, args.lang or "en")
+        if args.out:
+            Path(args.out).write_text(text, encoding="utf-8")
+    except ScroSimError as exc:
+        return _fail(exc)
+    except OSError as exc:
+        print(f"{args.out}: cannot write: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    if args.out:
+        print(f"wrote {args.out}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def _new_password(args: argparse.Namespace) -> str:
     """The new account's password: from stdin (--password-stdin), the option or $SCRO_SIM_PASSWORD,
     else asked twice without echo (and checked before it is asked again)."""
@@ -620,6 +642,7 @@ def cmd_rate(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from .assessment import scenario_from_text
+    from .feedback import run_feedback
     from .log import EventLog
     from .report import write_report
     from .scoring import ScoreCard
@@ -631,11 +654,12 @@ def cmd_report(args: argparse.Namespace) -> int:
                 print(f"no run {args.run_id!r}", file=sys.stderr)
                 return 1
             scenario, city = scenario_from_text(run.scenario_yaml, f"<run {run.id} scenario>")
+            feedback = run_feedback(store, run.id)
     except ScroSimError as exc:
         return _fail(exc)
     card = ScoreCard.model_validate(run.scorecard)
     write_report(args.out, EventLog.from_jsonl(run.log_jsonl), card, scenario, lang=args.lang or card.lang, city=city,
-                 played_on=run.finished_at)
+                 played_on=run.finished_at, feedback=feedback)
     print(f"wrote {args.out}")
     return 0
 
@@ -872,6 +896,17 @@ def build_parser() -> argparse.ArgumentParser:
                     help="grades whose judged criteria are not yet rated: mark them (default) or hold them back "
                          "until rated (default from $SCRO_SIM_PROVISIONAL)")
     ex.set_defaults(fn=cmd_export)
+
+    co = sub.add_parser("cohort", help="a cohort's dashboard: scores, ratings, missed actions, learners to support")
+    co.add_argument("cohort")
+    co.add_argument("--format", choices=["html", "csv"], default="html")
+    co.add_argument("--out", help="file to write (default: standard output)")
+    co.add_argument("--as", dest="viewer", metavar="USER",
+                    help="only what this lecturer or assessor may see (a lecturer: the cohorts they belong to)")
+    co.add_argument("--inactive-days", type=float, default=14.0,
+                    help="flag learners with no game or run for longer than this (default 14)")
+    co.add_argument("--lang", choices=["en", "de", "el", "pt"], help="language of the HTML page (default en)")
+    co.set_defaults(fn=cmd_cohort)
 
     us = sub.add_parser("user", help="manage users")
     us_sub = us.add_subparsers(dest="user_command", required=True)

@@ -81,7 +81,7 @@ def _capability(c: Any) -> str:
 
 def after_action_report(log: EventLog, card: ScoreCard, scenario: Scenario, *, lang: str = "en",
                         charts: bool = True, city: City | None = None, played_on: str | None = None,
-                        expert: EventLog | None = None) -> str:
+                        expert: EventLog | None = None, feedback: Any = None) -> str:
     """A self-contained HTML after-action report / improvement plan (AAR/IP) of one run.
 
     Sections, in HSEEP order: exercise overview (scenario, seed, dates, score), key
@@ -93,7 +93,9 @@ def after_action_report(log: EventLog, card: ScoreCard, scenario: Scenario, *, l
     rationales, timeline, and charts as base64 PNG (the service chart and the timeline, plus
     the end state on the city map when ``city`` is given).  All scenario, learner and
     assessor text is HTML-escaped.  ``played_on`` is the date to print as played (none by default, so the
-    same run gives the same report).
+    same run gives the same report).  ``feedback`` (``scro_sim.feedback.RunFeedback``: comments,
+    improvement-plan items) adds the plan's items with owners, due dates and status, and the
+    comments of assessors and lecturers per criterion and per moment of the timeline.
     """
     from ..scenario import text_in
     from ..scoring import compute_metrics
@@ -189,6 +191,17 @@ def after_action_report(log: EventLog, card: ScoreCard, scenario: Scenario, *, l
                               c.feedback) for c in plan]))
     else:
         parts.append("<p>No criterion was rated M or U.</p>")
+    items = list(getattr(feedback, "plan", ()) or ())
+    if items:
+        parts.append(_table(("Corrective action", "Owner", "Due", "Status", "Last changed by"),
+                            [(p.action, p.owner, p.due, p.status, p.updated_by) for p in items]))
+    comments = list(getattr(feedback, "comments", ()) or ())
+    if comments:
+        parts.append("<h3>Comments of assessors and lecturers</h3>")
+        parts.append(_table(("Criterion", "Time", "Clock", "Comment", "By"),
+                            [(c.criterion_id or "—", "—" if c.time_h is None else f"{c.time_h:g} h",
+                              "—" if c.time_h is None else _clock(start_dt, c.time_h), c.text, c.author)
+                             for c in sorted(comments, key=lambda c: (c.time_h is None, c.time_h or 0.0, c.id))]))
 
     # 5. what the expert did differently
     parts.append("<h2>5. What the expert did differently</h2>")
@@ -248,7 +261,8 @@ def _expert_section(log: EventLog, card: ScoreCard, scenario: Scenario, *, lang:
 
 
 def write_report(path: str | Path, log: EventLog, card: ScoreCard, scenario: Scenario, *, lang: str = "en",
-                 city: City | None = None, played_on: str | None = None, expert: EventLog | None = None) -> Path:
+                 city: City | None = None, played_on: str | None = None, expert: EventLog | None = None,
+                 feedback: Any = None) -> Path:
     """Write the after-action report: HTML, or (for a ``.pdf`` path) the summary and charts as PDF pages.
 
     The PDF is drawn with matplotlib's ``PdfPages`` only (no HTML renderer): a summary page
@@ -258,7 +272,7 @@ def write_report(path: str | Path, log: EventLog, card: ScoreCard, scenario: Sce
     p = Path(path)
     if p.suffix.lower() != ".pdf":
         p.write_text(after_action_report(log, card, scenario, lang=lang, city=city, played_on=played_on,
-                                         expert=expert), encoding="utf-8")
+                                         expert=expert, feedback=feedback), encoding="utf-8")
         return p
     from matplotlib.backends.backend_pdf import PdfPages
 
