@@ -49,16 +49,16 @@ def _sidebar() -> None:
 #: pages each role may open, the first is its home page
 ROLE_PAGES: dict[str, tuple[str, ...]] = {
     "learner": ("play", "plan", "debrief"),
-    "lecturer": ("author", "play", "plan", "debrief"),
-    "assessor": ("review",),
-    "admin": ("review", "author", "play", "plan", "debrief"),
+    "lecturer": ("author", "cohort", "play", "plan", "debrief"),
+    "assessor": ("review", "cohort"),
+    "admin": ("review", "cohort", "author", "play", "plan", "debrief"),
 }
 
 
 def _pages() -> list[st.Page]:
     _ = state.gettext()
     titles = {"play": _("Play"), "plan": _("Plan"), "debrief": _("Debrief"), "author": _("Author"),
-              "review": _("Review")}
+              "review": _("Review"), "cohort": _("Cohort")}
     u = state.user()
     names = ROLE_PAGES.get(u.role, ()) if u is not None else ()
     if not names:
