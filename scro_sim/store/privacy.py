@@ -190,9 +190,9 @@ def erase_person(store: Store, username: str, scrub: Scrubber) -> Erasure:
     them and ``verify`` still re-simulates them), but lose every free text (``scrub``), the plan
     text the learner wrote, the assessors' and lecturers' comments on them and their
     improvement-plan items.  Games, memberships and the throttle record are deleted; the account
-    is deleted, or anonymised when staff records (publications, ratings, comments given) point at it.  An ``erasures`` row records the pseudonym
-    (never the name).  On SQLite deleted content is overwritten (``secure_delete``) and the WAL
-    checkpointed; on PostgreSQL run ``VACUUM`` afterwards to reclaim dead rows.
+    is deleted, or anonymised when staff records (publications, ratings, comments given) point at
+    it.  An ``erasures`` row records the pseudonym (never the name).  On SQLite deleted content
+    is overwritten (``secure_delete``) and the WAL checkpointed; on PostgreSQL run ``VACUUM`` afterwards to reclaim dead rows.
     """
     pseudonym = PSEUDONYM_PREFIX + secrets.token_hex(8)
 
