@@ -116,7 +116,12 @@ class ExerciseStats:
 
 @dataclass(frozen=True)
 class LearnerRow:
-    """One learner of the cohort: attempts, best score, time spent, last activity and why they may need support."""
+    """One learner of the cohort: attempts, best score, time spent, last activity and why they may need support.
+
+    ``time_spent_h`` adds up, for each run, the time from its start to its finish (graded and
+    practice), and for each game not finished, from its start to its last save: time the game
+    was open, pauses included, which is what the store knows.
+    """
 
     username: str
     display_name: str
