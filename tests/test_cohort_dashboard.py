@@ -81,6 +81,7 @@ def test_scores_ratings_and_missed_actions_per_exercise(store: Store) -> None:
     assert crit["C1"]["U"] == 2 and crit["C1"]["P"] == 1
     assert (crit["C2"]["M"], crit["C2"]["S"], crit["C2"]["—"]) == (1, 1, 1)
     assert ex.modules["M1"].n == 3
+    assert dash.modules["M1"].n == 3 and dash.modules["M1"].median == 55  # over every exercise of the cohort
     # EA1: never done twice, late once; EA2: late once, in time twice
     first, second = ex.expected
     assert (first.expected_id, first.asked, first.missed, first.late, first.on_time) == ("EA1", 3, 2, 1, 0)
@@ -149,7 +150,7 @@ def test_csv_is_tidy_and_holds_every_section(store: Store) -> None:
     assert got[("expected_action", "EA1", "missed")] == "2"
     assert got[("learner", "ana", "flags")] == "repeated U;repeated fail"
     assert got[("learner", "ana", "time_spent_h")] == "1.75"
-    assert got[("module", "M1", "n")] == "3"
+    assert got[("module", "M1", "n")] == "3" and got[("cohort_module", "M1", "mean")] == "60.00"
 
 
 def test_html_is_self_contained_accessible_escaped_and_in_the_readers_language(store: Store) -> None:

@@ -234,3 +234,22 @@ def test_every_answer_is_ratable_beside_its_guidance_and_the_run_still_verifies(
                                    feedback=run_feedback(store, run_id))
     assert "Pre-position a generator at H1" in page and "2027-02-15" in page and "open" in page
     assert "Here you should have moved the generator" in page and "6 h" in page
+
+
+def test_migration_0006_adds_the_tables_and_runs_signed_before_still_verify(store: Store) -> None:
+    from alembic import command
+
+    run = _run(store, "ana", "A")
+    store.add_judgement(run, "C1", "S", "fine", "asa")
+    cfg = store.alembic_config()
+    with store.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0005")
+    assert store.schema_revision() == "0005"
+    with store.engine.connect() as conn:
+        assert not {"run_comments", "answer_ratings", "plan_items"} & set(sa.inspect(conn).get_table_names())
+    store.migrate()
+    assert store.schema_revision() == "0006_feedback"
+    assert _signature_ok(store, run)  # signed at 0005's layout: a run without feedback signs the same fields
+    store.add_comment(run, "asa", "after the upgrade", time_h=1)
+    assert _signature_ok(store, run)

@@ -45,6 +45,12 @@ def _exercises(dash: CohortDashboard) -> None:
     lang = state.lang()
     if not dash.exercises:
         st.info(_("No graded attempt yet."))
+    if dash.modules:
+        st.subheader(_("Scores by module, all exercises"))
+        st.dataframe(pd.DataFrame([{_("Module"): m, _("Attempts"): ms.n,
+                                    _("Mean"): "-" if ms.mean is None else f"{ms.mean:.1f}",
+                                    _("Median"): "-" if ms.median is None else f"{ms.median:.1f}"}
+                                   for m, ms in dash.modules.items()]), hide_index=True)
     for ex in dash.exercises:
         st.subheader(f"{ex.title(lang)} ({ex.scenario_id})")
         s = ex.scores

@@ -146,7 +146,7 @@ class CohortDashboard:
     inactive_days: float
     exercises: tuple[ExerciseStats, ...]
     learners: tuple[LearnerRow, ...]
-    notes: tuple[str, ...] = field(default=())
+    modules: dict[str, ScoreStats] = field(default_factory=dict)  # module scores over every exercise
 
     @property
     def need_support(self) -> tuple[LearnerRow, ...]:
@@ -211,6 +211,7 @@ def cohort_dashboard(store: Store, cohort: str, viewer: str | None = None, *, no
         names.setdefault(e.summary.learner, e.summary.learner)
 
     exercises: list[ExerciseStats] = []
+    all_modules: dict[str, list[float]] = {}
     for sid in sorted({e.summary.scenario_id for e in graded}):
         runs = [e for e in graded if e.summary.scenario_id == sid]
         titles = _titles(runs[0].scenario_yaml)
@@ -222,6 +223,7 @@ def cohort_dashboard(store: Store, cohort: str, viewer: str | None = None, *, no
             for m in card.get("modules") or []:
                 if m.get("module") and m.get("score") is not None:
                     modules.setdefault(str(m["module"]), []).append(float(m["score"]))
+                    all_modules.setdefault(str(m["module"]), []).append(float(m["score"]))
             for c in card.get("criteria") or []:
                 cs = crit.get(c["id"])
                 if cs is None:
@@ -272,7 +274,8 @@ def cohort_dashboard(store: Store, cohort: str, viewer: str | None = None, *, no
         learners.append(LearnerRow(username, names[username], len(counted), len(mine) - len(counted),
                                    max((e.summary.total for e in counted), default=None), len(passed_ids), u_attempts,
                                    spent / 3600.0, last, tuple(flags), tuple(e.summary.id for e in mine)))
-    return CohortDashboard(cohort, info.title or cohort, now, float(inactive_days), tuple(exercises), tuple(learners))
+    return CohortDashboard(cohort, info.title or cohort, now, float(inactive_days), tuple(exercises), tuple(learners),
+                           {m: _stats(v) for m, v in sorted(all_modules.items())})
 
 
 # -- CSV
@@ -309,6 +312,8 @@ def to_csv(dash: CohortDashboard) -> str:
             for name in ("asked", "missed", "late", "on_time"):
                 w.writerow(("expected_action", ex.scenario_id, e.expected_id, name, getattr(e, name)))
             w.writerow(("expected_action", ex.scenario_id, e.expected_id, "mean_late_h", _num(e.mean_late_h)))
+    for module, ms in dash.modules.items():
+        stats("cohort_module", "", module, ms)
     for row in dash.learners:
         for name, value in (("attempts", row.attempts), ("practice", row.practice), ("best", _num(row.best, 1)),
                             ("exercises_passed", row.passed), ("attempts_rated_u", row.u_attempts),
@@ -392,6 +397,11 @@ def to_html(dash: CohortDashboard, lang: str = "en") -> str:
     else:
         parts.append(f"<p>{_e(_('No learner is flagged.'))}</p>")
 
+    if dash.modules:
+        parts.append(f"<h2>{_e(_('Scores by module'))}</h2>")
+        parts.append(_table(_("Scores by module, all exercises"), (_("Module"), _("Attempts"), _("Mean"), _("Median")),
+                            [(m, ms.n, _num(ms.mean, 1), _num(ms.median, 1)) for m, ms in dash.modules.items()],
+                            numeric=(1, 2, 3)))
     for ex in dash.exercises:
         parts.append(f"<h2>{_e(ex.title(lang))} ({_e(ex.scenario_id)})</h2>")
         s = ex.scores
