@@ -9,6 +9,7 @@ streamlit here: the app asks :func:`translator` for a ``_`` function per languag
 from __future__ import annotations
 
 import gettext
+import hashlib
 import os
 import tempfile
 import threading
@@ -32,12 +33,18 @@ def normalize(lang: str | None) -> str:
 
 
 def _cache_dir() -> Path:
-    """Where compiled catalogs go: ``$SCRO_SIM_CACHE/locales`` or a per-user temp folder."""
+    """Where compiled catalogs go: ``$SCRO_SIM_CACHE/locales`` or a per-user temp folder, one per installation.
+
+    The temp folder is named after the catalogs' own folder: two checkouts or installed versions
+    run by the same user must not share compiled catalogs, or the one compiled last (its .mo
+    newer than the other's .po) would serve its strings to both and leave new ones untranslated.
+    """
     base = os.environ.get("SCRO_SIM_CACHE")
     if base:
         return Path(base) / "locales"
     uid = os.getuid() if hasattr(os, "getuid") else "user"
-    return Path(tempfile.gettempdir()) / f"scro_sim-{uid}" / "locales"
+    where = hashlib.sha256(str(LOCALE_DIR).encode("utf-8")).hexdigest()[:12]
+    return Path(tempfile.gettempdir()) / f"scro_sim-{uid}" / f"locales-{where}"
 
 
 def compile_catalogs(out_dir: Path | None = None) -> Path:
