@@ -192,7 +192,8 @@ def erase_person(store: Store, username: str, scrub: Scrubber) -> Erasure:
     improvement-plan items.  Games, memberships and the throttle record are deleted; the account
     is deleted, or anonymised when staff records (publications, ratings, comments given) point at
     it.  An ``erasures`` row records the pseudonym (never the name).  On SQLite deleted content
-    is overwritten (``secure_delete``) and the WAL checkpointed; on PostgreSQL run ``VACUUM`` afterwards to reclaim dead rows.
+    is overwritten (``secure_delete``) and the WAL checkpointed; on PostgreSQL run ``VACUUM``
+    afterwards to reclaim dead rows.
     """
     pseudonym = PSEUDONYM_PREFIX + secrets.token_hex(8)
 
