@@ -234,6 +234,7 @@ def test_every_answer_is_ratable_beside_its_guidance_and_the_run_still_verifies(
                                    feedback=run_feedback(store, run_id))
     assert "Pre-position a generator at H1" in page and "2027-02-15" in page and "open" in page
     assert "Here you should have moved the generator" in page and "6 h" in page
+    assert "Ratings of discussion answers" in page and "who else?" in page
 
 
 def test_migration_0006_adds_the_tables_and_runs_signed_before_still_verify(store: Store) -> None:

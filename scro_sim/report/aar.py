@@ -94,8 +94,9 @@ def after_action_report(log: EventLog, card: ScoreCard, scenario: Scenario, *, l
     the end state on the city map when ``city`` is given).  All scenario, learner and
     assessor text is HTML-escaped.  ``played_on`` is the date to print as played (none by default, so the
     same run gives the same report).  ``feedback`` (``scro_sim.feedback.RunFeedback``: comments,
-    improvement-plan items) adds the plan's items with owners, due dates and status, and the
-    comments of assessors and lecturers per criterion and per moment of the timeline.
+    answer ratings, improvement-plan items) adds the plan's items with owners, due dates and
+    status, the ratings of discussion answers no criterion reads, and the comments of assessors
+    and lecturers per criterion and per moment of the timeline.
     """
     from ..scenario import text_in
     from ..scoring import compute_metrics
@@ -195,6 +196,12 @@ def after_action_report(log: EventLog, card: ScoreCard, scenario: Scenario, *, l
     if items:
         parts.append(_table(("Corrective action", "Owner", "Due", "Status", "Last changed by"),
                             [(p.action, p.owner, p.due, p.status, p.updated_by) for p in items]))
+    answers = list(getattr(feedback, "answer_ratings", ()) or ())
+    if answers:
+        parts.append("<h3>Ratings of discussion answers (feedback, not scored)</h3>")
+        parts.append(_table(("Question", "Rating", "Comment", "By"),
+                            [(a.question_id, f"{a.rating} — {RATING_NAMES.get(a.rating, '')}", a.comment, a.assessor)
+                             for a in answers], [f"r-{a.rating}" for a in answers]))
     comments = list(getattr(feedback, "comments", ()) or ())
     if comments:
         parts.append("<h3>Comments of assessors and lecturers</h3>")
