@@ -10,8 +10,8 @@ import streamlit as st
 
 from app import services, state
 from scro_sim.report.pdf import pdf_available
-from scro_sim.report.run_report import run_report
 from scro_sim.store import StoredRun
+from scro_sim.stored_report import run_report
 
 
 def render_report(run: StoredRun, page: str) -> None:

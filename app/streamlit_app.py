@@ -49,16 +49,16 @@ def _sidebar() -> None:
 #: pages each role may open, the first is its home page
 ROLE_PAGES: dict[str, tuple[str, ...]] = {
     "learner": ("play", "plan", "debrief", "glossary"),
-    "lecturer": ("author", "play", "plan", "debrief", "glossary"),
-    "assessor": ("review", "glossary"),
-    "admin": ("review", "author", "play", "plan", "debrief", "glossary"),
+    "lecturer": ("author", "cohort", "play", "plan", "debrief", "glossary"),
+    "assessor": ("review", "cohort", "glossary"),
+    "admin": ("review", "cohort", "author", "play", "plan", "debrief", "glossary"),
 }
 
 
 def _pages() -> list[st.Page]:
     _ = state.gettext()
     titles = {"play": _("Play"), "plan": _("Plan"), "debrief": _("Debrief"), "author": _("Author"),
-              "review": _("Review"), "glossary": _("Glossary")}
+              "review": _("Review"), "cohort": _("Cohort"), "glossary": _("Glossary")}
     u = state.user()
     names = ROLE_PAGES.get(u.role, ()) if u is not None else ()
     if not names:

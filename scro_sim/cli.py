@@ -556,6 +556,28 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_cohort(args: argparse.Namespace) -> int:
+    """The cohort dashboard as HTML or CSV (``--as USER``: only what that lecturer or assessor may see)."""
+    from .report.cohort import cohort_dashboard, write_dashboard
+
+    try:
+        with _store(args) as store:
+            dash = cohort_dashboard(store, args.cohort, args.viewer, inactive_days=args.inactive_days)
+        text = write_dashboard(dash, args.format, args.lang or "en")
+        if args.out:
+            Path(args.out).write_text(text, encoding="utf-8")
+    except ScroSimError as exc:
+        return _fail(exc)
+    except OSError as exc:
+        print(f"{args.out}: cannot write: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    if args.out:
+        print(f"wrote {args.out}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def _new_password(args: argparse.Namespace) -> str:
     """The new account's password: from stdin (--password-stdin), the option or $SCRO_SIM_PASSWORD,
     else asked twice without echo (and checked before it is asked again)."""
@@ -656,6 +678,7 @@ def cmd_rate(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from .assessment import card_in_language, scenario_from_text
+    from .feedback import run_feedback
     from .log import EventLog
     from .report import write_report
     from .scoring import ScoreCard
@@ -671,10 +694,12 @@ def cmd_report(args: argparse.Namespace) -> int:
             log = EventLog.from_jsonl(run.log_jsonl)
             if args.lang:  # the card's titles and feedback re-worded, as the app does
                 card = card_in_language(store, run, scenario, city, args.lang)
+            feedback = run_feedback(store, run.id)
     except ScroSimError as exc:
         return _fail(exc)
     try:
-        write_report(args.out, log, card, scenario, lang=args.lang or card.lang, city=city, played_on=run.finished_at)
+        write_report(args.out, log, card, scenario, lang=args.lang or card.lang, city=city, played_on=run.finished_at,
+                     feedback=feedback)
     except ScroSimError as exc:
         return _fail(exc)
     print(f"wrote {args.out}")
@@ -915,6 +940,17 @@ def build_parser() -> argparse.ArgumentParser:
                     help="grades whose judged criteria are not yet rated: mark them (default) or hold them back "
                          "until rated (default from $SCRO_SIM_PROVISIONAL)")
     ex.set_defaults(fn=cmd_export)
+
+    co = sub.add_parser("cohort", help="a cohort's dashboard: scores, ratings, missed actions, learners to support")
+    co.add_argument("cohort")
+    co.add_argument("--format", choices=["html", "csv"], default="html")
+    co.add_argument("--out", help="file to write (default: standard output)")
+    co.add_argument("--as", dest="viewer", metavar="USER",
+                    help="only what this lecturer or assessor may see (a lecturer: the cohorts they belong to)")
+    co.add_argument("--inactive-days", type=float, default=14.0,
+                    help="flag learners with no game or run for longer than this (default 14)")
+    co.add_argument("--lang", choices=["en", "de", "el", "pt"], help="language of the HTML page (default en)")
+    co.set_defaults(fn=cmd_cohort)
 
     us = sub.add_parser("user", help="manage users")
     us_sub = us.add_subparsers(dest="user_command", required=True)

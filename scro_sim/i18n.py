@@ -33,9 +33,12 @@ def normalize(lang: str | None) -> str:
 
 
 def _cache_dir() -> Path:
-    """Where compiled catalogs go: ``$SCRO_SIM_CACHE/locales``, or a per-user temp folder per
-    installation (two checkouts of one user must not read each other's catalogs: the newer
-    .mo of one would pass for the other's)."""
+    """Where compiled catalogs go: ``$SCRO_SIM_CACHE/locales`` or a per-user temp folder, one per installation.
+
+    The temp folder is named after the catalogs' own folder: two checkouts or installed versions
+    run by the same user must not share compiled catalogs, or the one compiled last (its .mo
+    newer than the other's .po) would serve its strings to both and leave new ones untranslated.
+    """
     base = os.environ.get("SCRO_SIM_CACHE")
     if base:
         return Path(base) / "locales"

@@ -307,8 +307,8 @@ def test_debrief_in_another_language(env: Store) -> None:
 
 @pytest.mark.parametrize(("user", "password", "allowed", "refused"), [
     ("learner", "learner-demo", ["play", "plan", "debrief"], ["review", "author"]),
-    ("lecturer", "lecturer-demo", ["author", "play"], ["review"]),
-    ("assessor", "assessor-demo", ["review"], ["play", "author", "plan", "debrief"]),
+    ("lecturer", "lecturer-demo", ["author", "play", "cohort", "debrief"], ["review"]),
+    ("assessor", "assessor-demo", ["review", "cohort"], ["play", "author", "plan", "debrief"]),
 ])
 def test_pages_by_role(env: Store, user: str, password: str, allowed: list[str], refused: list[str]) -> None:
     at = sign_in(user, password)
@@ -410,7 +410,9 @@ def test_assessor_reviews_verifies_judges_and_exports(env: Store) -> None:
     at.button(key=f"w.review.ovr_save.{run_id}").click().run()
     assert "Override saved." in texts(at)
     assert len(env.overrides(run_id)) == 1
-    assert len(at.get("download_button")) == 3
+    assert sorted(b.key for b in at.get("download_button") if b.key.startswith("w.review.export.")) == [
+        "w.review.export.moodle", "w.review.export.openedx", "w.review.export.xapi"]
+    assert f"w.review.aar_html.{run_id}" in [b.key for b in at.get("download_button")]
     from app.app_pages import review
 
     for fmt in ("moodle", "openedx", "xapi"):
@@ -639,7 +641,7 @@ def test_after_action_report_downloads_from_the_debrief_and_the_review(env: Stor
 
 
 def test_run_report_is_the_stored_runs_report_in_the_readers_language(env: Store) -> None:
-    from scro_sim.report.run_report import run_report
+    from scro_sim.stored_report import run_report
 
     run = env.get_run(stored_run(env, "learner"))
     page = run_report(run, lang="el", fmt="html").decode("utf-8")
@@ -706,3 +708,57 @@ def test_a_second_window_that_fell_behind_is_told_and_reloaded(env: Store) -> No
     hour = next(m.value for m in at.metric if m.label == "Hour")
     assert next(m.value for m in at2.metric if m.label == "Hour") == hour
     assert len(env.list_games("learner")[0].decisions) == 1
+
+
+# -- the cohort page and the feedback loop (issue 17)
+
+
+def test_a_lecturer_follows_their_cohort_and_opens_a_learners_debrief(env: Store) -> None:
+    run_id = stored_run(env, "learner")
+    env.add_cohort("other")
+    env.add_user("lecturer-b", "correct horse battery staple 42", "lecturer")
+    env.add_member("other", "lecturer-b")
+    at = sign_in("lecturer", "lecturer-demo")
+    at.switch_page("app_pages/cohort.py").run()
+    assert not at.exception, at.exception
+    assert "Learners who may need support" in texts(at) and "Time spent per learner" in texts(at)
+    at.switch_page("app_pages/debrief.py")
+    at.query_params["run"] = run_id
+    at.run()
+    assert not at.exception and "Run of learner (cohort demo-cohort)" in texts(at)
+    other = sign_in("lecturer-b", "correct horse battery staple 42")
+    other.switch_page("app_pages/debrief.py")
+    other.query_params["run"] = run_id
+    other.run()
+    assert "This run is not available." in texts(other)
+    other.switch_page("app_pages/cohort.py").run()
+    assert not other.exception and other.selectbox(key="w.cohort.cohort").options == ["other"]
+
+
+def test_the_learner_reads_comments_and_tracks_the_improvement_plan_in_the_debrief(env: Store) -> None:
+    run_id = stored_run(env, "learner")
+    env.add_comment(run_id, "assessor", "Warn the public earlier", time_h=3)
+    env.add_comment(run_id, "lecturer", "Good structure", criterion_id="C1")
+    env.add_plan_item(run_id, "Rehearse the warning", "learner", "2027-02-15", "assessor")
+    at = sign_in("learner", "learner-demo")
+    at.switch_page("app_pages/debrief.py").run()
+    assert not at.exception, at.exception
+    assert "Comments on your run" in texts(at) and "Good structure" in texts(at)
+    frames = "\n".join(str(df.value) for df in at.dataframe)
+    assert "Warn the public earlier" in frames and "Rehearse the warning" in frames
+    at.radio(key=f"w.debrief.plan_status.{run_id}").set_value("done").run()
+    at.button(key=f"w.debrief.plan_update.{run_id}").click().run()
+    assert not at.exception, at.exception
+    assert [p.status for p in env.plan_items(run_id)] == ["done"]
+
+
+def test_the_review_page_shows_guidance_beside_answers_and_rates_every_answer(env: Store) -> None:
+    run_id = stored_run(env, "learner")
+    at = sign_in("assessor", "assessor-demo")
+    at.switch_page("app_pages/review.py").run()
+    assert not at.exception, at.exception
+    assert "Discussion questions" in texts(at) and "Look for prioritising life safety." in texts(at)
+    at.radio(key=f"w.review.ans.{run_id}.Q2").set_value("S").run()
+    at.button(key=f"w.review.ans_save.{run_id}.Q2").click().run()
+    assert not at.exception, at.exception
+    assert [(r.question_id, r.rating) for r in env.answer_ratings(run_id)] == [("Q2", "S")]

@@ -34,19 +34,24 @@ ALLOWED: dict[str, set[str]] = {
     "engine": {"city", "errors", "hazards", "log", "policy", "scenario"},
     "scoring": {"log", "scenario"},
     "store": {"errors"},
-    "report": {"batch", "city", "debrief", "i18n", "log", "scenario", "scoring", "vocabulary"},
+    # the cohort dashboard (report/cohort.py) reads the store; the run report does not
+    "report": {"batch", "city", "debrief", "errors", "i18n", "log", "scenario", "scoring", "store", "vocabulary"},
     "debrief": {"city", "engine", "i18n", "log", "policy", "scenario", "scoring", "vocabulary"},
     "assessment": {"city", "debrief", "engine", "errors", "gc_tuning", "lms", "log", "policy",
                    "resources", "scenario", "scoring", "store"},
     "batch": {"city", "engine", "errors", "policy", "scenario", "scoring", "store"},
     "demo": {"errors", "store"},
+    "feedback": {"assessment", "errors", "scenario", "scoring", "store"},
     "resources": {"errors"},
+    "glossary": {"errors", "i18n", "yamlio"},
+    "stored_report": {"assessment", "feedback", "log", "report", "scoring", "store"},
     "privacy": {"log", "store"},
     "calibration": {"batch", "city", "engine", "policy", "scenario", "scoring"},
     "game": {"assessment", "city", "engine", "errors", "gc_tuning", "policy", "scenario", "store", "vocabulary"},
     "batch_cli": {"batch", "errors", "scenario", "store", "report", "city", "policy", "scoring"},
-    "cli": {"assessment", "batch_cli", "calibration", "city", "demo", "engine", "errors", "game", "gc_tuning", "i18n", "lms",
-            "log", "policy", "privacy", "report", "resources", "scenario", "scoring", "store", "vocabulary"},
+    "cli": {"assessment", "batch_cli", "calibration", "city", "demo", "engine", "errors", "feedback", "game",
+            "gc_tuning", "i18n", "lms", "log", "policy", "privacy", "report", "resources", "scenario", "scoring",
+            "store", "vocabulary"},
 }
 
 

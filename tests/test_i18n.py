@@ -54,6 +54,9 @@ def test_source_strings_are_in_the_pot() -> None:
     # the engine's words the app shows (scro_sim/vocabulary.py)
     used |= {msg for _line, msg, _c, _ctx in extract_from_file("python", str(ROOT / "scro_sim" / "vocabulary.py"),
                                                                keywords={"_": None, "N_": None})}
+    # the cohort dashboard's page (scro_sim/report/cohort.py), written in the reader's language
+    used |= {msg for _line, msg, _c, _ctx in extract_from_file("python", str(ROOT / "scro_sim" / "report" / "cohort.py"),
+                                                               keywords={"_": None, "N_": None})}
     # each action's name, prompts and what it does, marked in its own module (scro_sim/engine/actions)
     for p in sorted((ROOT / "scro_sim" / "engine" / "actions").glob("*.py")):
         used |= {msg for _line, msg, _c, _ctx in extract_from_file("python", str(p), keywords={"N_": None})}

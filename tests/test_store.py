@@ -858,6 +858,8 @@ def test_public_api_is_pinned() -> None:
         "add_judgement", "add_override", "judgements", "overrides",
         "keyring", "run_evidence", "resolve_run_id", "run_ids", "resign_run",
         "save_game", "load_game", "list_games", "finish_game",
+        "visible_cohorts", "require_cohort_access", "may_view_run",
+        "add_comment", "comments", "rate_answer", "answer_ratings", "add_plan_item", "update_plan_item", "plan_items",
         "create_batch", "get_batch", "put_replication", "replications", "missing_replications",
         "migrate", "schema_revision", "alembic_config", "integrity_check", "close", "engine",
     }  # fmt: skip

@@ -1,7 +1,9 @@
 """Debrief page (the hotwash): a learner's own scored runs, with feedback, charts and the expert's plan.
 
-A run is shown only to the learner who made it; ``?run=<id>`` of anyone else's run gets
-the same answer as a run that does not exist.  The render functions here are shared with
+A run is shown to the learner who made it and to the lecturers of its cohort; ``?run=<id>``
+of anyone else's run gets the same answer as a run that does not exist.  Below the run: the
+comments of assessors and lecturers and the improvement plan, which the learner (or staff)
+adds to and moves on to done.  The render functions here are shared with
 the review page.
 """
 
@@ -19,11 +21,12 @@ from app.report_view import render_report
 from scro_sim import debrief
 from scro_sim.assessment import card_in_language
 from scro_sim.errors import ScroSimError
+from scro_sim.feedback import run_feedback
 from scro_sim.log import EventLog
 from scro_sim.scenario import Plan, Scenario
 from scro_sim.scoring import ScoreCard, service_curves
 from scro_sim.scoring import describe as metric_entry
-from scro_sim.store import StoredRun
+from scro_sim.store import PLAN_STATUSES, StoredRun
 from scro_sim.vocabulary import action_name, describe, inject_words, number, service
 
 log = logging.getLogger(__name__)
@@ -34,11 +37,31 @@ PAGE = "debrief"
 
 
 def own_run(username: str, run_id: str | None) -> StoredRun | None:
-    """The run if it exists and belongs to ``username`` (None for both "missing" and "not yours")."""
+    """The run if it exists and ``username`` may open it: its learner, or a lecturer of its cohort (the store's
+    rule, ``Store.may_view_run``); None for both "missing" and "not yours"."""
     if not run_id or not isinstance(run_id, str) or len(run_id) > 64:
         return None
-    run = services.store().get_run(run_id)
-    return run if run is not None and run.learner == username else None
+    if not services.store().may_view_run(username, run_id):
+        return None
+    return services.store().get_run(run_id)
+
+
+def do_add_plan_item(run_id: str, action: str, owner: str, due: str, by: str) -> None:
+    _ = state.gettext()
+    try:
+        services.store().add_plan_item(run_id, action, owner, due.strip(), by)
+        state.flash("success", _("Plan item added."))
+    except ScroSimError as exc:
+        state.flash("error", str(exc))
+
+
+def do_update_plan_item(item_id: int, status: str, by: str) -> None:
+    _ = state.gettext()
+    try:
+        services.store().update_plan_item(item_id, by, status=status)
+        state.flash("success", _("Plan item updated."))
+    except ScroSimError as exc:
+        state.flash("error", str(exc))
 
 
 def scenario_of(run: StoredRun) -> Scenario | None:
@@ -303,6 +326,96 @@ def render_lessons(run: StoredRun, card: ScoreCard) -> None:
             st.markdown(f"**{_md(ln.id)} {_md(ln.title)}** ({ln.rating or '-'})  \n{_md(ln.comment)}")
 
 
+def render_feedback(run: StoredRun, card: ScoreCard) -> None:
+    """What assessors and lecturers wrote on the run: comments per criterion and per moment of the timeline."""
+    _ = state.gettext()
+    fb = run_feedback(services.store(), run.id)
+    titles = {ln.id: ln.title for ln in card.criteria}
+    if not fb.comments and not fb.answer_ratings:
+        return
+    st.markdown("#### " + _("Comments on your run"))
+    for cid, items in fb.by_criterion.items():
+        for c in items:
+            when = "" if c.time_h is None else f" ({_('at hour {h}').format(h=f'{c.time_h:g}')})"
+            st.markdown(f"**{_md(cid)} {_md(titles.get(cid, ''))}**{_md(when)}  \n{_md(c.text)}  \n"
+                        f"*{_md(c.author)}, {c.created_at:%Y-%m-%d}*")
+    moments = [c for c in fb.on_timeline if c.criterion_id is None]
+    if moments:
+        st.dataframe(pd.DataFrame([{_("Hour"): f"{c.time_h:g}", _("Comment"): c.text, _("By"): c.author}
+                                   for c in moments]), hide_index=True)
+    general = [c for c in fb.comments if c.criterion_id is None and c.time_h is None]
+    for c in general:
+        st.markdown(f"{_md(c.text)}  \n*{_md(c.author)}, {c.created_at:%Y-%m-%d}*")
+    if fb.answer_ratings:
+        st.dataframe(pd.DataFrame([{_("Question"): a.question_id, _("Rating"): a.rating, _("Comment"): a.comment,
+                                    _("By"): a.assessor} for a in fb.answer_ratings]), hide_index=True)
+
+
+def do_comment(run_id: str, author: str, text: str, criterion: str | None, hour: float | None) -> None:
+    _ = state.gettext()
+    try:
+        services.store().add_comment(run_id, author, text, criterion_id=criterion or None, time_h=hour)
+        state.flash("success", _("Comment saved."))
+    except ScroSimError as exc:
+        state.flash("error", str(exc))
+
+
+def render_comment_form(run: StoredRun, card: ScoreCard, author: str) -> None:
+    """A comment for the learner on a criterion, a moment of the timeline (an hour), or both."""
+    _ = state.gettext()
+    st.markdown("#### " + _("Comment for the learner"))
+    with st.form(key=state.wkey(PAGE, "comment_form", run.id), clear_on_submit=True):
+        c1, c2 = st.columns(2)
+        crit = c1.selectbox(_("Criterion"), ["", *[ln.id for ln in card.criteria]],
+                            format_func=lambda x: x or _("none (a moment of the timeline)"))
+        hour = c2.number_input(_("At hour (optional)"), min_value=0.0, value=None, step=0.5)
+        text = st.text_area(_("Comment"), max_chars=5000)
+        if st.form_submit_button(_("Save comment")):
+            do_comment(run.id, author, text, crit or None, hour)
+            st.rerun()
+    fb = run_feedback(services.store(), run.id)
+    if fb.comments:
+        st.dataframe(pd.DataFrame([{_("Criterion"): c.criterion_id or "", _("Hour"): "" if c.time_h is None
+                                    else f"{c.time_h:g}", _("Comment"): c.text, _("By"): c.author}
+                                   for c in fb.comments]), hide_index=True)
+
+
+def render_plan(run: StoredRun, editor: str | None) -> None:
+    """The run's improvement plan; ``editor`` (the learner, an assessor or a lecturer of the cohort) may add items
+    and move them on to done."""
+    _ = state.gettext()
+    st.markdown("#### " + _("Improvement plan"))
+    items = services.store().plan_items(run.id)
+    if items:
+        st.dataframe(pd.DataFrame([{_("Action"): p.action, _("Owner"): p.owner, _("Due"): p.due,
+                                    _("Status"): _(p.status), _("Last changed by"): p.updated_by} for p in items]),
+                     hide_index=True)
+    else:
+        st.caption(_("No plan items yet."))
+    if editor is None:
+        return
+    open_items = [p for p in items if p.status != "done"]
+    if open_items:
+        c1, c2, c3 = st.columns([3, 2, 1])
+        labels = {p.id: f"{p.action[:60]} ({p.owner}, {p.due})" for p in open_items}
+        item = c1.selectbox(_("Plan item"), list(labels), format_func=labels.__getitem__,
+                            key=state.wkey(PAGE, "plan_item", run.id))
+        status = c2.radio(_("Status"), PLAN_STATUSES, format_func=_, horizontal=True, index=None,
+                          key=state.wkey(PAGE, "plan_status", run.id))
+        if c3.button(_("Update"), key=state.wkey(PAGE, "plan_update", run.id), disabled=status is None):
+            do_update_plan_item(int(item), str(status), editor)
+            st.rerun()
+    with st.form(key=state.wkey(PAGE, "plan_form", run.id), clear_on_submit=True):
+        st.markdown("*" + _("Add a plan item") + "*")
+        action = st.text_input(_("Corrective action"), max_chars=2000)
+        c1, c2 = st.columns(2)
+        owner = c1.text_input(_("Owner"), max_chars=200)
+        due = c2.text_input(_("Due date (YYYY-MM-DD)"), max_chars=10)
+        if st.form_submit_button(_("Add")):
+            do_add_plan_item(run.id, action, owner, due, editor)
+            st.rerun()
+
+
 def render_run(run: StoredRun, card: ScoreCard) -> None:
     _ = state.gettext()
     log_ = EventLog.from_jsonl(run.log_jsonl)
@@ -313,12 +426,23 @@ def render_run(run: StoredRun, card: ScoreCard) -> None:
     render_timeline(run, log_)
 
 
+def _runs_for(username: str, role: str) -> list[Any]:
+    """The runs a user may pick: their own; a lecturer's also those of the cohorts they belong to."""
+    s = services.store()
+    runs = s.list_runs(learner=username)
+    if role == "lecturer":
+        for c in s.visible_cohorts(username):
+            runs += [r for r in s.list_runs(cohort=c.name, limit=500) if r.learner != username]
+    return runs
+
+
 def main() -> None:
     u = state.require("learner", "lecturer")
     _ = state.gettext()
     st.title(_("Debrief"))
+    state.show_flashes()
     asked = st.query_params.get("run")
-    runs = services.store().list_runs(learner=u.username)
+    runs = _runs_for(u.username, u.role)
     if asked:
         run = own_run(u.username, asked)
         if run is None:
@@ -329,7 +453,8 @@ def main() -> None:
             st.info(_("You have no scored runs yet. Play an exercise first."))
             return
         ids = [r.id for r in runs]
-        labels = {r.id: f"{r.finished_at:%Y-%m-%d %H:%M} - {r.scenario_id} - {r.total:.1f}"
+        labels = {r.id: ("" if r.learner == u.username else f"{r.learner} - ")
+                  + f"{r.finished_at:%Y-%m-%d %H:%M} - {r.scenario_id} - {r.total:.1f}"
                   + (" " + _("(practice)") if r.origin == "practice" else "") for r in runs}
         chosen = st.selectbox(_("Run"), ids, format_func=labels.__getitem__, key=state.lang_wkey(PAGE, "run"))
         run = own_run(u.username, chosen)
@@ -337,9 +462,15 @@ def main() -> None:
             st.error(_("This run is not available."))
             return
     card = card_in(run, state.lang())
+    if run.learner != u.username:
+        st.caption(_("Run of {learner} (cohort {cohort})").format(learner=run.learner, cohort=run.cohort or "-"))
     render_run(run, card)
     render_report(run, PAGE)
     render_lessons(run, card)
+    render_feedback(run, card)
+    if run.learner != u.username:  # a lecturer of the learner's cohort: feedback for the learner
+        render_comment_form(run, card, u.username)
+    render_plan(run, u.username)
     sc = scenario_of(run)
     if sc is not None:
         st.markdown("#### " + _("Compared with the expert plan"))

@@ -1,4 +1,5 @@
-"""Review page (assessor): the queue of provisional runs, a run's evidence, verify, judge, override, export."""
+"""Review page (assessor): the queue of provisional runs, a run's evidence, verify, judge, override, export;
+each discussion answer beside its guidance and ratable, comments for the learner, the improvement plan."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ import pandas as pd
 import streamlit as st
 
 from app import services, state
-from app.app_pages.debrief import action_labels, render_run, scenario_of
+from app.app_pages.debrief import action_labels, render_comment_form, render_plan, render_run, scenario_of
 from app.report_view import render_report
 from scro_sim.assessment import VerifyReport, export_cohort, judge, override, verify_run
 from scro_sim.errors import ScroSimError
+from scro_sim.feedback import answer_sheet, rate_answer
 from scro_sim.scenario import Scenario, text_in
 from scro_sim.scoring import ScoreCard
 from scro_sim.store import GRADED_ORIGINS, RATINGS, RunSummary, StoredRun
@@ -52,6 +54,15 @@ def do_override(run_id: str, criterion: str, rating: str, comment: str, assessor
     try:
         override(services.store(), run_id, criterion, rating, comment.strip(), assessor)
         state.flash("success", _("Override saved."))
+    except ScroSimError as exc:
+        state.flash("error", str(exc))
+
+
+def do_rate_answer(run_id: str, question: str, rating: str, comment: str, assessor: str) -> None:
+    _ = state.gettext()
+    try:
+        rate_answer(services.store(), run_id, question, rating, comment.strip(), assessor)
+        state.flash("success", _("Rating saved."))
     except ScroSimError as exc:
         state.flash("error", str(exc))
 
@@ -164,6 +175,39 @@ def _judge_view(run: StoredRun, card: ScoreCard, assessor: str, sc: Scenario | N
         st.rerun()
 
 
+def _answers_view(run: StoredRun, card: ScoreCard, sc: Scenario, assessor: str) -> None:
+    """Each discussion question: its guidance beside the learner's answers, and a rating for every answer."""
+    _ = state.gettext()
+    st.markdown("#### " + _("Discussion questions"))
+    sheet = answer_sheet(sc, run, card, services.store().answer_ratings(run.id), state.lang())
+    if not sheet:
+        st.caption(_("This scenario asks no discussion questions."))
+    for row in sheet:
+        with st.container(border=True):
+            st.markdown(f"**{row.question_id}**")
+            st.text(row.question)
+            left, right = st.columns(2)
+            left.markdown("*" + _("Guidance for this question") + "*")
+            left.text(row.guidance or _("The scenario gives no guidance for this question."))
+            right.markdown("*" + _("The learner's answer") + "*")
+            if row.answers:
+                right.text("\n\n".join(f"[{h:g} h] {text}" for h, text in row.answers))
+            else:
+                right.caption(_("Not answered."))
+            where = (_("Rated through criterion {id} (counts toward the score).").format(id=row.criterion_id)
+                     if row.criterion_id else _("Feedback only: no criterion reads this answer."))
+            st.caption(where + " " + _("Current rating: {rating}").format(
+                rating=f"{row.rating} ({row.by})" if row.rating else "-"))
+            c1, c2 = st.columns([1, 3])
+            rating = c1.radio(_("Rating"), RATINGS, horizontal=True, index=None,
+                              key=state.wkey(PAGE, "ans", run.id, row.question_id))
+            comment = c2.text_input(_("Comment"), key=state.wkey(PAGE, "ans_comment", run.id, row.question_id))
+            if st.button(_("Save rating"), key=state.wkey(PAGE, "ans_save", run.id, row.question_id),
+                         disabled=rating is None):
+                do_rate_answer(run.id, row.question_id, str(rating), comment, assessor)
+                st.rerun()
+
+
 def _decisions_view(run: StoredRun) -> None:
     _ = state.gettext()
     label_of = action_labels(scenario_of(run))
@@ -229,6 +273,9 @@ def main() -> None:
             sc = scenario_of(run)
             if sc is not None:
                 _judge_view(run, card, u.username, sc)
+                _answers_view(run, card, sc, u.username)
+            render_comment_form(run, card, u.username)
+            render_plan(run, u.username)
     st.divider()
     _export_view()
 

@@ -92,7 +92,7 @@ def _rating_name(rating: str | None, _: Any) -> str:
 
 def after_action_report(log: EventLog, card: ScoreCard, scenario: Scenario, *, lang: str = "en",
                         charts: bool = True, city: City | None = None, played_on: str | None = None,
-                        expert: EventLog | None = None) -> str:
+                        expert: EventLog | None = None, feedback: Any = None) -> str:
     """A self-contained HTML after-action report / improvement plan (AAR/IP) of one run.
 
     Sections, in HSEEP order: exercise overview (scenario, seed, dates, score), key
@@ -104,7 +104,10 @@ def after_action_report(log: EventLog, card: ScoreCard, scenario: Scenario, *, l
     rationales, timeline, and charts as base64 PNG (the service chart and the timeline, plus
     the end state on the city map when ``city`` is given).  All scenario, learner and
     assessor text is HTML-escaped.  ``played_on`` is the date to print as played (none by default, so the
-    same run gives the same report).
+    same run gives the same report).  ``feedback`` (``scro_sim.feedback.RunFeedback``: comments,
+    answer ratings, improvement-plan items) adds the plan's items with owners, due dates and
+    status, the ratings of discussion answers no criterion reads, and the comments of assessors
+    and lecturers per criterion and per moment of the timeline.
     """
     from ..scenario import text_in
     from ..scoring import compute_metrics
@@ -205,6 +208,23 @@ def after_action_report(log: EventLog, card: ScoreCard, scenario: Scenario, *, l
                               c.feedback) for c in plan]))
     else:
         parts.append("<p>" + _e(_("No criterion was rated M or U.")) + "</p>")
+    items = list(getattr(feedback, "plan", ()) or ())
+    if items:
+        parts.append(_table((_("Corrective action"), _("Owner"), _("Due"), _("Status"), _("Last changed by")),
+                            [(p.action, p.owner, p.due, _(p.status), p.updated_by) for p in items]))
+    answers = list(getattr(feedback, "answer_ratings", ()) or ())
+    if answers:
+        parts.append("<h3>" + _e(_("Ratings of discussion answers (feedback, not scored)")) + "</h3>")
+        parts.append(_table((_("Question"), _("Rating"), _("Comment"), _("By")),
+                            [(a.question_id, f"{a.rating} — {_rating_name(a.rating, _)}", a.comment, a.assessor)
+                             for a in answers], [f"r-{a.rating}" for a in answers]))
+    comments = list(getattr(feedback, "comments", ()) or ())
+    if comments:
+        parts.append("<h3>" + _e(_("Comments of assessors and lecturers")) + "</h3>")
+        parts.append(_table((_("Criterion"), _("Time"), _("Clock"), _("Comment"), _("By")),
+                            [(c.criterion_id or "—", "—" if c.time_h is None else f"{c.time_h:g} h",
+                              "—" if c.time_h is None else _clock(start_dt, c.time_h), c.text, c.author)
+                             for c in sorted(comments, key=lambda c: (c.time_h is None, c.time_h or 0.0, c.id))]))
 
     # 5. what the expert did differently
     parts.append(_h2(5, _("What the expert did differently")))
@@ -267,14 +287,16 @@ def _expert_section(log: EventLog, card: ScoreCard, scenario: Scenario, *, lang:
 
 
 def write_report(path: str | Path, log: EventLog, card: ScoreCard, scenario: Scenario, *, lang: str = "en",
-                 city: City | None = None, played_on: str | None = None, expert: EventLog | None = None) -> Path:
+                 city: City | None = None, played_on: str | None = None, expert: EventLog | None = None,
+                 feedback: Any = None) -> Path:
     """Write the after-action report: HTML, or for a ``.pdf`` path the same report laid out for A4.
 
     Both come from :func:`after_action_report`, so the PDF has the HTML's content, layout and
     language (see :mod:`scro_sim.report.pdf`).  Returns the path written.
     """
     p = Path(path)
-    page = after_action_report(log, card, scenario, lang=lang, city=city, played_on=played_on, expert=expert)
+    page = after_action_report(log, card, scenario, lang=lang, city=city, played_on=played_on, expert=expert,
+                               feedback=feedback)
     if p.suffix.lower() == ".pdf":
         from .pdf import html_to_pdf
 

@@ -1,4 +1,4 @@
-"""The database: users, cohorts, scored runs, assessor judgements, games and batches.
+"""The database: users, cohorts, scored runs, assessor judgements and feedback, games and batches.
 
 One :class:`Store` wraps one SQLAlchemy engine: a SQLite file by default, PostgreSQL when
 given a ``postgresql+psycopg://`` URL.  Every public method is one transaction and returns
@@ -39,6 +39,7 @@ from ._common import (
     GAME_STATUSES,
     GRADED_ORIGINS,
     MAX_ATTEMPTS,
+    PLAN_STATUSES,
     RATINGS,
     REPLICATION_STATUSES,
     ROLES,
@@ -47,16 +48,20 @@ from ._common import (
     T,
 )
 from ._util import _db_error, _pg_state, _resolve_url, _sqlite_begin, _sqlite_setup
+from .feedback import FeedbackMixin, parse_due
 from .games import GameConflict, GamesMixin
 from .passwords import hash_password, verify_password
 from .records import (
+    AnswerRating,
     Batch,
     Cohort,
+    Comment,
     Game,
     GradebookEntry,
     Judgement,
     NewRun,
     Override,
+    PlanItem,
     PublishedScenario,
     Replication,
     RunEvidence,
@@ -78,13 +83,16 @@ __all__ = [
     "GAME_STATUSES",
     "GRADED_ORIGINS",
     "MAX_ATTEMPTS",
+    "PLAN_STATUSES",
     "RATINGS",
     "REPLICATION_STATUSES",
     "ROLES",
     "RUN_ORIGINS",
     "RUN_SOURCES",
+    "AnswerRating",
     "Batch",
     "Cohort",
+    "Comment",
     "Game",
     "GameConflict",
     "GradebookEntry",
@@ -92,6 +100,7 @@ __all__ = [
     "Keyring",
     "NewRun",
     "Override",
+    "PlanItem",
     "PublishedScenario",
     "Replication",
     "RunEvidence",
@@ -102,6 +111,7 @@ __all__ = [
     "User",
     "hash_password",
     "metadata",
+    "parse_due",
     "verify_password",
 ]
 
@@ -109,7 +119,7 @@ __all__ = [
 # ---------------------------------------------------------------- the store
 
 
-class Store(UsersMixin, RunsMixin, GamesMixin):
+class Store(UsersMixin, RunsMixin, GamesMixin, FeedbackMixin):
     """Users, cohorts, scored runs, judgements, games and batches in one database.
 
     ``Store()`` opens ``$SCRO_SIM_DB`` or ``sqlite:///var/scro_sim.sqlite`` (relative to the

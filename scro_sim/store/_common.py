@@ -28,7 +28,12 @@ REPLICATION_STATUSES: tuple[str, ...] = ("pending", "running", "done", "failed")
 #: A replication that failed this many times is not offered again by ``missing_replications``.
 MAX_ATTEMPTS = 3
 
+#: How far an improvement-plan item is (after-action reports track corrective actions to done).
+PLAN_STATUSES: tuple[str, ...] = ("open", "in progress", "done")
+
 _JUDGES = ("assessor", "admin")
+#: who may comment on runs (a lecturer only on runs of the cohorts they belong to)
+_COMMENTERS = ("assessor", "admin", "lecturer")
 _PUBLISHERS = ("lecturer", "admin")
 _NAME_RE = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
 _LANG_RE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})?")

@@ -17,8 +17,11 @@ from sqlalchemy import delete, or_, select, text
 from sqlalchemy.orm import Session
 
 from ..errors import StoreError
+from .feedback import _answer_rows, _comment_rows, _plan_rows
 from .tables import (
+    _AnswerRatingRow,
     _CohortRow,
+    _CommentRow,
     _ErasureRow,
     _GameRow,
     _HistoryRow,
@@ -26,6 +29,7 @@ from .tables import (
     _MemberRow,
     _now,
     _OverrideRow,
+    _PlanItemRow,
     _PublishedRow,
     _RunRow,
     _TextRow,
@@ -126,6 +130,22 @@ def person_record(store: Store, username: str) -> dict[str, Any]:
                      "comment": r.comment, "created_at": _iso(r.created_at)}
                     for r in s.scalars(select(table).where(table.assessor_id == u.id).order_by(table.id))]
         ratings = _ratings(s, run_ids)
+        feedback = {"comments": [], "answer_ratings": [], "plan_items": []}
+        for rid in run_ids:  # what assessors and lecturers wrote on the person's runs, and their plans
+            feedback["comments"] += [{"run_id": c.run_id, "criterion_id": c.criterion_id, "time_h": c.time_h,
+                                      "text": c.text, "author": c.author, "created_at": _iso(c.created_at)}
+                                     for c in _comment_rows(s, rid)]
+            feedback["answer_ratings"] += [{"run_id": a.run_id, "question_id": a.question_id, "rating": a.rating,
+                                            "comment": a.comment, "assessor": a.assessor,
+                                            "created_at": _iso(a.created_at)} for a in _answer_rows(s, rid)]
+            feedback["plan_items"] += [{"run_id": p.run_id, "action": p.action, "owner": p.owner, "due": p.due,
+                                        "status": p.status, "created_by": p.created_by, "updated_by": p.updated_by,
+                                        "updated_at": _iso(p.updated_at)} for p in _plan_rows(s, rid)]
+        if u is not None:
+            staff["comments_given"] = [
+                {"run_id": c.run_id, "criterion_id": c.criterion_id, "time_h": c.time_h, "text": c.body,
+                 "created_at": _iso(c.created_at)}
+                for c in s.scalars(select(_CommentRow).where(_CommentRow.author_id == u.id).order_by(_CommentRow.id))]
     return {
         "format": "scro-sim/personal-data@1",
         "exported_at": _now().isoformat(),
@@ -134,6 +154,7 @@ def person_record(store: Store, username: str) -> dict[str, Any]:
         "cohorts": cohorts,
         "runs": run_data,
         "ratings_of_runs": ratings,
+        "feedback_on_runs": feedback,
         "games": games,
         "as_staff": staff,
         "sign_in_throttle": store.throttle_records(username),
@@ -167,11 +188,12 @@ def erase_person(store: Store, username: str, scrub: Scrubber) -> Erasure:
 
     Runs keep their scores, cohort, scenario, seed and actions (so cohort statistics still count
     them and ``verify`` still re-simulates them), but lose every free text (``scrub``), the plan
-    text the learner wrote, and the assessors' comments on them.  Games, memberships and the
-    throttle record are deleted; the account is deleted, or anonymised when staff records
-    (publications, ratings given) point at it.  An ``erasures`` row records the pseudonym
-    (never the name).  On SQLite deleted content is overwritten (``secure_delete``) and the WAL
-    checkpointed; on PostgreSQL run ``VACUUM`` afterwards to reclaim dead rows.
+    text the learner wrote, the assessors' and lecturers' comments on them and their
+    improvement-plan items.  Games, memberships and the throttle record are deleted; the account
+    is deleted, or anonymised when staff records (publications, ratings, comments given) point at
+    it.  An ``erasures`` row records the pseudonym (never the name).  On SQLite deleted content
+    is overwritten (``secure_delete``) and the WAL checkpointed; on PostgreSQL run ``VACUUM``
+    afterwards to reclaim dead rows.
     """
     pseudonym = PSEUDONYM_PREFIX + secrets.token_hex(8)
 
@@ -208,6 +230,12 @@ def erase_person(store: Store, username: str, scrub: Scrubber) -> Erasure:
             for table in (_JudgementRow, _OverrideRow):
                 for j in s.scalars(select(table).where(table.run_id.in_(run_ids))):
                     j.comment = ""
+            for c in s.scalars(select(_CommentRow).where(_CommentRow.run_id.in_(run_ids))):
+                c.body = ""
+            for a in s.scalars(select(_AnswerRatingRow).where(_AnswerRatingRow.run_id.in_(run_ids))):
+                a.comment = ""
+            # the plan's actions and owners are free text about the person: the items go
+            s.execute(delete(_PlanItemRow).where(_PlanItemRow.run_id.in_(run_ids)))
         s.flush()
         for rid in signed_before:
             store._sign(s, rid)
@@ -223,7 +251,11 @@ def erase_person(store: Store, username: str, scrub: Scrubber) -> Erasure:
             referenced = any(s.scalar(q) is not None for q in (
                 select(_PublishedRow.id).where(_PublishedRow.published_by_id == u.id).limit(1),
                 select(_JudgementRow.id).where(_JudgementRow.assessor_id == u.id).limit(1),
-                select(_OverrideRow.id).where(_OverrideRow.assessor_id == u.id).limit(1)))
+                select(_OverrideRow.id).where(_OverrideRow.assessor_id == u.id).limit(1),
+                select(_CommentRow.id).where(_CommentRow.author_id == u.id).limit(1),
+                select(_AnswerRatingRow.id).where(_AnswerRatingRow.assessor_id == u.id).limit(1),
+                select(_PlanItemRow.id).where(or_(_PlanItemRow.created_by_id == u.id,
+                                                  _PlanItemRow.updated_by_id == u.id)).limit(1)))
             if referenced:
                 u.username, u.display_name, u.email, u.language = pseudonym, None, None, "en"
                 u.password_hash = "erased"  # matches no password

@@ -268,3 +268,45 @@ def _batch(row: _BatchRow) -> Batch:
 
 def _replication(row: _ReplicationRow) -> Replication:
     return Replication(row.batch_id, row.idx, row.status, row.result, row.error, row.attempts, row.updated_at)
+
+
+@dataclass(frozen=True, slots=True)
+class Comment:
+    """A comment on a run by an assessor or lecturer: on a criterion, a moment of the timeline (hours), or both."""
+
+    id: int
+    run_id: str
+    criterion_id: str | None
+    time_h: float | None
+    text: str
+    author: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerRating:
+    """An assessor's rating (P/S/M/U) of a learner's answer to a discussion question."""
+
+    id: int
+    run_id: str
+    question_id: str
+    rating: str
+    comment: str
+    assessor: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PlanItem:
+    """One item of a run's improvement plan: what to do, who owns it, by when, and how far it is."""
+
+    id: int
+    run_id: str
+    action: str
+    owner: str
+    due: str  # ISO date YYYY-MM-DD
+    status: str  # PLAN_STATUSES
+    created_by: str
+    updated_by: str
+    created_at: datetime
+    updated_at: datetime

@@ -33,6 +33,7 @@ from ._util import (
     _sha256,
     _text,
 )
+from .feedback import signed_feedback
 from .records import (
     GradebookEntry,
     Judgement,
@@ -223,6 +224,8 @@ class RunsMixin:
                                    for o in rated["overrides"]]
             signed["history"] = [[h.id, h.scorecard, h.total, h.passed, h.provisional, h.note, _iso(h.replaced_at)]
                                  for h in history]
+            # comments, answer ratings and plan items (0006): only the kinds a run has, so older signatures hold
+            signed.update(signed_feedback(s, run_id))
             summary = {f.name: v[f.name] for f in fields(RunSummary)}
             run = StoredRun(**summary, scenario_yaml=texts[v["scenario_text"]], decisions=v["decisions"],
                             plan_yaml=None if v["plan_text"] is None else texts[v["plan_text"]], log_jsonl=log,

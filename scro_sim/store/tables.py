@@ -297,3 +297,53 @@ class _ErasureRow(_Base):
     pseudonym: Mapped[str] = mapped_column(String(64), unique=True)
     runs: Mapped[int] = mapped_column(Integer)
     erased_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# ---------------------------------------------------------------- the feedback loop (0006_feedback): signed with the run
+
+
+class _CommentRow(_Base):
+    """An assessor's or lecturer's comment on a run: on a criterion, on a moment of the timeline, or both."""
+
+    __tablename__ = "run_comments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id"), index=True)
+    criterion_id: Mapped[str | None] = mapped_column(String(128))
+    time_h: Mapped[float | None] = mapped_column(Float)
+    body: Mapped[str] = mapped_column(Text)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class _AnswerRatingRow(_Base):
+    """An assessor's rating of a learner's answer to a discussion question (whether or not a criterion reads it)."""
+
+    __tablename__ = "answer_ratings"
+    __table_args__ = (CheckConstraint("rating IN ('P', 'S', 'M', 'U')", name="rating"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id"), index=True)
+    question_id: Mapped[str] = mapped_column(String(128))
+    rating: Mapped[str] = mapped_column(String(1))
+    comment: Mapped[str] = mapped_column(Text)
+    assessor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class _PlanItemRow(_Base):
+    """One item of a run's improvement plan (after-action style): action, owner, due date, status."""
+
+    __tablename__ = "plan_items"
+    __table_args__ = (CheckConstraint("status IN ('open', 'in progress', 'done')", name="status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id"), index=True)
+    action: Mapped[str] = mapped_column(Text)
+    owner: Mapped[str] = mapped_column(String(200))
+    due: Mapped[str] = mapped_column(String(10))  # an ISO date, YYYY-MM-DD (the same text on every backend)
+    status: Mapped[str] = mapped_column(String(16))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    updated_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
