@@ -36,8 +36,10 @@ ALLOWED: dict[str, set[str]] = {
     "store": {"errors"},
     "report": {"batch", "city", "debrief", "i18n", "log", "scenario", "scoring", "vocabulary"},
     "debrief": {"city", "engine", "i18n", "log", "policy", "scenario", "scoring", "vocabulary"},
-    "assessment": {"city", "debrief", "engine", "errors", "gc_tuning", "lms", "log", "policy",
+    "assessment": {"city", "debrief", "engine", "errors", "gc_tuning", "lms", "log", "lti", "policy",
                    "resources", "scenario", "scoring", "store"},
+    # LTI 1.3 launches and grade passback: below assessment, which tells it when a grade changed
+    "lti": {"errors", "i18n", "lms", "resources", "store", "yamlio"},
     "batch": {"city", "engine", "errors", "policy", "scenario", "scoring", "store"},
     "demo": {"errors", "store"},
     "resources": {"errors"},
@@ -46,7 +48,7 @@ ALLOWED: dict[str, set[str]] = {
     "game": {"assessment", "city", "engine", "errors", "gc_tuning", "policy", "scenario", "store"},
     "batch_cli": {"batch", "errors", "scenario", "store", "report", "city", "policy", "scoring"},
     "cli": {"assessment", "batch_cli", "calibration", "city", "demo", "engine", "errors", "game", "gc_tuning", "i18n", "lms",
-            "log", "policy", "privacy", "report", "resources", "scenario", "scoring", "store"},
+            "log", "lti", "policy", "privacy", "report", "resources", "scenario", "scoring", "store"},
 }
 
 

@@ -48,6 +48,7 @@ from ._common import (
 )
 from ._util import _db_error, _pg_state, _resolve_url, _sqlite_begin, _sqlite_setup
 from .games import GameConflict, GamesMixin
+from .lti import LtiLineItem, LtiMixin, LtiState, TicketUse
 from .passwords import hash_password, verify_password
 from .records import (
     Batch,
@@ -90,6 +91,8 @@ __all__ = [
     "GradebookEntry",
     "Judgement",
     "Keyring",
+    "LtiLineItem",
+    "LtiState",
     "NewRun",
     "Override",
     "PublishedScenario",
@@ -99,6 +102,7 @@ __all__ = [
     "ScorecardRevision",
     "Store",
     "StoredRun",
+    "TicketUse",
     "User",
     "hash_password",
     "metadata",
@@ -109,8 +113,8 @@ __all__ = [
 # ---------------------------------------------------------------- the store
 
 
-class Store(UsersMixin, RunsMixin, GamesMixin):
-    """Users, cohorts, scored runs, judgements, games and batches in one database.
+class Store(UsersMixin, RunsMixin, GamesMixin, LtiMixin):
+    """Users, cohorts, scored runs, judgements, games, batches and LTI launch state in one database.
 
     ``Store()`` opens ``$SCRO_SIM_DB`` or ``sqlite:///var/scro_sim.sqlite`` (relative to the
     current directory) and brings the schema up to date.  Use as a context manager or call

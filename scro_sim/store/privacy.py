@@ -23,6 +23,9 @@ from .tables import (
     _GameRow,
     _HistoryRow,
     _JudgementRow,
+    _LtiAccountRow,
+    _LtiLineItemRow,
+    _LtiTicketRow,
     _MemberRow,
     _now,
     _OverrideRow,
@@ -220,6 +223,8 @@ def erase_person(store: Store, username: str, scrub: Scrubber) -> Erasure:
         account = "none"
         if u is not None:
             s.execute(delete(_MemberRow).where(_MemberRow.user_id == u.id))
+            for table in (_LtiAccountRow, _LtiLineItemRow, _LtiTicketRow):  # who they are on a course platform
+                s.execute(delete(table).where(table.user_id == u.id))
             referenced = any(s.scalar(q) is not None for q in (
                 select(_PublishedRow.id).where(_PublishedRow.published_by_id == u.id).limit(1),
                 select(_JudgementRow.id).where(_JudgementRow.assessor_id == u.id).limit(1),
