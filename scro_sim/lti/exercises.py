@@ -1,9 +1,11 @@
-"""The exercises a course platform may link to: the bundled scenarios, by id."""
+"""The exercises a course platform may link to: the scenarios the app offers, by id."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 from ..errors import ScroSimError
 from ..resources import scenarios_dir
@@ -27,11 +29,16 @@ def _english(value: object) -> str:
     return " ".join(str(value or "").split())
 
 
-@lru_cache(maxsize=1)
 def exercises() -> tuple[Exercise, ...]:
-    """The bundled exercises, by file name (read once per process)."""
+    """The exercises the app offers: the bundled ones, or those in ``$SCRO_SIM_SCENARIOS_DIR`` (as the app)."""
+    return _read(os.environ.get("SCRO_SIM_SCENARIOS_DIR") or str(scenarios_dir()))
+
+
+@lru_cache(maxsize=4)
+def _read(folder: str) -> tuple[Exercise, ...]:
+    """The exercises of one folder, by file name (read once per process)."""
     out = []
-    for path in sorted(scenarios_dir().glob("*.yaml")):
+    for path in sorted(Path(folder).glob("*.yaml")):
         try:
             data = load_yaml(path).data
         except ScroSimError:

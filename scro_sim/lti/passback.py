@@ -61,9 +61,9 @@ def _request(url: str, data: bytes, headers: dict[str, str], what: str) -> bytes
             return bytes(resp.read())
     except urllib.error.HTTPError as exc:
         detail = exc.read()[:300].decode("utf-8", "replace").strip()
-        raise LtiError(f"{what} answered HTTP {exc.code}" + (f": {detail}" if detail else ""), field=url) from None
+        raise LtiError(f"{what} at {url} answered HTTP {exc.code}" + (f": {detail}" if detail else "")) from None
     except (urllib.error.URLError, OSError) as exc:
-        raise LtiError(f"{what} cannot be reached: {getattr(exc, 'reason', exc)}", field=url) from None
+        raise LtiError(f"{what} at {url} cannot be reached: {getattr(exc, 'reason', exc)}") from None
 
 
 def access_token(platform: Platform, key: ToolKey, scope: str = SCORE_SCOPE) -> str:
