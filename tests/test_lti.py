@@ -505,10 +505,13 @@ def test_lti_serve_without_a_set_up_says_so(capsys: pytest.CaptureFixture[str], 
     assert "no LTI set-up" in capsys.readouterr().err
 
 
-def test_erasing_a_launched_learner_removes_their_platform_links(rig: Rig) -> None:
-    from scro_sim.privacy import erase_person
+def test_a_launched_learners_data_export_shows_and_erasure_removes_their_platform_links(rig: Rig) -> None:
+    from scro_sim.privacy import erase_person, export_person
 
     rig.launch_ok()
+    [link] = export_person(rig.store, LEARNER)["course_platforms"]
+    assert link["issuer"] == ISS and link["subject"] == "user-42"
+    assert [i["scenario_id"] for i in link["line_items"]] == [EXERCISE]
     erase_person(rig.store, LEARNER)
     assert rig.store.get_user(LEARNER) is None and rig.store.lti_line_items() == []
     assert rig.launch_ok()  # a new launch makes a new account

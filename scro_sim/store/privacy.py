@@ -84,7 +84,7 @@ def _ratings(s: Session, run_ids: list[str]) -> list[dict[str, Any]]:
 def person_record(store: Store, username: str) -> dict[str, Any]:
     """Everything held about ``username`` as JSON-ready data: account, cohorts, runs (with decisions,
     rationales, score cards and their history), the ratings of those runs, games, what the person
-    published or rated as staff, and the sign-in throttle's record."""
+    published or rated as staff, the sign-in throttle's record, and their links to course platforms (LTI)."""
     with store._read() as s:
         u = s.scalars(select(_UserRow).where(_UserRow.username == username)).one_or_none()
         runs = list(s.scalars(select(_RunRow).where(_RunRow.learner == username).order_by(_RunRow.created_at)))
@@ -129,6 +129,14 @@ def person_record(store: Store, username: str) -> dict[str, Any]:
                      "comment": r.comment, "created_at": _iso(r.created_at)}
                     for r in s.scalars(select(table).where(table.assessor_id == u.id).order_by(table.id))]
         ratings = _ratings(s, run_ids)
+        course_platforms = [] if u is None else [
+            {"issuer": a.issuer, "subject": a.subject, "linked_at": _iso(a.created_at),
+             "line_items": [{"scenario_id": i.scenario_id, "lineitem": i.lineitem, "context_id": i.context_id,
+                             "posted_at": _iso(i.posted_at), "status": i.status}
+                            for i in s.scalars(select(_LtiLineItemRow).where(_LtiLineItemRow.user_id == u.id,
+                                                                             _LtiLineItemRow.issuer == a.issuer)
+                                               .order_by(_LtiLineItemRow.id))]}
+            for a in s.scalars(select(_LtiAccountRow).where(_LtiAccountRow.user_id == u.id).order_by(_LtiAccountRow.id))]
     return {
         "format": "scro-sim/personal-data@1",
         "exported_at": _now().isoformat(),
@@ -140,6 +148,7 @@ def person_record(store: Store, username: str) -> dict[str, Any]:
         "games": games,
         "as_staff": staff,
         "sign_in_throttle": store.throttle_records(username),
+        "course_platforms": course_platforms,  # LTI launches: who they are there, where their grades go
     }
 
 
