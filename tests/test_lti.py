@@ -263,6 +263,11 @@ def test_a_second_launch_finds_the_same_account(rig: Rig) -> None:
     assert len(rig.store.lti_line_items(LEARNER)) == 1
 
 
+def test_a_launch_without_a_course_context_signs_in_without_a_cohort(rig: Rig) -> None:
+    assert rig.store.lti_redeem_ticket(rig.launch_ok(extra={LTI + "context": "not an object"})).status == "ok"
+    assert rig.store.cohorts_of(LEARNER) == []
+
+
 def test_the_app_redeems_the_ticket_and_opens_the_exercise(rig: Rig) -> None:
     pytest.importorskip("streamlit")
     if str(ROOT) not in sys.path:
@@ -292,6 +297,8 @@ def test_the_app_redeems_the_ticket_and_opens_the_exercise(rig: Rig) -> None:
     ("wrong nonce", "wrong nonce"),
     ("unknown deployment", "unknown deployment"),
     ("unknown exercise", "unknown exercise"),
+    ("no user", "anonymous launch"),
+    ("LTI 1.1 version", "wrong LTI version"),
 ])
 def test_bad_launches_are_refused_with_a_page_and_a_log_line(rig: Rig, case: str, reason: str,
                                                              caplog: pytest.LogCaptureFixture) -> None:
@@ -305,6 +312,8 @@ def test_bad_launches_are_refused_with_a_page_and_a_log_line(rig: Rig, case: str
         "wrong nonce": lambda: p.id_token("not-the-nonce"),
         "unknown deployment": lambda: p.id_token(auth["nonce"], extra={LTI + "deployment_id": "dep-9"}),
         "unknown exercise": lambda: p.id_token(auth["nonce"], exercise="no-such-exercise"),
+        "no user": lambda: p.id_token(auth["nonce"], sub=""),
+        "LTI 1.1 version": lambda: p.id_token(auth["nonce"], extra={LTI + "version": "1.1"}),
     }[case]()
     with caplog.at_level(logging.WARNING, logger="scro_sim.lti"):
         status, headers, body = rig.launch(token, auth["state"])

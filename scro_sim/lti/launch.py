@@ -188,7 +188,7 @@ def lti_username(issuer: str, subject: str) -> str:
 
 def _cohort(issuer: str, context: dict[str, Any]) -> tuple[str | None, str]:
     """The cohort named from the course: its label made a name, and a hash of issuer + context id (unique)."""
-    cid = context.get("id") if isinstance(context, dict) else None
+    cid = context.get("id")
     if not isinstance(cid, str) or not cid:
         return None, ""
     label = str(context.get("label") or context.get("title") or "course")
@@ -223,7 +223,9 @@ def sign_in_redirect(config: LtiConfig, store: Store, launch: Launch) -> str:
     exercise = _exercise(claims)
     if exercise is not None and exercise not in exercise_ids():
         raise Refused("unknown exercise", f"{exercise!r} is not an exercise of this tool")
-    cohort, title = _cohort(platform.issuer, claims.get(LTI + "context") or {})
+    context = claims.get(LTI + "context")
+    context = context if isinstance(context, dict) else {}
+    cohort, title = _cohort(platform.issuer, context)
     name = claims.get("name") or " ".join(str(claims.get(k, "")) for k in ("given_name", "family_name")).strip()
     user = store.lti_account(platform.issuer, launch.subject, lti_username(platform.issuer, launch.subject),
                              display_name=str(name) if name else None,
@@ -235,7 +237,7 @@ def sign_in_redirect(config: LtiConfig, store: Store, launch: Launch) -> str:
         if isinstance(lineitem, str) and lineitem.startswith(("https://", "http://")) and SCORE_SCOPE in scopes:
             store.lti_save_line_item(user.username, exercise, issuer=platform.issuer, client_id=platform.client_id,
                                      deployment_id=launch.deployment_id, subject=launch.subject, lineitem=lineitem,
-                                     context_id=(claims.get(LTI + "context") or {}).get("id"))
+                                     context_id=str(context["id"]) if context.get("id") else None)
         else:
             log.warning("launch of %s by %s: no line item with the score scope, so grades cannot be sent back",
                         exercise, user.username)

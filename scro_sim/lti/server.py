@@ -110,7 +110,7 @@ def make_server(config: LtiConfig | Callable[[], LtiConfig], store: Store, addre
             self.send_header("Referrer-Policy", "no-referrer")
             self.end_headers()
 
-        def _refuse(self, exc: Refused, form: dict[str, str]) -> None:
+        def _refuse(self, exc: Refused) -> None:
             log.warning("lti %s refused from %s: %s: %s", self._route(), self.client_address[0], exc.reason, exc.detail)
             self._send(403 if exc.reason not in ("incomplete login", "incomplete launch", "request too large") else 400,
                        _refusal_page(exc.reason, exc.detail))
@@ -124,7 +124,6 @@ def make_server(config: LtiConfig | Callable[[], LtiConfig], store: Store, addre
             self._handle()
 
         def _handle(self) -> None:
-            form: dict[str, str] = {}
             try:
                 config = get_config()
                 route = self._route()
@@ -145,13 +144,16 @@ def make_server(config: LtiConfig | Callable[[], LtiConfig], store: Store, addre
                 else:
                     self._send(404, _refusal_page("not found", f"{self.command} {route} is not a route of this tool"))
             except Refused as exc:
-                self._refuse(exc, form)
+                self._refuse(exc)
             except LtiError as exc:
                 log.error("lti %s: the tool's set-up is wrong: %s", self.path, exc)
                 self._send(500, _refusal_page("tool set-up error", "tell your course administrator"))
             except StoreError as exc:
-                log.error("lti %s: the database is unavailable: %s", self.path, exc)
-                self._send(503, _refusal_page("service unavailable", "the database cannot be reached; try again later"))
+                log.error("lti %s: the store refused: %s", self._route(), exc)
+                self._send(503, _refusal_page("service unavailable", "the tool cannot reach its database; try again later"))
+            except Exception:  # a bug: one page and the traceback in the log, never a dropped connection
+                log.exception("lti %s: internal error", self._route())
+                self._send(500, _refusal_page("internal error", "the tool failed; tell your course administrator"))
 
         def _launched(self, config: LtiConfig, launch: Launch) -> None:
             if launch.message_type == "LtiDeepLinkingRequest":
