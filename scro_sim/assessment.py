@@ -491,7 +491,7 @@ def export_cohort(store: Store, cohort: str | None, fmt: str, *, provisional: st
     return export(grade_rows(store, cohort), fmt, provisional=provisional_mode(provisional))  # type: ignore[arg-type]
 
 
-def post_lti_grade(store: Store, learner: str, scenario_id: str) -> list[tuple[str, str]]:
+def post_lti_grade(store: Store, learner: str, scenario_id: str, config: Any = None) -> list[tuple[str, str]]:
     """Send ``learner``'s grade of ``scenario_id`` to the course platforms they launched it from (LTI AGS).
 
     Called when a graded run is stored and when an assessor's rating or override changes its
@@ -499,12 +499,13 @@ def post_lti_grade(store: Store, learner: str, scenario_id: str) -> list[tuple[s
     line item.  Provisional grades follow :func:`provisional_mode`.  A platform that cannot be
     reached never stops the run or the rating: the failure is logged and stored, and
     ``scro-sim lti-sync`` sends it again.  Returns (line item, ``sent`` or ``failed: why``) pairs.
+    ``config``: an :class:`~scro_sim.lti.LtiConfig` to use instead of the environment's.
     """
     from .lti import configured
     from .lti.passback import send_grade
 
     try:
-        config = configured()
+        config = config or configured()
         if config is None or not store.lti_line_items(learner, scenario_id):
             return []
         rows = [r for r in grade_rows(store, learner=learner) if r.scenario_id == scenario_id]

@@ -774,14 +774,12 @@ def cmd_lti_sync(args: argparse.Namespace) -> int:
     """Send again the grades whose post to a course platform failed (or every one with --all)."""
     from .assessment import post_lti_grade
 
-    _lti_config(args)  # a set-up problem is one clear line, not a failure per grade
-    if args.config:
-        os.environ["SCRO_SIM_LTI_CONFIG"] = args.config
+    config = _lti_config(args)  # a set-up problem is one clear line, not a failure per grade
     failed = 0
     with _store(args) as store:
         pending = sorted({(i.username, i.scenario_id) for i in store.lti_line_items(args.learner, unsent=not args.all)})
         for learner, scenario_id in pending:
-            for lineitem, status in post_lti_grade(store, learner, scenario_id):
+            for lineitem, status in post_lti_grade(store, learner, scenario_id, config):
                 print(f"{learner}\t{scenario_id}\t{lineitem}\t{status}")
                 failed += status != "sent"
     if not pending:

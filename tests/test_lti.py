@@ -506,6 +506,23 @@ platforms:
         load_config(cfg)
 
 
+def test_lti_serve_serves_the_tools_key_set_until_stopped(rig: Rig, tmp_path: Path) -> None:
+    import os
+    import subprocess
+
+    env = {**os.environ, "SCRO_SIM_LTI_CONFIG": str(rig.config_path)}
+    proc = subprocess.Popen([sys.executable, "-m", "scro_sim.cli", "lti-serve", "--port", "0", "--db",
+                             f"sqlite:///{tmp_path / 'serve.sqlite'}"], env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        first = proc.stdout.readline() if proc.stdout else ""
+        port = int(first.split("http://127.0.0.1:")[1].split()[0])
+        status, _, body = _call(f"http://127.0.0.1:{port}/lti/.well-known/jwks.json")
+        assert status == 200 and json.loads(body)["keys"][0]["kty"] == "RSA"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
 def test_lti_serve_without_a_set_up_says_so(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     from scro_sim.cli import main
 
