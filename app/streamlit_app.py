@@ -68,6 +68,9 @@ def _pages() -> list[st.Page]:
 
 def main() -> None:
     st.set_page_config(page_title="scro_sim", page_icon=":material/flood:", layout="wide")
+    from app.app_pages.sign_in import redeem_lti_ticket
+
+    redeem_lti_ticket()  # a launch from a course platform (LTI) arrives with a ticket in the address
     _sidebar()
     page = st.navigation(_pages())
     page.run()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -37,6 +38,7 @@ __all__ = [
     "grade_rows",
     "judge",
     "override",
+    "post_lti_grade",
     "record_log",
     "record_run",
     "reference_metrics",
@@ -46,6 +48,8 @@ __all__ = [
     "score",
     "verify_run",
 ]
+
+_log = logging.getLogger("scro_sim.lti")
 
 _REF_CACHE: dict[tuple[str, str, int], dict[str, Metrics]] = {}
 
@@ -141,6 +145,8 @@ def record_log(store: Store, scenario: Scenario, city: City, seed: int, log: Eve
         provisional=card.provisional, source=source, started_at=started_at or now, finished_at=now,
         game_id=game_id, origin=origin,
     ))
+    if origin in GRADED_ORIGINS:
+        post_lti_grade(store, learner, scenario.id)
     return run_id, card
 
 
@@ -406,6 +412,8 @@ def _rescore(store: Store, run_id: str, scenario_yaml: str | None = None) -> Sco
     card = _grade_stored(run, EventLog.from_jsonl(run.log_jsonl), old.lang, judgements, overrides)
     store.update_scorecard(run_id, card.model_dump(mode="json"), card.total, card.passed, card.provisional,
                            rubric_yaml=scenario_yaml)
+    if run.origin in GRADED_ORIGINS:
+        post_lti_grade(store, run.learner, run.scenario_id)
     return card
 
 
@@ -442,8 +450,9 @@ def regrade(store: Store, run_id: str, scenario_yaml: str | None = None) -> Scor
     return _rescore(store, run_id, scenario_yaml)
 
 
-def grade_rows(store: Store, cohort: str | None = None) -> list[GradeRow]:
-    """Gradebook rows for a cohort's graded attempts (stored totals already include judgements and overrides).
+def grade_rows(store: Store, cohort: str | None = None, *, learner: str | None = None) -> list[GradeRow]:
+    """Gradebook rows for a cohort's (or one learner's) graded attempts (stored totals already include
+    judgements and overrides).
 
     Only runs learners played or submitted as their own plan (``GRADED_ORIGINS``) are read;
     practice games and reference, baseline, command-line and legacy runs never reach a grade.
@@ -453,7 +462,7 @@ def grade_rows(store: Store, cohort: str | None = None) -> list[GradeRow]:
     users = {u.username: u for u in store.list_users()}
     # by scenario text: parsed once however many runs used it
     scenarios: dict[str, tuple[str | None, str, float | None]] = {}
-    for entry in store.gradebook(cohort, origins=GRADED_ORIGINS):
+    for entry in store.gradebook(cohort, origins=GRADED_ORIGINS, learner=learner):
         r = entry.summary
         user = users.get(r.learner)
         card = ScoreCard.model_validate(entry.scorecard)
@@ -497,3 +506,28 @@ def export_cohort(store: Store, cohort: str | None, fmt: str, *, provisional: st
     ``provisional``: ``mark`` or ``hold`` (None: :func:`provisional_mode`'s setting).
     """
     return export(grade_rows(store, cohort), fmt, provisional=provisional_mode(provisional))  # type: ignore[arg-type]
+
+
+def post_lti_grade(store: Store, learner: str, scenario_id: str, config: Any = None) -> list[tuple[str, str]]:
+    """Send ``learner``'s grade of ``scenario_id`` to the course platforms they launched it from (LTI AGS).
+
+    Called when a graded run is stored and when an assessor's rating or override changes its
+    grade; does nothing unless ``$SCRO_SIM_LTI_CONFIG`` names a set-up and a launch recorded a
+    line item.  Provisional grades follow :func:`provisional_mode`.  A platform that cannot be
+    reached never stops the run or the rating: the failure is logged and stored, and
+    ``scro-sim lti-sync`` sends it again.  Returns (line item, ``sent`` or ``failed: why``) pairs.
+    ``config``: an :class:`~scro_sim.lti.LtiConfig` to use instead of the environment's.
+    """
+    from .lti import configured
+    from .lti.passback import send_grade
+
+    try:
+        config = config or configured()
+        if config is None or not store.lti_line_items(learner, scenario_id):
+            return []
+        rows = [r for r in grade_rows(store, learner=learner) if r.scenario_id == scenario_id]
+        return [(item.lineitem, status)
+                for item, status in send_grade(store, config, learner, scenario_id, rows, provisional_mode())]
+    except ScroSimError as exc:
+        _log.error("grade of %s for %s not sent to the course platform: %s", learner, scenario_id, exc)
+        return []

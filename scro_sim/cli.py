@@ -804,6 +804,57 @@ def _run_until_stopped(cmd: list[str], env: dict[str, str], grace_s: float = 10.
     return 0 if stop_at else code
 
 
+# -- LTI 1.3 (docs/lti.md) -----------------------------------------------------------------------
+
+
+def _lti_config(args: argparse.Namespace) -> Any:
+    from .lti import CONFIG_ENV, LtiError, load_config
+
+    path = args.config or os.environ.get(CONFIG_ENV, "").strip()
+    if not path:
+        raise LtiError(f"no LTI set-up: pass --config FILE or set {CONFIG_ENV} (see docs/lti.md)", field="--config")
+    return load_config(path)
+
+
+def cmd_lti_serve(args: argparse.Namespace) -> int:
+    """Serve the launch endpoint a course platform calls (login, launch, deep linking, the tool's JWKS)."""
+    import logging
+
+    from .lti.server import make_server
+
+    config = _lti_config(args)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    with _store(args) as store:
+        server = make_server(config, store, args.address, args.port)
+        host, port = server.server_address[:2]
+        print(f"LTI launch endpoint on http://{host}:{port} for {config.base_url} "
+              f"({len(config.platforms)} platform(s)); the app is {config.app_url}; Ctrl-C stops it", flush=True)
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.server_close()
+    return 0
+
+
+def cmd_lti_sync(args: argparse.Namespace) -> int:
+    """Send again the grades whose post to a course platform failed (or every one with --all)."""
+    from .assessment import post_lti_grade
+
+    config = _lti_config(args)  # a set-up problem is one clear line, not a failure per grade
+    failed = 0
+    with _store(args) as store:
+        pending = sorted({(i.username, i.scenario_id) for i in store.lti_line_items(args.learner, unsent=not args.all)})
+        for learner, scenario_id in pending:
+            for lineitem, status in post_lti_grade(store, learner, scenario_id, config):
+                print(f"{learner}\t{scenario_id}\t{lineitem}\t{status}")
+                failed += status != "sent"
+    if not pending:
+        print("no grades waiting to be sent")
+    return 1 if failed else 0
+
+
 # -- calibrate ----------------------------------------------------------------------------------
 
 
@@ -998,6 +1049,18 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--address", default="127.0.0.1", help="address to listen on (default 127.0.0.1; 0.0.0.0 for all)")
     a.add_argument("--port", type=int, default=8501, help="port to listen on (default 8501)")
     a.set_defaults(fn=cmd_app)
+
+    ls = sub.add_parser("lti-serve", help="serve the LTI 1.3 launch endpoint for course platforms (docs/lti.md)")
+    ls.add_argument("--config", help="the LTI set-up file (default: $SCRO_SIM_LTI_CONFIG)")
+    ls.add_argument("--address", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    ls.add_argument("--port", type=int, default=8502, help="port to listen on (default 8502)")
+    ls.set_defaults(fn=cmd_lti_serve)
+
+    ly = sub.add_parser("lti-sync", help="send again grades a course platform did not receive (exit 1 if some still fail)")
+    ly.add_argument("--config", help="the LTI set-up file (default: $SCRO_SIM_LTI_CONFIG)")
+    ly.add_argument("--learner", help="only this learner's grades")
+    ly.add_argument("--all", action="store_true", help="every recorded line item, not only those that failed")
+    ly.set_defaults(fn=cmd_lti_sync)
 
     ca = sub.add_parser("calibrate", help="check that a scenario's rubric discriminates (exit 1 if a target fails)")
     ca.add_argument("scenario")

@@ -37,8 +37,10 @@ ALLOWED: dict[str, set[str]] = {
     # the cohort dashboard (report/cohort.py) reads the store; the run report does not
     "report": {"batch", "city", "debrief", "errors", "i18n", "log", "scenario", "scoring", "store", "vocabulary"},
     "debrief": {"city", "engine", "i18n", "log", "policy", "scenario", "scoring", "vocabulary"},
-    "assessment": {"city", "debrief", "engine", "errors", "gc_tuning", "lms", "log", "policy",
+    "assessment": {"city", "debrief", "engine", "errors", "gc_tuning", "lms", "log", "lti", "policy",
                    "resources", "scenario", "scoring", "store"},
+    # LTI 1.3 launches and grade passback: below assessment, which tells it when a grade changed
+    "lti": {"errors", "i18n", "lms", "resources", "store", "yamlio"},
     "batch": {"city", "engine", "errors", "policy", "scenario", "scoring", "store"},
     "demo": {"errors", "store"},
     "feedback": {"assessment", "errors", "scenario", "scoring", "store"},
@@ -50,8 +52,8 @@ ALLOWED: dict[str, set[str]] = {
     "game": {"assessment", "city", "engine", "errors", "gc_tuning", "policy", "scenario", "store", "vocabulary"},
     "batch_cli": {"batch", "errors", "scenario", "store", "report", "city", "policy", "scoring"},
     "cli": {"assessment", "batch_cli", "calibration", "city", "demo", "engine", "errors", "feedback", "game",
-            "gc_tuning", "i18n", "lms", "log", "policy", "privacy", "report", "resources", "scenario", "scoring",
-            "store", "vocabulary"},
+            "gc_tuning", "i18n", "lms", "log", "lti", "policy", "privacy", "report", "resources", "scenario",
+            "scoring", "store", "vocabulary"},
 }
 
 

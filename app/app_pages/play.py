@@ -258,6 +258,12 @@ def _choose(u: state.SignedIn) -> None:
     keys = [e.key for e in entries]
     by_key = {e.key: e for e in entries}
     chooser = state.lang_wkey(PAGE, "scenario")
+    launched = state.get(PAGE, "lti_exercise")  # the exercise a course platform's launch opened
+    if launched:
+        state.drop(PAGE, "lti_exercise")
+        chosen = next((e.key for e in entries if e.meta.get("id") == launched), None)
+        if chosen is not None:
+            state.set_widget(chooser, chosen)
     key = st.selectbox(_("Scenario"), keys, format_func=lambda k: by_key[k].title(lang), key=chooser)
     e = by_key[key]
     m = e.meta

@@ -1,4 +1,5 @@
-"""Sign-in page: username and password against the store, or OpenID Connect when configured."""
+"""Sign-in page: username and password against the store, OpenID Connect when configured, or a ticket from an
+LTI launch (a course platform: ``scro-sim lti-serve`` signs the learner in and sends them here with it)."""
 
 from __future__ import annotations
 
@@ -54,6 +55,36 @@ def sign_in(username: str, password: str) -> SignIn:
     return result
 
 
+def redeem_lti_ticket() -> None:
+    """Sign in with the single-use ticket an LTI launch put in the address (``?lti_ticket=``).
+
+    The ticket leaves the address at once; a valid one replaces whoever was signed in in this tab
+    and opens the exercise the course linked to; an expired, used or forged one is refused and logged.
+    """
+    ticket = st.query_params.get("lti_ticket")
+    if not ticket:
+        return
+    del st.query_params["lti_ticket"]
+    _ = state.gettext()
+    try:
+        use = services.store().lti_redeem_ticket(ticket)
+    except StoreError:
+        log.exception("lti ticket: the database is unavailable")
+        state.put("sign_in", "lti_error", _("The service is unavailable at the moment. Please try again later."))
+        return
+    if use.status != "ok" or use.user is None:
+        log.warning("lti ticket refused from %s: %s", _client(), use.status)
+        state.put("sign_in", "lti_error",
+                  _("This sign-in link from your course has expired or was used already. "
+                    "Open the activity again from your course."))
+        return
+    state.clear_session()
+    _signed_in(use.user, "lti")
+    if use.exercise:
+        state.put("play", "lti_exercise", use.exercise)
+    log.info("lti ticket redeemed: %s signed in", use.user.username)
+
+
 def oidc_configured() -> bool:
     """Whether ``.streamlit/secrets.toml`` has an ``[auth]`` section for st.login."""
     try:
@@ -86,6 +117,10 @@ def main() -> None:
     if state.user() is not None:
         st.success(_("You are signed in."))
         return
+    lti_error = state.get("sign_in", "lti_error")
+    if lti_error:
+        state.drop("sign_in", "lti_error")
+        st.error(lti_error)
     if oidc_configured():
         u = oidc_user()
         if u is not None:

@@ -50,6 +50,7 @@ from ._common import (
 from ._util import _db_error, _pg_state, _resolve_url, _sqlite_begin, _sqlite_setup
 from .feedback import FeedbackMixin, parse_due
 from .games import GameConflict, GamesMixin
+from .lti import LtiLineItem, LtiMixin, LtiState, TicketUse
 from .passwords import hash_password, verify_password
 from .records import (
     AnswerRating,
@@ -98,6 +99,8 @@ __all__ = [
     "GradebookEntry",
     "Judgement",
     "Keyring",
+    "LtiLineItem",
+    "LtiState",
     "NewRun",
     "Override",
     "PlanItem",
@@ -108,6 +111,7 @@ __all__ = [
     "ScorecardRevision",
     "Store",
     "StoredRun",
+    "TicketUse",
     "User",
     "hash_password",
     "metadata",
@@ -119,8 +123,8 @@ __all__ = [
 # ---------------------------------------------------------------- the store
 
 
-class Store(UsersMixin, RunsMixin, GamesMixin, FeedbackMixin):
-    """Users, cohorts, scored runs, judgements, games and batches in one database.
+class Store(UsersMixin, RunsMixin, GamesMixin, FeedbackMixin, LtiMixin):
+    """Users, cohorts, scored runs, judgements, feedback, games, batches and LTI launch state in one database.
 
     ``Store()`` opens ``$SCRO_SIM_DB`` or ``sqlite:///var/scro_sim.sqlite`` (relative to the
     current directory) and brings the schema up to date.  Use as a context manager or call

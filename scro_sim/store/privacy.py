@@ -26,6 +26,9 @@ from .tables import (
     _GameRow,
     _HistoryRow,
     _JudgementRow,
+    _LtiAccountRow,
+    _LtiLineItemRow,
+    _LtiTicketRow,
     _MemberRow,
     _now,
     _OverrideRow,
@@ -85,7 +88,7 @@ def _ratings(s: Session, run_ids: list[str]) -> list[dict[str, Any]]:
 def person_record(store: Store, username: str) -> dict[str, Any]:
     """Everything held about ``username`` as JSON-ready data: account, cohorts, runs (with decisions,
     rationales, score cards and their history), the ratings of those runs, games, what the person
-    published or rated as staff, and the sign-in throttle's record."""
+    published or rated as staff, the sign-in throttle's record, and their links to course platforms (LTI)."""
     with store._read() as s:
         u = s.scalars(select(_UserRow).where(_UserRow.username == username)).one_or_none()
         runs = list(s.scalars(select(_RunRow).where(_RunRow.learner == username).order_by(_RunRow.created_at)))
@@ -146,6 +149,14 @@ def person_record(store: Store, username: str) -> dict[str, Any]:
                 {"run_id": c.run_id, "criterion_id": c.criterion_id, "time_h": c.time_h, "text": c.body,
                  "created_at": _iso(c.created_at)}
                 for c in s.scalars(select(_CommentRow).where(_CommentRow.author_id == u.id).order_by(_CommentRow.id))]
+        course_platforms = [] if u is None else [
+            {"issuer": a.issuer, "subject": a.subject, "linked_at": _iso(a.created_at),
+             "line_items": [{"scenario_id": i.scenario_id, "lineitem": i.lineitem, "context_id": i.context_id,
+                             "posted_at": _iso(i.posted_at), "status": i.status}
+                            for i in s.scalars(select(_LtiLineItemRow).where(_LtiLineItemRow.user_id == u.id,
+                                                                             _LtiLineItemRow.issuer == a.issuer)
+                                               .order_by(_LtiLineItemRow.id))]}
+            for a in s.scalars(select(_LtiAccountRow).where(_LtiAccountRow.user_id == u.id).order_by(_LtiAccountRow.id))]
     return {
         "format": "scro-sim/personal-data@1",
         "exported_at": _now().isoformat(),
@@ -158,6 +169,7 @@ def person_record(store: Store, username: str) -> dict[str, Any]:
         "games": games,
         "as_staff": staff,
         "sign_in_throttle": store.throttle_records(username),
+        "course_platforms": course_platforms,  # LTI launches: who they are there, where their grades go
     }
 
 
@@ -248,6 +260,8 @@ def erase_person(store: Store, username: str, scrub: Scrubber) -> Erasure:
         account = "none"
         if u is not None:
             s.execute(delete(_MemberRow).where(_MemberRow.user_id == u.id))
+            for table in (_LtiAccountRow, _LtiLineItemRow, _LtiTicketRow):  # who they are on a course platform
+                s.execute(delete(table).where(table.user_id == u.id))
             referenced = any(s.scalar(q) is not None for q in (
                 select(_PublishedRow.id).where(_PublishedRow.published_by_id == u.id).limit(1),
                 select(_JudgementRow.id).where(_JudgementRow.assessor_id == u.id).limit(1),

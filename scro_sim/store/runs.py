@@ -501,8 +501,9 @@ class RunsMixin:
             return [RunSummary(**row._mapping) for row in s.execute(query)]
 
     def gradebook(self, cohort: str | None = None,
-                  origins: tuple[str, ...] = GRADED_ORIGINS) -> list[GradebookEntry]:
-        """A cohort's runs (all runs without one), newest first, with what a grade export needs.
+                  origins: tuple[str, ...] = GRADED_ORIGINS, *, learner: str | None = None) -> list[GradebookEntry]:
+        """A cohort's runs (all runs without one; only ``learner``'s with one), newest first, with what a
+        grade export needs.
 
         Only runs of ``origins`` are read: by default the runs learners played or submitted as
         their own plan; reference, baseline, practice, command-line and legacy runs never count.
@@ -516,6 +517,8 @@ class RunsMixin:
         query = query.where(r.origin.in_([_choice(o, RUN_ORIGINS, "origins") for o in origins]))
         if cohort is not None:
             query = query.where(r.cohort == cohort)
+        if learner is not None:
+            query = query.where(r.learner == learner)
         with self._read() as s:
             rows = [row._mapping for row in s.execute(query)]
             ids = [m["id"] for m in rows]

@@ -347,3 +347,69 @@ class _PlanItemRow(_Base):
     updated_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# ---------------------------------------------------------------- LTI 1.3: launches from course platforms (see scro_sim/lti)
+
+
+class _LtiNonceRow(_Base):
+    """An OIDC login the tool started: its ``state`` and the ``nonce`` the id_token must carry.
+
+    Used once (``used_at``) and kept until it expires, so a replayed launch is told apart from
+    an unknown one; every app server sees the same rows.
+    """
+
+    __tablename__ = "lti_nonces"
+
+    state: Mapped[str] = mapped_column(String(128), primary_key=True)
+    nonce: Mapped[str] = mapped_column(String(128))
+    issuer: Mapped[str] = mapped_column(String(255))
+    client_id: Mapped[str] = mapped_column(String(255))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class _LtiTicketRow(_Base):
+    """A single-use sign-in ticket handed from the launch endpoint to the app (the SHA-256 of its secret part)."""
+
+    __tablename__ = "lti_tickets"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    exercise: Mapped[str | None] = mapped_column(String(128))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class _LtiAccountRow(_Base):
+    """Which scro_sim user a platform's user (issuer + subject) is."""
+
+    __tablename__ = "lti_accounts"
+    __table_args__ = (UniqueConstraint("issuer", "subject", name="uq_lti_accounts_issuer"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    issuer: Mapped[str] = mapped_column(String(255))
+    subject: Mapped[str] = mapped_column(String(255))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class _LtiLineItemRow(_Base):
+    """Where a user's grade for one exercise goes: an AGS line item of one platform, and the last post's outcome."""
+
+    __tablename__ = "lti_line_items"
+    __table_args__ = (UniqueConstraint("user_id", "scenario_id", "lineitem", name="uq_lti_line_items_user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    scenario_id: Mapped[str] = mapped_column(String(128))
+    issuer: Mapped[str] = mapped_column(String(255))
+    client_id: Mapped[str] = mapped_column(String(255))
+    deployment_id: Mapped[str] = mapped_column(String(255))
+    subject: Mapped[str] = mapped_column(String(255))
+    lineitem: Mapped[str] = mapped_column(Text)
+    context_id: Mapped[str | None] = mapped_column(String(255))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # "sent", "failed: <why>", or NULL before the first post
+    status: Mapped[str | None] = mapped_column(Text)
