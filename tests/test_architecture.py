@@ -1,7 +1,7 @@
 """The design's import direction (docs/design.md, "Import direction"), pinned so it stays true.
 
 cli, app -> report, store, batch, lms, assessment -> engine, scoring -> policy -> scenario
--> hazards, city -> log, errors.  engine and scoring never import each other; no library
+-> course, hazards, city -> log, errors.  engine and scoring never import each other; no library
 module imports streamlit or the app.
 """
 
@@ -29,14 +29,17 @@ ALLOWED: dict[str, set[str]] = {
     "engine.actions": {"city", "hazards", "i18n"},
     # so does the hazard registry's (each kind's fields build its hazard model)
     "engine.hazards": {"city", "hazards"},
-    "scenario": {"city", "engine.actions", "engine.hazards", "errors", "yamlio", "hazards", "resources"},
+    # the course map (modules, outcomes) sits below scenario: the scenario checks resolve criteria against it
+    "course": {"errors", "resources", "yamlio"},
+    "scenario": {"city", "course", "engine.actions", "engine.hazards", "errors", "yamlio", "hazards", "resources"},
     "policy": {"scenario"},
     "engine": {"city", "errors", "hazards", "log", "policy", "scenario"},
     "scoring": {"log", "scenario"},
     "store": {"errors"},
-    "report": {"batch", "city", "debrief", "i18n", "log", "scenario", "scoring", "vocabulary"},
-    "debrief": {"city", "engine", "i18n", "log", "policy", "scenario", "scoring", "vocabulary"},
-    "assessment": {"city", "debrief", "engine", "errors", "gc_tuning", "lms", "log", "policy",
+    "report": {"batch", "city", "course", "debrief", "i18n", "log", "scenario", "scoring", "vocabulary"},
+    "debrief": {"city", "course", "engine", "i18n", "log", "policy", "scenario", "scoring", "vocabulary"},
+    "lint": {"calibration", "course", "errors", "scenario", "yamlio"},
+    "assessment": {"city", "course", "debrief", "engine", "errors", "gc_tuning", "lms", "log", "policy",
                    "resources", "scenario", "scoring", "store"},
     "batch": {"city", "engine", "errors", "policy", "scenario", "scoring", "store"},
     "demo": {"errors", "store"},
@@ -46,7 +49,7 @@ ALLOWED: dict[str, set[str]] = {
     "game": {"assessment", "city", "engine", "errors", "gc_tuning", "policy", "scenario", "store"},
     "batch_cli": {"batch", "errors", "scenario", "store", "report", "city", "policy", "scoring"},
     "cli": {"assessment", "batch_cli", "calibration", "city", "demo", "engine", "errors", "game", "gc_tuning", "i18n", "lms",
-            "log", "policy", "privacy", "report", "resources", "scenario", "scoring", "store"},
+            "log", "policy", "privacy", "report", "resources", "scenario", "scoring", "store", "course", "lint"},
 }
 
 
