@@ -790,6 +790,70 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     return 1 if flags else 0
 
 
+# -- course map and lint -------------------------------------------------------------------------
+
+
+def cmd_course(args: argparse.Namespace) -> int:
+    """The course map's modules, and which criteria of which exercises give evidence for each."""
+    from rich.table import Table
+
+    from .course import coverage, load_course, text_in
+    from .resources import bundled_scenarios, course_file, find_scenario
+    from .scenario import load_scenario
+
+    course = load_course(args.map) if args.map else load_course()
+    files = [find_scenario(f) for f in args.scenarios] if args.scenarios else bundled_scenarios()
+    citations: list[tuple[str, str, str]] = []
+    for f in files:
+        sc, _city = load_scenario(f)
+        citations += [(sc.id, c.id, c.outcome) for c in sc.rubric.criteria]
+    cov = coverage(course, citations)
+    lang = args.lang
+    from rich.console import Console
+
+    console = Console(highlight=False, width=None if sys.stdout.isatty() else 220)  # piped: one row per line
+    where = args.map or course_file()
+    note = " (an example map: adapt it to your course)" if course.example else ""
+    table = Table(title=f"{text_in(course.title, lang)}: {where}{note}")
+    for col in ("module", "group", "title", "EQF", "ECVET", "criteria (exercise: criterion)", "exercises"):
+        table.add_column(col, justify="right" if col in ("EQF", "ECVET", "exercises") else "left")
+    for g, m in course.modules():
+        cites = cov[m.id]
+        table.add_row(m.id, g.id, text_in(m.title, lang), str(m.eqf_level), f"{m.ecvet_points:g}",
+                      ", ".join(f"{e}: {c}" for e, c in cites) or "-", str(len({e for e, _ in cites})))
+    console.print(table)
+    modules = [m for _, m in course.modules()]
+    covered = [m for m in modules if cov[m.id]]
+    per_group = {g.id: sum(1 for m in g.modules if cov[m.id]) for g in course.groups}
+    console.print(f"{len(covered)} of {len(modules)} modules have evidence from {len(files)} exercises; per group: "
+                  + ", ".join(f"{k} {v}/{len(next(g for g in course.groups if g.id == k).modules)}"
+                              for k, v in per_group.items()))
+    missing = [m.id for m in modules if not cov[m.id]]
+    if missing:
+        console.print(f"no evidence yet: {', '.join(missing)}")
+    return 0
+
+
+def cmd_lint(args: argparse.Namespace) -> int:
+    """A scenario checked as an exercise: one ``path:line: rule: message`` line per finding; exit 1 on errors."""
+    from .lint import has_errors, lint_file
+    from .resources import find_scenario
+
+    if args.calibrate < 0:
+        print("scro-sim lint: --calibrate must be 0 or more", file=sys.stderr)
+        return 2
+    bad = False
+    for f in args.scenarios:
+        findings = lint_file(find_scenario(f), calibrate_n=args.calibrate)
+        findings = [x for x in findings if not (args.errors_only and x.severity == "warning")]
+        for x in findings:
+            print(x)
+        errors = sum(x.severity == "error" for x in findings)
+        print(f"{f}: {errors} errors, {len(findings) - errors} warnings", file=sys.stderr)
+        bad = bad or has_errors(findings)
+    return 1 if bad else 0
+
+
 # -- parser ---------------------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
@@ -927,6 +991,19 @@ def build_parser() -> argparse.ArgumentParser:
     ca.add_argument("--workers", type=int, help="worker processes (default: the CPUs available; 1 = in-process)")
     ca.add_argument("--out", help="also write the figures: .csv, .json or .md")
     ca.set_defaults(fn=cmd_calibrate)
+
+    co = sub.add_parser("course", help="the course map's modules and the criteria that give evidence for each")
+    co.add_argument("scenarios", nargs="*", help="exercises to count (default: the bundled ones)")
+    co.add_argument("--map", help="a course map file (default: $SCRO_SIM_COURSE or the bundled example)")
+    co.add_argument("--lang", default="en", choices=["en", "el", "de", "pt"])
+    co.set_defaults(fn=cmd_course)
+
+    li = sub.add_parser("lint", help="check a scenario as an exercise (objectives, outcomes, injects, translations)")
+    li.add_argument("scenarios", nargs="+", help="scenario files or bundled scenarios' names")
+    li.add_argument("--calibrate", type=int, default=0, metavar="N",
+                    help="also check that the criteria discriminate, on N paired seeds (slow; 0: off)")
+    li.add_argument("--errors-only", action="store_true", help="leave warnings out")
+    li.set_defaults(fn=cmd_lint)
 
     add_batch_commands(sub)
     _db_after_command(p)
