@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..debrief import why_not_applicable
+from ..debrief import module_results, why_not_applicable
 from ..i18n import translator
 from ..log import EventLog
 from ..vocabulary import number
@@ -70,12 +70,13 @@ def _img(fig: Figure, alt: str) -> str:
     return f'<img alt="{_e(alt)}" src="data:image/png;base64,{data}">'
 
 
-def _capability(c: Any) -> str:
+def _capability(c: Any, modules: dict[str, str] | None = None) -> str:
+    """A criterion's outcome and module, the module by its id and title (``modules``: id -> label)."""
     label = c.outcome
     if c.outcome_text:
         label += f" — {c.outcome_text}"
     if c.module:
-        label += f" (module {c.module})"
+        label += f" (module {(modules or {}).get(c.module, c.module)})"
     return label
 
 
@@ -130,11 +131,13 @@ def after_action_report(log: EventLog, card: ScoreCard, scenario: Scenario, *, l
     parts += ["<h2>1. Exercise overview</h2>", _table(("Item", "Value"), overview)]
     parts.append(f'<p>Score: <strong>{card.total:.1f}</strong> / 100 (pass mark {card.pass_mark:g}) — '
                  f'<span class="{"pass" if card.passed else "fail"}">{_e(verdict)}</span>{_e(status)}</p>')
-    if card.modules:
-        parts.append(_table(("Module", "Learning outcomes", "Criteria", "Score"),
-                            [(m.module, ", ".join(m.outcomes), ", ".join(m.criteria),
+    by_module = module_results(card, lang)
+    labels = {m.module: m.label for m in by_module}
+    if by_module:
+        parts.append(_table(("Module", "Group", "Learning outcomes", "Criteria", "Score"),
+                            [(m.label, m.group_title or m.group, ", ".join(m.outcomes), ", ".join(m.criteria),
                               ("—" if m.score is None else f"{m.score:.1f}") + (" (provisional)" if m.provisional else ""))
-                             for m in card.modules]))
+                             for m in by_module]))
 
     # 2. key results: every metric of the catalogue (downtime of the critical facilities)
     _ = translator(lang)
@@ -144,9 +147,10 @@ def after_action_report(log: EventLog, card: ScoreCard, scenario: Scenario, *, l
 
     # 3. analysis of capabilities
     parts.append("<h2>3. Analysis of capabilities</h2>")
-    by_cap: dict[str, list[Any]] = {}
-    for c in card.criteria:
-        by_cap.setdefault(_capability(c), []).append(c)
+    by_cap: dict[str, list[Any]] = {}  # per course module, in the course map's order
+    rank = {m.module: k for k, m in enumerate(by_module)}
+    for c in sorted(card.criteria, key=lambda c: rank.get(c.module, len(rank))):
+        by_cap.setdefault(f"Module {labels.get(c.module, c.module)}" if c.module else _capability(c), []).append(c)
     for cap, crits in by_cap.items():
         parts.append(f"<h3>{_e(cap)}</h3>")
         groups = (("Strengths", [c for c in crits if c.rating in ("P", "S")]),
@@ -157,7 +161,7 @@ def after_action_report(log: EventLog, card: ScoreCard, scenario: Scenario, *, l
                 continue
             parts.append(f"<p><strong>{_e(heading)}</strong></p><ul>")
             for c in items:
-                line = f"{c.id} {c.title}"
+                line = f"{c.id} {c.title} [{c.outcome}]"
                 if c.rating:
                     line += f": {c.rating} — {RATING_NAMES.get(c.rating, '')}"
                 if c.kind == "computed":
@@ -170,7 +174,7 @@ def after_action_report(log: EventLog, card: ScoreCard, scenario: Scenario, *, l
             parts.append("</ul>")
     parts.append(_table(("Criterion", "Capability", "Kind", "Value", "Rating", "Status", "Weight", "Points",
                          "Feedback"),
-                        [(f"{c.id} {c.title}", _capability(c), c.kind,
+                        [(f"{c.id} {c.title}", _capability(c, labels), c.kind,
                           f"{c.metric} = {number(c.value)}" if c.kind == "computed" else "judged",
                           c.rating or "—", c.status, f"{c.weight:g}", f"{c.points:g}",
                           c.feedback or why_not_applicable(c, _))
