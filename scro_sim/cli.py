@@ -809,28 +809,33 @@ def cmd_course(args: argparse.Namespace) -> int:
         citations += [(sc.id, c.id, c.outcome) for c in sc.rubric.criteria]
     cov = coverage(course, citations)
     lang = args.lang
-    from rich.console import Console
-
-    console = Console(highlight=False, width=None if sys.stdout.isatty() else 220)  # piped: one row per line
+    console = _console()
     where = args.map or course_file()
     note = " (an example map: adapt it to your course)" if course.example else ""
-    table = Table(title=f"{text_in(course.title, lang)}: {where}{note}")
-    for col in ("module", "group", "title", "EQF", "ECVET", "criteria (exercise: criterion)", "exercises"):
-        table.add_column(col, justify="right" if col in ("EQF", "ECVET", "exercises") else "left")
-    for g, m in course.modules():
-        cites = cov[m.id]
-        table.add_row(m.id, g.id, text_in(m.title, lang), str(m.eqf_level), f"{m.ecvet_points:g}",
-                      ", ".join(f"{e}: {c}" for e, c in cites) or "-", str(len({e for e, _ in cites})))
-    console.print(table)
+    cols = ("module", "group", "title", "EQF", "ECVET", "criteria (exercise: criterion)", "exercises")
+    rows = [(m.id, g.id, text_in(m.title, lang), str(m.eqf_level), f"{m.ecvet_points:g}",
+             ", ".join(f"{e}: {c}" for e, c in cov[m.id]) or "-", str(len({e for e, _ in cov[m.id]})))
+            for g, m in course.modules()]
+    if sys.stdout.isatty():
+        table = Table(title=f"{text_in(course.title, lang)}: {where}{note}")
+        for col in cols:
+            table.add_column(col, justify="right" if col in ("EQF", "ECVET", "exercises") else "left")
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)
+    else:  # piped: one module a line, tab-separated (as `scro-sim runs`)
+        print(f"# {text_in(course.title, lang)}: {where}{note}")
+        for row in (cols, *rows):
+            print("\t".join(row))
     modules = [m for _, m in course.modules()]
     covered = [m for m in modules if cov[m.id]]
     per_group = {g.id: sum(1 for m in g.modules if cov[m.id]) for g in course.groups}
-    console.print(f"{len(covered)} of {len(modules)} modules have evidence from {len(files)} exercises; per group: "
+    print(f"{len(covered)} of {len(modules)} modules have evidence from {len(files)} exercises; per group: "
                   + ", ".join(f"{k} {v}/{len(next(g for g in course.groups if g.id == k).modules)}"
                               for k, v in per_group.items()))
     missing = [m.id for m in modules if not cov[m.id]]
     if missing:
-        console.print(f"no evidence yet: {', '.join(missing)}")
+        print(f"no evidence yet: {', '.join(missing)}")
     return 0
 
 
