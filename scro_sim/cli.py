@@ -43,7 +43,7 @@ def _store(args: argparse.Namespace) -> Any:
 
 
 def _kind_of(path: Path) -> str:
-    """City, plan or scenario, from the file's top-level ``format:`` (or its top-level keys)."""
+    """City, plan, scenario or course map, from the file's top-level ``format:`` (or its top-level keys)."""
     import re
 
     if path.suffix == ".json":
@@ -52,7 +52,7 @@ def _kind_of(path: Path) -> str:
         head = path.read_text(encoding="utf-8-sig", errors="replace")[:200_000]
     except OSError:
         return "scenario"
-    m = re.search(r"^format:\s*[\"']?scro-(city|plan|scenario)/", head, re.M)
+    m = re.search(r"^format:\s*[\"']?scro-(city|plan|scenario|course)/", head, re.M)
     if m:
         return m.group(1)
     if re.search(r"^districts:", head, re.M):
@@ -81,6 +81,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
             if kind == "city":
                 c = load_city(p, hazards=HAZARD_TYPES)
                 msg = f"{c.n_assets} assets, {c.n_districts} districts, {len(c.road_ids)} road nodes"
+            elif kind == "course":
+                from .course import load_course
+
+                co = load_course(p)
+                msg = f"course {co.id}: {sum(1 for _ in co.modules())} modules in {len(co.groups)} groups"
             elif kind == "plan":
                 load_plan(p, scenario, city)
                 msg = "plan" + (f" for {scenario.id}" if scenario else " (use --scenario to cross-check it)")
@@ -866,7 +871,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", default=None, help="database URL (default: $SCRO_SIM_DB or sqlite:///var/scro_sim.sqlite)")
     sub = p.add_subparsers(dest="command", required=True)
 
-    v = sub.add_parser("validate", help="check scenario, city and plan files")
+    v = sub.add_parser("validate", help="check scenario, city, plan and course map files")
     v.add_argument("files", nargs="+")
     v.add_argument("--scenario", help="scenario to cross-check plans against (a file or a bundled scenario's name)")
     v.set_defaults(fn=cmd_validate)

@@ -214,3 +214,12 @@ def test_the_course_command_refuses_a_broken_map_in_one_line(tmp_path: Path, cap
     p.write_text(MAP.replace("eqf_level: 5", "eqf_level: nine"), encoding="utf-8")
     assert main(["course", "--map", str(p)]) == 1
     assert re.search(r"map\.yaml:10: groups\[0\]\.modules\[0\]\.eqf_level: ", capsys.readouterr().err)
+
+
+def test_validate_recognises_a_course_map(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", str(course_file())]) == 0
+    assert "ok (course: course crisis: 20 modules in 4 groups)" in capsys.readouterr().out
+    p = tmp_path / "map.yaml"
+    p.write_text(MAP.replace("ecvet_points: 2", "ecvet_points: 0"), encoding="utf-8")
+    assert main(["validate", str(p)]) == 1
+    assert re.search(r"map\.yaml:11: groups\[0\]\.modules\[0\]\.ecvet_points: ", capsys.readouterr().err)
