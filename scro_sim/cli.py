@@ -394,7 +394,20 @@ def _print_card(card: Any, console: Any) -> None:
         val = "" if c.value is None else f"{c.value:,.2f}"
         t.add_row(c.title, val, c.rating or "-", f"{c.points:.2f}/{c.weight:g}", c.outcome, c.status)
     console.print(t)
+    _print_modules(card, console)
     _print_judged(card, console)
+
+
+def _print_modules(card: Any, console: Any) -> None:
+    """The card's results by course module, each named in the card's language (as the app's debrief)."""
+    from rich.markup import escape
+
+    from .debrief import module_results
+
+    for m in module_results(card, card.lang):
+        score = "-" if m.score is None else f"{m.score:.1f}"
+        console.print(f"module {escape(m.label)}: {score}{' (provisional)' if m.provisional else ''} "
+                      f"[{escape(', '.join(m.outcomes))}]")
 
 
 def _print_judged(card: Any, console: Any) -> None:
