@@ -45,9 +45,8 @@ def scenario_course(sc: Scenario) -> Course | None:
     """The course map a scenario's criteria are resolved against, or None when it cites only its own
     learning outcomes (a scenario from before the course map needs none)."""
     local = {lo.id for lo in sc.learning_outcomes}
-    if all(c.outcome in local for c in sc.rubric.criteria) and all(
-            m in {lo.module for lo in sc.learning_outcomes} for m in sc.modules):
-        return None
+    if all(c.outcome in local for c in sc.rubric.criteria):
+        return None  # its modules are its own labels, as before the map
     return default_course()
 
 
@@ -60,17 +59,16 @@ def course_reference_problems(sc: Scenario) -> list[tuple[tuple[Any, ...], str]]
     try:
         course = scenario_course(sc)
     except CourseError as exc:
-        p = exc.problems[0] if exc.problems else None
-        where = f"{p.path}:{p.line}" if p is not None and p.line else (p.path if p is not None else "")
-        return [(("rubric",), f"the course map cannot be read ({where}: {p.field + ': ' if p and p.field else ''}"
-                              f"{p.message if p else exc}): fix it or set SCRO_SIM_COURSE to another")]
+        first = exc.problems[0] if exc.problems else exc
+        return [(("rubric",), f"the course map the criteria cite cannot be read ({first}): fix it, or set "
+                              "SCRO_SIM_COURSE to another")]
     if course is None:
         return out
     own_modules = {lo.module for lo in sc.learning_outcomes}
     # a scenario from before the course map: its criteria cite its own outcomes (say so in its words)
     legacy = bool(local) and not any(course.outcome(c.outcome) for c in sc.rubric.criteria)
     for i, m in enumerate(sc.modules):
-        if course.module(m) is None and m not in own_modules:
+        if not legacy and course.module(m) is None and m not in own_modules:
             known = ", ".join(mm.id for _, mm in course.modules())
             out.append((("modules", i), f"unknown course module {m!r} (the course map has {known})"))
     for i, c in enumerate(sc.rubric.criteria):
