@@ -107,7 +107,8 @@ def test_a_scenario_from_before_the_map_keeps_its_own_outcomes() -> None:
 
 def test_a_missing_course_map_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("SCRO_SIM_COURSE", str(tmp_path / "nowhere.yaml"))
-    with pytest.raises(ScenarioError, match=r"the course map the criteria cite cannot be read \(.*nowhere\.yaml: no course map at .*nowhere\.yaml"):
+    with pytest.raises(ScenarioError, match=r"the course map the criteria cite cannot be read "
+                                            r"\(.*nowhere\.yaml: no course map at .*nowhere\.yaml"):
         load(course_citing())
     load(MINI)  # a scenario citing only its own outcomes needs no map
 
