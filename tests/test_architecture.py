@@ -37,7 +37,7 @@ ALLOWED: dict[str, set[str]] = {
     "scoring": {"log", "scenario"},
     "store": {"errors"},
     "report": {"batch", "city", "course", "debrief", "i18n", "log", "scenario", "scoring", "vocabulary"},
-    "debrief": {"city", "course", "engine", "i18n", "log", "policy", "scenario", "scoring", "vocabulary"},
+    "debrief": {"city", "course", "engine", "errors", "i18n", "log", "policy", "scenario", "scoring", "vocabulary"},
     "lint": {"calibration", "course", "engine.actions", "errors", "scenario", "yamlio"},
     "assessment": {"city", "course", "debrief", "engine", "errors", "gc_tuning", "lms", "log", "policy",
                    "resources", "scenario", "scoring", "store"},
@@ -49,7 +49,7 @@ ALLOWED: dict[str, set[str]] = {
     "game": {"assessment", "city", "engine", "errors", "gc_tuning", "policy", "scenario", "store"},
     "batch_cli": {"batch", "errors", "scenario", "store", "report", "city", "policy", "scoring"},
     "cli": {"assessment", "batch_cli", "calibration", "city", "demo", "engine", "errors", "game", "gc_tuning", "i18n", "lms",
-            "log", "policy", "privacy", "report", "resources", "scenario", "scoring", "store", "course", "lint"},
+            "log", "policy", "privacy", "report", "resources", "scenario", "scoring", "store", "course", "lint", "debrief"},
 }
 
 
