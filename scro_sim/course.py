@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from .errors import CourseError, Problem, YamlError
 from .resources import course_file
@@ -109,6 +109,7 @@ class Course(_Model):
     example: bool = False
     certification: str = Field(default="", max_length=200)
     groups: tuple[Group, ...] = Field(min_length=1, max_length=20)
+    _lookup: Any = PrivateAttr(default=None)
 
     def modules(self) -> Iterator[tuple[Group, Module]]:
         """Every module with its group, in the map's order."""
@@ -144,8 +145,8 @@ class Course(_Model):
         return text_in(m.title, lang) if m is not None else ""
 
     def _index(self) -> tuple[dict[str, Module], dict[str, Group], dict[str, OutcomeRef]]:
-        cached = _INDEX.get(id(self))
-        if cached is None or cached[0] is not self:
+        """Modules, their groups and outcomes by id, made once (the model is frozen)."""
+        if self._lookup is None:
             modules: dict[str, Module] = {}
             groups: dict[str, Group] = {}
             outcomes: dict[str, OutcomeRef] = {}
@@ -154,12 +155,8 @@ class Course(_Model):
                 groups.setdefault(m.id, g)
                 for o in m.outcomes:
                     outcomes.setdefault(o.id, OutcomeRef(o, m, g))
-            cached = (self, (modules, groups, outcomes))
-            _INDEX[id(self)] = cached
-        return cached[1]
-
-
-_INDEX: dict[int, tuple[Course, tuple[dict[str, Module], dict[str, Group], dict[str, OutcomeRef]]]] = {}
+            self._lookup = (modules, groups, outcomes)
+        return self._lookup
 
 
 @dataclass(frozen=True)

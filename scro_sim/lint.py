@@ -128,14 +128,13 @@ def _objectives(sc: Scenario) -> list[tuple[tuple[Any, ...], str, str, str]]:
 # -- injects, questions, expected actions
 
 
-def _firing(sc: Scenario) -> tuple[set[str], dict[str, str]]:
-    """The injects that can fire, and why each other one cannot."""
+def _never_firing(sc: Scenario) -> dict[str, str]:
+    """The injects that can never fire, each with why."""
     by_id = {inj.id: inj for inj in sc.msel}
     contingency_of = {ea.contingency for inj in sc.msel for ea in inj.expected_actions if ea.contingency}
     floods = [h for h in sc.hazards if h.type == "flood"]
     peak = max((dist_bounds(h.peak_stage_m)[1] for h in floods), default=None)
     never: dict[str, str] = {}
-    fires: set[str] = set()
     for inj in sc.msel:
         w = inj.when
         if inj.contingency and inj.id not in contingency_of:
@@ -162,8 +161,7 @@ def _firing(sc: Scenario) -> tuple[set[str], dict[str, str]]:
             elif parents and parents[0] in never:
                 never[inj.id] = f"it waits for inject {parents[0]!r}, which never fires"
                 changed = True
-    fires = {inj.id for inj in sc.msel} - set(never)
-    return fires, never
+    return never
 
 
 def _target_problem(action: str, target: str, city: Any) -> str | None:
@@ -210,7 +208,7 @@ def _means_problem(sc: Scenario, action: str) -> str | None:
 
 def _injects_and_expected(sc: Scenario, city: Any) -> list[tuple[tuple[Any, ...], str, str, str]]:
     out: list[tuple[tuple[Any, ...], str, str, str]] = []
-    _fires, never = _firing(sc)
+    never = _never_firing(sc)
     for i, inj in enumerate(sc.msel):
         if inj.id in never:
             out.append((("msel", i, "id"), "inject-fires", "error", f"inject {inj.id} can never fire: {never[inj.id]}"))
