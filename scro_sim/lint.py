@@ -189,21 +189,18 @@ def _target_problem(action: str, target: str, city: Any) -> str | None:
 
 
 def _means_problem(sc: Scenario, action: str) -> str | None:
-    """Why no ``action`` can be taken at all in this scenario (None: it can)."""
+    """Why no ``action`` can be taken at all in this scenario (None: it can); what an action needs
+    besides money its own module says (``ActionKind.never_possible``)."""
+    import scro_sim.engine.actions as actions
+
     spec = sc.actions.get(action)
     res = sc.resources
-    cost = spec.cost + (res.mutual_aid.cost if action == "request_mutual_aid" else 0.0)
     if not spec.enabled:
         return f"{action} is disabled in this scenario"
-    if cost > res.budget + 1e-6:
-        return f"{action} costs {cost:,.0f} {res.currency}, more than the whole budget ({res.budget:,.0f})"
-    if action == "deploy_generator" and res.generators.count == 0:
-        return "deploy_generator needs mobile generators and resources.generators.count is 0"
-    if action == "request_mutual_aid" and (res.mutual_aid.crews == 0 or res.mutual_aid.max_requests == 0):
-        return "request_mutual_aid brings no crews (resources.mutual_aid.crews or max_requests is 0)"
-    if action == "dispatch_crew" and not any(t.count for t in res.crews) and res.mutual_aid.crews == 0:
-        return "dispatch_crew needs crews and the scenario has none"
-    return None
+    if spec.cost > res.budget + 1e-6:
+        return f"{action} costs {spec.cost:,.0f} {res.currency}, more than the whole budget ({res.budget:,.0f})"
+    why = actions.get(action).never_possible(sc)
+    return f"{action}: {why}" if why else None
 
 
 def _injects_and_expected(sc: Scenario, city: Any) -> list[tuple[tuple[Any, ...], str, str, str]]:

@@ -121,7 +121,7 @@ def test_an_expected_action_dearer_than_the_whole_budget_cannot_be_met(tmp_path:
 def test_an_expected_generator_with_no_generators_cannot_be_met(tmp_path: Path) -> None:
     text = course_citing().replace("generators: {count: 2,", "generators: {count: 0,")
     (f,) = of(lint_text(text, tmp_path), "expected-action")
-    assert "resources.generators.count is 0" in f.message
+    assert "EA3 cannot be met: deploy_generator: it needs mobile generators and resources.generators.count is 0" in f.message
 
 
 def test_untranslated_texts_are_warnings_at_their_lines(tmp_path: Path) -> None:
@@ -203,3 +203,20 @@ def test_calibration_flags_become_discrimination_errors_at_their_criteria(
     by_msg = {f.message: f.line for f in found}
     assert by_msg["rubric.criteria[1]: C2: do-nothing passes it in 40 % of seeds (on 7 paired seeds)"] == line_of(text, "id: C2")
     assert by_msg["rubric: the expert's total spreads by 30 points (on 7 paired seeds)"] == line_of(text, "rubric:")
+
+
+def test_each_action_says_when_a_scenario_gives_it_nothing_to_use() -> None:
+    from scro_sim.engine.actions import REGISTRY
+
+    sc, _city = load_scenario("sc.yaml", text=course_citing(), base_dir=DATA)
+    assert all(k.never_possible(sc) is None for k in REGISTRY.values())
+    res = sc.resources
+    no_aid = sc.model_copy(update={"resources": res.model_copy(update={
+        "mutual_aid": res.mutual_aid.model_copy(update={"crews": 0})})})
+    assert "brings no crews" in REGISTRY["request_mutual_aid"].never_possible(no_aid)
+    dear_aid = sc.model_copy(update={"resources": res.model_copy(update={
+        "mutual_aid": res.mutual_aid.model_copy(update={"cost": 1e6})})})
+    assert "more than the whole budget" in REGISTRY["request_mutual_aid"].never_possible(dear_aid)
+    no_crews = no_aid.model_copy(update={"resources": no_aid.resources.model_copy(update={"crews": ()})})
+    assert "needs crews" in REGISTRY["dispatch_crew"].never_possible(no_crews)
+    assert REGISTRY["dispatch_crew"].never_possible(no_aid) is None  # its own crews remain
