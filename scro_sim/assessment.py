@@ -20,7 +20,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from .city import City
-from .debrief import expert_log
+from .debrief import expert_log, module_results
 from .engine import ENGINE_VERSION, Simulation, replay
 from .errors import ScroSimError, StoreError
 from .gc_tuning import engine_gc
@@ -478,6 +478,7 @@ def grade_rows(store: Store, cohort: str | None = None, *, learner: str | None =
             scenario_id=r.scenario_id, scenario_title=title or r.scenario_id, run_id=r.id,
             score=r.total, passed=r.passed, provisional=r.provisional, started_at=r.started_at,
             finished_at=r.finished_at, language=card.lang, modules=tuple(m.module for m in card.modules if m.module),
+            module_results=tuple((m.module, m.title, m.score) for m in module_results(card, card.lang) if m.module),
             revised_at=entry.revised_at, grading=method, pass_mark=pass_mark))
     return rows
 

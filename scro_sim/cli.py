@@ -43,7 +43,7 @@ def _store(args: argparse.Namespace) -> Any:
 
 
 def _kind_of(path: Path) -> str:
-    """City, plan or scenario, from the file's top-level ``format:`` (or its top-level keys)."""
+    """City, plan, scenario or course map, from the file's top-level ``format:`` (or its top-level keys)."""
     import re
 
     if path.suffix == ".json":
@@ -52,7 +52,7 @@ def _kind_of(path: Path) -> str:
         head = path.read_text(encoding="utf-8-sig", errors="replace")[:200_000]
     except OSError:
         return "scenario"
-    m = re.search(r"^format:\s*[\"']?scro-(city|plan|scenario)/", head, re.M)
+    m = re.search(r"^format:\s*[\"']?scro-(city|plan|scenario|course)/", head, re.M)
     if m:
         return m.group(1)
     if re.search(r"^districts:", head, re.M):
@@ -81,6 +81,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
             if kind == "city":
                 c = load_city(p, hazards=HAZARD_TYPES)
                 msg = f"{c.n_assets} assets, {c.n_districts} districts, {len(c.road_ids)} road nodes"
+            elif kind == "course":
+                from .course import load_course
+
+                co = load_course(p)
+                msg = f"course {co.id}: {sum(1 for _ in co.modules())} modules in {len(co.groups)} groups"
             elif kind == "plan":
                 load_plan(p, scenario, city)
                 msg = "plan" + (f" for {scenario.id}" if scenario else " (use --scenario to cross-check it)")
@@ -422,7 +427,20 @@ def _print_card(card: Any, console: Any, lang: str = "en") -> None:
         val = "" if c.value is None else f"{c.value:,.2f}"
         t.add_row(c.title, val, c.rating or "-", f"{c.points:.2f}/{c.weight:g}", c.outcome, _(c.status))
     console.print(t)
+    _print_modules(card, console)
     _print_judged(card, console, lang)
+
+
+def _print_modules(card: Any, console: Any) -> None:
+    """The card's results by course module, each named in the card's language (as the app's debrief)."""
+    from rich.markup import escape
+
+    from .debrief import module_results
+
+    for m in module_results(card, card.lang):
+        score = "-" if m.score is None else f"{m.score:.1f}"
+        console.print(f"module {escape(m.label)}: {score}{' (provisional)' if m.provisional else ''} "
+                      f"[{escape(', '.join(m.outcomes))}]")
 
 
 def _print_judged(card: Any, console: Any, lang: str = "en") -> None:
@@ -909,6 +927,75 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     return 1 if flags else 0
 
 
+# -- course map and lint -------------------------------------------------------------------------
+
+
+def cmd_course(args: argparse.Namespace) -> int:
+    """The course map's modules, and which criteria of which exercises give evidence for each."""
+    from rich.table import Table
+
+    from .course import coverage, load_course, text_in
+    from .resources import bundled_scenarios, course_file, find_scenario
+    from .scenario import load_scenario
+
+    course = load_course(args.map) if args.map else load_course()
+    files = [find_scenario(f) for f in args.scenarios] if args.scenarios else bundled_scenarios()
+    citations: list[tuple[str, str, str]] = []
+    for f in files:
+        sc, _city = load_scenario(f)
+        citations += [(sc.id, c.id, c.outcome) for c in sc.rubric.criteria]
+    cov = coverage(course, citations)
+    lang = args.lang
+    console = _console()
+    where = args.map or course_file()
+    note = " (an example map: adapt it to your course)" if course.example else ""
+    cols = ("module", "group", "title", "EQF", "ECVET", "criteria (exercise: criterion)", "exercises")
+    rows = [(m.id, g.id, text_in(m.title, lang), str(m.eqf_level), f"{m.ecvet_points:g}",
+             ", ".join(f"{e}: {c}" for e, c in cov[m.id]) or "-", str(len({e for e, _ in cov[m.id]})))
+            for g, m in course.modules()]
+    if sys.stdout.isatty():
+        table = Table(title=f"{text_in(course.title, lang)}: {where}{note}")
+        for col in cols:
+            table.add_column(col, justify="right" if col in ("EQF", "ECVET", "exercises") else "left")
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)
+    else:  # piped: one module a line, tab-separated (as `scro-sim runs`)
+        print(f"# {text_in(course.title, lang)}: {where}{note}")
+        for row in (cols, *rows):
+            print("\t".join(row))
+    modules = [m for _, m in course.modules()]
+    covered = [m for m in modules if cov[m.id]]
+    per_group = {g.id: sum(1 for m in g.modules if cov[m.id]) for g in course.groups}
+    print(f"{len(covered)} of {len(modules)} modules have evidence from {len(files)} exercises; per group: "
+                  + ", ".join(f"{k} {v}/{len(next(g for g in course.groups if g.id == k).modules)}"
+                              for k, v in per_group.items()))
+    missing = [m.id for m in modules if not cov[m.id]]
+    if missing:
+        print(f"no evidence yet: {', '.join(missing)}")
+    return 0
+
+
+def cmd_lint(args: argparse.Namespace) -> int:
+    """A scenario checked as an exercise: one ``path:line: rule: message`` line per finding; exit 1 on errors."""
+    from .lint import has_errors, lint_file
+    from .resources import find_scenario
+
+    if args.calibrate < 0:
+        print("scro-sim lint: --calibrate must be 0 or more", file=sys.stderr)
+        return 2
+    bad = False
+    for f in args.scenarios:
+        findings = lint_file(find_scenario(f), calibrate_n=args.calibrate)
+        findings = [x for x in findings if not (args.errors_only and x.severity == "warning")]
+        for x in findings:
+            print(x)
+        errors = sum(x.severity == "error" for x in findings)
+        print(f"{f}: {errors} errors, {len(findings) - errors} warnings", file=sys.stderr)
+        bad = bad or has_errors(findings)
+    return 1 if bad else 0
+
+
 # -- parser ---------------------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
@@ -916,7 +1003,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", default=None, help="database URL (default: $SCRO_SIM_DB or sqlite:///var/scro_sim.sqlite)")
     sub = p.add_subparsers(dest="command", required=True)
 
-    v = sub.add_parser("validate", help="check scenario, city and plan files")
+    v = sub.add_parser("validate", help="check scenario, city, plan and course map files")
     v.add_argument("files", nargs="+")
     v.add_argument("--scenario", help="scenario to cross-check plans against (a file or a bundled scenario's name)")
     v.set_defaults(fn=cmd_validate)
@@ -1069,6 +1156,19 @@ def build_parser() -> argparse.ArgumentParser:
     ca.add_argument("--workers", type=int, help="worker processes (default: the CPUs available; 1 = in-process)")
     ca.add_argument("--out", help="also write the figures: .csv, .json or .md")
     ca.set_defaults(fn=cmd_calibrate)
+
+    co = sub.add_parser("course", help="the course map's modules and the criteria that give evidence for each")
+    co.add_argument("scenarios", nargs="*", help="exercises to count (default: the bundled ones)")
+    co.add_argument("--map", help="a course map file (default: $SCRO_SIM_COURSE or the bundled example)")
+    co.add_argument("--lang", default="en", choices=["en", "el", "de", "pt"])
+    co.set_defaults(fn=cmd_course)
+
+    li = sub.add_parser("lint", help="check a scenario as an exercise (objectives, outcomes, injects, translations)")
+    li.add_argument("scenarios", nargs="+", help="scenario files or bundled scenarios' names")
+    li.add_argument("--calibrate", type=int, default=0, metavar="N",
+                    help="also check that the criteria discriminate, on N paired seeds (slow; 0: off)")
+    li.add_argument("--errors-only", action="store_true", help="leave warnings out")
+    li.set_defaults(fn=cmd_lint)
 
     add_batch_commands(sub)
     _db_after_command(p)

@@ -36,7 +36,8 @@ from .vocabulary import N_, action_name, number
 if TYPE_CHECKING:  # pragma: no cover
     from .city import City
 
-__all__ = ["MESSAGES", "Lesson", "clock", "expert_log", "lessons", "names", "render", "render_lesson",
+__all__ = ["MESSAGES", "Lesson", "ModuleResult", "clock", "expert_log", "lessons", "module_results", "names", "render",
+           "render_lesson",
            "why_not_applicable"]
 
 _EPS = 1e-9
@@ -488,3 +489,48 @@ def render(items: Iterable[Lesson], lang: str = "en", *, name_of: Callable[[str]
            start: datetime | str | None = None, scenario: Scenario | None = None) -> list[str]:
     """Every lesson as sentences in ``lang`` (see :func:`render_lesson`), in the given order."""
     return [render_lesson(x, lang, name_of=name_of, start=start, scenario=scenario) for x in items]
+
+
+class ModuleResult(BaseModel):
+    """A score card's results for one course module, named in the reader's language."""
+
+    module: str
+    title: str  # the module's title in the reader's language ("" if the course map has no such module)
+    group: str
+    group_title: str
+    score: float | None
+    provisional: bool
+    outcomes: list[str]
+    criteria: list[str]  # "id: title" of each criterion citing one of its outcomes
+
+    @property
+    def label(self) -> str:
+        """``C3 Early warning and protective action`` (the id alone for a module the map lacks)."""
+        return f"{self.module} {self.title}".strip()
+
+
+def module_results(card: ScoreCard, lang: str = "en", course: Any = None) -> list[ModuleResult]:
+    """A card's results grouped by course module, in the course map's order, each module by its id and
+    its title in ``lang`` (the card keeps ids only; titles come from the map in use, ``course`` or the
+    default).  Modules the map does not have (scenarios from before it) come last, by id."""
+    from .course import default_course
+    from .course import text_in as course_text
+    from .errors import CourseError
+
+    if course is None:
+        try:
+            course = default_course()
+        except CourseError:
+            course = None
+    order = {m.id: k for k, (_, m) in enumerate(course.modules())} if course is not None else {}
+    titles = {ln.id: ln.title for ln in card.criteria}
+    out = []
+    for m in card.modules:
+        mod = course.module(m.module) if course is not None else None
+        grp = course.group_of(m.module) if course is not None else None
+        out.append(ModuleResult(
+            module=m.module, title=course_text(mod.title, lang) if mod is not None else "",
+            group=grp.id if grp is not None else "", group_title=course_text(grp.title, lang) if grp is not None else "",
+            score=m.score, provisional=m.provisional, outcomes=list(m.outcomes),
+            criteria=[f"{c}: {titles.get(c, '')}".rstrip(": ") for c in m.criteria]))
+    return sorted(out, key=lambda r: (order.get(r.module, len(order)), r.module))

@@ -12,6 +12,7 @@ from typing import TextIO
 
 __all__ = [
     "CityModelError",
+    "CourseError",
     "DecisionError",
     "InputError",
     "PlanError",
@@ -76,6 +77,10 @@ class ScenarioError(InputError):
 
 class CityModelError(InputError):
     """A city model file is malformed or inconsistent."""
+
+
+class CourseError(InputError):
+    """A course map (modules and learning outcomes) is malformed, or a scenario cites an outcome it lacks."""
 
 
 class PlanError(InputError):

@@ -126,7 +126,9 @@ class GradeRow:
     started_at: datetime  # tz-aware
     finished_at: datetime  # tz-aware
     language: str = "en"
-    modules: tuple[str, ...] = ()  # course modules evidenced, e.g. ("M14",)
+    modules: tuple[str, ...] = ()  # course modules evidenced, e.g. ("C3",)
+    #: per module of ``modules``: (id, title in ``language``, score 0..100 or None while unrated)
+    module_results: tuple[tuple[str, str, float | None], ...] = ()
     revised_at: tuple[datetime, ...] = ()  # when each earlier grade of the run was replaced, oldest first (tz-aware)
     grading: str = "highest"  # the scenario's grading method for repeated attempts (GRADING_METHODS)
     pass_mark: float | None = None  # the scenario's pass mark (decides ``passed`` of an averaged grade)
@@ -152,6 +154,8 @@ class GradeRow:
             raise ValueError(f"GradeRow.language {self.language!r} is not a language tag (run {self.run_id})")
         if not isinstance(self.modules, tuple):  # accept any sequence, store a tuple (frozen, hashable)
             object.__setattr__(self, "modules", tuple(self.modules))
+        if not isinstance(self.module_results, tuple):
+            object.__setattr__(self, "module_results", tuple(tuple(m) for m in self.module_results))
         if not isinstance(self.revised_at, tuple):
             object.__setattr__(self, "revised_at", tuple(self.revised_at))
         for moment in self.revised_at:
@@ -500,7 +504,8 @@ def xapi_statements(
     ``uuid5(NAMESPACE_URL, <homepage>/run/<run_id>)`` for a run's first grade and
     ``.../run/<run_id>/grade/<n>`` for its n-th re-grade, stable across re-exports.  Context
     extensions (keys under ``<homepage>/xapi/extensions/``) carry the run id, the grade
-    version, whether the score is provisional and the course modules evidenced.
+    version, whether the score is provisional, the course modules evidenced and (``module-results``)
+    each module's id, title in the learner's language and score.
 
     A re-graded run's statement comes after one ``voided`` statement per earlier grade
     (actor: the ``scro_sim`` account on ``homepage``; timestamp: when that grade was
@@ -542,6 +547,11 @@ def xapi_statements(
         }
         if row.modules:
             extensions[extension + "modules"] = list(row.modules)
+        if row.module_results:  # the grade by course module, each named in the learner's language
+            extensions[extension + "module-results"] = [
+                {"id": mid, "title": {_language_map_key(row.language): title or mid},
+                 "score": None if score is None else _round_half_up(score, 2)}
+                for mid, title, score in row.module_results]
         statements.append(
             {
                 "id": _statement_id(run_iri, version),

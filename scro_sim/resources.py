@@ -21,6 +21,7 @@ __all__ = [
     "bundled_scenarios",
     "city_dirs",
     "city_models_dir",
+    "course_file",
     "find_plan",
     "find_scenario",
     "plans_dir",
@@ -59,6 +60,17 @@ def city_models_dir() -> Path:
 def plans_dir() -> Path:
     """Folder of the bundled example response plans."""
     return bundle_root() / "plans"
+
+
+#: env var naming the course map (modules and learning outcomes) instead of the bundled example
+COURSE_ENV = "SCRO_SIM_COURSE"
+
+
+def course_file() -> Path:
+    """The course map rubric criteria cite: ``$SCRO_SIM_COURSE``, else the bundled example
+    ``scenarios/course/crisis.yaml`` (in a subfolder, so it is never listed as a scenario)."""
+    env = os.environ.get(COURSE_ENV, "").strip()
+    return Path(env) if env else scenarios_dir() / "course" / "crisis.yaml"
 
 
 def city_dirs() -> list[Path]:

@@ -474,6 +474,19 @@ def test_bundled_scenarios_are_offered_easiest_first(env: Store, tmp_path: Path)
     assert at.selectbox(key="w.play.scenario@en").options == ["Mini flood", "Mid flood", "Hard flood"]
 
 
+def test_the_author_page_shows_the_lint_findings_of_a_valid_scenario(env: Store) -> None:
+    # an inject waiting for a gauge level the flood never reaches: valid, but it can never fire
+    text = mini_text().replace("when: {gauge_above: 3.0}", "when: {gauge_above: 9.0}")
+    at = sign_in("lecturer", "lecturer-demo")
+    at.switch_page("app_pages/author.py").run()
+    at.text_area(key="w.author.text").input(text).run()
+    assert not at.exception
+    assert "The scenario is valid." in texts(at)
+    assert any(e.label.startswith("Exercise checks (scro-sim lint): ") for e in at.expander)
+    findings = "\n".join(str(c.value) for c in at.code)
+    assert re.search(r"scenario\.yaml:\d+: inject-fires: msel\[1\]\.id: inject I2 can never fire", findings), findings
+
+
 def test_lecturer_publishes_and_learner_can_play_it(env: Store) -> None:
     text = mini_text().replace("id: mini-flood", "id: mini-published").replace("en: Mini flood", "en: Published flood")
     at = sign_in("lecturer", "lecturer-demo")

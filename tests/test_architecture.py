@@ -1,7 +1,7 @@
 """The design's import direction (docs/design.md, "Import direction"), pinned so it stays true.
 
 cli, app -> report, store, batch, lms, assessment -> engine, scoring -> policy -> scenario
--> hazards, city -> log, errors.  engine and scoring never import each other; no library
+-> course, hazards, city -> log, errors.  engine and scoring never import each other; no library
 module imports streamlit or the app.
 """
 
@@ -29,15 +29,19 @@ ALLOWED: dict[str, set[str]] = {
     "engine.actions": {"city", "hazards", "i18n"},
     # so does the hazard registry's (each kind's fields build its hazard model)
     "engine.hazards": {"city", "hazards"},
-    "scenario": {"city", "engine.actions", "engine.hazards", "errors", "yamlio", "hazards", "resources"},
+    # the course map (modules, outcomes) sits below scenario: the scenario checks resolve criteria against it
+    "course": {"errors", "resources", "yamlio"},
+    "scenario": {"city", "course", "engine.actions", "engine.hazards", "errors", "yamlio", "hazards", "resources"},
     "policy": {"scenario"},
     "engine": {"city", "errors", "hazards", "log", "policy", "scenario"},
     "scoring": {"log", "scenario"},
     "store": {"errors"},
     # the cohort dashboard (report/cohort.py) reads the store; the run report does not
-    "report": {"batch", "city", "debrief", "errors", "i18n", "log", "scenario", "scoring", "store", "vocabulary"},
-    "debrief": {"city", "engine", "i18n", "log", "policy", "scenario", "scoring", "vocabulary"},
-    "assessment": {"city", "debrief", "engine", "errors", "gc_tuning", "lms", "log", "lti", "policy",
+    "report": {"batch", "city", "course", "debrief", "errors", "i18n", "log", "scenario", "scoring", "store",
+               "vocabulary"},
+    "debrief": {"city", "course", "engine", "errors", "i18n", "log", "policy", "scenario", "scoring", "vocabulary"},
+    "lint": {"calibration", "course", "engine.actions", "errors", "scenario", "yamlio"},
+    "assessment": {"city", "course", "debrief", "engine", "errors", "gc_tuning", "lms", "log", "lti", "policy",
                    "resources", "scenario", "scoring", "store"},
     # LTI 1.3 launches and grade passback: below assessment, which tells it when a grade changed
     "lti": {"errors", "i18n", "lms", "resources", "store", "yamlio"},
@@ -51,9 +55,9 @@ ALLOWED: dict[str, set[str]] = {
     "calibration": {"batch", "city", "engine", "policy", "scenario", "scoring"},
     "game": {"assessment", "city", "engine", "errors", "gc_tuning", "policy", "scenario", "store", "vocabulary"},
     "batch_cli": {"batch", "errors", "scenario", "store", "report", "city", "policy", "scoring"},
-    "cli": {"assessment", "batch_cli", "calibration", "city", "demo", "engine", "errors", "feedback", "game",
-            "gc_tuning", "i18n", "lms", "log", "lti", "policy", "privacy", "report", "resources", "scenario",
-            "scoring", "store", "vocabulary"},
+    "cli": {"assessment", "batch_cli", "calibration", "city", "course", "debrief", "demo", "engine", "errors",
+            "feedback", "game", "gc_tuning", "i18n", "lint", "lms", "log", "lti", "policy", "privacy", "report",
+            "resources", "scenario", "scoring", "store", "vocabulary"},
 }
 
 

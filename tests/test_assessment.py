@@ -265,7 +265,10 @@ def test_gradebook_rows_carry_the_stored_grade_and_the_learners_details(stored: 
     assert (row.username, row.email, row.display_name, row.run_id) == ("learner", "lea@example.org", "Lea Learner", run_id)
     assert (row.scenario_id, row.scenario_title) == ("riverton_flood", "Riverton: the River Alder flood")
     assert (row.score, row.passed, row.provisional) == (run.total, run.passed, run.provisional)
-    assert row.modules == ("M13", "M14") and row.language == "en"
+    # the flood's criteria cite outcomes of six modules of the course map, each named in the learner's language
+    assert row.modules == ("A1", "A2", "C1", "C3", "C4", "D1") and row.language == "en"
+    assert [(m, t) for m, t, _score in row.module_results][:2] == [
+        ("A1", "Crisis communication and public information"), ("A2", "Coordination and inter-agency cooperation")]
     assert grade_rows(store, "another-cohort") == []
     assert (row.grading, row.pass_mark) == ("highest", 60)
 

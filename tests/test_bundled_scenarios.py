@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from scro_sim.cli import main
+from scro_sim.course import load_course
 from scro_sim.engine import Simulation
 from scro_sim.policy import PlanPolicy, baseline_policy
 from scro_sim.scenario import load_scenario
@@ -68,8 +69,12 @@ def test_bundled_scenario_has_an_expert_plan_and_a_key_metric(path: Path) -> Non
     assert sc.id in KEY_METRIC, "add the new scenario's key metric to KEY_METRIC"
     assert any(c.kind == "computed" for c in sc.rubric.criteria)
     assert any(c.kind == "judged" for c in sc.rubric.criteria)
-    outcomes = {lo.id for lo in sc.learning_outcomes}
-    assert outcomes == {c.outcome for c in sc.rubric.criteria}, "every learning outcome needs evidence"
+    # criteria cite module outcomes of the course map; every module claimed, and the module of every
+    # learning outcome, has a criterion that evidences it
+    course = load_course()
+    evidenced = {course.outcome(c.outcome).module.id for c in sc.rubric.criteria}
+    assert {lo.module for lo in sc.learning_outcomes} <= evidenced, "every learning outcome needs evidence"
+    assert set(sc.modules) == evidenced, "modules lists exactly the modules the criteria evidence"
 
 
 @pytest.mark.parametrize("policy", ["do_nothing", "greedy", "expert"])

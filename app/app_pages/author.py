@@ -14,6 +14,7 @@ from app import services, state
 from scro_sim.assessment import reference_metrics
 from scro_sim.calibration import RATINGS, Calibration, Flag, calibrate, check
 from scro_sim.errors import ScroSimError
+from scro_sim.lint import has_errors, lint_scenario
 from scro_sim.scenario import text_in
 from scro_sim.scoring import HEADLINE, HIGHER_IS_BETTER
 from scro_sim.vocabulary import asset_type
@@ -37,6 +38,16 @@ def read_upload(name: str, data: bytes) -> tuple[str | None, list[str]]:
         return data.decode("utf-8-sig"), []
     except UnicodeDecodeError as exc:
         return None, [f"{name}: " + _("The file is not UTF-8 text (byte {pos}).").format(pos=exc.start)]
+
+
+def _lint(ld: services.Loaded) -> None:
+    """The exercise checks beyond the schema (scro_sim/lint.py), one ``file:line: rule: message`` each."""
+    _ = state.gettext()
+    findings = lint_scenario(ld.scenario, ld.city)
+    if findings:
+        errors = has_errors(findings)
+        with st.expander(_("Exercise checks (scro-sim lint)") + f": {len(findings)}", expanded=errors):
+            st.code("\n".join(str(f) for f in findings), language=None, wrap_lines=True)
 
 
 def validate(text: str, label: str = LABEL) -> services.Loaded:
@@ -212,6 +223,7 @@ def main() -> None:
         st.code("\n".join(ld.problems), language=None, wrap_lines=True)
         return
     st.success(_("The scenario is valid."))
+    _lint(ld)
     _preview(ld)
     st.markdown("#### " + _("Dry run"))
     if st.button(_("Run the baseline and the expert plan"), key=state.wkey(PAGE, "dry")):

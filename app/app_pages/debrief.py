@@ -107,9 +107,11 @@ def render_card(card: ScoreCard) -> None:
         with st.expander(_("What the metrics mean")):
             st.markdown("\n".join(f"- `{name}`: {_(e.text)}" for name, e in entries.items() if e))
     st.markdown("**" + _("By module") + "**")
-    st.dataframe(pd.DataFrame([{_("Module"): m.module, _("Score"): "-" if m.score is None else f"{m.score:.1f}",
+    # by course module, each named in the reader's language (the card keeps only the ids)
+    st.dataframe(pd.DataFrame([{_("Module"): m.label, _("Score"): "-" if m.score is None else f"{m.score:.1f}",
                                 _("Outcomes"): ", ".join(m.outcomes),
-                                _("Provisional"): _("yes") if m.provisional else _("no")} for m in card.modules]),
+                                _("Provisional"): _("yes") if m.provisional else _("no")}
+                               for m in debrief.module_results(card, state.lang())]),
                  hide_index=True)
 
 

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..debrief import why_not_applicable
+from ..debrief import module_results, why_not_applicable
 from ..i18n import translator
 from ..log import EventLog
 from ..vocabulary import N_, number
@@ -76,12 +76,13 @@ def _img(fig: Figure, alt: str) -> str:
     return f'<img alt="{_e(alt)}" src="data:image/png;base64,{data}">'
 
 
-def _capability(c: Any, _: Any) -> str:
+def _capability(c: Any, _: Any, modules: dict[str, str] | None = None) -> str:
+    """A criterion's outcome and module, the module by its id and title (``modules``: id -> label)."""
     label = c.outcome
     if c.outcome_text:
         label += f" — {c.outcome_text}"
     if c.module:
-        label += " " + _("(module {module})").format(module=c.module)
+        label += " " + _("(module {module})").format(module=(modules or {}).get(c.module, c.module))
     return label
 
 
@@ -149,11 +150,13 @@ def after_action_report(log: EventLog, card: ScoreCard, scenario: Scenario, *, l
     score = _("Score: {total} / 100 (pass mark {mark})").format(total="\x00", mark=f"{card.pass_mark:g}")
     parts.append("<p>" + _e(score).replace("\x00", f"<strong>{card.total:.1f}</strong>") + " — "
                  f'<span class="{"pass" if card.passed else "fail"}">{_e(verdict)}</span>{_e(status)}</p>')
-    if card.modules:
-        parts.append(_table((_("Module"), _("Learning outcomes"), _("Criteria"), _("Score")),
-                            [(m.module, ", ".join(m.outcomes), ", ".join(m.criteria),
+    by_module = module_results(card, lang)
+    labels = {m.module: m.label for m in by_module}
+    if by_module:
+        parts.append(_table((_("Module"), _("Group"), _("Learning outcomes"), _("Criteria"), _("Score")),
+                            [(m.label, m.group_title or m.group, ", ".join(m.outcomes), ", ".join(m.criteria),
                               ("—" if m.score is None else f"{m.score:.1f}") + (provisional if m.provisional else ""))
-                             for m in card.modules]))
+                             for m in by_module]))
 
     # 2. key results: every metric of the catalogue (downtime of the critical facilities)
     results = [(name, number(value), _(entry.unit), _(entry.text))
@@ -163,9 +166,11 @@ def after_action_report(log: EventLog, card: ScoreCard, scenario: Scenario, *, l
 
     # 3. analysis of capabilities
     parts.append(_h2(3, _("Analysis of capabilities")))
-    by_cap: dict[str, list[Any]] = {}
-    for c in card.criteria:
-        by_cap.setdefault(_capability(c, _), []).append(c)
+    by_cap: dict[str, list[Any]] = {}  # per course module, in the course map's order
+    rank = {m.module: k for k, m in enumerate(by_module)}
+    for c in sorted(card.criteria, key=lambda c: rank.get(c.module, len(rank))):
+        by_cap.setdefault(_("Module {module}").format(module=labels.get(c.module, c.module)) if c.module
+                          else _capability(c, _, labels), []).append(c)
     for cap, crits in by_cap.items():
         parts.append(f"<h3>{_e(cap)}</h3>")
         groups = ((_("Strengths"), [c for c in crits if c.rating in ("P", "S")]),
@@ -176,7 +181,7 @@ def after_action_report(log: EventLog, card: ScoreCard, scenario: Scenario, *, l
                 continue
             parts.append(f"<p><strong>{_e(heading)}</strong></p><ul>")
             for c in items:
-                line = f"{c.id} {c.title}"
+                line = f"{c.id} {c.title} [{c.outcome}]"
                 if c.rating:
                     line += f": {c.rating} — {_rating_name(c.rating, _)}"
                 if c.kind == "computed":
@@ -189,7 +194,7 @@ def after_action_report(log: EventLog, card: ScoreCard, scenario: Scenario, *, l
             parts.append("</ul>")
     parts.append(_table((_("Criterion"), _("Capability"), _("Kind"), _("Value"), _("Rating"), _("Status"), _("Weight"),
                          _("Points"), _("Feedback")),
-                        [(f"{c.id} {c.title}", _capability(c, _), _(c.kind),
+                        [(f"{c.id} {c.title}", _capability(c, _, labels), _(c.kind),
                           f"{c.metric} = {number(c.value)}" if c.kind == "computed" else _("judged"),
                           c.rating or "—", _(c.status), f"{c.weight:g}", f"{c.points:g}",
                           c.feedback or why_not_applicable(c, _))
@@ -201,7 +206,7 @@ def after_action_report(log: EventLog, card: ScoreCard, scenario: Scenario, *, l
     parts.append(_h2(4, _("Improvement plan")))
     if plan:
         parts.append(_table((_("Capability"), _("Criterion"), _("Issue / area for improvement"), _("Corrective action")),
-                            [(_capability(c, _), f"{c.id} {c.title}",
+                            [(_capability(c, _, labels), f"{c.id} {c.title}",
                               _("Rated {rating} ({name})").format(rating=c.rating, name=_rating_name(c.rating, _))
                               + (f"; {c.metric} = {number(c.value)}" if c.kind == "computed" else "")
                               + ("; " + _("assessor: {comment}").format(comment=c.comment) if c.comment else ""),

@@ -27,8 +27,10 @@ from .basics import (
 )
 from .checks import (
     action_problems,
+    course_reference_problems,
     edge_index,
     metric_problem,
+    scenario_course,
 )
 from .loading import (
     check_plan,
@@ -142,6 +144,7 @@ __all__ = [
     "action_problems",
     "check_plan",
     "check_scenario_city",
+    "course_reference_problems",
     "dist_bounds",
     "edge_index",
     "load_plan",
@@ -152,6 +155,7 @@ __all__ = [
     "plan_schema",
     "resolve_city_path",
     "sample",
+    "scenario_course",
     "scenario_schema",
     "text_in",
 ]

@@ -11,6 +11,8 @@ import scro_sim.engine.actions as _actions  # the registry sits below this packa
 import scro_sim.engine.hazards as _hazards  # so does the hazard registry
 
 from ..city import City, curve_problems
+from ..course import Course, default_course
+from ..errors import CourseError
 from .basics import (
     MAX_CREWS,
     MAX_DECISION_POINTS,
@@ -39,6 +41,55 @@ from .models import (
 # Cross-checks
 
 
+def scenario_course(sc: Scenario) -> Course | None:
+    """The course map a scenario's criteria are resolved against, or None when it cites only its own
+    learning outcomes (a scenario from before the course map needs none)."""
+    local = {lo.id for lo in sc.learning_outcomes}
+    if all(c.outcome in local for c in sc.rubric.criteria):
+        return None  # its modules are its own labels, as before the map
+    return default_course()
+
+
+def course_reference_problems(sc: Scenario) -> list[tuple[tuple[Any, ...], str]]:
+    """Every criterion cites a module outcome of the course map (``outcome: C3.1``) or one of the
+    scenario's own ``learning_outcomes``; every module in ``modules`` is one of the map's (or one a
+    learning outcome of the scenario names); the module of every outcome cited is in ``modules``."""
+    out: list[tuple[tuple[Any, ...], str]] = []
+    local = {lo.id: lo for lo in sc.learning_outcomes}
+    try:
+        course = scenario_course(sc)
+    except CourseError as exc:
+        first = exc.problems[0] if exc.problems else exc
+        return [(("rubric",), f"the course map the criteria cite cannot be read ({first}): fix it, or set "
+                              "SCRO_SIM_COURSE to another")]
+    if course is None:
+        return out
+    own_modules = {lo.module for lo in sc.learning_outcomes}
+    # a scenario from before the course map: its criteria cite its own outcomes (say so in its words)
+    legacy = bool(local) and not any(course.outcome(c.outcome) for c in sc.rubric.criteria)
+    for i, m in enumerate(sc.modules):
+        if not legacy and course.module(m) is None and m not in own_modules:
+            known = ", ".join(mm.id for _, mm in course.modules())
+            out.append((("modules", i), f"unknown course module {m!r} (the course map has {known})"))
+    for i, c in enumerate(sc.rubric.criteria):
+        if c.outcome in local:
+            continue
+        ref = course.outcome(c.outcome)
+        if ref is None and legacy:
+            out.append((("rubric", "criteria", i, "outcome"),
+                        f"unknown learning outcome {c.outcome!r} (this scenario's learning outcomes: "
+                        f"{', '.join(local)}; or cite a course outcome such as {course.outcome_ids()[0]})"))
+        elif ref is None:
+            close = course.suggest(c.outcome)
+            mean = f" (did you mean {' or '.join(repr(x) for x in close)}?)" if close else ""
+            out.append((("rubric", "criteria", i, "outcome"), f"unknown course outcome {c.outcome!r}{mean}"))
+        elif ref.module.id not in sc.modules:
+            out.append((("rubric", "criteria", i, "outcome"),
+                        f"outcome {c.outcome!r} belongs to module {ref.module.id}, which is not in modules "
+                        f"(add it: modules: [{', '.join([*sc.modules, ref.module.id])}])"))
+    return out
+
+
 def _scenario_problems(sc: Scenario, city: City | None) -> list[tuple[tuple[Any, ...], str]]:
     out: list[tuple[tuple[Any, ...], str]] = []
     dur = sc.duration_h
@@ -65,6 +116,7 @@ def _scenario_problems(sc: Scenario, city: City | None) -> list[tuple[tuple[Any,
     for i, lo in enumerate(sc.learning_outcomes):
         if lo.module not in sc.modules:
             out.append((("learning_outcomes", i, "module"), f"module {lo.module!r} is not in modules"))
+    out.extend(course_reference_problems(sc))
     for i, t in enumerate(sc.decision_points.times_h):
         if t >= dur:
             out.append((("decision_points", "times_h", i), f"{t} h is not inside the {dur} h scenario"))
@@ -108,12 +160,9 @@ def _scenario_problems(sc: Scenario, city: City | None) -> list[tuple[tuple[Any,
         if q.at_h is not None and q.at_h not in point_set:
             out.append((("questions", i, "at_h"), f"no decision point at {q.at_h} h "
                         f"(decision points: {_some_hours(points)})"))
-    outcomes = {lo.id for lo in sc.learning_outcomes}
     question_ids = {q.id for q in sc.questions}
     expected = {e.id for e in expected_ids}
     for i, c in enumerate(sc.rubric.criteria):
-        if c.outcome not in outcomes:
-            out.append((("rubric", "criteria", i, "outcome"), f"unknown learning outcome {c.outcome!r}"))
         if c.kind == "computed" and c.metric is not None:
             msg = metric_problem(c.metric, city, expected)
             if msg:

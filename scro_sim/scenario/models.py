@@ -531,6 +531,7 @@ class Criterion(_Model):
     title: Text
     kind: Literal["computed", "judged"]
     weight: float = Field(gt=0, le=1000, allow_inf_nan=False)
+    #: a module outcome of the course map (``C3.1``), or one of the scenario's learning_outcomes
     outcome: Id
     #: a name from the metric catalogue (``scro-sim metrics``), checked when the scenario loads
     metric: str | None = Field(default=None, max_length=200)
@@ -671,8 +672,11 @@ class Scenario(_Model):
     briefing: Text | None = None
     level: Literal["beginner", "intermediate", "advanced"]
     expected_minutes: StrictInt = Field(ge=1, le=24 * 60)
+    #: the course modules the exercise practises (ids of the course map, scro_sim/course.py)
     modules: tuple[Id, ...] = Field(min_length=1, max_length=MAX_OUTCOMES)
-    learning_outcomes: tuple[LearningOutcome, ...] = Field(min_length=1, max_length=MAX_OUTCOMES)
+    #: the exercise's own wording of what it teaches, each under a module; criteria cite the course
+    #: map's outcomes (``outcome: C3.1``) or, in scenarios from before the map, these (``outcome: LO1``)
+    learning_outcomes: tuple[LearningOutcome, ...] = Field(default=(), max_length=MAX_OUTCOMES)
     city: str = Field(min_length=1, max_length=500)
     start: datetime
     duration_h: float = Field(gt=0, le=24 * 60, allow_inf_nan=False)

@@ -13,7 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from ..log import EventLog, EventRecord
-from ..scenario import RATINGS, Criterion, Rubric, Scenario, text_in
+from ..scenario import RATINGS, Criterion, Rubric, Scenario, scenario_course, text_in
 from .feedback import LogFacts, feedback_text
 from .metrics import Metrics, compute_metrics, metric_value, relative_applies
 
@@ -116,6 +116,7 @@ def grade(log: EventLog, rubric: Rubric | Scenario, *, lang: str = "en",
     rb = scenario.rubric if scenario is not None else rubric
     assert isinstance(rb, Rubric)
     outcomes = {lo.id: lo for lo in scenario.learning_outcomes} if scenario else {}
+    course = scenario_course(scenario) if scenario else None
     m = metrics if metrics is not None else compute_metrics(log)
     judgements = judgements or {}
     overrides = overrides or {}
@@ -123,7 +124,9 @@ def grade(log: EventLog, rubric: Rubric | Scenario, *, lang: str = "en",
     lines: list[CriterionResult] = []
     for c in rb.criteria:
         lo = outcomes.get(c.outcome)
-        module = lo.module if lo is not None else ""
+        ref = course.outcome(c.outcome) if lo is None and course is not None else None
+        # a course outcome: only its id and its module's go on the card (titles are looked up when shown)
+        module = lo.module if lo is not None else ref.module.id if ref is not None else ""
         base = {"id": c.id, "title": text_in(c.title, lang), "kind": c.kind, "weight": c.weight,
                 "outcome": c.outcome, "outcome_text": text_in(lo.text, lang) if lo else "", "module": module}
         if c.kind == "computed":

@@ -231,6 +231,11 @@ class ActionKind:
         """Whether the player may choose it now at all (the observation's ``allowed`` list)."""
         return True
 
+    def never_possible(self, scenario: Any) -> str | None:
+        """Why no run of ``scenario`` can ever take this action (None: it can), read by ``scro-sim lint``:
+        the scenario gives it nothing to use.  Disabled actions and costs are checked by the caller."""
+        return None
+
     def check(self, sim: Any, a: Any, earlier: Sequence[Any]) -> list[str]:
         """Problems that stop this action now, given the actions decided before it in the same decision."""
         return []

@@ -20,6 +20,11 @@ class DeployGenerator(ActionKind):
     def available(self, sim: Any) -> bool:
         return sim.generators_left > 0
 
+    def never_possible(self, scenario: Any) -> str | None:
+        if scenario.resources.generators.count == 0:
+            return "it needs mobile generators and resources.generators.count is 0"
+        return None
+
     def check(self, sim: Any, a: Any, earlier: Sequence[Any]) -> list[str]:
         out = []
         if sim.generators_left - 1 - sum(b.action == self.name for b in earlier) < 0:

@@ -21,6 +21,12 @@ class DispatchCrew(ActionKind):
     def available(self, sim: Any) -> bool:
         return bool(sim.crews)
 
+    def never_possible(self, scenario: Any) -> str | None:
+        res = scenario.resources
+        if not any(t.count for t in res.crews) and not (res.mutual_aid.crews and res.mutual_aid.max_requests):
+            return "it needs crews and the scenario has none (resources.crews, mutual_aid)"
+        return None
+
     def met_by_crew_sent(self, asset_id: str, targets: Sequence[str]) -> bool:
         return not targets or asset_id in targets
 

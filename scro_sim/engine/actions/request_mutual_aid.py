@@ -18,6 +18,14 @@ class RequestMutualAid(ActionKind):
     def available(self, sim: Any) -> bool:
         return sim.aid_left > 0
 
+    def never_possible(self, scenario: Any) -> str | None:
+        aid = scenario.resources.mutual_aid
+        if aid.crews == 0 or aid.max_requests == 0:
+            return "it brings no crews (resources.mutual_aid.crews or max_requests is 0)"
+        if aid.cost > scenario.resources.budget + 1e-6:
+            return f"the aid costs {aid.cost:,.0f}, more than the whole budget ({scenario.resources.budget:,.0f})"
+        return None
+
     def check(self, sim: Any, a: Any, earlier: Sequence[Any]) -> list[str]:
         if sim.aid_left - 1 - sum(b.action == self.name for b in earlier) < 0:
             return ["no mutual aid left to request"]

@@ -1,0 +1,287 @@
+"""``scro-sim lint``: a scenario checked as an exercise, beyond what the schema can say.
+
+A scenario that validates can still teach badly: a module it claims with no criterion behind
+it, a criterion that names no course outcome, an expected action no inject can ask for or no
+action can meet, an inject that can never fire, texts a Greek learner reads in English, a
+criterion every policy passes.  Each finding is ``path:line: rule: message``; errors make the
+command exit non-zero, warnings do not.
+
+Rules (:data:`RULES`): ``objective-criterion``, ``criterion-outcome``, ``inject-fires``,
+``expected-action``, ``translation``, and with ``calibrate_n`` > 0 ``discriminates`` (the
+discrimination targets of :mod:`scro_sim.calibration` on that many paired seeds).
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from .errors import ScroSimError
+from .scenario import LANGUAGES, LocalText, Scenario, dist_bounds, load_scenario, scenario_course
+from .yamlio import field_path
+
+__all__ = ["RULES", "Finding", "has_errors", "lint_file", "lint_scenario"]
+
+#: rule -> what it checks
+RULES: dict[str, str] = {
+    "objective-criterion": "every module in modules and every learning outcome has a criterion that evidences it",
+    "criterion-outcome": "every criterion cites a module outcome of the course map (not only the scenario's own)",
+    "inject-fires": "every inject can fire, and every question is asked",
+    "expected-action": "every expected action is asked for by an inject that fires and can be met by an action",
+    "translation": "every learner- and assessor-facing text is given in en, de, el and pt",
+    "discriminates": "with --calibrate N: the rubric meets the calibration targets on N paired seeds",
+}
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    """One lint finding: where, which rule, how bad, what."""
+
+    path: str
+    line: int | None
+    rule: str
+    severity: Literal["error", "warning"]
+    message: str
+
+    def __str__(self) -> str:
+        where = self.path if self.line is None else f"{self.path}:{self.line}"
+        sev = "warning: " if self.severity == "warning" else ""
+        return f"{where}: {self.rule}: {sev}{self.message}"
+
+
+def has_errors(findings: list[Finding]) -> bool:
+    return any(f.severity == "error" for f in findings)
+
+
+def lint_file(path: str | Path, *, calibrate_n: int = 0) -> list[Finding]:
+    """Load and lint one scenario file; a file that does not load gives its problems as ``schema`` errors."""
+    try:
+        sc, city = load_scenario(path)
+    except ScroSimError as exc:
+        return [Finding(p.path or str(path), p.line, "schema", "error", f"{p.field}: {p.message}" if p.field else p.message)
+                for p in exc.problems] or [Finding(str(path), None, "schema", "error", str(exc))]
+    return lint_scenario(sc, city, calibrate_n=calibrate_n)
+
+
+def lint_scenario(sc: Scenario, city: Any, *, calibrate_n: int = 0) -> list[Finding]:
+    """Every finding for a loaded scenario (and its city), sorted by line."""
+    found: list[tuple[tuple[Any, ...], str, str, str]] = []
+    found += _objectives(sc)
+    found += _injects_and_expected(sc, city)
+    found += _translations(sc)
+    if calibrate_n > 0:
+        found += _discrimination(sc, city, calibrate_n)
+    lines = getattr(sc, "_lines", {}) or {}
+
+    def line_of(loc: tuple[Any, ...]) -> int | None:
+        for n in range(len(loc), -1, -1):
+            if loc[:n] in lines:
+                return lines[loc[:n]]
+        return None
+
+    out = [Finding(sc.source_path, line_of(loc), rule, sev, (f"{field_path(loc)}: " if loc else "") + msg)  # type: ignore[arg-type]
+           for loc, rule, sev, msg in found]
+    return sorted(out, key=lambda f: (f.line or 0, f.rule, f.message))
+
+
+# -- objectives and outcomes
+
+
+def _objectives(sc: Scenario) -> list[tuple[tuple[Any, ...], str, str, str]]:
+    out: list[tuple[tuple[Any, ...], str, str, str]] = []
+    local = {lo.id: lo for lo in sc.learning_outcomes}
+    course = scenario_course(sc)
+    evidenced: dict[str, list[str]] = {}  # module -> criteria
+    cited_local: set[str] = set()
+    for i, c in enumerate(sc.rubric.criteria):
+        if c.outcome in local:
+            cited_local.add(c.outcome)
+            evidenced.setdefault(local[c.outcome].module, []).append(c.id)
+            out.append((("rubric", "criteria", i, "outcome"), "criterion-outcome", "warning",
+                        f"{c.id} cites the scenario's own learning outcome {c.outcome!r}, not a module outcome of "
+                        "the course map (e.g. outcome: C3.1; `scro-sim course` lists them)"))
+            continue
+        ref = course.outcome(c.outcome) if course is not None else None
+        if ref is None:
+            out.append((("rubric", "criteria", i, "outcome"), "criterion-outcome", "error",
+                        f"{c.id} cites {c.outcome!r}, which is no module outcome of the course map"))
+        else:
+            evidenced.setdefault(ref.module.id, []).append(c.id)
+    for i, m in enumerate(sc.modules):
+        if m not in evidenced:
+            out.append((("modules", i), "objective-criterion", "error",
+                        f"module {m} is claimed but no criterion cites one of its outcomes"))
+    for i, lo in enumerate(sc.learning_outcomes):
+        if lo.id not in cited_local and lo.module not in evidenced:
+            out.append((("learning_outcomes", i), "objective-criterion", "error",
+                        f"learning outcome {lo.id} (module {lo.module}) has no criterion: no criterion cites it "
+                        f"or an outcome of module {lo.module}"))
+    return out
+
+
+# -- injects, questions, expected actions
+
+
+def _never_firing(sc: Scenario) -> dict[str, str]:
+    """The injects that can never fire, each with why."""
+    by_id = {inj.id: inj for inj in sc.msel}
+    contingency_of = {ea.contingency for inj in sc.msel for ea in inj.expected_actions if ea.contingency}
+    floods = [h for h in sc.hazards if h.type == "flood"]
+    peak = max((dist_bounds(h.peak_stage_m)[1] for h in floods), default=None)
+    never: dict[str, str] = {}
+    for inj in sc.msel:
+        w = inj.when
+        if inj.contingency and inj.id not in contingency_of:
+            never[inj.id] = "it is a contingency (contingency: true) but no expected action names it"
+        elif w is not None and w.gauge_above is not None and peak is None:
+            never[inj.id] = "it waits for the river gauge, but the scenario has no flood"
+        elif w is not None and w.gauge_above is not None and peak is not None and w.gauge_above >= peak:
+            never[inj.id] = f"it waits for the gauge above {w.gauge_above:g} m, but the flood peaks at {peak:g} m at most"
+        elif w is not None and w.inject is not None and w.inject not in by_id:
+            never[inj.id] = f"it waits for inject {w.inject!r}, which the MSEL does not have"
+    # chains: an inject waiting for one that never fires never fires either (the checks refuse loops)
+    changed = True
+    while changed:
+        changed = False
+        for inj in sc.msel:
+            if inj.id in never:
+                continue
+            parents = [inj.when.inject] if inj.when is not None and inj.when.inject else []
+            if inj.contingency:
+                parents = [i.id for i in sc.msel if any(ea.contingency == inj.id for ea in i.expected_actions)]
+                if parents and all(p in never for p in parents):
+                    never[inj.id] = f"only {', '.join(parents)} can set it off, and they never fire"
+                    changed = True
+            elif parents and parents[0] in never:
+                never[inj.id] = f"it waits for inject {parents[0]!r}, which never fires"
+                changed = True
+    return never
+
+
+def _target_problem(action: str, target: str, city: Any) -> str | None:
+    """Why ``target`` cannot be what an ``action`` names (None: it can)."""
+    import scro_sim.engine.actions as actions  # the registry the schema is built from
+
+    kind = actions.get(action)
+    f = kind.field("target") or kind.field("order")
+    if f is None:
+        return f"{action} names no target, so no {action} can be for {target!r}"
+    if city is None:
+        return None
+    if f.kind in ("asset", "assets"):
+        i = city.asset_index.get(target)
+        if i is None:
+            return f"{action} names an asset and {target!r} is not one"
+        if f.types and str(city.asset_type[i]) not in f.types:
+            return f"{action} names a {' or '.join(f.types)} and {target!r} is a {city.asset_type[i]}"
+    elif f.kind in ("district", "district_or_all"):
+        if target not in city.district_index and not (f.kind == "district_or_all" and target == "all"):
+            return f"{action} names a district and {target!r} is not one"
+    elif f.kind == "road" and "~" not in target:
+        return f"{action} names a road FROM~TO and {target!r} is not one"
+    return None
+
+
+def _means_problem(sc: Scenario, action: str) -> str | None:
+    """Why no ``action`` can be taken at all in this scenario (None: it can); what an action needs
+    besides money its own module says (``ActionKind.never_possible``)."""
+    import scro_sim.engine.actions as actions
+
+    spec = sc.actions.get(action)
+    res = sc.resources
+    if not spec.enabled:
+        return f"{action} is disabled in this scenario"
+    if spec.cost > res.budget + 1e-6:
+        return f"{action} costs {spec.cost:,.0f} {res.currency}, more than the whole budget ({res.budget:,.0f})"
+    why = actions.get(action).never_possible(sc)
+    return f"{action}: {why}" if why else None
+
+
+def _injects_and_expected(sc: Scenario, city: Any) -> list[tuple[tuple[Any, ...], str, str, str]]:
+    out: list[tuple[tuple[Any, ...], str, str, str]] = []
+    never = _never_firing(sc)
+    for i, inj in enumerate(sc.msel):
+        if inj.id in never:
+            out.append((("msel", i, "id"), "inject-fires", "error", f"inject {inj.id} can never fire: {never[inj.id]}"))
+        for j, ea in enumerate(inj.expected_actions):
+            loc = ("msel", i, "expected_actions", j)
+            if inj.id in never:
+                out.append(((*loc, "id"), "expected-action", "error",
+                             f"{ea.id} is never asked for: its inject {inj.id} never fires"))
+            why = _means_problem(sc, ea.action)
+            if why:
+                out.append(((*loc, "action"), "expected-action", "error", f"{ea.id} cannot be met: {why}"))
+            bad = [(k, p) for k, tg in enumerate(ea.targets) if (p := _target_problem(ea.action, tg, city))]
+            if ea.targets and len(bad) == len(ea.targets):
+                for k, p in bad:
+                    out.append(((*loc, "targets", k), "expected-action", "error", f"{ea.id} cannot be met: {p}"))
+            else:
+                for k, p in bad:
+                    out.append(((*loc, "targets", k), "expected-action", "warning", f"{ea.id}: {p}"))
+    for i, q in enumerate(sc.questions):
+        if q.at_inject is not None and q.at_inject in never:
+            out.append((("questions", i, "at_inject"), "inject-fires", "error",
+                        f"question {q.id} is never asked: inject {q.at_inject} never fires"))
+    return out
+
+
+# -- translations
+
+
+def _is_text(annotation: Any) -> bool:
+    """Whether a field's type admits a text in the course's languages (``Text``)."""
+    if annotation is LocalText:
+        return True
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is not None:
+        return any(_is_text(a) for a in typing.get_args(annotation))
+    return False
+
+
+def _texts(value: Any, loc: tuple[Any, ...], text_field: bool = False) -> Iterator[tuple[tuple[Any, ...], Any]]:
+    """Every text of a model (a LocalText, or a plain string where a Text may stand), with its place."""
+    if isinstance(value, LocalText):
+        yield loc, value
+    elif isinstance(value, str):
+        if text_field:
+            yield loc, value
+    elif isinstance(value, BaseModel):
+        for name, f in type(value).model_fields.items():
+            yield from _texts(getattr(value, name), (*loc, name), _is_text(f.annotation))
+    elif isinstance(value, tuple | list):
+        for k, v in enumerate(value):
+            yield from _texts(v, (*loc, k), text_field)
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from _texts(v, (*loc, k), text_field)
+
+
+def _translations(sc: Scenario) -> list[tuple[tuple[Any, ...], str, str, str]]:
+    out: list[tuple[tuple[Any, ...], str, str, str]] = []
+    for loc, text in _texts(sc, ()):
+        if loc and loc[0] == "reference_plans":
+            continue  # plans' titles and rationales are the author's notes, not read by learners
+        missing = [lang for lang in LANGUAGES if lang != "en" and (isinstance(text, str) or not getattr(text, lang))]
+        if missing:
+            out.append((loc, "translation", "warning", f"not given in {', '.join(sorted(missing))}"))
+    return out
+
+
+# -- discrimination (opt-in: it plays the scenario many times)
+
+
+def _discrimination(sc: Scenario, city: Any, n: int) -> list[tuple[tuple[Any, ...], str, str, str]]:
+    from .calibration import calibrate, check
+
+    cal = calibrate(sc, city, n, 0, workers=1)
+    index = {c.id: i for i, c in enumerate(sc.rubric.criteria)}
+    out: list[tuple[tuple[Any, ...], str, str, str]] = []
+    for flag in check(cal):
+        loc: tuple[Any, ...] = ("rubric", "criteria", index[flag.criterion]) if flag.criterion in index else ("rubric",)
+        out.append((loc, "discriminates", "error", f"{flag} (on {n} paired seeds)"))
+    return out
