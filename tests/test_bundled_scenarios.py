@@ -33,7 +33,7 @@ KEY_METRIC = {
 }
 # Scenarios written with every learner-facing text in all four languages (the flood's learning
 # outcomes are still English only; tests/test_translations_complete.py checks every text of every file).
-FULLY_TRANSLATED = {"riverton_earthquake", "riverton_heatwave_blackout", "riverton_hospital_surge",
+FULLY_TRANSLATED = {"riverton_earthquake", "riverton_flood", "riverton_heatwave_blackout", "riverton_hospital_surge",
                     "riverton_water_cyber"}
 SEEDS = (0, 1, 2)
 

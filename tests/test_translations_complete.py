@@ -34,7 +34,7 @@ OTHER = ("de", "el", "pt")  # English is required by the schema itself
 # The learning outcomes are being rewritten (with their translations) on another branch; until
 # that lands the flood's are English only.  strict: this test fails once they are translated,
 # so the mark cannot outlive its reason.
-OUTCOMES_PENDING = {"riverton_flood"}
+OUTCOMES_PENDING: set[str] = set()
 
 Where = tuple[Any, ...]
 
