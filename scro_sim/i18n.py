@@ -9,6 +9,7 @@ streamlit here: the app asks :func:`translator` for a ``_`` function per languag
 from __future__ import annotations
 
 import gettext
+import hashlib
 import os
 import tempfile
 import threading
@@ -32,12 +33,18 @@ def normalize(lang: str | None) -> str:
 
 
 def _cache_dir() -> Path:
-    """Where compiled catalogs go: ``$SCRO_SIM_CACHE/locales`` or a per-user temp folder."""
+    """Where compiled catalogs go: ``$SCRO_SIM_CACHE/locales`` or a per-user temp folder.
+
+    One folder per copy of the catalogs (a hash of their path): two checkouts or installs on
+    one machine must not read each other's compiled catalogs, which an mtime check alone allows
+    (the other copy's newer .mo looks up to date).
+    """
     base = os.environ.get("SCRO_SIM_CACHE")
     if base:
         return Path(base) / "locales"
     uid = os.getuid() if hasattr(os, "getuid") else "user"
-    return Path(tempfile.gettempdir()) / f"scro_sim-{uid}" / "locales"
+    copy = hashlib.sha256(str(LOCALE_DIR).encode("utf-8")).hexdigest()[:12]
+    return Path(tempfile.gettempdir()) / f"scro_sim-{uid}" / f"locales-{copy}"
 
 
 def compile_catalogs(out_dir: Path | None = None) -> Path:

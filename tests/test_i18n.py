@@ -52,8 +52,9 @@ def test_source_strings_are_in_the_pot() -> None:
             for _fn, _line, msg, _c, _ctx in extract_from_dir(str(ROOT / "app"), method_map=[("**.py", "python")],
                                                             keywords={"_": None, "N_": None})}
     # the engine's words the app shows (scro_sim/vocabulary.py)
-    used |= {msg for _line, msg, _c, _ctx in extract_from_file("python", str(ROOT / "scro_sim" / "vocabulary.py"),
-                                                               keywords={"_": None, "N_": None})}
+    for own in ("vocabulary.py", "names.py", "orders.py"):  # and the words of names and of the order queue
+        used |= {msg for _line, msg, _c, _ctx in extract_from_file("python", str(ROOT / "scro_sim" / own),
+                                                                   keywords={"_": None, "N_": None})}
     # each action's name, prompts and what it does, marked in its own module (scro_sim/engine/actions)
     for p in sorted((ROOT / "scro_sim" / "engine" / "actions").glob("*.py")):
         used |= {msg for _line, msg, _c, _ctx in extract_from_file("python", str(p), keywords={"N_": None})}

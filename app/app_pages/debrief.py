@@ -16,11 +16,13 @@ import streamlit as st
 
 from app import services, state
 from scro_sim import debrief
+from scro_sim import formatting as fmt
 from scro_sim.assessment import score
 from scro_sim.errors import ScroSimError
 from scro_sim.log import EventLog
-from scro_sim.scenario import Plan, Scenario
-from scro_sim.scoring import ScoreCard, service_curves
+from scro_sim.names import Names
+from scro_sim.scenario import Plan, Rubric, Scenario
+from scro_sim.scoring import ScoreCard, awaiting, service_curves, total_range
 from scro_sim.scoring import describe as metric_entry
 from scro_sim.store import StoredRun
 from scro_sim.vocabulary import describe, inject_words, number, service
@@ -69,33 +71,63 @@ def card_in(run: StoredRun, lang: str) -> ScoreCard:
 # -- render (shared with review)
 
 
-def render_card(card: ScoreCard) -> None:
+def render_provisional(card: ScoreCard, rubric: Rubric | None, label: str | None = None) -> None:
+    """A provisional score: what is settled, the range the total can still take, the criteria that wait."""
     _ = state.gettext()
+    lang = state.lang()
+    waiting = awaiting(card)
+    lo, hi = total_range(card, rubric) if rubric is not None else (card.total, card.total)
     c = st.columns(3)
-    c[0].metric(_("Score"), f"{card.total:.1f} / 100")
-    c[1].metric(_("Pass mark"), f"{card.pass_mark:g}")
-    c[2].metric(_("Result"), _("Passed") if card.passed else _("Not passed"))
-    if card.provisional:
-        st.info(_("Provisional: some criteria are awaiting an assessor's judgement."))
+    c[0].metric(label or _("Score"), fmt.score(card.total, lang) + " / 100",
+                help=_("Over the criteria rated so far."))
+    c[1].metric(_("The total can still be"), f"{fmt.score(lo, lang)} – {fmt.score(hi, lang)}",
+                help=_("From every open criterion rated lowest to every one rated highest."))
+    verdict = (_("Passed whatever the assessor rates") if lo >= card.pass_mark else
+               _("Not passed whatever the assessor rates") if hi < card.pass_mark else _("Open"))
+    c[2].metric(_("Result (pass mark {mark})").format(mark=fmt.number(card.pass_mark, lang)), verdict)
+    st.info(_("Provisional: an assessor still has to rate {criteria}.").format(
+        criteria=", ".join(f"“{ln.title}”" for ln in waiting)))
+
+
+def render_card(card: ScoreCard, sc: Scenario | None = None) -> None:
+    _ = state.gettext()
+    lang = state.lang()
+    names = Names(None, sc, lang, _)
+    if card.provisional and card.criteria and any(awaiting(card)):
+        render_provisional(card, sc.rubric if sc is not None else None)
+    else:
+        c = st.columns(3)
+        c[0].metric(_("Score"), fmt.score(card.total, lang) + " / 100")
+        c[1].metric(_("Pass mark"), fmt.number(card.pass_mark, lang))
+        c[2].metric(_("Result"), _("Passed") if card.passed else _("Not passed"))
     entries = {ln.metric: metric_entry(ln.metric) for ln in card.criteria if ln.metric}
-    rows = [{_("Criterion"): f"{ln.id}: {ln.title}", _("Kind"): _(ln.kind), _("Rating"): ln.rating or "-",
-             _("Metric"): ln.metric or "", _("Value"): "" if ln.value is None else number(ln.value),
-             _("Unit"): _(e.unit) if (e := entries.get(ln.metric)) else "", _("Points"): f"{ln.points:g} / {ln.weight:g}",
-             _("Status"): _(ln.status), _("Feedback"): ln.feedback or debrief.why_not_applicable(ln, _),
-             _("Comment"): ln.comment}
+
+    def value(ln: Any) -> str:
+        if ln.value is None:
+            return ""
+        e = entries.get(ln.metric)
+        unit = _(e.unit) if e is not None and e.unit else ""
+        return f"{number(ln.value)} {unit}".strip() if lang == "en" else f"{fmt.number(ln.value, lang)} {unit}".strip()
+
+    rows = [{_("Criterion"): ln.title, _("Rating"): ln.rating or "-", _("Value"): value(ln),
+             _("Points"): f"{fmt.number(ln.points, lang)} / {fmt.number(ln.weight, lang)}", _("Status"): _(ln.status),
+             _("Feedback"): ln.feedback or debrief.why_not_applicable(ln, _)}
+            | ({_("Comment"): ln.comment} if any(x.comment for x in card.criteria) else {})
             for ln in card.criteria]
-    st.dataframe(pd.DataFrame(rows), hide_index=True)
+    # a static table: long feedback wraps instead of being cut at the column's edge
+    st.table(pd.DataFrame(rows).set_index(_("Criterion")))
     if any(entries.values()):
         with st.expander(_("What the metrics mean")):
-            st.markdown("\n".join(f"- `{name}`: {_(e.text)}" for name, e in entries.items() if e))
+            st.markdown("\n".join(f"- **{_md(ln.title)}**: {_md(_(e.text))}" for ln in card.criteria
+                                   if ln.metric and (e := entries.get(ln.metric))))
     st.markdown("**" + _("By module") + "**")
-    st.dataframe(pd.DataFrame([{_("Module"): m.module, _("Score"): "-" if m.score is None else f"{m.score:.1f}",
-                                _("Outcomes"): ", ".join(m.outcomes),
-                                _("Provisional"): _("yes") if m.provisional else _("no")} for m in card.modules]),
-                 hide_index=True)
+    st.table(pd.DataFrame([{_("Module"): names.module(m.module),
+                            _("Score"): "-" if m.score is None else fmt.score(m.score, lang),
+                            _("Provisional"): _("yes") if m.provisional else _("no")} for m in card.modules]
+                          ).set_index(_("Module")))
 
 
-def timeline_rows(log_: EventLog, name_of: Any = None, words_of: Any = None) -> list[dict[str, Any]]:
+def timeline_rows(log_: EventLog, name_of: Any = None, words_of: Any = None, start: Any = None) -> list[dict[str, Any]]:
     """Injects and decisions in time order, as table rows; ``words_of`` gives an inject's words by id
     in the reader's language (``Scenario.inject_words``)."""
     _ = state.gettext()
@@ -105,10 +137,9 @@ def timeline_rows(log_: EventLog, name_of: Any = None, words_of: Any = None) -> 
             w = inject_words(r.subject, r.data, words_of)
             what = f"{w.get('sender', r.subject)} ({_(str(r.data.get('channel', '')))}): {w.get('text', '')}"
         else:
-            acts = ", ".join(_describe({"action": a.get("action", ""), "target": a.get("target")}, name_of)
-                             for a in r.data.get("actions", [])) or _("no action")
+            acts = "; ".join(_describe(a, name_of) for a in r.data.get("actions", [])) or _("no action")
             what = acts + (f" | {r.data['rationale']}" if r.data.get("rationale") else "")
-        rows.append({_("Hour"): f"{r.time:g}", _("Kind"): _(r.kind), _("What"): what})
+        rows.append({_("When"): fmt.clock(start, r.time, state.lang()), _("Kind"): _(r.kind), _("What"): what})
     return rows
 
 
@@ -122,10 +153,12 @@ def figure(run: StoredRun, name: str, log_: EventLog) -> bytes | None:
     return png or None
 
 
-def _names_of(run: StoredRun) -> Any:
-    """``id -> "Name (id)"`` for the run's city, or None when its scenario no longer loads."""
+def _names_of(run: StoredRun) -> Names | None:
+    """The run's ids as the reader's words (its city and scenario), or None when its scenario no longer loads."""
     ld = services.load_text(run.scenario_yaml, f"<run {run.id} scenario>")
-    return debrief.names(ld.city) if ld.city is not None else None
+    if ld.city is None:
+        return None
+    return Names(ld.city, ld.scenario, state.lang(), state.gettext())
 
 
 def render_timeline(run: StoredRun, log_: EventLog) -> None:
@@ -135,9 +168,9 @@ def render_timeline(run: StoredRun, log_: EventLog) -> None:
         st.image(png)
     ld = services.load_text(run.scenario_yaml, f"<run {run.id} scenario>")
     words_of = ld.scenario.inject_words(state.lang()) if ld.scenario is not None else None
-    rows = timeline_rows(log_, _names_of(run), words_of)
+    rows = timeline_rows(log_, _names_of(run), words_of, ld.scenario.start if ld.scenario is not None else None)
     if rows:
-        st.dataframe(pd.DataFrame(rows), hide_index=True)
+        st.table(pd.DataFrame(rows).set_index(_("When")))
     else:
         st.caption(_("Nothing happened."))
 
@@ -155,21 +188,9 @@ def render_services(run: StoredRun, log_: EventLog) -> None:
 
 def _describe(a: Any, name_of: Any = None) -> str:
     """An action as the learner reads it: its name in their language, then its targets by name ("all" translated)."""
-    _ = state.gettext()
     d = a if isinstance(a, dict) else a.model_dump(mode="json", exclude_none=True)
-
-    def name(x: Any) -> str:
-        if x == "all":
-            return _("all")
-        return str(name_of(str(x))) if name_of is not None else str(x)
-
-    parts = [_(d.get("action", ""))]
-    for k in ("target", "crew", "shelter"):
-        if d.get(k):
-            parts.append(name(d[k]))
-    if d.get("order"):
-        parts.append(" > ".join(name(x) for x in d["order"]))
-    return " ".join(parts)
+    names = name_of if isinstance(name_of, Names) else Names(None, None, state.lang(), state.gettext())
+    return names.action_text(d)
 
 
 def render_expert(sc: Scenario, run: StoredRun) -> None:
@@ -185,17 +206,18 @@ def render_expert(sc: Scenario, run: StoredRun) -> None:
             rows = [{_("When"): _("at the start"), _("Action"): _describe(a, name_of)} for a in expert.prepositioning]
             if expert.priorities:
                 rows.append({_("When"): _("at the start"), _("Action"): _("repair order") + ": "
-                             + " > ".join(expert.priorities)})
+                             + " > ".join(name_of(x) if name_of is not None else x for x in expert.priorities)})
             for r in expert.rules:
                 cond = f"{r.when.key} {r.when.value}"
                 rows += [{_("When"): cond, _("Action"): _describe(a, name_of)} for a in r.do]
-            st.dataframe(pd.DataFrame(rows), hide_index=True)
+            st.table(pd.DataFrame(rows).set_index(_("When")))
     with right:
         st.markdown("**" + _("What you did") + "**")
-        rows = [{_("Hour"): f"{d.get('time_h', 0):g}", _("Action"): _describe(a, name_of)}
+        rows = [{_("When"): fmt.clock(sc.start, float(d.get("time_h", 0)), state.lang()),
+                 _("Action"): _describe(a, name_of)}
                 for d in run.decisions for a in d.get("actions", [])]
         if rows:
-            st.dataframe(pd.DataFrame(rows), hide_index=True)
+            st.table(pd.DataFrame(rows).set_index(_("When")))
         else:
             st.caption(_("You took no action."))
 
@@ -295,7 +317,7 @@ def render_lessons(run: StoredRun, card: ScoreCard) -> None:
 def render_run(run: StoredRun, card: ScoreCard) -> None:
     _ = state.gettext()
     log_ = EventLog.from_jsonl(run.log_jsonl)
-    render_card(card)
+    render_card(card, scenario_of(run))
     st.markdown("#### " + _("Service over time"))
     render_services(run, log_)
     st.markdown("#### " + _("Timeline of messages and decisions"))
@@ -318,7 +340,8 @@ def main() -> None:
             st.info(_("You have no scored runs yet. Play an exercise first."))
             return
         ids = [r.id for r in runs]
-        labels = {r.id: f"{r.finished_at:%Y-%m-%d %H:%M} - {r.scenario_id} - {r.total:.1f}"
+        labels = {r.id: f"{fmt.datetime_text(r.finished_at, state.lang())} – {r.scenario_id} – "
+                        f"{fmt.score(r.total, state.lang())}"
                   + (" " + _("(practice)") if r.origin == "practice" else "") for r in runs}
         chosen = st.selectbox(_("Run"), ids, format_func=labels.__getitem__, key=state.lang_wkey(PAGE, "run"))
         run = own_run(u.username, chosen)
