@@ -28,7 +28,10 @@ Gettext = Callable[[str], str]
 
 #: the words the catalogs translate for roads, crews and the whole city
 N_ROAD = (N_("road in {district}"), N_("road {a} – {b}"), N_("{team} {n}"), N_("mutual-aid crew {n}"),
-          N_("whole city"), N_("every district"))
+          N_("whole city"), N_("every district"), N_("when this message arrives: {inject}"), N_("from {when}"),
+          N_("when the river gauge passes {metres} m"), N_("when {asset} is down"),
+          N_("when {asset} runs on its backup"), N_("when any {type} is down"), N_("when any {type} runs on its backup"),
+          N_("when {district} loses {service}"), N_("when more than {share} of people lose {service}"))
 
 
 def plain(ident: str) -> str:
@@ -180,6 +183,32 @@ class Names:
         return x
 
     __call__ = target
+
+    def condition(self, key: str, value: Any, start: Any = None) -> str:
+        """A plan rule's trigger as a sentence: "when this message arrives: Regional health authority: ..."."""
+        from . import formatting as fmt
+
+        _ = self._
+        if key == "inject":
+            return _("when this message arrives: {inject}").format(inject=self.inject(str(value)))
+        if key == "after_h":
+            return _("from {when}").format(when=fmt.clock(start, float(value), self.lang))
+        if key == "gauge_above":
+            return _("when the river gauge passes {metres} m").format(metres=fmt.number(float(value), self.lang))
+        if key in ("asset_down", "asset_on_backup"):
+            return (_("when {asset} is down") if key == "asset_down" else
+                    _("when {asset} runs on its backup")).format(asset=self.target(value))
+        if key in ("any_down", "any_on_backup"):
+            return (_("when any {type} is down") if key == "any_down" else
+                    _("when any {type} runs on its backup")).format(type=_(str(value)).replace("_", " "))
+        if key == "district_unserved":
+            district, service = value
+            return _("when {district} loses {service}").format(district=self.target(district), service=_(service))
+        if key == "unserved_share_above":
+            service, share = value
+            return _("when more than {share} of people lose {service}").format(
+                share=fmt.percent(float(share), self.lang), service=_(service))
+        return f"{key} {value}"
 
     def action_text(self, a: Mapping[str, Any]) -> str:
         """One action as a sentence: "Warn the public: every district", "Send a repair crew: Substation

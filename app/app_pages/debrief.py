@@ -82,9 +82,11 @@ def render_provisional(card: ScoreCard, rubric: Rubric | None, label: str | None
                 help=_("Over the criteria rated so far."))
     c[1].metric(_("The total can still be"), f"{fmt.score(lo, lang)} – {fmt.score(hi, lang)}",
                 help=_("From every open criterion rated lowest to every one rated highest."))
-    verdict = (_("Passed whatever the assessor rates") if lo >= card.pass_mark else
-               _("Not passed whatever the assessor rates") if hi < card.pass_mark else _("Open"))
-    c[2].metric(_("Result (pass mark {mark})").format(mark=fmt.number(card.pass_mark, lang)), verdict)
+    settled = lo >= card.pass_mark or hi < card.pass_mark
+    c[2].metric(_("Result (pass mark {mark})").format(mark=fmt.number(card.pass_mark, lang)),
+                (_("Passed") if lo >= card.pass_mark else _("Not passed")) if settled else _("Open"),
+                help=(_("Passed whatever the assessor rates") if lo >= card.pass_mark else
+                      _("Not passed whatever the assessor rates") if hi < card.pass_mark else None))
     st.info(_("Provisional: an assessor still has to rate {criteria}.").format(
         criteria=", ".join(f"“{ln.title}”" for ln in waiting)))
 
@@ -109,7 +111,7 @@ def render_card(card: ScoreCard, sc: Scenario | None = None) -> None:
         unit = _(e.unit) if e is not None and e.unit else ""
         return f"{number(ln.value)} {unit}".strip() if lang == "en" else f"{fmt.number(ln.value, lang)} {unit}".strip()
 
-    rows = [{_("Criterion"): ln.title, _("Rating"): ln.rating or "-", _("Value"): value(ln),
+    rows = [{_("Criterion"): ln.title, _("Rating"): ln.rating or "—", _("Value"): value(ln),
              _("Points"): f"{fmt.number(ln.points, lang)} / {fmt.number(ln.weight, lang)}", _("Status"): _(ln.status),
              _("Feedback"): ln.feedback or debrief.why_not_applicable(ln, _)}
             | ({_("Comment"): ln.comment} if any(x.comment for x in card.criteria) else {})
@@ -143,12 +145,13 @@ def timeline_rows(log_: EventLog, name_of: Any = None, words_of: Any = None, sta
     return rows
 
 
-def figure(run: StoredRun, name: str, log_: EventLog) -> bytes | None:
-    """A report figure of a stored run as PNG, drawn once per session and run (kept in session state)."""
-    key = f"png.{run.id}.{run.log_digest[:16]}.{name}.{state.lang()}"
+def figure(run: StoredRun, name: str, log_: EventLog, recovery: bool = False) -> bytes | None:
+    """A report figure of a stored run as PNG, drawn once per session and run (kept in session state);
+    its time axis ends with the exercise, or with ``recovery`` once the city has recovered."""
+    key = f"png.{run.id}.{run.log_digest[:16]}.{name}.{state.lang()}.{recovery}"
     png = state.get(PAGE, key)
     if png is None:
-        png = services.figure_png(name, log_, words=state.gettext()) or b""
+        png = services.figure_png(name, log_, words=state.gettext(), lang=state.lang(), recovery=recovery) or b""
         state.put(PAGE, key, png)
     return png or None
 
@@ -177,7 +180,9 @@ def render_timeline(run: StoredRun, log_: EventLog) -> None:
 
 def render_services(run: StoredRun, log_: EventLog) -> None:
     _ = state.gettext()
-    png = figure(run, "service_chart", log_)
+    recovery = st.toggle(_("Show the recovery after the exercise"), key=state.wkey(PAGE, "recovery", run.id),
+                         help=_("The run goes on until the city has recovered, often for weeks after the exercise."))
+    png = figure(run, "service_chart", log_, recovery)
     if png:
         st.image(png)
     else:
@@ -208,7 +213,8 @@ def render_expert(sc: Scenario, run: StoredRun) -> None:
                 rows.append({_("When"): _("at the start"), _("Action"): _("repair order") + ": "
                              + " > ".join(name_of(x) if name_of is not None else x for x in expert.priorities)})
             for r in expert.rules:
-                cond = f"{r.when.key} {r.when.value}"
+                cond = (name_of.condition(r.when.key, r.when.value, sc.start) if name_of is not None
+                        else f"{r.when.key} {r.when.value}")
                 rows += [{_("When"): cond, _("Action"): _describe(a, name_of)} for a in r.do]
             st.table(pd.DataFrame(rows).set_index(_("When")))
     with right:
@@ -271,7 +277,7 @@ def _events(log_: EventLog | None, seqs: list[int], name_of: Any, start: Any, sc
         else:
             what = describe(r.kind, r.subject, r.data, _, name_of,
                             sc.inject_words(state.lang()) if sc is not None else None)
-        lines.append(f"#{r.seq}  {debrief.clock(start, r.time)}  {what}")
+        lines.append(f"#{r.seq}  {debrief.clock(start, r.time, state.lang())}  {what}")
     return lines
 
 
@@ -294,7 +300,7 @@ def render_lessons(run: StoredRun, card: ScoreCard) -> None:
         mine = EventLog.from_jsonl(run.log_jsonl)
         for ls in items:
             with st.container(border=True):
-                st.markdown(f"**{_md(debrief.clock(sc.start, ls.time_h))}**  \n"
+                st.markdown(f"**{_md(debrief.clock(sc.start, ls.time_h, state.lang()))}**  \n"
                             + _md(debrief.render_lesson(ls, state.lang(), name_of=name_of, start=sc.start,
                                                         scenario=sc)))
                 st.caption(_("Events in your log: {learner}; in the expert's log: {expert}").format(
@@ -311,7 +317,7 @@ def render_lessons(run: StoredRun, card: ScoreCard) -> None:
     if comments:
         st.markdown("#### " + _("The assessor's comments"))
         for ln in comments:
-            st.markdown(f"**{_md(ln.id)} {_md(ln.title)}** ({ln.rating or '-'})  \n{_md(ln.comment)}")
+            st.markdown(f"**{_md(ln.title)}** ({ln.rating or '—'})  \n{_md(ln.comment)}")
 
 
 def render_run(run: StoredRun, card: ScoreCard) -> None:

@@ -402,17 +402,22 @@ def _hospitals(g: state.GameSession) -> None:
     st.dataframe(pd.DataFrame(rows), hide_index=True)
     curves = occupancy_curves(g.play.records)
     if curves:
-        start = g.sim.scenario.start
-        df = pd.DataFrame([{"t": fmt.to_datetime(start) + pd.Timedelta(hours=t), "hospital": names.asset(h),
+        start, sc = g.sim.scenario.start, g.sim.scenario
+        values = [v for pts in curves.values() for _t, v in pts]
+        low, high = min(0.8, min(values) - 0.05), max(1.1, max(values) + 0.05)  # 100 % always in view
+        df = pd.DataFrame([{"t": (fmt.to_datetime(start) + pd.Timedelta(hours=t)).isoformat(), "hospital": names.asset(h),
                             "occupancy": v} for h, pts in curves.items() for t, v in pts])
         spec = {
             "height": 200,
             "layer": [
                 {"mark": {"type": "line", "interpolate": "step-after"},
                  "encoding": {"x": {"field": "t", "type": "temporal", "title": None,
+                                    # the whole exercise, start to end: where the game stands shows
+                                    "scale": {"domain": [fmt.to_datetime(start).isoformat(), (
+                                        fmt.to_datetime(start) + pd.Timedelta(hours=sc.duration_h)).isoformat()]},
                                     "axis": {"format": "%a %H:%M", "labelOverlap": True}},
                               "y": {"field": "occupancy", "type": "quantitative", "title": _("Occupancy"),
-                                    "axis": {"format": ".0%"}},
+                                    "scale": {"domain": [low, high]}, "axis": {"format": ".0%"}},
                               "color": {"field": "hospital", "type": "nominal", "title": _("Hospital"),
                                         "legend": {"orient": "bottom", "labelLimit": 400}}}},
                 {"mark": {"type": "rule", "strokeDash": [4, 3], "color": "#c62828"},
