@@ -444,8 +444,7 @@ def _orders(g: state.GameSession) -> None:
              _("Where it stands"): _(STATUS[o.status]) + (f" ({names.crew(o.crew)})" if o.crew else ""),
              _("Expected"): _when(g, o.expected_h) if o.expected_h is not None else unknown.get(o.status, "—")}
             for o in orders]
-    st.dataframe(pd.DataFrame(rows), hide_index=True, column_config={
-        _("Where it stands"): st.column_config.TextColumn(width="large")})
+    st.table(pd.DataFrame(rows).set_index(_("Order")))  # a static table: long reasons wrap, never cut
 
 
 def _tables(g: state.GameSession) -> None:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..city import City
     from ..scenario import Scenario
     from ..scoring import ScoreCard
+from .. import formatting as fmt
 from .figures import (
     RATING_NAMES,
     _actions_text,
@@ -121,19 +122,21 @@ def after_action_report(log: EventLog, card: ScoreCard, scenario: Scenario, *, l
         ("City", sd.get("city", "")),
         ("Seed", sd.get("seed", "")),
         ("Scenario start", start_dt.strftime("%Y-%m-%d %H:%M") if start_dt else sd.get("start", "")),
-        ("Duration", f"{_end_time(log):g} h"),
+        ("Duration", fmt.duration(_end_time(log), lang)),
         ("Engine", sd.get("engine", "")),
         ("Event log digest", card.log_digest),
     ]
     if played_on:
         overview.insert(6, ("Played on", played_on))
     parts += ["<h2>1. Exercise overview</h2>", _table(("Item", "Value"), overview)]
-    parts.append(f'<p>Score: <strong>{card.total:.1f}</strong> / 100 (pass mark {card.pass_mark:g}) — '
+    mark = fmt.number(card.pass_mark, lang)
+    parts.append(f'<p>Score: <strong>{fmt.score(card.total, lang)}</strong> / 100 (pass mark {mark}) — '
                  f'<span class="{"pass" if card.passed else "fail"}">{_e(verdict)}</span>{_e(status)}</p>')
     if card.modules:
         parts.append(_table(("Module", "Learning outcomes", "Criteria", "Score"),
                             [(m.module, ", ".join(m.outcomes), ", ".join(m.criteria),
-                              ("—" if m.score is None else f"{m.score:.1f}") + (" (provisional)" if m.provisional else ""))
+                              ("—" if m.score is None else fmt.score(m.score, lang))
+                              + (" (provisional)" if m.provisional else ""))
                              for m in card.modules]))
 
     # 2. key results: every metric of the catalogue (downtime of the critical facilities)
@@ -215,8 +218,8 @@ def after_action_report(log: EventLog, card: ScoreCard, scenario: Scenario, *, l
 
     # 8. charts
     if charts:
-        parts += ["<h2>8. Charts</h2>", _img(service_chart(log), "Service levels and resilience loss"),
-                  _img(timeline(log), "Exercise timeline")]
+        parts += ["<h2>8. Charts</h2>", _img(service_chart(log, lang=lang), "Service levels and resilience loss"),
+                  _img(timeline(log, lang=lang), "Exercise timeline")]
         if city is not None:
             parts.append(_img(city_map(city, **state_at(log), title=f"{city.name} at the end of the exercise"),
                               "City at the end of the exercise"))

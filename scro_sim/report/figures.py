@@ -555,7 +555,7 @@ def timeline(log: EventLog, *, key_only: bool = True, size: tuple[float, float] 
     _ = reader(words)
     end = max(exercise_end(log, recovery=recovery), 1.0)
     recs = [r for r in _key_records(log, key_only) if r.time <= end + 1e-9]
-    gap = end / 40  # labels closer than this on one lane would overlap: the later one is left out
+    per_char = end * 6.0 / (size[0] * 72 * 0.78)  # hours one character of a 6 pt label covers on the axes
     fig = _figure(size)
     ax = fig.add_subplot()
     y_labels: list[str] = []
@@ -570,14 +570,15 @@ def timeline(log: EventLog, *, key_only: bool = True, size: tuple[float, float] 
             colours = [{"met": "#2e7d32", "missed": "#c62828"}.get(str(r.data.get("status")), colour) for r in rows]
         ax.scatter([r.time for r in rows], [y] * len(rows), marker=marker, c=colours, s=40, zorder=3,
                    linewidths=1.5 if marker == "|" else 0.5, edgecolors=None if marker == "|" else "#212121")
-        if len(rows) <= 40 and name not in ("Decision points", "Decisions", "Hazard"):
-            shown: list[tuple[float, int]] = []  # (hour, above 0 / below 1) of the labels drawn so far
+        # short labels (an inject's or asset's id) where they fit; the table under the chart names every event
+        if len(rows) <= 40 and name not in ("Decision points", "Decisions", "Hazard", "Expected actions"):
+            ends = [-math.inf, -math.inf]  # where the last label above (0) and below (1) the lane ends, in hours
             for r in rows:
-                side = next((k for k in (0, 1) if all(abs(r.time - t) >= gap or k != s for t, s in shown)), None)
-                if side is None:
+                label = str(r.subject)
+                side = next((k for k in (0, 1) if r.time >= ends[k]), None)
+                if side is None:  # it would overlap both neighbours: left out
                     continue
-                shown.append((r.time, side))
-                label = {"action": str(r.data.get("action", ""))}.get(r.kind, r.subject)
+                ends[side] = r.time + (len(label) + 1) * per_char
                 ax.annotate(label, (r.time, y), xytext=(2, 6 if side == 0 else -11), textcoords="offset points",
                             fontsize=6, color="#424242")
     ax.set_yticks(list(range(len(_LANES) - 1, -1, -1)), y_labels)

@@ -139,5 +139,7 @@ def city_map_spec(city: City, *, asset_state: Mapping[str, str] | None = None,
         "layer": layers,
         "resolve": {"scale": {"color": "independent"}, "legend": {"color": "independent"}},
         "config": {"view": {"stroke": None},
-                   "legend": {"labelLimit": 260, "titleLimit": 320}},
+                   # the legends below the map stacked, not side by side: a row of three ran off the page
+                   "legend": {"labelLimit": 260, "titleLimit": 320,
+                              "layout": {"bottom": {"anchor": "start", "direction": "vertical", "margin": 8}}}},
     }
