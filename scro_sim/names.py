@@ -165,7 +165,7 @@ class Names:
         from .scenario import text_in
 
         outs = [text_in(lo.text, self.lang) for lo in self.scenario.learning_outcomes if lo.module == ident]
-        return f"{ident}: " + "; ".join(outs) if outs else ident
+        return f"{ident}: " + " ".join(o if o.rstrip().endswith((".", "!", "?")) else o + "." for o in outs) if outs else ident
 
     def target(self, ident: Any) -> str:
         """Whatever an action names: "all" (every district), a road, a crew, an asset or a district."""

@@ -78,7 +78,7 @@ def test_injects_criteria_metrics_and_modules_have_readable_names(mini) -> None:
     crit = sc.rubric.criteria[0]
     assert n.criterion(crit.id) != crit.id and n.criterion("CR_none") == "CR_none"
     assert n.metric("cost") != "cost" and n.metric("no_such_metric") == "no_such_metric" and n.metric(None) == ""
-    assert n.module("M1") == "M1: Keep critical services running; Warn the public in time"
+    assert n.module("M1") == "M1: Keep critical services running. Warn the public in time."
 
 
 def test_without_a_city_or_scenario_ids_stay_as_they_are() -> None:
