@@ -397,6 +397,14 @@ def service_chart(log: EventLog, *, size: tuple[float, float] = (9.0, 4.5), titl
     _ = reader(words)
     df = service_curves(log)
     areas = resilience_areas(log)
+    if lang is not None:
+        from .. import formatting as fmt
+
+        def big(x: float) -> str:
+            return fmt.number(round(x), lang)
+    else:
+        def big(x: float) -> str:
+            return f"{x:,.0f}"
     fig = _figure(size)
     ax = fig.add_subplot()
     for s in SERVICES:
@@ -405,11 +413,11 @@ def service_chart(log: EventLog, *, size: tuple[float, float] = (9.0, 4.5), titl
             continue
         colour = _SERVICE_COLOURS.get(s, "#424242")
         ax.step(ts, vs, where="post", color=colour, linewidth=1.6, label=_("{service} ({x} person-h)").format(
-            service=service(s, words), x=f"{areas[s]:,.0f}"))
+            service=service(s, words), x=big(areas[s])))
         ax.fill_between(ts, vs, [1.0] * len(vs), step="post", color=colour, alpha=0.12, linewidth=0)
     for r in log.of_kind("decision"):
         ax.axvline(r.time, color="#616161", linewidth=0.6, alpha=0.5, linestyle=":")
-    lines = [_("{service}: {x} person-hours").format(service=service(s, words), x=f"{areas[s]:,.0f}") for s in SERVICES]
+    lines = [_("{service}: {x} person-hours").format(service=service(s, words), x=big(areas[s])) for s in SERVICES]
     ax.text(0.99, 0.03, _("Resilience loss (area above curve)") + "\n" + "\n".join(lines), transform=ax.transAxes,
             ha="right", va="bottom", fontsize=8, gid="person-hours",
             bbox={"boxstyle": "round", "facecolor": "white", "alpha": 0.85, "edgecolor": "#bdbdbd"})
