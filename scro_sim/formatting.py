@@ -23,7 +23,7 @@ from babel.numbers import format_currency, format_decimal, format_percent
 from .i18n import normalize
 
 __all__ = ["DEFAULT_START", "clock", "date_text", "datetime_text", "duration", "hour_range", "locale",
-           "money", "number", "percent", "score", "to_datetime"]
+           "money", "number", "percent", "quote", "score", "to_datetime"]
 
 #: the clock of hour 0 when neither the scenario nor the log gives a start (a Monday, midnight)
 DEFAULT_START = datetime(2024, 1, 1, 0, 0)
@@ -119,6 +119,15 @@ def money(amount: float | None, currency: str = "EUR", lang: str | None = "en") 
         return format_currency(round(float(amount)), currency, pattern, locale=loc, currency_digits=False)
     except Exception:  # a currency code CLDR does not know: the number and the code
         return f"{number(round(float(amount)), lang)} {currency}"
+
+
+_QUOTES = {"en": ("“", "”"), "de": ("„", "“"), "el": ("«", "»"), "pt": ("«", "»")}
+
+
+def quote(text: str, lang: str | None = "en") -> str:
+    """``text`` in the language's quotation marks: “…” (en), „…“ (de), «…» (el, pt)."""
+    q0, q1 = _QUOTES[normalize(lang)]
+    return f"{q0}{text}{q1}"
 
 
 def date_text(when: datetime | date, lang: str | None = "en") -> str:

@@ -75,3 +75,7 @@ def test_percent_and_dates_follow_the_locale() -> None:
 def test_an_unknown_language_formats_as_british_english() -> None:
     assert fmt.money(1000, "EUR", "xx") == fmt.money(1000, "EUR", "en")
     assert str(fmt.locale("de-AT")) == "de_DE"
+
+
+def test_quotes_are_the_languages_own() -> None:
+    assert [fmt.quote("x", lang) for lang in ("en", "de", "el", "pt")] == ["“x”", "„x“", "«x»", "«x»"]

@@ -76,7 +76,6 @@ def render_provisional(card: ScoreCard, rubric: Rubric | None, label: str | None
     _ = state.gettext()
     lang = state.lang()
     waiting = awaiting(card)
-    q0, q1 = fmt.locale(lang).quotation_start, fmt.locale(lang).quotation_end  # „…“ in German, «…» in Greek
     lo, hi = total_range(card, rubric) if rubric is not None else (card.total, card.total)
     c = st.columns(3)
     c[0].metric(label or _("Score"), fmt.score(card.total, lang) + " / 100",
@@ -89,7 +88,7 @@ def render_provisional(card: ScoreCard, rubric: Rubric | None, label: str | None
                 help=(_("Passed whatever the assessor rates") if lo >= card.pass_mark else
                       _("Not passed whatever the assessor rates") if hi < card.pass_mark else None))
     st.info(_("Provisional: an assessor still has to rate {criteria}.").format(
-        criteria=", ".join(f"{q0}{ln.title}{q1}" for ln in waiting)))
+        criteria=", ".join(fmt.quote(ln.title, lang) for ln in waiting)))
 
 
 def render_card(card: ScoreCard, sc: Scenario | None = None) -> None:
