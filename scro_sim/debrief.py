@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
 
+from . import formatting as fmt
 from .engine.actions import REGISTRY as ACTIONS
 from .i18n import translator
 from .log import EventLog, EventRecord
@@ -429,16 +430,10 @@ def _action_lesson(lid: str, e_act: _Act, mine: _Act | None, learner: EventLog, 
 # -- sentences
 
 
-def clock(start: datetime | str | None, time_h: float) -> str:
-    """An hour of the run as the scenario's clock time (``2024-03-01 14:00``), or ``+14 h`` without a start."""
-    if isinstance(start, str):
-        try:
-            start = datetime.fromisoformat(start)
-        except ValueError:
-            start = None
-    if start is None:
-        return f"+{time_h:g} h"
-    return (start + timedelta(hours=time_h)).strftime("%Y-%m-%d %H:%M")
+def clock(start: datetime | str | None, time_h: float, lang: str = "en") -> str:
+    """An hour of the run as the reader's clock time, with the day ("Mon 1 Jan 14:00"); without a
+    start, from :data:`scro_sim.formatting.DEFAULT_START`."""
+    return fmt.clock(start, time_h, lang, date=True)
 
 
 def names(city: City) -> Callable[[str], str]:
@@ -461,12 +456,12 @@ def render_lesson(lesson: Lesson, lang: str = "en", *, name_of: Callable[[str], 
     p = lesson.params
     downtime = lesson.effect_message == E_DOWNTIME
     words: dict[str, str] = {
-        "clock": clock(start, lesson.time_h),
+        "clock": clock(start, lesson.time_h, lang),
         "hour": f"{lesson.time_h:.4g}",
         "action": action_name(str(p.get("action") or ""), _,
                               (lambda k: scenario.action_label(k, lang)) if scenario is not None else None),
         "target": _("all") if p.get("target") == "all" else name(str(p.get("target") or "")),
-        "learner_clock": clock(start, float(p["learner_time_h"])) if p.get("learner_time_h") is not None else "",
+        "learner_clock": clock(start, float(p["learner_time_h"]), lang) if p.get("learner_time_h") is not None else "",
         "late": _hours(p.get("late")),
         "criterion": titles.get(str(p.get("criterion")), str(p.get("criterion", ""))),
         "rating": str(p.get("rating") or ""),

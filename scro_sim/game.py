@@ -34,7 +34,7 @@ from .vocabulary import N_
 
 log = logging.getLogger(__name__)
 
-__all__ = ["OUTCOMES", "GameSession", "Outcome", "resume_point"]
+__all__ = ["OUTCOMES", "GameSession", "Outcome", "abandon_stored", "resume_point"]
 
 #: What a step can come to, with the sentence the terminal shows (English here, the player's language
 #: through the catalogues; the app words them itself).
@@ -68,6 +68,30 @@ class Outcome:
 def resume_point(decisions: list[dict[str, Any]]) -> int:
     """The decision point a game with these decisions waits at (0: the first)."""
     return max(int(d["point"]) for d in decisions) + 1 if decisions else 0
+
+
+def abandon_stored(store: Store, game: Game, learner: str) -> Outcome:
+    """Close a stored game in progress without replaying it (tidying the list of games).
+
+    Only the learner's own game; a game that moved on meanwhile (decided in another window)
+    is still closed as it is now; one finished meanwhile stays finished.
+    """
+    if game.learner != learner:
+        return Outcome("refused", problems=["this game is not yours"])
+    current: Game | None = game
+    for _attempt in range(2):
+        if current is None or current.status != "playing":
+            return Outcome("finished" if current is not None and current.status == "finished" else "ok")
+        try:
+            store.save_game(current.id, learner, current.scenario_id, current.scenario_hash, current.seed,
+                            list(current.decisions), status="abandoned", expected_version=current.version)
+            return Outcome("ok")
+        except GameConflict as exc:
+            current = exc.game
+        except Exception as exc:
+            log.exception("abandoning game %s failed", game.id)
+            return Outcome("not_saved", detail=f"{type(exc).__name__}: {exc}")
+    return Outcome("moved_on")
 
 
 class GameSession:
@@ -154,6 +178,11 @@ class GameSession:
     @property
     def decisions(self) -> list[dict[str, Any]]:
         return list(self.sim.decisions)
+
+    @property
+    def records(self) -> list[Any]:
+        """The event log so far (what the order queue and the hospitals' history are read from)."""
+        return self.sim.log.records
 
     @property
     def done(self) -> bool:

@@ -160,12 +160,12 @@ def describe(kind: str, subject: str, data: Mapping[str, Any], _: Gettext | None
         sender = inject_words(subject, d, words_of).get("sender") or subject
         return _("Message from {sender}").format(sender=sender)
     if kind == "repair":
-        crew = d.get("crew", "?")
+        crew = name(d.get("crew", "?"))
         if d.get("state") == "started":
             return _("{crew} started work on {asset}").format(crew=crew, asset=asset)
         return _("{crew} finished work on {asset}").format(crew=crew, asset=asset)
     if kind == "crew":
-        st, target = d.get("state"), name(d.get("asset", ""))
+        st, target, subject = d.get("state"), name(d.get("asset", "")), name(subject)
         if st == "dispatched":
             return _("{crew} on the way to {asset} ({hours} h)").format(crew=subject, asset=target,
                                                                         hours=_hours(d.get("travel_h", 0)))
@@ -181,8 +181,8 @@ def describe(kind: str, subject: str, data: Mapping[str, Any], _: Gettext | None
     if kind == "road":
         why = _t(_, f"road:{d.get('cause', 'manual')}")
         if d.get("closed"):
-            return _("Road {road} closed ({cause})").format(road=subject, cause=why)
-        return _("Road {road} open again").format(road=subject)
+            return _("Road {road} closed ({cause})").format(road=name(subject), cause=why)
+        return _("Road {road} open again").format(road=name(subject))
     if kind == "exposure":
         return _("The hazard reached {district}: {exposed} people exposed, {at_risk} at risk").format(
             district=asset, exposed=f"{float(d.get('exposed', 0)):,.0f}", at_risk=f"{float(d.get('at_risk', 0)):,.0f}")

@@ -215,7 +215,7 @@ def test_refused_decision_changes_nothing(env: Store) -> None:
     kind.set_value("reopen_road").run()
     at.button(key="w.play.add").click().run()
     assert at.error, "reopening a road that was never closed is refused"
-    assert "Hour 0 / 48" in texts(at)
+    assert "Time left 48 h" in texts(at)
     assert env.list_games("learner")[0].decisions == []
 
 
@@ -224,14 +224,14 @@ def test_a_new_session_resumes_the_stored_game(env: Store) -> None:
     at.button(key="w.play.start").click().run()
     at.button(key="w.play.skip").click().run()
     at.button(key="w.play.skip").click().run()
-    hour = next(m.value for m in at.metric if m.label == "Hour")
+    hour = next(m.value for m in at.metric if m.label == "Clock")
     game = env.list_games("learner")[0]
     assert len(game.decisions) == 2
     at2 = sign_in("learner", "learner-demo")  # a refresh: a new session
     assert "Games in progress" in texts(at2)
     at2.button(key=f"w.play.resume.{game.id}").click().run()
     assert not at2.exception
-    assert next(m.value for m in at2.metric if m.label == "Hour") == hour
+    assert next(m.value for m in at2.metric if m.label == "Clock") == hour
     # learner2 sees no game of learner's
     at3 = sign_in("learner2", "learner-demo")
     assert "Games in progress" not in texts(at3)
@@ -251,7 +251,7 @@ def test_a_game_stopped_by_its_work_budget_is_closed_with_the_reason(env: Store)
     assert "The exercise had to stop and this game was closed" in error and "work budget" in error
     assert env.list_games("learner")[0].status == "abandoned"
     at.button(key="w.play.start").click().run()  # and the learner can play on
-    assert not at.exception and "Hour 0 / 48" in texts(at)
+    assert not at.exception and "Time left 48 h" in texts(at)
 
 
 def test_a_game_that_runs_away_from_the_start_is_never_stored(env: Store, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -365,7 +365,7 @@ def test_pending_action_shows_names_in_the_learners_language(env: Store) -> None
     at.button(key="w.play.add").click().run()
     assert not at.exception
     lines = [t.value for t in at.text]
-    assert "Bevölkerung warnen alle" in lines, lines  # not the raw id "all"
+    assert "Bevölkerung warnen: alle Bezirke" in lines, lines  # not the raw id "all"
 
 
 
@@ -382,7 +382,7 @@ def test_pending_action_is_named_by_the_scenarios_own_label_in_the_learners_lang
     next(s for s in at.selectbox if s.key and s.key.startswith("w.play.target.")).set_value("all").run()
     at.button(key="w.play.add").click().run()
     assert not at.exception
-    assert "Warnen per Sirene und Radio alle" in [t.value for t in at.text]  # not the catalogue's "Bevölkerung warnen"
+    assert "Warnen per Sirene und Radio: alle Bezirke" in [t.value for t in at.text]  # not the catalogue's "Bevölkerung warnen"
 
 # -- review
 
@@ -700,9 +700,9 @@ def test_a_decision_during_a_database_outage_says_not_saved_and_a_retry_decides_
         assert not at.exception, at.exception
         shown = texts(at)
         assert "Your decision was not saved" in shown and "Traceback" not in shown
-        assert "Hour 0 / 48" in shown and env.list_games("learner")[0].decisions == []
+        assert "Time left 48 h" in shown and env.list_games("learner")[0].decisions == []
     at.button(key="w.play.skip").click().run()  # back up: the same click again
-    assert not at.exception and "Hour 0 / 48" not in texts(at)
+    assert not at.exception and "Time left 48 h" not in texts(at)
     assert len(env.list_games("learner")[0].decisions) == 1
 
 
@@ -718,8 +718,8 @@ def test_a_second_window_that_fell_behind_is_told_and_reloaded(env: Store) -> No
     at2.button(key="w.play.decide").click().run()  # tab 2, still on the first point, decides too
     assert not at2.exception, at2.exception
     assert "This game moved on in another window; it was reloaded." in texts(at2)
-    hour = next(m.value for m in at.metric if m.label == "Hour")
-    assert next(m.value for m in at2.metric if m.label == "Hour") == hour
+    hour = next(m.value for m in at.metric if m.label == "Clock")
+    assert next(m.value for m in at2.metric if m.label == "Clock") == hour
     assert len(env.list_games("learner")[0].decisions) == 1
 
 

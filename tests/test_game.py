@@ -456,3 +456,21 @@ def test_terminal_practice_needs_a_learner(capsys: pytest.CaptureFixture[str]) -
 
     assert cli.main(["play", "riverton_flood", "--practice"]) == 1
     assert "learner: a practice game is stored under a learner" in capsys.readouterr().err
+
+
+def test_a_listed_game_is_abandoned_from_the_list_without_replaying_it(store: Store, flood: tuple[Any, Any]) -> None:
+    from scro_sim.game import abandon_stored
+
+    g = start(store, flood)
+    assert g.decide(warn()).ok
+    game = store.load_game(g.game_id)
+    assert game is not None
+    assert abandon_stored(store, game, "someone_else").kind == "refused"
+    assert store.load_game(g.game_id).status == "playing"  # type: ignore[union-attr]
+    other = window(store, flood, g.game_id)
+    assert other.decide(Decision()).ok  # the list's copy is now one decision behind
+    assert abandon_stored(store, game, LEARNER).kind == "ok"  # closed as it is now, nothing lost
+    now = store.load_game(g.game_id)
+    assert now is not None and now.status == "abandoned" and len(now.decisions) == 2
+    assert [gm.id for gm in store.list_games(LEARNER, status="playing")] == []
+    assert abandon_stored(store, now, LEARNER).kind == "ok"  # twice is harmless

@@ -52,8 +52,9 @@ def test_source_strings_are_in_the_pot() -> None:
             for _fn, _line, msg, _c, _ctx in extract_from_dir(str(ROOT / "app"), method_map=[("**.py", "python")],
                                                             keywords={"_": None, "N_": None})}
     # the engine's words the app shows (scro_sim/vocabulary.py)
-    used |= {msg for _line, msg, _c, _ctx in extract_from_file("python", str(ROOT / "scro_sim" / "vocabulary.py"),
-                                                               keywords={"_": None, "N_": None})}
+    for own in ("vocabulary.py", "names.py", "orders.py"):  # and the words of names and of the order queue
+        used |= {msg for _line, msg, _c, _ctx in extract_from_file("python", str(ROOT / "scro_sim" / own),
+                                                                   keywords={"_": None, "N_": None})}
     # the cohort dashboard's page (scro_sim/report/cohort.py), written in the reader's language
     used |= {msg for _line, msg, _c, _ctx in extract_from_file("python", str(ROOT / "scro_sim" / "report" / "cohort.py"),
                                                                keywords={"_": None, "N_": None})}

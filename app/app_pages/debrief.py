@@ -19,12 +19,14 @@ import streamlit as st
 from app import services, state
 from app.report_view import render_report
 from scro_sim import debrief
+from scro_sim import formatting as fmt
 from scro_sim.assessment import card_in_language
 from scro_sim.errors import ScroSimError
 from scro_sim.feedback import run_feedback
 from scro_sim.log import EventLog
-from scro_sim.scenario import Plan, Scenario
-from scro_sim.scoring import ScoreCard, service_curves
+from scro_sim.names import Names
+from scro_sim.scenario import Plan, Rubric, Scenario
+from scro_sim.scoring import ScoreCard, awaiting, service_curves, total_range
 from scro_sim.scoring import describe as metric_entry
 from scro_sim.store import PLAN_STATUSES, StoredRun
 from scro_sim.vocabulary import action_name, describe, inject_words, number, service
@@ -87,36 +89,65 @@ def card_in(run: StoredRun, lang: str) -> ScoreCard:
 # -- render (shared with review)
 
 
-def render_card(card: ScoreCard) -> None:
+def render_provisional(card: ScoreCard, rubric: Rubric | None, label: str | None = None) -> None:
+    """A provisional score: what is settled, the range the total can still take, the criteria that wait."""
     _ = state.gettext()
+    lang = state.lang()
+    waiting = awaiting(card)
+    lo, hi = total_range(card, rubric) if rubric is not None else (card.total, card.total)
     c = st.columns(3)
-    c[0].metric(_("Score"), f"{card.total:.1f} / 100")
-    c[1].metric(_("Pass mark"), f"{card.pass_mark:g}")
-    c[2].metric(_("Result"), _("Passed") if card.passed else _("Not passed"))
-    if card.provisional:
-        st.info(_("Provisional: some criteria are awaiting an assessor's judgement."))
+    c[0].metric(label or _("Score"), fmt.score(card.total, lang) + " / 100",
+                help=_("Over the criteria rated so far."))
+    c[1].metric(_("The total can still be"), f"{fmt.score(lo, lang)} – {fmt.score(hi, lang)}",
+                help=_("From every open criterion rated lowest to every one rated highest."))
+    settled = lo >= card.pass_mark or hi < card.pass_mark
+    c[2].metric(_("Result (pass mark {mark})").format(mark=fmt.number(card.pass_mark, lang)),
+                (_("Passed") if lo >= card.pass_mark else _("Not passed")) if settled else _("Open"),
+                help=(_("Passed whatever the assessor rates") if lo >= card.pass_mark else
+                      _("Not passed whatever the assessor rates") if hi < card.pass_mark else None))
+    st.info(_("Provisional: an assessor still has to rate {criteria}.").format(
+        criteria=", ".join(fmt.quote(ln.title, lang) for ln in waiting)))
+
+
+def render_card(card: ScoreCard, sc: Scenario | None = None) -> None:
+    _ = state.gettext()
+    lang = state.lang()
+    if card.provisional and card.criteria and any(awaiting(card)):
+        render_provisional(card, sc.rubric if sc is not None else None)
+    else:
+        c = st.columns(3)
+        c[0].metric(_("Score"), fmt.score(card.total, lang) + " / 100")
+        c[1].metric(_("Pass mark"), fmt.number(card.pass_mark, lang))
+        c[2].metric(_("Result"), _("Passed") if card.passed else _("Not passed"))
     entries = {ln.metric: metric_entry(ln.metric) for ln in card.criteria if ln.metric}
-    rows = [{_("Criterion"): f"{ln.id}: {ln.title}", _("Kind"): _(ln.kind), _("Rating"): ln.rating or "-",
-             _("Metric"): ln.metric or "", _("Value"): "" if ln.value is None else number(ln.value),
-             _("Unit"): _(e.unit) if (e := entries.get(ln.metric)) else "", _("Points"): f"{ln.points:g} / {ln.weight:g}",
-             _("Status"): _(ln.status), _("Feedback"): ln.feedback or debrief.why_not_applicable(ln, _),
-             _("Comment"): ln.comment}
+
+    def value(ln: Any) -> str:
+        if ln.value is None:
+            return ""
+        e = entries.get(ln.metric)
+        unit = _(e.unit) if e is not None and e.unit else ""
+        return f"{number(ln.value)} {unit}".strip() if lang == "en" else f"{fmt.number(ln.value, lang)} {unit}".strip()
+
+    rows = [{_("Criterion"): ln.title, _("Rating"): ln.rating or "—", _("Value"): value(ln),
+             _("Points"): f"{fmt.number(ln.points, lang)} / {fmt.number(ln.weight, lang)}", _("Status"): _(ln.status),
+             _("Feedback"): ln.feedback or debrief.why_not_applicable(ln, _)}
+            | ({_("Comment"): ln.comment} if any(x.comment for x in card.criteria) else {})
             for ln in card.criteria]
-    st.dataframe(pd.DataFrame(rows), hide_index=True)
+    # a static table: long feedback wraps instead of being cut at the column's edge
+    st.table(pd.DataFrame(rows).set_index(_("Criterion")))
     if any(entries.values()):
         with st.expander(_("What the metrics mean")):
-            st.markdown("\n".join(f"- `{name}`: {_(e.text)}" for name, e in entries.items() if e))
+            st.markdown("\n".join(f"- **{_md(ln.title)}**: {_md(_(e.text))}" for ln in card.criteria
+                                   if ln.metric and (e := entries.get(ln.metric))))
     st.markdown("**" + _("By module") + "**")
     # by course module, each named in the reader's language (the card keeps only the ids)
-    st.dataframe(pd.DataFrame([{_("Module"): m.label, _("Score"): "-" if m.score is None else f"{m.score:.1f}",
-                                _("Outcomes"): ", ".join(m.outcomes),
-                                _("Provisional"): _("yes") if m.provisional else _("no")}
-                               for m in debrief.module_results(card, state.lang())]),
-                 hide_index=True)
+    st.table(pd.DataFrame([{_("Module"): m.label, _("Score"): "-" if m.score is None else fmt.score(m.score, lang),
+                            _("Outcomes"): ", ".join(m.outcomes),
+                            _("Provisional"): _("yes") if m.provisional else _("no")}
+                           for m in debrief.module_results(card, lang)]).set_index(_("Module")))
 
 
-def timeline_rows(log_: EventLog, name_of: Any = None, words_of: Any = None, label_of: Any = None
-                  ) -> list[dict[str, Any]]:
+def timeline_rows(log_: EventLog, name_of: Any = None, words_of: Any = None, start: Any = None) -> list[dict[str, Any]]:
     """Injects and decisions in time order, as table rows; ``words_of`` gives an inject's words by id
     and ``label_of`` an action's name as the scenario words it, in the reader's language
     (``Scenario.inject_words``, :func:`action_labels`)."""
@@ -127,27 +158,29 @@ def timeline_rows(log_: EventLog, name_of: Any = None, words_of: Any = None, lab
             w = inject_words(r.subject, r.data, words_of)
             what = f"{w.get('sender', r.subject)} ({_(str(r.data.get('channel', '')))}): {w.get('text', '')}"
         else:
-            acts = ", ".join(_describe({"action": a.get("action", ""), "target": a.get("target")}, name_of, label_of)
-                             for a in r.data.get("actions", [])) or _("no action")
+            acts = "; ".join(_describe(a, name_of) for a in r.data.get("actions", [])) or _("no action")
             what = acts + (f" | {r.data['rationale']}" if r.data.get("rationale") else "")
-        rows.append({_("Hour"): f"{r.time:g}", _("Kind"): _(r.kind), _("What"): what})
+        rows.append({_("When"): fmt.clock(start, r.time, state.lang()), _("Kind"): _(r.kind), _("What"): what})
     return rows
 
 
-def figure(run: StoredRun, name: str, log_: EventLog) -> bytes | None:
-    """A report figure of a stored run as PNG, drawn once per session and run (kept in session state)."""
-    key = f"png.{run.id}.{run.log_digest[:16]}.{name}.{state.lang()}"
+def figure(run: StoredRun, name: str, log_: EventLog, recovery: bool = False) -> bytes | None:
+    """A report figure of a stored run as PNG, drawn once per session and run (kept in session state);
+    its time axis ends with the exercise, or with ``recovery`` once the city has recovered."""
+    key = f"png.{run.id}.{run.log_digest[:16]}.{name}.{state.lang()}.{recovery}"
     png = state.get(PAGE, key)
     if png is None:
-        png = services.figure_png(name, log_, words=state.gettext()) or b""
+        png = services.figure_png(name, log_, words=state.gettext(), lang=state.lang(), recovery=recovery) or b""
         state.put(PAGE, key, png)
     return png or None
 
 
-def _names_of(run: StoredRun) -> Any:
-    """``id -> "Name (id)"`` for the run's city, or None when its scenario no longer loads."""
+def _names_of(run: StoredRun) -> Names | None:
+    """The run's ids as the reader's words (its city and scenario), or None when its scenario no longer loads."""
     ld = services.load_text(run.scenario_yaml, f"<run {run.id} scenario>")
-    return debrief.names(ld.city) if ld.city is not None else None
+    if ld.city is None:
+        return None
+    return Names(ld.city, ld.scenario, state.lang(), state.gettext())
 
 
 def render_timeline(run: StoredRun, log_: EventLog) -> None:
@@ -158,16 +191,18 @@ def render_timeline(run: StoredRun, log_: EventLog) -> None:
                             "the table below lists the same events."))
     ld = services.load_text(run.scenario_yaml, f"<run {run.id} scenario>")
     words_of = ld.scenario.inject_words(state.lang()) if ld.scenario is not None else None
-    rows = timeline_rows(log_, _names_of(run), words_of, action_labels(ld.scenario))
+    rows = timeline_rows(log_, _names_of(run), words_of, ld.scenario.start if ld.scenario is not None else None)
     if rows:
-        st.dataframe(pd.DataFrame(rows), hide_index=True)
+        st.table(pd.DataFrame(rows).set_index(_("When")))
     else:
         st.caption(_("Nothing happened."))
 
 
 def render_services(run: StoredRun, log_: EventLog) -> None:
     _ = state.gettext()
-    png = figure(run, "service_chart", log_)
+    recovery = st.toggle(_("Show the recovery after the exercise"), key=state.wkey(PAGE, "recovery", run.id),
+                         help=_("The run goes on until the city has recovered, often for weeks after the exercise."))
+    png = figure(run, "service_chart", log_, recovery)
     if png:
         st.image(png, alt=_("Share of people with each service (power, water, telecom, health) over the hours "
                             "of the exercise."))
@@ -185,52 +220,40 @@ def action_labels(sc: Scenario | None) -> Any:
     return lambda kind: sc.action_label(kind, lang)
 
 
-def _describe(a: Any, name_of: Any = None, label_of: Any = None) -> str:
-    """An action as the learner reads it: its name in their language (the scenario's label if it has
-    one), then its targets by name ("all" translated)."""
-    _ = state.gettext()
+def _describe(a: Any, name_of: Any = None) -> str:
+    """An action as the learner reads it: its name in their language, then its targets by name ("all" translated)."""
     d = a if isinstance(a, dict) else a.model_dump(mode="json", exclude_none=True)
-
-    def name(x: Any) -> str:
-        if x == "all":
-            return _("all")
-        return str(name_of(str(x))) if name_of is not None else str(x)
-
-    parts = [action_name(str(d.get("action", "")), _, label_of)]
-    for k in ("target", "crew", "shelter"):
-        if d.get(k):
-            parts.append(name(d[k]))
-    if d.get("order"):
-        parts.append(" > ".join(name(x) for x in d["order"]))
-    return " ".join(parts)
+    names = name_of if isinstance(name_of, Names) else Names(None, None, state.lang(), state.gettext())
+    return names.action_text(d)
 
 
 def render_expert(sc: Scenario, run: StoredRun) -> None:
     _ = state.gettext()
     expert: Plan | None = sc.reference_plans.expert
     name_of = _names_of(run)
-    label_of = action_labels(sc)
     left, right = st.columns(2)
     with left:
         st.markdown("**" + _("What the expert plan does") + "**")
         if expert is None:
             st.caption(_("This scenario has no expert plan."))
         else:
-            rows = [{_("When"): _("at the start"), _("Action"): _describe(a, name_of, label_of)}
+            rows = [{_("When"): _("at the start"), _("Action"): _describe(a, name_of)}
                     for a in expert.prepositioning]
             if expert.priorities:
                 rows.append({_("When"): _("at the start"), _("Action"): _("repair order") + ": "
-                             + " > ".join(expert.priorities)})
+                             + " > ".join(name_of(x) if name_of is not None else x for x in expert.priorities)})
             for r in expert.rules:
-                cond = f"{r.when.key} {r.when.value}"
-                rows += [{_("When"): cond, _("Action"): _describe(a, name_of, label_of)} for a in r.do]
-            st.dataframe(pd.DataFrame(rows), hide_index=True)
+                cond = (name_of.condition(r.when.key, r.when.value, sc.start) if name_of is not None
+                        else f"{r.when.key} {r.when.value}")
+                rows += [{_("When"): cond, _("Action"): _describe(a, name_of)} for a in r.do]
+            st.table(pd.DataFrame(rows).set_index(_("When")))
     with right:
         st.markdown("**" + _("What you did") + "**")
-        rows = [{_("Hour"): f"{d.get('time_h', 0):g}", _("Action"): _describe(a, name_of, label_of)}
+        rows = [{_("When"): fmt.clock(sc.start, float(d.get("time_h", 0)), state.lang()),
+                 _("Action"): _describe(a, name_of)}
                 for d in run.decisions for a in d.get("actions", [])]
         if rows:
-            st.dataframe(pd.DataFrame(rows), hide_index=True)
+            st.table(pd.DataFrame(rows).set_index(_("When")))
         else:
             st.caption(_("You took no action."))
 
@@ -269,7 +292,7 @@ def _events(log_: EventLog | None, seqs: list[int], name_of: Any, start: Any, sc
         r = log_[s]
         if r.kind == "decision":
             what = _("Decision: {actions}").format(
-                actions=", ".join(_describe(a, name_of, label_of) for a in r.data.get("actions", [])) or _("no action"))
+                actions=", ".join(_describe(a, name_of) for a in r.data.get("actions", [])) or _("no action"))
         elif r.kind == "service":  # a district's count of people without a service changed
             what = (_("{district}: {n} of {population} people without {service}") if r.data.get("unserved") else
                     _("{district}: {service} back for everyone")).format(
@@ -284,8 +307,8 @@ def _events(log_: EventLog | None, seqs: list[int], name_of: Any, start: Any, sc
                 id=what_of.get(r.subject, r.subject), h=f"{float(r.data.get('action_time_h', r.data.get('due_h', 0))):g}")
         else:
             what = describe(r.kind, r.subject, r.data, _, name_of,
-                            sc.inject_words(state.lang()) if sc is not None else None, label_of)
-        lines.append(f"#{r.seq}  {debrief.clock(start, r.time)}  {what}")
+                            sc.inject_words(state.lang()) if sc is not None else None)
+        lines.append(f"#{r.seq}  {debrief.clock(start, r.time, state.lang())}  {what}")
     return lines
 
 
@@ -308,7 +331,7 @@ def render_lessons(run: StoredRun, card: ScoreCard) -> None:
         mine = EventLog.from_jsonl(run.log_jsonl)
         for ls in items:
             with st.container(border=True):
-                st.markdown(f"**{_md(debrief.clock(sc.start, ls.time_h))}**  \n"
+                st.markdown(f"**{_md(debrief.clock(sc.start, ls.time_h, state.lang()))}**  \n"
                             + _md(debrief.render_lesson(ls, state.lang(), name_of=name_of, start=sc.start,
                                                         scenario=sc)))
                 st.caption(_("Events in your log: {learner}; in the expert's log: {expert}").format(
@@ -325,7 +348,7 @@ def render_lessons(run: StoredRun, card: ScoreCard) -> None:
     if comments:
         st.markdown("#### " + _("The assessor's comments"))
         for ln in comments:
-            st.markdown(f"**{_md(ln.id)} {_md(ln.title)}** ({ln.rating or '-'})  \n{_md(ln.comment)}")
+            st.markdown(f"**{_md(ln.title)}** ({ln.rating or '—'})  \n{_md(ln.comment)}")
 
 
 def render_feedback(run: StoredRun, card: ScoreCard) -> None:
@@ -421,7 +444,7 @@ def render_plan(run: StoredRun, editor: str | None) -> None:
 def render_run(run: StoredRun, card: ScoreCard) -> None:
     _ = state.gettext()
     log_ = EventLog.from_jsonl(run.log_jsonl)
-    render_card(card)
+    render_card(card, scenario_of(run))
     st.markdown("#### " + _("Service over time"))
     render_services(run, log_)
     st.markdown("#### " + _("Timeline of messages and decisions"))
@@ -455,8 +478,9 @@ def main() -> None:
             st.info(_("You have no scored runs yet. Play an exercise first."))
             return
         ids = [r.id for r in runs]
-        labels = {r.id: ("" if r.learner == u.username else f"{r.learner} - ")
-                  + f"{r.finished_at:%Y-%m-%d %H:%M} - {r.scenario_id} - {r.total:.1f}"
+        labels = {r.id: ("" if r.learner == u.username else f"{r.learner} – ")
+                  + f"{fmt.datetime_text(r.finished_at, state.lang())} – {r.scenario_id} – "
+                    f"{fmt.score(r.total, state.lang())}"
                   + (" " + _("(practice)") if r.origin == "practice" else "") for r in runs}
         chosen = st.selectbox(_("Run"), ids, format_func=labels.__getitem__, key=state.lang_wkey(PAGE, "run"))
         run = own_run(u.username, chosen)

@@ -21,15 +21,21 @@ import streamlit as st
 from pydantic import ValidationError
 
 from app import services, state
+from app.app_pages.debrief import render_provisional
+from scro_sim import formatting as fmt
 from scro_sim.engine.actions import REGISTRY as ACTIONS
 from scro_sim.engine.actions import Field
 from scro_sim.errors import ScroSimError, WorkBudgetExceeded
-from scro_sim.game import GameSession, Outcome
+from scro_sim.game import GameSession, Outcome, abandon_stored
+from scro_sim.hospitals import hospital_states, occupancy_curves
+from scro_sim.names import Names
+from scro_sim.orders import STATUS, open_orders
 from scro_sim.policy import Decision, Observation
 from scro_sim.report.map_spec import city_map_spec
 from scro_sim.scenario import Action, text_in
+from scro_sim.scoring import ScoreCard
 from scro_sim.store import Game
-from scro_sim.vocabulary import N_, action_name, asset_type, cause, describe
+from scro_sim.vocabulary import N_, asset_type, cause, describe
 
 log = logging.getLogger(__name__)
 PAGE = "play"
@@ -176,7 +182,7 @@ def add_action(g: state.GameSession, fields: dict[str, Any]) -> None:
     g.problems = problems
     if not problems:
         g.pending.append(a)
-        state.flash("success", _("Action added to your decision."))
+        state.put(PAGE, "note", ("add", _("Action added to your decision.")))
 
 
 def remove_action(g: state.GameSession, index: int) -> None:
@@ -219,6 +225,17 @@ def city_map(g: state.GameSession) -> dict[str, Any] | None:
         return None
 
 
+def abandon_listed(u: state.SignedIn, game: Game) -> None:
+    """Close a game from the list of games in progress (the learner confirmed it)."""
+    _ = state.gettext()
+    out = abandon_stored(services.store(), game, u.username)
+    if out.kind in ("ok", "finished", "moved_on"):
+        state.put(PAGE, "note", (f"list.{game.id}", _("The game was abandoned.")))
+    else:
+        _say(out)
+    state.drop(PAGE, "confirm")
+
+
 def abandon(g: state.GameSession, u: state.SignedIn) -> None:
     out = g.play.abandon()
     if out.kind in ("ok", "finished"):
@@ -230,8 +247,31 @@ def abandon(g: state.GameSession, u: state.SignedIn) -> None:
 # -- render (reads state only; buttons call the handlers and rerun)
 
 
-def _money(x: float) -> str:
-    return f"{x:,.0f}"
+def _money(x: float, cur: str = "EUR") -> str:
+    return fmt.money(x, cur, state.lang())
+
+
+def _names(g: state.GameSession) -> Names:
+    """The game's ids as the learner's words (assets, roads, crews, actions...)."""
+    key = f"names.{g.game_id}.{state.lang()}"
+    got = state.get(PAGE, key)
+    if got is None:
+        got = Names(g.sim.city, g.sim.scenario, state.lang(), state.gettext())
+        state.put(PAGE, key, got)
+    return got
+
+
+def _when(g: state.GameSession, time_h: float | None) -> str:
+    """An hour of this game as the clock shows it ("Tue 14:10")."""
+    return "—" if time_h is None else fmt.clock(g.sim.scenario.start, time_h, state.lang())
+
+
+def _note(where: str) -> None:
+    """The confirmation of what was just clicked, shown next to it (once)."""
+    note = state.get(PAGE, "note")
+    if note and note[0] == where:
+        st.success(note[1])
+        state.drop(PAGE, "note")
 
 
 def _choose(u: state.SignedIn) -> None:
@@ -240,17 +280,41 @@ def _choose(u: state.SignedIn) -> None:
     entries = services.available_scenarios(u.username, u.cohorts)
     s = services.store()
     playing = [gm for gm in s.list_games(u.username, status="playing")]
+    note = state.get(PAGE, "note")
+    if not playing and note and str(note[0]).startswith("list."):
+        st.success(note[1])
+        state.drop(PAGE, "note")
     if playing:
         st.subheader(_("Games in progress"))
         titles = {e.sha256: e.title(lang) for e in entries}
+        asking = state.get(PAGE, "confirm")
         for gm in playing[:10]:
-            c1, c2 = st.columns([4, 1])
-            c1.text(_("{title}: {n} decisions so far, last played {when}").format(
+            c1, c2, c3 = st.columns([5, 1, 1], vertical_alignment="center")
+            c1.markdown(_("{title}: {n} decisions so far, last played {when}").format(
                 title=titles.get(gm.scenario_hash, gm.scenario_id), n=len(gm.decisions),
-                when=gm.updated_at.strftime("%Y-%m-%d %H:%M")) + (" " + _("(practice)") if gm.practice else ""))
+                when=fmt.datetime_text(gm.updated_at, lang)) + (" " + _("(practice)") if gm.practice else ""))
             if c2.button(_("Resume"), key=state.wkey(PAGE, "resume", gm.id)):
                 resume_game(u, gm)
                 st.rerun()
+            if c3.button(_("Abandon"), key=state.wkey(PAGE, "drop", gm.id),
+                         help=_("Close this game for good: it leaves the list and is never scored.")):
+                state.put(PAGE, "confirm", gm.id)
+                st.rerun()
+            if asking == gm.id:  # the question stands right under the game it is about
+                with st.container(border=True):
+                    st.warning(_("Abandon this game for good? It cannot be resumed afterwards."))
+                    k1, k2 = st.columns(2)
+                    if k1.button(_("Yes, abandon it"), type="primary", key=state.wkey(PAGE, "drop_yes", gm.id)):
+                        abandon_listed(u, gm)
+                        st.rerun()
+                    if k2.button(_("No, keep it"), key=state.wkey(PAGE, "drop_no", gm.id)):
+                        state.drop(PAGE, "confirm")
+                        st.rerun()
+            _note(f"list.{gm.id}")
+        note = state.get(PAGE, "note")
+        if note and str(note[0]).startswith("list."):  # the abandoned game has left the list
+            st.success(note[1])
+            state.drop(PAGE, "note")
     st.subheader(_("Choose a scenario"))
     if not entries:
         st.info(_("No scenario is available yet."))
@@ -268,7 +332,7 @@ def _choose(u: state.SignedIn) -> None:
     e = by_key[key]
     m = e.meta
     st.caption(_("Level: {level}; about {minutes} minutes; {hours} hours of simulated time").format(
-        level=_(m["level"]), minutes=m["minutes"], hours=f"{m['duration_h']:g}"))
+        level=_(m["level"]), minutes=m["minutes"], hours=fmt.number(m["duration_h"], lang)))
     services.show_text(m["summary"].get(lang) or m["summary"]["en"])
     briefing = m["briefing"].get(lang) or m["briefing"]["en"]
     if briefing:
@@ -292,16 +356,23 @@ def _status(g: state.GameSession) -> None:
     _ = state.gettext()
     obs: Observation = g.obs
     sc = g.sim.scenario
-    st.subheader(text_in(sc.title, state.lang()))
+    lang = state.lang()
+    st.subheader(text_in(sc.title, lang))
     if g.play.practice:
         st.caption(_("A practice game: scored and debriefed, never graded."))
     # two rows of three: six columns cut the clock and the budget short on a laptop screen
     top, bottom = st.columns(3), st.columns(3)
-    top[0].metric(_("Clock"), obs.clock.replace("T", " ")[:16])
-    top[1].metric(_("Hour"), f"{obs.time_h:g} / {sc.duration_h:g}")
-    top[2].metric(_("Budget left"), f"{_money(obs.budget_left)} {sc.resources.currency}")
+    top[0].metric(_("Clock"), fmt.clock(sc.start, obs.time_h, lang))
+    top[1].metric(_("Time left"), fmt.duration(max(sc.duration_h - obs.time_h, 0.0), lang),
+                  help=_("The exercise ends {end}.").format(end=fmt.clock(sc.start, sc.duration_h, lang, date=True)))
+    top[2].metric(_("Budget left"), _money(obs.budget_left, sc.resources.currency))
     if any(h.type == "flood" for h in sc.hazards):  # the gauge means nothing without a river in flood
-        bottom[0].metric(_("River gauge"), "-" if obs.gauge_m is None else f"{obs.gauge_m:.2f} m")
+        bottom[0].metric(_("River gauge"), "-" if obs.gauge_m is None else
+                         f"{fmt.number(obs.gauge_m, lang, digits=2)} m")
+    elif obs.hospitals:  # a patient surge: the fullest hospital is the number that matters
+        beds = hospital_states(obs.hospitals)
+        bottom[0].metric(_("Fullest hospital"), fmt.percent(beds[0].occupancy, lang),
+                         help=_("Patients per open bed at {hospital}.").format(hospital=_names(g).asset(beds[0].id)))
     bottom[1].metric(_("Assets down"), f"{obs.asset_counts.get('down', 0)}")
     bottom[2].metric(_("On backup"), f"{obs.asset_counts.get('backup', 0)}")
 
@@ -316,26 +387,90 @@ def _feed(g: state.GameSession) -> None:
     for inj in obs.injects:
         w = words(inj["id"])
         with st.container(border=True):
-            st.caption(_("{sender} by {channel} at hour {h}").format(
-                sender=w.get("sender", inj["id"]), channel=_(str(inj.get("channel", ""))), h=f"{inj.get('time_h', 0):g}"))
+            st.caption(_("{sender} by {channel}, {when}").format(
+                sender=w.get("sender", inj["id"]), channel=_(str(inj.get("channel", ""))),
+                when=_when(g, float(inj.get("time_h", 0)))))
             st.text(w.get("text", ""))
+
+
+def _hospitals(g: state.GameSession) -> None:
+    """Beds, surge beds, patients and occupancy of each hospital a surge reaches, and the occupancy so far."""
+    _ = state.gettext()
+    obs, lang, names = g.obs, state.lang(), _names(g)
+    if not obs.hospitals:
+        return
+    st.markdown("#### " + _("Hospital beds"))
+    rows = [{_("Hospital"): names.asset(h.id), _("Beds"): fmt.number(h.beds, lang),
+             _("Surge beds open"): fmt.number(h.surge_beds, lang), _("Patients"): fmt.number(h.patients, lang),
+             _("Free beds"): fmt.number(h.free_beds, lang), _("Occupancy"): fmt.percent(h.occupancy, lang),
+             _("Full"): _("yes, diverting patients") if h.overloaded else _("no")}
+            for h in hospital_states(obs.hospitals)]
+    st.dataframe(pd.DataFrame(rows), hide_index=True)
+    curves = occupancy_curves(g.play.records)
+    if curves:
+        start, sc = g.sim.scenario.start, g.sim.scenario
+        values = [v for pts in curves.values() for _t, v in pts]
+        low, high = min(0.8, min(values) - 0.05), max(1.1, max(values) + 0.05)  # 100 % always in view
+        df = pd.DataFrame([{"t": (fmt.to_datetime(start) + pd.Timedelta(hours=t)).isoformat(), "hospital": names.asset(h),
+                            "occupancy": v} for h, pts in curves.items() for t, v in pts])
+        spec = {
+            "height": 200,
+            "layer": [
+                {"mark": {"type": "line", "interpolate": "step-after"},
+                 "encoding": {"x": {"field": "t", "type": "temporal", "title": None,
+                                    # the whole exercise, start to end: where the game stands shows
+                                    "scale": {"domain": [fmt.to_datetime(start).isoformat(), (
+                                        fmt.to_datetime(start) + pd.Timedelta(hours=sc.duration_h)).isoformat()]},
+                                    "axis": {"format": "%a %H:%M", "labelOverlap": True}},
+                              "y": {"field": "occupancy", "type": "quantitative", "title": _("Occupancy"),
+                                    "scale": {"domain": [low, high]}, "axis": {"format": ".0%"}},
+                              "color": {"field": "hospital", "type": "nominal", "title": _("Hospital"),
+                                        "legend": {"orient": "bottom", "labelLimit": 400}}}},
+                {"mark": {"type": "rule", "strokeDash": [4, 3], "color": "#c62828"},
+                 "encoding": {"y": {"datum": 1}}},
+            ],
+        }
+        st.vega_lite_chart(df, spec, width="stretch")
+        st.caption(_("Above the dashed line a hospital has more patients than open beds."))
+
+
+def _orders(g: state.GameSession) -> None:
+    """The orders that have not happened yet: why each waits and when it is expected."""
+    _ = state.gettext()
+    obs, names = g.obs, _names(g)
+    st.markdown("#### " + _("Your orders not done yet"))
+    orders = open_orders(g.play.records, scenario=g.sim.scenario, crews=obs.crews, assets_down=obs.assets_down,
+                         now=obs.time_h)
+    if not orders:
+        st.caption(_("None: everything you ordered has happened."))
+        return
+    unknown = {"site_flooded": _("when the water has gone down"), "road_closed": _("when a road reopens"),
+               "waiting_on_site": _("when the water has gone down"), "standby": _("when something breaks there")}
+    rows = [{_("Order"): names.action_text(o.action), _("Ordered"): _when(g, o.ordered_h),
+             _("Where it stands"): _(STATUS[o.status]) + (f" ({names.crew(o.crew)})" if o.crew else ""),
+             _("Expected"): _when(g, o.expected_h) if o.expected_h is not None else unknown.get(o.status, "—")}
+            for o in orders]
+    st.table(pd.DataFrame(rows).set_index(_("Order")))  # a static table: long reasons wrap, never cut
 
 
 def _tables(g: state.GameSession) -> None:
     _ = state.gettext()
-    obs = g.obs
+    obs, lang, names = g.obs, state.lang(), _names(g)
+    _hospitals(g)
+    _orders(g)
     left, right = st.columns(2)
     with left:
         st.markdown("#### " + _("Services (share of people served)"))
-        name_of = _names(g)
-        rows = [{_("District"): name_of(d), **{_(s): f"{v * 100:.0f} %" for s, v in sv.items()}}
+        rows = [{_("District"): names.asset(d), **{_(s): fmt.percent(v, lang) for s, v in sv.items()}}
                 for d, sv in obs.services.items()]
-        rows.append({_("District"): _("whole city"), **{_(s): f"{v * 100:.0f} %" for s, v in obs.service_totals.items()}})
+        rows.append({_("District"): _("whole city"), **{_(s): fmt.percent(v, lang) for s, v in obs.service_totals.items()}})
         st.dataframe(pd.DataFrame(rows), hide_index=True)
         st.markdown("#### " + _("Crews"))
         if obs.crews:
-            st.dataframe(pd.DataFrame([{_("Crew"): c["id"], _("Team"): c["team"], _("State"): _(c["state"]),
-                                        _("Task"): c["task"] or ""} for c in obs.crews]), hide_index=True)
+            st.dataframe(pd.DataFrame([{_("Crew"): names.crew(c["id"]), _("State"): _(c["state"]),
+                                        _("Task"): names.asset(c["task"]) if c["task"] else "",
+                                        _("Busy until"): _when(g, c.get("busy_until_h")) if c.get("busy_until_h")
+                                        else ""} for c in obs.crews]), hide_index=True)
         else:
             st.caption(_("No repair crews in this exercise."))
         st.caption(_("Mobile generators available: {g}; mutual aid requests left: {m}").format(
@@ -344,48 +479,33 @@ def _tables(g: state.GameSession) -> None:
         st.markdown("#### " + _("City map"))
         spec = city_map(g)
         if spec:
-            st.vega_lite_chart(spec, width="content")
+            st.vega_lite_chart(spec, width="stretch")
         else:
             st.caption(_("The map is not available."))
         st.markdown("#### " + _("Assets down"))
         if obs.assets_down:
-            st.dataframe(pd.DataFrame([{_("Asset"): a["id"], _("Type"): asset_type(a["type"], _),
-                                        _("Cause"): cause(a["cause"], _), _("Crew"): a["crew"] or ""}
+            st.dataframe(pd.DataFrame([{_("Asset"): names.asset(a["id"]), _("Type"): asset_type(a["type"], _),
+                                        _("Cause"): cause(a["cause"], _),
+                                        _("Crew"): names.crew(a["crew"]) if a["crew"] else ""}
                                        for a in obs.assets_down]), hide_index=True)
         else:
             st.caption(_("None."))
         st.markdown("#### " + _("Assets on backup"))
         if obs.assets_on_backup:
-            st.dataframe(pd.DataFrame([{_("Asset"): a["id"], _("Type"): asset_type(a["type"], _),
-                                        _("Backup left (h)"): a["backup_left_h"],
+            st.dataframe(pd.DataFrame([{_("Asset"): names.asset(a["id"]), _("Type"): asset_type(a["type"], _),
+                                        _("Backup left"): fmt.duration(a["backup_left_h"], lang),
                                         _("Generator"): _("yes") if a["generator"] else _("no")}
                                        for a in obs.assets_on_backup]), hide_index=True)
         else:
             st.caption(_("None."))
     with st.expander(_("What changed since the last decision point"), expanded=False):
-        name_of = _names(g)
-        words_of = g.sim.scenario.inject_words(state.lang())
-        ch = [{_("Hour"): f"{c['time_h']:g}", _("Event"): describe(c["kind"], c["subject"], c, _, name_of, words_of,
-                                                                    _label_of(g))}
+        words_of = g.sim.scenario.inject_words(lang)
+        ch = [{_("When"): _when(g, c["time_h"]), _("Event"): describe(c["kind"], c["subject"], c, _, names, words_of)}
               for c in obs.changes]
         if ch:
             st.dataframe(pd.DataFrame(ch), hide_index=True)
         else:
             st.caption(_("Nothing changed."))
-
-
-def _label_of(g: state.GameSession) -> Any:
-    """``action id -> the scenario's own label in the reader's language, or None``."""
-    sc, lang = g.sim.scenario, state.lang()
-    return lambda kind: sc.action_label(kind, lang)
-
-
-def _names(g: state.GameSession) -> Any:
-    """``id -> "Name (id)"`` for the city's assets and districts (other ids stay as they are)."""
-    model = g.sim.city.model
-    names = {a.id: f"{a.name} ({a.id})" for a in model.assets}
-    names.update({d.id: f"{d.name} ({d.id})" for d in model.districts})
-    return lambda x: names.get(x, x)
 
 
 _PROMPTS = {"target": N_("Target"), "crew": N_("Crew team"), "shelter": N_("Shelter"),
@@ -399,49 +519,52 @@ def _field_input(g: state.GameSession, kind: str, f: Field) -> Any:
     prompt = _(f.prompt or _PROMPTS.get(f.name, f.name))
     options = ACTIONS[kind].choices_for(f, city, g.sim.scenario)
     if f.kind == "assets":
-        return tuple(st.multiselect(prompt, options or [], key=state.wkey(PAGE, f.name, g.game_id)))
+        return tuple(st.multiselect(prompt, options or [], key=state.wkey(PAGE, f.name, g.game_id),
+                                    format_func=_names(g).target))
     if f.kind == "text":
         return st.text_area(prompt, max_chars=5000, key=state.wkey(PAGE, f.name, g.game_id, obs.point)) or None
     if f.kind == "count":
         return int(st.number_input(prompt, min_value=1, step=1, key=state.wkey(PAGE, f.name, g.game_id, kind)))
-    if f.kind == "crew":
-        return st.selectbox(prompt, ["", *(options or [])], format_func=lambda t: t or _("any suitable team"),
-                            key=state.lang_wkey(PAGE, f.name, g.game_id)) or None
     if f.kind == "choice":
         return st.selectbox(prompt, options or [], format_func=_, key=state.lang_wkey(PAGE, f.name, g.game_id, kind))
-    name_of = _names(g)
+    names = _names(g)
+    if f.kind == "crew":
+        return st.selectbox(prompt, ["", *(options or [])], format_func=lambda t: names.team(t) if t else
+                            _("any suitable team"), key=state.lang_wkey(PAGE, f.name, g.game_id)) or None
     return st.selectbox(prompt, options or [], key=state.lang_wkey(PAGE, f.name, g.game_id, kind),
-                        format_func=lambda t: _("all") if t == "all" else name_of(t))
+                        format_func=names.target)
 
 
-def _value_text(f: Field, v: Any, name_of: Any, _: Any) -> str:
+def _value_text(f: Field, v: Any, names: Names, _: Any) -> str:
     """One field's value of a pending action as the learner reads it: names, not ids; words in their language."""
     if isinstance(v, tuple):
-        return " > ".join(name_of(x) for x in v)
+        return " > ".join(names.target(x) for x in v)
     if f.kind == "choice":
         return _(str(v))
-    if v == "all":
-        return _("all")
-    return str(name_of(v)) if isinstance(v, str) else str(v)
+    if f.kind == "crew":
+        return names.team(str(v))
+    return names.target(v) if isinstance(v, str) else str(v)
 
 
 def _action_form(g: state.GameSession, u: state.SignedIn) -> None:
     _ = state.gettext()
     obs = g.obs
     cur = g.sim.scenario.resources.currency
+    names, lang = _names(g), state.lang()  # bound now: Streamlit calls format_func outside this run too
     st.markdown("#### " + _("Your decision"))
     kinds = list(obs.allowed)
     if not kinds:
         st.caption(_("No action is allowed now."))
     else:
-        label_of = _label_of(g)  # the language read now: Streamlit may call format_func outside this run
-
         def label(k: str) -> str:
             spec = obs.allowed[k]
-            extra = _(" + {x} per person").format(x=_money(spec["cost_per_person"])) if spec.get("cost_per_person") else ""
-            return _("{action}: {cost} {cur}{extra}, takes effect after {lead} h").format(
-                action=action_name(k, _, label_of), cost=_money(spec["cost"]), cur=cur, extra=extra,
-                lead=f"{spec['lead_time_h']:g}")
+            extra = (_(" + {x} per person").format(x=fmt.money(spec["cost_per_person"], cur, lang))
+                     if spec.get("cost_per_person") else "")
+            lead = spec["lead_time_h"]
+            return (_("{action}: {cost}{extra}, takes effect after {lead}") if lead else
+                    _("{action}: {cost}{extra}, takes effect at once")).format(
+                action=names.action(k), cost=fmt.money(spec["cost"], cur, lang), extra=extra,
+                lead=fmt.duration(lead, lang))
 
         kind = st.selectbox(_("Action"), kinds, format_func=label, key=state.lang_wkey(PAGE, "kind", g.game_id))
         fields: dict[str, Any] = {"action": kind}
@@ -450,14 +573,14 @@ def _action_form(g: state.GameSession, u: state.SignedIn) -> None:
         if st.button(_("Add action"), key=state.wkey(PAGE, "add")):
             add_action(g, fields)
             st.rerun()
+        _note("add")
     if g.pending:
-        name_of = _names(g)
         st.markdown("**" + _("Actions in this decision") + "**")
         for i, a in enumerate(g.pending):
             c1, c2 = st.columns([5, 1])
-            values = [_value_text(f, getattr(a, f.name), name_of, _) for f in ACTIONS[a.action].fields
+            values = [_value_text(f, getattr(a, f.name), names, _) for f in ACTIONS[a.action].fields
                       if f.kind != "text" and getattr(a, f.name)]
-            c1.text(" ".join([action_name(a.action, _, _label_of(g)), *values]))
+            c1.text(names.action(a.action) + (": " + ", ".join(values) if values else ""))
             if c2.button(_("Remove"), key=state.wkey(PAGE, "remove", i)):
                 remove_action(g, i)
                 st.rerun()
@@ -478,8 +601,18 @@ def _action_form(g: state.GameSession, u: state.SignedIn) -> None:
         decide(g, u, rationale, answers, act=False)
         st.rerun()
     if c3.button(_("Abandon this game"), key=state.wkey(PAGE, "abandon")):
-        abandon(g, u)
+        state.put(PAGE, "confirm", g.game_id)
         st.rerun()
+    if state.get(PAGE, "confirm") == g.game_id:  # asked right under the button that was clicked
+        with c3.container(border=True):
+            st.warning(_("Abandon this game for good? It cannot be resumed afterwards."))
+            if st.button(_("Yes, abandon it"), type="primary", key=state.wkey(PAGE, "abandon_yes")):
+                state.drop(PAGE, "confirm")
+                abandon(g, u)
+                st.rerun()
+            if st.button(_("No, keep it"), key=state.wkey(PAGE, "abandon_no")):
+                state.drop(PAGE, "confirm")
+                st.rerun()
 
 
 def _finished(g: state.GameSession) -> None:
@@ -488,11 +621,15 @@ def _finished(g: state.GameSession) -> None:
     practice = g.play is not None and g.play.practice
     if practice:
         st.info(_("A practice game: scored and debriefed, never graded."))
-    st.metric(_("Your score"), f"{(g.total or 0):.1f} / 100")
-    if g.provisional and not practice:  # nobody rates a practice game's judged criteria
-        st.info(_("The score is provisional: an assessor still has to rate some criteria."))
-    if not practice:
-        st.write(_("Passed") if g.passed else _("Not passed yet"))
+    run = services.store().get_run(g.run_id) if g.run_id else None
+    card = ScoreCard.model_validate(run.scorecard) if run is not None else None
+    if card is not None and g.provisional and not practice:  # nobody rates a practice game's judged criteria
+        sc = g.sim.scenario if g.play is not None else None
+        render_provisional(card, sc.rubric if sc is not None else None, _("Your score"))
+    else:
+        st.metric(_("Your score"), fmt.score(g.total or 0, state.lang()) + " / 100")
+        if not practice:
+            st.write(_("Passed") if g.passed else _("Not passed yet"))
     st.page_link("app_pages/debrief.py", label=_("Open the debrief"), query_params={"run": g.run_id or ""})
     if st.button(_("Play another exercise"), key=state.wkey(PAGE, "again")):
         state.clear_game()

@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..city import City
     from ..scenario import Scenario
     from ..scoring import ScoreCard
+from .. import formatting as fmt
 from .figures import (
     RATING_NAMES,
     _actions_text,
@@ -140,22 +141,22 @@ def after_action_report(log: EventLog, card: ScoreCard, scenario: Scenario, *, l
         (_("City"), sd.get("city", "")),
         (_("Seed"), sd.get("seed", "")),
         (_("Scenario start"), start_dt.strftime("%Y-%m-%d %H:%M") if start_dt else sd.get("start", "")),
-        (_("Duration"), f"{_end_time(log):g} h"),
+        (_("Duration"), fmt.duration(_end_time(log), lang)),
         (_("Engine"), sd.get("engine", "")),
         (_("Event log digest"), card.log_digest),
     ]
     if played_on:
         overview.insert(6, (_("Played on"), played_on))
     parts += [_h2(1, _("Exercise overview")), _table((_("Item"), _("Value")), overview)]
-    score = _("Score: {total} / 100 (pass mark {mark})").format(total="\x00", mark=f"{card.pass_mark:g}")
-    parts.append("<p>" + _e(score).replace("\x00", f"<strong>{card.total:.1f}</strong>") + " — "
+    score = _("Score: {total} / 100 (pass mark {mark})").format(total="\x00", mark=fmt.number(card.pass_mark, lang))
+    parts.append("<p>" + _e(score).replace("\x00", f"<strong>{fmt.score(card.total, lang)}</strong>") + " — "
                  f'<span class="{"pass" if card.passed else "fail"}">{_e(verdict)}</span>{_e(status)}</p>')
     by_module = module_results(card, lang)
     labels = {m.module: m.label for m in by_module}
     if by_module:
         parts.append(_table((_("Module"), _("Group"), _("Learning outcomes"), _("Criteria"), _("Score")),
                             [(m.label, m.group_title or m.group, ", ".join(m.outcomes), ", ".join(m.criteria),
-                              ("—" if m.score is None else f"{m.score:.1f}") + (provisional if m.provisional else ""))
+                              ("—" if m.score is None else fmt.score(m.score, lang)) + (provisional if m.provisional else ""))
                              for m in by_module]))
 
     # 2. key results: every metric of the catalogue (downtime of the critical facilities)
@@ -257,8 +258,8 @@ def after_action_report(log: EventLog, card: ScoreCard, scenario: Scenario, *, l
     # 8. charts
     if charts:
         parts += [_h2(8, _("Charts")),
-                  _img(service_chart(log, words=_), _("Service levels Q(t) and resilience loss")),
-                  _img(timeline(log, words=_), _("Exercise timeline"))]
+                  _img(service_chart(log, words=_, lang=lang), _("Service levels Q(t) and resilience loss")),
+                  _img(timeline(log, words=_, lang=lang), _("Exercise timeline"))]
         if city is not None:
             parts.append(_img(city_map(city, **state_at(log), words=_,
                                        title=_("{city} at the end of the exercise").format(city=city.name)),

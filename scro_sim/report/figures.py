@@ -132,6 +132,29 @@ def _end_time(log: EventLog) -> float:
     return log[-1].time if len(log) else 0.0
 
 
+def exercise_end(log: EventLog, *, recovery: bool = False) -> float:
+    """The hour a chart's time axis ends: the exercise's end (its ``duration_h``), or with
+    ``recovery`` the end of the run, which goes on until the city has recovered (up to weeks)."""
+    if not recovery:
+        sd = _start(log)
+        if "duration_h" in sd:
+            return float(sd["duration_h"])
+    return _end_time(log)
+
+
+def _clock_axis(ax: Any, log: EventLog, end: float, lang: str | None, words: Callable[[str], str] | None) -> None:
+    """Hours on x as the reader's clock times ("Tue 14:00") from the run's start, at most eight ticks."""
+    if lang is None:
+        ax.set_xlabel(reader(words)("hours since start"))
+        return
+    from .. import formatting as fmt
+
+    step = next((s for s in (1, 2, 3, 6, 12, 24, 48, 72, 168) if end / s <= 7), 336)
+    ticks = [k * step for k in range(int(end // step) + 1)]
+    ax.set_xticks(ticks, [fmt.clock(_start(log).get("start"), t, lang).replace(" ", "\n", 1) for t in ticks])
+    ax.tick_params(axis="x", labelsize=8)
+
+
 def _clock(start: datetime | None, t: float) -> str:
     if start is None:
         return f"+{t:g} h"
@@ -357,8 +380,12 @@ def resilience_areas(log: EventLog) -> dict[str, float]:
 
 
 def service_chart(log: EventLog, *, size: tuple[float, float] = (9.0, 4.5), title: str = "",
-                  words: Callable[[str], str] | None = None) -> Figure:
+                  words: Callable[[str], str] | None = None, lang: str | None = None,
+                  recovery: bool = False) -> Figure:
     """Served share of the population per service over time, resilience-triangle areas shaded.
+
+    The time axis ends at the exercise's end (``recovery``: at the end of the recovery after it);
+    with ``lang`` its ticks are clock times in that language, else hours since the start.
 
     A step plot per service (hours on x), the loss area between full service and the curve
     shaded, and each service's person-hours without service written on the chart (from
@@ -370,6 +397,14 @@ def service_chart(log: EventLog, *, size: tuple[float, float] = (9.0, 4.5), titl
     _ = reader(words)
     df = service_curves(log)
     areas = resilience_areas(log)
+    if lang is not None:
+        from .. import formatting as fmt
+
+        def big(x: float) -> str:
+            return fmt.number(round(x), lang)
+    else:
+        def big(x: float) -> str:
+            return f"{x:,.0f}"
     fig = _figure(size)
     ax = fig.add_subplot()
     for s in SERVICES:
@@ -378,17 +413,18 @@ def service_chart(log: EventLog, *, size: tuple[float, float] = (9.0, 4.5), titl
             continue
         colour = _SERVICE_COLOURS.get(s, "#424242")
         ax.step(ts, vs, where="post", color=colour, linewidth=1.6, label=_("{service} ({x} person-h)").format(
-            service=service(s, words), x=f"{areas[s]:,.0f}"))
+            service=service(s, words), x=big(areas[s])))
         ax.fill_between(ts, vs, [1.0] * len(vs), step="post", color=colour, alpha=0.12, linewidth=0)
     for r in log.of_kind("decision"):
         ax.axvline(r.time, color="#616161", linewidth=0.6, alpha=0.5, linestyle=":")
-    lines = [_("{service}: {x} person-hours").format(service=service(s, words), x=f"{areas[s]:,.0f}") for s in SERVICES]
+    lines = [_("{service}: {x} person-hours").format(service=service(s, words), x=big(areas[s])) for s in SERVICES]
     ax.text(0.99, 0.03, _("Resilience loss (area above curve)") + "\n" + "\n".join(lines), transform=ax.transAxes,
             ha="right", va="bottom", fontsize=8, gid="person-hours",
             bbox={"boxstyle": "round", "facecolor": "white", "alpha": 0.85, "edgecolor": "#bdbdbd"})
-    ax.set_xlim(0, max(_end_time(log), 1e-9))
+    end = max(exercise_end(log, recovery=recovery), 1e-9)
+    ax.set_xlim(0, end)
     ax.set_ylim(-0.02, 1.05)
-    ax.set_xlabel(_("hours since start"))
+    _clock_axis(ax, log, end, lang, words)
     ax.set_ylabel(_("share of population served"))
     ax.set_title(title or _("Service levels Q(t) and resilience loss"))
     ax.grid(alpha=0.3)
@@ -536,14 +572,17 @@ _LANES: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
 
 
 def timeline(log: EventLog, *, key_only: bool = True, size: tuple[float, float] = (10.0, 4.5),
-             title: str = "", words: Callable[[str], str] | None = None) -> Figure:
+             title: str = "", words: Callable[[str], str] | None = None, lang: str | None = None,
+             recovery: bool = False) -> Figure:
     """Injects, decision points, decisions, expected actions and key failures/restorations as swimlanes.
 
     Hours on x, one lane per kind of event (the rows of :func:`timeline_table`); injects and
     failures are labelled by id when there are few.  The caller closes the returned figure.
     """
     _ = reader(words)
-    recs = _key_records(log, key_only)
+    end = max(exercise_end(log, recovery=recovery), 1.0)
+    recs = [r for r in _key_records(log, key_only) if r.time <= end + 1e-9]
+    per_char = end * 6.0 / (size[0] * 72 * 0.78)  # hours one character of a 6 pt label covers on the axes
     fig = _figure(size)
     ax = fig.add_subplot()
     y_labels: list[str] = []
@@ -558,15 +597,21 @@ def timeline(log: EventLog, *, key_only: bool = True, size: tuple[float, float] 
             colours = [{"met": "#2e7d32", "missed": "#c62828"}.get(str(r.data.get("status")), colour) for r in rows]
         ax.scatter([r.time for r in rows], [y] * len(rows), marker=marker, c=colours, s=40, zorder=3,
                    linewidths=1.5 if marker == "|" else 0.5, edgecolors=None if marker == "|" else "#212121")
-        if len(rows) <= 40 and name not in ("Decision points",):
-            for k, r in enumerate(rows):
-                label = {"decision": f"#{r.subject}", "action": str(r.data.get("action", ""))}.get(r.kind, r.subject)
-                ax.annotate(label, (r.time, y), xytext=(2, 6 if k % 2 == 0 else -11), textcoords="offset points",
+        # short labels (an inject's or asset's id) where they fit; the table under the chart names every event
+        if len(rows) <= 40 and name not in ("Decision points", "Decisions", "Hazard", "Expected actions"):
+            ends = [-math.inf, -math.inf]  # where the last label above (0) and below (1) the lane ends, in hours
+            for r in rows:
+                label = str(r.subject)
+                side = next((k for k in (0, 1) if r.time >= ends[k]), None)
+                if side is None:  # it would overlap both neighbours: left out
+                    continue
+                ends[side] = r.time + (len(label) + 1) * per_char
+                ax.annotate(label, (r.time, y), xytext=(2, 6 if side == 0 else -11), textcoords="offset points",
                             fontsize=6, color="#424242")
     ax.set_yticks(list(range(len(_LANES) - 1, -1, -1)), y_labels)
     ax.set_ylim(-0.7, len(_LANES) - 0.3)
-    ax.set_xlim(-0.5, max(_end_time(log), 1.0) + 0.5)
-    ax.set_xlabel(_("hours since start"))
+    ax.set_xlim(-0.5, end + 0.5)
+    _clock_axis(ax, log, end, lang, words)
     ax.grid(axis="x", alpha=0.3)
     ax.set_title(title or _("Exercise timeline"))
     return fig

@@ -104,7 +104,7 @@ def city_map_spec(city: City, *, asset_state: Mapping[str, str] | None = None,
                    "encoding": {"longitude": lon, "latitude": lat,
                                 "color": {"field": "served", "type": "quantitative", "title": word("map:share_served", words),
                                           "scale": {"scheme": "redyellowgreen", "domain": [0, 1]},
-                                          "legend": {"format": ".0%", "orient": "top"}},
+                                          "legend": {"format": ".0%", "orient": "bottom"}},
                                 "tooltip": [{"field": "name", "title": tr("District")}, {"field": "id", "title": "id"},
                                             {"field": "served", "format": ".0%", "title": word("map:share_served", words)}]}})
     layers.append({"data": {"values": districts}, "mark": {"type": "text", "fontSize": 11, "color": "#212121"},
@@ -119,7 +119,8 @@ def city_map_spec(city: City, *, asset_state: Mapping[str, str] | None = None,
                                 "color": {"field": "state", "type": "nominal", "title": tr("State"),
                                           "scale": {"domain": [label[s] for s in shown],
                                                     "range": [STATE_COLOURS[s] for s in shown]},
-                                          "legend": {"orient": "top", "direction": "horizontal"}},
+                                          # below the map, in columns: a row across the top ran off narrow screens
+                                          "legend": {"orient": "bottom", "columns": 3}},
                                 "tooltip": [{"field": "name", "title": tr("Asset")}, {"field": "id", "title": "id"},
                                             {"field": "type", "title": tr("Type")},
                                             {"field": "state", "title": tr("State")}]}})
@@ -142,5 +143,7 @@ def city_map_spec(city: City, *, asset_state: Mapping[str, str] | None = None,
         "layer": layers,
         "resolve": {"scale": {"color": "independent"}, "legend": {"color": "independent"}},
         "config": {"view": {"stroke": None},
-                   "legend": {"labelLimit": 170, "titleLimit": 260}},
+                   # the legends below the map stacked, not side by side: a row of three ran off the page
+                   "legend": {"labelLimit": 260, "titleLimit": 320,
+                              "layout": {"bottom": {"anchor": "start", "direction": "vertical", "margin": 8}}}},
     }

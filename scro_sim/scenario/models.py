@@ -281,6 +281,8 @@ Action = create_model(  # type: ignore[call-overload]
 
 class CrewTeam(_Model):
     id: Id
+    #: what the learner reads for the team ("Power line crews"); default: the catalogs' word for its id
+    name: Text | None = None
     count: int = Field(ge=0, le=MAX_CREWS)
     depot: Id
     #: crew skills: power, water, telecom, transport, health, it, general, or a skill the city's own

@@ -13,7 +13,17 @@ one shared pass over the log in ``logpass``); ``grading`` rates a rubric's crite
 from __future__ import annotations
 
 from .feedback import LogFacts, feedback_text, holds
-from .grading import CriterionResult, ModuleEvidence, ScoreCard, evidence, grade, rate, records_by_seq
+from .grading import (
+    CriterionResult,
+    ModuleEvidence,
+    ScoreCard,
+    awaiting,
+    evidence,
+    grade,
+    rate,
+    records_by_seq,
+    total_range,
+)
 from .logpass import SERVICES, LogPass, service_curves
 from .metrics import (
     CATALOGUE,
@@ -46,6 +56,7 @@ __all__ = [
     "Metrics",
     "ModuleEvidence",
     "ScoreCard",
+    "awaiting",
     "compute_metrics",
     "describe",
     "evidence",
@@ -62,4 +73,5 @@ __all__ = [
     "relative",
     "rows",
     "service_curves",
+    "total_range",
 ]

@@ -17,7 +17,8 @@ from ..scenario import RATINGS, Criterion, Rubric, Scenario, scenario_course, te
 from .feedback import LogFacts, feedback_text
 from .metrics import Metrics, compute_metrics, metric_value, relative_applies
 
-__all__ = ["CriterionResult", "ModuleEvidence", "ScoreCard", "evidence", "grade", "rate", "records_by_seq"]
+__all__ = ["CriterionResult", "ModuleEvidence", "ScoreCard", "awaiting", "evidence", "grade", "rate", "records_by_seq",
+           "total_range"]
 
 
 def rate(value: float | None, c: Criterion) -> str:
@@ -182,6 +183,33 @@ def grade(log: EventLog, rubric: Rubric | Scenario, *, lang: str = "en",
         criteria=lines, modules=modules, total=total, pass_mark=rb.pass_mark, passed=total >= rb.pass_mark,
         provisional=provisional, metrics=m.flat(), log_digest=log.digest() if digest else "",
     )
+
+
+def awaiting(card: ScoreCard) -> list[CriterionResult]:
+    """The criteria of a provisional card still waiting for an assessor's rating, in rubric order."""
+    return [ln for ln in card.criteria if ln.rating is None and ln.status != "not applicable"]
+
+
+def total_range(card: ScoreCard, points: Mapping[str, float] | Rubric) -> tuple[float, float]:
+    """The lowest and highest total a card can still reach once every open criterion is rated.
+
+    A provisional total counts only the rated criteria; each open one may still get any rating,
+    worth ``points[rating]`` times its weight (``points``: the rubric's table, or the rubric).
+    A card with nothing open gives ``(total, total)``.
+    """
+    table = points.points if isinstance(points, Rubric) else points
+    open_ = awaiting(card)
+    if not open_:
+        return card.total, card.total
+    rated = [ln for ln in card.criteria if ln.rating is not None]
+    got = math.fsum(ln.points for ln in rated)
+    w = math.fsum(ln.weight for ln in rated) + math.fsum(ln.weight for ln in open_)
+    if w <= 0:
+        return card.total, card.total
+    lo_pt, hi_pt = min(table.values()), max(table.values())
+    lo = 100.0 * (got + math.fsum(ln.weight * lo_pt for ln in open_)) / w
+    hi = 100.0 * (got + math.fsum(ln.weight * hi_pt for ln in open_)) / w
+    return round(lo, 6), round(hi, 6)
 
 
 def _percent(lines: Iterable[CriterionResult]) -> float:
