@@ -390,8 +390,47 @@ class CascadeMixin:
                 break
         self._flush_districts()
 
+    def _reaches_cycle(self) -> bytearray:
+        """Per asset, made once per city: whether an interdependency cycle lies downstream of it
+        (it is in one, or feeds one through others).
+
+        Only in a cycle can assets be held down by nothing but each other: what came up, or lost
+        its own problem, without a cycle downstream leaves nothing for :meth:`_restart_cycles` to
+        restart, and the search for one is skipped (most repairs, and every one in a city
+        without cycles).
+        """
+        c = self.city
+        got = c.memo.get("reaches_cycle")
+        if got is None:
+            from scipy.sparse import csr_matrix
+            from scipy.sparse.csgraph import connected_components
+
+            n = c.n_assets
+            rows = [x for x, deps in enumerate(c.asset_dependents) for _ in deps]
+            cols = [d for deps in c.asset_dependents for d in deps]
+            m = csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
+            _, labels = connected_components(m, directed=True, connection="strong")
+            in_cycle = np.bincount(labels)[labels] > 1
+            for x, d in zip(rows, cols, strict=True):
+                if x == d:  # an asset that needs itself
+                    in_cycle[x] = True
+            got = bytearray(in_cycle.astype(np.uint8).tobytes())
+            stack = np.flatnonzero(in_cycle).tolist()
+            while stack:  # everything upstream of a cycle
+                a = stack.pop()
+                for _, sup in c.asset_needs[a]:
+                    for x in sup:
+                        if not got[x]:
+                            got[x] = 1
+                            stack.append(x)
+            c.memo["reaches_cycle"] = got
+        return got
+
     def _restart_cycles(self, came_up: list[int], cleared: list[int]) -> list[int]:
         c = self.city
+        reaches = self._reaches_cycle()
+        if not any(reaches[i] for i in came_up) and not any(reaches[i] for i in cleared):
+            return []
         region: list[int] = [i for i in cleared if self.state[i] == DOWN and self.cause[i] not in _BLOCKING]
         seen: set[int] = set(region)
         stack = list(came_up) + region
