@@ -18,6 +18,7 @@ from ._common import (
     Crew,
     _finite_delay,
 )
+from .repair_order import RepairOrder
 
 
 class CrewMixin:
@@ -44,7 +45,7 @@ class CrewMixin:
         # cyber-hit assets an IT crew may restore now (detected, not yet back): asset -> its CyberHazard;
         # only ever filled in scenarios whose cyber hazards give incident_response_h
         self.cyber_open: dict[int, Any] = {}
-        self._order_cache: tuple[bytes, np.ndarray] | None = None  # (damage it was sorted for, _repair_order())
+        self._repair_order: RepairOrder | None = None  # made at the utility's first choice
 
     def _it_can_restore(self, i: int) -> bool:
         """Whether an IT team sent to asset ``i`` now has work there: it is down from a cyber attack
@@ -129,7 +130,9 @@ class CrewMixin:
     def _utility_task(self, crew: Crew) -> int | None:
         """The utility's own next repair for ``crew``: what keeps critical facilities going first,
         then the most people brought back per expected repair hour (lowest index among equals)."""
-        order = self._repair_order()
+        if self._repair_order is None:
+            self._repair_order = RepairOrder(self._dm, *self._restoration_weights(), self._mean_hours)
+        order = self._repair_order.assets(self._any_general)
         ok = (self.assigned[order] < 0) & ~self.flooded[order]
         if "general" not in crew.skills:
             ok &= self._skill_mask(crew.skills)[order]
@@ -146,33 +149,13 @@ class CrewMixin:
                 cand = bridges if len(bridges) else cand[reach] if reach.any() else cand
         return int(cand[0])
 
-    def _repair_order(self) -> np.ndarray:
-        """The damaged assets in the utility's order: those feeding a critical facility first, then
-        by people brought back per expected repair hour (highest first), then by index.
-
-        Every crew looking for work reads it, and it changes only when damage does: it is sorted
-        again only when the damage array differs from the copy it was sorted for (a byte
-        comparison, whoever changed the damage).  Taking the first open asset of this order is
-        taking the best of the open ones, as the utility's choice always did.
-        """
-        dm = self._dm
-        got = self._order_cache
-        if got is not None and got[0] == dm:
-            return got[1]
-        cand = np.flatnonzero(self.damage != 0)
-        feeds_critical, people = self._restoration_weights()
+    def _mean_hours(self, i: int, code: int, general: bool) -> float:
+        """Expected repair hours of asset ``i`` in damage state ``code`` (``general``: codes 3..6 have
+        the HAZUS states' own hours; otherwise every code from 2 up takes the failed hours)."""
+        if general and code > 2:
+            return self._state_hours(self.city.type_names[i], code)[0]
         deg, fail = self._mean_repair()
-        codes = self.damage[cand]
-        mean = np.where(codes >= 2, fail[cand], deg[cand])
-        if self._any_general:  # the HAZUS states' own hours
-            types = self.city.type_names
-            mean = np.array([m if code <= 2 else self._state_hours(types[i], code)[0]
-                             for i, code, m in zip(cand.tolist(), codes.tolist(), mean.tolist(), strict=True)])
-        score = people[cand] / np.maximum(mean, 0.1)
-        nan = np.isnan(score)  # argmax, which chose before, takes a NaN score as the best
-        order = cand[np.lexsort((cand, -np.where(nan, 0.0, score), ~nan, ~feeds_critical[cand]))]
-        self._order_cache = (bytes(dm), order)
-        return order
+        return float(fail[i] if code >= 2 else deg[i])
 
     def _mean_repair(self) -> tuple[np.ndarray, np.ndarray]:
         """Mean repair hours per asset when degraded and when failed (the scenario's, else the defaults)."""

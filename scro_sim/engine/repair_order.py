@@ -1,0 +1,77 @@
+"""The utility's own order of repairs, kept sorted as damage changes.
+
+Crews without orders take the best open repair by the utility's ranking: what feeds a critical
+facility first, then the most people brought back per expected repair hour, then the lowest
+index.  An asset's place in that ranking depends only on the asset and its damage state, so
+the damaged assets are kept in ranked order and a crew takes the first one open to it.  Every
+crew looking for work reads the order, and a repair changes one asset's damage: the order is
+brought up to date by the assets whose damage differs from the copy it was last sorted for
+(whoever changed it), not sorted again.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Callable
+
+import numpy as np
+
+#: an asset's place in the order: (does not feed a critical facility, score is not NaN, -score, index)
+_Key = tuple[bool, bool, float, int]
+
+
+class RepairOrder:
+    """The damaged assets of one run in the utility's order (best first)."""
+
+    def __init__(self, damage: bytearray, feeds_critical: np.ndarray, people: np.ndarray,
+                 mean_hours: Callable[[int, int, bool], float]) -> None:
+        self._damage = damage  # the run's damage codes, read, never written
+        self._seen = bytes(len(damage))  # the damage the order was last brought up to date with
+        self._feeds = feeds_critical  # per asset, made once per city (read-only)
+        self._people = people
+        self._mean_hours = mean_hours  # (asset, damage code, general) -> expected repair hours
+        self._general = False  # whether the keys were made with the HAZUS states' own hours
+        self._keys: list[_Key] = []
+        self._array = np.zeros(0, np.int64)
+
+    def _key(self, i: int, code: int) -> _Key:
+        mean = self._mean_hours(i, code, self._general)
+        score = float(self._people[i]) / (0.1 if mean < 0.1 else mean)  # np.maximum(mean, 0.1): NaN stays NaN
+        feeds = bool(self._feeds[i])
+        if score != score:  # NaN: numpy's argmax, which chose before, took it as the best
+            return (not feeds, False, 0.0, i)
+        return (not feeds, True, -score, i)
+
+    def assets(self, general: bool) -> np.ndarray:
+        """The damaged assets now, best first (an array the caller must not change).
+
+        ``general``: whether the run's damage codes 3..6 are HAZUS states with hours of their own
+        (it turns on when a hazard's curves first name one); every key is made again when it does.
+        """
+        dm = self._damage
+        if general != self._general:
+            self._general = general
+            self._seen = bytes(len(dm))
+            self._keys = []
+            self._array = np.zeros(0, np.int64)
+        elif dm == self._seen:
+            return self._array
+        seen = self._seen
+        changed = np.flatnonzero(np.frombuffer(seen, np.int8) != np.frombuffer(dm, np.int8)).tolist()
+        keys, arr = self._keys, self._array
+        few = len(changed) <= 8  # a repair or two: edit the array in place of building it again
+        for i in changed:
+            if seen[i]:
+                k = bisect.bisect_left(keys, self._key(i, seen[i]))
+                del keys[k]
+                if few:
+                    arr = np.concatenate((arr[:k], arr[k + 1:]))
+            if dm[i]:
+                key = self._key(i, dm[i])
+                k = bisect.bisect_left(keys, key)
+                keys.insert(k, key)
+                if few:
+                    arr = np.concatenate((arr[:k], np.array((i,), np.int64), arr[k:]))
+        self._seen = bytes(dm)
+        self._array = arr if few else np.array([k[3] for k in keys], np.int64)
+        return self._array
