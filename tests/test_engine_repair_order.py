@@ -29,7 +29,7 @@ def test_the_order_follows_every_change_of_damage_as_a_fresh_ranking_would() -> 
     people[5] = np.nan  # a NaN score ranks first, as numpy's argmax took it
     hours = rng.choice([0.05, 6.0, 12.0, 36.0], size=(3, n))  # by damage code 0..2; some under 0.1 h
     damage = bytearray(n)
-    order = RepairOrder(damage, feeds, people, lambda i, code, general: float(hours[code, i]))
+    order = RepairOrder(damage, feeds, people, (hours[1], hours[2]), lambda i, code: float(hours[2, i]))
     assert order.assets(False).tolist() == []
     for step in range(200):
         k = int(rng.integers(1, 3 if step % 10 else 40))  # mostly a repair or two, sometimes a hazard's many
@@ -39,8 +39,8 @@ def test_the_order_follows_every_change_of_damage_as_a_fresh_ranking_would() -> 
 
 
 def test_the_order_is_made_again_when_the_damage_states_get_hours_of_their_own() -> None:
-    damage = bytearray([0, 3, 1])
-    by_general = {False: {1: 10.0, 2: 1.0}, True: {1: 1.0, 2: 10.0}}  # asset -> hours
-    order = RepairOrder(damage, np.zeros(3, bool), np.ones(3), lambda i, code, general: by_general[general][i])
-    assert order.assets(False).tolist() == [2, 1]
-    assert order.assets(True).tolist() == [1, 2]
+    damage = bytearray([0, 3, 1])  # asset 1 in a HAZUS state (slight), asset 2 degraded
+    deg, fail = np.array([0.0, 0.0, 1.0]), np.array([0.0, 10.0, 0.0])
+    order = RepairOrder(damage, np.zeros(3, bool), np.ones(3), (deg, fail), lambda i, code: 0.5)
+    assert order.assets(False).tolist() == [2, 1]  # a code above 2 takes the failed hours: 10 h against 1 h
+    assert order.assets(True).tolist() == [1, 2]  # its state's own: 0.5 h

@@ -131,7 +131,9 @@ class CrewMixin:
         """The utility's own next repair for ``crew``: what keeps critical facilities going first,
         then the most people brought back per expected repair hour (lowest index among equals)."""
         if self._repair_order is None:
-            self._repair_order = RepairOrder(self._dm, *self._restoration_weights(), self._mean_hours)
+            types = self.city.type_names
+            self._repair_order = RepairOrder(self._dm, *self._restoration_weights(), self._mean_repair(),
+                                             lambda i, code: self._state_hours(types[i], code)[0])
         order = self._repair_order.assets(self._any_general)
         ok = (self.assigned[order] < 0) & ~self.flooded[order]
         if "general" not in crew.skills:
@@ -148,14 +150,6 @@ class CrewMixin:
                 # nothing reachable: take the best anyway and wait at the closure for the water to go
                 cand = bridges if len(bridges) else cand[reach] if reach.any() else cand
         return int(cand[0])
-
-    def _mean_hours(self, i: int, code: int, general: bool) -> float:
-        """Expected repair hours of asset ``i`` in damage state ``code`` (``general``: codes 3..6 have
-        the HAZUS states' own hours; otherwise every code from 2 up takes the failed hours)."""
-        if general and code > 2:
-            return self._state_hours(self.city.type_names[i], code)[0]
-        deg, fail = self._mean_repair()
-        return float(fail[i] if code >= 2 else deg[i])
 
     def _mean_repair(self) -> tuple[np.ndarray, np.ndarray]:
         """Mean repair hours per asset when degraded and when failed (the scenario's, else the defaults)."""

@@ -24,23 +24,40 @@ class RepairOrder:
     """The damaged assets of one run in the utility's order (best first)."""
 
     def __init__(self, damage: bytearray, feeds_critical: np.ndarray, people: np.ndarray,
-                 mean_hours: Callable[[int, int, bool], float]) -> None:
+                 mean_hours: tuple[np.ndarray, np.ndarray], state_hours: Callable[[int, int], float]) -> None:
         self._damage = damage  # the run's damage codes, read, never written
         self._seen = bytes(len(damage))  # the damage the order was last brought up to date with
         self._feeds = feeds_critical  # per asset, made once per city (read-only)
         self._people = people
-        self._mean_hours = mean_hours  # (asset, damage code, general) -> expected repair hours
-        self._general = False  # whether the keys were made with the HAZUS states' own hours
+        self._deg, self._fail = mean_hours  # per asset: mean repair hours when degraded, when failed
+        self._state_hours = state_hours  # (asset, code 3..6) -> the HAZUS state's own mean hours
+        self._general = False  # whether codes 3..6 have hours of their own (else a failed asset's)
         self._keys: list[_Key] = []
         self._array = np.zeros(0, np.int64)
 
     def _key(self, i: int, code: int) -> _Key:
-        mean = self._mean_hours(i, code, self._general)
+        """Asset ``i``'s place in the order in damage state ``code``; what :meth:`_keys_of` makes for many."""
+        if self._general and code > 2:
+            mean = self._state_hours(i, code)
+        else:
+            mean = float(self._fail[i] if code >= 2 else self._deg[i])
         score = float(self._people[i]) / (0.1 if mean < 0.1 else mean)  # np.maximum(mean, 0.1): NaN stays NaN
         feeds = bool(self._feeds[i])
         if score != score:  # NaN: numpy's argmax, which chose before, took it as the best
             return (not feeds, False, 0.0, i)
         return (not feeds, True, -score, i)
+
+    def _keys_of(self, cand: np.ndarray) -> list[_Key]:
+        """The keys of the damaged assets ``cand`` at once (a hazard damages hundreds in one step)."""
+        codes = np.frombuffer(self._damage, np.int8)[cand]
+        mean = np.where(codes >= 2, self._fail[cand], self._deg[cand])
+        if self._general:
+            for k in np.flatnonzero(codes > 2).tolist():
+                mean[k] = self._state_hours(int(cand[k]), int(codes[k]))
+        score = self._people[cand] / np.maximum(mean, 0.1)
+        nan = np.isnan(score)
+        return list(zip((~self._feeds[cand]).tolist(), (~nan).tolist(), (-np.where(nan, 0.0, score)).tolist(),
+                        cand.tolist(), strict=True))
 
     def assets(self, general: bool) -> np.ndarray:
         """The damaged assets now, best first (an array the caller must not change).
@@ -49,29 +66,29 @@ class RepairOrder:
         (it turns on when a hazard's curves first name one); every key is made again when it does.
         """
         dm = self._damage
-        if general != self._general:
-            self._general = general
-            self._seen = bytes(len(dm))
-            self._keys = []
-            self._array = np.zeros(0, np.int64)
-        elif dm == self._seen:
+        if general == self._general and dm == self._seen:
             return self._array
         seen = self._seen
-        changed = np.flatnonzero(np.frombuffer(seen, np.int8) != np.frombuffer(dm, np.int8)).tolist()
+        changed = np.flatnonzero(np.frombuffer(seen, np.int8) != np.frombuffer(dm, np.int8))
+        if general != self._general or len(changed) > 8:  # many at once: all keys again, sorted once
+            self._general = general
+            keys = self._keys_of(np.flatnonzero(np.frombuffer(dm, np.int8) != 0))
+            keys.sort()
+            self._keys = keys
+            self._array = np.array([k[3] for k in keys], np.int64)
+            self._seen = bytes(dm)
+            return self._array
         keys, arr = self._keys, self._array
-        few = len(changed) <= 8  # a repair or two: edit the array in place of building it again
-        for i in changed:
+        for i in changed.tolist():  # a repair or two: edit the order where they go
             if seen[i]:
                 k = bisect.bisect_left(keys, self._key(i, seen[i]))
                 del keys[k]
-                if few:
-                    arr = np.concatenate((arr[:k], arr[k + 1:]))
+                arr = np.concatenate((arr[:k], arr[k + 1:]))
             if dm[i]:
                 key = self._key(i, dm[i])
                 k = bisect.bisect_left(keys, key)
                 keys.insert(k, key)
-                if few:
-                    arr = np.concatenate((arr[:k], np.array((i,), np.int64), arr[k:]))
+                arr = np.concatenate((arr[:k], np.array((i,), np.int64), arr[k:]))
         self._seen = bytes(dm)
-        self._array = arr if few else np.array([k[3] for k in keys], np.int64)
-        return self._array
+        self._array = arr
+        return arr
