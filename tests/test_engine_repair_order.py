@@ -35,7 +35,9 @@ def test_the_order_follows_every_change_of_damage_as_a_fresh_ranking_would() -> 
         k = int(rng.integers(1, 3 if step % 10 else 40))  # mostly a repair or two, sometimes a hazard's many
         for i in rng.choice(n, size=k, replace=False).tolist():
             damage[i] = int(rng.integers(0, 3))
-        assert order.assets(False).tolist() == _ranked(damage, feeds, people, hours)
+        expected = _ranked(damage, feeds, people, hours)
+        assert order.in_order(False) == expected
+        assert order.assets(False).tolist() == expected
 
 
 def test_the_order_is_made_again_when_the_damage_states_get_hours_of_their_own() -> None:

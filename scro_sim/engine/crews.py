@@ -46,6 +46,7 @@ class CrewMixin:
         # only ever filled in scenarios whose cyber hazards give incident_response_h
         self.cyber_open: dict[int, Any] = {}
         self._repair_order: RepairOrder | None = None  # made at the utility's first choice
+        self._connected: tuple[np.ndarray, bool] | None = None  # (road parts, _roads_connected() for them)
 
     def _it_can_restore(self, i: int) -> bool:
         """Whether an IT team sent to asset ``i`` now has work there: it is down from a cyber attack
@@ -134,7 +135,16 @@ class CrewMixin:
             types = self.city.type_names
             self._repair_order = RepairOrder(self._dm, *self._restoration_weights(), self._mean_repair(),
                                              lambda i, code: self._state_hours(types[i], code)[0])
-        order = self._repair_order.assets(self._any_general)
+        general = self._any_general
+        if not self._roads_closed() or self._roads_connected():
+            # every repair is within reach: the first open one in the order (most often near its head)
+            assigned, fl = self.assigned, self._fl
+            skill = None if "general" in crew.skills else self._skill_mask(crew.skills)
+            for i in self._repair_order.in_order(general):
+                if assigned[i] < 0 and not fl[i] and (skill is None or skill[i]):
+                    return i
+            return None
+        order = self._repair_order.assets(general)
         ok = (self.assigned[order] < 0) & ~self.flooded[order]
         if "general" not in crew.skills:
             ok &= self._skill_mask(crew.skills)[order]
@@ -143,12 +153,11 @@ class CrewMixin:
             return None
         # only what the crew can drive to; while damage lies beyond closed roads, the bridges it can
         # reach come first (route clearance opens the way for every other repair)
-        if self._roads_closed():
-            reach = self._reachable(crew.node, self.city.asset_road[cand])
-            if not reach.all():
-                bridges = cand[reach & self._is_bridge()[cand]]
-                # nothing reachable: take the best anyway and wait at the closure for the water to go
-                cand = bridges if len(bridges) else cand[reach] if reach.any() else cand
+        reach = self._reachable(crew.node, self.city.asset_road[cand])
+        if not reach.all():
+            bridges = cand[reach & self._is_bridge()[cand]]
+            # nothing reachable: take the best anyway and wait at the closure for the water to go
+            cand = bridges if len(bridges) else cand[reach] if reach.any() else cand
         return int(cand[0])
 
     def _mean_repair(self) -> tuple[np.ndarray, np.ndarray]:
@@ -261,6 +270,15 @@ class CrewMixin:
             closed = np.frombuffer(mask, dtype=bool)
             parts = cache[mask] = connected_components(self.city.road_matrix(closed), directed=False)[1]
         return parts
+
+    def _roads_connected(self) -> bool:
+        """Whether every road node can still reach every other with today's closures (a closed road
+        that cuts nobody off, as most are): then nothing is out of any crew's reach."""
+        parts = self._road_parts()
+        got = self._connected
+        if got is None or got[0] is not parts:
+            got = self._connected = (parts, not parts.any())  # one part: every label 0
+        return got[1]
 
     def _reachable(self, src: int, nodes: np.ndarray) -> np.ndarray:
         """Which road ``nodes`` a crew at ``src`` can drive to with today's closures."""

@@ -33,7 +33,8 @@ class RepairOrder:
         self._state_hours = state_hours  # (asset, code 3..6) -> the HAZUS state's own mean hours
         self._general = False  # whether codes 3..6 have hours of their own (else a failed asset's)
         self._keys: list[_Key] = []
-        self._array = np.zeros(0, np.int64)
+        self._list: list[int] = []  # the assets of _keys, in their order
+        self._array: np.ndarray | None = None  # _list as an array, made on demand
 
     def _key(self, i: int, code: int) -> _Key:
         """Asset ``i``'s place in the order in damage state ``code``; what :meth:`_keys_of` makes for many."""
@@ -59,36 +60,42 @@ class RepairOrder:
         return list(zip((~self._feeds[cand]).tolist(), (~nan).tolist(), (-np.where(nan, 0.0, score)).tolist(),
                         cand.tolist(), strict=True))
 
-    def assets(self, general: bool) -> np.ndarray:
-        """The damaged assets now, best first (an array the caller must not change).
+    def in_order(self, general: bool) -> list[int]:
+        """The damaged assets now, best first (a list the caller must not change).
 
         ``general``: whether the run's damage codes 3..6 are HAZUS states with hours of their own
         (it turns on when a hazard's curves first name one); every key is made again when it does.
         """
         dm = self._damage
         if general == self._general and dm == self._seen:
-            return self._array
+            return self._list
         seen = self._seen
         changed = np.flatnonzero(np.frombuffer(seen, np.int8) != np.frombuffer(dm, np.int8))
+        self._array = None
         if general != self._general or len(changed) > 8:  # many at once: all keys again, sorted once
             self._general = general
             keys = self._keys_of(np.flatnonzero(np.frombuffer(dm, np.int8) != 0))
             keys.sort()
             self._keys = keys
-            self._array = np.array([k[3] for k in keys], np.int64)
-            self._seen = bytes(dm)
-            return self._array
-        keys, arr = self._keys, self._array
-        for i in changed.tolist():  # a repair or two: edit the order where they go
-            if seen[i]:
-                k = bisect.bisect_left(keys, self._key(i, seen[i]))
-                del keys[k]
-                arr = np.concatenate((arr[:k], arr[k + 1:]))
-            if dm[i]:
-                key = self._key(i, dm[i])
-                k = bisect.bisect_left(keys, key)
-                keys.insert(k, key)
-                arr = np.concatenate((arr[:k], np.array((i,), np.int64), arr[k:]))
+            self._list = [k[3] for k in keys]
+        else:
+            keys, order = self._keys, self._list
+            for i in changed.tolist():  # a repair or two: edit the order where they go
+                if seen[i]:
+                    k = bisect.bisect_left(keys, self._key(i, seen[i]))
+                    del keys[k]
+                    del order[k]
+                if dm[i]:
+                    key = self._key(i, dm[i])
+                    k = bisect.bisect_left(keys, key)
+                    keys.insert(k, key)
+                    order.insert(k, i)
         self._seen = bytes(dm)
-        self._array = arr
-        return arr
+        return self._list
+
+    def assets(self, general: bool) -> np.ndarray:
+        """:meth:`in_order` as an array (made when first asked for after a change)."""
+        order = self.in_order(general)
+        if self._array is None:
+            self._array = np.array(order, np.int64)
+        return self._array
