@@ -38,8 +38,6 @@ class CrewMixin:
             self._skill_of = c.memo["skill_of"] = np.array([c.type_skill.get(t, "general") for t in c.type_names],
                                                            dtype=object)
         self._skill_masks: dict[tuple[str, ...], np.ndarray] = {}
-        self._on_road = np.zeros(c.n_assets, bool)  # assets that carry a road (bridges)
-        self._on_road[c.edge_bridge[c.edge_bridge >= 0]] = True
         self.orders: dict[str, deque[int]] = {}
         self.repair_spec = self.scenario.repair_times
         # cyber-hit assets an IT crew may restore now (detected, not yet back): asset -> its CyberHazard;
@@ -327,8 +325,8 @@ class CrewMixin:
         return 2 * fail[0], 2 * fail[1]
 
     def _repair_hours(self, i: int, crew: Crew) -> float:
-        typ = str(self.city.asset_type[i])
-        code = int(self.damage[i])
+        typ = self.city.type_names[i]
+        code = self._dm[i]
         if code > 2:
             mean, sd = self._state_hours(typ, code)
         else:
@@ -344,6 +342,7 @@ class CrewMixin:
 
     def _crew_proc(self, crew: Crew) -> Any:
         c = self.city
+        number = self.crews.index(crew)  # what `assigned` holds; crews are only ever added at the end
         while True:
             task = self._next_task(crew)
             if task is None:
@@ -353,7 +352,7 @@ class CrewMixin:
                 continue
             crew.task = task
             by_priorities, crew.by_priorities = crew.by_priorities, False
-            self.assigned[task] = self.crews.index(crew)
+            self.assigned[task] = number
             aid = c.asset_ids[task]
             dst = int(c.asset_road[task])
             hours = self._travel_hours(crew.node, dst)
@@ -406,7 +405,7 @@ class CrewMixin:
             self.assigned[task] = -1
             self.log.append(self.env.now, "repair", aid, {"state": "finished", "crew": crew.id})
             self._reopen_repaired_bridge(task)
-            self._bridges_changed(np.array([task]))
+            self._bridges_changed([task])
             self._propagate([task])
 
     def _it_restore(self, crew: Crew, task: int) -> Any:
@@ -429,7 +428,7 @@ class CrewMixin:
         if restored:
             del self.cyber_open[task]
             self.cyber[task] = False
-            self._bridges_changed(np.array([task]))
+            self._bridges_changed([task])
             self._propagate([task])
 
     def _reopen_repaired_bridge(self, i: int) -> None:

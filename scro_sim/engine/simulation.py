@@ -91,6 +91,7 @@ class Simulation(CascadeMixin, HazardMixin, CrewMixin, MselMixin, ObservationMix
         self.decisions: list[dict[str, Any]] = []
         self.skipped: list[dict[str, Any]] = []
         self._init_state()
+        self._no_assets = bytes(city.n_assets)
         self._any_overload = any(isinstance(h, SurgeHazard) for h in scenario.hazards)
         # no supply loops and no overloaded hospitals: a supplier serves exactly when it is not down
         self._plain_supply = not self.loop_unfed and not self._any_overload
@@ -318,7 +319,8 @@ class Simulation(CascadeMixin, HazardMixin, CrewMixin, MselMixin, ObservationMix
                    default=math.inf)
 
     def _recovered(self) -> bool:
-        return not (self.district_unserved.any() or self.damage.any() or self.cyber.any()
+        none = self._no_assets  # all zeros: byte comparisons, the damage (most often left) first
+        return not (self._dm != none or self._cy != none or self.district_unserved.any()
                     or any(self._boiling) or any(self._refilling))
 
     # ------------------------------------------------------------------------------------
