@@ -272,6 +272,7 @@ class Simulation(CascadeMixin, HazardMixin, CrewMixin, MselMixin, ObservationMix
         self._live = None
         self._stop = None
         self.__dict__.pop("_check_conditions", None)  # a bound method of its own: would keep a cycle
+        self._repair_order = None  # its hours function reads this simulation's repair times: a cycle too
 
     def _stop_kind_set(self, stop: Any, kind: str) -> None:
         self._stop_kind = kind
