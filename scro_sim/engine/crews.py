@@ -45,6 +45,7 @@ class CrewMixin:
         self.cyber_open: dict[int, Any] = {}
         self._repair_order: RepairOrder | None = None  # made at the utility's first choice
         self._connected: tuple[np.ndarray, bool] | None = None  # (road parts, _roads_connected() for them)
+        self._reach_cache: tuple[Any, ...] | None = None  # see _utility_task
 
     def _it_can_restore(self, i: int) -> bool:
         """Whether an IT team sent to asset ``i`` now has work there: it is down from a cyber attack
@@ -142,21 +143,30 @@ class CrewMixin:
                 if assigned[i] < 0 and not fl[i] and (skill is None or skill[i]):
                     return i
             return None
+        # Some damage lies beyond closed roads: only what the crew can drive to; the bridges it can
+        # reach come first (route clearance opens the way for every other repair); nothing reachable:
+        # the best anyway, and the crew waits at the closure for the water to go.
         order = self._repair_order.assets(general)
-        ok = (self.assigned[order] < 0) & ~self.flooded[order]
+        parts = self._road_parts()
+        got = self._reach_cache  # per order and closure: each asset's part of the road network, and its bridges
+        if got is None or got[0] is not order or got[1] is not parts:
+            got = self._reach_cache = (order, parts, parts[self.city.asset_road[order]], self._is_bridge()[order], {})
+        _, _, part_of, bridge_of, by_skills = got
+        ok = (self.assigned[order] < 0) & ~self.flooded[order]  # the crew's open repairs
         if "general" not in crew.skills:
-            ok &= self._skill_mask(crew.skills)[order]
-        cand = order[ok]  # the crew's open repairs, best first
-        if not len(cand):
+            skilled = by_skills.get(crew.skills)
+            if skilled is None:
+                skilled = by_skills[crew.skills] = self._skill_mask(crew.skills)[order]
+            ok &= skilled
+        if not ok.any():
             return None
-        # only what the crew can drive to; while damage lies beyond closed roads, the bridges it can
-        # reach come first (route clearance opens the way for every other repair)
-        reach = self._reachable(crew.node, self.city.asset_road[cand])
-        if not reach.all():
-            bridges = cand[reach & self._is_bridge()[cand]]
-            # nothing reachable: take the best anyway and wait at the closure for the water to go
-            cand = bridges if len(bridges) else cand[reach] if reach.any() else cand
-        return int(cand[0])
+        reach = part_of == parts[crew.node]
+        if not (ok & ~reach).any():  # all within reach after all
+            return int(order[ok.argmax()])  # argmax: the first True
+        for pick in (ok & reach & bridge_of, ok & reach):
+            if pick.any():
+                return int(order[pick.argmax()])
+        return int(order[ok.argmax()])
 
     def _mean_repair(self) -> tuple[np.ndarray, np.ndarray]:
         """Mean repair hours per asset when degraded and when failed (the scenario's, else the defaults)."""
@@ -277,11 +287,6 @@ class CrewMixin:
         if got is None or got[0] is not parts:
             got = self._connected = (parts, not parts.any())  # one part: every label 0
         return got[1]
-
-    def _reachable(self, src: int, nodes: np.ndarray) -> np.ndarray:
-        """Which road ``nodes`` a crew at ``src`` can drive to with today's closures."""
-        parts = self._road_parts()
-        return parts[nodes] == parts[src]
 
     def _hours_from(self, src: int) -> np.ndarray:
         """Road hours from ``src`` to every road node with today's closures (inf: no way through).
