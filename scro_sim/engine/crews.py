@@ -38,6 +38,7 @@ class CrewMixin:
             self._skill_of = c.memo["skill_of"] = np.array([c.type_skill.get(t, "general") for t in c.type_names],
                                                            dtype=object)
         self._skill_masks: dict[tuple[str, ...], np.ndarray] = {}
+        self._skill_bytes_of: dict[tuple[str, ...], bytes] = {}
         self.orders: dict[str, deque[int]] = {}
         self.repair_spec = self.scenario.repair_times
         # cyber-hit assets an IT crew may restore now (detected, not yet back): asset -> its CyberHazard;
@@ -68,6 +69,13 @@ class CrewMixin:
                 m |= self._skill_of == sk
             self._skill_masks[skills] = m
         return m
+
+    def _skill_bytes(self, skills: tuple[str, ...]) -> bytes:
+        """:meth:`_skill_mask` as bytes, for reading one asset at a time (a numpy scalar read costs more)."""
+        got = self._skill_bytes_of.get(skills)
+        if got is None:
+            got = self._skill_bytes_of[skills] = self._skill_mask(skills).tobytes()
+        return got
 
     def _skill_ok(self, crew: Crew, i: int) -> bool:
         need = self.city.type_skill.get(str(self.city.asset_type[i]), "general")
@@ -138,9 +146,14 @@ class CrewMixin:
         if not self._roads_closed() or self._roads_connected():
             # every repair is within reach: the first open one in the order (most often near its head)
             assigned, fl = self.assigned, self._fl
-            skill = None if "general" in crew.skills else self._skill_mask(crew.skills)
+            if "general" in crew.skills:
+                for i in self._repair_order.in_order(general):
+                    if not fl[i] and assigned[i] < 0:
+                        return i
+                return None
+            skill = self._skill_bytes(crew.skills)
             for i in self._repair_order.in_order(general):
-                if assigned[i] < 0 and not fl[i] and (skill is None or skill[i]):
+                if skill[i] and not fl[i] and assigned[i] < 0:
                     return i
             return None
         # Some damage lies beyond closed roads: only what the crew can drive to; the bridges it can
