@@ -315,9 +315,10 @@ class Simulation(CascadeMixin, HazardMixin, CrewMixin, MselMixin, ObservationMix
     def _next_event_time(self) -> float:
         """When the next event is due, not counting the stop just taken (simpy puts a stop event
         back on its heap at the current time, with priority -1, for its remaining callbacks)."""
-        now = self.env.now
-        return min((t for t, prio, _eid, _ev in self.env._queue if not (prio < 0 and t <= now)),
-                   default=math.inf)
+        now, queue = self.env.now, self.env._queue
+        if queue and not (queue[0][1] < 0 and queue[0][0] <= now):  # the heap's head is the earliest
+            return queue[0][0]
+        return min((t for t, prio, _eid, _ev in queue if not (prio < 0 and t <= now)), default=math.inf)
 
     def _recovered(self) -> bool:
         none = self._no_assets  # all zeros: byte comparisons, the damage (most often left) first
