@@ -35,6 +35,8 @@ def test_the_order_follows_every_change_of_damage_as_a_fresh_ranking_would() -> 
         k = int(rng.integers(1, 3 if step % 10 else 40))  # mostly a repair or two, sometimes a hazard's many
         for i in rng.choice(n, size=k, replace=False).tolist():
             damage[i] = int(rng.integers(0, 3))
+            if step % 3 == 0:  # a repair that tells the order at once, as a crew does
+                order.note(i)
         expected = _ranked(damage, feeds, people, hours)
         assert order.in_order(False) == expected
         assert order.assets(False).tolist() == expected

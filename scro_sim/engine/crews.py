@@ -410,6 +410,8 @@ class CrewMixin:
                                                           "damage": _DAMAGE_NAME[self.damage[task]]})
             yield self.env.timeout(_finite_delay(dur, "repair"))
             self.damage[task] = 0
+            if self._repair_order is not None:
+                self._repair_order.note(task)
             if self._dn is not self._dm:  # what held it down or derated it ends (an outage still holds it)
                 self._dn[task] = OUTAGE if self._outages[task] else 0
                 if self.derate[task]:

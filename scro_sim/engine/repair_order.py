@@ -26,7 +26,7 @@ class RepairOrder:
     def __init__(self, damage: bytearray, feeds_critical: np.ndarray, people: np.ndarray,
                  mean_hours: tuple[np.ndarray, np.ndarray], state_hours: Callable[[int, int], float]) -> None:
         self._damage = damage  # the run's damage codes, read, never written
-        self._seen = bytes(len(damage))  # the damage the order was last brought up to date with
+        self._seen = bytearray(len(damage))  # the damage the order was last brought up to date with
         self._feeds = feeds_critical  # per asset, made once per city (read-only)
         self._people = people
         self._deg, self._fail = mean_hours  # per asset: mean repair hours when degraded, when failed
@@ -79,19 +79,33 @@ class RepairOrder:
             self._keys = keys
             self._list = [k[3] for k in keys]
         else:
-            keys, order = self._keys, self._list
             for i in changed.tolist():  # a repair or two: edit the order where they go
-                if seen[i]:
-                    k = bisect.bisect_left(keys, self._key(i, seen[i]))
-                    del keys[k]
-                    del order[k]
-                if dm[i]:
-                    key = self._key(i, dm[i])
-                    k = bisect.bisect_left(keys, key)
-                    keys.insert(k, key)
-                    order.insert(k, i)
-        self._seen = bytes(dm)
+                self._move(i, seen[i], dm[i])
+        self._seen = bytearray(dm)
         return self._list
+
+    def note(self, i: int) -> None:
+        """Asset ``i``'s damage has just changed (a repair finished): its place is brought up to date
+        now, so the next look finds nothing else changed without comparing the whole damage array."""
+        old, new = self._seen[i], self._damage[i]
+        if old != new:
+            self._move(i, old, new)
+            self._seen[i] = new
+            self._array = None
+
+    def _move(self, i: int, old: int, new: int) -> None:
+        """Take asset ``i`` out of the order at its place for damage ``old`` and put it back at its
+        place for ``new`` (0: not damaged, not in the order)."""
+        keys, order = self._keys, self._list
+        if old:
+            k = bisect.bisect_left(keys, self._key(i, old))
+            del keys[k]
+            del order[k]
+        if new:
+            key = self._key(i, new)
+            k = bisect.bisect_left(keys, key)
+            keys.insert(k, key)
+            order.insert(k, i)
 
     def assets(self, general: bool) -> np.ndarray:
         """:meth:`in_order` as an array (made when first asked for after a change)."""
