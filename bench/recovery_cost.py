@@ -13,9 +13,10 @@ measured right after it in the same process (the machine is shared: read the rat
 
     python bench/recovery_cost.py [--runs 10] [--rounds 3] [--against OLD_TREE]
 
-``--against`` also times the engine of another source tree (say ``git worktree add /tmp/old
-<commit>``) in the same process, as shipped, in rounds alternating with this one: on a shared
-machine the paired ratio of CPU per round is steadier than either ratio to bare simpy.
+``--against`` also times the engine of another source tree (a checkout of an older commit,
+made with ``git worktree add``) in the same process, as shipped, in rounds alternating with this
+one: on a shared machine the paired ratio of CPU per round is steadier than either ratio to bare
+simpy.
 """
 
 from __future__ import annotations
