@@ -11,13 +11,19 @@ measured right after it in the same process (the machine is shared: read the rat
   workload the target was first set on);
 * without the fast-forward (``recovery_h: 0``: the run ends at the scenario's last hour).
 
-    python bench/recovery_cost.py [--runs 10] [--rounds 3]
+    python bench/recovery_cost.py [--runs 10] [--rounds 3] [--against OLD_TREE]
+
+``--against`` also times the engine of another source tree (a checkout of an older commit,
+made with ``git worktree add``) in the same process, as shipped, in rounds alternating with this
+one: on a shared machine the paired ratio of CPU per round is steadier than either ratio to bare
+simpy.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import importlib.util
 import sys
 import time
 from pathlib import Path
@@ -29,6 +35,20 @@ from bench import flood_scenario
 from scro_sim.city.synthetic import synthetic
 from scro_sim.engine import Simulation
 from scro_sim.policy import DoNothing
+
+
+def engine_of(tree: str) -> type:
+    """The Simulation class of the engine in source tree ``tree``, loaded beside this one (the
+    rest of the library, scenario and city included, is this tree's: only the engine differs)."""
+    where = Path(tree) / "scro_sim" / "engine"
+    spec = importlib.util.spec_from_file_location("scro_sim.engine_against", where / "__init__.py",
+                                                  submodule_search_locations=[str(where)])
+    if spec is None or spec.loader is None:
+        raise SystemExit(f"{tree}: no scro_sim/engine package there")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module.Simulation
 
 
 def bare_simpy_per_event(n: int = 12_000, reps: int = 5) -> float:
@@ -49,6 +69,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--runs", type=int, default=10, help="runs per variant and round (seeds 0..runs-1)")
     ap.add_argument("--rounds", type=int, default=3, help="rounds; the median ratio is printed")
+    ap.add_argument("--against", metavar="OLD_TREE", help="also time this source tree's engine, alternating rounds")
     args = ap.parse_args()
     city = synthetic(5000, seed=1)
     gc.collect()
@@ -77,6 +98,22 @@ def main() -> None:
         per_rec.sort()
         print(f"  {name:17} {records:5d} records/run  {per_rec[len(per_rec) // 2] * 1e6:6.2f} us/record  "
               f"{ratios[len(ratios) // 2]:5.2f}x bare simpy (median of {args.rounds})")
+
+    if args.against:
+        engines = {"this tree": Simulation, "against": engine_of(args.against)}
+        for sim in engines.values():
+            for s in range(2):
+                sim(base, city, s, DoNothing()).run()
+        cpu: dict[str, list[float]] = {name: [] for name in engines}
+        for _ in range(args.rounds):
+            for name, sim in engines.items():
+                t = time.process_time()
+                for s in range(args.runs):
+                    sim(base, city, s, DoNothing()).run()
+                cpu[name].append(time.process_time() - t)
+        paired = sorted(a / b for a, b in zip(cpu["this tree"], cpu["against"], strict=True))
+        print(f"  as shipped, CPU of this tree's engine / {args.against}'s, per round: "
+              f"{' '.join(f'{x:.3f}' for x in paired)}; median {paired[len(paired) // 2]:.3f}")
 
 
 if __name__ == "__main__":

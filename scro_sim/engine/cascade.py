@@ -390,8 +390,47 @@ class CascadeMixin:
                 break
         self._flush_districts()
 
+    def _reaches_cycle(self) -> bytearray:
+        """Per asset, made once per city: whether an interdependency cycle lies downstream of it
+        (it is in one, or feeds one through others).
+
+        Only in a cycle can assets be held down by nothing but each other: what came up, or lost
+        its own problem, without a cycle downstream leaves nothing for :meth:`_restart_cycles` to
+        restart, and the search for one is skipped (most repairs, and every one in a city
+        without cycles).
+        """
+        c = self.city
+        got = c.memo.get("reaches_cycle")
+        if got is None:
+            from scipy.sparse import csr_matrix
+            from scipy.sparse.csgraph import connected_components
+
+            n = c.n_assets
+            rows = [x for x, deps in enumerate(c.asset_dependents) for _ in deps]
+            cols = [d for deps in c.asset_dependents for d in deps]
+            m = csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
+            _, labels = connected_components(m, directed=True, connection="strong")
+            in_cycle = np.bincount(labels)[labels] > 1
+            for x, d in zip(rows, cols, strict=True):
+                if x == d:  # an asset that needs itself
+                    in_cycle[x] = True
+            got = bytearray(in_cycle.astype(np.uint8).tobytes())
+            stack = np.flatnonzero(in_cycle).tolist()
+            while stack:  # everything upstream of a cycle
+                a = stack.pop()
+                for _, sup in c.asset_needs[a]:
+                    for x in sup:
+                        if not got[x]:
+                            got[x] = 1
+                            stack.append(x)
+            c.memo["reaches_cycle"] = got
+        return got
+
     def _restart_cycles(self, came_up: list[int], cleared: list[int]) -> list[int]:
         c = self.city
+        reaches = self._reaches_cycle()
+        if not any(reaches[i] for i in came_up) and not any(reaches[i] for i in cleared):
+            return []
         region: list[int] = [i for i in cleared if self.state[i] == DOWN and self.cause[i] not in _BLOCKING]
         seen: set[int] = set(region)
         stack = list(came_up) + region
@@ -477,17 +516,32 @@ class CascadeMixin:
 
     def _recompute_districts(self, districts: Iterable[int]) -> None:
         """Recompute every service of ``districts``; log the changes."""
-        self._recompute_pairs([(d, k) for d in districts for k in range(len(self._SERVICES))])
+        n = len(self._SERVICES)
+        self._recompute_flat([d * n + k for d in districts for k in range(n)])
 
     def _recompute_pairs(self, pairs: Iterable[tuple[int, int]]) -> None:
         """Recompute the unserved people of (district, service index) ``pairs``, in order; log the changes."""
-        c, now, services, state, table = self.city, self.env.now, self._SERVICES, self._st, self.district_unserved
+        n = len(self._SERVICES)
+        self._recompute_flat([d * n + k for d, k in pairs])
+
+    def _pair_table(self) -> list[tuple[int, int, str, tuple[int, ...] | None, tuple[float, ...] | None]]:
+        """Per flat (district, service) pair d * 4 + k, made once per city: (d, k, service, its
+        suppliers or None, their shares or None), so recomputing a pair looks nothing up by name."""
+        c = self.city
+        got = c.memo.get("district_pairs")
+        if got is None:
+            got = c.memo["district_pairs"] = [
+                (d, k, s, self.district_needs[d].get(s), c.district_shares[d].get(s) if c.district_shares[d] else None)
+                for d in range(c.n_districts) for k, s in enumerate(self._SERVICES)]
+        return got
+
+    def _recompute_flat(self, flat: Iterable[int]) -> None:
+        """Recompute the unserved people of flat (district, service) pairs ``flat``, in order; log the changes."""
+        c, now, state, table = self.city, self.env.now, self._st, self.district_unserved
         pop, vuln = self._district_people
-        plain, all_shares, derating = self._plain_supply, self._shares, self._derating
-        for d, k in pairs:
-            s = services[k]
-            sup = self.district_needs[d].get(s)
-            shares = all_shares[d].get(s) if all_shares[d] else None
+        plain, derating, rows, evacuees = self._plain_supply, self._derating, self._pair_table(), self.evacuees
+        for ds in flat:
+            d, k, s, sup, shares = rows[ds]
             fed = 1.0  # share of the district's supply that runs now
             if sup is None:
                 served = True
@@ -509,9 +563,13 @@ class CascadeMixin:
                 fed = 0.0
             elif derating and sup is not None:  # suppliers running derated feed their share of it
                 fed = self._derated_fed(sup, shares, s, plain) * float(self.demand_ratio[d, k])
-            unserved = int(self.residents[d]) - round(int(self.residents[d]) * fed) if fed < 1.0 else 0
-            if d in self.evacuees:
-                for shelter, n in self.evacuees[d].items():
+            if fed < 1.0:
+                residents = int(self.residents[d])
+                unserved = residents - round(residents * fed)
+            else:
+                unserved = 0
+            if d in evacuees:
+                for shelter, n in evacuees[d].items():
                     if not (served if s == "health" else state[shelter] != DOWN):
                         unserved += n
             if unserved != table[d, k]:
@@ -613,8 +671,7 @@ class CascadeMixin:
         if self._dirty:
             flat = sorted(self._dirty)
             self._dirty.clear()
-            n = len(self._SERVICES)
             for ds in flat:
                 self._dirty_db[ds] = 0
-            self._recompute_pairs([divmod(ds, n) for ds in flat])
+            self._recompute_flat(flat)
         self._check_conditions()

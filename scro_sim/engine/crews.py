@@ -18,6 +18,7 @@ from ._common import (
     Crew,
     _finite_delay,
 )
+from .repair_order import RepairOrder
 
 
 class CrewMixin:
@@ -37,13 +38,15 @@ class CrewMixin:
             self._skill_of = c.memo["skill_of"] = np.array([c.type_skill.get(t, "general") for t in c.type_names],
                                                            dtype=object)
         self._skill_masks: dict[tuple[str, ...], np.ndarray] = {}
-        self._on_road = np.zeros(c.n_assets, bool)  # assets that carry a road (bridges)
-        self._on_road[c.edge_bridge[c.edge_bridge >= 0]] = True
+        self._skill_bytes_of: dict[tuple[str, ...], bytes] = {}
         self.orders: dict[str, deque[int]] = {}
         self.repair_spec = self.scenario.repair_times
         # cyber-hit assets an IT crew may restore now (detected, not yet back): asset -> its CyberHazard;
         # only ever filled in scenarios whose cyber hazards give incident_response_h
         self.cyber_open: dict[int, Any] = {}
+        self._repair_order: RepairOrder | None = None  # made at the utility's first choice
+        self._connected: tuple[np.ndarray, bool] | None = None  # (road parts, _roads_connected() for them)
+        self._reach_cache: tuple[Any, ...] | None = None  # see _utility_task
 
     def _it_can_restore(self, i: int) -> bool:
         """Whether an IT team sent to asset ``i`` now has work there: it is down from a cyber attack
@@ -66,6 +69,13 @@ class CrewMixin:
                 m |= self._skill_of == sk
             self._skill_masks[skills] = m
         return m
+
+    def _skill_bytes(self, skills: tuple[str, ...]) -> bytes:
+        """:meth:`_skill_mask` as bytes, for reading one asset at a time (a numpy scalar read costs more)."""
+        got = self._skill_bytes_of.get(skills)
+        if got is None:
+            got = self._skill_bytes_of[skills] = self._skill_mask(skills).tobytes()
+        return got
 
     def _skill_ok(self, crew: Crew, i: int) -> bool:
         need = self.city.type_skill.get(str(self.city.asset_type[i]), "general")
@@ -118,7 +128,8 @@ class CrewMixin:
 
     def _open_repairs(self, crew: Crew) -> np.ndarray:
         """Damaged assets nobody is on, out of the water, that ``crew`` has the skills for, in index order."""
-        cand = np.flatnonzero(self.damage)  # few of the city's assets: filter those, not the whole city
+        # `!= 0` first: numpy finds the nonzero entries of a boolean array ten times faster than of an int8 one
+        cand = np.flatnonzero(self.damage != 0)  # few of the city's assets: filter those, not the whole city
         ok = (self.assigned[cand] < 0) & ~self.flooded[cand]
         if "general" not in crew.skills:
             ok &= self._skill_mask(crew.skills)[cand]
@@ -127,28 +138,48 @@ class CrewMixin:
     def _utility_task(self, crew: Crew) -> int | None:
         """The utility's own next repair for ``crew``: what keeps critical facilities going first,
         then the most people brought back per expected repair hour (lowest index among equals)."""
-        cand = self._open_repairs(crew)
-        if not len(cand):
-            return None
-        # only what the crew can drive to; while damage lies beyond closed roads, the bridges it can
-        # reach come first (route clearance opens the way for every other repair)
-        reach = self._reachable(crew.node, self.city.asset_road[cand]) if self._roads_closed() else None
-        if reach is not None and not reach.all():
-            bridges = cand[reach & self._is_bridge()[cand]]
-            # nothing reachable: take the best anyway and wait at the closure for the water to go
-            cand = bridges if len(bridges) else cand[reach] if reach.any() else cand
-        feeds_critical, people = self._restoration_weights()
-        crit = cand[feeds_critical[cand]]
-        if len(crit):
-            cand = crit
-        deg, fail = self._mean_repair()
-        mean = np.where(self.damage[cand] >= 2, fail[cand], deg[cand])
-        if self._any_general:  # the HAZUS states' own hours
+        if self._repair_order is None:
             types = self.city.type_names
-            mean = np.array([m if code <= 2 else self._state_hours(types[i], code)[0]
-                             for i, code, m in zip(cand.tolist(), self.damage[cand].tolist(), mean.tolist(),
-                                                   strict=True)])
-        return int(cand[np.argmax(people[cand] / np.maximum(mean, 0.1))])  # argmax takes the first of the best
+            self._repair_order = RepairOrder(self._dm, *self._restoration_weights(), self._mean_repair(),
+                                             lambda i, code: self._state_hours(types[i], code)[0])
+        general = self._any_general
+        if not self._roads_closed() or self._roads_connected():
+            # every repair is within reach: the first open one in the order (most often near its head)
+            assigned, fl = self.assigned, self._fl
+            if "general" in crew.skills:
+                for i in self._repair_order.in_order(general):
+                    if not fl[i] and assigned[i] < 0:
+                        return i
+                return None
+            skill = self._skill_bytes(crew.skills)
+            for i in self._repair_order.in_order(general):
+                if skill[i] and not fl[i] and assigned[i] < 0:
+                    return i
+            return None
+        # Some damage lies beyond closed roads: only what the crew can drive to; the bridges it can
+        # reach come first (route clearance opens the way for every other repair); nothing reachable:
+        # the best anyway, and the crew waits at the closure for the water to go.
+        order = self._repair_order.assets(general)
+        parts = self._road_parts()
+        got = self._reach_cache  # per order and closure: each asset's part of the road network, and its bridges
+        if got is None or got[0] is not order or got[1] is not parts:
+            got = self._reach_cache = (order, parts, parts[self.city.asset_road[order]], self._is_bridge()[order], {})
+        _, _, part_of, bridge_of, by_skills = got
+        ok = (self.assigned[order] < 0) & ~self.flooded[order]  # the crew's open repairs
+        if "general" not in crew.skills:
+            skilled = by_skills.get(crew.skills)
+            if skilled is None:
+                skilled = by_skills[crew.skills] = self._skill_mask(crew.skills)[order]
+            ok &= skilled
+        if not ok.any():
+            return None
+        reach = part_of == parts[crew.node]
+        if not (ok & ~reach).any():  # all within reach after all
+            return int(order[ok.argmax()])  # argmax: the first True
+        for pick in (ok & reach & bridge_of, ok & reach):
+            if pick.any():
+                return int(order[pick.argmax()])
+        return int(order[ok.argmax()])
 
     def _mean_repair(self) -> tuple[np.ndarray, np.ndarray]:
         """Mean repair hours per asset when degraded and when failed (the scenario's, else the defaults)."""
@@ -261,10 +292,14 @@ class CrewMixin:
             parts = cache[mask] = connected_components(self.city.road_matrix(closed), directed=False)[1]
         return parts
 
-    def _reachable(self, src: int, nodes: np.ndarray) -> np.ndarray:
-        """Which road ``nodes`` a crew at ``src`` can drive to with today's closures."""
+    def _roads_connected(self) -> bool:
+        """Whether every road node can still reach every other with today's closures (a closed road
+        that cuts nobody off, as most are): then nothing is out of any crew's reach."""
         parts = self._road_parts()
-        return parts[nodes] == parts[src]
+        got = self._connected
+        if got is None or got[0] is not parts:
+            got = self._connected = (parts, not parts.any())  # one part: every label 0
+        return got[1]
 
     def _hours_from(self, src: int) -> np.ndarray:
         """Road hours from ``src`` to every road node with today's closures (inf: no way through).
@@ -308,8 +343,8 @@ class CrewMixin:
         return 2 * fail[0], 2 * fail[1]
 
     def _repair_hours(self, i: int, crew: Crew) -> float:
-        typ = str(self.city.asset_type[i])
-        code = int(self.damage[i])
+        typ = self.city.type_names[i]
+        code = self._dm[i]
         if code > 2:
             mean, sd = self._state_hours(typ, code)
         else:
@@ -325,6 +360,7 @@ class CrewMixin:
 
     def _crew_proc(self, crew: Crew) -> Any:
         c = self.city
+        number = self.crews.index(crew)  # what `assigned` holds; crews are only ever added at the end
         while True:
             task = self._next_task(crew)
             if task is None:
@@ -334,7 +370,7 @@ class CrewMixin:
                 continue
             crew.task = task
             by_priorities, crew.by_priorities = crew.by_priorities, False
-            self.assigned[task] = self.crews.index(crew)
+            self.assigned[task] = number
             aid = c.asset_ids[task]
             dst = int(c.asset_road[task])
             hours = self._travel_hours(crew.node, dst)
@@ -374,6 +410,8 @@ class CrewMixin:
                                                           "damage": _DAMAGE_NAME[self.damage[task]]})
             yield self.env.timeout(_finite_delay(dur, "repair"))
             self.damage[task] = 0
+            if self._repair_order is not None:
+                self._repair_order.note(task)
             if self._dn is not self._dm:  # what held it down or derated it ends (an outage still holds it)
                 self._dn[task] = OUTAGE if self._outages[task] else 0
                 if self.derate[task]:
@@ -387,7 +425,7 @@ class CrewMixin:
             self.assigned[task] = -1
             self.log.append(self.env.now, "repair", aid, {"state": "finished", "crew": crew.id})
             self._reopen_repaired_bridge(task)
-            self._bridges_changed(np.array([task]))
+            self._bridges_changed([task])
             self._propagate([task])
 
     def _it_restore(self, crew: Crew, task: int) -> Any:
@@ -410,7 +448,7 @@ class CrewMixin:
         if restored:
             del self.cyber_open[task]
             self.cyber[task] = False
-            self._bridges_changed(np.array([task]))
+            self._bridges_changed([task])
             self._propagate([task])
 
     def _reopen_repaired_bridge(self, i: int) -> None:

@@ -244,8 +244,15 @@ class HazardMixin:
         self._recompute_pairs([(d, k) for d in districts])
         self._check_conditions()
 
-    def _bridges_changed(self, assets: np.ndarray) -> None:
-        if self._on_road[assets].any():
+    def _bridges_changed(self, assets: np.ndarray | list[int]) -> None:
+        """Roads open or close with the bridges among ``assets`` that changed: travel times are
+        looked up again.  A set lookup per asset: most changes touch no bridge, and a flood step's
+        list is short."""
+        bridges = self.city.memo.get("bridges")
+        if bridges is None:
+            b = self.city.edge_bridge
+            bridges = self.city.memo["bridges"] = frozenset(b[b >= 0].tolist())
+        if bridges and not bridges.isdisjoint(assets.tolist() if isinstance(assets, np.ndarray) else assets):
             self.closure_version += 1
 
     def _start_processes(self) -> None:

@@ -91,6 +91,7 @@ class Simulation(CascadeMixin, HazardMixin, CrewMixin, MselMixin, ObservationMix
         self.decisions: list[dict[str, Any]] = []
         self.skipped: list[dict[str, Any]] = []
         self._init_state()
+        self._no_assets = bytes(city.n_assets)
         self._any_overload = any(isinstance(h, SurgeHazard) for h in scenario.hazards)
         # no supply loops and no overloaded hospitals: a supplier serves exactly when it is not down
         self._plain_supply = not self.loop_unfed and not self._any_overload
@@ -271,6 +272,7 @@ class Simulation(CascadeMixin, HazardMixin, CrewMixin, MselMixin, ObservationMix
         self._live = None
         self._stop = None
         self.__dict__.pop("_check_conditions", None)  # a bound method of its own: would keep a cycle
+        self._repair_order = None  # its hours function reads this simulation's repair times: a cycle too
 
     def _stop_kind_set(self, stop: Any, kind: str) -> None:
         self._stop_kind = kind
@@ -296,29 +298,48 @@ class Simulation(CascadeMixin, HazardMixin, CrewMixin, MselMixin, ObservationMix
 
     def _fast_forward(self) -> None:
         """After the last decision hour: run on, hour by hour, until the city has recovered
-        (nobody unserved, nothing damaged, no boil-water notice) or ``recovery_h`` more hours passed."""
-        horizon = self.duration + self.scenario.recovery_h
+        (nobody unserved, nothing damaged, no boil-water notice) or ``recovery_h`` more hours passed.
+
+        Each look is an urgent event whose callback schedules the next look, and only the last
+        one stops the clock: a stop per hour looked at (simpy's exception, the stop event put back
+        on the heap, a return from the run loop) cost more than many of those hours' events."""
+        self._horizon = self.duration + self.scenario.recovery_h
         self.recovering = True  # no new injects or deadlines: the exercise itself is over
-        while self.env.now < horizon - _EPS and not self._recovered():
-            # look again at the first whole hour at or after the next event (an hourly look that
-            # skips the hours in which nothing happens); with nothing left to happen, at the cap
-            nxt = self._next_event_time()
-            at = horizon if math.isinf(nxt) else min(horizon, max(math.floor(self.env.now + _EPS) + 1.0,
-                                                                  math.ceil(nxt - _EPS)))
-            end = simpy.Event(self.env)
-            end._ok, end._value = True, None
-            self.env.schedule(end, URGENT, at - self.env.now)
-            self._run_until(end)
+        if self._recovery_over():
+            return
+        self._look_again()
+        self._run_until(self.env.event())  # stopped by the last look
+
+    def _recovery_over(self) -> bool:
+        return not (self.env.now < self._horizon - _EPS and not self._recovered())
+
+    def _look_again(self) -> None:
+        # look again at the first whole hour at or after the next event (an hourly look that
+        # skips the hours in which nothing happens); with nothing left to happen, at the cap
+        horizon, nxt = self._horizon, self._next_event_time()
+        at = horizon if math.isinf(nxt) else min(horizon, max(math.floor(self.env.now + _EPS) + 1.0,
+                                                              math.ceil(nxt - _EPS)))
+        end = simpy.Event(self.env)
+        end._ok, end._value = True, None
+        end.callbacks.append(self._look)
+        self.env.schedule(end, URGENT, at - self.env.now)
+
+    def _look(self, _event: Any) -> None:
+        if self._recovery_over():
+            raise StopSimulation(None)  # the clock stops here, before anything else due now
+        self._look_again()
 
     def _next_event_time(self) -> float:
         """When the next event is due, not counting the stop just taken (simpy puts a stop event
         back on its heap at the current time, with priority -1, for its remaining callbacks)."""
-        now = self.env.now
-        return min((t for t, prio, _eid, _ev in self.env._queue if not (prio < 0 and t <= now)),
-                   default=math.inf)
+        now, queue = self.env.now, self.env._queue
+        if queue and not (queue[0][1] < 0 and queue[0][0] <= now):  # the heap's head is the earliest
+            return queue[0][0]
+        return min((t for t, prio, _eid, _ev in queue if not (prio < 0 and t <= now)), default=math.inf)
 
     def _recovered(self) -> bool:
-        return not (self.district_unserved.any() or self.damage.any() or self.cyber.any()
+        none = self._no_assets  # all zeros: byte comparisons, the damage (most often left) first
+        return not (self._dm != none or self._cy != none or self.district_unserved.any()
                     or any(self._boiling) or any(self._refilling))
 
     # ------------------------------------------------------------------------------------

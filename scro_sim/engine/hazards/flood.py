@@ -198,7 +198,7 @@ def _flood_step(sim: Any, h: Any, stage: float) -> None:
     if newly_wet or newly_dry:
         changed = sorted(newly_wet + newly_dry) if newly_wet and newly_dry else newly_wet or newly_dry
         sim._propagate(changed)
-        sim._bridges_changed(np.array(changed))  # a bridge under water is closed
+        sim._bridges_changed(changed)  # a bridge under water is closed
     if not sim._f_assessed and sim.env.now >= sim._f_crest_t - _EPS:
         sim._f_assessed = True
         if sim._f_wet:
