@@ -23,7 +23,7 @@ from .debrief import expert_log
 from .engine import ENGINE_VERSION, Simulation, replay
 from .errors import ScroSimError, StoreError
 from .gc_tuning import engine_gc
-from .lms import PROVISIONAL_MODES, GradeRow, export
+from .lms import PROVISIONAL_MODES, GradeRow, export, outcome_evidence
 from .log import EventLog
 from .policy import PlanPolicy, baseline_policy
 from .resources import scenarios_dir as bundled_scenarios_dir
@@ -115,6 +115,10 @@ def record_log(store: Store, scenario: Scenario, city: City, seed: int, log: Eve
     log = EventLog.from_jsonl(text)
     card = score(scenario, city, seed, log, lang=lang)
     now = datetime.now(UTC)
+    if started_at is None and game_id is not None:
+        # a game played in the app started when it was created, not when it was scored (xAPI durations)
+        game = store.load_game(game_id)
+        started_at = game.created_at if game is not None and game.created_at <= now else None
     run_id = store.save_run(NewRun(
         learner=learner, cohort=cohort, scenario_id=scenario.id, scenario_version=scenario.version,
         scenario_hash=scenario.source_sha256, scenario_yaml=scenario.source_text or scenario.model_dump_json(),
@@ -452,6 +456,7 @@ def grade_rows(store: Store, cohort: str | None = None) -> list[GradeRow]:
             scenario_id=r.scenario_id, scenario_title=title or r.scenario_id, run_id=r.id,
             score=r.total, passed=r.passed, provisional=r.provisional, started_at=r.started_at,
             finished_at=r.finished_at, language=card.lang, modules=tuple(m.module for m in card.modules if m.module),
+            outcomes=outcome_evidence(c.model_dump() for c in card.criteria),
             revised_at=entry.revised_at, grading=method, pass_mark=pass_mark))
     return rows
 
@@ -474,9 +479,14 @@ def provisional_mode(given: str | None = None, env: Mapping[str, str] | None = N
     return value
 
 
-def export_cohort(store: Store, cohort: str | None, fmt: str, *, provisional: str | None = None) -> str:
-    """Grades of a cohort in ``moodle``, ``openedx`` or ``xapi`` format.
+def export_cohort(store: Store, cohort: str | None, fmt: str, *, provisional: str | None = None,
+                  options: Mapping[str, Any] | None = None) -> str:
+    """Grades of a cohort in one of :data:`scro_sim.lms.FORMATS`.
 
-    ``provisional``: ``mark`` or ``hold`` (None: :func:`provisional_mode`'s setting).
+    ``provisional``: ``mark`` or ``hold`` (None: :func:`provisional_mode`'s setting); the Open edX
+    import cannot carry a mark, so ``openedx`` always holds provisional grades back.  ``options`` go
+    to the exporter: the Open edX ids (:meth:`scro_sim.openedx_map.OpenedxMap.export_options`) for
+    ``openedx``, ``homepage`` and ``activity_base`` (:func:`scro_sim.lms.xapi_settings`) for ``xapi``.
     """
-    return export(grade_rows(store, cohort), fmt, provisional=provisional_mode(provisional))  # type: ignore[arg-type]
+    mode = "hold" if fmt in ("openedx", "openedx-bulk") else provisional_mode(provisional)
+    return export(grade_rows(store, cohort), fmt, provisional=mode, **dict(options or {}))  # type: ignore[arg-type]

@@ -495,25 +495,51 @@ def cmd_resign(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _export_options(args: argparse.Namespace) -> dict[str, object]:
+    """The format's settings: the Open edX ids (mapping file) or the xAPI addresses."""
+    if args.format == "openedx":
+        from .openedx_map import OPENEDX_MAP_ENV, load_openedx_map, openedx_map_path
+
+        path = openedx_map_path(getattr(args, "openedx_map", None))
+        if path is None:
+            raise ScroSimError(f"the Open edX import needs the course's Open edX ids: give --openedx-map FILE or set "
+                               f"${OPENEDX_MAP_ENV} (README, 'Open edX'); --format openedx-sheet is a readable sheet "
+                               "Open edX cannot import", field="--openedx-map")
+        return load_openedx_map(path).export_options()
+    if args.format == "xapi":
+        from .lms import xapi_settings
+
+        return xapi_settings(getattr(args, "xapi_homepage", None), getattr(args, "xapi_activity_base", None))
+    return {}
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     from .assessment import export_cohort, grade_rows, provisional_mode
     from .lms import export, pseudonymise
 
     try:
         mode = provisional_mode(args.provisional)
+        options = _export_options(args)
+        if args.format == "openedx" and mode == "mark":
+            print("note: provisional grades are held back: the Open edX import cannot mark them", file=sys.stderr)
         with _store(args) as store:
             if args.pseudonymise:
                 # a fresh random key per export (unlinkable across exports) unless one is kept in the environment
                 kept = os.environ.get("SCRO_SIM_PSEUDONYM_KEY", "")
                 key = kept.encode("utf-8") if kept else secrets.token_bytes(32)
-                text = export(pseudonymise(grade_rows(store, args.cohort), key), args.format, provisional=mode)
+                if args.format == "openedx":
+                    raise ScroSimError("a pseudonymised export is for analysis: use --format openedx-sheet, moodle "
+                                       "or xapi (the Open edX import files grades by real user ids)",
+                                       field="--pseudonymise")
+                text = export(pseudonymise(grade_rows(store, args.cohort), key), args.format, provisional=mode,
+                              **options)
             else:
-                text = export_cohort(store, args.cohort, args.format, provisional=mode)
+                text = export_cohort(store, args.cohort, args.format, provisional=mode, options=options)
     except (ScroSimError, ValueError) as exc:
         print(str(exc), file=sys.stderr)
         return 1
     if args.out:
-        Path(args.out).write_text(text, encoding="utf-8")
+        Path(args.out).write_text(text, encoding="utf-8", newline="")
         print(f"wrote {args.out}")
     else:
         sys.stdout.write(text)
@@ -868,8 +894,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     ex = sub.add_parser("export", help="export grades for the LMS")
     ex.add_argument("--cohort")
-    ex.add_argument("--format", required=True, choices=["moodle", "openedx", "xapi"])
+    ex.add_argument("--format", required=True, choices=["moodle", "openedx", "openedx-sheet", "xapi"],
+                    help="openedx: the CSV Open edX's Gradebook bulk management imports (needs --openedx-map); "
+                         "openedx-sheet: a readable grade sheet it cannot import")
     ex.add_argument("--out")
+    ex.add_argument("--openedx-map", metavar="FILE",
+                    help="the course's Open edX ids (YAML; default $SCRO_SIM_OPENEDX_MAP)")
+    ex.add_argument("--xapi-homepage", metavar="IRI",
+                    help="the learners' account homePage (default $SCRO_SIM_XAPI_HOMEPAGE)")
+    ex.add_argument("--xapi-activity-base", metavar="IRI",
+                    help="the folder IRI of scenario, module and course activities (default $SCRO_SIM_XAPI_ACTIVITY_BASE)")
     ex.add_argument("--pseudonymise", action="store_true",
                     help="for analysis: learners as keyed-hash pseudonyms, no names or e-mails "
                          "(key: $SCRO_SIM_PSEUDONYM_KEY, else random per export)")

@@ -397,7 +397,7 @@ def test_assessor_reviews_verifies_judges_and_exports(env: Store) -> None:
     assert len(at.get("download_button")) == 3
     from app.app_pages import review
 
-    for fmt in ("moodle", "openedx", "xapi"):
+    for fmt in ("moodle", "openedx-sheet", "xapi"):
         assert "learner" in review.export("demo-cohort", fmt)
 
 
