@@ -23,7 +23,7 @@ from .debrief import expert_log
 from .engine import ENGINE_VERSION, Simulation, replay
 from .errors import ScroSimError, StoreError
 from .gc_tuning import engine_gc
-from .lms import PROVISIONAL_MODES, GradeRow, export, outcome_evidence
+from .lms import PROVISIONAL_MODES, GradeRow, export, outcome_evidence, xapi_settings
 from .log import EventLog
 from .policy import PlanPolicy, baseline_policy
 from .resources import scenarios_dir as bundled_scenarios_dir
@@ -34,6 +34,7 @@ from .store import GRADED_ORIGINS, NewRun, RunEvidence, Store, StoredRun
 __all__ = [
     "VerifyReport",
     "export_cohort",
+    "export_options",
     "grade_rows",
     "judge",
     "override",
@@ -477,6 +478,30 @@ def provisional_mode(given: str | None = None, env: Mapping[str, str] | None = N
         raise ScroSimError(f"{value!r} is not one of {', '.join(PROVISIONAL_MODES)} (mark provisional grades, or "
                            f"hold them back until rated)", field=where)
     return value
+
+
+def export_options(fmt: str, *, openedx_map: str | None = None, xapi_homepage: str | None = None,
+                   xapi_activity_base: str | None = None) -> dict[str, Any]:
+    """A format's settings, from the given values (command-line options), else the environment: the Open
+    edX ids (``$SCRO_SIM_OPENEDX_MAP``) for ``openedx``, the xAPI addresses for ``xapi``; none for others.
+
+    A missing mapping, a broken mapping file or an address that is not an IRI raises :class:`ScroSimError`.
+    """
+    if fmt in ("openedx", "openedx-bulk"):
+        from .openedx_map import OPENEDX_MAP_ENV, load_openedx_map, openedx_map_path
+
+        path = openedx_map_path(openedx_map)
+        if path is None:
+            raise ScroSimError(f"the Open edX import needs the course's Open edX ids: give --openedx-map FILE or set "
+                               f"${OPENEDX_MAP_ENV} (README, 'Open edX'); openedx-sheet is a readable sheet "
+                               "Open edX cannot import", field="--openedx-map")
+        return load_openedx_map(path).export_options()
+    if fmt == "xapi":
+        try:
+            return xapi_settings(xapi_homepage, xapi_activity_base)
+        except ValueError as exc:
+            raise ScroSimError(str(exc), field="xapi") from None
+    return {}
 
 
 def export_cohort(store: Store, cohort: str | None, fmt: str, *, provisional: str | None = None,

@@ -495,31 +495,14 @@ def cmd_resign(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def _export_options(args: argparse.Namespace) -> dict[str, object]:
-    """The format's settings: the Open edX ids (mapping file) or the xAPI addresses."""
-    if args.format == "openedx":
-        from .openedx_map import OPENEDX_MAP_ENV, load_openedx_map, openedx_map_path
-
-        path = openedx_map_path(getattr(args, "openedx_map", None))
-        if path is None:
-            raise ScroSimError(f"the Open edX import needs the course's Open edX ids: give --openedx-map FILE or set "
-                               f"${OPENEDX_MAP_ENV} (README, 'Open edX'); --format openedx-sheet is a readable sheet "
-                               "Open edX cannot import", field="--openedx-map")
-        return load_openedx_map(path).export_options()
-    if args.format == "xapi":
-        from .lms import xapi_settings
-
-        return xapi_settings(getattr(args, "xapi_homepage", None), getattr(args, "xapi_activity_base", None))
-    return {}
-
-
 def cmd_export(args: argparse.Namespace) -> int:
-    from .assessment import export_cohort, grade_rows, provisional_mode
+    from .assessment import export_cohort, export_options, grade_rows, provisional_mode
     from .lms import export, pseudonymise
 
     try:
         mode = provisional_mode(args.provisional)
-        options = _export_options(args)
+        options = export_options(args.format, openedx_map=args.openedx_map, xapi_homepage=args.xapi_homepage,
+                                 xapi_activity_base=args.xapi_activity_base)
         if args.format == "openedx" and mode == "mark":
             print("note: provisional grades are held back: the Open edX import cannot mark them", file=sys.stderr)
         with _store(args) as store:
