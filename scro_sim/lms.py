@@ -16,21 +16,22 @@ Formats
     existing item; for a *new grade item* Moodle stores it as a grade value).  Note that
     "no grade" for an existing item clears a grade entered in Moodle by hand.
 ``openedx-sheet``
-    A flat Open edX style grade sheet (for reading; Open edX cannot import it): ``username,email`` and one column per scenario with
-    the grade as a fraction 0..1 (four decimals), as in the Open edX grade report.  Open
-    edX's own *bulk management* import (Gradebook > Bulk Management > Import grades, the
-    ``edx-bulk-grades`` ``GradeCSVProcessor``) needs Open edX internal ids (numeric
-    ``user_id``, the subsection block ids and each subsection's possible points) that
-    scro_sim cannot know, so it is a separate function, :func:`openedx_bulk_csv`, which
-    takes those ids as arguments.
+    A flat Open edX style grade sheet, for reading (Open edX cannot import it): ``username,email``
+    and one column per scenario with the grade as a fraction 0..1 (four decimals), as in the Open
+    edX grade report.
 ``openedx`` (also ``openedx-bulk``)
-    :func:`openedx_bulk_csv`, the CSV Open edX imports: columns ``user_id, username, student_key, course_id, track,
-    cohort`` then, per subsection, ``name-<id>, grade-<id>, original_grade-<id>,
+    :func:`openedx_bulk_csv`, the CSV Open edX's Gradebook *Bulk Management > Import grades* reads
+    (``edx-bulk-grades``' ``GradeCSVProcessor``).  It needs Open edX ids scro_sim cannot know
+    (numeric ``user_id``, subsection block ids, possible points), passed as arguments (the
+    CLI and app read them from a mapping file, :mod:`scro_sim.openedx_map`).  Columns
+    ``user_id, username, student_key, course_id, track, cohort`` then, per subsection,
+    ``name-<id>, grade-<id>, original_grade-<id>,
     previous_override-<id>, new_override-<id>`` where ``<id>`` is the first 8 characters
     of the subsection's block id.  Only ``user_id``, ``course_id`` and ``new_override-*``
     are read on import; ``new_override`` holds earned points (not a fraction).
 ``xapi``
-    One xAPI 1.0.3 ``completed`` statement per run (:func:`xapi_statements`), as a JSON
+    One xAPI 1.0.3 ``completed`` statement per run and one ``passed``/``failed`` statement per module
+    outcome it evidences (:func:`xapi_statements`), as a JSON
     array (:func:`xapi_json`) ready to POST to an LRS's ``/statements`` resource.  The
     statement id is a UUID5 of the run and its grade version, so re-exporting is
     idempotent.  An LRS refuses a statement whose id it holds with different content (409),
