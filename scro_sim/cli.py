@@ -529,6 +529,30 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_lrs(args: argparse.Namespace) -> int:
+    """Send a cohort's xAPI statements to the LRS through the queue, or retry what is queued."""
+    from .assessment import export_options, grade_rows, provisional_mode
+    from .lms import xapi_statements
+    from .lrs import flush, lrs_settings, push
+
+    with _store(args) as store:
+        if args.lrs_command == "status":
+            counts = store.lrs_queue_counts()
+            print(", ".join(f"{n} {status}" for status, n in counts.items()))
+            return 0
+        settings = lrs_settings(args.endpoint, args.username)
+        if args.lrs_command == "push":
+            options = export_options("xapi", xapi_homepage=args.xapi_homepage,
+                                     xapi_activity_base=args.xapi_activity_base)
+            statements = xapi_statements(grade_rows(store, args.cohort), provisional=provisional_mode(args.provisional),
+                                         **options)
+            report = push(store, statements, settings)
+        else:
+            report = flush(store, settings, everything=args.all)
+    print(report.summary())
+    return 2 if report.pending else 0
+
+
 def _new_password(args: argparse.Namespace) -> str:
     """The new account's password: from stdin (--password-stdin), the option or $SCRO_SIM_PASSWORD,
     else asked twice without echo (and checked before it is asked again)."""
@@ -894,6 +918,21 @@ def build_parser() -> argparse.ArgumentParser:
                     help="grades whose judged criteria are not yet rated: mark them (default) or hold them back "
                          "until rated (default from $SCRO_SIM_PROVISIONAL)")
     ex.set_defaults(fn=cmd_export)
+
+    lrs = sub.add_parser("lrs", help="send xAPI statements to a Learning Record Store (queued, retried)")
+    lrs_sub = lrs.add_subparsers(dest="lrs_command", required=True)
+    lp = lrs_sub.add_parser("push", help="queue a cohort's statements and send them (exit 2: some stay queued)")
+    lp.add_argument("--cohort")
+    lp.add_argument("--provisional", choices=["mark", "hold"], default=None)
+    lp.add_argument("--xapi-homepage", metavar="IRI")
+    lp.add_argument("--xapi-activity-base", metavar="IRI")
+    lr = lrs_sub.add_parser("retry", help="send the queued statements whose retry time has come")
+    lr.add_argument("--all", action="store_true", help="every queued statement, without waiting for its backoff")
+    for lrs_p in (lp, lr):
+        lrs_p.add_argument("--endpoint", help="the LRS's xAPI base URL (default $SCRO_SIM_LRS_ENDPOINT)")
+        lrs_p.add_argument("--username", help="default $SCRO_SIM_LRS_USERNAME; the password: $SCRO_SIM_LRS_PASSWORD")
+    lrs_sub.add_parser("status", help="how many statements are pending, sent, rejected")
+    lrs.set_defaults(fn=cmd_lrs)
 
     us = sub.add_parser("user", help="manage users")
     us_sub = us.add_subparsers(dest="user_command", required=True)

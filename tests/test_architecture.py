@@ -23,6 +23,8 @@ ALLOWED: dict[str, set[str]] = {
     "gc_tuning": set(),
     "vocabulary": {"i18n"},
     "lms": set(),
+    "openedx_map": {"errors", "yamlio"},
+    "lrs": {"errors", "store"},
     "city": {"errors", "yamlio"},
     "hazards": {"city"},
     # the action registry's declarations build the scenario schema, so it sits below scenario
@@ -36,7 +38,7 @@ ALLOWED: dict[str, set[str]] = {
     "store": {"errors"},
     "report": {"batch", "city", "debrief", "i18n", "log", "scenario", "scoring", "vocabulary"},
     "debrief": {"city", "engine", "i18n", "log", "policy", "scenario", "scoring", "vocabulary"},
-    "assessment": {"city", "debrief", "engine", "errors", "gc_tuning", "lms", "log", "policy",
+    "assessment": {"city", "debrief", "engine", "errors", "gc_tuning", "lms", "log", "openedx_map", "policy",
                    "resources", "scenario", "scoring", "store"},
     "batch": {"city", "engine", "errors", "policy", "scenario", "scoring", "store"},
     "demo": {"errors", "store"},
@@ -46,6 +48,7 @@ ALLOWED: dict[str, set[str]] = {
     "game": {"assessment", "city", "engine", "errors", "gc_tuning", "policy", "scenario", "store"},
     "batch_cli": {"batch", "errors", "scenario", "store", "report", "city", "policy", "scoring"},
     "cli": {"assessment", "batch_cli", "calibration", "city", "demo", "engine", "errors", "game", "gc_tuning", "i18n", "lms",
+            "lrs", "openedx_map",
             "log", "policy", "privacy", "report", "resources", "scenario", "scoring", "store"},
 }
 

@@ -48,6 +48,7 @@ from ._common import (
 )
 from ._util import _db_error, _pg_state, _resolve_url, _sqlite_begin, _sqlite_setup
 from .games import GameConflict, GamesMixin
+from .lrs_queue import LRS_STATUSES, LrsQueueMixin, QueuedStatement
 from .passwords import hash_password, verify_password
 from .records import (
     Batch,
@@ -77,6 +78,7 @@ __all__ = [
     "DEFAULT_URL",
     "GAME_STATUSES",
     "GRADED_ORIGINS",
+    "LRS_STATUSES",
     "MAX_ATTEMPTS",
     "RATINGS",
     "REPLICATION_STATUSES",
@@ -93,6 +95,7 @@ __all__ = [
     "NewRun",
     "Override",
     "PublishedScenario",
+    "QueuedStatement",
     "Replication",
     "RunEvidence",
     "RunSummary",
@@ -109,7 +112,7 @@ __all__ = [
 # ---------------------------------------------------------------- the store
 
 
-class Store(UsersMixin, RunsMixin, GamesMixin):
+class Store(UsersMixin, RunsMixin, GamesMixin, LrsQueueMixin):
     """Users, cohorts, scored runs, judgements, games and batches in one database.
 
     ``Store()`` opens ``$SCRO_SIM_DB`` or ``sqlite:///var/scro_sim.sqlite`` (relative to the
