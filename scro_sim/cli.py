@@ -553,6 +553,67 @@ def cmd_lrs(args: argparse.Namespace) -> int:
     return 2 if report.pending else 0
 
 
+def _learner_transcript(store: Any, learner: str) -> list[Any]:
+    from .assessment import grade_rows
+    from .transcript import transcript
+
+    if learner not in {u.username for u in store.list_users()} and not any(
+            r.username == learner for r in grade_rows(store)):
+        raise ScroSimError(f"unknown learner {learner!r}", field="learner")
+    return transcript(grade_rows(store), learner)
+
+
+def cmd_transcript(args: argparse.Namespace) -> int:
+    """Which module outcomes a learner's graded runs evidenced, at what rating (CSV or JSON)."""
+    from .transcript import transcript_csv, transcript_json
+
+    with _store(args) as store:
+        lines = _learner_transcript(store, args.learner)
+    text = transcript_csv(lines) if args.format == "csv" else transcript_json(args.learner, lines)
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8", newline="")
+        print(f"wrote {args.out}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def cmd_credential(args: argparse.Namespace) -> int:
+    """Issue, verify, or publish the key of Open Badges 2.0 signed assertions for completed modules."""
+    from .credentials import badge_issuer, issue_credential, public_key_pem, verify_credential
+    from .transcript import completed_modules
+
+    if args.credential_command == "verify":
+        try:
+            token = Path(args.file).read_text(encoding="utf-8")
+            key = Path(args.key).read_text(encoding="utf-8") if args.key else public_key_pem(badge_issuer())
+        except OSError as exc:
+            raise ScroSimError(f"cannot read it: {exc.strerror or exc}", path=exc.filename or args.file) from None
+        found = verify_credential(token, key)
+        print(f"verified: {found.badge_name}, issued {found.issued_on} by "
+              f"{found.assertion['badge'].get('issuer', {}).get('name', '?')} ({found.algorithm})")
+        return 0
+    issuer = badge_issuer()
+    if args.credential_command == "public-key":
+        sys.stdout.write(public_key_pem(issuer))
+        return 0
+    with _store(args) as store:
+        lines = _learner_transcript(store, args.learner)
+        user = next((u for u in store.list_users() if u.username == args.learner), None)
+    done = completed_modules(lines)
+    if args.module not in done:
+        evidenced = sorted({ln.module for ln in lines})
+        raise ScroSimError(f"{args.learner} has not completed module {args.module!r} (every outcome evidenced at P, S "
+                           f"or M); modules completed: {', '.join(done) or 'none'}; evidenced: "
+                           f"{', '.join(evidenced) or 'none'}", field="module")
+    recipient = (user.email if user and user.email else f"{issuer.url}/learners/{args.learner}")
+    token = issue_credential(issuer, learner=args.learner, recipient=recipient, module=args.module,
+                             evidence=done[args.module])
+    Path(args.out).write_text(token + "\n", encoding="utf-8")
+    print(f"wrote {args.out}")
+    return 0
+
+
 def _new_password(args: argparse.Namespace) -> str:
     """The new account's password: from stdin (--password-stdin), the option or $SCRO_SIM_PASSWORD,
     else asked twice without echo (and checked before it is asked again)."""
@@ -933,6 +994,24 @@ def build_parser() -> argparse.ArgumentParser:
         lrs_p.add_argument("--username", help="default $SCRO_SIM_LRS_USERNAME; the password: $SCRO_SIM_LRS_PASSWORD")
     lrs_sub.add_parser("status", help="how many statements are pending, sent, rejected")
     lrs.set_defaults(fn=cmd_lrs)
+
+    tr = sub.add_parser("transcript", help="a learner's evidenced module outcomes, by run and rating")
+    tr.add_argument("learner")
+    tr.add_argument("--format", choices=["csv", "json"], default="csv")
+    tr.add_argument("--out")
+    tr.set_defaults(fn=cmd_transcript)
+
+    cr = sub.add_parser("credential", help="Open Badges 2.0 signed credentials for completed modules")
+    cr_sub = cr.add_subparsers(dest="credential_command", required=True)
+    ci = cr_sub.add_parser("issue", help="sign a badge for a completed module (key: $SCRO_SIM_BADGE_KEY)")
+    ci.add_argument("learner")
+    ci.add_argument("module")
+    ci.add_argument("--out", required=True)
+    cv = cr_sub.add_parser("verify", help="check a badge's signature and content")
+    cv.add_argument("file")
+    cv.add_argument("--key", help="the issuer's public key (PEM); default: the one of $SCRO_SIM_BADGE_KEY")
+    cr_sub.add_parser("public-key", help="the issuer's public key (PEM), to publish and give to verifiers")
+    cr.set_defaults(fn=cmd_credential)
 
     us = sub.add_parser("user", help="manage users")
     us_sub = us.add_subparsers(dest="user_command", required=True)

@@ -25,6 +25,8 @@ ALLOWED: dict[str, set[str]] = {
     "lms": set(),
     "openedx_map": {"errors", "yamlio"},
     "lrs": {"errors", "store"},
+    "transcript": {"lms"},
+    "credentials": {"errors", "transcript"},
     "city": {"errors", "yamlio"},
     "hazards": {"city"},
     # the action registry's declarations build the scenario schema, so it sits below scenario
@@ -48,7 +50,7 @@ ALLOWED: dict[str, set[str]] = {
     "game": {"assessment", "city", "engine", "errors", "gc_tuning", "policy", "scenario", "store"},
     "batch_cli": {"batch", "errors", "scenario", "store", "report", "city", "policy", "scoring"},
     "cli": {"assessment", "batch_cli", "calibration", "city", "demo", "engine", "errors", "game", "gc_tuning", "i18n", "lms",
-            "lrs", "openedx_map",
+            "lrs", "openedx_map", "transcript", "credentials",
             "log", "policy", "privacy", "report", "resources", "scenario", "scoring", "store"},
 }
 
