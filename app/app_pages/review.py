@@ -195,6 +195,12 @@ def _export_view() -> None:
     formats = _export_formats()
     if "openedx" not in formats:
         st.caption(_("The Open edX import needs the course's Open edX ids: set SCRO_SIM_OPENEDX_MAP (README, Open edX)."))
+    for fmt in list(formats):
+        try:  # a broken setting (an address, the Open edX mapping or a learner's id in it): say so, not fail on the click
+            export(cohort, fmt) if fmt == "openedx" else export_options(fmt)
+        except (ScroSimError, ValueError) as exc:
+            st.error(f"{fmt}: {exc}")
+            formats.pop(fmt)
     cols = st.columns(len(formats))
     for col, (fmt, (name, mime)) in zip(cols, formats.items(), strict=True):
         # the export is built only when the button is pressed (a callable), not on every rerun
