@@ -104,5 +104,9 @@ def test_an_app_game_lasts_from_its_creation_to_its_finish(tmp_path: Path, monke
         (graded,) = grade_rows(store, "c1")
         created = store.load_game("g1").created_at
     assert graded.started_at == created < graded.finished_at
-    (statement, *_) = xapi_statements([graded])
-    assert statement["result"]["duration"] not in ("PT0S", "PT0.00S")
+    statements = xapi_statements([graded])
+    assert statements[0]["result"]["duration"] not in ("PT0S", "PT0.00S")
+    assert len(statements) > 1 and graded.outcomes  # the real rubric's outcomes roll up too
+    for statement in statements:
+        VALIDATOR.validate(statement)
+        tincan.Statement.from_json(json.dumps(statement))
