@@ -859,6 +859,7 @@ def test_public_api_is_pinned() -> None:
         "keyring", "run_evidence", "resolve_run_id", "run_ids", "resign_run",
         "save_game", "load_game", "list_games", "finish_game",
         "create_batch", "get_batch", "put_replication", "replications", "missing_replications",
+        "enqueue_statements", "due_statements", "mark_statements", "lrs_queue_counts",
         "migrate", "schema_revision", "alembic_config", "integrity_check", "close", "engine",
     }  # fmt: skip
 
