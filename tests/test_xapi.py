@@ -110,3 +110,14 @@ def test_an_app_game_lasts_from_its_creation_to_its_finish(tmp_path: Path, monke
     for statement in statements:
         VALIDATOR.validate(statement)
         tincan.Statement.from_json(json.dumps(statement))
+
+
+def test_a_regraded_run_voids_its_earlier_run_and_outcome_statements() -> None:
+    first = xapi_statements([row()])
+    regraded = xapi_statements([row(score=60.0, revised_at=(T0 + timedelta(days=1),))])
+    voids = [s for s in regraded if s["verb"]["id"] == "http://adlnet.gov/expapi/verbs/voided"]
+    assert {v["object"]["id"] for v in voids} >= {s["id"] for s in first}  # LO3 was never sent: voiding it is harmless
+    assert not {s["id"] for s in regraded} & {s["id"] for s in first}
+    for statement in voids:
+        VALIDATOR.validate(statement)
+        tincan.Statement.from_json(json.dumps(statement))
