@@ -202,3 +202,14 @@ def test_the_cli_says_which_setting_is_missing(tmp_path: Path, capsys: pytest.Ca
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(pytest.main([__file__]))
+
+
+def test_erasing_a_person_drops_their_statements_still_queued(tmp_path: Path) -> None:
+    from scro_sim.privacy import erase_person
+
+    with Store(f"sqlite:///{tmp_path / 'q.sqlite'}") as store:
+        store.add_user("maria", "correct horse battery staple 42", "learner")
+        store.enqueue_statements(xapi_statements([row(), row(run_id="r2", username="nikos")]), T0)
+        erase_person(store, "maria")
+        left = store.due_statements(T0, all_pending=True)
+    assert {s.statement["actor"]["account"]["name"] for s in left} == {"nikos"}
