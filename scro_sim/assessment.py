@@ -24,7 +24,7 @@ from .debrief import expert_log, module_results
 from .engine import ENGINE_VERSION, Simulation, replay
 from .errors import ScroSimError, StoreError
 from .gc_tuning import engine_gc
-from .lms import PROVISIONAL_MODES, GradeRow, export
+from .lms import PROVISIONAL_MODES, GradeRow, export, outcome_evidence, xapi_settings
 from .log import EventLog
 from .policy import PlanPolicy, baseline_policy
 from .resources import scenarios_dir as bundled_scenarios_dir
@@ -35,6 +35,7 @@ from .store import GRADED_ORIGINS, NewRun, RunEvidence, Store, StoredRun
 __all__ = [
     "VerifyReport",
     "export_cohort",
+    "export_options",
     "grade_rows",
     "judge",
     "override",
@@ -136,6 +137,10 @@ def record_log(store: Store, scenario: Scenario, city: City, seed: int, log: Eve
     log = EventLog.from_jsonl(text)
     card = score(scenario, city, seed, log, lang=lang)
     now = datetime.now(UTC)
+    if started_at is None and game_id is not None:
+        # a game played in the app started when it was created, not when it was scored (xAPI durations)
+        game = store.load_game(game_id)
+        started_at = game.created_at if game is not None and game.created_at <= now else None
     run_id = store.save_run(NewRun(
         learner=learner, cohort=cohort, scenario_id=scenario.id, scenario_version=scenario.version,
         scenario_hash=scenario.source_sha256, scenario_yaml=scenario.source_text or scenario.model_dump_json(),
@@ -479,6 +484,7 @@ def grade_rows(store: Store, cohort: str | None = None, *, learner: str | None =
             score=r.total, passed=r.passed, provisional=r.provisional, started_at=r.started_at,
             finished_at=r.finished_at, language=card.lang, modules=tuple(m.module for m in card.modules if m.module),
             module_results=tuple((m.module, m.title, m.score) for m in module_results(card, card.lang) if m.module),
+            outcomes=outcome_evidence(c.model_dump() for c in card.criteria),
             revised_at=entry.revised_at, grading=method, pass_mark=pass_mark))
     return rows
 
@@ -501,12 +507,42 @@ def provisional_mode(given: str | None = None, env: Mapping[str, str] | None = N
     return value
 
 
-def export_cohort(store: Store, cohort: str | None, fmt: str, *, provisional: str | None = None) -> str:
-    """Grades of a cohort in ``moodle``, ``openedx`` or ``xapi`` format.
+def export_options(fmt: str, *, openedx_map: str | None = None, xapi_homepage: str | None = None,
+                   xapi_activity_base: str | None = None) -> dict[str, Any]:
+    """A format's settings, from the given values (command-line options), else the environment: the Open
+    edX ids (``$SCRO_SIM_OPENEDX_MAP``) for ``openedx``, the xAPI addresses for ``xapi``; none for others.
 
-    ``provisional``: ``mark`` or ``hold`` (None: :func:`provisional_mode`'s setting).
+    A missing mapping, a broken mapping file or an address that is not an IRI raises :class:`ScroSimError`.
     """
-    return export(grade_rows(store, cohort), fmt, provisional=provisional_mode(provisional))  # type: ignore[arg-type]
+    if fmt in ("openedx", "openedx-bulk"):
+        from .openedx_map import OPENEDX_MAP_ENV, load_openedx_map, openedx_map_path
+
+        path = openedx_map_path(openedx_map)
+        if path is None:
+            raise ScroSimError(f"the Open edX import needs the course's Open edX ids: give --openedx-map FILE or set "
+                               f"${OPENEDX_MAP_ENV} (README, 'Open edX'); openedx-sheet is a readable sheet "
+                               "Open edX cannot import", field="--openedx-map")
+        return load_openedx_map(path).export_options()
+    if fmt == "xapi":
+        try:
+            return xapi_settings(xapi_homepage, xapi_activity_base)
+        except ValueError as exc:
+            raise ScroSimError(str(exc), field="xapi") from None
+    return {}
+
+
+def export_cohort(store: Store, cohort: str | None, fmt: str, *, provisional: str | None = None,
+                  options: Mapping[str, Any] | None = None) -> str:
+    """Grades of a cohort in one of :data:`scro_sim.lms.FORMATS`.
+
+    ``provisional``: ``mark`` or ``hold`` (None: :func:`provisional_mode`'s setting); the Open edX
+    import cannot carry a mark, so ``openedx`` always holds provisional grades back.  ``options`` go
+    to the exporter: the Open edX ids (:meth:`scro_sim.openedx_map.OpenedxMap.export_options`) for
+    ``openedx``, ``homepage`` and ``activity_base`` (:func:`scro_sim.lms.xapi_settings`) for ``xapi``.
+    """
+    mode = "hold" if fmt in ("openedx", "openedx-bulk") else provisional_mode(provisional)
+    return export(grade_rows(store, cohort), fmt, provisional=mode, **dict(options or {}))  # type: ignore[arg-type]
+
 
 
 def post_lti_grade(store: Store, learner: str, scenario_id: str, config: Any = None) -> list[tuple[str, str]]:

@@ -550,24 +550,33 @@ def cmd_resign(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from .assessment import export_cohort, grade_rows, provisional_mode
+    from .assessment import export_cohort, export_options, grade_rows, provisional_mode
     from .lms import export, pseudonymise
 
     try:
         mode = provisional_mode(args.provisional)
+        options = export_options(args.format, openedx_map=args.openedx_map, xapi_homepage=args.xapi_homepage,
+                                 xapi_activity_base=args.xapi_activity_base)
+        if args.format == "openedx" and mode == "mark":
+            print("note: provisional grades are held back: the Open edX import cannot mark them", file=sys.stderr)
         with _store(args) as store:
             if args.pseudonymise:
                 # a fresh random key per export (unlinkable across exports) unless one is kept in the environment
                 kept = os.environ.get("SCRO_SIM_PSEUDONYM_KEY", "")
                 key = kept.encode("utf-8") if kept else secrets.token_bytes(32)
-                text = export(pseudonymise(grade_rows(store, args.cohort), key), args.format, provisional=mode)
+                if args.format == "openedx":
+                    raise ScroSimError("a pseudonymised export is for analysis: use --format openedx-sheet, moodle "
+                                       "or xapi (the Open edX import files grades by real user ids)",
+                                       field="--pseudonymise")
+                text = export(pseudonymise(grade_rows(store, args.cohort), key), args.format, provisional=mode,
+                              **options)
             else:
-                text = export_cohort(store, args.cohort, args.format, provisional=mode)
+                text = export_cohort(store, args.cohort, args.format, provisional=mode, options=options)
     except (ScroSimError, ValueError) as exc:
         print(str(exc), file=sys.stderr)
         return 1
     if args.out:
-        Path(args.out).write_text(text, encoding="utf-8")
+        Path(args.out).write_text(text, encoding="utf-8", newline="")
         print(f"wrote {args.out}")
     else:
         sys.stdout.write(text)
@@ -593,6 +602,91 @@ def cmd_cohort(args: argparse.Namespace) -> int:
         print(f"wrote {args.out}")
     else:
         sys.stdout.write(text)
+    return 0
+
+
+def cmd_lrs(args: argparse.Namespace) -> int:
+    """Send a cohort's xAPI statements to the LRS through the queue, or retry what is queued."""
+    from .assessment import export_options, grade_rows, provisional_mode
+    from .lms import xapi_statements
+    from .lrs import flush, lrs_settings, push
+
+    with _store(args) as store:
+        if args.lrs_command == "status":
+            counts = store.lrs_queue_counts()
+            print(", ".join(f"{n} {status}" for status, n in counts.items()))
+            return 0
+        settings = lrs_settings(args.endpoint, args.username)
+        if args.lrs_command == "push":
+            options = export_options("xapi", xapi_homepage=args.xapi_homepage,
+                                     xapi_activity_base=args.xapi_activity_base)
+            statements = xapi_statements(grade_rows(store, args.cohort), provisional=provisional_mode(args.provisional),
+                                         **options)
+            report = push(store, statements, settings)
+        else:
+            report = flush(store, settings, everything=args.all)
+    print(report.summary())
+    return 2 if report.pending else 0
+
+
+def _learner_transcript(store: Any, learner: str) -> list[Any]:
+    from .assessment import grade_rows
+    from .transcript import transcript
+
+    if learner not in {u.username for u in store.list_users()} and not any(
+            r.username == learner for r in grade_rows(store)):
+        raise ScroSimError(f"unknown learner {learner!r}", field="learner")
+    return transcript(grade_rows(store), learner)
+
+
+def cmd_transcript(args: argparse.Namespace) -> int:
+    """Which module outcomes a learner's graded runs evidenced, at what rating (CSV or JSON)."""
+    from .transcript import transcript_csv, transcript_json
+
+    with _store(args) as store:
+        lines = _learner_transcript(store, args.learner)
+    text = transcript_csv(lines) if args.format == "csv" else transcript_json(args.learner, lines)
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8", newline="")
+        print(f"wrote {args.out}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def cmd_credential(args: argparse.Namespace) -> int:
+    """Issue, verify, or publish the key of Open Badges 2.0 signed assertions for completed modules."""
+    from .credentials import badge_issuer, issue_credential, public_key_pem, verify_credential
+    from .transcript import completed_modules
+
+    if args.credential_command == "verify":
+        try:
+            token = Path(args.file).read_text(encoding="utf-8")
+            key = Path(args.key).read_text(encoding="utf-8") if args.key else public_key_pem(badge_issuer())
+        except OSError as exc:
+            raise ScroSimError(f"cannot read it: {exc.strerror or exc}", path=exc.filename or args.file) from None
+        found = verify_credential(token, key)
+        print(f"verified: {found.badge_name}, issued {found.issued_on} by "
+              f"{found.assertion['badge'].get('issuer', {}).get('name', '?')} ({found.algorithm})")
+        return 0
+    issuer = badge_issuer()
+    if args.credential_command == "public-key":
+        sys.stdout.write(public_key_pem(issuer))
+        return 0
+    with _store(args) as store:
+        lines = _learner_transcript(store, args.learner)
+        user = next((u for u in store.list_users() if u.username == args.learner), None)
+    done = completed_modules(lines)
+    if args.module not in done:
+        evidenced = sorted({ln.module for ln in lines})
+        raise ScroSimError(f"{args.learner} has not completed module {args.module!r} (every outcome evidenced at P, S "
+                           f"or M); modules completed: {', '.join(done) or 'none'}; evidenced: "
+                           f"{', '.join(evidenced) or 'none'}", field="module")
+    recipient = (user.email if user and user.email else f"{issuer.url}/learners/{args.learner}")
+    token = issue_credential(issuer, learner=args.learner, recipient=recipient, module=args.module,
+                             evidence=done[args.module])
+    Path(args.out).write_text(token + "\n", encoding="utf-8")
+    print(f"wrote {args.out}")
     return 0
 
 
@@ -1069,8 +1163,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     ex = sub.add_parser("export", help="export grades for the LMS")
     ex.add_argument("--cohort")
-    ex.add_argument("--format", required=True, choices=["moodle", "openedx", "xapi"])
+    ex.add_argument("--format", required=True, choices=["moodle", "openedx", "openedx-sheet", "xapi"],
+                    help="openedx: the CSV Open edX's Gradebook bulk management imports (needs --openedx-map); "
+                         "openedx-sheet: a readable grade sheet it cannot import")
     ex.add_argument("--out")
+    ex.add_argument("--openedx-map", metavar="FILE",
+                    help="the course's Open edX ids (YAML; default $SCRO_SIM_OPENEDX_MAP)")
+    ex.add_argument("--xapi-homepage", metavar="IRI",
+                    help="the learners' account homePage (default $SCRO_SIM_XAPI_HOMEPAGE)")
+    ex.add_argument("--xapi-activity-base", metavar="IRI",
+                    help="the folder IRI of scenario, module and course activities (default $SCRO_SIM_XAPI_ACTIVITY_BASE)")
     ex.add_argument("--pseudonymise", action="store_true",
                     help="for analysis: learners as keyed-hash pseudonyms, no names or e-mails "
                          "(key: $SCRO_SIM_PSEUDONYM_KEY, else random per export)")
@@ -1089,6 +1191,39 @@ def build_parser() -> argparse.ArgumentParser:
                     help="flag learners with no game or run for longer than this (default 14)")
     co.add_argument("--lang", choices=["en", "de", "el", "pt"], help="language of the HTML page (default en)")
     co.set_defaults(fn=cmd_cohort)
+
+    lrs = sub.add_parser("lrs", help="send xAPI statements to a Learning Record Store (queued, retried)")
+    lrs_sub = lrs.add_subparsers(dest="lrs_command", required=True)
+    lp = lrs_sub.add_parser("push", help="queue a cohort's statements and send them (exit 2: some stay queued)")
+    lp.add_argument("--cohort")
+    lp.add_argument("--provisional", choices=["mark", "hold"], default=None)
+    lp.add_argument("--xapi-homepage", metavar="IRI")
+    lp.add_argument("--xapi-activity-base", metavar="IRI")
+    lr = lrs_sub.add_parser("retry", help="send the queued statements whose retry time has come")
+    lr.add_argument("--all", action="store_true", help="every queued statement, without waiting for its backoff")
+    for lrs_p in (lp, lr):
+        lrs_p.add_argument("--endpoint", help="the LRS's xAPI base URL (default $SCRO_SIM_LRS_ENDPOINT)")
+        lrs_p.add_argument("--username", help="default $SCRO_SIM_LRS_USERNAME; the password: $SCRO_SIM_LRS_PASSWORD")
+    lrs_sub.add_parser("status", help="how many statements are pending, sent, rejected")
+    lrs.set_defaults(fn=cmd_lrs)
+
+    tr = sub.add_parser("transcript", help="a learner's evidenced module outcomes, by run and rating")
+    tr.add_argument("learner")
+    tr.add_argument("--format", choices=["csv", "json"], default="csv")
+    tr.add_argument("--out")
+    tr.set_defaults(fn=cmd_transcript)
+
+    cr = sub.add_parser("credential", help="Open Badges 2.0 signed credentials for completed modules")
+    cr_sub = cr.add_subparsers(dest="credential_command", required=True)
+    ci = cr_sub.add_parser("issue", help="sign a badge for a completed module (key: $SCRO_SIM_BADGE_KEY)")
+    ci.add_argument("learner")
+    ci.add_argument("module")
+    ci.add_argument("--out", required=True)
+    cv = cr_sub.add_parser("verify", help="check a badge's signature and content")
+    cv.add_argument("file")
+    cv.add_argument("--key", help="the issuer's public key (PEM); default: the one of $SCRO_SIM_BADGE_KEY")
+    cr_sub.add_parser("public-key", help="the issuer's public key (PEM), to publish and give to verifiers")
+    cr.set_defaults(fn=cmd_credential)
 
     us = sub.add_parser("user", help="manage users")
     us_sub = us.add_subparsers(dest="user_command", required=True)

@@ -15,22 +15,23 @@ Formats
     both for existing and for new grade items (an empty cell means "no grade" only for an
     existing item; for a *new grade item* Moodle stores it as a grade value).  Note that
     "no grade" for an existing item clears a grade entered in Moodle by hand.
-``openedx``
-    A flat Open edX style grade sheet: ``username,email`` and one column per scenario with
-    the grade as a fraction 0..1 (four decimals), as in the Open edX grade report.  Open
-    edX's own *bulk management* import (Gradebook > Bulk Management > Import grades, the
-    ``edx-bulk-grades`` ``GradeCSVProcessor``) needs Open edX internal ids (numeric
-    ``user_id``, the subsection block ids and each subsection's possible points) that
-    scro_sim cannot know, so it is a separate function, :func:`openedx_bulk_csv`, which
-    takes those ids as arguments.
-``openedx-bulk``
-    :func:`openedx_bulk_csv`: columns ``user_id, username, student_key, course_id, track,
-    cohort`` then, per subsection, ``name-<id>, grade-<id>, original_grade-<id>,
+``openedx-sheet``
+    A flat Open edX style grade sheet, for reading (Open edX cannot import it): ``username,email``
+    and one column per scenario with the grade as a fraction 0..1 (four decimals), as in the Open
+    edX grade report.
+``openedx`` (also ``openedx-bulk``)
+    :func:`openedx_bulk_csv`, the CSV Open edX's Gradebook *Bulk Management > Import grades* reads
+    (``edx-bulk-grades``' ``GradeCSVProcessor``).  It needs Open edX ids scro_sim cannot know
+    (numeric ``user_id``, subsection block ids, possible points), passed as arguments (the
+    CLI and app read them from a mapping file, :mod:`scro_sim.openedx_map`).  Columns
+    ``user_id, username, student_key, course_id, track, cohort`` then, per subsection,
+    ``name-<id>, grade-<id>, original_grade-<id>,
     previous_override-<id>, new_override-<id>`` where ``<id>`` is the first 8 characters
     of the subsection's block id.  Only ``user_id``, ``course_id`` and ``new_override-*``
     are read on import; ``new_override`` holds earned points (not a fraction).
 ``xapi``
-    One xAPI 1.0.3 ``completed`` statement per run (:func:`xapi_statements`), as a JSON
+    One xAPI 1.0.3 ``completed`` statement per run and one ``passed``/``failed`` statement per module
+    outcome it evidences (:func:`xapi_statements`), as a JSON
     array (:func:`xapi_json`) ready to POST to an LRS's ``/statements`` resource.  The
     statement id is a UUID5 of the run and its grade version, so re-exporting is
     idempotent.  An LRS refuses a statement whose id it holds with different content (409),
@@ -40,14 +41,14 @@ Formats
 Attempts and provisional grades
 -------------------------------
 The rows are a learner's *graded* attempts only: the caller leaves out practice games and
-reference, baseline and command-line runs.  The gradebooks (``moodle``, ``openedx``,
-``openedx-bulk``) send one grade per learner and scenario, made by the scenario's grading
+reference, baseline and command-line runs.  The gradebooks (``moodle``, ``openedx-sheet``,
+``openedx``) send one grade per learner and scenario, made by the scenario's grading
 method (:func:`graded_rows`): the ``highest`` score, the ``average``, the ``first`` attempt or
 the ``last``.  A provisional grade (judged criteria not yet rated) is either *marked*
 (``provisional="mark"``, the default: a ``<title> (scro_sim) feedback`` column after the
 grade, which Moodle maps to the grade item's feedback, says so; xAPI statements carry the
 ``provisional`` extension) or *held back* until rated (``provisional="hold"``: no grade, or no
-statement, for it).  ``openedx-bulk`` cannot carry a mark, so it always holds them back.
+statement, for it).  ``openedx`` cannot carry a mark, so it always holds them back.
 
 Every function is deterministic: the same rows give the same text, whatever their order.
 CSV text uses the csv module's CRLF line ends (RFC 4180); write it with
@@ -62,6 +63,7 @@ import hmac
 import io
 import json
 import math
+import os
 import re
 import uuid
 from collections import defaultdict
@@ -70,7 +72,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 __all__ = [
     "FORMATS",
@@ -80,19 +82,22 @@ __all__ = [
     "XAPI_VERB_COMPLETED",
     "XAPI_VERB_VOIDED",
     "GradeRow",
+    "OutcomeEvidence",
     "best_rows",
     "export",
     "graded_rows",
     "moodle_csv",
     "openedx_bulk_csv",
     "openedx_csv",
+    "outcome_evidence",
     "pseudonymise",
     "xapi_json",
+    "xapi_settings",
     "xapi_statements",
 ]
 
 #: Export formats understood by :func:`export`.
-FORMATS: tuple[str, ...] = ("moodle", "openedx", "openedx-bulk", "xapi")
+FORMATS: tuple[str, ...] = ("moodle", "openedx", "openedx-sheet", "xapi")
 #: How repeated attempts make a grade (the scenario's ``grading.method``).
 GRADING_METHODS: tuple[str, ...] = ("highest", "average", "first", "last")
 #: What an export does with a provisional grade: mark it, or hold it back until rated.
@@ -102,12 +107,52 @@ PROVISIONAL_NOTE = "provisional: judged criteria not yet rated"
 XAPI_VERB_COMPLETED = "http://adlnet.gov/expapi/verbs/completed"
 XAPI_VERB_VOIDED = "http://adlnet.gov/expapi/verbs/voided"
 XAPI_ACTIVITY_SIMULATION = "http://adlnet.gov/expapi/activities/simulation"
+XAPI_VERB_PASSED = "http://adlnet.gov/expapi/verbs/passed"
+XAPI_VERB_FAILED = "http://adlnet.gov/expapi/verbs/failed"
+XAPI_ACTIVITY_MODULE = "http://adlnet.gov/expapi/activities/module"
+XAPI_ACTIVITY_COURSE = "http://adlnet.gov/expapi/activities/course"
+XAPI_ACTIVITY_OBJECTIVE = "http://adlnet.gov/expapi/activities/objective"
+#: Placeholders: set real addresses with $SCRO_SIM_XAPI_HOMEPAGE and $SCRO_SIM_XAPI_ACTIVITY_BASE (:func:`xapi_settings`).
 DEFAULT_HOMEPAGE = "https://crisis-scro.example/scro_sim"
-DEFAULT_ACTIVITY_BASE = "https://crisis-scro.example/scro_sim/scenario/"
+DEFAULT_ACTIVITY_BASE = "https://crisis-scro.example/scro_sim/"
+HOMEPAGE_ENV = "SCRO_SIM_XAPI_HOMEPAGE"
+ACTIVITY_BASE_ENV = "SCRO_SIM_XAPI_ACTIVITY_BASE"
+#: Ratings that evidence an outcome (U does not), best first.
+EVIDENCING_RATINGS: tuple[str, ...] = ("P", "S", "M")
+_RATING_ORDER = {"P": 0, "S": 1, "M": 2, "U": 3}
 
 _COLUMN_SUFFIX = " (scro_sim)"
 _LANGUAGE_TAG = re.compile(r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$")
 _ABSOLUTE_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|\\^`]+$")
+
+
+@dataclass(frozen=True)
+class OutcomeEvidence:
+    """One learning outcome of one course module as a run evidences it (from the rubric's criteria).
+
+    ``rating`` is the weakest rating among the run's criteria serving the outcome (P, S, M or U),
+    or None while one of them awaits an assessor (criteria not applicable are left out).
+    """
+
+    module: str
+    outcome: str
+    rating: str | None
+    criteria: tuple[str, ...] = ()
+
+
+def outcome_evidence(criteria: Iterable[Mapping[str, Any]]) -> tuple[OutcomeEvidence, ...]:
+    """Roll a scorecard's criteria (dicts with ``module``, ``outcome``, ``rating``, ``status``, ``id``)
+    up to one :class:`OutcomeEvidence` per (module, outcome), sorted."""
+    groups: dict[tuple[str, str], list[Mapping[str, Any]]] = defaultdict(list)
+    for c in criteria:
+        if c.get("module") and c.get("outcome") and c.get("status") != "not applicable":
+            groups[(str(c["module"]), str(c["outcome"]))].append(c)
+    out = []
+    for (module, outcome), lines in sorted(groups.items()):
+        ratings = [c.get("rating") for c in lines]
+        rating = None if any(r is None for r in ratings) else max(ratings, key=lambda r: _RATING_ORDER[r])
+        out.append(OutcomeEvidence(module, outcome, rating, tuple(sorted(str(c.get("id", "")) for c in lines))))
+    return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -132,6 +177,7 @@ class GradeRow:
     revised_at: tuple[datetime, ...] = ()  # when each earlier grade of the run was replaced, oldest first (tz-aware)
     grading: str = "highest"  # the scenario's grading method for repeated attempts (GRADING_METHODS)
     pass_mark: float | None = None  # the scenario's pass mark (decides ``passed`` of an averaged grade)
+    outcomes: tuple[OutcomeEvidence, ...] = ()  # the module outcomes the run evidences, at what rating
 
     def __post_init__(self) -> None:
         for name in ("username", "scenario_id", "run_id"):
@@ -156,6 +202,8 @@ class GradeRow:
             object.__setattr__(self, "modules", tuple(self.modules))
         if not isinstance(self.module_results, tuple):
             object.__setattr__(self, "module_results", tuple(tuple(m) for m in self.module_results))
+        if not isinstance(self.outcomes, tuple):
+            object.__setattr__(self, "outcomes", tuple(self.outcomes))
         if not isinstance(self.revised_at, tuple):
             object.__setattr__(self, "revised_at", tuple(self.revised_at))
         for moment in self.revised_at:
@@ -300,8 +348,39 @@ def _language_map_key(language: str) -> str:
 
 
 def _check_iri(value: str, what: str) -> None:
-    if not _ABSOLUTE_IRI.match(value):
-        raise ValueError(f"{what} must be an absolute IRI (e.g. https://...), not {value!r}")
+    """Refuse anything but an absolute http(s) IRI with a host (an xAPI account homePage is an IRL)."""
+    parts = urlsplit(value) if isinstance(value, str) else None
+    if (parts is None or not _ABSOLUTE_IRI.match(value) or parts.scheme not in ("http", "https")
+            or not parts.netloc or parts.fragment or parts.query):
+        raise ValueError(f"{what} must be an absolute IRI: http(s), with a host, no query or fragment "
+                         f"(e.g. https://lms.example.edu/scro_sim), not {value!r}")
+
+
+def xapi_settings(homepage: str | None = None, activity_base: str | None = None,
+                  env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The xAPI addresses to use: each given value (a command-line option), else its environment
+    variable (``$SCRO_SIM_XAPI_HOMEPAGE``, ``$SCRO_SIM_XAPI_ACTIVITY_BASE``), else the placeholder.
+
+    Returns ``{"homepage": ..., "activity_base": ...}`` (the base ends with ``/``); a value that is
+    not an absolute http(s) IRI is refused with a ``ValueError`` naming where it came from.
+    """
+    env = os.environ if env is None else env
+    out = {}
+    for key, given, var, default in (("homepage", homepage, HOMEPAGE_ENV, DEFAULT_HOMEPAGE),
+                                     ("activity_base", activity_base, ACTIVITY_BASE_ENV, DEFAULT_ACTIVITY_BASE)):
+        where = "--xapi-" + key.replace("_", "-")
+        value = given
+        if value is None:
+            value, where = (env.get(var, "").strip() or None), "$" + var
+        value = default if value is None else value
+        try:
+            _check_iri(value, where)
+        except ValueError as exc:
+            raise ValueError(str(exc)) from None
+        out[key] = value
+    if not out["activity_base"].endswith("/"):
+        out["activity_base"] += "/"
+    return out
 
 
 # --------------------------------------------------------------------------- public API
@@ -440,6 +519,11 @@ def openedx_bulk_csv(
     The override written is ``score / 100 * points_possible``.  A learner or scenario with
     no mapping raises ``ValueError``: Open edX would reject or misfile the row.
     """
+    # Columns as edx-bulk-grades reads them (openedx/edx-bulk-grades, bulk_grades/api.py, GradeCSVProcessor:
+    # required_columns ['user_id', 'course_id'], subsection_prefixes name/grade/original_grade/previous_override/
+    # new_override, short id = block_id[:8]; only non-empty new_override-* cells are read, as earned points >= 0;
+    # a row whose course_id differs or whose user_id repeats is refused).  super-csv's CSVProcessor
+    # (openedx/super-csv, super_csv/csv_processor.py, validate_file) refuses a file missing a required column.
     if _check_mode(provisional) != "hold":
         raise ValueError("the Open edX bulk import cannot mark a grade provisional: it holds them back "
                          "(provisional='hold')")
@@ -492,31 +576,39 @@ def xapi_statements(
     activity_base: str = DEFAULT_ACTIVITY_BASE,
     provisional: str = "mark",
 ) -> list[dict[str, Any]]:
-    """One xAPI 1.0.3 "completed" statement per run, sorted by (username, scenario, finish, run).
+    """xAPI 1.0.3 statements for graded runs, sorted by (username, scenario, finish, run).
 
-    Every graded attempt is a statement (an LRS records attempts; the gradebook applies the
-    grading method).  A provisional run's statement says so in its ``provisional`` extension,
-    or with ``provisional="hold"`` is left out until the run is rated (its rated grade then
-    comes as a new statement version).
+    Per run, in this order: one ``voided`` statement per earlier grade of the run (and of each of its
+    outcome statements), the run's ``completed`` statement, then one ``passed`` (rating P, S or M) or
+    ``failed`` (U) statement per module outcome the run evidences at a rating.  Every graded attempt
+    is sent (an LRS records attempts; the gradebook applies the grading method).  A provisional
+    run's statements say so in their ``provisional`` extension, or with ``provisional="hold"`` are
+    left out until the run is rated; an outcome still awaiting an assessor is never sent.
 
-    The actor is identified by an ``account`` on ``homepage`` (name = username); the
-    object is the activity ``activity_base + scenario_id``; the statement id is
-    ``uuid5(NAMESPACE_URL, <homepage>/run/<run_id>)`` for a run's first grade and
-    ``.../run/<run_id>/grade/<n>`` for its n-th re-grade, stable across re-exports.  Context
-    extensions (keys under ``<homepage>/xapi/extensions/``) carry the run id, the grade
-    version, whether the score is provisional, the course modules evidenced and (``module-results``)
-    each module's id, title in the learner's language and score.
+    Activities (under ``activity_base``, a folder IRI): the scenario ``scenario/<id>``, the module
+    ``module/<id>``, the outcome ``module/<id>/outcome/<id>`` and the course ``course``.  The
+    ``completed`` statement has the modules it evidences as ``contextActivities.parent`` and the
+    course as ``grouping``; an outcome statement has its module as parent, the course and the
+    scenario as grouping, and refers to the run's statement (``context.statement``).  So an LRS
+    rolls exercises up to modules and the course by their activity ids.
 
-    A re-graded run's statement comes after one ``voided`` statement per earlier grade
-    (actor: the ``scro_sim`` account on ``homepage``; timestamp: when that grade was
-    replaced), so an LRS that received an earlier export drops the old score.  An LRS
-    accepts a voiding statement whose target it never received.
+    The actor is an ``account`` on ``homepage`` (name = username).  Statement ids are UUID5 of
+    ``<homepage>/run/<run_id>`` (plus ``/outcome/<module>/<outcome>``), with ``/grade/<n>`` for the
+    n-th re-grade: stable across re-exports, so sending twice never duplicates.  Context extensions
+    (keys under ``<homepage>/xapi/extensions/``) carry the run id, grade version, provisional flag,
+    modules, each module's result (``module-results``: id, title in the learner's language, score)
+    and, for outcomes, the rating and criteria.  Voiding statements (actor: the ``scro_sim``
+    account; timestamp: when the grade was replaced) make an LRS that received an earlier grade
+    drop it; an LRS accepts voiding a statement it never received.
     """
     _check_iri(homepage, "homepage")
     _check_iri(activity_base, "activity_base")
     hold = _check_mode(provisional) == "hold"
     home = homepage.rstrip("/")
+    base = activity_base if activity_base.endswith("/") else activity_base + "/"
     extension = f"{home}/xapi/extensions/"
+    course = {"objectType": "Activity", "id": base + "course",
+              "definition": {"type": XAPI_ACTIVITY_COURSE, "name": {"en-US": "scro_sim course"}}}
     unique: dict[str, GradeRow] = {}
     for row in rows:
         held = unique.setdefault(row.run_id, row)
@@ -530,9 +622,14 @@ def xapi_statements(
     for row in ordered:
         run_iri = f"{home}/run/{quote(row.run_id, safe='')}"
         version = len(row.revised_at)
+        outcome_keys = {o: f"{run_iri}/outcome/{quote(o.module, safe='')}/{quote(o.outcome, safe='')}"
+                        for o in row.outcomes}
         for earlier, replaced_at in enumerate(row.revised_at):
             statements.append(_voiding(homepage, f"{run_iri}/void/{earlier}", _statement_id(run_iri, earlier),
                                        replaced_at))
+            for key in outcome_keys.values():
+                statements.append(_voiding(homepage, f"{key}/void/{earlier}", _statement_id(key, earlier),
+                                           replaced_at))
         raw = _clamped_score(row)
         actor: dict[str, Any] = {
             "objectType": "Agent",
@@ -540,31 +637,37 @@ def xapi_statements(
         }
         if row.display_name:
             actor["name"] = row.display_name
+        modules = sorted(set(row.modules) | {o.module for o in row.outcomes})
         extensions: dict[str, Any] = {
             extension + "run-id": row.run_id,
             extension + "grade-version": version,
             extension + "provisional": row.provisional,
         }
-        if row.modules:
-            extensions[extension + "modules"] = list(row.modules)
+        if modules:
+            extensions[extension + "modules"] = modules
         if row.module_results:  # the grade by course module, each named in the learner's language
             extensions[extension + "module-results"] = [
                 {"id": mid, "title": {_language_map_key(row.language): title or mid},
                  "score": None if score is None else _round_half_up(score, 2)}
                 for mid, title, score in row.module_results]
+        scenario = {
+            "objectType": "Activity",
+            "id": base + "scenario/" + quote(row.scenario_id, safe="-._~"),
+            "definition": {
+                "name": {_language_map_key(row.language): row.scenario_title or row.scenario_id},
+                "type": XAPI_ACTIVITY_SIMULATION,
+            },
+        }
+        context_activities: dict[str, Any] = {"grouping": [course]}
+        if modules:
+            context_activities["parent"] = [_module_activity(base, m) for m in modules]
+        run_statement_id = _statement_id(run_iri, version)
         statements.append(
             {
-                "id": _statement_id(run_iri, version),
+                "id": run_statement_id,
                 "actor": actor,
                 "verb": {"id": XAPI_VERB_COMPLETED, "display": {"en-US": "completed"}},
-                "object": {
-                    "objectType": "Activity",
-                    "id": activity_base + quote(row.scenario_id, safe="-._~"),
-                    "definition": {
-                        "name": {_language_map_key(row.language): row.scenario_title or row.scenario_id},
-                        "type": XAPI_ACTIVITY_SIMULATION,
-                    },
-                },
+                "object": scenario,
                 "result": {
                     "score": {
                         "scaled": min(1.0, max(0.0, _round_half_up(raw / 100, 4))),
@@ -577,10 +680,43 @@ def xapi_statements(
                     "duration": _format_duration(row.finished_at - row.started_at),
                 },
                 "timestamp": _format_timestamp(row.finished_at),
-                "context": {"language": row.language, "extensions": extensions},
+                "context": {"language": row.language, "extensions": extensions,
+                            "contextActivities": context_activities},
             }
         )
+        for outcome, key in outcome_keys.items():
+            if outcome.rating is None:
+                continue
+            success = outcome.rating in EVIDENCING_RATINGS
+            verb = XAPI_VERB_PASSED if success else XAPI_VERB_FAILED
+            statements.append({
+                "id": _statement_id(key, version),
+                "actor": actor,
+                "verb": {"id": verb, "display": {"en-US": "passed" if success else "failed"}},
+                "object": {
+                    "objectType": "Activity",
+                    "id": f"{_module_activity(base, outcome.module)['id']}/outcome/{quote(outcome.outcome, safe='-._~')}",
+                    "definition": {"type": XAPI_ACTIVITY_OBJECTIVE,
+                                   "name": {"en-US": f"{outcome.module} {outcome.outcome}"}},
+                },
+                "result": {"success": success, "extensions": {extension + "rating": outcome.rating}},
+                "timestamp": _format_timestamp(row.finished_at),
+                "context": {
+                    "language": row.language,
+                    "contextActivities": {"parent": [_module_activity(base, outcome.module)],
+                                          "grouping": [course, scenario]},
+                    "statement": {"objectType": "StatementRef", "id": run_statement_id},
+                    "extensions": {extension + "run-id": row.run_id, extension + "grade-version": version,
+                                   extension + "provisional": row.provisional,
+                                   extension + "criteria": list(outcome.criteria)},
+                },
+            })
     return statements
+
+
+def _module_activity(base: str, module: str) -> dict[str, Any]:
+    return {"objectType": "Activity", "id": base + "module/" + quote(module, safe="-._~"),
+            "definition": {"type": XAPI_ACTIVITY_MODULE, "name": {"en-US": module}}}
 
 
 def _statement_id(run_iri: str, version: int) -> str:
@@ -630,14 +766,20 @@ def pseudonymise(rows: Iterable[GradeRow], key: bytes) -> list[GradeRow]:
 
 def export(
     rows: Iterable[GradeRow],
-    fmt: Literal["moodle", "openedx", "openedx-bulk", "xapi"],
+    fmt: Literal["moodle", "openedx", "openedx-sheet", "openedx-bulk", "xapi"],
     **options: Any,
 ) -> str:
-    """Export ``rows`` in format ``fmt`` (one of :data:`FORMATS`); ``options`` go to that exporter."""
+    """Export ``rows`` in format ``fmt`` (one of :data:`FORMATS`); ``options`` go to that exporter.
+
+    ``openedx`` is the importable bulk-management CSV (:func:`openedx_bulk_csv`, which needs the
+    course's Open edX ids; ``openedx-bulk`` is another name for it); ``openedx-sheet`` the flat,
+    readable grade sheet (:func:`openedx_csv`), which Open edX cannot import.
+    """
     exporters = {
         "moodle": moodle_csv,
-        "openedx": openedx_csv,
+        "openedx": openedx_bulk_csv,
         "openedx-bulk": openedx_bulk_csv,
+        "openedx-sheet": openedx_csv,
         "xapi": xapi_json,
     }
     exporter = exporters.get(fmt)

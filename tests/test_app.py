@@ -415,7 +415,7 @@ def test_assessor_reviews_verifies_judges_and_exports(env: Store) -> None:
     assert f"w.review.aar_html.{run_id}" in [b.key for b in at.get("download_button")]
     from app.app_pages import review
 
-    for fmt in ("moodle", "openedx", "xapi"):
+    for fmt in ("moodle", "openedx-sheet", "xapi"):
         assert "learner" in review.export("demo-cohort", fmt)
 
 

@@ -28,6 +28,10 @@ ALLOWED: dict[str, set[str]] = {
     "orders": {"log", "vocabulary"},
     "hospitals": {"log"},
     "lms": set(),
+    "openedx_map": {"errors", "yamlio"},
+    "lrs": {"errors", "store"},
+    "transcript": {"lms"},
+    "credentials": {"errors", "transcript"},
     "city": {"errors", "yamlio"},
     "hazards": {"city"},
     # the action registry's declarations build the scenario schema, so it sits below scenario
@@ -47,7 +51,8 @@ ALLOWED: dict[str, set[str]] = {
     "debrief": {"city", "course", "engine", "errors", "formatting", "i18n", "log", "policy", "scenario", "scoring",
                 "vocabulary"},
     "lint": {"calibration", "course", "engine.actions", "errors", "scenario", "yamlio"},
-    "assessment": {"city", "course", "debrief", "engine", "errors", "gc_tuning", "lms", "log", "lti", "policy",
+    "assessment": {"city", "course", "debrief", "engine", "errors", "gc_tuning", "lms", "log", "lti", "openedx_map",
+                   "policy",
                    "resources", "scenario", "scoring", "store"},
     # LTI 1.3 launches and grade passback: below assessment, which tells it when a grade changed
     "lti": {"errors", "i18n", "lms", "resources", "store", "yamlio"},
@@ -61,9 +66,9 @@ ALLOWED: dict[str, set[str]] = {
     "calibration": {"batch", "city", "engine", "policy", "scenario", "scoring"},
     "game": {"assessment", "city", "engine", "errors", "gc_tuning", "policy", "scenario", "store", "vocabulary"},
     "batch_cli": {"batch", "errors", "scenario", "store", "report", "city", "policy", "scoring"},
-    "cli": {"assessment", "batch_cli", "calibration", "city", "course", "debrief", "demo", "engine", "errors",
-            "feedback", "game", "gc_tuning", "i18n", "lint", "lms", "log", "lti", "policy", "privacy", "report",
-            "resources", "scenario", "scoring", "store", "vocabulary"},
+    "cli": {"assessment", "batch_cli", "calibration", "city", "course", "credentials", "debrief", "demo", "engine",
+            "errors", "feedback", "game", "gc_tuning", "i18n", "lint", "lms", "log", "lrs", "lti", "openedx_map",
+            "policy", "privacy", "report", "resources", "scenario", "scoring", "store", "transcript", "vocabulary"},
 }
 
 

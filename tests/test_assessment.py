@@ -283,7 +283,7 @@ def test_runs_stored_for_reference_baseline_practice_or_from_the_command_line_ne
     other, _ = record_log(store, sc, city, SEED, sim.log, decisions=list(sim.decisions), learner="learner2",
                           cohort="c1", source="cli", origin=origin)
     assert [r.run_id for r in grade_rows(store, "c1")] == [graded]
-    for fmt in ("moodle", "openedx", "xapi"):
+    for fmt in ("moodle", "openedx-sheet", "xapi"):
         text = export_cohort(store, "c1", fmt)
         assert "learner2" not in text and other not in text and "learner" in text
     assert {r.origin for r in store.list_runs(cohort="c1")} == {"plan", origin}

@@ -250,7 +250,7 @@ def test_migration_0006_adds_the_tables_and_runs_signed_before_still_verify(stor
     with store.engine.connect() as conn:
         assert not {"run_comments", "answer_ratings", "plan_items"} & set(sa.inspect(conn).get_table_names())
     store.migrate()
-    assert store.schema_revision() == "0007_lti"  # the head: 0006_feedback, then 0007_lti
+    assert store.schema_revision() == "0008_lrs"  # the head: 0006_feedback, 0007_lti, then 0008_lrs
     assert _signature_ok(store, run)  # signed at 0005's layout: a run without feedback signs the same fields
     store.add_comment(run, "asa", "after the upgrade", time_h=1)
     assert _signature_ok(store, run)

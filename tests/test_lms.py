@@ -505,6 +505,14 @@ def test_xapi_statement_content() -> None:
             EXT + "provisional": True,
             EXT + "modules": ["M14", "M15"],
         },
+        "contextActivities": {
+            "grouping": [{"objectType": "Activity", "id": "https://crisis-scro.example/scro_sim/course",
+                          "definition": {"type": "http://adlnet.gov/expapi/activities/course",
+                                         "name": {"en-US": "scro_sim course"}}}],
+            "parent": [{"objectType": "Activity", "id": f"https://crisis-scro.example/scro_sim/module/{m}",
+                        "definition": {"type": "http://adlnet.gov/expapi/activities/module", "name": {"en-US": m}}}
+                       for m in ("M14", "M15")],
+        },
     }
     assert statements["e-flood-1"]["object"]["definition"]["name"] == {"en-US": "Coastal flood"}
     assert EXT + "modules" not in statements["p-heat-1"]["context"]["extensions"]
@@ -529,10 +537,11 @@ def test_xapi_custom_homepage_and_activity_base() -> None:
     (statement,) = xapi_statements(
         [row(scenario_id="flood 01/β")],
         homepage="https://lms.example.edu/",
-        activity_base="https://lms.example.edu/scro/activities/",
+        activity_base="https://lms.example.edu/scro/activities",
     )
     assert statement["actor"]["account"]["homePage"] == "https://lms.example.edu/"
-    assert statement["object"]["id"] == "https://lms.example.edu/scro/activities/flood%2001%2F%CE%B2"
+    assert statement["object"]["id"] == "https://lms.example.edu/scro/activities/scenario/flood%2001%2F%CE%B2"
+    assert statement["context"]["contextActivities"]["grouping"][0]["id"] == "https://lms.example.edu/scro/activities/course"
     assert set(statement["context"]["extensions"]) == {
         "https://lms.example.edu/xapi/extensions/run-id",
         "https://lms.example.edu/xapi/extensions/grade-version",
@@ -543,7 +552,8 @@ def test_xapi_custom_homepage_and_activity_base() -> None:
     tincan.Statement.from_json(json.dumps(statement))
 
 
-@pytest.mark.parametrize("bad", ["crisis-scro.example", "", "https://has space.example/"])
+@pytest.mark.parametrize("bad", ["crisis-scro.example", "", "https://has space.example/", "urn:x:y",
+                                 "ftp://lms.example/", "https:///no-host", "https://lms.example/#frag"])
 def test_xapi_rejects_non_iri_bases(bad: str) -> None:
     with pytest.raises(ValueError, match="absolute IRI"):
         xapi_statements([row()], homepage=bad)
@@ -724,7 +734,7 @@ def test_xapi_empty_input() -> None:
 def test_export_dispatches() -> None:
     rows = cohort()
     assert export(rows, "moodle") == moodle_csv(rows)
-    assert export(rows, "openedx") == openedx_csv(rows)
+    assert export(rows, "openedx-sheet") == openedx_csv(rows)
     assert export(rows, "xapi") == xapi_json(rows)
     assert export(rows, "xapi", homepage="https://lms.example.edu") == xapi_json(
         rows, homepage="https://lms.example.edu"
@@ -736,7 +746,9 @@ def test_export_dispatches() -> None:
         "points_possible": 1,
     }
     assert export(rows, "openedx-bulk", **bulk) == openedx_bulk_csv(rows, **bulk)  # type: ignore[arg-type]
-    assert set(FORMATS) == {"moodle", "openedx", "openedx-bulk", "xapi"}
+    assert export(rows, "openedx", **bulk) == openedx_bulk_csv(rows, **bulk)  # type: ignore[arg-type]
+    assert export(rows, "openedx-sheet") == openedx_csv(rows)
+    assert set(FORMATS) == {"moodle", "openedx", "openedx-sheet", "xapi"}
 
 
 def test_export_unknown_format() -> None:
@@ -744,7 +756,7 @@ def test_export_unknown_format() -> None:
         export(cohort(), "canvas")  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("fmt", ["moodle", "openedx", "xapi"])
+@pytest.mark.parametrize("fmt", ["moodle", "openedx-sheet", "xapi"])
 def test_exports_are_deterministic(fmt: str) -> None:
     rows = cohort()
     first = export(rows, fmt).encode("utf-8")  # type: ignore[arg-type]
@@ -755,7 +767,7 @@ def test_exports_are_deterministic(fmt: str) -> None:
         assert export(shuffled, fmt).encode("utf-8") == first  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("fmt", ["moodle", "openedx", "xapi"])
+@pytest.mark.parametrize("fmt", ["moodle", "openedx-sheet", "xapi"])
 def test_exports_accept_any_iterable(fmt: str) -> None:
     rows = cohort()
     assert export(iter(rows), fmt) == export(rows, fmt)  # type: ignore[arg-type]
@@ -782,6 +794,9 @@ def test_public_api() -> None:
             "GRADING_METHODS",
             "PROVISIONAL_MODES",
             "GradeRow",
+            "OutcomeEvidence",
+            "outcome_evidence",
+            "xapi_settings",
             "XAPI_ACTIVITY_SIMULATION",
             "XAPI_VERB_VOIDED",
             "XAPI_VERB_COMPLETED",

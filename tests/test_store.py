@@ -861,6 +861,7 @@ def test_public_api_is_pinned() -> None:
         "visible_cohorts", "require_cohort_access", "may_view_run",
         "add_comment", "comments", "rate_answer", "answer_ratings", "add_plan_item", "update_plan_item", "plan_items",
         "create_batch", "get_batch", "put_replication", "replications", "missing_replications",
+        "enqueue_statements", "due_statements", "mark_statements", "lrs_queue_counts",
         "migrate", "schema_revision", "alembic_config", "integrity_check", "close", "engine",
         "lti_begin_login", "lti_use_state", "lti_account", "lti_issue_ticket", "lti_redeem_ticket",
         "lti_save_line_item", "lti_line_items", "lti_mark_posted",

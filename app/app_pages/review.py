@@ -11,9 +11,10 @@ import streamlit as st
 from app import services, state
 from app.app_pages.debrief import action_labels, render_comment_form, render_plan, render_run, scenario_of
 from app.report_view import render_report
-from scro_sim.assessment import VerifyReport, export_cohort, judge, override, verify_run
+from scro_sim.assessment import VerifyReport, export_cohort, export_options, judge, override, verify_run
 from scro_sim.errors import ScroSimError
 from scro_sim.feedback import answer_sheet, rate_answer
+from scro_sim.openedx_map import openedx_map_path
 from scro_sim.scenario import Scenario, text_in
 from scro_sim.scoring import ScoreCard
 from scro_sim.store import GRADED_ORIGINS, RATINGS, RunSummary, StoredRun
@@ -21,8 +22,8 @@ from scro_sim.vocabulary import action_name
 
 log = logging.getLogger(__name__)
 PAGE = "review"
-EXPORTS = {"moodle": ("grades-moodle.csv", "text/csv"), "openedx": ("grades-openedx.csv", "text/csv"),
-           "xapi": ("grades-xapi.json", "application/json")}
+EXPORTS = {"moodle": ("grades-moodle.csv", "text/csv"), "openedx": ("grades-openedx-import.csv", "text/csv"),
+           "openedx-sheet": ("grades-openedx-sheet.csv", "text/csv"), "xapi": ("grades-xapi.json", "application/json")}
 
 
 # -- handlers
@@ -68,7 +69,13 @@ def do_rate_answer(run_id: str, question: str, rating: str, comment: str, assess
 
 
 def export(cohort: str | None, fmt: str) -> str:
-    return export_cohort(services.store(), cohort, fmt)
+    """A cohort's grades in ``fmt``, with the format's settings from the environment (Open edX ids, xAPI IRIs)."""
+    return export_cohort(services.store(), cohort, fmt, options=export_options(fmt))
+
+
+def _export_formats() -> dict[str, tuple[str, str]]:
+    """The downloads offered: the Open edX import only once its mapping is configured ($SCRO_SIM_OPENEDX_MAP)."""
+    return {fmt: spec for fmt, spec in EXPORTS.items() if fmt != "openedx" or openedx_map_path() is not None}
 
 
 # -- render
@@ -234,8 +241,17 @@ def _export_view() -> None:
         st.caption(_("No cohort yet."))
         return
     cohort = st.selectbox(_("Cohort to export"), cohorts, key=state.wkey(PAGE, "export_cohort"))
-    cols = st.columns(len(EXPORTS))
-    for col, (fmt, (name, mime)) in zip(cols, EXPORTS.items(), strict=True):
+    formats = _export_formats()
+    if "openedx" not in formats:
+        st.caption(_("The Open edX import needs the course's Open edX ids: set SCRO_SIM_OPENEDX_MAP (README, Open edX)."))
+    for fmt in list(formats):
+        try:  # a broken setting (an address, the Open edX mapping or a learner's id in it): say so, not fail on the click
+            export(cohort, fmt) if fmt == "openedx" else export_options(fmt)
+        except (ScroSimError, ValueError) as exc:
+            st.error(f"{fmt}: {exc}")
+            formats.pop(fmt)
+    cols = st.columns(len(formats))
+    for col, (fmt, (name, mime)) in zip(cols, formats.items(), strict=True):
         # the export is built only when the button is pressed (a callable), not on every rerun
         col.download_button(_("Download {fmt}").format(fmt=fmt), data=lambda fmt=fmt: export(cohort, fmt).encode("utf-8"),
                             file_name=f"{cohort}-{name}", mime=mime, key=state.wkey(PAGE, "export", fmt), on_click="ignore")

@@ -50,6 +50,7 @@ from ._common import (
 from ._util import _db_error, _pg_state, _resolve_url, _sqlite_begin, _sqlite_setup
 from .feedback import FeedbackMixin, parse_due
 from .games import GameConflict, GamesMixin
+from .lrs_queue import LRS_STATUSES, LrsQueueMixin, QueuedStatement
 from .lti import LtiLineItem, LtiMixin, LtiState, TicketUse
 from .passwords import hash_password, verify_password
 from .records import (
@@ -83,6 +84,7 @@ __all__ = [
     "DEFAULT_URL",
     "GAME_STATUSES",
     "GRADED_ORIGINS",
+    "LRS_STATUSES",
     "MAX_ATTEMPTS",
     "PLAN_STATUSES",
     "RATINGS",
@@ -105,6 +107,7 @@ __all__ = [
     "Override",
     "PlanItem",
     "PublishedScenario",
+    "QueuedStatement",
     "Replication",
     "RunEvidence",
     "RunSummary",
@@ -123,8 +126,9 @@ __all__ = [
 # ---------------------------------------------------------------- the store
 
 
-class Store(UsersMixin, RunsMixin, GamesMixin, FeedbackMixin, LtiMixin):
-    """Users, cohorts, scored runs, judgements, feedback, games, batches and LTI launch state in one database.
+class Store(UsersMixin, RunsMixin, GamesMixin, FeedbackMixin, LtiMixin, LrsQueueMixin):
+    """Users, cohorts, scored runs, judgements, feedback, games, batches, LTI launch state and the LRS queue
+    in one database.
 
     ``Store()`` opens ``$SCRO_SIM_DB`` or ``sqlite:///var/scro_sim.sqlite`` (relative to the
     current directory) and brings the schema up to date.  Use as a context manager or call

@@ -8,6 +8,7 @@ the store needs no knowledge of the engine.
 
 from __future__ import annotations
 
+import json
 import secrets
 import zlib
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from .tables import (
     _GameRow,
     _HistoryRow,
     _JudgementRow,
+    _LrsQueueRow,
     _LtiAccountRow,
     _LtiLineItemRow,
     _LtiTicketRow,
@@ -256,6 +258,11 @@ def erase_person(store: Store, username: str, scrub: Scrubber) -> Erasure:
             if used is None:
                 s.execute(delete(_TextRow).where(_TextRow.sha256 == sha))
         games = s.execute(delete(_GameRow).where(_GameRow.learner == username)).rowcount or 0
+        # statements about them still on their way to the LRS (erasing what an LRS holds is done there)
+        for queued in list(s.scalars(select(_LrsQueueRow))):
+            actor = json.loads(queued.statement).get("actor", {})
+            if actor.get("account", {}).get("name") == username:
+                s.delete(queued)
         s.execute(delete(_ThrottleRow).where(_ThrottleRow.key == f"u:{username}"))
         account = "none"
         if u is not None:

@@ -413,3 +413,21 @@ class _LtiLineItemRow(_Base):
     posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # "sent", "failed: <why>", or NULL before the first post
     status: Mapped[str | None] = mapped_column(Text)
+
+
+# ---------------------------------------------------------------- statements on their way to a Learning Record Store
+
+
+class _LrsQueueRow(_Base):
+    """An xAPI statement to send to the LRS (``scro_sim/lrs.py``): kept until the LRS accepted it."""
+
+    __tablename__ = "lrs_queue"
+
+    statement_id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the statement's own (stable) id
+    statement: Mapped[str] = mapped_column(Text)  # canonical JSON
+    status: Mapped[str] = mapped_column(String(16), index=True)  # pending | sent | rejected
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    next_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
