@@ -191,6 +191,7 @@ def test_a_crew_repair_restores_a_derated_assets_full_capacity() -> None:
     ({"type": "outage"}, "outage needs targets (asset ids) or asset_types"),
     ({"type": "degradation", "asset_types": ["gas_main"], "capacity": 0.5}, "unknown asset type 'gas_main'"),
     ({"type": "road_closure", "roads": ["A~Q"]}, "unknown road 'A~Q'"),
+    ({"type": "road_closure"}, "road_closure needs roads (FROM~TO) or zones"),
     ({"type": "road_closure", "zones": ["nowhere"]}, "unknown zone 'nowhere'"),
     ({"type": "demand_change", "service": "water", "factor": 2, "districts": ["Y"]}, "unknown district 'Y'"),
     ({"type": "outage", "targets": ["SS"], "when": {"asset_down": "NOPE"}}, "unknown asset 'NOPE'"),
