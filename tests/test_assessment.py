@@ -229,6 +229,12 @@ def test_ratings_for_criteria_the_run_cannot_take_are_refused(stored: tuple[Stor
         act(store, "0" * 32, criterion, "P", "", "assessor")
 
 
+def test_regrading_a_run_that_is_not_stored_names_the_run_id(stored: tuple[Store, str]) -> None:
+    store, _run_id = stored
+    with pytest.raises(StoreError, match=r"^run_id: no run '0{32}'$"):
+        regrade(store, "0" * 32)
+
+
 def test_regrading_under_a_revised_rubric_changes_the_rating_without_replaying(stored: tuple[Store, str]) -> None:
     store, run_id = stored
     run = store.get_run(run_id)
