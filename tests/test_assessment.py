@@ -237,6 +237,18 @@ def test_a_verified_run_without_a_stored_score_reports_no_score() -> None:
     assert str(scored) == f"run r1: verified (digest {'ab' * 8}…, score 72.5)"
 
 
+def test_a_run_graded_in_german_is_regraded_and_verified_in_german(tmp_path: Path,
+                                                                   played: tuple[Any, Any, Simulation]) -> None:
+    sc, city, sim = played
+    with Store(f"sqlite:///{tmp_path / 'de.sqlite'}") as store:
+        run_id, card = record_log(store, sc, city, SEED, sim.log, decisions=list(sim.decisions), learner="learner",
+                                  source="cli", origin="plan", lang="de")
+        assert card.lang == "de"
+        again = regrade(store, run_id)
+        assert again.lang == "de" and again.model_dump(mode="json") == card.model_dump(mode="json")
+        assert verify_run(store, run_id).verified
+
+
 def test_regrading_a_run_that_is_not_stored_names_the_run_id(stored: tuple[Store, str]) -> None:
     store, _run_id = stored
     with pytest.raises(StoreError, match=r"^run_id: no run '0{32}'$"):
