@@ -206,6 +206,7 @@ def test_effects_naming_what_the_city_lacks_are_refused(hazard: dict[str, Any], 
     ({"type": "degradation", "targets": ["SS"], "capacity": 1.0}, "capacity"),
     ({"type": "demand_change", "service": "gas", "factor": 2}, "service"),
     ({"type": "outage", "targets": ["SS"], "state": "shattered"}, "state"),
+    ({"type": "outage", "targets": ["SS"] * 1001}, "targets\n  Tuple should have at most 1000 items"),
     ({"type": "outage", "targets": ["SS"], "when": {"asset_down": "SS", "inject": "I"}}, "exactly one trigger"),
 ])
 def test_malformed_effects_are_refused_with_the_field(hazard: dict[str, Any], needle: str) -> None:
