@@ -554,3 +554,11 @@ def test_an_observation_kept_past_its_decision_point_still_answers_which_asset_i
     assert later.first_with("substation", "down") is None
     assert kept.first_with("substation", "down") == "SS"
     assert kept.first_with("power_plant", "down") is None
+
+
+def test_a_cyber_shutdown_logs_damage_on_each_asset_it_shuts() -> None:
+    city = make_city([asset("PP", "power_plant"), asset("SS", "substation", needs={"power": ["PP"]})])
+    log = Simulation(make_scenario([cyber("PP", "SS", start_h=2, recovery_h=3)], duration_h=12), city, 0).run()
+    assert [(r.time, r.subject, r.data) for r in records(log, "damage")] == [
+        (2.0, "PP", {"hazard": "cyber1", "state": "cyber", "type": "power_plant"}),
+        (2.0, "SS", {"hazard": "cyber1", "state": "cyber", "type": "substation"})]
