@@ -1,6 +1,6 @@
 """Mutation score from a seeded uniform sample of mutmut's mutants, with a Wilson 95 % interval.
 
-A full `make mutation` plants 8,472 mutants in the engine, scoring, assessment and log
+A full `make mutation` plants about 10,400 mutants in the engine, scoring, assessment and log
 modules, hours of CPU on two cores.  This script lists every mutant mutmut would plant (with
 mutmut's own mutation code, so the names are exactly mutmut's), draws a uniform random sample
 of them with a fixed seed, lets `mutmut run <names>` check only those, and reports the share

@@ -85,3 +85,13 @@ def test_a_transfer_to_a_hospital_without_the_free_beds_or_without_ambulances_is
         said = "actions[0] (transfer_patients): "
         assert sim.check([act("transfer_patients", "H", to="H2", patients=10)]) == [said + r for r in refusals[1:]]
         assert sim.check([act("transfer_patients", "H", to="H2", patients=11)]) == [said + r for r in refusals]
+
+
+def test_an_overflowing_hospital_shows_as_overloaded_in_the_observation() -> None:
+    sim = Simulation(scenario(times_h=(3.0, 8.0, 16.0)), city(), 0)
+    seen = {}
+    while not (obs := sim.advance()).done:
+        seen[obs.time_h] = (dict(obs.asset_state), obs.first_with("hospital", "overloaded"))
+    assert seen[3.0] == ({}, None)
+    assert seen[8.0] == ({"H": "overloaded"}, "H")
+    assert seen[16.0] == ({}, None)

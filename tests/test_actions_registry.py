@@ -99,6 +99,18 @@ def test_the_app_form_and_the_terminal_read_the_registry() -> None:
     assert set(actions.VERBS) == {k.verb for k in REGISTRY.values()}  # verbs are unique
 
 
+def test_the_terminal_usage_names_each_field_by_its_kind() -> None:
+    assert get("dispatch_crew").usage() == "crew ASSET [TEAM]"
+    assert get("warn_public").usage() == "warn [all|DISTRICT] [MESSAGE...]"
+    assert get("manual_operation").usage() == "manual PUMPING_STATION/WATER_TREATMENT [TEAM]"
+    assert get("set_priorities").usage() == "priorities ASSET ASSET ..."
+
+
+def test_a_warning_typed_without_a_district_goes_to_all() -> None:
+    assert parse_words(["warn"]) == {"action": "warn_public", "target": "all"}
+    assert parse_words(["warn", "Z", "Rain", "soon"]) == {"action": "warn_public", "target": "Z", "message": "Rain soon"}
+
+
 def test_an_unknown_verb_is_one_clear_error() -> None:
     with pytest.raises(ValueError, match="unknown command 'fly'"):
         parse_words(["fly", "X"])

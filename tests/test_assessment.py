@@ -19,6 +19,7 @@ import pytest
 import sqlalchemy as sa
 
 from scro_sim.assessment import (
+    VerifyReport,
     grade_rows,
     judge,
     override,
@@ -227,6 +228,31 @@ def test_ratings_for_criteria_the_run_cannot_take_are_refused(stored: tuple[Stor
     assert store.judgements(run_id) == [] and store.overrides(run_id) == []
     with pytest.raises(StoreError, match=r"^run_id: no run '0{32}'$"):
         act(store, "0" * 32, criterion, "P", "", "assessor")
+
+
+def test_a_verified_run_without_a_stored_score_reports_no_score() -> None:
+    rep = VerifyReport("r1", True, stored_digest="ab" * 32, notes=["scenario file changed"])
+    assert str(rep) == f"run r1: verified (digest {'ab' * 8}…)\n  note: scenario file changed"
+    scored = VerifyReport("r1", True, stored_digest="ab" * 32, stored_total=72.5)
+    assert str(scored) == f"run r1: verified (digest {'ab' * 8}…, score 72.5)"
+
+
+def test_a_run_graded_in_german_is_regraded_and_verified_in_german(tmp_path: Path,
+                                                                   played: tuple[Any, Any, Simulation]) -> None:
+    sc, city, sim = played
+    with Store(f"sqlite:///{tmp_path / 'de.sqlite'}") as store:
+        run_id, card = record_log(store, sc, city, SEED, sim.log, decisions=list(sim.decisions), learner="learner",
+                                  source="cli", origin="plan", lang="de")
+        assert card.lang == "de"
+        again = regrade(store, run_id)
+        assert again.lang == "de" and again.model_dump(mode="json") == card.model_dump(mode="json")
+        assert verify_run(store, run_id).verified
+
+
+def test_regrading_a_run_that_is_not_stored_names_the_run_id(stored: tuple[Store, str]) -> None:
+    store, _run_id = stored
+    with pytest.raises(StoreError, match=r"^run_id: no run '0{32}'$"):
+        regrade(store, "0" * 32)
 
 
 def test_regrading_under_a_revised_rubric_changes_the_rating_without_replaying(stored: tuple[Store, str]) -> None:

@@ -541,3 +541,24 @@ def test_a_bridge_under_water_closes_its_road_until_the_water_goes() -> None:
         assert records(log, "damage", "BR") == []
         (sent,) = records(log, "crew", state="dispatched")
         assert sent.time == at and sent.data["travel_h"] == pytest.approx(travel)
+
+
+def test_an_observation_kept_past_its_decision_point_still_answers_which_asset_is_down() -> None:
+    city = make_city([asset("PP", "power_plant"), asset("SS", "substation", needs={"power": ["PP"]}),
+                      asset("SS2", "substation", needs={"power": ["PP"]})])
+    sim = Simulation(make_scenario([cyber("SS", start_h=2, recovery_h=3)], duration_h=12, times_h=(3, 8)), city, 0)
+    sim.advance()  # the opening decision point, hour 0
+    kept = sim.advance()
+    assert kept.time_h == 3.0
+    later = sim.advance()  # SS is back at 5.5 h; the kept observation still shows hour 3
+    assert later.first_with("substation", "down") is None
+    assert kept.first_with("substation", "down") == "SS"
+    assert kept.first_with("power_plant", "down") is None
+
+
+def test_a_cyber_shutdown_logs_damage_on_each_asset_it_shuts() -> None:
+    city = make_city([asset("PP", "power_plant"), asset("SS", "substation", needs={"power": ["PP"]})])
+    log = Simulation(make_scenario([cyber("PP", "SS", start_h=2, recovery_h=3)], duration_h=12), city, 0).run()
+    assert [(r.time, r.subject, r.data) for r in records(log, "damage")] == [
+        (2.0, "PP", {"hazard": "cyber1", "state": "cyber", "type": "power_plant"}),
+        (2.0, "SS", {"hazard": "cyber1", "state": "cyber", "type": "substation"})]

@@ -96,3 +96,12 @@ def test_a_warning_without_a_district_reaches_every_district_and_is_logged_as_to
     assert [(r.time, r.data) for r in records(log, "action")] == [
         (1.25, {"action": "warn_public", "target": "all", "message": "Rain"})]
     assert list(sim.warned_at) == [1.25, 1.25]
+
+
+def test_the_next_observation_lists_the_exposure_among_the_changes() -> None:
+    sc = make_scenario([flood()], resources={"budget": 1e6}, times_h=(0, 3))
+    sim = Simulation(sc, plain_city(), 0)
+    changes = {}
+    while not (obs := sim.advance()).done:
+        changes[obs.time_h] = [(c["time_h"], c["kind"], c["subject"], c.get("at_risk")) for c in obs.changes]
+    assert changes == {0.0: [], 3.0: [(2.0, "exposure", "Z", 1000.0)]}

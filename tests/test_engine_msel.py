@@ -305,3 +305,26 @@ def test_expected_action_hours_are_logged_to_nine_decimals_as_stored_runs_were()
     assert records(log, "expected", "EA1", status="missed")[0].data["due_h"] == 0.333333333
     (met,) = records(log, "expected", "EA2", status="met")
     assert (met.data["due_h"], met.data["late_h"], met.data["action_time_h"]) == (1.333333333, -0.333333333, 1.0)
+
+
+def _water_ring_with_a_generator(generator_on: str) -> list:
+    """PS1 and PS2 feed each other water, each also fed by its own plant; PS1 takes grid power too."""
+    city = make_city([
+        asset("PP", "power_plant"),
+        asset("WT1", "water_treatment"),
+        asset("WT2", "water_treatment"),
+        asset("PS1", "pumping_station", needs={"water": ["WT1", "PS2"], "power": ["PP"]}),
+        asset("PS2", "pumping_station", needs={"water": ["WT2", "PS1"]}),
+    ])
+    sc = make_scenario([cyber("WT1", "WT2", start_h=4, recovery_h=3, detection_delay_h=0)], duration_h=12,
+                       times_h=(0,), resources={"budget": 100_000, "generators": {"count": 1}},
+                       actions={"deploy_generator": {"cost": 1, "lead_time_h": 1.0, "fuel_hours": 24}})
+    return play(Simulation(sc, city, 0), {0.0: [act("deploy_generator", generator_on)]})
+
+
+def test_a_generator_in_a_water_ring_does_not_keep_the_ring_in_water() -> None:
+    """A mobile generator gives power only: with both plants out the water ring goes dry all the same."""
+    log = _water_ring_with_a_generator("PS1")
+    assert records(log, "generator", "PS1", state="deployed")
+    assert times(log, "asset_down", "PS1") == [4.0]
+    assert times(log, "asset_down", "PS2") == [4.0]

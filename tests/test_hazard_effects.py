@@ -73,6 +73,13 @@ def test_a_degradation_serves_the_districts_in_proportion_while_it_lasts() -> No
     assert records(sim, "asset_down") == []  # it runs, derated
 
 
+def test_a_degradation_logs_its_start_and_its_end_as_a_degradation() -> None:
+    sim = run([{"id": "d1", "type": "degradation", "targets": ["SS"], "capacity": 0.6, "start_h": 3, "duration_h": 4}])
+    assert [(r.time, r.data) for r in records(sim, "hazard", "d1")] == [
+        (3.0, {"type": "degradation", "assets": ["SS"], "capacity": 0.6, "until_h": 7.0}),
+        (7.0, {"type": "degradation", "ended": True})]
+
+
 def test_a_derated_supplier_feeds_its_share_of_a_district_fed_in_shares() -> None:
     district = [{**Z_POWER[0], "needs": {"power": ["SS", "SS2"]}, "shares": {"power": {"SS": 0.5, "SS2": 0.5}}}]
     city = make_city([asset("PP", "power_plant"), asset("SS", "substation", needs={"power": ["PP"]}),
@@ -184,6 +191,7 @@ def test_a_crew_repair_restores_a_derated_assets_full_capacity() -> None:
     ({"type": "outage"}, "outage needs targets (asset ids) or asset_types"),
     ({"type": "degradation", "asset_types": ["gas_main"], "capacity": 0.5}, "unknown asset type 'gas_main'"),
     ({"type": "road_closure", "roads": ["A~Q"]}, "unknown road 'A~Q'"),
+    ({"type": "road_closure"}, "road_closure needs roads (FROM~TO) or zones"),
     ({"type": "road_closure", "zones": ["nowhere"]}, "unknown zone 'nowhere'"),
     ({"type": "demand_change", "service": "water", "factor": 2, "districts": ["Y"]}, "unknown district 'Y'"),
     ({"type": "outage", "targets": ["SS"], "when": {"asset_down": "NOPE"}}, "unknown asset 'NOPE'"),
@@ -198,11 +206,19 @@ def test_effects_naming_what_the_city_lacks_are_refused(hazard: dict[str, Any], 
     ({"type": "degradation", "targets": ["SS"], "capacity": 1.0}, "capacity"),
     ({"type": "demand_change", "service": "gas", "factor": 2}, "service"),
     ({"type": "outage", "targets": ["SS"], "state": "shattered"}, "state"),
+    ({"type": "outage", "targets": ["SS"] * 1001}, "targets\n  Tuple should have at most 1000 items"),
     ({"type": "outage", "targets": ["SS"], "when": {"asset_down": "SS", "inject": "I"}}, "exactly one trigger"),
 ])
 def test_malformed_effects_are_refused_with_the_field(hazard: dict[str, Any], needle: str) -> None:
     with pytest.raises(ValueError, match=needle):
         make_scenario([{"id": "e", **hazard}])
+
+
+def test_a_storm_radius_that_is_not_a_number_is_refused_as_not_finite() -> None:
+    storm = {"id": "s", "type": "storm", "duration_h": 6, "centre": [0, 0], "radius_km": float("nan"),
+             "peak_wind_ms": 30}
+    with pytest.raises(ValueError, match="radius_km\n  Input should be a finite number"):
+        make_scenario([storm])
 
 
 def test_a_bad_effect_in_a_scenario_file_names_file_line_and_field(tmp_path: Any) -> None:

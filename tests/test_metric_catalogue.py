@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
+from enginekit import asset, cyber, make_city, make_scenario
 from golden import bundled
 
 from scro_sim import i18n
@@ -180,3 +181,10 @@ def test_metrics_of_a_log_with_whole_hour_times_are_floats_like_validated_ones()
     assert m.model_dump_json() == type(m).model_validate(m.model_dump()).model_dump_json()
     assert m.downtime == {"H1": 4.0} and m.recovery_95["power"] == 4.0 and m.resilience_loss["power"] == 100.0
     assert all(isinstance(v, float) for v in (m.duration_h, m.downtime["H1"], m.recovery_95["power"]))
+
+
+def test_an_asset_that_never_went_down_is_listed_with_no_downtime() -> None:
+    city = make_city([asset("PP", "power_plant"), asset("SS", "substation", needs={"power": ["PP"]})])
+    m = compute_metrics(Simulation(make_scenario([cyber("SS", start_h=2, recovery_h=3)], duration_h=12), city, 0).run())
+    table = {n: v for n, _e, v in rows(m, assets=["PP", "SS"]) if n.startswith("downtime.")}
+    assert table == {"downtime.PP": 0.0, "downtime.SS": 3.5}

@@ -168,7 +168,7 @@ CASES: list[tuple[str, Tamper, tuple[str, ...], str]] = [
     ("override comment emptied", _sql("UPDATE overrides SET comment = '' WHERE run_id = :main"),
      ("has no comment", "criterion CR_power comment"), "main"),
     ("override comment changed", _sql("UPDATE overrides SET comment = 'because' WHERE run_id = :main"),
-     ("criterion CR_power comment", "overrides"), "main"),
+     ("criterion CR_power comment", "(from the judgements and overrides tables)"), "main"),
     ("override deleted", _sql("DELETE FROM overrides WHERE run_id = :main"), ("criterion CR_power",), "main"),
     ("earlier score card deleted", _sql("DELETE FROM scorecard_history WHERE run_id = :main"), ("history",), "main"),
     ("learner changed", _sql("UPDATE runs SET learner = 'someone' WHERE id = :main"), ("learner differs",), "main"),
