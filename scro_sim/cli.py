@@ -639,13 +639,27 @@ def _learner_transcript(store: Any, learner: str) -> list[Any]:
     return transcript(grade_rows(store), learner)
 
 
+def _module_facts() -> dict[str, dict[str, Any]] | None:
+    """Each course module's title, EQF level and ECVET points from the course map in use (None without one)."""
+    from .course import default_course
+
+    try:
+        course = default_course()
+    except ScroSimError:
+        return None
+    return {m.id: {"module_title": course.module_title(m.id), "eqf_level": m.eqf_level, "ecvet_points": m.ecvet_points}
+            for _group, m in course.modules()}
+
+
 def cmd_transcript(args: argparse.Namespace) -> int:
     """Which module outcomes a learner's graded runs evidenced, at what rating (CSV or JSON)."""
     from .transcript import transcript_csv, transcript_json
 
     with _store(args) as store:
         lines = _learner_transcript(store, args.learner)
-    text = transcript_csv(lines) if args.format == "csv" else transcript_json(args.learner, lines)
+    facts = _module_facts()
+    text = (transcript_csv(lines, facts) if args.format == "csv"
+            else transcript_json(args.learner, lines, modules=facts))
     if args.out:
         Path(args.out).write_text(text, encoding="utf-8", newline="")
         print(f"wrote {args.out}")

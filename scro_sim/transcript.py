@@ -13,9 +13,10 @@ import csv
 import io
 import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from .lms import EVIDENCING_RATINGS, GradeRow
 
@@ -71,24 +72,46 @@ def completed_modules(lines: Iterable[TranscriptLine]) -> dict[str, dict[str, Tr
     return done
 
 
-def transcript_csv(lines: list[TranscriptLine]) -> str:
-    """The transcript as CSV (one row per module, outcome and run; RFC 4180 line ends)."""
+#: what the course map says of a module, for the transcript (``scro_sim.course``: title, EQF level, ECVET points)
+ModuleFacts = Mapping[str, Mapping[str, Any]]
+_FACTS = ("module_title", "eqf_level", "ecvet_points")
+
+
+def transcript_csv(lines: list[TranscriptLine], modules: ModuleFacts | None = None) -> str:
+    """The transcript as CSV (one row per module, outcome and run; RFC 4180 line ends).
+
+    With ``modules`` (module id -> ``module_title``, ``eqf_level``, ``ecvet_points``) each row
+    also carries its module's title, EQF level and ECVET points.
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer, dialect="excel")
     fields = list(TranscriptLine.__dataclass_fields__)
-    writer.writerow(fields)
+    writer.writerow(fields + (list(_FACTS) if modules is not None else []))
     for ln in lines:
-        writer.writerow(["" if getattr(ln, f) is None else getattr(ln, f) for f in fields])
+        row = ["" if getattr(ln, f) is None else getattr(ln, f) for f in fields]
+        if modules is not None:
+            facts = modules.get(ln.module, {})
+            row += ["" if facts.get(f) is None else facts[f] for f in _FACTS]
+        writer.writerow(row)
     return buffer.getvalue()
 
 
-def transcript_json(learner: str, lines: list[TranscriptLine], *, now: datetime | None = None) -> str:
-    """The transcript as JSON: the learner, each line, and the modules completed with their evidence."""
+def transcript_json(learner: str, lines: list[TranscriptLine], *, now: datetime | None = None,
+                    modules: ModuleFacts | None = None) -> str:
+    """The transcript as JSON: the learner, each line, and the modules completed with their evidence.
+
+    With ``modules`` (see :func:`transcript_csv`) each completed module also states its title,
+    EQF level and ECVET points, and ``ecvet_points_completed`` sums the points of the completed
+    modules: the credit a certificate under the European frameworks can name.
+    """
     done = completed_modules(lines)
-    body = {
+    body: dict[str, Any] = {
         "learner": learner,
         "generated_at": (now or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds"),
         "evidence": [asdict(ln) for ln in lines],
         "completed_modules": {m: {o: asdict(ln) for o, ln in best.items()} for m, best in done.items()},
     }
+    if modules is not None:
+        body["module_facts"] = {m: dict(modules[m]) for m in sorted({ln.module for ln in lines}) if m in modules}
+        body["ecvet_points_completed"] = round(sum(float(modules.get(m, {}).get("ecvet_points") or 0) for m in done), 2)
     return json.dumps(body, ensure_ascii=False, indent=2, sort_keys=True) + "\n"

@@ -169,6 +169,12 @@ def test_transcript_and_credential_from_the_command_line(tmp_path: Path, capsys:
     assert main(["--db", db, "transcript", "learner", "--out", str(out)]) == 0
     before = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"), newline="")))
     assert {r["run_id"] for r in before} == {run.id} and any(r["rating"] == "" for r in before)  # judged: awaiting
+    from scro_sim.course import default_course
+
+    course = default_course()
+    for r in before:  # each row names its module's EQF level and ECVET points from the course map
+        m = course.module(r["module"])
+        assert m is not None and r["eqf_level"] == str(m.eqf_level) and float(r["ecvet_points"]) == m.ecvet_points
     for env_name, value in _env(_write_key(tmp_path, "ed25519")).items():
         monkeypatch.setenv(env_name, value)
     module = next(m.module for m in card.modules if m.provisional)  # a judged criterion awaits an assessor
@@ -179,7 +185,10 @@ def test_transcript_and_credential_from_the_command_line(tmp_path: Path, capsys:
         for c in card.criteria:
             override(store, run.id, c.id, "S", "rated for the test", "assessor")
     assert main(["--db", db, "transcript", "learner", "--format", "json", "--out", str(out)]) == 0
-    assert module in json.loads(out.read_text(encoding="utf-8"))["completed_modules"]
+    body = json.loads(out.read_text(encoding="utf-8"))
+    assert module in body["completed_modules"]
+    assert body["ecvet_points_completed"] == sum(course.module(m).ecvet_points for m in body["completed_modules"])
+    assert body["module_facts"][module]["eqf_level"] == course.module(module).eqf_level
     assert main(["--db", db, "credential", "issue", "learner", module, "--out", str(badge)]) == 0
     assert main(["--db", db, "credential", "public-key"]) == 0
     key = tmp_path / "public.pem"
