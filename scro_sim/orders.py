@@ -88,7 +88,7 @@ def open_orders(records: Iterable[EventRecord], *, scenario: Any = None, crews: 
             if hit is None:
                 continue
             waiting.remove(hit)
-            if kind == "dispatch_crew" and hit.target is not None:
+            if _sends_crew(kind) and hit.target is not None:
                 hit.status, hit.expected_h, hit.team = "queued", None, r.data.get("team")
                 crew_orders.append(hit)
         elif r.kind in ("crew", "repair"):
@@ -129,3 +129,11 @@ def open_orders(records: Iterable[EventRecord], *, scenario: Any = None, crews: 
         if o.expected_h is not None and o.expected_h < now:
             o.expected_h = now
     return sorted(waiting + crew_orders, key=lambda o: o.ordered_h)
+
+
+def _sends_crew(kind: str) -> bool:
+    """Whether the action ``kind`` sends a crew (the action registry says; an unknown kind does not)."""
+    from .engine.actions import REGISTRY
+
+    spec = REGISTRY.get(kind)
+    return bool(spec is not None and spec.sends_crew)

@@ -25,7 +25,7 @@ ALLOWED: dict[str, set[str]] = {
     # what a person reads: numbers and clock times in their locale, names for ids, orders, beds
     "formatting": {"i18n"},
     "names": {"city", "scenario", "scoring", "vocabulary"},
-    "orders": {"log", "vocabulary"},
+    "orders": {"engine.actions", "log", "vocabulary"},
     "hospitals": {"log"},
     "lms": set(),
     "openedx_map": {"errors", "yamlio"},

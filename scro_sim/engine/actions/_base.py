@@ -104,6 +104,8 @@ class ActionKind:
     immediate: ClassVar[bool] = False
     #: it can bring a hidden cause to light (a scenario's ``reveal: {by_action: <name>}``)
     reveals: ClassVar[bool] = False
+    #: it sends a repair crew to its target, so the order waits in the crews' queue once taken
+    sends_crew: ClassVar[bool] = False
 
     # ---- the declarative half -------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from ._base import N_, ActionKind, Field
 class DispatchCrew(ActionKind):
     name = N_("dispatch_crew")
     verb = "crew"
+    sends_crew = True
     bears_on = "asset"
     help = N_("send a repair crew")
     fields = (Field("target", "asset"), Field("crew", "crew", required=False))
