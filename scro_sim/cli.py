@@ -575,11 +575,20 @@ def cmd_export(args: argparse.Namespace) -> int:
     except (ScroSimError, ValueError) as exc:
         print(str(exc), file=sys.stderr)
         return 1
-    if args.out:
-        Path(args.out).write_text(text, encoding="utf-8", newline="")
-        print(f"wrote {args.out}")
-    else:
+    return _emit(text, args.out)
+
+
+def _emit(text: str, out: str | None) -> int:
+    """Write ``text`` to ``out`` (saying so) or to standard output; a file that cannot be written is one clear line."""
+    if not out:
         sys.stdout.write(text)
+        return 0
+    try:
+        Path(out).write_text(text, encoding="utf-8", newline="")
+    except OSError as exc:
+        print(f"{out}: cannot write: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    print(f"wrote {out}")
     return 0
 
 
@@ -660,12 +669,7 @@ def cmd_transcript(args: argparse.Namespace) -> int:
     facts = _module_facts()
     text = (transcript_csv(lines, facts) if args.format == "csv"
             else transcript_json(args.learner, lines, modules=facts))
-    if args.out:
-        Path(args.out).write_text(text, encoding="utf-8", newline="")
-        print(f"wrote {args.out}")
-    else:
-        sys.stdout.write(text)
-    return 0
+    return _emit(text, args.out)
 
 
 def cmd_credential(args: argparse.Namespace) -> int:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from course_fixtures import DATA, MINI, course_citing
 
 from scro_sim.cli import main
 from scro_sim.course import coverage, load_course, parse_course
@@ -20,21 +21,11 @@ from scro_sim.scenario import load_scenario
 from scro_sim.scoring import ModuleEvidence, ScoreCard
 from scro_sim.yamlio import load_yaml
 
-DATA = Path(__file__).resolve().parent / "data"
-MINI = (DATA / "mini_scenario.yaml").read_text(encoding="utf-8")
-
 
 @pytest.fixture(autouse=True)
 def _mini_city(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SCRO_SIM_CITY_PATH", str(DATA))  # the mini scenario's city, by name
 
-
-def course_citing(text: str = MINI) -> str:
-    """The mini scenario with its criteria citing course outcomes instead of its own LO1/LO2."""
-    return (text.replace("modules: [M1]", "modules: [A1, C4]")
-            .replace("module: M1, text: Keep", "module: C4, text: Keep")
-            .replace("module: M1, text: Warn", "module: A1, text: Warn")
-            .replace("outcome: LO1", "outcome: C4.1").replace("outcome: LO2", "outcome: A1.1"))
 
 
 def load(text: str) -> tuple:

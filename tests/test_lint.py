@@ -6,27 +6,18 @@ import re
 from pathlib import Path
 
 import pytest
+from course_fixtures import DATA, MINI, course_citing
 
 from scro_sim.cli import main
 from scro_sim.lint import RULES, Finding, has_errors, lint_file, lint_scenario
 from scro_sim.resources import bundled_scenarios
 from scro_sim.scenario import load_scenario
 
-DATA = Path(__file__).resolve().parent / "data"
-MINI = (DATA / "mini_scenario.yaml").read_text(encoding="utf-8")
-
 
 @pytest.fixture(autouse=True)
 def _mini_city(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SCRO_SIM_CITY_PATH", str(DATA))  # the mini scenario's city, by name
 
-
-def course_citing(text: str = MINI) -> str:
-    """The mini scenario citing course outcomes (C4.1, A1.1), every text in the four languages."""
-    return (text.replace("modules: [M1]", "modules: [A1, C4]")
-            .replace("module: M1, text: Keep", "module: C4, text: Keep")
-            .replace("module: M1, text: Warn", "module: A1, text: Warn")
-            .replace("outcome: LO1", "outcome: C4.1").replace("outcome: LO2", "outcome: A1.1"))
 
 
 def lint_text(text: str, tmp_path: Path) -> list[Finding]:
