@@ -103,6 +103,18 @@ def load_text(text: str, label: str, base_dir: Path | None = None) -> Loaded:
     return _parse(sha256(text), label, str(base_dir or bundled_dir()), text)
 
 
+@st.cache_resource(show_spinner=False, max_entries=8)
+def module_titles(lang: str) -> dict[str, str]:
+    """Each course module's title in ``lang``, from the course map in use (empty without one)."""
+    from scro_sim.course import default_course
+
+    try:
+        course = default_course()
+    except ScroSimError:
+        return {}
+    return {m.id: course.module_title(m.id, lang) for _group, m in course.modules()}
+
+
 @dataclass(frozen=True)
 class ScenarioEntry:
     """A scenario a learner may play: bundled or published to one of their cohorts."""
@@ -133,6 +145,10 @@ def _meta(sha: str, label: str, base_dir: str, _text: str) -> dict[str, Any]:
         "summary": {lg: text_in(sc.summary, lg) for lg in langs},
         "briefing": {lg: text_in(sc.briefing, lg) for lg in langs},
         "duration_h": sc.duration_h,
+        "modules": list(sc.modules),
+        "pass_mark": sc.rubric.pass_mark,
+        "criteria": [{"title": {lg: text_in(c.title, lg) for lg in langs}, "kind": c.kind, "weight": c.weight}
+                     for c in sc.rubric.criteria],
     }
 
 

@@ -320,6 +320,21 @@ def test_pages_by_role(env: Store, user: str, password: str, allowed: list[str],
             at.switch_page(f"app_pages/{page}.py")
 
 
+def test_before_a_game_the_learner_reads_what_it_teaches_and_how_it_is_scored(env: Store) -> None:
+    env.set_language("learner", "de")
+    at = sign_in("learner", "learner-demo")
+    assert not at.exception
+    shown = texts(at)
+    assert "Was diese Übung vermittelt und wie sie bewertet wird" in [e.label for e in at.expander]
+    assert "Kursmodule" in shown and "Wie bewertet wird" in shown and "Bestehensgrenze" in shown
+    from scro_sim.scenario import load_scenario
+
+    sc, _city = load_scenario(DATA / "mini_scenario.yaml")
+    for mid in sc.modules:
+        assert f"- {mid}" in shown, mid
+    assert "von einer Prüferin oder einem Prüfer bewertet" in shown  # the mini rubric has judged criteria
+
+
 @pytest.mark.parametrize("user", ["learner", "assessor"])
 def test_glossary_page_in_the_readers_language_and_searchable(env: Store, user: str) -> None:
     env.set_language(user, "de")

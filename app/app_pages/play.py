@@ -334,6 +334,7 @@ def _choose(u: state.SignedIn) -> None:
     st.caption(_("Level: {level}; about {minutes} minutes; {hours} hours of simulated time").format(
         level=_(m["level"]), minutes=m["minutes"], hours=fmt.number(m["duration_h"], lang)))
     services.show_text(m["summary"].get(lang) or m["summary"]["en"])
+    _teaches_and_scoring(m, lang)
     briefing = m["briefing"].get(lang) or m["briefing"]["en"]
     if briefing:
         st.markdown("**" + _("Briefing") + "**")
@@ -634,6 +635,22 @@ def _finished(g: state.GameSession) -> None:
     if st.button(_("Play another exercise"), key=state.wkey(PAGE, "again")):
         state.clear_game()
         st.rerun()
+
+
+def _teaches_and_scoring(m: dict[str, Any], lang: str) -> None:
+    """Before a game: the course modules the exercise practises and how it is scored (criteria, weights, pass mark)."""
+    _ = state.gettext()
+    with st.expander(_("What this exercise teaches and how it is scored")):
+        titles = services.module_titles(lang)
+        st.markdown("**" + _("Course modules") + "**")
+        for mid in m.get("modules", ()):
+            st.markdown(f"- {mid} {titles.get(mid, '')}".rstrip())
+        total = sum(c["weight"] for c in m.get("criteria", ())) or 1.0
+        st.markdown("**" + _("How it is scored") + "**")
+        for c in m.get("criteria", ()):
+            how = _("computed from what happens in the city") if c["kind"] == "computed" else _("rated by an assessor")
+            st.markdown(f"- {c['title'].get(lang) or c['title']['en']}: {fmt.percent(c['weight'] / total, lang)}, {how}")
+        st.caption(_("Pass mark: {mark} of 100.").format(mark=fmt.number(m.get("pass_mark", 0), lang)))
 
 
 def main() -> None:
