@@ -208,6 +208,24 @@ def test_what_changed_reads_as_sentences_naming_assets_as_the_map_does(env: Stor
     assert any(" stopped: " in e or "Message from " in e for e in events), events[:10]
 
 
+def test_picking_an_asset_shows_the_chain_of_causes_behind_it(env: Store) -> None:
+    """The map's "why is it down?" list explains a failure back to its cause, and says what it feeds."""
+    at = sign_in("learner", "learner-demo")
+    at.button(key="w.play.start").click().run()
+    for _ in range(30):
+        why = next(s for s in at.selectbox if s.key and s.key.startswith("w.play.why."))
+        if len(why.options) > 1 or any(m.label == "Your score" for m in at.metric):
+            break
+        at.button(key="w.play.skip").click().run()
+        assert not at.exception
+    assert len(why.options) > 1, "no asset failed in the mini flood"
+    why.select_index(1).run()
+    assert not at.exception
+    shown = texts(at)
+    assert ": down, " in shown or "on backup, without" in shown
+    assert " feeds " in shown
+
+
 def test_refused_decision_changes_nothing(env: Store) -> None:
     at = sign_in("learner", "learner-demo")
     at.button(key="w.play.start").click().run()

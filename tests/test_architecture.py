@@ -24,6 +24,7 @@ ALLOWED: dict[str, set[str]] = {
     "vocabulary": {"i18n"},
     # what a person reads: numbers and clock times in their locale, names for ids, orders, beds
     "formatting": {"i18n"},
+    "cause_chain": {"city", "names", "vocabulary"},
     "names": {"city", "scenario", "scoring", "vocabulary"},
     "orders": {"engine.actions", "log", "vocabulary"},
     "hospitals": {"log"},

@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from app import services, state
 from app.app_pages.debrief import render_provisional
 from scro_sim import formatting as fmt
+from scro_sim.cause_chain import cause_chain, chain_edges, chain_lines, feeds_line
 from scro_sim.engine.actions import REGISTRY as ACTIONS
 from scro_sim.engine.actions import Field
 from scro_sim.errors import ScroSimError, WorkBudgetExceeded
@@ -213,13 +214,17 @@ def finish(g: state.GameSession, u: state.SignedIn) -> None:
     _settle(g, g.play.finish())
 
 
-def city_map(g: state.GameSession) -> dict[str, Any] | None:
-    """The map of the current decision point as a Vega-Lite spec: the browser draws it, not the server."""
+def city_map(g: state.GameSession, selected: str | None = None,
+             links: tuple[tuple[str, str], ...] = ()) -> dict[str, Any] | None:
+    """The map of the current decision point as a Vega-Lite spec: the browser draws it, not the server.
+
+    ``selected`` and ``links`` ring the asset the learner picked and draw the failures behind it.
+    """
     obs = g.obs
     worst = {d: min(sv.values(), default=1.0) for d, sv in obs.services.items()}
     try:
         return city_map_spec(g.sim.city, asset_state=obs.asset_state, district_service=worst, crews=obs.crews,
-                             words=state.gettext())
+                             words=state.gettext(), selected=selected, links=links, pickable=True)
     except Exception:  # a map must never take the page down
         log.exception("the city map could not be made")
         return None
@@ -264,6 +269,59 @@ def _names(g: state.GameSession) -> Names:
 def _when(g: state.GameSession, time_h: float | None) -> str:
     """An hour of this game as the clock shows it ("Tue 14:10")."""
     return "—" if time_h is None else fmt.clock(g.sim.scenario.start, time_h, state.lang())
+
+
+def _picked(event: Any) -> str | None:
+    """The asset id a click on the map selected (Streamlit's selection state), if any."""
+    try:
+        sel = event["selection"] if isinstance(event, dict) else getattr(event, "selection", None)
+        rows = (sel or {}).get("pick") or []
+        return str(rows[0]["id"]) if rows and rows[0].get("id") else None
+    except (KeyError, TypeError, AttributeError, IndexError):
+        return None
+
+
+def _map_and_causes(g: state.GameSession) -> None:
+    """The city map, and for the asset picked on it (or in the list below it) the chain of causes behind it.
+
+    A click on an asset selects it; the list offers every asset down or on backup, most critical
+    first.  The chain is drawn on the map (a ring and red lines back to the failures) and written
+    out below, with what the asset feeds: the cascade a learner has to trace.
+    """
+    _ = state.gettext()
+    obs, names = g.obs, _names(g)
+    map_key = state.wkey(PAGE, "map", g.game_id)
+    why_key = state.lang_wkey(PAGE, "why", g.game_id)
+    picked = _picked(state.widget_value(map_key))
+    if picked and picked != state.get(PAGE, "why.last_pick"):
+        state.put(PAGE, "why.last_pick", picked)
+        state.set_widget(why_key, picked)
+    failing = [a["id"] for a in sorted([*obs.assets_down, *obs.assets_on_backup],
+                                       key=lambda a: (-a["criticality"], a["id"]))]
+    options = ["", *failing]
+    chosen = state.widget_value(why_key) or ""
+    if chosen and chosen not in options and chosen in g.sim.city.asset_index:
+        options.append(chosen)  # a working asset clicked on the map: what it feeds is worth seeing too
+    elif chosen not in options:
+        state.set_widget(why_key, "")
+    box = st.container()
+    choice = st.selectbox(_("Why is it down? Click an asset on the map or choose it here"), options, key=why_key,
+                          format_func=lambda a: names.asset(a) if a else "—")
+    chain = None
+    if choice:
+        causes = {a["id"]: str(a["cause"]) for a in obs.assets_down}
+        missing = {a["id"]: tuple(a["missing"]) for a in obs.assets_on_backup}
+        chain = cause_chain(g.sim.city, choice, obs.asset_state, causes, missing)
+    with box:
+        spec = city_map(g, selected=choice or None, links=tuple(chain_edges(chain)) if chain else ())
+        if spec:
+            st.vega_lite_chart(spec, width="stretch", on_select="rerun", selection_mode="pick", key=map_key)
+        else:
+            st.caption(_("The map is not available."))
+    if chain is None:
+        return
+    st.markdown("\n".join("  " * depth + "- " + line for depth, line in chain_lines(chain, names, _)))
+    st.caption(feeds_line(g.sim.city, choice, names, _))
 
 
 def _note(where: str) -> None:
@@ -478,11 +536,7 @@ def _tables(g: state.GameSession) -> None:
             g=obs.generators_available, m=obs.mutual_aid_left))
     with right:
         st.markdown("#### " + _("City map"))
-        spec = city_map(g)
-        if spec:
-            st.vega_lite_chart(spec, width="stretch")
-        else:
-            st.caption(_("The map is not available."))
+        _map_and_causes(g)
         st.markdown("#### " + _("Assets down"))
         if obs.assets_down:
             st.dataframe(pd.DataFrame([{_("Asset"): names.asset(a["id"]), _("Type"): asset_type(a["type"], _),

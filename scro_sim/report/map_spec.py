@@ -66,11 +66,16 @@ def _static(city: City, words: Callable[[str], str] | None) -> dict[str, Any]:
 def city_map_spec(city: City, *, asset_state: Mapping[str, str] | None = None,
                   district_service: Mapping[str, float] | None = None,
                   crews: Sequence[Mapping[str, Any]] | None = None,
-                  words: Callable[[str], str] | None = None, title: str = "") -> dict[str, Any]:
+                  words: Callable[[str], str] | None = None, title: str = "",
+                  selected: str | None = None, links: Sequence[tuple[str, str]] = (),
+                  pickable: bool = False) -> dict[str, Any]:
     """A Vega-Lite spec of the city now: the arguments mean what they mean for ``figures.city_map``.
 
     ``words`` (a gettext function, English by default) names types, states and legends in the
     reader's language; hovering a marker shows the asset's or district's name and id.
+    ``selected`` rings one asset and ``links`` draws (consumer, supplier) lines, the chain of
+    causes of :mod:`scro_sim.cause_chain`; ``pickable`` adds a point selection named ``pick``
+    on the assets (by ``id``), so a click can choose the asset whose causes are shown.
     """
     base = _static(city, words)
     states = asset_state or {}
@@ -124,6 +129,24 @@ def city_map_spec(city: City, *, asset_state: Mapping[str, str] | None = None,
                                 "tooltip": [{"field": "name", "title": tr("Asset")}, {"field": "id", "title": "id"},
                                             {"field": "type", "title": tr("Type")},
                                             {"field": "state", "title": tr("State")}]}})
+    where = {a["id"]: (a["x"], a["y"]) for a in base["assets"]}
+    link_rows = [{"x": where[u][0], "y": where[u][1], "x2": where[v][0], "y2": where[v][1]}
+                 for u, v in links if u in where and v in where]
+    if link_rows:  # under the markers: the lines run from the asset picked back to the failures behind it
+        layers.insert(len(layers) - 1, {
+            "data": {"values": link_rows},
+            "mark": {"type": "rule", "color": "#b71c1c", "strokeWidth": 2.5, "strokeDash": [6, 3], "aria": False},
+            "encoding": {"longitude": lon, "latitude": lat, "longitude2": {"field": "x2"}, "latitude2": {"field": "y2"}}})
+    if pickable:
+        layers[-1]["params"] = [{"name": "pick", "select": {"type": "point", "fields": ["id"]}}]
+    if selected in where:
+        chosen = [a for a in assets if a["id"] == selected]
+        layers.append({"data": {"values": chosen},
+                       "mark": {"type": "point", "shape": "circle", "filled": False, "size": 420, "color": "#b71c1c",
+                                "strokeWidth": 3},
+                       "encoding": {"longitude": lon, "latitude": lat,
+                                    "tooltip": [{"field": "name", "title": tr("Asset")},
+                                                {"field": "state", "title": tr("State")}]}})
     if crew_rows:
         layers.append({"data": {"values": crew_rows},
                        "mark": {"type": "point", "shape": "triangle-up", "filled": True, "color": "#0d47a1",
