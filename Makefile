@@ -48,6 +48,11 @@ endif
 lint: $(STAMP)
 	$(PY) -m ruff check .
 
+# every bundled exercise played to its score in a real browser in all four languages (the
+# suite plays each one once, the languages taking turns); about a quarter of an hour
+e2e-full: $(STAMP)
+	SCRO_SIM_E2E_FULL=1 $(PY) -m pytest -q tests/e2e/test_every_exercise.py
+
 bench: $(STAMP)
 	$(PY) bench/bench.py --quick
 

@@ -1,0 +1,147 @@
+"""Every bundled exercise played to its score in a real browser, in the learner's language.
+
+A learner signs in, chooses the exercise, starts it and presses "Continue without acting" at
+every decision point (answering the discussion questions on the way) until the score shows.
+At every screen: no exception, and no catalogue message left in English.
+
+The whole matrix (every exercise in all four languages) takes a quarter of an hour on two cores,
+so by default each exercise is played once, the languages taking turns (every language plays
+at least one exercise; with five or more exercises, each language more than one).
+``SCRO_SIM_E2E_FULL=1`` (``make e2e-full``) plays every exercise in every language.
+
+Needs Debian's chromium (``bash .ci/install_browser.sh``); skipped, saying so, without it.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests"))
+from serverkit import free_port, wait_healthy  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+LANGS = ("en", "de", "el", "pt")
+EXERCISES = sorted(p.stem for p in (ROOT / "scenarios").glob("*.yaml"))
+FULL = os.environ.get("SCRO_SIM_E2E_FULL", "") not in ("", "0")
+MAX_POINTS = 80  # no bundled exercise has half as many decision points: more means the game is stuck
+
+
+def _cases() -> list[tuple[str, str]]:
+    if FULL:
+        return [(x, lang) for x in EXERCISES for lang in LANGS]
+    return [(x, LANGS[i % len(LANGS)]) for i, x in enumerate(EXERCISES)]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """The app on the bundled exercises over a fresh demo database."""
+    if not Path(CHROMIUM).is_file():
+        pytest.skip(f"{CHROMIUM} is missing: run `bash .ci/install_browser.sh` to install Debian's chromium")
+    pytest.importorskip("playwright.sync_api")
+    from scro_sim.demo import seed_demo
+    from scro_sim.store import Store
+
+    tmp = tmp_path_factory.mktemp("every_exercise")
+    db = f"sqlite:///{tmp / 'e2e.sqlite'}"
+    with Store(db) as s:
+        seed_demo(s)
+    env = {**os.environ, "SCRO_SIM_DB": db, "SCRO_SIM_CACHE": str(tmp / "cache")}
+    env.pop("SCRO_SIM_SCENARIOS_DIR", None)
+    port = free_port()
+    log = (tmp / "streamlit.log").open("wb")
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "streamlit_app.py"),
+                             "--server.address", "127.0.0.1", "--server.port", str(port), "--server.headless", "true"],
+                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_healthy(port, proc)
+        yield f"http://127.0.0.1:{port}", db
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def _idle(page) -> None:
+    page.wait_for_timeout(250)
+    page.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidget]') && "
+                           "!document.querySelector('[data-stale=true]')")
+    page.wait_for_timeout(150)
+
+
+def _english_left(text: str, lang: str) -> list[str]:
+    from test_pages_i18n import _english_left as left
+
+    return left(text, lang)
+
+
+def _check(page, lang: str, where: str) -> None:
+    _idle(page)
+    assert page.get_by_test_id("stException").count() == 0, f"{where} ({lang}): an exception is shown"
+    left = _english_left(page.locator("[data-testid=stMain]").inner_text(), lang) if lang != "en" else []
+    assert not left, f"{where} ({lang}): left in English: {left}"
+
+
+@pytest.mark.parametrize(("exercise", "lang"), _cases(), ids=[f"{x}-{lang}" for x, lang in _cases()])
+def test_the_exercise_plays_to_its_score_in_the_learners_language(server: tuple[str, str], exercise: str,
+                                                                  lang: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    from scro_sim.i18n import translator
+    from scro_sim.scenario import load_scenario, text_in
+    from scro_sim.store import Store
+
+    url, db = server
+    _ = translator(lang)
+    sc, _city = load_scenario(ROOT / "scenarios" / f"{exercise}.yaml")
+    title = text_in(sc.title, lang)
+    with Store(db) as s:
+        s.set_language("learner", lang)
+        for g in s.list_games("learner", status="playing"):  # each case starts from the list of exercises
+            s.save_game(g.id, g.learner, g.scenario_id, g.scenario_hash, g.seed, g.decisions, "abandoned")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_context(viewport={"width": 1400, "height": 2200}).new_page()
+            page.set_default_timeout(90_000)
+            page.goto(url)
+            _idle(page)
+            en = translator("en")
+            page.get_by_role("textbox", name=en("Username")).fill("learner")
+            page.get_by_role("textbox", name=en("Password")).fill("learner-demo")
+            page.get_by_role("button", name=en("Sign in"), exact=True).click()
+            page.get_by_role("button", name=_("Start the exercise")).wait_for()
+            _check(page, lang, "exercise list")
+            page.locator("[data-testid=stMain] [data-testid=stSelectbox]").first.click()
+            page.get_by_role("option").filter(has_text=title).first.click()
+            _idle(page)
+            page.get_by_role("button", name=_("Start the exercise")).click()
+            page.get_by_text(_("Your decision")).first.wait_for()
+            for point in range(MAX_POINTS):
+                _check(page, lang, f"decision point {point + 1}")
+                if page.get_by_text(_("Your score")).count():
+                    break
+                for box in page.get_by_role("textbox").all():  # the discussion questions of this point
+                    label = box.get_attribute("aria-label") or ""
+                    if label.startswith(_("Discussion question: {q}").split("{q}")[0]):
+                        box.fill("Life safety first; then the services the hospitals need.")
+                page.get_by_role("button", name=_("Continue without acting")).click()
+            else:
+                pytest.fail(f"{exercise} ({lang}): no score after {MAX_POINTS} decision points")
+            page.get_by_text(_("Your score")).first.wait_for()
+            _check(page, lang, "score")
+        finally:
+            browser.close()
