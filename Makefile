@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run reference test lint mutation bench schema clean
+.PHONY: run reference test lint e2e-full mutation bench schema clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
