@@ -114,6 +114,7 @@ def test_the_exercise_plays_to_its_score_in_the_learners_language(server: tuple[
             s.save_game(g.id, g.learner, g.scenario_id, g.scenario_hash, g.seed, g.decisions, "abandoned")
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = None
         try:
             page = browser.new_context(viewport={"width": 1400, "height": 2200}).new_page()
             page.set_default_timeout(90_000)
@@ -143,5 +144,12 @@ def test_the_exercise_plays_to_its_score_in_the_learners_language(server: tuple[
                 pytest.fail(f"{exercise} ({lang}): no score after {MAX_POINTS} decision points")
             page.get_by_text(_("Your score")).first.wait_for()
             _check(page, lang, "score")
+        except Exception:
+            if page is None:
+                raise
+            shot = Path(os.environ.get("SCRO_SIM_E2E_SHOTS", "/tmp")) / f"e2e_{exercise}_{lang}.png"
+            page.screenshot(path=str(shot), full_page=True)
+            raise AssertionError(f"{exercise} ({lang}) failed; the page: {shot}\n"
+                                 + page.locator("[data-testid=stMain]").inner_text()[:1500]) from None
         finally:
             browser.close()
