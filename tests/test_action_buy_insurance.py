@@ -83,3 +83,29 @@ def test_insurance_is_sold_once_and_not_after_the_storm_is_named() -> None:
 def test_damage_costs_must_name_an_asset_type_or_an_asset_of_the_city() -> None:
     problems = check_scenario_city(scenario(costs={"substaton": {"failed": 1}}), city())
     assert any(p.startswith("damage_costs.substaton: neither an asset type nor an asset") for p in problems), problems
+
+
+@pytest.mark.parametrize(("old", "new", "field", "words"), [
+    ("harden_factor: 1.4", "harden_factor: 0.5", "actions.harden_asset.harden_factor",
+     "Input should be greater than or equal to 1"),
+    ("deductible: 750000", "deductible: -1", "actions.buy_insurance.deductible", "Input should be greater than or equal to 0"),
+    ("SS7: {degraded: 200000, failed: 1800000}", "SS9: {degraded: 200000, failed: 1800000}", "damage_costs.SS9",
+     "neither an asset type nor an asset"),
+    ("telecom_tower: {degraded: 15000, failed: 120000}", "telecom_tower: {broken: 15000}",
+     "damage_costs.telecom_tower.broken", ""),
+])
+def test_a_bad_mitigation_setting_is_refused_with_its_file_line_and_field(old: str, new: str, field: str,
+                                                                          words: str) -> None:
+    from pathlib import Path
+
+    from scro_sim.errors import ScenarioError
+    from scro_sim.scenario import load_scenario
+
+    folder = Path(__file__).resolve().parent.parent / "scenarios"
+    text = (folder / "riverton_storm_investment.yaml").read_text(encoding="utf-8")
+    assert old in text
+    bad = text.replace(old, new, 1)
+    line = next(i for i, s in enumerate(bad.splitlines(), 1) if new.split(":")[0] in s and new in s)
+    with pytest.raises(ScenarioError) as err:
+        load_scenario("s.yaml", text=bad, base_dir=folder)
+    assert f"s.yaml:{line}: {field}: {words}" in str(err.value), str(err.value)
