@@ -17,9 +17,12 @@ from .city import SKILL_FOR_TYPE, FragilityCurve
 
 __all__ = [
     "DAMAGE_STATES",
+    "DEFAULT_DAMAGE_COST",
     "DEFAULT_FRAGILITY",
     "DEFAULT_REPAIR_H",
+    "OTHER_DAMAGE_COST",
     "SKILL_FOR_TYPE",
+    "damage_cost",
     "damage_state",
     "exceed_probability",
     "flood_stage",
@@ -97,6 +100,50 @@ DEFAULT_REPAIR_H: dict[str, tuple[tuple[float, float], tuple[float, float]]] = {
     "bridge": ((72.0, 36.0), (720.0, 360.0)),
     "traffic_control": ((6.0, 3.0), (24.0, 12.0)),
 }
+
+#: Money to repair an asset by type: (degraded, failed), EUR.  The author's estimates (L) of a
+#: replacement value times Hazus-style damage ratios of lifeline components (about 10 % of the
+#: replacement value for a quick fix, 50 % for a real repair: docs/reference_data.md, "Storms,
+#: retrofits and insurance").  Used only by scenarios that declare ``damage_costs``; the other
+#: HAZUS states follow the repair-hours rule (slight = degraded, moderate halfway, extensive =
+#: failed, complete twice failed).
+DEFAULT_DAMAGE_COST: dict[str, tuple[float, float]] = {
+    "power_plant": (500_000.0, 5_000_000.0),
+    "substation": (100_000.0, 1_000_000.0),
+    "water_treatment": (300_000.0, 3_000_000.0),
+    "pumping_station": (30_000.0, 300_000.0),
+    "water_tank": (50_000.0, 500_000.0),
+    "telecom_tower": (20_000.0, 150_000.0),
+    "data_centre": (100_000.0, 1_000_000.0),
+    "hospital": (500_000.0, 5_000_000.0),
+    "shelter": (50_000.0, 500_000.0),
+    "fire_station": (50_000.0, 500_000.0),
+    "depot": (30_000.0, 300_000.0),
+    "eoc": (50_000.0, 500_000.0),
+    "bridge": (200_000.0, 5_000_000.0),
+    "traffic_control": (20_000.0, 200_000.0),
+}
+#: a type the table does not know (a city's own asset types)
+OTHER_DAMAGE_COST: tuple[float, float] = (50_000.0, 500_000.0)
+
+
+def damage_cost(state: str, degraded: float, failed: float) -> float:
+    """Money to repair damage state ``state`` from a type's degraded and failed costs (the HAZUS
+    states as repair hours derive them).
+
+    >>> damage_cost("moderate", 100.0, 1000.0)
+    550.0
+    """
+    if state in ("degraded", "slight"):
+        return degraded
+    if state in ("failed", "extensive"):
+        return failed
+    if state == "moderate":
+        return (degraded + failed) / 2
+    if state == "complete":
+        return 2 * failed
+    return 0.0
+
 
 def fragility_for(hazard: str, asset_type: str, scenario_override: dict | None = None,
                   asset_override: dict | None = None) -> tuple[FragilityCurve, ...]:

@@ -41,6 +41,7 @@ class CrewMixin:
         self._skill_bytes_of: dict[tuple[str, ...], bytes] = {}
         self.orders: dict[str, deque[int]] = {}
         self.repair_spec = self.scenario.repair_times
+        self.spares: dict[str, float] | None = None  # asset type -> repair-time factor (contract_spares)
         # cyber-hit assets an IT crew may restore now (detected, not yet back): asset -> its CyberHazard;
         # only ever filled in scenarios whose cyber hazards give incident_response_h
         self.cyber_open: dict[int, Any] = {}
@@ -356,6 +357,8 @@ class CrewMixin:
         h = max(h, 0.2 * mean)
         if self.city.type_skill.get(typ, "general") not in crew.skills:
             h *= 1.5  # a general crew on specialist equipment
+        if self.spares is not None:  # spare parts on contract (contract_spares) shorten the repair
+            h *= self.spares.get(typ, 1.0)
         return h
 
     def _crew_proc(self, crew: Crew) -> Any:

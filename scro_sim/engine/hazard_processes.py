@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ..hazards import fragility_for
+from ..hazards import DEFAULT_DAMAGE_COST, OTHER_DAMAGE_COST, damage_cost, fragility_for
 from ..policy import trigger_met
 from ..scenario import sample
 from ._common import (
@@ -59,6 +59,27 @@ class HazardMixin:
         self.attack_of: dict[int, Any] = {}  # asset -> the cyber hazard under way on it
         self.revealed: dict[str, float] = {}
         self._reveal_waiting: list[Any] = []  # attacks under way whose reveal waits for a condition
+        # retrofits (harden_asset): each asset's capacity against every fragility curve is multiplied
+        # by this; None until an asset is hardened, so runs without one compute nothing more
+        self.hardened: np.ndarray | None = None
+        # what repairing each damage code costs, per asset (rows: codes 0..6); None: nothing is priced
+        self.repair_cost: np.ndarray | None = None
+        if sc.damage_costs is not None:
+            self.repair_cost = self._price_damage(sc.damage_costs)
+
+    def _price_damage(self, given: Any) -> np.ndarray:
+        """Money to repair each damage code (0 none .. 6 complete) by asset: the scenario's figure for the
+        asset, else for its type, else the engine's default for the type."""
+        c = self.city
+        out = np.zeros((len(_DAMAGE_NAME), c.n_assets))
+        for i, (aid, typ) in enumerate(zip(c.asset_ids, c.type_names, strict=True)):
+            deg, fail = DEFAULT_DAMAGE_COST.get(typ, OTHER_DAMAGE_COST)
+            by_type, own = given.get(typ, {}), given.get(aid, {})
+            deg = own.get("degraded", by_type.get("degraded", deg))
+            fail = own.get("failed", by_type.get("failed", fail))
+            for code, state in enumerate(_DAMAGE_NAME[1:], start=1):
+                out[code, i] = own.get(state, by_type.get(state, damage_cost(state, deg, fail)))
+        return out
 
     def _curves(self, hazard: str) -> np.ndarray:
         """Rows (median, beta) per damage state by asset (nan = immune), made once per city and curves.
@@ -112,6 +133,8 @@ class HazardMixin:
         x = intensity[sel]
         mx[ai] = x
         cap = self._capacities(hazard, ai)
+        if self.hardened is not None:  # a retrofit raises every curve's capacity by its factor
+            cap = cap * self.hardened[ai]
         if len(cap) == 2:
             # a nan capacity (immune to this hazard) compares false, silently
             new_state = np.where(x >= cap[1], 2, x >= cap[0]).astype(np.int8)
@@ -132,11 +155,16 @@ class HazardMixin:
             return
         states = new_state[worse]
         xs = x[worse]
+        before = self.damage[hit]
         self.damage[hit] = states
         ids, types, hit_list = self.city.asset_ids, self.city.type_names, hit.tolist()
-        self.log.extend(self.env.now, "damage", [ids[i] for i in hit_list], [
-            {"hazard": hazard, "intensity": xi, "state": _DAMAGE_NAME[st], "type": types[i]}
-            for i, st, xi in zip(hit_list, states.tolist(), rounded(xs, 6), strict=True)])
+        data = [{"hazard": hazard, "intensity": xi, "state": _DAMAGE_NAME[st], "type": types[i]}
+                for i, st, xi in zip(hit_list, states.tolist(), rounded(xs, 6), strict=True)]
+        if self.repair_cost is not None:  # priced: what this damage adds to the repair bill
+            rc = self.repair_cost
+            for d, i, old, new in zip(data, hit_list, before.tolist(), states.tolist(), strict=True):
+                d["loss"] = round(max(0.0, float(rc[new, i] - rc[old, i])), 6)
+        self.log.extend(self.env.now, "damage", [ids[i] for i in hit_list], data)
         if self._keeps is not None:  # damage states that keep the asset running, derated
             hit = self._derate(hit, states)
             if not len(hit):

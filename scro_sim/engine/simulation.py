@@ -118,7 +118,7 @@ class Simulation(CascadeMixin, HazardMixin, CrewMixin, MselMixin, ObservationMix
                                   city.district_vuln.astype(float).tolist(), strict=True)},
                 "critical": [city.asset_ids[i] for i in self.critical],
             }
-        self.log.append(0.0, "run_start", scenario.id, {
+        start = {
             "scenario": scenario.id, "scenario_version": scenario.version,
             "scenario_sha256": scenario.source_sha256, "city": about_city["city"],
             "city_sha256": about_city["city_sha256"], "seed": self.seed, "engine": ENGINE_VERSION,
@@ -126,7 +126,10 @@ class Simulation(CascadeMixin, HazardMixin, CrewMixin, MselMixin, ObservationMix
             "vulnerable": about_city["vulnerable"], "budget": scenario.resources.budget,
             "districts": about_city["districts"], "critical": about_city["critical"],
             "hazard_params": self.hazard_params,
-        })
+        }
+        if self.repair_cost is not None:  # damage records carry their repair cost (``loss``)
+            start["damage_priced"] = True
+        self.log.append(0.0, "run_start", scenario.id, start)
         # Nothing is damaged at t=0 and every need has a supplier (the city loader checks it),
         # so everything works: the greatest fixpoint is "all up" and costs nothing to find.
         self._start_processes()

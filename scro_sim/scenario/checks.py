@@ -244,6 +244,10 @@ def _asset_type_problems(sc: Scenario, city: City) -> list[tuple[tuple[Any, ...]
     for typ in sc.repair_times:
         if typ not in known:
             out.append((("repair_times", typ), _unknown_type(typ, city)))
+    for key in sc.damage_costs or {}:
+        if key not in known and key not in city.asset_index:
+            out.append((("damage_costs", key), _unknown_type(key, city).replace(
+                "unknown asset type", "neither an asset type nor an asset:", 1)))
     return out
 
 

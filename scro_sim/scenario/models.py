@@ -188,6 +188,7 @@ _PARAM_TYPES: dict[str, Any] = {
     "money": Money,
     "metres": Annotated[float, Field(ge=0, le=10, allow_inf_nan=False)],
     "count": Annotated[int, Field(ge=0, le=1_000_000)],
+    "factor": Annotated[float, Field(ge=1, le=100, allow_inf_nan=False)],
 }
 
 
@@ -522,6 +523,8 @@ class LossValues(_Model):
     health: float | None = Field(default=None, ge=0, le=1e9, allow_inf_nan=False)
     people_at_risk: float | None = Field(default=None, ge=0, le=1e9, allow_inf_nan=False)
     critical_downtime: float | None = Field(default=None, ge=0, le=1e9, allow_inf_nan=False)
+    #: per euro of damage the city bears itself (repairs less insurance payouts; needs ``damage_costs``)
+    damage: float | None = Field(default=None, ge=0, le=1e9, allow_inf_nan=False)
 
     def given(self) -> dict[str, float]:
         """The values the author set (the rest keep their defaults)."""
@@ -698,6 +701,11 @@ class Scenario(_Model):
     #: what a damage state does (default: out of service until repaired); e.g. ``degraded: {capacity: 0.5}``
     damage_states: dict[Literal["degraded", "failed", "slight", "moderate", "extensive", "complete"],
                         DamageState] = Field(default_factory=dict)
+    #: what repairing each damage state costs, by asset type or asset id (the id wins); given (even
+    #: ``{}``), every damage is priced (the rest from the engine's defaults) for the ``damage_cost``
+    #: metrics and insurance; left out, nothing is priced
+    damage_costs: dict[Id, dict[Literal["degraded", "failed", "slight", "moderate", "extensive", "complete"],
+                                Money]] | None = None
     resources: Resources = Resources()
     water: WaterSystem = WaterSystem()
     actions: Actions = Actions()
@@ -728,6 +736,8 @@ class Scenario(_Model):
                 data = self.model_dump(mode="json")
                 if not data.get("damage_states"):  # left out when empty: older scenarios keep their hash
                     data.pop("damage_states", None)
+                if data.get("damage_costs", 0) is None:
+                    data.pop("damage_costs")
                 for h in data.get("hazards", ()):
                     if h.get("when", 0) is None:
                         h.pop("when")

@@ -84,6 +84,9 @@ class Metric:
     #: what it is about, for readers that reason about metrics by kind (the debrief): ``asset``,
     #: ``critical``, ``people``, ``service``, ``msel``, ``money``
     topics: tuple[str, ...] = ()
+    #: only in runs whose scenario prices damage (``damage_costs``): elsewhere the run has no value
+    #: for it at all (its function returns None), so older runs' metrics and score cards are unchanged
+    priced: bool = False
 
     @cached_property
     def family(self) -> str | None:
@@ -104,11 +107,11 @@ CATALOGUE: dict[str, Metric] = {}
 def _metric(name: str, *, unit: str, text: str, kinds: tuple[str, ...],
             links: Callable[[LogPass], Links],
             topics: tuple[str, ...], lower_is_better: bool = True, default: Value = None,
-            distinct_links: bool = False) -> Callable[[Callable[[LogPass], Any]], Any]:
+            distinct_links: bool = False, priced: bool = False) -> Callable[[Callable[[LogPass], Any]], Any]:
     """Register the decorated function of the log pass as metric ``name``."""
     def register(fn: Callable[[LogPass], Any]) -> Callable[[LogPass], Any]:
         CATALOGUE[name] = Metric(name, unit, lower_is_better, text, kinds, fn, links, default, distinct_links,
-                                 topics)
+                                 topics, priced)
         return fn
     return register
 
@@ -242,6 +245,60 @@ def expected_done_share(p: LogPass) -> float | None:
     return sum(1 for late in t.values() if late is not None and late <= 1e-9) / len(t)
 
 
+# ---- money lost to damage (scenarios that declare ``damage_costs``) --------------------------
+# The engine prices each damage record (``loss``: what it adds to the repair bill) and marks the
+# run (``damage_priced`` in run_start); an insurance policy's ``action`` record carries its terms
+# (``deductible``, ``cover_limit``) from the hour the cover began.
+
+
+def _priced(p: LogPass) -> bool:
+    return bool(p.start.get("damage_priced"))
+
+
+def _damage_losses(p: LogPass) -> list[Any]:
+    return [r for r in p.of("asset_evidence") if r.kind == "damage" and "loss" in r.data]
+
+
+def _payout(p: LogPass) -> tuple[float, list[int]]:
+    """What the insurance paid (claims on damage after the cover began, less the deductible, up to the
+    limit) and the records behind it (the policy and the damage it covered)."""
+    policies = [r for r in p.of("action") if "cover_limit" in r.data]
+    if not policies:
+        return 0.0, []
+    pol = policies[0]
+    covered = [r for r in _damage_losses(p) if r.seq > pol.seq]
+    claims = math.fsum(float(r.data["loss"]) for r in covered)
+    paid = min(float(pol.data["cover_limit"]), max(0.0, claims - float(pol.data["deductible"])))
+    return paid, [pol.seq, *(r.seq for r in covered)][:MAX_LINKS]
+
+
+@_metric("damage_cost", topics=("money",), unit=MONEY, kinds=("damage",), priced=True,
+         links=lambda p: {"damage_cost": [r.seq for r in _damage_losses(p)][:MAX_LINKS]} if _priced(p) else {},
+         text=N_("Money to repair what the hazards damaged (the scenario's damage_costs; empty: not priced)"))
+def damage_cost(p: LogPass) -> float | None:
+    if not _priced(p):
+        return None
+    return math.fsum(float(r.data["loss"]) for r in _damage_losses(p))
+
+
+@_metric("insurance_payout", topics=("money",), unit=MONEY, lower_is_better=False, kinds=("damage", "action"),
+         priced=True, links=lambda p: {"insurance_payout": _payout(p)[1]} if _priced(p) else {},
+         text=N_("What insurance paid: repair costs of damage after the cover began, less the deductible, "
+                 "up to the limit (empty: not priced)"))
+def insurance_payout(p: LogPass) -> float | None:
+    return _payout(p)[0] if _priced(p) else None
+
+
+@_metric("retained_loss", topics=("money",), unit=MONEY, kinds=("damage", "action"), priced=True,
+         links=lambda p: {"retained_loss": [r.seq for r in _damage_losses(p)][:MAX_LINKS]} if _priced(p) else {},
+         text=N_("Money lost to damage that the city bears itself: repair costs less insurance payouts "
+                 "(empty: not priced)"))
+def retained_loss(p: LogPass) -> float | None:
+    if not _priced(p):
+        return None
+    return max(0.0, math.fsum(float(r.data["loss"]) for r in _damage_losses(p)) - _payout(p)[0])
+
+
 CATALOGUE["relative.<metric>"] = Metric(
     "relative.<metric>", N_("baseline 0, expert 1"), False,
     N_("Where the run lies between the do-nothing baseline (0) and the expert plan (1) on the same seed"),
@@ -319,7 +376,10 @@ def compute_metrics(log: EventLog) -> Metrics:
     for m in CATALOGUE.values():
         if m.value is None:
             continue
-        by_name[m.name] = m.value(p)
+        v = m.value(p)
+        if m.priced and v is None:  # the run prices no damage: it has no such metric
+            continue
+        by_name[m.name] = v
         if m.distinct_links:
             distinct.append((m.prefix + ".", m.links(p)))
         else:
@@ -429,16 +489,19 @@ def relative(value: float | None, baseline: float | None, expert: float | None) 
 #: docs/reference_data.md explains them and a lecturer sets their own in the rubric.
 LOSS_VALUES: dict[str, float] = {
     "power": 5.0, "water": 5.0, "telecom": 2.0, "health": 50.0,
-    "people_at_risk": 2000.0, "critical_downtime": 5000.0,
+    "people_at_risk": 2000.0, "critical_downtime": 5000.0, "damage": 0.0,
 }
 
 
 def loss_in_money(m: Metrics, values: Mapping[str, float] | None = None) -> float:
     """A run's losses on one money scale: person-hours per service, people at risk and critical
-    downtime, each times its value (``values`` overrides :data:`LOSS_VALUES` key by key)."""
+    downtime, each times its value (``values`` overrides :data:`LOSS_VALUES` key by key), and, with a
+    ``damage`` value (0 by default), the money lost to damage the city bears itself (``retained_loss``)."""
     v = {**LOSS_VALUES, **(values or {})}
     parts = [v[s] * m.resilience_loss.get(s, 0.0) for s in SERVICES if s in v]
     parts += [v["people_at_risk"] * m.people_at_risk, v["critical_downtime"] * m.critical_downtime]
+    if v["damage"]:
+        parts.append(v["damage"] * (getattr(m, "_by_entry", {}).get("retained_loss") or 0.0))
     return math.fsum(parts)
 
 

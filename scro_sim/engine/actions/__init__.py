@@ -10,11 +10,14 @@ subclass and add it to ``_KINDS`` below.
 from __future__ import annotations
 
 from ._base import BASE_ATTRIBUTES, ActionKind, Field, Param, edge_index
+from .buy_insurance import BuyInsurance
 from .close_road import CloseRoad
+from .contract_spares import ContractSpares
 from .declare_incident import DeclareIncident
 from .deploy_generator import DeployGenerator
 from .dispatch_crew import DispatchCrew
 from .evacuate import Evacuate
+from .harden_asset import HardenAsset
 from .investigate import Investigate
 from .manual_operation import ManualOperation
 from .open_surge_beds import OpenSurgeBeds
@@ -31,7 +34,7 @@ from .warn_public import WarnPublic
 _KINDS: tuple[type[ActionKind], ...] = (
     DispatchCrew, DeployGenerator, Refuel, Evacuate, WarnPublic, ProtectAsset, RequestMutualAid, CloseRoad,
     ReopenRoad, SetPriorities, OpenSurgeBeds, ManualOperation, TransferPatients,
-    PublicInformation, Investigate, DeclareIncident,
+    PublicInformation, Investigate, DeclareIncident, HardenAsset, BuyInsurance, ContractSpares,
 )
 
 #: name -> the action

@@ -50,7 +50,7 @@ class Field:
 class Param:
     """An ActionSpec parameter an action reads (``fuel_hours``, ``surge_share``...), with its bounds."""
 
-    kind: str  # "hours", "share", "money", "metres" or "count"
+    kind: str  # "hours", "share", "money", "metres", "count" or "factor" (1 or more)
     default: float
     doc: str = ""
 
