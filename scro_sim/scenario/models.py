@@ -304,6 +304,8 @@ class MutualAid(_Model):
     cost: Money = 0.0
     depot: Id | None = None
     max_requests: int = Field(default=1, ge=0, le=100)
+    #: mobile generators that come with each request (a telecom operator's mast generators, say)
+    generators: int = Field(default=0, ge=0, le=10_000)
 
 
 class Resources(_Model):

@@ -151,6 +151,9 @@ class ActionKind:
                 if rest:
                     out[f.name] = " ".join(rest)
                 rest = []
+            elif f.kind == "choice" and not f.required:  # taken only when the word is one of its choices
+                if rest and rest[0] in f.choices:
+                    out[f.name] = rest.pop(0)
             elif rest:
                 v: Any = rest.pop(0)
                 if f.kind == "count":
