@@ -169,6 +169,9 @@ HeatwaveHazard = HAZARD_MODELS["heatwave"]
 StormHazard = HAZARD_MODELS["storm"]
 CyberHazard = HAZARD_MODELS["cyber"]
 SurgeHazard = HAZARD_MODELS["surge"]
+# every model, the generic effects' too (OutageEffect...), by its class name here, so that a scenario
+# pickles into a process pool (calibrate and batch workers)
+globals().update({m.__name__: m for m in HAZARD_MODELS.values()})
 
 HazardSpec = Annotated[Union[tuple(HAZARD_MODELS.values())], Field(discriminator="type")]  # noqa: UP007
 #: every hazard type's name, in the registry's order (scro_sim/engine/hazards)
