@@ -32,7 +32,8 @@ class Field:
 
     ``kind``: ``asset`` (of ``types`` if given), ``district``, ``district_or_all``, ``road``
     (FROM~TO), ``crew`` (a crew team id), ``assets`` (a list of asset ids), ``text``, ``count``
-    (a positive whole number) or ``choice`` (one of ``choices``).
+    (a positive whole number) or ``choice`` (one of ``choices``; when not required, leaving it
+    out means the first choice).
     """
 
     name: str
