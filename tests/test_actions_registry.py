@@ -101,7 +101,7 @@ def test_the_app_form_and_the_terminal_read_the_registry() -> None:
 
 def test_the_terminal_usage_names_each_field_by_its_kind() -> None:
     assert get("dispatch_crew").usage() == "crew ASSET [TEAM]"
-    assert get("warn_public").usage() == "warn [all|DISTRICT] [MESSAGE...]"
+    assert get("warn_public").usage() == "warn [all|DISTRICT] [broadcast|door_to_door] [MESSAGE...]"
     assert get("manual_operation").usage() == "manual PUMPING_STATION/WATER_TREATMENT [TEAM]"
     assert get("set_priorities").usage() == "priorities ASSET ASSET ..."
 

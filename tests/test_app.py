@@ -402,6 +402,21 @@ def test_pending_action_shows_names_in_the_learners_language(env: Store) -> None
 
 
 
+def test_a_warning_may_go_door_to_door_and_broadcast_is_the_default_left_unset(env: Store) -> None:
+    at = sign_in("learner", "learner-demo")
+    at.selectbox(key="w.lang").set_value("de").run()
+    at.button(key="w.play.start").click().run()
+    at.selectbox(key=next(s.key for s in at.selectbox if s.key and s.key.startswith("w.play.kind."))).set_value(
+        "warn_public").run()
+    channel = next(s for s in at.selectbox if s.key and s.key.startswith("w.play.channel."))
+    assert channel.options == ["Rundfunk und Mobilfunk", "von Tür zu Tür"] and channel.value is None
+    channel.set_value("door_to_door").run()
+    next(s for s in at.selectbox if s.key and s.key.startswith("w.play.target.")).set_value("all").run()
+    at.button(key="w.play.add").click().run()
+    assert not at.exception
+    assert "Bevölkerung warnen: alle Bezirke, von Tür zu Tür" in [t.value for t in at.text]
+
+
 def test_pending_action_is_named_by_the_scenarios_own_label_in_the_learners_language(env: Store, tmp_path: Path) -> None:
     labelled = mini_text().replace("  close_road: {cost: 100}\n", "  close_road: {cost: 100}\n  warn_public:\n    label:"
                                    " {en: Warn by siren and radio, de: Warnen per Sirene und Radio}\n")

@@ -43,6 +43,18 @@ def power(sim: Simulation) -> list[tuple[float, float]]:
 # -- outage ---------------------------------------------------------------------------------------
 
 
+def test_a_scenario_with_every_generic_effect_pickles_for_a_process_pool() -> None:
+    """calibrate and batch send the scenario to worker processes; the effects' models must pickle."""
+    import pickle
+
+    sc = make_scenario([{"id": "o1", "type": "outage", "targets": ["SS"], "start_h": 2, "duration_h": 3},
+                        {"id": "d1", "type": "degradation", "targets": ["SS"], "capacity": 0.5},
+                        {"id": "r1", "type": "road_closure", "roads": ["A~B"], "duration_h": 2},
+                        {"id": "c1", "type": "demand_change", "service": "power", "factor": 1.5}])
+    assert pickle.loads(pickle.dumps(sc)) == sc
+
+
+
 def test_an_outage_with_a_duration_holds_its_assets_down_for_that_long_and_no_crew_can_shorten_it() -> None:
     crews = {"crews": [{"id": "T", "skills": ["power"], "count": 1, "depot": "DEP"}], "utility_restoration": True}
     sim = run([{"id": "o1", "type": "outage", "targets": ["SS"], "start_h": 2, "duration_h": 3}], resources=crews)

@@ -580,6 +580,9 @@ def _field_input(g: state.GameSession, kind: str, f: Field) -> Any:
         return st.text_area(prompt, max_chars=5000, key=state.wkey(PAGE, f.name, g.game_id, obs.point)) or None
     if f.kind == "count":
         return int(st.number_input(prompt, min_value=1, step=1, key=state.wkey(PAGE, f.name, g.game_id, kind)))
+    if f.kind == "choice" and not f.required and options:  # the first choice is the default: left unset
+        return st.selectbox(prompt, [None, *options[1:]], format_func=lambda v: _(v or options[0]),
+                            key=state.lang_wkey(PAGE, f.name, g.game_id, kind))
     if f.kind == "choice":
         return st.selectbox(prompt, options or [], format_func=_, key=state.lang_wkey(PAGE, f.name, g.game_id, kind))
     names = _names(g)

@@ -483,6 +483,8 @@ class CascadeMixin:
         self.shelter_load = np.zeros(c.n_assets, np.int64)
         self.shelter_districts: dict[int, list[int]] = {}
         self.warned_at = np.full(c.n_districts, np.nan)
+        # district -> [(hour, share of its people reached)] of each warning, in time order (warn_public)
+        self.warnings: dict[int, list[tuple[float, float]]] = {}
         self.exposed = np.zeros(c.n_districts, bool)
         needs = c.memo.get("district_needs")  # read-only: made once per city
         if needs is None:

@@ -31,7 +31,7 @@ class CrewMixin:
             for k in range(team.count):
                 self.crews.append(Crew(f"{team.id}#{k + 1}", team.id, team.skills, int(c.asset_road[c.asset_index[team.depot]])))
         self.generators_left = r.generators.count
-        self.aid_left = r.mutual_aid.max_requests if r.mutual_aid.crews > 0 else 0
+        self.aid_left = r.mutual_aid.max_requests if (r.mutual_aid.crews > 0 or r.mutual_aid.generators > 0) else 0
         self.priorities: list[int] | None = None
         self._skill_of = c.memo.get("skill_of")
         if self._skill_of is None:
@@ -481,6 +481,10 @@ class CrewMixin:
         node = int(c.asset_road[c.asset_index[depot]])
         new = [Crew(f"mutual_aid{k}#{j + 1}", "mutual_aid", ma.skills, node) for j in range(ma.crews)]
         self.crews.extend(new)
-        self.log.append(self.env.now, "crew", f"mutual_aid{k}", {"state": "arrived", "crews": ma.crews})
+        data: dict[str, Any] = {"state": "arrived", "crews": ma.crews}
+        if ma.generators:  # generators that came with the aid join the pool
+            self.generators_left += ma.generators
+            data["generators"] = ma.generators
+        self.log.append(self.env.now, "crew", f"mutual_aid{k}", data)
         for crew in new:
             self._start(self._crew_proc(crew))

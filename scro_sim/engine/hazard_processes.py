@@ -24,6 +24,7 @@ from ._common import (
     _finite_delay,
     rounded,
 )
+from .actions.warn_public import protected_share as warned_share
 from .hazards import REGISTRY as HAZARDS
 from .observation import _SimView
 
@@ -303,12 +304,9 @@ class HazardMixin:
         kind = HAZARDS[h.type]
         share = float(c.district_exposed_share[d]) if kind.exposes == "flood_plain" else 1.0
         exposed = float(self.residents[d]) * share
-        lead = float(now - self.warned_at[d]) if not math.isnan(self.warned_at[d]) else -1.0
-        if lead < 0:
-            protected_share = 0.0
-        else:  # rumour control (public_information) makes more people act on the warning
-            compliance = min(1.0, spec.compliance + float(self.info_compliance[d]))
-            protected_share = compliance * min(1.0, lead / max(spec.warning_lead_h, _EPS))
+        # rumour control (public_information) makes more people act on the warning
+        compliance = min(1.0, spec.compliance + float(self.info_compliance[d]))
+        protected_share, lead = warned_share(self, d, now, compliance)
         if kind.sheltered:  # told to shelter in place (public_information)
             protected_share = max(protected_share, float(self.info_shelter[d]))
         at_risk = exposed * (1.0 - protected_share)

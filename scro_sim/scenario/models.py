@@ -169,6 +169,9 @@ HeatwaveHazard = HAZARD_MODELS["heatwave"]
 StormHazard = HAZARD_MODELS["storm"]
 CyberHazard = HAZARD_MODELS["cyber"]
 SurgeHazard = HAZARD_MODELS["surge"]
+# every model, the generic effects' too (OutageEffect...), by its class name here, so that a scenario
+# pickles into a process pool (calibrate and batch workers)
+globals().update({m.__name__: m for m in HAZARD_MODELS.values()})
 
 HazardSpec = Annotated[Union[tuple(HAZARD_MODELS.values())], Field(discriminator="type")]  # noqa: UP007
 #: every hazard type's name, in the registry's order (scro_sim/engine/hazards)
@@ -305,6 +308,8 @@ class MutualAid(_Model):
     cost: Money = 0.0
     depot: Id | None = None
     max_requests: int = Field(default=1, ge=0, le=100)
+    #: mobile generators that come with each request (a telecom operator's mast generators, say)
+    generators: int = Field(default=0, ge=0, le=10_000)
 
 
 class Resources(_Model):

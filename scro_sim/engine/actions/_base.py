@@ -32,7 +32,8 @@ class Field:
 
     ``kind``: ``asset`` (of ``types`` if given), ``district``, ``district_or_all``, ``road``
     (FROM~TO), ``crew`` (a crew team id), ``assets`` (a list of asset ids), ``text``, ``count``
-    (a positive whole number) or ``choice`` (one of ``choices``).
+    (a positive whole number) or ``choice`` (one of ``choices``; when not required, leaving it
+    out means the first choice).
     """
 
     name: str
@@ -151,6 +152,9 @@ class ActionKind:
                 if rest:
                     out[f.name] = " ".join(rest)
                 rest = []
+            elif f.kind == "choice" and not f.required:  # taken only when the word is one of its choices
+                if rest and rest[0] in f.choices:
+                    out[f.name] = rest.pop(0)
             elif rest:
                 v: Any = rest.pop(0)
                 if f.kind == "count":

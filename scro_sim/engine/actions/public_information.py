@@ -9,7 +9,9 @@ district (the ``exposure`` record, engine/hazard_processes.py):
 - ``rumour_control``: answering rumours and repeating the official line makes ``rumour_gain``
   more of the warned people act on a warning (warn_public's compliance, up to 1).
 
-A message counts only if it arrives before the hazard reaches the district.  What is not
+A message counts only if it arrives before the hazard reaches the district, and reaches the
+people a broadcast warning would (warn_public's ``phone_share``: not those only the mobile
+network reaches where the district has lost telecom).  What is not
 modelled: call-centre load and self-evacuation; a pre-emptive boil-water notice (the engine
 issues boil-water notices itself when the taps refill: engine/cascade.py).
 """
@@ -19,6 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._base import N_, ActionKind, Field, Param
+from .warn_public import reach
 
 KINDS = (N_("shelter_in_place"), N_("rumour_control"))
 
@@ -45,8 +48,8 @@ class PublicInformation(ActionKind):
         arr, value = ((sim.info_shelter, spec.shelter_share) if a.notice == "shelter_in_place"
                       else (sim.info_compliance, spec.rumour_gain))
         for d in targets:
-            if not sim.exposed[d]:  # too late once the hazard is there
-                arr[d] = max(arr[d], value)
+            if not sim.exposed[d]:  # too late once the hazard is there; only those the message reaches act on it
+                arr[d] = max(arr[d], value * reach(sim, d))
         data.update(target=a.target or "all", notice=a.notice)
 
     def meets(self, a: Any, targets: Any) -> bool:

@@ -1,4 +1,4 @@
-"""request_mutual_aid: ask for the scenario's mutual-aid crews; they arrive after a sampled delay."""
+"""request_mutual_aid: ask for the scenario's mutual-aid crews (and generators); they arrive after a sampled delay."""
 
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ class RequestMutualAid(ActionKind):
 
     def never_possible(self, scenario: Any) -> str | None:
         aid = scenario.resources.mutual_aid
-        if aid.crews == 0 or aid.max_requests == 0:
-            return "it brings no crews (resources.mutual_aid.crews or max_requests is 0)"
+        if (aid.crews == 0 and aid.generators == 0) or aid.max_requests == 0:
+            return "it brings no crews or generators (resources.mutual_aid.crews, generators or max_requests is 0)"
         if aid.cost > scenario.resources.budget + 1e-6:
             return f"the aid costs {aid.cost:,.0f}, more than the whole budget ({scenario.resources.budget:,.0f})"
         return None
