@@ -132,34 +132,61 @@ _FLOOD_WARNING = "Flood warning: move to higher ground."
 
 
 class Greedy:
-    """A simple greedy responder: warn everyone, repair by criticality, generators to backups,
-    surge beds (where the scenario allows them) at a hospital once it overflows."""
+    """A naive but sensible responder: the middle of the scale a rubric must tell apart.
+
+    Its rules, in this order, at every decision point:
+
+    1. at the first message, warn everyone (a flood warning where there is a river gauge);
+    2. do what a message asks (the ``asks`` of the injects that just arrived: the MSEL's
+       expected actions), each once, with the first target the ask names that the observation
+       does not rule out, most critical first: a warning to ``all``, mutual aid, a repair order
+       starting with the named assets, a crew, a generator (to a named asset running on its
+       backup, if any), fuel, barriers, a road closure, surge beds.  It never evacuates on its
+       own (it has no shelter plan), and it does nothing nobody asked for beyond rules 3-6;
+    3. once assets are down, order repairs by criticality;
+    4. generators to the most critical assets running on backup for want of power;
+    5. surge beds (where the scenario allows them) at a hospital once it overflows;
+    6. mutual aid once five or more assets are down.
+
+    It reads only the observation, so it is the same player in every scenario.
+    """
 
     name = "greedy"
     check_every_h: float | None = None
+    _ANSWERS = frozenset({"warn_public", "request_mutual_aid", "set_priorities", "dispatch_crew", "deploy_generator",
+                          "refuel", "protect_asset", "close_road", "open_surge_beds"})
 
     def __init__(self) -> None:
         self._warned = False
         self._prioritised = False
         self._aid = False
         self._beds: set[str] = set()
+        self._answered: set[str] = set()
 
     def decide(self, obs: Observation) -> Decision | None:
         acts: list[Action] = []
+        gens = obs.generators_available
         if not self._warned and obs.injects and "warn_public" in obs.allowed:
-            message = (_FLOOD_WARNING if obs.gauge_m is not None  # a river gauge: a flood
-                       else "Emergency warning: follow the authorities' instructions and check on vulnerable neighbours.")
-            acts.append(Action(action="warn_public", target="all", message=message))
+            acts.append(Action(action="warn_public", target="all", message=self._message(obs)))
             self._warned = True
+        for inj in obs.injects:
+            for ask in inj.get("asks", ()):
+                if ask["id"] in self._answered or ask["action"] not in self._ANSWERS or ask["action"] not in obs.allowed:
+                    continue
+                self._answered.add(ask["id"])
+                a = self._answer(ask, obs, gens, acts)
+                if a is not None:
+                    acts.append(a)
+                    gens -= a.action == "deploy_generator"
         if not self._prioritised and "set_priorities" in obs.allowed and obs.assets_down:
             order = [a["id"] for a in sorted(obs.assets_down, key=lambda a: (-a["criticality"], a["id"]))]
             acts.append(Action(action="set_priorities", order=tuple(order)))
             self._prioritised = True
-        gens = obs.generators_available
+        sent = {a.target for a in acts if a.action == "deploy_generator"}
         for a in sorted(obs.assets_on_backup, key=lambda a: (-a["criticality"], a["backup_left_h"], a["id"])):
             if gens <= 0 or "deploy_generator" not in obs.allowed:
                 break
-            if "power" in a.get("missing", ()) and not a.get("generator"):
+            if "power" in a.get("missing", ()) and not a.get("generator") and a["id"] not in sent:
                 acts.append(Action(action="deploy_generator", target=a["id"]))
                 gens -= 1
         if "open_surge_beds" in obs.allowed:
@@ -172,6 +199,55 @@ class Greedy:
             self._aid = True
         acts = [a for a in acts if _affordable(a, obs)]
         return Decision(acts, rationale="greedy baseline") if acts else None
+
+    @staticmethod
+    def _message(obs: Observation) -> str:
+        return _FLOOD_WARNING if obs.gauge_m is not None else (  # a river gauge: a flood
+            "Emergency warning: follow the authorities' instructions and check on vulnerable neighbours.")
+
+    def _answer(self, ask: dict[str, Any], obs: Observation, gens: int, acts: list[Action]) -> Action | None:
+        """The action answering one ask, or None when it is taken already or nothing named is possible."""
+        kind, targets = ask["action"], list(ask.get("targets") or ())
+        if any(a.action == kind and kind in ("warn_public", "request_mutual_aid") for a in acts):
+            return None  # one warning to everyone, one request, answers every such ask of this moment
+        if kind == "warn_public":
+            self._warned = True
+            return Action(action=kind, target="all", message=self._message(obs))
+        if kind == "request_mutual_aid":
+            if obs.mutual_aid_left <= 0:
+                return None
+            self._aid = True
+            return Action(action=kind)
+        if not targets:
+            return None  # "any target": nothing tells a naive responder which
+        if kind == "set_priorities":
+            rest = [a["id"] for a in sorted(obs.assets_down, key=lambda a: (-a["criticality"], a["id"]))
+                    if a["id"] not in targets]
+            for i, a in enumerate(acts):  # one order per decision: the asked one replaces the usual one
+                if a.action == kind:
+                    del acts[i]
+                    break
+            self._prioritised = True
+            return Action(action=kind, order=tuple(targets + rest))
+        pool = targets
+        if kind == "deploy_generator":
+            if gens <= 0:
+                return None
+            on_backup = {a["id"] for a in obs.assets_on_backup if not a.get("generator")}
+            pool = [t for t in targets if t in on_backup] or targets
+        elif kind == "dispatch_crew":
+            down = {a["id"] for a in obs.assets_down}
+            pool = [t for t in targets if t in down] or targets
+        elif kind == "protect_asset":
+            flooded = {a["id"] for a in obs.assets_down if a.get("flooded")}
+            pool = [t for t in targets if t not in flooded]
+        elif kind == "open_surge_beds":
+            pool = [t for t in targets if t not in self._beds and not obs.hospitals.get(t, {}).get("surge_beds")]
+        if not pool:
+            return None
+        if kind == "open_surge_beds":
+            self._beds.add(pool[0])
+        return Action(action=kind, target=pool[0])
 
 
 def _affordable(a: Action, obs: Observation) -> bool:

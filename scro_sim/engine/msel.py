@@ -44,7 +44,7 @@ class MselMixin:
         # the log names the inject; its words are looked up in the reader's language when shown
         rec = {"channel": inj.channel, "pause": inj.pause, "contingency": inj.contingency}
         self.log.append(now, "inject", inj.id, rec)
-        self.pending.injects.append({"time_h": now, "id": inj.id, **rec})
+        self.pending.injects.append({"time_h": now, "id": inj.id, **rec, "asks": [self._ask(ea) for ea in inj.expected_actions]})
         for q in self.scenario.questions:
             if q.at_inject == inj.id:
                 self.pending.questions.append({"id": q.id})
@@ -64,6 +64,18 @@ class MselMixin:
         if inj.pause and self.scenario.decision_points.at_injects:
             self._request_stop("inject")
         return True
+
+    def _ask(self, ea: Any) -> dict[str, Any]:
+        """What an inject asks of the player, as a policy reads it: the expected action's kind, its
+        targets (assets most critical first, the rest as the MSEL lists them) and its deadline."""
+        c = self.city
+
+        def rank(t: str) -> int:
+            i = c.asset_index.get(t)
+            return -int(c.asset_crit[i]) if i is not None else 0
+
+        return {"id": ea.id, "action": ea.action, "targets": sorted(ea.targets, key=rank),
+                "deadline_h": float(ea.deadline_h)}
 
     def _matches(self, exp: _Expected, a: Action) -> bool:
         return a.action == exp.action and ACTIONS[a.action].meets(a, exp.targets)
