@@ -7,6 +7,7 @@ may do is exactly what a learner may do through :meth:`Simulation.apply`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
@@ -418,7 +419,8 @@ class RandomLegal:
 
     At each decision point it picks a random number (0 to ``max_actions``) of distinct action
     kinds among those the observation allows, each with a target drawn uniformly from what the
-    decision form offers (:class:`TargetCatalog`), skipping targets the observation shows to be
+    decision form offers (:class:`TargetCatalog`; a patient transfer: two hospitals and a number
+    of patients up to what the one has and the other can take), skipping targets the observation shows to be
     illegal (an evacuated district, a flooded asset, a generator already used up...) and keeping
     a running cost within the budget left.  ``check`` (the simulation's own
     :meth:`~scro_sim.engine.Simulation.check`, bound after the simulation is made) vets each
@@ -501,6 +503,18 @@ class RandomLegal:
             opened = {h for h, info in obs.hospitals.items() if info.get("surge_beds")} | self._beds
             target = self._pick([h for h in cat.hospitals if h not in opened])
             return Action(action=kind, target=target) if target else None
+        if kind == "transfer_patients":  # a random number of the patients the sender has and the receiver can take
+            src = self._pick(list(obs.hospitals))
+            dst = self._pick([h for h in obs.hospitals if h != src])
+            if src is None or dst is None:
+                return None
+            here, there = obs.hospitals[src], obs.hospitals[dst]
+            patients = round(here["occupancy"] * (here["beds"] + here["surge_beds"]))
+            free = math.floor((there["beds"] + there["surge_beds"]) * (1.0 - there["occupancy"]))
+            most = min(patients, free)
+            if most < 1:
+                return None
+            return Action(action=kind, target=src, to=dst, patients=int(self.rng.integers(1, most + 1)))
         if kind == "close_road":
             target = self._pick([r for r in cat.roads if r not in self._closed])
             return Action(action=kind, target=target) if target else None
@@ -531,6 +545,8 @@ class RandomLegal:
             cost += float(spec.get("cost_per_person", 0.0)) * max(0, left)
         if a.action == "request_mutual_aid":
             cost += self.mutual_aid_cost
+        if a.action == "transfer_patients" and a.patients is not None:
+            cost += float(spec.get("cost_per_person", 0.0)) * a.patients
         return cost
 
 

@@ -26,10 +26,6 @@ N = 40  # paired seeds: every target at this n is within a few points of its val
 NOT_YET: dict[tuple[str, str], str] = {
     ("riverton_heatwave_blackout", "random_below_greedy"):
         "88 %: random cooling centres in many districts cut the hours without power more than greedy's generators",
-    ("riverton_hospital_surge", "random_below_greedy"):
-        "78 %: one lever (surge beds); random legal decisions open beds early and score as high as greedy",
-    ("riverton_hospital_surge", "in_between"):
-        "greedy opens surge beds when the forecast asks and scores as the expert: any early beds are as good",
 }
 
 
