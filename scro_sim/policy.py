@@ -64,6 +64,8 @@ class Observation:
     type_of: dict[str, str] = field(default_factory=dict)
     # hospitals a patient surge reaches: beds, surge beds opened, occupancy (share of beds), overloaded
     hospitals: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # shelters (and cooling centres): places, people in them now, state
+    shelters: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     # -- the questions the condition language asks (see condition_met) ----------------------
     def state_of(self, asset: str) -> str:
@@ -140,12 +142,14 @@ class Greedy:
     1. at the first message, warn everyone (a flood warning where there is a river gauge);
     2. do what a message asks (the ``asks`` of the injects that just arrived: the MSEL's
        expected actions), each once, with the first target the ask names that the observation
-       does not rule out, most critical first: a warning to ``all``, mutual aid, a repair order
-       starting with the named assets, a crew, a generator (to a named asset running on its
-       backup, if any), fuel, barriers, a road closure, surge beds.  It never evacuates on its
-       own (it has no shelter plan), and it does nothing nobody asked for beyond rules 3-6;
+       does not rule out, most critical first: a warning to ``all``, mutual aid, the repair order
+       asked for (then the other assets down, by criticality), a crew, every generator it has
+       (to the named assets running on their backup first), fuel, barriers, a road closure, surge beds, an evacuation (the named
+       district's people to the working shelter with the most free places).  It never evacuates
+       unasked, and it does nothing nobody asked for beyond rules 3-6;
     3. once assets are down, order repairs by criticality;
-    4. generators to the most critical assets running on backup for want of power;
+    4. generators to the most critical assets running on backup for want of power, or down
+       only for want of it (a pump with no backup of its own), one each;
     5. surge beds (where the scenario allows them) at a hospital once it overflows;
     6. mutual aid once five or more assets are down.
 
@@ -155,7 +159,7 @@ class Greedy:
     name = "greedy"
     check_every_h: float | None = None
     _ANSWERS = frozenset({"warn_public", "request_mutual_aid", "set_priorities", "dispatch_crew", "deploy_generator",
-                          "refuel", "protect_asset", "close_road", "open_surge_beds"})
+                          "refuel", "protect_asset", "close_road", "open_surge_beds", "evacuate"})
 
     def __init__(self) -> None:
         self._warned = False
@@ -163,6 +167,7 @@ class Greedy:
         self._aid = False
         self._beds: set[str] = set()
         self._answered: set[str] = set()
+        self._gens: set[str] = set()  # where it sent a generator (one each)
 
     def decide(self, obs: Observation) -> Decision | None:
         acts: list[Action] = []
@@ -175,20 +180,26 @@ class Greedy:
                 if ask["id"] in self._answered or ask["action"] not in self._ANSWERS or ask["action"] not in obs.allowed:
                     continue
                 self._answered.add(ask["id"])
-                a = self._answer(ask, obs, gens, acts)
-                if a is not None:
+                for a in self._answer(ask, obs, gens, acts):
                     acts.append(a)
-                    gens -= a.action == "deploy_generator"
+                    if a.action == "deploy_generator":
+                        gens -= 1
+                        self._gens.add(str(a.target))
         if not self._prioritised and "set_priorities" in obs.allowed and obs.assets_down:
             order = [a["id"] for a in sorted(obs.assets_down, key=lambda a: (-a["criticality"], a["id"]))]
             acts.append(Action(action="set_priorities", order=tuple(order)))
             self._prioritised = True
-        sent = {a.target for a in acts if a.action == "deploy_generator"}
-        for a in sorted(obs.assets_on_backup, key=lambda a: (-a["criticality"], a["backup_left_h"], a["id"])):
+        # generators: to what runs on its backup for want of power, or is down only for want of power
+        self._gens |= {str(a.target) for a in acts if a.action == "deploy_generator"}
+        wanting = [(-a["criticality"], a["backup_left_h"], a["id"]) for a in obs.assets_on_backup
+                   if "power" in a.get("missing", ()) and not a.get("generator")]
+        wanting += [(-a["criticality"], 0.0, a["id"]) for a in obs.assets_down if a.get("cause") == "no power"]
+        for _crit, _left, aid in sorted(wanting):
             if gens <= 0 or "deploy_generator" not in obs.allowed:
                 break
-            if "power" in a.get("missing", ()) and not a.get("generator") and a["id"] not in sent:
-                acts.append(Action(action="deploy_generator", target=a["id"]))
+            if aid not in self._gens:
+                acts.append(Action(action="deploy_generator", target=aid))
+                self._gens.add(aid)
                 gens -= 1
         if "open_surge_beds" in obs.allowed:
             for h, info in obs.hospitals.items():
@@ -206,21 +217,21 @@ class Greedy:
         return _FLOOD_WARNING if obs.gauge_m is not None else (  # a river gauge: a flood
             "Emergency warning: follow the authorities' instructions and check on vulnerable neighbours.")
 
-    def _answer(self, ask: dict[str, Any], obs: Observation, gens: int, acts: list[Action]) -> Action | None:
-        """The action answering one ask, or None when it is taken already or nothing named is possible."""
+    def _answer(self, ask: dict[str, Any], obs: Observation, gens: int, acts: list[Action]) -> list[Action]:
+        """The actions answering one ask: none when it is answered already or nothing named is possible."""
         kind, targets = ask["action"], list(ask.get("targets") or ())
         if any(a.action == kind and kind in ("warn_public", "request_mutual_aid") for a in acts):
-            return None  # one warning to everyone, one request, answers every such ask of this moment
+            return []  # one warning to everyone, one request, answers every such ask of this moment
         if kind == "warn_public":
             self._warned = True
-            return Action(action=kind, target="all", message=self._message(obs))
+            return [Action(action=kind, target="all", message=self._message(obs))]
         if kind == "request_mutual_aid":
             if obs.mutual_aid_left <= 0:
-                return None
+                return []
             self._aid = True
-            return Action(action=kind)
+            return [Action(action=kind)]
         if not targets:
-            return None  # "any target": nothing tells a naive responder which
+            return []  # "any target": nothing tells a naive responder which
         if kind == "set_priorities":
             rest = [a["id"] for a in sorted(obs.assets_down, key=lambda a: (-a["criticality"], a["id"]))
                     if a["id"] not in targets]
@@ -229,26 +240,33 @@ class Greedy:
                     del acts[i]
                     break
             self._prioritised = True
-            return Action(action=kind, order=tuple(targets + rest))
-        pool = targets
-        if kind == "deploy_generator":
-            if gens <= 0:
-                return None
+            return [Action(action=kind, order=tuple(targets + rest))]
+        if kind == "evacuate":
+            free = sorted((info["people"] - info["places"], h) for h, info in obs.shelters.items()
+                          if info["state"] == "up" and info["people"] < info["places"])
+            district = next((d for d in targets if d != "all"), None)
+            if not free or district is None:
+                return []
+            return [Action(action=kind, target=district, shelter=free[0][1])]
+        crit = ask.get("criticality") or {}
+        pool = sorted(targets, key=lambda t: -crit.get(t, 0))  # most critical first, stable on the MSEL's order
+        if kind == "deploy_generator":  # every generator it has, to the named assets: those on backup first
             on_backup = {a["id"] for a in obs.assets_on_backup if not a.get("generator")}
-            pool = [t for t in targets if t in on_backup] or targets
-        elif kind == "dispatch_crew":
+            pool = [t for t in pool if t in on_backup] + [t for t in pool if t not in on_backup]
+            return [Action(action=kind, target=t) for t in pool if t not in self._gens][:max(gens, 0)]
+        if kind == "dispatch_crew":
             down = {a["id"] for a in obs.assets_down}
-            pool = [t for t in targets if t in down] or targets
+            pool = [t for t in pool if t in down] or pool
         elif kind == "protect_asset":
             flooded = {a["id"] for a in obs.assets_down if a.get("flooded")}
-            pool = [t for t in targets if t not in flooded]
+            pool = [t for t in pool if t not in flooded]
         elif kind == "open_surge_beds":
-            pool = [t for t in targets if t not in self._beds and not obs.hospitals.get(t, {}).get("surge_beds")]
+            pool = [t for t in pool if t not in self._beds and not obs.hospitals.get(t, {}).get("surge_beds")]
         if not pool:
-            return None
+            return []
         if kind == "open_surge_beds":
             self._beds.add(pool[0])
-        return Action(action=kind, target=pool[0])
+        return [Action(action=kind, target=pool[0])]
 
 
 def _affordable(a: Action, obs: Observation) -> bool:

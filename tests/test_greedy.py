@@ -62,16 +62,34 @@ def test_greedy_puts_an_asked_repair_order_first_and_a_generator_where_a_named_a
                             assets_down=down, assets_on_backup=backup, asset_counts={"down": 2}))
     orders = [a.order for a in d.actions if a.action == "set_priorities"]
     assert orders == [("PS1", "SS1")]  # one order: the asked asset first, then the rest by criticality
-    assert [a.target for a in d.actions if a.action == "deploy_generator"] == ["WT1"]  # not a second one there
+    # every generator it has, to the named assets, the one on its backup first; none twice
+    assert [a.target for a in d.actions if a.action == "deploy_generator"] == ["WT1", "PS3"]
 
 
-def test_greedy_opens_asked_surge_beds_at_one_named_hospital_and_never_evacuates_on_its_own() -> None:
+def test_greedy_opens_asked_surge_beds_at_one_named_hospital() -> None:
     hospitals = {h: {"beds": 100, "surge_beds": 0, "occupancy": 0.9, "overloaded": False} for h in ("H1", "H2")}
-    d = Greedy().decide(obs(injects=[inject(ask("EA1", "open_surge_beds", "H2", "H1"),
-                                            ask("EA2", "evacuate", "D1"))], hospitals=hospitals))
+    d = Greedy().decide(obs(injects=[inject(ask("EA1", "open_surge_beds", "H2", "H1"))], hospitals=hospitals))
     acts = kinds(d)
     assert ("open_surge_beds", "H2") in acts and ("open_surge_beds", "H1") not in acts
-    assert not any(k == "evacuate" for k, _ in acts)
+
+
+def test_greedy_evacuates_only_when_asked_to_the_working_shelter_with_the_most_free_places() -> None:
+    shelters = {"S1": {"places": 100, "people": 90, "state": "up"}, "S2": {"places": 500, "people": 0, "state": "down"},
+                "S3": {"places": 300, "people": 100, "state": "up"}}
+    assert Greedy().decide(obs(shelters=shelters, allowed={"evacuate": {"cost": 0.0}})) is None
+    d = Greedy().decide(obs(injects=[inject(ask("EA1", "evacuate", "D2", "D1"))], shelters=shelters))
+    assert [(a.action, a.target, a.shelter) for a in d.actions if a.action == "evacuate"] == [("evacuate", "D2", "S3")]
+
+
+def test_greedy_sends_its_generators_where_power_is_missing_most_critical_first_one_each() -> None:
+    down = [{"id": "PS1", "criticality": 4, "cause": "no power"}, {"id": "SS1", "criticality": 5, "cause": "damage"}]
+    backup = [{"id": "H1", "criticality": 5, "backup_left_h": 10.0, "missing": ["power"], "generator": False}]
+    g = Greedy()
+    d = g.decide(obs(assets_down=down, assets_on_backup=backup, allowed={"deploy_generator": {"cost": 0.0}},
+                     generators_available=3))
+    assert [a.target for a in d.actions] == ["H1", "PS1"]  # the damaged substation needs a crew, not a generator
+    assert g.decide(obs(assets_down=down, assets_on_backup=backup, allowed={"deploy_generator": {"cost": 0.0}},
+                        generators_available=1, t=6.0)) is None
 
 
 def test_greedy_skips_what_the_budget_cannot_pay() -> None:

@@ -67,14 +67,11 @@ class MselMixin:
 
     def _ask(self, ea: Any) -> dict[str, Any]:
         """What an inject asks of the player, as a policy reads it: the expected action's kind, its
-        targets (assets most critical first, the rest as the MSEL lists them) and its deadline."""
+        targets as the MSEL lists them (for a repair order, the order asked for), the criticality of
+        the named assets, and its deadline."""
         c = self.city
-
-        def rank(t: str) -> int:
-            i = c.asset_index.get(t)
-            return -int(c.asset_crit[i]) if i is not None else 0
-
-        return {"id": ea.id, "action": ea.action, "targets": sorted(ea.targets, key=rank),
+        crit = {t: int(c.asset_crit[c.asset_index[t]]) for t in ea.targets if t in c.asset_index}
+        return {"id": ea.id, "action": ea.action, "targets": list(ea.targets), "criticality": crit,
                 "deadline_h": float(ea.deadline_h)}
 
     def _matches(self, exp: _Expected, a: Action) -> bool:
