@@ -42,6 +42,9 @@ class Observation:
     kind: str  # "decision" (a scenario decision point) or "check" (a plan's rule check)
     done: bool
     gauge_m: float | None
+    # injects that arrived: time_h, id, channel, pause, contingency and asks, what the inject asks
+    # of the player (its expected actions: id, action, targets, criticality of the named assets,
+    # deadline_h), which the scripted greedy responder answers; the words are in the scenario
     injects: list[dict[str, Any]]
     questions: list[dict[str, Any]]
     assets_down: list[dict[str, Any]]

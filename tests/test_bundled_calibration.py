@@ -5,7 +5,7 @@ expert on the same seeds, graded as stored runs are) and held to every target of
 :data:`scro_sim.calibration.TARGETS`.  A target an exercise does not meet yet is listed in
 ``NOT_YET`` with what stops it; those are strict expected failures, so meeting one turns
 the test red until it is taken off the list.  ``scenarios/README.md`` (section 15) has the
-full tables at 200 seeds.
+full tables at 100 seeds.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parent.parent
 BUNDLED = sorted((REPO / "scenarios").glob("*.yaml"))
 N = 40  # paired seeds: every target at this n is within a few points of its value at 200
 
-#: (scenario, target): why the exercise does not meet it yet (figures at 200 seeds in the guide)
+#: (scenario, target): why the exercise does not meet it yet (figures at 100 seeds in the guide); none at present
 NOT_YET: dict[tuple[str, str], str] = {}
 
 
