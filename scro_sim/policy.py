@@ -147,9 +147,10 @@ class Greedy:
        expected actions), each once, with the first target the ask names that the observation
        does not rule out, most critical first: a warning to ``all``, mutual aid, the repair order
        asked for (then the other assets down, by criticality), a crew, every generator it has
-       (to the named assets running on their backup first), fuel, barriers, a road closure, surge beds, an evacuation (the named
-       district's people to the working shelter with the most free places).  It never evacuates
-       unasked, and it does nothing nobody asked for beyond rules 3-6;
+       (to the named assets running on their backup first), fuel, barriers, a road closure,
+       surge beds, an evacuation (the named district's people to the working shelter with the
+       most free places).  It never evacuates unasked, and does nothing else nobody asked for
+       beyond rules 3-6;
     3. once assets are down, order repairs by criticality;
     4. generators to the most critical assets running on backup for want of power, or down
        only for want of it (a pump with no backup of its own), one each;
@@ -193,7 +194,6 @@ class Greedy:
             acts.append(Action(action="set_priorities", order=tuple(order)))
             self._prioritised = True
         # generators: to what runs on its backup for want of power, or is down only for want of power
-        self._gens |= {str(a.target) for a in acts if a.action == "deploy_generator"}
         wanting = [(-a["criticality"], a["backup_left_h"], a["id"]) for a in obs.assets_on_backup
                    if "power" in a.get("missing", ()) and not a.get("generator")]
         wanting += [(-a["criticality"], 0.0, a["id"]) for a in obs.assets_down if a.get("cause") == "no power"]
