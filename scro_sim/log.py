@@ -41,6 +41,7 @@ KINDS: dict[str, str] = {
     "crew": "crew state change: dispatched, arrived, repairing, idle, with route time",
     "repair": "repair started or finished on an asset",
     "generator": "mobile generator deployed, running, exhausted or removed",
+    "surge_beds": "a hospital's surge beds closed because its staff could hold them no longer: beds, capacity left",
     "inject": "MSEL inject delivered: id, channel, pause, contingency (its words are looked up in the scenario)",
     "cause_revealed": "a hidden cause came to light (the player sees it from now on): cause, how, targets",
     "decision_point": "the game paused for decisions",

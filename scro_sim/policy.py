@@ -7,6 +7,7 @@ may do is exactly what a learner may do through :meth:`Simulation.apply`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
@@ -41,6 +42,9 @@ class Observation:
     kind: str  # "decision" (a scenario decision point) or "check" (a plan's rule check)
     done: bool
     gauge_m: float | None
+    # injects that arrived: time_h, id, channel, pause, contingency and asks, what the inject asks
+    # of the player (its expected actions: id, action, targets, criticality of the named assets,
+    # deadline_h), which the scripted greedy responder answers; the words are in the scenario
     injects: list[dict[str, Any]]
     questions: list[dict[str, Any]]
     assets_down: list[dict[str, Any]]
@@ -63,6 +67,8 @@ class Observation:
     type_of: dict[str, str] = field(default_factory=dict)
     # hospitals a patient surge reaches: beds, surge beds opened, occupancy (share of beds), overloaded
     hospitals: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # shelters (and cooling centres): places, people in them now, state
+    shelters: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     # -- the questions the condition language asks (see condition_met) ----------------------
     def state_of(self, asset: str) -> str:
@@ -132,35 +138,71 @@ _FLOOD_WARNING = "Flood warning: move to higher ground."
 
 
 class Greedy:
-    """A simple greedy responder: warn everyone, repair by criticality, generators to backups,
-    surge beds (where the scenario allows them) at a hospital once it overflows."""
+    """A naive but sensible responder: the middle of the scale a rubric must tell apart.
+
+    Its rules, in this order, at every decision point:
+
+    1. at the first message, warn everyone (a flood warning where there is a river gauge);
+    2. do what a message asks (the ``asks`` of the injects that just arrived: the MSEL's
+       expected actions), each once, with the first target the ask names that the observation
+       does not rule out, most critical first: a warning to ``all``, mutual aid, the repair order
+       asked for (then the other assets down, by criticality), a crew, every generator it has
+       (to the named assets running on their backup first), fuel, barriers, a road closure,
+       surge beds, an evacuation (the named district's people to the working shelter with the
+       most free places).  It never evacuates unasked, and does nothing else nobody asked for
+       beyond rules 3-6;
+    3. once assets are down, order repairs by criticality;
+    4. generators to the most critical assets running on backup for want of power, or down
+       only for want of it (a pump with no backup of its own), one each;
+    5. surge beds (where the scenario allows them) at a hospital once it overflows;
+    6. mutual aid once five or more assets are down.
+
+    It reads only the observation, so it is the same player in every scenario.
+    """
 
     name = "greedy"
     check_every_h: float | None = None
+    _ANSWERS = frozenset({"warn_public", "request_mutual_aid", "set_priorities", "dispatch_crew", "deploy_generator",
+                          "refuel", "protect_asset", "close_road", "open_surge_beds", "evacuate"})
 
     def __init__(self) -> None:
         self._warned = False
         self._prioritised = False
         self._aid = False
         self._beds: set[str] = set()
+        self._answered: set[str] = set()
+        self._gens: set[str] = set()  # where it sent a generator (one each)
 
     def decide(self, obs: Observation) -> Decision | None:
         acts: list[Action] = []
+        gens = obs.generators_available
         if not self._warned and obs.injects and "warn_public" in obs.allowed:
-            message = (_FLOOD_WARNING if obs.gauge_m is not None  # a river gauge: a flood
-                       else "Emergency warning: follow the authorities' instructions and check on vulnerable neighbours.")
-            acts.append(Action(action="warn_public", target="all", message=message))
+            acts.append(Action(action="warn_public", target="all", message=self._message(obs)))
             self._warned = True
+        for inj in obs.injects:
+            for ask in inj.get("asks", ()):
+                if ask["id"] in self._answered or ask["action"] not in self._ANSWERS or ask["action"] not in obs.allowed:
+                    continue
+                self._answered.add(ask["id"])
+                for a in self._answer(ask, obs, gens, acts):
+                    acts.append(a)
+                    if a.action == "deploy_generator":
+                        gens -= 1
+                        self._gens.add(str(a.target))
         if not self._prioritised and "set_priorities" in obs.allowed and obs.assets_down:
             order = [a["id"] for a in sorted(obs.assets_down, key=lambda a: (-a["criticality"], a["id"]))]
             acts.append(Action(action="set_priorities", order=tuple(order)))
             self._prioritised = True
-        gens = obs.generators_available
-        for a in sorted(obs.assets_on_backup, key=lambda a: (-a["criticality"], a["backup_left_h"], a["id"])):
+        # generators: to what runs on its backup for want of power, or is down only for want of power
+        wanting = [(-a["criticality"], a["backup_left_h"], a["id"]) for a in obs.assets_on_backup
+                   if "power" in a.get("missing", ()) and not a.get("generator")]
+        wanting += [(-a["criticality"], 0.0, a["id"]) for a in obs.assets_down if a.get("cause") == "no power"]
+        for _crit, _left, aid in sorted(wanting):
             if gens <= 0 or "deploy_generator" not in obs.allowed:
                 break
-            if "power" in a.get("missing", ()) and not a.get("generator"):
-                acts.append(Action(action="deploy_generator", target=a["id"]))
+            if aid not in self._gens:
+                acts.append(Action(action="deploy_generator", target=aid))
+                self._gens.add(aid)
                 gens -= 1
         if "open_surge_beds" in obs.allowed:
             for h, info in obs.hospitals.items():
@@ -172,6 +214,62 @@ class Greedy:
             self._aid = True
         acts = [a for a in acts if _affordable(a, obs)]
         return Decision(acts, rationale="greedy baseline") if acts else None
+
+    @staticmethod
+    def _message(obs: Observation) -> str:
+        return _FLOOD_WARNING if obs.gauge_m is not None else (  # a river gauge: a flood
+            "Emergency warning: follow the authorities' instructions and check on vulnerable neighbours.")
+
+    def _answer(self, ask: dict[str, Any], obs: Observation, gens: int, acts: list[Action]) -> list[Action]:
+        """The actions answering one ask: none when it is answered already or nothing named is possible."""
+        kind, targets = ask["action"], list(ask.get("targets") or ())
+        if any(a.action == kind and kind in ("warn_public", "request_mutual_aid") for a in acts):
+            return []  # one warning to everyone, one request, answers every such ask of this moment
+        if kind == "warn_public":
+            self._warned = True
+            return [Action(action=kind, target="all", message=self._message(obs))]
+        if kind == "request_mutual_aid":
+            if obs.mutual_aid_left <= 0:
+                return []
+            self._aid = True
+            return [Action(action=kind)]
+        if not targets:
+            return []  # "any target": nothing tells a naive responder which
+        if kind == "set_priorities":
+            rest = [a["id"] for a in sorted(obs.assets_down, key=lambda a: (-a["criticality"], a["id"]))
+                    if a["id"] not in targets]
+            for i, a in enumerate(acts):  # one order per decision: the asked one replaces the usual one
+                if a.action == kind:
+                    del acts[i]
+                    break
+            self._prioritised = True
+            return [Action(action=kind, order=tuple(targets + rest))]
+        if kind == "evacuate":
+            free = sorted((info["people"] - info["places"], h) for h, info in obs.shelters.items()
+                          if info["state"] == "up" and info["people"] < info["places"])
+            district = next((d for d in targets if d != "all"), None)
+            if not free or district is None:
+                return []
+            return [Action(action=kind, target=district, shelter=free[0][1])]
+        crit = ask.get("criticality") or {}
+        pool = sorted(targets, key=lambda t: -crit.get(t, 0))  # most critical first, stable on the MSEL's order
+        if kind == "deploy_generator":  # every generator it has, to the named assets: those on backup first
+            on_backup = {a["id"] for a in obs.assets_on_backup if not a.get("generator")}
+            pool = [t for t in pool if t in on_backup] + [t for t in pool if t not in on_backup]
+            return [Action(action=kind, target=t) for t in pool if t not in self._gens][:max(gens, 0)]
+        if kind == "dispatch_crew":
+            down = {a["id"] for a in obs.assets_down}
+            pool = [t for t in pool if t in down] or pool
+        elif kind == "protect_asset":
+            flooded = {a["id"] for a in obs.assets_down if a.get("flooded")}
+            pool = [t for t in pool if t not in flooded]
+        elif kind == "open_surge_beds":
+            pool = [t for t in pool if t not in self._beds and not obs.hospitals.get(t, {}).get("surge_beds")]
+        if not pool:
+            return []
+        if kind == "open_surge_beds":
+            self._beds.add(pool[0])
+        return [Action(action=kind, target=pool[0])]
 
 
 def _affordable(a: Action, obs: Observation) -> bool:
@@ -342,7 +440,8 @@ class RandomLegal:
 
     At each decision point it picks a random number (0 to ``max_actions``) of distinct action
     kinds among those the observation allows, each with a target drawn uniformly from what the
-    decision form offers (:class:`TargetCatalog`), skipping targets the observation shows to be
+    decision form offers (:class:`TargetCatalog`; a patient transfer: two hospitals and a number
+    of patients up to what the one has and the other can take), skipping targets the observation shows to be
     illegal (an evacuated district, a flooded asset, a generator already used up...) and keeping
     a running cost within the budget left.  ``check`` (the simulation's own
     :meth:`~scro_sim.engine.Simulation.check`, bound after the simulation is made) vets each
@@ -425,6 +524,18 @@ class RandomLegal:
             opened = {h for h, info in obs.hospitals.items() if info.get("surge_beds")} | self._beds
             target = self._pick([h for h in cat.hospitals if h not in opened])
             return Action(action=kind, target=target) if target else None
+        if kind == "transfer_patients":  # a random number of the patients the sender has and the receiver can take
+            src = self._pick(list(obs.hospitals))
+            dst = self._pick([h for h in obs.hospitals if h != src])
+            if src is None or dst is None:
+                return None
+            here, there = obs.hospitals[src], obs.hospitals[dst]
+            patients = round(here["occupancy"] * (here["beds"] + here["surge_beds"]))
+            free = math.floor((there["beds"] + there["surge_beds"]) * (1.0 - there["occupancy"]))
+            most = min(patients, free)
+            if most < 1:
+                return None
+            return Action(action=kind, target=src, to=dst, patients=int(self.rng.integers(1, most + 1)))
         if kind == "close_road":
             target = self._pick([r for r in cat.roads if r not in self._closed])
             return Action(action=kind, target=target) if target else None
@@ -455,6 +566,8 @@ class RandomLegal:
             cost += float(spec.get("cost_per_person", 0.0)) * max(0, left)
         if a.action == "request_mutual_aid":
             cost += self.mutual_aid_cost
+        if a.action == "transfer_patients" and a.patients is not None:
+            cost += float(spec.get("cost_per_person", 0.0)) * a.patients
         return cost
 
 

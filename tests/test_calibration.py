@@ -51,6 +51,15 @@ def test_random_player_never_has_a_decision_refused(path: Path) -> None:
     assert len(kinds) >= min(3, len(enabled)), f"only {sorted(kinds)} of {sorted(enabled)} over six seeds"
 
 
+def test_random_player_moves_a_random_number_of_patients_between_two_hospitals_where_transfers_are_allowed() -> None:
+    sc, city = load_scenario(REPO / "scenarios" / "riverton_hospital_surge.yaml")
+    moves = [a for seed in range(4) for d in _random_run(sc, city, seed).decisions for a in d["actions"]
+             if a["action"] == "transfer_patients"]
+    assert moves, "four seeds of random decisions should move patients at least once"
+    assert all({a["target"], a["to"]} == {"H1", "H2"} and a["patients"] >= 1 for a in moves)
+    assert len({a["patients"] for a in moves}) > 1
+
+
 def test_random_player_without_the_check_stays_legal_on_what_it_can_see(mini_scenario_path: Path) -> None:
     """Even unchecked, it keeps within budget, generators and its own closures (the check is the last guard)."""
     sc, city = load_scenario(mini_scenario_path)

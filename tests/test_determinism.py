@@ -391,7 +391,10 @@ def test_the_same_run_logs_the_same_bytes_in_english_and_in_greek() -> None:
     digests = {}
     for lang in ("en", "el"):
         g = GameSession.start(sc, city, 3, lang=lang)
-        assert g.obs.injects and all(set(i) == {"time_h", "id", "channel", "pause", "contingency"} for i in g.obs.injects)
+        assert g.obs.injects and all(set(i) == {"time_h", "id", "channel", "pause", "contingency", "asks"}
+                                     for i in g.obs.injects)
+        assert all(set(a) == {"id", "action", "targets", "criticality", "deadline_h"}
+                   for i in g.obs.injects for a in i["asks"])
         assert g.decide(Decision.from_dict({"actions": [{"action": "warn_public", "target": "all"}]})).ok
         assert g.skip_to_end().kind == "finished"
         digests[lang] = g.sim.log.digest()

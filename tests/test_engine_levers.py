@@ -158,6 +158,25 @@ def test_surge_beds_opened_late_end_the_overflow_when_they_open() -> None:
     assert times(log, "asset_up", "H") == [7.0]
 
 
+def test_surge_beds_the_staff_can_hold_for_staff_h_close_again_and_the_overflow_returns() -> None:
+    """Open from 4 h, held 6 h: closed at 10 h, at the peak (85 + 30 in 100 beds), down until 15 h;
+    the staff must rest, so they cannot be opened again."""
+    actions = {"open_surge_beds": {**BEDS["open_surge_beds"], "staff_h": 6}}
+    log = play(Simulation(surge_scenario(actions=actions, times_h=()), surge_city(), 0),
+               {0.0: [act("open_surge_beds", "H")]})
+    assert records(log, "action", "H")[0].data["until_h"] == 10.0
+    (closed,) = records(log, "surge_beds", "H")
+    assert (closed.time, closed.data) == (10.0, {"state": "closed", "beds": 20, "capacity": 100.0})
+    assert times(log, "asset_down", "H") == [10.0]
+    assert times(log, "asset_up", "H") == [15.0]
+    sim = Simulation(surge_scenario(actions=actions, times_h=(0.0, 12.0)), surge_city(), 0)
+    sim.advance()
+    sim.apply([act("open_surge_beds", "H")])
+    assert sim.advance().time_h == 12.0
+    with pytest.raises(DecisionError, match="already opened or on the way"):
+        sim.apply([act("open_surge_beds", "H")])
+
+
 def test_surge_beds_are_refused_twice_when_disabled_and_for_a_non_hospital() -> None:
     sim = Simulation(surge_scenario(), surge_city(), 0)
     sim.advance()

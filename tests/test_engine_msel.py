@@ -81,6 +81,16 @@ def test_evacuation_is_charged_per_person_moved_up_to_the_shelter_places() -> No
     assert records(log, "cost", "evacuate")[0].data["amount"] == 1000 + 10 * 100
 
 
+def test_the_observation_shows_each_shelter_with_its_places_and_the_people_in_it() -> None:
+    city = make_city([asset("PP1", "power_plant"), asset("S1", "shelter", capacity=100)])
+    sc = make_scenario([cyber("PP1", start_h=20)], duration_h=12, times_h=(0, 6), resources={"budget": 1_000_000},
+                       actions={"evacuate": {"lead_time_h": 1, "compliance": 0.5}})
+    sim = Simulation(sc, city, 0)
+    assert sim.advance().shelters == {"S1": {"places": 100, "people": 0, "state": "up"}}
+    sim.apply([act("evacuate", "Z", shelter="S1")])
+    assert sim.advance().shelters == {"S1": {"places": 100, "people": 100, "state": "up"}}
+
+
 def test_overriding_compliance_keeps_the_other_evacuation_defaults() -> None:
     sc = make_scenario([cyber("PP1")], actions={"evacuate": {"compliance": 0.5}})
     assert sc.actions.evacuate.lead_time_h == 3.0 and sc.actions.evacuate.cost_per_person == 25
@@ -267,6 +277,26 @@ def test_a_crew_the_priority_list_sends_anywhere_meets_an_expected_dispatch_with
     assert times(log, "expected", "EA_other", status="missed") == [3.0]
 
 
+def test_an_inject_shows_a_policy_what_it_asks_with_the_criticality_of_the_named_assets() -> None:
+    """The observation carries an inject's expected actions as ``asks`` (what the words ask of the
+    player), so a scripted responder can answer them; the log does not change."""
+    sc = make_scenario([cyber("PP1", start_h=20)], duration_h=12, times_h=(6.0,),
+                       msel=[{"id": "I1", "at_h": 2, "pause": True, "channel": "radio", "sender": "Grid", "text": "Crews?",
+                              "expected_actions": [
+                                  {"id": "EA1", "action": "dispatch_crew", "targets": ["SS", "PP1"], "deadline_h": 2},
+                                  {"id": "EA2", "action": "request_mutual_aid", "deadline_h": 4}]}])
+    city = make_city([asset("PP1", "power_plant", criticality=5), asset("SS", "substation", criticality=2)])
+    sim = Simulation(sc, city, 0)
+    sim.advance()
+    (inj,) = sim.advance().injects
+    assert inj["asks"] == [{"id": "EA1", "action": "dispatch_crew", "targets": ["SS", "PP1"],
+                            "criticality": {"SS": 2, "PP1": 5}, "deadline_h": 2.0},
+                           {"id": "EA2", "action": "request_mutual_aid", "targets": [], "criticality": {},
+                            "deadline_h": 4.0}]
+    (rec,) = records(sim, "inject", "I1")
+    assert "asks" not in rec.data
+
+
 def test_a_player_in_german_gets_the_inject_and_its_question_in_german_as_they_arrive() -> None:
     """What the player is shown when an inject arrives: the inject and the question asked at it, by
     id, as they arrive; the words come from the scenario in the player's language, never from the log."""
@@ -281,7 +311,8 @@ def test_a_player_in_german_gets_the_inject_and_its_question_in_german_as_they_a
     assert (first.time_h, first.injects, first.questions) == (0.0, [], [])
     at_inject = sim.advance()
     assert at_inject.time_h == 2.0
-    assert at_inject.injects == [{"time_h": 2.0, "id": "I1", "channel": "radio", "pause": True, "contingency": False}]
+    assert at_inject.injects == [{"time_h": 2.0, "id": "I1", "channel": "radio", "pause": True, "contingency": False,
+                                  "asks": []}]
     assert at_inject.questions == [{"id": "Q1"}]
     assert sc.inject_words("de")("I1") == {"sender": "Wetterdienst", "text": "Starkregen"}
     assert sc.question_text("Q1", "de") == "Was nun?"

@@ -44,7 +44,7 @@ class MselMixin:
         # the log names the inject; its words are looked up in the reader's language when shown
         rec = {"channel": inj.channel, "pause": inj.pause, "contingency": inj.contingency}
         self.log.append(now, "inject", inj.id, rec)
-        self.pending.injects.append({"time_h": now, "id": inj.id, **rec})
+        self.pending.injects.append({"time_h": now, "id": inj.id, **rec, "asks": [self._ask(ea) for ea in inj.expected_actions]})
         for q in self.scenario.questions:
             if q.at_inject == inj.id:
                 self.pending.questions.append({"id": q.id})
@@ -64,6 +64,15 @@ class MselMixin:
         if inj.pause and self.scenario.decision_points.at_injects:
             self._request_stop("inject")
         return True
+
+    def _ask(self, ea: Any) -> dict[str, Any]:
+        """What an inject asks of the player, as a policy reads it: the expected action's kind, its
+        targets as the MSEL lists them (for a repair order, the order asked for), the criticality of
+        the named assets, and its deadline."""
+        c = self.city
+        crit = {t: int(c.asset_crit[c.asset_index[t]]) for t in ea.targets if t in c.asset_index}
+        return {"id": ea.id, "action": ea.action, "targets": list(ea.targets), "criticality": crit,
+                "deadline_h": float(ea.deadline_h)}
 
     def _matches(self, exp: _Expected, a: Action) -> bool:
         return a.action == exp.action and ACTIONS[a.action].meets(a, exp.targets)

@@ -29,7 +29,7 @@ class _LiveObservation(Observation):
 
     _LAZY_FIELDS = ("assets_down", "assets_on_backup", "services", "changes", "repairs_waiting", "asset_state",
                     "type_of", "asset_counts", "service_totals", "crews", "allowed", "warned", "evacuated",
-                    "hospitals")
+                    "hospitals", "shelters")
     _sim: Any = None
     _window: tuple[int, int] = (0, 0)
 
@@ -110,7 +110,7 @@ class ObservationMixin:
             crews=_LAZY, generators_available=self.generators_left, mutual_aid_left=self.aid_left,
             budget_left=sc.resources.budget - self.spent, spent=self.spent, allowed=_LAZY, changes=_LAZY,
             warned=_LAZY, evacuated=_LAZY, repairs_waiting=_LAZY, asset_state=_LAZY, type_of=_LAZY,
-            hospitals=_LAZY,
+            hospitals=_LAZY, shelters=_LAZY,
         )
         obs._sim = self
         obs._window = window
@@ -144,6 +144,10 @@ class ObservationMixin:
             return {c.asset_ids[i]: {"beds": int(c.asset_capacity[i]), "surge_beds": int(self.surge_beds[i]),
                                      "occupancy": round(occ, 4), "overloaded": bool(self.overloaded[i])}
                     for i, occ in sorted(self.occupancy.items())}
+        if name == "shelters":  # where an evacuation can go: places, people there now, state
+            return {c.asset_ids[i]: {"places": int(c.asset_capacity[i]), "people": int(self.shelter_load[i]),
+                                     "state": _STATE_NAME[int(self.state[i])]}
+                    for i in c.by_type.get("shelter", np.zeros(0, dtype=np.int64)).tolist()}
         if name == "warned":
             return [c.district_ids[j] for j in np.nonzero(~np.isnan(self.warned_at))[0].tolist()]
         if name == "evacuated":

@@ -1,4 +1,10 @@
-"""open_surge_beds: open extra beds at a hospital (a share of its normal beds) against a patient surge."""
+"""open_surge_beds: open extra beds at a hospital (a share of its normal beds) against a patient surge.
+
+Surge beds are staffed by double shifts, cancelled leave and staff called in; a hospital can keep
+that up only so long.  With ``staff_h`` set, the beds close again that many hours after they
+opened (logged as a ``surge_beds`` record), and cannot be opened again in the run: the staff must
+rest.  ``staff_h: 0`` (the default) keeps them open to the end.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +25,9 @@ class OpenSurgeBeds(ActionKind):
     # discharge, staff called in) is the usual hospital surge-plan target (L); France
     # nearly doubled its ICU beds (+95 %), but over weeks [RD].
     defaults = {"enabled": False, "cost": 40000, "lead_time_h": 4.0, "surge_share": 0.2}
-    params = {"surge_share": Param("share", 0.2, "open_surge_beds: beds added, as a share of the hospital's normal beds")}
+    params = {"surge_share": Param("share", 0.2, "open_surge_beds: beds added, as a share of the hospital's normal beds"),
+              "staff_h": Param("hours", 0.0, "open_surge_beds: hours the staff can keep the surge beds open "
+                                             "(0: to the end of the run)")}
 
     def check(self, sim: Any, a: Any, earlier: Sequence[Any]) -> list[str]:
         i = sim.city.asset_index[a.target]
@@ -34,3 +42,14 @@ class OpenSurgeBeds(ActionKind):
         beds = round(float(c.asset_capacity[i]) * sim.scenario.actions.get(self.name).surge_share)
         sim.surge_beds[i] += beds  # the surge process counts them from its next step
         data.update(beds=beds, capacity=round(float(c.asset_capacity[i]) + float(sim.surge_beds[i]), 6))
+        hold = float(sim.scenario.actions.get(self.name).staff_h)
+        if hold > 0:
+            data["until_h"] = round(sim.env.now + hold, 9)
+            ev = sim.env.timeout(hold)
+            ev.callbacks.append(lambda _e: self._close(sim, i, beds))
+
+    def _close(self, sim: Any, i: int, beds: int) -> None:
+        """The staff can hold the surge beds no longer: the surge process counts without them from its next step."""
+        sim.surge_beds[i] -= beds
+        sim.log.append(sim.env.now, "surge_beds", sim.city.asset_ids[i], {
+            "state": "closed", "beds": beds, "capacity": round(float(sim.city.asset_capacity[i]) + float(sim.surge_beds[i]), 6)})
