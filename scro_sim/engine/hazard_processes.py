@@ -59,6 +59,9 @@ class HazardMixin:
         self.attack_of: dict[int, Any] = {}  # asset -> the cyber hazard under way on it
         self.revealed: dict[str, float] = {}
         self._reveal_waiting: list[Any] = []  # attacks under way whose reveal waits for a condition
+        # attacks with ``detected_on_reveal`` still waiting to be detected: their reveal detects them at once
+        self._detect_on_reveal: dict[str, Any] = {}
+        self.detected_at: dict[str, float] = {}  # attack -> the hour it was detected, where its reveal did it
 
     def _curves(self, hazard: str) -> np.ndarray:
         """Rows (median, beta) per damage state by asset (nan = immune), made once per city and curves.
@@ -299,6 +302,9 @@ class HazardMixin:
         self.revealed[h.id] = self.env.now
         self.log.append(self.env.now, "cause_revealed", h.id, {"cause": "cyber", "by": how,
                                                                "targets": list(h.targets)})
+        ev = self._detect_on_reveal.pop(h.id, None)
+        if ev is not None and not ev.triggered:
+            ev.succeed()
 
     def _check_reveals(self) -> None:
         """Reveal the attacks under way whose ``reveal: {on: ...}`` condition now holds."""
