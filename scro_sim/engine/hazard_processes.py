@@ -60,6 +60,9 @@ class HazardMixin:
         self.attack_of: dict[int, Any] = {}  # asset -> the cyber hazard under way on it
         self.revealed: dict[str, float] = {}
         self._reveal_waiting: list[Any] = []  # attacks under way whose reveal waits for a condition
+        # attacks with ``detected_on_reveal`` still waiting to be detected: their reveal detects them at once
+        self._detect_on_reveal: dict[str, Any] = {}
+        self.detected_at: dict[str, float] = {}  # attack -> the hour it was detected, where its reveal did it
         # retrofits (harden_asset): each asset's capacity against every fragility curve is multiplied
         # by this; None until an asset is hardened, so runs without one compute nothing more
         self.hardened: np.ndarray | None = None
@@ -325,6 +328,9 @@ class HazardMixin:
         self.revealed[h.id] = self.env.now
         self.log.append(self.env.now, "cause_revealed", h.id, {"cause": "cyber", "by": how,
                                                                "targets": list(h.targets)})
+        ev = self._detect_on_reveal.pop(h.id, None)
+        if ev is not None and not ev.triggered:
+            ev.succeed()
 
     def _check_reveals(self) -> None:
         """Reveal the attacks under way whose ``reveal: {on: ...}`` condition now holds."""

@@ -26,7 +26,8 @@ def _control_down(sim: Any, i: int) -> bool:
         if getattr(h, "type", None) != "cyber" or aid not in h.targets:
             continue
         p = sim.hazard_params[h.id]
-        if not p["start_h"] - _EPS <= sim.env.now < p["start_h"] + p["detection_delay_h"] + p["recovery_h"] - _EPS:
+        detected = sim.detected_at.get(h.id, p["start_h"] + p["detection_delay_h"])  # earlier if its reveal did it
+        if not p["start_h"] - _EPS <= sim.env.now < detected + p["recovery_h"] - _EPS:
             continue
         if h.incident_response_h is None or sim.cyber_open.get(i) is h:
             return True

@@ -40,6 +40,9 @@ class Cyber(HazardKind):
             # when the player learns that this is an attack: until then its targets are down with cause
             # ``unknown`` (hidden truth).  Default: at detection.
             "reveal": (t.Reveal, t.Reveal(at="detection")),
+            # the attack counts as detected as soon as its cause comes to light, if that is before
+            # detection_delay_h (an investigation that finds it lets the IT crews start at once)
+            "detected_on_reveal": (bool, False),
         }
 
     def problems(self, loc: Loc, h: Any, sc: Any, city: Any, t: Any) -> list[tuple[Loc, str]]:
@@ -77,9 +80,22 @@ class Cyber(HazardKind):
                                                                          "type": str(c.asset_type[i])})
             sim._bridges_changed(np.array(targets))  # a bridge shut by its control system closes its road
             sim._propagate(targets)
-        yield sim.env.timeout(_finite_delay(p["detection_delay_h"], "cyber detection"))
-        sim.log.append(sim.env.now, "hazard", h.id, {"type": "cyber", "detected": True,
-                                                       "targets": list(h.targets)})
+        detect = sim.env.timeout(_finite_delay(p["detection_delay_h"], "cyber detection"))
+        early = False
+        if h.detected_on_reveal and h.id not in sim.revealed:
+            found = sim._detect_on_reveal[h.id] = sim.env.event()
+            yield detect | found
+            sim._detect_on_reveal.pop(h.id, None)
+            early = found.triggered and not detect.processed
+        elif not h.detected_on_reveal:
+            yield detect
+        else:  # revealed already: detected at once
+            early = p["detection_delay_h"] > 0
+        rec: dict[str, Any] = {"type": "cyber", "detected": True, "targets": list(h.targets)}
+        if early:
+            rec["on_reveal"] = True
+            sim.detected_at[h.id] = sim.env.now
+        sim.log.append(sim.env.now, "hazard", h.id, rec)
         if h.reveal.at == "detection":
             sim._reveal(h, "detection")
         if h.effect == "tamper":  # operators shut the plant down as a precaution once they see it
