@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import Problem, YamlError
+from .errors import N_, Msg, Problem, Words, YamlError
 
 __all__ = [
     "PLAN_LIMITS",
@@ -37,6 +37,7 @@ __all__ = [
     "field_path",
     "load_yaml",
     "problems_from_pydantic",
+    "pydantic_message",
     "read_text",
     "readable_field",
     "readable_problems",
@@ -421,13 +422,14 @@ def readable_field(field: str, data: Any) -> str:
     return "".join(out)
 
 
-def readable_problems(problems: Iterable[Problem], text: str, path: str) -> list[str]:
-    """Problems as ``file:line: field: message`` lines for a person, fields named by :func:`readable_field`."""
+def readable_problems(problems: Iterable[Problem], text: str, path: str, words: Words | None = None) -> list[str]:
+    """Problems as ``file:line: field: message`` lines for a person, fields named by :func:`readable_field`,
+    the messages in the language of ``words`` (English without)."""
     try:
         data = load_yaml(path, path=path, text=text).data
     except YamlError:
         data = None
-    return [str(dataclasses.replace(p, field=readable_field(p.field, data))) for p in problems]
+    return [dataclasses.replace(p, field=readable_field(p.field, data)).say(words) for p in problems]
 
 
 def _data_loc(data: Any, loc: tuple[Any, ...], err_type: str = "") -> tuple[Any, ...]:
@@ -454,11 +456,97 @@ def _is_noise(err: Any) -> bool:
     return t.endswith("_type") or (t == "too_short" and bool(err.get("input")))
 
 
+#: our own words for pydantic's least helpful messages
 _FRIENDLY = {
-    "extra_forbidden": "unknown field (check the spelling; see scenarios/README.md for the fields allowed here)",
-    "missing": "required field is missing",
-    "finite_number": "must be a finite number (not NaN or infinity)",
+    "extra_forbidden": N_("unknown field (check the spelling; see scenarios/README.md for the fields allowed here)"),
+    "missing": N_("required field is missing"),
+    "finite_number": N_("must be a finite number (not NaN or infinity)"),
 }
+
+#: pydantic's messages by error type, as templates over the error's ``ctx`` (pydantic's own
+#: English words: a message whose English comes out different is shown as pydantic wrote it)
+_PYDANTIC = {
+    "string_type": N_("Input should be a valid string"),
+    "int_type": N_("Input should be a valid integer"),
+    "int_parsing": N_("Input should be a valid integer, unable to parse string as an integer"),
+    "int_from_float": N_("Input should be a valid integer, got a number with a fractional part"),
+    "float_type": N_("Input should be a valid number"),
+    "float_parsing": N_("Input should be a valid number, unable to parse string as a number"),
+    "bool_type": N_("Input should be a valid boolean"),
+    "bool_parsing": N_("Input should be a valid boolean, unable to interpret input"),
+    "dict_type": N_("Input should be a valid dictionary"),
+    "list_type": N_("Input should be a valid list"),
+    "tuple_type": N_("Input should be a valid tuple"),
+    "model_type": N_("Input should be a valid dictionary or instance of {class_name}"),
+    "model_attributes_type": N_("Input should be a valid dictionary or object to extract fields from"),
+    "datetime_type": N_("Input should be a valid datetime"),
+    "datetime_parsing": N_("Input should be a valid datetime, {error}"),
+    "datetime_from_date_parsing": N_("Input should be a valid datetime or date, {error}"),
+    "greater_than": N_("Input should be greater than {gt}"),
+    "greater_than_equal": N_("Input should be greater than or equal to {ge}"),
+    "less_than": N_("Input should be less than {lt}"),
+    "less_than_equal": N_("Input should be less than or equal to {le}"),
+    "literal_error": N_("Input should be {expected}"),
+    "enum": N_("Input should be {expected}"),
+    "string_pattern_mismatch": N_("String should match pattern '{pattern}'"),
+    "union_tag_invalid": N_("Input tag '{tag}' found using {discriminator} does not match any of the expected "
+                            "tags: {expected_tags}"),
+    "union_tag_not_found": N_("Unable to extract tag using discriminator {discriminator}"),
+}
+#: the counted ones, singular and plural (pydantic's ``expected_plural``)
+_COUNTED = {
+    "too_short": (N_("{field_type} should have at least {min_length} item after validation, not {actual_length}"),
+                  N_("{field_type} should have at least {min_length} items after validation, not {actual_length}"),
+                  "min_length"),
+    "too_long": (N_("{field_type} should have at most {max_length} item after validation, not {actual_length}"),
+                 N_("{field_type} should have at most {max_length} items after validation, not {actual_length}"),
+                 "max_length"),
+    "string_too_short": (N_("String should have at least {min_length} character"),
+                         N_("String should have at least {min_length} characters"), "min_length"),
+    "string_too_long": (N_("String should have at most {max_length} character"),
+                        N_("String should have at most {max_length} characters"), "max_length"),
+}
+#: pydantic's names of collections (``field_type``), in words a lecturer reads
+_COLLECTIONS = {"List": N_("List"), "Tuple": N_("Tuple"), "Dictionary": N_("Dictionary"), "Set": N_("Set")}
+
+
+def _choices(expected: str) -> str:
+    """pydantic's ``'a', 'b' or 'c'`` with its "or" said in the reader's language."""
+    head, sep, last = expected.rpartition(" or ")
+    return Msg(N_("{choices} or {last}"), choices=head, last=last) if sep else expected
+
+
+def pydantic_message(err: Any) -> str:
+    """One pydantic error's message as a :class:`Msg` (said in any language), by its ``type`` and ``ctx``.
+
+    The English is pydantic's (or :data:`_FRIENDLY`'s); a message from one of our validators
+    (``value_error``) is the :class:`Msg` it raised.  An error type not known here, or one whose
+    words pydantic has changed, keeps pydantic's English.
+    """
+    kind, ctx, english = err["type"], dict(err.get("ctx") or {}), err["msg"]
+    if kind in _FRIENDLY:
+        return Msg(_FRIENDLY[kind])
+    if kind in ("value_error", "assertion_error"):
+        exc = ctx.get("error")
+        inner = exc.args[0] if isinstance(exc, Exception) and len(exc.args) == 1 else None
+        if english.startswith(("Value error, ", "Assertion failed, ")):
+            english = english.split(", ", 1)[1]
+        return inner if isinstance(inner, Msg) and str(inner) == english else english
+    msg: Msg | None = None
+    try:
+        if kind in _COUNTED:
+            one, many, count = _COUNTED[kind]
+            if "field_type" in ctx:
+                ctx["field_type"] = Msg(_COLLECTIONS[ctx["field_type"]]) if ctx["field_type"] in _COLLECTIONS \
+                    else ctx["field_type"]
+            msg = Msg(one if ctx.get(count) == 1 else many, **ctx)
+        elif kind in _PYDANTIC:
+            if kind in ("literal_error", "enum") and isinstance(ctx.get("expected"), str):
+                ctx["expected"] = _choices(ctx["expected"])
+            msg = Msg(_PYDANTIC[kind], **ctx)
+    except (KeyError, IndexError, ValueError):
+        msg = None
+    return msg if msg is not None and str(msg) == english else english
 
 
 @functools.lru_cache(maxsize=8)
@@ -529,11 +617,9 @@ def problems_from_pydantic(
             continue  # a union branch the input does not take, or a list "too short" because an item failed
         if err["type"] == "missing" and ("missing", *loc) in hints:
             continue  # said once, on the misspelt field
-        msg = _FRIENDLY.get(err["type"], err["msg"])
+        msg = pydantic_message(err)
         if err["type"] == "extra_forbidden" and loc in hints:
-            msg = f"unknown field; did you mean '{hints[loc]}'?"
-        if err["type"] == "value_error" and msg.startswith("Value error, "):
-            msg = msg[len("Value error, "):]
+            msg = Msg(N_("unknown field; did you mean '{name}'?"), name=hints[loc])
         key = (field_path(loc), msg)
         if key in seen:
             continue

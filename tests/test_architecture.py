@@ -36,7 +36,7 @@ ALLOWED: dict[str, set[str]] = {
     "city": {"errors", "yamlio"},
     "hazards": {"city"},
     # the action registry's declarations build the scenario schema, so it sits below scenario
-    "engine.actions": {"city", "hazards", "i18n"},
+    "engine.actions": {"city", "errors", "hazards", "i18n"},
     # so does the hazard registry's (each kind's fields build its hazard model)
     "engine.hazards": {"city", "hazards"},
     # the course map (modules, outcomes) sits below scenario: the scenario checks resolve criteria against it

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ..errors import Problem
+from ..errors import N_, Msg, Problem, did_you_mean
 
 FORMAT = "scro-city/1"
 
@@ -99,7 +99,7 @@ class Location(_Model):
         xy = self.x is not None and self.y is not None
         ll = self.lat is not None and self.lon is not None
         if xy == ll:
-            raise ValueError("give either x and y (metres) or lat and lon (degrees)")
+            raise ValueError(Msg(N_("give either x and y (metres) or lat and lon (degrees)")))
         return self
 
 
@@ -314,8 +314,8 @@ def _unknown(what: str, name: str, known: Sequence[str], hint: str) -> str:
     import difflib
 
     close = difflib.get_close_matches(name, list(known), n=1)
-    return (f"unknown {what} {name!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
-            + f"; known: {', '.join(known)}; {hint}")
+    return Msg(N_("unknown {what} {name!r}{mean}; known: {known}; {hint}"), what=Msg(what), name=name,
+               mean=did_you_mean(close), known=", ".join(known), hint=Msg(hint))
 
 
 def _vocabulary(model: CityModel, hazards: Sequence[str] | None) -> list[tuple[tuple[Any, ...], str]]:
@@ -323,12 +323,12 @@ def _vocabulary(model: CityModel, hazards: Sequence[str] | None) -> list[tuple[t
     out: list[tuple[tuple[Any, ...], str]] = []
     types = model.type_specs()
     services = model.service_names()
-    type_hint = "declare it under asset_types"
-    svc_hint = "declare it under services"
+    type_hint = N_("declare it under asset_types")
+    svc_hint = N_("declare it under services")
     for name, spec in model.asset_types.items():
         for k, s in enumerate(spec.supplies):
             if s not in services:
-                out.append((("asset_types", name, "supplies", k), _unknown("service", s, services, svc_hint)))
+                out.append((("asset_types", name, "supplies", k), _unknown(N_("service"), s, services, svc_hint)))
     for k, s in enumerate(model.services):
         if s in SERVICES:
             out.append((("services", k), f"{s!r} is a built-in service; list only new ones"))
@@ -336,18 +336,18 @@ def _vocabulary(model: CityModel, hazards: Sequence[str] | None) -> list[tuple[t
         for i, it in enumerate(items):
             if key == "assets":
                 if it.type not in types:
-                    out.append((("assets", i, "type"), _unknown("asset type", it.type, list(types), type_hint)))
+                    out.append((("assets", i, "type"), _unknown(N_("asset type"), it.type, list(types), type_hint)))
                 for k, s in enumerate(it.supplies or ()):
                     if s not in services:
-                        out.append((("assets", i, "supplies", k), _unknown("service", s, services, svc_hint)))
+                        out.append((("assets", i, "supplies", k), _unknown(N_("service"), s, services, svc_hint)))
                 for hz, curves in it.fragility.items():
                     if hazards is not None and hz not in hazards:
-                        out.append((("assets", i, "fragility", hz), _unknown("hazard", hz, hazards,
-                                                                              "see scenarios/README.md")))
+                        out.append((("assets", i, "fragility", hz), _unknown(N_("hazard"), hz, hazards,
+                                                                              N_("see scenarios/README.md"))))
                     out.extend((("assets", i, "fragility", hz), msg) for msg in curve_problems(curves))
             for s in it.needs:
                 if s not in services:
-                    out.append(((key, i, "needs", s), _unknown("service", s, services, svc_hint)))
+                    out.append(((key, i, "needs", s), _unknown(N_("service"), s, services, svc_hint)))
     return out
 
 
@@ -365,7 +365,8 @@ def _check(model: CityModel, hazards: Sequence[str] | None = None) -> list[tuple
         seen: dict[str, int] = {}
         for i, it in enumerate(items):
             if it.id in seen:
-                out.append(((*key, i, "id"), f"duplicate {kind} id {it.id!r} (first at {_fp(key)}[{seen[it.id]}])"))
+                out.append(((*key, i, "id"), Msg(N_("duplicate {kind} id {id!r} (first at {first})"), kind=Msg(kind),
+                                                 id=it.id, first=f"{_fp(key)}[{seen[it.id]}]")))
             else:
                 seen[it.id] = i
 
@@ -376,10 +377,10 @@ def _check(model: CityModel, hazards: Sequence[str] | None = None) -> list[tuple
             out.append((("zones", i, "polygon"), f"the zones' polygons have more than {MAX_POLYGON_TOTAL:,} points "
                         "together; simplify them"))
             break
-    dup("district", model.districts, "districts")
-    dup("asset", model.assets, "assets")
-    dup("road node", model.roads.nodes, "roads", "nodes")
-    dup("zone", model.zones, "zones")
+    dup(N_("district"), model.districts, "districts")
+    dup(N_("asset"), model.assets, "assets")
+    dup(N_("road node"), model.roads.nodes, "roads", "nodes")
+    dup(N_("zone"), model.zones, "zones")
     asset_by_id = {a.id: a for a in model.assets}
     district_ids = {d.id for d in model.districts}
     for i, n in enumerate(model.roads.nodes):
@@ -391,17 +392,17 @@ def _check(model: CityModel, hazards: Sequence[str] | None = None) -> list[tuple
     for key, items in (("districts", model.districts), ("assets", model.assets)):
         for i, it in enumerate(items):
             if it.road_node is not None and it.road_node not in road_set:
-                out.append(((key, i, "road_node"), f"unknown road node {it.road_node!r}"))
+                out.append(((key, i, "road_node"), Msg(N_("unknown road node {id!r}"), id=it.road_node)))
             for z in it.zones:
                 if z not in zone_ids:
-                    out.append(((key, i, "zones"), f"unknown zone {z!r}"))
+                    out.append(((key, i, "zones"), Msg(N_("unknown zone {id!r}"), id=z)))
             for service, suppliers in it.needs.items():
                 if not suppliers:
-                    out.append(((key, i, "needs", service), "list at least one supplier"))
+                    out.append(((key, i, "needs", service), Msg(N_("list at least one supplier"))))
                 for s in suppliers:
                     sup = asset_by_id.get(s)
                     if sup is None:
-                        out.append(((key, i, "needs", service), f"unknown supplier asset {s!r}"))
+                        out.append(((key, i, "needs", service), Msg(N_("unknown supplier asset {id!r}"), id=s)))
                     elif s == it.id:
                         out.append(((key, i, "needs", service), "an asset cannot supply itself"))
                     elif service not in sup.supplied(types):
@@ -427,13 +428,13 @@ def _check(model: CityModel, hazards: Sequence[str] | None = None) -> list[tuple
     for i, e in enumerate(model.roads.edges):
         for end, val in (("from", e.source), ("to", e.target)):
             if val not in road_set:
-                out.append((("roads", "edges", i, end), f"unknown road node {val!r}"))
+                out.append((("roads", "edges", i, end), Msg(N_("unknown road node {id!r}"), id=val)))
         if e.source == e.target:
             out.append((("roads", "edges", i), "a road cannot start and end at the same node"))
         if e.bridge is not None:
             b = asset_by_id.get(e.bridge)
             if b is None:
-                out.append((("roads", "edges", i, "bridge"), f"unknown bridge asset {e.bridge!r}"))
+                out.append((("roads", "edges", i, "bridge"), Msg(N_("unknown bridge asset {id!r}"), id=e.bridge)))
             elif b.type != "bridge":
                 out.append((("roads", "edges", i, "bridge"), f"{e.bridge!r} is a {b.type}, not a bridge"))
     if not out:
