@@ -39,6 +39,7 @@ __all__ = [
     "problems_from_pydantic",
     "pydantic_message",
     "read_text",
+    "readable",
     "readable_field",
     "readable_problems",
     "validate_model",
@@ -422,14 +423,19 @@ def readable_field(field: str, data: Any) -> str:
     return "".join(out)
 
 
-def readable_problems(problems: Iterable[Problem], text: str, path: str, words: Words | None = None) -> list[str]:
-    """Problems as ``file:line: field: message`` lines for a person, fields named by :func:`readable_field`,
-    the messages in the language of ``words`` (English without)."""
+def readable(problems: Iterable[Problem], text: str, path: str) -> list[Problem]:
+    """The problems with their fields named for a person by :func:`readable_field` (list items by id)."""
     try:
         data = load_yaml(path, path=path, text=text).data
     except YamlError:
         data = None
-    return [dataclasses.replace(p, field=readable_field(p.field, data)).say(words) for p in problems]
+    return [dataclasses.replace(p, field=readable_field(p.field, data)) for p in problems]
+
+
+def readable_problems(problems: Iterable[Problem], text: str, path: str, words: Words | None = None) -> list[str]:
+    """Problems as ``file:line: field: message`` lines for a person, fields named by :func:`readable_field`,
+    the messages in the language of ``words`` (English without)."""
+    return [p.say(words) for p in readable(problems, text, path)]
 
 
 def _data_loc(data: Any, loc: tuple[Any, ...], err_type: str = "") -> tuple[Any, ...]:

@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from app import services, state
+from scro_sim import publishing
 from scro_sim.assessment import reference_metrics
 from scro_sim.calibration import RATINGS, Calibration, Flag, calibrate, check
 from scro_sim.errors import ScroSimError
@@ -47,7 +48,7 @@ def _lint(ld: services.Loaded) -> None:
     if findings:
         errors = has_errors(findings)
         with st.expander(_("Exercise checks (scro-sim lint)") + f": {len(findings)}", expanded=errors):
-            st.code("\n".join(str(f) for f in findings), language=None, wrap_lines=True)
+            st.code("\n".join(f.say(_) for f in findings), language=None, wrap_lines=True)
 
 
 def validate(text: str, label: str = LABEL) -> services.Loaded:
@@ -85,13 +86,19 @@ def check_rubric(ld: services.Loaded, n: int = CALIBRATE_N) -> tuple[Calibration
 
 
 def publish(text: str, ld: services.Loaded, cohort: str, who: str) -> None:
+    """Publish under the scenario's own version (scro_sim/publishing.py): a changed text needs a new one."""
     _ = state.gettext()
     assert ld.scenario is not None
     try:
-        pub = services.store().publish_scenario(cohort, ld.scenario.id, text, who)
-        state.flash("success", _("Published to {cohort} (version {v}).").format(cohort=cohort, v=pub.version))
+        pub = publishing.publish(services.store(), cohort, ld.scenario, text, who)
     except ScroSimError as exc:
-        state.flash("error", str(exc))
+        state.flash("error", "\n".join(p.say(_) for p in exc.problems) or str(exc))
+        return
+    if pub.changed:
+        state.flash("success", _("Published to {cohort} (version {v}).").format(cohort=cohort, v=pub.version))
+    else:
+        state.flash("info", _("{cohort} already has this text (version {v}); nothing changed.").format(
+            cohort=cohort, v=pub.version))
 
 
 # -- render
@@ -220,7 +227,7 @@ def main() -> None:
     ld = validate(text, state.get(PAGE, "upload_name", LABEL))
     if ld.scenario is None:
         st.error(_("The scenario has problems:"))
-        st.code("\n".join(ld.problems), language=None, wrap_lines=True)
+        st.code("\n".join(ld.said(_)), language=None, wrap_lines=True)
         return
     st.success(_("The scenario is valid."))
     _lint(ld)
