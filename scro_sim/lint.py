@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import types
 import typing
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -52,12 +52,20 @@ class Finding:
     def __str__(self) -> str:
         return self.say()
 
-    def say(self, words: Words | None = None) -> str:
-        """``path:line: rule: [warning: ]message``, the words in the language of ``words`` (English without);
-        the rule's name stays as the command and the docs spell it."""
+    def say(self, words: Words | None = None, name_field: Callable[[str], str] | None = None) -> str:
+        """``path:line: rule: [warning: ]field: message``, the words in the language of ``words`` (English
+        without); the rule's name stays as the command and the docs spell it.  ``name_field`` names the field
+        for a person (e.g. :func:`scro_sim.yamlio.readable_field`: list items by their id)."""
         where = self.path if self.line is None else f"{self.path}:{self.line}"
         sev = say(Msg(N_("warning")), words) + ": " if self.severity == "warning" else ""
-        return f"{where}: {self.rule}: {sev}{say(self.message, words)}"
+        message = self.message
+        if name_field is not None and isinstance(message, Msg) and message.template == _AT_FIELD:
+            message = Msg(_AT_FIELD, field=name_field(message.args["field"]), message=message.args["message"])
+        return f"{where}: {self.rule}: {sev}{say(message, words)}"
+
+
+#: a finding's message: the field it is about, then what is wrong (no words of its own to translate)
+_AT_FIELD = "{field}: {message}"
 
 
 def has_errors(findings: list[Finding]) -> bool:
@@ -70,7 +78,7 @@ def lint_file(path: str | Path, *, calibrate_n: int = 0) -> list[Finding]:
         sc, city = load_scenario(path)
     except ScroSimError as exc:
         return [Finding(p.path or str(path), p.line, "schema", "error",
-                        Msg("{field}: {message}", field=p.field, message=p.message) if p.field else p.message)
+                        Msg(_AT_FIELD, field=p.field, message=p.message) if p.field else p.message)
                 for p in exc.problems] or [Finding(str(path), None, "schema", "error", str(exc))]
     return lint_scenario(sc, city, calibrate_n=calibrate_n)
 
@@ -92,7 +100,7 @@ def lint_scenario(sc: Scenario, city: Any, *, calibrate_n: int = 0) -> list[Find
         return None
 
     out = [Finding(sc.source_path, line_of(loc), rule, sev,  # type: ignore[arg-type]
-                   Msg("{field}: {message}", field=field_path(loc), message=msg) if loc else msg)
+                   Msg(_AT_FIELD, field=field_path(loc), message=msg) if loc else msg)
            for loc, rule, sev, msg in found]
     return sorted(out, key=lambda f: (f.line or 0, f.rule, f.message))
 

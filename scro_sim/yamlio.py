@@ -401,7 +401,8 @@ _INDEX = re.compile(r"\[(\d+)\]")
 
 
 def readable_field(field: str, data: Any) -> str:
-    """``msel[3].text`` -> ``msel[I04].text`` for a person: list items by their id, else by position from 1.
+    """``msel[3].text`` -> ``msel[I04].text`` for a person: list items by their id, else (no id, or one the list
+    gives twice) by position from 1.
 
     Machine-facing messages keep pydantic's 0-based indices; the author page shows this form.
     """
@@ -416,7 +417,10 @@ def readable_field(field: str, data: Any) -> str:
         i = int(m.group(1))
         item = cur[i] if isinstance(cur, list) and i < len(cur) else None
         ident = item.get("id") if isinstance(item, dict) else None
-        out.append(f"[{ident}]" if isinstance(ident, str | int) and not isinstance(ident, bool) else f"[#{i + 1}]")
+        named = isinstance(ident, str | int) and not isinstance(ident, bool)
+        if named and sum(1 for x in cur if isinstance(x, dict) and x.get("id") == ident) > 1:
+            named = False  # an id given twice names neither item: say which by position
+        out.append(f"[{ident}]" if named else f"[#{i + 1}]")
         cur = item
         pos = m.end()
     out.append(field[pos:])

@@ -535,7 +535,8 @@ def test_the_author_page_shows_the_lint_findings_of_a_valid_scenario(env: Store)
     assert "The scenario is valid." in texts(at)
     assert any(e.label.startswith("Exercise checks (scro-sim lint): ") for e in at.expander)
     findings = "\n".join(str(c.value) for c in at.code)
-    assert re.search(r"scenario\.yaml:\d+: inject-fires: msel\[1\]\.id: inject I2 can never fire", findings), findings
+    assert re.search(r"scenario\.yaml:\d+: inject-fires: msel\[I2\]\.id: inject I2 can never fire", findings), findings
+    assert findings.index(": translation: warning: ") > findings.index(": inject-fires: ")  # errors first
 
 
 def test_lecturer_publishes_and_learner_can_play_it(env: Store) -> None:
