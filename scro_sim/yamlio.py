@@ -152,14 +152,15 @@ def read_text(source: str | Path | bytes, *, path: str | None = None, limits: Li
     if len(raw) > limits.max_bytes:
         raise YamlError(limits.too_big(len(raw)), path=label)
     if not raw.strip():
-        raise YamlError("file is empty", path=label)
+        raise YamlError(Msg(N_("file is empty")), path=label)
     if b"\x00" in raw:
-        raise YamlError("file is binary (contains NUL bytes), not YAML text", path=label)
+        raise YamlError(Msg(N_("file is binary (contains NUL bytes), not YAML text")), path=label)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise YamlError(f"not valid UTF-8 text (byte {exc.start}); save the file as UTF-8", path=label, line=line) from None
+        raise YamlError(Msg(N_("not valid UTF-8 text (byte {pos}); save the file as UTF-8"), pos=exc.start), path=label,
+                        line=line) from None
     return text, label
 
 
@@ -213,14 +214,14 @@ class _Builder:
             if isinstance(ev, yaml.DocumentStartEvent):
                 docs += 1
                 if docs > 1:
-                    raise self.fail("file holds more than one YAML document ('---'); keep one per file", line)
+                    raise self.fail(Msg(N_("file holds more than one YAML document ('---'); keep one per file")), line)
                 continue
             if isinstance(ev, yaml.AliasEvent):
-                raise self.fail("aliases (*name) are not allowed; write the value out", line)
+                raise self.fail(Msg(N_("aliases (*name) are not allowed; write the value out")), line)
             if isinstance(ev, yaml.MappingEndEvent | yaml.SequenceEndEvent):
                 frame = stack.pop()
                 if frame[2] is not None:
-                    raise self.fail("a key without a value", frame[3], frame[1])
+                    raise self.fail(Msg(N_("a key without a value")), frame[3], frame[1])
                 continue
             if not isinstance(ev, yaml.ScalarEvent | yaml.CollectionStartEvent):
                 continue
@@ -228,20 +229,20 @@ class _Builder:
             if nodes > self.limits.max_nodes:
                 raise self.fail(f"file has more than {self.limits.max_nodes:,} values", line)
             if ev.anchor:
-                raise self.fail(f"anchors (&{ev.anchor}) are not allowed; write the value out", line)
+                raise self.fail(Msg(N_("anchors (&{anchor}) are not allowed; write the value out"), anchor=ev.anchor), line)
             tag = ev.tag
             if tag is not None and tag not in ("!", *_CORE_TAGS):
-                raise self.fail(f"explicit tag {tag!r} is not allowed", line)
+                raise self.fail(Msg(N_("explicit tag {tag!r} is not allowed"), tag=tag), line)
             # where does this node go?
             if stack and isinstance(stack[-1][0], dict) and stack[-1][2] is None:
                 frame = stack[-1]
                 if not isinstance(ev, yaml.ScalarEvent):
-                    raise self.fail("a key must be a plain value, not a list or mapping", line, frame[1])
+                    raise self.fail(Msg(N_("a key must be a plain value, not a list or mapping")), line, frame[1])
                 key = self.scalar(ev, frame[1], line)
                 if isinstance(key, float | bool) or key is None:
                     key = ev.value
                 if key in frame[0]:
-                    raise self.fail(f"duplicate key {key!r}", line, (*frame[1], key))
+                    raise self.fail(Msg(N_("duplicate key {key!r}"), key=key), line, (*frame[1], key))
                 frame[2], frame[3] = key, line
                 self.lines[(*frame[1], key)] = line
                 continue
@@ -273,7 +274,7 @@ class _Builder:
             if isinstance(ev, yaml.CollectionStartEvent):
                 stack.append([value, loc, None, None])
         if not have_root:
-            raise YamlError("file holds no data", path=self.label)
+            raise YamlError(Msg(N_("file holds no data")), path=self.label)
         return root
 
     def scalar(self, ev: Any, loc: tuple[Any, ...], line: int | None) -> Any:
@@ -299,7 +300,7 @@ class _Builder:
             return None
         if tag == "tag:yaml.org,2002:bool":
             if value.lower() not in ("true", "false"):
-                raise self.fail(f"{value!r} is not a boolean; write true or false", line, loc)
+                raise self.fail(Msg(N_("{value!r} is not a boolean; write true or false"), value=value), line, loc)
             return value.lower() == "true"
         if tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float"):
             if len(value) > self.limits.max_number_chars:
@@ -340,10 +341,11 @@ def load_yaml(source: str | Path | bytes, *, path: str | None = None, text: str 
         if size > limits.max_bytes:
             raise YamlError("text is larger than the limit: " + limits.too_big(size), path=label)
         if not text.strip():
-            raise YamlError("file is empty", path=label)
+            raise YamlError(Msg(N_("file is empty")), path=label)
     m = re.search(r"^%YAML[ \t]+(\S+)", text, re.MULTILINE)
     if m and m.group(1) != "1.2":
-        raise YamlError(f"only YAML 1.2 is read; remove the '%YAML {m.group(1)}' line", path=label,
+        raise YamlError(Msg(N_("only YAML 1.2 is read; remove the '%YAML {version}' line"), version=m.group(1)),
+                        path=label,
                         line=text.count("\n", 0, m.start()) + 1)
     if m:  # libyaml knows 1.1 only; the directive changes nothing in how we resolve values
         text = text[: m.start()] + "#" + text[m.start() + 1:]
@@ -358,7 +360,7 @@ def load_yaml(source: str | Path | bytes, *, path: str | None = None, text: str 
         if "nesting depth" in msg:
             msg = f"nesting is deeper than {limits.max_depth} levels"
         elif "\t" in bad or "\t" in msg or "tab" in msg.lower():
-            msg = f"{msg}: a tab character on this line (use spaces, not tabs, to indent)"
+            msg = Msg(N_("{yaml}: a tab character on this line (use spaces, not tabs, to indent)"), yaml=msg)
         raise YamlError(msg or "malformed YAML", path=label, line=line) from None
     except yaml.YAMLError as exc:
         raise YamlError(f"malformed YAML: {exc}", path=label) from None

@@ -48,6 +48,14 @@ CASES = {
                            {"de": "unbekannter Anlagentyp 'substaton' (meinten Sie 'substation'?); die Stadt mini kennt:",
                             "el": "άγνωστος τύπος υποδομής 'substaton' (μήπως εννοείτε 'substation';)",
                             "pt": "tipo de infraestrutura desconhecido 'substaton' (queria dizer 'substation'?)"}),
+    "duplicate key": (("duration_h: 48", "duration_h: 48\nduration_h: 24"), "duration_h", "duplicate key 'duration_h'",
+                      {"de": "doppelter Schlüssel 'duration_h'", "el": "διπλό κλειδί 'duration_h'",
+                       "pt": "chave repetida 'duration_h'"}),
+    "city not found": (("city: mini_city.yaml", "city: nowhere.yaml"), "city",
+                       "city model 'nowhere.yaml' not found in the city-model folders",
+                       {"de": "Stadtmodell 'nowhere.yaml' nicht gefunden in den Ordnern der Stadtmodelle",
+                        "el": "το μοντέλο πόλης 'nowhere.yaml' δεν βρέθηκε στους φακέλους των μοντέλων πόλης",
+                        "pt": "modelo de cidade 'nowhere.yaml' não encontrado nas pastas dos modelos de cidade"}),
 }
 
 

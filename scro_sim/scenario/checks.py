@@ -60,8 +60,8 @@ def course_reference_problems(sc: Scenario) -> list[tuple[tuple[Any, ...], str]]
         course = scenario_course(sc)
     except CourseError as exc:
         first = exc.problems[0] if exc.problems else exc
-        return [(("rubric",), f"the course map the criteria cite cannot be read ({first}): fix it, or set "
-                              "SCRO_SIM_COURSE to another")]
+        return [(("rubric",), Msg(N_("the course map the criteria cite cannot be read ({problem}): fix it, or set "
+                                     "SCRO_SIM_COURSE to another"), problem=str(first)))]
     if course is None:
         return out
     own_modules = {lo.module for lo in sc.learning_outcomes}
@@ -78,15 +78,17 @@ def course_reference_problems(sc: Scenario) -> list[tuple[tuple[Any, ...], str]]
         ref = course.outcome(c.outcome)
         if ref is None and legacy:
             out.append((("rubric", "criteria", i, "outcome"),
-                        f"unknown learning outcome {c.outcome!r} (this scenario's learning outcomes: "
-                        f"{', '.join(local)}; or cite a course outcome such as {course.outcome_ids()[0]})"))
+                        Msg(N_("unknown learning outcome {id!r} (this scenario's learning outcomes: {own}; or cite a "
+                               "course outcome such as {example})"), id=c.outcome, own=", ".join(local),
+                            example=course.outcome_ids()[0])))
         elif ref is None:
             out.append((("rubric", "criteria", i, "outcome"), Msg(N_("unknown course outcome {id!r}{mean}"),
                                                                   id=c.outcome, mean=did_you_mean(course.suggest(c.outcome)))))
         elif ref.module.id not in sc.modules:
             out.append((("rubric", "criteria", i, "outcome"),
-                        f"outcome {c.outcome!r} belongs to module {ref.module.id}, which is not in modules "
-                        f"(add it: modules: [{', '.join([*sc.modules, ref.module.id])}])"))
+                        Msg(N_("outcome {id!r} belongs to module {module}, which is not in modules (add it: "
+                               "modules: [{modules}])"), id=c.outcome, module=ref.module.id,
+                            modules=", ".join([*sc.modules, ref.module.id]))))
     return out
 
 
@@ -321,8 +323,9 @@ def _reveal_problems(loc: tuple[Any, ...], h: CyberHazard, sc: Scenario,
     if r.on is not None:
         out.extend(((*loc, "on", *where[1:]), m) for where, m in _condition_problems(r.on, sc, city))
     if r.by_action is not None and not sc.actions.get(r.by_action).enabled:
-        out.append(((*loc, "by_action"), f"action {r.by_action!r} is disabled: enable it "
-                    f"(actions: {r.by_action}: {{enabled: true}}) or reveal the cause another way"))
+        out.append(((*loc, "by_action"), Msg(N_("action {action!r} is disabled: enable it (actions: {name}: "
+                                                "{{enabled: true}}) or reveal the cause another way"),
+                                             action=r.by_action, name=r.by_action)))
     return out
 
 
@@ -354,11 +357,11 @@ def _feedback_problems(loc: tuple[Any, ...], entry: Any, sc: Scenario, city: Cit
     last = len(entry) - 1
     for k, v in enumerate(entry):
         if v.when is None and k < last:
-            out.append(((*loc, k), "only the last variant may leave out when: it is the fallback, and the "
-                        "variants after it would never be shown"))
+            out.append(((*loc, k), Msg(N_("only the last variant may leave out when: it is the fallback, and the "
+                                          "variants after it would never be shown"))))
         elif v.when is not None and k == last:
-            out.append(((*loc, k, "when"), "the last variant is the fallback, shown when no condition above "
-                        "holds: leave out its when (add a last variant with text only)"))
+            out.append(((*loc, k, "when"), Msg(N_("the last variant is the fallback, shown when no condition above "
+                                                  "holds: leave out its when (add a last variant with text only)"))))
         if v.when is not None:
             out.extend(_feedback_condition_problems((*loc, k, "when"), v.when, sc, city))
     return out
@@ -439,8 +442,9 @@ def _plan_problems(plan: Plan, sc: Scenario, city: City | None) -> list[tuple[tu
     checks = math.ceil(sc.duration_h / plan.check_every_h)
     stops = checks + len(sc.decision_times())
     if checks > MAX_PLAN_CHECKS:
-        out.append((("check_every_h",), f"{checks:,} checks in a {sc.duration_h:g} h scenario; the limit is "
-                    f"{MAX_PLAN_CHECKS:,}: check at least every {sc.duration_h / MAX_PLAN_CHECKS:.2g} h"))
+        out.append((("check_every_h",), Msg(N_("{n} checks in a {dur} h scenario; the limit is {limit}: check at "
+                                               "least every {every} h"), n=f"{checks:,}", dur=f"{sc.duration_h:g}",
+                                            limit=f"{MAX_PLAN_CHECKS:,}", every=f"{sc.duration_h / MAX_PLAN_CHECKS:.2g}")))
     elif len(plan.rules) * stops > MAX_RULE_CHECKS:
         out.append((("rules",), f"{len(plan.rules)} rules tested at {stops:,} checks and decision points is "
                     f"{len(plan.rules) * stops:,} tests in one run; the limit is {MAX_RULE_CHECKS:,} "
