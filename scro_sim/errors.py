@@ -16,6 +16,7 @@ from typing import Any, TextIO
 __all__ = [
     "N_",
     "CityModelError",
+    "Count",
     "CourseError",
     "DecisionError",
     "InputError",
@@ -69,9 +70,32 @@ class Msg(str):
             return str(self)
 
 
+class Count(Msg):
+    """A whole number for a message, its thousands separated as the reader writes them: "500,000" in English,
+    "500.000" in German (the catalogues' ``thousands separator``)."""
+
+    def __new__(cls, n: float) -> Count:
+        return super().__new__(cls, "{n}", n=f"{n:,.0f}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _count, (float(self.args["n"].replace(",", "")),)
+
+    def say(self, words: Words | None = None) -> str:
+        sep = words(_THOUSANDS) if words is not None else ","
+        return str(self).replace(",", sep if sep != _THOUSANDS else ",")
+
+
+def _count(n: float) -> Count:
+    return Count(n)
+
+
 def N_(template: str) -> str:
     """Marks a message template (or a word a :class:`Msg` fills in) for the catalogues, scro_sim.pot."""
     return template
+
+
+#: the catalogues' thousands separator for :class:`Count` ("," in English)
+_THOUSANDS = N_("thousands separator")
 
 
 def did_you_mean(close: Sequence[str]) -> str:

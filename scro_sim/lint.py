@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from .errors import N_, Msg, ScroSimError, Words, say
+from .errors import N_, Count, Msg, ScroSimError, Words, say
 from .scenario import LANGUAGES, LocalText, Scenario, dist_bounds, load_scenario, scenario_course
 from .yamlio import field_path
 
@@ -197,12 +197,13 @@ def _target_problem(action: str, target: str, city: Any) -> str | None:
         if i is None:
             return Msg(N_("{action} names an asset and {target!r} is not one"), action=action, target=target)
         if f.types and str(city.asset_type[i]) not in f.types:
-            return f"{action} names a {' or '.join(f.types)} and {target!r} is a {city.asset_type[i]}"
+            return Msg(N_("{action} names a {types} and {target!r} is a {type}"), action=action, target=target,
+                       types=" or ".join(f.types), type=str(city.asset_type[i]))
     elif f.kind in ("district", "district_or_all"):
         if target not in city.district_index and not (f.kind == "district_or_all" and target == "all"):
             return Msg(N_("{action} names a district and {target!r} is not one"), action=action, target=target)
     elif f.kind == "road" and "~" not in target:
-        return f"{action} names a road FROM~TO and {target!r} is not one"
+        return Msg(N_("{action} names a road FROM~TO and {target!r} is not one"), action=action, target=target)
     return None
 
 
@@ -216,7 +217,8 @@ def _means_problem(sc: Scenario, action: str) -> str | None:
     if not spec.enabled:
         return Msg(N_("{action} is disabled in this scenario"), action=action)
     if spec.cost > res.budget + 1e-6:
-        return f"{action} costs {spec.cost:,.0f} {res.currency}, more than the whole budget ({res.budget:,.0f})"
+        return Msg(N_("{action} costs {cost} {currency}, more than the whole budget ({budget})"), action=action,
+                   cost=Count(spec.cost), currency=res.currency, budget=Count(res.budget))
     why = actions.get(action).never_possible(sc)
     return f"{action}: {why}" if why else None
 

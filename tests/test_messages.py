@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from scro_sim.cli import main
-from scro_sim.errors import Msg, Problem, ScenarioError, did_you_mean
+from scro_sim.errors import Count, Msg, Problem, ScenarioError, did_you_mean
 from scro_sim.i18n import translator
 from scro_sim.lint import lint_file
 from scro_sim.scenario import load_scenario
@@ -130,3 +130,13 @@ def test_a_broken_translation_falls_back_to_english() -> None:
     m = Msg("unknown inject {id!r}", id="I9")
     assert m.say(lambda s: s.replace("{id!r}", "{name}")) == "unknown inject 'I9'"
     assert Problem("f.yaml", 3, "x", "a plain message").say(translator("de")) == "f.yaml:3: x: a plain message"
+
+
+def test_a_count_is_written_with_the_readers_thousands_separator() -> None:
+    m = Msg("{n} crews in one run (every team's count plus mutual_aid crews x max_requests); the limit is {limit}",
+            n=Count(1200), limit=Count(500))
+    assert str(m).startswith("1,200 crews in one run") and str(m).endswith("the limit is 500")
+    assert m.say(translator("de")).startswith("1.200 Trupps in einem Lauf")
+    assert m.say(translator("en")) == str(m)
+    back = pickle.loads(pickle.dumps(m))
+    assert back == m and back.say(translator("pt")).startswith("1.200 equipas")

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ..errors import N_, Msg, Problem, did_you_mean
+from ..errors import N_, Count, Msg, Problem, did_you_mean
 
 FORMAT = "scro-city/1"
 
@@ -375,7 +375,7 @@ def _check(model: CityModel, hazards: Sequence[str] | None = None) -> list[tuple
         points += len(z.polygon)
         if points > MAX_POLYGON_TOTAL:
             out.append((("zones", i, "polygon"), Msg(N_("the zones' polygons have more than {limit} points together; "
-                                                        "simplify them"), limit=f"{MAX_POLYGON_TOTAL:,}")))
+                                                        "simplify them"), limit=Count(MAX_POLYGON_TOTAL))))
             break
     dup(N_("district"), model.districts, "districts")
     dup(N_("asset"), model.assets, "assets")

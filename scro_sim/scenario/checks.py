@@ -12,7 +12,7 @@ import scro_sim.engine.hazards as _hazards  # so does the hazard registry
 
 from ..city import City, curve_problems
 from ..course import Course, default_course
-from ..errors import N_, CourseError, Msg, did_you_mean
+from ..errors import N_, Count, CourseError, Msg, did_you_mean
 from .basics import (
     MAX_CREWS,
     MAX_DECISION_POINTS,
@@ -224,8 +224,8 @@ def _work_problems(sc: Scenario) -> list[tuple[tuple[Any, ...], str]]:
     if n_points > MAX_DECISION_POINTS:
         loc = ("decision_points", "every_h") if dp.every_h else ("decision_points", "times_h")
         out.append((loc, Msg(N_("{n} decision points in a {dur} h scenario; the limit is {limit} (a longer every_h, "
-                                "or fewer times_h)"), n=f"{n_points:,}", dur=f"{dur:g}",
-                             limit=f"{MAX_DECISION_POINTS:,}")))
+                                "or fewer times_h)"), n=Count(n_points), dur=f"{dur:g}",
+                             limit=Count(MAX_DECISION_POINTS))))
     steps = 0
     for i, h in enumerate(sc.hazards):
         step = getattr(h, "step_h", None)
@@ -234,8 +234,8 @@ def _work_problems(sc: Scenario) -> list[tuple[tuple[Any, ...], str]]:
             if steps > MAX_HAZARD_STEPS:
                 out.append((("hazards", i, "step_h"), Msg(N_(
                     "the hazards would update {n}+ times in a {dur} h scenario (duration_h / step_h, summed over the "
-                    "hazards); the limit is {limit}: use a longer step_h"), n=f"{steps:,}", dur=f"{dur:g}",
-                    limit=f"{MAX_HAZARD_STEPS:,}")))
+                    "hazards); the limit is {limit}: use a longer step_h"), n=Count(steps), dur=f"{dur:g}",
+                    limit=Count(MAX_HAZARD_STEPS))))
                 break
     r = sc.resources
     teams = sum(t.count for t in r.crews)
@@ -243,7 +243,7 @@ def _work_problems(sc: Scenario) -> list[tuple[tuple[Any, ...], str]]:
     if crews > MAX_CREWS:  # blamed on the teams if they alone are too many, else on mutual aid
         out.append((("resources", "crews" if teams > MAX_CREWS else "mutual_aid"),
                     Msg(N_("{n} crews in one run (every team's count plus mutual_aid crews x max_requests); the "
-                           "limit is {limit}"), n=f"{crews:,}", limit=f"{MAX_CREWS:,}")))
+                           "limit is {limit}"), n=Count(crews), limit=Count(MAX_CREWS))))
     return out
 
 
@@ -395,7 +395,7 @@ def _action_done_problems(m: ActionDone, sc: Scenario, city: City | None) -> lis
     # what a target means is the action's own field: its target, or the first asset of an order
     field = "target" if kind.target is not None else "order" if kind.field("order") is not None else None
     if field is None:
-        out.append((("target",), f"{m.action} names no target: leave target out"))
+        out.append((("target",), Msg(N_("{action} names no target: leave target out"), action=m.action)))
     elif city is not None:
         probe = SimpleNamespace(**{**{f.name: None for f in kind.fields},
                                    field: m.target if field == "target" else (m.target,)})
@@ -443,12 +443,13 @@ def _plan_problems(plan: Plan, sc: Scenario, city: City | None) -> list[tuple[tu
     stops = checks + len(sc.decision_times())
     if checks > MAX_PLAN_CHECKS:
         out.append((("check_every_h",), Msg(N_("{n} checks in a {dur} h scenario; the limit is {limit}: check at "
-                                               "least every {every} h"), n=f"{checks:,}", dur=f"{sc.duration_h:g}",
-                                            limit=f"{MAX_PLAN_CHECKS:,}", every=f"{sc.duration_h / MAX_PLAN_CHECKS:.2g}")))
+                                               "least every {every} h"), n=Count(checks), dur=f"{sc.duration_h:g}",
+                                            limit=Count(MAX_PLAN_CHECKS), every=f"{sc.duration_h / MAX_PLAN_CHECKS:.2g}")))
     elif len(plan.rules) * stops > MAX_RULE_CHECKS:
-        out.append((("rules",), f"{len(plan.rules)} rules tested at {stops:,} checks and decision points is "
-                    f"{len(plan.rules) * stops:,} tests in one run; the limit is {MAX_RULE_CHECKS:,} "
-                    "(fewer rules, or a longer check_every_h)"))
+        out.append((("rules",), Msg(N_("{rules} rules tested at {stops} checks and decision points is {tests} tests "
+                                       "in one run; the limit is {limit} (fewer rules, or a longer check_every_h)"),
+                                    rules=len(plan.rules), stops=Count(stops), tests=Count(len(plan.rules) * stops),
+                                    limit=Count(MAX_RULE_CHECKS))))
     for i, a in enumerate(plan.prepositioning):
         out.extend((("prepositioning", i, *loc), m) for loc, m in action_problems(a, sc, city))
     for i, r in enumerate(plan.rules):

@@ -116,14 +116,15 @@ class Reveal(_Model):
         if v is None or v == "detection":
             return v
         if isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v <= 24 * 365:
-            raise ValueError(f"at is 'detection' or a number of hours from 0 to {24 * 365}, got {v!r}")
+            raise ValueError(Msg(N_("at is 'detection' or a number of hours from 0 to {max}, got {value!r}"),
+                                 max=24 * 365, value=v))
         return float(v)
 
     @model_validator(mode="after")
     def _some_trigger(self) -> Reveal:
         if self.at is None and self.on is None and self.by_action is None:
-            raise ValueError("reveal names at least one of at (detection or hours), on (a condition) "
-                             f"or by_action ({', '.join(REVEAL_BY_ACTIONS)})")
+            raise ValueError(Msg(N_("reveal names at least one of at (detection or hours), on (a condition) or "
+                                    "by_action ({actions})"), actions=", ".join(REVEAL_BY_ACTIONS)))
         return self
 
 
@@ -351,7 +352,7 @@ class RepairTime(_Model):
         if v is None:
             return v
         if not (math.isfinite(v[0]) and math.isfinite(v[1]) and 0 < v[0] <= 24 * 365 and 0 <= v[1] <= 24 * 365):
-            raise ValueError("give [mean, sd] in hours with 0 < mean <= 8760 and 0 <= sd <= 8760")
+            raise ValueError(Msg(N_("give [mean, sd] in hours with 0 < mean <= 8760 and 0 <= sd <= 8760")))
         return v
 
 
@@ -573,13 +574,13 @@ class Criterion(_Model):
                                  if self.lower_is_better else Msg(N_("thresholds must be ordered P, S, M descending")))
             relative = self.metric.startswith("relative.") or self.metric == "value_for_money"
             if self.min_gain is not None and not relative:
-                raise ValueError("min_gain is for criteria measured against the expert (relative.<metric>, "
-                                 "value_for_money)")
+                raise ValueError(Msg(N_("min_gain is for criteria measured against the expert (relative.<metric>, "
+                                        "value_for_money)")))
             if relative and self.lower_is_better:
-                raise ValueError(f"{self.metric} is higher-is-better (0 = baseline, 1 = expert): "
-                                 "leave out lower_is_better or set it to false")
+                raise ValueError(Msg(N_("{metric} is higher-is-better (0 = baseline, 1 = expert): leave out "
+                                        "lower_is_better or set it to false"), metric=self.metric))
             if self.loss_values is not None and self.metric != "value_for_money":
-                raise ValueError("loss_values is for the value_for_money metric")
+                raise ValueError(Msg(N_("loss_values is for the value_for_money metric")))
         else:
             if self.evidence is None or self.guidance is None:
                 raise ValueError(Msg(N_("a judged criterion needs evidence and guidance for the assessor")))
