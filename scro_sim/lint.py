@@ -220,7 +220,7 @@ def _means_problem(sc: Scenario, action: str) -> str | None:
         return Msg(N_("{action} costs {cost} {currency}, more than the whole budget ({budget})"), action=action,
                    cost=Count(spec.cost), currency=res.currency, budget=Count(res.budget))
     why = actions.get(action).never_possible(sc)
-    return f"{action}: {why}" if why else None
+    return Msg("{action}: {why}", action=action, why=why) if why else None
 
 
 def _injects_and_expected(sc: Scenario, city: Any) -> list[tuple[tuple[Any, ...], str, str, str]]:

@@ -38,7 +38,7 @@ ALLOWED: dict[str, set[str]] = {
     # the action registry's declarations build the scenario schema, so it sits below scenario
     "engine.actions": {"city", "errors", "hazards", "i18n"},
     # so does the hazard registry's (each kind's fields build its hazard model)
-    "engine.hazards": {"city", "hazards"},
+    "engine.hazards": {"city", "errors", "hazards"},
     # the course map (modules, outcomes) sits below scenario: the scenario checks resolve criteria against it
     "course": {"errors", "resources", "yamlio"},
     "scenario": {"city", "course", "engine.actions", "engine.hazards", "errors", "yamlio", "hazards", "resources"},

@@ -81,7 +81,9 @@ MESSAGE_MODULES = ("errors.py", "yamlio.py", "publishing.py", "lint.py", "scenar
 
 def _message_templates() -> set[str]:
     found: set[str] = set()
-    for name in MESSAGE_MODULES:
+    engine = [str(p.relative_to(ROOT / "scro_sim")) for sub in ("actions", "hazards")
+              for p in sorted((ROOT / "scro_sim" / "engine" / sub).glob("*.py"))]
+    for name in (*MESSAGE_MODULES, *engine):
         for _line, msg, _c, _ctx in extract_from_file("python", str(ROOT / "scro_sim" / name),
                                                       keywords={"Msg": None, "N_": None}):
             msg = msg if isinstance(msg, str) else msg[0]
