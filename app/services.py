@@ -21,10 +21,10 @@ import streamlit as st
 
 from scro_sim import resources
 from scro_sim.city import City
-from scro_sim.errors import ScroSimError
+from scro_sim.errors import Problem, ScroSimError, Words
 from scro_sim.scenario import Scenario, load_scenario, text_in
 from scro_sim.store import DEFAULT_URL, Store
-from scro_sim.yamlio import readable_problems
+from scro_sim.yamlio import readable
 
 __all__ = [
     "MAX_UPLOAD_BYTES",
@@ -77,11 +77,20 @@ def store() -> Store:
 
 @dataclass(frozen=True)
 class Loaded:
-    """A parsed scenario and its city, or the problems (``file:line: field: message``) that stopped it."""
+    """A parsed scenario and its city, or the problems (``file:line: field: message``) that stopped it.
+
+    ``problems`` are the lines in English; ``issues`` the same problems, which :meth:`said` words in
+    the reader's language.
+    """
 
     scenario: Scenario | None
     city: City | None
     problems: tuple[str, ...] = ()
+    issues: tuple[Problem, ...] = ()
+
+    def said(self, words: Words | None = None) -> list[str]:
+        """The problems as ``file:line: field: message`` lines, the messages in the language of ``words``."""
+        return [p.say(words) for p in self.issues] or list(self.problems)
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
@@ -90,7 +99,8 @@ def _parse(sha: str, label: str, base_dir: str, _text: str) -> Loaded:
     try:
         sc, city = load_scenario(label, text=_text, base_dir=Path(base_dir), share_city=True)
     except ScroSimError as exc:
-        return Loaded(None, None, tuple(readable_problems(exc.problems, _text, label)) or (str(exc),))
+        issues = tuple(readable(exc.problems, _text, label))
+        return Loaded(None, None, tuple(str(p) for p in issues) or (str(exc),), issues)
     return Loaded(sc, city)
 
 
@@ -127,7 +137,9 @@ class ScenarioEntry:
     meta: dict[str, Any]
 
     def title(self, lang: str) -> str:
-        return str(self.meta.get("title", {}).get(lang) or self.meta.get("title", {}).get("en") or self.key)
+        """The title a list shows; a published scenario's with the version its lecturer gave it ("... (v1.1)")."""
+        title = str(self.meta.get("title", {}).get(lang) or self.meta.get("title", {}).get("en") or self.key)
+        return title if self.source == "bundled" or not self.meta.get("version") else f"{title} (v{self.meta['version']})"
 
 
 @st.cache_resource(show_spinner=False, max_entries=256)
@@ -177,10 +189,18 @@ def available_scenarios(username: str, cohorts: tuple[str, ...]) -> list[Scenari
     base = str(bundled_dir())
     for cohort in cohorts:
         for pub in s.published_scenarios(cohort):
-            label = f"<{cohort}/{pub.scenario_id} v{pub.version}>"
+            label = f"<{cohort}/{pub.scenario_id} v{_published_version(pub.sha256, pub.yaml_text)}>"
             entries.append(ScenarioEntry(f"p:{cohort}:{pub.scenario_id}", label, pub.sha256, pub.yaml_text, cohort,
                                          _meta(pub.sha256, label, base, pub.yaml_text)))
     return [e for e in entries if e.meta.get("ok")]
+
+
+@st.cache_resource(show_spinner=False, max_entries=256)
+def _published_version(sha: str, _text: str) -> str:
+    """The scenario's own version in a published text (cached by its hash): the one number learners see."""
+    from scro_sim.publishing import text_version
+
+    return text_version(_text) or "?"
 
 
 def load_entry(e: ScenarioEntry) -> Loaded:

@@ -28,8 +28,11 @@ def _console() -> Any:
     return Console(highlight=False)
 
 
-def _fail(exc: ScroSimError) -> int:
-    print_problems(exc)
+def _fail(exc: ScroSimError, lang: str | None = None) -> int:
+    """Print an error's ``path:line: field: message`` lines (messages in ``lang``, English without); return 1."""
+    from .i18n import translator
+
+    print_problems(exc, words=translator(lang) if lang else None)
     return 1
 
 
@@ -72,7 +75,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         try:
             scenario, city = load_scenario(find_scenario(args.scenario))
         except ScroSimError as exc:
-            return _fail(exc)
+            return _fail(exc, args.lang)
     bad = 0
     for f in args.files:
         p = Path(f)
@@ -95,7 +98,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
             print(f"{f}: ok ({kind}: {msg})")
         except ScroSimError as exc:
             bad += 1
-            _fail(exc)
+            _fail(exc, args.lang)
     return 1 if bad else 0
 
 
@@ -1090,6 +1093,7 @@ def cmd_course(args: argparse.Namespace) -> int:
 
 def cmd_lint(args: argparse.Namespace) -> int:
     """A scenario checked as an exercise: one ``path:line: rule: message`` line per finding; exit 1 on errors."""
+    from .i18n import translator
     from .lint import has_errors, lint_file
     from .resources import find_scenario
 
@@ -1100,8 +1104,9 @@ def cmd_lint(args: argparse.Namespace) -> int:
     for f in args.scenarios:
         findings = lint_file(find_scenario(f), calibrate_n=args.calibrate)
         findings = [x for x in findings if not (args.errors_only and x.severity == "warning")]
+        words = translator(args.lang)
         for x in findings:
-            print(x)
+            print(x.say(words))
         errors = sum(x.severity == "error" for x in findings)
         print(f"{f}: {errors} errors, {len(findings) - errors} warnings", file=sys.stderr)
         bad = bad or has_errors(findings)
@@ -1118,6 +1123,8 @@ def build_parser() -> argparse.ArgumentParser:
     v = sub.add_parser("validate", help="check scenario, city, plan and course map files")
     v.add_argument("files", nargs="+")
     v.add_argument("--scenario", help="scenario to cross-check plans against (a file or a bundled scenario's name)")
+    v.add_argument("--lang", default="en", choices=["en", "el", "de", "pt"],
+                   help="language of the messages (file:line: field: stay as the file spells them)")
     v.set_defaults(fn=cmd_validate)
 
     s = sub.add_parser("schema", help="write JSON Schemas for editors")
@@ -1321,6 +1328,7 @@ def build_parser() -> argparse.ArgumentParser:
     li.add_argument("--calibrate", type=int, default=0, metavar="N",
                     help="also check that the criteria discriminate, on N paired seeds (slow; 0: off)")
     li.add_argument("--errors-only", action="store_true", help="leave warnings out")
+    li.add_argument("--lang", default="en", choices=["en", "el", "de", "pt"], help="language of the messages")
     li.set_defaults(fn=cmd_lint)
 
     add_batch_commands(sub)

@@ -1,30 +1,120 @@
 """One exception tree for scro_sim; every error can say where (file, line) and what (field).
 
 Lecturers meet these errors, so ``str(err)`` is the one-line ``path:line: field: message``
-form that editors and CI logs understand.
+form that editors and CI logs understand.  A message made as a :class:`Msg` is English text
+that also keeps its template (the gettext msgid) and arguments, so :meth:`Problem.say` can
+word it in the reader's language while ``file:line: field`` stays the file's own.
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TextIO
+from typing import Any, TextIO
 
 __all__ = [
+    "N_",
     "CityModelError",
+    "Count",
     "CourseError",
     "DecisionError",
     "InputError",
+    "Msg",
     "PlanError",
     "Problem",
     "ScenarioError",
     "ScroSimError",
     "StoreError",
     "VerificationError",
+    "Words",
     "WorkBudgetExceeded",
     "YamlError",
+    "did_you_mean",
     "print_problems",
+    "say",
 ]
+
+#: a gettext ``_`` function: msgid -> the text in the reader's language
+Words = Callable[[str], str]
+
+
+class Msg(str):
+    """A message that is its English text and can be said in another language.
+
+    ``Msg("unknown inject {id!r}", id="I9")`` is the string ``unknown inject 'I9'``; its
+    ``template`` is the msgid the catalogues translate and ``args`` fill it in any language.
+    An argument may be a Msg itself (a "did you mean" part, a word like "inject"): it is said
+    in the same language.  Being a ``str``, it goes wherever a message went before.
+    """
+
+    template: str
+    args: dict[str, Any]
+
+    def __new__(cls, template: str, /, **args: Any) -> Msg:
+        self = super().__new__(cls, template.format(**args))
+        self.template, self.args = template, args
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _rebuild, (self.template, self.args)
+
+    def say(self, words: Words | None = None) -> str:
+        """The message in the language of ``words`` (English without); English if the translation is unusable."""
+        if words is None:
+            return str(self)
+        args = {k: (v.say(words) if isinstance(v, Msg) else v) for k, v in self.args.items()}
+        try:
+            return words(self.template).format(**args)
+        except (KeyError, IndexError, ValueError):  # a broken translation must not hide the problem
+            return str(self)
+
+
+class Count(Msg):
+    """A whole number for a message, its thousands separated as the reader writes them: "500,000" in English,
+    "500.000" in German (the catalogues' ``thousands separator``)."""
+
+    def __new__(cls, n: float) -> Count:
+        return super().__new__(cls, "{n}", n=f"{n:,.0f}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _count, (float(self.args["n"].replace(",", "")),)
+
+    def say(self, words: Words | None = None) -> str:
+        sep = words(_THOUSANDS) if words is not None else ","
+        return str(self).replace(",", sep if sep != _THOUSANDS else ",")
+
+
+def _count(n: float) -> Count:
+    return Count(n)
+
+
+def N_(template: str) -> str:
+    """Marks a message template (or a word a :class:`Msg` fills in) for the catalogues, scro_sim.pot."""
+    return template
+
+
+#: the catalogues' thousands separator for :class:`Count` ("," in English)
+_THOUSANDS = N_("thousands separator")
+
+
+def did_you_mean(close: Sequence[str]) -> str:
+    """`` (did you mean 'x'?)`` after a misspelt name (``'x' or 'y'`` for two), or "" when nothing is close."""
+    if not close:
+        return ""
+    names = [repr(x) for x in close]
+    shown: str = names[0] if len(names) == 1 else Msg(N_("{choices} or {last}"), choices=", ".join(names[:-1]),
+                                                         last=names[-1])
+    return Msg(N_(" (did you mean {names}?)"), names=shown)
+
+
+def _rebuild(template: str, args: dict[str, Any]) -> Msg:
+    return Msg(template, **args)
+
+
+def say(message: str, words: Words | None = None) -> str:
+    """``message`` in the language of ``words`` when it is a :class:`Msg`; a plain string stays as it is."""
+    return message.say(words) if isinstance(message, Msg) else str(message)
 
 
 @dataclass(frozen=True, order=True)
@@ -37,8 +127,12 @@ class Problem:
     message: str = ""
 
     def __str__(self) -> str:
+        return self.say()
+
+    def say(self, words: Words | None = None) -> str:
+        """``path:line: field: message`` with the message in the language of ``words`` (English without)."""
         where = self.path if self.line is None else f"{self.path}:{self.line}"
-        parts = [p for p in (where, self.field, self.message) if p]
+        parts = [p for p in (where, self.field, say(self.message, words)) if p]
         return ": ".join(parts)
 
 
@@ -120,10 +214,11 @@ class WorkBudgetExceeded(ScroSimError):
             path=path, field="work budget")
 
 
-def print_problems(exc: ScroSimError, stream: TextIO | None = None) -> None:
-    """Write an error's problems, one ``path:line: field: message`` line each (to stderr by default)."""
+def print_problems(exc: ScroSimError, stream: TextIO | None = None, words: Words | None = None) -> None:
+    """Write an error's problems, one ``path:line: field: message`` line each (to stderr by default),
+    the messages in the language of ``words`` (English without)."""
     out = stream if stream is not None else sys.stderr
     for p in exc.problems or []:
-        print(str(p), file=out)
+        print(p.say(words), file=out)
     if not exc.problems:
         print(str(exc), file=out)

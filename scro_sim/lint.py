@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import types
 import typing
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from .errors import ScroSimError
+from .errors import N_, Count, Msg, ScroSimError, Words, say
 from .scenario import LANGUAGES, LocalText, Scenario, dist_bounds, load_scenario, scenario_course
 from .yamlio import field_path
 
@@ -50,9 +50,22 @@ class Finding:
     message: str
 
     def __str__(self) -> str:
+        return self.say()
+
+    def say(self, words: Words | None = None, name_field: Callable[[str], str] | None = None) -> str:
+        """``path:line: rule: [warning: ]field: message``, the words in the language of ``words`` (English
+        without); the rule's name stays as the command and the docs spell it.  ``name_field`` names the field
+        for a person (e.g. :func:`scro_sim.yamlio.readable_field`: list items by their id)."""
         where = self.path if self.line is None else f"{self.path}:{self.line}"
-        sev = "warning: " if self.severity == "warning" else ""
-        return f"{where}: {self.rule}: {sev}{self.message}"
+        sev = say(Msg(N_("warning")), words) + ": " if self.severity == "warning" else ""
+        message = self.message
+        if name_field is not None and isinstance(message, Msg) and message.template == _AT_FIELD:
+            message = Msg(_AT_FIELD, field=name_field(message.args["field"]), message=message.args["message"])
+        return f"{where}: {self.rule}: {sev}{say(message, words)}"
+
+
+#: a finding's message: the field it is about, then what is wrong (no words of its own to translate)
+_AT_FIELD = "{field}: {message}"
 
 
 def has_errors(findings: list[Finding]) -> bool:
@@ -64,7 +77,8 @@ def lint_file(path: str | Path, *, calibrate_n: int = 0) -> list[Finding]:
     try:
         sc, city = load_scenario(path)
     except ScroSimError as exc:
-        return [Finding(p.path or str(path), p.line, "schema", "error", f"{p.field}: {p.message}" if p.field else p.message)
+        return [Finding(p.path or str(path), p.line, "schema", "error",
+                        Msg(_AT_FIELD, field=p.field, message=p.message) if p.field else p.message)
                 for p in exc.problems] or [Finding(str(path), None, "schema", "error", str(exc))]
     return lint_scenario(sc, city, calibrate_n=calibrate_n)
 
@@ -85,7 +99,8 @@ def lint_scenario(sc: Scenario, city: Any, *, calibrate_n: int = 0) -> list[Find
                 return lines[loc[:n]]
         return None
 
-    out = [Finding(sc.source_path, line_of(loc), rule, sev, (f"{field_path(loc)}: " if loc else "") + msg)  # type: ignore[arg-type]
+    out = [Finding(sc.source_path, line_of(loc), rule, sev,  # type: ignore[arg-type]
+                   Msg(_AT_FIELD, field=field_path(loc), message=msg) if loc else msg)
            for loc, rule, sev, msg in found]
     return sorted(out, key=lambda f: (f.line or 0, f.rule, f.message))
 
@@ -104,24 +119,26 @@ def _objectives(sc: Scenario) -> list[tuple[tuple[Any, ...], str, str, str]]:
             cited_local.add(c.outcome)
             evidenced.setdefault(local[c.outcome].module, []).append(c.id)
             out.append((("rubric", "criteria", i, "outcome"), "criterion-outcome", "warning",
-                        f"{c.id} cites the scenario's own learning outcome {c.outcome!r}, not a module outcome of "
-                        "the course map (e.g. outcome: C3.1; `scro-sim course` lists them)"))
+                        Msg(N_("{id} cites the scenario's own learning outcome {outcome!r}, not a module outcome of "
+                               "the course map (e.g. outcome: C3.1; `scro-sim course` lists them)"),
+                            id=c.id, outcome=c.outcome)))
             continue
         ref = course.outcome(c.outcome) if course is not None else None
         if ref is None:
             out.append((("rubric", "criteria", i, "outcome"), "criterion-outcome", "error",
-                        f"{c.id} cites {c.outcome!r}, which is no module outcome of the course map"))
+                        Msg(N_("{id} cites {outcome!r}, which is no module outcome of the course map"), id=c.id,
+                            outcome=c.outcome)))
         else:
             evidenced.setdefault(ref.module.id, []).append(c.id)
     for i, m in enumerate(sc.modules):
         if m not in evidenced:
             out.append((("modules", i), "objective-criterion", "error",
-                        f"module {m} is claimed but no criterion cites one of its outcomes"))
+                        Msg(N_("module {module} is claimed but no criterion cites one of its outcomes"), module=m)))
     for i, lo in enumerate(sc.learning_outcomes):
         if lo.id not in cited_local and lo.module not in evidenced:
             out.append((("learning_outcomes", i), "objective-criterion", "error",
-                        f"learning outcome {lo.id} (module {lo.module}) has no criterion: no criterion cites it "
-                        f"or an outcome of module {lo.module}"))
+                        Msg(N_("learning outcome {id} (module {module}) has no criterion: no criterion cites it "
+                               "or an outcome of module {module}"), id=lo.id, module=lo.module)))
     return out
 
 
@@ -138,13 +155,14 @@ def _never_firing(sc: Scenario) -> dict[str, str]:
     for inj in sc.msel:
         w = inj.when
         if inj.contingency and inj.id not in contingency_of:
-            never[inj.id] = "it is a contingency (contingency: true) but no expected action names it"
+            never[inj.id] = Msg(N_("it is a contingency (contingency: true) but no expected action names it"))
         elif w is not None and w.gauge_above is not None and peak is None:
-            never[inj.id] = "it waits for the river gauge, but the scenario has no flood"
+            never[inj.id] = Msg(N_("it waits for the river gauge, but the scenario has no flood"))
         elif w is not None and w.gauge_above is not None and peak is not None and w.gauge_above >= peak:
-            never[inj.id] = f"it waits for the gauge above {w.gauge_above:g} m, but the flood peaks at {peak:g} m at most"
+            never[inj.id] = Msg(N_("it waits for the gauge above {level} m, but the flood peaks at {peak} m at most"),
+                                level=f"{w.gauge_above:g}", peak=f"{peak:g}")
         elif w is not None and w.inject is not None and w.inject not in by_id:
-            never[inj.id] = f"it waits for inject {w.inject!r}, which the MSEL does not have"
+            never[inj.id] = Msg(N_("it waits for inject {id!r}, which the MSEL does not have"), id=w.inject)
     # chains: an inject waiting for one that never fires never fires either (the checks refuse loops)
     changed = True
     while changed:
@@ -156,10 +174,10 @@ def _never_firing(sc: Scenario) -> dict[str, str]:
             if inj.contingency:
                 parents = [i.id for i in sc.msel if any(ea.contingency == inj.id for ea in i.expected_actions)]
                 if parents and all(p in never for p in parents):
-                    never[inj.id] = f"only {', '.join(parents)} can set it off, and they never fire"
+                    never[inj.id] = Msg(N_("only {ids} can set it off, and they never fire"), ids=", ".join(parents))
                     changed = True
             elif parents and parents[0] in never:
-                never[inj.id] = f"it waits for inject {parents[0]!r}, which never fires"
+                never[inj.id] = Msg(N_("it waits for inject {id!r}, which never fires"), id=parents[0])
                 changed = True
     return never
 
@@ -171,20 +189,21 @@ def _target_problem(action: str, target: str, city: Any) -> str | None:
     kind = actions.get(action)
     f = kind.field("target") or kind.field("order")
     if f is None:
-        return f"{action} names no target, so no {action} can be for {target!r}"
+        return Msg(N_("{action} names no target, so no {action} can be for {target!r}"), action=action, target=target)
     if city is None:
         return None
     if f.kind in ("asset", "assets"):
         i = city.asset_index.get(target)
         if i is None:
-            return f"{action} names an asset and {target!r} is not one"
+            return Msg(N_("{action} names an asset and {target!r} is not one"), action=action, target=target)
         if f.types and str(city.asset_type[i]) not in f.types:
-            return f"{action} names a {' or '.join(f.types)} and {target!r} is a {city.asset_type[i]}"
+            return Msg(N_("{action} names a {types} and {target!r} is a {type}"), action=action, target=target,
+                       types=" or ".join(f.types), type=str(city.asset_type[i]))
     elif f.kind in ("district", "district_or_all"):
         if target not in city.district_index and not (f.kind == "district_or_all" and target == "all"):
-            return f"{action} names a district and {target!r} is not one"
+            return Msg(N_("{action} names a district and {target!r} is not one"), action=action, target=target)
     elif f.kind == "road" and "~" not in target:
-        return f"{action} names a road FROM~TO and {target!r} is not one"
+        return Msg(N_("{action} names a road FROM~TO and {target!r} is not one"), action=action, target=target)
     return None
 
 
@@ -196,11 +215,12 @@ def _means_problem(sc: Scenario, action: str) -> str | None:
     spec = sc.actions.get(action)
     res = sc.resources
     if not spec.enabled:
-        return f"{action} is disabled in this scenario"
+        return Msg(N_("{action} is disabled in this scenario"), action=action)
     if spec.cost > res.budget + 1e-6:
-        return f"{action} costs {spec.cost:,.0f} {res.currency}, more than the whole budget ({res.budget:,.0f})"
+        return Msg(N_("{action} costs {cost} {currency}, more than the whole budget ({budget})"), action=action,
+                   cost=Count(spec.cost), currency=res.currency, budget=Count(res.budget))
     why = actions.get(action).never_possible(sc)
-    return f"{action}: {why}" if why else None
+    return Msg("{action}: {why}", action=action, why=why) if why else None
 
 
 def _injects_and_expected(sc: Scenario, city: Any) -> list[tuple[tuple[Any, ...], str, str, str]]:
@@ -208,26 +228,31 @@ def _injects_and_expected(sc: Scenario, city: Any) -> list[tuple[tuple[Any, ...]
     never = _never_firing(sc)
     for i, inj in enumerate(sc.msel):
         if inj.id in never:
-            out.append((("msel", i, "id"), "inject-fires", "error", f"inject {inj.id} can never fire: {never[inj.id]}"))
+            out.append((("msel", i, "id"), "inject-fires", "error",
+                        Msg(N_("inject {id} can never fire: {why}"), id=inj.id, why=never[inj.id])))
         for j, ea in enumerate(inj.expected_actions):
             loc = ("msel", i, "expected_actions", j)
             if inj.id in never:
                 out.append(((*loc, "id"), "expected-action", "error",
-                             f"{ea.id} is never asked for: its inject {inj.id} never fires"))
+                             Msg(N_("{id} is never asked for: its inject {inject} never fires"), id=ea.id,
+                                 inject=inj.id)))
             why = _means_problem(sc, ea.action)
             if why:
-                out.append(((*loc, "action"), "expected-action", "error", f"{ea.id} cannot be met: {why}"))
+                out.append(((*loc, "action"), "expected-action", "error",
+                            Msg(N_("{id} cannot be met: {why}"), id=ea.id, why=why)))
             bad = [(k, p) for k, tg in enumerate(ea.targets) if (p := _target_problem(ea.action, tg, city))]
             if ea.targets and len(bad) == len(ea.targets):
                 for k, p in bad:
-                    out.append(((*loc, "targets", k), "expected-action", "error", f"{ea.id} cannot be met: {p}"))
+                    out.append(((*loc, "targets", k), "expected-action", "error",
+                                Msg(N_("{id} cannot be met: {why}"), id=ea.id, why=p)))
             else:
                 for k, p in bad:
-                    out.append(((*loc, "targets", k), "expected-action", "warning", f"{ea.id}: {p}"))
+                    out.append(((*loc, "targets", k), "expected-action", "warning", Msg("{id}: {why}", id=ea.id, why=p)))
     for i, q in enumerate(sc.questions):
         if q.at_inject is not None and q.at_inject in never:
             out.append((("questions", i, "at_inject"), "inject-fires", "error",
-                        f"question {q.id} is never asked: inject {q.at_inject} never fires"))
+                        Msg(N_("question {id} is never asked: inject {inject} never fires"), id=q.id,
+                            inject=q.at_inject)))
     return out
 
 
@@ -268,7 +293,7 @@ def _translations(sc: Scenario) -> list[tuple[tuple[Any, ...], str, str, str]]:
             continue  # plans' titles and rationales are the author's notes, not read by learners
         missing = [lang for lang in LANGUAGES if lang != "en" and (isinstance(text, str) or not getattr(text, lang))]
         if missing:
-            out.append((loc, "translation", "warning", f"not given in {', '.join(sorted(missing))}"))
+            out.append((loc, "translation", "warning", Msg(N_("not given in {langs}"), langs=", ".join(sorted(missing)))))
     return out
 
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import Problem, YamlError
+from .errors import N_, Msg, Problem, Words, YamlError
 
 __all__ = [
     "PLAN_LIMITS",
@@ -37,7 +37,9 @@ __all__ = [
     "field_path",
     "load_yaml",
     "problems_from_pydantic",
+    "pydantic_message",
     "read_text",
+    "readable",
     "readable_field",
     "readable_problems",
     "validate_model",
@@ -150,14 +152,15 @@ def read_text(source: str | Path | bytes, *, path: str | None = None, limits: Li
     if len(raw) > limits.max_bytes:
         raise YamlError(limits.too_big(len(raw)), path=label)
     if not raw.strip():
-        raise YamlError("file is empty", path=label)
+        raise YamlError(Msg(N_("file is empty")), path=label)
     if b"\x00" in raw:
-        raise YamlError("file is binary (contains NUL bytes), not YAML text", path=label)
+        raise YamlError(Msg(N_("file is binary (contains NUL bytes), not YAML text")), path=label)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise YamlError(f"not valid UTF-8 text (byte {exc.start}); save the file as UTF-8", path=label, line=line) from None
+        raise YamlError(Msg(N_("not valid UTF-8 text (byte {pos}); save the file as UTF-8"), pos=exc.start), path=label,
+                        line=line) from None
     return text, label
 
 
@@ -211,14 +214,14 @@ class _Builder:
             if isinstance(ev, yaml.DocumentStartEvent):
                 docs += 1
                 if docs > 1:
-                    raise self.fail("file holds more than one YAML document ('---'); keep one per file", line)
+                    raise self.fail(Msg(N_("file holds more than one YAML document ('---'); keep one per file")), line)
                 continue
             if isinstance(ev, yaml.AliasEvent):
-                raise self.fail("aliases (*name) are not allowed; write the value out", line)
+                raise self.fail(Msg(N_("aliases (*name) are not allowed; write the value out")), line)
             if isinstance(ev, yaml.MappingEndEvent | yaml.SequenceEndEvent):
                 frame = stack.pop()
                 if frame[2] is not None:
-                    raise self.fail("a key without a value", frame[3], frame[1])
+                    raise self.fail(Msg(N_("a key without a value")), frame[3], frame[1])
                 continue
             if not isinstance(ev, yaml.ScalarEvent | yaml.CollectionStartEvent):
                 continue
@@ -226,20 +229,20 @@ class _Builder:
             if nodes > self.limits.max_nodes:
                 raise self.fail(f"file has more than {self.limits.max_nodes:,} values", line)
             if ev.anchor:
-                raise self.fail(f"anchors (&{ev.anchor}) are not allowed; write the value out", line)
+                raise self.fail(Msg(N_("anchors (&{anchor}) are not allowed; write the value out"), anchor=ev.anchor), line)
             tag = ev.tag
             if tag is not None and tag not in ("!", *_CORE_TAGS):
-                raise self.fail(f"explicit tag {tag!r} is not allowed", line)
+                raise self.fail(Msg(N_("explicit tag {tag!r} is not allowed"), tag=tag), line)
             # where does this node go?
             if stack and isinstance(stack[-1][0], dict) and stack[-1][2] is None:
                 frame = stack[-1]
                 if not isinstance(ev, yaml.ScalarEvent):
-                    raise self.fail("a key must be a plain value, not a list or mapping", line, frame[1])
+                    raise self.fail(Msg(N_("a key must be a plain value, not a list or mapping")), line, frame[1])
                 key = self.scalar(ev, frame[1], line)
                 if isinstance(key, float | bool) or key is None:
                     key = ev.value
                 if key in frame[0]:
-                    raise self.fail(f"duplicate key {key!r}", line, (*frame[1], key))
+                    raise self.fail(Msg(N_("duplicate key {key!r}"), key=key), line, (*frame[1], key))
                 frame[2], frame[3] = key, line
                 self.lines[(*frame[1], key)] = line
                 continue
@@ -271,7 +274,7 @@ class _Builder:
             if isinstance(ev, yaml.CollectionStartEvent):
                 stack.append([value, loc, None, None])
         if not have_root:
-            raise YamlError("file holds no data", path=self.label)
+            raise YamlError(Msg(N_("file holds no data")), path=self.label)
         return root
 
     def scalar(self, ev: Any, loc: tuple[Any, ...], line: int | None) -> Any:
@@ -297,7 +300,7 @@ class _Builder:
             return None
         if tag == "tag:yaml.org,2002:bool":
             if value.lower() not in ("true", "false"):
-                raise self.fail(f"{value!r} is not a boolean; write true or false", line, loc)
+                raise self.fail(Msg(N_("{value!r} is not a boolean; write true or false"), value=value), line, loc)
             return value.lower() == "true"
         if tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float"):
             if len(value) > self.limits.max_number_chars:
@@ -338,10 +341,11 @@ def load_yaml(source: str | Path | bytes, *, path: str | None = None, text: str 
         if size > limits.max_bytes:
             raise YamlError("text is larger than the limit: " + limits.too_big(size), path=label)
         if not text.strip():
-            raise YamlError("file is empty", path=label)
+            raise YamlError(Msg(N_("file is empty")), path=label)
     m = re.search(r"^%YAML[ \t]+(\S+)", text, re.MULTILINE)
     if m and m.group(1) != "1.2":
-        raise YamlError(f"only YAML 1.2 is read; remove the '%YAML {m.group(1)}' line", path=label,
+        raise YamlError(Msg(N_("only YAML 1.2 is read; remove the '%YAML {version}' line"), version=m.group(1)),
+                        path=label,
                         line=text.count("\n", 0, m.start()) + 1)
     if m:  # libyaml knows 1.1 only; the directive changes nothing in how we resolve values
         text = text[: m.start()] + "#" + text[m.start() + 1:]
@@ -356,7 +360,7 @@ def load_yaml(source: str | Path | bytes, *, path: str | None = None, text: str 
         if "nesting depth" in msg:
             msg = f"nesting is deeper than {limits.max_depth} levels"
         elif "\t" in bad or "\t" in msg or "tab" in msg.lower():
-            msg = f"{msg}: a tab character on this line (use spaces, not tabs, to indent)"
+            msg = Msg(N_("{yaml}: a tab character on this line (use spaces, not tabs, to indent)"), yaml=msg)
         raise YamlError(msg or "malformed YAML", path=label, line=line) from None
     except yaml.YAMLError as exc:
         raise YamlError(f"malformed YAML: {exc}", path=label) from None
@@ -399,7 +403,8 @@ _INDEX = re.compile(r"\[(\d+)\]")
 
 
 def readable_field(field: str, data: Any) -> str:
-    """``msel[3].text`` -> ``msel[I04].text`` for a person: list items by their id, else by position from 1.
+    """``msel[3].text`` -> ``msel[I04].text`` for a person: list items by their id, else (no id, or one the list
+    gives twice) by position from 1.
 
     Machine-facing messages keep pydantic's 0-based indices; the author page shows this form.
     """
@@ -414,20 +419,29 @@ def readable_field(field: str, data: Any) -> str:
         i = int(m.group(1))
         item = cur[i] if isinstance(cur, list) and i < len(cur) else None
         ident = item.get("id") if isinstance(item, dict) else None
-        out.append(f"[{ident}]" if isinstance(ident, str | int) and not isinstance(ident, bool) else f"[#{i + 1}]")
+        named = isinstance(ident, str | int) and not isinstance(ident, bool)
+        if named and sum(1 for x in cur if isinstance(x, dict) and x.get("id") == ident) > 1:
+            named = False  # an id given twice names neither item: say which by position
+        out.append(f"[{ident}]" if named else f"[#{i + 1}]")
         cur = item
         pos = m.end()
     out.append(field[pos:])
     return "".join(out)
 
 
-def readable_problems(problems: Iterable[Problem], text: str, path: str) -> list[str]:
-    """Problems as ``file:line: field: message`` lines for a person, fields named by :func:`readable_field`."""
+def readable(problems: Iterable[Problem], text: str, path: str) -> list[Problem]:
+    """The problems with their fields named for a person by :func:`readable_field` (list items by id)."""
     try:
         data = load_yaml(path, path=path, text=text).data
     except YamlError:
         data = None
-    return [str(dataclasses.replace(p, field=readable_field(p.field, data))) for p in problems]
+    return [dataclasses.replace(p, field=readable_field(p.field, data)) for p in problems]
+
+
+def readable_problems(problems: Iterable[Problem], text: str, path: str, words: Words | None = None) -> list[str]:
+    """Problems as ``file:line: field: message`` lines for a person, fields named by :func:`readable_field`,
+    the messages in the language of ``words`` (English without)."""
+    return [p.say(words) for p in readable(problems, text, path)]
 
 
 def _data_loc(data: Any, loc: tuple[Any, ...], err_type: str = "") -> tuple[Any, ...]:
@@ -454,11 +468,97 @@ def _is_noise(err: Any) -> bool:
     return t.endswith("_type") or (t == "too_short" and bool(err.get("input")))
 
 
+#: our own words for pydantic's least helpful messages
 _FRIENDLY = {
-    "extra_forbidden": "unknown field (check the spelling; see scenarios/README.md for the fields allowed here)",
-    "missing": "required field is missing",
-    "finite_number": "must be a finite number (not NaN or infinity)",
+    "extra_forbidden": N_("unknown field (check the spelling; see scenarios/README.md for the fields allowed here)"),
+    "missing": N_("required field is missing"),
+    "finite_number": N_("must be a finite number (not NaN or infinity)"),
 }
+
+#: pydantic's messages by error type, as templates over the error's ``ctx`` (pydantic's own
+#: English words: a message whose English comes out different is shown as pydantic wrote it)
+_PYDANTIC = {
+    "string_type": N_("Input should be a valid string"),
+    "int_type": N_("Input should be a valid integer"),
+    "int_parsing": N_("Input should be a valid integer, unable to parse string as an integer"),
+    "int_from_float": N_("Input should be a valid integer, got a number with a fractional part"),
+    "float_type": N_("Input should be a valid number"),
+    "float_parsing": N_("Input should be a valid number, unable to parse string as a number"),
+    "bool_type": N_("Input should be a valid boolean"),
+    "bool_parsing": N_("Input should be a valid boolean, unable to interpret input"),
+    "dict_type": N_("Input should be a valid dictionary"),
+    "list_type": N_("Input should be a valid list"),
+    "tuple_type": N_("Input should be a valid tuple"),
+    "model_type": N_("Input should be a valid dictionary or instance of {class_name}"),
+    "model_attributes_type": N_("Input should be a valid dictionary or object to extract fields from"),
+    "datetime_type": N_("Input should be a valid datetime"),
+    "datetime_parsing": N_("Input should be a valid datetime, {error}"),
+    "datetime_from_date_parsing": N_("Input should be a valid datetime or date, {error}"),
+    "greater_than": N_("Input should be greater than {gt}"),
+    "greater_than_equal": N_("Input should be greater than or equal to {ge}"),
+    "less_than": N_("Input should be less than {lt}"),
+    "less_than_equal": N_("Input should be less than or equal to {le}"),
+    "literal_error": N_("Input should be {expected}"),
+    "enum": N_("Input should be {expected}"),
+    "string_pattern_mismatch": N_("String should match pattern '{pattern}'"),
+    "union_tag_invalid": N_("Input tag '{tag}' found using {discriminator} does not match any of the expected "
+                            "tags: {expected_tags}"),
+    "union_tag_not_found": N_("Unable to extract tag using discriminator {discriminator}"),
+}
+#: the counted ones, singular and plural (pydantic's ``expected_plural``)
+_COUNTED = {
+    "too_short": (N_("{field_type} should have at least {min_length} item after validation, not {actual_length}"),
+                  N_("{field_type} should have at least {min_length} items after validation, not {actual_length}"),
+                  "min_length"),
+    "too_long": (N_("{field_type} should have at most {max_length} item after validation, not {actual_length}"),
+                 N_("{field_type} should have at most {max_length} items after validation, not {actual_length}"),
+                 "max_length"),
+    "string_too_short": (N_("String should have at least {min_length} character"),
+                         N_("String should have at least {min_length} characters"), "min_length"),
+    "string_too_long": (N_("String should have at most {max_length} character"),
+                        N_("String should have at most {max_length} characters"), "max_length"),
+}
+#: pydantic's names of collections (``field_type``), in words a lecturer reads
+_COLLECTIONS = {"List": N_("List"), "Tuple": N_("Tuple"), "Dictionary": N_("Dictionary"), "Set": N_("Set")}
+
+
+def _choices(expected: str) -> str:
+    """pydantic's ``'a', 'b' or 'c'`` with its "or" said in the reader's language."""
+    head, sep, last = expected.rpartition(" or ")
+    return Msg(N_("{choices} or {last}"), choices=head, last=last) if sep else expected
+
+
+def pydantic_message(err: Any) -> str:
+    """One pydantic error's message as a :class:`Msg` (said in any language), by its ``type`` and ``ctx``.
+
+    The English is pydantic's (or :data:`_FRIENDLY`'s); a message from one of our validators
+    (``value_error``) is the :class:`Msg` it raised.  An error type not known here, or one whose
+    words pydantic has changed, keeps pydantic's English.
+    """
+    kind, ctx, english = err["type"], dict(err.get("ctx") or {}), err["msg"]
+    if kind in _FRIENDLY:
+        return Msg(_FRIENDLY[kind])
+    if kind in ("value_error", "assertion_error"):
+        exc = ctx.get("error")
+        inner = exc.args[0] if isinstance(exc, Exception) and len(exc.args) == 1 else None
+        if english.startswith(("Value error, ", "Assertion failed, ")):
+            english = english.split(", ", 1)[1]
+        return inner if isinstance(inner, Msg) and str(inner) == english else english
+    msg: Msg | None = None
+    try:
+        if kind in _COUNTED:
+            one, many, count = _COUNTED[kind]
+            if "field_type" in ctx:
+                ctx["field_type"] = Msg(_COLLECTIONS[ctx["field_type"]]) if ctx["field_type"] in _COLLECTIONS \
+                    else ctx["field_type"]
+            msg = Msg(one if ctx.get(count) == 1 else many, **ctx)
+        elif kind in _PYDANTIC:
+            if kind in ("literal_error", "enum") and isinstance(ctx.get("expected"), str):
+                ctx["expected"] = _choices(ctx["expected"])
+            msg = Msg(_PYDANTIC[kind], **ctx)
+    except (KeyError, IndexError, ValueError):
+        msg = None
+    return msg if msg is not None and str(msg) == english else english
 
 
 @functools.lru_cache(maxsize=8)
@@ -529,11 +629,9 @@ def problems_from_pydantic(
             continue  # a union branch the input does not take, or a list "too short" because an item failed
         if err["type"] == "missing" and ("missing", *loc) in hints:
             continue  # said once, on the misspelt field
-        msg = _FRIENDLY.get(err["type"], err["msg"])
+        msg = pydantic_message(err)
         if err["type"] == "extra_forbidden" and loc in hints:
-            msg = f"unknown field; did you mean '{hints[loc]}'?"
-        if err["type"] == "value_error" and msg.startswith("Value error, "):
-            msg = msg[len("Value error, "):]
+            msg = Msg(N_("unknown field; did you mean '{name}'?"), name=hints[loc])
         key = (field_path(loc), msg)
         if key in seen:
             continue

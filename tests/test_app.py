@@ -499,6 +499,24 @@ def test_author_page_names_items_by_id_and_spelling(env: Store) -> None:
     assert "did you mean 'duration_h'?" in shown and "required field is missing" not in shown, shown
 
 
+@pytest.mark.parametrize(("lang", "said"), [
+    ("de", ["unbekanntes Feld; meinten Sie 'duration_h'?", "Der Wert muss mindestens 1 sein"]),
+    ("el", ["άγνωστο πεδίο· μήπως εννοείτε 'duration_h';", "Η τιμή πρέπει να είναι τουλάχιστον 1"]),
+    ("pt", ["campo desconhecido; queria dizer 'duration_h'?", "O valor deve ser pelo menos 1"]),
+])
+def test_author_page_says_the_problems_in_the_lecturers_language(env: Store, lang: str, said: list[str]) -> None:
+    env.set_language("lecturer", lang)
+    text = mini_text().replace("duration_h:", "duraton_h:", 1).replace("expected_minutes: 30", "expected_minutes: 0")
+    at = sign_in("lecturer", "lecturer-demo")
+    at.switch_page("app_pages/author.py").run()
+    at.text_area(key="w.author.text").input(text).run()
+    shown = "\n".join(str(c.value) for c in at.code)
+    minutes = text.splitlines().index("expected_minutes: 0") + 1
+    duration = text.splitlines().index("duraton_h: 48") + 1
+    assert f"scenario.yaml:{duration}: duraton_h: {said[0]}" in shown, shown
+    assert f"scenario.yaml:{minutes}: expected_minutes: {said[1]}" in shown, shown
+
+
 def test_uploads_are_checked(env: Store) -> None:
     from app.app_pages import author
 
@@ -532,7 +550,8 @@ def test_the_author_page_shows_the_lint_findings_of_a_valid_scenario(env: Store)
     assert "The scenario is valid." in texts(at)
     assert any(e.label.startswith("Exercise checks (scro-sim lint): ") for e in at.expander)
     findings = "\n".join(str(c.value) for c in at.code)
-    assert re.search(r"scenario\.yaml:\d+: inject-fires: msel\[1\]\.id: inject I2 can never fire", findings), findings
+    assert re.search(r"scenario\.yaml:\d+: inject-fires: msel\[I2\]\.id: inject I2 can never fire", findings), findings
+    assert findings.index(": translation: warning: ") > findings.index(": inject-fires: ")  # errors first
 
 
 def test_lecturer_publishes_and_learner_can_play_it(env: Store) -> None:
@@ -546,10 +565,35 @@ def test_lecturer_publishes_and_learner_can_play_it(env: Store) -> None:
     at.button(key="w.author.dry").click().run()
     assert not at.exception
     at.button(key="w.author.publish").click().run()
-    assert "Published to demo-cohort" in texts(at)
+    assert "Published to demo-cohort (version 1.0)." in texts(at)
     at = sign_in("learner", "learner-demo")
     options = at.selectbox(key="w.play.scenario@en").options
-    assert "Published flood" in options
+    assert "Published flood (v1.0)" in options
+
+
+def test_a_changed_scenario_is_published_under_a_new_version_only(env: Store) -> None:
+    """The scenario's own version is the one number: a changed text under a published version is refused."""
+    text = mini_text().replace("id: mini-flood", "id: mini-published").replace("en: Mini flood", "en: Published flood")
+    at = sign_in("lecturer", "lecturer-demo")
+    at.switch_page("app_pages/author.py").run()
+
+    def publish(t: str) -> str:
+        at.text_area(key="w.author.text").input(t).run()
+        assert "The scenario is valid." in texts(at)
+        at.button(key="w.author.publish").click().run()
+        assert not at.exception
+        return texts(at)
+
+    assert "Published to demo-cohort (version 1.0)." in publish(text)
+    assert "demo-cohort already has this text (version 1.0); nothing changed." in publish(text)
+    changed = text.replace("en: Published flood", "en: Published flood, revised")
+    line = changed.splitlines().index('version: "1.0"') + 1
+    assert (f"scenario.yaml:{line}: version: version '1.0' of this scenario is already published to demo-cohort "
+            "with another text: raise the version (e.g. '1.1') to publish the change") in publish(changed)
+    assert "Published to demo-cohort (version 1.1)." in publish(changed.replace('version: "1.0"', 'version: "1.1"'))
+    at = sign_in("learner", "learner-demo")
+    options = at.selectbox(key="w.play.scenario@en").options
+    assert "Published flood, revised (v1.1)" in options and not any("(v1.0)" in o for o in options)
 
 
 # -- plan

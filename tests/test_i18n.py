@@ -74,6 +74,33 @@ def test_source_strings_are_in_the_pot() -> None:
     assert not missing, f"run the extractor: not in scro_sim.pot: {missing}"
 
 
+#: the library modules whose validation messages are said in the reader's language (Msg templates, N_ words)
+MESSAGE_MODULES = ("errors.py", "yamlio.py", "publishing.py", "lint.py", "scenario/checks.py", "scenario/basics.py",
+                   "scenario/models.py", "scenario/loading.py", "city/model.py", "engine/actions/_base.py")
+
+
+def _message_templates() -> set[str]:
+    found: set[str] = set()
+    engine = [str(p.relative_to(ROOT / "scro_sim")) for sub in ("actions", "hazards")
+              for p in sorted((ROOT / "scro_sim" / "engine" / sub).glob("*.py"))]
+    for name in (*MESSAGE_MODULES, *engine):
+        for _line, msg, _c, _ctx in extract_from_file("python", str(ROOT / "scro_sim" / name),
+                                                      keywords={"Msg": None, "N_": None}):
+            msg = msg if isinstance(msg, str) else msg[0]
+            if re.sub(r"\{[^}]*\}", "", msg).strip(" :;,."):  # a template of placeholders only needs no words
+                found.add(msg)
+    return found
+
+
+def test_validation_messages_are_in_the_pot() -> None:
+    """Every message template of the validation and lint checks is in the catalogues (so a lecturer reads it
+    in their language); add a new one to scro_sim.pot and the four .po files."""
+    templates = _message_templates()
+    assert len(templates) > 100  # the extractor found them at all
+    missing = sorted(templates - _pot_ids())
+    assert not missing, f"not in scro_sim.pot: {missing}"
+
+
 def test_catalogs_compile_and_translate(tmp_path: Path) -> None:
     out = i18n.compile_catalogs(tmp_path)
     for lang in ("en", "el", "de", "pt"):

@@ -524,3 +524,11 @@ def test_readable_field_names_list_items_by_id_else_position_from_one() -> None:
     assert readable_field("hazards[0].peak", data) == "hazards[#1].peak"
     assert readable_field("msel[9].at_h", data) == "msel[#10].at_h"
     assert readable_field("title", None) == "title"
+
+
+def test_an_id_given_twice_names_its_items_by_position() -> None:
+    from scro_sim.yamlio import readable_field
+
+    data = {"msel": [{"id": "I1"}, {"id": "I2"}, {"id": "I2"}]}
+    assert readable_field("msel[2].id", data) == "msel[#3].id"
+    assert readable_field("msel[0].id", data) == "msel[I1].id"

@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from app import services, state
+from scro_sim import publishing
 from scro_sim.assessment import reference_metrics
 from scro_sim.calibration import RATINGS, Calibration, Flag, calibrate, check
 from scro_sim.errors import ScroSimError
@@ -18,6 +19,7 @@ from scro_sim.lint import has_errors, lint_scenario
 from scro_sim.scenario import text_in
 from scro_sim.scoring import HEADLINE, HIGHER_IS_BETTER
 from scro_sim.vocabulary import asset_type
+from scro_sim.yamlio import load_yaml, readable_field
 
 log = logging.getLogger(__name__)
 PAGE = "author"
@@ -40,14 +42,18 @@ def read_upload(name: str, data: bytes) -> tuple[str | None, list[str]]:
         return None, [f"{name}: " + _("The file is not UTF-8 text (byte {pos}).").format(pos=exc.start)]
 
 
-def _lint(ld: services.Loaded) -> None:
-    """The exercise checks beyond the schema (scro_sim/lint.py), one ``file:line: rule: message`` each."""
+def _lint(ld: services.Loaded, text: str) -> None:
+    """The exercise checks beyond the schema (scro_sim/lint.py), one ``file:line: rule: message`` each:
+    the errors first (a long list of missing translations must not hide them), list items named by id."""
     _ = state.gettext()
     findings = lint_scenario(ld.scenario, ld.city)
     if findings:
         errors = has_errors(findings)
+        data = load_yaml(None, path=LABEL, text=text).data  # it loaded once already: it loads again
+        findings = sorted(findings, key=lambda f: f.severity != "error")  # stable: by line within each
         with st.expander(_("Exercise checks (scro-sim lint)") + f": {len(findings)}", expanded=errors):
-            st.code("\n".join(str(f) for f in findings), language=None, wrap_lines=True)
+            st.code("\n".join(f.say(_, lambda field: readable_field(field, data)) for f in findings),
+                    language=None, wrap_lines=True)
 
 
 def validate(text: str, label: str = LABEL) -> services.Loaded:
@@ -84,14 +90,23 @@ def check_rubric(ld: services.Loaded, n: int = CALIBRATE_N) -> tuple[Calibration
     return out
 
 
-def publish(text: str, ld: services.Loaded, cohort: str, who: str) -> None:
+def publish(text: str, ld: services.Loaded, cohort: str, who: str) -> tuple[str, str]:
+    """Publish under the scenario's own version (scro_sim/publishing.py): a changed text needs a new one.
+
+    Returns what to tell the lecturer, ``(kind, text)``, and keeps it to show under the Publish button.
+    """
     _ = state.gettext()
     assert ld.scenario is not None
     try:
-        pub = services.store().publish_scenario(cohort, ld.scenario.id, text, who)
-        state.flash("success", _("Published to {cohort} (version {v}).").format(cohort=cohort, v=pub.version))
+        pub = publishing.publish(services.store(), cohort, ld.scenario, text, who)
+        note = ("success", _("Published to {cohort} (version {v}).").format(cohort=cohort, v=pub.version)) \
+            if pub.changed else \
+            ("info", _("{cohort} already has this text (version {v}); nothing changed.").format(cohort=cohort,
+                                                                                                v=pub.version))
     except ScroSimError as exc:
-        state.flash("error", str(exc))
+        note = ("error", "\n".join(p.say(_) for p in exc.problems) or str(exc))
+    state.put(PAGE, "published", note)
+    return note
 
 
 # -- render
@@ -220,10 +235,10 @@ def main() -> None:
     ld = validate(text, state.get(PAGE, "upload_name", LABEL))
     if ld.scenario is None:
         st.error(_("The scenario has problems:"))
-        st.code("\n".join(ld.problems), language=None, wrap_lines=True)
+        st.code("\n".join(ld.said(_)), language=None, wrap_lines=True)
         return
     st.success(_("The scenario is valid."))
-    _lint(ld)
+    _lint(ld, text)
     _preview(ld)
     st.markdown("#### " + _("Dry run"))
     if st.button(_("Run the baseline and the expert plan"), key=state.wkey(PAGE, "dry")):
@@ -242,6 +257,15 @@ def main() -> None:
     if st.button(_("Publish to the cohort"), type="primary", key=state.wkey(PAGE, "publish")):
         publish(text, ld, cohort, u.username)
         st.rerun()
+    note = state.get(PAGE, "published")
+    if note:  # under the button that asked, where the lecturer looks (once)
+        state.drop(PAGE, "published")
+        kind, said = note
+        if kind == "error":
+            st.error(_("Not published:"))
+            st.code(said, language=None, wrap_lines=True)
+        else:
+            getattr(st, kind)(said)
 
 
 if __name__ == "__main__":

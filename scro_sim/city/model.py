@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ..errors import Problem
+from ..errors import N_, Count, Msg, Problem, did_you_mean
 
 FORMAT = "scro-city/1"
 
@@ -99,7 +99,7 @@ class Location(_Model):
         xy = self.x is not None and self.y is not None
         ll = self.lat is not None and self.lon is not None
         if xy == ll:
-            raise ValueError("give either x and y (metres) or lat and lon (degrees)")
+            raise ValueError(Msg(N_("give either x and y (metres) or lat and lon (degrees)")))
         return self
 
 
@@ -142,12 +142,12 @@ def curve_problems(curves: FragilityCurve | Sequence[FragilityCurve]) -> list[st
     seen: list[str] = []
     for c in items:
         if c.state in seen:
-            out.append(f"two curves name the damage state {c.state!r}; give each state one curve "
-                       "(a curve without 'state' is 'failed')")
+            out.append(Msg(N_("two curves name the damage state {state!r}; give each state one curve (a curve "
+                              "without 'state' is 'failed')"), state=c.state))
         seen.append(c.state)
     if set(seen) & set(TWO_STATES) and set(seen) & set(FOUR_STATES):
-        out.append(f"curves mix the damage states {', '.join(TWO_STATES)} with {', '.join(FOUR_STATES)}; "
-                   "use one scale")
+        out.append(Msg(N_("curves mix the damage states {two} with {four}; use one scale"), two=", ".join(TWO_STATES),
+                       four=", ".join(FOUR_STATES)))
     return out
 
 
@@ -314,8 +314,8 @@ def _unknown(what: str, name: str, known: Sequence[str], hint: str) -> str:
     import difflib
 
     close = difflib.get_close_matches(name, list(known), n=1)
-    return (f"unknown {what} {name!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
-            + f"; known: {', '.join(known)}; {hint}")
+    return Msg(N_("unknown {what} {name!r}{mean}; known: {known}; {hint}"), what=Msg(what), name=name,
+               mean=did_you_mean(close), known=", ".join(known), hint=Msg(hint))
 
 
 def _vocabulary(model: CityModel, hazards: Sequence[str] | None) -> list[tuple[tuple[Any, ...], str]]:
@@ -323,31 +323,31 @@ def _vocabulary(model: CityModel, hazards: Sequence[str] | None) -> list[tuple[t
     out: list[tuple[tuple[Any, ...], str]] = []
     types = model.type_specs()
     services = model.service_names()
-    type_hint = "declare it under asset_types"
-    svc_hint = "declare it under services"
+    type_hint = N_("declare it under asset_types")
+    svc_hint = N_("declare it under services")
     for name, spec in model.asset_types.items():
         for k, s in enumerate(spec.supplies):
             if s not in services:
-                out.append((("asset_types", name, "supplies", k), _unknown("service", s, services, svc_hint)))
+                out.append((("asset_types", name, "supplies", k), _unknown(N_("service"), s, services, svc_hint)))
     for k, s in enumerate(model.services):
         if s in SERVICES:
-            out.append((("services", k), f"{s!r} is a built-in service; list only new ones"))
+            out.append((("services", k), Msg(N_("{name!r} is a built-in service; list only new ones"), name=s)))
     for key, items in (("districts", model.districts), ("assets", model.assets)):
         for i, it in enumerate(items):
             if key == "assets":
                 if it.type not in types:
-                    out.append((("assets", i, "type"), _unknown("asset type", it.type, list(types), type_hint)))
+                    out.append((("assets", i, "type"), _unknown(N_("asset type"), it.type, list(types), type_hint)))
                 for k, s in enumerate(it.supplies or ()):
                     if s not in services:
-                        out.append((("assets", i, "supplies", k), _unknown("service", s, services, svc_hint)))
+                        out.append((("assets", i, "supplies", k), _unknown(N_("service"), s, services, svc_hint)))
                 for hz, curves in it.fragility.items():
                     if hazards is not None and hz not in hazards:
-                        out.append((("assets", i, "fragility", hz), _unknown("hazard", hz, hazards,
-                                                                              "see scenarios/README.md")))
+                        out.append((("assets", i, "fragility", hz), _unknown(N_("hazard"), hz, hazards,
+                                                                              N_("see scenarios/README.md"))))
                     out.extend((("assets", i, "fragility", hz), msg) for msg in curve_problems(curves))
             for s in it.needs:
                 if s not in services:
-                    out.append(((key, i, "needs", s), _unknown("service", s, services, svc_hint)))
+                    out.append(((key, i, "needs", s), _unknown(N_("service"), s, services, svc_hint)))
     return out
 
 
@@ -365,7 +365,8 @@ def _check(model: CityModel, hazards: Sequence[str] | None = None) -> list[tuple
         seen: dict[str, int] = {}
         for i, it in enumerate(items):
             if it.id in seen:
-                out.append(((*key, i, "id"), f"duplicate {kind} id {it.id!r} (first at {_fp(key)}[{seen[it.id]}])"))
+                out.append(((*key, i, "id"), Msg(N_("duplicate {kind} id {id!r} (first at {first})"), kind=Msg(kind),
+                                                 id=it.id, first=f"{_fp(key)}[{seen[it.id]}]")))
             else:
                 seen[it.id] = i
 
@@ -373,69 +374,76 @@ def _check(model: CityModel, hazards: Sequence[str] | None = None) -> list[tuple
     for i, z in enumerate(model.zones):
         points += len(z.polygon)
         if points > MAX_POLYGON_TOTAL:
-            out.append((("zones", i, "polygon"), f"the zones' polygons have more than {MAX_POLYGON_TOTAL:,} points "
-                        "together; simplify them"))
+            out.append((("zones", i, "polygon"), Msg(N_("the zones' polygons have more than {limit} points together; "
+                                                        "simplify them"), limit=Count(MAX_POLYGON_TOTAL))))
             break
-    dup("district", model.districts, "districts")
-    dup("asset", model.assets, "assets")
-    dup("road node", model.roads.nodes, "roads", "nodes")
-    dup("zone", model.zones, "zones")
+    dup(N_("district"), model.districts, "districts")
+    dup(N_("asset"), model.assets, "assets")
+    dup(N_("road node"), model.roads.nodes, "roads", "nodes")
+    dup(N_("zone"), model.zones, "zones")
     asset_by_id = {a.id: a for a in model.assets}
     district_ids = {d.id for d in model.districts}
     for i, n in enumerate(model.roads.nodes):
         if n.id in asset_by_id or n.id in district_ids:
-            out.append((("roads", "nodes", i, "id"), f"id {n.id!r} is used by an asset or district too; ids must be unique"))
+            out.append((("roads", "nodes", i, "id"), Msg(N_("id {id!r} is used by an asset or district too; ids must be "
+                                                            "unique"), id=n.id)))
     for i, d in enumerate(model.districts):
         if d.id in asset_by_id:
-            out.append((("districts", i, "id"), f"id {d.id!r} is used by an asset too; ids must be unique"))
+            out.append((("districts", i, "id"), Msg(N_("id {id!r} is used by an asset too; ids must be unique"), id=d.id)))
     for key, items in (("districts", model.districts), ("assets", model.assets)):
         for i, it in enumerate(items):
             if it.road_node is not None and it.road_node not in road_set:
-                out.append(((key, i, "road_node"), f"unknown road node {it.road_node!r}"))
+                out.append(((key, i, "road_node"), Msg(N_("unknown road node {id!r}"), id=it.road_node)))
             for z in it.zones:
                 if z not in zone_ids:
-                    out.append(((key, i, "zones"), f"unknown zone {z!r}"))
+                    out.append(((key, i, "zones"), Msg(N_("unknown zone {id!r}"), id=z)))
             for service, suppliers in it.needs.items():
                 if not suppliers:
-                    out.append(((key, i, "needs", service), "list at least one supplier"))
+                    out.append(((key, i, "needs", service), Msg(N_("list at least one supplier"))))
                 for s in suppliers:
                     sup = asset_by_id.get(s)
                     if sup is None:
-                        out.append(((key, i, "needs", service), f"unknown supplier asset {s!r}"))
+                        out.append(((key, i, "needs", service), Msg(N_("unknown supplier asset {id!r}"), id=s)))
                     elif s == it.id:
-                        out.append(((key, i, "needs", service), "an asset cannot supply itself"))
+                        out.append(((key, i, "needs", service), Msg(N_("an asset cannot supply itself"))))
                     elif service not in sup.supplied(types):
+                        supplied = ", ".join(sup.supplied(types))
                         out.append(((key, i, "needs", service),
-                                    f"{s!r} is a {sup.type} and does not supply {service} "
-                                    f"(it supplies: {', '.join(sup.supplied(types)) or 'nothing'})"))
+                                    Msg(N_("{id!r} is a {type} and does not supply {service} (it supplies: {supplied})"),
+                                        id=s, type=sup.type, service=service,
+                                        supplied=supplied or Msg(N_("nothing")))))
     for i, d in enumerate(model.districts):
         for service, shares in d.shares.items():
             loc = ("districts", i, "shares", service)
             sup = d.needs.get(service)
             if sup is None:
-                out.append((loc, f"shares for {service}, but the district does not need {service}"))
+                out.append((loc, Msg(N_("shares for {service}, but the district does not need {service}"),
+                                     service=service)))
                 continue
             for s in shares:
                 if s not in sup:
-                    out.append((loc, f"{s!r} is not one of the district's {service} suppliers ({', '.join(sup)})"))
+                    out.append((loc, Msg(N_("{id!r} is not one of the district's {service} suppliers ({suppliers})"),
+                                         id=s, service=service, suppliers=", ".join(sup))))
             missing = [s for s in sup if s not in shares]
             if missing:
-                out.append((loc, f"give every {service} supplier a share; missing: {', '.join(missing)}"))
+                out.append((loc, Msg(N_("give every {service} supplier a share; missing: {missing}"), service=service,
+                                     missing=", ".join(missing))))
             total = math.fsum(shares.values())
             if abs(total - 1.0) > 1e-6:
-                out.append((loc, f"the shares add up to {total:g}, not 1"))
+                out.append((loc, Msg(N_("the shares add up to {total}, not 1"), total=f"{total:g}")))
     for i, e in enumerate(model.roads.edges):
         for end, val in (("from", e.source), ("to", e.target)):
             if val not in road_set:
-                out.append((("roads", "edges", i, end), f"unknown road node {val!r}"))
+                out.append((("roads", "edges", i, end), Msg(N_("unknown road node {id!r}"), id=val)))
         if e.source == e.target:
-            out.append((("roads", "edges", i), "a road cannot start and end at the same node"))
+            out.append((("roads", "edges", i), Msg(N_("a road cannot start and end at the same node"))))
         if e.bridge is not None:
             b = asset_by_id.get(e.bridge)
             if b is None:
-                out.append((("roads", "edges", i, "bridge"), f"unknown bridge asset {e.bridge!r}"))
+                out.append((("roads", "edges", i, "bridge"), Msg(N_("unknown bridge asset {id!r}"), id=e.bridge)))
             elif b.type != "bridge":
-                out.append((("roads", "edges", i, "bridge"), f"{e.bridge!r} is a {b.type}, not a bridge"))
+                out.append((("roads", "edges", i, "bridge"), Msg(N_("{id!r} is a {type}, not a bridge"), id=e.bridge,
+                                                                 type=b.type)))
     if not out:
         out.extend(_sourceless_cycles(model))
     return out
@@ -469,6 +477,6 @@ def _sourceless_cycles(model: CityModel) -> list[tuple[tuple[Any, ...], str]]:
             if not feeds:
                 first = members[0]
                 out.append((("assets", index[first], "needs", service),
-                            f"{service} supply cycle {' -> '.join([*members, first])} has no source: "
-                            "no asset outside the loop feeds it"))
+                            Msg(N_("{service} supply cycle {chain} has no source: no asset outside the loop feeds it"),
+                                service=service, chain=" -> ".join([*members, first]))))
     return out

@@ -14,6 +14,8 @@ from pydantic import (
     model_validator,
 )
 
+from ..errors import N_, Msg
+
 LANGUAGES: tuple[str, ...] = ("en", "el", "de", "pt")
 SCENARIO_FORMAT = "scro-scenario/1"
 PLAN_FORMAT = "scro-plan/1"
@@ -105,7 +107,7 @@ class Uniform(_Model):
     @model_validator(mode="after")
     def _order(self) -> Uniform:
         if self.high < self.low:
-            raise ValueError("high must be at least low")
+            raise ValueError(Msg(N_("high must be at least low")))
         return self
 
 
@@ -118,7 +120,7 @@ class Triangular(_Model):
     @model_validator(mode="after")
     def _order(self) -> Triangular:
         if not self.low <= self.mode <= self.high or self.low == self.high:
-            raise ValueError("need low <= mode <= high and low < high")
+            raise ValueError(Msg(N_("need low <= mode <= high and low < high")))
         return self
 
 
@@ -210,8 +212,9 @@ def _within(lo: float, hi: float, unit: str) -> Any:
     def check(d: Any) -> Any:
         a, b = dist_reach(d)
         if a < lo or b > hi:
-            what = "" if isinstance(d, int | float) else " (its range: see scenarios/README.md, Limits)"
-            raise ValueError(f"must lie between {lo:g} and {hi:g}{unit}{what}")
+            what = "" if isinstance(d, int | float) else Msg(N_(" (its range: see scenarios/README.md, Limits)"))
+            raise ValueError(Msg(N_("must lie between {lo} and {hi}{unit}{what}"), lo=f"{lo:g}", hi=f"{hi:g}",
+                                 unit=unit, what=what))
         return d
     return AfterValidator(check)
 

@@ -11,7 +11,7 @@ from typing import Any
 import scro_sim.engine.hazards as _hazards  # the hazard registry sits below this package
 
 from ..city import City, load_city, shared_city
-from ..errors import CityModelError, PlanError, Problem, ScenarioError, YamlError
+from ..errors import N_, CityModelError, Msg, PlanError, Problem, ScenarioError, YamlError
 from ..resources import city_dirs, city_models_dir
 from ..yamlio import PLAN_LIMITS, SCENARIO_LIMITS, Loaded, field_path, load_yaml, read_text, validate_model
 from .checks import (
@@ -38,7 +38,14 @@ def _locate(problems: list[tuple[tuple[Any, ...], str]], loaded: Loaded, prefix:
 
 #: the city models that ship with scro_sim (city_models/ of a checkout, or inside the installed package)
 BUNDLED_CITIES = city_models_dir()
-_WHERE = "the city-model folders (city_models/ and any folder in $SCRO_SIM_CITY_PATH)"
+_WHERE = N_("the city-model folders (city_models/ and any folder in $SCRO_SIM_CITY_PATH)")
+
+
+def _line(p: Problem) -> str:
+    """A problem's whole ``path:line: field: message`` line as a message: its message said in any language."""
+    where = p.path if p.line is None else f"{p.path}:{p.line}"
+    head = ": ".join(x for x in (where, p.field) if x)
+    return Msg("{head}: {message}", head=head, message=p.message) if head else p.message
 
 
 def city_folders() -> list[Path]:
@@ -64,8 +71,9 @@ def resolve_city_path(sc: Scenario, base: Path | None, *, own_folder: Path | Non
     name = sc.city
     if ("\x00" in name or os.path.isabs(name) or name.startswith(("/", "\\", "~"))
             or re.match(r"^[A-Za-z]:", name)):
-        raise ScenarioError(f"{name!r} is not a city model name: give a file in {_WHERE}, "
-                            "e.g. riverton or riverton.yaml (an absolute path is not allowed)", field="city")
+        raise ScenarioError(Msg(N_("{name!r} is not a city model name: give a file in {where}, e.g. riverton or "
+                                   "riverton.yaml (an absolute path is not allowed)"), name=name, where=Msg(_WHERE)),
+                            field="city")
     roots = [os.path.realpath(r) for r in (*city_folders(), *((own_folder,) if own_folder is not None else ()))]
     starts = ([os.path.realpath(base)] if base is not None else []) + roots
     names = [name] if Path(name).suffix else [name, f"{name}.yaml", f"{name}.json"]
@@ -83,8 +91,9 @@ def resolve_city_path(sc: Scenario, base: Path | None, *, own_folder: Path | Non
             if os.path.isfile(cand):
                 return Path(cand)
     if linked_out or not inside:
-        raise ScenarioError(f"{name!r} is outside {_WHERE}; name a city model in them", field="city")
-    raise ScenarioError(f"city model {name!r} not found in {_WHERE}", field="city")
+        raise ScenarioError(Msg(N_("{name!r} is outside {where}; name a city model in them"), name=name,
+                                where=Msg(_WHERE)), field="city")
+    raise ScenarioError(Msg(N_("city model {name!r} not found in {where}"), name=name, where=Msg(_WHERE)), field="city")
 
 
 def parse_scenario(data: Any, loaded: Loaded, city: City | None = None) -> Scenario:
@@ -133,7 +142,8 @@ def load_scenario(path: str | Path, *, city: City | None = None, text: str | Non
         except CityModelError as exc:
             # the city named as the scenario names it: the server's folders stay out of the message
             raise ScenarioError(problems=[Problem(loaded.path, loaded.line_of(("city",)), "city",
-                                                  f"the city file has problems: {Problem(sc.city, p.line, p.field, p.message)}")
+                                                  Msg(N_("the city file has problems: {problem}"),
+                                                      problem=_line(Problem(sc.city, p.line, p.field, p.message))))
                                           for p in exc.problems]) from None
         sc = _cross_checked(sc, loaded, city)
     sc._source_text = raw_text

@@ -23,6 +23,7 @@ import scro_sim.engine.actions as _actions  # the registry sits below this packa
 import scro_sim.engine.hazards as _hazards  # so does the hazard registry (see engine/hazards)
 
 from ..city import FragilityCurve
+from ..errors import N_, Msg
 from . import basics as _basics
 from .basics import (
     MAX_CREW_TEAMS,
@@ -79,9 +80,9 @@ class Condition(_Model):
     def _exactly_one(self) -> Condition:
         set_ = [k for k, v in self.__dict__.items() if v is not None]
         if len(set_) != 1:
-            raise ValueError("a condition names exactly one trigger "
-                             "(after_h, gauge_above, asset_down, asset_on_backup, any_down, any_on_backup, "
-                             "district_unserved, unserved_share_above, inject)")
+            raise ValueError(Msg(N_("a condition names exactly one trigger (after_h, gauge_above, asset_down, "
+                                    "asset_on_backup, any_down, any_on_backup, district_unserved, "
+                                    "unserved_share_above, inject)")))
         return self
 
     @property
@@ -115,14 +116,15 @@ class Reveal(_Model):
         if v is None or v == "detection":
             return v
         if isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v <= 24 * 365:
-            raise ValueError(f"at is 'detection' or a number of hours from 0 to {24 * 365}, got {v!r}")
+            raise ValueError(Msg(N_("at is 'detection' or a number of hours from 0 to {max}, got {value!r}"),
+                                 max=24 * 365, value=v))
         return float(v)
 
     @model_validator(mode="after")
     def _some_trigger(self) -> Reveal:
         if self.at is None and self.on is None and self.by_action is None:
-            raise ValueError("reveal names at least one of at (detection or hours), on (a condition) "
-                             f"or by_action ({', '.join(REVEAL_BY_ACTIONS)})")
+            raise ValueError(Msg(N_("reveal names at least one of at (detection or hours), on (a condition) or "
+                                    "by_action ({actions})"), actions=", ".join(REVEAL_BY_ACTIONS)))
         return self
 
 
@@ -356,7 +358,7 @@ class RepairTime(_Model):
         if v is None:
             return v
         if not (math.isfinite(v[0]) and math.isfinite(v[1]) and 0 < v[0] <= 24 * 365 and 0 <= v[1] <= 24 * 365):
-            raise ValueError("give [mean, sd] in hours with 0 < mean <= 8760 and 0 <= sd <= 8760")
+            raise ValueError(Msg(N_("give [mean, sd] in hours with 0 < mean <= 8760 and 0 <= sd <= 8760")))
         return v
 
 
@@ -402,7 +404,7 @@ class Inject(_Model):
     def _one_trigger(self) -> Inject:
         n = (self.at_h is not None) + (self.when is not None) + self.contingency
         if n != 1:
-            raise ValueError("an inject has exactly one trigger: at_h, when, or contingency: true")
+            raise ValueError(Msg(N_("an inject has exactly one trigger: at_h, when, or contingency: true")))
         return self
 
 
@@ -417,7 +419,7 @@ class Question(_Model):
     @model_validator(mode="after")
     def _one(self) -> Question:
         if (self.at_h is None) == (self.at_inject is None):
-            raise ValueError("give at_h or at_inject (one of them)")
+            raise ValueError(Msg(N_("give at_h or at_inject (one of them)")))
         return self
 
 
@@ -486,7 +488,7 @@ class FeedbackCondition(_Model):
     @model_validator(mode="after")
     def _exactly_one(self) -> FeedbackCondition:
         if sum(v is not None for v in (self.did, self.did_not, self.any, self.all)) != 1:
-            raise ValueError("a feedback condition is exactly one of did, did_not, any, all")
+            raise ValueError(Msg(N_("a feedback condition is exactly one of did, did_not, any, all")))
         return self
 
 
@@ -572,26 +574,26 @@ class Criterion(_Model):
     def _kind_fields(self) -> Criterion:
         if self.kind == "computed":
             if self.metric is None or self.thresholds is None:
-                raise ValueError("a computed criterion needs metric and thresholds")
+                raise ValueError(Msg(N_("a computed criterion needs metric and thresholds")))
             t = self.thresholds
             ok = (t.P <= t.S <= t.M) if self.lower_is_better else (t.P >= t.S >= t.M)
             if not ok:
-                raise ValueError("thresholds must be ordered P, S, M "
-                                 + ("ascending (lower is better)" if self.lower_is_better else "descending"))
+                raise ValueError(Msg(N_("thresholds must be ordered P, S, M ascending (lower is better)"))
+                                 if self.lower_is_better else Msg(N_("thresholds must be ordered P, S, M descending")))
             relative = self.metric.startswith("relative.") or self.metric == "value_for_money"
             if self.min_gain is not None and not relative:
-                raise ValueError("min_gain is for criteria measured against the expert (relative.<metric>, "
-                                 "value_for_money)")
+                raise ValueError(Msg(N_("min_gain is for criteria measured against the expert (relative.<metric>, "
+                                        "value_for_money)")))
             if relative and self.lower_is_better:
-                raise ValueError(f"{self.metric} is higher-is-better (0 = baseline, 1 = expert): "
-                                 "leave out lower_is_better or set it to false")
+                raise ValueError(Msg(N_("{metric} is higher-is-better (0 = baseline, 1 = expert): leave out "
+                                        "lower_is_better or set it to false"), metric=self.metric))
             if self.loss_values is not None and self.metric != "value_for_money":
-                raise ValueError("loss_values is for the value_for_money metric")
+                raise ValueError(Msg(N_("loss_values is for the value_for_money metric")))
         else:
             if self.evidence is None or self.guidance is None:
-                raise ValueError("a judged criterion needs evidence and guidance for the assessor")
+                raise ValueError(Msg(N_("a judged criterion needs evidence and guidance for the assessor")))
             if not (self.evidence in ("warnings", "rationales") or self.evidence.startswith("answer:")):
-                raise ValueError("evidence is 'warnings', 'rationales' or 'answer:<question id>'")
+                raise ValueError(Msg(N_("evidence is 'warnings', 'rationales' or 'answer:<question id>'")))
         return self
 
 

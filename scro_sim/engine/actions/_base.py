@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from ...errors import Msg
+
 
 def N_(s: str) -> str:
     """Mark a word for the catalogs (extracted by babel); the reader's language picks it at display time."""
@@ -75,10 +77,12 @@ def _asset_of(v: str, f: Field, city: Any, *, target: bool) -> str | None:
     i = city.asset_index.get(v)
     if f.types and (i is None or str(city.asset_type[i]) not in f.types):
         if i is None and target:
-            return f"unknown asset {v!r}"
-        return f"{v!r} is not a {' or '.join(f.types)}"
+            return Msg(N_("unknown asset {id!r}"), id=v)
+        kinds: str = f.types[0] if len(f.types) == 1 else Msg(N_("{choices} or {last}"),
+                                                              choices=" or ".join(f.types[:-1]), last=f.types[-1])
+        return Msg(N_("{id!r} is not a {types}"), id=v, types=kinds)
     if i is None:
-        return f"unknown asset {v!r}"
+        return Msg(N_("unknown asset {id!r}"), id=v)
     return None
 
 
@@ -195,7 +199,8 @@ class ActionKind:
             v = getattr(a, f.name, None)
             if v is None or (f.kind == "assets" and not v):
                 if f.required and f.kind != "district_or_all":
-                    out.append(((f.name,), f.missing or f"{self.name} needs a {f.name}"))
+                    out.append(((f.name,), f.missing or Msg(N_("{action} needs a {field}"), action=self.name,
+                                                            field=f.name)))
                 continue
             if f.kind == "crew":
                 continue  # checked for every action below
@@ -205,15 +210,15 @@ class ActionKind:
             if f.kind == "asset":
                 msg = _asset_of(v, f, city, target=f.name == "target")
             elif f.kind == "district" and v not in city.district_index:
-                msg = f"unknown district {v!r}"
+                msg = Msg(N_("unknown district {id!r}"), id=v)
             elif f.kind == "district_or_all" and v != "all" and v not in city.district_index:
-                msg = f"unknown district {v!r} (or 'all')"
+                msg = Msg(N_("unknown district {id!r} (or 'all')"), id=v)
             elif f.kind == "road" and edge_index(v, city) is None:
-                msg = f"unknown road {v!r}; name a road as FROM~TO (e.g. N1~N2)"
+                msg = Msg(N_("unknown road {id!r}; name a road as FROM~TO (e.g. N1~N2)"), id=v)
             elif f.kind == "assets":
                 for k, x in enumerate(v):
                     if x not in city.asset_index:
-                        out.append(((f.name, k), f"unknown asset {x!r}"))
+                        out.append(((f.name, k), Msg(N_("unknown asset {id!r}"), id=x)))
             if msg:
                 out.append(((f.name,), msg))
         return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from ...errors import Msg
 from ._base import N_, ActionKind, Field, Param
 
 
@@ -22,7 +23,7 @@ class DeployGenerator(ActionKind):
 
     def never_possible(self, scenario: Any) -> str | None:
         if scenario.resources.generators.count == 0:
-            return "it needs mobile generators and resources.generators.count is 0"
+            return Msg(N_("it needs mobile generators and resources.generators.count is 0"))
         return None
 
     def check(self, sim: Any, a: Any, earlier: Sequence[Any]) -> list[str]:

@@ -6,6 +6,7 @@ from collections import deque
 from collections.abc import Sequence
 from typing import Any
 
+from ...errors import Msg
 from ._base import N_, ActionKind, Field
 
 
@@ -25,7 +26,7 @@ class DispatchCrew(ActionKind):
     def never_possible(self, scenario: Any) -> str | None:
         res = scenario.resources
         if not any(t.count for t in res.crews) and not (res.mutual_aid.crews and res.mutual_aid.max_requests):
-            return "it needs crews and the scenario has none (resources.crews, mutual_aid)"
+            return Msg(N_("it needs crews and the scenario has none (resources.crews, mutual_aid)"))
         return None
 
     def met_by_crew_sent(self, asset_id: str, targets: Sequence[str]) -> bool:

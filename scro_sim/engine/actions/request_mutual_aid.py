@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from ...errors import Count, Msg
 from ._base import N_, ActionKind
 
 
@@ -21,9 +22,10 @@ class RequestMutualAid(ActionKind):
     def never_possible(self, scenario: Any) -> str | None:
         aid = scenario.resources.mutual_aid
         if (aid.crews == 0 and aid.generators == 0) or aid.max_requests == 0:
-            return "it brings no crews or generators (resources.mutual_aid.crews, generators or max_requests is 0)"
+            return Msg(N_("it brings no crews or generators (resources.mutual_aid.crews, generators or max_requests is 0)"))
         if aid.cost > scenario.resources.budget + 1e-6:
-            return f"the aid costs {aid.cost:,.0f}, more than the whole budget ({scenario.resources.budget:,.0f})"
+            return Msg(N_("the aid costs {cost}, more than the whole budget ({budget})"), cost=Count(aid.cost),
+                       budget=Count(scenario.resources.budget))
         return None
 
     def check(self, sim: Any, a: Any, earlier: Sequence[Any]) -> list[str]:

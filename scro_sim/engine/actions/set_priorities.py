@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from ...errors import Msg
 from ._base import N_, ActionKind, Field
 
 
@@ -13,7 +14,7 @@ class SetPriorities(ActionKind):
     verb = "priorities"
     bears_on = "order"
     help = N_("restoration order for all crews")
-    fields = (Field("order", "assets", missing="set_priorities needs an order (a list of asset ids)"),)
+    fields = (Field("order", "assets", missing=Msg(N_("set_priorities needs an order (a list of asset ids)"))),)
     defaults = {"cost": 0, "lead_time_h": 0.0}
     immediate = True
 

@@ -15,6 +15,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from ...errors import Msg
 from ._base import N_, ActionKind, Field, Param
 
 
@@ -25,8 +26,8 @@ class TransferPatients(ActionKind):
     help = N_("move patients to another hospital by ambulance")
     fields = (Field("target", "asset", types=("hospital",)),
               Field("to", "asset", types=("hospital",), prompt=N_("Receiving hospital"),
-                    missing="transfer_patients needs a receiving hospital (to)"),
-              Field("patients", "count", prompt=N_("Patients"), missing="transfer_patients needs a number of patients"))
+                    missing=Msg(N_("transfer_patients needs a receiving hospital (to)"))),
+              Field("patients", "count", prompt=N_("Patients"), missing=Msg(N_("transfer_patients needs a number of patients"))))
     # Off unless a scenario enables it.  Four ambulances with two stretcher patients each; a
     # patient transfer's cost is the crew's and the vehicle's hours.
     defaults = {"enabled": False, "cost": 500, "cost_per_person": 200, "lead_time_h": 0.5, "ambulances": 4,

@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import Field
 
+from ...errors import N_, Msg
 from .._common import _finite_delay
 from ._base import Draw, HazardKind, Loc
 
@@ -40,16 +41,17 @@ class Effect(HazardKind):
     def asset_problems(self, loc: Loc, h: Any, city: Any) -> list[tuple[Loc, str]]:
         out: list[tuple[Loc, str]] = []
         if not h.targets and not h.asset_types:
-            out.append((loc, f"{self.name} needs targets (asset ids) or asset_types"))
+            out.append((loc, Msg(N_("{hazard} needs targets (asset ids) or asset_types"), hazard=self.name)))
         if city is None:
             return out
         for k, a in enumerate(h.targets):
             if a not in city.asset_index:
-                out.append(((*loc, "targets", k), f"unknown asset {a!r}"))
+                out.append(((*loc, "targets", k), Msg(N_("unknown asset {id!r}"), id=a)))
         for k, typ in enumerate(h.asset_types):
             if typ not in city.type_specs:
-                out.append(((*loc, "asset_types", k), f"unknown asset type {typ!r}; the city {city.id} knows: "
-                            f"{', '.join(city.type_specs)}"))
+                out.append(((*loc, "asset_types", k), Msg(N_("unknown asset type {type!r}{mean}; the city {city} knows: "
+                                                              "{known}"), type=typ, mean="", city=city.id,
+                                                           known=", ".join(city.type_specs))))
         return out
 
     def draw(self, sim: Any, h: Any, draw: Draw) -> dict[str, float]:

@@ -12,6 +12,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field
 
+from ...errors import N_, Msg
 from .._common import _finite_delay
 from ._base import Draw, HazardKind, Loc
 
@@ -48,12 +49,12 @@ class Cyber(HazardKind):
     def problems(self, loc: Loc, h: Any, sc: Any, city: Any, t: Any) -> list[tuple[Loc, str]]:
         out: list[tuple[Loc, str]] = []
         if h.incident_response_h is not None and not any("it" in k.skills and k.count > 0 for k in sc.resources.crews):
-            out.append(((*loc, "incident_response_h"), "IT incident response needs a crew team with the 'it' skill "
-                        "(resources.crews: skills: [it])"))
+            out.append(((*loc, "incident_response_h"), Msg(N_("IT incident response needs a crew team with the 'it' "
+                                                              "skill (resources.crews: skills: [it])"))))
         if city is not None:
             for k, a in enumerate(h.targets):
                 if a not in city.asset_index:
-                    out.append(((*loc, "targets", k), f"unknown asset {a!r}"))
+                    out.append(((*loc, "targets", k), Msg(N_("unknown asset {id!r}"), id=a)))
         return out
 
     def draw(self, sim: Any, h: Any, draw: Draw) -> dict[str, float]:

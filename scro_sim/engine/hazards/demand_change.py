@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from ...errors import N_, Msg
 from .._common import _finite_delay
 from ._base import Loc
 from ._effects import Effect
@@ -37,7 +38,7 @@ class DemandChange(Effect):
         if city is not None:
             for k, d in enumerate(h.districts):
                 if d not in city.district_index:
-                    out.append(((*loc, "districts", k), f"unknown district {d!r}"))
+                    out.append(((*loc, "districts", k), Msg(N_("unknown district {id!r}"), id=d)))
         return out
 
     def process(self, sim: Any, h: Any, p: dict[str, float]) -> Any:

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 from pydantic import Field
 
+from ...errors import N_, Msg
 from ...hazards import flood_stage
 from .._common import _EPS, _finite_delay, rounded
 from ._base import Draw, HazardKind, Loc, step_field
@@ -47,12 +48,12 @@ class Flood(HazardKind):
         out: list[tuple[Loc, str]] = []
         if city is not None:
             if city.river is None:
-                out.append((loc, "a flood needs the city to have a river (with its gauge)"))
+                out.append((loc, Msg(N_("a flood needs the city to have a river (with its gauge)"))))
             for k, z in enumerate(h.zones):
                 if z not in city.zone_ids:
-                    out.append(((*loc, "zones", k), f"unknown zone {z!r}"))
+                    out.append(((*loc, "zones", k), Msg(N_("unknown zone {id!r}"), id=z)))
         if t.dist_bounds(h.peak_stage_m)[0] < 0:
-            out.append(((*loc, "peak_stage_m"), "stage cannot be negative"))
+            out.append(((*loc, "peak_stage_m"), Msg(N_("stage cannot be negative"))))
         return out
 
     def draw(self, sim: Any, h: Any, draw: Draw) -> dict[str, float]:

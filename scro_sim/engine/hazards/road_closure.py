@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import Field
 
+from ...errors import N_, Msg
 from .._common import _finite_delay
 from ._base import Loc
 from ._effects import Effect
@@ -36,15 +37,15 @@ class RoadClosure(Effect):
     def problems(self, loc: Loc, h: Any, sc: Any, city: Any, t: Any) -> list[tuple[Loc, str]]:
         out: list[tuple[Loc, str]] = []
         if not h.roads and not h.zones:
-            out.append((loc, "road_closure needs roads (FROM~TO) or zones"))
+            out.append((loc, Msg(N_("road_closure needs roads (FROM~TO) or zones"))))
         if city is None:
             return out
         for k, r in enumerate(h.roads):
             if _edge(r, city) is None:
-                out.append(((*loc, "roads", k), f"unknown road {r!r}; name a road as FROM~TO (e.g. N1~N2)"))
+                out.append(((*loc, "roads", k), Msg(N_("unknown road {id!r}; name a road as FROM~TO (e.g. N1~N2)"), id=r)))
         for k, z in enumerate(h.zones):
             if z not in city.zone_ids:
-                out.append(((*loc, "zones", k), f"unknown zone {z!r}"))
+                out.append(((*loc, "zones", k), Msg(N_("unknown zone {id!r}"), id=z)))
         return out
 
     def process(self, sim: Any, h: Any, p: dict[str, float]) -> Any:

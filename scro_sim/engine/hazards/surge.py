@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 from pydantic import Field
 
+from ...errors import N_, Msg
 from ...hazards import surge_patients
 from .._common import _EPS, DOWN, _finite_delay
 from ._base import Draw, HazardKind, Loc, step_field
@@ -35,13 +36,13 @@ class Surge(HazardKind):
     def problems(self, loc: Loc, h: Any, sc: Any, city: Any, t: Any) -> list[tuple[Loc, str]]:
         out: list[tuple[Loc, str]] = []
         if not h.start_h <= h.peak_h <= h.end_h:
-            out.append((loc, "need start_h <= peak_h <= end_h"))
+            out.append((loc, Msg(N_("need start_h <= peak_h <= end_h"))))
         if city is not None:
             for k, a in enumerate(h.hospitals):
                 if a not in city.asset_index:
-                    out.append(((*loc, "hospitals", k), f"unknown asset {a!r}"))
+                    out.append(((*loc, "hospitals", k), Msg(N_("unknown asset {id!r}"), id=a)))
                 elif city.asset_type[city.asset_index[a]] != "hospital":
-                    out.append(((*loc, "hospitals", k), f"{a!r} is not a hospital"))
+                    out.append(((*loc, "hospitals", k), Msg(N_("{id!r} is not a hospital"), id=a)))
         return out
 
     def draw(self, sim: Any, h: Any, draw: Draw) -> dict[str, float]:
