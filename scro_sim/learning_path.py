@@ -3,7 +3,8 @@
 The order is the guided exercises first (they teach the screen), then by level (beginner,
 intermediate, advanced), then by length, then by id.  Each exercise's state for one learner
 comes from the store: their graded runs (``played`` and ``plan``: practice never passes an
-exercise) and their games in progress.  The first exercise not passed yet is the next one.
+exercise) and their graded games in progress; finished practice games are counted apart.
+The first exercise not passed yet is the next one.
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ def learning_path(store: Store, learner: str, exercises: Sequence[Exercise]) -> 
     practised: dict[str, int] = {}
     for r in store.list_runs(learner=learner, origins=("practice",)):
         practised[r.scenario_id] = practised.get(r.scenario_id, 0) + 1
-    playing = {g.scenario_id for g in store.list_games(learner, status="playing")}
+    playing = {g.scenario_id for g in store.list_games(learner, status="playing") if not g.practice}
     out: list[PathStep] = []
     found_next = False
     for e in path_order(exercises):

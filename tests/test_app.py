@@ -806,7 +806,7 @@ def guided(env: Store, tmp_path: Path) -> Store:
 
 
 def _path_rows(at: AppTest) -> list[dict[str, str]]:
-    df = next(d.value for d in at.dataframe if "Where you stand" in d.value.columns)
+    df = next(d.value for d in at.table if "Where you stand" in d.value.columns)
     return df.to_dict("records")
 
 

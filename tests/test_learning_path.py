@@ -88,9 +88,10 @@ def test_the_states_come_from_the_learners_graded_runs_and_games(store: Store) -
     assert learning_path(store, "someone_else", [GUIDED])[0].state == "attempted"
 
 
-def test_practice_never_passes_an_exercise_it_only_counts_as_practised(store: Store) -> None:
+def test_practice_never_passes_or_starts_an_exercise_it_only_counts_as_practised(store: Store) -> None:
     _run(store, "maria", _expert_decisions(4), origin="practice")
     _run(store, "maria", _expert_decisions(5), seed=5, origin="practice")
+    store.save_game(uuid.uuid4().hex, "maria", "riverton_first_steps", "h", 6, [], practice=True)  # under way
     [step] = learning_path(store, "maria", [GUIDED])
     assert step.state == "not_started" and step.best is None and step.practised == 2 and step.next
 

@@ -12,6 +12,7 @@ to the learner in their language, never as a traceback.
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 import uuid
 from typing import Any
@@ -429,7 +430,7 @@ def _learning_path(u: state.SignedIn, entries: list[services.ScenarioEntry]) -> 
         rows.append({"#": str(i), _("Exercise"): by_key[p.exercise.key].title(lang),
                      _("Level"): _(p.exercise.level), _("Minutes"): str(p.exercise.minutes),
                      _("Where you stand"): status, _("Next"): "→ " + _("next") if p.next else ""})
-    st.dataframe(pd.DataFrame(rows), hide_index=True)
+    st.table(pd.DataFrame(rows).set_index("#"))  # a static table: every row readable at once, long states wrap
     return path
 
 
@@ -731,13 +732,20 @@ def _finished(g: state.GameSession) -> None:
         st.rerun()
 
 
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
+
+
+def _literal(text: str) -> str:
+    """A lecturer's text for a markdown element, every markup character escaped: it shows as written."""
+    return _MARKDOWN.sub(r"\\\1", " ".join(text.split()))
+
+
 def _coach_notes(notes: list[CoachNote]) -> None:
-    """The guide's boxes: "Guide, step 3 of 11", then the lecturer's text as plain text (never markdown)."""
+    """The guide's boxes: "Guide, step 3 of 11", then the lecturer's text, shown as written (never as markup)."""
     _ = state.gettext()
     for n in notes:
-        with st.container(border=True):
-            st.markdown("**🧭 " + _("Guide, step {n} of {total}").format(n=n.number, total=n.total) + "**")
-            services.show_text(n.text)
+        st.info("**" + _("Guide, step {n} of {total}").format(n=n.number, total=n.total) + "**  \n" + _literal(n.text),
+                icon=":material/explore:")
 
 
 def _coach(g: state.GameSession, focus: str) -> None:
