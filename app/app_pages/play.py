@@ -421,16 +421,16 @@ def _learning_path(u: state.SignedIn, entries: list[services.ScenarioEntry]) -> 
     st.caption(_("The exercises easiest first: the guided one, then by level and length. Practice games never "
                  "count; your best graded score does."))
     rows = []
-    for i, p in enumerate(path, 1):
+    for p in path:
         status = _(_STATE_WORDS[p.state])
         if p.best is not None:
             status += ", " + _("best score {score}").format(score=fmt.score(p.best, lang))
         if p.practised:
             status += ", " + _("practised {n} times").format(n=p.practised)
-        rows.append({"#": str(i), _("Exercise"): by_key[p.exercise.key].title(lang),
+        rows.append({_("Exercise"): by_key[p.exercise.key].title(lang),
                      _("Level"): _(p.exercise.level), _("Minutes"): str(p.exercise.minutes),
                      _("Where you stand"): status, _("Next"): "→ " + _("next") if p.next else ""})
-    st.table(pd.DataFrame(rows).set_index("#"))  # a static table: every row readable at once, long states wrap
+    st.table(pd.DataFrame(rows))  # a static table, in the path's order: every row readable at once
     return path
 
 
