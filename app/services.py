@@ -153,6 +153,7 @@ def _meta(sha: str, label: str, base_dir: str, _text: str) -> dict[str, Any]:
     langs = ("en", "el", "de", "pt")
     return {
         "ok": True, "id": sc.id, "version": sc.version, "level": sc.level, "minutes": sc.expected_minutes,
+        "guided": bool(sc.guide),  # a guided exercise: first on the learning path
         "title": {lg: text_in(sc.title, lg) for lg in langs},
         "summary": {lg: text_in(sc.summary, lg) for lg in langs},
         "briefing": {lg: text_in(sc.briefing, lg) for lg in langs},

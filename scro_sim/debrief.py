@@ -37,9 +37,8 @@ from .vocabulary import N_, action_name, number
 if TYPE_CHECKING:  # pragma: no cover
     from .city import City
 
-__all__ = ["MESSAGES", "Lesson", "ModuleResult", "clock", "expert_log", "lessons", "module_results", "names", "render",
-           "render_lesson",
-           "why_not_applicable"]
+__all__ = ["MESSAGES", "Lesson", "ModuleResult", "clock", "expert_log", "expert_steps_not_taken", "lessons",
+           "module_results", "names", "render", "render_lesson", "why_not_applicable"]
 
 _EPS = 1e-9
 #: at most this many of the expert's actions are named per criterion (the earliest ones)
@@ -196,6 +195,23 @@ def _covers(mine: _Act, theirs: _Act) -> bool:
 def _learner_step(acts: list[_Act], theirs: _Act) -> _Act | None:
     """The learner's first action that is the same step as ``theirs``, if any."""
     return next((a for a in acts if _covers(a, theirs)), None)
+
+
+def expert_steps_not_taken(learner: EventLog, expert: EventLog, until_h: float) -> list[dict[str, Any]]:
+    """The expert's actions decided by hour ``until_h`` that the learner's log has no same step for, in order.
+
+    "The same step" is the debrief's: the same action on the same target (a warning to all
+    covers every district; a priority order, the asset it puts first).
+    """
+    mine = _actions(learner)
+    out: list[dict[str, Any]] = []
+    for r in expert.of_kind("decision"):
+        if r.time > until_h + _EPS:
+            break
+        for a in r.data.get("actions", []):
+            if _learner_step(mine, _Act(r.time, r.seq, a)) is None:
+                out.append({"time_h": r.time, **a})
+    return out
 
 
 def _matches_expectation(a: _Act, action: str, targets: list[str]) -> bool:

@@ -867,3 +867,86 @@ def test_the_review_page_shows_guidance_beside_answers_and_rates_every_answer(en
     at.button(key=f"w.review.ans_save.{run_id}.Q2").click().run()
     assert not at.exception, at.exception
     assert [(r.question_id, r.rating) for r in env.answer_ratings(run_id)] == [("Q2", "S")]
+
+
+# -- the guided first exercise, the learning path, practice with hints
+
+
+@pytest.fixture
+def guided(env: Store, tmp_path: Path) -> Store:
+    """The test env with the bundled guided exercise beside the mini scenario (its city by id)."""
+    text = (ROOT / "scenarios" / "riverton_first_steps.yaml").read_text(encoding="utf-8")
+    assert text.count("city: ../city_models/riverton.yaml") == 1
+    (tmp_path / "scenarios" / "first_steps.yaml").write_text(
+        text.replace("city: ../city_models/riverton.yaml", "city: riverton"), encoding="utf-8")
+    return env
+
+
+def _path_rows(at: AppTest) -> list[dict[str, str]]:
+    df = next(d.value for d in at.table if "Where you stand" in d.value.columns)
+    return df.to_dict("records")
+
+
+def test_the_learning_path_lists_the_guided_exercise_first_and_says_what_is_next(guided: Store) -> None:
+    at = sign_in("learner", "learner-demo")
+    assert not at.exception and "Your learning path" in texts(at)
+    rows = _path_rows(at)
+    assert [r["Exercise"] for r in rows] == ["Riverton: first steps (guided)", "Mini flood"]
+    assert [r["Where you stand"] for r in rows] == ["not started", "not started"]
+    assert [r["Next"] for r in rows] == ["→ next", ""]
+    # the list of scenarios follows the path and starts on the next exercise
+    assert at.selectbox(key="w.play.scenario@en").value.endswith("first_steps.yaml")
+    stored_run(guided, "learner")  # a graded attempt at the mini flood (doing nothing)
+    rows = _path_rows(sign_in("learner", "learner-demo"))
+    assert rows[1]["Where you stand"].startswith("attempted, not passed yet, best score 0")
+
+
+def test_the_guided_exercise_shows_its_guide_step_by_step_and_the_learner_can_hide_it(guided: Store) -> None:
+    at = sign_in("learner", "learner-demo")
+    at.button(key="w.play.start").click().run()
+    assert not at.exception
+    shown = texts(at)
+    for n in range(1, 6):  # the first stop's five steps, each next to its part of the screen
+        assert f"Guide, step {n} of 11" in shown
+    assert "Start with the messages" in shown and "Step 6 of 11" not in shown
+    assert not any(e.label == "Hints (practice only)" for e in at.expander)  # a graded game has no hints
+    toggle = next(t for t in at.toggle if t.key and t.key.startswith("w.play.guide."))
+    toggle.set_value(False).run()
+    assert "Guide, step" not in texts(at)
+    toggle.set_value(True).run()
+    at.button(key="w.play.skip").click().run()  # three hours later: the next steps
+    shown = texts(at)
+    assert "Guide, step 6 of 11" in shown and "Guide, step 1 of 11" not in shown
+    assert not at.exception
+
+
+def test_hints_appear_only_in_a_practice_game_in_the_learners_language(guided: Store) -> None:
+    guided.set_language("learner", "de")
+    at = sign_in("learner", "learner-demo")
+    at.button(key="w.play.practice").click().run()
+    assert not at.exception
+    [hints] = [e for e in at.expander if e.label == "Hinweise (nur beim Üben)"]
+    said = " ".join(str(t.value) for t in hints.text)
+    assert "Von Ihnen verlangt, bis" in said and "Umspannwerk Weir Road" in said
+
+
+def test_a_practice_game_can_replay_the_situation_of_an_earlier_game(guided: Store) -> None:
+    at = sign_in("learner", "learner-demo")
+    at.button(key="w.play.start").click().run()
+    [earlier] = guided.list_games("learner")
+    at.button(key="w.play.abandon").click().run()
+    at.button(key="w.play.abandon_yes").click().run()
+    assert not at.exception
+    replay = next(s for s in at.selectbox if s.key and s.key.startswith("w.play.replay."))
+    assert replay.options[0] == "a new situation" and "the same situation as your game of" in replay.options[1]
+    replay.set_value(earlier.id).run()
+    at.button(key="w.play.practice").click().run()
+    assert not at.exception
+    new = next(g for g in guided.list_games("learner") if g.id != earlier.id)
+    assert new.practice and new.seed == earlier.seed and new.status == "playing"
+    # a graded game never replays a seed: it always gets a new situation
+    at.button(key="w.play.abandon").click().run()
+    at.button(key="w.play.abandon_yes").click().run()
+    at.button(key="w.play.start").click().run()
+    graded = [g for g in guided.list_games("learner") if not g.practice and g.id != earlier.id]
+    assert len(graded) == 1 and graded[0].seed != earlier.seed

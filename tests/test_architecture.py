@@ -67,6 +67,11 @@ ALLOWED: dict[str, set[str]] = {
     "stored_report": {"assessment", "feedback", "log", "report", "scoring", "store"},
     "privacy": {"log", "store"},
     "calibration": {"batch", "city", "engine", "policy", "scenario", "scoring"},
+    # a guided exercise's coach texts; practice hints (from the expert's log, as the debrief reads it)
+    "guide": {"scenario"},
+    "hints": {"city", "debrief", "formatting", "i18n", "log", "names", "scenario", "vocabulary"},
+    # a learner's path through the exercises, from their runs and games
+    "learning_path": {"store"},
     "game": {"assessment", "city", "engine", "errors", "gc_tuning", "policy", "scenario", "store", "vocabulary"},
     "batch_cli": {"batch", "errors", "scenario", "store", "report", "city", "policy", "scoring"},
     "cli": {"assessment", "batch_cli", "calibration", "city", "course", "credentials", "debrief", "demo", "engine",

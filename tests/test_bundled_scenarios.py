@@ -25,6 +25,7 @@ LANGS = ("en", "de", "el", "pt")
 
 # The metric each scenario is mainly about (the rubric's heaviest computed criterion).
 KEY_METRIC = {
+    "riverton_first_steps": "resilience_loss.power",
     "riverton_flood": "people_at_risk",
     "riverton_earthquake": "resilience_loss.health",
     "riverton_heatwave_blackout": "resilience_loss.total",
@@ -36,9 +37,9 @@ KEY_METRIC = {
 }
 # Scenarios written with every learner-facing text in all four languages (the flood's learning
 # outcomes are still English only; tests/test_translations_complete.py checks every text of every file).
-FULLY_TRANSLATED = {"riverton_earthquake", "riverton_flood", "riverton_heatwave_blackout", "riverton_hospital_surge",
-                    "riverton_water_cyber", "riverton_storm_investment", "riverton_phones_down",
-                    "riverton_heat_cyber"}
+FULLY_TRANSLATED = {"riverton_earthquake", "riverton_first_steps", "riverton_flood", "riverton_heatwave_blackout",
+                    "riverton_hospital_surge", "riverton_water_cyber", "riverton_storm_investment",
+                    "riverton_phones_down", "riverton_heat_cyber"}
 SEEDS = (0, 1, 2)
 
 

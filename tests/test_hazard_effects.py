@@ -76,6 +76,17 @@ def test_an_outage_without_a_duration_is_damage_a_crew_repairs_with_the_states_r
     assert up == pytest.approx(started.time + 4.0)
 
 
+def test_a_scenario_with_every_generic_effect_pickles_for_the_worker_processes() -> None:
+    import pickle
+
+    sc = make_scenario([{"id": "o1", "type": "outage", "targets": ["SS"], "start_h": 1, "duration_h": 2},
+                        {"id": "g1", "type": "degradation", "targets": ["SS"], "capacity": 0.5, "start_h": 1},
+                        {"id": "d1", "type": "demand_change", "service": "power", "factor": 1.5}])
+    again = pickle.loads(pickle.dumps(sc))
+    assert [type(h).__name__ for h in again.hazards] == ["OutageEffect", "DegradationEffect", "DemandChangeEffect"]
+    assert again == sc
+
+
 # -- degradation ----------------------------------------------------------------------------------
 
 

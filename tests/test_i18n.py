@@ -63,7 +63,7 @@ def test_source_strings_are_in_the_pot() -> None:
         used |= {msg for _line, msg, _c, _ctx in extract_from_file("python", str(p), keywords={"N_": None})}
     # the after-action report, its figures and the terminal game (`scro-sim play`) in the reader's language
     for p in (*sorted((ROOT / "scro_sim" / "report").glob("*.py")), ROOT / "scro_sim" / "cli.py",
-              ROOT / "scro_sim" / "game.py"):
+              ROOT / "scro_sim" / "game.py", ROOT / "scro_sim" / "hints.py"):  # and a practice game's hints
         used |= {msg if isinstance(msg, str) else msg[0]
                  for _line, msg, _c, _ctx in extract_from_file("python", str(p), keywords={"_": None, "N_": None})}
     # a regex pass too, in case a call is written in a way the extractor skips

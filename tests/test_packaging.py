@@ -77,7 +77,7 @@ def test_a_file_of_that_name_in_the_current_folder_wins(tmp_path: Path, monkeypa
 
 def test_an_unknown_name_says_which_scenarios_are_bundled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(InputError, match=r"no scenario file 'riverton_flod' .*riverton_earthquake, riverton_flood"):
+    with pytest.raises(InputError, match=r"no scenario file 'riverton_flod' .*\(bundled: .*\briverton_flood\b"):
         resources.find_scenario("riverton_flod")
 
 

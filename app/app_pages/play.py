@@ -12,6 +12,7 @@ to the learner in their language, never as a traceback.
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 import uuid
 from typing import Any
@@ -28,7 +29,10 @@ from scro_sim.engine.actions import REGISTRY as ACTIONS
 from scro_sim.engine.actions import Field
 from scro_sim.errors import ScroSimError, WorkBudgetExceeded
 from scro_sim.game import GameSession, Outcome, abandon_stored
+from scro_sim.guide import CoachNote, is_guided, notes_at_end, notes_now
+from scro_sim.hints import Hint, practice_hints
 from scro_sim.hospitals import hospital_states, occupancy_curves
+from scro_sim.learning_path import Exercise, PathStep, learning_path
 from scro_sim.names import Names
 from scro_sim.orders import STATUS, open_orders
 from scro_sim.policy import Decision, Observation
@@ -95,8 +99,12 @@ def _settle(g: state.GameSession, out: Outcome) -> None:
         state.clear_game()
 
 
-def start_game(u: state.SignedIn, key: str, practice: bool = False) -> None:
-    """Start a new game of scenario ``key`` with a seed the server chooses (``practice``: never graded)."""
+def start_game(u: state.SignedIn, key: str, practice: bool = False, seed: int | None = None) -> None:
+    """Start a new game of scenario ``key`` with a seed the server chooses (``practice``: never graded).
+
+    A practice game may replay ``seed``, the situation of one of the learner's earlier games;
+    a graded game always gets a fresh seed the server chooses.
+    """
     _ = state.gettext()
     found = _loaded(None, u, key=key)
     if found is None or found[1].scenario is None:
@@ -105,7 +113,8 @@ def start_game(u: state.SignedIn, key: str, practice: bool = False) -> None:
     e, ld = found
     assert ld.scenario is not None and ld.city is not None
     try:
-        play = GameSession.start(ld.scenario, ld.city, secrets.randbelow(2**31), store=services.store(),
+        chosen = int(seed) if practice and seed is not None else secrets.randbelow(2**31)
+        play = GameSession.start(ld.scenario, ld.city, chosen, store=services.store(),
                                  game_id=uuid.uuid4().hex, learner=u.username, scenario_hash=e.sha256,
                                  lang=state.lang(), cohort=_cohort(u, e.key), practice=practice)
     except WorkBudgetExceeded as exc:  # nothing stored: the run ran away before the first point
@@ -373,20 +382,26 @@ def _choose(u: state.SignedIn) -> None:
         if note and str(note[0]).startswith("list."):  # the abandoned game has left the list
             st.success(note[1])
             state.drop(PAGE, "note")
-    st.subheader(_("Choose a scenario"))
     if not entries:
+        st.subheader(_("Choose a scenario"))
         st.info(_("No scenario is available yet."))
         return
-    keys = [e.key for e in entries]
+    path = _learning_path(u, entries)
+    keys = [p.exercise.key for p in path]
     by_key = {e.key: e for e in entries}
     chooser = state.lang_wkey(PAGE, "scenario")
+    st.subheader(_("Choose a scenario"))
     launched = state.get(PAGE, "lti_exercise")  # the exercise a course platform's launch opened
     if launched:
         state.drop(PAGE, "lti_exercise")
         chosen = next((e.key for e in entries if e.meta.get("id") == launched), None)
         if chosen is not None:
             state.set_widget(chooser, chosen)
-    key = st.selectbox(_("Scenario"), keys, format_func=lambda k: by_key[k].title(lang), key=chooser)
+    first = next((i for i, p in enumerate(path) if p.next), 0)  # the next exercise on the path, until one is chosen
+    key = st.selectbox(_("Scenario"), keys, format_func=lambda k: by_key[k].title(lang), key=chooser,
+                       index=first if state.widget_value(chooser) is None else None)
+    if key is None:  # the list changed under a choice that is gone
+        key = keys[first]
     e = by_key[key]
     m = e.meta
     st.caption(_("Level: {level}; about {minutes} minutes; {hours} hours of simulated time").format(
@@ -401,14 +416,80 @@ def _choose(u: state.SignedIn) -> None:
     c1, c2 = st.columns(2)
     c1.button(_("Start the exercise"), type="primary", key=state.wkey(PAGE, "start"), on_click=_start_clicked,
               args=(u, chooser, key))
+    replay = _replay_choice(u, e)
     c2.button(_("Practise (not graded)"), key=state.wkey(PAGE, "practice"),
-              help=_("A practice game: scored and debriefed, never graded."), on_click=_start_clicked,
-              args=(u, chooser, key, True))
+              help=_("A practice game: scored and debriefed, never graded, with hints at each decision point."),
+              on_click=_start_clicked, args=(u, chooser, key, True, replay))
 
 
-def _start_clicked(u: state.SignedIn, chooser: str, shown: str, practice: bool = False) -> None:
-    """The Start buttons' callback: start the scenario chosen in the list (as the list shows it now)."""
-    start_game(u, state.widget_value(chooser, shown), practice=practice)
+def _replay_choice(u: state.SignedIn, e: services.ScenarioEntry) -> str | None:
+    """For practice: the same situation (seed) as one of the learner's earlier games of this scenario text."""
+    _ = state.gettext()
+    lang = state.lang()
+    earlier = [gm for gm in services.store().list_games(u.username) if gm.scenario_hash == e.sha256][:20]
+    if not earlier:
+        return None
+    scores = {r.id: r.total for r in services.store().list_runs(learner=u.username, scenario=e.meta.get("id"))}
+
+    def label(game_id: str) -> str:
+        if not game_id:
+            return _("a new situation")
+        gm = next(g for g in earlier if g.id == game_id)
+        when = fmt.datetime_text(gm.created_at, lang)
+        score = scores.get(gm.run_id) if gm.run_id else None
+        return (_("the same situation as your game of {when} (score {score})").format(
+                    when=when, score=fmt.score(score, lang)) if score is not None else
+                _("the same situation as your game of {when}").format(when=when))
+
+    key = state.wkey(PAGE, "replay", e.key)
+    st.selectbox(_("Practise on"), ["", *(g.id for g in earlier)], format_func=label, key=key,
+                 help=_("Replaying a situation gives the same hazard, timings and repair times: only your "
+                        "decisions differ. Graded games always get a new situation."))
+    return key
+
+
+def _start_clicked(u: state.SignedIn, chooser: str, shown: str, practice: bool = False,
+                   replay: str | None = None) -> None:
+    """The Start buttons' callback: start the scenario chosen in the list (as the list shows it now);
+    a practice game on the situation of the earlier game chosen, if any."""
+    key = state.widget_value(chooser, shown)
+    seed = None
+    game_id = state.widget_value(replay) if practice and replay and key == shown else None
+    if game_id:
+        gm = services.store().load_game(str(game_id))
+        e = _entry_for(u, key=key)
+        if gm is not None and gm.learner == u.username and e is not None and gm.scenario_hash == e.sha256:
+            seed = gm.seed
+    start_game(u, key, practice=practice, seed=seed)
+
+
+_STATE_WORDS = {"not_started": N_("not started"), "in_progress": N_("in progress"),
+                "attempted": N_("attempted, not passed yet"), "passed": N_("done: passed")}
+
+
+def _learning_path(u: state.SignedIn, entries: list[services.ScenarioEntry]) -> list[PathStep]:
+    """The learner's path through the exercises (easiest first): shown as a table, returned in its order."""
+    _ = state.gettext()
+    lang = state.lang()
+    exercises = [Exercise(str(e.meta.get("id")), str(e.meta.get("level")), int(e.meta.get("minutes", 0)),
+                          bool(e.meta.get("guided")), e.key) for e in entries]
+    path = learning_path(services.store(), u.username, exercises)
+    by_key = {e.key: e for e in entries}
+    st.subheader(_("Your learning path"))
+    st.caption(_("The exercises easiest first: the guided one, then by level and length. Practice games never "
+                 "count; your best graded score does."))
+    rows = []
+    for p in path:
+        status = _(_STATE_WORDS[p.state])
+        if p.best is not None:
+            status += ", " + _("best score {score}").format(score=fmt.score(p.best, lang))
+        if p.practised:
+            status += ", " + _("practised {n} times").format(n=p.practised)
+        rows.append({_("Exercise"): by_key[p.exercise.key].title(lang),
+                     _("Level"): _(p.exercise.level), _("Minutes"): str(p.exercise.minutes),
+                     _("Where you stand"): status, _("Next"): "→ " + _("next") if p.next else ""})
+    st.table(pd.DataFrame(rows))  # a static table, in the path's order: every row readable at once
+    return path
 
 
 def _status(g: state.GameSession) -> None:
@@ -419,6 +500,10 @@ def _status(g: state.GameSession) -> None:
     st.subheader(text_in(sc.title, lang))
     if g.play.practice:
         st.caption(_("A practice game: scored and debriefed, never graded."))
+    if is_guided(sc):
+        st.toggle(_("Show the guide"), value=True, key=state.wkey(PAGE, "guide", g.game_id),
+                  help=_("This is a guided exercise: boxes marked “Guide” explain the screen step by step."))
+    _coach(g, "clock")
     # two rows of three: six columns cut the clock and the budget short on a laptop screen
     top, bottom = st.columns(3), st.columns(3)
     top[0].metric(_("Clock"), fmt.clock(sc.start, obs.time_h, lang))
@@ -440,6 +525,7 @@ def _feed(g: state.GameSession) -> None:
     _ = state.gettext()
     obs = g.obs
     st.markdown("#### " + _("Messages"))
+    _coach(g, "messages")
     if not obs.injects:
         st.caption(_("No new messages."))
     words = g.sim.scenario.inject_words(state.lang())  # the reader's language, looked up by the inject's id
@@ -498,6 +584,7 @@ def _orders(g: state.GameSession) -> None:
     _ = state.gettext()
     obs, names = g.obs, _names(g)
     st.markdown("#### " + _("Your orders not done yet"))
+    _coach(g, "orders")
     orders = open_orders(g.play.records, scenario=g.sim.scenario, crews=obs.crews, assets_down=obs.assets_down,
                          now=obs.time_h)
     if not orders:
@@ -520,11 +607,13 @@ def _tables(g: state.GameSession) -> None:
     left, right = st.columns(2)
     with left:
         st.markdown("#### " + _("Services (share of people served)"))
+        _coach(g, "services")
         rows = [{_("District"): names.asset(d), **{_(s): fmt.percent(v, lang) for s, v in sv.items()}}
                 for d, sv in obs.services.items()]
         rows.append({_("District"): _("whole city"), **{_(s): fmt.percent(v, lang) for s, v in obs.service_totals.items()}})
         st.dataframe(pd.DataFrame(rows), hide_index=True)
         st.markdown("#### " + _("Crews"))
+        _coach(g, "crews")
         if obs.crews:
             st.dataframe(pd.DataFrame([{_("Crew"): names.crew(c["id"]), _("State"): _(c["state"]),
                                         _("Task"): names.asset(c["task"]) if c["task"] else "",
@@ -536,6 +625,7 @@ def _tables(g: state.GameSession) -> None:
             g=obs.generators_available, m=obs.mutual_aid_left))
     with right:
         st.markdown("#### " + _("City map"))
+        _coach(g, "map")
         _map_and_causes(g)
         st.markdown("#### " + _("Assets down"))
         if obs.assets_down:
@@ -610,6 +700,9 @@ def _action_form(g: state.GameSession, u: state.SignedIn) -> None:
     cur = g.sim.scenario.resources.currency
     names, lang = _names(g), state.lang()  # bound now: Streamlit calls format_func outside this run too
     st.markdown("#### " + _("Your decision"))
+    _coach(g, "decision")
+    if g.play.practice:  # hints only ever in a practice game: a graded game is the learner's own work
+        _hints(g)
     kinds = list(obs.allowed)
     if not kinds:
         st.caption(_("No action is allowed now."))
@@ -688,10 +781,59 @@ def _finished(g: state.GameSession) -> None:
         st.metric(_("Your score"), fmt.score(g.total or 0, state.lang()) + " / 100")
         if not practice:
             st.write(_("Passed") if g.passed else _("Not passed yet"))
+    if g.play is not None and (state.widget_value(state.wkey(PAGE, "guide", g.game_id), True)):
+        _coach_notes(notes_at_end(g.sim.scenario, state.lang()))
     st.page_link("app_pages/debrief.py", label=_("Open the debrief"), query_params={"run": g.run_id or ""})
     if st.button(_("Play another exercise"), key=state.wkey(PAGE, "again")):
         state.clear_game()
         st.rerun()
+
+
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
+
+
+def _literal(text: str) -> str:
+    """A lecturer's text for a markdown element, every markup character escaped: it shows as written."""
+    return _MARKDOWN.sub(r"\\\1", " ".join(text.split()))
+
+
+def _coach_notes(notes: list[CoachNote]) -> None:
+    """The guide's boxes: "Guide, step 3 of 11", then the lecturer's text, shown as written (never as markup)."""
+    _ = state.gettext()
+    for n in notes:
+        st.info("**" + _("Guide, step {n} of {total}").format(n=n.number, total=n.total) + "**  \n" + _literal(n.text),
+                icon=":material/explore:")
+
+
+def _coach(g: state.GameSession, focus: str) -> None:
+    """The guide's steps of this decision point that point at ``focus``, if the exercise is guided and the guide on."""
+    sc = g.sim.scenario
+    if not is_guided(sc) or not state.widget_value(state.wkey(PAGE, "guide", g.game_id), True):
+        return
+    obs = g.obs
+    _coach_notes([n for n in notes_now(sc, obs.time_h, [str(i["id"]) for i in obs.injects], state.lang())
+                  if n.focus == focus])
+
+
+def _hints(g: state.GameSession) -> None:
+    """A practice game's hints at this decision point (what is asked of the learner, what the expert did)."""
+    _ = state.gettext()
+    lang, obs = state.lang(), g.obs
+    key = f"hints.{g.game_id}.{obs.point}.{lang}"
+    hints: list[Hint] | None = state.get(PAGE, key)
+    if hints is None:
+        try:
+            hints = practice_hints(g.sim.scenario, g.sim.city, g.seed, g.play.sim.log, obs.time_h, lang)
+        except Exception:  # a hint must never take the page down
+            log.exception("the hints of game %s could not be made", g.game_id)
+            hints = []
+        state.put(PAGE, key, hints)
+    with st.expander(_("Hints (practice only)"), expanded=False):
+        if not hints:
+            st.caption(_("No hint at this point: nothing is asked of you now, and you have done what the expert "
+                         "plan had done by now."))
+        for h in hints:
+            services.show_text(h.text)
 
 
 def _teaches_and_scoring(m: dict[str, Any], lang: str) -> None:

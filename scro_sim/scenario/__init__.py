@@ -46,6 +46,7 @@ from .loading import (
 from .models import (
     ACTION_KINDS,
     GRADING_METHODS,
+    GUIDE_FOCUS,
     HAZARD_TYPES,
     RATINGS,
     Action,
@@ -66,6 +67,7 @@ from .models import (
     FloodHazard,
     Generators,
     Grading,
+    GuideStep,
     HazardSpec,
     HeatwaveHazard,
     Inject,
@@ -90,6 +92,7 @@ from .models import (
 __all__ = [
     "ACTION_KINDS",
     "GRADING_METHODS",
+    "GUIDE_FOCUS",
     "HAZARD_TYPES",
     "LANGUAGES",
     "PLAN_FORMAT",
@@ -115,6 +118,7 @@ __all__ = [
     "FloodHazard",
     "Generators",
     "Grading",
+    "GuideStep",
     "HazardSpec",
     "HeatwaveHazard",
     "Inject",

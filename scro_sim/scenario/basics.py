@@ -31,6 +31,7 @@ MAX_HAZARDS = 20
 #: 5,000 plays in about half a second; 2,000 keep a file at every bound under its 50,000 values)
 MAX_INJECTS = 2_000
 MAX_QUESTIONS = 1_000
+MAX_GUIDE_STEPS = 200  # steps of a guided exercise's coach texts
 MAX_CRITERIA = 200
 MAX_OUTCOMES = 200  # learning outcomes, and modules
 MAX_EXPECTED = 50  # expected actions per inject

@@ -110,6 +110,7 @@ def _scenario_problems(sc: Scenario, city: City | None) -> list[tuple[tuple[Any,
                                                    "(model a bigger flood with a higher peak_stage_m)"))))
     dupes(sc.msel, ("msel",), N_("inject"))
     dupes(sc.questions, ("questions",), N_("question"))
+    dupes(sc.guide, ("guide",), N_("guide step"))
     dupes(sc.rubric.criteria, ("rubric", "criteria"), N_("criterion"))
     dupes(sc.learning_outcomes, ("learning_outcomes",), N_("learning outcome"))
     dupes(sc.resources.crews, ("resources", "crews"), N_("crew team"))
@@ -163,6 +164,7 @@ def _scenario_problems(sc: Scenario, city: City | None) -> list[tuple[tuple[Any,
         if q.at_h is not None and q.at_h not in point_set:
             out.append((("questions", i, "at_h"), Msg(N_("no decision point at {t} h (decision points: {hours})"),
                                                       t=q.at_h, hours=_some_hours(points))))
+    out.extend(_guide_problems(sc, inject_ids, point_set, points))
     question_ids = {q.id for q in sc.questions}
     expected = {e.id for e in expected_ids}
     for i, c in enumerate(sc.rubric.criteria):
@@ -486,3 +488,16 @@ def action_problems(a: Action, sc: Scenario, city: City | None, *, in_rule: bool
 
 
 _edge_index = edge_index = _actions.edge_index  # roads are named FROM~TO (the registry's road fields)
+
+
+def _guide_problems(sc: Scenario, inject_ids: Any, point_set: set[float], points: list[float]
+                    ) -> list[tuple[tuple[Any, ...], str]]:
+    """A guided exercise's steps are shown where the game stops: at a decision point or an inject it has."""
+    out: list[tuple[tuple[Any, ...], str]] = []
+    for i, step in enumerate(sc.guide):
+        if step.at_inject is not None and step.at_inject not in inject_ids:
+            out.append((("guide", i, "at_inject"), f"unknown inject {step.at_inject!r}"))
+        if step.at_h is not None and step.at_h not in point_set:
+            out.append((("guide", i, "at_h"), f"no decision point at {step.at_h} h "
+                        f"(decision points: {_some_hours(points)})"))
+    return out

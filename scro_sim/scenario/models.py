@@ -33,6 +33,7 @@ from .basics import (
     MAX_DECISION_TIMES,
     MAX_EXPECTED,
     MAX_GENERATORS,
+    MAX_GUIDE_STEPS,
     MAX_HAZARDS,
     MAX_IDS,
     MAX_INJECTS,
@@ -165,6 +166,9 @@ _FIELD_TYPES = SimpleNamespace(**{k: v for k, v in vars(_basics).items() if not 
                                Condition=Condition, Reveal=Reveal)
 #: hazard type -> its model, in the registry's order
 HAZARD_MODELS: dict[str, Any] = {name: _hazard_model(k) for name, k in _hazards.REGISTRY.items()}
+# each model is a module attribute under its class name, as pickle looks it up: a scenario goes to
+# worker processes (calibrate, batch) whatever hazards it uses, the generic effects included
+globals().update({m.__name__: m for m in HAZARD_MODELS.values()})
 FloodHazard = HAZARD_MODELS["flood"]
 EarthquakeHazard = HAZARD_MODELS["earthquake"]
 HeatwaveHazard = HAZARD_MODELS["heatwave"]
@@ -420,6 +424,34 @@ class Question(_Model):
     def _one(self) -> Question:
         if (self.at_h is None) == (self.at_inject is None):
             raise ValueError(Msg(N_("give at_h or at_inject (one of them)")))
+        return self
+
+
+#: the parts of the Play page a guided exercise's step can point at
+GUIDE_FOCUS: tuple[str, ...] = ("clock", "messages", "map", "services", "crews", "orders", "decision", "score")
+
+
+class GuideStep(_Model):
+    """One step of a guided exercise: a short coach text the Play page shows next to one part of the screen.
+
+    Shown at the decision point at ``at_h``, where inject ``at_inject`` arrives, or (``at_end``)
+    with the score once the exercise is over; ``focus`` names the part of the page it points at.
+    """
+
+    id: Id
+    at_h: Hours | None = None
+    at_inject: Id | None = None
+    at_end: StrictBool = False
+    focus: Literal[GUIDE_FOCUS]  # type: ignore[valid-type]
+    text: Text
+
+    @model_validator(mode="after")
+    def _one(self) -> GuideStep:
+        if (self.at_h is not None) + (self.at_inject is not None) + self.at_end != 1:
+            raise ValueError("give exactly one of at_h, at_inject or at_end: true")
+        if self.at_end != (self.focus == "score"):
+            raise ValueError("the score is on the page only once the exercise is over: a step with focus: score "
+                             "needs at_end: true, and a step at_end has focus: score")
         return self
 
 
@@ -718,6 +750,8 @@ class Scenario(_Model):
     actions: Actions = Actions()
     msel: tuple[Inject, ...] = Field(default=(), max_length=MAX_INJECTS)
     questions: tuple[Question, ...] = Field(default=(), max_length=MAX_QUESTIONS)
+    #: a guided exercise's coach texts, step by step (scenarios/README.md, "A guided exercise")
+    guide: tuple[GuideStep, ...] = Field(default=(), max_length=MAX_GUIDE_STEPS)
     rubric: Rubric
     #: how repeated attempts make the grade that exports send to the learning platform
     grading: Grading = Grading()
@@ -741,8 +775,9 @@ class Scenario(_Model):
             digest = memo.get("sha256")
             if digest is None:
                 data = self.model_dump(mode="json")
-                if not data.get("damage_states"):  # left out when empty: older scenarios keep their hash
-                    data.pop("damage_states", None)
+                for key in ("damage_states", "guide"):  # left out when empty: older scenarios keep their hash
+                    if not data.get(key):
+                        data.pop(key, None)
                 if data.get("damage_costs", 0) is None:
                     data.pop("damage_costs")
                 for h in data.get("hazards", ()):

@@ -1,5 +1,6 @@
-"""In a real browser, in each of the four languages: the sign-in, Play, Plan, Debrief, Review and Author
-pages render without an exception and without a catalogue message left in English.
+"""In a real browser, in each of the four languages: the sign-in, Play (the guided exercise, with its guide),
+Plan, Debrief, Review and Author pages render without an exception and without a catalogue message left in
+English.
 
 "Left in English" means: a message id of scro_sim.pot (longer than 12 characters, no placeholder)
 whose translation differs from it shows up verbatim on the page.  Needs Debian's chromium
@@ -46,6 +47,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
     scen = tmp / "scenarios"
     scen.mkdir()
     (scen / "mini.yaml").write_text((DATA / "mini_scenario.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    # the guided exercise, first on the learning path: the Play page opens on it, its guide shown
+    guided = (ROOT / "scenarios" / "riverton_first_steps.yaml").read_text(encoding="utf-8")
+    (scen / "first_steps.yaml").write_text(guided.replace("city: ../city_models/riverton.yaml", "city: riverton"),
+                                           encoding="utf-8")
     db = f"sqlite:///{tmp / 'e2e.sqlite'}"
     env = {**os.environ, "SCRO_SIM_DB": db, "SCRO_SIM_SCENARIOS_DIR": str(scen), "SCRO_SIM_CACHE": str(tmp / "cache"),
            "SCRO_SIM_CITY_PATH": str(DATA)}
@@ -154,6 +159,7 @@ def test_changed_pages_render_in_every_language(server: tuple[str, str], lang: s
             page.get_by_role("button", name=_("Start the exercise")).click()
             page.get_by_text(_("Your decision")).wait_for()
             _check(page, lang, "play (decision form)")
+            assert page.get_by_text(_("Guide, step {n} of {total}").format(n=1, total=11)).count() == 1
             open_page(page, "debrief")
             page.get_by_text(_("What the expert did differently")).wait_for()
             open_page(page, "plan")
