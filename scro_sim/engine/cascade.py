@@ -217,7 +217,7 @@ class CascadeMixin:
         if old == BACKUP and new != BACKUP:
             self.bk_token[i] += 1
             if new == UP:
-                self.log.append(now, "backup_stop", aid, {"own_left_h": round(self.own_left[i], 6),
+                self.log.add(now, "backup_stop", aid, {"own_left_h": round(self.own_left[i], 6),
                                                           "generator_left_h": round(self.gen_left[i], 6)})
         self._st[i] = new
         self.cause[i] = cause
@@ -227,7 +227,7 @@ class CascadeMixin:
             self.bk_token[i] += 1
             left = self._hours_left(i, sources)
             if old != BACKUP:
-                self.log.append(now, "backup_start", aid, {"sources": list(sources), "missing": list(missing),
+                self.log.add(now, "backup_start", aid, {"sources": list(sources), "missing": list(missing),
                                                            "hours_left": left if left.is_integer() else round(left, 6)})
             token = self.bk_token[i]
             ev = self.env.timeout(_finite_delay(left, "backup"))
@@ -237,9 +237,9 @@ class CascadeMixin:
         working_changed = (old == DOWN) != (new == DOWN)
         if working_changed:
             if new == DOWN:
-                self.log.append(now, "asset_down", aid, {"cause": cause, "type": self.city.type_names[i]})
+                self.log.add(now, "asset_down", aid, {"cause": cause, "type": self.city.type_names[i]})
             else:
-                self.log.append(now, "asset_up", aid, {"on_backup": new == BACKUP, "type": self.city.type_names[i]})
+                self.log.add(now, "asset_up", aid, {"on_backup": new == BACKUP, "type": self.city.type_names[i]})
         return working_changed
 
     def _hours_left(self, i: int, sources: tuple[str, ...]) -> float:
@@ -262,7 +262,7 @@ class CascadeMixin:
         if self.bk_token[i] != token or self._st[i] != BACKUP:
             return
         self._settle(i)
-        self.log.append(self.env.now, "backup_exhausted", self.city.asset_ids[i], {"sources": list(self.bk_using[i])})
+        self.log.add(self.env.now, "backup_exhausted", self.city.asset_ids[i], {"sources": list(self.bk_using[i])})
         self._propagate([i])
 
     def _propagate(self, seeds: Iterable[int]) -> None:
@@ -462,7 +462,7 @@ class CascadeMixin:
         # let the survivors find their state through normal evaluation, with the others assumed up
         for i in survivors:
             self.state[i] = UP  # provisional: evaluated again by the caller's queue
-            self.log.append(self.env.now, "asset_up", c.asset_ids[i], {"on_backup": False, "restart": True,
+            self.log.add(self.env.now, "asset_up", c.asset_ids[i], {"on_backup": False, "restart": True,
                                                                     "type": str(c.asset_type[i])})
             for d in c.district_dependents[i]:
                 self._mark_district(d)
@@ -575,7 +575,7 @@ class CascadeMixin:
             if unserved != table[d, k]:
                 table[d, k] = unserved
                 vulnerable = unserved * vuln[d]
-                self.log.append(now, "service", c.district_ids[d], {
+                self.log.add(now, "service", c.district_ids[d], {
                     "service": s, "unserved": unserved, "share": round(fed, 6),
                     "unserved_vulnerable": vulnerable if vulnerable.is_integer() else round(vulnerable, 3),
                     "population": pop[d],
@@ -619,7 +619,7 @@ class CascadeMixin:
         self._refilling[d] = 1
         self._refill_token[d] += 1
         token = self._refill_token[d]
-        self.log.append(now, "water_refill", self.city.district_ids[d], {
+        self.log.add(now, "water_refill", self.city.district_ids[d], {
             "dry_h": round(now - dry, 6), "until_h": round(now + lag, 6)})
         ev = self.env.timeout(_finite_delay(lag, "water refill"))
         ev.callbacks.append(lambda _e, d=d, token=token: self._refilled(d, token))
@@ -640,7 +640,7 @@ class CascadeMixin:
         self._boiling[d] = 1
         self._boil_token[d] += 1
         token = self._boil_token[d]
-        self.log.append(now, "boil_water", self.city.district_ids[d], {
+        self.log.add(now, "boil_water", self.city.district_ids[d], {
             "status": "issued", "until_h": round(now + hours, 6), "people": int(self.residents[d])})
         ev = self.env.timeout(_finite_delay(hours, "boil-water notice"))
         ev.callbacks.append(lambda _e, d=d, token=token: self._flushed(d, token))
@@ -653,7 +653,7 @@ class CascadeMixin:
     def _lift_boil(self, d: int, reason: str) -> None:
         self._boiling[d] = 0
         self._boil_token[d] += 1
-        self.log.append(self.env.now, "boil_water", self.city.district_ids[d], {"status": "lifted", "reason": reason})
+        self.log.add(self.env.now, "boil_water", self.city.district_ids[d], {"status": "lifted", "reason": reason})
 
     def _mark_district(self, d: int) -> None:
         """Recompute every service of district ``d`` at the next flush (its people moved, or a loop changed)."""

@@ -376,18 +376,18 @@ class CrewMixin:
             hours = self._travel_hours(crew.node, dst)
             if not math.isfinite(hours):
                 crew.state = "blocked"
-                self.log.append(self.env.now, "crew", crew.id, {"state": "blocked", "asset": aid})
+                self.log.add(self.env.now, "crew", crew.id, {"state": "blocked", "asset": aid})
                 while not math.isfinite(hours):  # wait for a route to open (water recedes, bridge fixed)
                     yield self.env.timeout(1.0)
                     hours = self._travel_hours(crew.node, dst)
             crew.state = "travelling"
-            self.log.append(self.env.now, "crew", crew.id, {"state": "dispatched", "asset": aid,
+            self.log.add(self.env.now, "crew", crew.id, {"state": "dispatched", "asset": aid,
                                                             "travel_h": round(hours, 6)})
             if by_priorities:  # the learner's priority list sent this crew: an expected dispatch is done
                 self._crew_sent(aid)
             yield self.env.timeout(_finite_delay(hours, "travel"))
             crew.node = dst
-            self.log.append(self.env.now, "crew", crew.id, {"state": "arrived", "asset": aid})
+            self.log.add(self.env.now, "crew", crew.id, {"state": "arrived", "asset": aid})
             while self.flooded[task]:
                 crew.state = "waiting"
                 yield self.env.timeout(1.0)
@@ -398,14 +398,14 @@ class CrewMixin:
                 self.assigned[task] = -1
                 if crew.standby != task:
                     crew.standby = task
-                    self.log.append(self.env.now, "crew", crew.id, {"state": "standby", "asset": aid})
+                    self.log.add(self.env.now, "crew", crew.id, {"state": "standby", "asset": aid})
                 continue
             if crew.standby == task:
                 crew.standby = None
             crew.state = "repairing"
             dur = self._repair_hours(task, crew)
             crew.busy_until = self.env.now + dur
-            self.log.append(self.env.now, "repair", aid, {"state": "started", "crew": crew.id,
+            self.log.add(self.env.now, "repair", aid, {"state": "started", "crew": crew.id,
                                                           "hours": round(dur, 6),
                                                           "damage": _DAMAGE_NAME[self.damage[task]]})
             yield self.env.timeout(_finite_delay(dur, "repair"))
@@ -423,7 +423,7 @@ class CrewMixin:
                 if z is not None:
                     z[task] = np.nan
             self.assigned[task] = -1
-            self.log.append(self.env.now, "repair", aid, {"state": "finished", "crew": crew.id})
+            self.log.add(self.env.now, "repair", aid, {"state": "finished", "crew": crew.id})
             self._reopen_repaired_bridge(task)
             self._bridges_changed([task])
             self._propagate([task])
@@ -438,12 +438,12 @@ class CrewMixin:
         crew.state = "repairing"
         dur = max(0.0, sample(h.incident_response_h, self.rng_cyber))
         crew.busy_until = self.env.now + dur
-        self.log.append(self.env.now, "repair", aid, {"state": "started", "crew": crew.id, "hours": round(dur, 6),
+        self.log.add(self.env.now, "repair", aid, {"state": "started", "crew": crew.id, "hours": round(dur, 6),
                                                       "damage": "cyber", "hazard": h.id})
         yield self.env.timeout(_finite_delay(dur, "IT incident response"))
         self.assigned[task] = -1
         restored = self.cyber_open.get(task) is h  # not already back by the unassisted recovery
-        self.log.append(self.env.now, "repair", aid, {"state": "finished", "crew": crew.id, "damage": "cyber",
+        self.log.add(self.env.now, "repair", aid, {"state": "finished", "crew": crew.id, "damage": "cyber",
                                                       "restored": restored})
         if restored:
             del self.cyber_open[task]
@@ -461,7 +461,7 @@ class CrewMixin:
             self.edge_closed_manual[e] = False
             self.closure_version += 1
             name = f"{c.road_ids[int(c.edge_u[e])]}~{c.road_ids[int(c.edge_v[e])]}"
-            self.log.append(self.env.now, "road", name, {"closed": False, "cause": "repaired"})
+            self.log.add(self.env.now, "road", name, {"closed": False, "cause": "repaired"})
 
     def _wake_crews(self) -> None:
         if self.priorities is None and not self.scenario.resources.utility_restoration and not any(
@@ -478,6 +478,6 @@ class CrewMixin:
         node = int(c.asset_road[c.asset_index[depot]])
         new = [Crew(f"mutual_aid{k}#{j + 1}", "mutual_aid", ma.skills, node) for j in range(ma.crews)]
         self.crews.extend(new)
-        self.log.append(self.env.now, "crew", f"mutual_aid{k}", {"state": "arrived", "crews": ma.crews})
+        self.log.add(self.env.now, "crew", f"mutual_aid{k}", {"state": "arrived", "crews": ma.crews})
         for crew in new:
             self._start(self._crew_proc(crew))

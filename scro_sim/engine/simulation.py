@@ -118,7 +118,7 @@ class Simulation(CascadeMixin, HazardMixin, CrewMixin, MselMixin, ObservationMix
                                   city.district_vuln.astype(float).tolist(), strict=True)},
                 "critical": [city.asset_ids[i] for i in self.critical],
             }
-        self.log.append(0.0, "run_start", scenario.id, {
+        self.log.add(0.0, "run_start", scenario.id, {
             "scenario": scenario.id, "scenario_version": scenario.version,
             "scenario_sha256": scenario.source_sha256, "city": about_city["city"],
             "city_sha256": about_city["city_sha256"], "seed": self.seed, "engine": ENGINE_VERSION,
@@ -202,7 +202,7 @@ class Simulation(CascadeMixin, HazardMixin, CrewMixin, MselMixin, ObservationMix
             return self.observe()
         if kind != "check":
             self.point += 1
-            self.log.append(self.env.now, "decision_point", str(self.point), {"cause": kind})
+            self.log.add(self.env.now, "decision_point", str(self.point), {"cause": kind})
             for q in self.scenario.questions:
                 if q.at_h is not None and abs(q.at_h - self.env.now) < _EPS:
                     self.pending.questions.append({"id": q.id})
@@ -290,7 +290,7 @@ class Simulation(CascadeMixin, HazardMixin, CrewMixin, MselMixin, ObservationMix
         for i in np.nonzero(self.state == BACKUP)[0].tolist():
             self._settle(i)
         self.done = True
-        self.log.append(self.env.now, "run_end", self.scenario.id, {
+        self.log.add(self.env.now, "run_end", self.scenario.id, {
             "spent": round(self.spent, 6), "budget": self.scenario.resources.budget,
             "assets_down": int((self.state == DOWN).sum()), "damaged": int((self.damage > 0).sum()),
             "decisions": len(self.decisions),
@@ -382,7 +382,7 @@ class Simulation(CascadeMixin, HazardMixin, CrewMixin, MselMixin, ObservationMix
         now = self.env.now
         rec = {"point": self.point, "time_h": round(now, 9), **decision.to_dict()}
         self.decisions.append(rec)
-        self.log.append(now, "decision", str(self.point), {k: v for k, v in rec.items() if k != "point"})
+        self.log.add(now, "decision", str(self.point), {k: v for k, v in rec.items() if k != "point"})
         for a in decision.actions:
             self._schedule(a)
             self.action_history.append((now, a))
@@ -401,7 +401,7 @@ class Simulation(CascadeMixin, HazardMixin, CrewMixin, MselMixin, ObservationMix
         cost = kind.commit(self, a)
         if cost:
             self.spent += cost
-            self.log.append(self.env.now, "cost", a.action, {"amount": round(cost, 6), "spent": round(self.spent, 6),
+            self.log.add(self.env.now, "cost", a.action, {"amount": round(cost, 6), "spent": round(self.spent, 6),
                                                              "budget_left": round(sc.resources.budget - self.spent, 6)})
         delay = kind.lead_time(self, a)
         if kind.immediate and delay <= 0:
@@ -413,7 +413,7 @@ class Simulation(CascadeMixin, HazardMixin, CrewMixin, MselMixin, ObservationMix
     def _effect(self, a: Action) -> None:
         data: dict[str, Any] = {"action": a.action}
         ACTIONS[a.action].effect(self, a, data)
-        self.log.append(self.env.now, "action", a.target or a.action, data)
+        self.log.add(self.env.now, "action", a.target or a.action, data)
         self._flush_districts()
 
     # ------------------------------------------------------------------------------------

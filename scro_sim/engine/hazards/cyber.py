@@ -73,12 +73,12 @@ class Cyber(HazardKind):
         if h.effect == "shutdown":
             for i in targets:
                 sim.cyber[i] = True
-                sim.log.append(sim.env.now, "damage", c.asset_ids[i], {"hazard": h.id, "state": "cyber",
+                sim.log.add(sim.env.now, "damage", c.asset_ids[i], {"hazard": h.id, "state": "cyber",
                                                                          "type": str(c.asset_type[i])})
             sim._bridges_changed(np.array(targets))  # a bridge shut by its control system closes its road
             sim._propagate(targets)
         yield sim.env.timeout(_finite_delay(p["detection_delay_h"], "cyber detection"))
-        sim.log.append(sim.env.now, "hazard", h.id, {"type": "cyber", "detected": True,
+        sim.log.add(sim.env.now, "hazard", h.id, {"type": "cyber", "detected": True,
                                                        "targets": list(h.targets)})
         if h.reveal.at == "detection":
             sim._reveal(h, "detection")
@@ -99,7 +99,7 @@ class Cyber(HazardKind):
         if h.incident_response_h is None:
             for i in targets:
                 sim.cyber[i] = False
-            sim.log.append(sim.env.now, "hazard", h.id, {"type": "cyber", "recovered": True})
+            sim.log.add(sim.env.now, "hazard", h.id, {"type": "cyber", "recovered": True})
             sim._bridges_changed(np.array(targets))
             sim._propagate(targets)
             return
@@ -108,7 +108,7 @@ class Cyber(HazardKind):
         for i in left:
             del sim.cyber_open[i]
             sim.cyber[i] = False
-        sim.log.append(sim.env.now, "hazard", h.id, {"type": "cyber", "recovered": True,
+        sim.log.add(sim.env.now, "hazard", h.id, {"type": "cyber", "recovered": True,
                                                        "unassisted": [c.asset_ids[i] for i in left]})
         if left:
             sim._bridges_changed(np.array(left))

@@ -86,7 +86,7 @@ class Flood(HazardKind):
                 yield sim.env.timeout(_finite_delay(t - sim.env.now, "flood step"))
             sim.gauge = stage
             if last is None or abs(stage - last) >= 0.01:
-                sim.log.append(sim.env.now, "hazard", h.id, {"type": "flood", "stage_m": round(stage, 4)})
+                sim.log.add(sim.env.now, "hazard", h.id, {"type": "flood", "stage_m": round(stage, 4)})
                 last = stage
             _flood_step(sim, h, stage)
 
@@ -220,7 +220,7 @@ def _flood_step(sim: Any, h: Any, stage: float) -> None:
         sim.closure_version += 1
         now, names = sim.env.now, sim.city.edge_names
         for e in changed:
-            sim.log.append(now, "road", names[e], {"closed": shut, "cause": "flood"})
+            sim.log.add(now, "road", names[e], {"closed": shut, "cause": "flood"})
     # people: a district is reached once
     n_reached = bisect.bisect_left(sim.fd_sorted_off, stage)
     if n_reached > sim._fd_done:
