@@ -92,6 +92,7 @@ class CascadeMixin:
         # (district, service) pairs to recompute, as flat indices d * 4 + k: a flag each, and the list of those set
         self._dirty_db = bytearray(c.n_districts * len(self._SERVICES))
         self._dirty: list[int] = []
+        self._cycles = 1 in self._reaches_cycle()  # the city has an interdependency cycle (most have none)
 
     def _z(self, hazard: str, idx: np.ndarray) -> np.ndarray:
         """Capacity quantiles (standard normal) for assets ``idx``, drawn on first need in index order."""
@@ -208,18 +209,20 @@ class CascadeMixin:
     def _transition(self, i: int, new: int, cause: str, sources: tuple[str, ...], missing: tuple[str, ...],
                     now: float) -> bool:
         """Move asset ``i`` to ``new`` at ``now``; log it; schedule backup exhaustion. True if working changed."""
-        old = self._st[i]
+        st = self._st
+        old = st[i]
         if new == old and (new != BACKUP or sources == self.bk_using[i]):
             if new == DOWN:
                 self.cause[i] = cause
             return False
-        aid = self.city.asset_ids[i]
+        c, add = self.city, self.log.add
+        aid = c.asset_ids[i]
         if old == BACKUP and new != BACKUP:
             self.bk_token[i] += 1
             if new == UP:
-                self.log.add(now, "backup_stop", aid, {"own_left_h": round(self.own_left[i], 6),
-                                                          "generator_left_h": round(self.gen_left[i], 6)})
-        self._st[i] = new
+                add(now, "backup_stop", aid, {"own_left_h": round(self.own_left[i], 6),
+                                              "generator_left_h": round(self.gen_left[i], 6)})
+        st[i] = new
         self.cause[i] = cause
         if new == BACKUP:
             self.bk_using[i] = sources
@@ -227,20 +230,20 @@ class CascadeMixin:
             self.bk_token[i] += 1
             left = self._hours_left(i, sources)
             if old != BACKUP:
-                self.log.add(now, "backup_start", aid, {"sources": list(sources), "missing": list(missing),
-                                                           "hours_left": left if left.is_integer() else round(left, 6)})
+                add(now, "backup_start", aid, {"sources": list(sources), "missing": list(missing),
+                                               "hours_left": left if left.is_integer() else round(left, 6)})
             token = self.bk_token[i]
             ev = self.env.timeout(_finite_delay(left, "backup"))
             ev.callbacks.append(lambda _e, i=i, token=token: self._exhausted(i, token))
         else:
             self.bk_using[i] = ()
-        working_changed = (old == DOWN) != (new == DOWN)
-        if working_changed:
-            if new == DOWN:
-                self.log.add(now, "asset_down", aid, {"cause": cause, "type": self.city.type_names[i]})
-            else:
-                self.log.add(now, "asset_up", aid, {"on_backup": new == BACKUP, "type": self.city.type_names[i]})
-        return working_changed
+        if (old == DOWN) == (new == DOWN):
+            return False
+        if new == DOWN:
+            add(now, "asset_down", aid, {"cause": cause, "type": c.type_names[i]})
+        else:
+            add(now, "asset_up", aid, {"on_backup": new == BACKUP, "type": c.type_names[i]})
+        return True
 
     def _hours_left(self, i: int, sources: tuple[str, ...]) -> float:
         """Hours asset ``i`` can still run on backup ``sources``: ("own",), ("gen",) or both (the shorter)."""
@@ -376,7 +379,7 @@ class CascadeMixin:
                 touched_loops.clear()
                 if q:
                     continue
-            if not came_up and not cleared:
+            if not came_up and not cleared or not self._cycles:  # nothing a cycle could hold down
                 break
             # Interdependency cycles: assets held down only by each other restart together
             # (greatest fixpoint over the down, undamaged assets reachable from what came up).
@@ -429,7 +432,7 @@ class CascadeMixin:
     def _restart_cycles(self, came_up: list[int], cleared: list[int]) -> list[int]:
         c = self.city
         reaches = self._reaches_cycle()
-        if not any(reaches[i] for i in came_up) and not any(reaches[i] for i in cleared):
+        if not any(map(reaches.__getitem__, came_up)) and not any(map(reaches.__getitem__, cleared)):
             return []
         region: list[int] = [i for i in cleared if self.state[i] == DOWN and self.cause[i] not in _BLOCKING]
         seen: set[int] = set(region)
@@ -489,6 +492,7 @@ class CascadeMixin:
             needs = c.memo["district_needs"] = [dict(n) for n in c.district_needs]
         self.district_needs: list[dict[str, tuple[int, ...]]] = needs
         self._shares = c.district_shares
+        self._pairs = self._pair_table()
         people = c.memo.get("district_people")  # read-only: (population, vulnerable share) lists, once per city
         if people is None:
             people = c.memo["district_people"] = (c.district_pop.tolist(), c.district_vuln.astype(float).tolist())
@@ -539,7 +543,7 @@ class CascadeMixin:
         """Recompute the unserved people of flat (district, service) pairs ``flat``, in order; log the changes."""
         c, now, state, table = self.city, self.env.now, self._st, self.district_unserved
         pop, vuln = self._district_people
-        plain, derating, rows, evacuees = self._plain_supply, self._derating, self._pair_table(), self.evacuees
+        plain, derating, rows, evacuees = self._plain_supply, self._derating, self._pairs, self.evacuees
         for ds in flat:
             d, k, s, sup, shares = rows[ds]
             fed = 1.0  # share of the district's supply that runs now

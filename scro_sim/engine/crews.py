@@ -140,14 +140,22 @@ class CrewMixin:
         then the most people brought back per expected repair hour (lowest index among equals)."""
         if self._repair_order is None:
             types = self.city.type_names
+            skills = self.city.memo.get("skill_names")  # read-only: _skill_of as a list, made once per city
+            if skills is None:
+                skills = self.city.memo["skill_names"] = self._skill_of.tolist()
             self._repair_order = RepairOrder(self._dm, *self._restoration_weights(), self._mean_repair(),
-                                             lambda i, code: self._state_hours(types[i], code)[0])
+                                             lambda i, code: self._state_hours(types[i], code)[0], skills)
         general = self._any_general
         if not self._roads_closed() or self._roads_connected():
             # every repair is within reach: the first open one in the order (most often near its head)
             assigned, fl = self.assigned, self._fl
             if "general" in crew.skills:
                 for i in self._repair_order.in_order(general):
+                    if not fl[i] and assigned[i] < 0:
+                        return i
+                return None
+            if len(crew.skills) == 1:  # the repairs that need its one skill, in the same order
+                for i in self._repair_order.in_group(general, crew.skills[0]):
                     if not fl[i] and assigned[i] < 0:
                         return i
                 return None
@@ -182,17 +190,19 @@ class CrewMixin:
         return int(order[ok.argmax()])
 
     def _mean_repair(self) -> tuple[np.ndarray, np.ndarray]:
-        """Mean repair hours per asset when degraded and when failed (the scenario's, else the defaults)."""
-        got = getattr(self, "_mean_repair_h", None)
+        """Mean repair hours per asset when degraded and when failed (the scenario's, else the
+        defaults), made once per city and set of repair times (read-only)."""
+        c = self.city
+        key = ("mean_repair", tuple(sorted((typ, spec.degraded, spec.failed) for typ, spec in self.repair_spec.items())))
+        got = c.memo.get(key)
         if got is None:
-            c = self.city
             deg, fail = np.zeros(c.n_assets), np.zeros(c.n_assets)
             for typ, members in c.by_type.items():
                 spec = self.repair_spec.get(typ)
                 d, f = (spec.degraded, spec.failed) if spec is not None else DEFAULT_REPAIR_H.get(
                     typ, ((12.0, 6.0), (72.0, 36.0)))
                 deg[members], fail[members] = d[0], f[0]
-            got = self._mean_repair_h = (deg, fail)
+            got = c.memo[key] = (deg, fail)
         return got
 
     def _restoration_weights(self) -> tuple[np.ndarray, np.ndarray]:
@@ -359,13 +369,13 @@ class CrewMixin:
         return h
 
     def _crew_proc(self, crew: Crew) -> Any:
-        c = self.city
+        c, env, add, dm = self.city, self.env, self.log.add, self._dm
         number = self.crews.index(crew)  # what `assigned` holds; crews are only ever added at the end
         while True:
             task = self._next_task(crew)
             if task is None:
                 crew.state, crew.task = "idle", None
-                crew.wake = self.env.event()
+                crew.wake = env.event()
                 yield crew.wake
                 continue
             crew.task = task
@@ -376,43 +386,42 @@ class CrewMixin:
             hours = self._travel_hours(crew.node, dst)
             if not math.isfinite(hours):
                 crew.state = "blocked"
-                self.log.add(self.env.now, "crew", crew.id, {"state": "blocked", "asset": aid})
+                add(env.now, "crew", crew.id, {"state": "blocked", "asset": aid})
                 while not math.isfinite(hours):  # wait for a route to open (water recedes, bridge fixed)
-                    yield self.env.timeout(1.0)
+                    yield env.timeout(1.0)
                     hours = self._travel_hours(crew.node, dst)
             crew.state = "travelling"
-            self.log.add(self.env.now, "crew", crew.id, {"state": "dispatched", "asset": aid,
-                                                            "travel_h": round(hours, 6)})
+            add(env.now, "crew", crew.id, {"state": "dispatched", "asset": aid, "travel_h": round(hours, 6)})
             if by_priorities:  # the learner's priority list sent this crew: an expected dispatch is done
                 self._crew_sent(aid)
-            yield self.env.timeout(_finite_delay(hours, "travel"))
+            yield env.timeout(_finite_delay(hours, "travel"))
             crew.node = dst
-            self.log.add(self.env.now, "crew", crew.id, {"state": "arrived", "asset": aid})
-            while self.flooded[task]:
+            add(env.now, "crew", crew.id, {"state": "arrived", "asset": aid})
+            while self._fl[task]:
                 crew.state = "waiting"
-                yield self.env.timeout(1.0)
+                yield env.timeout(1.0)
             if task in self.cyber_open and "it" in crew.skills:
                 yield from self._it_restore(crew, task)
                 continue
-            if not self.damage[task]:
+            if not dm[task]:
                 self.assigned[task] = -1
                 if crew.standby != task:
                     crew.standby = task
-                    self.log.add(self.env.now, "crew", crew.id, {"state": "standby", "asset": aid})
+                    add(env.now, "crew", crew.id, {"state": "standby", "asset": aid})
                 continue
             if crew.standby == task:
                 crew.standby = None
             crew.state = "repairing"
             dur = self._repair_hours(task, crew)
-            crew.busy_until = self.env.now + dur
-            self.log.add(self.env.now, "repair", aid, {"state": "started", "crew": crew.id,
-                                                          "hours": round(dur, 6),
-                                                          "damage": _DAMAGE_NAME[self.damage[task]]})
-            yield self.env.timeout(_finite_delay(dur, "repair"))
-            self.damage[task] = 0
+            now = env.now
+            crew.busy_until = now + dur
+            add(now, "repair", aid, {"state": "started", "crew": crew.id, "hours": round(dur, 6),
+                                     "damage": _DAMAGE_NAME[dm[task]]})
+            yield env.timeout(_finite_delay(dur, "repair"))
+            dm[task] = 0
             if self._repair_order is not None:
                 self._repair_order.note(task)
-            if self._dn is not self._dm:  # what held it down or derated it ends (an outage still holds it)
+            if self._dn is not dm:  # what held it down or derated it ends (an outage still holds it)
                 self._dn[task] = OUTAGE if self._outages[task] else 0
                 if self.derate[task]:
                     self.derate[task] = 0.0
@@ -423,7 +432,7 @@ class CrewMixin:
                 if z is not None:
                     z[task] = np.nan
             self.assigned[task] = -1
-            self.log.add(self.env.now, "repair", aid, {"state": "finished", "crew": crew.id})
+            add(env.now, "repair", aid, {"state": "finished", "crew": crew.id})
             self._reopen_repaired_bridge(task)
             self._bridges_changed([task])
             self._propagate([task])

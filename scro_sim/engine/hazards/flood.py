@@ -113,7 +113,11 @@ def _wet_plant_needs_cleaning(sim: Any, idx: np.ndarray, depth: np.ndarray) -> N
 
 
 def _flood_setup(sim: Any, h: Any) -> None:
-    sim._wet_cleaned = np.isin(np.array(sim.city.type_names, dtype=object), _CLEANED_AFTER_FLOOD)
+    cleaned = sim.city.memo.get("wet_cleaned")  # read-only: made once per city
+    if cleaned is None:
+        cleaned = sim.city.memo["wet_cleaned"] = np.isin(np.array(sim.city.type_names, dtype=object),
+                                                          _CLEANED_AFTER_FLOOD)
+    sim._wet_cleaned = cleaned
     sim._f_version = -1  # protection version the sorted thresholds were made for
     sim._fd_done = 0
     sim._fe_closed = 0
