@@ -379,7 +379,7 @@ class CascadeMixin:
                 touched_loops.clear()
                 if q:
                     continue
-            if not came_up and not cleared or not self._cycles:  # nothing a cycle could hold down
+            if (not came_up and not cleared) or not self._cycles:  # nothing a cycle could hold down
                 break
             # Interdependency cycles: assets held down only by each other restart together
             # (greatest fixpoint over the down, undamaged assets reachable from what came up).
