@@ -47,6 +47,8 @@ class CrewMixin:
         self._repair_order: RepairOrder | None = None  # made at the utility's first choice
         self._connected: tuple[np.ndarray, bool] | None = None  # (road parts, _roads_connected() for them)
         self._reach_cache: tuple[Any, ...] | None = None  # see _utility_task
+        self._in_reach: tuple[int, bool] | None = None  # (closure version, _all_in_reach() for it)
+        self._hours_now: tuple[int, dict[int, np.ndarray]] = (-1, {})  # (closure version, source -> road hours)
 
     def _it_can_restore(self, i: int) -> bool:
         """Whether an IT team sent to asset ``i`` now has work there: it is down from a cyber attack
@@ -146,7 +148,7 @@ class CrewMixin:
             self._repair_order = RepairOrder(self._dm, *self._restoration_weights(), self._mean_repair(),
                                              lambda i, code: self._state_hours(types[i], code)[0], skills)
         general = self._any_general
-        if not self._roads_closed() or self._roads_connected():
+        if self._all_in_reach():
             # every repair is within reach: the first open one in the order (most often near its head)
             assigned, fl = self.assigned, self._fl
             if "general" in crew.skills:
@@ -267,6 +269,14 @@ class CrewMixin:
             got[b[b >= 0]] = True
         return got
 
+    def _all_in_reach(self) -> bool:
+        """Whether every repair is within every crew's reach now: no road is closed, or none that
+        cuts the road network in two (as most closures).  Made once per closure version."""
+        got = self._in_reach
+        if got is None or got[0] != self.closure_version:
+            got = self._in_reach = (self.closure_version, not self._roads_closed() or self._roads_connected())
+        return got[1]
+
     def _travel_hours(self, src: int, dst: int) -> float:
         """Road hours from ``src`` to ``dst`` with today's closures."""
         if src == dst:
@@ -316,7 +326,20 @@ class CrewMixin:
 
         One shortest-path search per set of closed roads and source, kept with the city: a flood
         closes and reopens the same roads in turn, and the runs of a batch meet the same sets.
+        The run keeps the sources it asked for under the closures of now, found without hashing
+        the closed-road mask again.
         """
+        version, near = self._hours_now
+        if version != self.closure_version:
+            near = {}
+            self._hours_now = (self.closure_version, near)
+        dist = near.get(src)
+        if dist is None:
+            dist = near[src] = self._city_hours_from(src)
+        return dist
+
+    def _city_hours_from(self, src: int) -> np.ndarray:
+        """:meth:`_hours_from` from the city's cache (searched on a miss)."""
         mask = self._closure_mask()
         cache = self.city.memo.get("travel")
         if cache is None:
@@ -331,7 +354,8 @@ class CrewMixin:
                 if len(cache) > 512:  # bounded: a long batch on a big town must not grow it forever
                     cache.clear()
                 matrix = cache[mask] = self.city.road_matrix(np.frombuffer(mask, dtype=bool))
-            dist = cache[key] = dijkstra(matrix, directed=False, indices=src)
+            # the matrix holds each road both ways: searched as directed, scipy skips making its transpose
+            dist = cache[key] = dijkstra(matrix, directed=True, indices=src)
         return dist
 
     def _state_hours(self, typ: str, code: int) -> tuple[float, float]:
