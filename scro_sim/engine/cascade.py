@@ -271,24 +271,7 @@ class CascadeMixin:
     def _propagate(self, seeds: Iterable[int]) -> None:
         """Re-evaluate ``seeds`` and everything downstream of what changes (incremental cascade)."""
         c = self.city
-        queued, dirty, st = self._queued, self._dirty_db, self._st
-        dm, fl, cy, cause_of = self._dn, self._fl, self._cy, self.cause
-        missing_of, without, transition = self._missing, self._without, self._transition
-        needs, loops_touching = c.asset_needs, c.loops_touching
-        plain = self._plain_supply
-        dependents, district_dependents, shelters = c.asset_dependents, c.district_service_dependents, self.shelter_districts
-        dirty_list, mark_district = self._dirty, self._mark_district
-        bk_token, bk_using, extend, now = self.bk_token, self.bk_using, self.log.extend, self.env.now
-        ids, types = c.asset_ids, c.type_names
-        # assets that went down for their own reason, logged together (one extend) before any other record
-        down_ids: list[str] = []
-        down_data: list[dict[str, Any]] = []
-
-        def log_down() -> None:
-            extend(now, "asset_down", down_ids, down_data)
-            down_ids.clear()
-            down_data.clear()
-
+        queued, dirty, st, dm, fl, cy, cause_of = self._queued, self._dirty_db, self._st, self._dn, self._fl, self._cy, self.cause
         q: deque[int] = deque()
         for i in seeds:
             if queued[i]:
@@ -298,27 +281,32 @@ class CascadeMixin:
                 continue
             queued[i] = 1
             q.append(i)
-        came_up: list[int] = []
+        if not q:
+            self._flush_districts()
+            return
+        needs, loops_touching, plain, cycles = c.asset_needs, c.loops_touching, self._plain_supply, self._cycles
+        dependents, district_dependents, shelters = c.asset_dependents, c.district_service_dependents, self.shelter_districts
+        dirty_list, own_left, has_gen = self._dirty, self.own_left, self.has_gen
+        add, now, ids, types = self.log.add, self.env.now, c.asset_ids, c.type_names
+        came_up: list[int] = []  # what came up, and what lost its own problem: a cycle may restart with them
         cleared: list[int] = []
         touched_loops: set[int] = set()
         while True:
             while q:
                 i = q.popleft()
                 queued[i] = 0
-                was_down = st[i] == DOWN
+                old = st[i]
                 if dm[i] or fl[i] or cy[i]:  # down for its own reason, whatever its suppliers do
-                    cause_of[i] = _DOWN_CAUSE[dm[i]] if dm[i] else "flooded" if fl[i] else "cyber"
-                    if was_down:
+                    cause = cause_of[i] = _DOWN_CAUSE[dm[i]] if dm[i] else "flooded" if fl[i] else "cyber"
+                    if old == DOWN:
                         continue
-                    if st[i] == BACKUP:
+                    if old == BACKUP:
                         self._settle(i)
-                        bk_token[i] += 1
+                        self.bk_token[i] += 1
                     st[i] = DOWN
-                    bk_using[i] = ()
-                    down_ids.append(ids[i])
-                    down_data.append({"cause": cause_of[i], "type": types[i]})
+                    self.bk_using[i] = ()
+                    add(now, "asset_down", ids[i], {"cause": cause, "type": types[i]})
                 else:
-                    old = st[i]
                     if old == BACKUP:
                         self._settle(i)
                     if plain:  # _missing(i), inline: this is the cascade's innermost step
@@ -330,22 +318,22 @@ class CascadeMixin:
                             else:
                                 missing += (s,)
                     else:
-                        missing = missing_of(i)
-                    if missing:
-                        new, cause, src = without(i, missing)
-                    else:
+                        missing = self._missing(i)
+                    if not missing:
                         new, cause, src = UP, "", ()
-                    if was_down and new == DOWN and cause_of[i] in _BLOCKING and cause not in _BLOCKING:
+                    elif own_left[i] > _EPS or has_gen[i]:
+                        new, cause, src = self._without(i, missing)
+                    else:  # no backup at all (most assets): what _without says, without the call
+                        new, cause, src = DOWN, "no " + missing[0], ()
+                    if cycles and old == DOWN and new == DOWN and cause_of[i] in _BLOCKING and cause not in _BLOCKING:
                         cleared.append(i)  # its own problem is gone; it may be held down only by a cycle
                     if new == old and new != BACKUP:  # no change: what _transition would decide
                         if new == DOWN:
                             cause_of[i] = cause
                         continue
-                    if down_ids:
-                        log_down()
-                    if not transition(i, new, cause, src, missing, now):
+                    if not self._transition(i, new, cause, src, missing, now):
                         continue
-                    if was_down:
+                    if cycles and old == DOWN:
                         came_up.append(i)
                 for d in dependents[i]:
                     if not queued[d]:
@@ -357,11 +345,9 @@ class CascadeMixin:
                         dirty_list.append(ds)
                 if i in shelters:
                     for d in shelters[i]:
-                        mark_district(d)
+                        self._mark_district(d)
                 if loops_touching:
                     touched_loops.update(loops_touching.get(i, ()))
-            if down_ids:
-                log_down()
             if touched_loops:
                 for lid in sorted(touched_loops):
                     service, members = c.supply_loops[lid]
@@ -379,7 +365,7 @@ class CascadeMixin:
                 touched_loops.clear()
                 if q:
                     continue
-            if (not came_up and not cleared) or not self._cycles:  # nothing a cycle could hold down
+            if not came_up and not cleared:  # (always so in a city without interdependency cycles)
                 break
             # Interdependency cycles: assets held down only by each other restart together
             # (greatest fixpoint over the down, undamaged assets reachable from what came up).
