@@ -88,7 +88,11 @@ class CascadeMixin:
         self._matrix_cache: tuple[int, bytes, bool] | None = None
         self.gauge: float | None = None
         self.spent = 0.0
-        self.district_unserved = np.zeros((c.n_districts, 4), np.int64)
+        # people unserved per (district, service): an array of flat pairs d * 4 + k that the cascade reads
+        # one entry at a time, and a numpy (district, service) view of the same memory for everyone else
+        ns = len(self._SERVICES)
+        self._unserved = array("q", bytes(8 * c.n_districts * ns))
+        self.district_unserved = np.frombuffer(self._unserved, np.int64).reshape(c.n_districts, ns)
         # (district, service) pairs to recompute, as flat indices d * 4 + k: a flag each, and the list of those set
         self._dirty_db = bytearray(c.n_districts * len(self._SERVICES))
         self._dirty: list[int] = []
@@ -527,7 +531,7 @@ class CascadeMixin:
 
     def _recompute_flat(self, flat: Iterable[int]) -> None:
         """Recompute the unserved people of flat (district, service) pairs ``flat``, in order; log the changes."""
-        c, now, state, table = self.city, self.env.now, self._st, self.district_unserved
+        c, now, state, table = self.city, self.env.now, self._st, self._unserved
         pop, vuln = self._district_people
         plain, derating, rows, evacuees = self._plain_supply, self._derating, self._pairs, self.evacuees
         for ds in flat:
@@ -562,11 +566,11 @@ class CascadeMixin:
                 for shelter, n in evacuees[d].items():
                     if not (served if s == "health" else state[shelter] != DOWN):
                         unserved += n
-            if unserved != table[d, k]:
-                table[d, k] = unserved
+            if unserved != table[ds]:
+                table[ds] = unserved
                 vulnerable = unserved * vuln[d]
                 self.log.add(now, "service", c.district_ids[d], {
-                    "service": s, "unserved": unserved, "share": round(fed, 6),
+                    "service": s, "unserved": unserved, "share": fed if fed == 0.0 or fed == 1.0 else round(fed, 6),
                     "unserved_vulnerable": vulnerable if vulnerable.is_integer() else round(vulnerable, 3),
                     "population": pop[d],
                 })
