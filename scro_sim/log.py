@@ -286,6 +286,15 @@ class EventLog:
         self._last = time
         self._pending += (time, kind, subject, data)
 
+    def at(self, time: float) -> list[Any]:
+        """Where to write records of ``time`` the cheapest way, without a call per record:
+        ``out += (time, kind, subject, data)`` adds one.  The time is checked here, once; the
+        caller writes that same ``time`` into each (the engine's cascade, within one instant)."""
+        if not self._last - 1e-9 <= time < _INF:
+            raise ValueError(f"event log time must be finite and never go backwards: {time!r} after {self._last!r}")
+        self._last = time
+        return self._pending
+
     def append(self, time: float, kind: str, subject: str = "", data: dict[str, Any] | None = None) -> EventRecord:
         """Add a record stamped with the next sequence number and return it."""
         self.add(time, kind, subject, {} if data is None else data)

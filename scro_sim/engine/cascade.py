@@ -211,21 +211,22 @@ class CascadeMixin:
         self.bk_since[i] = self.env.now
 
     def _transition(self, i: int, new: int, cause: str, sources: tuple[str, ...], missing: tuple[str, ...],
-                    now: float) -> bool:
-        """Move asset ``i`` to ``new`` at ``now``; log it; schedule backup exhaustion. True if working changed."""
+                    now: float, out: list[Any]) -> bool:
+        """Move asset ``i`` to ``new`` at ``now``; log it (into ``out``, the log's writer for ``now``);
+        schedule backup exhaustion.  True if working changed."""
         st = self._st
         old = st[i]
         if new == old and (new != BACKUP or sources == self.bk_using[i]):
             if new == DOWN:
                 self.cause[i] = cause
             return False
-        c, add = self.city, self.log.add
+        c = self.city
         aid = c.asset_ids[i]
         if old == BACKUP and new != BACKUP:
             self.bk_token[i] += 1
             if new == UP:
-                add(now, "backup_stop", aid, {"own_left_h": round(self.own_left[i], 6),
-                                              "generator_left_h": round(self.gen_left[i], 6)})
+                out += (now, "backup_stop", aid, {"own_left_h": round(self.own_left[i], 6),
+                                                  "generator_left_h": round(self.gen_left[i], 6)})
         st[i] = new
         self.cause[i] = cause
         if new == BACKUP:
@@ -234,8 +235,8 @@ class CascadeMixin:
             self.bk_token[i] += 1
             left = self._hours_left(i, sources)
             if old != BACKUP:
-                add(now, "backup_start", aid, {"sources": list(sources), "missing": list(missing),
-                                               "hours_left": left if left.is_integer() else round(left, 6)})
+                out += (now, "backup_start", aid, {"sources": list(sources), "missing": list(missing),
+                                                   "hours_left": left if left.is_integer() else round(left, 6)})
             token = self.bk_token[i]
             ev = self.env.timeout(_finite_delay(left, "backup"))
             ev.callbacks.append(lambda _e, i=i, token=token: self._exhausted(i, token))
@@ -244,9 +245,9 @@ class CascadeMixin:
         if (old == DOWN) == (new == DOWN):
             return False
         if new == DOWN:
-            add(now, "asset_down", aid, {"cause": cause, "type": c.type_names[i]})
+            out += (now, "asset_down", aid, {"cause": cause, "type": c.type_names[i]})
         else:
-            add(now, "asset_up", aid, {"on_backup": new == BACKUP, "type": c.type_names[i]})
+            out += (now, "asset_up", aid, {"on_backup": new == BACKUP, "type": c.type_names[i]})
         return True
 
     def _hours_left(self, i: int, sources: tuple[str, ...]) -> float:
@@ -291,7 +292,8 @@ class CascadeMixin:
         needs, loops_touching, plain, cycles = c.asset_needs, c.loops_touching, self._plain_supply, self._cycles
         dependents, district_dependents, shelters = c.asset_dependents, c.district_service_dependents, self.shelter_districts
         dirty_list, own_left, has_gen = self._dirty, self.own_left, self.has_gen
-        add, now, ids, types = self.log.add, self.env.now, c.asset_ids, c.type_names
+        now, ids, types = self.env.now, c.asset_ids, c.type_names
+        out = self.log.at(now)  # out += (now, kind, subject, data): a record, without a call
         came_up: list[int] = []  # what came up, and what lost its own problem: a cycle may restart with them
         cleared: list[int] = []
         touched_loops: set[int] = set()
@@ -309,7 +311,7 @@ class CascadeMixin:
                         self.bk_token[i] += 1
                     st[i] = DOWN
                     self.bk_using[i] = ()
-                    add(now, "asset_down", ids[i], {"cause": cause, "type": types[i]})
+                    out += (now, "asset_down", ids[i], {"cause": cause, "type": types[i]})
                 else:
                     if old == BACKUP:
                         self._settle(i)
@@ -335,7 +337,7 @@ class CascadeMixin:
                         if new == DOWN:
                             cause_of[i] = cause
                         continue
-                    if not self._transition(i, new, cause, src, missing, now):
+                    if not self._transition(i, new, cause, src, missing, now, out):
                         continue
                     if cycles and old == DOWN:
                         came_up.append(i)
@@ -534,6 +536,7 @@ class CascadeMixin:
         c, now, state, table = self.city, self.env.now, self._st, self._unserved
         pop, vuln = self._district_people
         plain, derating, rows, evacuees = self._plain_supply, self._derating, self._pairs, self.evacuees
+        out: list[Any] | None = None  # the log's writer for now, taken at the first change
         for ds in flat:
             d, k, s, sup, shares = rows[ds]
             fed = 1.0  # share of the district's supply that runs now
@@ -569,7 +572,9 @@ class CascadeMixin:
             if unserved != table[ds]:
                 table[ds] = unserved
                 vulnerable = unserved * vuln[d]
-                self.log.add(now, "service", c.district_ids[d], {
+                if out is None:
+                    out = self.log.at(now)
+                out += (now, "service", c.district_ids[d], {
                     "service": s, "unserved": unserved, "share": fed if fed == 0.0 or fed == 1.0 else round(fed, 6),
                     "unserved_vulnerable": vulnerable if vulnerable.is_integer() else round(vulnerable, 3),
                     "population": pop[d],
