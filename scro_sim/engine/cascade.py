@@ -342,7 +342,12 @@ class CascadeMixin:
                     if cycles and old == DOWN:
                         came_up.append(i)
                 for d in dependents[i]:
-                    if not queued[d]:
+                    if queued[d]:
+                        continue
+                    # down for its own reason it stays down, as a seed does: its cause now, not a turn in the queue
+                    if st[d] == DOWN and (dm[d] or fl[d] or cy[d]):
+                        cause_of[d] = _DOWN_CAUSE[dm[d]] if dm[d] else "flooded" if fl[d] else "cyber"
+                    else:
                         queued[d] = 1
                         q.append(d)
                 for ds in district_dependents[i]:
