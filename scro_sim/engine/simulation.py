@@ -313,21 +313,22 @@ class Simulation(CascadeMixin, HazardMixin, CrewMixin, MselMixin, ObservationMix
     def _recovery_over(self) -> bool:
         return not (self.env.now < self._horizon - _EPS and not self._recovered())
 
-    def _look_again(self) -> None:
+    def _look_again(self, look: simpy.Event | None = None) -> None:
         # look again at the first whole hour at or after the next event (an hourly look that
-        # skips the hours in which nothing happens); with nothing left to happen, at the cap
-        horizon, nxt = self._horizon, self._next_event_time()
-        at = horizon if math.isinf(nxt) else min(horizon, max(math.floor(self.env.now + _EPS) + 1.0,
-                                                              math.ceil(nxt - _EPS)))
-        end = simpy.Event(self.env)
-        end._ok, end._value = True, None
-        end.callbacks.append(self._look)
-        self.env.schedule(end, URGENT, at - self.env.now)
+        # skips the hours in which nothing happens); with nothing left to happen, at the cap.
+        # The look just processed is scheduled again (simpy has taken its callbacks): no new event.
+        now, horizon, nxt = self.env.now, self._horizon, self._next_event_time()
+        at = horizon if math.isinf(nxt) else min(horizon, max(math.floor(now + _EPS) + 1.0, math.ceil(nxt - _EPS)))
+        if look is None:
+            look = simpy.Event(self.env)
+            look._ok, look._value = True, None
+        look.callbacks = [self._look]
+        self.env.schedule(look, URGENT, at - now)
 
-    def _look(self, _event: Any) -> None:
+    def _look(self, look: simpy.Event) -> None:
         if self._recovery_over():
             raise StopSimulation(None)  # the clock stops here, before anything else due now
-        self._look_again()
+        self._look_again(look)
 
     def _next_event_time(self) -> float:
         """When the next event is due, not counting the stop just taken (simpy puts a stop event
