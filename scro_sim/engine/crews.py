@@ -393,7 +393,7 @@ class CrewMixin:
         return h
 
     def _crew_proc(self, crew: Crew) -> Any:
-        c, env, add, dm = self.city, self.env, self.log.add, self._dm
+        c, env, add, dm, is_bridge = self.city, self.env, self.log.add, self._dm, self._is_bridge()
         number = self.crews.index(crew)  # what `assigned` holds; crews are only ever added at the end
         while True:
             task = self._next_task(crew)
@@ -457,8 +457,9 @@ class CrewMixin:
                     z[task] = np.nan
             self.assigned[task] = -1
             add(env.now, "repair", aid, {"state": "finished", "crew": crew.id})
-            self._reopen_repaired_bridge(task)
-            self._bridges_changed([task])
+            if is_bridge[task]:  # roads across it open again: travel times are looked up again
+                self._reopen_repaired_bridge(task)
+                self.closure_version += 1
             self._propagate([task])
 
     def _it_restore(self, crew: Crew, task: int) -> Any:
@@ -485,11 +486,9 @@ class CrewMixin:
             self._propagate([task])
 
     def _reopen_repaired_bridge(self, i: int) -> None:
-        """A road the learner closed across a damaged bridge opens again once the bridge is repaired
+        """A road the learner closed across damaged bridge ``i`` opens again now that it is repaired
         (closed "until it has been inspected": the repair crew's sign-off is that inspection)."""
         c = self.city
-        if not self._is_bridge()[i]:  # every repair passes here; only a bridge has roads to reopen
-            return
         for e in np.nonzero((c.edge_bridge == i) & self.edge_closed_manual)[0].tolist():
             self.edge_closed_manual[e] = False
             self.closure_version += 1

@@ -223,8 +223,9 @@ def _flood_step(sim: Any, h: Any, stage: float) -> None:
         sim.edge_closed_flood[changed] = shut
         sim.closure_version += 1
         now, names = sim.env.now, sim.city.edge_names
+        out = sim.log.at(now)
         for e in changed:
-            sim.log.add(now, "road", names[e], {"closed": shut, "cause": "flood"})
+            out += (now, "road", names[e], {"closed": shut, "cause": "flood"})
     # people: a district is reached once
     n_reached = bisect.bisect_left(sim.fd_sorted_off, stage)
     if n_reached > sim._fd_done:
