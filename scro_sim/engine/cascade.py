@@ -337,8 +337,14 @@ class CascadeMixin:
                         if new == DOWN:
                             cause_of[i] = cause
                         continue
-                    if not self._transition(i, new, cause, src, missing, now, out):
-                        continue
+                    if old == BACKUP or new == BACKUP:
+                        if not self._transition(i, new, cause, src, missing, now, out):
+                            continue
+                    else:  # up to down or down to up, no backup to stop or start: _transition's record only
+                        st[i] = new
+                        cause_of[i] = cause
+                        out += (now, "asset_down", ids[i], {"cause": cause, "type": types[i]}) if new == DOWN else \
+                            (now, "asset_up", ids[i], {"on_backup": False, "type": types[i]})
                     if cycles and old == DOWN:
                         came_up.append(i)
                 for d in dependents[i]:
