@@ -181,15 +181,14 @@ class CrewMixin:
             if skilled is None:
                 skilled = by_skills[crew.skills] = self._skill_mask(crew.skills)[order]
             ok &= skilled
-        if not ok.any():
+        open_ = np.flatnonzero(ok)  # places in the order of the crew's open repairs
+        if not len(open_):
             return None
-        reach = part_of == parts[crew.node]
-        if not (ok & ~reach).any():  # all within reach after all
-            return int(order[ok.argmax()])  # argmax: the first True
-        for pick in (ok & reach & bridge_of, ok & reach):
-            if pick.any():
-                return int(order[pick.argmax()])
-        return int(order[ok.argmax()])
+        near = open_[part_of[open_] == parts[crew.node]]  # those within its reach
+        if len(near) == len(open_):  # all within reach after all
+            return int(order[open_[0]])
+        bridges = near[bridge_of[near]]
+        return int(order[bridges[0] if len(bridges) else near[0] if len(near) else open_[0]])
 
     def _mean_repair(self) -> tuple[np.ndarray, np.ndarray]:
         """Mean repair hours per asset when degraded and when failed (the scenario's, else the
