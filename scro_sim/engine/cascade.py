@@ -74,7 +74,9 @@ class CascadeMixin:
         self.bk_token = array("q", bytes(8 * n))  # invalidates a scheduled exhaustion
         self.protection = c.asset_protection.copy()
         self.protection_version = 0
-        self.assigned = np.full(n, -1, np.int64)
+        # the crew on each asset (-1: none): read one at a time from the array, by numpy through the view
+        self._assigned = array("q", b"\xff" * (8 * n))
+        self.assigned = np.frombuffer(self._assigned, np.int64)
         self._queued = bytearray(n)
         self.loop_unfed: dict[str, np.ndarray] = {svc: np.zeros(n, bool) for svc, _ in c.supply_loops}
         self.critical = c.critical

@@ -85,17 +85,17 @@ class CrewMixin:
 
     def _next_task(self, crew: Crew) -> int | None:
         sb = crew.standby  # the site this crew was sent to before anything broke there
-        if sb is not None and self._dm[sb] and self.assigned[sb] < 0 and not self._fl[sb]:
+        if sb is not None and self._dm[sb] and self._assigned[sb] < 0 and not self._fl[sb]:
             return sb
         it = bool(self.cyber_open) and "it" in crew.skills
-        if it and sb in self.cyber_open and self.assigned[sb] < 0 and not self._fl[sb]:
+        if it and sb in self.cyber_open and self._assigned[sb] < 0 and not self._fl[sb]:
             return sb
         q = self.orders.get(crew.team)
         if q:
             # orders in the order given; a flooded site waits until it is dry.  An order for an
             # asset that is not damaged pre-positions the crew there, on standby.
             for i in list(q):
-                if self.assigned[i] >= 0:
+                if self._assigned[i] >= 0:
                     q.remove(i)
                 elif not self.flooded[i]:
                     q.remove(i)
@@ -106,14 +106,14 @@ class CrewMixin:
         dm, fl = self._dm, self._fl
         priorities = self.priorities or []
         if it:  # IT incident response: the cyber-hit assets in priority order, then the most critical
-            free = [i for i in self.cyber_open if self.assigned[i] < 0 and not fl[i]]
+            free = [i for i in self.cyber_open if self._assigned[i] < 0 and not fl[i]]
             if free:
                 rank = {a: k for k, a in enumerate(priorities)}
                 crit = self.city.asset_crit
                 return min(free, key=lambda i: (rank.get(i, len(rank)), -int(crit[i]), i))
         parts = None
         for i in priorities:
-            if dm[i] and self.assigned[i] < 0 and not fl[i] and self._skill_ok(crew, i):
+            if dm[i] and self._assigned[i] < 0 and not fl[i] and self._skill_ok(crew, i):
                 if parts is None and self._roads_closed():
                     parts = self._road_parts()
                 if parts is not None and parts[crew.node] != parts[self.city.asset_road[i]]:
@@ -150,7 +150,7 @@ class CrewMixin:
         general = self._any_general
         if self._all_in_reach():
             # every repair is within reach: the first open one in the order (most often near its head)
-            assigned, fl = self.assigned, self._fl
+            assigned, fl = self._assigned, self._fl
             if "general" in crew.skills:
                 for i in self._repair_order.in_order(general):
                     if not fl[i] and assigned[i] < 0:
@@ -403,7 +403,7 @@ class CrewMixin:
                 continue
             crew.task = task
             by_priorities, crew.by_priorities = crew.by_priorities, False
-            self.assigned[task] = number
+            self._assigned[task] = number
             aid = c.asset_ids[task]
             dst = int(c.asset_road[task])
             hours = self._travel_hours(crew.node, dst)
@@ -427,7 +427,7 @@ class CrewMixin:
                 yield from self._it_restore(crew, task)
                 continue
             if not dm[task]:
-                self.assigned[task] = -1
+                self._assigned[task] = -1
                 if crew.standby != task:
                     crew.standby = task
                     add(env.now, "crew", crew.id, {"state": "standby", "asset": aid})
@@ -454,7 +454,7 @@ class CrewMixin:
                 z = self.capacity_z.get(hz)
                 if z is not None:
                     z[task] = np.nan
-            self.assigned[task] = -1
+            self._assigned[task] = -1
             add(env.now, "repair", aid, {"state": "finished", "crew": crew.id})
             if is_bridge[task]:  # roads across it open again: travel times are looked up again
                 self._reopen_repaired_bridge(task)
@@ -474,7 +474,7 @@ class CrewMixin:
         self.log.add(self.env.now, "repair", aid, {"state": "started", "crew": crew.id, "hours": round(dur, 6),
                                                       "damage": "cyber", "hazard": h.id})
         yield self.env.timeout(_finite_delay(dur, "IT incident response"))
-        self.assigned[task] = -1
+        self._assigned[task] = -1
         restored = self.cyber_open.get(task) is h  # not already back by the unassisted recovery
         self.log.add(self.env.now, "repair", aid, {"state": "finished", "crew": crew.id, "damage": "cyber",
                                                       "restored": restored})
