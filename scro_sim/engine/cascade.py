@@ -47,7 +47,9 @@ class CascadeMixin:
         self.flooded = np.frombuffer(self._fl, dtype=np.bool_)
         self.cyber = np.frombuffer(self._cy, dtype=np.bool_)
         self.overloaded = np.frombuffer(self._ov, dtype=np.bool_)
-        self.cause: list[str] = [""] * n
+        # why each asset is down, and the backup each runs on: read only for assets down, or on backup,
+        # which always have theirs (dicts: a list per asset cost more to make and to scan for the collector)
+        self.cause: dict[int, str] = {}
         # What holds an asset down for its own reason besides water and attacks: its damage code,
         # or OUTAGE.  The damage array itself, unless the scenario has damage states that keep an
         # asset running (derated) or generic outage and degradation effects: then its own array.
@@ -70,7 +72,7 @@ class CascadeMixin:
         self.gen_left = array("d", bytes(8 * n))  # hours of mobile-generator fuel left
         self.has_gen = bytearray(n)
         self.bk_since = array("d", bytes(8 * n))  # when its backup use was last charged
-        self.bk_using: list[tuple[str, ...]] = [()] * n
+        self.bk_using: dict[int, tuple[str, ...]] = {}
         self.bk_token = array("q", bytes(8 * n))  # invalidates a scheduled exhaustion
         self.protection = c.asset_protection.copy()
         self.protection_version = 0
