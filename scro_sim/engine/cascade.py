@@ -206,13 +206,15 @@ class CascadeMixin:
         """Charge the backup fuel used since the last settlement."""
         if self._st[i] != BACKUP:
             return
-        used = self.env.now - self.bk_since[i]
+        now = self.env.now
+        used = now - self.bk_since[i]
         if used > 0:
-            if "own" in self.bk_using[i]:
+            using = self.bk_using[i]
+            if "own" in using:
                 self.own_left[i] = max(0.0, self.own_left[i] - used)
-            if "gen" in self.bk_using[i]:
+            if "gen" in using:
                 self.gen_left[i] = max(0.0, self.gen_left[i] - used)
-        self.bk_since[i] = self.env.now
+        self.bk_since[i] = now
 
     def _transition(self, i: int, new: int, cause: str, sources: tuple[str, ...], missing: tuple[str, ...],
                     now: float, out: list[Any]) -> bool:
