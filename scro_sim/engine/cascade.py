@@ -315,8 +315,8 @@ class CascadeMixin:
                     if old == BACKUP:
                         self._settle(i)
                         self.bk_token[i] += 1
+                        self.bk_using[i] = ()
                     st[i] = DOWN
-                    self.bk_using[i] = ()
                     out += (now, "asset_down", ids[i], {"cause": cause, "type": types[i]})
                 else:
                     if old == BACKUP:
