@@ -582,7 +582,7 @@ class CascadeMixin:
                 unserved = residents - round(residents * fed)
             else:
                 unserved = 0
-            if d in evacuees:
+            if evacuees and d in evacuees:
                 for shelter, n in evacuees[d].items():
                     if not (served if s == "health" else state[shelter] != DOWN):
                         unserved += n

@@ -41,6 +41,7 @@ class CrewMixin:
         self._skill_bytes_of: dict[tuple[str, ...], bytes] = {}
         self.orders: dict[str, deque[int]] = {}
         self.repair_spec = self.scenario.repair_times
+        self._utility = r.utility_restoration  # crews without orders follow the utility's own order
         # cyber-hit assets an IT crew may restore now (detected, not yet back): asset -> its CyberHazard;
         # only ever filled in scenarios whose cyber hazards give incident_response_h
         self.cyber_open: dict[int, Any] = {}
@@ -85,6 +86,8 @@ class CrewMixin:
 
     def _next_task(self, crew: Crew) -> int | None:
         sb = crew.standby  # the site this crew was sent to before anything broke there
+        if sb is None and not self.cyber_open and not self.orders and self.priorities is None and self._utility:
+            return self._utility_task(crew)  # no standby, orders or priorities: the utility's own order
         if sb is not None and self._dm[sb] and self._assigned[sb] < 0 and not self._fl[sb]:
             return sb
         it = bool(self.cyber_open) and "it" in crew.skills
