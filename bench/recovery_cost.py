@@ -14,18 +14,19 @@ measured right after it in the same process (the machine is shared: read the rat
     python bench/recovery_cost.py [--runs 10] [--rounds 3] [--against OLD_TREE]
 
 ``--against`` also times the engine of another source tree (a checkout of an older commit,
-made with ``git worktree add``) in the same process, as shipped, in rounds alternating with this
-one: on a shared machine the paired ratio of CPU per round is steadier than either ratio to bare
-simpy.
+made with ``git worktree add``; its engine and event log, with this tree's scenario and city) in
+the same process, as shipped, run by run in turns with this one: on a shared machine the paired
+ratio of CPU per round is steadier than either ratio to bare simpy.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
-import importlib.util
+import importlib
 import sys
 import time
+import types
 from pathlib import Path
 
 import simpy
@@ -38,17 +39,20 @@ from scro_sim.policy import DoNothing
 
 
 def engine_of(tree: str) -> type:
-    """The Simulation class of the engine in source tree ``tree``, loaded beside this one (the
-    rest of the library, scenario and city included, is this tree's: only the engine differs)."""
-    where = Path(tree) / "scro_sim" / "engine"
-    spec = importlib.util.spec_from_file_location("scro_sim.engine_against", where / "__init__.py",
-                                                  submodule_search_locations=[str(where)])
-    if spec is None or spec.loader is None:
+    """The Simulation class of source tree ``tree``: its engine and its event log, loaded beside this
+    tree's under another package name.  The rest of the library (scenario, city, policies) is this
+    tree's, shared, so that both engines read the very same scenario and city objects."""
+    root = Path(tree) / "scro_sim"
+    if not (root / "engine" / "__init__.py").is_file():
         raise SystemExit(f"{tree}: no scro_sim/engine package there")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module.Simulation
+    name = "scro_sim_against"
+    package = types.ModuleType(name)
+    package.__path__ = [str(root)]
+    sys.modules[name] = package
+    for mod_name, mod in list(sys.modules.items()):  # this tree's modules, but for the engine and the log
+        if mod_name.startswith("scro_sim.") and mod_name != "scro_sim.log" and not mod_name.startswith("scro_sim.engine"):
+            sys.modules[name + mod_name[len("scro_sim"):]] = mod
+    return importlib.import_module(name + ".engine").Simulation
 
 
 def bare_simpy_per_event(n: int = 12_000, reps: int = 5) -> float:
@@ -106,15 +110,17 @@ def main() -> None:
                 sim(base, city, s, DoNothing()).run()
         cpu: dict[str, list[float]] = {name: [] for name in engines}
         for _ in range(args.rounds):
-            for name, sim in engines.items():
-                t = time.process_time()
-                for s in range(args.runs):
-                    sim(base, city, s, DoNothing()).run()
-                cpu[name].append(time.process_time() - t)
+            spent = dict.fromkeys(engines, 0.0)
+            for s in range(args.runs):  # run by run, in turns (who goes first alternates): the finest pairing
+                for name in (engines if s % 2 == 0 else reversed(engines)):
+                    t = time.process_time()
+                    engines[name](base, city, s, DoNothing()).run()
+                    spent[name] += time.process_time() - t
+            for name in engines:
+                cpu[name].append(spent[name])
         paired = sorted(a / b for a, b in zip(cpu["this tree"], cpu["against"], strict=True))
         print(f"  as shipped, CPU of this tree's engine / {args.against}'s, per round: "
               f"{' '.join(f'{x:.3f}' for x in paired)}; median {paired[len(paired) // 2]:.3f}")
-
 
 if __name__ == "__main__":
     main()

@@ -286,6 +286,20 @@ def _closed(city: City, *pairs: tuple[str, str]) -> np.ndarray:
     return mask
 
 
+def test_the_road_matrix_holds_each_road_both_ways_so_a_directed_search_finds_the_same_hours() -> None:
+    """The engine searches the road matrix as directed (scipy then skips making its transpose):
+    the hours must be those of the undirected search, bit for bit, with and without closures."""
+    from scipy.sparse.csgraph import dijkstra
+
+    c = synthetic(300, seed=3)
+    rng = np.random.default_rng(0)
+    for closed in (None, rng.random(len(c.edge_u)) < 0.2, rng.random(len(c.edge_u)) < 0.5):
+        m = c.road_matrix(closed)
+        assert (m != m.T).nnz == 0
+        sources = [0, len(c.road_ids) // 2, len(c.road_ids) - 1]
+        assert np.array_equal(dijkstra(m, directed=True, indices=sources), dijkstra(m, directed=False, indices=sources))
+
+
 def test_closed_road_forces_the_longer_route(mini_city: City) -> None:
     closed = _closed(mini_city, ("N1", "N4"))
     assert mini_city.travel_time("N1", "N5", closed) == pytest.approx(0.02 + 1.2 / 30)

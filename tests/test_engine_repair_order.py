@@ -42,6 +42,23 @@ def test_the_order_follows_every_change_of_damage_as_a_fresh_ranking_would() -> 
         assert order.assets(False).tolist() == expected
 
 
+def test_a_group_reads_the_order_of_its_own_assets_through_every_change_of_damage() -> None:
+    """A crew with one skill reads its group's part of the order: the same assets, in the same order."""
+    rng = np.random.default_rng(11)
+    n = 50
+    groups = rng.choice(["power", "water", "general"], size=n).tolist()
+    feeds, people, hours = rng.random(n) < 0.3, rng.integers(0, 4, n) * 100.0, rng.choice([1.0, 6.0, 36.0], (3, n))
+    damage = bytearray(n)
+    order = RepairOrder(damage, feeds, people, (hours[1], hours[2]), lambda i, code: float(hours[2, i]), groups)
+    for step in range(150):
+        for i in rng.choice(n, size=int(rng.integers(1, 3 if step % 10 else 30)), replace=False).tolist():
+            damage[i] = int(rng.integers(0, 3))
+            if step % 2:
+                order.note(i)
+        group = ("power", "water", "general")[step % 3]
+        assert order.in_group(False, group) == [i for i in order.in_order(False) if groups[i] == group]
+
+
 def test_the_order_is_made_again_when_the_damage_states_get_hours_of_their_own() -> None:
     damage = bytearray([0, 3, 1])  # asset 1 in a HAZUS state (slight), asset 2 degraded
     deg, fail = np.array([0.0, 0.0, 1.0]), np.array([0.0, 10.0, 0.0])

@@ -82,6 +82,32 @@ def test_extend_numbers_records_in_order_and_refuses_time_going_backwards() -> N
     assert len(log) == 3
 
 
+def test_records_added_without_being_returned_read_back_like_appended_ones_in_order() -> None:
+    """``add`` and ``at``'s writer keep a record's fields pending; every way of reading the log sees
+    them made, in order."""
+    added, appended = EventLog(), EventLog()
+    for log, write in ((added, added.add), (appended, appended.append)):
+        write(0, "run_start", "", {"seed": 1})
+        log.extend(2.5, "damage", ["A", "B"], [{"state": "failed"}, {"state": "degraded"}])
+        write(np.float64(3.0), "asset_down", "A", {"cause": "damage"})
+        assert len(log) == 4
+    assert [r.seq for r in added] == [0, 1, 2, 3]
+    assert list(added) == list(appended) and added.digest() == appended.digest()
+    assert [type(r.time) for r in added.records] == [float] * 4 and type(added[0]) is EventRecord
+    out = added.at(4.0)  # the writer: a record per four fields added to it
+    out += (4.0, "asset_up", "A", {"on_backup": False})
+    assert appended.append(4.0, "asset_up", "A", {"on_backup": False}).seq == 4
+    assert added.first("asset_up") == appended[4] and added.of_kind("asset_up") == [appended[4]]
+    assert added.to_jsonl() == appended.to_jsonl() and len(added.to_dataframe()) == 5
+    with pytest.raises(ValueError, match="backwards"):
+        added.add(3.5, "hazard", "f", {})
+    with pytest.raises(ValueError, match="backwards"):
+        added.at(3.5)
+    with pytest.raises(ValueError, match="finite"):
+        added.at(math.nan)
+    assert len(added) == 5
+
+
 @pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
 def test_a_record_time_that_is_not_finite_is_refused_even_as_the_first_record(bad: float) -> None:
     with pytest.raises(ValueError, match="finite"):

@@ -426,7 +426,8 @@ class City:
         return g
 
     def road_matrix(self, closed: np.ndarray | None = None) -> Any:
-        """scipy CSR matrix of travel hours, with ``closed`` edges (boolean mask) removed."""
+        """scipy CSR matrix of travel hours, with ``closed`` edges (boolean mask) removed; symmetric (each road
+        both ways, the fastest of parallel roads)."""
         from scipy.sparse import csr_matrix
 
         keep = np.ones(len(self.edge_u), bool) if closed is None else ~closed

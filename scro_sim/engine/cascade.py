@@ -47,7 +47,9 @@ class CascadeMixin:
         self.flooded = np.frombuffer(self._fl, dtype=np.bool_)
         self.cyber = np.frombuffer(self._cy, dtype=np.bool_)
         self.overloaded = np.frombuffer(self._ov, dtype=np.bool_)
-        self.cause: list[str] = [""] * n
+        # why each asset is down, and the backup each runs on: read only for assets down, or on backup,
+        # which always have theirs (dicts: a list per asset cost more to make and to scan for the collector)
+        self.cause: dict[int, str] = {}
         # What holds an asset down for its own reason besides water and attacks: its damage code,
         # or OUTAGE.  The damage array itself, unless the scenario has damage states that keep an
         # asset running (derated) or generic outage and degradation effects: then its own array.
@@ -70,11 +72,13 @@ class CascadeMixin:
         self.gen_left = array("d", bytes(8 * n))  # hours of mobile-generator fuel left
         self.has_gen = bytearray(n)
         self.bk_since = array("d", bytes(8 * n))  # when its backup use was last charged
-        self.bk_using: list[tuple[str, ...]] = [()] * n
+        self.bk_using: dict[int, tuple[str, ...]] = {}
         self.bk_token = array("q", bytes(8 * n))  # invalidates a scheduled exhaustion
         self.protection = c.asset_protection.copy()
         self.protection_version = 0
-        self.assigned = np.full(n, -1, np.int64)
+        # the crew on each asset (-1: none): read one at a time from the array, by numpy through the view
+        self._assigned = array("q", b"\xff" * (8 * n))
+        self.assigned = np.frombuffer(self._assigned, np.int64)
         self._queued = bytearray(n)
         self.loop_unfed: dict[str, np.ndarray] = {svc: np.zeros(n, bool) for svc, _ in c.supply_loops}
         self.critical = c.critical
@@ -88,10 +92,15 @@ class CascadeMixin:
         self._matrix_cache: tuple[int, bytes, bool] | None = None
         self.gauge: float | None = None
         self.spent = 0.0
-        self.district_unserved = np.zeros((c.n_districts, 4), np.int64)
+        # people unserved per (district, service): an array of flat pairs d * 4 + k that the cascade reads
+        # one entry at a time, and a numpy (district, service) view of the same memory for everyone else
+        ns = len(self._SERVICES)
+        self._unserved = array("q", bytes(8 * c.n_districts * ns))
+        self.district_unserved = np.frombuffer(self._unserved, np.int64).reshape(c.n_districts, ns)
         # (district, service) pairs to recompute, as flat indices d * 4 + k: a flag each, and the list of those set
         self._dirty_db = bytearray(c.n_districts * len(self._SERVICES))
         self._dirty: list[int] = []
+        self._cycles = 1 in self._reaches_cycle()  # the city has an interdependency cycle (most have none)
 
     def _z(self, hazard: str, idx: np.ndarray) -> np.ndarray:
         """Capacity quantiles (standard normal) for assets ``idx``, drawn on first need in index order."""
@@ -197,29 +206,34 @@ class CascadeMixin:
         """Charge the backup fuel used since the last settlement."""
         if self._st[i] != BACKUP:
             return
-        used = self.env.now - self.bk_since[i]
+        now = self.env.now
+        used = now - self.bk_since[i]
         if used > 0:
-            if "own" in self.bk_using[i]:
+            using = self.bk_using[i]
+            if "own" in using:
                 self.own_left[i] = max(0.0, self.own_left[i] - used)
-            if "gen" in self.bk_using[i]:
+            if "gen" in using:
                 self.gen_left[i] = max(0.0, self.gen_left[i] - used)
-        self.bk_since[i] = self.env.now
+        self.bk_since[i] = now
 
     def _transition(self, i: int, new: int, cause: str, sources: tuple[str, ...], missing: tuple[str, ...],
-                    now: float) -> bool:
-        """Move asset ``i`` to ``new`` at ``now``; log it; schedule backup exhaustion. True if working changed."""
-        old = self._st[i]
+                    now: float, out: list[Any]) -> bool:
+        """Move asset ``i`` to ``new`` at ``now``; log it (into ``out``, the log's writer for ``now``);
+        schedule backup exhaustion.  True if working changed."""
+        st = self._st
+        old = st[i]
         if new == old and (new != BACKUP or sources == self.bk_using[i]):
             if new == DOWN:
                 self.cause[i] = cause
             return False
-        aid = self.city.asset_ids[i]
+        c = self.city
+        aid = c.asset_ids[i]
         if old == BACKUP and new != BACKUP:
             self.bk_token[i] += 1
             if new == UP:
-                self.log.append(now, "backup_stop", aid, {"own_left_h": round(self.own_left[i], 6),
-                                                          "generator_left_h": round(self.gen_left[i], 6)})
-        self._st[i] = new
+                out += (now, "backup_stop", aid, {"own_left_h": round(self.own_left[i], 6),
+                                                  "generator_left_h": round(self.gen_left[i], 6)})
+        st[i] = new
         self.cause[i] = cause
         if new == BACKUP:
             self.bk_using[i] = sources
@@ -227,20 +241,20 @@ class CascadeMixin:
             self.bk_token[i] += 1
             left = self._hours_left(i, sources)
             if old != BACKUP:
-                self.log.append(now, "backup_start", aid, {"sources": list(sources), "missing": list(missing),
-                                                           "hours_left": left if left.is_integer() else round(left, 6)})
+                out += (now, "backup_start", aid, {"sources": list(sources), "missing": list(missing),
+                                                   "hours_left": left if left.is_integer() else round(left, 6)})
             token = self.bk_token[i]
             ev = self.env.timeout(_finite_delay(left, "backup"))
             ev.callbacks.append(lambda _e, i=i, token=token: self._exhausted(i, token))
         else:
             self.bk_using[i] = ()
-        working_changed = (old == DOWN) != (new == DOWN)
-        if working_changed:
-            if new == DOWN:
-                self.log.append(now, "asset_down", aid, {"cause": cause, "type": self.city.type_names[i]})
-            else:
-                self.log.append(now, "asset_up", aid, {"on_backup": new == BACKUP, "type": self.city.type_names[i]})
-        return working_changed
+        if (old == DOWN) == (new == DOWN):
+            return False
+        if new == DOWN:
+            out += (now, "asset_down", aid, {"cause": cause, "type": c.type_names[i]})
+        else:
+            out += (now, "asset_up", aid, {"on_backup": new == BACKUP, "type": c.type_names[i]})
+        return True
 
     def _hours_left(self, i: int, sources: tuple[str, ...]) -> float:
         """Hours asset ``i`` can still run on backup ``sources``: ("own",), ("gen",) or both (the shorter)."""
@@ -262,30 +276,13 @@ class CascadeMixin:
         if self.bk_token[i] != token or self._st[i] != BACKUP:
             return
         self._settle(i)
-        self.log.append(self.env.now, "backup_exhausted", self.city.asset_ids[i], {"sources": list(self.bk_using[i])})
+        self.log.add(self.env.now, "backup_exhausted", self.city.asset_ids[i], {"sources": list(self.bk_using[i])})
         self._propagate([i])
 
     def _propagate(self, seeds: Iterable[int]) -> None:
         """Re-evaluate ``seeds`` and everything downstream of what changes (incremental cascade)."""
         c = self.city
-        queued, dirty, st = self._queued, self._dirty_db, self._st
-        dm, fl, cy, cause_of = self._dn, self._fl, self._cy, self.cause
-        missing_of, without, transition = self._missing, self._without, self._transition
-        needs, loops_touching = c.asset_needs, c.loops_touching
-        plain = self._plain_supply
-        dependents, district_dependents, shelters = c.asset_dependents, c.district_service_dependents, self.shelter_districts
-        dirty_list, mark_district = self._dirty, self._mark_district
-        bk_token, bk_using, extend, now = self.bk_token, self.bk_using, self.log.extend, self.env.now
-        ids, types = c.asset_ids, c.type_names
-        # assets that went down for their own reason, logged together (one extend) before any other record
-        down_ids: list[str] = []
-        down_data: list[dict[str, Any]] = []
-
-        def log_down() -> None:
-            extend(now, "asset_down", down_ids, down_data)
-            down_ids.clear()
-            down_data.clear()
-
+        queued, dirty, st, dm, fl, cy, cause_of = self._queued, self._dirty_db, self._st, self._dn, self._fl, self._cy, self.cause
         q: deque[int] = deque()
         for i in seeds:
             if queued[i]:
@@ -295,27 +292,33 @@ class CascadeMixin:
                 continue
             queued[i] = 1
             q.append(i)
-        came_up: list[int] = []
+        if not q:
+            self._flush_districts()
+            return
+        needs, loops_touching, plain, cycles = c.asset_needs, c.loops_touching, self._plain_supply, self._cycles
+        dependents, district_dependents, shelters = c.asset_dependents, c.district_service_dependents, self.shelter_districts
+        dirty_list, own_left, has_gen = self._dirty, self.own_left, self.has_gen
+        now, ids, types = self.env.now, c.asset_ids, c.type_names
+        out = self.log.at(now)  # out += (now, kind, subject, data): a record, without a call
+        came_up: list[int] = []  # what came up, and what lost its own problem: a cycle may restart with them
         cleared: list[int] = []
         touched_loops: set[int] = set()
         while True:
             while q:
                 i = q.popleft()
                 queued[i] = 0
-                was_down = st[i] == DOWN
+                old = st[i]
                 if dm[i] or fl[i] or cy[i]:  # down for its own reason, whatever its suppliers do
-                    cause_of[i] = _DOWN_CAUSE[dm[i]] if dm[i] else "flooded" if fl[i] else "cyber"
-                    if was_down:
+                    cause = cause_of[i] = _DOWN_CAUSE[dm[i]] if dm[i] else "flooded" if fl[i] else "cyber"
+                    if old == DOWN:
                         continue
-                    if st[i] == BACKUP:
+                    if old == BACKUP:
                         self._settle(i)
-                        bk_token[i] += 1
+                        self.bk_token[i] += 1
+                        self.bk_using[i] = ()
                     st[i] = DOWN
-                    bk_using[i] = ()
-                    down_ids.append(ids[i])
-                    down_data.append({"cause": cause_of[i], "type": types[i]})
+                    out += (now, "asset_down", ids[i], {"cause": cause, "type": types[i]})
                 else:
-                    old = st[i]
                     if old == BACKUP:
                         self._settle(i)
                     if plain:  # _missing(i), inline: this is the cascade's innermost step
@@ -327,25 +330,36 @@ class CascadeMixin:
                             else:
                                 missing += (s,)
                     else:
-                        missing = missing_of(i)
-                    if missing:
-                        new, cause, src = without(i, missing)
-                    else:
+                        missing = self._missing(i)
+                    if not missing:
                         new, cause, src = UP, "", ()
-                    if was_down and new == DOWN and cause_of[i] in _BLOCKING and cause not in _BLOCKING:
+                    elif own_left[i] > _EPS or has_gen[i]:
+                        new, cause, src = self._without(i, missing)
+                    else:  # no backup at all (most assets): what _without says, without the call
+                        new, cause, src = DOWN, "no " + missing[0], ()
+                    if cycles and old == DOWN and new == DOWN and cause_of[i] in _BLOCKING and cause not in _BLOCKING:
                         cleared.append(i)  # its own problem is gone; it may be held down only by a cycle
                     if new == old and new != BACKUP:  # no change: what _transition would decide
                         if new == DOWN:
                             cause_of[i] = cause
                         continue
-                    if down_ids:
-                        log_down()
-                    if not transition(i, new, cause, src, missing, now):
-                        continue
-                    if was_down:
+                    if old == BACKUP or new == BACKUP:
+                        if not self._transition(i, new, cause, src, missing, now, out):
+                            continue
+                    else:  # up to down or down to up, no backup to stop or start: _transition's record only
+                        st[i] = new
+                        cause_of[i] = cause
+                        out += (now, "asset_down", ids[i], {"cause": cause, "type": types[i]}) if new == DOWN else \
+                            (now, "asset_up", ids[i], {"on_backup": False, "type": types[i]})
+                    if cycles and old == DOWN:
                         came_up.append(i)
                 for d in dependents[i]:
-                    if not queued[d]:
+                    if queued[d]:
+                        continue
+                    # down for its own reason it stays down, as a seed does: its cause now, not a turn in the queue
+                    if st[d] == DOWN and (dm[d] or fl[d] or cy[d]):
+                        cause_of[d] = _DOWN_CAUSE[dm[d]] if dm[d] else "flooded" if fl[d] else "cyber"
+                    else:
                         queued[d] = 1
                         q.append(d)
                 for ds in district_dependents[i]:
@@ -354,11 +368,9 @@ class CascadeMixin:
                         dirty_list.append(ds)
                 if i in shelters:
                     for d in shelters[i]:
-                        mark_district(d)
+                        self._mark_district(d)
                 if loops_touching:
                     touched_loops.update(loops_touching.get(i, ()))
-            if down_ids:
-                log_down()
             if touched_loops:
                 for lid in sorted(touched_loops):
                     service, members = c.supply_loops[lid]
@@ -376,7 +388,7 @@ class CascadeMixin:
                 touched_loops.clear()
                 if q:
                     continue
-            if not came_up and not cleared:
+            if not came_up and not cleared:  # (always so in a city without interdependency cycles)
                 break
             # Interdependency cycles: assets held down only by each other restart together
             # (greatest fixpoint over the down, undamaged assets reachable from what came up).
@@ -429,7 +441,7 @@ class CascadeMixin:
     def _restart_cycles(self, came_up: list[int], cleared: list[int]) -> list[int]:
         c = self.city
         reaches = self._reaches_cycle()
-        if not any(reaches[i] for i in came_up) and not any(reaches[i] for i in cleared):
+        if not any(map(reaches.__getitem__, came_up)) and not any(map(reaches.__getitem__, cleared)):
             return []
         region: list[int] = [i for i in cleared if self.state[i] == DOWN and self.cause[i] not in _BLOCKING]
         seen: set[int] = set(region)
@@ -462,7 +474,7 @@ class CascadeMixin:
         # let the survivors find their state through normal evaluation, with the others assumed up
         for i in survivors:
             self.state[i] = UP  # provisional: evaluated again by the caller's queue
-            self.log.append(self.env.now, "asset_up", c.asset_ids[i], {"on_backup": False, "restart": True,
+            self.log.add(self.env.now, "asset_up", c.asset_ids[i], {"on_backup": False, "restart": True,
                                                                     "type": str(c.asset_type[i])})
             for d in c.district_dependents[i]:
                 self._mark_district(d)
@@ -491,6 +503,7 @@ class CascadeMixin:
             needs = c.memo["district_needs"] = [dict(n) for n in c.district_needs]
         self.district_needs: list[dict[str, tuple[int, ...]]] = needs
         self._shares = c.district_shares
+        self._pairs = self._pair_table()
         people = c.memo.get("district_people")  # read-only: (population, vulnerable share) lists, once per city
         if people is None:
             people = c.memo["district_people"] = (c.district_pop.tolist(), c.district_vuln.astype(float).tolist())
@@ -539,9 +552,10 @@ class CascadeMixin:
 
     def _recompute_flat(self, flat: Iterable[int]) -> None:
         """Recompute the unserved people of flat (district, service) pairs ``flat``, in order; log the changes."""
-        c, now, state, table = self.city, self.env.now, self._st, self.district_unserved
+        c, now, state, table = self.city, self.env.now, self._st, self._unserved
         pop, vuln = self._district_people
-        plain, derating, rows, evacuees = self._plain_supply, self._derating, self._pair_table(), self.evacuees
+        plain, derating, rows, evacuees = self._plain_supply, self._derating, self._pairs, self.evacuees
+        out: list[Any] | None = None  # the log's writer for now, taken at the first change
         for ds in flat:
             d, k, s, sup, shares = rows[ds]
             fed = 1.0  # share of the district's supply that runs now
@@ -570,15 +584,17 @@ class CascadeMixin:
                 unserved = residents - round(residents * fed)
             else:
                 unserved = 0
-            if d in evacuees:
+            if evacuees and d in evacuees:
                 for shelter, n in evacuees[d].items():
                     if not (served if s == "health" else state[shelter] != DOWN):
                         unserved += n
-            if unserved != table[d, k]:
-                table[d, k] = unserved
+            if unserved != table[ds]:
+                table[ds] = unserved
                 vulnerable = unserved * vuln[d]
-                self.log.append(now, "service", c.district_ids[d], {
-                    "service": s, "unserved": unserved, "share": round(fed, 6),
+                if out is None:
+                    out = self.log.at(now)
+                out += (now, "service", c.district_ids[d], {
+                    "service": s, "unserved": unserved, "share": fed if fed == 0.0 or fed == 1.0 else round(fed, 6),
                     "unserved_vulnerable": vulnerable if vulnerable.is_integer() else round(vulnerable, 3),
                     "population": pop[d],
                 })
@@ -621,7 +637,7 @@ class CascadeMixin:
         self._refilling[d] = 1
         self._refill_token[d] += 1
         token = self._refill_token[d]
-        self.log.append(now, "water_refill", self.city.district_ids[d], {
+        self.log.add(now, "water_refill", self.city.district_ids[d], {
             "dry_h": round(now - dry, 6), "until_h": round(now + lag, 6)})
         ev = self.env.timeout(_finite_delay(lag, "water refill"))
         ev.callbacks.append(lambda _e, d=d, token=token: self._refilled(d, token))
@@ -642,7 +658,7 @@ class CascadeMixin:
         self._boiling[d] = 1
         self._boil_token[d] += 1
         token = self._boil_token[d]
-        self.log.append(now, "boil_water", self.city.district_ids[d], {
+        self.log.add(now, "boil_water", self.city.district_ids[d], {
             "status": "issued", "until_h": round(now + hours, 6), "people": int(self.residents[d])})
         ev = self.env.timeout(_finite_delay(hours, "boil-water notice"))
         ev.callbacks.append(lambda _e, d=d, token=token: self._flushed(d, token))
@@ -655,7 +671,7 @@ class CascadeMixin:
     def _lift_boil(self, d: int, reason: str) -> None:
         self._boiling[d] = 0
         self._boil_token[d] += 1
-        self.log.append(self.env.now, "boil_water", self.city.district_ids[d], {"status": "lifted", "reason": reason})
+        self.log.add(self.env.now, "boil_water", self.city.district_ids[d], {"status": "lifted", "reason": reason})
 
     def _mark_district(self, d: int) -> None:
         """Recompute every service of district ``d`` at the next flush (its people moved, or a loop changed)."""

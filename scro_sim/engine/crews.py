@@ -42,12 +42,15 @@ class CrewMixin:
         self.orders: dict[str, deque[int]] = {}
         self.repair_spec = self.scenario.repair_times
         self.spares: dict[str, float] | None = None  # asset type -> repair-time factor (contract_spares)
+        self._utility = r.utility_restoration  # crews without orders follow the utility's own order
         # cyber-hit assets an IT crew may restore now (detected, not yet back): asset -> its CyberHazard;
         # only ever filled in scenarios whose cyber hazards give incident_response_h
         self.cyber_open: dict[int, Any] = {}
         self._repair_order: RepairOrder | None = None  # made at the utility's first choice
         self._connected: tuple[np.ndarray, bool] | None = None  # (road parts, _roads_connected() for them)
         self._reach_cache: tuple[Any, ...] | None = None  # see _utility_task
+        self._in_reach: tuple[int, bool] | None = None  # (closure version, _all_in_reach() for it)
+        self._hours_now: tuple[int, dict[int, np.ndarray]] = (-1, {})  # (closure version, source -> road hours)
 
     def _it_can_restore(self, i: int) -> bool:
         """Whether an IT team sent to asset ``i`` now has work there: it is down from a cyber attack
@@ -84,17 +87,19 @@ class CrewMixin:
 
     def _next_task(self, crew: Crew) -> int | None:
         sb = crew.standby  # the site this crew was sent to before anything broke there
-        if sb is not None and self._dm[sb] and self.assigned[sb] < 0 and not self._fl[sb]:
+        if sb is None and not self.cyber_open and not self.orders and self.priorities is None and self._utility:
+            return self._utility_task(crew)  # no standby, orders or priorities: the utility's own order
+        if sb is not None and self._dm[sb] and self._assigned[sb] < 0 and not self._fl[sb]:
             return sb
         it = bool(self.cyber_open) and "it" in crew.skills
-        if it and sb in self.cyber_open and self.assigned[sb] < 0 and not self._fl[sb]:
+        if it and sb in self.cyber_open and self._assigned[sb] < 0 and not self._fl[sb]:
             return sb
         q = self.orders.get(crew.team)
         if q:
             # orders in the order given; a flooded site waits until it is dry.  An order for an
             # asset that is not damaged pre-positions the crew there, on standby.
             for i in list(q):
-                if self.assigned[i] >= 0:
+                if self._assigned[i] >= 0:
                     q.remove(i)
                 elif not self.flooded[i]:
                     q.remove(i)
@@ -105,14 +110,14 @@ class CrewMixin:
         dm, fl = self._dm, self._fl
         priorities = self.priorities or []
         if it:  # IT incident response: the cyber-hit assets in priority order, then the most critical
-            free = [i for i in self.cyber_open if self.assigned[i] < 0 and not fl[i]]
+            free = [i for i in self.cyber_open if self._assigned[i] < 0 and not fl[i]]
             if free:
                 rank = {a: k for k, a in enumerate(priorities)}
                 crit = self.city.asset_crit
                 return min(free, key=lambda i: (rank.get(i, len(rank)), -int(crit[i]), i))
         parts = None
         for i in priorities:
-            if dm[i] and self.assigned[i] < 0 and not fl[i] and self._skill_ok(crew, i):
+            if dm[i] and self._assigned[i] < 0 and not fl[i] and self._skill_ok(crew, i):
                 if parts is None and self._roads_closed():
                     parts = self._road_parts()
                 if parts is not None and parts[crew.node] != parts[self.city.asset_road[i]]:
@@ -141,14 +146,22 @@ class CrewMixin:
         then the most people brought back per expected repair hour (lowest index among equals)."""
         if self._repair_order is None:
             types = self.city.type_names
+            skills = self.city.memo.get("skill_names")  # read-only: _skill_of as a list, made once per city
+            if skills is None:
+                skills = self.city.memo["skill_names"] = self._skill_of.tolist()
             self._repair_order = RepairOrder(self._dm, *self._restoration_weights(), self._mean_repair(),
-                                             lambda i, code: self._state_hours(types[i], code)[0])
+                                             lambda i, code: self._state_hours(types[i], code)[0], skills)
         general = self._any_general
-        if not self._roads_closed() or self._roads_connected():
+        if self._all_in_reach():
             # every repair is within reach: the first open one in the order (most often near its head)
-            assigned, fl = self.assigned, self._fl
+            assigned, fl = self._assigned, self._fl
             if "general" in crew.skills:
                 for i in self._repair_order.in_order(general):
+                    if not fl[i] and assigned[i] < 0:
+                        return i
+                return None
+            if len(crew.skills) == 1:  # the repairs that need its one skill, in the same order
+                for i in self._repair_order.in_group(general, crew.skills[0]):
                     if not fl[i] and assigned[i] < 0:
                         return i
                 return None
@@ -172,28 +185,29 @@ class CrewMixin:
             if skilled is None:
                 skilled = by_skills[crew.skills] = self._skill_mask(crew.skills)[order]
             ok &= skilled
-        if not ok.any():
+        open_ = np.flatnonzero(ok)  # places in the order of the crew's open repairs
+        if not len(open_):
             return None
-        reach = part_of == parts[crew.node]
-        if not (ok & ~reach).any():  # all within reach after all
-            return int(order[ok.argmax()])  # argmax: the first True
-        for pick in (ok & reach & bridge_of, ok & reach):
-            if pick.any():
-                return int(order[pick.argmax()])
-        return int(order[ok.argmax()])
+        near = open_[part_of[open_] == parts[crew.node]]  # those within its reach
+        if len(near) == len(open_):  # all within reach after all
+            return int(order[open_[0]])
+        bridges = near[bridge_of[near]]
+        return int(order[bridges[0] if len(bridges) else near[0] if len(near) else open_[0]])
 
     def _mean_repair(self) -> tuple[np.ndarray, np.ndarray]:
-        """Mean repair hours per asset when degraded and when failed (the scenario's, else the defaults)."""
-        got = getattr(self, "_mean_repair_h", None)
+        """Mean repair hours per asset when degraded and when failed (the scenario's, else the
+        defaults), made once per city and set of repair times (read-only)."""
+        c = self.city
+        key = ("mean_repair", tuple(sorted((typ, spec.degraded, spec.failed) for typ, spec in self.repair_spec.items())))
+        got = c.memo.get(key)
         if got is None:
-            c = self.city
             deg, fail = np.zeros(c.n_assets), np.zeros(c.n_assets)
             for typ, members in c.by_type.items():
                 spec = self.repair_spec.get(typ)
                 d, f = (spec.degraded, spec.failed) if spec is not None else DEFAULT_REPAIR_H.get(
                     typ, ((12.0, 6.0), (72.0, 36.0)))
                 deg[members], fail[members] = d[0], f[0]
-            got = self._mean_repair_h = (deg, fail)
+            got = c.memo[key] = (deg, fail)
         return got
 
     def _restoration_weights(self) -> tuple[np.ndarray, np.ndarray]:
@@ -258,6 +272,14 @@ class CrewMixin:
             got[b[b >= 0]] = True
         return got
 
+    def _all_in_reach(self) -> bool:
+        """Whether every repair is within every crew's reach now: no road is closed, or none that
+        cuts the road network in two (as most closures).  Made once per closure version."""
+        got = self._in_reach
+        if got is None or got[0] != self.closure_version:
+            got = self._in_reach = (self.closure_version, not self._roads_closed() or self._roads_connected())
+        return got[1]
+
     def _travel_hours(self, src: int, dst: int) -> float:
         """Road hours from ``src`` to ``dst`` with today's closures."""
         if src == dst:
@@ -307,7 +329,20 @@ class CrewMixin:
 
         One shortest-path search per set of closed roads and source, kept with the city: a flood
         closes and reopens the same roads in turn, and the runs of a batch meet the same sets.
+        The run keeps the sources it asked for under the closures of now, found without hashing
+        the closed-road mask again.
         """
+        version, near = self._hours_now
+        if version != self.closure_version:
+            near = {}
+            self._hours_now = (self.closure_version, near)
+        dist = near.get(src)
+        if dist is None:
+            dist = near[src] = self._city_hours_from(src)
+        return dist
+
+    def _city_hours_from(self, src: int) -> np.ndarray:
+        """:meth:`_hours_from` from the city's cache (searched on a miss)."""
         mask = self._closure_mask()
         cache = self.city.memo.get("travel")
         if cache is None:
@@ -322,7 +357,8 @@ class CrewMixin:
                 if len(cache) > 512:  # bounded: a long batch on a big town must not grow it forever
                     cache.clear()
                 matrix = cache[mask] = self.city.road_matrix(np.frombuffer(mask, dtype=bool))
-            dist = cache[key] = dijkstra(matrix, directed=False, indices=src)
+            # the matrix holds each road both ways: searched as directed, scipy skips making its transpose
+            dist = cache[key] = dijkstra(matrix, directed=True, indices=src)
         return dist
 
     def _state_hours(self, typ: str, code: int) -> tuple[float, float]:
@@ -362,60 +398,59 @@ class CrewMixin:
         return h
 
     def _crew_proc(self, crew: Crew) -> Any:
-        c = self.city
+        c, env, add, dm, is_bridge = self.city, self.env, self.log.add, self._dm, self._is_bridge()
         number = self.crews.index(crew)  # what `assigned` holds; crews are only ever added at the end
         while True:
             task = self._next_task(crew)
             if task is None:
                 crew.state, crew.task = "idle", None
-                crew.wake = self.env.event()
+                crew.wake = env.event()
                 yield crew.wake
                 continue
             crew.task = task
             by_priorities, crew.by_priorities = crew.by_priorities, False
-            self.assigned[task] = number
+            self._assigned[task] = number
             aid = c.asset_ids[task]
             dst = int(c.asset_road[task])
             hours = self._travel_hours(crew.node, dst)
             if not math.isfinite(hours):
                 crew.state = "blocked"
-                self.log.append(self.env.now, "crew", crew.id, {"state": "blocked", "asset": aid})
+                add(env.now, "crew", crew.id, {"state": "blocked", "asset": aid})
                 while not math.isfinite(hours):  # wait for a route to open (water recedes, bridge fixed)
-                    yield self.env.timeout(1.0)
+                    yield env.timeout(1.0)
                     hours = self._travel_hours(crew.node, dst)
             crew.state = "travelling"
-            self.log.append(self.env.now, "crew", crew.id, {"state": "dispatched", "asset": aid,
-                                                            "travel_h": round(hours, 6)})
+            add(env.now, "crew", crew.id, {"state": "dispatched", "asset": aid, "travel_h": round(hours, 6)})
             if by_priorities:  # the learner's priority list sent this crew: an expected dispatch is done
                 self._crew_sent(aid)
-            yield self.env.timeout(_finite_delay(hours, "travel"))
+            yield env.timeout(_finite_delay(hours, "travel"))
             crew.node = dst
-            self.log.append(self.env.now, "crew", crew.id, {"state": "arrived", "asset": aid})
-            while self.flooded[task]:
+            add(env.now, "crew", crew.id, {"state": "arrived", "asset": aid})
+            while self._fl[task]:
                 crew.state = "waiting"
-                yield self.env.timeout(1.0)
+                yield env.timeout(1.0)
             if task in self.cyber_open and "it" in crew.skills:
                 yield from self._it_restore(crew, task)
                 continue
-            if not self.damage[task]:
-                self.assigned[task] = -1
+            if not dm[task]:
+                self._assigned[task] = -1
                 if crew.standby != task:
                     crew.standby = task
-                    self.log.append(self.env.now, "crew", crew.id, {"state": "standby", "asset": aid})
+                    add(env.now, "crew", crew.id, {"state": "standby", "asset": aid})
                 continue
             if crew.standby == task:
                 crew.standby = None
             crew.state = "repairing"
             dur = self._repair_hours(task, crew)
-            crew.busy_until = self.env.now + dur
-            self.log.append(self.env.now, "repair", aid, {"state": "started", "crew": crew.id,
-                                                          "hours": round(dur, 6),
-                                                          "damage": _DAMAGE_NAME[self.damage[task]]})
-            yield self.env.timeout(_finite_delay(dur, "repair"))
-            self.damage[task] = 0
+            now = env.now
+            crew.busy_until = now + dur
+            add(now, "repair", aid, {"state": "started", "crew": crew.id, "hours": round(dur, 6),
+                                     "damage": _DAMAGE_NAME[dm[task]]})
+            yield env.timeout(_finite_delay(dur, "repair"))
+            dm[task] = 0
             if self._repair_order is not None:
                 self._repair_order.note(task)
-            if self._dn is not self._dm:  # what held it down or derated it ends (an outage still holds it)
+            if self._dn is not dm:  # what held it down or derated it ends (an outage still holds it)
                 self._dn[task] = OUTAGE if self._outages[task] else 0
                 if self.derate[task]:
                     self.derate[task] = 0.0
@@ -425,10 +460,11 @@ class CrewMixin:
                 z = self.capacity_z.get(hz)
                 if z is not None:
                     z[task] = np.nan
-            self.assigned[task] = -1
-            self.log.append(self.env.now, "repair", aid, {"state": "finished", "crew": crew.id})
-            self._reopen_repaired_bridge(task)
-            self._bridges_changed([task])
+            self._assigned[task] = -1
+            add(env.now, "repair", aid, {"state": "finished", "crew": crew.id})
+            if is_bridge[task]:  # roads across it open again: travel times are looked up again
+                self._reopen_repaired_bridge(task)
+                self.closure_version += 1
             self._propagate([task])
 
     def _it_restore(self, crew: Crew, task: int) -> Any:
@@ -441,12 +477,12 @@ class CrewMixin:
         crew.state = "repairing"
         dur = max(0.0, sample(h.incident_response_h, self.rng_cyber))
         crew.busy_until = self.env.now + dur
-        self.log.append(self.env.now, "repair", aid, {"state": "started", "crew": crew.id, "hours": round(dur, 6),
+        self.log.add(self.env.now, "repair", aid, {"state": "started", "crew": crew.id, "hours": round(dur, 6),
                                                       "damage": "cyber", "hazard": h.id})
         yield self.env.timeout(_finite_delay(dur, "IT incident response"))
-        self.assigned[task] = -1
+        self._assigned[task] = -1
         restored = self.cyber_open.get(task) is h  # not already back by the unassisted recovery
-        self.log.append(self.env.now, "repair", aid, {"state": "finished", "crew": crew.id, "damage": "cyber",
+        self.log.add(self.env.now, "repair", aid, {"state": "finished", "crew": crew.id, "damage": "cyber",
                                                       "restored": restored})
         if restored:
             del self.cyber_open[task]
@@ -455,16 +491,14 @@ class CrewMixin:
             self._propagate([task])
 
     def _reopen_repaired_bridge(self, i: int) -> None:
-        """A road the learner closed across a damaged bridge opens again once the bridge is repaired
+        """A road the learner closed across damaged bridge ``i`` opens again now that it is repaired
         (closed "until it has been inspected": the repair crew's sign-off is that inspection)."""
         c = self.city
-        if not self._is_bridge()[i]:  # every repair passes here; only a bridge has roads to reopen
-            return
         for e in np.nonzero((c.edge_bridge == i) & self.edge_closed_manual)[0].tolist():
             self.edge_closed_manual[e] = False
             self.closure_version += 1
             name = f"{c.road_ids[int(c.edge_u[e])]}~{c.road_ids[int(c.edge_v[e])]}"
-            self.log.append(self.env.now, "road", name, {"closed": False, "cause": "repaired"})
+            self.log.add(self.env.now, "road", name, {"closed": False, "cause": "repaired"})
 
     def _wake_crews(self) -> None:
         if self.priorities is None and not self.scenario.resources.utility_restoration and not any(
@@ -485,6 +519,6 @@ class CrewMixin:
         if ma.generators:  # generators that came with the aid join the pool
             self.generators_left += ma.generators
             data["generators"] = ma.generators
-        self.log.append(self.env.now, "crew", f"mutual_aid{k}", data)
+        self.log.add(self.env.now, "crew", f"mutual_aid{k}", data)
         for crew in new:
             self._start(self._crew_proc(crew))

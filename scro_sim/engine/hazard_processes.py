@@ -263,7 +263,7 @@ class HazardMixin:
         for e in edges:
             count[e] += step
             if count[e] == (1 if step > 0 else 0):
-                self.log.append(now, "road", names[e], {"closed": step > 0, "cause": "road_closure",
+                self.log.add(now, "road", names[e], {"closed": step > 0, "cause": "road_closure",
                                                         "hazard": hazard})
         self.closure_version += 1
         self._wake_crews()
@@ -314,7 +314,7 @@ class HazardMixin:
             protected_share = max(protected_share, float(self.info_shelter[d]))
         at_risk = exposed * (1.0 - protected_share)
         evacuated = sum(self.evacuees[d].values()) if d in self.evacuees else 0
-        self.log.append(now, "exposure", c.district_ids[d], {
+        self.log.add(now, "exposure", c.district_ids[d], {
             "hazard": h.id, "exposed": round(exposed, 3), "evacuated": int(evacuated),
             "warned": bool(lead >= 0), "warning_lead_h": round(lead, 6) if lead >= 0 else None,
             "at_risk": round(at_risk, 3), "at_risk_vulnerable": round(at_risk * float(c.district_vuln[d]), 3),
@@ -326,7 +326,7 @@ class HazardMixin:
         if h.id in self.revealed:
             return
         self.revealed[h.id] = self.env.now
-        self.log.append(self.env.now, "cause_revealed", h.id, {"cause": "cyber", "by": how,
+        self.log.add(self.env.now, "cause_revealed", h.id, {"cause": "cyber", "by": how,
                                                                "targets": list(h.targets)})
         ev = self._detect_on_reveal.pop(h.id, None)
         if ev is not None and not ev.triggered:

@@ -43,7 +43,7 @@ class MselMixin:
         self.fired[inj.id] = now
         # the log names the inject; its words are looked up in the reader's language when shown
         rec = {"channel": inj.channel, "pause": inj.pause, "contingency": inj.contingency}
-        self.log.append(now, "inject", inj.id, rec)
+        self.log.add(now, "inject", inj.id, rec)
         self.pending.injects.append({"time_h": now, "id": inj.id, **rec, "asks": [self._ask(ea) for ea in inj.expected_actions]})
         for q in self.scenario.questions:
             if q.at_inject == inj.id:
@@ -52,7 +52,7 @@ class MselMixin:
             exp = _Expected(ea.id, ea.action, ea.targets, now + ea.deadline_h, inj.id, ea.contingency,
                             ea.only_after_inject)
             self.expected.append(exp)
-            self.log.append(now, "expected", ea.id, {"status": "due", "action": ea.action, "targets": list(ea.targets),
+            self.log.add(now, "expected", ea.id, {"status": "due", "action": ea.action, "targets": list(ea.targets),
                                                      "due_h": round(exp.due, 9), "inject": inj.id})
             for t, a in ([] if exp.only_after else self.action_history):  # done before it was asked for: early
                 if self._matches(exp, a):
@@ -86,14 +86,14 @@ class MselMixin:
 
     def _meet(self, exp: _Expected, t: float) -> None:
         exp.met = True
-        self.log.append(self.env.now, "expected", exp.id, {"status": "met", "action_time_h": round(t, 9),
+        self.log.add(self.env.now, "expected", exp.id, {"status": "met", "action_time_h": round(t, 9),
                                                            "due_h": round(exp.due, 9),
                                                            "late_h": round(t - exp.due, 9)})
 
     def _deadline(self, exp: _Expected) -> None:
         if exp.met or self.recovering:  # a deadline past the exercise's end is not a miss
             return
-        self.log.append(self.env.now, "expected", exp.id, {"status": "missed", "due_h": round(exp.due, 9)})
+        self.log.add(self.env.now, "expected", exp.id, {"status": "missed", "due_h": round(exp.due, 9)})
         if exp.contingency:
             inj = self.scenario.inject(exp.contingency)
             if inj is not None:

@@ -103,14 +103,14 @@ class ObservationMixin:
         self._last_obs_seq = len(self.log)
         injects, questions = self.pending.injects, self.pending.questions
         self.pending = _Pending()
-        obs = _LiveObservation(
+        # the plain fields only: a lazy field not in the instance's dict is one not built yet, which is
+        # what the dataclass's __init__ would store through each lazy field's setter
+        obs = _LiveObservation.__new__(_LiveObservation)
+        obs.__dict__.update(
             time_h=now, clock=(sc.start + timedelta(hours=now)).isoformat(), point=self.point, kind=kind,
             done=self.done, gauge_m=self.gauge, injects=injects, questions=questions,
-            assets_down=_LAZY, assets_on_backup=_LAZY, asset_counts=_LAZY, services=_LAZY, service_totals=_LAZY,
-            crews=_LAZY, generators_available=self.generators_left, mutual_aid_left=self.aid_left,
-            budget_left=sc.resources.budget - self.spent, spent=self.spent, allowed=_LAZY, changes=_LAZY,
-            warned=_LAZY, evacuated=_LAZY, repairs_waiting=_LAZY, asset_state=_LAZY, type_of=_LAZY,
-            hospitals=_LAZY, shelters=_LAZY,
+            generators_available=self.generators_left, mutual_aid_left=self.aid_left,
+            budget_left=sc.resources.budget - self.spent, spent=self.spent,
         )
         obs._sim = self
         obs._window = window

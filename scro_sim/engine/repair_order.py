@@ -12,7 +12,7 @@ brought up to date by the assets whose damage differs from the copy it was last 
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -24,7 +24,8 @@ class RepairOrder:
     """The damaged assets of one run in the utility's order (best first)."""
 
     def __init__(self, damage: bytearray, feeds_critical: np.ndarray, people: np.ndarray,
-                 mean_hours: tuple[np.ndarray, np.ndarray], state_hours: Callable[[int, int], float]) -> None:
+                 mean_hours: tuple[np.ndarray, np.ndarray], state_hours: Callable[[int, int], float],
+                 group_of: Sequence[str] = ()) -> None:
         self._damage = damage  # the run's damage codes, read, never written
         self._seen = bytearray(len(damage))  # the damage the order was last brought up to date with
         self._feeds = feeds_critical  # per asset, made once per city (read-only)
@@ -35,6 +36,8 @@ class RepairOrder:
         self._keys: list[_Key] = []
         self._list: list[int] = []  # the assets of _keys, in their order
         self._array: np.ndarray | None = None  # _list as an array, made on demand
+        self._group_of = group_of  # per asset, the skill its repair needs: a crew with one skill reads its group
+        self._groups: dict[str, tuple[list[_Key], list[int]]] = {}  # group -> its part of _keys and _list
 
     def _key(self, i: int, code: int) -> _Key:
         """Asset ``i``'s place in the order in damage state ``code``; what :meth:`_keys_of` makes for many."""
@@ -78,6 +81,7 @@ class RepairOrder:
             keys.sort()
             self._keys = keys
             self._list = [k[3] for k in keys]
+            self._groups.clear()  # made again when next asked for
         else:
             for i in changed.tolist():  # a repair or two: edit the order where they go
                 self._move(i, seen[i], dm[i])
@@ -95,17 +99,33 @@ class RepairOrder:
 
     def _move(self, i: int, old: int, new: int) -> None:
         """Take asset ``i`` out of the order at its place for damage ``old`` and put it back at its
-        place for ``new`` (0: not damaged, not in the order)."""
-        keys, order = self._keys, self._list
-        if old:
-            k = bisect.bisect_left(keys, self._key(i, old))
-            del keys[k]
-            del order[k]
-        if new:
-            key = self._key(i, new)
-            k = bisect.bisect_left(keys, key)
-            keys.insert(k, key)
-            order.insert(k, i)
+        place for ``new`` (0: not damaged, not in the order); its group's order with it."""
+        lists = [(self._keys, self._list)]
+        group = self._groups.get(self._group_of[i]) if self._groups else None
+        if group is not None:
+            lists.append(group)
+        old_key = self._key(i, old) if old else None
+        new_key = self._key(i, new) if new else None
+        for keys, order in lists:
+            if old_key is not None:
+                k = bisect.bisect_left(keys, old_key)
+                del keys[k]
+                del order[k]
+            if new_key is not None:
+                k = bisect.bisect_left(keys, new_key)
+                keys.insert(k, new_key)
+                order.insert(k, i)
+
+    def in_group(self, general: bool, group: str) -> list[int]:
+        """The damaged assets now whose group (``group_of``) is ``group``, best first: a crew with one
+        skill reads these instead of walking past every repair it cannot do."""
+        self.in_order(general)
+        got = self._groups.get(group)
+        if got is None:
+            of = self._group_of
+            keys = [k for k in self._keys if of[k[3]] == group]
+            got = self._groups[group] = (keys, [k[3] for k in keys])
+        return got[1]
 
     def assets(self, general: bool) -> np.ndarray:
         """:meth:`in_order` as an array (made when first asked for after a change)."""

@@ -205,7 +205,7 @@ class Simulation(CascadeMixin, HazardMixin, CrewMixin, MselMixin, ObservationMix
             return self.observe()
         if kind != "check":
             self.point += 1
-            self.log.append(self.env.now, "decision_point", str(self.point), {"cause": kind})
+            self.log.add(self.env.now, "decision_point", str(self.point), {"cause": kind})
             for q in self.scenario.questions:
                 if q.at_h is not None and abs(q.at_h - self.env.now) < _EPS:
                     self.pending.questions.append({"id": q.id})
@@ -293,7 +293,7 @@ class Simulation(CascadeMixin, HazardMixin, CrewMixin, MselMixin, ObservationMix
         for i in np.nonzero(self.state == BACKUP)[0].tolist():
             self._settle(i)
         self.done = True
-        self.log.append(self.env.now, "run_end", self.scenario.id, {
+        self.log.add(self.env.now, "run_end", self.scenario.id, {
             "spent": round(self.spent, 6), "budget": self.scenario.resources.budget,
             "assets_down": int((self.state == DOWN).sum()), "damaged": int((self.damage > 0).sum()),
             "decisions": len(self.decisions),
@@ -316,21 +316,22 @@ class Simulation(CascadeMixin, HazardMixin, CrewMixin, MselMixin, ObservationMix
     def _recovery_over(self) -> bool:
         return not (self.env.now < self._horizon - _EPS and not self._recovered())
 
-    def _look_again(self) -> None:
+    def _look_again(self, look: simpy.Event | None = None) -> None:
         # look again at the first whole hour at or after the next event (an hourly look that
-        # skips the hours in which nothing happens); with nothing left to happen, at the cap
-        horizon, nxt = self._horizon, self._next_event_time()
-        at = horizon if math.isinf(nxt) else min(horizon, max(math.floor(self.env.now + _EPS) + 1.0,
-                                                              math.ceil(nxt - _EPS)))
-        end = simpy.Event(self.env)
-        end._ok, end._value = True, None
-        end.callbacks.append(self._look)
-        self.env.schedule(end, URGENT, at - self.env.now)
+        # skips the hours in which nothing happens); with nothing left to happen, at the cap.
+        # The look just processed is scheduled again (simpy has taken its callbacks): no new event.
+        now, horizon, nxt = self.env.now, self._horizon, self._next_event_time()
+        at = horizon if math.isinf(nxt) else min(horizon, max(math.floor(now + _EPS) + 1.0, math.ceil(nxt - _EPS)))
+        if look is None:
+            look = simpy.Event(self.env)
+            look._ok, look._value = True, None
+        look.callbacks = [self._look]
+        self.env.schedule(look, URGENT, at - now)
 
-    def _look(self, _event: Any) -> None:
+    def _look(self, look: simpy.Event) -> None:
         if self._recovery_over():
             raise StopSimulation(None)  # the clock stops here, before anything else due now
-        self._look_again()
+        self._look_again(look)
 
     def _next_event_time(self) -> float:
         """When the next event is due, not counting the stop just taken (simpy puts a stop event
@@ -385,7 +386,7 @@ class Simulation(CascadeMixin, HazardMixin, CrewMixin, MselMixin, ObservationMix
         now = self.env.now
         rec = {"point": self.point, "time_h": round(now, 9), **decision.to_dict()}
         self.decisions.append(rec)
-        self.log.append(now, "decision", str(self.point), {k: v for k, v in rec.items() if k != "point"})
+        self.log.add(now, "decision", str(self.point), {k: v for k, v in rec.items() if k != "point"})
         for a in decision.actions:
             self._schedule(a)
             self.action_history.append((now, a))
@@ -404,7 +405,7 @@ class Simulation(CascadeMixin, HazardMixin, CrewMixin, MselMixin, ObservationMix
         cost = kind.commit(self, a)
         if cost:
             self.spent += cost
-            self.log.append(self.env.now, "cost", a.action, {"amount": round(cost, 6), "spent": round(self.spent, 6),
+            self.log.add(self.env.now, "cost", a.action, {"amount": round(cost, 6), "spent": round(self.spent, 6),
                                                              "budget_left": round(sc.resources.budget - self.spent, 6)})
         delay = kind.lead_time(self, a)
         if kind.immediate and delay <= 0:
@@ -416,7 +417,7 @@ class Simulation(CascadeMixin, HazardMixin, CrewMixin, MselMixin, ObservationMix
     def _effect(self, a: Action) -> None:
         data: dict[str, Any] = {"action": a.action}
         ACTIONS[a.action].effect(self, a, data)
-        self.log.append(self.env.now, "action", a.target or a.action, data)
+        self.log.add(self.env.now, "action", a.target or a.action, data)
         self._flush_districts()
 
     # ------------------------------------------------------------------------------------

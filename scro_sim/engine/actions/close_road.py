@@ -13,7 +13,7 @@ def set_closed(sim: Any, road: str, closed: bool) -> None:
     if e is not None:
         sim.edge_closed_manual[e] = closed
         sim.closure_version += 1
-        sim.log.append(sim.env.now, "road", road, {"closed": closed, "cause": "order"})
+        sim.log.add(sim.env.now, "road", road, {"closed": closed, "cause": "order"})
 
 
 class CloseRoad(ActionKind):

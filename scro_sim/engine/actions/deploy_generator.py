@@ -44,6 +44,6 @@ class DeployGenerator(ActionKind):
         sim._settle(i)
         sim.has_gen[i] = True
         sim.gen_left[i] += sim.scenario.actions.get(self.name).fuel_hours
-        sim.log.append(sim.env.now, "generator", a.target or "", {"state": "deployed", "fuel_h": float(sim.gen_left[i])})
+        sim.log.add(sim.env.now, "generator", a.target or "", {"state": "deployed", "fuel_h": float(sim.gen_left[i])})
         sim._propagate([i])
         sim._rearm(i)

@@ -85,7 +85,7 @@ class ManualOperation(ActionKind):
     def _end(self, sim: Any, i: int) -> None:
         del self.state(sim)[i]
         down = _control_down(sim, i)
-        sim.log.append(sim.env.now, "manual_operation", sim.city.asset_ids[i], {"state": "ended", "stopped": down})
+        sim.log.add(sim.env.now, "manual_operation", sim.city.asset_ids[i], {"state": "ended", "stopped": down})
         if down:
             sim.cyber[i] = True
             sim._propagate([i])

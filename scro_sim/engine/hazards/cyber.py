@@ -77,7 +77,7 @@ class Cyber(HazardKind):
         if h.effect == "shutdown":
             for i in targets:
                 sim.cyber[i] = True
-                sim.log.append(sim.env.now, "damage", c.asset_ids[i], {"hazard": h.id, "state": "cyber",
+                sim.log.add(sim.env.now, "damage", c.asset_ids[i], {"hazard": h.id, "state": "cyber",
                                                                          "type": str(c.asset_type[i])})
             sim._bridges_changed(np.array(targets))  # a bridge shut by its control system closes its road
             sim._propagate(targets)
@@ -96,7 +96,7 @@ class Cyber(HazardKind):
         if early:
             rec["on_reveal"] = True
             sim.detected_at[h.id] = sim.env.now
-        sim.log.append(sim.env.now, "hazard", h.id, rec)
+        sim.log.add(sim.env.now, "hazard", h.id, rec)
         if h.reveal.at == "detection":
             sim._reveal(h, "detection")
         if h.effect == "tamper":  # operators shut the plant down as a precaution once they see it
@@ -116,7 +116,7 @@ class Cyber(HazardKind):
         if h.incident_response_h is None:
             for i in targets:
                 sim.cyber[i] = False
-            sim.log.append(sim.env.now, "hazard", h.id, {"type": "cyber", "recovered": True})
+            sim.log.add(sim.env.now, "hazard", h.id, {"type": "cyber", "recovered": True})
             sim._bridges_changed(np.array(targets))
             sim._propagate(targets)
             return
@@ -125,7 +125,7 @@ class Cyber(HazardKind):
         for i in left:
             del sim.cyber_open[i]
             sim.cyber[i] = False
-        sim.log.append(sim.env.now, "hazard", h.id, {"type": "cyber", "recovered": True,
+        sim.log.add(sim.env.now, "hazard", h.id, {"type": "cyber", "recovered": True,
                                                        "unassisted": [c.asset_ids[i] for i in left]})
         if left:
             sim._bridges_changed(np.array(left))

@@ -39,7 +39,7 @@ class Degradation(Effect):
         repaired = "duration_h" not in p
         data: dict[str, Any] = {"type": "degradation", "assets": [ids[i] for i in idx], "capacity": h.capacity}
         data.update({"until": "repaired"} if repaired else {"until_h": round(now + p["duration_h"], 9)})
-        sim.log.append(now, "hazard", h.id, data)
+        sim.log.add(now, "hazard", h.id, data)
         hit = [i for i in idx if sim.derate[i] < lost]
         for i in hit:
             sim.derate[i] = lost
@@ -59,5 +59,5 @@ class Degradation(Effect):
         back = [i for i in hit if sim.derate[i] == lost and not sim.damage[i]]
         for i in back:
             sim.derate[i] = 0.0
-        sim.log.append(sim.env.now, "hazard", h.id, {"type": "degradation", "ended": True})
+        sim.log.add(sim.env.now, "hazard", h.id, {"type": "degradation", "ended": True})
         sim._redo_districts(back)

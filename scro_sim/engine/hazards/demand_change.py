@@ -47,12 +47,12 @@ class DemandChange(Effect):
         ds = [c.district_index[d] for d in h.districts] if h.districts else list(range(c.n_districts))
         k = sim._SERVICES.index(h.service)
         ratio = min(1.0, (1.0 + h.headroom) / h.factor)
-        sim.log.append(sim.env.now, "hazard", h.id, {"type": "demand_change", "service": h.service,
+        sim.log.add(sim.env.now, "hazard", h.id, {"type": "demand_change", "service": h.service,
                                                      "factor": h.factor, "served_share": round(ratio, 6),
                                                      "districts": [c.district_ids[d] for d in ds]})
         sim._set_demand(ds, k, ratio)
         if "duration_h" not in p:
             return
         yield sim.env.timeout(_finite_delay(p["duration_h"], "demand change"))
-        sim.log.append(sim.env.now, "hazard", h.id, {"type": "demand_change", "ended": True})
+        sim.log.add(sim.env.now, "hazard", h.id, {"type": "demand_change", "ended": True})
         sim._set_demand(ds, k, 1.0)

@@ -55,7 +55,7 @@ class Earthquake(HazardKind):
                 break
             yield sim.env.timeout(_finite_delay(t - sim.env.now, "earthquake"))
             pga = pga_g(m, dist_km, h.depth_km)
-            sim.log.append(sim.env.now, "hazard", h.id, {"type": "earthquake", "magnitude": round(m, 4),
+            sim.log.add(sim.env.now, "hazard", h.id, {"type": "earthquake", "magnitude": round(m, 4),
                                                          "max_pga_g": round(float(pga.max()), 6)})
             sim._damage("earthquake", idx, pga)
             for d in range(c.n_districts):

@@ -87,7 +87,7 @@ class Flood(HazardKind):
                 yield sim.env.timeout(_finite_delay(t - sim.env.now, "flood step"))
             sim.gauge = stage
             if last is None or abs(stage - last) >= 0.01:
-                sim.log.append(sim.env.now, "hazard", h.id, {"type": "flood", "stage_m": round(stage, 4)})
+                sim.log.add(sim.env.now, "hazard", h.id, {"type": "flood", "stage_m": round(stage, 4)})
                 last = stage
             _flood_step(sim, h, stage)
 
@@ -114,7 +114,11 @@ def _wet_plant_needs_cleaning(sim: Any, idx: np.ndarray, depth: np.ndarray) -> N
 
 
 def _flood_setup(sim: Any, h: Any) -> None:
-    sim._wet_cleaned = np.isin(np.array(sim.city.type_names, dtype=object), _CLEANED_AFTER_FLOOD)
+    cleaned = sim.city.memo.get("wet_cleaned")  # read-only: made once per city
+    if cleaned is None:
+        cleaned = sim.city.memo["wet_cleaned"] = np.isin(np.array(sim.city.type_names, dtype=object),
+                                                          _CLEANED_AFTER_FLOOD)
+    sim._wet_cleaned = cleaned
     sim._f_version = -1  # protection version the sorted thresholds were made for
     sim._fd_done = 0
     sim._fe_closed = 0
@@ -220,8 +224,9 @@ def _flood_step(sim: Any, h: Any, stage: float) -> None:
         sim.edge_closed_flood[changed] = shut
         sim.closure_version += 1
         now, names = sim.env.now, sim.city.edge_names
+        out = sim.log.at(now)
         for e in changed:
-            sim.log.append(now, "road", names[e], {"closed": shut, "cause": "flood"})
+            out += (now, "road", names[e], {"closed": shut, "cause": "flood"})
     # people: a district is reached once
     n_reached = bisect.bisect_left(sim.fd_sorted_off, stage)
     if n_reached > sim._fd_done:

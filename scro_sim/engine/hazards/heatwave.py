@@ -54,7 +54,7 @@ class Heatwave(HazardKind):
             temp = heat_temperature(t - t0, h.start_h, p["duration_h"], h.baseline_temp_c, p["peak_temp_c"],
                                     clock_h=clock0 + t0)
             demand = 1.0 + h.demand_per_degree * max(0.0, temp - 30.0)
-            sim.log.append(sim.env.now, "hazard", h.id, {"type": "heatwave", "temp_c": round(temp, 4),
+            sim.log.add(sim.env.now, "hazard", h.id, {"type": "heatwave", "temp_c": round(temp, 4),
                                                          "demand": round(demand, 6)})
             # overload: effective load temperature rises with demand on the equipment
             load = np.full(len(idx), temp + 10.0 * (demand - 1.0))

@@ -36,7 +36,7 @@ class Outage(Effect):
         idx = self.assets(sim, h)
         now, ids, types = sim.env.now, sim.city.asset_ids, sim.city.type_names
         if "duration_h" not in p:  # until repaired: damage a crew must repair
-            sim.log.append(now, "hazard", h.id, {"type": "outage", "assets": [ids[i] for i in idx],
+            sim.log.add(now, "hazard", h.id, {"type": "outage", "assets": [ids[i] for i in idx],
                                                  "until": "repaired"})
             code = _CODE[h.state]
             hit = [i for i in idx if not sim.damage[i]]
@@ -49,7 +49,7 @@ class Outage(Effect):
                 sim._bridges_changed(np.array(hit))
                 sim._wake_crews()
             return
-        sim.log.append(now, "hazard", h.id, {"type": "outage", "assets": [ids[i] for i in idx],
+        sim.log.add(now, "hazard", h.id, {"type": "outage", "assets": [ids[i] for i in idx],
                                              "until_h": round(now + p["duration_h"], 9)})
         for i in idx:
             sim._outages[i] += 1
@@ -63,7 +63,7 @@ class Outage(Effect):
             if not sim._outages[i] and sim._dn[i] == OUTAGE:
                 sim._dn[i] = 0
                 back.append(i)
-        sim.log.append(sim.env.now, "hazard", h.id, {"type": "outage", "ended": True})
+        sim.log.add(sim.env.now, "hazard", h.id, {"type": "outage", "ended": True})
         sim._propagate(back)
         sim._bridges_changed(np.array(back, dtype=np.int64))
         sim._wake_crews()

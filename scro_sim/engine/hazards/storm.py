@@ -48,7 +48,7 @@ class Storm(HazardKind):
         while t <= end + _EPS:
             yield sim.env.timeout(_finite_delay(t - sim.env.now, "storm step"))
             wind = wind_speed(t - t0, h.start_h, p["duration_h"], p["peak_wind_ms"], dist_km, h.radius_km)
-            sim.log.append(sim.env.now, "hazard", h.id, {"type": "storm", "max_wind_ms": round(float(wind.max()), 4)})
+            sim.log.add(sim.env.now, "hazard", h.id, {"type": "storm", "max_wind_ms": round(float(wind.max()), 4)})
             sim._damage("storm", idx, wind)
             dw = wind_speed(t - t0, h.start_h, p["duration_h"], p["peak_wind_ms"], d_km, h.radius_km)
             for d in np.nonzero((dw > 25.0) & ~sim.exposed)[0].tolist():

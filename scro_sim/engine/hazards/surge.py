@@ -73,11 +73,11 @@ class Surge(HazardKind):
                 if bool(over[k]) != bool(sim.overloaded[i]):
                     sim.overloaded[i] = bool(over[k])
                     changed.append(i)
-            sim.log.append(sim.env.now, "hazard", h.id, {"type": "surge", "extra_patients": round(extra, 3),
+            sim.log.add(sim.env.now, "hazard", h.id, {"type": "surge", "extra_patients": round(extra, 3),
                                                            "occupancy": {c.asset_ids[i]: round(float(occ[k]), 4)
                                                                          for k, i in enumerate(hosp)}})
             for i in changed:
-                sim.log.append(sim.env.now, "asset_down" if sim.overloaded[i] else "asset_up", c.asset_ids[i],
+                sim.log.add(sim.env.now, "asset_down" if sim.overloaded[i] else "asset_up", c.asset_ids[i],
                                 {"cause": "overloaded" if sim.overloaded[i] else "", "service": "health",
                                  "type": "hospital", "overload": True})
                 for d in c.district_dependents[i]:
