@@ -76,10 +76,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
 
 
 def _idle(page) -> None:
-    page.wait_for_timeout(250)
+    page.wait_for_timeout(120)  # the rerun starts: the status widget appears
     page.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidget]') && "
                            "!document.querySelector('[data-stale=true]')")
-    page.wait_for_timeout(150)
+    page.wait_for_timeout(60)
 
 
 def _english_left(text: str, lang: str) -> list[str]:
@@ -97,7 +97,7 @@ def _check(page, lang: str, where: str) -> None:
 
 @pytest.mark.parametrize(("exercise", "lang"), _cases(), ids=[f"{x}-{lang}" for x, lang in _cases()])
 def test_the_exercise_plays_to_its_score_in_the_learners_language(server: tuple[str, str], exercise: str,
-                                                                  lang: str) -> None:
+                                                                  lang: str, tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
 
     from scro_sim.i18n import translator
@@ -147,7 +147,7 @@ def test_the_exercise_plays_to_its_score_in_the_learners_language(server: tuple[
         except Exception:
             if page is None:
                 raise
-            shot = Path(os.environ.get("SCRO_SIM_E2E_SHOTS", "/tmp")) / f"e2e_{exercise}_{lang}.png"
+            shot = tmp_path / f"e2e_{exercise}_{lang}.png"
             page.screenshot(path=str(shot), full_page=True)
             raise AssertionError(f"{exercise} ({lang}) failed; the page: {shot}\n"
                                  + page.locator("[data-testid=stMain]").inner_text()[:1500]) from None
