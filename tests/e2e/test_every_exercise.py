@@ -76,10 +76,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
 
 
 def _idle(page) -> None:
-    page.wait_for_timeout(120)  # the rerun starts: the status widget appears
+    page.wait_for_timeout(250)  # the rerun starts: the status widget appears (shorter waits raced the last point)
     page.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidget]') && "
                            "!document.querySelector('[data-stale=true]')")
-    page.wait_for_timeout(60)
+    page.wait_for_timeout(150)
 
 
 def _english_left(text: str, lang: str) -> list[str]:
