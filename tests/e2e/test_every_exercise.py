@@ -27,6 +27,7 @@ pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests"))
 from serverkit import free_port, wait_healthy  # noqa: E402
+from test_pages_i18n import _english_left  # noqa: E402  (the same check the page test makes)
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -80,12 +81,6 @@ def _idle(page) -> None:
     page.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidget]') && "
                            "!document.querySelector('[data-stale=true]')")
     page.wait_for_timeout(150)
-
-
-def _english_left(text: str, lang: str) -> list[str]:
-    from test_pages_i18n import _english_left as left
-
-    return left(text, lang)
 
 
 def _check(page, lang: str, where: str) -> None:
