@@ -129,6 +129,8 @@ class Simulation(CascadeMixin, HazardMixin, CrewMixin, MselMixin, ObservationMix
         }
         if self.repair_cost is not None:  # damage records carry their repair cost (``loss``)
             start["damage_priced"] = True
+        for kind in ACTIONS.values():  # terms scoring needs (a fund's deadline...), only for enabled actions
+            start.update(kind.logged_at_start(scenario, city))
         self.log.append(0.0, "run_start", scenario.id, start)
         # Nothing is damaged at t=0 and every need has a supplier (the city loader checks it),
         # so everything works: the greatest fixpoint is "all up" and costs nothing to find.

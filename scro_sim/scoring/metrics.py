@@ -299,6 +299,75 @@ def retained_loss(p: LogPass) -> float | None:
     return max(0.0, math.fsum(float(r.data["loss"]) for r in _damage_losses(p)) - _payout(p)[0])
 
 
+# ---- paying for the recovery (scenarios that enable file_claim or activate_continuity_plan) ------
+# run_start carries the fund's terms (``claims``) and the business sites with the price of their
+# idle hours (``continuity``) only when the scenario enables those actions; elsewhere these
+# metrics have no value, so other runs' metrics and score cards are unchanged.
+
+
+def _claims_paid(p: LogPass) -> list[Any]:
+    return [r for r in p.of("action") if "reimbursed" in r.data]  # the claims' records, once paid
+
+
+@_metric("reimbursed", topics=("money",), unit=MONEY, lower_is_better=False, kinds=("action",), priced=True,
+         links=lambda p: {"reimbursed": [r.seq for r in _claims_paid(p)][:MAX_LINKS]} if "claims" in p.start else {},
+         text=N_("What the recovery fund paid back on the learner's claims (empty: no fund in the scenario)"))
+def reimbursed(p: LogPass) -> float | None:
+    if "claims" not in p.start:
+        return None
+    return math.fsum(float(r.data["reimbursed"]) for r in _claims_paid(p))
+
+
+def _idle_hours(p: LogPass) -> tuple[dict[str, float], list[int]]:
+    """Per business site, the hours it was down before a continuity plan was in force there; the
+    records behind them (down/up records of the sites and the plans)."""
+    sites = p.start["continuity"]["sites"]
+    plan_from = {}
+    links: list[int] = []
+    for r in p.of("action"):
+        if r.data.get("continuity") and r.subject not in plan_from:  # a continuity plan in force
+            plan_from[r.subject] = r.time
+            links.append(r.seq)
+    wanted = set(sites)
+    down_since: dict[str, float] = {}
+    idle: dict[str, float] = {}
+    for t, seq, kind, asset, data in p.of("asset_state"):
+        if asset not in wanted or data.get("overload"):
+            continue
+        if kind == "asset_down":
+            down_since.setdefault(asset, t)
+            links.append(seq)
+        elif asset in down_since:
+            t0 = down_since.pop(asset)
+            idle[asset] = idle.get(asset, 0.0) + max(0.0, min(t, plan_from.get(asset, t)) - t0)
+            links.append(seq)
+    for a, t0 in down_since.items():
+        idle[a] = idle.get(a, 0.0) + max(0.0, min(p.end, plan_from.get(a, p.end)) - t0)
+    return {a: idle[a] for a in sites if a in idle}, sorted(links)[:MAX_LINKS]
+
+
+@_metric("business_interruption", topics=("money",), unit=MONEY, kinds=("asset_down", "asset_up", "action"),
+         priced=True, links=lambda p: {"business_interruption": _idle_hours(p)[1]} if "continuity" in p.start else {},
+         text=N_("What the business sites' standstill cost: hours down before a continuity plan was in force there, "
+                 "times an hour's price (empty: no continuity plans in the scenario)"))
+def business_interruption(p: LogPass) -> float | None:
+    if "continuity" not in p.start:
+        return None
+    hours = _idle_hours(p)[0]
+    return float(p.start["continuity"]["cost_h"]) * math.fsum(hours[a] for a in sorted(hours))
+
+
+@_metric("net_cost", topics=("money",), unit=MONEY, kinds=("cost", "damage", "action", "asset_down", "asset_up"),
+         priced=True, links=lambda p: {"net_cost": [r.seq for r in p.of("cost")][:MAX_LINKS]}
+         if _priced(p) and "claims" in p.start else {},
+         text=N_("What the disaster cost the city in the end: money spent, plus the repair bill it bears and its "
+                 "business sites' standstill, less what the recovery fund paid back (empty: no fund in the scenario)"))
+def net_cost(p: LogPass) -> float | None:
+    if not _priced(p) or "claims" not in p.start:
+        return None
+    return math.fsum([cost(p), retained_loss(p) or 0.0, business_interruption(p) or 0.0, -(reimbursed(p) or 0.0)])
+
+
 CATALOGUE["relative.<metric>"] = Metric(
     "relative.<metric>", N_("baseline 0, expert 1"), False,
     N_("Where the run lies between the do-nothing baseline (0) and the expert plan (1) on the same seed"),

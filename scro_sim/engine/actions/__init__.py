@@ -10,13 +10,17 @@ subclass and add it to ``_KINDS`` below.
 from __future__ import annotations
 
 from ._base import BASE_ATTRIBUTES, ActionKind, Field, Param, edge_index
+from .activate_continuity_plan import ActivateContinuityPlan
+from .assess_damage import AssessDamage
 from .buy_insurance import BuyInsurance
 from .close_road import CloseRoad
 from .contract_spares import ContractSpares
 from .declare_incident import DeclareIncident
 from .deploy_generator import DeployGenerator
 from .dispatch_crew import DispatchCrew
+from .emergency_procurement import EmergencyProcurement
 from .evacuate import Evacuate
+from .file_claim import FileClaim
 from .harden_asset import HardenAsset
 from .investigate import Investigate
 from .manual_operation import ManualOperation
@@ -35,6 +39,7 @@ _KINDS: tuple[type[ActionKind], ...] = (
     DispatchCrew, DeployGenerator, Refuel, Evacuate, WarnPublic, ProtectAsset, RequestMutualAid, CloseRoad,
     ReopenRoad, SetPriorities, OpenSurgeBeds, ManualOperation, TransferPatients,
     PublicInformation, Investigate, DeclareIncident, HardenAsset, BuyInsurance, ContractSpares,
+    AssessDamage, FileClaim, EmergencyProcurement, ActivateContinuityPlan,
 )
 
 #: name -> the action

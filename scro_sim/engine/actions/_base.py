@@ -242,6 +242,11 @@ class ActionKind:
         """Whether the player may choose it now at all (the observation's ``allowed`` list)."""
         return True
 
+    def logged_at_start(self, scenario: Any, city: Any) -> dict[str, Any]:
+        """What the run_start record must carry for scoring to read this action's effects from the log
+        alone (a fund's terms, the sites a plan covers); empty by default, and for a disabled action."""
+        return {}
+
     def never_possible(self, scenario: Any) -> str | None:
         """Why no run of ``scenario`` can ever take this action (None: it can), read by ``scro-sim lint``:
         the scenario gives it nothing to use.  Disabled actions and costs are checked by the caller."""
