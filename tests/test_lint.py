@@ -200,10 +200,11 @@ def test_each_action_says_when_a_scenario_gives_it_nothing_to_use() -> None:
     from scro_sim.engine.actions import REGISTRY
 
     sc, _city = load_scenario("sc.yaml", text=course_citing(), base_dir=DATA)
-    insurance = REGISTRY["buy_insurance"]
-    assert all(k.never_possible(sc) is None for k in REGISTRY.values() if k is not insurance)
-    assert "nothing is priced" in insurance.never_possible(sc)  # no damage_costs: no claim to pay
-    assert insurance.never_possible(sc.model_copy(update={"damage_costs": {}})) is None
+    priced = [REGISTRY[n] for n in ("buy_insurance", "assess_damage", "file_claim")]  # they pay or document repairs
+    assert all(k.never_possible(sc) is None for k in REGISTRY.values() if k not in priced)
+    for k in priced:
+        assert "nothing is priced" in k.never_possible(sc)  # no damage_costs: no repair cost to pay or claim
+        assert k.never_possible(sc.model_copy(update={"damage_costs": {}})) is None
     res = sc.resources
     no_aid = sc.model_copy(update={"resources": res.model_copy(update={
         "mutual_aid": res.mutual_aid.model_copy(update={"crews": 0})})})
