@@ -54,3 +54,15 @@ def test_a_scenario_without_continuity_plans_has_no_business_interruption() -> N
     log = Simulation(scenario(actions={}), city(), 0).run()
     assert "business_interruption" not in compute_metrics(log).flat()
     assert "continuity" not in log.first("run_start").data
+
+
+def test_the_net_cost_counts_the_business_lost_with_the_money_spent() -> None:
+    """With a fund in the scenario, net_cost = spent + repairs the city bears + standstill - paid back;
+    here nothing is priced as damage (an outage), so it is the plan's 2,000 and its 4 idle hours."""
+    both = {**ON, "file_claim": {"enabled": True}}
+    sc = make_scenario([OUTAGE], duration_h=20, times_h=(2.0,), actions=both, resources={"budget": 10000},
+                       damage_costs={})
+    log = play(Simulation(sc, city(), 0), {2.0: [act("activate_continuity_plan", "DC")]})
+    m = compute_metrics(log).flat()
+    assert m["reimbursed"] == 0.0
+    assert m["net_cost"] == pytest.approx(2000.0 + 4 * 1000.0)

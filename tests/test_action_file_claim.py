@@ -87,3 +87,29 @@ def test_a_scenario_without_the_fund_has_no_reimbursement_metrics() -> None:
     flat = compute_metrics(Simulation(sc, city(), 0).run()).flat()
     assert "reimbursed" not in flat and "net_cost" not in flat and "claims" not in Simulation(sc, city(), 0).log.first(
         "run_start").data
+
+
+@pytest.mark.parametrize(("old", "new", "field", "words"), [
+    ("claim_share: 0.5", "claim_share: 1.5", "actions.file_claim.claim_share", "Input should be less than or equal to 1"),
+    ("claim_deadline_h: 80", "claim_deadline_h: -3", "actions.file_claim.claim_deadline_h",
+     "Input should be greater than or equal to 0"),
+    ("direct_award_until_h: 48", "direct_award_until_h: soon", "actions.emergency_procurement.direct_award_until_h",
+     ""),
+    ("interruption_cost_h: 5000", "interruption_cost_h: -5", "actions.activate_continuity_plan.interruption_cost_h",
+     "Input should be greater than or equal to 0"),
+])
+def test_a_bad_recovery_funding_setting_is_refused_with_its_file_line_and_field(old: str, new: str, field: str,
+                                                                                words: str) -> None:
+    from pathlib import Path
+
+    from scro_sim.errors import ScenarioError
+    from scro_sim.scenario import load_scenario
+
+    folder = Path(__file__).resolve().parent.parent / "scenarios"
+    text = (folder / "riverton_recovery_funding.yaml").read_text(encoding="utf-8")
+    assert old in text
+    bad = text.replace(old, new, 1)
+    line = next(i for i, s in enumerate(bad.splitlines(), 1) if new in s)
+    with pytest.raises(ScenarioError) as err:
+        load_scenario("s.yaml", text=bad, base_dir=folder)
+    assert f"s.yaml:{line}: {field}: {words}" in str(err.value), str(err.value)
