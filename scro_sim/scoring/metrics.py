@@ -322,7 +322,7 @@ def _idle_hours(p: LogPass) -> tuple[dict[str, float], list[int]]:
     """Per business site, the hours it was down before a continuity plan was in force there; the
     records behind them (down/up records of the sites and the plans)."""
     sites = p.start["continuity"]["sites"]
-    plan_from = {}
+    plan_from: dict[str, float] = {}
     links: list[int] = []
     for r in p.of("action"):
         if r.data.get("continuity") and r.subject not in plan_from:  # a continuity plan in force

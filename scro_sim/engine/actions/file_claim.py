@@ -9,7 +9,8 @@ and what emergency purchases (``emergency_procurement``) cost, their invoices be
 documentation.  A claim takes what is on file and not yet claimed; the fund pays
 ``claim_share`` of it once it has checked the file (the lead time).  Claims after
 ``claim_deadline_h`` are refused.  The run_start record carries the fund's terms, so that
-scoring can tell what was left unclaimed.  Needs the scenario's ``damage_costs``.
+scoring knows the run has a fund (the ``reimbursed`` and ``net_cost`` metrics).  Needs the
+scenario's ``damage_costs``.
 """
 
 from __future__ import annotations
