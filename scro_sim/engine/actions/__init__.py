@@ -27,7 +27,9 @@ from .refuel import Refuel
 from .reopen_road import ReopenRoad
 from .request_mutual_aid import RequestMutualAid
 from .set_priorities import SetPriorities
+from .share_data import ShareData
 from .transfer_patients import TransferPatients
+from .verify_reading import VerifyReading
 from .warn_public import WarnPublic
 
 # the order is the schema's and the menus' order: new actions go at the end
@@ -35,6 +37,7 @@ _KINDS: tuple[type[ActionKind], ...] = (
     DispatchCrew, DeployGenerator, Refuel, Evacuate, WarnPublic, ProtectAsset, RequestMutualAid, CloseRoad,
     ReopenRoad, SetPriorities, OpenSurgeBeds, ManualOperation, TransferPatients,
     PublicInformation, Investigate, DeclareIncident, HardenAsset, BuyInsurance, ContractSpares,
+    VerifyReading, ShareData,
 )
 
 #: name -> the action
