@@ -200,8 +200,9 @@ def test_each_action_says_when_a_scenario_gives_it_nothing_to_use() -> None:
     from scro_sim.engine.actions import REGISTRY
 
     sc, _city = load_scenario("sc.yaml", text=course_citing(), base_dir=DATA)
-    insurance = REGISTRY["buy_insurance"]
-    assert all(k.never_possible(sc) is None for k in REGISTRY.values() if k is not insurance)
+    insurance, share = REGISTRY["buy_insurance"], REGISTRY["share_data"]
+    assert all(k.never_possible(sc) is None for k in REGISTRY.values() if k not in (insurance, share))
+    assert "no data platform" in share.never_possible(sc)  # every network is in view already
     assert "nothing is priced" in insurance.never_possible(sc)  # no damage_costs: no claim to pay
     assert insurance.never_possible(sc.model_copy(update={"damage_costs": {}})) is None
     res = sc.resources
