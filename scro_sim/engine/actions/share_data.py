@@ -6,8 +6,9 @@ agreement is active (the lead time: the sign-off and the utility's engineers ope
 utility's own control room feeds the centre directly: its network (``service``: power, water,
 telecom or health) is live in the observation from then on, even while the platform is down.
 Deciding to share is a governance choice (who may sign, what the utility may keep back); the
-``action`` record names the service.  Data-sharing agreements activated during an emergency are
-how utilities' outage maps reach civil protection (docs/reference_data.md).
+``action`` record names the service.  Information sharing between critical entities and the
+authorities is what EU Directive 2022/2557 (critical entities' resilience) asks for; the lead
+time and cost are teaching values (L).
 """
 
 from __future__ import annotations

@@ -5,8 +5,9 @@ data platform that is down shows old readings (``data_platform``).  After the le
 there) an observer reads the true stage and stays ``observer_h`` hours, radioing it to the
 operations centre: the learner sees the true stage for that time, whatever the gauge or the
 platform do.  The ``action`` record holds the true stage, what the dashboard showed, and the
-``finding``: the gauge's fault (``stuck``, ``drift``, ``missing``) or ``ok``.  Flood wardens reading
-staff gauges by hand are the usual check of an automatic gauge (docs/reference_data.md).
+``finding``: the gauge's fault (``stuck``, ``drift``, ``missing``) or ``ok``.  Reading the staff
+gauge by eye is the usual check of an automatic gauge (WMO, Manual on Stream Gauging, WMO-No. 1044);
+the lead time, cost and hours are teaching values (L).
 """
 
 from __future__ import annotations
