@@ -99,3 +99,22 @@ def test_an_unknown_mode_or_service_is_a_schema_error() -> None:
         make_scenario([flood(), {"id": "f", "type": "sensor_fault", "mode": "wobbly"}])
     with pytest.raises(ValidationError, match="carries"):
         make_scenario([{"id": "p", "type": "data_platform", "carries": ["gas"]}])
+
+
+def test_the_timeline_says_what_the_gauge_and_the_platform_did() -> None:
+    from scro_sim.i18n import translator
+    from scro_sim.vocabulary import describe
+
+    sc = make_scenario([flood(), {"id": "jam", "type": "sensor_fault", "mode": "stuck", "start_h": 1},
+                        {"id": "cut", "type": "outage", "targets": ["PP"], "start_h": 2, "duration_h": 4},
+                        {"id": "platform", "type": "data_platform", "host": "DC"}], times_h=(0.0,))
+    sim = Simulation(sc, city(), 0)
+    sim.run()
+    said = [describe(r.kind, r.subject, r.data, translator("en")) for r in records(sim, "hazard")
+            if r.subject in ("jam", "platform")]
+    assert said == ["The river gauge is faulty (stuck gauge): it shows 0.44 m, the river is at 0.44 m",
+                    "The data platform is down: the dashboards show the readings of hour 1.75",
+                    "The data platform is back: the dashboards are live again"]
+    assert describe("action", "verify_reading", {"action": "verify_reading", "sensor": "gauge", "true_m": 2.5,
+                                                 "shown_m": None, "finding": "missing"}, translator("de")) == (
+        "Pegel vor Ort abgelesen: 2.50 m (die Anzeige zeigte - m): kein Messwert")
