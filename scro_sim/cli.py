@@ -252,6 +252,12 @@ def _show_obs(obs: Any, console: Any, scenario: Any, lang: str) -> None:
     console.rule(f"[bold]{obs.clock}[/bold]  (t = {obs.time_h:g} h)")
     if obs.gauge_m is not None:
         console.print(_("river gauge: {m} m").format(m=f"{obs.gauge_m:.2f}"))
+    if obs.stale:  # the data platform is down, or a utility keeps its data: these readings are old
+        from datetime import timedelta
+
+        items = ", ".join(f"{_('River gauge') if k == 'gauge' else service(k, _)} "
+                          f"{(scenario.start + timedelta(hours=h)):%H:%M}" for k, h in obs.stale.items())
+        console.print(f"[red]{escape(_('Not live (last reading): {items}').format(items=items))}[/red]")
     words = scenario.inject_words(lang)
     inject = escape(_("INJECT"))
     for i in obs.injects:

@@ -69,6 +69,9 @@ class Observation:
     hospitals: dict[str, dict[str, Any]] = field(default_factory=dict)
     # shelters (and cooling centres): places, people in them now, state
     shelters: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # what is shown out of date (the data platform is down, or a utility keeps its data private):
+    # ``gauge`` or a service -> the hour of its last reading; empty when everything is live
+    stale: dict[str, float] = field(default_factory=dict)
 
     # -- the questions the condition language asks (see condition_met) ----------------------
     def state_of(self, asset: str) -> str:

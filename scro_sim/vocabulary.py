@@ -99,6 +99,11 @@ def _hours(x: Any) -> str:
     return f"{float(x):.4g}"
 
 
+def _metres(x: Any) -> str:
+    """A gauge reading in metres, or "-" where the gauge showed none."""
+    return "-" if x is None else f"{float(x):.2f}"
+
+
 def inject_words(inject_id: str, data: Mapping[str, Any],
                  words_of: Callable[[str], Mapping[str, str]] | None) -> Mapping[str, str]:
     """An inject record's ``sender`` and ``text``: from ``words_of`` (the scenario, in the reader's
@@ -192,8 +197,21 @@ def describe(kind: str, subject: str, data: Mapping[str, Any], _: Gettext | None
     if kind == "cause_revealed":
         return _("Now known: {assets} stopped because of a {cause}").format(
             assets=", ".join(name(a) for a in d.get("targets", ())), cause=cause(str(d.get("cause", "")), _))
+    if kind == "hazard" and d.get("type") == "sensor_fault" and "mode" in d:
+        return _("The river gauge is faulty ({finding}): it shows {shown} m, the river is at {true} m").format(
+            finding=_t(_, f"finding:{d['mode']}"), shown=_metres(d.get("shown_m")), true=_metres(d.get("true_m")))
+    if kind == "hazard" and d.get("type") == "data_platform":
+        if d.get("up"):
+            return _("The data platform is back: the dashboards are live again")
+        return _("The data platform is down: the dashboards show the readings of hour {h}").format(
+            h=_hours(d.get("as_of_h", 0)))
     if kind == "action":
         target = d.get("target") or (subject if subject != d.get("action") else "")
+        if "sensor" in d and "finding" in d:  # the gauge read by eye
+            return _("Gauge read by eye: {true} m (the dashboard showed {shown} m): {finding}").format(
+                true=_metres(d.get("true_m")), shown=_metres(d.get("shown_m")), finding=_t(_, f"finding:{d['finding']}"))
+        if "service" in d:  # a data-sharing agreement: whose data
+            target = service(str(d["service"]), _)
         if "finding" in d:  # an investigation's result
             return _("Investigation of {asset}: {finding}").format(asset=name(target),
                                                                    finding=_t(_, f"finding:{d['finding']}"))

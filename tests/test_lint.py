@@ -201,7 +201,9 @@ def test_each_action_says_when_a_scenario_gives_it_nothing_to_use() -> None:
 
     sc, _city = load_scenario("sc.yaml", text=course_citing(), base_dir=DATA)
     priced = [REGISTRY[n] for n in ("buy_insurance", "assess_damage", "file_claim")]  # they pay or document repairs
-    assert all(k.never_possible(sc) is None for k in REGISTRY.values() if k not in priced)
+    share = REGISTRY["share_data"]
+    assert all(k.never_possible(sc) is None for k in REGISTRY.values() if k not in priced and k is not share)
+    assert "no data platform" in share.never_possible(sc)  # every network is in view already
     for k in priced:
         assert "nothing is priced" in k.never_possible(sc)  # no damage_costs: no repair cost to pay or claim
         assert k.never_possible(sc.model_copy(update={"damage_costs": {}})) is None

@@ -519,6 +519,10 @@ def _status(g: state.GameSession) -> None:
                          help=_("Patients per open bed at {hospital}.").format(hospital=_names(g).asset(beds[0].id)))
     bottom[1].metric(_("Assets down"), f"{obs.asset_counts.get('down', 0)}")
     bottom[2].metric(_("On backup"), f"{obs.asset_counts.get('backup', 0)}")
+    if obs.stale:  # the data platform is down, or a utility keeps its data: these readings are old
+        items = ", ".join(f"{_('River gauge') if k == 'gauge' else _(k)} {fmt.clock(sc.start, h, lang)}"
+                          for k, h in obs.stale.items())
+        st.warning(_("Not live (last reading): {items}").format(items=items))
 
 
 def _feed(g: state.GameSession) -> None:

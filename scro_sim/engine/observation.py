@@ -16,6 +16,7 @@ from ._common import (
     _Pending,
 )
 from .actions import REGISTRY as ACTIONS
+from .sensors import shown_gauge, shown_unserved, stale
 
 _LAZY: Any = object()
 
@@ -108,9 +109,9 @@ class ObservationMixin:
         obs = _LiveObservation.__new__(_LiveObservation)
         obs.__dict__.update(
             time_h=now, clock=(sc.start + timedelta(hours=now)).isoformat(), point=self.point, kind=kind,
-            done=self.done, gauge_m=self.gauge, injects=injects, questions=questions,
+            done=self.done, gauge_m=shown_gauge(self), injects=injects, questions=questions,
             generators_available=self.generators_left, mutual_aid_left=self.aid_left,
-            budget_left=sc.resources.budget - self.spent, spent=self.spent,
+            budget_left=sc.resources.budget - self.spent, spent=self.spent, stale=stale(self),
         )
         obs._sim = self
         obs._window = window
@@ -125,7 +126,8 @@ class ObservationMixin:
                     "down": int((self.state == DOWN).sum()), "damaged": int((self.damage > 0).sum())}
         if name == "service_totals":
             total = max(float(c.district_pop.sum()), 1.0)
-            return {s: 1.0 - float(self.district_unserved[:, k].sum()) / total for k, s in enumerate(self._SERVICES)}
+            unserved = shown_unserved(self)  # the truth, unless the data platform shows old readings
+            return {s: 1.0 - float(unserved[:, k].sum()) / total for k, s in enumerate(self._SERVICES)}
         if name == "crews":
             return [{"id": cr.id, "team": cr.team, "state": cr.state, "skills": list(cr.skills),
                      "task": c.asset_ids[cr.task] if cr.task is not None else None,
@@ -177,7 +179,7 @@ class ObservationMixin:
             return {a: str(c.asset_type[c.asset_index[a]]) for a in state}
         if name == "services":
             pop = np.maximum(c.district_pop.astype(float), 1.0)
-            served = 1.0 - self.district_unserved / pop[:, None]
+            served = 1.0 - shown_unserved(self) / pop[:, None]
             return {d: dict(zip(self._SERVICES, served[j].tolist(), strict=True)) for j, d in enumerate(c.district_ids)}
         if name == "changes":
             return [self._hide_cause({"time_h": r.time, "kind": r.kind, "subject": r.subject, "id": r.subject,

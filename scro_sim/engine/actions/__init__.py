@@ -31,7 +31,9 @@ from .refuel import Refuel
 from .reopen_road import ReopenRoad
 from .request_mutual_aid import RequestMutualAid
 from .set_priorities import SetPriorities
+from .share_data import ShareData
 from .transfer_patients import TransferPatients
+from .verify_reading import VerifyReading
 from .warn_public import WarnPublic
 
 # the order is the schema's and the menus' order: new actions go at the end
@@ -40,6 +42,7 @@ _KINDS: tuple[type[ActionKind], ...] = (
     ReopenRoad, SetPriorities, OpenSurgeBeds, ManualOperation, TransferPatients,
     PublicInformation, Investigate, DeclareIncident, HardenAsset, BuyInsurance, ContractSpares,
     AssessDamage, FileClaim, EmergencyProcurement, ActivateContinuityPlan,
+    VerifyReading, ShareData,
 )
 
 #: name -> the action

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from ._base import Draw, HazardKind
 from .cyber import Cyber
+from .data_platform import DataPlatform
 from .degradation import Degradation
 from .demand_change import DemandChange
 from .earthquake import Earthquake
@@ -18,6 +19,7 @@ from .flood import Flood
 from .heatwave import Heatwave
 from .outage import Outage
 from .road_closure import RoadClosure
+from .sensor_fault import SensorFault
 from .storm import Storm
 from .surge import Surge
 
@@ -26,6 +28,8 @@ _KINDS: tuple[type[HazardKind], ...] = (
     Flood, Earthquake, Heatwave, Storm, Cyber, Surge,
     # generic effects, usable for anything
     Outage, Degradation, RoadClosure, DemandChange,
+    # what the operations centre sees (engine/sensors.py)
+    SensorFault, DataPlatform,
 )
 
 #: name -> the kind
