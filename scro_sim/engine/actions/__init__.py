@@ -23,6 +23,7 @@ from .manual_operation import ManualOperation
 from .open_surge_beds import OpenSurgeBeds
 from .protect_asset import ProtectAsset
 from .public_information import PublicInformation
+from .recall_staff import RecallStaff
 from .refuel import Refuel
 from .reopen_road import ReopenRoad
 from .request_mutual_aid import RequestMutualAid
@@ -35,6 +36,7 @@ _KINDS: tuple[type[ActionKind], ...] = (
     DispatchCrew, DeployGenerator, Refuel, Evacuate, WarnPublic, ProtectAsset, RequestMutualAid, CloseRoad,
     ReopenRoad, SetPriorities, OpenSurgeBeds, ManualOperation, TransferPatients,
     PublicInformation, Investigate, DeclareIncident, HardenAsset, BuyInsurance, ContractSpares,
+    RecallStaff,
 )
 
 #: name -> the action

@@ -18,6 +18,7 @@ from .flood import Flood
 from .heatwave import Heatwave
 from .outage import Outage
 from .road_closure import RoadClosure
+from .staff_absence import StaffAbsence
 from .storm import Storm
 from .surge import Surge
 
@@ -25,7 +26,7 @@ from .surge import Surge
 _KINDS: tuple[type[HazardKind], ...] = (
     Flood, Earthquake, Heatwave, Storm, Cyber, Surge,
     # generic effects, usable for anything
-    Outage, Degradation, RoadClosure, DemandChange,
+    Outage, Degradation, RoadClosure, DemandChange, StaffAbsence,
 )
 
 #: name -> the kind
