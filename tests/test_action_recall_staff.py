@@ -78,3 +78,22 @@ def test_a_recall_naming_nothing_or_the_wrong_thing_is_refused(action, needle) -
     s.advance()
     with pytest.raises(DecisionError, match=needle.replace("(", r"\(").replace(")", r"\)")):
         s.apply([action])
+
+
+def _expecting(targets):
+    msel = [{"id": "I1", "at_h": 0, "sender": {"en": "s"}, "channel": "email", "text": {"en": "t"},
+             "expected_actions": [{"id": "EA", "action": "recall_staff", "targets": targets, "deadline_h": 2,
+                                   "description": {"en": "d"}}]}]
+    return make_scenario([OUTAGE], duration_h=10, actions=ON, resources=CREWS, msel=msel)
+
+
+def test_an_expected_recall_may_name_a_crew_team_and_a_recall_of_that_team_meets_it() -> None:
+    from scro_sim.scenario import check_scenario_city
+
+    assert check_scenario_city(_expecting(["T"]), city()) == []
+    assert any("unknown target 'NOPE'" in p for p in check_scenario_city(_expecting(["NOPE"]), city()))
+    log = play(Simulation(_expecting(["T"]), city(), 2), {0.0: [act("recall_staff", "H")]})
+    hospital = [r for r in records(log, "expected") if r.data.get("status") == "met"]
+    log = play(Simulation(_expecting(["T"]), city(), 2), {0.0: [act("recall_staff", crew="T")]})
+    team = [r for r in records(log, "expected") if r.data.get("status") == "met"]
+    assert not hospital and team
