@@ -92,3 +92,26 @@ def test_a_wave_naming_what_the_scenario_lacks_is_refused(change: dict[str, Any]
 def test_a_malformed_wave_is_refused_with_the_field(change: dict[str, Any], needle: str) -> None:
     with pytest.raises(ValueError, match=needle):
         make_scenario([{**WAVE, **change}], resources=CREWS)
+
+
+def test_the_staff_shortfall_counts_crews_off_less_crews_called_back_in_the_same_team() -> None:
+    """T#4 is off 3-18 h and T#3 8-13 h: 15 + 5 = 20 crew-hours; two crews recalled from 2 h (lead time
+    1 h, for 4 h: to 6 h) cover T#4's 3-6 h, and only 3 crew-hours of it go."""
+    from scro_sim.scoring import compute_metrics
+
+    on = {"recall_staff": {"enabled": True, "cost": 0, "lead_time_h": 1, "recall_crews": 2, "recall_h": 4}}
+    plain = compute_metrics(run([WAVE])).flat()
+    helped = compute_metrics(run([WAVE], {0.0: []}, actions=on)).flat()
+    assert plain["staff_shortfall"] == pytest.approx(20.0)
+    assert helped["staff_shortfall"] == pytest.approx(20.0)  # nobody recalled: the same
+    recalled = compute_metrics(play(Simulation(make_scenario([WAVE], duration_h=30, times_h=(0.0, 1.0), actions=on,
+                                                             resources=CREWS), city(), 1),
+                                    {1.0: [act("recall_staff", crew="T")]})).flat()
+    assert recalled["staff_shortfall"] == pytest.approx(17.0)
+
+
+def test_a_run_without_staff_absence_has_no_staff_shortfall() -> None:
+    from scro_sim.scoring import compute_metrics
+
+    outage = {"id": "hit", "type": "outage", "targets": ["SS"], "start_h": 1, "state": "failed"}
+    assert "staff_shortfall" not in compute_metrics(run([outage])).flat()
