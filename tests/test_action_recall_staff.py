@@ -97,3 +97,12 @@ def test_an_expected_recall_may_name_a_crew_team_and_a_recall_of_that_team_meets
     log = play(Simulation(_expecting(["T"]), city(), 2), {0.0: [act("recall_staff", crew="T")]})
     team = [r for r in records(log, "expected") if r.data.get("status") == "met"]
     assert not hospital and team
+
+
+def test_the_terminal_says_whether_it_recalls_a_team_or_a_hospital() -> None:
+    from scro_sim.engine.actions import get, parse_words
+
+    assert parse_words(["recall", "crew", "T"]) == {"action": "recall_staff", "crew": "T"}
+    assert parse_words(["recall", "hospital", "H"]) == {"action": "recall_staff", "target": "H"}
+    assert parse_words(["recall", "T"]) == {"action": "recall_staff", "crew": "T"}  # the fields in order
+    assert get("recall_staff").usage() == "recall crew TEAM | recall hospital HOSPITAL"

@@ -44,6 +44,17 @@ class RecallStaff(ActionKind):
                                           "not both"))))
         return out
 
+    def usage(self) -> str:
+        """The terminal's syntax: a team or a hospital, said which (``recall crew power_crews``, ``recall hospital H1``)."""
+        return f"{self.verb} crew TEAM | {self.verb} hospital HOSPITAL"
+
+    def parse(self, words: Sequence[str]) -> dict[str, Any]:
+        """The Action's fields from ``crew TEAM`` or ``hospital HOSPITAL``; other words fill the fields in order
+        (a team, then a hospital), as for any action."""
+        if len(words) == 2 and words[0].lower() in ("crew", "hospital"):
+            return {"action": self.name, ("crew" if words[0].lower() == "crew" else "target"): words[1]}
+        return super().parse(words)
+
     def _key(self, a: Any) -> str:
         return f"crew:{a.crew}" if a.crew is not None else f"hospital:{a.target}"
 
