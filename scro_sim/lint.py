@@ -182,11 +182,17 @@ def _never_firing(sc: Scenario) -> dict[str, str]:
     return never
 
 
-def _target_problem(action: str, target: str, city: Any) -> str | None:
-    """Why ``target`` cannot be what an ``action`` names (None: it can)."""
+def _target_problem(action: str, target: str, city: Any, teams: tuple[str, ...] = ()) -> str | None:
+    """Why ``target`` cannot be what an ``action`` names (None: it can); ``teams``: the scenario's crew
+    teams, which an action with a ``crew`` field may be for when it says so (``meets``)."""
+    import types
+
     import scro_sim.engine.actions as actions  # the registry the schema is built from
 
     kind = actions.get(action)
+    if target in teams and kind.field("crew") is not None and kind.meets(
+            types.SimpleNamespace(target=None, crew=target), (target,)):
+        return None
     f = kind.field("target") or kind.field("order")
     if f is None:
         return Msg(N_("{action} names no target, so no {action} can be for {target!r}"), action=action, target=target)
@@ -240,7 +246,8 @@ def _injects_and_expected(sc: Scenario, city: Any) -> list[tuple[tuple[Any, ...]
             if why:
                 out.append(((*loc, "action"), "expected-action", "error",
                             Msg(N_("{id} cannot be met: {why}"), id=ea.id, why=why)))
-            bad = [(k, p) for k, tg in enumerate(ea.targets) if (p := _target_problem(ea.action, tg, city))]
+            teams = tuple(t.id for t in sc.resources.crews)
+            bad = [(k, p) for k, tg in enumerate(ea.targets) if (p := _target_problem(ea.action, tg, city, teams))]
             if ea.targets and len(bad) == len(ea.targets):
                 for k, p in bad:
                     out.append(((*loc, "targets", k), "expected-action", "error",

@@ -182,6 +182,12 @@ def describe(kind: str, subject: str, data: Mapping[str, Any], _: Gettext | None
             return _("{crew} cannot reach {asset}: the roads are closed").format(crew=subject, asset=target)
         if st == "standby":
             return _("{crew} stands by at {asset}: nothing to repair there").format(crew=subject, asset=target)
+        if st == "off_duty" and d.get("cause") == "stand_down":
+            return _("{crew} stands down: the recalled staff must rest").format(crew=subject)
+        if st == "off_duty":
+            return _("{crew} off duty: staff off sick").format(crew=subject)
+        if st == "on_duty":
+            return _("{crew} back on duty").format(crew=subject)
         return f"{subject}: {st}"
     if kind == "road":
         why = _t(_, f"road:{d.get('cause', 'manual')}")

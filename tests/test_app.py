@@ -432,6 +432,23 @@ def test_pending_action_is_named_by_the_scenarios_own_label_in_the_learners_lang
     assert not at.exception
     assert "Warnen per Sirene und Radio: alle Bezirke" in [t.value for t in at.text]  # not the catalogue's "Bevölkerung warnen"
 
+def test_staff_are_recalled_for_a_crew_team_from_the_form_with_no_hospital_chosen(env: Store, tmp_path: Path) -> None:
+    """recall_staff names a team or a hospital: the hospital is left empty ("—") unless chosen."""
+    (tmp_path / "scenarios" / "mini.yaml").write_text(
+        mini_text().replace("  close_road: {cost: 100}\n", "  close_road: {cost: 100}\n  recall_staff: {enabled: true}\n"),
+        encoding="utf-8")
+    at = sign_in("learner", "learner-demo")
+    at.button(key="w.play.start").click().run()
+    at.selectbox(key=next(s.key for s in at.selectbox if s.key and s.key.startswith("w.play.kind."))).set_value(
+        "recall_staff").run()
+    hospital = next(s for s in at.selectbox if s.key and s.key.startswith("w.play.target."))
+    assert hospital.value is None and hospital.options[0] == "—"
+    next(s for s in at.selectbox if s.key and s.key.startswith("w.play.crew.")).set_value("power_crew").run()
+    at.button(key="w.play.add").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert "Recall staff: Power crew" in [t.value for t in at.text]  # the team alone, no hospital
+
+
 # -- review
 
 

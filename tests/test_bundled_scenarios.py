@@ -36,13 +36,14 @@ KEY_METRIC = {
     "riverton_heat_cyber": "resilience_loss.water",
     "riverton_recovery_funding": "net_cost",
     "riverton_blind_gauge": "people_at_risk",
+    "riverton_short_handed": "resilience_loss.health",
 }
 # Scenarios written with every learner-facing text in all four languages (the flood's learning
 # outcomes are still English only; tests/test_translations_complete.py checks every text of every file).
 FULLY_TRANSLATED = {"riverton_earthquake", "riverton_first_steps", "riverton_flood", "riverton_heatwave_blackout",
                     "riverton_hospital_surge", "riverton_water_cyber", "riverton_storm_investment",
                     "riverton_phones_down", "riverton_heat_cyber", "riverton_recovery_funding",
-                    "riverton_blind_gauge"}
+                    "riverton_blind_gauge", "riverton_short_handed"}
 SEEDS = (0, 1, 2)
 
 

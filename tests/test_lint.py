@@ -217,3 +217,13 @@ def test_each_action_says_when_a_scenario_gives_it_nothing_to_use() -> None:
     no_crews = no_aid.model_copy(update={"resources": no_aid.resources.model_copy(update={"crews": ()})})
     assert "needs crews" in REGISTRY["dispatch_crew"].never_possible(no_crews)
     assert REGISTRY["dispatch_crew"].never_possible(no_aid) is None  # its own crews remain
+
+
+def test_an_expected_action_may_name_a_crew_team_only_when_the_action_is_met_by_one() -> None:
+    """recall_staff names a crew team (riverton_short_handed asks for one); dispatch_crew is met by its asset."""
+    from scro_sim.lint import _target_problem
+
+    _sc, city = load_scenario(next(p for p in bundled_scenarios() if p.stem == "riverton_short_handed"))
+    assert _target_problem("recall_staff", "power_crews", city, ("power_crews",)) is None
+    assert "'power_crews' is not one" in _target_problem("dispatch_crew", "power_crews", city, ("power_crews",))
+    assert "'nobody' is not one" in _target_problem("recall_staff", "nobody", city, ("power_crews",))

@@ -49,9 +49,9 @@ def test_sentences_name_the_asset_and_read_in_german() -> None:
 
 @pytest.fixture(scope="module")
 def logs() -> list:
-    """Greedy and expert runs of the six bundled crises: warnings, evacuations, crews, backups, refills..."""
+    """Greedy and expert runs of seven bundled crises: warnings, evacuations, crews, backups, refills..."""
     out = []
-    for name in ("flood", "earthquake", "water_cyber", "hospital_surge", "heatwave_blackout", "heat_cyber"):
+    for name in ("flood", "earthquake", "water_cyber", "hospital_surge", "heatwave_blackout", "heat_cyber", "short_handed"):
         sc, city = load_scenario(ROOT / "scenarios" / f"riverton_{name}.yaml")
         out.append(Simulation(sc, city, 1, Greedy()).run())
         out.append(Simulation(sc, city, 1, PlanPolicy(sc.reference_plans.expert, "expert")).run())

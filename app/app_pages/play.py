@@ -680,9 +680,14 @@ def _field_input(g: state.GameSession, kind: str, f: Field) -> Any:
     if f.kind == "choice":
         return st.selectbox(prompt, options or [], format_func=_, key=state.lang_wkey(PAGE, f.name, g.game_id, kind))
     names = _names(g)
-    if f.kind == "crew":
-        return st.selectbox(prompt, ["", *(options or [])], format_func=lambda t: names.team(t) if t else
-                            _("any suitable team"), key=state.lang_wkey(PAGE, f.name, g.game_id)) or None
+    target = ACTIONS[kind].target
+    if f.kind == "crew":  # left empty: any suitable team, or nothing where a team is one of two choices
+        empty = _("any suitable team") if target is None or target.required else "—"
+        return st.selectbox(prompt, ["", *(options or [])], format_func=lambda t: names.team(t) if t else empty,
+                            key=state.lang_wkey(PAGE, f.name, g.game_id)) or None
+    if f.kind == "asset" and not f.required:  # an optional asset (a hospital to recall staff for, an incident's asset)
+        return st.selectbox(prompt, [None, *(options or [])], key=state.lang_wkey(PAGE, f.name, g.game_id, kind),
+                            format_func=lambda v: names.target(v) if v else "—")
     return st.selectbox(prompt, options or [], key=state.lang_wkey(PAGE, f.name, g.game_id, kind),
                         format_func=names.target)
 

@@ -33,6 +33,7 @@ class CrewMixin:
         self.generators_left = r.generators.count
         self.aid_left = r.mutual_aid.max_requests if (r.mutual_aid.crews > 0 or r.mutual_aid.generators > 0) else 0
         self.priorities: list[int] | None = None
+        self.off_duty: dict[str, str] = {}  # crew id -> why it takes no new work (staff_absence, stand_down)
         self._skill_of = c.memo.get("skill_of")
         if self._skill_of is None:
             self._skill_of = c.memo["skill_of"] = np.array([c.type_skill.get(t, "general") for t in c.type_names],
@@ -86,6 +87,8 @@ class CrewMixin:
         return need in crew.skills or "general" in crew.skills
 
     def _next_task(self, crew: Crew) -> int | None:
+        if crew.id in self.off_duty:  # off sick or sent home: it finishes what it was on, then stops
+            return None
         sb = crew.standby  # the site this crew was sent to before anything broke there
         if sb is None and not self.cyber_open and not self.orders and self.priorities is None and self._utility:
             return self._utility_task(crew)  # no standby, orders or priorities: the utility's own order
@@ -403,7 +406,7 @@ class CrewMixin:
         while True:
             task = self._next_task(crew)
             if task is None:
-                crew.state, crew.task = "idle", None
+                crew.state, crew.task = "off_duty" if crew.id in self.off_duty else "idle", None
                 crew.wake = env.event()
                 yield crew.wake
                 continue

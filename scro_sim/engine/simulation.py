@@ -99,6 +99,7 @@ class Simulation(CascadeMixin, HazardMixin, CrewMixin, MselMixin, ObservationMix
         self._init_people()
         self._init_resources()
         self.surge_beds = np.zeros(city.n_assets)  # beds a hospital opened on top of its normal ones
+        self.unstaffed_beds = np.zeros(city.n_assets)  # beds closed for want of staff (staff_absence)
         self.patient_shift = np.zeros(city.n_assets)  # patients moved into (+) or out of (-) a hospital
         # public information a district received: the share sheltering in place from heat and wind,
         # and the extra share that acts on warnings once rumours are answered (_expose reads both)

@@ -127,6 +127,7 @@ def _scenario_problems(sc: Scenario, city: City | None) -> list[tuple[tuple[Any,
     points = sc.decision_times()  # made once: every question is looked up in it
     point_set = set(points)
     inject_ids: dict[str, Any] = {}
+    teams = [c.id for c in sc.resources.crews]
     for inj in sc.msel:
         inject_ids.setdefault(inj.id, inj)
     for i, inj in enumerate(sc.msel):
@@ -150,8 +151,8 @@ def _scenario_problems(sc: Scenario, city: City | None) -> list[tuple[tuple[Any,
                 elif not target.contingency:
                     out.append((("msel", i, "expected_actions", j, "contingency"),
                                 Msg(N_("inject {id!r} must say contingency: true"), id=ea.contingency)))
-            for k, tg in enumerate(ea.targets):
-                if city is not None and not _target_exists(tg, city):
+            for k, tg in enumerate(ea.targets):  # a crew team may be the target (recall_staff)
+                if city is not None and not _target_exists(tg, city) and tg not in teams:
                     out.append((("msel", i, "expected_actions", j, "targets", k),
                                 Msg(N_("unknown target {id!r}"), id=tg)))
     # inject trigger chains (when: {inject: X}) and contingency chains must not loop

@@ -87,6 +87,8 @@ class Metric:
     #: only in runs whose scenario prices damage (``damage_costs``): elsewhere the run has no value
     #: for it at all (its function returns None), so older runs' metrics and score cards are unchanged
     priced: bool = False
+    #: only in runs that have what it measures (its function returns None elsewhere), as ``priced``
+    optional: bool = False
 
     @cached_property
     def family(self) -> str | None:
@@ -107,11 +109,12 @@ CATALOGUE: dict[str, Metric] = {}
 def _metric(name: str, *, unit: str, text: str, kinds: tuple[str, ...],
             links: Callable[[LogPass], Links],
             topics: tuple[str, ...], lower_is_better: bool = True, default: Value = None,
-            distinct_links: bool = False, priced: bool = False) -> Callable[[Callable[[LogPass], Any]], Any]:
+            distinct_links: bool = False, priced: bool = False,
+            optional: bool = False) -> Callable[[Callable[[LogPass], Any]], Any]:
     """Register the decorated function of the log pass as metric ``name``."""
     def register(fn: Callable[[LogPass], Any]) -> Callable[[LogPass], Any]:
         CATALOGUE[name] = Metric(name, unit, lower_is_better, text, kinds, fn, links, default, distinct_links,
-                                 topics, priced)
+                                 topics, priced, optional)
         return fn
     return register
 
@@ -243,6 +246,50 @@ def expected_done_share(p: LogPass) -> float | None:
     if not t:
         return None
     return sum(1 for late in t.values() if late is not None and late <= 1e-9) / len(t)
+
+
+# ---- staffing (scenarios with a ``staff_absence`` effect) ----------------------------------------
+# A crew off sick is a ``crew`` record ``off_duty`` with ``cause: staff_absence`` (``on_duty`` when it
+# is back); staff called back for a team are an ``action`` record naming the team (``crew``) with the
+# number of crews (``crews``), each of which stands down with a ``crew`` record ``off_duty``,
+# ``cause: stand_down``.
+
+
+def _team(crew_id: str) -> str:
+    return crew_id.split("#")[0].split("+")[0]
+
+
+def _staffing_records(p: LogPass) -> list[Any]:
+    out = [r for r in p.of("crew") if r.data.get("state") in ("off_duty", "on_duty")]
+    out += [r for r in p.of("action") if "crews" in r.data and "crew" in r.data]
+    return sorted(out, key=lambda r: r.seq)
+
+
+@_metric("staff_shortfall", topics=("people",), unit=N_("crew-hours"), kinds=("crew", "action"), optional=True,
+         links=lambda p: {"staff_shortfall": [r.seq for r in _staffing_records(p)]},
+         text=N_("Crew-hours the crew teams were short of their normal strength: crews off sick, less crews "
+                 "called back from leave at work in the same team"))
+def staff_shortfall(p: LogPass) -> float | None:
+    recs = _staffing_records(p)
+    if not any(r.data.get("cause") == "staff_absence" for r in recs):
+        return None  # no staff off sick in this run
+    off: dict[str, int] = {}
+    back: dict[str, int] = {}
+    parts: list[float] = []
+    t = 0.0
+    for r in recs:
+        parts.append((r.time - t) * sum(max(0, n - back.get(team, 0)) for team, n in off.items()))
+        t = r.time
+        if r.kind == "action":
+            back[r.data["crew"]] = back.get(r.data["crew"], 0) + int(r.data["crews"])
+        elif r.data.get("state") == "on_duty":
+            off[_team(r.subject)] = off.get(_team(r.subject), 0) - 1
+        elif r.data.get("cause") == "staff_absence":
+            off[_team(r.subject)] = off.get(_team(r.subject), 0) + 1
+        elif r.data.get("cause") == "stand_down":
+            back[_team(r.subject)] = back.get(_team(r.subject), 0) - 1
+    parts.append(max(0.0, p.end - t) * sum(max(0, n - back.get(team, 0)) for team, n in off.items()))
+    return math.fsum(parts)
 
 
 # ---- money lost to damage (scenarios that declare ``damage_costs``) --------------------------
@@ -446,7 +493,7 @@ def compute_metrics(log: EventLog) -> Metrics:
         if m.value is None:
             continue
         v = m.value(p)
-        if m.priced and v is None:  # the run prices no damage: it has no such metric
+        if (m.priced or m.optional) and v is None:  # the run prices no damage, or lacks what it measures
             continue
         by_name[m.name] = v
         if m.distinct_links:

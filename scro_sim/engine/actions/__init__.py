@@ -27,6 +27,7 @@ from .manual_operation import ManualOperation
 from .open_surge_beds import OpenSurgeBeds
 from .protect_asset import ProtectAsset
 from .public_information import PublicInformation
+from .recall_staff import RecallStaff
 from .refuel import Refuel
 from .reopen_road import ReopenRoad
 from .request_mutual_aid import RequestMutualAid
@@ -43,6 +44,7 @@ _KINDS: tuple[type[ActionKind], ...] = (
     PublicInformation, Investigate, DeclareIncident, HardenAsset, BuyInsurance, ContractSpares,
     AssessDamage, FileClaim, EmergencyProcurement, ActivateContinuityPlan,
     VerifyReading, ShareData,
+    RecallStaff,
 )
 
 #: name -> the action

@@ -20,6 +20,7 @@ from .heatwave import Heatwave
 from .outage import Outage
 from .road_closure import RoadClosure
 from .sensor_fault import SensorFault
+from .staff_absence import StaffAbsence
 from .storm import Storm
 from .surge import Surge
 
@@ -30,6 +31,8 @@ _KINDS: tuple[type[HazardKind], ...] = (
     Outage, Degradation, RoadClosure, DemandChange,
     # what the operations centre sees (engine/sensors.py)
     SensorFault, DataPlatform,
+    # who is at work (crews off sick; engine/crews.py)
+    StaffAbsence,
 )
 
 #: name -> the kind

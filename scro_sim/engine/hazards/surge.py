@@ -59,7 +59,8 @@ class Surge(HazardKind):
             extra = surge_patients(t - t0, h.start_h, h.peak_h, h.end_h, p["peak_extra_patients"])
             open_ = np.array([sim.state[i] != DOWN for i in hosp])
             # surge beds opened by the player (open_surge_beds); a hospital running derated has fewer beds
-            cap = base * (1.0 - sim.derate[hosp]) + sim.surge_beds[hosp]
+            # beds closed for want of staff (staff_absence) come off
+            cap = base * (1.0 - sim.derate[hosp]) + sim.surge_beds[hosp] - sim.unstaffed_beds[hosp]
             patients = base * h.baseline_occupancy + sim.patient_shift[hosp]  # transfer_patients moves some
             if open_.any():  # patients go to the hospitals that are open, by size
                 share = np.where(open_, cap, 0.0) / cap[open_].sum()
