@@ -24,7 +24,7 @@ How a run proceeds (read this first; everything else in ``engine/`` is called fr
    still on backup are charged, ``run_end`` is written, and the run is done.
 
 The kernel reads the subsystems only through a few names: ``_recovered`` (is the city whole
-again), ``_settle`` (charge backup fuel), ``_release_parts`` (let go of processes' references),
+again), ``_settle`` (charge backup fuel), ``_release`` (let go of the finished run's processes),
 ``_matches``/``_meet`` (the MSEL's expected actions), ``observe`` and ``_flush_districts``.
 """
 
@@ -42,7 +42,7 @@ from simpy.events import URGENT
 from ..errors import DecisionError, WorkBudgetExceeded
 from ..log import EventLog
 from ..policy import Decision, Observation
-from ..scenario import Action, action_problems, sample
+from ..scenario import Action, action_problems
 from ._common import _EPS, BACKUP, DOWN, _finite_delay, _LateTimeout
 from .actions import REGISTRY as ACTIONS
 
@@ -166,24 +166,6 @@ class Kernel:
         self._generators.append(generator)
         self.env.process(generator)
 
-    def _release(self) -> None:
-        """Let go of the clock's pending work once a whole run is over.
-
-        The processes' frames and the callbacks still scheduled point back at this simulation:
-        without them a finished run is freed as soon as its last reference goes, instead of by the
-        cycle collector (collecting finished runs took about a tenth of a 5,000-asset run).  The
-        state, the log and the clock's time stay readable.
-        """
-        for generator in self._generators:
-            generator.close()
-        self._generators.clear()
-        queue = getattr(self.env, "_queue", None)  # simpy's heap of scheduled events
-        if isinstance(queue, list):
-            queue.clear()
-        self._live = None
-        self._stop = None
-        self._release_parts()
-
     # ---- the end of the exercise and the recovery after it ---------------------------------
 
     def _finish(self) -> None:
@@ -295,10 +277,6 @@ class Kernel:
             for exp in rs.expected:
                 if not exp.met and self._matches(exp, a):
                     self._meet(exp, now)
-
-    def sample(self, dist: Any, rng: np.random.Generator) -> float:
-        """One draw of a scenario's uncertain number (an action's lead time, say) from stream ``rng``."""
-        return sample(dist, rng)
 
     def _schedule(self, a: Action) -> None:
         """Spend what the action uses now, and put its effect on the clock after its lead time."""

@@ -85,7 +85,7 @@ class Flood(HazardKind):
         for t, stage in zip(times, stages, strict=True):
             if t > t0:
                 yield sim.env.timeout(_finite_delay(t - sim.env.now, "flood step"))
-            sim.gauge = stage
+            sim.rs.gauge = stage
             if last is None or abs(stage - last) >= 0.01:
                 sim.log.add(sim.env.now, "hazard", h.id, {"type": "flood", "stage_m": round(stage, 4)})
                 last = stage
@@ -96,18 +96,18 @@ class Flood(HazardKind):
 def _wet_plant_needs_cleaning(sim: Any, idx: np.ndarray, depth: np.ndarray) -> None:
     """Power and water plant that stood in the water is cleaned, dried and tested before it is
     switched on again (Ahr valley 2021, Sandy 2012 [RD]): at least degraded, repaired by a crew."""
-    mask = sim._wet_cleaned[idx] & (sim.damage[idx] == 0)
+    mask = sim._wet_cleaned[idx] & (sim.rs.damage[idx] == 0)
     if not mask.any():
         return
     hit = idx[mask]
-    sim.damage[hit] = 1
-    sim._dn_view[hit] = 1  # cleaned before it runs again, whatever a degraded state otherwise allows
+    sim.rs.damage[hit] = 1
+    sim.rs._dn_view[hit] = 1  # cleaned before it runs again, whatever a degraded state otherwise allows
     ids, types, hit_list = sim.city.asset_ids, sim.city.type_names, hit.tolist()
     sim.log.extend(sim.env.now, "damage", [ids[i] for i in hit_list], [
         {"hazard": "flood", "intensity": xi, "state": "degraded", "type": types[i], "cleaning": True}
         for i, xi in zip(hit_list, rounded(depth[mask], 6), strict=True)])
     for i in hit_list:
-        sim.cause[i] = "damage"  # wet, so down already: only the cause changes
+        sim.rs.cause[i] = "damage"  # wet, so down already: only the cause changes
     sim._wake_crews()
 
 
@@ -165,20 +165,20 @@ def _flood_plain(sim: Any, h: Any) -> tuple[Any, ...]:
 def _sort_flood_thresholds(sim: Any) -> None:
     """Floodplain assets by the stage that wets them (made again when a protection changes)."""
     key = ("flood_sorted", sim._f_key)  # with the city's own protection: the same in every run
-    made = sim.city.memo.get(key) if sim.protection_version == 0 else None
+    made = sim.city.memo.get(key) if sim.rs.protection_version == 0 else None
     if made is None:
-        off = sim.f_base + sim.protection[sim.f_idx]
+        off = sim.f_base + sim.rs.protection[sim.f_idx]
         order = np.argsort(off, kind="stable")
         made = sim.f_idx[order].tolist(), off[order].tolist()
-        if sim.protection_version == 0:
+        if sim.rs.protection_version == 0:
             sim.city.memo[key] = made
     sim.f_sorted, sim.f_sorted_off = made
-    sim._f_version = sim.protection_version
+    sim._f_version = sim.rs.protection_version
 
 def _wetting(sim: Any, stage: float) -> tuple[list[int], list[int]]:
     """Assets that go under water and that come out of it at ``stage`` (sorted), flags updated."""
-    fl = sim._fl
-    if sim._f_version != sim.protection_version:
+    fl = sim.rs._fl
+    if sim._f_version != sim.rs.protection_version:
         _sort_flood_thresholds(sim)
         n_wet = bisect.bisect_left(sim.f_sorted_off, stage)  # offset < stage: wet
         newly_wet = sorted(i for i in sim.f_sorted[:n_wet] if not fl[i])
@@ -207,9 +207,9 @@ def _flood_step(sim: Any, h: Any, stage: float) -> None:
     if not sim._f_assessed and sim.env.now >= sim._f_crest_t - _EPS:
         sim._f_assessed = True
         if sim._f_wet:
-            wet = sim.flooded[sim.f_idx]
+            wet = sim.rs.flooded[sim.f_idx]
             idx = sim.f_idx[wet]
-            depth = stage - (sim.f_base[wet] + sim.protection[idx])
+            depth = stage - (sim.f_base[wet] + sim.rs.protection[idx])
             sim._damage("flood", idx, depth)
             _wet_plant_needs_cleaning(sim, idx, depth)
     if newly_dry:
@@ -221,8 +221,8 @@ def _flood_step(sim: Any, h: Any, stage: float) -> None:
         changed = sorted(sim.fe_sorted[lo:hi])
         shut = n_closed > sim._fe_closed
         sim._fe_closed = n_closed
-        sim.edge_closed_flood[changed] = shut
-        sim.closure_version += 1
+        sim.rs.edge_closed_flood[changed] = shut
+        sim.rs.closure_version += 1
         now, names = sim.env.now, sim.city.edge_names
         out = sim.log.at(now)
         for e in changed:
@@ -233,6 +233,6 @@ def _flood_step(sim: Any, h: Any, stage: float) -> None:
         reached = sorted(sim.fd_sorted[sim._fd_done:n_reached])
         sim._fd_done = n_reached
         for d in reached:
-            if not sim.exposed[d]:
+            if not sim.rs.exposed[d]:
                 sim._expose(d, h)
     sim._check_conditions()
