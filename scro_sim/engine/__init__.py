@@ -1,10 +1,12 @@
 """The simulation engine, the only user of simpy: hazards, cascades, backups, crews, decisions.
 
 :class:`Simulation` runs (scenario, city, seed, decisions) into an event log.  Its parts:
-``cascade`` (state and cascades), ``hazards`` (the registry of hazards and generic effects,
-one module each) and ``hazard_processes`` (what they share), ``crews``, ``msel`` (injects and
-expected actions), ``observation`` (what a player sees), ``actions`` (the registry of learner
-actions) and ``simulation`` (the clock, decisions and whole runs).
+``kernel`` (the clock, decision points, decisions and whole runs: start reading here),
+``state`` (``RunState``, every number of a run that changes), ``simulation`` (the two put
+together with the subsystems), the subsystems ``cascade`` (asset state and cascades),
+``crews``, ``hazard_processes`` (what every hazard shares), ``msel`` (injects and expected
+actions) and ``observation`` (what a player sees), and the registries ``actions`` (one module
+per learner action) and ``hazards`` (one module per hazard and generic effect).
 """
 
 from __future__ import annotations

@@ -1,14 +1,14 @@
 """Asset state and cascades: who works, who runs on backup, who is down, and who is served.
 
-State lives in flat per-asset arrays; a change is propagated only to the dependents of what
+The state it reads and writes is the run's :class:`~.state.RunState` (``self.rs``: flat
+per-asset and per-district arrays); a change is propagated only to the dependents of what
 changed.  Interdependency cycles restart together; same-service loops pass on only what
 reaches them from outside."""
 
 from __future__ import annotations
 
 import math
-from array import array
-from collections import defaultdict, deque
+from collections import deque
 from collections.abc import Iterable
 from typing import Any
 
@@ -21,7 +21,6 @@ from ._common import (
     _DAMAGE_NAME,
     _DOWN_CAUSE,
     _EPS,
-    _HELD_BY_EFFECTS,
     BACKUP,
     DOWN,
     UP,
@@ -30,84 +29,30 @@ from ._common import (
 
 
 class CascadeMixin:
-    """State arrays, the cascade and the people each district has served (part of Simulation)."""
+    """The cascade and the people each district has served (part of Simulation; state in ``self.rs``)."""
 
     def _init_state(self) -> None:
-        c, n = self.city, self.city.n_assets
-        # Per-asset flags live in bytearrays: the cascade reads and writes single entries
-        # (fast on a bytearray, slow on a numpy scalar), while numpy views of the same memory
-        # serve the vectorised hazard steps and observations.
-        self._st = bytearray(n)  # UP / BACKUP / DOWN
-        self._dm = bytearray(n)  # damage state 0 / 1 / 2
-        self._fl = bytearray(n)  # under water now
-        self._cy = bytearray(n)  # taken down by a cyber attack
-        self._ov = bytearray(n)  # hospital overloaded by a patient surge
-        self.state = np.frombuffer(self._st, dtype=np.int8)
-        self.damage = np.frombuffer(self._dm, dtype=np.int8)
-        self.flooded = np.frombuffer(self._fl, dtype=np.bool_)
-        self.cyber = np.frombuffer(self._cy, dtype=np.bool_)
-        self.overloaded = np.frombuffer(self._ov, dtype=np.bool_)
-        # why each asset is down, and the backup each runs on: read only for assets down, or on backup,
-        # which always have theirs (dicts: a list per asset cost more to make and to scan for the collector)
-        self.cause: dict[int, str] = {}
-        # What holds an asset down for its own reason besides water and attacks: its damage code,
-        # or OUTAGE.  The damage array itself, unless the scenario has damage states that keep an
-        # asset running (derated) or generic outage and degradation effects: then its own array.
+        """The cascade's run constants and caches (its state is in ``self.rs``, see state.py)."""
+        c = self.city
+        # the capacity each damage code leaves an asset running with; None: every damage takes it out
         keeps = [0.0] * len(_DAMAGE_NAME)
         for state, spec in self.scenario.damage_states.items():
             keeps[_CODE[state]] = spec.capacity
         self._keeps = np.array(keeps) if any(keeps) else None
-        if self._keeps is not None or any(h.type in _HELD_BY_EFFECTS for h in self.scenario.hazards):
-            self._dn = bytearray(n)
-            self._dn_view = np.frombuffer(self._dn, dtype=np.int8)
-        else:
-            self._dn, self._dn_view = self._dm, self.damage
-        self.derate = np.zeros(n)  # share of its capacity an asset has lost while it runs (degradation)
-        self._derating = False  # some asset runs derated, now or before: districts count capacity
-        self._outages = np.zeros(n, np.int32)  # generic outages holding each asset down now
-        # Numbers per asset in arrays, not lists: the cycle collector walks every item of a list
-        # at each collection that sees it, and never looks inside an array.
-        self.own_left = array("d", c.backup_hours.astype(np.float64).tobytes())  # hours of own backup left
-        self.own_services = c.backup_services
-        self.gen_left = array("d", bytes(8 * n))  # hours of mobile-generator fuel left
-        self.has_gen = bytearray(n)
-        self.bk_since = array("d", bytes(8 * n))  # when its backup use was last charged
-        self.bk_using: dict[int, tuple[str, ...]] = {}
-        self.bk_token = array("q", bytes(8 * n))  # invalidates a scheduled exhaustion
-        self.protection = c.asset_protection.copy()
-        self.protection_version = 0
-        # the crew on each asset (-1: none): read one at a time from the array, by numpy through the view
-        self._assigned = array("q", b"\xff" * (8 * n))
-        self.assigned = np.frombuffer(self._assigned, np.int64)
-        self._queued = bytearray(n)
-        self.loop_unfed: dict[str, np.ndarray] = {svc: np.zeros(n, bool) for svc, _ in c.supply_loops}
+        self.own_services = c.backup_services  # per asset: the services its own backup covers
         self.critical = c.critical
-        self.max_intensity: dict[str, np.ndarray] = {}
-        self.capacity_z: dict[str, np.ndarray] = {}
         self._capacity: dict[str, np.ndarray] = {}  # hazard -> (degraded, failed) capacity per asset, from capacity_z
-        self.edge_closed_flood = np.zeros(len(c.edge_u), bool)
-        self.edge_closed_manual = np.zeros(len(c.edge_u), bool)
-        self.closure_version = 0
         # (closure version, its closed-road mask, whether any road is closed)
         self._matrix_cache: tuple[int, bytes, bool] | None = None
-        self.gauge: float | None = None
-        self.spent = 0.0
-        # people unserved per (district, service): an array of flat pairs d * 4 + k that the cascade reads
-        # one entry at a time, and a numpy (district, service) view of the same memory for everyone else
-        ns = len(self._SERVICES)
-        self._unserved = array("q", bytes(8 * c.n_districts * ns))
-        self.district_unserved = np.frombuffer(self._unserved, np.int64).reshape(c.n_districts, ns)
-        # (district, service) pairs to recompute, as flat indices d * 4 + k: a flag each, and the list of those set
-        self._dirty_db = bytearray(c.n_districts * len(self._SERVICES))
-        self._dirty: list[int] = []
         self._cycles = 1 in self._reaches_cycle()  # the city has an interdependency cycle (most have none)
 
     def _z(self, hazard: str, idx: np.ndarray) -> np.ndarray:
         """Capacity quantiles (standard normal) for assets ``idx``, drawn on first need in index order."""
-        z = self.capacity_z.get(hazard)
+        rs = self.rs
+        z = rs.capacity_z.get(hazard)
         if z is None:
             z = np.full(self.city.n_assets, np.nan)
-            self.capacity_z[hazard] = z
+            rs.capacity_z[hazard] = z
         need = idx[np.isnan(z[idx])]
         if len(need):
             z[np.sort(need)] = self.rng_damage.standard_normal(len(need))
@@ -117,24 +62,26 @@ class CascadeMixin:
     # cascades
 
     def _ok(self, x: int, service: str) -> bool:
-        if self._st[x] == DOWN:
+        rs = self.rs
+        if rs._st[x] == DOWN:
             return False
-        unfed = self.loop_unfed.get(service)
+        unfed = rs.loop_unfed.get(service)
         if unfed is not None and unfed[x]:
             return False
-        return not (service == "health" and self._ov[x])
+        return not (service == "health" and rs._ov[x])
 
     def _loop_unfed(self, lid: int) -> list[int]:
         """Members of same-service loop ``lid`` that no outside supply (or backup) reaches."""
+        rs = self.rs
         c = self.city
         service, members = c.supply_loops[lid]
         mset = set(members)
-        unfed = self.loop_unfed[service]
+        unfed = rs.loop_unfed[service]
 
         def capable(m: int) -> bool:
-            if self._dn[m] or self.flooded[m] or self.cyber[m]:
+            if rs._dn[m] or rs.flooded[m] or rs.cyber[m]:
                 return False
-            return self.state[m] != DOWN or self.cause[m] == f"no {service}"
+            return rs.state[m] != DOWN or rs.cause[m] == f"no {service}"
 
         reached: list[int] = []
         seen: set[int] = set()
@@ -142,9 +89,9 @@ class CascadeMixin:
             if not capable(m):
                 continue
             sup = next((x for s, x in c.asset_needs[m] if s == service), ())
-            outside = any(x not in mset and self.state[x] != DOWN and not unfed[x] for x in sup)
-            backup = (service in self.own_services[m] and self.own_left[m] > _EPS) or (
-                service == "power" and self.has_gen[m] and self.gen_left[m] > _EPS)
+            outside = any(x not in mset and rs.state[x] != DOWN and not unfed[x] for x in sup)
+            backup = (service in self.own_services[m] and rs.own_left[m] > _EPS) or (
+                service == "power" and rs.has_gen[m] and rs.gen_left[m] > _EPS)
             if outside or backup:
                 reached.append(m)
                 seen.add(m)
@@ -160,11 +107,12 @@ class CascadeMixin:
 
     def _target(self, i: int) -> tuple[int, str, tuple[str, ...], tuple[str, ...]]:
         """(state, cause, backup sources to use, missing services) that asset ``i`` should be in now."""
-        if self._dn[i]:
-            return DOWN, _DOWN_CAUSE[self._dn[i]], (), ()
-        if self._fl[i]:
+        rs = self.rs
+        if rs._dn[i]:
+            return DOWN, _DOWN_CAUSE[rs._dn[i]], (), ()
+        if rs._fl[i]:
             return DOWN, "flooded", (), ()
-        if self._cy[i]:
+        if rs._cy[i]:
             return DOWN, "cyber", (), ()
         missing = self._missing(i)
         if not missing:
@@ -173,7 +121,7 @@ class CascadeMixin:
 
     def _missing(self, i: int) -> tuple[str, ...]:
         """The services asset ``i`` needs that none of its suppliers gives now."""
-        st = self._st
+        st = self.rs._st
         missing: tuple[str, ...] = ()
         plain = self._plain_supply
         for s, sup in self.city.asset_needs[i]:
@@ -189,8 +137,9 @@ class CascadeMixin:
 
     def _without(self, i: int, missing: tuple[str, ...]) -> tuple[int, str, tuple[str, ...]]:
         """(state, cause, backup sources) of asset ``i`` without the ``missing`` services: on backup, or down."""
-        own = self.own_left[i] > _EPS
-        gen = self.has_gen[i] and self.gen_left[i] > _EPS
+        rs = self.rs
+        own = rs.own_left[i] > _EPS
+        gen = rs.has_gen[i] and rs.gen_left[i] > _EPS
         if not own and not gen:  # most assets: no backup at all
             return DOWN, "no " + missing[0], ()
         own_cov = self.own_services[i]
@@ -204,50 +153,52 @@ class CascadeMixin:
 
     def _settle(self, i: int) -> None:
         """Charge the backup fuel used since the last settlement."""
-        if self._st[i] != BACKUP:
+        rs = self.rs
+        if rs._st[i] != BACKUP:
             return
         now = self.env.now
-        used = now - self.bk_since[i]
+        used = now - rs.bk_since[i]
         if used > 0:
-            using = self.bk_using[i]
+            using = rs.bk_using[i]
             if "own" in using:
-                self.own_left[i] = max(0.0, self.own_left[i] - used)
+                rs.own_left[i] = max(0.0, rs.own_left[i] - used)
             if "gen" in using:
-                self.gen_left[i] = max(0.0, self.gen_left[i] - used)
-        self.bk_since[i] = now
+                rs.gen_left[i] = max(0.0, rs.gen_left[i] - used)
+        rs.bk_since[i] = now
 
     def _transition(self, i: int, new: int, cause: str, sources: tuple[str, ...], missing: tuple[str, ...],
                     now: float, out: list[Any]) -> bool:
         """Move asset ``i`` to ``new`` at ``now``; log it (into ``out``, the log's writer for ``now``);
         schedule backup exhaustion.  True if working changed."""
-        st = self._st
+        rs = self.rs
+        st = rs._st
         old = st[i]
-        if new == old and (new != BACKUP or sources == self.bk_using[i]):
+        if new == old and (new != BACKUP or sources == rs.bk_using[i]):
             if new == DOWN:
-                self.cause[i] = cause
+                rs.cause[i] = cause
             return False
         c = self.city
         aid = c.asset_ids[i]
         if old == BACKUP and new != BACKUP:
-            self.bk_token[i] += 1
+            rs.bk_token[i] += 1
             if new == UP:
-                out += (now, "backup_stop", aid, {"own_left_h": round(self.own_left[i], 6),
-                                                  "generator_left_h": round(self.gen_left[i], 6)})
+                out += (now, "backup_stop", aid, {"own_left_h": round(rs.own_left[i], 6),
+                                                  "generator_left_h": round(rs.gen_left[i], 6)})
         st[i] = new
-        self.cause[i] = cause
+        rs.cause[i] = cause
         if new == BACKUP:
-            self.bk_using[i] = sources
-            self.bk_since[i] = now
-            self.bk_token[i] += 1
+            rs.bk_using[i] = sources
+            rs.bk_since[i] = now
+            rs.bk_token[i] += 1
             left = self._hours_left(i, sources)
             if old != BACKUP:
                 out += (now, "backup_start", aid, {"sources": list(sources), "missing": list(missing),
                                                    "hours_left": left if left.is_integer() else round(left, 6)})
-            token = self.bk_token[i]
+            token = rs.bk_token[i]
             ev = self.env.timeout(_finite_delay(left, "backup"))
             ev.callbacks.append(lambda _e, i=i, token=token: self._exhausted(i, token))
         else:
-            self.bk_using[i] = ()
+            rs.bk_using[i] = ()
         if (old == DOWN) == (new == DOWN):
             return False
         if new == DOWN:
@@ -258,31 +209,35 @@ class CascadeMixin:
 
     def _hours_left(self, i: int, sources: tuple[str, ...]) -> float:
         """Hours asset ``i`` can still run on backup ``sources``: ("own",), ("gen",) or both (the shorter)."""
-        left = self.own_left[i] if sources[0] == "own" else self.gen_left[i]
-        return min(left, self.gen_left[i]) if len(sources) > 1 else left
+        rs = self.rs
+        left = rs.own_left[i] if sources[0] == "own" else rs.gen_left[i]
+        return min(left, rs.gen_left[i]) if len(sources) > 1 else left
 
     def _rearm(self, i: int) -> None:
         """After fuel arrived for an asset already on backup: one new exhaustion time, no new start."""
-        if self._st[i] != BACKUP:
+        rs = self.rs
+        if rs._st[i] != BACKUP:
             return
         self._settle(i)
-        self.bk_token[i] += 1
-        token = self.bk_token[i]
-        left = self._hours_left(i, self.bk_using[i])
+        rs.bk_token[i] += 1
+        token = rs.bk_token[i]
+        left = self._hours_left(i, rs.bk_using[i])
         ev = self.env.timeout(_finite_delay(left, "backup"))
         ev.callbacks.append(lambda _e, i=i, token=token: self._exhausted(i, token))
 
     def _exhausted(self, i: int, token: int) -> None:
-        if self.bk_token[i] != token or self._st[i] != BACKUP:
+        rs = self.rs
+        if rs.bk_token[i] != token or rs._st[i] != BACKUP:
             return
         self._settle(i)
-        self.log.add(self.env.now, "backup_exhausted", self.city.asset_ids[i], {"sources": list(self.bk_using[i])})
+        self.log.add(self.env.now, "backup_exhausted", self.city.asset_ids[i], {"sources": list(rs.bk_using[i])})
         self._propagate([i])
 
     def _propagate(self, seeds: Iterable[int]) -> None:
         """Re-evaluate ``seeds`` and everything downstream of what changes (incremental cascade)."""
+        rs = self.rs
         c = self.city
-        queued, dirty, st, dm, fl, cy, cause_of = self._queued, self._dirty_db, self._st, self._dn, self._fl, self._cy, self.cause
+        queued, dirty, st, dm, fl, cy, cause_of = rs._queued, rs._dirty_db, rs._st, rs._dn, rs._fl, rs._cy, rs.cause
         q: deque[int] = deque()
         for i in seeds:
             if queued[i]:
@@ -296,8 +251,8 @@ class CascadeMixin:
             self._flush_districts()
             return
         needs, loops_touching, plain, cycles = c.asset_needs, c.loops_touching, self._plain_supply, self._cycles
-        dependents, district_dependents, shelters = c.asset_dependents, c.district_service_dependents, self.shelter_districts
-        dirty_list, own_left, has_gen = self._dirty, self.own_left, self.has_gen
+        dependents, district_dependents, shelters = c.asset_dependents, c.district_service_dependents, rs.shelter_districts
+        dirty_list, own_left, has_gen = rs._dirty, rs.own_left, rs.has_gen
         now, ids, types = self.env.now, c.asset_ids, c.type_names
         out = self.log.at(now)  # out += (now, kind, subject, data): a record, without a call
         came_up: list[int] = []  # what came up, and what lost its own problem: a cycle may restart with them
@@ -314,8 +269,8 @@ class CascadeMixin:
                         continue
                     if old == BACKUP:
                         self._settle(i)
-                        self.bk_token[i] += 1
-                        self.bk_using[i] = ()
+                        rs.bk_token[i] += 1
+                        rs.bk_using[i] = ()
                     st[i] = DOWN
                     out += (now, "asset_down", ids[i], {"cause": cause, "type": types[i]})
                 else:
@@ -374,7 +329,7 @@ class CascadeMixin:
             if touched_loops:
                 for lid in sorted(touched_loops):
                     service, members = c.supply_loops[lid]
-                    flags = self.loop_unfed[service]
+                    flags = rs.loop_unfed[service]
                     now_unfed = set(self._loop_unfed(lid))
                     for m in members:
                         if (m in now_unfed) != bool(flags[m]):
@@ -439,11 +394,12 @@ class CascadeMixin:
         return got
 
     def _restart_cycles(self, came_up: list[int], cleared: list[int]) -> list[int]:
+        rs = self.rs
         c = self.city
         reaches = self._reaches_cycle()
         if not any(map(reaches.__getitem__, came_up)) and not any(map(reaches.__getitem__, cleared)):
             return []
-        region: list[int] = [i for i in cleared if self.state[i] == DOWN and self.cause[i] not in _BLOCKING]
+        region: list[int] = [i for i in cleared if rs.state[i] == DOWN and rs.cause[i] not in _BLOCKING]
         seen: set[int] = set(region)
         stack = list(came_up) + region
         while stack:
@@ -452,28 +408,28 @@ class CascadeMixin:
                 if d in seen:
                     continue
                 seen.add(d)
-                if self.state[d] == DOWN and not (self._dn[d] or self.flooded[d] or self.cyber[d]):
+                if rs.state[d] == DOWN and not (rs._dn[d] or rs.flooded[d] or rs.cyber[d]):
                     region.append(d)
                     stack.append(d)
         if not region:
             return []
         region.sort()
-        saved = {i: int(self.state[i]) for i in region}
+        saved = {i: int(rs.state[i]) for i in region}
         for i in region:
-            self.state[i] = UP
+            rs.state[i] = UP
         changed = True
         while changed:
             changed = False
             for i in region:
-                if self.state[i] != DOWN and self._target(i)[0] == DOWN:
-                    self.state[i] = DOWN
+                if rs.state[i] != DOWN and self._target(i)[0] == DOWN:
+                    rs.state[i] = DOWN
                     changed = True
-        survivors = [i for i in region if self.state[i] != DOWN]
+        survivors = [i for i in region if rs.state[i] != DOWN]
         for i, s in saved.items():
-            self.state[i] = s
+            rs.state[i] = s
         # let the survivors find their state through normal evaluation, with the others assumed up
         for i in survivors:
-            self.state[i] = UP  # provisional: evaluated again by the caller's queue
+            rs.state[i] = UP  # provisional: evaluated again by the caller's queue
             self.log.add(self.env.now, "asset_up", c.asset_ids[i], {"on_backup": False, "restart": True,
                                                                     "type": str(c.asset_type[i])})
             for d in c.district_dependents[i]:
@@ -488,16 +444,8 @@ class CascadeMixin:
     # people
 
     def _init_people(self) -> None:
+        """Per-city tables of the districts (read-only, in ``city.memo``) and the water settings."""
         c = self.city
-        self.residents = c.district_pop.astype(np.int64).copy()
-        # district -> {shelter: people}; a district appears once it sent people
-        self.evacuees: defaultdict[int, dict[int, int]] = defaultdict(dict)
-        self.shelter_load = np.zeros(c.n_assets, np.int64)
-        self.shelter_districts: dict[int, list[int]] = {}
-        self.warned_at = np.full(c.n_districts, np.nan)
-        # district -> [(hour, share of its people reached)] of each warning, in time order (warn_public)
-        self.warnings: dict[int, list[tuple[float, float]]] = {}
-        self.exposed = np.zeros(c.n_districts, bool)
         needs = c.memo.get("district_needs")  # read-only: made once per city
         if needs is None:
             needs = c.memo["district_needs"] = [dict(n) for n in c.district_needs]
@@ -508,22 +456,14 @@ class CascadeMixin:
         if people is None:
             people = c.memo["district_people"] = (c.district_pop.tolist(), c.district_vuln.astype(float).tolist())
         self._district_people: tuple[list[int], list[float]] = people
-        # taps: when each district's water supply was lost (nan: it has supply), whether the mains
-        # are refilling, and a token that voids a pending refill or boil-water lift
-        nd = c.n_districts
         self._water = self.scenario.water
-        self._dry_since = [math.nan] * nd
-        self._refilling = bytearray(nd)
-        self._refill_token = [0] * nd
-        self._boil_token = [0] * nd
-        self._boiling = bytearray(nd)
 
     def _district_served(self, d: int, service: str) -> bool:
         sup = self.district_needs[d].get(service)
         if sup is None:
             return True
         if self._plain_supply:
-            st = self._st
+            st = self.rs._st
             return any(st[x] != DOWN for x in sup)
         return any(self._ok(x, service) for x in sup)
 
@@ -552,9 +492,10 @@ class CascadeMixin:
 
     def _recompute_flat(self, flat: Iterable[int]) -> None:
         """Recompute the unserved people of flat (district, service) pairs ``flat``, in order; log the changes."""
-        c, now, state, table = self.city, self.env.now, self._st, self._unserved
+        rs = self.rs
+        c, now, state, table = self.city, self.env.now, rs._st, rs._unserved
         pop, vuln = self._district_people
-        plain, derating, rows, evacuees = self._plain_supply, self._derating, self._pairs, self.evacuees
+        plain, derating, rows, evacuees = self._plain_supply, rs._derating, self._pairs, rs.evacuees
         out: list[Any] | None = None  # the log's writer for now, taken at the first change
         for ds in flat:
             d, k, s, sup, shares = rows[ds]
@@ -578,9 +519,9 @@ class CascadeMixin:
             if not served:
                 fed = 0.0
             elif derating and sup is not None:  # suppliers running derated feed their share of it
-                fed = self._derated_fed(sup, shares, s, plain) * float(self.demand_ratio[d, k])
+                fed = self._derated_fed(sup, shares, s, plain) * float(rs.demand_ratio[d, k])
             if fed < 1.0:
-                residents = int(self.residents[d])
+                residents = int(rs.residents[d])
                 unserved = residents - round(residents * fed)
             else:
                 unserved = 0
@@ -602,7 +543,8 @@ class CascadeMixin:
     def _derated_fed(self, sup: tuple[int, ...], shares: Any, s: str, plain: bool) -> float:
         """The share of a district's supply that runs now when suppliers may run derated: shares
         weighted by each working supplier's capacity left; redundant feeds give the best one's."""
-        der, st = self.derate, self._st
+        rs = self.rs
+        der, st = rs.derate, rs._st
         ok = [x for x in sup if (st[x] != DOWN if plain else self._ok(x, s))]
         if shares is not None:
             w = dict(zip(sup, shares, strict=True))
@@ -615,28 +557,29 @@ class CascadeMixin:
         When supply returns after the taps ran dry, the mains refill first: water is back
         ``min(refill_h, hours dry)`` later, under a boil-water notice while the pipes are flushed.
         """
+        rs = self.rs
         now = self.env.now
-        dry = self._dry_since[d]
+        dry = rs._dry_since[d]
         if not supplied:
             if math.isnan(dry):  # the taps run dry now
-                self._dry_since[d] = now
-                if self._boiling[d]:  # a notice on dry taps protects nobody; a new one follows the refill
+                rs._dry_since[d] = now
+                if rs._boiling[d]:  # a notice on dry taps protects nobody; a new one follows the refill
                     self._lift_boil(d, "supply lost")
-            if self._refilling[d]:
-                self._refilling[d] = 0
-                self._refill_token[d] += 1
+            if rs._refilling[d]:
+                rs._refilling[d] = 0
+                rs._refill_token[d] += 1
             return False
         if math.isnan(dry):
             return True
-        if self._refilling[d]:
+        if rs._refilling[d]:
             return False
         lag = min(self._water.refill_h, now - dry)
         if lag <= _EPS:
-            self._dry_since[d] = math.nan
+            rs._dry_since[d] = math.nan
             return True
-        self._refilling[d] = 1
-        self._refill_token[d] += 1
-        token = self._refill_token[d]
+        rs._refilling[d] = 1
+        rs._refill_token[d] += 1
+        token = rs._refill_token[d]
         self.log.add(now, "water_refill", self.city.district_ids[d], {
             "dry_h": round(now - dry, 6), "until_h": round(now + lag, 6)})
         ev = self.env.timeout(_finite_delay(lag, "water refill"))
@@ -645,32 +588,34 @@ class CascadeMixin:
 
     def _refilled(self, d: int, token: int) -> None:
         """The mains of district ``d`` are full again: water at the taps, under a boil-water notice."""
-        if self._refill_token[d] != token or not self._refilling[d]:
+        rs = self.rs
+        if rs._refill_token[d] != token or not rs._refilling[d]:
             return
-        self._refilling[d] = 0
-        self._dry_since[d] = math.nan
+        rs._refilling[d] = 0
+        rs._dry_since[d] = math.nan
         self._mark_pair(d * len(self._SERVICES) + self._SERVICES.index("water"))
         self._flush_districts()
         hours = self._water.boil_water_h
-        if hours <= 0 or not math.isnan(self._dry_since[d]):  # no notice, or dry again already
+        if hours <= 0 or not math.isnan(rs._dry_since[d]):  # no notice, or dry again already
             return
         now = self.env.now
-        self._boiling[d] = 1
-        self._boil_token[d] += 1
-        token = self._boil_token[d]
+        rs._boiling[d] = 1
+        rs._boil_token[d] += 1
+        token = rs._boil_token[d]
         self.log.add(now, "boil_water", self.city.district_ids[d], {
-            "status": "issued", "until_h": round(now + hours, 6), "people": int(self.residents[d])})
+            "status": "issued", "until_h": round(now + hours, 6), "people": int(rs.residents[d])})
         ev = self.env.timeout(_finite_delay(hours, "boil-water notice"))
         ev.callbacks.append(lambda _e, d=d, token=token: self._flushed(d, token))
 
     def _flushed(self, d: int, token: int) -> None:
         """The boil-water notice of district ``d`` ends, unless a newer one or dry taps replaced it."""
-        if self._boil_token[d] == token:
+        if self.rs._boil_token[d] == token:
             self._lift_boil(d, "flushed")
 
     def _lift_boil(self, d: int, reason: str) -> None:
-        self._boiling[d] = 0
-        self._boil_token[d] += 1
+        rs = self.rs
+        rs._boiling[d] = 0
+        rs._boil_token[d] += 1
         self.log.add(self.env.now, "boil_water", self.city.district_ids[d], {"status": "lifted", "reason": reason})
 
     def _mark_district(self, d: int) -> None:
@@ -681,15 +626,17 @@ class CascadeMixin:
 
     def _mark_pair(self, ds: int) -> None:
         """Recompute (district, service) pair ``ds`` (flat: d * 4 + k) at the next flush."""
-        if not self._dirty_db[ds]:
-            self._dirty_db[ds] = 1
-            self._dirty.append(ds)
+        rs = self.rs
+        if not rs._dirty_db[ds]:
+            rs._dirty_db[ds] = 1
+            rs._dirty.append(ds)
 
     def _flush_districts(self) -> None:
-        if self._dirty:
-            flat = sorted(self._dirty)
-            self._dirty.clear()
+        rs = self.rs
+        if rs._dirty:
+            flat = sorted(rs._dirty)
+            rs._dirty.clear()
             for ds in flat:
-                self._dirty_db[ds] = 0
+                rs._dirty_db[ds] = 0
             self._recompute_flat(flat)
         self._check_conditions()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from collections import deque
 from typing import Any
 
 import numpy as np
@@ -22,31 +21,18 @@ from .repair_order import RepairOrder
 
 
 class CrewMixin:
-    """Crews and repairs (part of Simulation)."""
+    """Crews and repairs (part of Simulation; crews, orders and queues in ``self.rs``)."""
 
     def _init_resources(self) -> None:
         c, r = self.city, self.scenario.resources
-        self.crews: list[Crew] = []
-        for team in r.crews:
-            for k in range(team.count):
-                self.crews.append(Crew(f"{team.id}#{k + 1}", team.id, team.skills, int(c.asset_road[c.asset_index[team.depot]])))
-        self.generators_left = r.generators.count
-        self.aid_left = r.mutual_aid.max_requests if (r.mutual_aid.crews > 0 or r.mutual_aid.generators > 0) else 0
-        self.priorities: list[int] | None = None
-        self.off_duty: dict[str, str] = {}  # crew id -> why it takes no new work (staff_absence, stand_down)
         self._skill_of = c.memo.get("skill_of")
         if self._skill_of is None:
             self._skill_of = c.memo["skill_of"] = np.array([c.type_skill.get(t, "general") for t in c.type_names],
                                                            dtype=object)
         self._skill_masks: dict[tuple[str, ...], np.ndarray] = {}
         self._skill_bytes_of: dict[tuple[str, ...], bytes] = {}
-        self.orders: dict[str, deque[int]] = {}
         self.repair_spec = self.scenario.repair_times
-        self.spares: dict[str, float] | None = None  # asset type -> repair-time factor (contract_spares)
         self._utility = r.utility_restoration  # crews without orders follow the utility's own order
-        # cyber-hit assets an IT crew may restore now (detected, not yet back): asset -> its CyberHazard;
-        # only ever filled in scenarios whose cyber hazards give incident_response_h
-        self.cyber_open: dict[int, Any] = {}
         self._repair_order: RepairOrder | None = None  # made at the utility's first choice
         self._connected: tuple[np.ndarray, bool] | None = None  # (road parts, _roads_connected() for them)
         self._reach_cache: tuple[Any, ...] | None = None  # see _utility_task
@@ -57,9 +43,10 @@ class CrewMixin:
         """Whether an IT team sent to asset ``i`` now has work there: it is down from a cyber attack
         whose hazard gives IT crews a restoration time (detected already, or about to be: the crew
         then waits on site until the operators confirm the intrusion)."""
-        if i in self.cyber_open:
+        rs = self.rs
+        if i in rs.cyber_open:
             return True
-        if not self._cy[i]:
+        if not rs._cy[i]:
             return False
         aid = self.city.asset_ids[i]
         return any(isinstance(h, CyberHazard) and h.incident_response_h is not None and aid in h.targets
@@ -89,38 +76,39 @@ class CrewMixin:
     def _next_task(self, crew: Crew) -> int | None:
         if crew.id in self.off_duty:  # off sick or sent home: it finishes what it was on, then stops
             return None
+        rs = self.rs
         sb = crew.standby  # the site this crew was sent to before anything broke there
-        if sb is None and not self.cyber_open and not self.orders and self.priorities is None and self._utility:
+        if sb is None and not rs.cyber_open and not rs.orders and rs.priorities is None and self._utility:
             return self._utility_task(crew)  # no standby, orders or priorities: the utility's own order
-        if sb is not None and self._dm[sb] and self._assigned[sb] < 0 and not self._fl[sb]:
+        if sb is not None and rs._dm[sb] and rs._assigned[sb] < 0 and not rs._fl[sb]:
             return sb
-        it = bool(self.cyber_open) and "it" in crew.skills
-        if it and sb in self.cyber_open and self._assigned[sb] < 0 and not self._fl[sb]:
+        it = bool(rs.cyber_open) and "it" in crew.skills
+        if it and sb in rs.cyber_open and rs._assigned[sb] < 0 and not rs._fl[sb]:
             return sb
-        q = self.orders.get(crew.team)
+        q = rs.orders.get(crew.team)
         if q:
             # orders in the order given; a flooded site waits until it is dry.  An order for an
             # asset that is not damaged pre-positions the crew there, on standby.
             for i in list(q):
-                if self._assigned[i] >= 0:
+                if rs._assigned[i] >= 0:
                     q.remove(i)
-                elif not self.flooded[i]:
+                elif not rs.flooded[i]:
                     q.remove(i)
                     return i
         utility = self.scenario.resources.utility_restoration
-        if self.priorities is None and not utility:
+        if rs.priorities is None and not utility:
             return None
-        dm, fl = self._dm, self._fl
-        priorities = self.priorities or []
+        dm, fl = rs._dm, rs._fl
+        priorities = rs.priorities or []
         if it:  # IT incident response: the cyber-hit assets in priority order, then the most critical
-            free = [i for i in self.cyber_open if self._assigned[i] < 0 and not fl[i]]
+            free = [i for i in rs.cyber_open if rs._assigned[i] < 0 and not fl[i]]
             if free:
                 rank = {a: k for k, a in enumerate(priorities)}
                 crit = self.city.asset_crit
                 return min(free, key=lambda i: (rank.get(i, len(rank)), -int(crit[i]), i))
         parts = None
         for i in priorities:
-            if dm[i] and self._assigned[i] < 0 and not fl[i] and self._skill_ok(crew, i):
+            if dm[i] and rs._assigned[i] < 0 and not fl[i] and self._skill_ok(crew, i):
                 if parts is None and self._roads_closed():
                     parts = self._road_parts()
                 if parts is not None and parts[crew.node] != parts[self.city.asset_road[i]]:
@@ -137,9 +125,10 @@ class CrewMixin:
 
     def _open_repairs(self, crew: Crew) -> np.ndarray:
         """Damaged assets nobody is on, out of the water, that ``crew`` has the skills for, in index order."""
+        rs = self.rs
         # `!= 0` first: numpy finds the nonzero entries of a boolean array ten times faster than of an int8 one
-        cand = np.flatnonzero(self.damage != 0)  # few of the city's assets: filter those, not the whole city
-        ok = (self.assigned[cand] < 0) & ~self.flooded[cand]
+        cand = np.flatnonzero(rs.damage != 0)  # few of the city's assets: filter those, not the whole city
+        ok = (rs.assigned[cand] < 0) & ~rs.flooded[cand]
         if "general" not in crew.skills:
             ok &= self._skill_mask(crew.skills)[cand]
         return cand[ok]
@@ -147,17 +136,18 @@ class CrewMixin:
     def _utility_task(self, crew: Crew) -> int | None:
         """The utility's own next repair for ``crew``: what keeps critical facilities going first,
         then the most people brought back per expected repair hour (lowest index among equals)."""
+        rs = self.rs
         if self._repair_order is None:
             types = self.city.type_names
             skills = self.city.memo.get("skill_names")  # read-only: _skill_of as a list, made once per city
             if skills is None:
                 skills = self.city.memo["skill_names"] = self._skill_of.tolist()
-            self._repair_order = RepairOrder(self._dm, *self._restoration_weights(), self._mean_repair(),
+            self._repair_order = RepairOrder(rs._dm, *self._restoration_weights(), self._mean_repair(),
                                              lambda i, code: self._state_hours(types[i], code)[0], skills)
         general = self._any_general
         if self._all_in_reach():
             # every repair is within reach: the first open one in the order (most often near its head)
-            assigned, fl = self._assigned, self._fl
+            assigned, fl = rs._assigned, rs._fl
             if "general" in crew.skills:
                 for i in self._repair_order.in_order(general):
                     if not fl[i] and assigned[i] < 0:
@@ -182,7 +172,7 @@ class CrewMixin:
         if got is None or got[0] is not order or got[1] is not parts:
             got = self._reach_cache = (order, parts, parts[self.city.asset_road[order]], self._is_bridge()[order], {})
         _, _, part_of, bridge_of, by_skills = got
-        ok = (self.assigned[order] < 0) & ~self.flooded[order]  # the crew's open repairs
+        ok = (rs.assigned[order] < 0) & ~rs.flooded[order]  # the crew's open repairs
         if "general" not in crew.skills:
             skilled = by_skills.get(crew.skills)
             if skilled is None:
@@ -252,16 +242,17 @@ class CrewMixin:
         return got
 
     def _closed_mask(self) -> np.ndarray:
+        rs = self.rs
         c = self.city
-        closed = self.edge_closed_flood | self.edge_closed_manual
-        if self.edge_closed_effect is not None:  # road_closure effects
-            closed = closed | (self.edge_closed_effect > 0)
+        closed = rs.edge_closed_flood | rs.edge_closed_manual
+        if rs.edge_closed_effect is not None:  # road_closure effects
+            closed = closed | (rs.edge_closed_effect > 0)
         b = c.edge_bridge
         has = b >= 0
         if has.any():
             bad = np.zeros(len(b), bool)
             # damaged, under water, or shut by a cyber attack on its control system
-            bad[has] = (self._dn_view[b[has]] > 0) | self.flooded[b[has]] | self.cyber[b[has]]
+            bad[has] = (rs._dn_view[b[has]] > 0) | rs.flooded[b[has]] | rs.cyber[b[has]]
             closed = closed | bad
         return closed
 
@@ -278,9 +269,10 @@ class CrewMixin:
     def _all_in_reach(self) -> bool:
         """Whether every repair is within every crew's reach now: no road is closed, or none that
         cuts the road network in two (as most closures).  Made once per closure version."""
+        rs = self.rs
         got = self._in_reach
-        if got is None or got[0] != self.closure_version:
-            got = self._in_reach = (self.closure_version, not self._roads_closed() or self._roads_connected())
+        if got is None or got[0] != rs.closure_version:
+            got = self._in_reach = (rs.closure_version, not self._roads_closed() or self._roads_connected())
         return got[1]
 
     def _travel_hours(self, src: int, dst: int) -> float:
@@ -296,9 +288,10 @@ class CrewMixin:
 
     def _closure_mask(self) -> bytes:
         """Today's closed-road mask as bytes (a cache key), made once per closure version."""
-        if self._matrix_cache is None or self._matrix_cache[0] != self.closure_version:
+        rs = self.rs
+        if self._matrix_cache is None or self._matrix_cache[0] != rs.closure_version:
             closed = self._closed_mask()
-            self._matrix_cache = (self.closure_version, closed.tobytes(), bool(closed.any()))
+            self._matrix_cache = (rs.closure_version, closed.tobytes(), bool(closed.any()))
         return self._matrix_cache[1]
 
     def _road_parts(self) -> np.ndarray:
@@ -335,10 +328,11 @@ class CrewMixin:
         The run keeps the sources it asked for under the closures of now, found without hashing
         the closed-road mask again.
         """
+        rs = self.rs
         version, near = self._hours_now
-        if version != self.closure_version:
+        if version != rs.closure_version:
             near = {}
-            self._hours_now = (self.closure_version, near)
+            self._hours_now = (rs.closure_version, near)
         dist = near.get(src)
         if dist is None:
             dist = near[src] = self._city_hours_from(src)
@@ -383,8 +377,9 @@ class CrewMixin:
         return 2 * fail[0], 2 * fail[1]
 
     def _repair_hours(self, i: int, crew: Crew) -> float:
+        rs = self.rs
         typ = self.city.type_names[i]
-        code = self._dm[i]
+        code = rs._dm[i]
         if code > 2:
             mean, sd = self._state_hours(typ, code)
         else:
@@ -396,13 +391,14 @@ class CrewMixin:
         h = max(h, 0.2 * mean)
         if self.city.type_skill.get(typ, "general") not in crew.skills:
             h *= 1.5  # a general crew on specialist equipment
-        if self.spares is not None:  # spare parts on contract (contract_spares) shorten the repair
-            h *= self.spares.get(typ, 1.0)
+        if rs.spares is not None:  # spare parts on contract (contract_spares) shorten the repair
+            h *= rs.spares.get(typ, 1.0)
         return h
 
     def _crew_proc(self, crew: Crew) -> Any:
-        c, env, add, dm, is_bridge = self.city, self.env, self.log.add, self._dm, self._is_bridge()
-        number = self.crews.index(crew)  # what `assigned` holds; crews are only ever added at the end
+        rs = self.rs
+        c, env, add, dm, is_bridge = self.city, self.env, self.log.add, rs._dm, self._is_bridge()
+        number = rs.crews.index(crew)  # what `assigned` holds; crews are only ever added at the end
         while True:
             task = self._next_task(crew)
             if task is None:
@@ -412,7 +408,7 @@ class CrewMixin:
                 continue
             crew.task = task
             by_priorities, crew.by_priorities = crew.by_priorities, False
-            self._assigned[task] = number
+            rs._assigned[task] = number
             aid = c.asset_ids[task]
             dst = int(c.asset_road[task])
             hours = self._travel_hours(crew.node, dst)
@@ -429,14 +425,14 @@ class CrewMixin:
             yield env.timeout(_finite_delay(hours, "travel"))
             crew.node = dst
             add(env.now, "crew", crew.id, {"state": "arrived", "asset": aid})
-            while self._fl[task]:
+            while rs._fl[task]:
                 crew.state = "waiting"
                 yield env.timeout(1.0)
-            if task in self.cyber_open and "it" in crew.skills:
+            if task in rs.cyber_open and "it" in crew.skills:
                 yield from self._it_restore(crew, task)
                 continue
             if not dm[task]:
-                self._assigned[task] = -1
+                rs._assigned[task] = -1
                 if crew.standby != task:
                     crew.standby = task
                     add(env.now, "crew", crew.id, {"state": "standby", "asset": aid})
@@ -453,28 +449,29 @@ class CrewMixin:
             dm[task] = 0
             if self._repair_order is not None:
                 self._repair_order.note(task)
-            if self._dn is not dm:  # what held it down or derated it ends (an outage still holds it)
-                self._dn[task] = OUTAGE if self._outages[task] else 0
-                if self.derate[task]:
-                    self.derate[task] = 0.0
+            if rs._dn is not dm:  # what held it down or derated it ends (an outage still holds it)
+                rs._dn[task] = OUTAGE if rs._outages[task] else 0
+                if rs.derate[task]:
+                    rs.derate[task] = 0.0
                     self._redo_districts([task])
-            for hz, mx in self.max_intensity.items():  # a repaired asset has a new capacity
+            for hz, mx in rs.max_intensity.items():  # a repaired asset has a new capacity
                 mx[task] = 0.0
-                z = self.capacity_z.get(hz)
+                z = rs.capacity_z.get(hz)
                 if z is not None:
                     z[task] = np.nan
-            self._assigned[task] = -1
+            rs._assigned[task] = -1
             add(env.now, "repair", aid, {"state": "finished", "crew": crew.id})
             if is_bridge[task]:  # roads across it open again: travel times are looked up again
                 self._reopen_repaired_bridge(task)
-                self.closure_version += 1
+                rs.closure_version += 1
             self._propagate([task])
 
     def _it_restore(self, crew: Crew, task: int) -> Any:
         """IT incident response on a cyber-hit asset: isolate, clean and rebuild the control
         system, check the set points, restart.  The hours are drawn per job from the cyber stream."""
+        rs = self.rs
         aid = self.city.asset_ids[task]
-        h = self.cyber_open[task]
+        h = rs.cyber_open[task]
         if crew.standby == task:
             crew.standby = None
         crew.state = "repairing"
@@ -483,44 +480,47 @@ class CrewMixin:
         self.log.add(self.env.now, "repair", aid, {"state": "started", "crew": crew.id, "hours": round(dur, 6),
                                                       "damage": "cyber", "hazard": h.id})
         yield self.env.timeout(_finite_delay(dur, "IT incident response"))
-        self._assigned[task] = -1
-        restored = self.cyber_open.get(task) is h  # not already back by the unassisted recovery
+        rs._assigned[task] = -1
+        restored = rs.cyber_open.get(task) is h  # not already back by the unassisted recovery
         self.log.add(self.env.now, "repair", aid, {"state": "finished", "crew": crew.id, "damage": "cyber",
                                                       "restored": restored})
         if restored:
-            del self.cyber_open[task]
-            self.cyber[task] = False
+            del rs.cyber_open[task]
+            rs.cyber[task] = False
             self._bridges_changed([task])
             self._propagate([task])
 
     def _reopen_repaired_bridge(self, i: int) -> None:
         """A road the learner closed across damaged bridge ``i`` opens again now that it is repaired
         (closed "until it has been inspected": the repair crew's sign-off is that inspection)."""
+        rs = self.rs
         c = self.city
-        for e in np.nonzero((c.edge_bridge == i) & self.edge_closed_manual)[0].tolist():
-            self.edge_closed_manual[e] = False
-            self.closure_version += 1
+        for e in np.nonzero((c.edge_bridge == i) & rs.edge_closed_manual)[0].tolist():
+            rs.edge_closed_manual[e] = False
+            rs.closure_version += 1
             name = f"{c.road_ids[int(c.edge_u[e])]}~{c.road_ids[int(c.edge_v[e])]}"
             self.log.add(self.env.now, "road", name, {"closed": False, "cause": "repaired"})
 
     def _wake_crews(self) -> None:
-        if self.priorities is None and not self.scenario.resources.utility_restoration and not any(
-                self.orders.values()) and not any(
-                cr.standby is not None for cr in self.crews):
+        rs = self.rs
+        if rs.priorities is None and not self.scenario.resources.utility_restoration and not any(
+                rs.orders.values()) and not any(
+                cr.standby is not None for cr in rs.crews):
             return  # no orders: idle crews stay put
-        for crew in self.crews:
+        for crew in rs.crews:
             if crew.state == "idle" and crew.wake is not None and not crew.wake.triggered:
                 crew.wake.succeed()
 
     def _aid_arrives(self, k: int) -> None:
+        rs = self.rs
         c, ma = self.city, self.scenario.resources.mutual_aid
         depot = ma.depot or self.scenario.resources.crews[0].depot
         node = int(c.asset_road[c.asset_index[depot]])
         new = [Crew(f"mutual_aid{k}#{j + 1}", "mutual_aid", ma.skills, node) for j in range(ma.crews)]
-        self.crews.extend(new)
+        rs.crews.extend(new)
         data: dict[str, Any] = {"state": "arrived", "crews": ma.crews}
         if ma.generators:  # generators that came with the aid join the pool
-            self.generators_left += ma.generators
+            rs.generators_left += ma.generators
             data["generators"] = ma.generators
         self.log.add(self.env.now, "crew", f"mutual_aid{k}", data)
         for crew in new:

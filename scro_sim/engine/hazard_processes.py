@@ -30,16 +30,13 @@ from .observation import _SimView
 
 
 class HazardMixin:
-    """Hazard sampling, damage and the hazard processes (part of Simulation)."""
+    """Hazard sampling, damage and the hazard processes (part of Simulation; state in ``self.rs``)."""
 
     def _init_hazards(self) -> None:
         """Sample every uncertain hazard parameter now, in file order, from the hazard stream."""
         sc, rng = self.scenario, self.rng_hazard
         self._tables: dict[str, np.ndarray] = {}  # fragility curves by asset, per hazard (see _curves)
         self._any_general = False  # some hazard's curves use the HAZUS states (damage codes 3..6)
-        self._cond_hazards: list[tuple[Any, str, Any]] = []  # (event, trigger, value) of effects waiting
-        self.edge_closed_effect: np.ndarray | None = None  # closures by road_closure effects, per road
-        self.demand_ratio = np.ones((self.city.n_districts, len(self._SERVICES)))  # demand_change
         if any(h.when is not None for h in sc.hazards):
             self._check_conditions = self._check_conditions_and_hazards  # type: ignore[method-assign]
         self.hazard_params: dict[str, dict[str, float]] = {}
@@ -56,16 +53,6 @@ class HazardMixin:
                 if k.endswith("_h") and v < 0:
                     p[k] = 0.0
             self.hazard_params[h.id] = {k: round(v, 9) for k, v in p.items()}
-        # hidden truth: which attack has each asset under it, and when each attack's cause came to light
-        self.attack_of: dict[int, Any] = {}  # asset -> the cyber hazard under way on it
-        self.revealed: dict[str, float] = {}
-        self._reveal_waiting: list[Any] = []  # attacks under way whose reveal waits for a condition
-        # attacks with ``detected_on_reveal`` still waiting to be detected: their reveal detects them at once
-        self._detect_on_reveal: dict[str, Any] = {}
-        self.detected_at: dict[str, float] = {}  # attack -> the hour it was detected, where its reveal did it
-        # retrofits (harden_asset): each asset's capacity against every fragility curve is multiplied
-        # by this; None until an asset is hardened, so runs without one compute nothing more
-        self.hardened: np.ndarray | None = None
         # what repairing each damage code costs, per asset (rows: codes 0..6); None: nothing is priced
         self.repair_cost: np.ndarray | None = None
         if sc.damage_costs is not None:
@@ -126,9 +113,10 @@ class HazardMixin:
 
     def _damage(self, hazard: str, idx: np.ndarray, intensity: np.ndarray) -> None:
         """Apply damage where intensity passed each asset's sampled capacity; log and cascade."""
-        mx = self.max_intensity.get(hazard)
+        rs = self.rs
+        mx = rs.max_intensity.get(hazard)
         if mx is None:
-            mx = self.max_intensity[hazard] = np.zeros(self.city.n_assets)
+            mx = rs.max_intensity[hazard] = np.zeros(self.city.n_assets)
         deeper = intensity > mx[idx] + _EPS
         if not deeper.any():
             return
@@ -137,15 +125,15 @@ class HazardMixin:
         x = intensity[sel]
         mx[ai] = x
         cap = self._capacities(hazard, ai)
-        if self.hardened is not None:  # a retrofit raises every curve's capacity by its factor
-            cap = cap * self.hardened[ai]
+        if rs.hardened is not None:  # a retrofit raises every curve's capacity by its factor
+            cap = cap * rs.hardened[ai]
         if len(cap) == 2:
             # a nan capacity (immune to this hazard) compares false, silently
             new_state = np.where(x >= cap[1], 2, x >= cap[0]).astype(np.int8)
             if self._any_general:  # codes 3..6 from another hazard: compare severities
-                worse = _SEVERITY[new_state] > _SEVERITY[self.damage[ai]]
+                worse = _SEVERITY[new_state] > _SEVERITY[rs.damage[ai]]
             else:
-                worse = new_state > self.damage[ai]
+                worse = new_state > rs.damage[ai]
         else:  # damage codes 1..6: the most severe state passed, if worse than the asset's now
             new_state = np.zeros(len(ai), np.int8)
             sev = np.zeros(len(ai), np.int8)
@@ -153,14 +141,14 @@ class HazardMixin:
                 better = (x >= cap[r]) & (_SEVERITY[r + 1] > sev)
                 new_state[better] = r + 1
                 sev[better] = _SEVERITY[r + 1]
-            worse = sev > _SEVERITY[self.damage[ai]]
+            worse = sev > _SEVERITY[rs.damage[ai]]
         hit = ai[worse]
         if not len(hit):
             return
         states = new_state[worse]
         xs = x[worse]
-        before = self.damage[hit]
-        self.damage[hit] = states
+        before = rs.damage[hit]
+        rs.damage[hit] = states
         ids, types, hit_list = self.city.asset_ids, self.city.type_names, hit.tolist()
         data = [{"hazard": hazard, "intensity": xi, "state": _DAMAGE_NAME[st], "type": types[i]}
                 for i, st, xi in zip(hit_list, states.tolist(), rounded(xs, 6), strict=True)]
@@ -174,12 +162,12 @@ class HazardMixin:
             if not len(hit):
                 self._wake_crews()
                 return
-        elif self._dn is not self._dm:
-            self._dn_view[hit] = states
+        elif rs._dn is not rs._dm:
+            rs._dn_view[hit] = states
         # An asset already down only changes its cause (damage comes first); the rest cascade.
-        down = self.state[hit] == DOWN
+        down = rs.state[hit] == DOWN
         for i in hit[down].tolist():
-            self.cause[i] = "damage"
+            rs.cause[i] = "damage"
         self._propagate(hit[~down].tolist())
         self._bridges_changed(hit)
         self._wake_crews()
@@ -187,14 +175,15 @@ class HazardMixin:
     def _derate(self, hit: np.ndarray, states: np.ndarray) -> np.ndarray:
         """Assets just damaged into a state that keeps them running lose that share of their capacity
         (their districts are served in proportion); the rest go out of service.  Returns the latter."""
+        rs = self.rs
         keep = self._keeps[states]
         runs = keep > 0
         out = hit[~runs]
-        self._dn_view[out] = states[~runs]
+        rs._dn_view[out] = states[~runs]
         run = hit[runs]
         if len(run):
-            self.derate[run] = 1.0 - keep[runs]
-            self._derating = True
+            rs.derate[run] = 1.0 - keep[runs]
+            rs._derating = True
             self._redo_districts(run.tolist())
         return out
 
@@ -213,7 +202,7 @@ class HazardMixin:
         table = self._curves(hazard)
         if cap is None:
             cap = self._capacity[hazard] = np.full((len(table) // 2, self.city.n_assets), np.nan)
-        z = self.capacity_z.get(hazard)
+        z = self.rs.capacity_z.get(hazard)
         new = np.ones(len(ai), bool) if z is None else np.isnan(z[ai])
         if new.any():
             zn = self._z(hazard, ai)[new]  # draws the missing quantiles, in asset order
@@ -236,7 +225,7 @@ class HazardMixin:
         if trigger_met(when.key, when.value, _SimView(self))[0]:
             ev.succeed()
         else:
-            self._cond_hazards.append((ev, when.key, when.value))
+            self.rs._cond_hazards.append((ev, when.key, when.value))
         return ev
 
     def _check_conditions_and_hazards(self) -> None:
@@ -244,35 +233,38 @@ class HazardMixin:
 
         Installed as the run's ``_check_conditions`` only when a hazard has a ``when``: every
         state change checks conditions, and a run without one pays nothing for them."""
+        rs = self.rs
         super()._check_conditions()  # type: ignore[misc]
-        if self._cond_hazards:
+        if rs._cond_hazards:
             view = _SimView(self)
             waiting = []
-            for ev, key, value in self._cond_hazards:
+            for ev, key, value in rs._cond_hazards:
                 if trigger_met(key, value, view)[0]:
                     ev.succeed()
                 else:
                     waiting.append((ev, key, value))
-            self._cond_hazards = waiting
+            rs._cond_hazards = waiting
 
     def _set_effect_roads(self, edges: list[int], step: int, hazard: str) -> None:
         """Close (``step`` +1) or lift (-1) an effect's closure of ``edges``; log each road that changes."""
-        if self.edge_closed_effect is None:
-            self.edge_closed_effect = np.zeros(len(self.city.edge_u), np.int32)
-        now, names, count = self.env.now, self.city.edge_names, self.edge_closed_effect
+        rs = self.rs
+        if rs.edge_closed_effect is None:
+            rs.edge_closed_effect = np.zeros(len(self.city.edge_u), np.int32)
+        now, names, count = self.env.now, self.city.edge_names, rs.edge_closed_effect
         for e in edges:
             count[e] += step
             if count[e] == (1 if step > 0 else 0):
                 self.log.add(now, "road", names[e], {"closed": step > 0, "cause": "road_closure",
                                                         "hazard": hazard})
-        self.closure_version += 1
+        rs.closure_version += 1
         self._wake_crews()
 
     def _set_demand(self, districts: list[int], k: int, ratio: float) -> None:
         """The share of demand for service ``k`` the supply can serve in ``districts`` (demand_change)."""
-        self._derating = True
+        rs = self.rs
+        rs._derating = True
         for d in districts:
-            self.demand_ratio[d, k] = ratio
+            rs.demand_ratio[d, k] = ratio
         self._recompute_pairs([(d, k) for d in districts])
         self._check_conditions()
 
@@ -285,12 +277,12 @@ class HazardMixin:
             b = self.city.edge_bridge
             bridges = self.city.memo["bridges"] = frozenset(b[b >= 0].tolist())
         if bridges and not bridges.isdisjoint(assets.tolist() if isinstance(assets, np.ndarray) else assets):
-            self.closure_version += 1
+            self.rs.closure_version += 1
 
     def _start_processes(self) -> None:
         for h, kind in zip(self.scenario.hazards, self._hazard_kinds, strict=True):
             self._start(kind.process(self, h, self.hazard_params[h.id]))
-        for crew in self.crews:
+        for crew in self.rs.crews:
             self._start(self._crew_proc(crew))
         for inj in self.scenario.msel:
             if inj.at_h is not None:
@@ -299,21 +291,22 @@ class HazardMixin:
 
     def _expose(self, d: int, h: Any) -> None:
         """The hazard reached district ``d``: count who was warned or evacuated in time."""
+        rs = self.rs
         c = self.city
-        self.exposed[d] = True
+        rs.exposed[d] = True
         now = self.env.now
         spec = self.scenario.actions.warn_public
         # a flood reaches the district's share on the flood plain; shaking, heat and wind reach everyone in it
         kind = HAZARDS[h.type]
         share = float(c.district_exposed_share[d]) if kind.exposes == "flood_plain" else 1.0
-        exposed = float(self.residents[d]) * share
+        exposed = float(rs.residents[d]) * share
         # rumour control (public_information) makes more people act on the warning
-        compliance = min(1.0, spec.compliance + float(self.info_compliance[d]))
+        compliance = min(1.0, spec.compliance + float(rs.info_compliance[d]))
         protected_share, lead = warned_share(self, d, now, compliance)
         if kind.sheltered:  # told to shelter in place (public_information)
-            protected_share = max(protected_share, float(self.info_shelter[d]))
+            protected_share = max(protected_share, float(rs.info_shelter[d]))
         at_risk = exposed * (1.0 - protected_share)
-        evacuated = sum(self.evacuees[d].values()) if d in self.evacuees else 0
+        evacuated = sum(rs.evacuees[d].values()) if d in rs.evacuees else 0
         self.log.add(now, "exposure", c.district_ids[d], {
             "hazard": h.id, "exposed": round(exposed, 3), "evacuated": int(evacuated),
             "warned": bool(lead >= 0), "warning_lead_h": round(lead, 6) if lead >= 0 else None,
@@ -323,33 +316,36 @@ class HazardMixin:
     # hidden truth ----------------------------------------------------------------------------
     def _reveal(self, h: Any, how: str) -> None:
         """The attack's cause comes to light (once): from now on the player sees ``cyber``, not ``unknown``."""
-        if h.id in self.revealed:
+        rs = self.rs
+        if h.id in rs.revealed:
             return
-        self.revealed[h.id] = self.env.now
+        rs.revealed[h.id] = self.env.now
         self.log.add(self.env.now, "cause_revealed", h.id, {"cause": "cyber", "by": how,
                                                                "targets": list(h.targets)})
-        ev = self._detect_on_reveal.pop(h.id, None)
+        ev = rs._detect_on_reveal.pop(h.id, None)
         if ev is not None and not ev.triggered:
             ev.succeed()
 
     def _check_reveals(self) -> None:
         """Reveal the attacks under way whose ``reveal: {on: ...}`` condition now holds."""
+        rs = self.rs
         view = None
-        for h in list(self._reveal_waiting):
-            if h.id in self.revealed:
-                self._reveal_waiting.remove(h)
+        for h in list(rs._reveal_waiting):
+            if h.id in rs.revealed:
+                rs._reveal_waiting.remove(h)
                 continue
             if view is None:
                 view = _SimView(self)
             if trigger_met(h.reveal.on.key, h.reveal.on.value, view)[0]:
-                self._reveal_waiting.remove(h)
+                rs._reveal_waiting.remove(h)
                 self._reveal(h, "condition")
 
     def cause_shown(self, i: int, cause: str) -> str:
         """What the player is told of why asset ``i`` is down: ``cause``, or ``unknown`` while an
         attack on it has not come to light."""
+        rs = self.rs
         if cause == "cyber":
-            h = self.attack_of.get(i)
-            if h is not None and h.id not in self.revealed:
+            h = rs.attack_of.get(i)
+            if h is not None and h.id not in rs.revealed:
                 return "unknown"
         return cause

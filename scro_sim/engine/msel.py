@@ -10,22 +10,13 @@ from ..scenario import Action
 from ._common import (
     _Expected,
     _finite_delay,
-    _Pending,
 )
 from .actions import REGISTRY as ACTIONS
 from .observation import _SimView
 
 
 class MselMixin:
-    """Injects and expected actions (part of Simulation)."""
-
-    def _init_msel(self) -> None:
-        self.fired: dict[str, float] = {}
-        self.expected: list[_Expected] = []
-        self.action_history: list[tuple[float, Action]] = []
-        self.pending = _Pending()
-        # (inject, trigger, value) of the injects that wait for a condition and have not fired yet
-        self.cond_injects = [(i, i.when.key, i.when.value) for i in self.scenario.msel if i.when is not None]
+    """Injects and expected actions (part of Simulation; fired injects and expected actions in ``self.rs``)."""
 
     def _fire_inject(self, inj: Any) -> None:
         if self._deliver(inj):
@@ -37,24 +28,25 @@ class MselMixin:
         The conditions it may now meet are checked by the caller: firing an inject never calls
         back into :meth:`_check_conditions`, so a chain of injects is not a chain of Python frames.
         """
-        if inj.id in self.fired or self.env.now >= self.duration:
+        rs = self.rs
+        if inj.id in rs.fired or self.env.now >= self.duration:
             return False
         now = self.env.now
-        self.fired[inj.id] = now
+        rs.fired[inj.id] = now
         # the log names the inject; its words are looked up in the reader's language when shown
         rec = {"channel": inj.channel, "pause": inj.pause, "contingency": inj.contingency}
         self.log.add(now, "inject", inj.id, rec)
-        self.pending.injects.append({"time_h": now, "id": inj.id, **rec, "asks": [self._ask(ea) for ea in inj.expected_actions]})
+        rs.pending.injects.append({"time_h": now, "id": inj.id, **rec, "asks": [self._ask(ea) for ea in inj.expected_actions]})
         for q in self.scenario.questions:
             if q.at_inject == inj.id:
-                self.pending.questions.append({"id": q.id})
+                rs.pending.questions.append({"id": q.id})
         for ea in inj.expected_actions:
             exp = _Expected(ea.id, ea.action, ea.targets, now + ea.deadline_h, inj.id, ea.contingency,
                             ea.only_after_inject)
-            self.expected.append(exp)
+            rs.expected.append(exp)
             self.log.add(now, "expected", ea.id, {"status": "due", "action": ea.action, "targets": list(ea.targets),
                                                      "due_h": round(exp.due, 9), "inject": inj.id})
-            for t, a in ([] if exp.only_after else self.action_history):  # done before it was asked for: early
+            for t, a in ([] if exp.only_after else rs.action_history):  # done before it was asked for: early
                 if self._matches(exp, a):
                     self._meet(exp, t)
                     break
@@ -80,7 +72,7 @@ class MselMixin:
     def _crew_sent(self, asset_id: str) -> None:
         """A crew set off for ``asset_id`` because of the learner's priority list: an expected
         dispatch of a crew there is done (the list did what a dispatch order would have)."""
-        for exp in self.expected:
+        for exp in self.rs.expected:
             if not exp.met and ACTIONS[exp.action].met_by_crew_sent(asset_id, exp.targets):
                 self._meet(exp, self.env.now)
 
@@ -110,9 +102,10 @@ class MselMixin:
         A heap of ready positions gives that order without re-reading the list per inject or
         nesting a call per inject (thousands of chained injects cost a few milliseconds).
         """
-        if self._reveal_waiting:
+        rs = self.rs
+        if rs._reveal_waiting:
             self._check_reveals()
-        waiting = self.cond_injects
+        waiting = rs.cond_injects
         if not waiting or self.env.now >= self.duration:
             return
         view = _SimView(self)
@@ -122,7 +115,7 @@ class MselMixin:
         after: dict[str, list[int]] | None = None  # inject id -> positions waiting for it, made on the first firing
         while ready:
             inj = waiting[heapq.heappop(ready)][0]
-            if inj.id in self.fired:
+            if inj.id in rs.fired:
                 continue
             self._deliver(inj)
             if after is None:
@@ -132,4 +125,4 @@ class MselMixin:
                         after.setdefault(value, []).append(k)
             for k in after.get(inj.id, ()):
                 heapq.heappush(ready, k)
-        self.cond_injects = [c for c in waiting if c[0].id not in self.fired]
+        rs.cond_injects = [c for c in waiting if c[0].id not in rs.fired]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -81,10 +81,6 @@ for _name in _LiveObservation._LAZY_FIELDS:
 
 
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .simulation import Simulation
-
-
 class ObservationMixin:
     """What a player sees (part of Simulation)."""
 
@@ -96,22 +92,23 @@ class ObservationMixin:
         built on first access.  That access happens before the state moves on: :meth:`advance`
         and :meth:`apply` fill in whatever is left of the previous observation first.
         """
+        rs = self.rs
         sc = self.scenario
         now = self.env.now
         if self._live is not None:
             self._live._materialize()
         window = (self._last_obs_seq, len(self.log))
         self._last_obs_seq = len(self.log)
-        injects, questions = self.pending.injects, self.pending.questions
-        self.pending = _Pending()
+        injects, questions = rs.pending.injects, rs.pending.questions
+        rs.pending = _Pending()
         # the plain fields only: a lazy field not in the instance's dict is one not built yet, which is
         # what the dataclass's __init__ would store through each lazy field's setter
         obs = _LiveObservation.__new__(_LiveObservation)
         obs.__dict__.update(
             time_h=now, clock=(sc.start + timedelta(hours=now)).isoformat(), point=self.point, kind=kind,
             done=self.done, gauge_m=shown_gauge(self), injects=injects, questions=questions,
-            generators_available=self.generators_left, mutual_aid_left=self.aid_left,
-            budget_left=sc.resources.budget - self.spent, spent=self.spent, stale=stale(self),
+            generators_available=rs.generators_left, mutual_aid_left=rs.aid_left,
+            budget_left=sc.resources.budget - rs.spent, spent=rs.spent, stale=stale(self),
         )
         obs._sim = self
         obs._window = window
@@ -120,10 +117,11 @@ class ObservationMixin:
 
     # the parts of an observation built on demand (see _LiveObservation)
     def _obs_part(self, name: str, window: tuple[int, int]) -> Any:
+        rs = self.rs
         c, sc = self.city, self.scenario
         if name == "asset_counts":
-            return {"up": int((self.state == UP).sum()), "backup": int((self.state == BACKUP).sum()),
-                    "down": int((self.state == DOWN).sum()), "damaged": int((self.damage > 0).sum())}
+            return {"up": int((rs.state == UP).sum()), "backup": int((rs.state == BACKUP).sum()),
+                    "down": int((rs.state == DOWN).sum()), "damaged": int((rs.damage > 0).sum())}
         if name == "service_totals":
             total = max(float(c.district_pop.sum()), 1.0)
             unserved = shown_unserved(self)  # the truth, unless the data platform shows old readings
@@ -133,7 +131,7 @@ class ObservationMixin:
                      "task": c.asset_ids[cr.task] if cr.task is not None else None,
                      "node": c.road_ids[cr.node],
                      "busy_until_h": round(cr.busy_until, 3) if cr.state == "repairing" else None,
-                     "standby": c.asset_ids[cr.standby] if cr.standby is not None else None} for cr in self.crews]
+                     "standby": c.asset_ids[cr.standby] if cr.standby is not None else None} for cr in rs.crews]
         if name == "allowed":
             allowed = {}
             for k, kind in ACTIONS.items():
@@ -143,36 +141,36 @@ class ObservationMixin:
                 allowed[k] = {"cost": spec.cost, "cost_per_person": spec.cost_per_person, "lead_time_h": spec.lead_time_h}
             return allowed
         if name == "hospitals":  # beds and occupancy of the hospitals a patient surge reaches
-            return {c.asset_ids[i]: {"beds": int(c.asset_capacity[i]), "surge_beds": int(self.surge_beds[i]),
-                                     "occupancy": round(occ, 4), "overloaded": bool(self.overloaded[i])}
-                    for i, occ in sorted(self.occupancy.items())}
+            return {c.asset_ids[i]: {"beds": int(c.asset_capacity[i]), "surge_beds": int(rs.surge_beds[i]),
+                                     "occupancy": round(occ, 4), "overloaded": bool(rs.overloaded[i])}
+                    for i, occ in sorted(rs.occupancy.items())}
         if name == "shelters":  # where an evacuation can go: places, people there now, state
-            return {c.asset_ids[i]: {"places": int(c.asset_capacity[i]), "people": int(self.shelter_load[i]),
-                                     "state": _STATE_NAME[int(self.state[i])]}
+            return {c.asset_ids[i]: {"places": int(c.asset_capacity[i]), "people": int(rs.shelter_load[i]),
+                                     "state": _STATE_NAME[int(rs.state[i])]}
                     for i in c.by_type.get("shelter", np.zeros(0, dtype=np.int64)).tolist()}
         if name == "warned":
-            return [c.district_ids[j] for j in np.nonzero(~np.isnan(self.warned_at))[0].tolist()]
+            return [c.district_ids[j] for j in np.nonzero(~np.isnan(rs.warned_at))[0].tolist()]
         if name == "evacuated":
-            return {c.district_ids[j]: int(sum(self.evacuees[j].values())) for j in sorted(self.evacuees) if self.evacuees[j]}
+            return {c.district_ids[j]: int(sum(rs.evacuees[j].values())) for j in sorted(rs.evacuees) if rs.evacuees[j]}
         if name == "assets_down":
-            idx = np.nonzero(self.state == DOWN)[0]
-            ids, types, cause, shown = c.asset_ids, c.type_names, self.cause, self.cause_shown
+            idx = np.nonzero(rs.state == DOWN)[0]
+            ids, types, cause, shown = c.asset_ids, c.type_names, rs.cause, self.cause_shown
             return [{"id": ids[i], "type": types[i], "cause": shown(i, cause[i]), "damage": d, "criticality": k,
-                     "crew": self.crews[a].id if a >= 0 else None, "flooded": f}
-                    for i, d, k, a, f in zip(idx.tolist(), self.damage[idx].tolist(), c.asset_crit[idx].tolist(),
-                                             self.assigned[idx].tolist(), self.flooded[idx].tolist(), strict=True)]
+                     "crew": rs.crews[a].id if a >= 0 else None, "flooded": f}
+                    for i, d, k, a, f in zip(idx.tolist(), rs.damage[idx].tolist(), c.asset_crit[idx].tolist(),
+                                             rs.assigned[idx].tolist(), rs.flooded[idx].tolist(), strict=True)]
         if name == "assets_on_backup":
             out = []
-            for i in np.nonzero(self.state == BACKUP)[0].tolist():
+            for i in np.nonzero(rs.state == BACKUP)[0].tolist():
                 self._settle(i)
-                left = self._hours_left(i, self.bk_using[i])
+                left = self._hours_left(i, rs.bk_using[i])
                 out.append({"id": c.asset_ids[i], "type": str(c.asset_type[i]), "criticality": int(c.asset_crit[i]),
                             "backup_left_h": round(float(left), 3), "missing": list(self._target(i)[3]),
-                            "generator": bool(self.has_gen[i])})
+                            "generator": bool(rs.has_gen[i])})
             return out
         if name in ("asset_state", "type_of"):
-            state = {c.asset_ids[i]: _STATE_NAME[int(self.state[i])] for i in np.nonzero(self.state != UP)[0].tolist()}
-            for i in np.nonzero(self.overloaded)[0].tolist():
+            state = {c.asset_ids[i]: _STATE_NAME[int(rs.state[i])] for i in np.nonzero(rs.state != UP)[0].tolist()}
+            for i in np.nonzero(rs.overloaded)[0].tolist():
                 state.setdefault(c.asset_ids[i], "overloaded")
             if name == "asset_state":
                 return state
@@ -189,15 +187,15 @@ class ObservationMixin:
                                   "repair", "road", "exposure", "population", "action", "water_refill",
                                   "boil_water", "cause_revealed")][-300:]
         if name == "repairs_waiting":
-            waiting = np.nonzero((self.damage > 0) & (self.assigned < 0))[0].tolist()
-            if self.cyber_open:  # cyber-hit assets an IT crew could restore now
-                waiting = sorted({*waiting, *(i for i in self.cyber_open if self.assigned[i] < 0)})
+            waiting = np.nonzero((rs.damage > 0) & (rs.assigned < 0))[0].tolist()
+            if rs.cyber_open:  # cyber-hit assets an IT crew could restore now
+                waiting = sorted({*waiting, *(i for i in rs.cyber_open if rs.assigned[i] < 0)})
             return [c.asset_ids[i] for i in waiting]
         raise AttributeError(name)
 
     def _hide_cause(self, change: dict[str, Any]) -> dict[str, Any]:
         """A change as the player may see it: an attack that has not come to light reads ``unknown``."""
-        if not self.attack_of or change["kind"] not in ("damage", "asset_down", "repair"):
+        if not self.rs.attack_of or change["kind"] not in ("damage", "asset_down", "repair"):
             return change
         i = self.city.asset_index.get(change["subject"])
         if i is None or self.cause_shown(i, "cyber") != "unknown":
@@ -212,18 +210,18 @@ class ObservationMixin:
 class _SimView:
     """The engine's state answering the questions :func:`condition_met` asks, straight from its arrays."""
 
-    def __init__(self, sim: Simulation) -> None:
+    def __init__(self, sim: Any) -> None:  # the Simulation (not imported: it imports this module)
         self.sim = sim
         self.time_h = sim.env.now
-        self.gauge_m = sim.gauge
+        self.gauge_m = sim.rs.gauge
 
     def state_of(self, asset: str) -> str:
         sim = self.sim
         i = sim.city.asset_index.get(asset)
         if i is None:
             return "up"
-        st = sim._st[i]
-        if st == UP and sim._ov[i]:
+        st = sim.rs._st[i]
+        if st == UP and sim.rs._ov[i]:
             return "overloaded"
         return _STATE_NAME[st]
 
@@ -234,9 +232,9 @@ class _SimView:
             return None
         code = {"up": UP, "backup": BACKUP, "down": DOWN}.get(state)
         if code is None:
-            hits = members[sim.overloaded[members]]
+            hits = members[sim.rs.overloaded[members]]
         else:
-            hits = members[sim.state[members] == code]
+            hits = members[sim.rs.state[members] == code]
         if not len(hits):
             return None
         return sim.city.asset_ids[int(hits[0])]  # city-file order, as an Observation lists them
@@ -246,14 +244,14 @@ class _SimView:
         j = sim.city.district_index.get(district)
         if j is None or service not in sim._SERVICES:
             return 1.0
-        return 1.0 - float(sim.district_unserved[j, sim._SERVICES.index(service)]) / max(float(sim.city.district_pop[j]), 1.0)
+        return 1.0 - float(sim.rs.district_unserved[j, sim._SERVICES.index(service)]) / max(float(sim.city.district_pop[j]), 1.0)
 
     def total_served(self, service: str) -> float:
         sim = self.sim
         if service not in sim._SERVICES:
             return 1.0
         total = max(float(sim.city.district_pop.sum()), 1.0)
-        return 1.0 - float(sim.district_unserved[:, sim._SERVICES.index(service)].sum()) / total
+        return 1.0 - float(sim.rs.district_unserved[:, sim._SERVICES.index(service)].sum()) / total
 
     def has_inject(self, inject: str) -> bool:
-        return inject in self.sim.fired
+        return inject in self.sim.rs.fired

@@ -4,7 +4,9 @@ An action is one subclass of :class:`ActionKind` in its own module, registered b
 :mod:`scro_sim.engine.actions`.  Its declarative half (name, fields, defaults, parameters,
 static checks, words) is read by the scenario schema, the plan language, the CLI's ``play``
 and the app's form; its behavioural half (``check``, ``cost``, ``commit``, ``lead_time``,
-``effect``) runs on the :class:`~scro_sim.engine.Simulation` handed to it.
+``effect``) runs on the :class:`~scro_sim.engine.Simulation` handed to it, whose changing
+numbers are its :class:`~scro_sim.engine.state.RunState` ``sim.rs`` (``sim.<field>`` reads and
+writes the same field).
 
 This module imports only the city layer: the scenario package builds its models from it.
 """

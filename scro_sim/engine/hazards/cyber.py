@@ -67,26 +67,26 @@ class Cyber(HazardKind):
         targets = [c.asset_index[a] for a in h.targets]
         yield sim.env.timeout(_finite_delay(p["start_h"], "cyber start"))
         for i in targets:
-            sim.attack_of[i] = h
+            sim.rs.attack_of[i] = h
         if isinstance(h.reveal.at, float):  # at an hour: at once if that hour has passed
             ev = sim.env.timeout(_finite_delay(max(0.0, h.reveal.at - sim.env.now), "reveal"))
             ev.callbacks.append(lambda _e, h=h: sim._reveal(h, "time"))
         if h.reveal.on is not None:
-            sim._reveal_waiting.append(h)
+            sim.rs._reveal_waiting.append(h)
             sim._check_reveals()
         if h.effect == "shutdown":
             for i in targets:
-                sim.cyber[i] = True
+                sim.rs.cyber[i] = True
                 sim.log.add(sim.env.now, "damage", c.asset_ids[i], {"hazard": h.id, "state": "cyber",
                                                                          "type": str(c.asset_type[i])})
             sim._bridges_changed(np.array(targets))  # a bridge shut by its control system closes its road
             sim._propagate(targets)
         detect = sim.env.timeout(_finite_delay(p["detection_delay_h"], "cyber detection"))
         early = False
-        if h.detected_on_reveal and h.id not in sim.revealed:
-            found = sim._detect_on_reveal[h.id] = sim.env.event()
+        if h.detected_on_reveal and h.id not in sim.rs.revealed:
+            found = sim.rs._detect_on_reveal[h.id] = sim.env.event()
             yield detect | found
-            sim._detect_on_reveal.pop(h.id, None)
+            sim.rs._detect_on_reveal.pop(h.id, None)
             early = found.triggered and not detect.processed
         elif not h.detected_on_reveal:
             yield detect
@@ -95,36 +95,36 @@ class Cyber(HazardKind):
         rec: dict[str, Any] = {"type": "cyber", "detected": True, "targets": list(h.targets)}
         if early:
             rec["on_reveal"] = True
-            sim.detected_at[h.id] = sim.env.now
+            sim.rs.detected_at[h.id] = sim.env.now
         sim.log.add(sim.env.now, "hazard", h.id, rec)
         if h.reveal.at == "detection":
             sim._reveal(h, "detection")
         if h.effect == "tamper":  # operators shut the plant down as a precaution once they see it
             for i in targets:
-                sim.cyber[i] = True
+                sim.rs.cyber[i] = True
             sim._bridges_changed(np.array(targets))
             sim._propagate(targets)
         if h.incident_response_h is not None:  # detected: IT crews may now restore the targets (crews.py)
             for i in targets:
-                if sim.cyber[i]:
-                    sim.cyber_open[i] = h
+                if sim.rs.cyber[i]:
+                    sim.rs.cyber_open[i] = h
             sim._wake_crews()
         yield sim.env.timeout(_finite_delay(p["recovery_h"], "cyber recovery"))
         for i in targets:  # the attack is over (an IT crew may have ended it on a site already)
-            if sim.attack_of.get(i) is h:
-                del sim.attack_of[i]
+            if sim.rs.attack_of.get(i) is h:
+                del sim.rs.attack_of[i]
         if h.incident_response_h is None:
             for i in targets:
-                sim.cyber[i] = False
+                sim.rs.cyber[i] = False
             sim.log.add(sim.env.now, "hazard", h.id, {"type": "cyber", "recovered": True})
             sim._bridges_changed(np.array(targets))
             sim._propagate(targets)
             return
         # the unassisted recovery brings back what the IT crews have not restored yet
-        left = [i for i in targets if sim.cyber_open.get(i) is h]
+        left = [i for i in targets if sim.rs.cyber_open.get(i) is h]
         for i in left:
-            del sim.cyber_open[i]
-            sim.cyber[i] = False
+            del sim.rs.cyber_open[i]
+            sim.rs.cyber[i] = False
         sim.log.add(sim.env.now, "hazard", h.id, {"type": "cyber", "recovered": True,
                                                        "unassisted": [c.asset_ids[i] for i in left]})
         if left:

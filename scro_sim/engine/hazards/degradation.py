@@ -40,24 +40,24 @@ class Degradation(Effect):
         data: dict[str, Any] = {"type": "degradation", "assets": [ids[i] for i in idx], "capacity": h.capacity}
         data.update({"until": "repaired"} if repaired else {"until_h": round(now + p["duration_h"], 9)})
         sim.log.add(now, "hazard", h.id, data)
-        hit = [i for i in idx if sim.derate[i] < lost]
+        hit = [i for i in idx if sim.rs.derate[i] < lost]
         for i in hit:
-            sim.derate[i] = lost
+            sim.rs.derate[i] = lost
         if repaired:  # damaged, in service: a crew's repair brings the capacity back
-            fresh = [i for i in hit if not sim.damage[i]]
+            fresh = [i for i in hit if not sim.rs.damage[i]]
             if fresh:
-                sim.damage[fresh] = _CODE["degraded"]
+                sim.rs.damage[fresh] = _CODE["degraded"]
                 sim.log.extend(now, "damage", [ids[i] for i in fresh], [
                     {"hazard": h.id, "state": "degraded", "type": types[i], "effect": "degradation",
                      "capacity": h.capacity} for i in fresh])
                 sim._wake_crews()
-        sim._derating = True
+        sim.rs._derating = True
         sim._redo_districts(hit)
         if repaired:
             return
         yield sim.env.timeout(_finite_delay(p["duration_h"], "degradation"))
-        back = [i for i in hit if sim.derate[i] == lost and not sim.damage[i]]
+        back = [i for i in hit if sim.rs.derate[i] == lost and not sim.rs.damage[i]]
         for i in back:
-            sim.derate[i] = 0.0
+            sim.rs.derate[i] = 0.0
         sim.log.add(sim.env.now, "hazard", h.id, {"type": "degradation", "ended": True})
         sim._redo_districts(back)

@@ -59,5 +59,5 @@ class Earthquake(HazardKind):
                                                          "max_pga_g": round(float(pga.max()), 6)})
             sim._damage("earthquake", idx, pga)
             for d in range(c.n_districts):
-                if not sim.exposed[d]:
+                if not sim.rs.exposed[d]:
                     sim._expose(d, h)

@@ -8,6 +8,7 @@ the people on the flood plain are reached once.
 from __future__ import annotations
 
 import bisect
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -20,6 +21,28 @@ from ._base import Draw, HazardKind, Loc, step_field
 
 #: plant that is cleaned, dried and tested after standing in flood water, however shallow [RD]
 _CLEANED_AFTER_FLOOD = ("substation", "power_plant", "pumping_station", "water_treatment")
+
+
+@dataclass(slots=True, eq=False)
+class FloodRun:
+    """One flood's progress in a run (kept in ``sim.rs.hazard_state[hazard id]``)."""
+
+    wet_cleaned: np.ndarray  # per asset: plant cleaned after standing in water (city table, read-only)
+    key: tuple[Any, ...]  # the city memo key of this flood's floodplain tables
+    f_idx: np.ndarray  # floodplain assets (city table, read-only)
+    f_base: np.ndarray  # per floodplain asset: the stage (m) that reaches its ground (city table, read-only)
+    fd_sorted: list[int]  # floodplain districts by the stage that reaches them (city table, read-only)
+    fd_sorted_off: list[float]  # ... and those stages (m)
+    fe_sorted: list[int]  # floodplain roads by the stage that closes them (city table, read-only)
+    fe_sorted_off: list[float]  # ... and those stages (m)
+    f_sorted: list[int] | None = None  # floodplain assets by the stage that wets them, with today's protection
+    f_sorted_off: list[float] | None = None  # ... and those stages (m)
+    f_version: int = -1  # the protection version f_sorted was made for
+    f_wet: int = 0  # how many of f_sorted are wet now (the first ones)
+    fd_done: int = 0  # how many of fd_sorted the water has reached
+    fe_closed: int = 0  # how many of fe_sorted are closed now
+    crest_t: float = 0.0  # the hour of the crest, when damage is assessed
+    assessed: bool = False  # damage assessed already
 
 
 class Flood(HazardKind):
@@ -64,7 +87,7 @@ class Flood(HazardKind):
 
     def process(self, sim: Any, h: Any, p: dict[str, float]) -> Any:
         t0 = yield from self.start(sim, h)
-        _flood_setup(sim, h)
+        fs = sim.rs.hazard_state[h.id] = _flood_setup(sim, h)
         step = h.step_h
         times = [t0]  # the steps' hours
         dry_at = t0 + p["rise_start_h"] + p["time_to_peak_h"] + p["recession_h"]  # the stage is back to base
@@ -79,54 +102,50 @@ class Flood(HazardKind):
         # Damage is assessed once, at the crest: the deepest water each asset sees (depth-damage
         # curves take the maximum depth), known when the river stops rising.  A wet asset is down
         # and waits for the water to go either way.
-        sim._f_crest_t = times[max(range(len(stages)), key=stages.__getitem__)]
-        sim._f_assessed = False
+        fs.crest_t = times[max(range(len(stages)), key=stages.__getitem__)]
         last = None
         for t, stage in zip(times, stages, strict=True):
             if t > t0:
                 yield sim.env.timeout(_finite_delay(t - sim.env.now, "flood step"))
-            sim.gauge = stage
+            sim.rs.gauge = stage
             if last is None or abs(stage - last) >= 0.01:
                 sim.log.add(sim.env.now, "hazard", h.id, {"type": "flood", "stage_m": round(stage, 4)})
                 last = stage
-            _flood_step(sim, h, stage)
+            _flood_step(sim, h, fs, stage)
 
 
 
-def _wet_plant_needs_cleaning(sim: Any, idx: np.ndarray, depth: np.ndarray) -> None:
+def _wet_plant_needs_cleaning(sim: Any, fs: FloodRun, idx: np.ndarray, depth: np.ndarray) -> None:
     """Power and water plant that stood in the water is cleaned, dried and tested before it is
     switched on again (Ahr valley 2021, Sandy 2012 [RD]): at least degraded, repaired by a crew."""
-    mask = sim._wet_cleaned[idx] & (sim.damage[idx] == 0)
+    mask = fs.wet_cleaned[idx] & (sim.rs.damage[idx] == 0)
     if not mask.any():
         return
     hit = idx[mask]
-    sim.damage[hit] = 1
-    sim._dn_view[hit] = 1  # cleaned before it runs again, whatever a degraded state otherwise allows
+    sim.rs.damage[hit] = 1
+    sim.rs._dn_view[hit] = 1  # cleaned before it runs again, whatever a degraded state otherwise allows
     ids, types, hit_list = sim.city.asset_ids, sim.city.type_names, hit.tolist()
     sim.log.extend(sim.env.now, "damage", [ids[i] for i in hit_list], [
         {"hazard": "flood", "intensity": xi, "state": "degraded", "type": types[i], "cleaning": True}
         for i, xi in zip(hit_list, rounded(depth[mask], 6), strict=True)])
     for i in hit_list:
-        sim.cause[i] = "damage"  # wet, so down already: only the cause changes
+        sim.rs.cause[i] = "damage"  # wet, so down already: only the cause changes
     sim._wake_crews()
 
 
 
 
-def _flood_setup(sim: Any, h: Any) -> None:
+def _flood_setup(sim: Any, h: Any) -> FloodRun:
     cleaned = sim.city.memo.get("wet_cleaned")  # read-only: made once per city
     if cleaned is None:
         cleaned = sim.city.memo["wet_cleaned"] = np.isin(np.array(sim.city.type_names, dtype=object),
                                                           _CLEANED_AFTER_FLOOD)
-    sim._wet_cleaned = cleaned
-    sim._f_version = -1  # protection version the sorted thresholds were made for
-    sim._fd_done = 0
-    sim._fe_closed = 0
-    key = sim._f_key = ("flood_setup", h.zones, h.road_closure_depth_m)
+    key = ("flood_setup", h.zones, h.road_closure_depth_m)
     plain = sim.city.memo.get(key)  # read-only: made once per city, zones and closure depth
     if plain is None:
         plain = sim.city.memo[key] = _flood_plain(sim, h)
-    sim.f_idx, sim.f_base, sim.fd_sorted, sim.fd_sorted_off, sim.fe_sorted, sim.fe_sorted_off = plain
+    return FloodRun(cleaned, key, *plain)
+
 
 def _flood_plain(sim: Any, h: Any) -> tuple[Any, ...]:
     """Floodplain assets, districts and roads with the stage that reaches each (city data only)."""
@@ -162,33 +181,33 @@ def _flood_plain(sim: Any, h: Any) -> tuple[Any, ...]:
     return (f_idx, f_base, fd_idx[d_order].tolist(), fd_off[d_order].tolist(),
             fe_idx[e_order].tolist(), fe_off[e_order].tolist())
 
-def _sort_flood_thresholds(sim: Any) -> None:
+def _sort_flood_thresholds(sim: Any, fs: FloodRun) -> None:
     """Floodplain assets by the stage that wets them (made again when a protection changes)."""
-    key = ("flood_sorted", sim._f_key)  # with the city's own protection: the same in every run
-    made = sim.city.memo.get(key) if sim.protection_version == 0 else None
+    key = ("flood_sorted", fs.key)  # with the city's own protection: the same in every run
+    made = sim.city.memo.get(key) if sim.rs.protection_version == 0 else None
     if made is None:
-        off = sim.f_base + sim.protection[sim.f_idx]
+        off = fs.f_base + sim.rs.protection[fs.f_idx]
         order = np.argsort(off, kind="stable")
-        made = sim.f_idx[order].tolist(), off[order].tolist()
-        if sim.protection_version == 0:
+        made = fs.f_idx[order].tolist(), off[order].tolist()
+        if sim.rs.protection_version == 0:
             sim.city.memo[key] = made
-    sim.f_sorted, sim.f_sorted_off = made
-    sim._f_version = sim.protection_version
+    fs.f_sorted, fs.f_sorted_off = made
+    fs.f_version = sim.rs.protection_version
 
-def _wetting(sim: Any, stage: float) -> tuple[list[int], list[int]]:
+def _wetting(sim: Any, fs: FloodRun, stage: float) -> tuple[list[int], list[int]]:
     """Assets that go under water and that come out of it at ``stage`` (sorted), flags updated."""
-    fl = sim._fl
-    if sim._f_version != sim.protection_version:
-        _sort_flood_thresholds(sim)
-        n_wet = bisect.bisect_left(sim.f_sorted_off, stage)  # offset < stage: wet
-        newly_wet = sorted(i for i in sim.f_sorted[:n_wet] if not fl[i])
-        newly_dry = sorted(i for i in sim.f_sorted[n_wet:] if fl[i])
+    fl = sim.rs._fl
+    if fs.f_version != sim.rs.protection_version:
+        _sort_flood_thresholds(sim, fs)
+        n_wet = bisect.bisect_left(fs.f_sorted_off, stage)  # offset < stage: wet
+        newly_wet = sorted(i for i in fs.f_sorted[:n_wet] if not fl[i])
+        newly_dry = sorted(i for i in fs.f_sorted[n_wet:] if fl[i])
     else:
-        # the flags are the first _f_wet of the sorted assets: only those between the two stages change
-        n_wet = bisect.bisect_left(sim.f_sorted_off, stage)
-        newly_wet = sorted(sim.f_sorted[sim._f_wet:n_wet])
-        newly_dry = sorted(sim.f_sorted[n_wet:sim._f_wet])
-    sim._f_wet = n_wet
+        # the flags are the first f_wet of the sorted assets: only those between the two stages change
+        n_wet = bisect.bisect_left(fs.f_sorted_off, stage)
+        newly_wet = sorted(fs.f_sorted[fs.f_wet:n_wet])
+        newly_dry = sorted(fs.f_sorted[n_wet:fs.f_wet])
+    fs.f_wet = n_wet
     for i in newly_wet:
         fl[i] = 1
     for i in newly_dry:
@@ -197,42 +216,42 @@ def _wetting(sim: Any, stage: float) -> tuple[list[int], list[int]]:
 
 
 
-def _flood_step(sim: Any, h: Any, stage: float) -> None:
+def _flood_step(sim: Any, h: Any, fs: FloodRun, stage: float) -> None:
     # assets
-    newly_wet, newly_dry = _wetting(sim, stage)
+    newly_wet, newly_dry = _wetting(sim, fs, stage)
     if newly_wet or newly_dry:
         changed = sorted(newly_wet + newly_dry) if newly_wet and newly_dry else newly_wet or newly_dry
         sim._propagate(changed)
         sim._bridges_changed(changed)  # a bridge under water is closed
-    if not sim._f_assessed and sim.env.now >= sim._f_crest_t - _EPS:
-        sim._f_assessed = True
-        if sim._f_wet:
-            wet = sim.flooded[sim.f_idx]
-            idx = sim.f_idx[wet]
-            depth = stage - (sim.f_base[wet] + sim.protection[idx])
+    if not fs.assessed and sim.env.now >= fs.crest_t - _EPS:
+        fs.assessed = True
+        if fs.f_wet:
+            wet = sim.rs.flooded[fs.f_idx]
+            idx = fs.f_idx[wet]
+            depth = stage - (fs.f_base[wet] + sim.rs.protection[idx])
             sim._damage("flood", idx, depth)
-            _wet_plant_needs_cleaning(sim, idx, depth)
+            _wet_plant_needs_cleaning(sim, fs, idx, depth)
     if newly_dry:
         sim._wake_crews()
     # roads: closed while the stage is above the threshold
-    n_closed = bisect.bisect_left(sim.fe_sorted_off, stage)
-    if n_closed != sim._fe_closed:
-        lo, hi = sorted((n_closed, sim._fe_closed))
-        changed = sorted(sim.fe_sorted[lo:hi])
-        shut = n_closed > sim._fe_closed
-        sim._fe_closed = n_closed
-        sim.edge_closed_flood[changed] = shut
-        sim.closure_version += 1
+    n_closed = bisect.bisect_left(fs.fe_sorted_off, stage)
+    if n_closed != fs.fe_closed:
+        lo, hi = sorted((n_closed, fs.fe_closed))
+        changed = sorted(fs.fe_sorted[lo:hi])
+        shut = n_closed > fs.fe_closed
+        fs.fe_closed = n_closed
+        sim.rs.edge_closed_flood[changed] = shut
+        sim.rs.closure_version += 1
         now, names = sim.env.now, sim.city.edge_names
         out = sim.log.at(now)
         for e in changed:
             out += (now, "road", names[e], {"closed": shut, "cause": "flood"})
     # people: a district is reached once
-    n_reached = bisect.bisect_left(sim.fd_sorted_off, stage)
-    if n_reached > sim._fd_done:
-        reached = sorted(sim.fd_sorted[sim._fd_done:n_reached])
-        sim._fd_done = n_reached
+    n_reached = bisect.bisect_left(fs.fd_sorted_off, stage)
+    if n_reached > fs.fd_done:
+        reached = sorted(fs.fd_sorted[fs.fd_done:n_reached])
+        fs.fd_done = n_reached
         for d in reached:
-            if not sim.exposed[d]:
+            if not sim.rs.exposed[d]:
                 sim._expose(d, h)
     sim._check_conditions()

@@ -60,8 +60,8 @@ class Heatwave(HazardKind):
             load = np.full(len(idx), temp + 10.0 * (demand - 1.0))
             if len(idx):
                 sim._damage("heatwave", idx, load)
-            if temp > 32.0 and not sim.exposed.all():
+            if temp > 32.0 and not sim.rs.exposed.all():
                 for d in range(sim.city.n_districts):
-                    if not sim.exposed[d]:
+                    if not sim.rs.exposed[d]:
                         sim._expose(d, h)
             t = round(t + h.step_h, 9)

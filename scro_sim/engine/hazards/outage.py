@@ -39,10 +39,10 @@ class Outage(Effect):
             sim.log.add(now, "hazard", h.id, {"type": "outage", "assets": [ids[i] for i in idx],
                                                  "until": "repaired"})
             code = _CODE[h.state]
-            hit = [i for i in idx if not sim.damage[i]]
+            hit = [i for i in idx if not sim.rs.damage[i]]
             if hit:
-                sim.damage[hit] = code
-                sim._dn_view[hit] = code  # out of service whatever damage_states says: it is an outage
+                sim.rs.damage[hit] = code
+                sim.rs._dn_view[hit] = code  # out of service whatever damage_states says: it is an outage
                 sim.log.extend(now, "damage", [ids[i] for i in hit], [
                     {"hazard": h.id, "state": h.state, "type": types[i], "effect": "outage"} for i in hit])
                 sim._propagate(hit)
@@ -52,16 +52,16 @@ class Outage(Effect):
         sim.log.add(now, "hazard", h.id, {"type": "outage", "assets": [ids[i] for i in idx],
                                              "until_h": round(now + p["duration_h"], 9)})
         for i in idx:
-            sim._outages[i] += 1
-            sim._dn[i] = OUTAGE if not sim._dn[i] else sim._dn[i]
+            sim.rs._outages[i] += 1
+            sim.rs._dn[i] = OUTAGE if not sim.rs._dn[i] else sim.rs._dn[i]
         sim._propagate(idx)
         sim._bridges_changed(np.array(idx, dtype=np.int64))
         yield sim.env.timeout(_finite_delay(p["duration_h"], "outage"))
         back = []
         for i in idx:
-            sim._outages[i] -= 1
-            if not sim._outages[i] and sim._dn[i] == OUTAGE:
-                sim._dn[i] = 0
+            sim.rs._outages[i] -= 1
+            if not sim.rs._outages[i] and sim.rs._dn[i] == OUTAGE:
+                sim.rs._dn[i] = 0
                 back.append(i)
         sim.log.add(sim.env.now, "hazard", h.id, {"type": "outage", "ended": True})
         sim._propagate(back)

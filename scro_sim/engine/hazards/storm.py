@@ -51,6 +51,6 @@ class Storm(HazardKind):
             sim.log.add(sim.env.now, "hazard", h.id, {"type": "storm", "max_wind_ms": round(float(wind.max()), 4)})
             sim._damage("storm", idx, wind)
             dw = wind_speed(t - t0, h.start_h, p["duration_h"], p["peak_wind_ms"], d_km, h.radius_km)
-            for d in np.nonzero((dw > 25.0) & ~sim.exposed)[0].tolist():
+            for d in np.nonzero((dw > 25.0) & ~sim.rs.exposed)[0].tolist():
                 sim._expose(d, h)
             t = round(t + h.step_h, 9)

@@ -57,29 +57,29 @@ class Surge(HazardKind):
         while t <= min(sim.duration, t0 + h.end_h) + _EPS:
             yield sim.env.timeout(_finite_delay(t - sim.env.now, "surge step"))
             extra = surge_patients(t - t0, h.start_h, h.peak_h, h.end_h, p["peak_extra_patients"])
-            open_ = np.array([sim.state[i] != DOWN for i in hosp])
+            open_ = np.array([sim.rs.state[i] != DOWN for i in hosp])
             # surge beds opened by the player (open_surge_beds); a hospital running derated has fewer beds
             # beds closed for want of staff (staff_absence) come off
-            cap = base * (1.0 - sim.derate[hosp]) + sim.surge_beds[hosp] - sim.unstaffed_beds[hosp]
-            patients = base * h.baseline_occupancy + sim.patient_shift[hosp]  # transfer_patients moves some
+            cap = base * (1.0 - sim.rs.derate[hosp]) + sim.rs.surge_beds[hosp] - sim.rs.unstaffed_beds[hosp]
+            patients = base * h.baseline_occupancy + sim.rs.patient_shift[hosp]  # transfer_patients moves some
             if open_.any():  # patients go to the hospitals that are open, by size
                 share = np.where(open_, cap, 0.0) / cap[open_].sum()
                 patients = patients + extra * share
             occ = patients / cap
             for k, i in enumerate(hosp):
-                sim.occupancy[i] = float(occ[k])
+                sim.rs.occupancy[i] = float(occ[k])
             over = occ > 1.0
             changed = []
             for k, i in enumerate(hosp):
-                if bool(over[k]) != bool(sim.overloaded[i]):
-                    sim.overloaded[i] = bool(over[k])
+                if bool(over[k]) != bool(sim.rs.overloaded[i]):
+                    sim.rs.overloaded[i] = bool(over[k])
                     changed.append(i)
             sim.log.add(sim.env.now, "hazard", h.id, {"type": "surge", "extra_patients": round(extra, 3),
                                                            "occupancy": {c.asset_ids[i]: round(float(occ[k]), 4)
                                                                          for k, i in enumerate(hosp)}})
             for i in changed:
-                sim.log.add(sim.env.now, "asset_down" if sim.overloaded[i] else "asset_up", c.asset_ids[i],
-                                {"cause": "overloaded" if sim.overloaded[i] else "", "service": "health",
+                sim.log.add(sim.env.now, "asset_down" if sim.rs.overloaded[i] else "asset_up", c.asset_ids[i],
+                                {"cause": "overloaded" if sim.rs.overloaded[i] else "", "service": "health",
                                  "type": "hospital", "overload": True})
                 for d in c.district_dependents[i]:
                     sim._mark_district(d)
