@@ -18,6 +18,7 @@ from ..log import EventLog
 from ..policy import Observation, Policy
 from ..scenario import Scenario, SurgeHazard, sample
 from ._common import ENGINE_VERSION
+from .actions import REGISTRY as ACTIONS
 from .budget import WorkBudget
 from .cascade import CascadeMixin
 from .crews import CrewMixin
