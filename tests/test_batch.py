@@ -111,6 +111,50 @@ def test_digests_are_asked_for_and_equal_the_digest_of_the_same_run(mini: tuple[
     assert row["digest"] == log.digest() and row["events"] == len(log)
 
 
+def _single_run_rows(sc: Any, city: Any, specs: dict[str, Any], index: int, downtime: str) -> list[dict[str, Any]]:
+    """The rows of replication ``index`` made the long way: each policy run alone, its metrics and score card
+    from the public scoring functions, every metric kept (the batch keeps critical and rubric assets)."""
+    from scro_sim.engine import Simulation
+    from scro_sim.policy import PlanPolicy, baseline_policy
+    from scro_sim.scoring import compute_metrics, grade
+
+    seed = replication_seed(SEED, index)
+    logs = {name: Simulation(sc, city, seed, PlanPolicy(spec, name) if not isinstance(spec, str)
+                             else baseline_policy(spec)).run() for name, spec in specs.items()}
+    measured = {name: compute_metrics(log) for name, log in logs.items()}
+    reference = {"baseline": measured["baseline"], "expert": measured["expert"]} if "expert" in logs else None
+    rows = []
+    for name, log in logs.items():
+        card = grade(log, sc, reference=reference)
+        named = {c.metric.removeprefix("relative.") for c in sc.rubric.criteria if c.metric}
+        keep = set(log.first("run_start").data["critical"]) | {m[9:] for m in named if m.startswith("downtime.")}
+        metrics = {k: v for k, v in card.metrics.items()
+                   if downtime == "all" or not k.startswith("downtime.") or k[9:] in keep}
+        rows.append({"index": index, "seed": seed, "policy": name, "score": card.total, "passed": card.passed,
+                     "provisional": card.provisional, "events": len(log), **metrics})
+    return rows
+
+
+@pytest.mark.parametrize("downtime", ["critical", "all"])
+def test_a_batch_row_holds_the_numbers_of_the_same_seed_run_and_graded_alone(
+        mini: tuple[Any, Any, Any], downtime: str) -> None:
+    sc, city, plan = mini
+    res = evaluate(sc, city, plan, 3, SEED, executor="process", workers=2, chunk=1, downtime=downtime)
+    specs = {"plan": plan, "baseline": sc.reference_plans.baseline, "expert": sc.reference_plans.expert}
+    for index in range(3):
+        for want in _single_run_rows(sc, city, specs, index, downtime):
+            got = res.frame[(res.frame["index"] == index) & (res.frame["policy"] == want["policy"])].iloc[0]
+            for col in res.frame.columns:  # a column another run made: this run's asset never went down
+                if col.startswith("downtime.") and col not in want:
+                    assert got[col] == 0.0, (index, want["policy"], col)
+            assert set(want) <= set(res.frame.columns)
+            for key, value in want.items():
+                if value is None or (isinstance(value, float) and math.isnan(value)):
+                    assert math.isnan(got[key]), (index, want["policy"], key)
+                else:
+                    assert got[key] == value, (index, want["policy"], key, got[key], value)
+
+
 def test_plan_may_be_a_name_or_none(mini: tuple[Any, Any, Any]) -> None:
     sc, city, _ = mini
     nothing = evaluate(sc, city, None, 2, SEED, executor="inline", digests=True)
