@@ -85,8 +85,15 @@ _WORKER_PRELOAD = ["scro_sim.batch.replication", "scipy.sparse.csgraph"]
 
 def _start_worker_server(args: argparse.Namespace) -> None:
     """Start the fork server that pool workers come from, so its imports (about a second) run on another
-    core while this process imports the library and loads the scenario and city."""
+    core while this process imports the library and loads the scenario and city.
+
+    Not on Linux: there the pool forks its workers from this process once the scenario and city
+    are loaded (this command runs no other thread: its progress bar is redrawn from the callback),
+    so they need no imports of their own.
+    """
     if args.scheduler or args.workers == 1 or args.n <= 8:  # Dask, in-process, or too few to leave the process
+        return
+    if sys.platform == "linux":
         return
     import multiprocessing as mp
 
@@ -155,17 +162,29 @@ def _fmt(x: float | None) -> str:
 
 def _run(args: argparse.Namespace, scenario: Any, city: Any, plan: Any, label: str, store: Any,
          executor: Any, batch_id: str | None = None) -> Any:
-    """One batch with a rich progress bar."""
+    """One batch with a rich progress bar.
+
+    The bar is redrawn from the progress callback (at most ten times a second), not by rich's
+    refresh thread: with no other thread running, the local pool may fork its workers from this
+    process (see :mod:`scro_sim.batch.executors`).
+    """
+    import time
+
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
     from .batch import evaluate
 
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  TimeRemainingColumn(), transient=False) as bar:
+                  TimeRemainingColumn(), transient=False, auto_refresh=False) as bar:
         task = bar.add_task(label, total=args.n)
+        last = [0.0]
 
         def progress(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
+            now = time.monotonic()
+            redraw = done >= total or now - last[0] >= 0.1
+            if redraw:
+                last[0] = now
+            bar.update(task, completed=done, total=total, refresh=redraw)
 
         return evaluate(scenario, city, plan, args.n, args.seed, executor=executor, workers=args.workers,
                         chunk=args.chunk, store=store, batch_id=batch_id, progress=progress,

@@ -95,6 +95,66 @@ def test_same_frame_inline_process_pool_and_dask(mini: tuple[Any, Any, Any], ref
     _same(reference, on_dask)
 
 
+def test_a_pool_is_forked_from_a_process_running_alone_and_comes_from_the_fork_server_beside_a_thread(
+        monkeypatch: pytest.MonkeyPatch, mini: tuple[Any, Any, Any], reference: batch.BatchResult) -> None:
+    import threading
+
+    from scro_sim.batch import executors
+
+    sc, city, plan = mini
+    forked: list[int] = []
+    real = executors._forked_pool
+    monkeypatch.setattr(executors, "_forked_pool", lambda *a: forked.append(1) or real(*a))
+    alone = threading.active_count() == 1 and sys.platform == "linux"
+    _same(reference, evaluate(sc, city, plan, N, SEED, executor="process", workers=2, chunk=3))
+    assert forked == ([1] if alone else [])
+    stop = threading.Event()
+    beside = threading.Thread(target=stop.wait)
+    beside.start()
+    try:  # a fork could catch another thread holding a lock: the fork server makes the workers
+        _same(reference, evaluate(sc, city, plan, N, SEED, executor="process", workers=2, chunk=3))
+    finally:
+        stop.set()
+        beside.join()
+    assert forked == ([1] if alone else [])
+    assert not [k for k in batch_replication._CACHE if k.startswith("forked-")]  # the batch let go of its context
+
+
+_DIES_AT_2 = """
+import os, sys
+import pandas as pd
+from scro_sim.batch import evaluate, replication
+from scro_sim.scenario import load_plan, load_scenario
+
+sc, city = load_scenario(sys.argv[1])
+plan = load_plan(sys.argv[2], sc, city)
+want = evaluate(sc, city, plan, {n}, {seed}, executor="inline")
+real = replication._replicate
+
+def dies_at_2(ctx, root_seed, index):
+    if index == 2:  # forked workers inherit this; the fresh pool's come from the fork server and run the real one
+        os._exit(3)
+    return real(ctx, root_seed, index)
+
+replication._replicate = dies_at_2
+got = evaluate(sc, city, plan, {n}, {seed}, executor="process", workers=2, chunk=1)
+pd.testing.assert_frame_equal(want.frame, got.frame, check_exact=True)
+assert got.attempts > {n} and any("BrokenProcessPool" in i for i in got.incidents), got.incidents
+print("finished after", len(got.incidents), "lost task(s)")
+"""
+
+
+@pytest.mark.timeout(180)
+@pytest.mark.skipif(sys.platform != "linux", reason="the pool forks its workers on Linux only")
+def test_a_forked_worker_that_dies_costs_its_tasks_one_attempt_and_a_fresh_pool_finishes_the_batch(
+        mini_scenario_path: Path, mini_plan_path: Path) -> None:
+    # in a fresh process: one running no other thread, so its pool forks (this one may run a test's threads)
+    done = subprocess.run([sys.executable, "-c", _DIES_AT_2.format(n=N, seed=SEED), str(mini_scenario_path),
+                           str(mini_plan_path)], capture_output=True, text=True, timeout=170)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "finished after" in done.stdout
+
+
 def test_digests_are_asked_for_and_equal_the_digest_of_the_same_run(mini: tuple[Any, Any, Any]) -> None:
     from scro_sim.engine import Simulation
     from scro_sim.policy import PlanPolicy
