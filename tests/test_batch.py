@@ -451,6 +451,41 @@ def test_summary_pairs_by_index_and_skips_missing_values() -> None:
     assert d["n"] == 2 and d["mean"] == -0.5 and d["p_better"] == 0.5
 
 
+def test_the_summary_made_from_the_rows_is_the_summary_of_the_frame() -> None:
+    from scro_sim.batch.summary import BatchResult
+
+    rows = [  # out of order, a value None, a downtime only some runs have, an index only the plan has
+        {"index": 2, "seed": 9, "policy": "plan", "score": 40.0, "passed": False, "provisional": False, "events": 5,
+         "m": 3.0, "downtime.A": 2.5},
+        {"index": 0, "seed": 7, "policy": "plan", "score": 80.0, "passed": True, "provisional": False, "events": 5,
+         "m": None},
+        {"index": 0, "seed": 7, "policy": "baseline", "score": 10.0, "passed": False, "provisional": True,
+         "events": 4, "m": 4, "downtime.A": 1.0},
+        {"index": 2, "seed": 9, "policy": "baseline", "score": 30.0, "passed": True, "provisional": False,
+         "events": 4, "m": 1.0},
+        {"index": 1, "seed": 8, "policy": "plan", "score": 55.5, "passed": True, "provisional": False, "events": 6,
+         "m": 0.1, "downtime.A": 0.25},
+        {"index": 1, "seed": 8, "policy": "expert", "score": 90.0, "passed": True, "provisional": False, "events": 6,
+         "m": 0.3},
+    ]
+    res = BatchResult("b", 3, 0, rows=rows, metrics=["score", "m", "downtime.A", "absent"], higher_is_better=["m"])
+    want = summarize(res.frame, ["score", "m", "downtime.A", "absent"], higher_is_better=["m"])
+    pd.testing.assert_frame_equal(res.summary, want, check_exact=True)
+    assert set(want["policy"]) == {"plan", "baseline", "expert", "plan-baseline", "plan-expert"}
+    empty = BatchResult("b", 3, 0, rows=[], metrics=["score"], failed={1: (3, "boom")})
+    assert empty.summary.empty and list(empty.summary.columns) == list(want.columns)
+    assert not empty.complete and empty.failed["index"].tolist() == [1] and empty.failed_records() == [(1, 3, "boom")]
+
+
+def test_scro_sim_batch_prints_its_summary_without_importing_pandas(mini_scenario_path: Path) -> None:
+    script = ("import sys\nfrom scro_sim.cli import main\nrc = main(sys.argv[1:])\n"
+              "print('PANDAS', 'pandas' in sys.modules)\nsys.exit(rc)")
+    done = subprocess.run([sys.executable, "-c", script, "batch", str(mini_scenario_path), "--plan", "greedy", "-n", "3",
+                           "--workers", "1"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "P(better)" in done.stdout and "PANDAS False" in done.stdout
+
+
 def test_parquet_round_trip(tmp_path: Path, reference: batch.BatchResult) -> None:
     import pyarrow.parquet as pq
 
