@@ -85,8 +85,15 @@ _WORKER_PRELOAD = ["scro_sim.batch.replication", "scipy.sparse.csgraph"]
 
 def _start_worker_server(args: argparse.Namespace) -> None:
     """Start the fork server that pool workers come from, so its imports (about a second) run on another
-    core while this process imports the library and loads the scenario and city."""
+    core while this process imports the library and loads the scenario and city.
+
+    Not on Linux: there the pool forks its workers from this process once the scenario and city
+    are loaded (this command runs no other thread: its progress bar is redrawn from the callback),
+    so they need no imports of their own.
+    """
     if args.scheduler or args.workers == 1 or args.n <= 8:  # Dask, in-process, or too few to leave the process
+        return
+    if sys.platform == "linux":
         return
     import multiprocessing as mp
 
@@ -155,17 +162,29 @@ def _fmt(x: float | None) -> str:
 
 def _run(args: argparse.Namespace, scenario: Any, city: Any, plan: Any, label: str, store: Any,
          executor: Any, batch_id: str | None = None) -> Any:
-    """One batch with a rich progress bar."""
+    """One batch with a rich progress bar.
+
+    The bar is redrawn from the progress callback (at most ten times a second), not by rich's
+    refresh thread: with no other thread running, the local pool may fork its workers from this
+    process (see :mod:`scro_sim.batch.executors`).
+    """
+    import time
+
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
     from .batch import evaluate
 
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  TimeRemainingColumn(), transient=False) as bar:
+                  TimeRemainingColumn(), transient=False, auto_refresh=False) as bar:
         task = bar.add_task(label, total=args.n)
+        last = [0.0]
 
         def progress(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
+            now = time.monotonic()
+            redraw = done >= total or now - last[0] >= 0.1
+            if redraw:
+                last[0] = now
+            bar.update(task, completed=done, total=total, refresh=redraw)
 
         return evaluate(scenario, city, plan, args.n, args.seed, executor=executor, workers=args.workers,
                         chunk=args.chunk, store=store, batch_id=batch_id, progress=progress,
@@ -179,14 +198,14 @@ def _summary_table(result: Any, title: str) -> Any:
     t = Table(title=title)
     for col in ("metric", "", "mean", "p10", "p50", "p90", "worst10%", "P(pass)", "P(better)"):
         t.add_column(col, justify="left" if col in ("metric", "") else "right")
-    s = result.summary
+    s = result.summary_records()  # the summary's numbers without pandas (a second's import at start-up)
     from .scoring import SUMMARY
 
     table = _table_metrics()  # the per-service losses of the default summary are left out
-    shown = [m for m in dict.fromkeys(s["metric"]) if m in table or m not in SUMMARY]
+    shown = [m for m in dict.fromkeys(r["metric"] for r in s) if m in table or m not in SUMMARY]
     for m in shown:
-        sub = s[s["metric"] == m]
-        for k, (_, r) in enumerate(sub.iterrows()):
+        sub = [r for r in s if r["metric"] == m]
+        for k, r in enumerate(sub):
             label = str(r["policy"]).replace("plan-", "Δ ")
             t.add_row(m if k == 0 else "", label, _fmt(r["mean"]), _fmt(r["p10"]), _fmt(r["p50"]),
                       _fmt(r["p90"]), _fmt(r["cvar10"]),
@@ -207,11 +226,14 @@ def _console() -> Any:
 def _tail(result: Any, console: Any) -> None:
     console.print(f"batch {result.batch_id}: {result.n} replications ({result.resumed} from the store, "
                   f"{result.ran} run now on {result.executor}) in {result.elapsed_s:.1f} s")
-    if not result.failed.empty:
-        console.print(f"[bold red]{len(result.failed)} replication(s) failed[/] after retries:")
-        for _, r in result.failed.head(10).iterrows():
-            first = str(r["error"]).splitlines()[0] if r["error"] else ""
-            console.print(f"  #{r['index']} (seed {r['seed']}, {r['attempts']} attempts): {first}")
+    failed = result.failed_records()
+    if failed:
+        from .batch import replication_seed
+
+        console.print(f"[bold red]{len(failed)} replication(s) failed[/] after retries:")
+        for index, attempts, error in failed[:10]:
+            first = str(error).splitlines()[0] if error else ""
+            console.print(f"  #{index} (seed {replication_seed(result.seed, index)}, {attempts} attempts): {first}")
 
 
 # -- commands ------------------------------------------------------------------------------------
@@ -263,7 +285,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     if args.out:
         result.to_parquet(args.out)
         console.print(f"wrote {args.out}")
-    return 1 if not result.failed.empty else 0
+    return 0 if result.complete else 1
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -288,7 +310,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         _tail(r, console)
     path = _histograms(results, args.out)
     console.print(f"wrote {path}")
-    return 1 if any(not r.failed.empty for r in results.values()) else 0
+    return 0 if all(r.complete for r in results.values()) else 1
 
 
 def _compare_table(results: dict[str, Any], scenario: Any, args: argparse.Namespace) -> Any:

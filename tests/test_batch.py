@@ -95,6 +95,66 @@ def test_same_frame_inline_process_pool_and_dask(mini: tuple[Any, Any, Any], ref
     _same(reference, on_dask)
 
 
+def test_a_pool_is_forked_from_a_process_running_alone_and_comes_from_the_fork_server_beside_a_thread(
+        monkeypatch: pytest.MonkeyPatch, mini: tuple[Any, Any, Any], reference: batch.BatchResult) -> None:
+    import threading
+
+    from scro_sim.batch import executors
+
+    sc, city, plan = mini
+    forked: list[int] = []
+    real = executors._forked_pool
+    monkeypatch.setattr(executors, "_forked_pool", lambda *a: forked.append(1) or real(*a))
+    alone = threading.active_count() == 1 and sys.platform == "linux"
+    _same(reference, evaluate(sc, city, plan, N, SEED, executor="process", workers=2, chunk=3))
+    assert forked == ([1] if alone else [])
+    stop = threading.Event()
+    beside = threading.Thread(target=stop.wait)
+    beside.start()
+    try:  # a fork could catch another thread holding a lock: the fork server makes the workers
+        _same(reference, evaluate(sc, city, plan, N, SEED, executor="process", workers=2, chunk=3))
+    finally:
+        stop.set()
+        beside.join()
+    assert forked == ([1] if alone else [])
+    assert not [k for k in batch_replication._CACHE if k.startswith("forked-")]  # the batch let go of its context
+
+
+_DIES_AT_2 = """
+import os, sys
+import pandas as pd
+from scro_sim.batch import evaluate, replication
+from scro_sim.scenario import load_plan, load_scenario
+
+sc, city = load_scenario(sys.argv[1])
+plan = load_plan(sys.argv[2], sc, city)
+want = evaluate(sc, city, plan, {n}, {seed}, executor="inline")
+real = replication._replicate
+
+def dies_at_2(ctx, root_seed, index):
+    if index == 2:  # forked workers inherit this; the fresh pool's come from the fork server and run the real one
+        os._exit(3)
+    return real(ctx, root_seed, index)
+
+replication._replicate = dies_at_2
+got = evaluate(sc, city, plan, {n}, {seed}, executor="process", workers=2, chunk=1)
+pd.testing.assert_frame_equal(want.frame, got.frame, check_exact=True)
+assert got.attempts > {n} and any("BrokenProcessPool" in i for i in got.incidents), got.incidents
+print("finished after", len(got.incidents), "lost task(s)")
+"""
+
+
+@pytest.mark.timeout(180)
+@pytest.mark.skipif(sys.platform != "linux", reason="the pool forks its workers on Linux only")
+def test_a_forked_worker_that_dies_costs_its_tasks_one_attempt_and_a_fresh_pool_finishes_the_batch(
+        mini_scenario_path: Path, mini_plan_path: Path) -> None:
+    # in a fresh process: one running no other thread, so its pool forks (this one may run a test's threads)
+    done = subprocess.run([sys.executable, "-c", _DIES_AT_2.format(n=N, seed=SEED), str(mini_scenario_path),
+                           str(mini_plan_path)], capture_output=True, text=True, timeout=170)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "finished after" in done.stdout
+
+
 def test_digests_are_asked_for_and_equal_the_digest_of_the_same_run(mini: tuple[Any, Any, Any]) -> None:
     from scro_sim.engine import Simulation
     from scro_sim.policy import PlanPolicy
@@ -109,6 +169,50 @@ def test_digests_are_asked_for_and_equal_the_digest_of_the_same_run(mini: tuple[
     row = with_digests.frame[(with_digests.frame.policy == "plan") & (with_digests.frame["index"] == 1)].iloc[0]
     log = Simulation(sc, city, replication_seed(SEED, 1), PlanPolicy(plan, "plan")).run()
     assert row["digest"] == log.digest() and row["events"] == len(log)
+
+
+def _single_run_rows(sc: Any, city: Any, specs: dict[str, Any], index: int, downtime: str) -> list[dict[str, Any]]:
+    """The rows of replication ``index`` made the long way: each policy run alone, its metrics and score card
+    from the public scoring functions, every metric kept (the batch keeps critical and rubric assets)."""
+    from scro_sim.engine import Simulation
+    from scro_sim.policy import PlanPolicy, baseline_policy
+    from scro_sim.scoring import compute_metrics, grade
+
+    seed = replication_seed(SEED, index)
+    logs = {name: Simulation(sc, city, seed, PlanPolicy(spec, name) if not isinstance(spec, str)
+                             else baseline_policy(spec)).run() for name, spec in specs.items()}
+    measured = {name: compute_metrics(log) for name, log in logs.items()}
+    reference = {"baseline": measured["baseline"], "expert": measured["expert"]} if "expert" in logs else None
+    rows = []
+    for name, log in logs.items():
+        card = grade(log, sc, reference=reference)
+        named = {c.metric.removeprefix("relative.") for c in sc.rubric.criteria if c.metric}
+        keep = set(log.first("run_start").data["critical"]) | {m[9:] for m in named if m.startswith("downtime.")}
+        metrics = {k: v for k, v in card.metrics.items()
+                   if downtime == "all" or not k.startswith("downtime.") or k[9:] in keep}
+        rows.append({"index": index, "seed": seed, "policy": name, "score": card.total, "passed": card.passed,
+                     "provisional": card.provisional, "events": len(log), **metrics})
+    return rows
+
+
+@pytest.mark.parametrize("downtime", ["critical", "all"])
+def test_a_batch_row_holds_the_numbers_of_the_same_seed_run_and_graded_alone(
+        mini: tuple[Any, Any, Any], downtime: str) -> None:
+    sc, city, plan = mini
+    res = evaluate(sc, city, plan, 3, SEED, executor="process", workers=2, chunk=1, downtime=downtime)
+    specs = {"plan": plan, "baseline": sc.reference_plans.baseline, "expert": sc.reference_plans.expert}
+    for index in range(3):
+        for want in _single_run_rows(sc, city, specs, index, downtime):
+            got = res.frame[(res.frame["index"] == index) & (res.frame["policy"] == want["policy"])].iloc[0]
+            for col in res.frame.columns:  # a column another run made: this run's asset never went down
+                if col.startswith("downtime.") and col not in want:
+                    assert got[col] == 0.0, (index, want["policy"], col)
+            assert set(want) <= set(res.frame.columns)
+            for key, value in want.items():
+                if value is None or (isinstance(value, float) and math.isnan(value)):
+                    assert math.isnan(got[key]), (index, want["policy"], key)
+                else:
+                    assert got[key] == value, (index, want["policy"], key, got[key], value)
 
 
 def test_plan_may_be_a_name_or_none(mini: tuple[Any, Any, Any]) -> None:
@@ -345,6 +449,41 @@ def test_summary_pairs_by_index_and_skips_missing_values() -> None:
     assert s.loc[("plan", "m"), "n"] == 2 and s.loc[("plan", "m"), "mean"] == 2.0
     d = s.loc[("plan-baseline", "m")]  # index 0: 1 - 4, index 2: 3 - 1
     assert d["n"] == 2 and d["mean"] == -0.5 and d["p_better"] == 0.5
+
+
+def test_the_summary_made_from_the_rows_is_the_summary_of_the_frame() -> None:
+    from scro_sim.batch.summary import BatchResult
+
+    rows = [  # out of order, a value None, a downtime only some runs have, an index only the plan has
+        {"index": 2, "seed": 9, "policy": "plan", "score": 40.0, "passed": False, "provisional": False, "events": 5,
+         "m": 3.0, "downtime.A": 2.5},
+        {"index": 0, "seed": 7, "policy": "plan", "score": 80.0, "passed": True, "provisional": False, "events": 5,
+         "m": None},
+        {"index": 0, "seed": 7, "policy": "baseline", "score": 10.0, "passed": False, "provisional": True,
+         "events": 4, "m": 4, "downtime.A": 1.0},
+        {"index": 2, "seed": 9, "policy": "baseline", "score": 30.0, "passed": True, "provisional": False,
+         "events": 4, "m": 1.0},
+        {"index": 1, "seed": 8, "policy": "plan", "score": 55.5, "passed": True, "provisional": False, "events": 6,
+         "m": 0.1, "downtime.A": 0.25},
+        {"index": 1, "seed": 8, "policy": "expert", "score": 90.0, "passed": True, "provisional": False, "events": 6,
+         "m": 0.3},
+    ]
+    res = BatchResult("b", 3, 0, rows=rows, metrics=["score", "m", "downtime.A", "absent"], higher_is_better=["m"])
+    want = summarize(res.frame, ["score", "m", "downtime.A", "absent"], higher_is_better=["m"])
+    pd.testing.assert_frame_equal(res.summary, want, check_exact=True)
+    assert set(want["policy"]) == {"plan", "baseline", "expert", "plan-baseline", "plan-expert"}
+    empty = BatchResult("b", 3, 0, rows=[], metrics=["score"], failed={1: (3, "boom")})
+    assert empty.summary.empty and list(empty.summary.columns) == list(want.columns)
+    assert not empty.complete and empty.failed["index"].tolist() == [1] and empty.failed_records() == [(1, 3, "boom")]
+
+
+def test_scro_sim_batch_prints_its_summary_without_importing_pandas(mini_scenario_path: Path) -> None:
+    script = ("import sys\nfrom scro_sim.cli import main\nrc = main(sys.argv[1:])\n"
+              "print('PANDAS', 'pandas' in sys.modules)\nsys.exit(rc)")
+    done = subprocess.run([sys.executable, "-c", script, "batch", str(mini_scenario_path), "--plan", "greedy", "-n", "3",
+                           "--workers", "1"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "P(better)" in done.stdout and "PANDAS False" in done.stdout
 
 
 def test_parquet_round_trip(tmp_path: Path, reference: batch.BatchResult) -> None:

@@ -188,3 +188,24 @@ def test_an_asset_that_never_went_down_is_listed_with_no_downtime() -> None:
     m = compute_metrics(Simulation(make_scenario([cyber("SS", start_h=2, recovery_h=3)], duration_h=12), city, 0).run())
     table = {n: v for n, _e, v in rows(m, assets=["PP", "SS"]) if n.startswith("downtime.")}
     assert table == {"downtime.PP": 0.0, "downtime.SS": 3.5}
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_metrics_without_their_records_have_the_same_values_and_no_links(seed: int) -> None:
+    sc, city = load_scenario(bundled()[0])
+    log = Simulation(sc, city, seed, baseline_policy("greedy")).run()
+    full, bare = compute_metrics(log), compute_metrics(log, links=False)
+    assert full.links and bare.links == {}
+    assert bare.model_dump(exclude={"links"}) == full.model_dump(exclude={"links"})
+    assert bare.flat() == full.flat() and list(bare.flat()) == list(full.flat())
+
+
+def test_flat_metrics_of_some_assets_keep_only_their_downtime_in_catalogue_order() -> None:
+    sc, city = load_scenario(bundled()[0])
+    m = compute_metrics(Simulation(sc, city, 1, baseline_policy("do_nothing")).run())
+    down = sorted(m.downtime)
+    assert len(down) >= 2
+    kept = {down[-1], down[0], "NOT-AN-ASSET"}
+    want = {k: v for k, v in m.flat().items() if not k.startswith("downtime.") or k[9:] in kept}
+    assert m.flat(assets=kept) == want and list(m.flat(assets=kept)) == list(want)
+    assert [k for k in want if k.startswith("downtime.")] == [f"downtime.{down[0]}", f"downtime.{down[-1]}"]

@@ -283,6 +283,18 @@ def test_grade_computed_ratings_and_provisional_total() -> None:
     assert 0 <= card.total <= 100
 
 
+def test_a_batch_grades_on_metrics_without_records_and_gets_the_same_ratings_without_the_metric_copy() -> None:
+    """``compute_metrics(links=False)`` and ``flat_metrics=False``: every rating and the total as graded in full;
+    only the linked events and the card's copy of the metrics are left out."""
+    log = hand_log()
+    full = grade(log, graded_scenario())
+    bare = grade(log, graded_scenario(), metrics=compute_metrics(log, links=False), flat_metrics=False)
+    assert bare.metrics == {} and full.metrics
+    assert (bare.total, bare.passed, bare.provisional) == (full.total, full.passed, full.provisional)
+    assert [(c.rating, c.value, c.status) for c in bare.criteria] == [(c.rating, c.value, c.status) for c in full.criteria]
+    assert line(full, "C1").events and line(bare, "C1").events == []
+
+
 def test_grade_with_judgements_is_final_and_passes() -> None:
     """Add C5 P (1) and C6 S (0.75): 3.95 of 7 = 56.43 % >= 50."""
     card = grade(hand_log(), graded_scenario(),

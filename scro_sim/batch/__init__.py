@@ -40,8 +40,6 @@ from .summary import (
     FIXED_COLUMNS,
     HIGHER_IS_BETTER,
     BatchResult,
-    _failed_frame,
-    _frame,
     _rubric_metrics,
     cvar,
     summarize,
@@ -53,6 +51,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "DEFAULT_METRICS",
+    "FIXED_COLUMNS",
     "HIGHER_IS_BETTER",
     "BatchResult",
     "PlanSpec",
@@ -168,12 +167,9 @@ def evaluate(scenario: Scenario, city: City, plan: PlanSpec, n: int, seed: int =
         how, n_attempts = _execute(ctx, seed, todo, report, ran, incidents, executor=executor, workers=workers,
                                    chunk=chunk)
 
-    import pandas as pd
-
     rows = [r for i in sorted(results) for r in results[i]]
-    frame = _frame(rows) if rows else pd.DataFrame({c: pd.Series(dtype="object") for c in FIXED_COLUMNS})
     keys = list(metrics) if metrics is not None else [*DEFAULT_METRICS, *(m for m in rubric_names if m not in DEFAULT_METRICS)]
-    summary = summarize(frame, keys, higher_is_better=rubric_higher)
-    return BatchResult(batch_id=bid, n=n, seed=seed, frame=frame, summary=summary,
-                       failed=_failed_frame(failed, seed), ran=len(ran), resumed=resumed, attempts=n_attempts,
-                       elapsed_s=time.perf_counter() - t0, executor=how, meta=meta, incidents=incidents)
+    # the frame and summary tables are made when first read (pandas is imported then, not here)
+    return BatchResult(bid, n, seed, rows=rows, metrics=keys, higher_is_better=rubric_higher, failed=failed,
+                       ran=len(ran), resumed=resumed, attempts=n_attempts, elapsed_s=time.perf_counter() - t0,
+                       executor=how, meta=meta, incidents=incidents)

@@ -1,22 +1,28 @@
 """Where replications run: in this process, a local process pool, or any ``concurrent.futures`` executor.
 
-Work goes out in chunks of replications; the pickled context goes to each pool worker once
-(initializer) or to a Dask cluster once (``client.scatter``).  A lost task counts as one
-failed attempt of each replication in it; a broken pool is replaced.
+Work goes out in chunks of replications.  A local pool is forked from this process when
+nothing else runs in it (one thread, Linux): the workers inherit the loaded scenario, city
+and libraries, so nothing is pickled or imported again.  Otherwise the pickled context goes
+to each pool worker once (initializer, workers from a fork server) or to a Dask cluster once
+(``client.scatter``).  A lost task counts as one failed attempt of each replication in it; a
+broken pool is replaced (from the fork server: by then this process runs the old pool's threads).
 """
 
 from __future__ import annotations
 
 import concurrent.futures as cf
 import hashlib
+import itertools
 import math
 import os
 import pickle
+import sys
+import threading
 from collections import deque
 from collections.abc import Callable
 from typing import Any, Literal
 
-from .replication import _Context, _init_worker, _run_chunk, _run_indices
+from .replication import _Context, _forget, _init_worker, _remember, _run_chunk, _run_indices
 
 ExecutorSpec = Literal["auto", "inline", "process"] | cf.Executor
 _AUTO_INLINE_MAX = 8  # "auto" runs this many replications or fewer in-process
@@ -82,6 +88,29 @@ def _new_pool(workers: int, key: str, payload: bytes) -> cf.ProcessPoolExecutor:
                                   initargs=(key, payload))
 
 
+def _can_fork() -> bool:
+    """Whether pool workers may be forked from this process: Linux, and no other thread that a fork could
+    catch holding a lock (a progress bar's refresher, a Dask client, a web server's sessions)."""
+    return sys.platform == "linux" and threading.active_count() == 1
+
+
+_FORKED = itertools.count()
+
+
+def _forked_pool(workers: int, ctx: _Context) -> tuple[cf.ProcessPoolExecutor, str]:
+    """A pool whose workers are forked from this process with ``ctx`` in their cache: no pickling, no imports.
+
+    ``fork`` starts every worker at the first submission, before the pool starts its own thread.
+    """
+    import multiprocessing as mp
+
+    key = f"forked-{os.getpid()}-{next(_FORKED)}"
+    _remember(key, ctx)
+    pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("fork"), initializer=_init_worker,
+                                  initargs=(key, None))
+    return pool, key
+
+
 def _execute(ctx: _Context, seed: int, todo: list[int], report: Callable[[int, str, Any], bool], ran: set[int],
              incidents: list[str], *, executor: ExecutorSpec, workers: int | None, chunk: int | None) -> tuple[str, int]:
     """Run ``todo`` on the chosen executor, calling ``report`` per outcome; retries what it asks for."""
@@ -110,16 +139,22 @@ def _execute(ctx: _Context, seed: int, todo: list[int], report: Callable[[int, s
                 queue.append(i)
         return "inline", n_attempts
 
-    payload = pickle.dumps(ctx, protocol=pickle.HIGHEST_PROTOCOL)
-    key = hashlib.sha256(payload).hexdigest()
     own: cf.ProcessPoolExecutor | None = None
     ex: cf.Executor
-    send: Any = payload  # what each task carries: the payload, a Dask future of it, or nothing
+    send: Any = None  # what each task carries: the payload, a Dask future of it, or nothing
     slots = n_workers
-    if kind == "process":
-        ex = own = _new_pool(n_workers, key, payload)
-        send = None
+    forked: str | None = None  # the cache key of a context the workers inherited
+    if kind == "process" and _can_fork():
+        payload = b""  # pickled only if the pool breaks and a fresh one must come from the fork server
+        own, forked = _forked_pool(n_workers, ctx)
+        ex, key = own, forked
     else:
+        payload = pickle.dumps(ctx, protocol=pickle.HIGHEST_PROTOCOL)
+        key = hashlib.sha256(payload).hexdigest()
+    if kind == "process" and own is None:
+        ex = own = _new_pool(n_workers, key, payload)
+    elif kind != "process":
+        send = payload
         assert isinstance(executor, cf.Executor)
         ex = executor
         client = _dask_client(ex)
@@ -144,6 +179,8 @@ def _execute(ctx: _Context, seed: int, todo: list[int], report: Callable[[int, s
         while pending or inflight:
             if broken and not inflight and own is not None:  # a worker died: start a fresh pool
                 own.shutdown(wait=False, cancel_futures=True)
+                if not payload:
+                    payload = pickle.dumps(ctx, protocol=pickle.HIGHEST_PROTOCOL)
                 ex = own = _new_pool(n_workers, key, payload)
                 broken = False
             while pending and len(inflight) < limit and not broken:
@@ -188,4 +225,6 @@ def _execute(ctx: _Context, seed: int, todo: list[int], report: Callable[[int, s
     finally:
         if own is not None:
             own.shutdown(wait=True)
+        if forked is not None:
+            _forget(forked)
     return (f"process x{n_workers}" if kind == "process" else kind), n_attempts

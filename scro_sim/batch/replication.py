@@ -112,18 +112,33 @@ def _context_from(key: str, payload: bytes | None) -> _Context:
         return ctx
 
 
-def _init_worker(key: str, payload: bytes) -> None:
-    """Process-pool initializer: unpickle the scenario and city once per worker, then tune the cycle collector.
+def _remember(key: str, ctx: _Context) -> None:
+    """Put ``ctx`` in this process's cache under ``key``, so workers forked from it find it there."""
+    with _CACHE_LOCK:
+        _CACHE[key] = ctx
 
-    The worker freezes what it holds out of the collector: the city lives as long as the
+
+def _forget(key: str) -> None:
+    """Drop ``key`` from this process's cache (the batch that forked workers with it is over)."""
+    with _CACHE_LOCK:
+        _CACHE.pop(key, None)
+
+
+def _init_worker(key: str, payload: bytes | None) -> None:
+    """Process-pool initializer: the scenario and city once per worker, then tune the cycle collector.
+
+    ``payload`` None: the worker was forked with the context in its cache already.  The
+    worker freezes what it holds out of the collector: the city lives as long as the
     worker, and full collections rescanning it every few replications took about a fifth of
     a 5,000-asset run.  It also collects young objects less often: a replication allocates
     thousands of small objects that reference counting frees, and the collector's frequent
     passes over them cost another tenth (both measured in bench/).  The pool is ours, so
-    these settings touch nobody else's process.
+    these settings touch nobody else's process.  A forked worker freezes without collecting
+    first: a collection would walk (and copy, page by page) the whole heap it shares with its parent.
     """
     _context_from(key, payload)
-    gc.collect()
+    if payload is not None:
+        gc.collect()
     gc.freeze()
     gc.set_threshold(50_000, 20, 100)
 
@@ -139,23 +154,26 @@ def _replicate(ctx: _Context, root_seed: int, index: int) -> list[dict[str, Any]
         if k not in by_key:
             by_key[k] = Simulation(sc, city, seed, _make_policy(spec, name)).run()
         logs[name] = by_key[k]
-    measured: dict[int, Any] = {id(log): compute_metrics(log) for log in by_key.values()}
+    measured: dict[int, Any] = {id(log): compute_metrics(log, links=False) for log in by_key.values()}
     reference = None
     if "baseline" in logs and "expert" in logs:
         reference = {"baseline": measured[id(logs["baseline"])], "expert": measured[id(logs["expert"])]}
     rows: list[dict[str, Any]] = []
-    cards: dict[int, Any] = {}
+    made: dict[int, dict[str, Any]] = {}  # the row's values, once per distinct run
     for name, log in logs.items():
-        card = cards.get(id(log))
-        if card is None:
-            card = cards[id(log)] = grade(log, sc, reference=reference, metrics=measured[id(log)], digest=ctx.digests)
-        start = log.first("run_start")
-        keep = ctx.keep | frozenset(start.data.get("critical", ()) if start is not None else ())
-        metrics = {k: v for k, v in card.metrics.items()
-                   if ctx.downtime == "all" or not k.startswith("downtime.") or k[9:] in keep}
-        rows.append({"index": index, "seed": seed, "policy": name, "score": float(card.total),
-                     "passed": bool(card.passed), "provisional": bool(card.provisional), "events": len(log),
-                     **({"digest": card.log_digest} if ctx.digests else {}), **metrics})
+        values = made.get(id(log))
+        if values is None:
+            m = measured[id(log)]
+            card = grade(log, sc, reference=reference, metrics=m, digest=ctx.digests, flat_metrics=False)
+            if ctx.downtime == "all":
+                metrics = m.flat()
+            else:  # the critical facilities' downtimes and those the rubric names, not every asset's
+                keep = ctx.keep | frozenset(m.critical)
+                metrics = m.flat(assets=keep)
+            values = made[id(log)] = {
+                "score": float(card.total), "passed": bool(card.passed), "provisional": bool(card.provisional),
+                "events": len(log), **({"digest": card.log_digest} if ctx.digests else {}), **metrics}
+        rows.append({"index": index, "seed": seed, "policy": name, **values})
     return rows
 
 

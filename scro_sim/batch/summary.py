@@ -28,7 +28,7 @@ FIXED_COLUMNS: tuple[str, ...] = ("index", "seed", "policy", "score", "passed", 
 _POLICY_ORDER = ("plan", "baseline", "expert")
 
 
-@dataclass
+@dataclass(init=False)
 class BatchResult:
     """What :func:`evaluate` returns.
 
@@ -37,14 +37,14 @@ class BatchResult:
     p90, cvar10 (mean of the worst 10 %), p_pass, p_better.  ``failed``: replications that
     failed ``max_attempts`` times (index, seed, attempts, error).  ``ran``: replications
     computed in this call; ``resumed``: taken from the store.
+
+    The three tables are pandas DataFrames made on first use: a caller that prints only the
+    summary (``scro-sim batch``) reads :meth:`summary_records` and never imports pandas.
     """
 
     batch_id: str
     n: int
     seed: int
-    frame: pd.DataFrame
-    summary: pd.DataFrame
-    failed: pd.DataFrame
     ran: int = 0
     resumed: int = 0
     attempts: int = 0
@@ -53,10 +53,63 @@ class BatchResult:
     meta: dict[str, Any] = field(default_factory=dict)
     incidents: list[str] = field(default_factory=list)  # task-level failures (lost workers, broken pools)
 
+    def __init__(self, batch_id: str, n: int, seed: int, *, rows: list[dict[str, Any]], metrics: Sequence[str],
+                 higher_is_better: Iterable[str] = (), failed: Mapping[int, tuple[int, str]] | None = None,
+                 ran: int = 0, resumed: int = 0, attempts: int = 0, elapsed_s: float = 0.0, executor: str = "",
+                 meta: dict[str, Any] | None = None, incidents: list[str] | None = None) -> None:
+        """``rows``: one dict per (replication, policy) in index order; ``metrics``: what the summary covers."""
+        self.batch_id, self.n, self.seed = batch_id, n, seed
+        self.ran, self.resumed, self.attempts, self.elapsed_s, self.executor = ran, resumed, attempts, elapsed_s, executor
+        self.meta = dict(meta or {})
+        self.incidents = list(incidents or [])
+        self._rows = rows
+        self._metrics = list(metrics)
+        self._higher = frozenset(higher_is_better)
+        self._failed = dict(sorted((failed or {}).items()))
+        self._tables: dict[str, Any] = {}
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        if "frame" not in self._tables:
+            import pandas as pd
+
+            self._tables["frame"] = (_frame(self._rows) if self._rows else
+                                     pd.DataFrame({c: pd.Series(dtype="object") for c in FIXED_COLUMNS}))
+        return self._tables["frame"]
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        if "summary" not in self._tables:
+            import pandas as pd
+
+            out = pd.DataFrame(self.summary_records(), columns=list(SUMMARY_COLUMNS))
+            out["n"] = out["n"].astype("int64")
+            self._tables["summary"] = out
+        return self._tables["summary"]
+
+    @property
+    def failed(self) -> pd.DataFrame:
+        if "failed" not in self._tables:
+            self._tables["failed"] = _failed_frame(self._failed, self.seed)
+        return self._tables["failed"]
+
+    def summary_records(self) -> list[dict[str, Any]]:
+        """The rows of :attr:`summary` as dicts (the same numbers), made from the replications' rows."""
+        if "records" not in self._tables:
+            self._tables["records"] = _summary_of_rows(self._rows, self._metrics, self._higher)
+        return self._tables["records"]
+
+    def failed_records(self) -> list[tuple[int, int, str]]:
+        """(index, attempts, error) of each failed replication, by index: :attr:`failed` without pandas."""
+        return [(i, a, e) for i, (a, e) in self._failed.items()]
+
     @property
     def complete(self) -> bool:
         """Every replication finished (none failed)."""
-        return self.failed.empty
+        return not self._failed
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_tables": {}}
 
     def to_parquet(self, path: str | Path, *, summary_path: str | Path | None = None) -> Path:
         """Write the frame (with the batch's parameters as file metadata); optionally the summary too."""
@@ -125,6 +178,10 @@ def _stats(x: np.ndarray, higher: bool, alpha: float) -> dict[str, float]:
             "cvar10": cvar(x.tolist(), alpha=alpha, higher_is_better=higher)}
 
 
+SUMMARY_COLUMNS: tuple[str, ...] = ("policy", "metric", "n", "mean", "std", "p10", "p50", "p90", "cvar10", "p_pass",
+                                    "p_better")
+
+
 def summarize(frame: pd.DataFrame, metrics: Sequence[str] | None = None, *,
               higher_is_better: Iterable[str] = (), alpha: float = 0.1) -> pd.DataFrame:
     """Per policy per metric: n, mean, std, p10, p50, p90, cvar10, p_pass; then paired differences.
@@ -135,34 +192,73 @@ def summarize(frame: pd.DataFrame, metrics: Sequence[str] | None = None, *,
     """
     import pandas as pd
 
-    higher = set(HIGHER_IS_BETTER) | set(higher_is_better)
     metrics = [m for m in (metrics or DEFAULT_METRICS) if m in frame.columns]
     present = [p for p in _POLICY_ORDER if p in set(frame["policy"])] if len(frame) else []
     present += sorted(set(frame["policy"]) - set(present)) if len(frame) else []
-    rows: list[dict[str, Any]] = []
-    by_policy = {p: frame[frame["policy"] == p].set_index("index") for p in present}
+    columns: dict[str, tuple[list[Any], dict[str, np.ndarray], float]] = {}
+    for p in present:
+        sub = frame[frame["policy"] == p].set_index("index")
+        columns[p] = (sub.index.tolist(), {m: sub[m].to_numpy(dtype=float) for m in metrics},
+                      float(sub["passed"].mean()) if len(sub) else math.nan)
+    out = pd.DataFrame(_summary_records(columns, metrics, set(higher_is_better), alpha), columns=list(SUMMARY_COLUMNS))
+    out["n"] = out["n"].astype("int64")
+    return out
+
+
+def _summary_of_rows(rows: Sequence[Mapping[str, Any]], metrics: Sequence[str], higher_is_better: Iterable[str],
+                     alpha: float = 0.1) -> list[dict[str, Any]]:
+    """:func:`summarize` of the frame these rows make, read from the rows themselves (no pandas).
+
+    A metric's column holds what :func:`_frame` makes of it: a float, NaN for a value that is
+    missing or None, and 0 for a ``downtime.*`` the run never had.
+    """
+    names: dict[str, None] = {}
+    for r in rows:
+        names.update(dict.fromkeys(r))
+    metrics = [m for m in (metrics or DEFAULT_METRICS) if m in names]
+    by_policy: dict[str, list[Mapping[str, Any]]] = {}
+    for r in sorted(rows, key=lambda r: (int(r["index"]), str(r["policy"]))):  # the frame's order
+        by_policy.setdefault(str(r["policy"]), []).append(r)
+    present = [p for p in _POLICY_ORDER if p in by_policy] + sorted(set(by_policy) - set(_POLICY_ORDER))
+    columns: dict[str, tuple[list[Any], dict[str, np.ndarray], float]] = {}
     for p in present:
         sub = by_policy[p]
-        p_pass = float(sub["passed"].mean()) if len(sub) else math.nan
+        cols: dict[str, np.ndarray] = {}
         for m in metrics:
-            st = _stats(sub[m].to_numpy(dtype=float), m in higher, alpha)
+            missing = 0.0 if m.startswith("downtime.") else math.nan
+            cols[m] = np.array([missing if (v := r.get(m)) is None else float(v) for r in sub], dtype=float)
+            if m.startswith("downtime."):
+                cols[m][np.isnan(cols[m])] = 0.0
+        passed = np.array([bool(r["passed"]) for r in sub], dtype=bool)
+        columns[p] = ([int(r["index"]) for r in sub], cols, float(passed.mean()) if len(sub) else math.nan)
+    return _summary_records(columns, metrics, set(higher_is_better), alpha)
+
+
+def _summary_records(columns: Mapping[str, tuple[list[Any], Mapping[str, np.ndarray], float]], metrics: Sequence[str],
+                     higher_is_better: set[str], alpha: float) -> list[dict[str, Any]]:
+    """The summary's rows from each policy's (indices, metric columns, pass share), in policy order."""
+    higher = set(HIGHER_IS_BETTER) | higher_is_better
+    rows: list[dict[str, Any]] = []
+    for p, (_idx, cols, p_pass) in columns.items():
+        for m in metrics:
+            st = _stats(cols[m], m in higher, alpha)
             rows.append({"policy": p, "metric": m, **st, "p_pass": p_pass, "p_better": math.nan})
-    if "plan" in by_policy:
+    if "plan" in columns:
         for other in ("baseline", "expert"):
-            if other not in by_policy:
+            if other not in columns:
                 continue
-            a, b = by_policy["plan"], by_policy[other]
-            common = a.index.intersection(b.index)
+            (ia, a, _), (ib, b, _) = columns["plan"], columns[other]
+            at_b = {i: k for k, i in enumerate(ib)}
+            pairs = [(k, at_b[i]) for k, i in enumerate(ia) if i in at_b]  # the indices both have, in the plan's order
+            ka = np.array([k for k, _ in pairs], dtype=np.intp)
+            kb = np.array([k for _, k in pairs], dtype=np.intp)
             for m in metrics:
-                d = a.loc[common, m].to_numpy(dtype=float) - b.loc[common, m].to_numpy(dtype=float)
+                d = a[m][ka] - b[m][kb]
                 st = _stats(d, m in higher, alpha)
                 ok = d[~np.isnan(d)]
                 better = float(np.mean(ok > 0) if m in higher else np.mean(ok < 0)) if len(ok) else math.nan
                 rows.append({"policy": f"plan-{other}", "metric": m, **st, "p_pass": math.nan, "p_better": better})
-    cols = ["policy", "metric", "n", "mean", "std", "p10", "p50", "p90", "cvar10", "p_pass", "p_better"]
-    out = pd.DataFrame(rows, columns=cols)
-    out["n"] = out["n"].astype("int64")
-    return out
+    return rows
 
 
 def _rubric_metrics(scenario: Scenario) -> tuple[list[str], set[str], set[str]]:

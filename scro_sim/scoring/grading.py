@@ -102,7 +102,7 @@ def grade(log: EventLog, rubric: Rubric | Scenario, *, lang: str = "en",
           judgements: Mapping[str, Mapping[str, Any]] | None = None,
           overrides: Mapping[str, Mapping[str, Any]] | None = None,
           reference: Mapping[str, Metrics] | None = None, metrics: Metrics | None = None,
-          digest: bool = True) -> ScoreCard:
+          digest: bool = True, flat_metrics: bool = True) -> ScoreCard:
     """Grade a run's log against a rubric (pass the scenario to get outcome texts and modules).
 
     ``judgements`` and ``overrides`` map criterion id to ``{"rating", "comment", "by"}``;
@@ -111,7 +111,9 @@ def grade(log: EventLog, rubric: Rubric | Scenario, *, lang: str = "en",
     the same seed, for ``relative.*`` metrics; ``metrics`` may pass this log's own metrics
     when the caller has them already (batches do).  ``digest=False`` leaves ``log_digest``
     empty: a batch replication that keeps only the score and metrics skips writing the
-    whole log out canonically (a quarter of its time at 5,000 assets).
+    whole log out canonically (a quarter of its time at 5,000 assets).  ``flat_metrics=False``
+    leaves the card's ``metrics`` empty: a batch that passed ``metrics`` takes from them only
+    the values its rows keep, instead of a copy of hundreds of per-asset downtimes.
     """
     scenario = rubric if isinstance(rubric, Scenario) else None
     rb = scenario.rubric if scenario is not None else rubric
@@ -181,7 +183,7 @@ def grade(log: EventLog, rubric: Rubric | Scenario, *, lang: str = "en",
     return ScoreCard(
         scenario=scenario.id if scenario else "", scenario_version=scenario.version if scenario else "", lang=lang,
         criteria=lines, modules=modules, total=total, pass_mark=rb.pass_mark, passed=total >= rb.pass_mark,
-        provisional=provisional, metrics=m.flat(), log_digest=log.digest() if digest else "",
+        provisional=provisional, metrics=m.flat() if flat_metrics else {}, log_digest=log.digest() if digest else "",
     )
 
 

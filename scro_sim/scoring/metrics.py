@@ -462,8 +462,12 @@ class Metrics(BaseModel):
     #: :func:`compute_metrics` with the fields above, so not validated a second time
     _by_entry: dict[str, Any] = PrivateAttr(default_factory=dict)
 
-    def flat(self) -> dict[str, float | None]:
-        """One flat ``name -> value`` mapping (the names rubric metrics use), in catalogue order."""
+    def flat(self, assets: Collection[str] | None = None) -> dict[str, float | None]:
+        """One flat ``name -> value`` mapping (the names rubric metrics use), in catalogue order.
+
+        ``assets``: keep only these assets' ``downtime.<asset>`` (those that went down), as a
+        batch row does; default every asset that went down.
+        """
         out: dict[str, float | None] = {}
         for m in CATALOGUE.values():
             if m.name not in self._by_entry:
@@ -471,23 +475,28 @@ class Metrics(BaseModel):
             v = self._by_entry[m.name]
             if m.family:
                 head = m.prefix + "."
-                out.update((head + k, x) for k, x in v.items())
+                if assets is not None and m.family == "asset":
+                    out.update((head + k, v[k]) for k in v if k in assets)
+                else:
+                    out.update((head + k, x) for k, x in v.items())
             else:
                 out[m.name] = v
         return out
 
 
-def compute_metrics(log: EventLog) -> Metrics:
+def compute_metrics(log: EventLog, *, links: bool = True) -> Metrics:
     """All metrics of a run from its log: the catalogue's functions over one shared pass.
 
     Batches call this once per replication, so the log is read once (:class:`LogPass`) and
     each metric is a few lines over the state it shares.  Scores are sums by
     :func:`math.fsum`, which rounds the exact sum once, so the order of the terms does not
-    change a bit of the result.
+    change a bit of the result.  ``links=False`` leaves out the records behind each metric
+    (``links`` stays empty, and so do a score card's ``events``): the same values, for a batch
+    that keeps only the numbers.
     """
-    p = LogPass(log)
+    p = LogPass(log, links=links)
     by_name: dict[str, Any] = {}
-    links: Links = {}
+    linked: Links = {}
     distinct: list[tuple[str, Links]] = []
     for m in CATALOGUE.values():
         if m.value is None:
@@ -496,15 +505,17 @@ def compute_metrics(log: EventLog) -> Metrics:
         if (m.priced or m.optional) and v is None:  # the run prices no damage, or lacks what it measures
             continue
         by_name[m.name] = v
+        if not links:
+            continue
         if m.distinct_links:
             distinct.append((m.prefix + ".", m.links(p)))
         else:
-            links.update(m.links(p))
+            linked.update(m.links(p))
     # every value above is already of its field's type (float(), fsum, sums onto 0.0), so the
     # model is built without validating it again: a fifth of the cost on a city-sized run
     out = Metrics.model_construct(
         duration_h=p.end, population=p.population, critical=p.critical, budget=p.budget,
-        cost_by_action=p.cost_by_action, links=_sorted_links(links, distinct, log),
+        cost_by_action=p.cost_by_action, links=_sorted_links(linked, distinct, log) if links else {},
         **{m.prefix: by_name[m.name] for m in CATALOGUE.values()
            if m.value is not None and m.prefix in Metrics.model_fields},
     )
