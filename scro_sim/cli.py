@@ -1111,9 +1111,13 @@ def cmd_course(args: argparse.Namespace) -> int:
     course = load_course(args.map) if args.map else load_course()
     files = [find_scenario(f) for f in args.scenarios] if args.scenarios else bundled_scenarios()
     citations: list[tuple[str, str, str]] = []
+    written_for: dict[str, list[str]] = {}  # group (or "" for none) -> exercises
+    levels: dict[str, list[str]] = {level: [] for level in ("beginner", "intermediate", "advanced")}
     for f in files:
         sc, _city = load_scenario(f)
         citations += [(sc.id, c.id, c.outcome) for c in sc.rubric.criteria]
+        written_for.setdefault(sc.group or "", []).append(sc.id)
+        levels.setdefault(sc.level, []).append(sc.id)
     cov = coverage(course, citations)
     lang = args.lang
     console = _console()
@@ -1143,6 +1147,15 @@ def cmd_course(args: argparse.Namespace) -> int:
     missing = [m.id for m in modules if not cov[m.id]]
     if missing:
         print(f"no evidence yet: {', '.join(missing)}")
+
+    def counted(ids: list[str]) -> str:
+        return f"{len(ids)} ({', '.join(sorted(ids))})" if ids else "0"
+
+    others = {k: v for k, v in written_for.items() if k not in {g.id for g in course.groups}}
+    print("exercises per group (group:): " + "; ".join(
+        [f"{g.id} {counted(written_for.get(g.id, []))}" for g in course.groups]
+        + [f"{k or 'none'} {counted(v)}" for k, v in sorted(others.items())]))
+    print("exercises per level: " + "; ".join(f"{k} {counted(v)}" for k, v in levels.items()))
     return 0
 
 

@@ -901,6 +901,20 @@ def test_the_learning_path_lists_the_guided_exercise_first_and_says_what_is_next
     assert rows[1]["Where you stand"].startswith("attempted, not passed yet, best score 0")
 
 
+def test_the_learning_path_names_each_exercises_module_group_in_the_learners_language(guided: Store) -> None:
+    from scro_sim.course import default_course
+
+    guided.set_language("learner", "el")
+    at = sign_in("learner", "learner-demo")
+    assert not at.exception
+    df = next(d.value for d in at.table if "Ομάδα ενοτήτων" in d.value.columns)
+    c = default_course().group("c")
+    assert c is not None and c.title.el
+    # the guided exercise is written for group c; the mini flood names no group
+    assert list(df["Ομάδα ενοτήτων"]) == [f"(c) {c.title.el}", "—"]
+    assert f"Γράφτηκε για την ομάδα ενοτήτων του μαθήματος (c) {c.title.el}" in texts(at)
+
+
 def test_the_guided_exercise_shows_its_guide_step_by_step_and_the_learner_can_hide_it(guided: Store) -> None:
     at = sign_in("learner", "learner-demo")
     at.button(key="w.play.start").click().run()
