@@ -634,9 +634,29 @@ def test_plan_page_validates_and_runs(env: Store) -> None:
     at.button(key="w.plan.run").click().run()
     assert not at.exception, at.exception
     rerun_until(at, "3 replications in")
-    summary = at.dataframe[0].value
-    assert "Policy" in summary.columns and "policy" not in summary.columns  # columns in words, not the frame's ids
-    assert "your plan" in list(summary["Policy"]) and "None" not in summary.astype(str).values
+    summary = at.table[0].value
+    assert summary.index.name == "Policy" and "policy" not in summary.columns  # columns in words, not the frame's ids
+    assert "your plan" in list(summary.index) and "None" not in summary.astype(str).values
+
+
+def test_the_plan_page_says_problems_and_results_in_the_learners_language(env: Store) -> None:
+    env.set_language("learner", "de")
+    at = sign_in("learner", "learner-demo")
+    at.switch_page("app_pages/plan.py").run()
+    editor = next(t for t in at.text_area if t.key and t.key.startswith("w.plan.text."))
+    editor.input((DATA / "mini_plan.yaml").read_text(encoding="utf-8").replace("rules:", "rulez:", 1)).run()
+    assert "Der Plan hat Fehler:" in texts(at)
+    said = "\n".join(str(c.value) for c in at.code)
+    assert re.search(r"plan\.yaml:\d+: rulez: unbekanntes Feld", said), said
+    editor.input((DATA / "mini_plan.yaml").read_text(encoding="utf-8")).run()
+    at.number_input(key="w.plan.n").set_value(3).run()
+    at.button(key="w.plan.run").click().run()
+    rerun_until(at, "3 Wiederholungen in")
+    assert re.search(r"3 Wiederholungen in \d+(,\d)? s", texts(at))  # a German decimal comma, never "0.4 s"
+    summary = at.table[0].value
+    assert summary.index.name == "Strategie" and "Ihr Plan" in list(summary.index)
+    shares = [v for v in summary["Chance zu bestehen"] if v != "—"]
+    assert shares and all(re.fullmatch(r"\d+\s%", v) for v in shares), shares  # "100 %", as German writes it
 
 
 def test_plan_page_refuses_more_work_than_its_limit_and_says_the_limit(
