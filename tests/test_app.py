@@ -639,6 +639,22 @@ def test_plan_page_validates_and_runs(env: Store) -> None:
     assert "your plan" in list(summary.index) and "None" not in summary.astype(str).values
 
 
+def test_the_plan_page_explains_a_plan_with_an_example_valid_for_the_scenario(env: Store) -> None:
+    from app.app_pages.plan import EXAMPLE
+
+    env.set_language("learner", "pt")
+    at = sign_in("learner", "learner-demo")
+    at.switch_page("app_pages/plan.py").run()
+    assert not at.exception
+    (box,) = [e for e in at.expander if e.label == "Como se escreve um plano"]
+    assert "**rules** dizem o que fazer" in " ".join(str(m.value) for m in box.markdown)
+    editor = next(t for t in at.text_area if t.key and t.key.startswith("w.plan.text."))
+    shown = [str(c.value) for c in box.code]
+    assert shown == [EXAMPLE.strip()]  # shown only when it is a valid plan for the scenario chosen (the mini city has substations)
+    editor.input(editor.value.split("prepositioning:")[0] + EXAMPLE).run()
+    assert "O plano é válido." in texts(at), texts(at)
+
+
 def test_the_plan_page_says_problems_and_results_in_the_learners_language(env: Store) -> None:
     env.set_language("learner", "de")
     at = sign_in("learner", "learner-demo")

@@ -35,6 +35,18 @@ rules: []
 """
 
 
+#: the parts of a plan, for the "How a plan is written" box (checked against the scenario before it is shown)
+EXAMPLE = """prepositioning:
+  - {action: warn_public, target: all}
+priorities: []
+rules:
+  - when: {any_down: substation}
+    once: false
+    do:
+      - {action: dispatch_crew, target: $asset}
+"""
+
+
 # -- handlers
 
 
@@ -178,7 +190,7 @@ def _summary_table(summ: pd.DataFrame) -> pd.DataFrame:
            "plan-baseline": _("your plan minus the baseline plan"),
            "plan-expert": _("your plan minus the expert plan")}
     names = {"policy": _("Policy"), "mean": _("Mean"), "p10": _("10th percentile"), "p50": _("Median"),
-             "p90": _("90th percentile"), "cvar10": "CVaR 10\u00a0%", "p_pass": _("Chance to pass"),
+             "p90": _("90th percentile"), "cvar10": "CVaR\u00a010\u00a0%", "p_pass": _("Chance to pass"),
              "p_better": _("Chance to do better")}
     out = summ.copy()
     out["policy"] = [who.get(p, p) for p in out["policy"]]
@@ -189,6 +201,24 @@ def _summary_table(summ: pd.DataFrame) -> pd.DataFrame:
         if c in out.columns:
             out[c] = [None if pd.isna(v) else _number(v, lang) for v in out[c]]
     return out.astype(object).where(out.notna(), "—").rename(columns=names)
+
+
+def _how_to(ld: services.Loaded) -> None:
+    """What a plan is made of, in the reader's language, with an example that is valid for this scenario (if one is)."""
+    _ = state.gettext()
+    with st.expander(_("How a plan is written")):
+        st.markdown(_("A plan is what you would decide, written down before the exercise starts. "
+                      "**prepositioning** lists the actions taken at the start; **priorities** the order in which "
+                      "crews repair assets (asset ids); **rules** say what to **do** **when** something happens "
+                      "(a condition: the river gauge above a level, an asset or a kind of asset down, a district "
+                      "without a service). The page runs your plan, the baseline plan and the expert plan on "
+                      "the same random futures and shows how their outcomes spread."))
+        head = TEMPLATE.format(id=ld.scenario.id, title=json.dumps(_("My response plan"), ensure_ascii=False))  # type: ignore[union-attr]
+        example = head.split("prepositioning:")[0] + EXAMPLE
+        if not check(example, ld)[1]:
+            st.caption(_("For example: warn everyone at the start, and send a crew to every substation that goes "
+                         "down."))
+            st.code(EXAMPLE, language="yaml")
 
 
 def main() -> None:
@@ -211,6 +241,7 @@ def main() -> None:
     if state.widget_value(editor) is None:
         state.set_widget(editor, TEMPLATE.format(id=ld.scenario.id, title=json.dumps(_("My response plan"),
                                                                                     ensure_ascii=False)))
+    _how_to(ld)
     text = st.text_area(_("Your plan (YAML)"), height=320, key=editor)
     plan, problems = check(text, ld)
     if problems:
