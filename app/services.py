@@ -125,6 +125,18 @@ def module_titles(lang: str) -> dict[str, str]:
     return {m.id: course.module_title(m.id, lang) for _group, m in course.modules()}
 
 
+@st.cache_resource(show_spinner=False, max_entries=8)
+def group_titles(lang: str) -> dict[str, str]:
+    """Each module group's name in ``lang`` ("(a) Transversal skills"), from the course map in use (empty without one)."""
+    from scro_sim.course import default_course, text_in
+
+    try:
+        course = default_course()
+    except ScroSimError:
+        return {}
+    return {g.id: f"({g.id}) {text_in(g.title, lang)}" for g in course.groups}
+
+
 @dataclass(frozen=True)
 class ScenarioEntry:
     """A scenario a learner may play: bundled or published to one of their cohorts."""
@@ -159,6 +171,7 @@ def _meta(sha: str, label: str, base_dir: str, _text: str) -> dict[str, Any]:
         "briefing": {lg: text_in(sc.briefing, lg) for lg in langs},
         "duration_h": sc.duration_h,
         "modules": list(sc.modules),
+        "group": sc.group,  # the module group it is written for (None: none given)
         "pass_mark": sc.rubric.pass_mark,
         "criteria": [{"title": {lg: text_in(c.title, lg) for lg in langs}, "kind": c.kind, "weight": c.weight}
                      for c in sc.rubric.criteria],

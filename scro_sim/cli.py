@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import logging
 import os
 import secrets
 import sys
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .batch_cli import add_batch_commands, seed_arg
-from .errors import ScroSimError, print_problems
+from .errors import N_, Msg, ScroSimError, print_problems
 
 __all__ = ["main"]
 
@@ -249,7 +250,10 @@ def _show_obs(obs: Any, console: Any, scenario: Any, lang: str) -> None:
     from .vocabulary import cause, service
 
     _ = translator(lang)
-    console.rule(f"[bold]{obs.clock}[/bold]  (t = {obs.time_h:g} h)")
+    from . import formatting as fmt
+
+    console.rule(f"[bold]{fmt.clock(scenario.start, obs.time_h, lang, date=True)}[/bold]  "
+                 f"(t = {fmt.number(obs.time_h, lang)} h)")
     if obs.gauge_m is not None:
         console.print(_("river gauge: {m} m").format(m=f"{obs.gauge_m:.2f}"))
     if obs.stale:  # the data platform is down, or a utility keeps its data: these readings are old
@@ -271,7 +275,7 @@ def _show_obs(obs: Any, console: Any, scenario: Any, lang: str) -> None:
     t.add_column(_("service"))
     t.add_column(_("served"), justify="right")
     for s, v in obs.service_totals.items():
-        t.add_row(service(s, _), f"{100 * v:.0f} %")
+        t.add_row(service(s, _), fmt.percent(v, lang))
     console.print(t)
     if obs.assets_down:
         console.print(_("down: {assets}").format(
@@ -281,7 +285,7 @@ def _show_obs(obs: Any, console: Any, scenario: Any, lang: str) -> None:
             assets=", ".join(_("{id} ({h} h left)").format(id=a["id"], h=f"{a['backup_left_h']:.1f}")
                              for a in obs.assets_on_backup[:30])), markup=False)
     console.print(_("budget left: {budget} · generators: {generators} · crews idle: {idle}/{crews}").format(
-        budget=f"{obs.budget_left:,.0f}", generators=obs.generators_available,
+        budget=fmt.money(obs.budget_left, scenario.resources.currency, lang), generators=obs.generators_available,
         idle=sum(c["state"] == "idle" for c in obs.crews), crews=len(obs.crews)), markup=False)
 
 
@@ -296,26 +300,73 @@ def cmd_play(args: argparse.Namespace) -> int:
     store = None
     try:
         if args.practice and not args.learner:
-            raise ScroSimError("a practice game is stored under a learner: give --learner NAME", field="learner")
+            raise ScroSimError(Msg(N_("a practice game is stored under a learner: give --learner NAME")),
+                               field="learner")
+        if args.replay and not args.practice:
+            raise ScroSimError(Msg(N_("only a practice game replays an earlier game's situation: add --practice")),
+                               field="replay")
+        if args.replay and args.seed is not None:
+            raise ScroSimError(Msg(N_("--replay plays the earlier game's seed: leave out --seed")), field="seed")
         scenario, city = load_scenario(find_scenario(args.scenario))
+        seed = 0 if args.seed is None else args.seed
         if args.practice:
             import uuid
 
             store = _store(args)
-            game = GameSession.start(scenario, city, args.seed, store=store, game_id=uuid.uuid4().hex,
+            if args.replay:
+                seed = _replayed_game(store, args.learner, args.replay, scenario).seed
+            game = GameSession.start(scenario, city, seed, store=store, game_id=uuid.uuid4().hex,
                                      learner=args.learner, lang=args.lang, cohort=args.cohort, practice=True)
             console.print(_("practice game: scored and debriefed, never graded or exported"), markup=False)
+            console.print(_("game {id} on seed {seed}: play this situation again with "
+                            "--practice --replay {short}").format(id=game.game_id, seed=seed,
+                                                                  short=str(game.game_id)[:8]), markup=False)
         else:
-            game = GameSession.start(scenario, city, args.seed, lang=args.lang)
+            game = GameSession.start(scenario, city, seed, lang=args.lang)
     except ScroSimError as exc:
         if store is not None:
             store.close()
-        return _fail(exc)
+        return _fail(exc, args.lang)
     try:
         return _play_loop(args, game, console)
     finally:
         if store is not None:
             store.close()
+
+
+def _replayed_game(store: Any, learner: str, wanted: str, scenario: Any) -> Any:
+    """The learner's earlier game of this scenario text whose id is (or starts with) ``wanted``: a practice
+    game replays its seed, the same hazard, timings and repair times (as the app's "Practise on")."""
+    earlier = [g for g in store.list_games(learner) if g.scenario_hash == scenario.source_sha256]
+    found = [g for g in earlier if g.id == wanted] or [g for g in earlier if g.id.startswith(wanted)]
+    if len(found) == 1:
+        return found[0]
+    listed = ", ".join(f"{g.id[:8]} (seed {g.seed}, {g.created_at:%Y-%m-%d %H:%M})" for g in earlier[:10])
+    if not found:
+        raise ScroSimError(Msg(N_("{learner} has no earlier game {game!r} of {scenario}; their games of it: {games}"),
+                               learner=learner, game=wanted, scenario=scenario.id, games=listed or "—"),
+                           field="replay")
+    raise ScroSimError(Msg(N_("{game!r} starts {n} of {learner}'s games of {scenario}: give more of its id"),
+                           game=wanted, n=len(found), learner=learner, scenario=scenario.id), field="replay")
+
+
+def _print_hints(game: Any, console: Any, lang: str) -> None:
+    """A practice game's hints at this decision point (what is asked, what the expert had done), as the app shows them."""
+    from .hints import practice_hints
+    from .i18n import translator
+
+    _ = translator(lang)
+    try:
+        hints = practice_hints(game.scenario, game.city, game.seed, game.sim.log, game.obs.time_h, lang)
+    except Exception:  # a hint must never stop the game
+        logging.getLogger(__name__).exception("the hints at %s h could not be made", game.obs.time_h)
+        return
+    console.print(_("hints (practice only):"), markup=False)
+    if not hints:
+        console.print("  " + _("No hint at this point: nothing is asked of you now, and you have done what the "
+                               "expert plan had done by now."), markup=False)
+    for h in hints:
+        console.print(f"  - {h.text}", markup=False)
 
 
 def _play_loop(args: argparse.Namespace, game: Any, console: Any) -> int:
@@ -336,6 +387,8 @@ def _play_loop(args: argparse.Namespace, game: Any, console: Any) -> int:
     while not game.done:
         obs = game.obs
         _show_obs(obs, console, scenario, args.lang)
+        if game.practice:  # hints only ever in a practice game: a graded game is the learner's own work
+            _print_hints(game, console, args.lang)
         actions, rationale, answers, quit_ = [], "", {}, False
         while True:
             try:
@@ -349,6 +402,8 @@ def _play_loop(args: argparse.Namespace, game: Any, console: Any) -> int:
                 continue
             if line == "status":
                 _show_obs(obs, console, scenario, args.lang)
+                if game.practice:
+                    _print_hints(game, console, args.lang)
                 continue
             if line == "quit":
                 quit_ = True
@@ -412,7 +467,7 @@ def _print_debrief(game: Any, console: Any, lang: str) -> None:
         console.print(_("nothing the expert plan did differently on this seed"))
     name_of = debrief.names(game.city)
     for ls in items:
-        console.print(f"{debrief.clock(game.scenario.start, ls.time_h)}  "
+        console.print(f"{debrief.clock(game.scenario.start, ls.time_h, lang)}  "
                       + debrief.render_lesson(ls, lang, name_of=name_of, start=game.scenario.start,
                                               scenario=game.scenario), markup=False)
 
@@ -1062,9 +1117,13 @@ def cmd_course(args: argparse.Namespace) -> int:
     course = load_course(args.map) if args.map else load_course()
     files = [find_scenario(f) for f in args.scenarios] if args.scenarios else bundled_scenarios()
     citations: list[tuple[str, str, str]] = []
+    written_for: dict[str, list[str]] = {}  # group (or "" for none) -> exercises
+    levels: dict[str, list[str]] = {level: [] for level in ("beginner", "intermediate", "advanced")}
     for f in files:
         sc, _city = load_scenario(f)
         citations += [(sc.id, c.id, c.outcome) for c in sc.rubric.criteria]
+        written_for.setdefault(sc.group or "", []).append(sc.id)
+        levels.setdefault(sc.level, []).append(sc.id)
     cov = coverage(course, citations)
     lang = args.lang
     console = _console()
@@ -1094,6 +1153,15 @@ def cmd_course(args: argparse.Namespace) -> int:
     missing = [m.id for m in modules if not cov[m.id]]
     if missing:
         print(f"no evidence yet: {', '.join(missing)}")
+
+    def counted(ids: list[str]) -> str:
+        return f"{len(ids)} ({', '.join(sorted(ids))})" if ids else "0"
+
+    others = {k: v for k, v in written_for.items() if k not in {g.id for g in course.groups}}
+    print("exercises per group (group:): " + "; ".join(
+        [f"{g.id} {counted(written_for.get(g.id, []))}" for g in course.groups]
+        + [f"{k or 'none'} {counted(v)}" for k, v in sorted(others.items())]))
+    print("exercises per level: " + "; ".join(f"{k} {counted(v)}" for k, v in levels.items()))
     return 0
 
 
@@ -1156,11 +1224,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     pl = sub.add_parser("play", help="play a scenario in the terminal")
     pl.add_argument("scenario", help="scenario file, or the name of a bundled one (riverton_flood)")
-    pl.add_argument("--seed", type=seed_arg, default=0)
+    pl.add_argument("--seed", type=seed_arg, default=None, help="the situation to play (default 0)")
     pl.add_argument("--lang", default="en", choices=["en", "el", "de", "pt"])
     pl.add_argument("--out", help="write your decisions (JSON)")
     pl.add_argument("--practice", action="store_true",
-                    help="a practice game: stored under --learner with a score card and debrief, never graded")
+                    help="a practice game: stored under --learner with a score card and debrief, never graded, "
+                         "with hints at each decision point")
+    pl.add_argument("--replay", metavar="GAME",
+                    help="with --practice: play the situation (seed) of an earlier game of --learner again "
+                         "(its id or the start of it, as a practice game prints it)")
     pl.add_argument("--learner", help="the learner a practice game is stored under")
     pl.add_argument("--cohort")
     pl.set_defaults(fn=cmd_play)

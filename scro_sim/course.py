@@ -123,6 +123,22 @@ class Course(_Model):
     def group_of(self, module_id: str) -> Group | None:
         return self._index()[1].get(module_id)
 
+    def group(self, group_id: str) -> Group | None:
+        """The module group with this id (None if the map has none)."""
+        return next((g for g in self.groups if g.id == group_id), None)
+
+    def suggest_group(self, wrong: str) -> list[str]:
+        """The group ids a wrong one may have meant: the same id in another case, one whose title
+        (in any language) contains it, or the closest ids (for "did you mean")."""
+        ids = [g.id for g in self.groups]
+        low = wrong.strip().lower()
+        same = [i for i in ids if i.lower() == low]
+        if same:
+            return same
+        named = [g.id for g in self.groups
+                 if len(low) >= 3 and any(low in (t or "").lower() for t in (g.title.en, g.title.de, g.title.el, g.title.pt))]
+        return named[:3] or difflib.get_close_matches(wrong, ids, n=3, cutoff=0.5)
+
     def outcome(self, outcome_id: str) -> OutcomeRef | None:
         """The outcome with this id, with its module and group (None if the map has none)."""
         return self._index()[2].get(outcome_id)

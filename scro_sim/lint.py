@@ -6,7 +6,7 @@ action can meet, an inject that can never fire, texts a Greek learner reads in E
 criterion every policy passes.  Each finding is ``path:line: rule: message``; errors make the
 command exit non-zero, warnings do not.
 
-Rules (:data:`RULES`): ``objective-criterion``, ``criterion-outcome``, ``inject-fires``,
+Rules (:data:`RULES`): ``objective-criterion``, ``criterion-outcome``, ``group-weight``, ``inject-fires``,
 ``expected-action``, ``translation``, and with ``calibrate_n`` > 0 ``discriminates`` (the
 discrimination targets of :mod:`scro_sim.calibration` on that many paired seeds).
 """
@@ -22,16 +22,22 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from .course import default_course
 from .errors import N_, Count, Msg, ScroSimError, Words, say
 from .scenario import LANGUAGES, LocalText, Scenario, dist_bounds, load_scenario, scenario_course
 from .yamlio import field_path
 
-__all__ = ["RULES", "Finding", "has_errors", "lint_file", "lint_scenario"]
+__all__ = ["GROUP_WEIGHT_MIN", "RULES", "Finding", "group_weights", "has_errors", "lint_file", "lint_scenario"]
+
+#: the least share of the rubric's weight the declared module group should hold
+GROUP_WEIGHT_MIN = 0.30
 
 #: rule -> what it checks
 RULES: dict[str, str] = {
     "objective-criterion": "every module in modules and every learning outcome has a criterion that evidences it",
     "criterion-outcome": "every criterion cites a module outcome of the course map (not only the scenario's own)",
+    "group-weight": f"the module group the exercise declares (group:) holds at least {GROUP_WEIGHT_MIN:.0%} of the "
+                    "rubric's weight",
     "inject-fires": "every inject can fire, and every question is asked",
     "expected-action": "every expected action is asked for by an inject that fires and can be met by an action",
     "translation": "every learner- and assessor-facing text is given in en, de, el and pt",
@@ -87,6 +93,7 @@ def lint_scenario(sc: Scenario, city: Any, *, calibrate_n: int = 0) -> list[Find
     """Every finding for a loaded scenario (and its city), sorted by line."""
     found: list[tuple[tuple[Any, ...], str, str, str]] = []
     found += _objectives(sc)
+    found += _group_weight(sc)
     found += _injects_and_expected(sc, city)
     found += _translations(sc)
     if calibrate_n > 0:
@@ -140,6 +147,36 @@ def _objectives(sc: Scenario) -> list[tuple[tuple[Any, ...], str, str, str]]:
                         Msg(N_("learning outcome {id} (module {module}) has no criterion: no criterion cites it "
                                "or an outcome of module {module}"), id=lo.id, module=lo.module)))
     return out
+
+
+def group_weights(sc: Scenario) -> dict[str, float]:
+    """The share of the rubric's weight whose criteria cite an outcome of each module group of the
+    course map (criteria citing the scenario's own outcomes count for their module's group)."""
+    course = scenario_course(sc) or default_course()
+    local = {lo.id: lo.module for lo in sc.learning_outcomes}
+    total = sum(c.weight for c in sc.rubric.criteria)
+    out: dict[str, float] = {}
+    for c in sc.rubric.criteria:
+        ref = course.outcome(c.outcome)
+        group = ref.group if ref is not None else course.group_of(local.get(c.outcome, ""))
+        if group is not None and total > 0:
+            out[group.id] = out.get(group.id, 0.0) + c.weight / total
+    return out
+
+
+def _group_weight(sc: Scenario) -> list[tuple[tuple[Any, ...], str, str, str]]:
+    if sc.group is None:
+        return []
+    shares = group_weights(sc)
+    share = shares.get(sc.group, 0.0)
+    if share >= GROUP_WEIGHT_MIN - 1e-9:
+        return []
+    most = max(sorted(shares), key=lambda g: shares[g], default=None)
+    return [(("group",), "group-weight", "warning",
+             Msg(N_("the exercise is written for group {group}, but its criteria give that group only {share} % of the "
+                    "rubric's weight (at least {least} % expected; group {most} has {most_share} %)"),
+                 group=sc.group, share=f"{100 * share:.0f}", least=f"{100 * GROUP_WEIGHT_MIN:.0f}",
+                 most=most or "—", most_share=f"{100 * shares.get(most or '', 0.0):.0f}"))]
 
 
 # -- injects, questions, expected actions

@@ -651,9 +651,45 @@ def test_plan_page_validates_and_runs(env: Store) -> None:
     at.button(key="w.plan.run").click().run()
     assert not at.exception, at.exception
     rerun_until(at, "3 replications in")
-    summary = at.dataframe[0].value
-    assert "Policy" in summary.columns and "policy" not in summary.columns  # columns in words, not the frame's ids
-    assert "your plan" in list(summary["Policy"]) and "None" not in summary.astype(str).values
+    summary = at.table[0].value
+    assert summary.index.name == "Policy" and "policy" not in summary.columns  # columns in words, not the frame's ids
+    assert "your plan" in list(summary.index) and "None" not in summary.astype(str).values
+
+
+def test_the_plan_page_explains_a_plan_with_an_example_valid_for_the_scenario(env: Store) -> None:
+    from app.app_pages.plan import EXAMPLE
+
+    env.set_language("learner", "pt")
+    at = sign_in("learner", "learner-demo")
+    at.switch_page("app_pages/plan.py").run()
+    assert not at.exception
+    (box,) = [e for e in at.expander if e.label == "Como se escreve um plano"]
+    assert "**rules** dizem o que fazer" in " ".join(str(m.value) for m in box.markdown)
+    editor = next(t for t in at.text_area if t.key and t.key.startswith("w.plan.text."))
+    shown = [str(c.value) for c in box.code]
+    assert shown == [EXAMPLE.strip()]  # shown only when it is a valid plan for the scenario chosen (the mini city has substations)
+    editor.input(editor.value.split("prepositioning:")[0] + EXAMPLE).run()
+    assert "O plano é válido." in texts(at), texts(at)
+
+
+def test_the_plan_page_says_problems_and_results_in_the_learners_language(env: Store) -> None:
+    env.set_language("learner", "de")
+    at = sign_in("learner", "learner-demo")
+    at.switch_page("app_pages/plan.py").run()
+    editor = next(t for t in at.text_area if t.key and t.key.startswith("w.plan.text."))
+    editor.input((DATA / "mini_plan.yaml").read_text(encoding="utf-8").replace("rules:", "rulez:", 1)).run()
+    assert "Der Plan hat Fehler:" in texts(at)
+    said = "\n".join(str(c.value) for c in at.code)
+    assert re.search(r"plan\.yaml:\d+: rulez: unbekanntes Feld", said), said
+    editor.input((DATA / "mini_plan.yaml").read_text(encoding="utf-8")).run()
+    at.number_input(key="w.plan.n").set_value(3).run()
+    at.button(key="w.plan.run").click().run()
+    rerun_until(at, "3 Wiederholungen in")
+    assert re.search(r"3 Wiederholungen in \d+(,\d)? s", texts(at))  # a German decimal comma, never "0.4 s"
+    summary = at.table[0].value
+    assert summary.index.name == "Strategie" and "Ihr Plan" in list(summary.index)
+    shares = [v for v in summary["Chance zu bestehen"] if v != "—"]
+    assert shares and all(re.fullmatch(r"\d+\s%", v) for v in shares), shares  # "100 %", as German writes it
 
 
 def test_plan_page_refuses_more_work_than_its_limit_and_says_the_limit(
@@ -916,6 +952,20 @@ def test_the_learning_path_lists_the_guided_exercise_first_and_says_what_is_next
     stored_run(guided, "learner")  # a graded attempt at the mini flood (doing nothing)
     rows = _path_rows(sign_in("learner", "learner-demo"))
     assert rows[1]["Where you stand"].startswith("attempted, not passed yet, best score 0")
+
+
+def test_the_learning_path_names_each_exercises_module_group_in_the_learners_language(guided: Store) -> None:
+    from scro_sim.course import default_course
+
+    guided.set_language("learner", "el")
+    at = sign_in("learner", "learner-demo")
+    assert not at.exception
+    df = next(d.value for d in at.table if "Ομάδα ενοτήτων" in d.value.columns)
+    c = default_course().group("c")
+    assert c is not None and c.title.el
+    # the guided exercise is written for group c; the mini flood names no group
+    assert list(df["Ομάδα ενοτήτων"]) == [f"(c) {c.title.el}", "—"]
+    assert f"Γράφτηκε για την ομάδα ενοτήτων του μαθήματος (c) {c.title.el}" in texts(at)
 
 
 def test_the_guided_exercise_shows_its_guide_step_by_step_and_the_learner_can_hide_it(guided: Store) -> None:

@@ -75,7 +75,8 @@ ALLOWED: dict[str, set[str]] = {
     "game": {"assessment", "city", "engine", "errors", "gc_tuning", "policy", "scenario", "store", "vocabulary"},
     "batch_cli": {"batch", "errors", "scenario", "store", "report", "city", "policy", "scoring"},
     "cli": {"assessment", "batch_cli", "calibration", "city", "course", "credentials", "debrief", "demo", "engine",
-            "errors", "feedback", "game", "gc_tuning", "i18n", "lint", "lms", "log", "lrs", "lti", "openedx_map",
+            "errors", "feedback", "formatting", "game", "gc_tuning", "hints", "i18n", "lint", "lms", "log", "lrs", "lti",
+            "openedx_map",
             "policy", "privacy", "report", "resources", "scenario", "scoring", "store", "transcript", "vocabulary"},
 }
 

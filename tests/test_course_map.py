@@ -219,3 +219,53 @@ def test_validate_recognises_a_course_map(tmp_path: Path, capsys: pytest.Capture
     p.write_text(MAP.replace("ecvet_points: 2", "ecvet_points: 0"), encoding="utf-8")
     assert main(["validate", str(p)]) == 1
     assert re.search(r"map\.yaml:11: groups\[0\]\.modules\[0\]\.ecvet_points: ", capsys.readouterr().err)
+
+
+# -- the module group an exercise is written for (group:)
+
+
+def test_a_scenario_names_the_module_group_it_is_written_for() -> None:
+    sc, _city = load(course_citing().replace("modules: [A1, C4]", "modules: [A1, C4]\ngroup: c"))
+    assert sc.group == "c"
+    assert load(course_citing())[0].group is None  # optional
+
+
+@pytest.mark.parametrize(("given", "meant"), [("C", "'c'"), ("transversal", "'a'"), ("Finanz", "'d'")])
+def test_an_unknown_group_names_the_line_and_the_group_meant(given: str, meant: str) -> None:
+    text = course_citing().replace("modules: [A1, C4]", f"modules: [A1, C4]\ngroup: {given}")
+    with pytest.raises(ScenarioError) as err:
+        load(text)
+    line = text.splitlines().index(f"group: {given}") + 1
+    assert (f"sc.yaml:{line}: group: unknown course module group {given!r} (did you mean {meant}?) "
+            "(the course map has a, b, c, d)") in str(err.value)
+
+
+def test_an_unknown_group_is_said_in_the_lecturers_language() -> None:
+    from scro_sim.errors import say
+    from scro_sim.i18n import translator
+
+    with pytest.raises(ScenarioError) as err:
+        load(course_citing().replace("modules: [A1, C4]", "modules: [A1, C4]\ngroup: e"))
+    (problem,) = [p for p in err.value.problems if p.field == "group"]
+    assert say(problem.message, translator("el")).startswith("άγνωστη ομάδα ενοτήτων του μαθήματος 'e'")
+
+
+@pytest.mark.parametrize("path", bundled_scenarios(), ids=lambda p: p.stem)
+def test_every_bundled_exercise_names_a_group_of_the_map(path: Path) -> None:
+    sc, _city = load_scenario(path)
+    assert sc.group is not None and load_course().group(sc.group) is not None, f"{sc.id}: set group: (a, b, c or d)"
+
+
+def test_the_course_command_counts_exercises_per_group_and_per_level(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["course"]) == 0
+    out = capsys.readouterr().out
+    scenarios = [load_scenario(p)[0] for p in bundled_scenarios()]
+    groups = re.search(r"^exercises per group \(group:\): (.*)$", out, re.M)
+    levels = re.search(r"^exercises per level: (.*)$", out, re.M)
+    assert groups and levels, out
+    for g in ("a", "b", "c", "d"):
+        mine = sorted(s.id for s in scenarios if s.group == g)
+        assert f"{g} {len(mine)} ({', '.join(mine)})" in groups[1] if mine else f"{g} 0" in groups[1]
+    for level in ("beginner", "intermediate", "advanced"):
+        n = sum(s.level == level for s in scenarios)
+        assert re.search(rf"\b{level} {n}\b", levels[1])

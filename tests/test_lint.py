@@ -227,3 +227,21 @@ def test_an_expected_action_may_name_a_crew_team_only_when_the_action_is_met_by_
     assert _target_problem("recall_staff", "power_crews", city, ("power_crews",)) is None
     assert "'power_crews' is not one" in _target_problem("dispatch_crew", "power_crews", city, ("power_crews",))
     assert "'nobody' is not one" in _target_problem("recall_staff", "nobody", city, ("power_crews",))
+
+
+def test_a_group_holding_under_30_percent_of_the_rubric_weight_is_a_warning_at_its_line(tmp_path: Path) -> None:
+    # the mini scenario's criteria weigh 2+1 for C4.1 (group c) and 1+1 for A1.1 (group a); one A1.1 made C4.1
+    text = (course_citing().replace("outcome: A1.1", "outcome: C4.1", 1)
+            .replace("modules: [A1, C4]", "modules: [A1, C4]\ngroup: a"))
+    (f,) = of(lint_text(text, tmp_path), "group-weight", "warning")
+    assert f.line == line_of(text, "group: a")
+    assert ("group: the exercise is written for group a, but its criteria give that group only 20 % of the rubric's "
+            "weight (at least 30 % expected; group c has 80 %)") in str(f)
+
+
+@pytest.mark.parametrize("group", ["a", "c", None])
+def test_a_group_holding_30_percent_or_more_or_no_group_is_not_reported(tmp_path: Path, group: str | None) -> None:
+    text = course_citing()
+    if group:  # a holds 40 %, c 60 %
+        text = text.replace("modules: [A1, C4]", f"modules: [A1, C4]\ngroup: {group}")
+    assert not [f for f in lint_text(text, tmp_path) if f.rule == "group-weight"]

@@ -16,6 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from app import services, state
+from scro_sim import formatting as fmt
 from scro_sim.errors import ScroSimError
 from scro_sim.scenario import Plan, load_plan
 from scro_sim.scoring import HEADLINE
@@ -34,17 +35,30 @@ rules: []
 """
 
 
+#: the parts of a plan, for the "How a plan is written" box (checked against the scenario before it is shown)
+EXAMPLE = """prepositioning:
+  - {action: warn_public, target: all}
+priorities: []
+rules:
+  - when: {any_down: substation}
+    once: false
+    do:
+      - {action: dispatch_crew, target: $asset}
+"""
+
+
 # -- handlers
 
 
 def check(text: str, ld: services.Loaded) -> tuple[Plan | None, list[str]]:
-    """The plan, or its problems as ``plan.yaml:line: field: message`` lines."""
+    """The plan, or its problems as ``plan.yaml:line: field: message`` lines in the reader's language."""
+    _ = state.gettext()
     if len(text.encode("utf-8")) > services.MAX_UPLOAD_BYTES:
-        return None, [f"plan.yaml: {state.gettext()('The text is larger than 1 MB.')}"]
+        return None, [f"plan.yaml: {_('The text is larger than 1 MB.')}"]
     try:
         return load_plan("plan.yaml", ld.scenario, ld.city, text=text), []
     except ScroSimError as exc:
-        return None, [str(p) for p in exc.problems] or [str(exc)]
+        return None, [p.say(_) for p in exc.problems] or [str(exc)]
 
 
 def evaluate(ld: services.Loaded, plan: Plan, n: int, progress: Any) -> dict[str, Any]:
@@ -68,10 +82,12 @@ def request(u: state.SignedIn, ld: services.Loaded, plan: Plan, n: int) -> str |
     cost = max(1, batch.replication_cost(ld.scenario, ld.city, plan))  # type: ignore[arg-type]
     most = services.PLAN_WORK_LIMIT // cost
     if n > most:
+        lang = state.lang()
         return _("Too much work for one run: {n} replications of this plan are estimated at about {need} s of "
                  "computing; the limit is {limit} s, that is at most {most} replications of this plan. Use fewer "
-                 "replications or a shorter plan.").format(n=n, need=f"{n * cost / 1e6:,.0f}",
-                                                          limit=f"{services.PLAN_WORK_LIMIT / 1e6:,.0f}", most=most)
+                 "replications or a shorter plan.").format(n=n, need=fmt.number(n * cost / 1e6, lang, digits=0),
+                                                          limit=fmt.number(services.PLAN_WORK_LIMIT / 1e6, lang,
+                                                                           digits=0), most=most)
     job = services.plan_jobs().submit(u.username, n, lambda progress: evaluate(ld, plan, n, progress))
     if job is None:
         return _("You already have a plan evaluation under way: wait until it ends (at most {k} at a time).").format(
@@ -87,7 +103,10 @@ def collect(job: services.PlanJob) -> None:
     assert job.future is not None
     try:
         state.put(PAGE, "result", job.future.result())
-    except (ScroSimError, ValueError) as exc:
+    except ScroSimError as exc:  # said in the reader's language, as the plan's problems are
+        _ = state.gettext()
+        state.put(PAGE, "error", "\n".join(p.say(_) for p in exc.problems) or str(exc))
+    except ValueError as exc:
         state.put(PAGE, "error", str(exc))
     except Exception:  # a bug: logged; the learner gets a sentence, not a traceback
         log.exception("plan evaluation failed")
@@ -115,8 +134,9 @@ def _progress() -> None:
 
 def _results(res: dict[str, Any]) -> None:
     _ = state.gettext()
+    lang = state.lang()
     frame: pd.DataFrame = res["frame"]
-    st.caption(_("{n} replications in {s:.1f} s").format(n=res["n"], s=res["elapsed"]))
+    st.caption(_("{n} replications in {s} s").format(n=res["n"], s=fmt.number(res["elapsed"], lang, digits=1)))
     if res.get("failed"):
         st.error(_("{k} replications failed: {error}").format(k=res["failed"], error=(res.get("errors") or [""])[0]))
     if frame.empty:
@@ -132,12 +152,17 @@ def _results(res: dict[str, Any]) -> None:
     summ: pd.DataFrame = res["summary"]
     cols = [c for c in ("policy", "mean", "p10", "p50", "p90", "cvar10", "p_pass", "p_better") if c in summ.columns]
     st.markdown("**" + _("Summary (CVaR 10 % = mean of the worst tenth)") + "**")
-    st.dataframe(_summary_table(summ.loc[summ["metric"] == metric, cols]), hide_index=True)
+    # a static table: its headers wrap, so every column is readable at once in every language (a dataframe cut
+    # the last one off in German and Greek)
+    st.table(_summary_table(summ.loc[summ["metric"] == metric, cols]).set_index(_("Policy")))
     st.markdown("**" + _("Worst replications of your plan") + "**")
     mine = frame[frame["policy"] == "plan"]
     worst = mine.nsmallest(5, "score") if metric == "score" else mine.nlargest(5, metric)
     show = [c for c in dict.fromkeys(("index", "seed", "score", metric)) if c in worst.columns]
     table = worst[show].astype({"seed": str}) if "seed" in show else worst[show]  # a 64-bit seed, not a rounded float
+    for c in dict.fromkeys(("score", metric)):  # numbers written the reader's way ("12,5" in German)
+        if c in table.columns:
+            table = table.assign(**{c: [_number(v, lang) for v in table[c]]})
     st.dataframe(table.rename(columns={"index": _("Replication"), "seed": _("Seed"), "score": _("Score"),
                                        metric: _metric_label(metric)}), hide_index=True)
 
@@ -151,24 +176,49 @@ def _metric_label(m: str) -> str:
     return f"{m}: {_(e.text)}" if e is not None else m
 
 
+def _number(v: Any, lang: str) -> str:
+    """A table's number written the reader's way, at most two decimals ("—" for none)."""
+    return "—" if v is None or pd.isna(v) else fmt.number(float(v), lang, digits=2)
+
+
 def _summary_table(summ: pd.DataFrame) -> pd.DataFrame:
-    """The summary rows with their columns and policies in the reader's language, and "—" where there is no value."""
+    """The summary rows with their columns and policies in the reader's language, numbers written the
+    reader's way, and "—" where there is no value."""
     _ = state.gettext()
+    lang = state.lang()
     who = {"plan": _("your plan"), "baseline": _("the baseline plan"), "expert": _("the expert plan"),
            "plan-baseline": _("your plan minus the baseline plan"),
            "plan-expert": _("your plan minus the expert plan")}
     names = {"policy": _("Policy"), "mean": _("Mean"), "p10": _("10th percentile"), "p50": _("Median"),
-             "p90": _("90th percentile"), "cvar10": "CVaR 10 %", "p_pass": _("Chance to pass"),
+             "p90": _("90th percentile"), "cvar10": "CVaR\u00a010\u00a0%", "p_pass": _("Chance to pass"),
              "p_better": _("Chance to do better")}
     out = summ.copy()
     out["policy"] = [who.get(p, p) for p in out["policy"]]
     for c in ("p_pass", "p_better"):
         if c in out.columns:
-            out[c] = [None if pd.isna(v) else f"{v:.0%}" for v in out[c]]
+            out[c] = [None if pd.isna(v) else fmt.percent(float(v), lang) for v in out[c]]
     for c in ("mean", "p10", "p50", "p90", "cvar10"):
         if c in out.columns:
-            out[c] = out[c].round(2)
+            out[c] = [None if pd.isna(v) else _number(v, lang) for v in out[c]]
     return out.astype(object).where(out.notna(), "—").rename(columns=names)
+
+
+def _how_to(ld: services.Loaded) -> None:
+    """What a plan is made of, in the reader's language, with an example that is valid for this scenario (if one is)."""
+    _ = state.gettext()
+    with st.expander(_("How a plan is written")):
+        st.markdown(_("A plan is what you would decide, written down before the exercise starts. "
+                      "**prepositioning** lists the actions taken at the start; **priorities** the order in which "
+                      "crews repair assets (asset ids); **rules** say what to **do** **when** something happens "
+                      "(a condition: the river gauge above a level, an asset or a kind of asset down, a district "
+                      "without a service). The page runs your plan, the baseline plan and the expert plan on "
+                      "the same random futures and shows how their outcomes spread."))
+        head = TEMPLATE.format(id=ld.scenario.id, title=json.dumps(_("My response plan"), ensure_ascii=False))  # type: ignore[union-attr]
+        example = head.split("prepositioning:")[0] + EXAMPLE
+        if not check(example, ld)[1]:
+            st.caption(_("For example: warn everyone at the start, and send a crew to every substation that goes "
+                         "down."))
+            st.code(EXAMPLE, language="yaml")
 
 
 def main() -> None:
@@ -191,6 +241,7 @@ def main() -> None:
     if state.widget_value(editor) is None:
         state.set_widget(editor, TEMPLATE.format(id=ld.scenario.id, title=json.dumps(_("My response plan"),
                                                                                     ensure_ascii=False)))
+    _how_to(ld)
     text = st.text_area(_("Your plan (YAML)"), height=320, key=editor)
     plan, problems = check(text, ld)
     if problems:

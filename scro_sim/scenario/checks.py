@@ -62,6 +62,12 @@ def course_reference_problems(sc: Scenario) -> list[tuple[tuple[Any, ...], str]]
         first = exc.problems[0] if exc.problems else exc
         return [(("rubric",), Msg(N_("the course map the criteria cite cannot be read ({problem}): fix it, or set "
                                      "SCRO_SIM_COURSE to another"), problem=str(first)))]
+    if sc.group is not None:
+        try:
+            out.extend(group_problems(sc, course if course is not None else default_course()))
+        except CourseError as exc:  # a scenario citing only its own outcomes, and a map that does not load
+            out.append((("group",), Msg(N_("the course map the group names cannot be read ({problem})"),
+                                        problem=str(exc.problems[0] if exc.problems else exc))))
     if course is None:
         return out
     own_modules = {lo.module for lo in sc.learning_outcomes}
@@ -90,6 +96,15 @@ def course_reference_problems(sc: Scenario) -> list[tuple[tuple[Any, ...], str]]
                                "modules: [{modules}])"), id=c.outcome, module=ref.module.id,
                             modules=", ".join([*sc.modules, ref.module.id]))))
     return out
+
+
+def group_problems(sc: Scenario, course: Course) -> list[tuple[tuple[Any, ...], str]]:
+    """The scenario's ``group`` (if given) is one of the course map's module groups."""
+    if sc.group is None or course.group(sc.group) is not None:
+        return []
+    return [(("group",), Msg(N_("unknown course module group {id!r}{mean} (the course map has {known})"),
+                             id=sc.group, mean=did_you_mean(course.suggest_group(sc.group)),
+                             known=", ".join(g.id for g in course.groups)))]
 
 
 def _scenario_problems(sc: Scenario, city: City | None) -> list[tuple[tuple[Any, ...], str]]:

@@ -1,6 +1,6 @@
 """In a real browser, in each of the four languages: the sign-in, Play (the guided exercise, with its guide),
-Plan, Debrief, Review and Author pages render without an exception and without a catalogue message left in
-English.
+Plan (with a plan's problems and its results), Debrief, Review and Author pages render without an exception
+and without a catalogue message left in English.
 
 "Left in English" means: a message id of scro_sim.pot (longer than 12 characters, no placeholder)
 whose translation differs from it shows up verbatim on the page.  Needs Debian's chromium
@@ -163,6 +163,23 @@ def test_changed_pages_render_in_every_language(server: tuple[str, str], lang: s
             open_page(page, "debrief")
             page.get_by_text(_("What the expert did differently")).wait_for()
             open_page(page, "plan")
+            # the plan's problems, then its results over a few futures, in the learner's language too
+            box = page.get_by_role("textbox", name=_("Your plan (YAML)"))
+            good = box.input_value()
+            box.fill(good.replace("rules:", "rulez:"))
+            box.press("Control+Enter")
+            page.get_by_text(_("The plan has problems:")).wait_for()
+            _check(page, lang, "plan (problems)")
+            box.fill(good)
+            box.press("Control+Enter")
+            page.get_by_text(_("The plan is valid.")).wait_for()
+            replications = page.get_by_role("spinbutton", name=_("Replications (random futures)"))
+            replications.fill("3")
+            replications.press("Enter")
+            _idle(page)
+            page.get_by_role("button", name=_("Run the plan")).click()
+            page.get_by_text(_("Worst replications of your plan")).wait_for(timeout=180_000)
+            _check(page, lang, "plan (results)")
             page = signed_in("assessor")
             _check(page, lang, "review")
             page.get_by_role("button", name=_("Verify by re-simulation")).click()
