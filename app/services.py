@@ -171,7 +171,7 @@ def _meta(sha: str, label: str, base_dir: str, _text: str) -> dict[str, Any]:
         "briefing": {lg: text_in(sc.briefing, lg) for lg in langs},
         "duration_h": sc.duration_h,
         "modules": list(sc.modules),
-        "group": sc.group,  # the module group it is written for (None: none given)
+        "groups": list(sc.groups),  # the module groups it is written for (empty: none given)
         "pass_mark": sc.rubric.pass_mark,
         "criteria": [{"title": {lg: text_in(c.title, lg) for lg in langs}, "kind": c.kind, "weight": c.weight}
                      for c in sc.rubric.criteria],

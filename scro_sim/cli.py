@@ -1122,7 +1122,8 @@ def cmd_course(args: argparse.Namespace) -> int:
     for f in files:
         sc, _city = load_scenario(f)
         citations += [(sc.id, c.id, c.outcome) for c in sc.rubric.criteria]
-        written_for.setdefault(sc.group or "", []).append(sc.id)
+        for g in sc.groups or ("",):
+            written_for.setdefault(g, []).append(sc.id)
         levels.setdefault(sc.level, []).append(sc.id)
     cov = coverage(course, citations)
     lang = args.lang

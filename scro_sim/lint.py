@@ -165,18 +165,22 @@ def group_weights(sc: Scenario) -> dict[str, float]:
 
 
 def _group_weight(sc: Scenario) -> list[tuple[tuple[Any, ...], str, str, str]]:
-    if sc.group is None:
+    if not sc.groups:
         return []
     shares = group_weights(sc)
-    share = shares.get(sc.group, 0.0)
-    if share >= GROUP_WEIGHT_MIN - 1e-9:
-        return []
     most = max(sorted(shares), key=lambda g: shares[g], default=None)
-    return [(("group",), "group-weight", "warning",
-             Msg(N_("the exercise is written for group {group}, but its criteria give that group only {share} % of the "
-                    "rubric's weight (at least {least} % expected; group {most} has {most_share} %)"),
-                 group=sc.group, share=f"{100 * share:.0f}", least=f"{100 * GROUP_WEIGHT_MIN:.0f}",
-                 most=most or "—", most_share=f"{100 * shares.get(most or '', 0.0):.0f}"))]
+    many = not isinstance(sc.group, str)
+    out: list[tuple[tuple[Any, ...], str, str, str]] = []
+    for i, g in enumerate(sc.groups):
+        share = shares.get(g, 0.0)
+        if share >= GROUP_WEIGHT_MIN - 1e-9:
+            continue
+        out.append((("group", i) if many else ("group",), "group-weight", "warning",
+                    Msg(N_("the exercise is written for group {group}, but its criteria give that group only {share} % "
+                           "of the rubric's weight (at least {least} % expected; group {most} has {most_share} %)"),
+                        group=g, share=f"{100 * share:.0f}", least=f"{100 * GROUP_WEIGHT_MIN:.0f}",
+                        most=most or "—", most_share=f"{100 * shares.get(most or '', 0.0):.0f}")))
+    return out
 
 
 # -- injects, questions, expected actions

@@ -230,6 +230,27 @@ def test_a_scenario_names_the_module_group_it_is_written_for() -> None:
     assert load(course_citing())[0].group is None  # optional
 
 
+def test_an_exercise_written_for_two_groups_names_both_in_order() -> None:
+    sc, _city = load(course_citing().replace("modules: [A1, C4]", "modules: [A1, C4]\ngroup: [c, a]"))
+    assert sc.groups == ("c", "a")
+    assert load(course_citing().replace("modules: [A1, C4]", "modules: [A1, C4]\ngroup: c"))[0].groups == ("c",)
+    assert load(course_citing())[0].groups == ()
+
+
+def test_an_unknown_group_in_a_list_is_named_by_its_place() -> None:
+    text = course_citing().replace("modules: [A1, C4]", "modules: [A1, C4]\ngroup: [a, x]")
+    with pytest.raises(ScenarioError) as err:
+        load(text)
+    assert "group[1]: unknown course module group 'x'" in str(err.value)
+
+
+@pytest.mark.parametrize("given", ["[a, a]", "[]"])
+def test_a_group_list_with_a_repeat_or_nothing_is_refused(given: str) -> None:
+    with pytest.raises(ScenarioError) as err:
+        load(course_citing().replace("modules: [A1, C4]", f"modules: [A1, C4]\ngroup: {given}"))
+    assert "group" in str(err.value)
+
+
 @pytest.mark.parametrize(("given", "meant"), [("C", "'c'"), ("transversal", "'a'"), ("Finanz", "'d'")])
 def test_an_unknown_group_names_the_line_and_the_group_meant(given: str, meant: str) -> None:
     text = course_citing().replace("modules: [A1, C4]", f"modules: [A1, C4]\ngroup: {given}")
@@ -253,7 +274,7 @@ def test_an_unknown_group_is_said_in_the_lecturers_language() -> None:
 @pytest.mark.parametrize("path", bundled_scenarios(), ids=lambda p: p.stem)
 def test_every_bundled_exercise_names_a_group_of_the_map(path: Path) -> None:
     sc, _city = load_scenario(path)
-    assert sc.group is not None and load_course().group(sc.group) is not None, f"{sc.id}: set group: (a, b, c or d)"
+    assert sc.groups and all(load_course().group(g) is not None for g in sc.groups), f"{sc.id}: set group: (a, b, c or d)"
 
 
 def test_the_course_command_counts_exercises_per_group_and_per_level(capsys: pytest.CaptureFixture[str]) -> None:
@@ -264,7 +285,7 @@ def test_the_course_command_counts_exercises_per_group_and_per_level(capsys: pyt
     levels = re.search(r"^exercises per level: (.*)$", out, re.M)
     assert groups and levels, out
     for g in ("a", "b", "c", "d"):
-        mine = sorted(s.id for s in scenarios if s.group == g)
+        mine = sorted(s.id for s in scenarios if g in s.groups)
         assert f"{g} {len(mine)} ({', '.join(mine)})" in groups[1] if mine else f"{g} 0" in groups[1]
     for level in ("beginner", "intermediate", "advanced"):
         n = sum(s.level == level for s in scenarios)

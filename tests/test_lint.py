@@ -239,6 +239,13 @@ def test_a_group_holding_under_30_percent_of_the_rubric_weight_is_a_warning_at_i
             "weight (at least 30 % expected; group c has 80 %)") in str(f)
 
 
+def test_each_listed_group_under_30_percent_is_a_warning_of_its_own(tmp_path: Path) -> None:
+    text = (course_citing().replace("outcome: A1.1", "outcome: C4.1", 1)
+            .replace("modules: [A1, C4]", "modules: [A1, C4]\ngroup: [c, a]"))
+    (f,) = of(lint_text(text, tmp_path), "group-weight", "warning")  # c holds 80 %: only a is reported
+    assert "written for group a, but its criteria give that group only 20 %" in str(f)
+
+
 @pytest.mark.parametrize("group", ["a", "c", None])
 def test_a_group_holding_30_percent_or_more_or_no_group_is_not_reported(tmp_path: Path, group: str | None) -> None:
     text = course_citing()

@@ -406,9 +406,10 @@ def _choose(u: state.SignedIn) -> None:
     m = e.meta
     st.caption(_("Level: {level}; about {minutes} minutes; {hours} hours of simulated time").format(
         level=_(m["level"]), minutes=m["minutes"], hours=fmt.number(m["duration_h"], lang)))
-    if m.get("group"):
+    if m.get("groups"):
+        titles = services.group_titles(lang)
         st.caption(_("Written for the course's module group {group}").format(
-            group=services.group_titles(lang).get(str(m["group"]), str(m["group"]))))
+            group="; ".join(titles.get(str(g), str(g)) for g in m["groups"])))
     services.show_text(m["summary"].get(lang) or m["summary"]["en"])
     _teaches_and_scoring(m, lang)
     briefing = m["briefing"].get(lang) or m["briefing"]["en"]
@@ -489,9 +490,9 @@ def _learning_path(u: state.SignedIn, entries: list[services.ScenarioEntry]) -> 
             status += ", " + _("best score {score}").format(score=fmt.score(p.best, lang))
         if p.practised:
             status += ", " + _("practised {n} times").format(n=p.practised)
-        group = by_key[p.exercise.key].meta.get("group")
+        written_for = by_key[p.exercise.key].meta.get("groups") or []
         rows.append({_("Exercise"): by_key[p.exercise.key].title(lang),
-                     _("Module group"): groups.get(str(group), str(group)) if group else "—",
+                     _("Module group"): "; ".join(groups.get(str(g), str(g)) for g in written_for) or "—",
                      _("Level"): _(p.exercise.level), _("Minutes"): str(p.exercise.minutes),
                      _("Where you stand"): status, _("Next"): "→ " + _("next") if p.next else ""})
     st.table(pd.DataFrame(rows))  # a static table, in the path's order: every row readable at once

@@ -99,12 +99,16 @@ def course_reference_problems(sc: Scenario) -> list[tuple[tuple[Any, ...], str]]
 
 
 def group_problems(sc: Scenario, course: Course) -> list[tuple[tuple[Any, ...], str]]:
-    """The scenario's ``group`` (if given) is one of the course map's module groups."""
-    if sc.group is None or course.group(sc.group) is not None:
-        return []
-    return [(("group",), Msg(N_("unknown course module group {id!r}{mean} (the course map has {known})"),
-                             id=sc.group, mean=did_you_mean(course.suggest_group(sc.group)),
-                             known=", ".join(g.id for g in course.groups)))]
+    """Each of the scenario's ``group`` ids (if given) is one of the course map's module groups."""
+    out: list[tuple[tuple[Any, ...], str]] = []
+    many = not isinstance(sc.group, str)
+    for i, g in enumerate(sc.groups):
+        if course.group(g) is None:
+            out.append((("group", i) if many else ("group",),
+                        Msg(N_("unknown course module group {id!r}{mean} (the course map has {known})"),
+                            id=g, mean=did_you_mean(course.suggest_group(g)),
+                            known=", ".join(gg.id for gg in course.groups))))
+    return out
 
 
 def _scenario_problems(sc: Scenario, city: City | None) -> list[tuple[tuple[Any, ...], str]]:

@@ -718,10 +718,11 @@ class Scenario(_Model):
     expected_minutes: StrictInt = Field(ge=1, le=24 * 60)
     #: the course modules the exercise practises (ids of the course map, scro_sim/course.py)
     modules: tuple[Id, ...] = Field(min_length=1, max_length=MAX_OUTCOMES)
-    #: the course map's module group the exercise is written for (``a`` .. ``d`` in the bundled map):
-    #: where the story and most of the rubric's weight lie (lint warns below 30 %); lists and the
-    #: course summary count exercises by it.  Left out: the exercise belongs to no group.
-    group: Id | None = None
+    #: the course map's module group the exercise is written for (``a`` .. ``d`` in the bundled map),
+    #: or a list of them when the story and the rubric's weight serve several alike: where the story
+    #: and the rubric's weight lie (lint warns for a group under 30 %); lists and the course summary
+    #: count exercises by it.  Left out: the exercise belongs to no group.
+    group: Id | tuple[Id, ...] | None = None
     #: the exercise's own wording of what it teaches, each under a module; criteria cite the course
     #: map's outcomes (``outcome: C3.1``) or, in scenarios from before the map, these (``outcome: LO1``)
     learning_outcomes: tuple[LearningOutcome, ...] = Field(default=(), max_length=MAX_OUTCOMES)
@@ -766,6 +767,23 @@ class Scenario(_Model):
     _source_text: str = PrivateAttr(default="")
     _lines: dict[tuple[Any, ...], int] = PrivateAttr(default_factory=dict)
     _memo: dict[Any, Any] = PrivateAttr(default_factory=dict)  # derived texts; the model is frozen
+
+    @field_validator("group")
+    @classmethod
+    def _groups_once(cls, v: str | tuple[str, ...] | None) -> str | tuple[str, ...] | None:
+        if isinstance(v, tuple):
+            if not v:
+                raise ValueError("give at least one group, or leave group out")
+            if len(set(v)) != len(v):
+                raise ValueError(f"a group is named twice: {', '.join(v)}")
+        return v
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        """The module groups the exercise is written for, in the file's order (none: empty)."""
+        if self.group is None:
+            return ()
+        return (self.group,) if isinstance(self.group, str) else tuple(self.group)
 
     @property
     def source_path(self) -> str:
