@@ -667,7 +667,7 @@ def test_the_plan_page_explains_a_plan_with_an_example_valid_for_the_scenario(en
     assert "**rules** dizem o que fazer" in " ".join(str(m.value) for m in box.markdown)
     editor = next(t for t in at.text_area if t.key and t.key.startswith("w.plan.text."))
     shown = [str(c.value) for c in box.code]
-    assert shown == [EXAMPLE.strip()]  # shown only when it is a valid plan for the scenario chosen (the mini city has substations)
+    assert shown == [EXAMPLE.strip()]  # shown only when valid for the chosen scenario (the mini city has substations)
     editor.input(editor.value.split("prepositioning:")[0] + EXAMPLE).run()
     assert "O plano é válido." in texts(at), texts(at)
 
