@@ -14,6 +14,7 @@ from functools import cache
 from pathlib import Path
 
 import pytest
+from poolkit import pool_size
 
 from scro_sim.calibration import TARGETS, Calibration, calibrate, check
 from scro_sim.scenario import load_scenario
@@ -28,8 +29,10 @@ NOT_YET: dict[tuple[str, str], str] = {}
 
 @cache
 def _calibration(stem: str) -> Calibration:
+    """One calibration per exercise and process, shared by its targets (under xdist their cases share a worker:
+    tests/conftest.py groups them by the exercise, the id's part before the "-")."""
     sc, city = load_scenario(REPO / "scenarios" / f"{stem}.yaml")
-    return calibrate(sc, city, n=N)
+    return calibrate(sc, city, n=N, workers=pool_size())
 
 
 def _cases() -> list[object]:
