@@ -27,7 +27,7 @@ run: $(STAMP)
 reference: $(STAMP)
 	$(PY) -m scro_sim.cli run scenarios/riverton_flood.yaml --baseline expert --seed 1 --out var/riverton_expert.jsonl
 
-# the suite on one pytest-xdist worker per CPU (TEST_JOBS=0: in one process; tests/conftest.py says
+# the suite on one pytest-xdist worker per CPU (TEST_JOBS=0: in one process; tests/parallelkit.py says
 # which tests one worker runs in turn)
 TEST_JOBS ?= auto
 test: $(STAMP)

@@ -29,42 +29,16 @@ settings.register_profile("mutation", parent=settings.get_profile("ci"),
 settings.load_profile("ci" if os.environ.get("CI") else os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
-# -- several workers (pytest-xdist; `make test` runs one per CPU with --dist loadgroup) ----------------
-# Tests are handed to the workers one by one, except the groups below, each of which one worker runs
-# whole, in turn.  The browser tests form one group: each runs an app server, chromium and the test,
-# and two at once on two CPUs starve each other's waits; their module-wide app servers then also start
-# once.  The packaging tests share one wheel build; each bundled exercise's calibration cases share one
-# calibration.  Everything else a test uses is its own: PostgreSQL tests each get a private schema
-# (pgkit), servers a free port (serverkit), files go under tmp_path, and a test's own process pool
-# gets its worker's share of the CPUs (poolkit).
-#
-# The groups are read from the test ids here, in the process that hands out the work, and not from
-# xdist_group marks: on pytest 9.2 xdist no longer sees those (pytest-dev/pytest-xdist#1386) and
-# spreads the tests as if they were not marked, without a word.
-GROUPED_MODULES = {"tests/e2e/": "browser", "tests/test_packaging.py": "wheel"}
-#: parametrised tests whose cases share a per-process cache keyed by their first parameter (the id's
-#: part before the first "-"): its cases go to one worker together
-GROUPED_BY_FIRST_PARAM = {
-    "tests/test_bundled_calibration.py::test_the_bundled_rubric_meets_the_discrimination_target": "calibration",
-}
-
-
-def xdist_group(nodeid: str) -> str | None:
-    """The group whose worker runs this test (None: any worker, on its own)."""
-    for prefix, group in GROUPED_MODULES.items():
-        if nodeid.startswith(prefix):
-            return group
-    function, _, params = nodeid.partition("[")
-    if function in GROUPED_BY_FIRST_PARAM and params:
-        return f"{GROUPED_BY_FIRST_PARAM[function]}-{params.split('-', 1)[0].rstrip(']')}"
-    return None
+# -- several workers (pytest-xdist; `make test` runs one per CPU with --dist loadgroup): which tests
+# share a worker, and why, is in tests/parallelkit.py
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
-    """``--dist loadgroup`` with the groups of :func:`xdist_group` (any other --dist: xdist's own)."""
+    """``--dist loadgroup`` with the groups of :func:`parallelkit.xdist_group` (any other --dist: xdist's own)."""
     if config.getoption("dist") != "loadgroup":
         return None
+    from parallelkit import xdist_group
     from xdist.scheduler import LoadGroupScheduling
 
     class Groups(LoadGroupScheduling):
@@ -78,7 +52,7 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     """``-n auto``: one worker per CPU this process may use (xdist alone would count the machine's cores)."""
-    from poolkit import cpus
+    from parallelkit import cpus
 
     return cpus()
 
