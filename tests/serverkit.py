@@ -19,6 +19,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app" / "streamlit_app.py"
+DATA = ROOT / "tests" / "data"
 CHROMIUM = "/usr/bin/chromium"
 #: chromium headless, without anything that reaches out to the network on its own
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -88,6 +89,15 @@ def need_browser() -> None:
     if not Path(CHROMIUM).is_file():
         pytest.skip(f"{CHROMIUM} is missing: run `bash .ci/install_browser.sh` to install Debian's chromium")
     pytest.importorskip("playwright.sync_api")
+
+
+def mini_exercises(tmp: Path) -> Path:
+    """``tmp/scenarios`` holding the mini exercise as ``mini.yaml``: the app's exercises with
+    ``SCRO_SIM_SCENARIOS_DIR`` naming it (and ``SCRO_SIM_CITY_PATH`` tests/data, where its city is)."""
+    scen = tmp / "scenarios"
+    scen.mkdir()
+    (scen / "mini.yaml").write_text((DATA / "mini_scenario.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    return scen
 
 
 def start_app(env: Mapping[str, str], log: Path) -> tuple[str, subprocess.Popen]:

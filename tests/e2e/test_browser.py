@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from serverkit import ARGS, CHROMIUM, app_server, idle, need_browser, sign_in
+from serverkit import ARGS, CHROMIUM, app_server, idle, mini_exercises, need_browser, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -22,10 +22,7 @@ DATA = ROOT / "tests" / "data"
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     need_browser()
     tmp = tmp_path_factory.mktemp("e2e")
-    scen = tmp / "scenarios"
-    scen.mkdir()
-    text = (DATA / "mini_scenario.yaml").read_text(encoding="utf-8")
-    (scen / "mini.yaml").write_text(text, encoding="utf-8")  # its city: tests/data, named in SCRO_SIM_CITY_PATH
+    scen = mini_exercises(tmp)  # its city: tests/data, named in SCRO_SIM_CITY_PATH
     db = f"sqlite:///{tmp / 'e2e.sqlite'}"
     from scro_sim.demo import seed_demo
     from scro_sim.store import Store

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from serverkit import ARGS, CHROMIUM, app_server, english_left, idle, need_browser
+from serverkit import ARGS, CHROMIUM, app_server, english_left, idle, mini_exercises, need_browser
 
 pytestmark = pytest.mark.e2e
 
@@ -29,9 +29,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
     """The app on a free port over a demo database holding one scored run of the mini scenario by ``learner``."""
     need_browser()
     tmp = tmp_path_factory.mktemp("e2e_i18n")
-    scen = tmp / "scenarios"
-    scen.mkdir()
-    (scen / "mini.yaml").write_text((DATA / "mini_scenario.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    scen = mini_exercises(tmp)
     # the guided exercise, first on the learning path: the Play page opens on it, its guide shown
     guided = (ROOT / "scenarios" / "riverton_first_steps.yaml").read_text(encoding="utf-8")
     (scen / "first_steps.yaml").write_text(guided.replace("city: ../city_models/riverton.yaml", "city: riverton"),

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 from pgkit import private_schema
-from serverkit import ARGS, CHROMIUM, idle, need_browser, start_app, stop_app, wait_app
+from serverkit import ARGS, CHROMIUM, idle, mini_exercises, need_browser, start_app, stop_app, wait_app
 
 pytestmark = pytest.mark.e2e
 
@@ -43,9 +43,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[list[str
     from scro_sim.store import Store
 
     tmp = tmp_path_factory.mktemp("two_servers")
-    scen = tmp / "scenarios"
-    scen.mkdir()
-    (scen / "mini.yaml").write_text((DATA / "mini_scenario.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    scen = mini_exercises(tmp)
     with private_schema(PG_URL, "e2e") as url:
         with Store(url) as s:
             seed_demo(s)
