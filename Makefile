@@ -27,9 +27,12 @@ run: $(STAMP)
 reference: $(STAMP)
 	$(PY) -m scro_sim.cli run scenarios/riverton_flood.yaml --baseline expert --seed 1 --out var/riverton_expert.jsonl
 
+# the suite on one pytest-xdist worker per CPU (TEST_JOBS=0: in one process; tests/parallelkit.py says
+# which tests one worker runs in turn)
+TEST_JOBS ?= auto
 test: $(STAMP)
 	$(PY) -m ruff check .
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(TEST_JOBS) --dist loadgroup
 
 # mutation testing (config in pyproject.toml [tool.mutmut]); target: >= 90 % of mutants killed.
 # MODULE=scro_sim/log.py (or a folder, scro_sim/engine) limits the run to one module.

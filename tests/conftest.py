@@ -29,6 +29,34 @@ settings.register_profile("mutation", parent=settings.get_profile("ci"),
 settings.load_profile("ci" if os.environ.get("CI") else os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
+# -- several workers (pytest-xdist; `make test` runs one per CPU with --dist loadgroup): which tests
+# share a worker, and why, is in tests/parallelkit.py
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist loadgroup`` with the groups of :func:`parallelkit.xdist_group` (any other --dist: xdist's own)."""
+    if config.getoption("dist") != "loadgroup":
+        return None
+    from parallelkit import xdist_group
+    from xdist.scheduler import LoadGroupScheduling
+
+    class Groups(LoadGroupScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            marked = super()._split_scope(nodeid)  # an xdist_group mark, where xdist still sees it
+            return marked if marked != nodeid else (xdist_group(nodeid) or nodeid)
+
+    return Groups(config, log)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto``: one worker per CPU this process may use (xdist alone would count the machine's cores)."""
+    from parallelkit import cpus
+
+    return cpus()
+
+
 def _dump(data: Any) -> str:
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False)
 

@@ -9,14 +9,15 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from test_browser import ARGS, CHROMIUM, _idle, _sign_in, server  # noqa: F401  (server: the shared app fixture)
+from serverkit import ARGS, CHROMIUM, idle, sign_in
+from test_browser import server  # noqa: F401  (the app fixture the browser test uses)
 
 pytestmark = pytest.mark.e2e
 
 
 def _settled(page: Any) -> None:
     """Idle, and no element still faded as stale from the last rerun (axe would measure its faded colour)."""
-    _idle(page)
+    idle(page, stale=False)
     page.wait_for_function("() => !document.querySelector('[data-stale=\"true\"]')")
 
 
@@ -41,7 +42,7 @@ def test_play_debrief_and_review_have_no_serious_accessibility_findings(server: 
             page = browser.new_page()
             page.set_default_timeout(60_000)
             expect.set_options(timeout=60_000)
-            _sign_in(page, url, "learner", "learner-demo")
+            sign_in(page, url, "learner", "learner-demo")
             problems += _serious(page, "exercise list")
             page.get_by_role("button", name="Start the exercise").first.click()
             expect(page.get_by_text("Your decision")).to_be_visible()
@@ -63,7 +64,7 @@ def test_play_debrief_and_review_have_no_serious_accessibility_findings(server: 
             problems += _serious(page, "debrief")
             page = browser.new_page()
             page.set_default_timeout(60_000)
-            _sign_in(page, url, "assessor", "assessor-demo")
+            sign_in(page, url, "assessor", "assessor-demo")
             expect(page.get_by_role("heading", name="Review")).to_be_visible()
             problems += _serious(page, "review")
         finally:

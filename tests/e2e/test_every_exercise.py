@@ -15,23 +15,15 @@ Needs Debian's chromium (``bash .ci/install_browser.sh``); skipped, saying so, w
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from serverkit import ARGS, CHROMIUM, app_server, english_left, idle, need_browser
 
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "tests"))
-from serverkit import free_port, wait_healthy  # noqa: E402
-from test_pages_i18n import _english_left  # noqa: E402  (the same check the page test makes)
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 LANGS = ("en", "de", "el", "pt")
 EXERCISES = sorted(p.stem for p in (ROOT / "scenarios").glob("*.yaml"))
 FULL = os.environ.get("SCRO_SIM_E2E_FULL", "") not in ("", "0")
@@ -47,9 +39,7 @@ def _cases() -> list[tuple[str, str]]:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """The app on the bundled exercises over a fresh demo database."""
-    if not Path(CHROMIUM).is_file():
-        pytest.skip(f"{CHROMIUM} is missing: run `bash .ci/install_browser.sh` to install Debian's chromium")
-    pytest.importorskip("playwright.sync_api")
+    need_browser()
     from scro_sim.demo import seed_demo
     from scro_sim.store import Store
 
@@ -59,34 +49,19 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
         seed_demo(s)
     env = {**os.environ, "SCRO_SIM_DB": db, "SCRO_SIM_CACHE": str(tmp / "cache")}
     env.pop("SCRO_SIM_SCENARIOS_DIR", None)
-    port = free_port()
-    log = (tmp / "streamlit.log").open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "streamlit_app.py"),
-                             "--server.address", "127.0.0.1", "--server.port", str(port), "--server.headless", "true"],
-                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_healthy(port, proc)
-        yield f"http://127.0.0.1:{port}", db
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+    with app_server(env, tmp / "streamlit.log") as (url, _proc):
+        yield url, db
 
 
 def _idle(page) -> None:
-    page.wait_for_timeout(250)  # the rerun starts: the status widget appears (shorter waits raced the last point)
-    page.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidget]') && "
-                           "!document.querySelector('[data-stale=true]')")
-    page.wait_for_timeout(150)
+    # 250 ms for the rerun to start and show its status widget (shorter waits raced the last point)
+    idle(page, before_ms=250, after_ms=150)
 
 
 def _check(page, lang: str, where: str) -> None:
     _idle(page)
     assert page.get_by_test_id("stException").count() == 0, f"{where} ({lang}): an exception is shown"
-    left = _english_left(page.locator("[data-testid=stMain]").inner_text(), lang) if lang != "en" else []
+    left = english_left(page.locator("[data-testid=stMain]").inner_text(), lang) if lang != "en" else []
     assert not left, f"{where} ({lang}): left in English: {left}"
 
 

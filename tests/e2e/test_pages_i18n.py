@@ -10,43 +10,26 @@ whose translation differs from it shows up verbatim on the page.  Needs Debian's
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from serverkit import ARGS, CHROMIUM, app_server, english_left, idle, mini_exercises, need_browser
 
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 NAMES = {"en": "English", "de": "Deutsch", "el": "Ελληνικά", "pt": "Português"}
 USERS = {"learner": "learner-demo", "assessor": "assessor-demo", "lecturer": "lecturer-demo"}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """The app on a free port over a demo database holding one scored run of the mini scenario by ``learner``."""
-    if not Path(CHROMIUM).is_file():
-        pytest.skip(f"{CHROMIUM} is missing: run `bash .ci/install_browser.sh` to install Debian's chromium")
-    pytest.importorskip("playwright.sync_api")
+    need_browser()
     tmp = tmp_path_factory.mktemp("e2e_i18n")
-    scen = tmp / "scenarios"
-    scen.mkdir()
-    (scen / "mini.yaml").write_text((DATA / "mini_scenario.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    scen = mini_exercises(tmp)
     # the guided exercise, first on the learning path: the Play page opens on it, its guide shown
     guided = (ROOT / "scenarios" / "riverton_first_steps.yaml").read_text(encoding="utf-8")
     (scen / "first_steps.yaml").write_text(guided.replace("city: ../city_models/riverton.yaml", "city: riverton"),
@@ -54,7 +37,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
     db = f"sqlite:///{tmp / 'e2e.sqlite'}"
     env = {**os.environ, "SCRO_SIM_DB": db, "SCRO_SIM_SCENARIOS_DIR": str(scen), "SCRO_SIM_CACHE": str(tmp / "cache"),
            "SCRO_SIM_CITY_PATH": str(DATA)}
-    sys.path.insert(0, str(ROOT))
     from scro_sim.assessment import record_run
     from scro_sim.demo import seed_demo
     from scro_sim.scenario import load_scenario
@@ -65,55 +47,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
         seed_demo(s)
         sc, city = load_scenario("mini.yaml", text=(DATA / "mini_scenario.yaml").read_text(encoding="utf-8"))
         record_run(s, sc, city, 3, [], learner="learner", cohort="demo-cohort")
-    log = (tmp / "streamlit.log").open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "streamlit_app.py"),
-                             "--server.address", "127.0.0.1", "--server.port", str(port := _free_port()),
-                             "--server.headless", "true"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(120):
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("the app did not start: " + (tmp / "streamlit.log").read_text(errors="replace")[-2000:])
+    with app_server(env, tmp / "streamlit.log") as (url, _proc):
         yield url, db
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
-
-
-def _english_left(text: str, lang: str) -> list[str]:
-    """Catalogue messages that should read differently in ``lang`` but appear verbatim in ``text``."""
-    from babel.messages.pofile import read_po
-
-    from scro_sim.i18n import LOCALE_DIR
-
-    with (LOCALE_DIR / lang / "LC_MESSAGES" / "scro_sim.po").open("rb") as f:
-        cat = read_po(f, locale=lang)
-    return sorted(m.id for m in cat if isinstance(m.id, str) and len(m.id) > 12 and "{" not in m.id
-                  and m.string != m.id and m.id in text)
-
-
-def _idle(page) -> None:
-    """Wait until the app has finished its rerun (no "running" widget, no stale elements)."""
-    page.wait_for_timeout(300)
-    page.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidget]') && "
-                           "!document.querySelector('[data-stale=true]')")
-    page.wait_for_timeout(200)
 
 
 def _check(page, lang: str, where: str) -> None:
-    _idle(page)
+    idle(page)
     assert page.get_by_test_id("stException").count() == 0, f"{where} ({lang}): an exception is shown"
-    left = _english_left(page.locator("body").inner_text(), lang) if lang != "en" else []
+    left = english_left(page.locator("body").inner_text(), lang) if lang != "en" else []
     assert not left, f"{where} ({lang}): left in English: {left}"
 
 
@@ -137,7 +78,7 @@ def test_changed_pages_render_in_every_language(server: tuple[str, str], lang: s
                 page = browser.new_context(viewport={"width": 1400, "height": 2400}).new_page()
                 page.set_default_timeout(60_000)
                 page.goto(url)
-                _idle(page)
+                idle(page)
                 t = translator("en")
                 if check_sign_in:  # the sign-in page itself in ``lang``, chosen in the sidebar
                     page.locator("[data-testid=stSidebar] [data-testid=stSelectbox]").first.click()
@@ -147,7 +88,7 @@ def test_changed_pages_render_in_every_language(server: tuple[str, str], lang: s
                 page.get_by_role("textbox", name=t("Username")).fill(user)
                 page.get_by_role("textbox", name=t("Password")).fill(USERS[user])
                 page.get_by_role("button", name=t("Sign in"), exact=True).click()
-                _idle(page)
+                idle(page)
                 return page
 
             def open_page(page, path: str) -> None:

@@ -18,23 +18,17 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pgkit import private_schema
+from serverkit import ARGS, CHROMIUM, idle, mini_exercises, need_browser, start_app, stop_app, wait_app
 
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"
-sys.path.insert(0, str(ROOT / "tests"))
-from pgkit import private_schema  # noqa: E402
-from serverkit import free_port, wait_healthy  # noqa: E402
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PG_URL = os.environ.get("SCRO_SIM_TEST_PG")
 MOVED_ON = "This game moved on in another window; it was reloaded."
 
@@ -44,16 +38,12 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[list[str
     """Two app servers on one private PostgreSQL schema holding the demo accounts and the mini exercise."""
     if not PG_URL:
         pytest.skip("no PostgreSQL server: set SCRO_SIM_TEST_PG (bash .ci/start_postgres.sh)")
-    if not Path(CHROMIUM).is_file():
-        pytest.skip(f"{CHROMIUM} is missing: run `bash .ci/install_browser.sh` to install Debian's chromium")
-    pytest.importorskip("playwright.sync_api")
+    need_browser()
     from scro_sim.demo import seed_demo
     from scro_sim.store import Store
 
     tmp = tmp_path_factory.mktemp("two_servers")
-    scen = tmp / "scenarios"
-    scen.mkdir()
-    (scen / "mini.yaml").write_text((DATA / "mini_scenario.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    scen = mini_exercises(tmp)
     with private_schema(PG_URL, "e2e") as url:
         with Store(url) as s:
             seed_demo(s)
@@ -62,44 +52,27 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[list[str
         procs: list[subprocess.Popen] = []
         urls: list[str] = []
         try:
-            for k in range(2):
-                port = free_port()
-                log = (tmp / f"server{k}.log").open("wb")
-                env_k = {**env, "SCRO_SIM_CACHE": str(tmp / f"cache{k}")}
-                procs.append(subprocess.Popen(
-                    [sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "streamlit_app.py"),
-                     "--server.address", "127.0.0.1", "--server.port", str(port), "--server.headless", "true"],
-                    cwd=ROOT, env=env_k, stdout=log, stderr=subprocess.STDOUT))
-                urls.append(f"http://127.0.0.1:{port}")
-            for url_k, p in zip(urls, procs, strict=True):
-                wait_healthy(int(url_k.rsplit(":", 1)[1]), p)
+            for k in range(2):  # both start at once; then each must answer
+                url_k, proc = start_app({**env, "SCRO_SIM_CACHE": str(tmp / f"cache{k}")}, tmp / f"server{k}.log")
+                urls.append(url_k)
+                procs.append(proc)
+            for k, (url_k, proc) in enumerate(zip(urls, procs, strict=True)):
+                wait_app(url_k, proc, tmp / f"server{k}.log")
             yield urls, procs, url
         finally:
-            for p in procs:
-                if p.poll() is None:
-                    p.terminate()
-                    try:
-                        p.wait(10)
-                    except subprocess.TimeoutExpired:
-                        p.kill()
-
-
-def _idle(page) -> None:
-    page.wait_for_timeout(300)
-    page.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidget]') && "
-                           "!document.querySelector('[data-stale=true]')")
-    page.wait_for_timeout(200)
+            for proc in procs:
+                stop_app(proc)
 
 
 def _sign_in(browser, url: str):
     page = browser.new_context(viewport={"width": 1400, "height": 2000}).new_page()
     page.set_default_timeout(60_000)
     page.goto(url)
-    _idle(page)
+    idle(page)
     page.get_by_role("textbox", name="Username").fill("learner")
     page.get_by_role("textbox", name="Password").fill("learner-demo")
     page.get_by_role("button", name="Sign in", exact=True).click()
-    _idle(page)
+    idle(page)
     return page
 
 
@@ -114,7 +87,7 @@ def _continue(page, wait: bool = True, rationale: str = "") -> None:
         page.get_by_role("textbox", name="Rationale (why you decide this)").fill(rationale)
     page.get_by_role("button", name="Continue without acting").click(no_wait_after=not wait)
     if wait:
-        _idle(page)
+        idle(page)
 
 
 def _shown(page) -> str:
@@ -140,7 +113,7 @@ def test_one_learner_on_two_servers_loses_nothing_and_scores_once(servers) -> No
             b = _sign_in(browser, urls[1])
             b.get_by_role("button", name="Resume").click()
             b.get_by_text("Your decision").wait_for()
-            _idle(b)
+            idle(b)
             assert _clock(b) == _clock(a), "the other server resumed the game elsewhere"
 
             _continue(a)  # window a moves on; window b has fallen behind
@@ -155,7 +128,7 @@ def test_one_learner_on_two_servers_loses_nothing_and_scores_once(servers) -> No
             a = _sign_in(browser, urls[1])
             a.get_by_role("button", name="Resume").click()
             a.get_by_text("Your decision").wait_for()
-            _idle(a)
+            idle(a)
             assert _clock(a) == _clock(b)
             assert len(store.load_game(game.id).decisions) == 2
 
@@ -166,8 +139,8 @@ def test_one_learner_on_two_servers_loses_nothing_and_scores_once(servers) -> No
                 assert MOVED_ON in _shown(b) and _clock(b) == _clock(a)
             _continue(a, wait=False)  # the last point: both windows press at once
             _continue(b, wait=False, rationale="Done.")
-            _idle(a)
-            _idle(b)
+            idle(a)
+            idle(b)
             a.get_by_text("Your score").wait_for()
             b.get_by_text("Your score").wait_for()  # the window that lost is shown the run the other stored
             runs = store.list_runs(learner="learner")
