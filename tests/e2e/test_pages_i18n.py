@@ -117,7 +117,7 @@ def test_changed_pages_render_in_every_language(server: tuple[str, str], lang: s
             replications = page.get_by_role("spinbutton", name=_("Replications (random futures)"))
             replications.fill("3")
             replications.press("Enter")
-            _idle(page)
+            idle(page)
             page.get_by_role("button", name=_("Run the plan")).click()
             page.get_by_text(_("Worst replications of your plan")).wait_for(timeout=180_000)
             _check(page, lang, "plan (results)")
