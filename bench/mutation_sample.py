@@ -21,12 +21,13 @@ by the time limit); "no tests" (no selected test reaches the function) counts as
 mutmut forks each mutant's test run from a process that has already imported the package and
 run the whole selection once, so a mutant in code that runs at import (a hazard kind's field
 table, the metric catalogue) or whose result that process has already cached is never executed
-and "survives".  So every sampled mutant mutmut leaves alive is checked again in a fresh process:
-`python -m pytest -x` inside mutants/ with MUTANT_UNDER_TEST=<name> set before the package is
-imported, on the tests mutmut ties to its function plus, when the function runs while pytest
-collects the selection (traced once with mutmut's own "stats" hook), every test tied to any
-function of its module.  A failure there counts as killed ("killed in a fresh process"); a pass
-as survived.  --no-fresh skips this and counts as mutmut does.
+and "survives".  So each sampled mutant mutmut leaves alive in a function that runs while pytest
+imports the selection (traced once, in a fresh process, with mutmut's own "stats" hook) is checked
+again in a fresh process: `python -m pytest -x` inside mutants/ with MUTANT_UNDER_TEST=<name> set
+before the package is imported, on the tests mutmut ties to its function and every test tied to
+any function of its module.  A failure there counts as killed ("killed in a fresh process"), a
+pass as survived.  --fresh-all checks every survivor so (cached results too; slower), --no-fresh
+none (counts as mutmut does).
 """
 
 from __future__ import annotations
@@ -182,8 +183,9 @@ def fresh_check(name: str, tests: list[str], options: list[str], budget: float) 
     return {0: "survived in a fresh process", 1: FRESH_KILLED, 5: "no tests"}.get(code, f"pytest exit {code}")
 
 
-def recheck_in_fresh_process(sample: dict[str, str]) -> None:
-    """Check every sampled mutant mutmut left alive again in a fresh process (see the module doc).
+def recheck_in_fresh_process(sample: dict[str, str], every: bool = False) -> None:
+    """Check sampled mutants mutmut left alive again in a fresh process (see the module doc): those in
+    functions run at import, or with ``every`` all of them.
 
     Results are kept in mutants/fresh-checks.json under the mutant's name and its file's hash.
     """
@@ -196,12 +198,14 @@ def recheck_in_fresh_process(sample: dict[str, str]) -> None:
     todo = [n for n in alive if done.get(n, {}).get("sha256") != digests[sample[n]]]
     if not todo:
         return
+    at_collection = collection_time_functions()
+    if not every:
+        todo = [n for n in todo if mangled_name_from_mutant_name(n) in at_collection]
     stats = json.loads(STATS.read_text())
     tests_of = stats["tests_by_mangled_function_name"]
     duration = stats["duration_by_test"]
-    at_collection = collection_time_functions()
     _, options = selection()
-    print(f"checking {len(todo)} surviving mutants again in a fresh process")
+    print(f"checking {len(todo)} surviving mutants again in a fresh process", flush=True)
     for name in todo:
         function = mangled_name_from_mutant_name(name)
         tests = set(tests_of.get(function, ()))
@@ -278,6 +282,8 @@ def main() -> None:
                         help="count the recorded results (mutmut's and the fresh checks'), run nothing")
     parser.add_argument("--fresh-only", action="store_true",
                         help="skip `mutmut run`: only check its recorded survivors again in a fresh process")
+    parser.add_argument("--fresh-all", action="store_true",
+                        help="check every survivor again in a fresh process, not only those in code run at import")
     parser.add_argument("--no-fresh", action="store_true",
                         help="do not check mutmut's survivors again in a fresh process (count as mutmut does)")
     parser.add_argument("--names", action="store_true",
@@ -300,7 +306,7 @@ def main() -> None:
         subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children", str(args.jobs), *sample],
                        cwd=ROOT, env=env, check=False)
     if not (args.report_only or args.no_fresh) and STATS.exists():
-        recheck_in_fresh_process(sample)
+        recheck_in_fresh_process(sample, every=args.fresh_all)
     figures = report(sample, population, modules)
     if args.json:
         args.json.write_text(json.dumps({"seed": args.seed, "sample": args.sample, "modules": modules,
