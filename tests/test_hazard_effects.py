@@ -312,3 +312,12 @@ def test_bad_damage_states_and_repair_hours_are_refused() -> None:
         make_scenario([QUAKE], damage_states={"cracked": {"capacity": 0.5}})
     with pytest.raises(ValueError, match="0 < mean"):
         make_scenario([QUAKE], repair_times={"substation": {"degraded": [2, 0], "failed": [9, 0], "complete": [0, 1]}})
+
+
+def test_a_storm_without_a_start_time_blows_from_the_start_of_the_run_at_each_step() -> None:
+    """No ``start_h``: the storm's first step is at 0 h, then one every ``step_h`` (half-hours here) to its end."""
+    storm = {"id": "s", "type": "storm", "duration_h": 2, "centre": [0, 0], "radius_km": 5, "peak_wind_ms": 30,
+             "step_h": 0.5}
+    sim = Simulation(make_scenario([storm], duration_h=6), make_city([asset("SS", "substation")]), 0)
+    sim.run()
+    assert times(sim.log, "hazard", "s") == [0.0, 0.5, 1.0, 1.5, 2.0]
