@@ -231,10 +231,18 @@ def test_effects_naming_what_the_city_lacks_are_refused(hazard: dict[str, Any], 
     ({"type": "outage", "targets": ["SS"], "state": "shattered"}, "state"),
     ({"type": "outage", "targets": ["SS"] * 1001}, "targets\n  Tuple should have at most 1000 items"),
     ({"type": "outage", "targets": ["SS"], "when": {"asset_down": "SS", "inject": "I"}}, "exactly one trigger"),
+    ({"type": "heatwave", "duration_h": 24, "peak_temp_c": -61}, "peak_temp_c\n  Value error, must lie between -60 and 70 C"),
 ])
 def test_malformed_effects_are_refused_with_the_field(hazard: dict[str, Any], needle: str) -> None:
     with pytest.raises(ValueError, match=needle):
         make_scenario([{"id": "e", **hazard}])
+
+
+def test_a_flood_whose_stage_can_fall_below_zero_is_refused_at_its_peak_stage() -> None:
+    flood = {"id": "f", "type": "flood", "zones": ["Z"], "base_stage_m": 0, "time_to_peak_h": 5, "recession_h": 5,
+             "peak_stage_m": {"dist": "uniform", "low": -1, "high": 3}}
+    problems = check_scenario_city(make_scenario([flood]), kit_city())
+    assert "hazards[0].peak_stage_m: stage cannot be negative" in problems
 
 
 def test_a_storm_radius_that_is_not_a_number_is_refused_as_not_finite() -> None:
