@@ -232,6 +232,8 @@ def test_effects_naming_what_the_city_lacks_are_refused(hazard: dict[str, Any], 
     ({"type": "outage", "targets": ["SS"] * 1001}, "targets\n  Tuple should have at most 1000 items"),
     ({"type": "outage", "targets": ["SS"], "when": {"asset_down": "SS", "inject": "I"}}, "exactly one trigger"),
     ({"type": "heatwave", "duration_h": 24, "peak_temp_c": -61}, "peak_temp_c\n  Value error, must lie between -60 and 70 C"),
+    ({"type": "storm", "duration_h": 6, "centre": [0, 0], "radius_km": 5, "peak_wind_ms": 30, "step_h": 25},
+     "step_h\n  Input should be less than or equal to 24"),
 ])
 def test_malformed_effects_are_refused_with_the_field(hazard: dict[str, Any], needle: str) -> None:
     with pytest.raises(ValueError, match=needle):
