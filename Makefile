@@ -37,7 +37,8 @@ test: $(STAMP)
 # mutation testing (config in pyproject.toml [tool.mutmut]); target: >= 90 % of mutants killed.
 # MODULE=scro_sim/log.py (or a folder, scro_sim/engine) limits the run to one module.
 # SAMPLE=300 (SEED=1 by default) checks only a seeded uniform sample of the mutants and prints
-# the share killed with its 95 % interval (bench/mutation_sample.py).
+# the share killed with its 95 % interval (bench/mutation_sample.py); survivors in code run at
+# import, which mutmut's forked runner never executes mutated, are checked again in a fresh process.
 MUTATION_JOBS ?= 2
 SEED ?= 1
 mutation: $(STAMP)

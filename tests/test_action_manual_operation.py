@@ -77,3 +77,14 @@ def test_manual_operation_is_off_by_default() -> None:
     assert "manual_operation" not in sim.observe().allowed
     with pytest.raises(DecisionError, match="not enabled"):
         sim.apply([act("manual_operation", "WT")])
+
+
+def test_a_crew_that_arrives_after_the_plant_came_back_is_logged_as_not_effective() -> None:
+    """The attack ends by itself at 3.1 h (detected 2.5 h, 0.6 h to recover); the crew decided at 3 h arrives
+    at 4 h, finds the plant up and runs nothing: the action is logged as not effective and the plant stays up."""
+    sc = make_scenario([cyber("WT", start_h=2, detection_delay_h=0.5, recovery_h=0.6)], duration_h=48,
+                       times_h=(3.0,), actions=ON, resources=CREWS)
+    log = play(Simulation(sc, city(), 0), {3.0: [act("manual_operation", "WT")]})
+    assert times(log, "asset_up", "WT") == [3.1]
+    assert times(log, "asset_down", "WT") == [2.0]
+    assert records(log, "action", "WT")[0].data == {"action": "manual_operation", "effective": False}

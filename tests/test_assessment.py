@@ -20,6 +20,8 @@ import sqlalchemy as sa
 
 from scro_sim.assessment import (
     VerifyReport,
+    card_in_language,
+    export_options,
     grade_rows,
     judge,
     override,
@@ -68,6 +70,17 @@ def test_a_stored_run_keeps_who_played_what_and_how(tmp_path: Path, played: tupl
     assert (run.learner, run.cohort, run.source, run.policy, run.plan_yaml, run.seed) == (
         "learner", "c1", "plan", "greedy", "name: greedy\n", SEED)
     assert (run.scenario_id, run.scenario_version, run.total, run.passed) == (sc.id, sc.version, card.total, card.passed)
+
+
+def test_a_run_scored_from_a_game_started_when_the_game_was_created(tmp_path: Path,
+                                                                  played: tuple[Any, Any, Simulation]) -> None:
+    sc, city, sim = played
+    with Store(f"sqlite:///{tmp_path / 'runs.sqlite'}") as store:
+        game = store.save_game("g1", "learner", sc.id, sc.source_sha256, SEED, list(sim.decisions))
+        run_id, _ = record_log(store, sc, city, SEED, sim.log, decisions=list(sim.decisions), learner="learner",
+                               source="play", origin="played", game_id="g1")
+        run = store.get_run(run_id)
+    assert run.started_at == game.created_at < run.finished_at  # not the moment it was scored
 
 
 def test_a_played_game_is_re_simulated_on_the_server_and_graded_in_the_learners_language(
@@ -228,6 +241,30 @@ def test_ratings_for_criteria_the_run_cannot_take_are_refused(stored: tuple[Stor
     assert store.judgements(run_id) == [] and store.overrides(run_id) == []
     with pytest.raises(StoreError, match=r"^run_id: no run '0{32}'$"):
         act(store, "0" * 32, criterion, "P", "", "assessor")
+
+
+def test_a_stored_card_shown_in_greek_keeps_its_ratings_and_points(stored: tuple[Store, str],
+                                                                 played: tuple[Any, Any, Simulation]) -> None:
+    sc, city, _sim = played
+    store, run_id = stored
+    run = store.get_run(run_id)
+    card = card_in_language(store, run, sc, city, "el")
+    assert (card.lang, run.scorecard["lang"]) == ("el", "en")
+    assert [(c.id, c.rating, c.points) for c in card.criteria] == [
+        (c["id"], c["rating"], c["points"]) for c in run.scorecard["criteria"]]
+    assert card.total == run.total
+    assert store.get_run(run_id).scorecard == run.scorecard  # the stored card is not changed
+
+
+def test_the_xapi_export_takes_its_addresses_from_the_options_before_the_environment(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SCRO_SIM_XAPI_HOMEPAGE", "https://env.example.org")
+    monkeypatch.setenv("SCRO_SIM_XAPI_ACTIVITY_BASE", "https://env.example.org/activities/")
+    assert export_options("xapi", xapi_homepage="https://lms.example.org",
+                          xapi_activity_base="https://lms.example.org/act/") == {
+        "homepage": "https://lms.example.org", "activity_base": "https://lms.example.org/act/"}
+    with pytest.raises(ScroSimError, match=r"^xapi: .*--xapi-activity-base"):
+        export_options("xapi", xapi_activity_base="not an address")
 
 
 def test_a_verified_run_without_a_stored_score_reports_no_score() -> None:

@@ -231,10 +231,20 @@ def test_effects_naming_what_the_city_lacks_are_refused(hazard: dict[str, Any], 
     ({"type": "outage", "targets": ["SS"], "state": "shattered"}, "state"),
     ({"type": "outage", "targets": ["SS"] * 1001}, "targets\n  Tuple should have at most 1000 items"),
     ({"type": "outage", "targets": ["SS"], "when": {"asset_down": "SS", "inject": "I"}}, "exactly one trigger"),
+    ({"type": "heatwave", "duration_h": 24, "peak_temp_c": -61}, "peak_temp_c\n  Value error, must lie between -60 and 70 C"),
+    ({"type": "storm", "duration_h": 6, "centre": [0, 0], "radius_km": 5, "peak_wind_ms": 30, "step_h": 25},
+     "step_h\n  Input should be less than or equal to 24"),
 ])
 def test_malformed_effects_are_refused_with_the_field(hazard: dict[str, Any], needle: str) -> None:
     with pytest.raises(ValueError, match=needle):
         make_scenario([{"id": "e", **hazard}])
+
+
+def test_a_flood_whose_stage_can_fall_below_zero_is_refused_at_its_peak_stage() -> None:
+    flood = {"id": "f", "type": "flood", "zones": ["Z"], "base_stage_m": 0, "time_to_peak_h": 5, "recession_h": 5,
+             "peak_stage_m": {"dist": "uniform", "low": -1, "high": 3}}
+    problems = check_scenario_city(make_scenario([flood]), kit_city())
+    assert "hazards[0].peak_stage_m: stage cannot be negative" in problems
 
 
 def test_a_storm_radius_that_is_not_a_number_is_refused_as_not_finite() -> None:
@@ -312,3 +322,12 @@ def test_bad_damage_states_and_repair_hours_are_refused() -> None:
         make_scenario([QUAKE], damage_states={"cracked": {"capacity": 0.5}})
     with pytest.raises(ValueError, match="0 < mean"):
         make_scenario([QUAKE], repair_times={"substation": {"degraded": [2, 0], "failed": [9, 0], "complete": [0, 1]}})
+
+
+def test_a_storm_without_a_start_time_blows_from_the_start_of_the_run_at_each_step() -> None:
+    """No ``start_h``: the storm's first step is at 0 h, then one every ``step_h`` (half-hours here) to its end."""
+    storm = {"id": "s", "type": "storm", "duration_h": 2, "centre": [0, 0], "radius_km": 5, "peak_wind_ms": 30,
+             "step_h": 0.5}
+    sim = Simulation(make_scenario([storm], duration_h=6), make_city([asset("SS", "substation")]), 0)
+    sim.run()
+    assert times(sim.log, "hazard", "s") == [0.0, 0.5, 1.0, 1.5, 2.0]

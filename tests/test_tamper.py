@@ -158,6 +158,8 @@ CASES: list[tuple[str, Tamper, tuple[str, ...], str]] = [
     ("score card criterion rating", _sql("UPDATE runs SET scorecard = json_set(scorecard, '$.criteria[0].rating', "
                                          "CASE json_extract(scorecard, '$.criteria[0].rating') WHEN 'U' THEN 'P' "
                                          "ELSE 'U' END) WHERE id = :main"), ("rating: stored",), "main"),
+    ("score card module score", _sql("UPDATE runs SET scorecard = json_set(scorecard, '$.modules[0].score', 12.5) "
+                                     "WHERE id = :main"), ("module A1 score: stored 12.5",), "main"),
     ("judged rating forged with a matching total", _forge_judged_rating,
      ("criterion CR_warnings rating", "judgements and overrides tables"), "main"),
     ("judgement rating changed", _sql("UPDATE judgements SET rating = 'P' WHERE run_id = :main"),
