@@ -223,15 +223,33 @@ def load_entry(e: ScenarioEntry) -> Loaded:
     return _parse(e.sha256, e.label, base, e.text)
 
 
+def text_blocks(text: str) -> list[str]:
+    """A scenario text as blocks to show: blank lines separate paragraphs, hand-wrapped lines
+    re-flow, and a line that starts a list item (``- ``, ``* ``, ``1. ``) starts a line of its own."""
+    import re
+
+    blocks = []
+    for para in re.split(r"\n\s*\n", text.strip()):
+        lines: list[str] = []
+        for raw in para.splitlines():
+            line = raw.strip()
+            if not line:
+                continue
+            if not lines or re.match(r"([-*\u2022]|\d{1,2}[.)])\s", line):
+                lines.append(line)
+            else:
+                lines[-1] += " " + line
+        blocks.append("\n".join(lines))
+    return blocks
+
+
 def show_text(text: str) -> None:
-    """Show a scenario text as plain paragraphs: hand-wrapped lines re-flow, blank lines separate.
+    """Show a scenario text as plain paragraphs (:func:`text_blocks`).
 
     Plain text only (never markdown or HTML), so nothing a lecturer or learner writes is rendered.
     """
-    import re
-
-    for para in re.split(r"\n\s*\n", text.strip()):
-        st.text(" ".join(line.strip() for line in para.splitlines()))
+    for block in text_blocks(text):
+        st.text(block)
 
 
 def draw(name: str, *args: Any, fallback: Callable[[], None] | None = None, **kwargs: Any) -> None:

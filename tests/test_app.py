@@ -1017,3 +1017,12 @@ def test_a_practice_game_can_replay_the_situation_of_an_earlier_game(guided: Sto
     at.button(key="w.play.start").click().run()
     graded = [g for g in guided.list_games("learner") if not g.practice and g.id != earlier.id]
     assert len(graded) == 1 and graded[0].seed != earlier.seed
+
+
+def test_a_scenario_text_keeps_its_list_items_on_lines_of_their_own_and_reflows_the_rest() -> None:
+    from app import services
+
+    text = "Three kinds\nof loss:\n- the repair bill;\n- what you spend\n  from the budget;\n2. last\n\nNext\nparagraph."
+    assert services.text_blocks(text) == [
+        "Three kinds of loss:\n- the repair bill;\n- what you spend from the budget;\n2. last", "Next paragraph."]
+    assert services.text_blocks("a range of 34\n-44 m/s") == ["a range of 34 -44 m/s"]  # no space: not an item
