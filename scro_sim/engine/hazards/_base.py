@@ -20,6 +20,21 @@ Draw = Callable[[Any], float]
 Loc = tuple[Any, ...]
 
 
+def hospital_problems(loc: Loc, hospitals: Any, city: Any) -> list[tuple[Loc, Any]]:
+    """Each of a hazard's ``hospitals`` is an asset of the city and a hospital (no city: nothing to check)."""
+    from ...errors import N_, Msg
+
+    out: list[tuple[Loc, Any]] = []
+    if city is None:
+        return out
+    for k, a in enumerate(hospitals):
+        if a not in city.asset_index:
+            out.append(((*loc, "hospitals", k), Msg(N_("unknown asset {id!r}"), id=a)))
+        elif city.asset_type[city.asset_index[a]] != "hospital":
+            out.append(((*loc, "hospitals", k), Msg(N_("{id!r} is not a hospital"), id=a)))
+    return out
+
+
 def step_field() -> Any:
     """``step_h``: hours between a hazard's updates."""
     from pydantic import Field

@@ -23,7 +23,7 @@ from pydantic import Field
 from ...errors import N_, Msg
 from ...hazards import surge_patients
 from .._common import _EPS, _finite_delay
-from ._base import Draw, HazardKind, Loc, step_field
+from ._base import Draw, HazardKind, Loc, hospital_problems, step_field
 
 
 def absent_share(t: float, start: float, peak_t: float, end: float, peak_share: float) -> float:
@@ -68,12 +68,7 @@ class StaffAbsence(HazardKind):
         for k, team in enumerate(h.teams):
             if team not in teams:
                 out.append(((*loc, "teams", k), Msg(N_("unknown crew team {id!r}"), id=team)))
-        if city is not None:
-            for k, a in enumerate(h.hospitals):
-                if a not in city.asset_index:
-                    out.append(((*loc, "hospitals", k), Msg(N_("unknown asset {id!r}"), id=a)))
-                elif city.asset_type[city.asset_index[a]] != "hospital":
-                    out.append(((*loc, "hospitals", k), Msg(N_("{id!r} is not a hospital"), id=a)))
+        out.extend(hospital_problems(loc, h.hospitals, city))
         return out
 
     def draw(self, sim: Any, h: Any, draw: Draw) -> dict[str, float]:

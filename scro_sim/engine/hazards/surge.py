@@ -14,7 +14,7 @@ from pydantic import Field
 from ...errors import N_, Msg
 from ...hazards import surge_patients
 from .._common import _EPS, DOWN, _finite_delay
-from ._base import Draw, HazardKind, Loc, step_field
+from ._base import Draw, HazardKind, Loc, hospital_problems, step_field
 
 
 class Surge(HazardKind):
@@ -37,12 +37,7 @@ class Surge(HazardKind):
         out: list[tuple[Loc, str]] = []
         if not h.start_h <= h.peak_h <= h.end_h:
             out.append((loc, Msg(N_("need start_h <= peak_h <= end_h"))))
-        if city is not None:
-            for k, a in enumerate(h.hospitals):
-                if a not in city.asset_index:
-                    out.append(((*loc, "hospitals", k), Msg(N_("unknown asset {id!r}"), id=a)))
-                elif city.asset_type[city.asset_index[a]] != "hospital":
-                    out.append(((*loc, "hospitals", k), Msg(N_("{id!r} is not a hospital"), id=a)))
+        out.extend(hospital_problems(loc, h.hospitals, city))
         return out
 
     def draw(self, sim: Any, h: Any, draw: Draw) -> dict[str, float]:
