@@ -425,8 +425,9 @@ def _play_loop(args: argparse.Namespace, game: Any, console: Any) -> int:
                     actions.append(a)
                     console.print(_("ok: {action} {target}").format(action=a.action, target=a.target or ""),
                                   markup=False)
-            except (ValueError, IndexError) as exc:
-                console.print(f"[red]{exc}[/red]")
+            except (ValueError, IndexError) as exc:  # a line the registry cannot read, said in the player's language
+                said = say(exc.args[0], _) if len(exc.args) == 1 and isinstance(exc.args[0], str) else str(exc)
+                console.print(f"[red]{escape(said)}[/red]")
         if quit_:
             out = game.skip_to_end()
         elif actions or rationale or answers:

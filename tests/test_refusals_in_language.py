@@ -117,3 +117,15 @@ def test_the_terminal_game_says_a_refusal_in_the_players_language(
     assert _("unknown asset {id!r}").format(id="NOWHERE") in out
     assert f"{_('dispatch_crew')}): target: " in out  # the action by its German label
     assert "unknown asset" not in out and "(dispatch_crew)" not in out
+
+
+def test_the_terminal_game_says_a_line_it_cannot_read_in_the_players_language(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from scro_sim import cli
+
+    lines = iter(["fly NOWHERE"])
+    monkeypatch.setattr("builtins.input", lambda _prompt="": next(lines, "quit"))
+    assert cli.main(["play", "riverton_flood", "--lang", "el"]) == 0
+    out = capsys.readouterr().out
+    assert translator("el")("unknown command {command!r}; type 'help'").format(command="fly") in out
+    assert "unknown command" not in out
