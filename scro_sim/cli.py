@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .batch_cli import add_batch_commands, seed_arg
-from .errors import N_, Msg, ScroSimError, print_problems
+from .errors import N_, Msg, ScroSimError, print_problems, say
 
 __all__ = ["main"]
 
@@ -420,13 +420,14 @@ def _play_loop(args: argparse.Namespace, game: Any, console: Any) -> int:
                 a = _parse_play(line)
                 problems = game.check(Decision([*actions, a]))
                 if problems:
-                    console.print("[red]" + "\n".join(problems) + "[/red]")
+                    console.print("[red]" + escape("\n".join(say(p, _) for p in problems)) + "[/red]")
                 else:
                     actions.append(a)
                     console.print(_("ok: {action} {target}").format(action=a.action, target=a.target or ""),
                                   markup=False)
-            except (ValueError, IndexError) as exc:
-                console.print(f"[red]{exc}[/red]")
+            except (ValueError, IndexError) as exc:  # a line the registry cannot read, said in the player's language
+                said = say(exc.args[0], _) if len(exc.args) == 1 and isinstance(exc.args[0], str) else str(exc)
+                console.print(f"[red]{escape(said)}[/red]")
         if quit_:
             out = game.skip_to_end()
         elif actions or rationale or answers:
@@ -435,7 +436,7 @@ def _play_loop(args: argparse.Namespace, game: Any, console: Any) -> int:
             out = game.advance()
         if not out.ok:
             text = OUTCOMES.get(out.kind) or out.kind  # _("") would be the catalogue's header
-            said = "; ".join(out.problems) or _(text)
+            said = "; ".join(out.reasons(_)) or _(text)
             console.print(f"[red]{escape(said)}[/red]" + (f" ({escape(out.detail)})" if out.detail else ""))
             if out.kind == "halted":
                 return 1

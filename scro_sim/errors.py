@@ -31,8 +31,10 @@ __all__ = [
     "WorkBudgetExceeded",
     "YamlError",
     "did_you_mean",
+    "joined",
     "print_problems",
     "say",
+    "word",
 ]
 
 #: a gettext ``_`` function: msgid -> the text in the reader's language
@@ -106,6 +108,21 @@ def did_you_mean(close: Sequence[str]) -> str:
     shown: str = names[0] if len(names) == 1 else Msg(N_("{choices} or {last}"), choices=", ".join(names[:-1]),
                                                          last=names[-1])
     return Msg(N_(" (did you mean {names}?)"), names=shown)
+
+
+def joined(parts: Sequence[str], sep: str = "; ") -> str:
+    """``parts`` joined by ``sep``: a :class:`Msg` (each part said in the reader's language) when any part is one."""
+    if not any(isinstance(p, Msg) for p in parts):
+        return sep.join(parts)
+    braces = {ord("{"): "{{", ord("}"): "}}"}
+    return Msg(sep.translate(braces).join(f"{{p{i}}}" for i in range(len(parts))),
+               **{f"p{i}": p for i, p in enumerate(parts)})
+
+
+def word(w: str) -> str:
+    """A word the catalogues translate (an asset type, a service, an action's name) to fill a :class:`Msg`:
+    itself in English, the catalogue's word in the reader's language."""
+    return Msg(w) if w and "{" not in w and "}" not in w else w
 
 
 def _rebuild(template: str, args: dict[str, Any]) -> Msg:
@@ -182,7 +199,15 @@ class PlanError(InputError):
 
 
 class DecisionError(ScroSimError):
-    """A learner's action is not allowed now; the simulation state is unchanged."""
+    """A learner's action is not allowed now; the simulation state is unchanged.
+
+    ``reasons`` are the refusal's reasons one by one (each a :class:`Msg` where the engine made it, so a front end
+    can :func:`say` it in the learner's language); ``str(err)`` stays the English ``actions: a; b``.
+    """
+
+    def __init__(self, message: str = "", *, reasons: Sequence[str] | None = None, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.reasons: list[str] = list(reasons) if reasons is not None else ([message] if message else [])
 
 
 class StoreError(ScroSimError):

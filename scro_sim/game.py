@@ -25,7 +25,7 @@ from typing import Any
 from .assessment import record_run
 from .city import City
 from .engine import Simulation, replay
-from .errors import ScroSimError, WorkBudgetExceeded
+from .errors import ScroSimError, Words, WorkBudgetExceeded, say
 from .gc_tuning import engine_gc
 from .policy import Decision, Observation
 from .scenario import Scenario
@@ -63,6 +63,10 @@ class Outcome:
 
     def __str__(self) -> str:
         return "; ".join(self.problems) or OUTCOMES.get(self.kind, self.kind)
+
+    def reasons(self, words: Words | None = None) -> list[str]:
+        """Why the decision was refused, each reason in the language of ``words`` (English without)."""
+        return [say(p, words) for p in self.problems]
 
 
 def resume_point(decisions: list[dict[str, Any]]) -> int:
@@ -193,7 +197,8 @@ class GameSession:
         return self.run_id is not None or self.status == "finished"
 
     def check(self, decision: Decision) -> list[str]:
-        """Problems that would stop ``decision`` now (empty: it can be taken)."""
+        """Problems that would stop ``decision`` now (empty: it can be taken); each says itself in the learner's
+        language through :func:`scro_sim.errors.say`."""
         return self.sim.check(decision)
 
     # -- deciding

@@ -76,7 +76,7 @@ def test_source_strings_are_in_the_pot() -> None:
 
 #: the library modules whose validation messages are said in the reader's language (Msg templates, N_ words)
 MESSAGE_MODULES = ("errors.py", "yamlio.py", "publishing.py", "lint.py", "scenario/checks.py", "scenario/basics.py",
-                   "scenario/models.py", "scenario/loading.py", "city/model.py", "engine/actions/_base.py")
+                   "scenario/models.py", "scenario/loading.py", "city/model.py", "engine/actions/_base.py", "engine/kernel.py")
 
 
 def _message_templates() -> set[str]:

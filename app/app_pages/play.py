@@ -27,7 +27,7 @@ from scro_sim import formatting as fmt
 from scro_sim.cause_chain import cause_chain, chain_edges, chain_lines, feeds_line
 from scro_sim.engine.actions import REGISTRY as ACTIONS
 from scro_sim.engine.actions import Field
-from scro_sim.errors import ScroSimError, WorkBudgetExceeded
+from scro_sim.errors import ScroSimError, WorkBudgetExceeded, say
 from scro_sim.game import GameSession, Outcome, abandon_stored
 from scro_sim.guide import CoachNote, is_guided, notes_at_end, notes_now
 from scro_sim.hints import Hint, practice_hints
@@ -759,7 +759,7 @@ def _action_form(g: state.GameSession, u: state.SignedIn) -> None:
     rationale = st.text_area(_("Rationale (why you decide this)"), max_chars=5000,
                              key=state.wkey(PAGE, "rationale", g.game_id, obs.point))
     for p in g.problems:
-        st.error(p)
+        st.error(say(p, _))
     c1, c2, c3 = st.columns(3)
     if c1.button(_("Decide and continue"), type="primary", key=state.wkey(PAGE, "decide")):
         decide(g, u, rationale, answers, act=True)

@@ -39,7 +39,7 @@ import simpy
 from simpy.core import EmptySchedule, StopSimulation
 from simpy.events import URGENT
 
-from ..errors import DecisionError, WorkBudgetExceeded
+from ..errors import N_, Count, DecisionError, Msg, WorkBudgetExceeded, joined, word
 from ..log import EventLog
 from ..policy import Decision, Observation
 from ..scenario import Action, action_problems
@@ -238,22 +238,24 @@ class Kernel:
         c, sc = self.city, self.scenario
         out: list[str] = []
         if self.done or self.stopped is not None:
-            return ["the exercise is over"]
+            return [Msg(N_("the exercise is over"))]
         cost = 0.0
         acts = decision.actions
         for k, a in enumerate(acts):
-            where = f"actions[{k}] ({a.action})"
+            # the action by its learner-facing label in the reader's language ("deploy_generator" in English text)
+            where = Msg(N_("actions[{k}] ({action})"), k=k, action=word(a.action))
             for loc, msg in action_problems(a, sc, c):
-                out.append(f"{where}: {'.'.join(str(x) for x in loc)}: {msg}")
+                out.append(Msg("{where}: {field}: {problem}", where=where, field=".".join(str(x) for x in loc),
+                               problem=msg))
             if out:
                 continue
             kind = ACTIONS[a.action]
             cost += kind.cost(self, a)
-            out.extend(f"{where}: {msg}" for msg in kind.check(self, a, acts[:k]))
+            out.extend(Msg("{where}: {problem}", where=where, problem=msg) for msg in kind.check(self, a, acts[:k]))
         spent = self.rs.spent
         if spent + cost > sc.resources.budget + 1e-6:
-            out.append(f"not enough budget: this costs {cost:,.0f} {sc.resources.currency}, "
-                       f"{sc.resources.budget - spent:,.0f} left")
+            out.append(Msg(N_("not enough budget: this costs {cost} {currency}, {left} left"), cost=Count(cost),
+                           currency=sc.resources.currency, left=Count(sc.resources.budget - spent)))
         return out
 
     def apply(self, decision: Decision | Sequence[Action]) -> None:
@@ -262,7 +264,7 @@ class Kernel:
             decision = Decision(list(decision))
         problems = self.check(decision)
         if problems:
-            raise DecisionError("; ".join(problems), field="actions")
+            raise DecisionError(joined(problems), field="actions", reasons=problems)
         if self._live is not None:  # the observation shows the state before this decision
             self._live._materialize()
             self._live = None

@@ -9,6 +9,7 @@ subclass and add it to ``_KINDS`` below.
 
 from __future__ import annotations
 
+from ...errors import N_, Msg
 from ._base import BASE_ATTRIBUTES, ActionKind, Field, Param, edge_index
 from .activate_continuity_plan import ActivateContinuityPlan
 from .assess_damage import AssessDamage
@@ -85,10 +86,10 @@ def extra_fields() -> dict[str, Field]:
 def parse_words(words: list[str]) -> dict[str, object]:
     """An Action's fields from a terminal line split into words (``crew PS1 T1``); ValueError if unknown."""
     if not words:
-        raise ValueError("empty command; type 'help'")
+        raise ValueError(Msg(N_("empty command; type 'help'")))
     k = VERBS.get(words[0].lower()) or REGISTRY.get(words[0].lower())
     if k is None:
-        raise ValueError(f"unknown command {words[0].lower()!r}; type 'help'")
+        raise ValueError(Msg(N_("unknown command {command!r}; type 'help'"), command=words[0].lower()))
     return k.parse(words[1:])
 
 

@@ -167,14 +167,16 @@ class ActionKind:
                     try:
                         v = int(v)
                     except ValueError:
-                        raise ValueError(f"{self.verb}: {f.name} must be a whole number, got {v!r}") from None
+                        raise ValueError(Msg(N_("{verb}: {field} must be a whole number, got {value!r}"),
+                                             verb=self.verb, field=f.name, value=v)) from None
                 out[f.name] = v
             elif f.kind == "district_or_all":
                 out[f.name] = "all"
             elif f.required:
-                raise ValueError(f"{self.verb} needs {f.name.upper()}; usage: {self.usage()}")
+                raise ValueError(Msg(N_("{verb} needs {field}; usage: {usage}"), verb=self.verb, field=f.name.upper(),
+                                     usage=self.usage()))
         if rest:
-            raise ValueError(f"too many words for {self.verb}; usage: {self.usage()}")
+            raise ValueError(Msg(N_("too many words for {verb}; usage: {usage}"), verb=self.verb, usage=self.usage()))
         return out
 
     def choices_for(self, f: Field, city: Any, scenario: Any) -> list[str] | None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from ...errors import Msg
 from ._base import N_, ActionKind, Field, Param
 
 #: the asset types that house an organisation's business (a control room, billing, payments)
@@ -42,7 +43,7 @@ class ActivateContinuityPlan(ActionKind):
 
     def check(self, sim: Any, a: Any, earlier: Sequence[Any]) -> list[str]:
         if a.target in self.state(sim) or any(b.action == self.name and b.target == a.target for b in earlier):
-            return [f"the continuity plan of {a.target} is already in force or under way"]
+            return [Msg(N_("the continuity plan of {target} is already in force or under way"), target=a.target)]
         return []
 
     def commit(self, sim: Any, a: Any) -> float:

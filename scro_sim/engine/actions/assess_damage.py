@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ...errors import Msg
 from ._base import N_, ActionKind
 
 
@@ -41,7 +42,7 @@ class AssessDamage(ActionKind):
 
     def check(self, sim: Any, a: Any, earlier: Sequence[Any]) -> list[str]:
         if self.state(sim).get("under_way") or any(b.action == self.name for b in earlier):
-            return ["a damage assessment is already under way"]
+            return [Msg(N_("a damage assessment is already under way"))]
         return []
 
     def commit(self, sim: Any, a: Any) -> float:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from ...errors import Msg
 from ._base import N_, ActionKind, Param
 
 
@@ -43,9 +44,9 @@ class BuyInsurance(ActionKind):
     def check(self, sim: Any, a: Any, earlier: Sequence[Any]) -> list[str]:
         until = sim.scenario.actions.get(self.name).sold_until_h
         if self.state(sim) or any(b.action == self.name for b in earlier):
-            return ["the city is already insured (one policy per exercise)"]
+            return [Msg(N_("the city is already insured (one policy per exercise)"))]
         if sim.env.now >= until:
-            return [f"insurers no longer sell cover (since hour {until:g})"]
+            return [Msg(N_("insurers no longer sell cover (since hour {until:g})"), until=until)]
         return []
 
     def commit(self, sim: Any, a: Any) -> float:

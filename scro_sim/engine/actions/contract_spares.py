@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from ...errors import Msg, word
 from ._base import N_, ActionKind, Field, Param
 
 
@@ -32,7 +33,7 @@ class ContractSpares(ActionKind):
     def check(self, sim: Any, a: Any, earlier: Sequence[Any]) -> list[str]:
         typ = self._type(sim, a.target)
         if typ in self.state(sim) or any(b.action == self.name and self._type(sim, b.target) == typ for b in earlier):
-            return [f"spare parts for every {typ} are already on contract"]
+            return [Msg(N_("spare parts for every {type} are already on contract"), type=word(str(typ)))]
         return []
 
     def commit(self, sim: Any, a: Any) -> float:

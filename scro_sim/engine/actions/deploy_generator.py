@@ -29,10 +29,10 @@ class DeployGenerator(ActionKind):
     def check(self, sim: Any, a: Any, earlier: Sequence[Any]) -> list[str]:
         out = []
         if sim.generators_left - 1 - sum(b.action == self.name for b in earlier) < 0:
-            out.append("no mobile generator left")
+            out.append(Msg(N_("no mobile generator left")))
         i = sim.city.asset_index[a.target]
         if not any(s == "power" for s, _ in sim.city.asset_needs[i]):
-            out.append(f"{a.target} does not take power from the grid")
+            out.append(Msg(N_("{target} does not take power from the grid"), target=a.target))
         return out
 
     def commit(self, sim: Any, a: Any) -> float:

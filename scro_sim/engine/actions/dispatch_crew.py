@@ -6,7 +6,7 @@ from collections import deque
 from collections.abc import Sequence
 from typing import Any
 
-from ...errors import Msg
+from ...errors import Msg, word
 from ._base import N_, ActionKind, Field
 
 
@@ -39,7 +39,7 @@ class DispatchCrew(ActionKind):
         ok = [t for t in teams if c.type_skill.get(str(c.asset_type[i]), "general") in t.skills
               or "general" in t.skills or ("it" in t.skills and sim._it_can_restore(i))]
         if not ok and not any(cr.team == "mutual_aid" for cr in sim.crews):
-            return [f"no crew team has the skills to repair a {c.asset_type[i]}"]
+            return [Msg(N_("no crew team has the skills to repair a {type}"), type=word(str(c.asset_type[i])))]
         return []
 
     def effect(self, sim: Any, a: Any, data: dict[str, Any]) -> None:

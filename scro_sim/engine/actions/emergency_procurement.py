@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from ...errors import Msg, word
 from ._base import N_, ActionKind, Field, Param
 
 
@@ -42,14 +43,14 @@ class EmergencyProcurement(ActionKind):
     def check(self, sim: Any, a: Any, earlier: Sequence[Any]) -> list[str]:
         until = sim.scenario.actions.get(self.name).direct_award_until_h
         if sim.env.now >= until:
-            return [f"the urgency no longer justifies a direct award (since hour {until:g}): "
-                    "buy through normal procurement"]
+            return [Msg(N_("the urgency no longer justifies a direct award (since hour {until:g}): "
+                           "buy through normal procurement"), until=until)]
         typ = self._type(sim, a.target)
         contracted = sim.action_state.get("contract_spares", {})
         if (typ in self.state(sim).get("types", {}) or typ in contracted
                 or any(b.action in (self.name, "contract_spares") and self._type(sim, b.target) == typ
                        for b in earlier)):
-            return [f"spare parts for every {typ} are already bought or on order"]
+            return [Msg(N_("spare parts for every {type} are already bought or on order"), type=word(str(typ)))]
         return []
 
     def commit(self, sim: Any, a: Any) -> float:

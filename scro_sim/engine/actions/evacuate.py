@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from ...errors import Msg
 from ._base import N_, ActionKind, Field
 
 
@@ -33,7 +34,7 @@ class Evacuate(ActionKind):
 
     def check(self, sim: Any, a: Any, earlier: Sequence[Any]) -> list[str]:
         if sim.residents[sim.city.district_index[a.target]] <= 0:
-            return [f"{a.target} has nobody left to evacuate"]
+            return [Msg(N_("{target} has nobody left to evacuate"), target=a.target)]
         return []
 
     def effect(self, sim: Any, a: Any, data: dict[str, Any]) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from ...errors import Msg
 from ._base import N_, ActionKind, Param
 from .assess_damage import documented_total
 
@@ -62,12 +63,12 @@ class FileClaim(ActionKind):
     def check(self, sim: Any, a: Any, earlier: Sequence[Any]) -> list[str]:
         until = sim.scenario.actions.get(self.name).claim_deadline_h
         if sim.env.now >= until:
-            return [f"the fund's deadline for claims passed at hour {until:g}"]
+            return [Msg(N_("the fund's deadline for claims passed at hour {until:g}"), until=until)]
         if any(b.action == self.name for b in earlier):
-            return ["one claim per decision: it takes everything on file"]
+            return [Msg(N_("one claim per decision: it takes everything on file"))]
         if self.claimable(sim) <= 0:
-            return ["nothing documented is left to claim: a damage assessment (assess_damage) must document "
-                    "the costs first"]
+            return [Msg(N_("nothing documented is left to claim: a damage assessment (assess_damage) must document "
+                       "the costs first"))]
         return []
 
     def commit(self, sim: Any, a: Any) -> float:

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ...errors import Msg
 from ._base import N_, ActionKind, Field, Param
 
 
@@ -32,7 +33,7 @@ class HardenAsset(ActionKind):
 
     def check(self, sim: Any, a: Any, earlier: Sequence[Any]) -> list[str]:
         if a.target in self.state(sim) or any(b.action == self.name and b.target == a.target for b in earlier):
-            return [f"{a.target} is already hardened or its retrofit is under way"]
+            return [Msg(N_("{target} is already hardened or its retrofit is under way"), target=a.target)]
         return []
 
     def commit(self, sim: Any, a: Any) -> float:

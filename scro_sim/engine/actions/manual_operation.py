@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from ...errors import Msg, word
 from ._base import N_, ActionKind, Field, Param
 
 _EPS = 1e-9
@@ -53,11 +54,11 @@ class ManualOperation(ActionKind):
         skill = c.type_skill.get(str(c.asset_type[i]), "general")
         if not any(a.crew in (None, t.id) and (skill in t.skills or "general" in t.skills)
                    for t in sim.scenario.resources.crews):
-            out.append(f"no crew team can run a {c.asset_type[i]} by hand")
+            out.append(Msg(N_("no crew team can run a {type} by hand"), type=word(str(c.asset_type[i]))))
         if not sim.cyber[i]:
-            out.append(f"{a.target} is not shut down by a cyber attack")
+            out.append(Msg(N_("{target} is not shut down by a cyber attack"), target=a.target))
         if i in self.state(sim) or any(b.action == self.name and b.target == a.target for b in earlier):
-            out.append(f"a crew already runs {a.target} by hand or is on the way")
+            out.append(Msg(N_("a crew already runs {target} by hand or is on the way"), target=a.target))
         return out
 
     def cost(self, sim: Any, a: Any) -> float:

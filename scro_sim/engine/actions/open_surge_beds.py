@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from ...errors import Msg
 from ._base import N_, ActionKind, Field, Param
 
 
@@ -33,7 +34,7 @@ class OpenSurgeBeds(ActionKind):
         i = sim.city.asset_index[a.target]
         if sim.surge_beds[i] > 0 or any(b.action == self.name and b.target == a.target for b in earlier) or any(
                 b.action == self.name and b.target == a.target for _, b in sim.action_history):
-            return [f"surge beds at {a.target} are already opened or on the way"]
+            return [Msg(N_("surge beds at {target} are already opened or on the way"), target=a.target)]
         return []
 
     def effect(self, sim: Any, a: Any, data: dict[str, Any]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from ...errors import Msg
 from ._base import N_, ActionKind, Field, Param
 
 
@@ -19,7 +20,7 @@ class ProtectAsset(ActionKind):
 
     def check(self, sim: Any, a: Any, earlier: Sequence[Any]) -> list[str]:
         if sim.flooded[sim.city.asset_index[a.target]]:
-            return [f"{a.target} is already under water; protection must go up before"]
+            return [Msg(N_("{target} is already under water; protection must go up before"), target=a.target)]
         return []
 
     def effect(self, sim: Any, a: Any, data: dict[str, Any]) -> None:

@@ -65,7 +65,7 @@ class RecallStaff(ActionKind):
         key = self._key(a)
         if key in self.state(sim) or any(b.action == self.name and self._key(b) == key for b in earlier):
             who = a.crew if a.crew is not None else a.target
-            return [f"staff for {who} have already been recalled in this exercise"]
+            return [Msg(N_("staff for {who} have already been recalled in this exercise"), who=who)]
         return []
 
     def commit(self, sim: Any, a: Any) -> float:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from ...errors import Msg
 from ._base import N_, ActionKind, Field
 
 
@@ -19,7 +20,7 @@ class Refuel(ActionKind):
     def check(self, sim: Any, a: Any, earlier: Sequence[Any]) -> list[str]:
         i = sim.city.asset_index[a.target]
         if "power" not in sim.own_services[i] and not sim.has_gen[i]:
-            return [f"{a.target} has no generator to refuel"]
+            return [Msg(N_("{target} has no generator to refuel"), target=a.target)]
         return []
 
     def effect(self, sim: Any, a: Any, data: dict[str, Any]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from ...errors import Msg
 from ._base import N_, ActionKind, Field, edge_index
 from .close_road import set_closed
 
@@ -19,7 +20,7 @@ class ReopenRoad(ActionKind):
     def check(self, sim: Any, a: Any, earlier: Sequence[Any]) -> list[str]:
         e = edge_index(a.target, sim.city)
         if e is not None and not sim.edge_closed_manual[e]:
-            return [f"road {a.target} was not closed by you"]
+            return [Msg(N_("road {target} was not closed by you"), target=a.target)]
         return []
 
     def effect(self, sim: Any, a: Any, data: dict[str, Any]) -> None:

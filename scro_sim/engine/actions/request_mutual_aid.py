@@ -30,7 +30,7 @@ class RequestMutualAid(ActionKind):
 
     def check(self, sim: Any, a: Any, earlier: Sequence[Any]) -> list[str]:
         if sim.aid_left - 1 - sum(b.action == self.name for b in earlier) < 0:
-            return ["no mutual aid left to request"]
+            return [Msg(N_("no mutual aid left to request"))]
         return []
 
     def commit(self, sim: Any, a: Any) -> float:

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ...city import DISTRICT_SERVICES
+from ...errors import Msg, word
 from .. import sensors
 from ._base import N_, ActionKind, Field
 
@@ -40,7 +41,7 @@ class ShareData(ActionKind):
         service = a.service or DISTRICT_SERVICES[0]
         if service in self.state(sim) or any(b.action == self.name and (b.service or DISTRICT_SERVICES[0]) == service
                                              for b in earlier):
-            return [f"the {service} data is already shared or its agreement is being activated"]
+            return [Msg(N_("the {service} data is already shared or its agreement is being activated"), service=word(service))]
         return []
 
     def commit(self, sim: Any, a: Any) -> float:

@@ -41,20 +41,21 @@ class TransferPatients(ActionKind):
     def check(self, sim: Any, a: Any, earlier: Sequence[Any]) -> list[str]:
         src, dst = self._sites(sim, a)
         if src == dst:
-            return ["a transfer needs two different hospitals"]
+            return [Msg(N_("a transfer needs two different hospitals"))]
         out = []
         cap = sim.city.asset_capacity
         here = round(sim.occupancy.get(src, 0.0) * (cap[src] + sim.surge_beds[src]))
         if a.patients > here:
-            out.append(f"{a.target} has {here} patients to transfer, not {a.patients}")
+            out.append(Msg(N_("{target} has {here} patients to transfer, not {patients}"), target=a.target, here=here,
+                           patients=a.patients))
         free = math.floor((cap[dst] + sim.surge_beds[dst]) * (1.0 - sim.occupancy.get(dst, 0.0)))
         if a.patients > free:
-            out.append(f"{a.to} has {max(0, free)} free beds, not {a.patients}")
+            out.append(Msg(N_("{to} has {free} free beds, not {patients}"), to=a.to, free=max(0, free), patients=a.patients))
         spec = sim.scenario.actions.get(self.name)
         if spec.ambulances * spec.patients_per_trip <= 0:
-            out.append("no ambulance to transfer patients")
+            out.append(Msg(N_("no ambulance to transfer patients")))
         if not math.isfinite(self._one_way(sim, src, dst)):
-            out.append(f"no open road from {a.target} to {a.to}")
+            out.append(Msg(N_("no open road from {target} to {to}"), target=a.target, to=a.to))
         return out
 
     def cost(self, sim: Any, a: Any) -> float:

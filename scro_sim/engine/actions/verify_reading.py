@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from ...errors import Msg
 from .. import sensors
 from ._base import N_, ActionKind, Param
 
@@ -39,7 +40,7 @@ class VerifyReading(ActionKind):
 
     def check(self, sim: Any, a: Any, earlier: Sequence[Any]) -> list[str]:
         if self.state(sim).get("under_way") or any(b.action == self.name for b in earlier):
-            return ["an observer is already on the way to the gauge"]
+            return [Msg(N_("an observer is already on the way to the gauge"))]
         return []
 
     def commit(self, sim: Any, a: Any) -> float:
