@@ -68,12 +68,17 @@ def test_threads_share_the_setting_and_the_last_one_out_restores_it() -> None:
     assert gc.get_threshold() == (700, 10, 10) and gc.get_freeze_count() == 0
 
 
-def test_what_someone_else_froze_stays_frozen() -> None:
+def test_what_someone_else_froze_stays_frozen(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the frozen count itself may fall a little while the block runs: a frozen object another
+    # thread drops (an xdist worker's channel threads do) leaves the permanent generation
+    unfrozen: list[bool] = []
+    monkeypatch.setattr(gc, "unfreeze", lambda: unfrozen.append(True))
     gc.freeze()
     frozen = gc.get_freeze_count()
     with engine_gc():
         assert gc.get_threshold()[0] >= RUN_THRESHOLD
-    assert gc.get_freeze_count() >= frozen > 0
+    assert not unfrozen
+    assert gc.get_freeze_count() > frozen // 2 > 0
 
 
 def test_a_run_under_engine_gc_logs_what_it_logs_without(mini_scenario: Any, mini_city: Any) -> None:
