@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from ._common import DOWN
+
 
 @dataclass
 class GaugeFault:
@@ -63,15 +65,15 @@ class SensorState:
 
 
 def state(sim: Any) -> SensorState:
-    """The run's sensor state, made on first use (a run without sensor effects never makes it)."""
-    st = sim.__dict__.get("_sensor_state")
-    if st is None:
-        st = sim.__dict__["_sensor_state"] = SensorState()
-    return st
+    """The run's sensor state (``RunState.sensors``), made on first use (a run without sensor effects never makes it)."""
+    rs = sim.rs
+    if rs.sensors is None:
+        rs.sensors = SensorState()
+    return rs.sensors
 
 
 def _state(sim: Any) -> SensorState | None:
-    return sim.__dict__.get("_sensor_state")
+    return sim.rs.sensors
 
 
 def reading(sim: Any) -> float | None:
@@ -115,7 +117,7 @@ def platform_up(sim: Any) -> bool:
     """Whether the platform runs now: its host is not down and it has not failed by itself."""
     pl = state(sim).platform
     assert pl is not None
-    return not pl.failed and (pl.host is None or int(sim.state[pl.host]) != 2)  # 2: DOWN
+    return not pl.failed and (pl.host is None or int(sim.rs.state[pl.host]) != DOWN)
 
 
 def take_reading(sim: Any) -> None:

@@ -138,6 +138,7 @@ class RunState:
     detected_at: dict[str, float]  # attack id -> hour it was detected, where its reveal did it
     _cond_hazards: list[tuple[Any, str, Any]]  # (event, trigger, value) of hazard effects waiting for a condition
     hazard_state: dict[str, Any]  # hazard id -> its module's own progress (a flood's: hazards/flood.py FloodRun)
+    sensors: Any  # the gauge, data platform, observer, shared feeds (engine/sensors.py SensorState); None: no sensors
 
     # ---- MSEL ---------------------------------------------------------------------------------
     fired: dict[str, float]  # inject id -> hour it fired
@@ -189,7 +190,7 @@ class RunState:
             aid_left=r.mutual_aid.max_requests if (r.mutual_aid.crews > 0 or r.mutual_aid.generators > 0) else 0,
             spent=0.0,
             attack_of={}, revealed={}, _reveal_waiting=[], _detect_on_reveal={}, detected_at={}, _cond_hazards=[],
-            hazard_state={},
+            hazard_state={}, sensors=None,
             fired={}, expected=[], action_history=[], pending=_Pending(),
             cond_injects=[(i, i.when.key, i.when.value) for i in scenario.msel if i.when is not None],
             action_state={},
