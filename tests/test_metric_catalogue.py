@@ -68,7 +68,7 @@ def test_a_run_yields_every_catalogue_metric_and_nothing_else() -> None:
     flat = m.flat()
     assert all(lookup(name) is not None for name in flat), [n for n in flat if lookup(n) is None]
     produced = {describe(name).name for name in flat}  # type: ignore[union-attr]
-    assert produced == {n for n, e in CATALOGUE.items() if e.value is not None and not e.priced and not e.optional}
+    assert produced == {n for n, e in CATALOGUE.items() if e.value is not None and not e.optional}
     assert all(metric_value(m, name) == v for name, v in flat.items())
     assert set(m.links) <= set(flat) and all(m.links[k] == sorted(set(m.links[k])) for k in m.links)
     table = rows(m)

@@ -84,10 +84,9 @@ class Metric:
     #: what it is about, for readers that reason about metrics by kind (the debrief): ``asset``,
     #: ``critical``, ``people``, ``service``, ``msel``, ``money``
     topics: tuple[str, ...] = ()
-    #: only in runs whose scenario prices damage (``damage_costs``): elsewhere the run has no value
-    #: for it at all (its function returns None), so older runs' metrics and score cards are unchanged
-    priced: bool = False
-    #: only in runs that have what it measures (its function returns None elsewhere), as ``priced``
+    #: only in runs that have what it measures (priced damage, a recovery fund, staff off sick): elsewhere
+    #: its function returns None and the run has no such metric, so older runs' metrics and score cards
+    #: are unchanged
     optional: bool = False
 
     @cached_property
@@ -109,12 +108,11 @@ CATALOGUE: dict[str, Metric] = {}
 def _metric(name: str, *, unit: str, text: str, kinds: tuple[str, ...],
             links: Callable[[LogPass], Links],
             topics: tuple[str, ...], lower_is_better: bool = True, default: Value = None,
-            distinct_links: bool = False, priced: bool = False,
-            optional: bool = False) -> Callable[[Callable[[LogPass], Any]], Any]:
+            distinct_links: bool = False, optional: bool = False) -> Callable[[Callable[[LogPass], Any]], Any]:
     """Register the decorated function of the log pass as metric ``name``."""
     def register(fn: Callable[[LogPass], Any]) -> Callable[[LogPass], Any]:
         CATALOGUE[name] = Metric(name, unit, lower_is_better, text, kinds, fn, links, default, distinct_links,
-                                 topics, priced, optional)
+                                 topics, optional)
         return fn
     return register
 
@@ -319,7 +317,7 @@ def _payout(p: LogPass) -> tuple[float, list[int]]:
     return paid, [pol.seq, *(r.seq for r in covered)][:MAX_LINKS]
 
 
-@_metric("damage_cost", topics=("money",), unit=MONEY, kinds=("damage",), priced=True,
+@_metric("damage_cost", topics=("money",), unit=MONEY, kinds=("damage",), optional=True,
          links=lambda p: {"damage_cost": [r.seq for r in _damage_losses(p)][:MAX_LINKS]} if _priced(p) else {},
          text=N_("Money to repair what the hazards damaged (the scenario's damage_costs; empty: not priced)"))
 def damage_cost(p: LogPass) -> float | None:
@@ -329,14 +327,14 @@ def damage_cost(p: LogPass) -> float | None:
 
 
 @_metric("insurance_payout", topics=("money",), unit=MONEY, lower_is_better=False, kinds=("damage", "action"),
-         priced=True, links=lambda p: {"insurance_payout": _payout(p)[1]} if _priced(p) else {},
+         optional=True, links=lambda p: {"insurance_payout": _payout(p)[1]} if _priced(p) else {},
          text=N_("What insurance paid: repair costs of damage after the cover began, less the deductible, "
                  "up to the limit (empty: not priced)"))
 def insurance_payout(p: LogPass) -> float | None:
     return _payout(p)[0] if _priced(p) else None
 
 
-@_metric("retained_loss", topics=("money",), unit=MONEY, kinds=("damage", "action"), priced=True,
+@_metric("retained_loss", topics=("money",), unit=MONEY, kinds=("damage", "action"), optional=True,
          links=lambda p: {"retained_loss": [r.seq for r in _damage_losses(p)][:MAX_LINKS]} if _priced(p) else {},
          text=N_("Money lost to damage that the city bears itself: repair costs less insurance payouts "
                  "(empty: not priced)"))
@@ -356,7 +354,7 @@ def _claims_paid(p: LogPass) -> list[Any]:
     return [r for r in p.of("action") if "reimbursed" in r.data]  # the claims' records, once paid
 
 
-@_metric("reimbursed", topics=("money",), unit=MONEY, lower_is_better=False, kinds=("action",), priced=True,
+@_metric("reimbursed", topics=("money",), unit=MONEY, lower_is_better=False, kinds=("action",), optional=True,
          links=lambda p: {"reimbursed": [r.seq for r in _claims_paid(p)][:MAX_LINKS]} if "claims" in p.start else {},
          text=N_("What the recovery fund paid back on the learner's claims (empty: no fund in the scenario)"))
 def reimbursed(p: LogPass) -> float | None:
@@ -394,7 +392,7 @@ def _idle_hours(p: LogPass) -> tuple[dict[str, float], list[int]]:
 
 
 @_metric("business_interruption", topics=("money",), unit=MONEY, kinds=("asset_down", "asset_up", "action"),
-         priced=True, links=lambda p: {"business_interruption": _idle_hours(p)[1]} if "continuity" in p.start else {},
+         optional=True, links=lambda p: {"business_interruption": _idle_hours(p)[1]} if "continuity" in p.start else {},
          text=N_("What the business sites' standstill cost: hours down before a continuity plan was in force there, "
                  "times an hour's price (empty: no continuity plans in the scenario)"))
 def business_interruption(p: LogPass) -> float | None:
@@ -405,7 +403,7 @@ def business_interruption(p: LogPass) -> float | None:
 
 
 @_metric("net_cost", topics=("money",), unit=MONEY, kinds=("cost", "damage", "action", "asset_down", "asset_up"),
-         priced=True, links=lambda p: {"net_cost": [r.seq for r in p.of("cost")][:MAX_LINKS]}
+         optional=True, links=lambda p: {"net_cost": [r.seq for r in p.of("cost")][:MAX_LINKS]}
          if _priced(p) and "claims" in p.start else {},
          text=N_("What the disaster cost the city in the end: money spent, plus the repair bill it bears and its "
                  "business sites' standstill, less what the recovery fund paid back (empty: no fund in the scenario)"))
@@ -502,7 +500,7 @@ def compute_metrics(log: EventLog, *, links: bool = True) -> Metrics:
         if m.value is None:
             continue
         v = m.value(p)
-        if (m.priced or m.optional) and v is None:  # the run prices no damage, or lacks what it measures
+        if m.optional and v is None:  # the run lacks what it measures (no priced damage, no fund...)
             continue
         by_name[m.name] = v
         if not links:
