@@ -74,9 +74,9 @@ class CrewMixin:
         return need in crew.skills or "general" in crew.skills
 
     def _next_task(self, crew: Crew) -> int | None:
-        if crew.id in self.off_duty:  # off sick or sent home: it finishes what it was on, then stops
-            return None
         rs = self.rs
+        if crew.id in rs.off_duty:  # off sick or sent home: it finishes what it was on, then stops
+            return None
         sb = crew.standby  # the site this crew was sent to before anything broke there
         if sb is None and not rs.cyber_open and not rs.orders and rs.priorities is None and self._utility:
             return self._utility_task(crew)  # no standby, orders or priorities: the utility's own order
@@ -402,7 +402,7 @@ class CrewMixin:
         while True:
             task = self._next_task(crew)
             if task is None:
-                crew.state, crew.task = "off_duty" if crew.id in self.off_duty else "idle", None
+                crew.state, crew.task = "off_duty" if crew.id in rs.off_duty else "idle", None
                 crew.wake = env.event()
                 yield crew.wake
                 continue
