@@ -88,6 +88,9 @@ def test_changed_pages_render_in_every_language(server: tuple[str, str], lang: s
                 page.get_by_role("textbox", name=t("Username")).fill(user)
                 page.get_by_role("textbox", name=t("Password")).fill(USERS[user])
                 page.get_by_role("button", name=t("Sign in"), exact=True).click()
+                # signed in once the sidebar offers to sign out, in the user's language (under load the rerun
+                # may start after idle() has looked, which then read the sign-in page)
+                page.locator("[data-testid=stSidebar]").get_by_role("button", name=_("Sign out")).wait_for()
                 idle(page)
                 return page
 
