@@ -261,13 +261,16 @@ def service_curves(log: EventLog) -> Any:
     """Served share of the whole population per service over time (a pandas DataFrame).
 
     Columns: ``time_h``, ``service``, ``served`` (0..1); one row per change, starting at 0.
+    A log without its ``run_start`` record (which holds the population) is refused, as the metrics refuse it.
     """
     import pandas as pd
 
     start = log.first("run_start")
-    pop = float(start.data["population"]) if start else 1.0
+    if start is None:
+        raise ValueError("the log has no run_start record")
+    pop = float(start.data["population"])
     end_rec = log.first("run_end")
-    end = end_rec.time if end_rec else (float(start.data["duration_h"]) if start else 0.0)
+    end = end_rec.time if end_rec else float(start.data["duration_h"])
     current: dict[str, dict[str, float]] = {s: {} for s in SERVICES}
     rows = [{"time_h": 0.0, "service": s, "served": 1.0} for s in SERVICES]
     for r in log.of_kind("service"):
