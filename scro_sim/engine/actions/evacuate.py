@@ -45,7 +45,7 @@ class Evacuate(ActionKind):
         sim.residents[d] -= moved
         sim.evacuees[d][s] = sim.evacuees[d].get(s, 0) + moved
         sim.shelter_load[s] += moved
-        sim.log.add(sim.env.now, "population", a.target or "", {
+        sim.log.add(sim.env.now, "population", a.target, {
             "moved": moved, "shelter": a.shelter, "residents": int(sim.residents[d]),
             "evacuees": int(sum(sim.evacuees[d].values())), "population": int(c.district_pop[d])})
         # the shelter's state now matters to this district's people
