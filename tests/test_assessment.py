@@ -9,6 +9,7 @@ verified" for every change below, whatever it compares in detail and however it 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import zlib
 from collections.abc import Callable
@@ -144,8 +145,39 @@ def test_a_run_stored_before_signing_is_signed_only_on_request_and_after_it_re_s
     assert verify_run(store, run_id).verified
     _update(store, "UPDATE runs SET signature = NULL, seed = :s WHERE id = :i", s=SEED + 1, i=run_id)
     ((_, refused),) = resign_runs(store, [run_id], unsigned=True)  # a changed run is never signed
-    assert refused.startswith("not verified: ")
+    # the reason is what else is wrong, not the missing signature the caller asked to mend
+    assert refused.startswith("not verified: the stored decisions cannot be replayed: ")
+    assert "signature" not in refused
     assert not verify_run(store, run_id).verified
+
+
+def test_resigning_goes_through_every_run_of_the_store(tmp_path: Path, played: tuple[Any, Any, Simulation]) -> None:
+    sc, city, sim = played
+    with Store(f"sqlite:///{tmp_path / 'runs.sqlite'}") as store:
+        ids = [record_log(store, sc, city, SEED, sim.log, decisions=list(sim.decisions), learner=who, source="cli")[0]
+               for who in ("ann", "bob", "cy")]
+        assert sorted(resign_runs(store)) == sorted((i, "current") for i in ids)
+
+
+def test_a_stored_log_that_cannot_be_read_is_a_difference_not_a_crash(stored: tuple[Store, str]) -> None:
+    store, run_id = stored
+    text = b"this is not an event log\n"
+    _update(store, "UPDATE runs SET log_z = :z, log_size = :n WHERE id = :i", z=zlib.compress(text), n=len(text),
+            i=run_id)
+    rep = verify_run(store, run_id)
+    assert not rep.verified
+    assert [d for d in rep.differences if d.startswith("the stored event log cannot be read: ")]
+    # the decisions still re-simulate to the stored digest: only the log is wrong
+    assert rep.replayed_digest == rep.stored_digest
+
+
+def test_a_changed_digest_of_an_unreadable_log_is_reported_without_a_first_difference(stored: tuple[Store, str]) -> None:
+    store, run_id = stored
+    text = b"this is not an event log\n"
+    _update(store, "UPDATE runs SET log_z = :z, log_size = :n, log_digest = :d WHERE id = :i", z=zlib.compress(text),
+            n=len(text), d="0" * 64, i=run_id)
+    (said,) = [d for d in verify_run(store, run_id).differences if d.startswith("re-simulating")]
+    assert said.endswith("the stored log has 0000000000000000…: the decisions or the log were changed")
 
 
 def test_a_flipped_pass_flag_is_reported_in_words(stored: tuple[Store, str]) -> None:
@@ -334,6 +366,18 @@ def test_gradebook_rows_carry_the_stored_grade_and_the_learners_details(stored: 
         ("A1", "Crisis communication and public information"), ("A2", "Coordination and inter-agency cooperation")]
     assert grade_rows(store, "another-cohort") == []
     assert (row.grading, row.pass_mark) == ("highest", 60)
+
+
+def test_a_gradebook_row_whose_stored_scenario_no_longer_loads_still_carries_its_grade(stored: tuple[Store, str]) -> None:
+    """A scenario text the current code cannot parse: the row names the scenario by id and has no pass mark."""
+    store, run_id = stored
+    body = "id: [unclosed\n"  # stored whole (its sha256 matches), as a scenario that a later version refuses
+    sha = hashlib.sha256(body.encode()).hexdigest()
+    _update(store, "INSERT INTO texts (sha256, body) VALUES (:s, :b)", s=sha, b=body)
+    _update(store, "UPDATE runs SET scenario_text = :s WHERE id = :i", s=sha, i=run_id)
+    (row,) = grade_rows(store, "c1")
+    assert (row.run_id, row.scenario_title, row.grading, row.pass_mark) == (run_id, "riverton_flood", "highest", None)
+    assert row.score == store.get_run(run_id).total
 
 
 @pytest.mark.parametrize("origin", ["reference", "baseline", "practice", "cli"])
