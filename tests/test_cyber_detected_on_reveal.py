@@ -94,3 +94,16 @@ def test_detected_on_reveal_must_be_true_or_false(tmp_path: Any) -> None:
         encoding="utf-8")
     with pytest.raises(ScroSimError, match=r"s\.yaml:\d+: hazards\[0\]\.detected_on_reveal"):
         load_scenario(src)
+
+
+@pytest.mark.parametrize(("delay", "on_reveal"), [(20.0, True), (0.0, False)])
+def test_an_attack_revealed_as_it_begins_is_detected_at_once(delay: float, on_reveal: bool) -> None:
+    """Revealed when WT goes down (2 h), before the detection it would wait for: detected then, and the
+    record says it came with the reveal only when there was a detection delay to cut short."""
+    hz = cyber("WT", start_h=2.0, detection_delay_h=delay, recovery_h=30)
+    hz.update(reveal={"on": {"asset_down": "WT"}}, detected_on_reveal=True, incident_response_h=4.0)
+    sc = make_scenario([hz], duration_h=72, times_h=(3.0,), resources=IT_TEAM, actions=OPEN)
+    log = play(Simulation(sc, _city(), 0), {})
+    assert times(log, "cause_revealed", "cyber1", by="condition") == [2.0]
+    (found,) = records(log, "hazard", "cyber1", detected=True)
+    assert found.time == 2.0 and found.data.get("on_reveal", False) is on_reveal

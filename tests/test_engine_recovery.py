@@ -127,6 +127,21 @@ def test_the_learners_priorities_come_before_the_utilitys_own_order() -> None:
     assert times(log, "repair", "S2", state="started") == pytest.approx([3.1], abs=1e-3)
 
 
+def test_without_the_utilitys_order_a_crew_past_its_priorities_takes_the_most_critical_repair_it_can_do() -> None:
+    """Utility order off, priorities [S1]: after S1 (1.1-3.1 h) the power crew goes on to the most critical
+    damaged asset it has the skills for: S2 (criticality 4), not the pump P (5, a water repair) nor S3 (2)."""
+    city = make_city([asset("PP", "power_plant"),
+                      *(asset(s, "substation", needs={"power": ["PP"]}, fragility=QUAKE, criticality=c)
+                        for s, c in (("S1", 3), ("S3", 2), ("S2", 4))),
+                      asset("P", "pumping_station", fragility={"earthquake": QUAKE["earthquake"]}, criticality=5)],
+                     districts=[district("Z", 1000, ["S1", "S2", "S3"])])
+    sim = Simulation(utility_scenario(False, times_h=(0.0,)), city, 0)
+    log = play(sim, {0.0: [act("set_priorities", order=("S1",))]})
+    assert times(log, "damage", "P") == [1.0]  # the pump is damaged too
+    started = [(r.subject, round(r.time, 3)) for r in records(log, "repair", state="started")]
+    assert started == [("S1", 1.1), ("S2", 3.1), ("S3", 5.1)]
+
+
 # --------------------------------------------------------------------------------------------
 # fast-forward to the end of recovery
 
