@@ -171,13 +171,23 @@ def collection_time_functions() -> set[str]:
 
 
 def fresh_check(name: str, tests: list[str], options: list[str], budget: float) -> str:
-    """Run `tests` in a new process inside mutants/ with mutant `name` active from import on."""
-    env = {**os.environ, "MUTANT_UNDER_TEST": name, "HYPOTHESIS_PROFILE": "mutation"}
-    cmd = [sys.executable, "-m", "pytest", "-x", "-q", "--tb=no", "--no-header", "-p", "no:randomly",
-           "-p", "no:cacheprovider", "--rootdir=.", *tests, *options]
-    try:
-        code = subprocess.run(cmd, cwd=ROOT / "mutants", env=env, capture_output=True, text=True,
+    """Run `tests` in a new process inside mutants/ with mutant `name` active from import on.
+
+    A mutant that breaks the import of a test module (a field table read at import, say) makes
+    pytest stop with a collection error (exit 2 or 4) instead of a failure: the same tests are then
+    run without any mutant, and only if they pass there is the mutant counted as killed.
+    """
+    def run(mutant: str) -> int:
+        env = {**os.environ, "MUTANT_UNDER_TEST": mutant, "HYPOTHESIS_PROFILE": "mutation"}
+        cmd = [sys.executable, "-m", "pytest", "-x", "-q", "--tb=no", "--no-header", "-p", "no:randomly",
+               "-p", "no:cacheprovider", "--rootdir=.", *tests, *options]
+        return subprocess.run(cmd, cwd=ROOT / "mutants", env=env, capture_output=True, text=True,
                               timeout=budget, check=False).returncode
+
+    try:
+        code = run(name)
+        if code in (2, 4) and run("") == 0:
+            return FRESH_KILLED
     except subprocess.TimeoutExpired:
         return "timeout in a fresh process"
     return {0: "survived in a fresh process", 1: FRESH_KILLED, 5: "no tests"}.get(code, f"pytest exit {code}")

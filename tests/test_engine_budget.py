@@ -65,6 +65,7 @@ def test_a_run_over_its_steps_budget_is_stopped() -> None:
     with pytest.raises(WorkBudgetExceeded) as err:
         Simulation(sc, make_city(CITY_ASSETS), 0, budget=WorkBudget(records=10**6, steps=2000)).run()
     assert err.value.budget == "steps" and "2,000 simulation steps" in str(err.value)
+    assert "2,000 simulation steps, its work budget; look for a huge count" in str(err.value)  # no reason to add
 
 
 def test_an_explicit_budget_refuses_fewer_aftershocks_than_the_default() -> None:

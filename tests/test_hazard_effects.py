@@ -234,6 +234,16 @@ def test_effects_naming_what_the_city_lacks_are_refused(hazard: dict[str, Any], 
     ({"type": "heatwave", "duration_h": 24, "peak_temp_c": -61}, "peak_temp_c\n  Value error, must lie between -60 and 70 C"),
     ({"type": "storm", "duration_h": 6, "centre": [0, 0], "radius_km": 5, "peak_wind_ms": 30, "step_h": 25},
      "step_h\n  Input should be less than or equal to 24"),
+    ({"type": "earthquake", "epicentre": [0, 0], "magnitude": 6, "aftershock_magnitude_drop": 5.5},
+     "aftershock_magnitude_drop\n  Input should be less than or equal to 5"),
+    ({"type": "flood", "zones": ["Z"], "time_to_peak_h": 5, "recession_h": 5, "peak_stage_m": -101},
+     "peak_stage_m\n  Value error, must lie between -100 and 100 m"),
+    ({"type": "heatwave", "duration_h": 24, "peak_temp_c": 40, "demand_per_degree": -0.1},
+     "demand_per_degree\n  Input should be greater than or equal to 0"),
+    ({"type": "staff_absence", "peak_h": 5, "end_h": 100001, "peak_share": 0.3},
+     "end_h\n  Input should be less than or equal to 100000"),
+    ({"type": "data_platform", "carries": ["power", "water", "telecom", "health", "power"]},
+     "carries\n  Tuple should have at most 4 items"),
 ])
 def test_malformed_effects_are_refused_with_the_field(hazard: dict[str, Any], needle: str) -> None:
     with pytest.raises(ValueError, match=needle):
@@ -331,3 +341,25 @@ def test_a_storm_without_a_start_time_blows_from_the_start_of_the_run_at_each_st
     sim = Simulation(make_scenario([storm], duration_h=6), make_city([asset("SS", "substation")]), 0)
     sim.run()
     assert times(sim.log, "hazard", "s") == [0.0, 0.5, 1.0, 1.5, 2.0]
+
+
+def test_an_unknown_hazard_kind_is_a_key_error_naming_the_known_ones() -> None:
+    from scro_sim.engine.hazards import get
+
+    with pytest.raises(KeyError, match=r"unknown hazard 'tsunami'; known: flood, earthquake, heatwave, storm, cyber"):
+        get("tsunami")
+
+
+def test_an_earthquakes_aftershocks_come_within_48_hours_unless_the_scenario_says_otherwise() -> None:
+    quake = {"id": "eq", "type": "earthquake", "time_h": 1, "epicentre": [0, 0], "magnitude": 6, "aftershock_count": 20}
+    sc = make_scenario([quake], duration_h=100)
+    assert sc.hazards[0].aftershock_within_h == 48.0
+    p = Simulation(sc, kit_city(), 0).hazard_params["eq"]
+    shocks = [p[f"aftershock{k}_h"] for k in range(20)]
+    assert all(1.0 < t <= 49.0 for t in shocks) and max(shocks) > 40.0  # spread over the whole window
+
+
+def test_a_demand_change_with_a_duration_logs_its_end_as_ended() -> None:
+    sim = run([{"id": "dc", "type": "demand_change", "service": "power", "factor": 1.05, "start_h": 2, "duration_h": 3}])
+    assert [(r.time, r.data) for r in records(sim.log, "hazard", "dc") if r.data.get("ended") is not None] == [
+        (5.0, {"type": "demand_change", "ended": True})]
