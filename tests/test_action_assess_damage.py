@@ -41,6 +41,13 @@ def test_a_survey_documents_the_repair_cost_of_every_damaged_asset() -> None:
     assert r.data["assets"] == ["SS", "TT"] and r.data["documented"] == 420000.0
 
 
+def test_a_survey_documents_costs_to_the_cent() -> None:
+    costs = {"substation": {"degraded": 50000, "failed": 400000.125}}
+    log = play(Simulation(scenario(costs=costs), city(), 0), {0.0: [act("assess_damage")]})
+    [r] = records(log, "action", "assess_damage")
+    assert r.data["documented"] == 420000.125
+
+
 def test_an_asset_repaired_before_the_surveyors_came_leaves_nothing_to_document() -> None:
     log = play(Simulation(scenario(lead_h=30.0), city(), 0),
                {2.0: [act("dispatch_crew", "TT", crew="T"), act("assess_damage")]})

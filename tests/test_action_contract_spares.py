@@ -41,5 +41,5 @@ def test_spares_for_a_type_are_contracted_once() -> None:
     sc = make_scenario([OUTAGE], duration_h=10, times_h=(0.0,), actions=ON, resources=CREWS)
     sim = Simulation(sc, make_city([asset("SS", "substation"), asset("SS2", "substation")]), 0)
     sim.advance()
-    with pytest.raises(DecisionError, match="already on contract"):
+    with pytest.raises(DecisionError, match="spare parts for every substation are already on contract"):
         sim.apply([act("contract_spares", "SS"), act("contract_spares", "SS2")])

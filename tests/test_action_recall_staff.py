@@ -40,6 +40,18 @@ def test_a_recalled_crew_joins_its_team_works_its_hours_then_stands_down() -> No
     assert all(r.time <= 5.0 for r in late)  # no new job once its hours are over
 
 
+def test_a_recalled_crew_with_nothing_to_do_shows_as_off_duty_once_its_hours_are_over() -> None:
+    """No damage before 9 h: the recalled crew waits idle from 1 h and is sent home at 5 h; at 6 h the
+    learner sees it off duty, not idle and available."""
+    late = {**OUTAGE, "targets": ["S1"], "start_h": 9}  # after the crew's hours
+    s = Simulation(make_scenario([late], duration_h=10, times_h=(0.0, 6.0), actions=ON, resources=CREWS), city(), 2)
+    s.advance()
+    s.apply([act("recall_staff", crew="T")])
+    obs = s.advance()
+    assert obs.time_h == 6.0
+    assert {c["id"]: c["state"] for c in obs.crews} == {"T#1": "idle", "T+recalled#1": "off_duty"}
+
+
 def test_recalling_a_team_restores_service_sooner_than_one_crew_alone() -> None:
     def last_repair(decisions):
         return max(r.time for r in records(play(sim(duration_h=1000), decisions), "repair", state="finished"))

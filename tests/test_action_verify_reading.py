@@ -61,6 +61,18 @@ def test_one_observer_at_a_time_and_off_unless_enabled() -> None:
     assert "verify_reading" not in off.observe().allowed
 
 
+def test_a_second_observer_is_refused_while_the_first_is_still_on_the_way() -> None:
+    sim = Simulation(make_scenario([flood(), JAM], times_h=(2.0, 2.5, 3.5), actions=ON, resources={"budget": 1000}),
+                     city(), 0)
+    sim.advance(), sim.advance()  # 0 h, then 2 h
+    sim.apply([act("verify_reading")])
+    assert sim.advance().time_h == 2.5  # the observer arrives at 3 h
+    with pytest.raises(DecisionError, match="already on the way"):
+        sim.apply([act("verify_reading")])
+    assert sim.advance().time_h == 3.5  # the observer has reported: another may go
+    assert sim.check([act("verify_reading")]) == []
+
+
 def test_lint_says_a_scenario_without_a_river_gives_it_nothing_to_read() -> None:
     from scro_sim.engine.actions import get
 

@@ -419,6 +419,18 @@ def test_evacuation_moves_people_within_shelter_capacity() -> None:
     assert records(log, "cost", "evacuate")[0].data["amount"] == pytest.approx(1010)
 
 
+def test_a_second_evacuation_to_the_same_shelter_adds_to_the_first() -> None:
+    """1000 residents, compliance 0.8: 800 go at 3 h, then 0.8 of the 200 left (160) at 4 h."""
+    city = make_city([asset("SH", "shelter", capacity=2000), asset("SS", "substation")])
+    sc = make_scenario([cyber("SS", start_h=20)], duration_h=24, times_h=(0.0, 1.0),
+                       actions={"evacuate": {"lead_time_h": 3.0, "cost": 10, **EVACUATE["evacuate"]}},
+                       resources={"budget": 1e6})
+    log = play(Simulation(sc, city, 0), {0.0: [act("evacuate", "Z", shelter="SH")],
+                                         1.0: [act("evacuate", "Z", shelter="SH")]})
+    got = [(r.data["moved"], r.data["residents"], r.data["evacuees"]) for r in records(log, "population", "Z")]
+    assert got == [(800, 200, 800), (160, 40, 960)]
+
+
 def test_decision_after_the_end_is_refused() -> None:
     sim = Simulation(make_scenario([cyber("SS", start_h=2)]), hospital_city(), 0)
     sim.run()

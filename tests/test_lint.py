@@ -214,6 +214,9 @@ def test_each_action_says_when_a_scenario_gives_it_nothing_to_use() -> None:
     dear_aid = sc.model_copy(update={"resources": res.model_copy(update={
         "mutual_aid": res.mutual_aid.model_copy(update={"cost": 1e6})})})
     assert "more than the whole budget" in REGISTRY["request_mutual_aid"].never_possible(dear_aid)
+    all_in = sc.model_copy(update={"resources": res.model_copy(update={
+        "mutual_aid": res.mutual_aid.model_copy(update={"cost": res.budget})})})
+    assert REGISTRY["request_mutual_aid"].never_possible(all_in) is None  # the whole budget may pay for it
     no_crews = no_aid.model_copy(update={"resources": no_aid.resources.model_copy(update={"crews": ()})})
     assert "needs crews" in REGISTRY["dispatch_crew"].never_possible(no_crews)
     assert REGISTRY["dispatch_crew"].never_possible(no_aid) is None  # its own crews remain
