@@ -178,6 +178,21 @@ def test_interdependency_cycle_restarts_after_its_own_member_is_restored() -> No
     assert (sim.state == 0).all()
 
 
+def test_a_cycle_restart_leaves_down_what_hangs_on_an_asset_still_out() -> None:
+    """T2 is out for good from 1 h; the PP-PS loop falls with TT at 2 h and restarts at 5.5 h.  SS
+    needs T2 and the EOC needs SS: both stay down, though the EOC is looked at before SS is."""
+    city = make_city([asset("EOC", "eoc", needs={"power": ["SS"]}),
+                      asset("SS", "substation", needs={"power": ["PP"], "telecom": ["T2"]}),
+                      asset("T2", "telecom_tower"), asset("TT", "telecom_tower"),
+                      asset("PP", "power_plant", needs={"water": ["PS"]}),
+                      asset("PS", "pumping_station", needs={"power": ["PP"], "telecom": ["TT"]})])
+    sc = make_scenario([cyber("T2", start_h=1, hid="c2"), cyber("TT", start_h=2, recovery_h=3)])
+    log = Simulation(sc, city, 0).run()
+    assert times(log, "asset_up", "PP") == times(log, "asset_up", "PS") == [5.5]
+    assert times(log, "asset_down", "EOC") == times(log, "asset_down", "SS") == [1.0]
+    assert times(log, "asset_up", "EOC") == times(log, "asset_up", "SS") == []
+
+
 # --------------------------------------------------------------------------------------------
 # crews, roads, repair
 
@@ -429,6 +444,24 @@ def test_a_second_evacuation_to_the_same_shelter_adds_to_the_first() -> None:
                                          1.0: [act("evacuate", "Z", shelter="SH")]})
     got = [(r.data["moved"], r.data["residents"], r.data["evacuees"]) for r in records(log, "population", "Z")]
     assert got == [(800, 200, 800), (160, 40, 960)]
+
+
+def test_a_policy_that_checks_every_half_hour_is_asked_once_at_each_instant() -> None:
+    """Decision points at 0 and 1.5 h, checks every 0.5 h in a 3 h run: asked at every half hour, once
+    at 1.5 h (a decision point, not also a check), and at 2 h, which no decision point rounds onto."""
+    class Every:
+        check_every_h = 0.5
+
+        def __init__(self) -> None:
+            self.asked: list[float] = []
+
+        def decide(self, obs: Any) -> None:
+            self.asked.append(obs.time_h)
+
+    policy = Every()
+    sc = make_scenario([cyber("SS", start_h=2)], duration_h=3, times_h=(1.5,))
+    Simulation(sc, make_city([asset("SS", "substation")]), 0, policy).run()
+    assert policy.asked == [0.0, 0.5, 1.0, 1.5, 2.0, 2.5]
 
 
 def test_decision_after_the_end_is_refused() -> None:

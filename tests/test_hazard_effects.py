@@ -197,6 +197,15 @@ def test_a_degraded_state_that_keeps_capacity_runs_derated_instead_of_going_out(
     assert power(taken_out) == [(1.0, 0.0)]
 
 
+def test_a_derated_asset_still_goes_out_when_its_supplier_fails() -> None:
+    """SS runs at half capacity after the quake (1 h); the plant it needs goes out at 5 h, so SS does too."""
+    city = kit_city(fragility={"earthquake": [{"state": "degraded", "median": 0.01, "beta": 0.01}]})
+    plant_out = {"id": "o", "type": "outage", "targets": ["PP"], "start_h": 5, "state": "failed"}
+    sim = run([QUAKE, plant_out], city=city, damage_states={"degraded": {"capacity": 0.5}})
+    assert [(r.time, r.data["cause"]) for r in records(sim, "asset_down", "SS")] == [(5.0, "no power")]
+    assert power(sim) == [(1.0, 0.5), (5.0, 0.0)]
+
+
 def test_a_crew_repair_restores_a_derated_assets_full_capacity() -> None:
     city = kit_city(fragility={"earthquake": [{"state": "slight", "median": 0.01, "beta": 0.01}]})
     crews = {"crews": [{"id": "T", "skills": ["power"], "count": 1, "depot": "DEP"}], "utility_restoration": True}
@@ -204,6 +213,22 @@ def test_a_crew_repair_restores_a_derated_assets_full_capacity() -> None:
               repair_times={"substation": {"degraded": [2, 0], "failed": [9, 0], "slight": [3, 0]}})
     [done] = times(sim, "repair", "SS", state="finished")
     assert power(sim) == [(1.0, 0.8), (done, 1.0)]
+
+
+def test_the_utility_ranks_hazus_states_by_their_own_repair_hours() -> None:
+    """S1 complete (20 h), S2 slight (3 h), each half of Z's power: the general crew takes S2 first,
+    the most people back per repair hour, though S1 comes first by index."""
+    district = {**Z_POWER[0], "needs": {"power": ["S1", "S2"]}, "shares": {"power": {"S1": 0.5, "S2": 0.5}}}
+    city = make_city([asset("PP", "power_plant"),
+                      asset("S1", "substation", "C", x=16000, needs={"power": ["PP"]},
+                            fragility={"earthquake": [{"state": "complete", "median": 0.01, "beta": 0.01}]}),
+                      asset("S2", "substation", "C", x=16000, needs={"power": ["PP"]},
+                            fragility={"earthquake": [{"state": "slight", "median": 0.01, "beta": 0.01}]})],
+                     districts=[district])
+    crews = {"crews": [{"id": "T", "skills": ["general"], "count": 1, "depot": "DEP"}], "utility_restoration": True}
+    sim = run([QUAKE], city=city, resources=crews, duration_h=48,
+              repair_times={"substation": {"degraded": [2, 0], "failed": [9, 0], "slight": [3, 0], "complete": [20, 0]}})
+    assert [r.subject for r in records(sim, "repair", state="started")] == ["S2", "S1"]
 
 
 # -- bad inputs -----------------------------------------------------------------------------------

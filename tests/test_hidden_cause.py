@@ -83,6 +83,13 @@ def test_a_reveal_on_a_condition_shows_the_cause_when_it_holds() -> None:
     assert times(held.log, "cause_revealed", by="condition") == [2.0]
 
 
+def test_a_cause_revealed_at_detection_is_not_revealed_again_when_its_condition_later_holds() -> None:
+    msel = [{"id": "I_cert", "at_h": 4, "sender": "CERT", "channel": "email", "text": "It was an attack"}]
+    sim = _sim({"at": "detection", "on": {"inject": "I_cert"}}, msel=msel)
+    sim.run()
+    assert [(r.time, r.data["by"]) for r in records(sim.log, "cause_revealed")] == [(2.5, "detection")]
+
+
 def test_an_investigation_reveals_the_cause_after_its_lead_time() -> None:
     sim = _sim({"by_action": "investigate"})
     log = play(sim, {2.2: [act("investigate", "EOC"), act("investigate", "H")]})
