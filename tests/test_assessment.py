@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import zlib
 from collections.abc import Callable
 from pathlib import Path
@@ -26,6 +27,7 @@ from scro_sim.assessment import (
     grade_rows,
     judge,
     override,
+    post_lti_grade,
     record_log,
     record_run,
     regrade,
@@ -378,6 +380,18 @@ def test_a_gradebook_row_whose_stored_scenario_no_longer_loads_still_carries_its
     (row,) = grade_rows(store, "c1")
     assert (row.run_id, row.scenario_title, row.grading, row.pass_mark) == (run_id, "riverton_flood", "highest", None)
     assert row.score == store.get_run(run_id).total
+
+
+def test_a_grade_the_course_platform_set_up_cannot_send_is_logged_with_the_reason(
+        stored: tuple[Store, str], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+        tmp_path: Path) -> None:
+    store, _ = stored
+    monkeypatch.setenv("SCRO_SIM_LTI_CONFIG", str(tmp_path / "missing-lti.toml"))
+    with caplog.at_level(logging.ERROR, logger="scro_sim.lti"):
+        assert post_lti_grade(store, "learner", "riverton_flood") == []  # the run or rating goes on
+    (said,) = [r.getMessage() for r in caplog.records if r.name == "scro_sim.lti"]
+    assert said.startswith("grade of learner for riverton_flood not sent to the course platform: ")
+    assert "cannot read the LTI set-up file" in said
 
 
 @pytest.mark.parametrize("origin", ["reference", "baseline", "practice", "cli"])

@@ -149,6 +149,21 @@ def test_declaring_an_attack_on_an_asset_that_was_not_attacked_is_wrong() -> Non
     assert delay == pytest.approx(12.0 - 2.5)  # an attack on the wrong asset is not the right declaration
 
 
+def test_the_declaration_delay_is_explained_by_the_first_reveal_and_the_declarations() -> None:
+    """Two attacks, revealed at 2.5 and 3.5 h: the delay counts from the first, and its evidence is that
+    reveal and the decision that declared, not the second reveal."""
+    sc = make_scenario([cyber("EOC", start_h=2.0, detection_delay_h=0.5, recovery_h=30),
+                        cyber("H", start_h=3.0, detection_delay_h=0.5, recovery_h=30, hid="cyber2")],
+                       duration_h=12, times_h=(1.0, 6.0), actions=OPEN)
+    log = play(Simulation(sc, _city(), 0), {6.0: [act("declare_incident", "EOC", incident="cyber")]})
+    first, second = records(log, "cause_revealed")
+    assert (first.time, second.time) == (2.5, 3.5)
+    (decision,) = records(log, "decision")
+    m = compute_metrics(log)
+    assert m.links["declare_delay_h"] == [first.seq, decision.seq]
+    assert m.flat()["declare_delay_h"] == pytest.approx(3.5)
+
+
 def test_without_an_attack_the_declaration_metrics_are_empty() -> None:
     far = {"id": "eq", "type": "earthquake", "time_h": 0.5, "epicentre": [1e7, 1e7], "magnitude": 1.0}
     sc = make_scenario([far], duration_h=6, times_h=(1.0,), actions=OPEN)

@@ -121,6 +121,12 @@ def test_downtime_counts_to_the_end_when_the_run_ends_while_down() -> None:
     assert metric_value(m, "downtime.NEVER_DOWN") == 0.0
 
 
+def test_downtime_without_links_is_the_same_as_with_them() -> None:
+    """The batch's faster pass (``links=False``) sums the same hours, the last period to the end of the run."""
+    assert compute_metrics(hand_log(), links=False).downtime == compute_metrics(hand_log()).downtime == {
+        "H": 7.0, "SS": 4.0}
+
+
 def test_without_run_end_the_scenario_duration_closes_the_books() -> None:
     m = compute_metrics(hand_log(end=None))
     assert m.duration_h == 10.0
