@@ -25,9 +25,9 @@ and "survives".  So each sampled mutant mutmut leaves alive in a function that r
 imports the selection (traced once, in a fresh process, with mutmut's own "stats" hook) is checked
 again in a fresh process: `python -m pytest -x` inside mutants/ with MUTANT_UNDER_TEST=<name> set
 before the package is imported, on the tests mutmut ties to its function and every test tied to
-any function of its module.  A failure there counts as killed ("killed in a fresh process"), a
-pass as survived.  --fresh-all checks every survivor so (cached results too; slower), --no-fresh
-none (counts as mutmut does).
+any function of its module, and the contract tests of the file formats (CONTRACT_TESTS).  A
+failure there counts as killed ("killed in a fresh process"), a pass as survived.  --fresh-all
+checks every survivor so (cached results too; slower), --no-fresh none (counts as mutmut does).
 """
 
 from __future__ import annotations
@@ -54,6 +54,9 @@ OPTIONS_WITH_VALUE = {"--deselect", "-m", "-k", "--ignore", "-p"}
 KILLED = {"killed", "timeout", "caught by type check", "segfault"}
 NOT_RUN = {"not checked", "skipped", "check was interrupted by user"}
 GROUPS = ("scro_sim/engine/", "scro_sim/scoring/", "scro_sim/assessment.py", "scro_sim/log.py")
+#: tests of what is built at import (the file formats' field tables): run on every import-time mutant,
+#: as no run-time trace ties them to the functions that build those tables
+CONTRACT_TESTS = ("tests/test_schemas.py",)
 
 
 def wilson(killed: int, n: int, z: float = 1.96) -> tuple[float, float]:
@@ -222,6 +225,7 @@ def recheck_in_fresh_process(sample: dict[str, str], every: bool = False) -> Non
         if function in at_collection:
             module = module_of(function)
             tests |= {t for f, ts in tests_of.items() if module_of(f) == module for t in ts}
+            tests |= set(CONTRACT_TESTS)
         budget = max(600.0, 20 * sum(duration.get(t, 1.0) for t in tests))
         result = fresh_check(name, sorted(tests), options, budget) if tests else "no tests"
         done[name] = {"sha256": digests[sample[name]], "status": result,
