@@ -2,8 +2,9 @@
 
 The JSON Schemas of the scenario, plan and city languages (what ``scro-sim schema`` writes for
 editors) are reduced to the keywords that decide what a file may say: ``default``, the numeric
-and length bounds, ``enum``/``const``, ``pattern``, ``type`` and each object's ``required``
-fields, by their path in the schema.  ``tests/test_schemas.py`` compares them with
+and length bounds, the range of an uncertain number (``x-scro-range``), ``enum``/``const``,
+``pattern``, ``type`` and each object's ``required`` fields, by their path in the schema.
+``tests/test_schemas.py`` compares them with
 ``tests/data/schema_contract.json``, so a bound or a default cannot change by accident (many are
 built when the package is imported, where no run-time test reaches them).  A change that is
 meant regenerates the file with ``python tests/golden_schemas.py`` and says why in its commit.
@@ -21,7 +22,8 @@ from scro_sim.scenario import plan_schema, scenario_schema
 
 GOLDEN = Path(__file__).resolve().parent / "data" / "schema_contract.json"
 KEYWORDS = ("type", "default", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minItems", "maxItems",
-            "minLength", "maxLength", "minProperties", "maxProperties", "enum", "const", "pattern", "required")
+            "minLength", "maxLength", "minProperties", "maxProperties", "enum", "const", "pattern", "required",
+            "x-scro-range")
 
 
 def contract(node: Any, path: str = "") -> dict[str, dict[str, Any]]:

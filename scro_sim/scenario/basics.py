@@ -221,8 +221,13 @@ def _within(lo: float, hi: float, unit: str) -> Any:
 
 
 def bounded_dist(lo: float, hi: float, unit: str = "") -> Any:
-    """A :data:`Dist` whose every practical value (:func:`dist_reach`) lies in ``[lo, hi]``."""
-    return Annotated[Dist, _within(lo, hi, unit)]
+    """A :data:`Dist` whose every practical value (:func:`dist_reach`) lies in ``[lo, hi]``.
+
+    The range is also written into the JSON Schema (``x-scro-range``), for editors and for the
+    file formats' contract test: a number or a distribution has no single ``minimum`` to carry it.
+    """
+    extra = {"x-scro-range": {"min": lo, "max": hi, "unit": unit.strip()}}
+    return Annotated[Dist, _within(lo, hi, unit), Field(json_schema_extra=extra)]
 
 
 #: an uncertain number of hours (a time or a duration): at most a year, and not far below zero
