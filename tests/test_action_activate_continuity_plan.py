@@ -39,7 +39,7 @@ def test_a_plan_in_force_stops_the_business_interruption_of_its_site() -> None:
 def test_a_plan_is_activated_once_per_site() -> None:
     sim = Simulation(scenario(), city(), 0)
     sim.advance()
-    with pytest.raises(DecisionError, match="already in force"):
+    with pytest.raises(DecisionError, match="the continuity plan of DC is already in force or under way"):
         sim.apply([act("activate_continuity_plan", "DC"), act("activate_continuity_plan", "DC")])
 
 

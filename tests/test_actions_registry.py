@@ -104,6 +104,7 @@ def test_the_terminal_usage_names_each_field_by_its_kind() -> None:
     assert get("warn_public").usage() == "warn [all|DISTRICT] [broadcast|door_to_door] [MESSAGE...]"
     assert get("manual_operation").usage() == "manual PUMPING_STATION/WATER_TREATMENT [TEAM]"
     assert get("set_priorities").usage() == "priorities ASSET ASSET ..."
+    assert get("transfer_patients").usage() == "transfer HOSPITAL HOSPITAL N"
 
 
 def test_a_warning_typed_without_a_district_goes_to_all() -> None:
@@ -116,6 +117,10 @@ def test_an_unknown_verb_is_one_clear_error() -> None:
         parse_words(["fly", "X"])
     with pytest.raises(ValueError, match=r"evacuate needs TARGET; usage: evacuate DISTRICT SHELTER"):
         parse_words(["evacuate"])
+    with pytest.raises(ValueError, match=r"^too many words for close; usage: close FROM~TO$"):
+        parse_words(["close", "A~B", "and", "more"])
+    with pytest.raises(ValueError, match=r"^empty command; type 'help'$"):
+        parse_words([])
 
 
 def test_scro_sim_play_takes_open_surge_beds_and_lists_every_action(monkeypatch: pytest.MonkeyPatch,

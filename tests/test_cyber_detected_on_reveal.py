@@ -107,3 +107,18 @@ def test_an_attack_revealed_as_it_begins_is_detected_at_once(delay: float, on_re
     assert times(log, "cause_revealed", "cyber1", by="condition") == [2.0]
     (found,) = records(log, "hazard", "cyber1", detected=True)
     assert found.time == 2.0 and found.data.get("on_reveal", False) is on_reveal
+
+
+def test_an_attacked_asset_the_it_team_is_on_is_not_listed_as_waiting_for_repair() -> None:
+    """Found and detected at 4 h; the IT team, the run's only crew (crew 0), works on WT from 4 h to 8 h:
+    at 6 h nothing waits for a repair."""
+    hz = cyber("WT", start_h=2.0, detection_delay_h=20.0, recovery_h=30)
+    hz.update(reveal={"at": "detection", "by_action": "investigate"}, detected_on_reveal=True, incident_response_h=4.0)
+    sim = Simulation(make_scenario([hz], duration_h=72, times_h=(3.0, 6.0), resources=IT_TEAM, actions=OPEN),
+                     _city(), 0)
+    sim.advance()
+    assert sim.advance().time_h == 3.0
+    sim.apply([act("investigate", "WT"), act("dispatch_crew", "WT", crew="it_team")])
+    obs = sim.advance()
+    assert obs.time_h == 6.0 and [c["task"] for c in obs.crews] == ["WT"]
+    assert obs.repairs_waiting == []

@@ -178,6 +178,18 @@ def test_interdependency_cycle_restarts_after_its_own_member_is_restored() -> No
     assert (sim.state == 0).all()
 
 
+def test_the_observation_counts_assets_up_on_backup_down_and_damaged() -> None:
+    """T2 shut from 1 h (down, not damaged) and EOC with it; SS failed at 2 h (damaged) and H with it; at
+    6 h the kit's seven assets (its depot too) count 3 up, 4 down, 1 damaged."""
+    city = make_city([asset("EOC", "eoc", needs={"telecom": ["T2"]}), asset("T2", "telecom_tower"),
+                      asset("PP", "power_plant"), asset("SS", "substation", needs={"power": ["PP"]}),
+                      asset("H", "hospital", needs={"power": ["SS"]}), asset("TT", "telecom_tower")])
+    failed = {"id": "o", "type": "outage", "targets": ["SS"], "start_h": 2, "state": "failed"}
+    sim = Simulation(make_scenario([cyber("T2", start_h=1), failed], times_h=(6.0,)), city, 0)
+    sim.advance()
+    assert sim.advance().asset_counts == {"up": 3, "backup": 0, "down": 4, "damaged": 1}
+
+
 def test_a_cycle_restart_leaves_down_what_hangs_on_an_asset_still_out() -> None:
     """T2 is out for good from 1 h; the PP-PS loop falls with TT at 2 h and restarts at 5.5 h.  SS
     needs T2 and the EOC needs SS: both stay down, though the EOC is looked at before SS is."""

@@ -103,6 +103,14 @@ def test_refill_and_notice_can_be_turned_off() -> None:
     assert records(log, "water_refill") == [] and records(log, "boil_water") == []
 
 
+def test_a_refill_without_a_notice_gives_safe_water_as_soon_as_the_mains_are_full() -> None:
+    """Dry 2 h -> 5.5 h; the mains refill for as long as they were dry (3.5 h, under refill_h): water at 9 h,
+    and no boil-water notice after it."""
+    log = run([cyber("SS", start_h=2, recovery_h=3)], water={"refill_h": 24, "boil_water_h": 0})
+    assert water_unserved(log) == [(2.0, 1000), (9.0, 0)]
+    assert records(log, "water_refill") and records(log, "boil_water") == []
+
+
 def test_other_services_come_back_with_their_supply() -> None:
     """Power to Z comes straight from SS: back at 5.5 h, the same hour as SS."""
     city = make_city([asset("PP", "power_plant"), asset("SS", "substation", needs={"power": ["PP"]}),

@@ -35,6 +35,7 @@ from scro_sim.scoring import (
     relative,
     service_curves,
 )
+from scro_sim.scoring.metrics import relative_applies
 
 
 def service(log: EventLog, t: float, district: str, unserved: int, vuln_share: float, pop: int,
@@ -640,6 +641,24 @@ def test_rationale_and_answer_evidence_skip_decisions_without_them() -> None:
                                             "actions": ["warn_public", "dispatch_crew"]}]
     assert evidence(log, "answer:Q1") == [{"seq": 0, "time_h": 0.0, "question": "Q1", "text": "First answer"}]
     assert evidence(log, "answer:Q2") == evidence(log, "answer:Q3") == []
+
+
+def test_a_rationale_given_without_any_action_is_evidence_with_no_actions() -> None:
+    log = EventLog()
+    log.append(1.0, "decision", "1", {"rationale": "Waiting for the gauge to confirm"})
+    assert evidence(log, "rationales") == [{"seq": 0, "time_h": 1.0, "text": "Waiting for the gauge to confirm",
+                                            "actions": []}]
+
+
+def test_relative_applies_when_a_reference_run_has_no_value_for_the_metric() -> None:
+    """The baseline never recovered (no recovery time): the criterion applies, and rates what it can."""
+    never = hand_log(end=None)
+    service(never, 8, "D2", 400, 0.25, 400)
+    never.append(10, "run_end", "hand", {})
+    base, expert = compute_metrics(never), compute_metrics(hand_log())
+    assert base.recovery_95["power"] is None and expert.recovery_95["power"] is not None
+    assert relative_applies("relative.recovery_95.power", {"baseline": base, "expert": expert})
+    assert relative_applies("relative.recovery_95.power", {"baseline": expert, "expert": base})
 
 
 def test_records_by_seq_sorts_drops_repeats_and_ignores_seqs_outside_the_log() -> None:

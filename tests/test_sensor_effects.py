@@ -42,6 +42,16 @@ def test_a_stuck_gauge_shows_the_reading_it_had_while_the_river_rises() -> None:
     assert r.time == 1.0 and r.data["mode"] == "stuck" and r.data["shown_m"] == r.data["true_m"]
 
 
+def test_a_fault_with_a_duration_clears_and_logs_its_end() -> None:
+    """Stuck from 1 h for 2 h: from 3 h the learner sees the true stage again, and the log says it ended."""
+    sc = make_scenario([flood(), {"id": "jam", "type": "sensor_fault", "start_h": 1, "duration_h": 2}],
+                       times_h=(2.0, 4.0))
+    sim, seen = gauges(sc, (2.0, 4.0))
+    assert seen[2.0][0] != seen[2.0][1] and seen[4.0][0] == seen[4.0][1]
+    ended = [(r.time, r.data) for r in records(sim, "hazard", "jam") if "ended" in r.data]
+    assert ended == [(3.0, {"type": "sensor_fault", "ended": True})]
+
+
 def test_a_drifting_gauge_falls_behind_and_a_missing_one_shows_nothing() -> None:
     drift = make_scenario([flood(), {"id": "silt", "type": "sensor_fault", "mode": "drift", "drift_m_per_h": 0.5,
                                      "start_h": 1}], times_h=(3.0,))
