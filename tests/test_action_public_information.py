@@ -52,6 +52,14 @@ def test_rumour_control_makes_more_people_act_on_a_warning() -> None:
     assert at_risk(log) == 200.0
 
 
+def test_rumour_control_cannot_make_more_than_everyone_act_on_a_warning() -> None:
+    """A warning obeyed by 0.95 with a rumour gain of 0.1: everyone acts (1.0, not 1.05): nobody at risk."""
+    actions = {**ON, "warn_public": {"compliance": 0.95}}
+    log = play(Simulation(scenario(actions=actions), city(), 0),
+               {0.0: [act("warn_public", "all"), act("public_information", notice="rumour_control")]})
+    assert at_risk(log) == 0.0
+
+
 def test_shelter_in_place_told_after_the_heat_arrived_protects_nobody() -> None:
     """The heat reached Z before 20 h (else the message would halve the count): told at 20 h, too late."""
     sim = Simulation(make_scenario([HEAT], duration_h=48, times_h=(20.0,), actions=ON, resources={"budget": 5000}),

@@ -31,6 +31,20 @@ def test_a_ring_with_one_feed_left_keeps_both_members_working() -> None:
     assert records(log, "asset_down", "SS2") == []
 
 
+def test_a_ring_of_three_fed_from_one_plant_keeps_every_member_working() -> None:
+    """SS1 -> SS2 -> SS3 -> SS1, fed from outside by PP1 (to SS1) and PP2 (to SS2): with PP2 out,
+    power still goes round from SS1 to SS2 and on to SS3, and the hospital SS3 alone feeds keeps it."""
+    ring = [asset("PP1", "power_plant"), asset("PP2", "power_plant"),
+            asset("SS1", "substation", needs={"power": ["PP1", "SS3"]}),
+            asset("SS2", "substation", needs={"power": ["PP2", "SS1"]}),
+            asset("SS3", "substation", needs={"power": ["SS2"]}),
+            asset("H", "hospital", needs={"power": ["SS3"]})]
+    log = Simulation(make_scenario([cyber("PP2", start_h=2, recovery_h=3, detection_delay_h=0)]), make_city(ring),
+                     0).run()
+    assert times(log, "asset_down", "PP2") == [2.0]
+    assert [r.subject for r in records(log, "asset_down")] == ["PP2"]
+
+
 def _msel_scenario(only_after: bool, at_h: float = 4.0, **kw: object) -> object:
     return make_scenario(
         [cyber("PP1", start_h=20)], duration_h=12, times_h=(0, 2, 6), resources={"budget": 10_000},
