@@ -81,7 +81,7 @@ def test_a_team_or_a_hospital_is_recalled_once() -> None:
 
 @pytest.mark.parametrize(("action", "needle"), [
     (act("recall_staff"), "either a crew team (crew) or a hospital (target)"),
-    (act("recall_staff", "H", crew="T"), "either a crew team (crew) or a hospital (target)"),
+    (act("recall_staff", "H", crew="T"), "either a crew team (crew) or a hospital (target), not both"),
     (act("recall_staff", "S1"), "'S1' is not a hospital"),
     (act("recall_staff", crew="NOPE"), "unknown crew team 'NOPE'"),
 ])

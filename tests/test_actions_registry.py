@@ -121,6 +121,8 @@ def test_an_unknown_verb_is_one_clear_error() -> None:
         parse_words(["close", "A~B", "and", "more"])
     with pytest.raises(ValueError, match=r"^empty command; type 'help'$"):
         parse_words([])
+    with pytest.raises(ValueError, match=r"^transfer: patients must be a whole number, got 'ten'$"):
+        parse_words(["transfer", "H1", "H2", "ten"])
 
 
 def test_scro_sim_play_takes_open_surge_beds_and_lists_every_action(monkeypatch: pytest.MonkeyPatch,

@@ -77,7 +77,7 @@ def test_beds_closed_for_want_of_staff_fill_a_hospital_sooner() -> None:
     ({"teams": ["NOPE"]}, "unknown crew team 'NOPE'"),
     ({"hospitals": ["SS"]}, "hazards[0].hospitals[0]: 'SS' is not a hospital"),
     ({"hospitals": ["NOPE"]}, "hazards[0].hospitals[0]: unknown asset 'NOPE'"),
-    ({"peak_h": 25}, "need start_h <= peak_h <= end_h"),
+    ({"peak_h": 25}, "hazards[0]: need start_h <= peak_h <= end_h"),
 ])
 def test_a_wave_naming_what_the_scenario_lacks_is_refused(change: dict[str, Any], needle: str) -> None:
     sc = make_scenario([{**WAVE, **change}], duration_h=30, resources=CREWS)

@@ -119,6 +119,8 @@ def test_the_default_budget_grows_with_the_city_the_hazards_and_the_horizon() ->
     longer = WorkBudget.for_run(make_scenario([heat()], duration_h=480), big)
     more = WorkBudget.for_run(make_scenario([heat(), {**heat(), "id": "heat2"}], duration_h=240), big)
     assert longer.records > bigger.records and more.records > bigger.records
+    # its size counts whole days of the run and its recovery: 240 h is 10 days, 241 h is 11
+    assert WorkBudget.size_of(make_scenario([heat()], duration_h=241), big) == WorkBudget.size_of(sc, big) * 11 // 10
 
 
 @pytest.mark.parametrize("bad", [0, -1, 1.5, True, "10"])

@@ -62,6 +62,26 @@ def test_an_outage_with_a_duration_holds_its_assets_down_for_that_long_and_no_cr
     assert times(sim, "asset_up", "SS") == [5.0]
     assert power(sim) == [(2.0, 0.0), (5.0, 1.0)]
     assert records(sim, "repair") == [] and records(sim, "damage") == []
+    assert next((r.time, r.data) for r in records(sim, "hazard", "o1")) == (
+        2.0, {"type": "outage", "assets": ["SS"], "until_h": 5.0})
+
+
+def test_a_demand_change_logs_what_it_asks_of_which_districts() -> None:
+    sim = run([{"id": "dc", "type": "demand_change", "service": "power", "factor": 2.0, "start_h": 2}])
+    assert [(r.time, r.data) for r in records(sim, "hazard", "dc")] == [
+        (2.0, {"type": "demand_change", "service": "power", "factor": 2.0, "served_share": 0.55, "districts": ["Z"]})]
+
+
+def test_incident_response_without_an_it_crew_is_refused_and_with_one_accepted() -> None:
+    def problems(crews: list[dict[str, Any]]) -> list[str]:
+        hz = {**cyber("SS"), "incident_response_h": 4.0}
+        return check_scenario_city(make_scenario([hz], resources={"crews": crews}), kit_city())
+
+    it = {"id": "it", "count": 1, "depot": "DEP", "skills": ["it"]}
+    power_only = {"id": "pw", "count": 1, "depot": "DEP", "skills": ["power"]}
+    assert problems([power_only]) == ["hazards[0].incident_response_h: IT incident response needs a crew team with "
+                                      "the 'it' skill (resources.crews: skills: [it])"]
+    assert problems([power_only, it]) == []
 
 
 def test_an_outage_without_a_duration_is_damage_a_crew_repairs_with_the_states_repair_hours() -> None:
@@ -244,6 +264,8 @@ def test_the_utility_ranks_hazus_states_by_their_own_repair_hours() -> None:
     ({"type": "demand_change", "service": "water", "factor": 2, "districts": ["Y"]}, "unknown district 'Y'"),
     ({"type": "outage", "targets": ["SS"], "when": {"asset_down": "NOPE"}}, "unknown asset 'NOPE'"),
     ({"type": "outage", "targets": ["SS"], "when": {"any_down": "gas_main"}}, "unknown asset type 'gas_main'"),
+    ({"type": "surge", "start_h": 5, "peak_h": 2, "end_h": 10, "peak_extra_patients": 10, "hospitals": ["SS"]},
+     "hazards[0]: need start_h <= peak_h <= end_h"),
 ])
 def test_effects_naming_what_the_city_lacks_are_refused(hazard: dict[str, Any], needle: str) -> None:
     sc = make_scenario([{"id": "e", **hazard}])

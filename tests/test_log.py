@@ -118,6 +118,8 @@ def test_a_record_time_that_is_not_finite_is_refused_even_as_the_first_record(ba
         log.append(bad, "hazard", "f")
     with pytest.raises(ValueError, match="finite"):
         log.extend(bad, "damage", ["A"], [{}])
+    with pytest.raises(ValueError, match="finite"):
+        log.at(bad)
     assert len(log) == 1
 
 
