@@ -50,6 +50,8 @@ def test_rumour_control_makes_more_people_act_on_a_warning() -> None:
     assert at_risk(play(Simulation(scenario(), city(), 0), {0.0: [warn]})) == 300.0
     log = play(Simulation(scenario(), city(), 0), {0.0: [warn, act("public_information", notice="rumour_control")]})
     assert at_risk(log) == 200.0
+    (told,) = [r for r in log.of_kind("action") if r.data["action"] == "public_information"]
+    assert (told.data["target"], told.data["notice"]) == ("all", "rumour_control")
 
 
 def test_rumour_control_cannot_make_more_than_everyone_act_on_a_warning() -> None:

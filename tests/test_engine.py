@@ -388,6 +388,25 @@ def test_invalid_targets_raise_decision_error_and_change_nothing(bad: Any) -> No
     assert sim.action_history == []
 
 
+def test_a_generator_for_an_asset_off_the_grid_is_refused_naming_it() -> None:
+    sim = Simulation(crew_scenario((8.0,), resources={"generators": {"count": 1}}), flood_city(), 0)
+    sim.advance()
+    assert sim.check([act("deploy_generator", "DEP")]) == ["actions[0] (deploy_generator): DEP does not take power from the grid"]
+
+
+def test_a_plan_rule_that_cannot_act_is_kept_aside_with_its_hour_and_why() -> None:
+    """No generator in the scenario: the plan's deployment at 0 h is skipped, not an error, and kept beside the log."""
+    class Plan:
+        def decide(self, obs: Any) -> Decision | None:
+            return Decision([act("deploy_generator", "H")]) if obs.time_h == 0.0 else None
+
+    sim = Simulation(make_scenario([cyber("SS", start_h=2)], times_h=(0.0,)), hospital_city(), 0, Plan())
+    sim.run()
+    (kept,) = sim.skipped
+    assert kept["time_h"] == 0.0 and [s["action"]["action"] for s in kept["skipped"]] == ["deploy_generator"]
+    assert kept["skipped"][0]["problems"]
+
+
 LEADS = {"deploy_generator": 2.0, "refuel": 1.5, "evacuate": 3.0, "warn_public": 0.25, "protect_asset": 6.0,
          "close_road": 0.5, "reopen_road": 0.5, "dispatch_crew": 0.25, "set_priorities": 1.0}
 
