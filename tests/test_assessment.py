@@ -290,6 +290,20 @@ def test_a_stored_card_shown_in_greek_keeps_its_ratings_and_points(stored: tuple
     assert store.get_run(run_id).scorecard == run.scorecard  # the stored card is not changed
 
 
+def test_a_card_shown_in_another_language_keeps_the_assessors_words_and_names(
+        stored: tuple[Store, str], played: tuple[Any, Any, Simulation]) -> None:
+    sc, city, _sim = played
+    store, run_id = stored
+    store.add_user("assessor", "a-long-password-2", "assessor")
+    judged_card = judge(store, run_id, "CR_coordination", "S", "clear roles", "assessor")
+    computed = _line(judged_card, "CR_power").computed_rating
+    override(store, run_id, "CR_power", "U" if computed == "P" else "P", "the utility's call", "assessor")
+    card = card_in_language(store, store.get_run(run_id), sc, city, "de")
+    judged, overridden = _line(card, "CR_coordination"), _line(card, "CR_power")
+    assert (judged.comment, judged.by) == ("clear roles", "assessor")
+    assert (overridden.comment, overridden.by, overridden.status) == ("the utility's call", "assessor", "overridden")
+
+
 def test_the_xapi_export_takes_its_addresses_from_the_options_before_the_environment(
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SCRO_SIM_XAPI_HOMEPAGE", "https://env.example.org")
@@ -380,6 +394,9 @@ def test_a_gradebook_row_whose_stored_scenario_no_longer_loads_still_carries_its
     (row,) = grade_rows(store, "c1")
     assert (row.run_id, row.scenario_title, row.grading, row.pass_mark) == (run_id, "riverton_flood", "highest", None)
     assert row.score == store.get_run(run_id).total
+    # and verification says what it could not do, naming the reason
+    said = [d for d in verify_run(store, run_id).differences if d.startswith("the stored scenario cannot be loaded: ")]
+    assert len(said) == 1 and "id" in said[0]
 
 
 def test_a_grade_the_course_platform_set_up_cannot_send_is_logged_with_the_reason(
