@@ -11,7 +11,7 @@ import hashlib
 import json
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -90,10 +90,7 @@ def card_in_language(store: Store, run: StoredRun, scenario: Scenario, city: Cit
     card = ScoreCard.model_validate(run.scorecard)
     if card.lang == lang:
         return card
-    judgements = {j.criterion_id: {"rating": j.rating, "comment": j.comment, "by": j.assessor}
-                  for j in store.judgements(run.id)}
-    overrides = {o.criterion_id: {"rating": o.rating, "comment": o.comment, "by": o.assessor}
-                 for o in store.overrides(run.id)}
+    judgements, overrides = _ratings(store, run.id)
     return score(scenario, city, run.seed, EventLog.from_jsonl(run.log_jsonl), lang=lang,
                  judgements=judgements, overrides=overrides)
 
@@ -316,10 +313,8 @@ def _card_differences(stored: dict[str, Any], fresh: dict[str, Any], limit: int 
 
 
 def _current_ratings(ev: RunEvidence) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
-    """The newest judgement and override per criterion (the rows are in the order made)."""
-    judgements = {j.criterion_id: {"rating": j.rating, "comment": j.comment, "by": j.assessor} for j in ev.judgements}
-    overrides = {o.criterion_id: {"rating": o.rating, "comment": o.comment, "by": o.assessor} for o in ev.overrides}
-    return judgements, overrides
+    """The newest judgement and override per criterion of a run's evidence."""
+    return _by_criterion(ev.judgements), _by_criterion(ev.overrides)
 
 
 def _rating_problems(ev: RunEvidence) -> list[str]:
@@ -394,11 +389,13 @@ def _first_difference(a: EventLog, b: EventLog) -> str:
 
 def _ratings(store: Store, run_id: str) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
     """The current judgements and overrides of a run, in the shape :func:`grade` takes."""
-    judgements = {j.criterion_id: {"rating": j.rating, "comment": j.comment, "by": j.assessor}
-                  for j in store.judgements(run_id)}
-    overrides = {o.criterion_id: {"rating": o.rating, "comment": o.comment, "by": o.assessor}
-                 for o in store.overrides(run_id)}
-    return judgements, overrides
+    return _by_criterion(store.judgements(run_id)), _by_criterion(store.overrides(run_id))
+
+
+def _by_criterion(rows: Iterable[Any]) -> dict[str, dict[str, Any]]:
+    """Judgement or override rows as :func:`grade` takes them; the rows come in the order they were
+    made, so the newest of a criterion wins."""
+    return {r.criterion_id: {"rating": r.rating, "comment": r.comment, "by": r.assessor} for r in rows}
 
 
 def _rescore(store: Store, run_id: str, scenario_yaml: str | None = None) -> ScoreCard:
