@@ -274,3 +274,26 @@ class ActionKind:
 
     def effect(self, sim: Any, a: Any, data: dict[str, Any]) -> None:
         """Change the state once the lead time is over; add what the ``action`` record tells to ``data``."""
+
+
+class OneAtATime(ActionKind):
+    """An action of which one at a time may be under way, from its decision until its effect (a damage
+    survey, an observer on the way to the gauge): a second is refused with :attr:`busy`, and the
+    effect ends the first by calling :meth:`finished`."""
+
+    busy: ClassVar[str] = ""  # the refusal while one is under way (an N_ message)
+
+    def check(self, sim: Any, a: Any, earlier: Sequence[Any]) -> list[str]:
+        if self.state(sim).get("under_way") or any(b.action == self.name for b in earlier):
+            return [Msg(self.busy)]
+        return []
+
+    def commit(self, sim: Any, a: Any) -> float:
+        self.state(sim)["under_way"] = True
+        return self.cost(sim, a)
+
+    def finished(self, sim: Any) -> dict[Any, Any]:
+        """End the one under way; returns this action's bookkeeping in the run."""
+        st = self.state(sim)
+        st["under_way"] = False
+        return st

@@ -11,13 +11,11 @@ to document.  A later survey adds what has broken since.  Needs the scenario's `
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from ...errors import Msg
-from ._base import N_, ActionKind
+from ._base import N_, OneAtATime
 
 
 def documented_total(sim: Any) -> float:
@@ -26,11 +24,12 @@ def documented_total(sim: Any) -> float:
     return math.fsum(doc[k] for k in sorted(doc))
 
 
-class AssessDamage(ActionKind):
+class AssessDamage(OneAtATime):
     name = N_("assess_damage")
     verb = "assess"
     bears_on = "none"
     help = N_("survey and document the damage to the city's assets (what a reimbursement claim needs)")
+    busy = N_("a damage assessment is already under way")
     # Off unless a scenario enables it.  A team of surveyors for a town's public assets for half a
     # day (author's estimate, L).
     defaults = {"enabled": False, "cost": 25000, "lead_time_h": 12.0}
@@ -40,18 +39,8 @@ class AssessDamage(ActionKind):
             return "nothing is priced (the scenario declares no damage_costs), so there is no cost to document"
         return None
 
-    def check(self, sim: Any, a: Any, earlier: Sequence[Any]) -> list[str]:
-        if self.state(sim).get("under_way") or any(b.action == self.name for b in earlier):
-            return [Msg(N_("a damage assessment is already under way"))]
-        return []
-
-    def commit(self, sim: Any, a: Any) -> float:
-        self.state(sim)["under_way"] = True
-        return self.cost(sim, a)
-
     def effect(self, sim: Any, a: Any, data: dict[str, Any]) -> None:
-        st = self.state(sim)
-        st["under_way"] = False
+        st = self.finished(sim)
         doc: dict[str, float] = st.setdefault("documented", {})
         found: list[str] = []
         rc = sim.repair_cost

@@ -12,21 +12,20 @@ the lead time, cost and hours are teaching values (L).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
-from ...errors import Msg
 from .. import sensors
-from ._base import N_, ActionKind, Param
+from ._base import N_, OneAtATime, Param
 
 FINDINGS = (N_("finding:stuck"), N_("finding:drift"), N_("finding:missing"), N_("finding:ok"))
 
 
-class VerifyReading(ActionKind):
+class VerifyReading(OneAtATime):
     name = N_("verify_reading")
     verb = "verify"
     bears_on = "none"
     help = N_("send someone to read the river gauge by eye and report the true stage")
+    busy = N_("an observer is already on the way to the gauge")
     # Off unless a scenario enables it.  A council officer or flood warden drives to the bridge:
     # about an hour in the rain, a few hundred euros of overtime a shift (L).
     defaults = {"enabled": False, "cost": 500, "lead_time_h": 1.0, "observer_h": 12.0}
@@ -38,17 +37,8 @@ class VerifyReading(ActionKind):
             return "there is no river gauge to read (the scenario has no flood)"
         return None
 
-    def check(self, sim: Any, a: Any, earlier: Sequence[Any]) -> list[str]:
-        if self.state(sim).get("under_way") or any(b.action == self.name for b in earlier):
-            return [Msg(N_("an observer is already on the way to the gauge"))]
-        return []
-
-    def commit(self, sim: Any, a: Any) -> float:
-        self.state(sim)["under_way"] = True
-        return self.cost(sim, a)
-
     def effect(self, sim: Any, a: Any, data: dict[str, Any]) -> None:
-        self.state(sim)["under_way"] = False
+        self.finished(sim)
         st = sensors.state(sim)
         shown = sensors.shown_gauge(sim)
         truth = sim.gauge
