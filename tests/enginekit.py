@@ -16,6 +16,7 @@ Road layout of the default city (``ROADS``), lengths in km and speeds in km/h::
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any
 
 from scro_sim.city import City, parse_city
@@ -154,11 +155,20 @@ def times(log: EventLog | Simulation, kind: str, subject: str | None = None, **m
 
 def play(sim: Simulation, decisions: dict[float, list[Action]]) -> EventLog:
     """Run ``sim`` to the end, applying ``decisions[t]`` at the decision point at hour ``t``."""
+    watch(sim, decisions, lambda obs: None)
+    return sim.log
+
+
+def watch(sim: Simulation, decisions: dict[float, list[Action]], read: Callable[[Any], Any]) -> dict[float, Any]:
+    """:func:`play`, keeping ``read(obs)`` at each decision point (before its decisions), by hour."""
+    seen: dict[float, Any] = {}
     while not sim.done:
         obs = sim.advance()
         if obs.done:
             break
-        acts = decisions.get(round(obs.time_h, 9))
+        t = round(obs.time_h, 9)
+        seen[t] = read(obs)
+        acts = decisions.get(t)
         if acts:
             sim.apply(Decision(list(acts)))
-    return sim.log
+    return seen

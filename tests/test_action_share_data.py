@@ -8,11 +8,10 @@ shares its data.
 from __future__ import annotations
 
 import pytest
-from enginekit import act, asset, make_city, make_scenario, records
+from enginekit import act, asset, make_city, make_scenario, records, watch
 
 from scro_sim.engine import Simulation
 from scro_sim.errors import DecisionError
-from scro_sim.policy import Decision
 
 ON = {"share_data": {"enabled": True, "cost": 100, "lead_time_h": 1}}
 CUT = {"id": "cut", "type": "outage", "targets": ["PP"], "start_h": 2}
@@ -28,15 +27,8 @@ def city():
 
 def seen(sc, decisions):
     sim = Simulation(sc, city(), 0)
-    out = {}
-    while not sim.done:
-        obs = sim.advance()
-        if obs.done:
-            break
-        out[round(obs.time_h, 9)] = (obs.services["Z"]["power"], obs.service_totals["power"], dict(obs.stale))
-        if decisions.get(round(obs.time_h, 9)):
-            sim.apply(Decision(decisions[round(obs.time_h, 9)]))
-    return sim, out
+    return sim, watch(sim, decisions,
+                      lambda obs: (obs.services["Z"]["power"], obs.service_totals["power"], dict(obs.stale)))
 
 
 def test_a_shared_feed_shows_the_power_cut_the_blind_platform_hides() -> None:

@@ -6,11 +6,10 @@ The kit's flood reads 0, 0.44, 1.5, 2.56, 3, 2.56, 1.5, 0.44, 0 m at hours 0..8 
 from __future__ import annotations
 
 import pytest
-from enginekit import act, asset, flood, make_city, make_scenario, records
+from enginekit import act, asset, flood, make_city, make_scenario, records, watch
 
 from scro_sim.engine import Simulation
 from scro_sim.errors import DecisionError
-from scro_sim.policy import Decision
 
 ON = {"verify_reading": {"enabled": True, "cost": 100, "lead_time_h": 1, "observer_h": 2}}
 JAM = {"id": "jam", "type": "sensor_fault", "mode": "stuck", "start_h": 1}
@@ -22,15 +21,7 @@ def city():
 
 def shown(sc, decisions):
     sim = Simulation(sc, city(), 0)
-    seen = {}
-    while not sim.done:
-        obs = sim.advance()
-        if obs.done:
-            break
-        seen[round(obs.time_h, 9)] = obs.gauge_m
-        if decisions.get(round(obs.time_h, 9)):
-            sim.apply(Decision(decisions[round(obs.time_h, 9)]))
-    return sim, seen
+    return sim, watch(sim, decisions, lambda obs: obs.gauge_m)
 
 
 def test_an_observer_finds_the_stuck_gauge_and_shows_the_true_stage_for_observer_h() -> None:

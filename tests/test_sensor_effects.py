@@ -6,7 +6,7 @@ The kit's flood reads 0, 0.44, 1.5, 2.56, 3, 2.56, 1.5, 0.44, 0 m at hours 0..8 
 from __future__ import annotations
 
 import pytest
-from enginekit import asset, flood, make_city, make_scenario, records
+from enginekit import asset, flood, make_city, make_scenario, records, watch
 from pydantic import ValidationError
 
 from scro_sim.engine import Simulation
@@ -23,12 +23,7 @@ def city():
 def gauges(sc, hours):
     """The gauge the learner sees, the true stage and what is shown stale, at each decision hour."""
     sim = Simulation(sc, city(), 0)
-    out = {}
-    while not sim.done:
-        obs = sim.advance()
-        if obs.done:
-            break
-        out[round(obs.time_h, 9)] = (obs.gauge_m, sim.gauge, dict(obs.stale), obs.services["Z"]["power"])
+    out = watch(sim, {}, lambda obs: (obs.gauge_m, sim.gauge, dict(obs.stale), obs.services["Z"]["power"]))
     return sim, {h: out[h] for h in hours}
 
 
