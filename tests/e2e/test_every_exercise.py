@@ -15,6 +15,7 @@ Needs Debian's chromium (``bash .ci/install_browser.sh``); skipped, saying so, w
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -65,6 +66,28 @@ def _check(page, lang: str, where: str) -> None:
     assert not left, f"{where} ({lang}): left in English: {left}"
 
 
+def _decisions(db: str, game: str) -> tuple[int, str]:
+    from scro_sim.store import Store
+
+    with Store(db) as s:
+        g = s.load_game(game)
+    assert g is not None, f"game {game} is gone from the store"
+    return len(g.decisions), g.status
+
+
+def _wait_stored(db: str, game: str, before: tuple[int, str], timeout_s: float = 90.0) -> None:
+    """Wait until the click has reached the store: one decision more, or the game ended.
+
+    A fixed pause raced the rerun on a loaded machine: the old page was read again and its
+    vanished button waited for. The store says when the app has taken the decision.
+    """
+    end = time.monotonic() + timeout_s
+    while (now := _decisions(db, game)) == before:
+        if time.monotonic() > end:
+            raise AssertionError(f"the decision did not reach the store in {timeout_s:.0f} s (still {now})")
+        time.sleep(0.1)
+
+
 @pytest.mark.parametrize(("exercise", "lang"), _cases(), ids=[f"{x}-{lang}" for x, lang in _cases()])
 def test_the_exercise_plays_to_its_score_in_the_learners_language(server: tuple[str, str], exercise: str,
                                                                   lang: str, tmp_path: Path) -> None:
@@ -101,6 +124,8 @@ def test_the_exercise_plays_to_its_score_in_the_learners_language(server: tuple[
             _idle(page)
             page.get_by_role("button", name=_("Start the exercise")).click()
             page.get_by_text(_("Your decision")).first.wait_for()
+            with Store(db) as s:
+                game = s.list_games("learner", status="playing")[0].id
             for point in range(MAX_POINTS):
                 _check(page, lang, f"decision point {point + 1}")
                 if page.get_by_text(_("Your score")).count():
@@ -109,17 +134,20 @@ def test_the_exercise_plays_to_its_score_in_the_learners_language(server: tuple[
                     label = box.get_attribute("aria-label") or ""
                     if label.startswith(_("Discussion question: {q}").split("{q}")[0]):
                         box.fill("Life safety first; then the services the hospitals need.")
+                before = _decisions(db, game)
                 page.get_by_role("button", name=_("Continue without acting")).click()
+                _wait_stored(db, game, before)
             else:
                 pytest.fail(f"{exercise} ({lang}): no score after {MAX_POINTS} decision points")
             page.get_by_text(_("Your score")).first.wait_for()
             _check(page, lang, "score")
-        except Exception:
+        except Exception as e:
             if page is None:
                 raise
             shot = tmp_path / f"e2e_{exercise}_{lang}.png"
             page.screenshot(path=str(shot), full_page=True)
-            raise AssertionError(f"{exercise} ({lang}) failed; the page: {shot}\n"
+            raise AssertionError(f"{exercise} ({lang}) failed: {type(e).__name__}: {str(e)[:500]}\n"
+                                 f"the page: {shot}\n"
                                  + page.locator("[data-testid=stMain]").inner_text()[:1500]) from None
         finally:
             browser.close()
