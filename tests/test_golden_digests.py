@@ -1,6 +1,7 @@
-"""Every bundled exercise's event log stays bit-identical unless a change means it to differ.
+"""Every bundled exercise's event log, what its players see and the words of its refusals stay
+identical unless a change means them to differ.
 
-Regenerate with ``python tests/golden.py`` only for a change meant to alter logs, and say why
+Regenerate with ``python tests/golden.py`` only for a change meant to alter them, and say why
 in the commit message.
 """
 
@@ -10,13 +11,17 @@ import json
 from pathlib import Path
 
 import pytest
-from golden import GOLDEN, bundled, digests_of
+from golden import GOLDEN, GOLDEN_OBSERVATIONS, GOLDEN_REFUSALS, bundled, digests_of, observations_of, refusals_of
 
 EXPECTED = json.loads(GOLDEN.read_text())
+OBSERVATIONS = json.loads(GOLDEN_OBSERVATIONS.read_text())
+REFUSALS = json.loads(GOLDEN_REFUSALS.read_text())
 
 
 def test_every_bundled_scenario_has_golden_digests() -> None:
-    assert sorted(EXPECTED) == [p.stem for p in bundled()], "run `python tests/golden.py` for a new scenario"
+    stems = [p.stem for p in bundled()]
+    for golden in (EXPECTED, OBSERVATIONS, REFUSALS):
+        assert sorted(golden) == stems, "run `python tests/golden.py` for a new scenario"
 
 
 @pytest.mark.parametrize("path", bundled(), ids=lambda p: p.stem)
@@ -25,3 +30,21 @@ def test_bundled_logs_match_their_golden_digests(path: Path) -> None:
     want = EXPECTED[path.stem]
     changed = sorted(k for k in want if got.get(k) != want[k])
     assert not changed, f"{path.stem}: logs changed for {changed}; if meant, regenerate and say why"
+
+
+@pytest.mark.parametrize("path", bundled(), ids=lambda p: p.stem)
+def test_what_the_players_of_a_bundled_scenario_see_matches_its_golden_digests(path: Path) -> None:
+    got = observations_of(path)
+    want = OBSERVATIONS[path.stem]
+    for policy, fields in want.items():
+        assert got[policy]["log"] == EXPECTED[path.stem][f"{policy}/1"], f"{policy}: reading the observations changed the run"
+        changed = sorted(f for f in fields if got[policy].get(f) != fields[f])
+        assert not changed, f"{path.stem}, {policy}: what the player sees changed in {changed}; if meant, regenerate"
+
+
+@pytest.mark.parametrize("path", bundled(), ids=lambda p: p.stem)
+def test_the_refusals_of_every_action_in_a_bundled_scenario_match_their_golden_digests(path: Path) -> None:
+    got = refusals_of(path)
+    want = REFUSALS[path.stem]
+    changed = sorted(k for k in want if got.get(k) != want[k])
+    assert not changed, f"{path.stem}: the refusals of {changed} changed; if meant, regenerate and say why"
