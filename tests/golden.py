@@ -9,12 +9,18 @@
   with generated fields (the first and last choices, an unknown target, nothing, the same action
   twice); the exact English words of every refusal, one digest per action kind.
 
-A change that is meant to change any of them regenerates all three with ``python tests/golden.py``
+- ``golden_gallery.json``: the reference flood with one more hazard or effect at a time (every kind
+  the bundled exercises leave out or use one way only, each way it can be set), played by
+  do-nothing and greedy on seed 1; one digest per record kind (and per field of what greedy is
+  shown), so a change names the kind it moved.
+
+A change that is meant to change any of them regenerates all four with ``python tests/golden.py``
 and says why in its commit.
 """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import hashlib
 import json
@@ -22,18 +28,23 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import yaml
 from pydantic import ValidationError
 
 from scro_sim.engine import Simulation
 from scro_sim.engine.actions import REGISTRY
 from scro_sim.policy import Decision, Observation, PlanPolicy, baseline_policy
 from scro_sim.scenario import Action, load_scenario
+from scro_sim.yamlio import load_yaml
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
 GOLDEN = DATA / "golden_digests.json"
 GOLDEN_OBSERVATIONS = DATA / "golden_observations.json"
 GOLDEN_REFUSALS = DATA / "golden_refusals.json"
+GOLDEN_GALLERY = DATA / "golden_gallery.json"
+#: the scenario the gallery adds its hazards to (a river, a flood plain, hospitals, crews of each kind)
+GALLERY_BASE = REPO / "scenarios" / "riverton_flood.yaml"
 #: the condition language's questions asked of every observation (policy.condition_met)
 _STATES = ("up", "backup", "down", "overloaded")
 
@@ -176,13 +187,77 @@ def refusals_of(path: Path) -> dict[str, str]:
     return out
 
 
+#: hazards and effects added to the reference flood one at a time, by name (``start_h`` in hours from the start)
+GALLERY: dict[str, dict[str, Any]] = {
+    "degradation until repaired": {"type": "degradation", "targets": ["SS1", "PS1"], "capacity": 0.5, "start_h": 3},
+    "degradation for hours": {"type": "degradation", "asset_types": ["water_treatment"], "capacity": 0.3,
+                              "start_h": 2, "duration_h": 10},
+    "demand change in a district": {"type": "demand_change", "service": "power", "districts": ["D1", "D2"],
+                                    "factor": 1.4, "start_h": 5, "duration_h": 12},
+    "demand change everywhere": {"type": "demand_change", "service": "water", "factor": 1.8, "headroom": 0.0,
+                                 "start_h": 1},
+    "road closure": {"type": "road_closure", "roads": ["N01~N04"], "start_h": 2, "duration_h": 6},
+    "road closure of a zone": {"type": "road_closure", "zones": ["floodplain"], "start_h": 8},
+    "gauge stuck": {"type": "sensor_fault", "mode": "stuck", "start_h": 10, "duration_h": 8},
+    "gauge drifting": {"type": "sensor_fault", "mode": "drift", "drift_m_per_h": 0.2, "start_h": 6},
+    "gauge missing": {"type": "sensor_fault", "mode": "missing", "start_h": 12, "duration_h": 20},
+    "staff absence": {"type": "staff_absence", "start_h": 0, "peak_h": 20, "end_h": 60, "peak_share": 0.4,
+                      "hospitals": ["H1"], "step_h": 2},
+    "staff absence of some teams": {"type": "staff_absence", "start_h": 4, "peak_h": 10, "end_h": 30,
+                                    "peak_share": 0.6, "teams": ["power_crews"]},
+    "data platform that fails": {"type": "data_platform", "host": "DC1", "private": ["water"], "failure_h": 10,
+                                 "failure_duration_h": 12},
+    "data platform without the gauge": {"type": "data_platform", "gauge": False, "carries": ["power", "health"]},
+    "outage, degraded for hours": {"type": "outage", "targets": ["SS2"], "state": "degraded", "start_h": 3,
+                                   "duration_h": 9},
+    "outage, extensive damage": {"type": "outage", "asset_types": ["telecom_tower"], "state": "extensive",
+                                 "start_h": 6},
+    "outage, slight damage": {"type": "outage", "targets": ["PS2", "TK1"], "state": "slight", "start_h": 1},
+    "earthquake with aftershocks": {"type": "earthquake", "time_h": 30, "epicentre": [3000, 2000],
+                                    "magnitude": 6.2, "aftershock_count": 3},
+    "storm": {"type": "storm", "start_h": 12, "duration_h": 10, "centre": [2000, 3000], "radius_km": 6,
+              "peak_wind_ms": 40},
+    "heatwave": {"type": "heatwave", "start_h": 7, "duration_h": 48, "peak_temp_c": 41, "baseline_temp_c": 24},
+    "cyber attack": {"type": "cyber", "start_h": 9, "targets": ["WT1", "PS3"], "detection_delay_h": 2,
+                     "recovery_h": 20},
+}
+
+
+def gallery_scenario(name: str) -> tuple[Any, Any]:
+    """The reference flood with the gallery's hazard ``name`` added (as ``gallery``)."""
+    loaded = load_yaml(GALLERY_BASE)
+    data = copy.deepcopy(loaded.data)
+    data["hazards"] = [*data["hazards"], {"id": "gallery", **GALLERY[name]}]
+    return load_scenario(GALLERY_BASE, text=yaml.safe_dump(data, allow_unicode=True, sort_keys=False),
+                         base_dir=GALLERY_BASE.parent)
+
+
+def gallery_of(name: str) -> dict[str, dict[str, str]]:
+    """``{"policy": {record kind: digest}}`` for one gallery entry, on seed 1 (greedy's also has a digest
+    of each field of what it was shown)."""
+    sc, city = gallery_scenario(name)
+    out: dict[str, dict[str, str]] = {}
+    for policy in ("do_nothing", "greedy"):
+        rec = _Recording(baseline_policy(policy), sc, city)
+        log = Simulation(sc, city, SEEDS[0], rec).run()
+        by_kind: dict[str, list[Any]] = {}
+        for r in log:
+            by_kind.setdefault(r.kind, []).append([r.time, r.subject, r.data])
+        out[policy] = {k: _digest(v) for k, v in sorted(by_kind.items())}
+        if policy == "greedy":  # and what the player sees on the way
+            out[policy].update({f"seen {f}": _digest([x[f] for x in rec.seen]) for f in rec.seen[0]})
+    return out
+
+
 def write_all() -> None:
-    """Regenerate the three golden files (for a change meant to alter them)."""
+    """Regenerate the four golden files (for a change meant to alter them)."""
     stems = bundled()
     files = ((GOLDEN, digests_of), (GOLDEN_OBSERVATIONS, observations_of), (GOLDEN_REFUSALS, refusals_of))
     for target, compute in files:
         target.write_text(json.dumps({p.stem: compute(p) for p in stems}, indent=1, sort_keys=True) + "\n")
         print(f"wrote {target.relative_to(REPO)}", file=sys.stderr)
+    GOLDEN_GALLERY.write_text(json.dumps({n: gallery_of(n) for n in GALLERY}, indent=1, sort_keys=True) + "\n")
+    print(f"wrote {GOLDEN_GALLERY.relative_to(REPO)}", file=sys.stderr)
 
 
 if __name__ == "__main__":
