@@ -5,9 +5,10 @@
 - ``golden_observations.json``: on seed 1, every field of what the player (or plan) sees at each
   decision point and rule check, and the condition language's answers there, one digest per field,
   so a change names the field it moved.
-- ``golden_refusals.json``: at every decision point of the do-nothing run (seed 1), every action kind tried
-  with generated fields (the first and last choices, an unknown target, nothing, the same action
-  twice); the exact English words of every refusal, one digest per action kind.
+- ``golden_refusals.json``: at every decision point of the do-nothing and expert runs (seed 1),
+  every action kind tried with generated fields (the first and last choices, one asset of each
+  type, an unknown target, nothing, the same action twice); the exact English words of every
+  refusal, one digest per action kind.
 
 - ``golden_gallery.json``: the reference flood with one more hazard or effect at a time (every kind
   the bundled exercises leave out or use one way only, each way it can be set), played by
@@ -167,23 +168,39 @@ def _refusals(sim: Simulation, actions: list[dict[str, Any]]) -> Any:
     return [str(m) for m in sim.check(Decision(built))]
 
 
-def refusals_of(path: Path) -> dict[str, str]:
-    """``{action kind: digest of every refusal}`` at every decision point of the do-nothing run."""
-    sc, city = load_scenario(path)
-    sim = Simulation(sc, city, SEEDS[0], None)
-    seen: dict[str, list[Any]] = {k: [] for k in REGISTRY}
-    points: list[Any] = []
-    while not sim.done:
-        obs = sim.advance()
-        if obs.done:
-            break
+class _Trying:
+    """A policy that, at each decision point, first tries every action kind with generated fields
+    (:func:`_candidates`) and writes down the refusals, then lets ``inner`` decide."""
+
+    def __init__(self, inner: Any, sc: Any, city: Any) -> None:
+        self.inner, self.sc, self.city, self.sim = inner, sc, city, None
+        self.seen: dict[str, list[Any]] = {k: [] for k in REGISTRY}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def decide(self, obs: Observation) -> Decision | None:
         if obs.kind == "decision":
-            points.append(obs.point)
             down = [d["id"] for d in obs.assets_down]
             for k, kind in REGISTRY.items():
-                seen[k].append({v: _refusals(sim, acts) for v, acts in _candidates(kind, sc, city, down).items()})
-    out = {k: _digest(v) for k, v in seen.items()}
-    out["points"] = str(len(points))
+                self.seen[k].append({v: _refusals(self.sim, acts)
+                                     for v, acts in _candidates(kind, self.sc, self.city, down).items()})
+        return self.inner.decide(obs)
+
+
+def refusals_of(path: Path) -> dict[str, dict[str, str]]:
+    """``{"policy": {action kind: digest of every refusal}}`` at every decision point of the do-nothing
+    and expert runs on seed 1 (the expert's actions make the refusals of what is done already)."""
+    sc, city = load_scenario(path)
+    out: dict[str, dict[str, str]] = {}
+    for name in ("do_nothing", "expert"):
+        policy = PlanPolicy(sc.reference_plans.expert, "expert") if name == "expert" else baseline_policy(name)
+        trying = _Trying(policy, sc, city)
+        trying.sim = sim = Simulation(sc, city, SEEDS[0], trying)
+        log = sim.run()
+        out[name] = {k: _digest(v) for k, v in trying.seen.items()}
+        out[name]["points"] = str(len(trying.seen[next(iter(REGISTRY))]))
+        out[name]["log"] = log.digest()  # trying must not change the run
     return out
 
 
