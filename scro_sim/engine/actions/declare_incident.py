@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from ...errors import Msg
 from ._base import N_, ActionKind, Field
 
 #: what a learner may declare; the first three are causes
@@ -28,7 +29,8 @@ class DeclareIncident(ActionKind):
     bears_on = "none"
     immediate = True
     help = N_("state what you believe: a cyber incident, a fault, sabotage, or a boil-water call")
-    fields = (Field("incident", "choice", choices=INCIDENTS, prompt=N_("What you declare")),
+    fields = (Field("incident", "choice", choices=INCIDENTS, prompt=N_("What you declare"),
+                    missing=Msg(N_("declare_incident needs an incident: cyber, fault, sabotage or boil_water"))),
               Field("target", "asset", required=False))
     # Off unless a scenario enables it; a declaration is a statement, with no cost or delay.
     defaults = {"enabled": False, "cost": 0, "lead_time_h": 0.0}
