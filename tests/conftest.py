@@ -29,6 +29,35 @@ settings.register_profile("mutation", parent=settings.get_profile("ci"),
 settings.load_profile("ci" if os.environ.get("CI") else os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
+# -- every simulation a test plays is pinned whole (tests/pinned_runs.py): the autouse fixture and
+# the end-of-session writer of SCRO_SIM_UPDATE_GOLDEN_RUNS=1
+from pinned_runs import pinned_runs, write_golden_runs  # noqa: E402, F401
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    write_golden_runs(session)
+
+
+#: the library's in-process caches (module, name): the reference runs a grade compares with, the expert's
+#: log the debrief reads, and the canonical log text's shapes
+_CACHES = (("scro_sim.assessment", "_REF_CACHE"), ("scro_sim.debrief", "_LOG_CACHE"),
+           ("scro_sim.log", "_DICT_FORMATS"), ("scro_sim.log", "_TEMPLATES"))
+
+
+@pytest.fixture(autouse=True)
+def fresh_caches() -> None:
+    """Each test starts with the library's caches empty, as in a fresh process.
+
+    So the runs a test makes do not depend on which tests ran before it in its worker (the pinned
+    runs above), and under mutmut, which forks each mutant's run from a process that has already
+    run the suite, a planted bug behind a cache is still run rather than served from the cache.
+    """
+    for module, name in _CACHES:
+        mod = sys.modules.get(module)
+        if mod is not None:
+            getattr(mod, name).clear()
+
+
 # -- several workers (pytest-xdist; `make test` runs one per CPU with --dist loadgroup): which tests
 # share a worker, and why, is in tests/parallelkit.py
 

@@ -17,6 +17,9 @@ DATA = ROOT / "tests" / "data"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+# a new game draws its seed afresh, as a learner's does: its runs are not pinned (tests/pinned_runs.py)
+pytestmark = pytest.mark.unpinned
+
 pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 

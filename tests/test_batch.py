@@ -232,6 +232,7 @@ def test_plan_may_be_a_name_or_none(mini: tuple[Any, Any, Any]) -> None:
 
 
 @pytest.mark.timeout(120)
+@pytest.mark.unpinned  # which replications ran in this process before the kill is a matter of timing
 def test_killed_batch_resumes_with_only_the_missing_replications(
         tmp_path: Path, mini: tuple[Any, Any, Any], mini_scenario_path: Path, mini_plan_path: Path) -> None:
     from scro_sim.store import Store
@@ -335,6 +336,7 @@ def test_a_replication_over_its_work_budget_fails_at_once_with_the_budget_messag
         assert "\n" not in error and "Traceback" not in error
 
 
+@pytest.mark.unpinned  # which replications fail and are retried here is a matter of timing
 def test_failures_on_a_pool_are_retried_and_stored(
         monkeypatch: pytest.MonkeyPatch, tmp_path: Path, mini: tuple[Any, Any, Any],
         reference: batch.BatchResult) -> None:
@@ -376,6 +378,7 @@ class _FlakyExecutor(ThreadPoolExecutor):
         return super().submit(fn, *args, **kwargs)
 
 
+@pytest.mark.unpinned  # which replications are lost and retried here is a matter of timing
 def test_lost_tasks_are_retried_and_reported(mini: tuple[Any, Any, Any], reference: batch.BatchResult) -> None:
     sc, city, plan = mini
     with _FlakyExecutor(lose=2) as pool:
