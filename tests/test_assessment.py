@@ -125,6 +125,16 @@ def test_a_score_card_that_lost_a_criterion_is_reported_with_both_lists_of_crite
                                      *(f"  - {d}" for d in rep.differences[1:])]
 
 
+def test_a_forged_value_is_shown_whole_up_to_60_characters_and_cut_beyond(stored: tuple[Store, str]) -> None:
+    store, run_id = stored
+    card = store.get_run(run_id).scorecard
+    card["forged_a"], card["forged_b"] = "a" * 58, "b" * 59  # 60 and 61 characters once quoted
+    _update(store, "UPDATE runs SET scorecard = :c WHERE id = :i", c=json.dumps(card), i=run_id)
+    differences = verify_run(store, run_id).differences
+    assert f"score card forged_a: stored '{'a' * 58}', re-computed null" in differences
+    assert f"score card forged_b: stored '{'b' * 56}…, re-computed null" in differences
+
+
 def test_verify_notes_a_changed_scenario_file_even_when_it_starts_with_a_byte_order_mark(
         stored: tuple[Store, str], tmp_path: Path) -> None:
     """Editors on Windows save UTF-8 with a BOM: the file whose first line is the run's id is still found."""

@@ -58,6 +58,19 @@ def test_losing_the_gas_network_takes_the_power_and_the_911_centre_down_until_a_
     assert times(sim, "asset_up", "PSAP") == [pytest.approx(started.time + 6.0)]
 
 
+def test_a_city_type_without_repair_times_is_repaired_in_the_default_12_and_72_hours(port: City) -> None:
+    """No repair time given for gas_network (nor built in for it): a crew takes the general default."""
+    crews = {"crews": [{"id": "G", "skills": ["gas"], "count": 1, "depot": "DEP"}], "utility_restoration": True}
+    logs = []
+    for repair_times in ({}, {"gas_network": {"degraded": [12, 6], "failed": [72, 36]}}):
+        sc = make_scenario([{"id": "leak", "type": "outage", "targets": ["GAS"], "start_h": 1}], city="port_town",
+                           resources=crews, repair_times=repair_times, duration_h=200)
+        logs.append(Simulation(sc, port, seed=1).run())
+    [started] = records(logs[0], "repair", "GAS", state="started")
+    assert started.data["hours"] >= 0.2 * 72  # a failed asset's repair, never under a fifth of the mean
+    assert [(r.time, r.data) for r in records(logs[0], "repair")] == [(r.time, r.data) for r in records(logs[1], "repair")]
+
+
 def test_a_scenario_may_name_the_citys_own_types_in_conditions_fragility_and_repair_times(port: City) -> None:
     sc = make_scenario([{"id": "q", "type": "earthquake", "epicentre": [0, 0], "magnitude": 6}], city="port_town",
                        fragility={"earthquake": {"port": [{"median": 0.3, "beta": 0.5}]}},

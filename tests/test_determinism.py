@@ -381,6 +381,17 @@ def test_rounded_matches_round_on_and_next_to_decimal_ties(ndigits: int) -> None
     assert [_bits(x) for x in rounded(values, ndigits)] == [_bits(round(float(x), ndigits)) for x in values]
 
 
+def test_rounding_infinities_and_nan_gives_them_back_without_a_numpy_warning() -> None:
+    import warnings
+
+    from scro_sim.engine._common import rounded
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a RuntimeWarning per log line would bury a real one
+        out = rounded(np.array([np.inf, -np.inf, np.nan, 1e300, 2.5]), 3)
+    assert out[:2] == [np.inf, -np.inf] and out[2] != out[2] and out[3:] == [1e300, 2.5]
+
+
 def test_the_same_run_logs_the_same_bytes_in_english_and_in_greek() -> None:
     """The engine takes no language: a game played in English and one played in Greek (the flood, seed 3,
     the same decisions) log the same bytes, and inject records carry the inject's id, not its words."""

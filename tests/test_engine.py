@@ -240,6 +240,20 @@ def test_flood_stops_the_substation_while_wet_and_damage_is_assessed_at_the_cres
     assert records(log, "asset_up", "SS1") == []  # nobody repaired it
 
 
+def test_a_flood_that_has_gone_in_the_fast_forward_takes_no_more_steps_however_long_the_recovery() -> None:
+    """The water is back to base at 8 h, after the 6 h run: stepping it stops there, not at the horizon."""
+    city = make_city([asset("PP", "power_plant"),
+                      asset("SS", "substation", "C", x=16000, y=0, elevation=1.0, needs={"power": ["PP"]})],
+                     flood_plain=True)
+    steps, logs = [], []
+    for recovery_h in (48, 480):
+        sim = Simulation(make_scenario([flood()], duration_h=6, recovery_h=recovery_h), city, 0)
+        logs.append(sim.run())
+        steps.append(sim.steps)
+    assert times(logs[1], "hazard") == [float(h) for h in range(9)]
+    assert steps[0] == steps[1] and len(logs[0]) == len(logs[1])
+
+
 def test_protection_before_the_water_keeps_an_asset_dry_while_its_neighbour_floods() -> None:
     """Both substations are at 1 m; at 1 h (gauge 0.44 m, rising) SS1 is raised by 2.5 m, above the 3 m peak."""
     sc = crew_scenario((1.0,), actions={"protect_asset": {"lead_time_h": 0.0, "raise_m": 2.5}})
@@ -403,8 +417,10 @@ def test_a_plan_rule_that_cannot_act_is_kept_aside_with_its_hour_and_why() -> No
     sim = Simulation(make_scenario([cyber("SS", start_h=2)], times_h=(0.0,)), hospital_city(), 0, Plan())
     sim.run()
     (kept,) = sim.skipped
-    assert kept["time_h"] == 0.0 and [s["action"]["action"] for s in kept["skipped"]] == ["deploy_generator"]
-    assert kept["skipped"][0]["problems"]
+    assert kept["time_h"] == 0.0
+    assert kept["skipped"] == [{"action": {"action": "deploy_generator", "target": "H"},  # the fields it was given
+                                "problems": ["actions[0] (deploy_generator): no mobile generator left",
+                                             "not enough budget: this costs 4,000 EUR, 0 left"]}]
 
 
 LEADS = {"deploy_generator": 2.0, "refuel": 1.5, "evacuate": 3.0, "warn_public": 0.25, "protect_asset": 6.0,
@@ -630,6 +646,31 @@ def test_an_observation_kept_past_its_decision_point_still_answers_which_asset_i
     assert later.first_with("substation", "down") is None
     assert kept.first_with("substation", "down") == "SS"
     assert kept.first_with("power_plant", "down") is None
+
+
+def test_an_observation_kept_past_its_decision_point_still_answers_what_was_served_then() -> None:
+    half = {"id": "Z", "name": "Z", "population": 1000, "vulnerable_share": 0.25, "location": {"x": 0, "y": 9000},
+            "elevation": 60.0, "road_node": "D", "needs": {"power": ["SS", "SS2"]},
+            "shares": {"power": {"SS": 0.5, "SS2": 0.5}}}
+    city = make_city([asset("PP", "power_plant"), asset("SS", "substation", needs={"power": ["PP"]}),
+                      asset("SS2", "substation", needs={"power": ["PP"]})], districts=[half])
+    sim = Simulation(make_scenario([cyber("SS", start_h=2, recovery_h=3)], duration_h=12, times_h=(3, 8)), city, 0)
+    sim.advance()
+    kept = sim.advance()  # hour 3: SS is down, half of Z without power
+    assert kept.served_share("Z", "power") == 0.5 and kept.state_of("SS") == "down"
+    later = sim.advance()
+    assert later.served_share("Z", "power") == 1.0
+    assert kept.served_share("Z", "power") == 0.5 and kept.state_of("SS") == "down"
+
+
+def test_a_decision_point_a_hair_before_the_end_ends_the_run_at_the_end_hour() -> None:
+    city = make_city([asset("PP", "power_plant"), asset("SS", "substation", needs={"power": ["PP"]})])
+    sim = Simulation(make_scenario([cyber("SS", start_h=2, recovery_h=3)], duration_h=12, times_h=(12 - 5e-10,)),
+                     city, 0)
+    sim.advance()
+    last = sim.advance()  # within the clock's tolerance of the end: the end, not a decision point
+    assert last.done and last.time_h == 12.0 and sim.log.records[-1].kind == "run_end"
+    assert times(sim.log, "decision_point") == [0.0]  # the opening one only
 
 
 def test_a_cyber_shutdown_logs_damage_on_each_asset_it_shuts() -> None:

@@ -129,6 +129,12 @@ def test_a_budget_must_be_a_positive_whole_number(bad: Any) -> None:
         WorkBudget(records=bad, steps=10)
 
 
+def test_the_smallest_budget_is_one_record_and_one_step() -> None:
+    assert WorkBudget(records=1, steps=1) == WorkBudget(1, 1)
+    with pytest.raises(ValueError, match="steps must be a positive integer, got 0"):
+        WorkBudget(records=1, steps=0)
+
+
 def test_the_cli_refuses_a_runaway_scenario_in_one_line_naming_the_field(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A billion aftershocks never reach the engine from a file: validation names the field and line."""

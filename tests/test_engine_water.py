@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from enginekit import asset, cyber, make_city, make_scenario, records, times
+from enginekit import act, asset, cyber, make_city, make_scenario, play, records, times
 
 from scro_sim.city import City
 from scro_sim.engine import Simulation
@@ -119,3 +119,16 @@ def test_other_services_come_back_with_their_supply() -> None:
     log = run([cyber("SS", start_h=2, recovery_h=3)], city=city)
     power = [(round(r.time, 9), r.data["unserved"]) for r in records(log, "service", "Z", service="power")]
     assert power == [(2.0, 1000), (5.5, 0)]
+
+
+def test_a_hospital_without_power_and_water_runs_on_its_tank_and_a_generator_for_the_shorter_of_the_two() -> None:
+    city = make_city([asset("PP", "power_plant"), asset("SS", "substation", needs={"power": ["PP"]}),
+                      asset("WP", "water_treatment", needs={"power": ["SS"]}),
+                      asset("H", "hospital", backup={"kind": "tank", "hours": 20}, needs={"power": ["SS"], "water": ["WP"]})])
+    sc = make_scenario([cyber("SS", start_h=2, recovery_h=40)], duration_h=30, times_h=(0.0,),
+                       actions={"deploy_generator": {"lead_time_h": 0.0, "cost": 0}},
+                       resources={"budget": 1e6, "generators": {"count": 1}})
+    log = play(Simulation(sc, city, 0), {0.0: [act("deploy_generator", "H")]})  # 24 h of fuel
+    (start,) = records(log, "backup_start", "H")
+    assert (start.time, start.data) == (2.0, {"sources": ["own", "gen"], "missing": ["power", "water"], "hours_left": 20.0})
+    assert times(log, "asset_down", "H") == [22.0]  # the tank runs dry first

@@ -264,6 +264,8 @@ def test_the_utility_ranks_hazus_states_by_their_own_repair_hours() -> None:
     ({"type": "demand_change", "service": "water", "factor": 2, "districts": ["Y"]}, "unknown district 'Y'"),
     ({"type": "outage", "targets": ["SS"], "when": {"asset_down": "NOPE"}}, "unknown asset 'NOPE'"),
     ({"type": "outage", "targets": ["SS"], "when": {"any_down": "gas_main"}}, "unknown asset type 'gas_main'"),
+    ({"type": "cyber", "start_h": 1, "recovery_h": 5, "targets": ["SS", "NOPE"]},
+     "hazards[0].targets[1]: unknown asset 'NOPE'"),
     ({"type": "surge", "start_h": 5, "peak_h": 2, "end_h": 10, "peak_extra_patients": 10, "hospitals": ["SS"]},
      "hazards[0]: need start_h <= peak_h <= end_h"),
 ])
@@ -291,6 +293,11 @@ def test_effects_naming_what_the_city_lacks_are_refused(hazard: dict[str, Any], 
      "end_h\n  Input should be less than or equal to 100000"),
     ({"type": "data_platform", "carries": ["power", "water", "telecom", "health", "power"]},
      "carries\n  Tuple should have at most 4 items"),
+    # a lecturer's .nan is named for what it is, not as a number out of range
+    ({"type": "staff_absence", "peak_h": 5, "end_h": float("nan"), "peak_share": 0.3},
+     "end_h\n  Input should be a finite number"),
+    ({"type": "flood", "zones": ["Z"], "time_to_peak_h": 5, "recession_h": 5, "peak_stage_m": 3,
+      "road_closure_depth_m": float("nan")}, "road_closure_depth_m\n  Input should be a finite number"),
 ])
 def test_malformed_effects_are_refused_with_the_field(hazard: dict[str, Any], needle: str) -> None:
     with pytest.raises(ValueError, match=needle):

@@ -164,6 +164,24 @@ def test_the_declaration_delay_is_explained_by_the_first_reveal_and_the_declarat
     assert m.flat()["declare_delay_h"] == pytest.approx(3.5)
 
 
+def test_an_attack_revealed_before_it_is_detected_is_judged_by_its_reveal() -> None:
+    """Revealed at 2.5 h and never detected in the run: the reveal alone names the attacked asset."""
+    hz = {**cyber("EOC", start_h=2.0, detection_delay_h=50, recovery_h=30), "reveal": {"at": 2.5}}
+    sc = make_scenario([hz], duration_h=12, times_h=(1.0, 3.0, 6.0), actions=OPEN)
+    log = play(Simulation(sc, _city(), 0), {3.0: [act("declare_incident", "EOC", incident="cyber")],
+                                            6.0: [act("declare_incident", "H", incident="cyber")]})
+    assert not records(log, "hazard", detected=True)
+    assert _metrics(log) == (pytest.approx(0.5), 1.0)  # right on the EOC half an hour on; wrong on H
+
+
+def test_an_attack_detected_but_not_yet_revealed_still_judges_the_declarations() -> None:
+    """Detected at 2.5 h, its cause to come to light only after the end: a declaration of another cause
+    for the attacked asset is wrong, though the learner was never shown the truth."""
+    log = play(_sim({"at": 20}), {3.0: [act("declare_incident", "EOC", incident="fault")]})
+    assert not records(log, "cause_revealed") and records(log, "hazard", detected=True)
+    assert _metrics(log) == (None, 1.0)
+
+
 def test_without_an_attack_the_declaration_metrics_are_empty() -> None:
     far = {"id": "eq", "type": "earthquake", "time_h": 0.5, "epicentre": [1e7, 1e7], "magnitude": 1.0}
     sc = make_scenario([far], duration_h=6, times_h=(1.0,), actions=OPEN)

@@ -218,7 +218,8 @@ def test_each_action_says_when_a_scenario_gives_it_nothing_to_use() -> None:
         "mutual_aid": res.mutual_aid.model_copy(update={"cost": res.budget})})})
     assert REGISTRY["request_mutual_aid"].never_possible(all_in) is None  # the whole budget may pay for it
     no_crews = no_aid.model_copy(update={"resources": no_aid.resources.model_copy(update={"crews": ()})})
-    assert "needs crews" in REGISTRY["dispatch_crew"].never_possible(no_crews)
+    assert REGISTRY["dispatch_crew"].never_possible(no_crews) == (
+        "it needs crews and the scenario has none (resources.crews, mutual_aid)")
     assert REGISTRY["dispatch_crew"].never_possible(no_aid) is None  # its own crews remain
 
 

@@ -98,6 +98,8 @@ def test_relative_metrics_read_the_references_and_are_higher_is_better() -> None
         ("relative.peple_at_risk", "unknown metric 'relative.peple_at_risk'; did you mean 'relative.people_at_risk'?"),
         ("downtime.H99", "unknown asset 'H99' in 'downtime.H99'"),
         ("relative.downtime.H99", "unknown asset 'H99' in 'relative.downtime.H99'"),
+        ("relative.timeliness.EA_wran", "unknown expected action 'EA_wran' in 'relative.timeliness.EA_wran'; "
+                                        "did you mean 'relative.timeliness.EA_warn'?"),
         ("happiness", "unknown metric 'happiness'; known (see `scro-sim metrics`): resilience_loss.<service>"),
         ("relative.relative.cost", "not itself relative"),
     ],

@@ -187,7 +187,7 @@ def test_a_log_without_run_start_is_refused() -> None:
 def test_service_curves_refuse_a_log_without_run_start_as_they_cannot_know_the_population() -> None:
     log = EventLog()
     log.append(1, "service", "D", {"service": "water", "unserved": 50})
-    with pytest.raises(ValueError, match="the log has no run_start record"):
+    with pytest.raises(ValueError, match=r"^the log has no run_start record$"):
         service_curves(log)
 
 

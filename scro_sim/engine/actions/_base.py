@@ -124,12 +124,6 @@ class ActionKind:
         """The ``target`` field, if the action has one."""
         return self.field("target")
 
-    def label(self, lang: str | None = "en") -> str:
-        """The action's name in the reader's language."""
-        from ...i18n import translator
-
-        return translator(lang)(self.name)
-
     def describe(self, lang: str | None = "en") -> str:
         """What the action does, in the reader's language."""
         from ...i18n import translator
