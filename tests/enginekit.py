@@ -68,6 +68,11 @@ def asset(aid: str, typ: str, node: str = "A", *, x: float = 0.0, y: float = 500
             "road_node": node, **kw}
 
 
+#: the kit city's one district unless a test gives its own: 1000 people needing nothing
+DISTRICT: dict[str, Any] = {"id": "Z", "name": "Z", "population": 1000, "vulnerable_share": 0.25,
+                            "location": {"x": 0, "y": 9000}, "elevation": 60.0, "road_node": "D"}
+
+
 def make_city(assets: list[dict[str, Any]], *, districts: list[dict[str, Any]] | None = None,
               roads: dict[str, Any] | None = None, flood_plain: bool = False) -> City:
     """A city with the default roads and one district of 1000 people (needing nothing) unless given.
@@ -79,8 +84,7 @@ def make_city(assets: list[dict[str, Any]], *, districts: list[dict[str, Any]] |
         assets.append(asset("DEP", "depot", "D", y=8000))
     data: dict[str, Any] = {
         "format": "scro-city/1", "id": "kit", "name": "Kit city",
-        "districts": districts or [{"id": "Z", "name": "Z", "population": 1000, "vulnerable_share": 0.25,
-                                    "location": {"x": 0, "y": 9000}, "elevation": 60.0, "road_node": "D"}],
+        "districts": districts or [copy.deepcopy(DISTRICT)],
         "assets": assets,
         "roads": copy.deepcopy(roads or ROADS),
     }

@@ -10,7 +10,7 @@ import copy
 from typing import Any
 
 import pytest
-from enginekit import ROADS, act, asset, cyber, flood, make_city, make_scenario, play, records, times
+from enginekit import DISTRICT, ROADS, act, asset, cyber, flood, make_city, make_scenario, play, records, times
 
 from scro_sim.city import City
 from scro_sim.engine import Simulation
@@ -649,9 +649,7 @@ def test_an_observation_kept_past_its_decision_point_still_answers_which_asset_i
 
 
 def test_an_observation_kept_past_its_decision_point_still_answers_what_was_served_then() -> None:
-    half = {"id": "Z", "name": "Z", "population": 1000, "vulnerable_share": 0.25, "location": {"x": 0, "y": 9000},
-            "elevation": 60.0, "road_node": "D", "needs": {"power": ["SS", "SS2"]},
-            "shares": {"power": {"SS": 0.5, "SS2": 0.5}}}
+    half = {**DISTRICT, "needs": {"power": ["SS", "SS2"]}, "shares": {"power": {"SS": 0.5, "SS2": 0.5}}}
     city = make_city([asset("PP", "power_plant"), asset("SS", "substation", needs={"power": ["PP"]}),
                       asset("SS2", "substation", needs={"power": ["PP"]})], districts=[half])
     sim = Simulation(make_scenario([cyber("SS", start_h=2, recovery_h=3)], duration_h=12, times_h=(3, 8)), city, 0)
