@@ -124,6 +124,7 @@ def test_the_same_decision_from_two_windows_is_taken_once(store: Store, flood: A
     assert len(stored(store, a)) == 1 and a.decisions == b.decisions
 
 
+@pytest.mark.unpinned  # which window's decision wins the race is a matter of timing
 def test_two_windows_deciding_at_once_keep_exactly_one_decision(store: Store, flood: Any) -> None:
     a = start(store, flood)
     b = window(store, flood, a.game_id)  # type: ignore[arg-type]
@@ -223,6 +224,7 @@ def test_finishing_stores_one_run_that_verifies(store: Store, flood: Any) -> Non
     assert g.finish().kind == "finished" and store.count_runs() == 1  # finishing again stores nothing
 
 
+@pytest.mark.unpinned  # the two windows' runs interleave in whatever order the threads take
 def test_two_windows_finishing_together_store_one_run(store: Store, flood: Any,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     a = start(store, flood)
