@@ -11,6 +11,7 @@ import pytest
 from enginekit import act, asset, make_city, make_scenario, play, records
 
 from scro_sim.engine import Simulation
+from scro_sim.engine.actions import REGISTRY
 from scro_sim.errors import DecisionError
 
 ON = {"public_information": {"enabled": True}}
@@ -80,3 +81,15 @@ def test_public_information_is_refused_without_a_kind_and_is_off_by_default() ->
     assert "public_information" not in off.observe().allowed
     with pytest.raises(DecisionError, match="not enabled"):
         off.apply([act("public_information", "Z", notice="rumour_control")])
+
+
+@pytest.mark.parametrize(("target", "expected", "met"), [
+    ("all", ("Z",), True),  # a message to everyone meets one expected for a district
+    (None, ("Z",), True),
+    ("Z", ("Z",), True),
+    ("Y", ("Z",), False),  # a message to another district does not
+    ("Y", (), True),  # an expectation naming no district is met by any message
+])
+def test_a_message_meets_an_expected_message_to_its_district_or_to_everyone(target: str | None, expected: tuple[str, ...],
+                                                                           met: bool) -> None:
+    assert REGISTRY["public_information"].meets(act("public_information", target, notice="rumour_control"), expected) is met

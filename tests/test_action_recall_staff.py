@@ -11,6 +11,7 @@ import pytest
 from enginekit import act, asset, make_city, make_scenario, play, records
 
 from scro_sim.engine import Simulation
+from scro_sim.engine.actions import REGISTRY
 from scro_sim.errors import DecisionError
 
 ON = {"recall_staff": {"enabled": True, "cost": 1000, "lead_time_h": 1, "recall_crews": 1, "recall_share": 0.2,
@@ -118,3 +119,11 @@ def test_the_terminal_says_whether_it_recalls_a_team_or_a_hospital() -> None:
     assert parse_words(["recall", "hospital", "H"]) == {"action": "recall_staff", "target": "H"}
     assert parse_words(["recall", "T"]) == {"action": "recall_staff", "crew": "T"}  # the fields in order
     assert get("recall_staff").usage() == "recall crew TEAM | recall hospital HOSPITAL"
+
+
+def test_a_placeholder_hospital_is_allowed_only_in_a_rule() -> None:
+    """``$asset`` stands for the asset a plan rule fires on; named in a decision it is an unknown hospital."""
+    kind, sc = REGISTRY["recall_staff"], make_scenario([OUTAGE], actions=ON, resources=CREWS)
+    a = act("recall_staff", "$asset")
+    assert kind.problems(a, sc, city(), in_rule=True) == []
+    assert [field for field, _ in kind.problems(a, sc, city())] == [("target",)]

@@ -95,3 +95,16 @@ def test_an_overflowing_hospital_shows_as_overloaded_in_the_observation() -> Non
     assert seen[3.0] == ({}, None)
     assert seen[8.0] == ({"H": "overloaded"}, "H")
     assert seen[16.0] == ({}, None)
+
+
+def test_a_transfer_to_a_hospital_the_roads_cannot_reach_names_both_hospitals() -> None:
+    """Both roads out of A closed from the start: no way from H to H2."""
+    hz = {"id": "surge1", "type": "surge", "hospitals": ["H"], "start_h": 0, "peak_h": 10, "end_h": 20,
+          "baseline_occupancy": 0.85, "peak_extra_patients": 30}
+    closed = {"id": "cut", "type": "road_closure", "roads": ["A~B", "A~C"], "start_h": 0}
+    sim = Simulation(make_scenario([hz, closed], duration_h=24, times_h=(3.0,), actions=ON,
+                                   resources={"budget": 5000}), city(), 0)
+    sim.advance()
+    sim.advance()
+    with pytest.raises(DecisionError, match="no open road from H to H2"):
+        sim.apply([act("transfer_patients", "H", to="H2", patients=1)])

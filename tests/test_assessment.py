@@ -27,6 +27,7 @@ from scro_sim.assessment import (
     grade_rows,
     judge,
     override,
+    play_decisions,
     post_lti_grade,
     record_log,
     record_run,
@@ -190,6 +191,36 @@ def test_a_changed_digest_of_an_unreadable_log_is_reported_without_a_first_diffe
             n=len(text), d="0" * 64, i=run_id)
     (said,) = [d for d in verify_run(store, run_id).differences if d.startswith("re-simulating")]
     assert said.endswith("the stored log has 0000000000000000…: the decisions or the log were changed")
+
+
+def test_changed_decisions_are_reported_with_the_first_record_the_two_logs_disagree_on(
+        stored: tuple[Store, str], played: tuple[Any, Any, Simulation]) -> None:
+    """The replay without the first decision agrees with the stored log up to some record; verify names
+    that record, not an earlier one both logs share."""
+    store, run_id = stored
+    sc, city, sim = played
+    _drop_first_decision(store, run_id)
+    replayed = play_decisions(sc, city, SEED, list(sim.decisions)[1:])
+    seq = next(a.seq for a, b in zip(sim.log, replayed, strict=False) if a.to_dict() != b.to_dict())
+    a, b = sim.log.records[seq], replayed.records[seq]
+    (said,) = [d for d in verify_run(store, run_id).differences if d.startswith("re-simulating")]
+    assert said.endswith(f"(first difference: record {seq} at t={a.time:g} h: stored {a.kind} {a.subject}, "
+                         f"replayed {b.kind} {b.subject})")
+    assert seq > 0
+
+
+def test_a_run_recorded_from_decisions_keeps_its_cohort(tmp_path: Path, played: tuple[Any, Any, Simulation]) -> None:
+    sc, city, sim = played
+    with Store(f"sqlite:///{tmp_path / 'runs.sqlite'}") as store:
+        run_id, _ = record_run(store, sc, city, SEED, list(sim.decisions), learner="learner", cohort="c7")
+        assert store.get_run(run_id).cohort == "c7"
+
+
+def test_an_open_edx_export_without_the_courses_ids_says_where_to_give_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SCRO_SIM_OPENEDX_MAP", raising=False)
+    with pytest.raises(ScroSimError, match=r"^--openedx-map: the Open edX import needs the course's Open edX ids: "
+                                           r"give --openedx-map FILE or set \$SCRO_SIM_OPENEDX_MAP"):
+        export_options("openedx")
 
 
 def test_a_flipped_pass_flag_is_reported_in_words(stored: tuple[Store, str]) -> None:

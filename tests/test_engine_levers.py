@@ -81,6 +81,21 @@ def test_priorities_send_idle_it_crews_to_the_cyber_hit_assets() -> None:
     assert times(log, "asset_up", "WT") == [7.1]
 
 
+def test_it_crews_take_the_cyber_hit_assets_in_the_priority_order_not_the_citys_order() -> None:
+    """WT1 (listed first) and WT2 both hit at 2 h; the priority list names WT2 only.  The one IT
+    crew leaves at 3 h for WT2 (3.1 h on site, up at 7.1 h), then WT1: 0 km away, up at 11.1 h."""
+    city = make_city([asset("WT1", "water_treatment", criticality=5), asset("WT2", "water_treatment", criticality=5)],
+                     districts=[{"id": "Z", "name": "Z", "population": 1000, "vulnerable_share": 0.25,
+                                 "location": {"x": 0, "y": 9000}, "elevation": 60.0, "road_node": "D",
+                                 "needs": {"water": ["WT1", "WT2"]}}])
+    hz = cyber("WT1", "WT2", start_h=2, detection_delay_h=0.5, recovery_h=30)
+    hz["incident_response_h"] = 4.0
+    sc = make_scenario([hz], duration_h=48, times_h=(3.0,), resources=IT_TEAM)
+    log = play(Simulation(sc, city, 0), {3.0: [act("set_priorities", order=("WT2",))]})
+    assert times(log, "asset_up", "WT2") == [7.1]
+    assert times(log, "asset_up", "WT1") == [pytest.approx(11.1)]
+
+
 def test_tampered_plant_is_shut_at_detection_and_restored_the_same_way() -> None:
     """Tamper: the plant runs on until operators see it at 2.5 h and shut it; the IT team as above."""
     log = play(Simulation(it_scenario(effect="tamper"), water_city(), 0),

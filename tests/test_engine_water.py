@@ -132,3 +132,17 @@ def test_a_hospital_without_power_and_water_runs_on_its_tank_and_a_generator_for
     (start,) = records(log, "backup_start", "H")
     assert (start.time, start.data) == (2.0, {"sources": ["own", "gen"], "missing": ["power", "water"], "hours_left": 20.0})
     assert times(log, "asset_down", "H") == [22.0]  # the tank runs dry first
+
+
+def test_a_tank_that_outlasts_the_generator_leaves_the_hospital_down_when_the_generator_runs_dry() -> None:
+    """The same hospital with a 30 h tank: the generator's 24 h of fuel are the shorter, so down at 2 + 24 = 26 h."""
+    city = make_city([asset("PP", "power_plant"), asset("SS", "substation", needs={"power": ["PP"]}),
+                      asset("WP", "water_treatment", needs={"power": ["SS"]}),
+                      asset("H", "hospital", backup={"kind": "tank", "hours": 30}, needs={"power": ["SS"], "water": ["WP"]})])
+    sc = make_scenario([cyber("SS", start_h=2, recovery_h=40)], duration_h=30, times_h=(0.0,),
+                       actions={"deploy_generator": {"lead_time_h": 0.0, "cost": 0}},
+                       resources={"budget": 1e6, "generators": {"count": 1}})
+    log = play(Simulation(sc, city, 0), {0.0: [act("deploy_generator", "H")]})
+    (start,) = records(log, "backup_start", "H")
+    assert start.data["hours_left"] == 24.0
+    assert times(log, "asset_down", "H") == [26.0]

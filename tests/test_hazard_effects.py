@@ -96,6 +96,15 @@ def test_an_outage_without_a_duration_is_damage_a_crew_repairs_with_the_states_r
     assert up == pytest.approx(started.time + 4.0)
 
 
+def test_a_moderate_damage_without_its_own_repair_hours_takes_halfway_between_degraded_and_failed() -> None:
+    """Degraded 2 h, failed 9 h, no moderate hours given: (2 + 9) / 2 = 5.5 h of work."""
+    crews = {"crews": [{"id": "T", "skills": ["power"], "count": 1, "depot": "DEP"}], "utility_restoration": True}
+    sim = run([{"id": "o1", "type": "outage", "asset_types": ["substation"], "start_h": 1, "state": "moderate"}],
+              resources=crews, repair_times={"substation": {"degraded": [2, 0], "failed": [9, 0]}})
+    [started] = records(sim, "repair", "SS", state="started")
+    assert started.data["hours"] == 5.5 and started.data["damage"] == "moderate"
+
+
 def test_a_scenario_with_every_generic_effect_pickles_for_the_worker_processes() -> None:
     import pickle
 
@@ -257,7 +266,8 @@ def test_the_utility_ranks_hazus_states_by_their_own_repair_hours() -> None:
 @pytest.mark.parametrize(("hazard", "needle"), [
     ({"type": "outage", "targets": ["NOPE"]}, "unknown asset 'NOPE'"),
     ({"type": "outage"}, "outage needs targets (asset ids) or asset_types"),
-    ({"type": "degradation", "asset_types": ["gas_main"], "capacity": 0.5}, "unknown asset type 'gas_main'"),
+    ({"type": "degradation", "asset_types": ["gas_main"], "capacity": 0.5},
+     "unknown asset type 'gas_main'; the city kit knows: power_plant, substation, water_treatment,"),
     ({"type": "road_closure", "roads": ["A~Q"]}, "unknown road 'A~Q'"),
     ({"type": "road_closure"}, "road_closure needs roads (FROM~TO) or zones"),
     ({"type": "road_closure", "zones": ["nowhere"]}, "unknown zone 'nowhere'"),

@@ -100,7 +100,8 @@ def test_relative_metrics_read_the_references_and_are_higher_is_better() -> None
         ("relative.downtime.H99", "unknown asset 'H99' in 'relative.downtime.H99'"),
         ("relative.timeliness.EA_wran", "unknown expected action 'EA_wran' in 'relative.timeliness.EA_wran'; "
                                         "did you mean 'relative.timeliness.EA_warn'?"),
-        ("happiness", "unknown metric 'happiness'; known (see `scro-sim metrics`): resilience_loss.<service>"),
+        ("happiness", "unknown metric 'happiness'; known (see `scro-sim metrics`): resilience_loss.<service>, "
+                      "resilience_loss.total, "),
         ("relative.relative.cost", "not itself relative"),
     ],
 )

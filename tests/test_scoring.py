@@ -199,6 +199,13 @@ def test_service_curves_give_served_share_over_time() -> None:
     assert ((df.served >= 0) & (df.served <= 1)).all()
 
 
+def test_service_curves_end_at_the_runs_end_or_else_at_its_planned_duration() -> None:
+    """A run that went on past its 10 h (a recovery horizon) ends its curves at run_end; a log cut before
+    run_end ends them at the planned duration."""
+    assert set(service_curves(hand_log(end=14.0)).groupby("service").time_h.max()) == {14.0}
+    assert set(service_curves(hand_log(end=None)).groupby("service").time_h.max()) == {10.0}
+
+
 # --------------------------------------------------------------------------------------------
 # relative and rate
 
