@@ -47,7 +47,8 @@ def test_no_direct_award_once_the_urgency_is_over() -> None:
     for _ in range(3):
         obs = sim.advance()
     assert obs.time_h == pytest.approx(4.0) and "emergency_procurement" not in obs.allowed
-    with pytest.raises(DecisionError, match="direct award"):
+    with pytest.raises(DecisionError, match=r"the urgency no longer justifies a direct award \(since hour 3\): "
+                                            r"buy through normal procurement"):
         sim.apply([act("emergency_procurement", "SS")])
 
 

@@ -73,10 +73,10 @@ def test_recalled_hospital_staff_staff_more_beds_for_their_hours() -> None:
 def test_a_team_or_a_hospital_is_recalled_once() -> None:
     s = sim()
     s.advance()
-    with pytest.raises(DecisionError, match="already been recalled"):
+    with pytest.raises(DecisionError, match="staff for T have already been recalled in this exercise"):
         s.apply([act("recall_staff", crew="T"), act("recall_staff", crew="T")])
     s.apply([act("recall_staff", "H")])
-    with pytest.raises(DecisionError, match="already been recalled"):
+    with pytest.raises(DecisionError, match="staff for H have already been recalled in this exercise"):
         s.apply([act("recall_staff", "H")])
 
 

@@ -40,6 +40,7 @@ from scro_sim.errors import ScroSimError, StoreError
 from scro_sim.log import EventLog
 from scro_sim.policy import baseline_policy
 from scro_sim.scenario import load_scenario
+from scro_sim.scoring import compute_metrics
 from scro_sim.store import Store
 
 REPO = Path(__file__).resolve().parents[1]
@@ -107,6 +108,16 @@ def test_an_untouched_stored_run_is_verified(stored: tuple[Store, str]) -> None:
     rep = verify_run(store, run_id)
     assert rep.verified, rep.differences
     assert rep.replayed_digest == rep.stored_digest == store.get_run(run_id).log_digest
+
+
+def test_a_score_card_that_lost_a_criterion_and_a_module_reports_both_lists(stored: tuple[Store, str]) -> None:
+    store, run_id = stored
+    card = store.get_run(run_id).scorecard
+    card["criteria"], card["modules"] = card["criteria"][1:], card["modules"][1:]
+    _update(store, "UPDATE runs SET scorecard = :c WHERE id = :i", c=json.dumps(card), i=run_id)
+    said = verify_run(store, run_id).differences
+    assert [d.split(":")[0] for d in said if d.startswith("score card ")] == ["score card criteria",
+                                                                              "score card modules"]
 
 
 def test_a_score_card_that_lost_a_criterion_is_reported_with_both_lists_of_criteria(stored: tuple[Store, str]) -> None:
@@ -302,9 +313,9 @@ def test_a_judgement_and_an_override_regrade_the_run_and_it_still_verifies(store
 
 
 @pytest.mark.parametrize(("criterion", "judged_only", "message"), [
-    ("CR_nope", True, "no criterion 'CR_nope'"),
-    ("CR_power", True, "computed; use an override"),
-    ("CR_nope", False, "no criterion 'CR_nope'"),
+    ("CR_nope", True, r"^criterion: no criterion 'CR_nope' in this run's rubric \(criteria: CR_"),
+    ("CR_power", True, r"^criterion: criterion 'CR_power' is computed; use an override to change its rating$"),
+    ("CR_nope", False, r"^criterion: no criterion 'CR_nope'"),
 ])
 def test_ratings_for_criteria_the_run_cannot_take_are_refused(stored: tuple[Store, str], criterion: str,
                                                                judged_only: bool, message: str) -> None:
@@ -466,6 +477,46 @@ def test_runs_stored_for_reference_baseline_practice_or_from_the_command_line_ne
         text = export_cohort(store, "c1", fmt)
         assert "learner2" not in text and other not in text and "learner" in text
     assert {r.origin for r in store.list_runs(cohort="c1")} == {"plan", origin}
+
+
+def test_an_open_edx_export_holds_provisional_grades_back_whatever_the_provisional_setting(
+        stored: tuple[Store, str], tmp_path: Path) -> None:
+    """Open edX's importer has no column for "provisional": the cohort export holds such grades back
+    instead of refusing, even where the course's setting is to mark them."""
+    from scro_sim.assessment import export_cohort
+    from scro_sim.openedx_map import load_openedx_map
+
+    store, _ = stored
+    (tmp_path / "roster.csv").write_text("username,user_id\nlearner,17\n", encoding="utf-8")
+    path = tmp_path / "openedx.yaml"
+    path.write_text("course_id: course-v1:SCRO+CM+2026\nsubsections:\n  riverton_flood:\n"
+                    "    block_id: block-v1:SCRO+CM+2026+type@sequential+block@3f1c9a2be6d84c0f\n    points: 10\n"
+                    "roster: roster.csv\n", encoding="utf-8")
+    text = export_cohort(store, "c1", "openedx", provisional="mark", options=load_openedx_map(path).export_options())
+    header, learner = text.splitlines()
+    assert header.startswith("user_id,") and learner.startswith("17,learner,")
+
+
+def test_a_stored_bundled_scenario_finds_its_city_from_any_working_directory(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from scro_sim.assessment import scenario_from_text
+
+    text = (REPO / "scenarios" / "riverton_flood.yaml").read_text(encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    sc, city = scenario_from_text(text)
+    assert (sc.id, city.id) == ("riverton_flood", load_scenario(REPO / "scenarios" / "riverton_flood.yaml")[1].id)
+
+
+def test_a_baseline_written_as_a_plan_is_played_as_that_plan(played: tuple[Any, Any, Simulation]) -> None:
+    """A lecturer's own baseline plan (here the expert's plan) gives the baseline that plan's metrics."""
+    from scro_sim.assessment import reference_metrics
+
+    sc, city, _ = played
+    refs = sc.reference_plans.model_copy(update={"baseline": sc.reference_plans.expert})
+    out = reference_metrics(sc.model_copy(update={"reference_plans": refs}), city, SEED)
+    assert out["baseline"].flat() == out["expert"].flat()
+    doing_nothing = Simulation(sc, city, SEED, baseline_policy("do_nothing")).run()
+    assert out["baseline"].flat() != compute_metrics(doing_nothing).flat()
 
 
 def test_the_provisional_setting_comes_from_the_flag_then_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -45,6 +45,19 @@ def test_a_ring_of_three_fed_from_one_plant_keeps_every_member_working() -> None
     assert [r.subject for r in records(log, "asset_down")] == ["PP2"]
 
 
+def test_a_ring_cut_off_from_its_plant_for_less_than_a_members_battery_keeps_running() -> None:
+    """SS1 -> SS2 -> SS3 -> SS1, fed from outside only by PP1 (to SS1); SS2 has a 6 h battery.  PP1 is
+    out for 3 h: the battery carries the ring, so no substation and not the hospital goes down."""
+    ring = [asset("PP1", "power_plant"),
+            asset("SS1", "substation", needs={"power": ["PP1", "SS3"]}),
+            asset("SS2", "substation", needs={"power": ["SS1"]}, backup={"kind": "battery", "hours": 6}),
+            asset("SS3", "substation", needs={"power": ["SS2"]}),
+            asset("H", "hospital", needs={"power": ["SS3"]})]
+    log = Simulation(make_scenario([cyber("PP1", start_h=2, recovery_h=3, detection_delay_h=0)]), make_city(ring),
+                     0).run()
+    assert [(r.time, r.subject) for r in records(log, "asset_down")] == [(2.0, "PP1")]
+
+
 def _msel_scenario(only_after: bool, at_h: float = 4.0, **kw: object) -> object:
     return make_scenario(
         [cyber("PP1", start_h=20)], duration_h=12, times_h=(0, 2, 6), resources={"budget": 10_000},

@@ -215,6 +215,14 @@ def test_curves_may_name_the_four_hazus_states_and_the_worst_state_passed_is_log
     assert dmg.data["state"] == "moderate"
 
 
+def test_a_types_degraded_and_failed_prices_price_its_moderate_damage_halfway() -> None:
+    """The scenario prices substations at 100 degraded and 1,000 failed, nothing for moderate: (100 + 1000) / 2."""
+    city = kit_city(fragility=four_states(slight=0.01, moderate=0.02, extensive=50.0, complete=90.0))
+    sim = run([QUAKE], city=city, damage_costs={"substation": {"degraded": 100, "failed": 1000}})
+    [dmg] = records(sim, "damage", "SS")
+    assert (dmg.data["state"], dmg.data["loss"]) == ("moderate", 550.0)
+
+
 def test_a_degraded_state_that_keeps_capacity_runs_derated_instead_of_going_out() -> None:
     city = kit_city(fragility={"earthquake": [{"state": "degraded", "median": 0.01, "beta": 0.01},
                                               {"state": "failed", "median": 90.0, "beta": 0.01}]})
@@ -270,7 +278,7 @@ def test_the_utility_ranks_hazus_states_by_their_own_repair_hours() -> None:
      "unknown asset type 'gas_main'; the city kit knows: power_plant, substation, water_treatment,"),
     ({"type": "road_closure", "roads": ["A~Q"]}, "unknown road 'A~Q'"),
     ({"type": "road_closure"}, "road_closure needs roads (FROM~TO) or zones"),
-    ({"type": "road_closure", "zones": ["nowhere"]}, "unknown zone 'nowhere'"),
+    ({"type": "road_closure", "zones": ["nowhere"]}, "hazards[0].zones[0]: unknown zone 'nowhere'"),
     ({"type": "demand_change", "service": "water", "factor": 2, "districts": ["Y"]}, "unknown district 'Y'"),
     ({"type": "outage", "targets": ["SS"], "when": {"asset_down": "NOPE"}}, "unknown asset 'NOPE'"),
     ({"type": "outage", "targets": ["SS"], "when": {"any_down": "gas_main"}}, "unknown asset type 'gas_main'"),

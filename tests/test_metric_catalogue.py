@@ -213,3 +213,11 @@ def test_flat_metrics_of_some_assets_keep_only_their_downtime_in_catalogue_order
     want = {k: v for k, v in m.flat().items() if not k.startswith("downtime.") or k[9:] in kept}
     assert m.flat(assets=kept) == want and list(m.flat(assets=kept)) == list(want)
     assert [k for k in want if k.startswith("downtime.")] == [f"downtime.{down[0]}", f"downtime.{down[-1]}"]
+
+
+def test_an_unknown_metric_counts_as_lower_is_better_and_a_relative_one_never() -> None:
+    from scro_sim.scoring.metrics import lower_is_better
+
+    assert lower_is_better("no_such_metric") is True
+    assert lower_is_better("relative.cost") is False
+    assert lower_is_better("cost") is True
