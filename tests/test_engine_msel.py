@@ -6,6 +6,7 @@ import pytest
 from enginekit import act, asset, cyber, make_city, make_scenario, play, records, times
 
 from scro_sim.engine import Simulation
+from scro_sim.log import EventLog
 from scro_sim.scoring import grade
 
 RING = [
@@ -45,17 +46,46 @@ def test_a_ring_of_three_fed_from_one_plant_keeps_every_member_working() -> None
     assert [r.subject for r in records(log, "asset_down")] == ["PP2"]
 
 
-def test_a_ring_cut_off_from_its_plant_for_less_than_a_members_battery_keeps_running() -> None:
-    """SS1 -> SS2 -> SS3 -> SS1, fed from outside only by PP1 (to SS1); SS2 has a 6 h battery.  PP1 is
-    out for 3 h: the battery carries the ring, so no substation and not the hospital goes down."""
+def _battery_ring(outage_h: float) -> EventLog:
+    """SS1 -> SS2 -> SS3 -> SS1, fed from outside only by PP1 (to SS1); SS2 has a 6 h battery; the
+    hospital H hangs on SS3.  PP1 is out from 2 h for ``outage_h`` hours."""
     ring = [asset("PP1", "power_plant"),
             asset("SS1", "substation", needs={"power": ["PP1", "SS3"]}),
             asset("SS2", "substation", needs={"power": ["SS1"]}, backup={"kind": "battery", "hours": 6}),
             asset("SS3", "substation", needs={"power": ["SS2"]}),
             asset("H", "hospital", needs={"power": ["SS3"]})]
-    log = Simulation(make_scenario([cyber("PP1", start_h=2, recovery_h=3, detection_delay_h=0)]), make_city(ring),
-                     0).run()
+    return Simulation(make_scenario([cyber("PP1", start_h=2, recovery_h=outage_h, detection_delay_h=0)],
+                                    duration_h=30), make_city(ring), 0).run()
+
+
+def test_a_ring_cut_off_from_its_plant_for_less_than_a_members_battery_runs_on_that_battery() -> None:
+    """Out 3 h: SS2 carries the ring on its battery from 2 h to 5 h (3 of its 6 h used), nothing goes down."""
+    log = _battery_ring(3.0)
     assert [(r.time, r.subject) for r in records(log, "asset_down")] == [(2.0, "PP1")]
+    assert [(r.time, r.subject) for r in records(log, "backup_start")] == [(2.0, "SS2")]
+    [stop] = records(log, "backup_stop", "SS2")
+    assert (stop.time, stop.data["own_left_h"]) == (5.0, 3.0)
+
+
+def test_a_ring_cut_off_for_longer_than_its_battery_goes_dark_when_the_battery_is_empty() -> None:
+    """Out 20 h: the battery carries the ring for its 6 h; at 8 h the ring and the hospital go down,
+    and all come back with the plant at 22 h (a battery does not feed a loop for ever)."""
+    log = _battery_ring(20.0)
+    assert times(log, "backup_exhausted", "SS2") == [8.0]
+    assert sorted((r.time, r.subject) for r in records(log, "asset_down")) == [
+        (2.0, "PP1"), (8.0, "H"), (8.0, "SS1"), (8.0, "SS2"), (8.0, "SS3")]
+    assert {r.subject for r in records(log, "asset_up") if r.time == 22.0} == {"PP1", "SS1", "SS2", "SS3", "H"}
+
+
+def test_a_members_battery_is_not_used_while_the_grid_still_reaches_the_ring() -> None:
+    """PP1 feeds SS1 and PP2 feeds SS2: with PP1 out, PP2 still feeds the ring and SS2's battery stays full."""
+    ring = [asset("PP1", "power_plant"), asset("PP2", "power_plant"),
+            asset("SS1", "substation", needs={"power": ["PP1", "SS3"]}),
+            asset("SS2", "substation", needs={"power": ["PP2", "SS1"]}, backup={"kind": "battery", "hours": 6}),
+            asset("SS3", "substation", needs={"power": ["SS2"]})]
+    log = Simulation(make_scenario([cyber("PP1", start_h=2, recovery_h=20, detection_delay_h=0)], duration_h=30),
+                     make_city(ring), 0).run()
+    assert records(log, "backup_start") == [] and [r.subject for r in records(log, "asset_down")] == ["PP1"]
 
 
 def _msel_scenario(only_after: bool, at_h: float = 4.0, **kw: object) -> object:

@@ -70,8 +70,12 @@ class CascadeMixin:
             return False
         return not (service == "health" and rs._ov[x])
 
-    def _loop_unfed(self, lid: int) -> list[int]:
-        """Members of same-service loop ``lid`` that no outside supply (or backup) reaches."""
+    def _loop_unfed(self, lid: int) -> tuple[list[int], list[int]]:
+        """(members of same-service loop ``lid`` that nothing feeds, members that carry it on their backup).
+
+        Supply from outside the loop reaches first.  Only when some members are cut off from it do
+        those with a backup for the service run on it (and drain it), feeding the rest of their part
+        of the loop; a backup never feeds a loop that the grid still reaches."""
         rs = self.rs
         c = self.city
         service, members = c.supply_loops[lid]
@@ -83,27 +87,31 @@ class CascadeMixin:
                 return False
             return rs.state[m] != DOWN or rs.cause[m] == f"no {service}"
 
+        def spread(reached: list[int], seen: set[int]) -> None:
+            k = 0
+            while k < len(reached):
+                m = reached[k]
+                k += 1
+                for d in c.asset_dependents[m]:
+                    if d in mset and d not in seen and capable(d):
+                        seen.add(d)
+                        reached.append(d)
+
         reached: list[int] = []
         seen: set[int] = set()
         for m in members:
-            if not capable(m):
-                continue
-            sup = next((x for s, x in c.asset_needs[m] if s == service), ())
-            outside = any(x not in mset and rs.state[x] != DOWN and not unfed[x] for x in sup)
-            backup = (service in self.own_services[m] and rs.own_left[m] > _EPS) or (
-                service == "power" and rs.has_gen[m] and rs.gen_left[m] > _EPS)
-            if outside or backup:
-                reached.append(m)
-                seen.add(m)
-        k = 0
-        while k < len(reached):
-            m = reached[k]
-            k += 1
-            for d in c.asset_dependents[m]:
-                if d in mset and d not in seen and capable(d):
-                    seen.add(d)
-                    reached.append(d)
-        return [m for m in members if m not in seen]
+            if capable(m):
+                sup = next((x for s, x in c.asset_needs[m] if s == service), ())
+                if any(x not in mset and rs.state[x] != DOWN and not unfed[x] for x in sup):
+                    reached.append(m)
+                    seen.add(m)
+        spread(reached, seen)
+        carriers = [m for m in members if m not in seen and capable(m) and (
+            (service in self.own_services[m] and rs.own_left[m] > _EPS)
+            or (service == "power" and rs.has_gen[m] and rs.gen_left[m] > _EPS))]
+        seen.update(carriers)
+        spread(list(carriers), seen)
+        return [m for m in members if m not in seen], carriers
 
     def _target(self, i: int) -> tuple[int, str, tuple[str, ...], tuple[str, ...]]:
         """(state, cause, backup sources to use, missing services) that asset ``i`` should be in now."""
@@ -124,6 +132,7 @@ class CascadeMixin:
         st = self.rs._st
         missing: tuple[str, ...] = ()
         plain = self._plain_supply
+        carrying = self.rs.loop_backup
         for s, sup in self.city.asset_needs[i]:
             if plain:
                 for x in sup:
@@ -131,8 +140,8 @@ class CascadeMixin:
                         break
                 else:
                     missing += (s,)
-            elif not any(self._ok(x, s) for x in sup):
-                missing += (s,)
+            elif not any(self._ok(x, s) for x in sup) or (s in carrying and carrying[s][i]):
+                missing += (s,)  # a loop's carrier feeds the loop from its backup: it runs on it itself
         return missing
 
     def _without(self, i: int, missing: tuple[str, ...]) -> tuple[int, str, tuple[str, ...]]:
@@ -329,11 +338,13 @@ class CascadeMixin:
             if touched_loops:
                 for lid in sorted(touched_loops):
                     service, members = c.supply_loops[lid]
-                    flags = rs.loop_unfed[service]
-                    now_unfed = set(self._loop_unfed(lid))
+                    flags, carrying = rs.loop_unfed[service], rs.loop_backup[service]
+                    unfed_now, carriers = self._loop_unfed(lid)
+                    now_unfed, now_carrying = set(unfed_now), set(carriers)
                     for m in members:
-                        if (m in now_unfed) != bool(flags[m]):
+                        if (m in now_unfed) != bool(flags[m]) or (m in now_carrying) != bool(carrying[m]):
                             flags[m] = m in now_unfed
+                            carrying[m] = m in now_carrying
                             for d in (m, *c.asset_dependents[m]):
                                 if not queued[d]:
                                     queued[d] = 1

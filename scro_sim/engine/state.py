@@ -73,6 +73,7 @@ class RunState:
     protection: np.ndarray  # per asset: flood protection height (m above its ground), raised by protect_asset
     protection_version: int  # bumped at every protection change (the flood re-sorts its thresholds)
     loop_unfed: dict[str, np.ndarray]  # service -> per asset: a member of a same-service loop nothing outside feeds
+    loop_backup: dict[str, np.ndarray]  # service -> per asset: a loop member that carries its cut-off loop on its backup
     _queued: bytearray  # per asset: in the cascade's work queue now (scratch, all zero between cascades)
 
     # ---- backups ------------------------------------------------------------------------------
@@ -171,6 +172,7 @@ class RunState:
             cause={}, derate=np.zeros(n), _derating=False, _outages=np.zeros(n, np.int32),
             max_intensity={}, capacity_z={}, hardened=None, protection=c.asset_protection.copy(),
             protection_version=0, loop_unfed={svc: np.zeros(n, bool) for svc, _ in c.supply_loops},
+            loop_backup={svc: np.zeros(n, bool) for svc, _ in c.supply_loops},
             _queued=bytearray(n),
             # numbers per asset in arrays, not lists: the cycle collector never looks inside an array
             own_left=array("d", c.backup_hours.astype(np.float64).tobytes()), gen_left=array("d", bytes(8 * n)),
