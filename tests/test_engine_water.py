@@ -13,6 +13,7 @@ from enginekit import act, asset, cyber, make_city, make_scenario, play, records
 
 from scro_sim.city import City
 from scro_sim.engine import Simulation
+from scro_sim.log import EventLog
 from scro_sim.scoring import compute_metrics
 
 DISTRICT = {"id": "Z", "name": "Z", "population": 1000, "vulnerable_share": 0.25,
@@ -121,14 +122,21 @@ def test_other_services_come_back_with_their_supply() -> None:
     assert power == [(2.0, 1000), (5.5, 0)]
 
 
-def test_a_hospital_without_power_and_water_runs_on_its_tank_and_a_generator_for_the_shorter_of_the_two() -> None:
+def _hospital_on_tank_and_generator(tank_h: float) -> EventLog:
+    """A hospital without power and water from 2 h (SS attacked), on its ``tank_h`` hours of water tank
+    and a mobile generator (24 h of fuel) sent at 0 h."""
     city = make_city([asset("PP", "power_plant"), asset("SS", "substation", needs={"power": ["PP"]}),
                       asset("WP", "water_treatment", needs={"power": ["SS"]}),
-                      asset("H", "hospital", backup={"kind": "tank", "hours": 20}, needs={"power": ["SS"], "water": ["WP"]})])
+                      asset("H", "hospital", backup={"kind": "tank", "hours": tank_h},
+                            needs={"power": ["SS"], "water": ["WP"]})])
     sc = make_scenario([cyber("SS", start_h=2, recovery_h=40)], duration_h=30, times_h=(0.0,),
                        actions={"deploy_generator": {"lead_time_h": 0.0, "cost": 0}},
                        resources={"budget": 1e6, "generators": {"count": 1}})
-    log = play(Simulation(sc, city, 0), {0.0: [act("deploy_generator", "H")]})  # 24 h of fuel
+    return play(Simulation(sc, city, 0), {0.0: [act("deploy_generator", "H")]})
+
+
+def test_a_hospital_without_power_and_water_runs_on_its_tank_and_a_generator_for_the_shorter_of_the_two() -> None:
+    log = _hospital_on_tank_and_generator(20)
     (start,) = records(log, "backup_start", "H")
     assert (start.time, start.data) == (2.0, {"sources": ["own", "gen"], "missing": ["power", "water"], "hours_left": 20.0})
     assert times(log, "asset_down", "H") == [22.0]  # the tank runs dry first
@@ -136,13 +144,7 @@ def test_a_hospital_without_power_and_water_runs_on_its_tank_and_a_generator_for
 
 def test_a_tank_that_outlasts_the_generator_leaves_the_hospital_down_when_the_generator_runs_dry() -> None:
     """The same hospital with a 30 h tank: the generator's 24 h of fuel are the shorter, so down at 2 + 24 = 26 h."""
-    city = make_city([asset("PP", "power_plant"), asset("SS", "substation", needs={"power": ["PP"]}),
-                      asset("WP", "water_treatment", needs={"power": ["SS"]}),
-                      asset("H", "hospital", backup={"kind": "tank", "hours": 30}, needs={"power": ["SS"], "water": ["WP"]})])
-    sc = make_scenario([cyber("SS", start_h=2, recovery_h=40)], duration_h=30, times_h=(0.0,),
-                       actions={"deploy_generator": {"lead_time_h": 0.0, "cost": 0}},
-                       resources={"budget": 1e6, "generators": {"count": 1}})
-    log = play(Simulation(sc, city, 0), {0.0: [act("deploy_generator", "H")]})
+    log = _hospital_on_tank_and_generator(30)
     (start,) = records(log, "backup_start", "H")
     assert start.data["hours_left"] == 24.0
     assert times(log, "asset_down", "H") == [26.0]
