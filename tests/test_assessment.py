@@ -19,10 +19,12 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from test_lms_openedx import write_map
 
 from scro_sim.assessment import (
     VerifyReport,
     card_in_language,
+    export_cohort,
     export_options,
     grade_rows,
     judge,
@@ -31,13 +33,16 @@ from scro_sim.assessment import (
     post_lti_grade,
     record_log,
     record_run,
+    reference_metrics,
     regrade,
     resign_runs,
+    scenario_from_text,
     verify_run,
 )
 from scro_sim.engine import Simulation
 from scro_sim.errors import ScroSimError, StoreError
 from scro_sim.log import EventLog
+from scro_sim.openedx_map import load_openedx_map
 from scro_sim.policy import baseline_policy
 from scro_sim.scenario import load_scenario
 from scro_sim.scoring import compute_metrics
@@ -466,8 +471,6 @@ def test_a_grade_the_course_platform_set_up_cannot_send_is_logged_with_the_reaso
 @pytest.mark.parametrize("origin", ["reference", "baseline", "practice", "cli"])
 def test_runs_stored_for_reference_baseline_practice_or_from_the_command_line_never_reach_an_export(
         stored: tuple[Store, str], played: tuple[Any, Any, Simulation], origin: str) -> None:
-    from scro_sim.assessment import export_cohort
-
     store, graded = stored
     sc, city, sim = played
     other, _ = record_log(store, sc, city, SEED, sim.log, decisions=list(sim.decisions), learner="learner2",
@@ -483,24 +486,15 @@ def test_an_open_edx_export_holds_provisional_grades_back_whatever_the_provision
         stored: tuple[Store, str], tmp_path: Path) -> None:
     """Open edX's importer has no column for "provisional": the cohort export holds such grades back
     instead of refusing, even where the course's setting is to mark them."""
-    from scro_sim.assessment import export_cohort
-    from scro_sim.openedx_map import load_openedx_map
-
     store, _ = stored
-    (tmp_path / "roster.csv").write_text("username,user_id\nlearner,17\n", encoding="utf-8")
-    path = tmp_path / "openedx.yaml"
-    path.write_text("course_id: course-v1:SCRO+CM+2026\nsubsections:\n  riverton_flood:\n"
-                    "    block_id: block-v1:SCRO+CM+2026+type@sequential+block@3f1c9a2be6d84c0f\n    points: 10\n"
-                    "roster: roster.csv\n", encoding="utf-8")
-    text = export_cohort(store, "c1", "openedx", provisional="mark", options=load_openedx_map(path).export_options())
+    mapping = load_openedx_map(write_map(tmp_path, roster="username,user_id\nlearner,17\n"))
+    text = export_cohort(store, "c1", "openedx", provisional="mark", options=mapping.export_options())
     header, learner = text.splitlines()
     assert header.startswith("user_id,") and learner.startswith("17,learner,")
 
 
 def test_a_stored_bundled_scenario_finds_its_city_from_any_working_directory(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from scro_sim.assessment import scenario_from_text
-
     text = (REPO / "scenarios" / "riverton_flood.yaml").read_text(encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     sc, city = scenario_from_text(text)
@@ -509,8 +503,6 @@ def test_a_stored_bundled_scenario_finds_its_city_from_any_working_directory(
 
 def test_a_baseline_written_as_a_plan_is_played_as_that_plan(played: tuple[Any, Any, Simulation]) -> None:
     """A lecturer's own baseline plan (here the expert's plan) gives the baseline that plan's metrics."""
-    from scro_sim.assessment import reference_metrics
-
     sc, city, _ = played
     refs = sc.reference_plans.model_copy(update={"baseline": sc.reference_plans.expert})
     out = reference_metrics(sc.model_copy(update={"reference_plans": refs}), city, SEED)

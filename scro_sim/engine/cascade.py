@@ -132,7 +132,6 @@ class CascadeMixin:
         st = self.rs._st
         missing: tuple[str, ...] = ()
         plain = self._plain_supply
-        carrying = self.rs.loop_backup
         for s, sup in self.city.asset_needs[i]:
             if plain:
                 for x in sup:
@@ -140,7 +139,7 @@ class CascadeMixin:
                         break
                 else:
                     missing += (s,)
-            elif not any(self._ok(x, s) for x in sup) or (s in carrying and carrying[s][i]):
+            elif not any(self._ok(x, s) for x in sup) or ((carrier := self.rs.loop_backup.get(s)) is not None and carrier[i]):
                 missing += (s,)  # a loop's carrier feeds the loop from its backup: it runs on it itself
         return missing
 
